@@ -1,0 +1,37 @@
+# cpor: the Claiming Partner of Record association service.
+# `make run` serves the local stack on 127.0.0.1:3000; `make test` runs every test.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+MOTO_SERVER := $(VENV)/bin/moto_server
+MOTO_PIN    := moto[server]==5.2.5
+
+export CARGO_TERM_COLOR ?= auto
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(MOTO_SERVER):
+	@echo "==> installing the AWS emulator ($(MOTO_PIN)) into $(VENV)"
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_PIN)'
+
+.PHONY: emulator
+emulator: $(MOTO_SERVER) ## install the AWS emulator into .venv (once)
+
+.PHONY: test
+test: $(MOTO_SERVER) ## every test: unit, property and integration (against a fresh emulator)
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --all-targets
+
+.PHONY: lint
+lint: ## formatting and clippy, as CI runs them
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+.PHONY: clean
+clean: ## remove build output and the emulator's virtual environment
+	cargo clean
+	rm -rf $(VENV)

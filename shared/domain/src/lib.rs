@@ -1,0 +1,35 @@
+//! The CPOR business: who may claim what, the claim lifecycle, the opt-out window, the signed
+//! opt-out token, and the ports the service needs from the outside world.
+//!
+//! Nothing here knows about AWS, HTTP or Lambda: the function crates translate events into calls
+//! of the use cases in [`usecase`], and the adapters crate implements the traits of [`ports`].
+
+pub mod calendar;
+pub mod caller;
+pub mod catalogue;
+pub mod claim;
+pub mod claim_record;
+pub mod clock;
+pub mod contact;
+pub mod domain_name;
+pub mod email;
+pub mod idempotency;
+pub mod ids;
+pub mod listing;
+pub mod ports;
+pub mod proof;
+pub mod reference;
+pub mod submission;
+pub mod time;
+pub mod token;
+pub mod usecase;
+pub mod validation;
+
+pub use calendar::{BusinessCalendar, OptOutWindow};
+pub use caller::{Caller, Role};
+pub use catalogue::{Program, Workload};
+pub use claim::{Actor, Claim, ClaimState, ClaimStatus, HistoryEntry, Transition};
+pub use clock::Clock;
+pub use ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
+pub use token::OptOutKeyring;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,188 @@
+//! Listing a partner's claims: filters, page size and the opaque cursor.
+
+use crate::catalogue::{Program, Workload};
+use crate::claim::{Claim, ClaimStatus};
+use crate::ids::{ClaimId, TenantId};
+use crate::validation::{FieldCode, Invalid, ValidationErrors};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: usize = 25;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 100;
+
+/// Exact-match filters on a partner's claims; `None` matches anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimFilter {
+    /// Only claims in this status.
+    pub status: Option<ClaimStatus>,
+    /// Only claims in this program.
+    pub program: Option<Program>,
+    /// Only claims for this workload.
+    pub workload: Option<Workload>,
+    /// Only claims for this tenant.
+    pub tenant_id: Option<TenantId>,
+}
+
+impl ClaimFilter {
+    /// True when the claim passes every filter.
+    pub fn matches(&self, claim: &Claim) -> bool {
+        self.status.is_none_or(|s| claim.status() == s)
+            && self.program.is_none_or(|p| claim.subject.program == p)
+            && self.workload.is_none_or(|w| claim.subject.workload == w)
+            && self.tenant_id.is_none_or(|t| claim.subject.tenant_id == t)
+    }
+}
+
+/// One page request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// The filters.
+    pub filter: ClaimFilter,
+    /// How many claims at most.
+    pub limit: usize,
+    /// Continue after this claim (newest first, so: older than it).
+    pub after: Option<ClaimId>,
+}
+
+/// One page of claims, newest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimPage {
+    /// The claims.
+    pub items: Vec<Claim>,
+    /// The last claim of this page when there are more; `None` on the last page.
+    pub next_after: Option<ClaimId>,
+}
+
+/// The opaque cursor handed to clients for a page that continues after `claim`.
+pub fn encode_cursor(claim: ClaimId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("c1:{claim}"))
+}
+
+/// The claim a cursor continues after, if it is one this service issued the form of. A cursor
+/// only ever positions a listing within the caller's own claims.
+pub fn decode_cursor(cursor: &str) -> Option<ClaimId> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    ClaimId::parse(text.strip_prefix("c1:")?)
+}
+
+/// Parses the query of `GET /v1/claims`, reporting every bad parameter at once.
+pub fn parse_list_query<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<ListQuery, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut query = ListQuery {
+        filter: ClaimFilter::default(),
+        limit: DEFAULT_LIMIT,
+        after: None,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in params {
+        if seen.contains(&name) {
+            errors.push(
+                name,
+                Invalid::new(FieldCode::InvalidValue, "must be given at most once"),
+            );
+            continue;
+        }
+        seen.push(name);
+        let parsed: Result<(), Invalid> = match name {
+            "status" => ClaimStatus::parse(value)
+                .map(|s| query.filter.status = Some(s))
+                .ok_or_else(|| {
+                    let all: Vec<&str> = ClaimStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    Invalid::new(
+                        FieldCode::InvalidValue,
+                        format!("must be one of: {}", all.join(", ")),
+                    )
+                }),
+            "program" => Program::parse(value).map(|p| query.filter.program = Some(p)),
+            "workload" => Workload::parse(value).map(|w| query.filter.workload = Some(w)),
+            "tenant_id" => TenantId::parse(value).map(|t| query.filter.tenant_id = Some(t)),
+            "limit" => value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .map(|n| query.limit = n)
+                .ok_or_else(|| {
+                    Invalid::new(
+                        FieldCode::OutOfRange,
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                }),
+            "cursor" => decode_cursor(value)
+                .map(|c| query.after = Some(c))
+                .ok_or_else(|| {
+                    Invalid::new(
+                        FieldCode::InvalidCursor,
+                        "is not a cursor from a previous page",
+                    )
+                }),
+            _ => Err(Invalid::new(
+                FieldCode::UnknownField,
+                "is not a parameter of this listing",
+            )),
+        };
+        if let Err(invalid) = parsed {
+            errors.push(name, invalid);
+        }
+    }
+    errors.into_result(|| Some(query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_parameters_lists_twenty_five_of_everything() {
+        let q = parse_list_query([]).unwrap();
+        assert_eq!(
+            (q.limit, q.after, q.filter),
+            (25, None, ClaimFilter::default())
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_forged_ones_are_refused() {
+        let id = ClaimId::new_at(chrono::Utc::now());
+        let cursor = encode_cursor(id);
+        assert_eq!(
+            parse_list_query([("cursor", cursor.as_str())])
+                .unwrap()
+                .after,
+            Some(id)
+        );
+        for bad in ["", "abc", "YzE6bm9wZQ", &id.to_string()] {
+            let err = parse_list_query([("cursor", bad)]).unwrap_err();
+            assert_eq!(err.errors()[0].code, FieldCode::InvalidCursor, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let err = parse_list_query([
+            ("status", "pending"),
+            ("limit", "0"),
+            ("program", "nope"),
+            ("tenant_id", "x"),
+            ("sort", "asc"),
+        ])
+        .unwrap_err();
+        let codes: Vec<FieldCode> = err.errors().iter().map(|e| e.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                FieldCode::InvalidValue,
+                FieldCode::OutOfRange,
+                FieldCode::UnknownProgram,
+                FieldCode::InvalidGuid,
+                FieldCode::UnknownField
+            ]
+        );
+        assert!(parse_list_query([("limit", "101")]).is_err());
+        assert_eq!(parse_list_query([("limit", "100")]).unwrap().limit, 100);
+    }
+}

@@ -1,0 +1,181 @@
+//! What the domain needs from the outside world. The adapters crate implements these on
+//! DynamoDB, SQS and SES; each function is handed only the ports it uses.
+
+use crate::claim::{Claim, HistoryEntry, Transition};
+use crate::email::CustomerEmail;
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::ids::{ClaimId, PartnerId, TenantId};
+use crate::listing::{ClaimPage, ListQuery};
+use crate::reference::{PartnerRecord, TenantRecord};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A failure of a dependency that a caller may retry later (throttling, a 5xx, a time-out).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+/// Why a conditional change was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// The stored claim is no longer the one the change was computed from.
+    #[error("the claim changed meanwhile")]
+    Conflict,
+    /// The store could not be reached.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// What a submission is checked against, read in one round trip.
+#[derive(Debug, Clone, Default)]
+pub struct SubmissionContext {
+    /// The caller's partner record.
+    pub partner: Option<PartnerRecord>,
+    /// The claimed tenant.
+    pub tenant: Option<TenantRecord>,
+    /// A previous use of the request's idempotency key, by the same partner.
+    pub prior: Option<IdempotencyRecord>,
+}
+
+/// Which claim holds a partner-of-record lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    /// The holding claim.
+    pub claim_id: ClaimId,
+    /// Its partner.
+    pub partner_id: PartnerId,
+}
+
+/// Why a new claim was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// Another active claim holds the tenant+workload.
+    #[error("the tenant and workload are held by claim {}", .0.claim_id)]
+    LockHeld(LockHolder),
+    /// A concurrent request with the same idempotency key was stored first.
+    #[error("the idempotency key was used meanwhile")]
+    KeyTaken,
+    /// The store could not be reached.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Storage for submissions.
+#[async_trait]
+pub trait SubmissionStore: Send + Sync {
+    /// Reads the partner, the tenant and the prior use of the key, in one round trip.
+    async fn submission_context(
+        &self,
+        partner_id: &PartnerId,
+        tenant_id: &TenantId,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<SubmissionContext, Unavailable>;
+
+    /// Stores a new claim, its first history entry, its partner-of-record lock and the
+    /// idempotency record, all or nothing.
+    async fn create_claim(
+        &self,
+        claim: &Claim,
+        entry: &HistoryEntry,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError>;
+}
+
+/// Reading and changing stored claims.
+#[async_trait]
+pub trait ClaimRepository: Send + Sync {
+    /// One claim.
+    async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable>;
+
+    /// One claim with its history, oldest first.
+    async fn claim_with_history(
+        &self,
+        id: ClaimId,
+    ) -> Result<Option<(Claim, Vec<HistoryEntry>)>, Unavailable>;
+
+    /// A page of a partner's claims, newest first.
+    async fn list_claims(
+        &self,
+        partner_id: &PartnerId,
+        query: &ListQuery,
+    ) -> Result<ClaimPage, Unavailable>;
+
+    /// Applies a transition if the stored claim still has the expected version and status:
+    /// the claim, its history entry, and the release of its lock, all or nothing.
+    async fn apply(&self, transition: &Transition) -> Result<(), ApplyError>;
+}
+
+/// The state of a claim's notification, for sending it at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationLease {
+    /// This worker may send it now.
+    Acquired,
+    /// It was sent at this time.
+    AlreadySent {
+        /// When.
+        sent_at: DateTime<Utc>,
+    },
+    /// Another worker is sending it.
+    HeldElsewhere,
+}
+
+/// The record of notifications sent.
+#[async_trait]
+pub trait NotificationLedger: Send + Sync {
+    /// Takes the right to send a claim's notification until `lease_until`, unless it was sent
+    /// or another worker's lease is still running.
+    async fn acquire(
+        &self,
+        claim_id: ClaimId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable>;
+
+    /// Gives the lease back after a failed send, so that a retry may send at once.
+    async fn release(&self, claim_id: ClaimId) -> Result<(), Unavailable>;
+
+    /// Records the send; with a transition, applies it in the same write.
+    async fn record_sent(
+        &self,
+        claim_id: ClaimId,
+        sent_at: DateTime<Utc>,
+        message_id: &str,
+        transition: Option<&Transition>,
+    ) -> Result<(), ApplyError>;
+}
+
+/// A claim awaiting the customer, as the due index holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueClaim {
+    /// The claim.
+    pub claim_id: ClaimId,
+    /// Its version.
+    pub version: u32,
+    /// Its opt-out deadline.
+    pub deadline: DateTime<Utc>,
+}
+
+/// The claims whose opt-out windows close, without scanning the table.
+#[async_trait]
+pub trait DueIndex: Send + Sync {
+    /// Every claim awaiting the customer whose deadline is before `now`.
+    async fn due_claims(&self, now: DateTime<Utc>) -> Result<Vec<DueClaim>, Unavailable>;
+
+    /// Moves a due claim to `associated` at `now` with its history entry, if it is still
+    /// awaiting the customer at that version and its deadline has passed.
+    async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError>;
+}
+
+/// The queue of claims whose customers are to be notified.
+#[async_trait]
+pub trait NotificationQueue: Send + Sync {
+    /// Queues the notification of a claim.
+    async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable>;
+}
+
+/// Sends e-mail.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends a message; returns the provider's message id.
+    async fn send(&self, email: &CustomerEmail) -> Result<String, Unavailable>;
+}

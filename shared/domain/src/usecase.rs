@@ -1,0 +1,10 @@
+//! The service's use cases, one module each, written against the ports.
+
+pub mod finalize;
+pub mod manage;
+pub mod notify;
+pub mod opt_out;
+pub mod submit;
+
+/// How often a use case re-reads and retries a change that lost a race before giving up.
+pub(crate) const CONFLICT_RETRIES: usize = 5;

@@ -1,0 +1,151 @@
+//! Submitting a claim: validate everything, check the reference data, store the claim with its
+//! lock atomically, and queue the customer's notification.
+
+use crate::caller::Caller;
+use crate::claim::Claim;
+use crate::claim_record::ClaimRecord;
+use crate::clock::Clock;
+use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
+use crate::ids::ClaimId;
+use crate::ports::{CreateError, NotificationQueue, SubmissionStore, Unavailable};
+use crate::reference::{ReferenceError, check_subject};
+use crate::submission::parse_submission;
+use crate::validation::ValidationErrors;
+use serde_json::Value;
+
+/// The accepted claim, as the first response showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The claim.
+    pub claim: ClaimRecord,
+    /// True when this answers a repeated request with the same idempotency key.
+    pub replayed: bool,
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The caller may not submit.
+    #[error("only an incentives admin may submit claims")]
+    Forbidden,
+    /// The body is JSON but not an object.
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    /// Fields were refused.
+    #[error(transparent)]
+    Invalid(ValidationErrors),
+    /// The reference data refuses the claim.
+    #[error(transparent)]
+    Reference(ReferenceError),
+    /// The tenant+workload is held; `own_claim` is the holder when it is the caller's.
+    #[error("the tenant and workload already have an active claim or association")]
+    AlreadyClaimed {
+        /// The caller's own claim that holds it, if it is the caller's.
+        own_claim: Option<ClaimId>,
+    },
+    /// The idempotency key came before with another body.
+    #[error("the idempotency key was used with a different body")]
+    IdempotencyKeyReused,
+    /// A dependency failed; the request may be retried.
+    #[error(transparent)]
+    Unavailable(Unavailable),
+}
+
+/// The submit-claim use case.
+pub struct SubmitClaim<'a> {
+    /// Claims, locks, reference data and idempotency records.
+    pub store: &'a dyn SubmissionStore,
+    /// The notification queue.
+    pub queue: &'a dyn NotificationQueue,
+    /// The time.
+    pub clock: &'a dyn Clock,
+}
+
+impl SubmitClaim<'_> {
+    /// Submits `body` for `caller`.
+    pub async fn submit(
+        &self,
+        caller: &Caller,
+        body: &Value,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Submitted, SubmitError> {
+        if !caller.may_manage_claims() {
+            return Err(SubmitError::Forbidden);
+        }
+        let object = body.as_object().ok_or(SubmitError::NotAnObject)?;
+        let now = self.clock.now();
+        let subject = parse_submission(object, now.date_naive()).map_err(SubmitError::Invalid)?;
+        let fingerprint = BodyFingerprint::of(body);
+
+        // Twice at most: a concurrent request with the same key may win the write, and then
+        // this one answers as that one did.
+        for _ in 0..2 {
+            let context = self
+                .store
+                .submission_context(&caller.partner_id, &subject.tenant_id, key)
+                .await
+                .map_err(SubmitError::Unavailable)?;
+            if let Some(prior) = context.prior.filter(|p| p.is_live_at(now)) {
+                return if prior.fingerprint == fingerprint {
+                    Ok(Submitted {
+                        claim: prior.response,
+                        replayed: true,
+                    })
+                } else {
+                    Err(SubmitError::IdempotencyKeyReused)
+                };
+            }
+            let partner = check_subject(
+                &caller.partner_id,
+                context.partner.as_ref(),
+                context.tenant.as_ref(),
+                &subject,
+            )
+            .map_err(SubmitError::Reference)?;
+            let (claim, entry) = Claim::submit(
+                ClaimId::new_at(now),
+                caller.partner_id.clone(),
+                partner.name.clone(),
+                subject.clone(),
+                now,
+            );
+            let record = ClaimRecord::from(&claim);
+            let idempotency = key.map(|key| IdempotencyRecord {
+                partner_id: caller.partner_id.clone(),
+                key: key.as_str().to_owned(),
+                fingerprint: fingerprint.clone(),
+                response: record.clone(),
+                created_at: now,
+            });
+            match self
+                .store
+                .create_claim(&claim, &entry, idempotency.as_ref())
+                .await
+            {
+                Ok(()) => {
+                    if let Err(e) = self.queue.enqueue(claim.id).await {
+                        // The claim is stored and stays `submitted`, visible to the partner;
+                        // the operator re-drives its notification. Failing the request now
+                        // would make the partner retry into a 409 on their own claim.
+                        tracing::error!(claim_id = %claim.id, error = %e, "claim stored but its notification could not be queued");
+                    }
+                    return Ok(Submitted {
+                        claim: record,
+                        replayed: false,
+                    });
+                }
+                Err(CreateError::KeyTaken) => continue,
+                Err(CreateError::LockHeld(holder)) => {
+                    return Err(SubmitError::AlreadyClaimed {
+                        own_claim: (holder.partner_id == caller.partner_id)
+                            .then_some(holder.claim_id),
+                    });
+                }
+                Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
+            }
+        }
+        Err(SubmitError::Unavailable(Unavailable(
+            "the idempotency key is being used by a concurrent request; retry".into(),
+        )))
+    }
+}
