@@ -22,6 +22,15 @@ $(MOTO_SERVER):
 .PHONY: emulator
 emulator: $(MOTO_SERVER) ## install the AWS emulator into .venv (once)
 
+.PHONY: run
+run: $(MOTO_SERVER) ## serve the partner API and customer pages on 127.0.0.1:3000 (Ctrl-C stops)
+	cargo build --quiet -p cpor-local
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-local run
+
+.PHONY: token
+token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin
+	@cargo run --quiet -p cpor-local -- token $(or $(PARTNER),1234567) $(or $(ROLE),incentives_admin)
+
 .PHONY: test
 test: $(MOTO_SERVER) ## every test: unit, property and integration (against a fresh emulator)
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --all-targets

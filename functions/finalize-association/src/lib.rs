@@ -1,1 +1,83 @@
+//! finalize-association: run nightly by a scheduled rule. Takes "now" from the event's own
+//! `time`, so a late or replayed run acts as of its schedule, and closes every window due by
+//! then, including those a missed night left behind.
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use cpor_aws::config::TABLE_NAME;
+use cpor_aws::{ConfigError, DynamoStore, Env};
+use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::ports::Unavailable;
+use cpor_domain::usecase::finalize::{DEFAULT_CONCURRENCY, FinalizeAssociations, FinalizeSummary};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The function: its client, built once per execution environment.
+pub struct FinalizeAssociationFunction {
+    store: DynamoStore,
+    clock: Arc<dyn Clock>,
+}
+
+/// Why a run failed; the scheduler retries it.
+#[derive(Debug, thiserror::Error)]
+pub enum FinalizeError {
+    /// The due index could not be read.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// Some claims could not be written; the others were.
+    #[error("{} of {} due claims could not be finalized", .0.failed, .0.due)]
+    Incomplete(FinalizeSummary),
+}
+
+impl FinalizeAssociationFunction {
+    /// The function on this store.
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The function configured from the environment (`CPOR_TABLE_NAME`).
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required(TABLE_NAME)?,
+            ),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The same function reading time from `clock` (tests and the local stack move time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Finalizes as of `now`.
+    pub async fn run(&self, now: DateTime<Utc>) -> Result<FinalizeSummary, FinalizeError> {
+        let usecase = FinalizeAssociations {
+            index: &self.store,
+            concurrency: DEFAULT_CONCURRENCY,
+        };
+        let summary = usecase.run(cpor_domain::clock::to_millis(now)).await?;
+        tracing::info!(
+            due = summary.due,
+            finalized = summary.finalized,
+            already_decided = summary.already_decided,
+            failed = summary.failed,
+            "finalization run"
+        );
+        if summary.failed > 0 {
+            return Err(FinalizeError::Incomplete(summary));
+        }
+        Ok(summary)
+    }
+
+    /// Handles the scheduled event; a run with failures fails, so the scheduler retries it.
+    pub async fn handle(
+        &self,
+        event: EventBridgeEvent<Value>,
+    ) -> Result<FinalizeSummary, FinalizeError> {
+        let now = event.time.unwrap_or_else(|| self.clock.now());
+        self.run(now).await
+    }
+}

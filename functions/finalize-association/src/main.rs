@@ -1,1 +1,21 @@
-fn main() {}
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use finalize_association::FinalizeAssociationFunction;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cpor_aws::init_tracing();
+    let sdk = cpor_aws::sdk_config().await;
+    let function = FinalizeAssociationFunction::from_env(&sdk, &cpor_aws::Env::process())?;
+    let function = &function;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
+            function
+                .handle(event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        },
+    ))
+    .await
+}

@@ -1,1 +1,116 @@
+//! notify-customer: consumes the notification queue. For each message of a batch, concurrently:
+//! send the customer's e-mail (at most once), then open the opt-out window. Failed messages are
+//! reported one by one (`ReportBatchItemFailures`), so one bad message never costs the others,
+//! and a message that keeps failing reaches the dead-letter queue.
 
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, keyring};
+use cpor_aws::queue::NotificationMessage;
+use cpor_aws::{ConfigError, DynamoStore, Env, SesMailer};
+use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome};
+use cpor_domain::{BusinessCalendar, OptOutKeyring};
+use std::sync::Arc;
+
+/// The function: its clients and settings, built once per execution environment.
+pub struct NotifyCustomerFunction {
+    store: DynamoStore,
+    mailer: SesMailer,
+    clock: Arc<dyn Clock>,
+    calendar: BusinessCalendar,
+    keyring: OptOutKeyring,
+    public_base_url: String,
+}
+
+/// Why one message failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// The body is not a notification message: it can never succeed.
+    #[error("the message body is not a notification message: {0}")]
+    Poison(String),
+    /// The notification failed.
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+impl NotifyCustomerFunction {
+    /// The function on these adapters and settings.
+    pub fn new(
+        store: DynamoStore,
+        mailer: SesMailer,
+        clock: Arc<dyn Clock>,
+        calendar: BusinessCalendar,
+        keyring: OptOutKeyring,
+        public_base_url: String,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            clock,
+            calendar,
+            keyring,
+            public_base_url,
+        }
+    }
+
+    /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_SENDER_EMAIL`,
+    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`).
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required(TABLE_NAME)?,
+            ),
+            SesMailer::new(aws_sdk_ses::Client::new(sdk), env.required(SENDER_EMAIL)?),
+            Arc::new(SystemClock),
+            calendar(env)?,
+            keyring(env)?,
+            env.required(PUBLIC_BASE_URL)?,
+        ))
+    }
+
+    /// The same function reading time from `clock` (tests and the local stack move time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Processes one message.
+    pub async fn process(&self, message: &SqsMessage) -> Result<NotifyOutcome, MessageError> {
+        let body = message.body.as_deref().unwrap_or_default();
+        let parsed: NotificationMessage =
+            serde_json::from_str(body).map_err(|e| MessageError::Poison(e.to_string()))?;
+        let usecase = NotifyCustomer {
+            claims: &self.store,
+            ledger: &self.store,
+            mailer: &self.mailer,
+            clock: self.clock.as_ref(),
+            calendar: &self.calendar,
+            keyring: &self.keyring,
+            public_base_url: &self.public_base_url,
+        };
+        Ok(usecase.notify(parsed.claim_id).await?)
+    }
+
+    /// Handles a batch; the answer names the messages to be retried.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let results =
+            futures::future::join_all(event.records.iter().map(|m| self.process(m))).await;
+        let mut response = SqsBatchResponse::default();
+        for (message, result) in event.records.iter().zip(results) {
+            let id = message.message_id.clone().unwrap_or_default();
+            match result {
+                Ok(outcome) => {
+                    tracing::debug!(message_id = %id, ?outcome, "notification processed")
+                }
+                Err(error) => {
+                    tracing::warn!(message_id = %id, %error, "notification failed; the queue will retry it");
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    response.batch_item_failures.push(failure);
+                }
+            }
+        }
+        response
+    }
+}

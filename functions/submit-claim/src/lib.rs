@@ -1,1 +1,158 @@
+//! submit-claim: `POST /v1/claims` behind API Gateway's HTTP API.
 
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::http::HeaderValue;
+use cpor_aws::config::{QUEUE_URL, TABLE_NAME};
+use cpor_aws::{ConfigError, DynamoStore, Env, SqsNotificationQueue};
+use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::idempotency::IdempotencyKey;
+use cpor_domain::reference::ReferenceError;
+use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
+use cpor_http::{Problem, caller, claim_resource, header, json, json_body};
+use serde_json::json;
+use std::sync::Arc;
+
+/// The function: its clients, built once per execution environment.
+pub struct SubmitClaimFunction {
+    store: DynamoStore,
+    queue: SqsNotificationQueue,
+    clock: Arc<dyn Clock>,
+}
+
+impl SubmitClaimFunction {
+    /// The function on these adapters.
+    pub fn new(store: DynamoStore, queue: SqsNotificationQueue, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            queue,
+            clock,
+        }
+    }
+
+    /// The function configured from the environment (`CPOR_TABLE_NAME`,
+    /// `CPOR_NOTIFICATION_QUEUE_URL`).
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required(TABLE_NAME)?,
+            ),
+            SqsNotificationQueue::new(aws_sdk_sqs::Client::new(sdk), env.required(QUEUE_URL)?),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The same function reading time from `clock` (tests and the local stack move time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Handles one request; every failure is an answer, never a failed invocation.
+    pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        match self.submit(&event).await {
+            Ok(submitted) => {
+                let mut response = json(201, &claim_resource(&submitted.claim));
+                let location = format!("/v1/claims/{}", submitted.claim.claim_id);
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers.insert("location", value);
+                }
+                if submitted.replayed {
+                    response
+                        .headers
+                        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                }
+                response
+            }
+            Err(problem) => problem.into_response(),
+        }
+    }
+
+    async fn submit(&self, event: &ApiGatewayV2httpRequest) -> Result<Submitted, Problem> {
+        let caller = caller(event)?;
+        let key = match header(event, "idempotency-key") {
+            None => None,
+            Some(text) => Some(IdempotencyKey::parse(text).ok_or_else(|| {
+                Problem::validation(&{
+                    let mut errors = cpor_domain::ValidationErrors::default();
+                    errors.push(
+                        "Idempotency-Key",
+                        cpor_domain::validation::Invalid::new(
+                            cpor_domain::validation::FieldCode::InvalidValue,
+                            "must be 1 to 128 visible ASCII characters",
+                        ),
+                    );
+                    errors
+                })
+            })?),
+        };
+        if !caller.may_manage_claims() {
+            return Err(Problem::forbidden(
+                "only an incentives_admin may submit claims",
+            ));
+        }
+        let body = json_body(event)?;
+        let usecase = SubmitClaim {
+            store: &self.store,
+            queue: &self.queue,
+            clock: self.clock.as_ref(),
+        };
+        usecase
+            .submit(&caller, &body, key.as_ref())
+            .await
+            .map_err(to_problem)
+    }
+}
+
+fn to_problem(error: SubmitError) -> Problem {
+    match error {
+        SubmitError::Forbidden => Problem::forbidden("only an incentives_admin may submit claims"),
+        SubmitError::NotAnObject => Problem::new(
+            400,
+            "malformed_json",
+            "The body is not a JSON object",
+            error.to_string(),
+        ),
+        SubmitError::Invalid(errors) => Problem::validation(&errors),
+        SubmitError::Reference(reference) => {
+            let code = match reference {
+                ReferenceError::PartnerNotEnrolled { .. } => "partner_not_enrolled",
+                ReferenceError::UnknownTenant(_) => "unknown_tenant",
+                ReferenceError::DomainTenantMismatch { .. } => "domain_tenant_mismatch",
+                ReferenceError::SubscriptionNotFound { .. } => "subscription_not_found",
+            };
+            Problem::new(
+                422,
+                code,
+                "The claim does not match the reference data",
+                reference.to_string(),
+            )
+        }
+        SubmitError::AlreadyClaimed { own_claim } => {
+            let problem = Problem::new(
+                409,
+                "workload_already_claimed",
+                "The tenant and workload are already claimed",
+                match own_claim {
+                    Some(_) => {
+                        "you already have an active claim or association for this tenant and workload"
+                    }
+                    None => {
+                        "this tenant and workload already have a partner of record or a pending claim"
+                    }
+                },
+            );
+            match own_claim {
+                Some(id) => problem.with("existing_claim_id", json!(id.to_string())),
+                None => problem,
+            }
+        }
+        SubmitError::IdempotencyKeyReused => Problem::new(
+            422,
+            "idempotency_key_reused",
+            "The idempotency key was used with another body",
+            "this Idempotency-Key was used in the last 24 hours with a different body; use a new key",
+        ),
+        SubmitError::Unavailable(e) => Problem::unavailable(&e),
+    }
+}

@@ -1,1 +1,17 @@
-fn main() {}
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+use submit_claim::SubmitClaimFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cpor_aws::init_tracing();
+    let sdk = cpor_aws::sdk_config().await;
+    let function = SubmitClaimFunction::from_env(&sdk, &cpor_aws::Env::process())?;
+    let function = &function;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, std::convert::Infallible>(function.handle(event.payload).await)
+        },
+    ))
+    .await
+}

@@ -1,1 +1,19 @@
+//! The local stack: what `make run` brings up, and what the integration tests start.
+//!
+//! It creates the table and queues in the emulator from the same definitions as the SAM
+//! template, then serves the partner API and the customer pages on a local gateway that turns
+//! HTTP requests into API Gateway events for the functions (called in-process: what runs here
+//! is what runs in Lambda, minus the runtime loop), polls the queue for notify-customer, and
+//! runs finalize-association on a timer and on `POST /_local/finalize`.
 
+pub mod emulator;
+pub mod gateway;
+pub mod jwt;
+pub mod outbox;
+pub mod poller;
+pub mod settings;
+pub mod stack;
+
+pub use emulator::Emulator;
+pub use settings::LocalSettings;
+pub use stack::{LocalStack, StackError};

@@ -1,1 +1,120 @@
-fn main() {}
+//! `cpor-local`: the local stack's command.
+//!
+//! - `cpor-local run`: starts the emulator, creates the resources and serves on 127.0.0.1:3000
+//!   until Ctrl-C, then stops everything it started.
+//! - `cpor-local token PARTNER_ID [ROLE]`: prints a local bearer token (role defaults to
+//!   `incentives_admin`), valid for 12 hours.
+
+use cpor_aws::Env;
+use cpor_local::emulator::Emulator;
+use cpor_local::{LocalSettings, LocalStack, jwt};
+use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: cpor-local run | cpor-local token PARTNER_ID [incentives_admin|incentives_user]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["run"] => run().await,
+        ["token", partner_id, rest @ ..] if rest.len() <= 1 => {
+            let role = rest.first().copied().unwrap_or("incentives_admin");
+            let secret = Env::process().or(
+                "CPOR_LOCAL_JWT_SECRET",
+                cpor_local::settings::DEV_JWT_SECRET,
+            );
+            match jwt::mint(&secret, partner_id, role, 12 * 3600) {
+                Ok(token) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("could not mint a token: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> ExitCode {
+    cpor_aws::init_tracing();
+    let settings = match LocalSettings::from_env(&Env::process()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let port = settings
+        .endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4566);
+    let log_dir = std::path::Path::new(".run");
+    if let Err(e) = std::fs::create_dir_all(log_dir) {
+        eprintln!("could not create {}: {e}", log_dir.display());
+        return ExitCode::FAILURE;
+    }
+    let log = log_dir.join("emulator.log");
+    eprintln!(
+        "==> starting the AWS emulator on 127.0.0.1:{port} (log: {})",
+        log.display()
+    );
+    let emulator = match Emulator::start(port, &log) {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("==> creating the table, the queues and the SES sender");
+    let stack = match LocalStack::start(settings).await {
+        Ok(stack) => stack,
+        Err(e) => {
+            eprintln!("could not start the local stack: {e}");
+            drop(emulator);
+            return ExitCode::FAILURE;
+        }
+    };
+    let s = stack.settings();
+    let base = stack.base_url();
+    eprintln!();
+    eprintln!("cpor is running");
+    eprintln!("  partner API      {base}/v1/claims");
+    eprintln!("  customer pages   {base}/opt-out/{{token}}  (links in the e-mails)");
+    eprintln!(
+        "  local routes     {base}/_local/seed  {base}/_local/outbox  {base}/_local/finalize"
+    );
+    eprintln!(
+        "  AWS emulator     {}  (table {}, queue {})",
+        s.endpoint,
+        s.table,
+        stack.queue_url()
+    );
+    eprintln!(
+        "  finalization     {}",
+        s.finalize_every
+            .map_or("on POST /_local/finalize only".to_owned(), |d| format!(
+                "every {}s, and on POST /_local/finalize",
+                d.as_secs()
+            ))
+    );
+    eprintln!("  a token          cargo run -q -p cpor-local -- token 1234567");
+    eprintln!("Press Ctrl-C to stop.");
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("could not wait for Ctrl-C: {e}");
+    }
+    eprintln!("==> stopping");
+    stack.stop().await;
+    drop(emulator);
+    eprintln!("==> stopped");
+    ExitCode::SUCCESS
+}

@@ -1,1 +1,10 @@
+//! What the HTTP doors share: reading API Gateway HTTP API (v2) events, the caller's identity
+//! from the JWT authorizer's claims, and answers in JSON, HTML or problem+json (RFC 9457).
 
+pub mod problem;
+pub mod request;
+pub mod response;
+
+pub use problem::Problem;
+pub use request::{caller, header, json_body};
+pub use response::{claim_resource, claim_value, html, json, redirect};

@@ -1,0 +1,109 @@
+//! The background work of the local stack: the queue poller that feeds notify-customer as
+//! Lambda's event source mapping would, and the finalize timer that stands in for the nightly
+//! schedule.
+
+use crate::gateway::Gateway;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Receives notification messages in batches of up to ten, hands each batch to notify-customer,
+/// deletes the messages it processed and leaves the failed ones to come back after the retry
+/// delay (and, after the queue's maximum receives, to go to the dead-letter queue).
+pub async fn poll_notifications(
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    gateway: Arc<Gateway>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let retry_after = i32::try_from(gateway.settings.retry_after.as_secs()).unwrap_or(5);
+    loop {
+        let receive = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(retry_after)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .send();
+        let received = tokio::select! {
+            _ = shutdown.changed() => return,
+            received = receive => received,
+        };
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %cpor_aws::describe(&e), "could not poll the notification queue");
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        if messages.is_empty() {
+            continue;
+        }
+        let mut event = SqsEvent::default();
+        event.records = messages
+            .iter()
+            .map(|m| {
+                let mut record = SqsMessage::default();
+                record.message_id = m.message_id.clone();
+                record.receipt_handle = m.receipt_handle.clone();
+                record.body = m.body.clone();
+                record.event_source = Some("aws:sqs".into());
+                record.attributes = m
+                    .attributes
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect();
+                record
+            })
+            .collect();
+        let response = gateway.notify.handle(event).await;
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        for message in &messages {
+            let id = message.message_id.as_deref().unwrap_or_default();
+            if failed.contains(id) {
+                continue;
+            }
+            if let Some(handle) = &message.receipt_handle
+                && let Err(e) = sqs
+                    .delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+            {
+                tracing::warn!(error = %cpor_aws::describe(&e), "could not delete a processed message");
+            }
+        }
+    }
+}
+
+/// Runs finalize-association every `every`, as of the current time.
+pub async fn finalize_every(
+    every: Duration,
+    gateway: Arc<Gateway>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let now = gateway.settings.clock.now();
+        if let Err(e) = gateway.finalize.run(now).await {
+            tracing::warn!(error = %e, "scheduled finalization failed; the next run retries");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The local stack's settings: every one has a development default, so `make run` needs none.
+
+use cpor_aws::config::{
+    HOLIDAYS, PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
+};
+use cpor_aws::{ConfigError, Env};
+use cpor_domain::BusinessCalendar;
+use cpor_domain::clock::{Clock, SystemClock};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Development default of the opt-out link secret (never a production secret).
+pub const DEV_TOKEN_SECRET: &str = "local-dev-token-secret";
+/// Development default of the local JWT secret (never a production secret).
+pub const DEV_JWT_SECRET: &str = "local-dev-secret";
+/// The region everything local uses; queue lookups are per region.
+pub const REGION: &str = "us-east-1";
+
+/// Everything the local stack needs.
+#[derive(Clone)]
+pub struct LocalSettings {
+    /// Where the gateway listens.
+    pub listen: SocketAddr,
+    /// The emulator's endpoint.
+    pub endpoint: String,
+    /// The table's name.
+    pub table: String,
+    /// The prefix of the queues' names.
+    pub queue_prefix: String,
+    /// The verified sender of customer e-mail.
+    pub sender: String,
+    /// The base of the links in e-mails.
+    pub public_base_url: String,
+    /// The HS256 secret of local bearer tokens.
+    pub jwt_secret: String,
+    /// The opt-out token secret.
+    pub token_secret: String,
+    /// The opt-out signing key's id.
+    pub token_key_id: String,
+    /// Business-calendar holidays.
+    pub calendar: BusinessCalendar,
+    /// How often finalization runs by itself; `None` runs it only on `/_local/finalize`.
+    pub finalize_every: Option<Duration>,
+    /// How long a failed notification stays invisible before the poller sees it again.
+    pub retry_after: Duration,
+    /// The time every function reads.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl LocalSettings {
+    /// Settings from the environment, with development defaults:
+    /// `CPOR_LOCAL_ADDR` (127.0.0.1:3000), `CPOR_EMULATOR_PORT` (4566), `CPOR_TABLE_NAME`
+    /// (cpor-local), `CPOR_SENDER_EMAIL` (cpor@example.com), `CPOR_PUBLIC_BASE_URL` (the
+    /// gateway's address), `CPOR_LOCAL_JWT_SECRET`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`
+    /// (k1), `CPOR_HOLIDAYS`, `CPOR_LOCAL_FINALIZE_EVERY` (seconds, 60; 0 turns it off).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = env
+            .or("CPOR_LOCAL_ADDR", "127.0.0.1:3000")
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                name: "CPOR_LOCAL_ADDR",
+                problem: format!("{e}"),
+            })?;
+        let port = env.or("CPOR_EMULATOR_PORT", "4566");
+        let finalize_every: u64 =
+            env.or("CPOR_LOCAL_FINALIZE_EVERY", "60")
+                .parse()
+                .map_err(|e| ConfigError::Invalid {
+                    name: "CPOR_LOCAL_FINALIZE_EVERY",
+                    problem: format!("{e}"),
+                })?;
+        Ok(Self {
+            listen,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            table: env.or(TABLE_NAME, "cpor-local"),
+            queue_prefix: "cpor-local".into(),
+            sender: env.or(SENDER_EMAIL, "cpor@example.com"),
+            public_base_url: env.or(PUBLIC_BASE_URL, &format!("http://{listen}")),
+            jwt_secret: env.or("CPOR_LOCAL_JWT_SECRET", DEV_JWT_SECRET),
+            token_secret: env.or(TOKEN_SECRET, DEV_TOKEN_SECRET),
+            token_key_id: env.or(TOKEN_KEY_ID, "k1"),
+            calendar: cpor_aws::config::calendar(env)?,
+            finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
+            retry_after: Duration::from_secs(5),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Settings for a test: the gateway on a free port, this emulator, no finalize timer, and a
+    /// short retry delay.
+    pub fn for_tests(endpoint: &str) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            endpoint: endpoint.to_owned(),
+            table: "cpor-test".into(),
+            queue_prefix: "cpor-test".into(),
+            sender: "cpor@example.com".into(),
+            public_base_url: String::new(),
+            jwt_secret: DEV_JWT_SECRET.into(),
+            token_secret: DEV_TOKEN_SECRET.into(),
+            token_key_id: "k1".into(),
+            calendar: BusinessCalendar::default(),
+            finalize_every: None,
+            retry_after: Duration::from_secs(1),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The settings as the environment the deployed functions read (for the SDK's and the
+    /// functions' own `from_env`).
+    pub fn function_env(&self, queue_url: &str) -> Env {
+        Env::process()
+            .with(TABLE_NAME, &self.table)
+            .with(cpor_aws::config::QUEUE_URL, queue_url)
+            .with(SENDER_EMAIL, &self.sender)
+            .with(PUBLIC_BASE_URL, &self.public_base_url)
+            .with(TOKEN_SECRET, &self.token_secret)
+            .with(TOKEN_KEY_ID, &self.token_key_id)
+            .with(HOLIDAYS, "")
+    }
+
+    /// The SDK configuration pointing at the emulator, with placeholder credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let credentials =
+            aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "cpor-local");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+}

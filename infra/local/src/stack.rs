@@ -1,0 +1,136 @@
+//! Starting and stopping the local stack.
+
+use crate::gateway::{self, Gateway};
+use crate::poller;
+use crate::settings::LocalSettings;
+use cpor_aws::schema::{self, QueueDefinition};
+use cpor_aws::{ConfigError, DynamoStore};
+use finalize_association::FinalizeAssociationFunction;
+use manage_claims::ManageClaimsFunction;
+use notify_customer::NotifyCustomerFunction;
+use record_opt_out::RecordOptOutFunction;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use submit_claim::SubmitClaimFunction;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A failure to start the stack.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// The emulator's resources could not be created.
+    #[error(transparent)]
+    Provision(#[from] schema::ProvisionError),
+    /// A function's configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The gateway's address could not be bound.
+    #[error("could not listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+/// A running local stack. [`LocalStack::stop`] ends its server and background tasks.
+pub struct LocalStack {
+    addr: SocketAddr,
+    queue_url: String,
+    gateway: Arc<Gateway>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl LocalStack {
+    /// Creates the resources in the emulator and starts the gateway, the queue poller and the
+    /// finalize timer.
+    pub async fn start(mut settings: LocalSettings) -> Result<Self, StackError> {
+        let sdk = settings.sdk_config().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        tracing::info!(table = %settings.table, endpoint = %settings.endpoint, "creating the table");
+        schema::create_table(&dynamodb, &settings.table).await?;
+        let queue = QueueDefinition::notifications(&settings.queue_prefix);
+        tracing::info!(queue = %queue.name, dead_letter = %queue.dead_letter_name, "creating the queues");
+        let queue_url = schema::create_queues(&sqs, &queue).await?;
+        tracing::info!(sender = %settings.sender, "verifying the SES sender");
+        schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
+
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StackError::Bind(settings.listen, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StackError::Bind(settings.listen, e))?;
+        if settings.public_base_url.is_empty() {
+            settings.public_base_url = format!("http://{addr}");
+        }
+
+        // The functions are configured exactly as in Lambda, from their environment.
+        let env = settings.function_env(&queue_url);
+        let clock = settings.clock.clone();
+        let gateway = Arc::new(Gateway {
+            submit: SubmitClaimFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            manage: ManageClaimsFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            opt_out: RecordOptOutFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            notify: NotifyCustomerFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            finalize: FinalizeAssociationFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            reference: DynamoStore::new(dynamodb, settings.table.clone()),
+            settings: settings.clone(),
+            http: reqwest::Client::new(),
+        });
+
+        let (shutdown, watch_shutdown) = watch::channel(false);
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(gateway::serve(
+            listener,
+            gateway.clone(),
+            watch_shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(poller::poll_notifications(
+            sqs,
+            queue_url.clone(),
+            gateway.clone(),
+            watch_shutdown.clone(),
+        )));
+        if let Some(every) = settings.finalize_every {
+            tasks.push(tokio::spawn(poller::finalize_every(
+                every,
+                gateway.clone(),
+                watch_shutdown,
+            )));
+        }
+        Ok(Self {
+            addr,
+            queue_url,
+            gateway,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Where the gateway listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The gateway's base URL, e.g. `http://127.0.0.1:3000`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The notification queue's URL.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// The settings the stack runs with.
+    pub fn settings(&self) -> &LocalSettings {
+        &self.gateway.settings
+    }
+
+    /// Stops the server and the background tasks, and waits for them.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}

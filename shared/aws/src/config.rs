@@ -1,0 +1,116 @@
+//! Configuration from environment variables, read once at start-up, with errors that name
+//! what is missing or wrong.
+
+use std::fmt;
+
+/// A missing or malformed setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    /// A variable's value is not usable.
+    #[error("environment variable {name} is not valid: {problem}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Reads settings from the process environment, or from a fixed list (for tests and the local
+/// stack, which runs every function in one process).
+#[derive(Clone, Default)]
+pub struct Env {
+    overrides: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.overrides.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Env").field("overrides", &names).finish()
+    }
+}
+
+impl Env {
+    /// The process environment.
+    pub fn process() -> Self {
+        Self::default()
+    }
+
+    /// The process environment, with these values taking precedence.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.overrides.retain(|(k, _)| k != name);
+        self.overrides.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The variable's value, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.overrides
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A required variable.
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A variable with a default.
+    pub fn or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+}
+
+/// The table's name: `CPOR_TABLE_NAME`.
+pub const TABLE_NAME: &str = "CPOR_TABLE_NAME";
+/// The notification queue's URL: `CPOR_NOTIFICATION_QUEUE_URL`.
+pub const QUEUE_URL: &str = "CPOR_NOTIFICATION_QUEUE_URL";
+/// The sender of customer e-mail: `CPOR_SENDER_EMAIL`.
+pub const SENDER_EMAIL: &str = "CPOR_SENDER_EMAIL";
+/// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`.
+pub const PUBLIC_BASE_URL: &str = "CPOR_PUBLIC_BASE_URL";
+/// The opt-out token's signing secret: `CPOR_TOKEN_SECRET`.
+pub const TOKEN_SECRET: &str = "CPOR_TOKEN_SECRET";
+/// The id of the signing key: `CPOR_TOKEN_KEY_ID`.
+pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
+/// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.
+pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
+
+/// The opt-out keyring from `CPOR_TOKEN_SECRET` and `CPOR_TOKEN_KEY_ID` (default `k1`).
+pub fn keyring(env: &Env) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
+    use cpor_domain::token::SigningKey;
+    let secret = env.required(TOKEN_SECRET)?;
+    let id = env.or(TOKEN_KEY_ID, "k1");
+    let key = SigningKey::new(&id, secret.as_bytes()).map_err(|e| ConfigError::Invalid {
+        name: TOKEN_SECRET,
+        problem: e.to_string(),
+    })?;
+    Ok(cpor_domain::OptOutKeyring::new(key, vec![]))
+}
+
+/// The business calendar from `CPOR_HOLIDAYS`.
+pub fn calendar(env: &Env) -> Result<cpor_domain::BusinessCalendar, ConfigError> {
+    cpor_domain::BusinessCalendar::parse_holidays(&env.or(HOLIDAYS, "")).map_err(|problem| {
+        ConfigError::Invalid {
+            name: HOLIDAYS,
+            problem,
+        }
+    })
+}
+
+/// Sets up logging once per process: levels from `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

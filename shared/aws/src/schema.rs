@@ -1,0 +1,252 @@
+//! The table and the queues, defined once. The local stack creates them from here, and the SAM
+//! template declares the same (a test keeps the two in step).
+
+use crate::describe;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::collections::HashMap;
+
+/// The table's partition key.
+pub const PK: &str = "pk";
+/// The table's sort key.
+pub const SK: &str = "sk";
+/// The attribute that expires idempotency records (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at_epoch";
+
+/// One global secondary index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDefinition {
+    /// The index name.
+    pub name: &'static str,
+    /// Its partition key attribute.
+    pub partition_key: &'static str,
+    /// Its sort key attribute.
+    pub sort_key: &'static str,
+    /// Non-key attributes projected; `None` projects all.
+    pub projected: Option<&'static [&'static str]>,
+}
+
+/// Lists a partner's claims newest first (claim ids are ULIDs, so they sort by time).
+pub const PARTNER_INDEX: IndexDefinition = IndexDefinition {
+    name: "by_partner",
+    partition_key: "partner_pk",
+    sort_key: "partner_sk",
+    projected: None,
+};
+
+/// Holds only the claims awaiting the customer, sorted by deadline within a few shards, so
+/// finalization queries what is due and never scans. Sparse: the attributes are removed when a
+/// claim leaves `awaiting_customer`.
+pub const DUE_INDEX: IndexDefinition = IndexDefinition {
+    name: "due",
+    partition_key: "due_shard",
+    sort_key: "due_at",
+    projected: Some(&["version"]),
+};
+
+/// How many shards the due index spreads claims over.
+pub const DUE_SHARDS: u32 = 4;
+
+/// Every index of the table.
+pub const INDEXES: [IndexDefinition; 2] = [PARTNER_INDEX, DUE_INDEX];
+
+/// The notification queue and its dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDefinition {
+    /// The queue's name.
+    pub name: String,
+    /// Its dead-letter queue's name.
+    pub dead_letter_name: String,
+    /// Seconds a received message stays invisible (six times the consumer's timeout).
+    pub visibility_timeout_seconds: u32,
+    /// Receives before a message goes to the dead-letter queue.
+    pub max_receive_count: u32,
+    /// Seconds the dead-letter queue keeps messages.
+    pub dead_letter_retention_seconds: u32,
+}
+
+impl QueueDefinition {
+    /// The notification queue for a stack called `prefix`.
+    pub fn notifications(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-notifications"),
+            dead_letter_name: format!("{prefix}-notifications-dlq"),
+            visibility_timeout_seconds: 180,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// A failure to create the resources.
+#[derive(Debug, thiserror::Error)]
+#[error("could not provision {what}: {detail}")]
+pub struct ProvisionError {
+    what: String,
+    detail: String,
+}
+
+fn failed(what: impl Into<String>) -> impl FnOnce(String) -> ProvisionError {
+    let what = what.into();
+    move |detail| ProvisionError { what, detail }
+}
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, String> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Creates the table (if it does not exist) and turns on its TTL.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), ProvisionError> {
+    let fail = || failed(format!("table {table}"));
+    let mut attributes = vec![
+        string_attribute(PK).map_err(fail())?,
+        string_attribute(SK).map_err(fail())?,
+    ];
+    let mut indexes = Vec::new();
+    for index in INDEXES {
+        attributes.push(string_attribute(index.partition_key).map_err(fail())?);
+        attributes.push(string_attribute(index.sort_key).map_err(fail())?);
+        let projection = match index.projected {
+            None => Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+            Some(fields) => Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(fields.iter().map(|f| f.to_string()).collect()))
+                .build(),
+        };
+        indexes.push(
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(key(index.partition_key, KeyType::Hash).map_err(fail())?)
+                .key_schema(key(index.sort_key, KeyType::Range).map_err(fail())?)
+                .projection(projection)
+                .build()
+                .map_err(|e| e.to_string())
+                .map_err(fail())?,
+        );
+    }
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash).map_err(fail())?)
+        .key_schema(key(SK, KeyType::Range).map_err(fail())?)
+        .set_attribute_definitions(Some(attributes))
+        .set_global_secondary_indexes(Some(indexes))
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(fail()(describe(&e))),
+    }
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(TTL_ATTRIBUTE)
+        .enabled(true)
+        .build()
+        .map_err(|e| e.to_string())
+        .map_err(fail())?;
+    if let Err(e) = client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+    {
+        // Turning TTL on twice is refused; that is fine.
+        let message = describe(&e);
+        if !message.contains("already enabled") && !message.contains("TimeToLive is already") {
+            tracing::debug!(error = %message, "time to live not updated");
+        }
+    }
+    Ok(())
+}
+
+/// Creates the dead-letter queue and the queue redriving to it; returns the queue's URL.
+pub async fn create_queues(
+    client: &aws_sdk_sqs::Client,
+    queue: &QueueDefinition,
+) -> Result<String, ProvisionError> {
+    let fail = || failed(format!("queue {}", queue.name));
+    let dlq = client
+        .create_queue()
+        .queue_name(&queue.dead_letter_name)
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            queue.dead_letter_retention_seconds.to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail())?;
+    let dlq_url = dlq.queue_url().unwrap_or_default().to_owned();
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail())?;
+    let dlq_arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .unwrap_or_default();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": queue.max_receive_count,
+    })
+    .to_string();
+    let mut attributes = HashMap::new();
+    attributes.insert(
+        QueueAttributeName::VisibilityTimeout,
+        queue.visibility_timeout_seconds.to_string(),
+    );
+    attributes.insert(QueueAttributeName::RedrivePolicy, redrive);
+    let created = client
+        .create_queue()
+        .queue_name(&queue.name)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail())?;
+    Ok(created.queue_url().unwrap_or_default().to_owned())
+}
+
+/// Verifies the sender's address with SES (the emulator, like a sandboxed account, sends only
+/// from verified identities).
+pub async fn verify_sender(
+    client: &aws_sdk_ses::Client,
+    sender: &str,
+) -> Result<(), ProvisionError> {
+    client
+        .verify_email_identity()
+        .email_address(sender)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(format!("sender {sender}"))(describe(&e)))
+}

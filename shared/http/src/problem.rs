@@ -1,0 +1,117 @@
+//! Error answers as `application/problem+json` (RFC 9457) with the contract's stable codes.
+
+use crate::response::with_body;
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use cpor_domain::validation::ValidationErrors;
+use serde_json::{Map, Value, json};
+
+/// One error answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable machine code, e.g. `validation_failed`.
+    pub code: &'static str,
+    /// A short summary of the kind of problem.
+    pub title: &'static str,
+    /// What happened in this case, for a person.
+    pub detail: String,
+    /// Further members (`errors`, `existing_claim_id`, ...).
+    pub extra: Map<String, Value>,
+}
+
+impl Problem {
+    /// A problem with no further members.
+    pub fn new(
+        status: u16,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Adds a member.
+    pub fn with(mut self, name: &str, value: Value) -> Self {
+        self.extra.insert(name.to_owned(), value);
+        self
+    }
+
+    /// 400 `validation_failed`, naming every refused field.
+    pub fn validation(errors: &ValidationErrors) -> Self {
+        let count = errors.errors().len();
+        Self::new(
+            400,
+            "validation_failed",
+            "The request has invalid fields",
+            format!(
+                "{count} field{} refused; see errors",
+                if count == 1 { " was" } else { "s were" }
+            ),
+        )
+        .with("errors", json!(errors.errors()))
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(401, "unauthenticated", "Authentication is required", detail)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", "Your role may not do this", detail)
+    }
+
+    /// 404 `claim_not_found`.
+    pub fn claim_not_found() -> Self {
+        Self::new(
+            404,
+            "claim_not_found",
+            "No such claim",
+            "no claim of yours has this id",
+        )
+    }
+
+    /// 503 `service_unavailable`: a dependency failed and the request may be retried.
+    pub fn unavailable(detail: &impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "dependency unavailable");
+        Self::new(
+            503,
+            "service_unavailable",
+            "The service is temporarily unavailable",
+            "a dependency did not answer; retry the request later",
+        )
+    }
+
+    /// The API Gateway response carrying this problem.
+    pub fn into_response(self) -> ApiGatewayV2httpResponse {
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            json!(format!("urn:cpor:problem:{}", self.code)),
+        );
+        body.insert("title".into(), json!(self.title));
+        body.insert("status".into(), json!(self.status));
+        body.insert("detail".into(), json!(self.detail));
+        body.insert("code".into(), json!(self.code));
+        body.extend(self.extra);
+        let mut response = with_body(
+            self.status,
+            "application/problem+json",
+            Value::Object(body).to_string(),
+        );
+        if self.status == 503 {
+            response.headers.insert(
+                "retry-after",
+                aws_lambda_events::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}

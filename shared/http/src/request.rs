@@ -1,0 +1,104 @@
+//! Reading API Gateway HTTP API (v2) requests.
+
+use crate::problem::Problem;
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cpor_domain::caller::{Caller, Role};
+use cpor_domain::ids::PartnerId;
+use serde_json::Value;
+
+/// The largest body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A request header's value (API Gateway lower-cases names).
+pub fn header<'a>(event: &'a ApiGatewayV2httpRequest, name: &str) -> Option<&'a str> {
+    event.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The caller, from the claims the JWT authorizer verified (`partner_id`, `role`).
+pub fn caller(event: &ApiGatewayV2httpRequest) -> Result<Caller, Problem> {
+    let claims = event
+        .request_context
+        .authorizer
+        .as_ref()
+        .and_then(|a| a.jwt.as_ref())
+        .map(|jwt| &jwt.claims)
+        .ok_or_else(|| Problem::unauthenticated("a bearer token is required"))?;
+    let partner_id = claims
+        .get("partner_id")
+        .ok_or_else(|| Problem::unauthenticated("the token has no partner_id claim"))?;
+    let partner_id = PartnerId::parse(partner_id)
+        .map_err(|_| Problem::unauthenticated("the token's partner_id is not 6 to 10 digits"))?;
+    Ok(Caller {
+        partner_id,
+        role: claims.get("role").and_then(|r| Role::parse(r)),
+    })
+}
+
+/// The request's JSON body: `application/json`, at most 64 KiB, and JSON.
+pub fn json_body(event: &ApiGatewayV2httpRequest) -> Result<Value, Problem> {
+    let raw = match (&event.body, event.is_base64_encoded) {
+        (None, _) => Vec::new(),
+        (Some(body), false) => body.as_bytes().to_vec(),
+        (Some(body), true) => STANDARD.decode(body).map_err(|_| {
+            Problem::new(
+                400,
+                "malformed_json",
+                "The body is not JSON",
+                "the body could not be decoded",
+            )
+        })?,
+    };
+    if raw.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(
+            413,
+            "payload_too_large",
+            "The body is too large",
+            format!(
+                "the body has {} bytes; at most {MAX_BODY_BYTES} are accepted",
+                raw.len()
+            ),
+        ));
+    }
+    let content_type = header(event, "content-type").unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    let json_type = media_type.eq_ignore_ascii_case("application/json")
+        || (media_type.len() > 5
+            && media_type
+                .get(media_type.len() - 5..)
+                .is_some_and(|t| t.eq_ignore_ascii_case("+json")));
+    if !json_type {
+        return Err(Problem::new(
+            415,
+            "unsupported_media_type",
+            "The body must be JSON",
+            format!(
+                "send Content-Type: application/json (got {})",
+                if content_type.is_empty() {
+                    "none"
+                } else {
+                    content_type
+                }
+            ),
+        ));
+    }
+    let value: Value = serde_json::from_slice(&raw).map_err(|e| {
+        Problem::new(
+            400,
+            "malformed_json",
+            "The body is not JSON",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(Problem::new(
+            400,
+            "malformed_json",
+            "The body is not a JSON object",
+            "the body must be a JSON object",
+        ))
+    }
+}
