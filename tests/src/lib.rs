@@ -1,1 +1,362 @@
+//! The integration tests' harness: a fresh emulator and local stack per test, and a small
+//! client for the partner API, the customer pages and the local routes.
+//!
+//! Each [`TestStack`] owns its emulator process, which stops when the stack is dropped, so a
+//! failing test leaves nothing running.
 
+use chrono::{DateTime, Utc};
+use cpor_local::emulator::Emulator;
+use cpor_local::{LocalSettings, LocalStack, jwt};
+use reqwest::{Client, Method, StatusCode, header::HeaderMap, redirect::Policy};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The tenant the tests claim by default.
+pub const CONTOSO: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+/// A second tenant.
+pub const LITWARE: &str = "6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
+/// Contoso's Dynamics 365 Sales subscription.
+pub const CONTOSO_SALES_SUBSCRIPTION: &str = "11111111-2222-3333-4444-555555555555";
+/// Fabrikam: enrolled in every program.
+pub const FABRIKAM: &str = "1234567";
+/// Northwind: enrolled in the Microsoft 365 programs only.
+pub const NORTHWIND: &str = "7654321";
+/// Adatum: enrolled in nothing.
+pub const ADATUM: &str = "2222222";
+
+/// An answer, read whole.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON (null when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem's `code`, for error answers.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A fresh emulator and local stack.
+pub struct TestStack {
+    stack: Option<LocalStack>,
+    settings: LocalSettings,
+    /// The gateway's base URL.
+    pub base: String,
+    /// An HTTP client that does not follow redirects.
+    pub http: Client,
+    // Declared last: dropped after the stack, so the stack never outlives its emulator.
+    emulator: Emulator,
+}
+
+impl TestStack {
+    /// Starts an emulator on a free port and a stack on it, with the reference data seeded.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The same, with settings adjusted by `adjust` (e.g. a fixed clock).
+    pub async fn start_with(adjust: impl FnOnce(&mut LocalSettings)) -> Self {
+        let dir = std::env::temp_dir().join("cpor-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let port = cpor_local::emulator::free_port().expect("a free port");
+        let emulator = Emulator::start(port, &dir.join(format!("emulator-{port}.log")))
+            .expect("the emulator starts");
+        let mut settings = LocalSettings::for_tests(&emulator.endpoint());
+        adjust(&mut settings);
+        let stack = LocalStack::start(settings)
+            .await
+            .expect("the local stack starts");
+        let settings = stack.settings().clone();
+        let stack_ = Self {
+            base: stack.base_url(),
+            stack: Some(stack),
+            settings,
+            http: Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            emulator,
+        };
+        stack_.seed(&reference_data()).await;
+        stack_
+    }
+
+    /// The stack's settings.
+    pub fn settings(&self) -> &LocalSettings {
+        &self.settings
+    }
+
+    /// The emulator's endpoint.
+    pub fn endpoint(&self) -> String {
+        self.emulator.endpoint()
+    }
+
+    /// The functions behind the gateway.
+    pub fn functions(&self) -> &cpor_local::gateway::Gateway {
+        self.stack.as_ref().expect("running").functions()
+    }
+
+    /// An SQS client on the emulator.
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.settings.sdk_config().await)
+    }
+
+    /// The notification queue's URL.
+    pub fn queue_url(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| s.queue_url().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Stops the stack and the emulator.
+    pub async fn stop(mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.stop().await;
+        }
+        self.emulator.stop();
+    }
+
+    /// A bearer token for a partner's user with a role.
+    pub fn token(&self, partner_id: &str, role: &str) -> String {
+        jwt::mint(&self.settings.jwt_secret, partner_id, role, 3600).expect("token")
+    }
+
+    /// An admin's token for a partner.
+    pub fn admin(&self, partner_id: &str) -> String {
+        self.token(partner_id, "incentives_admin")
+    }
+
+    /// Sends a request; `token` adds a bearer token, `body` JSON.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
+    /// `POST /v1/claims` as an admin of `partner_id`.
+    pub async fn submit(&self, partner_id: &str, body: &Value) -> Answer {
+        self.send(
+            Method::POST,
+            "/v1/claims",
+            Some(&self.admin(partner_id)),
+            Some(body),
+            &[],
+        )
+        .await
+    }
+
+    /// `GET path` as an admin of `partner_id`.
+    pub async fn get(&self, partner_id: &str, path: &str) -> Answer {
+        self.send(Method::GET, path, Some(&self.admin(partner_id)), None, &[])
+            .await
+    }
+
+    /// `POST /v1/claims/{id}/withdraw` as an admin of `partner_id`.
+    pub async fn withdraw(&self, partner_id: &str, claim_id: &str, reason: &str) -> Answer {
+        let path = format!("/v1/claims/{claim_id}/withdraw");
+        self.send(
+            Method::POST,
+            &path,
+            Some(&self.admin(partner_id)),
+            Some(&json!({ "reason": reason })),
+            &[],
+        )
+        .await
+    }
+
+    /// Every claim of a partner, through the API's pages.
+    pub async fn all_claims(&self, partner_id: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut path = "/v1/claims?limit=100".to_owned();
+        loop {
+            let page = self.get(partner_id, &path).await;
+            assert_eq!(page.status, 200, "{}", page.text);
+            let page = page.json();
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/v1/claims?limit=100&cursor={cursor}"),
+                None => return items,
+            }
+        }
+    }
+
+    /// Loads reference data through `/_local/seed`.
+    pub async fn seed(&self, data: &Value) {
+        let answer = self
+            .send(Method::POST, "/_local/seed", None, Some(data), &[])
+            .await;
+        assert_eq!(answer.status, 204, "seed: {}", answer.text);
+    }
+
+    /// The e-mails sent so far.
+    pub async fn outbox(&self) -> Vec<Value> {
+        let answer = self
+            .send(Method::GET, "/_local/outbox", None, None, &[])
+            .await;
+        answer.json()["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Runs finalization as of `now`.
+    pub async fn finalize(&self, now: DateTime<Utc>) -> Answer {
+        self.send(
+            Method::POST,
+            "/_local/finalize",
+            None,
+            Some(&json!({ "now": now.to_rfc3339() })),
+            &[],
+        )
+        .await
+    }
+
+    /// Waits until the claim has `status`, or fails the test after 20 seconds.
+    pub async fn wait_for_status(&self, partner_id: &str, claim_id: &str, status: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let claim = self
+                .get(partner_id, &format!("/v1/claims/{claim_id}"))
+                .await
+                .json();
+            if claim["status"] == status {
+                return claim;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "claim {claim_id} did not reach {status}; it is {}",
+                claim["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Submits a claim, waits until its customer is notified, and returns the claim and the
+    /// opt-out link from its e-mail.
+    pub async fn notified_claim(&self, partner_id: &str, body: &Value) -> (Value, String) {
+        let created = self.submit(partner_id, body).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let id = created.json()["claim_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let claim = self
+            .wait_for_status(partner_id, &id, "awaiting_customer")
+            .await;
+        let email = body["customer_contact"]["email"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let link = self
+            .outbox()
+            .await
+            .iter()
+            .rev()
+            .filter(|m| m["to"][0] == email.as_str())
+            .find_map(|m| link_in(m["body"].as_str().unwrap_or_default()))
+            .expect("the e-mail carries an opt-out link");
+        (claim, link)
+    }
+
+    /// `GET` a full URL (an opt-out link).
+    pub async fn open(&self, url: &str) -> Answer {
+        read(self.http.get(url).send().await.expect("the page answers")).await
+    }
+
+    /// `POST` to a full URL (the decline form).
+    pub async fn post_form(&self, url: &str) -> Answer {
+        let request = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+        read(request.send().await.expect("the page answers")).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        text,
+    }
+}
+
+/// The opt-out link in an e-mail body.
+pub fn link_in(body: &str) -> Option<String> {
+    let start = body.find("/opt-out/")?;
+    let begin = body[..start].rfind("http")?;
+    let end = body[start..]
+        .find(|c: char| c == '"' || c == '<' || c.is_whitespace())
+        .map_or(body.len(), |e| start + e);
+    Some(body[begin..end].to_owned())
+}
+
+/// The reference data every test starts with.
+pub fn reference_data() -> Value {
+    json!({
+        "partners": [
+            { "partner_id": FABRIKAM, "name": "Fabrikam Consulting", "programs": ["osa-sell", "osu-m365", "osu-bizapps"] },
+            { "partner_id": NORTHWIND, "name": "Northwind Traders", "programs": ["osa-sell", "osu-m365"] },
+            { "partner_id": ADATUM, "name": "Adatum", "programs": [] }
+        ],
+        "tenants": [
+            { "tenant_id": CONTOSO, "domains": ["contoso.onmicrosoft.com", "contoso.com"],
+              "subscriptions": [{ "subscription_id": CONTOSO_SALES_SUBSCRIPTION, "workload": "dynamics-sales" }] },
+            { "tenant_id": LITWARE, "domains": ["litware.onmicrosoft.com"] }
+        ]
+    })
+}
+
+/// A valid claim body for Contoso's `workload` in osu-m365.
+pub fn claim_body(workload: &str) -> Value {
+    json!({
+        "tenant_id": CONTOSO,
+        "customer_domain": "contoso.onmicrosoft.com",
+        "program": "osu-m365",
+        "workload": workload,
+        "subscription_id": null,
+        "customer_contact": { "name": "Giulia Rossi", "email": "giulia@contoso.com", "title": "IT Director",
+                              "locale": "it", "time_zone": "Europe/Rome" },
+        "partner_contact": { "name": "Sam Lee", "email": "sam@fabrikam.com" },
+        "proof_of_execution": { "reference": "https://fabrikam.example/sow/4711.pdf",
+                                "signed_on": (Utc::now().date_naive() - chrono::Days::new(30)).to_string() }
+    })
+}

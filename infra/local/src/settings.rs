@@ -44,6 +44,8 @@ pub struct LocalSettings {
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
     pub retry_after: Duration,
+    /// Whether the queue poller runs (tests that deliver messages by hand turn it off).
+    pub poll_notifications: bool,
     /// The time every function reads.
     pub clock: Arc<dyn Clock>,
 }
@@ -83,6 +85,7 @@ impl LocalSettings {
             calendar: cpor_aws::config::calendar(env)?,
             finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
             retry_after: Duration::from_secs(5),
+            poll_notifications: true,
             clock: Arc::new(SystemClock),
         })
     }
@@ -103,6 +106,7 @@ impl LocalSettings {
             calendar: BusinessCalendar::default(),
             finalize_every: None,
             retry_after: Duration::from_secs(1),
+            poll_notifications: true,
             clock: Arc::new(SystemClock),
         }
     }

@@ -84,12 +84,14 @@ impl LocalStack {
             gateway.clone(),
             watch_shutdown.clone(),
         )));
-        tasks.push(tokio::spawn(poller::poll_notifications(
-            sqs,
-            queue_url.clone(),
-            gateway.clone(),
-            watch_shutdown.clone(),
-        )));
+        if settings.poll_notifications {
+            tasks.push(tokio::spawn(poller::poll_notifications(
+                sqs,
+                queue_url.clone(),
+                gateway.clone(),
+                watch_shutdown.clone(),
+            )));
+        }
         if let Some(every) = settings.finalize_every {
             tasks.push(tokio::spawn(poller::finalize_every(
                 every,
@@ -119,6 +121,11 @@ impl LocalStack {
     /// The notification queue's URL.
     pub fn queue_url(&self) -> &str {
         &self.queue_url
+    }
+
+    /// The functions behind the gateway, to call a handler directly with a hand-made event.
+    pub fn functions(&self) -> &Gateway {
+        &self.gateway
     }
 
     /// The settings the stack runs with.

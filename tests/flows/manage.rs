@@ -1,0 +1,316 @@
+//! The partner's own claims: list with filters and pages, one with its history, withdraw.
+
+use chrono::{TimeDelta, Utc};
+use cpor_tests::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const WORKLOADS: [&str; 5] = ["exchange", "sharepoint", "onedrive", "teams", "intune"];
+
+async fn submit_all(stack: &TestStack, partner: &str, workloads: &[&str]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for w in workloads {
+        let answer = stack.submit(partner, &claim_body(w)).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        ids.push(answer.json()["claim_id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["claim_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn claims_are_listed_newest_first_in_pages_that_join_up_exactly() {
+    let stack = TestStack::start().await;
+    let created = submit_all(&stack, FABRIKAM, &WORKLOADS).await;
+    submit_all(&stack, NORTHWIND, &["windows"]).await;
+    // WHEN Fabrikam lists two at a time
+    let mut seen = Vec::new();
+    let mut path = "/v1/claims?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = stack.get(FABRIKAM, &path).await.json();
+        pages += 1;
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/claims?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    // THEN three pages hold its five claims, newest first, and none of Northwind's
+    let mut newest_first = created.clone();
+    newest_first.reverse();
+    assert_eq!(pages, 3);
+    assert_eq!(seen, newest_first);
+    // AND a page of exactly the remaining claims ends the listing
+    let page = stack.get(FABRIKAM, "/v1/claims?limit=5").await.json();
+    assert_eq!(
+        (ids(&page).len(), page["next_cursor"].clone()),
+        (5, Value::Null)
+    );
+    // AND the default page holds them all
+    assert_eq!(
+        ids(&stack.get(FABRIKAM, "/v1/claims").await.json()).len(),
+        5
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn filters_match_exactly_and_bad_query_values_are_refused() {
+    let stack = TestStack::start().await;
+    let created = submit_all(&stack, FABRIKAM, &WORKLOADS).await;
+    let mut osa = claim_body("purview");
+    osa["program"] = json!("osa-sell");
+    assert_eq!(stack.submit(FABRIKAM, &osa).await.status, 201);
+    let mut litware = claim_body("teams");
+    litware["tenant_id"] = json!(LITWARE);
+    litware["customer_domain"] = json!("litware.onmicrosoft.com");
+    assert_eq!(stack.submit(FABRIKAM, &litware).await.status, 201);
+    assert_eq!(
+        stack
+            .withdraw(FABRIKAM, &created[0], "duplicate")
+            .await
+            .status,
+        200
+    );
+
+    let count = |query: &'static str| {
+        let stack = &stack;
+        async move {
+            ids(&stack
+                .get(FABRIKAM, &format!("/v1/claims?{query}"))
+                .await
+                .json())
+            .len()
+        }
+    };
+    assert_eq!(count("status=withdrawn").await, 1);
+    assert_eq!(count("program=osa-sell").await, 1);
+    assert_eq!(count("workload=teams").await, 2);
+    assert_eq!(
+        count(Box::leak(format!("tenant_id={LITWARE}").into_boxed_str())).await,
+        1
+    );
+    assert_eq!(count("workload=teams&program=osu-m365&limit=1").await, 1);
+    assert_eq!(count("workload=windows").await, 0);
+    // filtered pages still join up: withdrawn excluded, two at a time
+    let mut all = Vec::new();
+    let mut path = "/v1/claims?program=osu-m365&limit=2".to_owned();
+    loop {
+        let page = stack.get(FABRIKAM, &path).await.json();
+        all.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/claims?program=osu-m365&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 6);
+    for bad in [
+        "status=pending",
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "program=x",
+        "tenant_id=x",
+        "cursor=forged",
+        "colour=red",
+    ] {
+        let answer = stack.get(FABRIKAM, &format!("/v1/claims?{bad}")).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (400, "validation_failed".into()),
+            "{bad}"
+        );
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_claim_shows_its_history_to_its_partner_only() {
+    let stack = TestStack::start().await;
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap();
+    let history = claim["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[0],
+        json!({ "at": claim["created_at"], "actor": "partner", "from": null, "to": "submitted", "reason": null })
+    );
+    assert_eq!(history[1]["actor"], "system");
+    assert_eq!(history[1]["to"], "awaiting_customer");
+    assert_eq!(history[1]["at"], claim["notified_at"]);
+    // a viewer of the same partner may read it
+    let user = stack.token(FABRIKAM, "incentives_user");
+    let read = stack
+        .send(
+            Method::GET,
+            &format!("/v1/claims/{id}"),
+            Some(&user),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(
+        stack
+            .send(Method::GET, "/v1/claims", Some(&user), None, &[])
+            .await
+            .status,
+        200
+    );
+    // another partner, an unknown id and a malformed id all get the same 404
+    for (partner, path) in [
+        (NORTHWIND, format!("/v1/claims/{id}")),
+        (FABRIKAM, "/v1/claims/01JDX3Z8Q6V6W4S0Y1B2C3D4E5".to_owned()),
+        (FABRIKAM, "/v1/claims/not-a-claim".to_owned()),
+    ] {
+        let answer = stack.get(partner, &path).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (404, "claim_not_found".into()),
+            "{path}"
+        );
+    }
+    let withdraw = stack.withdraw(NORTHWIND, id, "not ours").await;
+    assert_eq!(withdraw.code(), "claim_not_found");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn withdrawing_needs_a_reason_and_the_admin_role_frees_the_workload_and_is_final() {
+    let stack = TestStack::start().await;
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap();
+    let path = format!("/v1/claims/{id}/withdraw");
+    // a viewer may not withdraw
+    let user = stack.token(FABRIKAM, "incentives_user");
+    let answer = stack
+        .send(
+            Method::POST,
+            &path,
+            Some(&user),
+            Some(&json!({"reason": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.code()),
+        (403, "forbidden".into())
+    );
+    // the reason is required, 1 to 500 characters, and the only field
+    for body in [
+        json!({}),
+        json!({"reason": ""}),
+        json!({"reason": "x".repeat(501)}),
+        json!({"reason": 5}),
+        json!({"reason": "ok", "when": "now"}),
+    ] {
+        let answer = stack
+            .send(
+                Method::POST,
+                &path,
+                Some(&stack.admin(FABRIKAM)),
+                Some(&body),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (400, "validation_failed".into()),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        stack
+            .get(FABRIKAM, &format!("/v1/claims/{id}"))
+            .await
+            .json()["status"],
+        "awaiting_customer"
+    );
+    // WHEN withdrawn with a reason THEN it is withdrawn, decided, and its history says why
+    let reason = "x".repeat(500);
+    let answer = stack.withdraw(FABRIKAM, id, &reason).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let withdrawn = answer.json();
+    assert_eq!(withdrawn["status"], "withdrawn");
+    assert!(withdrawn["decided_at"].is_string());
+    assert_eq!(
+        withdrawn["opt_out_deadline"], claim["opt_out_deadline"],
+        "the window stays on record"
+    );
+    let history = stack
+        .get(FABRIKAM, &format!("/v1/claims/{id}"))
+        .await
+        .json()["history"]
+        .clone();
+    assert_eq!(history[2]["reason"], reason.as_str());
+    assert_eq!(history[2]["actor"], "partner");
+    // AND the tenant+workload is free for another partner
+    assert_eq!(
+        stack.submit(NORTHWIND, &claim_body("teams")).await.status,
+        201
+    );
+    // AND it is final
+    let again = stack.withdraw(FABRIKAM, id, "again").await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (409, "claim_already_final".into())
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_association_can_be_disassociated_and_a_declined_claim_cannot() {
+    let stack = TestStack::start().await;
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap();
+    let deadline =
+        cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        stack.finalize(deadline + TimeDelta::hours(1)).await.json()["finalized"],
+        1
+    );
+    let answer = stack
+        .withdraw(FABRIKAM, id, "the customer moved to another partner")
+        .await;
+    assert_eq!(answer.json()["status"], "withdrawn");
+    let history = stack
+        .get(FABRIKAM, &format!("/v1/claims/{id}"))
+        .await
+        .json()["history"]
+        .clone();
+    let steps: Vec<(Value, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (Value::Null, json!("submitted")),
+            (json!("submitted"), json!("awaiting_customer")),
+            (json!("awaiting_customer"), json!("associated")),
+            (json!("associated"), json!("withdrawn")),
+        ]
+    );
+    // a declined claim cannot be withdrawn
+    let (other, link) = stack
+        .notified_claim(FABRIKAM, &claim_body("exchange"))
+        .await;
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    let answer = stack
+        .withdraw(FABRIKAM, other["claim_id"].as_str().unwrap(), "too late")
+        .await;
+    assert_eq!(answer.code(), "claim_already_final");
+    let _ = Utc::now();
+    stack.stop().await;
+}

@@ -1,0 +1,202 @@
+//! The customer's page: a GET never decides; a decline in the window wins; after the window
+//! or after finalization nothing is recorded.
+
+use chrono::{TimeDelta, Utc};
+use cpor_domain::clock::FixedClock;
+use cpor_domain::ids::ClaimId;
+use cpor_tests::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn instant(v: &Value) -> chrono::DateTime<Utc> {
+    cpor_domain::time::parse_instant(v.as_str().unwrap()).unwrap()
+}
+
+async fn claim(stack: &TestStack, id: &str) -> Value {
+    stack
+        .get(FABRIKAM, &format!("/v1/claims/{id}"))
+        .await
+        .json()
+}
+
+#[tokio::test]
+async fn opening_the_link_shows_the_claim_in_words_and_never_changes_it() {
+    let stack = TestStack::start().await;
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN the link is opened three times (a mail scanner, then the customer)
+    for _ in 0..3 {
+        let page = stack.open(&link).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
+        for text in [
+            "Fabrikam Consulting",
+            "Microsoft Teams",
+            "Online Services Usage (OSU) for Microsoft 365",
+            "contoso.onmicrosoft.com",
+            "(CET)",
+            "<form method=\"post\"",
+            "lang=\"en\"",
+        ] {
+            assert!(page.text.contains(text), "the page lacks {text}");
+        }
+    }
+    // THEN the claim is still awaiting the customer, with no entry added
+    let after = claim(&stack, id).await;
+    assert_eq!(after["status"], "awaiting_customer");
+    assert_eq!(after["history"].as_array().unwrap().len(), 2);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_changes_nothing() {
+    let stack = TestStack::start().await;
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN the customer declines
+    let answer = stack.post_form(&link).await;
+    // THEN 303 back to the page, which says so and has no form
+    assert_eq!(answer.status, 303);
+    let path = link.trim_start_matches(&stack.base);
+    assert_eq!(answer.header("location"), Some(path));
+    let page = stack.open(&link).await;
+    assert!(page.text.contains("data-state=\"declined\"") && !page.text.contains("<form"));
+    let declined = claim(&stack, id).await;
+    assert_eq!(declined["status"], "declined");
+    assert!(declined["decided_at"].is_string());
+    let history = declined["history"].as_array().unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2]["actor"], "customer");
+    assert_eq!(
+        (history[2]["from"].clone(), history[2]["to"].clone()),
+        (json!("awaiting_customer"), json!("declined"))
+    );
+    // AND repeating it changes nothing
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    assert_eq!(
+        claim(&stack, id).await["history"].as_array().unwrap().len(),
+        3
+    );
+    // AND the tenant+workload is free again
+    assert_eq!(
+        stack.submit(NORTHWIND, &claim_body("teams")).await.status,
+        201
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn after_finalization_the_page_shows_the_association_and_a_decline_records_nothing() {
+    let stack = TestStack::start().await;
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    let after_deadline = instant(&created["opt_out_deadline"]) + TimeDelta::seconds(1);
+    let summary = stack.finalize(after_deadline).await.json();
+    assert_eq!(summary["finalized"], 1);
+    let page = stack.open(&link).await;
+    assert!(page.text.contains("data-state=\"associated\"") && !page.text.contains("<form"));
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    let after = claim(&stack, id).await;
+    assert_eq!(after["status"], "associated");
+    assert_eq!(after["history"].as_array().unwrap().len(), 3);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_decline_at_the_deadline_wins_and_one_a_millisecond_later_is_refused() {
+    // GIVEN a stack whose clock the test moves
+    let clock = Arc::new(FixedClock::at(Utc::now()));
+    let shared = clock.clone();
+    let stack = TestStack::start_with(move |s| s.clock = shared).await;
+    let (on_time, on_time_link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let (late, late_link) = stack
+        .notified_claim(FABRIKAM, &claim_body("exchange"))
+        .await;
+    let deadline = instant(&late["opt_out_deadline"]);
+    assert_eq!(deadline, instant(&on_time["opt_out_deadline"]));
+
+    // WHEN the clock is a millisecond past the deadline, before any finalization
+    clock.set(deadline + TimeDelta::milliseconds(1));
+    let page = stack.open(&late_link).await;
+    assert!(page.text.contains("data-state=\"window_closed\"") && !page.text.contains("<form"));
+    assert_eq!(stack.post_form(&late_link).await.status, 303);
+    // THEN nothing was recorded
+    assert_eq!(
+        claim(&stack, late["claim_id"].as_str().unwrap()).await["status"],
+        "awaiting_customer"
+    );
+
+    // WHEN the clock is at the deadline itself THEN the decline wins
+    clock.set(deadline);
+    assert_eq!(stack.post_form(&on_time_link).await.status, 303);
+    let declined = claim(&stack, on_time["claim_id"].as_str().unwrap()).await;
+    assert_eq!(declined["status"], "declined");
+    assert_eq!(instant(&declined["decided_at"]), deadline);
+
+    // AND finalization afterwards associates only the undeclined one
+    let summary = stack
+        .finalize(deadline + TimeDelta::milliseconds(1))
+        .await
+        .json();
+    assert_eq!(summary["finalized"], 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn forged_altered_or_unknown_links_are_not_found_pages() {
+    let stack = TestStack::start().await;
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let (claim_part, _) = token.split_once('.').unwrap();
+    let other_key = cpor_domain::OptOutKeyring::new(
+        cpor_domain::token::SigningKey::new("k1", b"some-other-secret-value").unwrap(),
+        vec![],
+    );
+    let unknown_claim = cpor_domain::OptOutKeyring::new(
+        cpor_domain::token::SigningKey::new("k1", stack.settings().token_secret.as_bytes())
+            .unwrap(),
+        vec![],
+    )
+    .sign(ClaimId::new_at(Utc::now()));
+    let claim_id = ClaimId::parse(claim_part).unwrap();
+    for bad in [
+        token[..token.len() - 2].to_owned(),
+        format!("{token}x"),
+        token.replace(".k1.", ".k2."),
+        other_key.sign(claim_id),
+        unknown_claim,
+        "nothing".to_owned(),
+    ] {
+        let url = format!("{}/opt-out/{bad}", stack.base);
+        let page = stack.open(&url).await;
+        assert_eq!(page.status, 404, "{bad}");
+        assert!(page.text.contains("not valid"));
+        assert_eq!(stack.post_form(&url).await.status, 404, "{bad}");
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn what_partners_and_customers_typed_is_escaped_on_the_page_and_in_the_email() {
+    let stack = TestStack::start().await;
+    stack
+        .seed(&json!({ "partners": [{ "partner_id": "3333333", "name": "<script>alert('x')</script> & Co", "programs": ["osu-m365"] }] }))
+        .await;
+    let mut body = claim_body("teams");
+    body["customer_contact"]["name"] = json!("<img src=x onerror=alert(1)>");
+    let (_, link) = stack.notified_claim("3333333", &body).await;
+    let page = stack.open(&link).await;
+    assert!(!page.text.contains("<script>alert"), "{}", page.text);
+    assert!(page.text.contains("&#60;script&#62;") || page.text.contains("&lt;script&gt;"));
+    let email = stack.outbox().await.pop().unwrap();
+    let html = email["body"].as_str().unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("<img src=x"),
+        "{html}"
+    );
+    stack.stop().await;
+}
