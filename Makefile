@@ -31,6 +31,11 @@ run: $(MOTO_SERVER) ## serve the partner API and customer pages on 127.0.0.1:300
 token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin
 	@cargo run --quiet -p cpor-local -- token $(or $(PARTNER),1234567) $(or $(ROLE),incentives_admin)
 
+.PHONY: walkthrough
+walkthrough: ## drive the whole API with curl against a running `make run`
+	cargo build --quiet -p cpor-local
+	infra/local/walkthrough.sh $(or $(BASE),http://127.0.0.1:3000)
+
 .PHONY: test
 test: $(MOTO_SERVER) ## every test: unit, property and integration (against a fresh emulator)
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --all-targets

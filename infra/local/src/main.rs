@@ -107,7 +107,7 @@ async fn run() -> ExitCode {
                 d.as_secs()
             ))
     );
-    eprintln!("  a token          cargo run -q -p cpor-local -- token 1234567");
+    eprintln!("  a bearer token   make token PARTNER=1234567 ROLE=incentives_admin");
     eprintln!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("could not wait for Ctrl-C: {e}");

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Drives the whole contract of ../shared/spec/api.md against a running local stack (`make run`)
+# with curl, printing each request's status and the interesting part of its answer.
+# Usage: infra/local/walkthrough.sh [BASE_URL]   (default http://127.0.0.1:3000)
+set -euo pipefail
+BASE=${1:-http://127.0.0.1:3000}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CLI=${CPOR_LOCAL_BIN:-$HERE/../../target/debug/cpor-local}
+TODAY=$(date -u +%F)
+SIGNED=$(date -u -d '30 days ago' +%F)
+
+command -v curl >/dev/null || { echo "curl is needed" >&2; exit 2; }
+curl -s -o /dev/null "$BASE/_local/outbox" || { echo "nothing answers at $BASE: start it with make run" >&2; exit 2; }
+
+FABRIKAM=$("$CLI" token 1234567 incentives_admin)
+NORTHWIND=$("$CLI" token 7654321 incentives_admin)
+VIEWER=$("$CLI" token 1234567 incentives_user)
+FORGED=$(CPOR_LOCAL_JWT_SECRET=not-the-secret "$CLI" token 1234567)
+TENANT=0f8fad5b-d9cb-469f-a165-70867728950e
+# A fresh workload each run, so the walk-through can be repeated on the same stack.
+WORKLOADS=(exchange sharepoint onedrive teams intune entra-id defender m365-apps windows purview)
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+body() { # body WORKLOAD [TENANT] -> a claim body
+  python3 - "$HERE/examples/claim.json" "$1" "${2:-$TENANT}" "$SIGNED" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1])); b["workload"] = sys.argv[2]; b["tenant_id"] = sys.argv[3]
+b["proof_of_execution"]["signed_on"] = sys.argv[4]
+print(json.dumps(b))
+PY
+}
+step() { printf '\n== %s\n' "$*"; }
+call() { # call METHOD PATH TOKEN [BODY] [extra curl args...] -> prints "STATUS body"
+  local method=$1 path=$2 token=$3 data=${4:-}; shift 4 || shift $#
+  local args=(-s -o /tmp/cpor-walk.body -w '%{http_code}' -X "$method" "$BASE$path")
+  [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
+  [ -n "$data" ] && args+=(-H 'content-type: application/json' --data-binary "$data")
+  local status; status=$(curl "${args[@]}" "$@")
+  printf '%s %s\n' "$status" "$(head -c 400 /tmp/cpor-walk.body)"
+}
+
+step "seed the reference data (twice: harmless)"
+call POST /_local/seed "" "$(cat "$HERE/examples/seed.json")"
+call POST /_local/seed "" "$(cat "$HERE/examples/seed.json")"
+
+free=""
+for w in "${WORKLOADS[@]}"; do
+  count=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $FABRIKAM" | json 'len([c for c in d["items"] if c["status"] in ("submitted","awaiting_customer","associated")])')
+  count2=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $NORTHWIND" | json 'len([c for c in d["items"] if c["status"] in ("submitted","awaiting_customer","associated")])')
+  if [ "$count" = 0 ] && [ "$count2" = 0 ]; then free=$w; break; fi
+done
+[ -n "$free" ] || { echo "every workload of the demo tenant is taken; restart make run for a fresh stack" >&2; exit 1; }
+W=$free
+KEY="walk-$(date +%s%N)"
+
+step "POST /v1/claims for $W: 201 with Location (Idempotency-Key $KEY)"
+curl -s -D /tmp/cpor-walk.headers -o /tmp/cpor-walk.created -X POST "$BASE/v1/claims" \
+  -H "authorization: Bearer $FABRIKAM" -H 'content-type: application/json' -H "idempotency-key: $KEY" --data-binary "$(body "$W")"
+grep -iE '^(HTTP|location)' /tmp/cpor-walk.headers
+ID=$(json 'd["claim_id"]' < /tmp/cpor-walk.created)
+json 'd["status"], d["partner_name"]' < /tmp/cpor-walk.created
+
+step "the same key and body again: the first answer, nothing created"
+call POST /v1/claims "$FABRIKAM" "$(body "$W")" -H "idempotency-key: $KEY"
+step "the same key, another body: 422 idempotency_key_reused"
+call POST /v1/claims "$FABRIKAM" "$(body exchange "$TENANT" | sed 's/Giulia/Giorgia/')" -H "idempotency-key: $KEY"
+
+step "409 for another partner (names nobody), 409 with existing_claim_id for the holder"
+call POST /v1/claims "$NORTHWIND" "$(body "$W")"
+call POST /v1/claims "$FABRIKAM" "$(body "$W")"
+
+step "refusals: 400 malformed_json, 400 validation_failed (every field), 401, 403, 413, 415, 422s"
+call POST /v1/claims "$FABRIKAM" '{"oops'
+call POST /v1/claims "$FABRIKAM" '{"tenant_id":"x","program":"osx","customer_contact":{"email":"nope"},"partner_id":"1"}'
+call POST /v1/claims "" "$(body "$W")"
+call POST /v1/claims "$FORGED" "$(body "$W")"
+call POST /v1/claims "$VIEWER" "$(body "$W")"
+python3 -c "import json; print(json.dumps({'pad': 'x'*70000}))" > /tmp/cpor-walk.big
+call POST /v1/claims "$FABRIKAM" "$(cat /tmp/cpor-walk.big)"
+call POST /v1/claims "$FABRIKAM" "" -H 'content-type: text/plain' --data-binary 'hello'
+call POST /v1/claims "$NORTHWIND" "$(body power-bi | sed 's/osu-m365/osu-bizapps/; s/"subscription_id": null/"subscription_id": "11111111-2222-3333-4444-555555555555"/')"
+call POST /v1/claims "$FABRIKAM" "$(body "$W" aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee)"
+call POST /v1/claims "$FABRIKAM" "$(body "$W" 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b)"
+call POST /v1/claims "$FABRIKAM" "$(body dynamics-finance | sed 's/osu-m365/osu-bizapps/; s/"subscription_id": null/"subscription_id": "11111111-2222-3333-4444-555555555555"/')"
+
+step "the notification goes out within seconds"
+for _ in $(seq 1 50); do
+  status=$(curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]')
+  [ "$status" = awaiting_customer ] && break; sleep 0.2
+done
+curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], d["notified_at"], d["opt_out_deadline"]'
+curl -s "$BASE/_local/outbox" > /tmp/cpor-walk.outbox
+LINK=$(python3 -c "
+import json,re,sys
+ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '$ID' in m['body']]
+print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
+python3 -c "
+import json; ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '$ID' in m['body']]
+print(len(ms), 'e-mail to', ms[-1]['to'], '|', ms[-1]['subject'])"
+echo "link: $LINK"
+
+step "GET /v1/claims (list, filters, pages), GET /v1/claims/{id} (history), 404s"
+call GET "/v1/claims?limit=1" "$VIEWER"
+call GET "/v1/claims?status=awaiting_customer&program=osu-m365&workload=$W&tenant_id=$TENANT" "$VIEWER"
+call GET "/v1/claims?limit=500&status=nope" "$VIEWER"
+curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $VIEWER" | json 'd["history"]'
+call GET "/v1/claims/$ID" "$NORTHWIND"
+call GET "/v1/claims/01JDX3Z8Q6V6W4S0Y1B2C3D4E5" "$FABRIKAM"
+
+step "the customer's page: GET never decides (twice), then the decline"
+curl -s "$LINK" -o /dev/null -w '%{http_code}\n'; curl -s "$LINK" | grep -oE 'data-state="[a-z_]+"|<form method="post"' | head -2
+curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -X POST "$LINK"
+curl -s "$LINK" | grep -oE 'data-state="[a-z_]+"'
+curl -s -o /dev/null -w 'again: %{http_code}\n' -X POST "$LINK"
+curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], len(d["history"])'
+curl -s -o /dev/null -w 'forged link: %{http_code}\n' "${LINK%?}x"
+
+step "a second claim, finalized after its deadline; then disassociated"
+ID2=$(curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $NORTHWIND" -H 'content-type: application/json' --data-binary "$(body "$W")" | json 'd["claim_id"]')
+for _ in $(seq 1 50); do
+  s=$(curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["status"]'); [ "$s" = awaiting_customer ] && break; sleep 0.2
+done
+DEADLINE=$(curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["opt_out_deadline"]')
+AFTER=$(python3 -c "from datetime import datetime,timedelta; print((datetime.fromisoformat('$DEADLINE'.replace('Z','+00:00'))+timedelta(seconds=1)).isoformat())")
+call POST /_local/finalize "" "{\"now\": \"$AFTER\"}"
+call POST /_local/finalize "" "{\"now\": \"$AFTER\"}"
+curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["status"], d["decided_at"]'
+call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": ""}'
+call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": "the customer moved to another partner"}'
+call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": "again"}'
+
+step "32 concurrent claims for one tenant+workload from two partners"
+N=$(python3 - "$HERE/examples/claim.json" "$W" "$SIGNED" "$BASE" "$FABRIKAM" "$NORTHWIND" <<'PY'
+import json, sys, urllib.request, concurrent.futures
+b = json.load(open(sys.argv[1])); b["workload"] = sys.argv[2]; b["proof_of_execution"]["signed_on"] = sys.argv[3]
+def post(i):
+    req = urllib.request.Request(sys.argv[4] + "/v1/claims", data=json.dumps(b).encode(), method="POST",
+        headers={"content-type": "application/json", "authorization": "Bearer " + sys.argv[5 + i % 2]})
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+with concurrent.futures.ThreadPoolExecutor(32) as pool:
+    codes = list(pool.map(post, range(32)))
+print({c: codes.count(c) for c in sorted(set(codes))})
+PY
+)
+echo "status counts: $N"
+
+step "pages: Fabrikam's claims one at a time, following next_cursor"
+path="/v1/claims?limit=1"
+while :; do
+  page=$(curl -s "$BASE$path" -H "authorization: Bearer $VIEWER")
+  echo "$page" | json '[(c["claim_id"], c["workload"], c["status"]) for c in d["items"]], "next_cursor:", d["next_cursor"]'
+  cursor=$(echo "$page" | json 'd["next_cursor"] or ""')
+  [ -n "$cursor" ] || break
+  path="/v1/claims?limit=1&cursor=$cursor"
+done
