@@ -8,6 +8,7 @@ use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::idempotency::IdempotencyKey;
 use cpor_domain::reference::ReferenceError;
 use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
+use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::{Problem, caller, claim_resource, header, json, json_body};
 use serde_json::json;
 use std::sync::Arc;
@@ -73,17 +74,13 @@ impl SubmitClaimFunction {
         let key = match header(event, "idempotency-key") {
             None => None,
             Some(text) => Some(IdempotencyKey::parse(text).ok_or_else(|| {
-                Problem::validation(&{
-                    let mut errors = cpor_domain::ValidationErrors::default();
-                    errors.push(
-                        "Idempotency-Key",
-                        cpor_domain::validation::Invalid::new(
-                            cpor_domain::validation::FieldCode::InvalidValue,
-                            "must be 1 to 128 visible ASCII characters",
-                        ),
-                    );
-                    errors
-                })
+                Problem::validation(&ValidationErrors::single(
+                    "Idempotency-Key",
+                    Invalid::new(
+                        FieldCode::InvalidValue,
+                        "must be 1 to 128 visible ASCII characters",
+                    ),
+                ))
             })?),
         };
         if !caller.may_manage_claims() {

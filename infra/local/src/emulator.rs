@@ -18,6 +18,11 @@ pub enum EmulatorError {
         "the AWS emulator is not installed at {0}; run `make emulator` (or `make run`/`make test`, which install it)"
     )]
     NotInstalled(PathBuf),
+    /// Something else listens on the port.
+    #[error(
+        "port {0} on 127.0.0.1 is already in use (another emulator?); stop it or set CPOR_EMULATOR_PORT"
+    )]
+    PortInUse(u16),
     /// It could not be started.
     #[error("could not start the AWS emulator: {0}")]
     Start(#[from] std::io::Error),
@@ -60,6 +65,8 @@ impl Emulator {
         if !program.exists() {
             return Err(EmulatorError::NotInstalled(program));
         }
+        // Another process on the port would answer for us and hide our server's failure.
+        drop(TcpListener::bind(("127.0.0.1", port)).map_err(|_| EmulatorError::PortInUse(port))?);
         let log_file = std::fs::File::create(log)?;
         let mut command = Command::new(&program);
         command

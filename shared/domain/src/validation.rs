@@ -123,6 +123,13 @@ pub struct FieldError {
 pub struct ValidationErrors(Vec<FieldError>);
 
 impl ValidationErrors {
+    /// The errors of a request with one refused field.
+    pub fn single(field: impl Into<String>, invalid: Invalid) -> Self {
+        let mut errors = Self::default();
+        errors.push(field, invalid);
+        errors
+    }
+
     /// Records that `field` was refused.
     pub fn push(&mut self, field: impl Into<String>, invalid: Invalid) {
         self.0.push(FieldError {
