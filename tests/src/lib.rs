@@ -72,6 +72,14 @@ impl TestStack {
 
     /// The same, with settings adjusted by `adjust` (e.g. a fixed clock).
     pub async fn start_with(adjust: impl FnOnce(&mut LocalSettings)) -> Self {
+        // Warnings and errors of the service show in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .with_test_writer()
+            .try_init();
         let dir = std::env::temp_dir().join("cpor-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         let port = cpor_local::emulator::free_port().expect("a free port");
@@ -306,6 +314,68 @@ impl TestStack {
             .body("");
         read(request.send().await.expect("the page answers")).await
     }
+}
+
+impl TestStack {
+    /// The claim ids named by the partner-of-record locks in the table (a test-only scan: the
+    /// service itself never scans).
+    pub async fn lock_holders(&self) -> std::collections::HashSet<String> {
+        let client = aws_sdk_dynamodb::Client::new(&self.settings.sdk_config().await);
+        let mut holders = std::collections::HashSet::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.settings.table)
+                .filter_expression("begins_with(pk, :lock)")
+                .expression_attribute_values(
+                    ":lock",
+                    aws_sdk_dynamodb::types::AttributeValue::S("LOCK#".into()),
+                )
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            for item in page.items() {
+                if let Some(id) = item.get("claim_id").and_then(|v| v.as_s().ok()) {
+                    holders.insert(id.clone());
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return holders,
+            }
+        }
+    }
+
+    /// A claim with its history, as its partner sees it.
+    pub async fn claim(&self, partner_id: &str, claim_id: &str) -> Value {
+        self.get(partner_id, &format!("/v1/claims/{claim_id}"))
+            .await
+            .json()
+    }
+
+    /// Seeds `n` more tenants (`tenant_id(i)`, domain `tenant{i}.onmicrosoft.com`).
+    pub async fn seed_tenants(&self, n: usize) {
+        let tenants: Vec<Value> = (0..n)
+            .map(|i| json!({ "tenant_id": tenant_id(i), "domains": [format!("tenant{i}.onmicrosoft.com")] }))
+            .collect();
+        self.seed(&json!({ "tenants": tenants })).await;
+    }
+}
+
+/// The id of the `i`-th extra tenant of [`TestStack::seed_tenants`].
+pub fn tenant_id(i: usize) -> String {
+    format!("{i:08x}-0000-4000-8000-{i:012x}")
+}
+
+/// A valid claim body for the `i`-th extra tenant's `workload`.
+pub fn tenant_claim_body(i: usize, workload: &str) -> Value {
+    let mut body = claim_body(workload);
+    body["tenant_id"] = json!(tenant_id(i));
+    body["customer_domain"] = json!(format!("tenant{i}.onmicrosoft.com"));
+    body["customer_contact"]["email"] = json!(format!("it-{workload}@tenant{i}.example"));
+    body
 }
 
 async fn read(response: reqwest::Response) -> Answer {

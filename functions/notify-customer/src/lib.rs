@@ -8,7 +8,7 @@ use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, keyr
 use cpor_aws::queue::NotificationMessage;
 use cpor_aws::{ConfigError, DynamoStore, Env, SesMailer};
 use cpor_domain::clock::{Clock, SystemClock};
-use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome};
+use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, SEND_LEASE};
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ pub struct NotifyCustomerFunction {
     calendar: BusinessCalendar,
     keyring: OptOutKeyring,
     public_base_url: String,
+    send_lease: chrono::TimeDelta,
 }
 
 /// Why one message failed.
@@ -50,13 +51,24 @@ impl NotifyCustomerFunction {
             calendar,
             keyring,
             public_base_url,
+            send_lease: SEND_LEASE,
         }
     }
 
     /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_SENDER_EMAIL`,
-    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`).
+    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`, and
+    /// `CPOR_SEND_LEASE_SECONDS`, default 120).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
+        let lease: i64 = env
+            .or("CPOR_SEND_LEASE_SECONDS", "120")
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "CPOR_SEND_LEASE_SECONDS",
+                problem: "must be a whole number of seconds above 0".into(),
+            })?;
+        let function = Self::new(
             DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 env.required(TABLE_NAME)?,
@@ -66,7 +78,11 @@ impl NotifyCustomerFunction {
             calendar(env)?,
             keyring(env)?,
             env.required(PUBLIC_BASE_URL)?,
-        ))
+        );
+        Ok(Self {
+            send_lease: chrono::TimeDelta::seconds(lease),
+            ..function
+        })
     }
 
     /// The same function reading time from `clock` (tests and the local stack move time).
@@ -88,6 +104,7 @@ impl NotifyCustomerFunction {
             calendar: &self.calendar,
             keyring: &self.keyring,
             public_base_url: &self.public_base_url,
+            send_lease: self.send_lease,
         };
         Ok(usecase.notify(parsed.claim_id).await?)
     }

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 /// Where `make emulator` installs moto's server, relative to the workspace root.
 pub const DEFAULT_SERVER: &str = ".venv/bin/moto_server";
 
+/// The launcher that runs moto's server with DynamoDB's operations serialized, as real
+/// DynamoDB isolates transactions (see the script for why).
+const LAUNCHER: &str = include_str!("../serialized_moto.py");
+
 /// A failure to start the emulator.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -68,9 +72,15 @@ impl Emulator {
         // Another process on the port would answer for us and hide our server's failure.
         drop(TcpListener::bind(("127.0.0.1", port)).map_err(|_| EmulatorError::PortInUse(port))?);
         let log_file = std::fs::File::create(log)?;
-        let mut command = Command::new(&program);
+        // The venv's Python runs the launcher, which starts moto's server with the same options.
+        let python = program.with_file_name("python3");
+        let mut command = Command::new(if python.exists() {
+            python
+        } else {
+            PathBuf::from("python3")
+        });
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);

@@ -7,6 +7,7 @@
 //! runs finalize-association on a timer and on `POST /_local/finalize`.
 
 pub mod emulator;
+pub mod faults;
 pub mod gateway;
 pub mod jwt;
 pub mod outbox;

@@ -1,10 +1,10 @@
 //! The local stack's settings: every one has a development default, so `make run` needs none.
 
+use crate::faults::FaultPlan;
 use cpor_aws::config::{
     HOLIDAYS, PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
 };
 use cpor_aws::{ConfigError, Env};
-use cpor_domain::BusinessCalendar;
 use cpor_domain::clock::{Clock, SystemClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,16 +38,20 @@ pub struct LocalSettings {
     pub token_secret: String,
     /// The opt-out signing key's id.
     pub token_key_id: String,
-    /// Business-calendar holidays.
-    pub calendar: BusinessCalendar,
+    /// Business-calendar holidays, as `CPOR_HOLIDAYS` takes them (`YYYY-MM-DD,...`).
+    pub holidays: String,
     /// How often finalization runs by itself; `None` runs it only on `/_local/finalize`.
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
     pub retry_after: Duration,
     /// Whether the queue poller runs (tests that deliver messages by hand turn it off).
     pub poll_notifications: bool,
+    /// How long a notification worker may hold the right to send.
+    pub send_lease: Duration,
     /// The time every function reads.
     pub clock: Arc<dyn Clock>,
+    /// Faults to inject into every AWS call (and the count of calls), if any.
+    pub faults: Option<Arc<FaultPlan>>,
 }
 
 impl LocalSettings {
@@ -82,11 +86,26 @@ impl LocalSettings {
             jwt_secret: env.or("CPOR_LOCAL_JWT_SECRET", DEV_JWT_SECRET),
             token_secret: env.or(TOKEN_SECRET, DEV_TOKEN_SECRET),
             token_key_id: env.or(TOKEN_KEY_ID, "k1"),
-            calendar: cpor_aws::config::calendar(env)?,
+            holidays: {
+                // Checked here so that a bad list stops the stack at start-up.
+                cpor_aws::config::calendar(env)?;
+                env.or(HOLIDAYS, "")
+            },
             finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
             retry_after: Duration::from_secs(5),
             poll_notifications: true,
+            send_lease: Duration::from_secs(120),
             clock: Arc::new(SystemClock),
+            faults: match env.get("CPOR_LOCAL_FAULT_RATE") {
+                None => None,
+                Some(rate) => Some(FaultPlan::new(
+                    rate.parse().map_err(|e| ConfigError::Invalid {
+                        name: "CPOR_LOCAL_FAULT_RATE",
+                        problem: format!("{e}"),
+                    })?,
+                    chrono::Utc::now().timestamp_millis().unsigned_abs(),
+                )),
+            },
         })
     }
 
@@ -103,11 +122,13 @@ impl LocalSettings {
             jwt_secret: DEV_JWT_SECRET.into(),
             token_secret: DEV_TOKEN_SECRET.into(),
             token_key_id: "k1".into(),
-            calendar: BusinessCalendar::default(),
+            holidays: String::new(),
             finalize_every: None,
             retry_after: Duration::from_secs(1),
             poll_notifications: true,
+            send_lease: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
+            faults: None,
         }
     }
 
@@ -121,18 +142,43 @@ impl LocalSettings {
             .with(PUBLIC_BASE_URL, &self.public_base_url)
             .with(TOKEN_SECRET, &self.token_secret)
             .with(TOKEN_KEY_ID, &self.token_key_id)
-            .with(HOLIDAYS, "")
+            .with(HOLIDAYS, &self.holidays)
+            .with(
+                "CPOR_SEND_LEASE_SECONDS",
+                self.send_lease.as_secs().to_string(),
+            )
     }
 
     /// The SDK configuration pointing at the emulator, with placeholder credentials.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         let credentials =
             aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "cpor-local");
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new(REGION))
             .credentials_provider(credentials)
             .load()
-            .await
+            .await;
+        match &self.faults {
+            // Under injected faults the SDK retries as always, but without waiting a second
+            // between attempts, so that a run of hundreds of claims stays short. The emulator
+            // is plain HTTP on loopback: the wrapped client needs no TLS.
+            Some(plan) => {
+                sdk.to_builder()
+                    .http_client(
+                        plan.wrap(sdk.http_client().unwrap_or_else(|| {
+                            aws_smithy_http_client::Builder::new().build_http()
+                        })),
+                    )
+                    .retry_config(
+                        aws_config::retry::RetryConfig::standard()
+                            .with_max_attempts(3)
+                            .with_initial_backoff(Duration::from_millis(10))
+                            .with_max_backoff(Duration::from_millis(200)),
+                    )
+                    .build()
+            }
+            None => sdk,
+        }
     }
 }

@@ -244,8 +244,11 @@ impl DynamoStore {
     async fn apply_writes(&self, writes: Vec<TransactWriteItem>) -> Result<(), ApplyError> {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
+            // The claim's version or the history entry's sequence was taken meanwhile.
             Err(TransactError::Cancelled(reasons))
-                if failed_check(reasons.first()) || conflicted(&reasons) =>
+                if failed_check(reasons.first())
+                    || failed_check(reasons.get(1))
+                    || conflicted(&reasons) =>
             {
                 Err(ApplyError::Conflict)
             }
@@ -256,6 +259,22 @@ impl DynamoStore {
                 ))))
             }
             Err(TransactError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    /// A conflict on a transition whose response was lost may be the transition itself, applied
+    /// by the SDK's first attempt: the stored claim then is exactly the claim it wrote.
+    async fn unless_already_applied(
+        &self,
+        result: Result<(), ApplyError>,
+        t: &Transition,
+    ) -> Result<(), ApplyError> {
+        match result {
+            Err(ApplyError::Conflict) => match self.claim(t.claim.id).await? {
+                Some(stored) if stored == t.claim => Ok(()),
+                _ => Err(ApplyError::Conflict),
+            },
+            other => other,
         }
     }
 
@@ -477,6 +496,11 @@ impl SubmissionStore for DynamoStore {
                 Ok(()) => return Ok(()),
                 Err(TransactError::Unavailable(e)) => return Err(e.into()),
                 Err(TransactError::Cancelled(reasons)) => {
+                    // The claim's id is new: if it exists, this transaction already took
+                    // effect and only its response was lost before the SDK retried it.
+                    if failed_check(reasons.first()) {
+                        return Ok(());
+                    }
                     if idempotency.is_some() && failed_check(reasons.get(3)) {
                         return Err(CreateError::KeyTaken);
                     }
@@ -609,7 +633,8 @@ impl ClaimRepository for DynamoStore {
 
     async fn apply(&self, transition: &Transition) -> Result<(), ApplyError> {
         let writes = self.transition_writes(transition)?;
-        self.apply_writes(writes).await
+        let result = self.apply_writes(writes).await;
+        self.unless_already_applied(result, transition).await
     }
 }
 
@@ -622,8 +647,12 @@ impl NotificationLedger for DynamoStore {
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
         let mut item = key(claim_pk(claim_id), NOTIFICATION_SK);
+        // Who holds the lease: lets a retried put whose first response was lost recognise
+        // its own lease.
+        let owner = ulid::Ulid::new().to_string();
         item.insert("state".into(), s("in_progress"));
         item.insert("lease_until".into(), s(format_instant(lease_until)));
+        item.insert("lease_owner".into(), s(owner.clone()));
         let result = self
             .client
             .put_item()
@@ -660,6 +689,9 @@ impl NotificationLedger for DynamoStore {
                 _ => return Err(unavailable("PutItem notification", &e)),
             },
         };
+        if text(&existing, "lease_owner").as_deref() == Some(owner.as_str()) {
+            return Ok(NotificationLease::Acquired);
+        }
         match (
             text(&existing, "state").as_deref(),
             text(&existing, "sent_at"),
@@ -714,7 +746,8 @@ impl NotificationLedger for DynamoStore {
                         .put(self.put(item, None, &[])?)
                         .build(),
                 );
-                self.apply_writes(writes).await
+                let result = self.apply_writes(writes).await;
+                self.unless_already_applied(result, t).await
             }
             None => self
                 .client
@@ -773,10 +806,13 @@ impl DueIndex for DynamoStore {
 
     async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError> {
         let now = format_instant(entry.at);
+        // Tells this call's own write from another run's association of the same claim at the
+        // same time, when a lost response makes the SDK retry into a conflict.
+        let token = ulid::Ulid::new().to_string();
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(claim_pk(due.claim_id), CLAIM_SK)))
-            .update_expression("SET #status = :associated, decided_at = :now, version = :next REMOVE due_shard, due_at")
+            .update_expression("SET #status = :associated, decided_at = :now, version = :next, finalized_by = :token REMOVE due_shard, due_at")
             .condition_expression("version = :version AND #status = :awaiting AND opt_out_deadline < :now")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":associated", s(ClaimStatus::Associated.as_str()))
@@ -784,6 +820,7 @@ impl DueIndex for DynamoStore {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":version", n(due.version))
             .expression_attribute_values(":next", n(entry.sequence))
+            .expression_attribute_values(":token", s(token.clone()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None);
         let writes = vec![
             TransactWriteItem::builder()
@@ -797,6 +834,25 @@ impl DueIndex for DynamoStore {
                 )?)
                 .build(),
         ];
-        self.apply_writes(writes).await
+        match self.apply_writes(writes).await {
+            // As in `apply`: the conflict may be this very association, applied by an attempt
+            // whose response was lost.
+            Err(ApplyError::Conflict) => {
+                let stored = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(claim_pk(due.claim_id), CLAIM_SK)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("GetItem claim", &e))?;
+                match stored.item().and_then(|item| text(item, "finalized_by")) {
+                    Some(by) if by == token => Ok(()),
+                    _ => Err(ApplyError::Conflict),
+                }
+            }
+            other => other,
+        }
     }
 }

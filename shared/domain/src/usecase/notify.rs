@@ -59,9 +59,35 @@ pub struct NotifyCustomer<'a> {
     pub keyring: &'a OptOutKeyring,
     /// Where the customer pages are served, e.g. `https://cpor.example.com`.
     pub public_base_url: &'a str,
+    /// How long this worker may hold the right to send (normally [`SEND_LEASE`]).
+    pub send_lease: TimeDelta,
 }
 
+/// How often recording a sent e-mail is attempted before the message is given up.
+const RECORD_ATTEMPTS: u32 = 6;
+
 impl NotifyCustomer<'_> {
+    /// Runs `write` until it succeeds, conflicts, or has failed [`RECORD_ATTEMPTS`] times, with
+    /// a doubling pause between attempts.
+    async fn persist<F, Fut>(&self, mut write: F) -> Result<(), ApplyError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), ApplyError>>,
+    {
+        let mut pause = std::time::Duration::from_millis(25);
+        for attempt in 1..=RECORD_ATTEMPTS {
+            match write().await {
+                Err(ApplyError::Unavailable(e)) if attempt < RECORD_ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "recording the sent e-mail failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+        Err(ApplyError::Unavailable(Unavailable("unreachable".into())))
+    }
+
     /// Notifies the customer of `claim_id`; safe to call again for the same claim.
     pub async fn notify(&self, claim_id: ClaimId) -> Result<NotifyOutcome, NotifyError> {
         for _ in 0..super::CONFLICT_RETRIES {
@@ -79,7 +105,11 @@ impl NotifyCustomer<'_> {
             }
             let zone = claim.subject.customer_contact.time_zone.tz();
             let now = self.clock.now();
-            let sent = match self.ledger.acquire(claim_id, now, now + SEND_LEASE).await? {
+            let sent = match self
+                .ledger
+                .acquire(claim_id, now, now + self.send_lease)
+                .await?
+            {
                 NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
                 NotificationLease::AlreadySent { sent_at } => {
                     // A previous delivery sent the e-mail but did not open the window.
@@ -121,17 +151,20 @@ impl NotifyCustomer<'_> {
                 }
             };
             tracing::info!(%claim_id, to = %email.to.masked(), %message_id, "customer notified");
-            return match self
-                .ledger
-                .record_sent(claim_id, sent, &message_id, Some(&transition))
-                .await
-            {
+            // The e-mail is out: recording that is what keeps it from going out twice, so it is
+            // retried here, beyond the SDK's own retries, before the message is given up.
+            let recorded = self
+                .persist(|| {
+                    self.ledger
+                        .record_sent(claim_id, sent, &message_id, Some(&transition))
+                })
+                .await;
+            return match recorded {
                 Ok(()) => Ok(NotifyOutcome::Notified),
                 Err(ApplyError::Conflict) => {
                     // The partner withdrew while the e-mail was going out: the send is still
                     // recorded so that it never goes out twice.
-                    self.ledger
-                        .record_sent(claim_id, sent, &message_id, None)
+                    self.persist(|| self.ledger.record_sent(claim_id, sent, &message_id, None))
                         .await
                         .map_err(|e| match e {
                             ApplyError::Unavailable(u) => u,

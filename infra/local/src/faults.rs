@@ -1,0 +1,272 @@
+//! Fault injection for the AWS clients: an HTTP connector that wraps the SDK's own and makes a
+//! chosen share of calls fail the way the network and AWS fail — a time-out or a broken
+//! connection before the request is sent, a 500 or 503 answer, or (worst of all) a response lost
+//! after the request took effect. The SDK's retries see them as they would see the real thing.
+//!
+//! It also counts the calls per operation (`DynamoDB.TransactWriteItems`, `SQS.SendMessage`,
+//! `SES.SendEmail`, ...), which is how tests count round trips.
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::{Response, StatusCode};
+use aws_smithy_types::body::SdkBody;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How a call fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// A time-out before the request reached the service.
+    Timeout,
+    /// A broken connection before the request reached the service.
+    Io,
+    /// The service answered 500.
+    ServerError,
+    /// The service answered 503 (throttled, unavailable).
+    Unavailable,
+    /// The request took effect, and its response was lost (a time-out after sending).
+    LostResponse,
+}
+
+const FAULTS: [Fault; 5] = [
+    Fault::Timeout,
+    Fault::Io,
+    Fault::ServerError,
+    Fault::Unavailable,
+    Fault::LostResponse,
+];
+
+/// What to break, and the record of what was broken. Shared by every client built from it; the
+/// rate can change while the clients run.
+pub struct FaultPlan {
+    rate_per_million: AtomicU32,
+    seed: AtomicU64,
+    /// Services whose responses may be lost after the request took effect. SES is left out by
+    /// default: it has no idempotency key, so a lost SendEmail response is a duplicate e-mail
+    /// that no client can prevent.
+    lose_responses_of: Vec<&'static str>,
+    /// Only these operations (`Service.Operation`) fail, when set.
+    targets: Mutex<Option<Vec<String>>>,
+    calls: Mutex<BTreeMap<String, u64>>,
+    injected: Mutex<BTreeMap<Fault, u64>>,
+}
+
+impl fmt::Debug for FaultPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultPlan")
+            .field("rate", &self.rate())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FaultPlan {
+    /// A plan failing `rate` (0.0 to 1.0) of the calls, with a seed for repeatable runs.
+    pub fn new(rate: f64, seed: u64) -> Arc<Self> {
+        let plan = Self {
+            rate_per_million: AtomicU32::new(0),
+            seed: AtomicU64::new(seed.max(1)),
+            lose_responses_of: vec!["DynamoDB", "SQS"],
+            targets: Mutex::new(None),
+            calls: Mutex::new(BTreeMap::new()),
+            injected: Mutex::new(BTreeMap::new()),
+        };
+        plan.set_rate(rate);
+        Arc::new(plan)
+    }
+
+    /// A plan that breaks nothing and only counts calls.
+    pub fn counting() -> Arc<Self> {
+        Self::new(0.0, 1)
+    }
+
+    /// Changes the share of calls that fail.
+    pub fn set_rate(&self, rate: f64) {
+        let per_million = (rate.clamp(0.0, 1.0) * 1_000_000.0) as u32;
+        self.rate_per_million.store(per_million, Ordering::SeqCst);
+    }
+
+    /// Makes only these operations fail (e.g. `DynamoDB.TransactWriteItems`); `None` for all.
+    pub fn set_targets(&self, operations: Option<&[&str]>) {
+        if let Ok(mut targets) = self.targets.lock() {
+            *targets = operations.map(|ops| ops.iter().map(|o| (*o).to_owned()).collect());
+        }
+    }
+
+    /// The share of calls that fail.
+    pub fn rate(&self) -> f64 {
+        f64::from(self.rate_per_million.load(Ordering::SeqCst)) / 1_000_000.0
+    }
+
+    /// Calls made so far, per operation (`Service.Operation`).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Faults injected so far, per kind.
+    pub fn injected(&self) -> BTreeMap<Fault, u64> {
+        self.injected.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Forgets the counts.
+    pub fn reset_counts(&self) {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.clear();
+        }
+        if let Ok(mut injected) = self.injected.lock() {
+            injected.clear();
+        }
+    }
+
+    /// The client to give the SDK: `inner` with this plan's faults.
+    pub fn wrap(self: &Arc<Self>, inner: SharedHttpClient) -> SharedHttpClient {
+        SharedHttpClient::new(FaultyClient {
+            inner,
+            plan: self.clone(),
+        })
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64*: plenty for choosing faults, and repeatable from the seed.
+        let mut x = self.seed.load(Ordering::Relaxed);
+        loop {
+            let mut next = x;
+            next ^= next >> 12;
+            next ^= next << 25;
+            next ^= next >> 27;
+            match self
+                .seed
+                .compare_exchange_weak(x, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next.wrapping_mul(0x2545_F491_4F6C_DD1D),
+                Err(current) => x = current,
+            }
+        }
+    }
+
+    fn choose(&self, service: &str, operation: &str) -> Option<Fault> {
+        let targeted = self.targets.lock().map_or(true, |targets| {
+            targets
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|o| o == &format!("{service}.{operation}")))
+        });
+        if !targeted {
+            return None;
+        }
+        let rate = u64::from(self.rate_per_million.load(Ordering::SeqCst));
+        if rate == 0 || self.next_random() % 1_000_000 >= rate {
+            return None;
+        }
+        let fault = FAULTS[(self.next_random() % FAULTS.len() as u64) as usize];
+        let fault = match fault {
+            Fault::LostResponse if !self.lose_responses_of.contains(&service) => Fault::Timeout,
+            other => other,
+        };
+        if let Ok(mut injected) = self.injected.lock() {
+            *injected.entry(fault).or_default() += 1;
+        }
+        Some(fault)
+    }
+
+    fn count(&self, operation: String) {
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls.entry(operation).or_default() += 1;
+        }
+    }
+}
+
+/// `Service.Operation` of a request: from `x-amz-target` (JSON protocols) or the `Action`
+/// form field (query protocols such as SES).
+pub fn operation_of(request: &HttpRequest) -> (String, String) {
+    if let Some(target) = request.headers().get("x-amz-target") {
+        let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
+        let service = if prefix.starts_with("DynamoDB") {
+            "DynamoDB"
+        } else if prefix.starts_with("AmazonSQS") {
+            "SQS"
+        } else {
+            prefix
+        };
+        return (service.to_owned(), op.to_owned());
+    }
+    let body = request
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let action = body
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .unwrap_or("Unknown")
+        .to_owned();
+    let service = if body.contains("Version=2010-12-01") {
+        "SES"
+    } else {
+        "Query"
+    };
+    (service.to_owned(), action)
+}
+
+#[derive(Debug)]
+struct FaultyClient {
+    inner: SharedHttpClient,
+    plan: Arc<FaultPlan>,
+}
+
+impl HttpClient for FaultyClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(FaultyConnector {
+            inner: self.inner.http_connector(settings, components),
+            plan: self.plan.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: SharedHttpConnector,
+    plan: Arc<FaultPlan>,
+}
+
+fn answer(status: u16) -> Response<SdkBody> {
+    let status = StatusCode::try_from(status)
+        .unwrap_or_else(|_| StatusCode::try_from(500).unwrap_or_else(|_| unreachable!()));
+    Response::new(status, SdkBody::from("{\"message\":\"injected fault\"}"))
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (service, operation) = operation_of(&request);
+        self.plan.count(format!("{service}.{operation}"));
+        match self.plan.choose(&service, &operation) {
+            None => self.inner.call(request),
+            Some(Fault::Timeout) => {
+                HttpConnectorFuture::ready(Err(ConnectorError::timeout("injected time-out".into())))
+            }
+            Some(Fault::Io) => HttpConnectorFuture::ready(Err(ConnectorError::io(
+                "injected broken connection".into(),
+            ))),
+            Some(Fault::ServerError) => HttpConnectorFuture::ready(Ok(answer(500))),
+            Some(Fault::Unavailable) => HttpConnectorFuture::ready(Ok(answer(503))),
+            Some(Fault::LostResponse) => {
+                let sent = self.inner.call(request);
+                HttpConnectorFuture::new(async move {
+                    let _ = sent.await;
+                    Err(ConnectorError::timeout(
+                        "injected time-out after the request was sent".into(),
+                    ))
+                })
+            }
+        }
+    }
+}
