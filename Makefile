@@ -8,6 +8,20 @@ VENV        := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 MOTO_PIN    := moto[server]==5.2.5
 
+# Deployment tools, from PyPI as binaries and pinned: cfn-lint (with the SAM translator, to lint
+# what SAM generates too), cargo-lambda and the zig it cross-compiles with, and the SAM CLI (in
+# a venv of its own: it pins its own boto3; installed only by `make deploy`).
+CFN_LINT          := $(VENV)/bin/cfn-lint
+CFN_LINT_PIN      := cfn-lint==1.58.0 aws-sam-translator==1.115.0
+CARGO_LAMBDA      := $(VENV)/bin/cargo-lambda
+CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
+SAM_VENV          := .venv-sam
+SAM               := $(SAM_VENV)/bin/sam
+SAM_PIN           := aws-sam-cli==1.170.0
+FUNCTIONS         := submit-claim manage-claims notify-customer record-opt-out finalize-association
+# The template deploys arm64; `make build ARCH=x86-64` builds for the other Lambda architecture.
+ARCH              ?= arm64
+
 export CARGO_TERM_COLOR ?= auto
 
 .PHONY: help
@@ -45,7 +59,48 @@ lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+$(CFN_LINT):
+	@echo "==> installing $(CFN_LINT_PIN) into $(VENV)"
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(CFN_LINT_PIN)
+
+$(CARGO_LAMBDA):
+	@echo "==> installing $(CARGO_LAMBDA_PIN) into $(VENV)"
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(CARGO_LAMBDA_PIN)
+
+$(SAM):
+	@echo "==> installing $(SAM_PIN) into $(SAM_VENV)"
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check '$(SAM_PIN)'
+
+.PHONY: lint-infra
+lint-infra: $(CFN_LINT) ## cfn-lint on the SAM template, and on what the SAM transform makes of it
+	$(CFN_LINT) infra/template.yaml
+	@mkdir -p .run
+	$(VENV)/bin/python infra/lint/sam_translate.py infra/template.yaml .run/template.translated.json
+	$(CFN_LINT) .run/template.translated.json
+
+.PHONY: build
+build: $(CARGO_LAMBDA) ## release builds of the five functions for Lambda: target/lambda/*/bootstrap
+	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
+	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
+	  echo "the Rust standard library for $$target is not installed:" \
+	       "run 'rustup target add $$target' (or build the other architecture: make build ARCH=x86-64)"; \
+	  exit 1; \
+	fi
+	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --$(ARCH) $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+	  printf '  %-22s %9s bytes  %s\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap)" \
+	    "$$(file -b target/lambda/$$f/bootstrap 2>/dev/null | cut -d, -f1-2)"; \
+	done
+
+.PHONY: deploy
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see README; never in CI)
+	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
+	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
+
 .PHONY: clean
-clean: ## remove build output and the emulator's virtual environment
+clean: ## remove build output and the tools' virtual environments
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SAM_VENV) infra/.aws-sam

@@ -4,7 +4,7 @@
 //! and a message that keeps failing reaches the dead-letter queue.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, keyring};
+use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, load_keyring};
 use cpor_aws::queue::NotificationMessage;
 use cpor_aws::{ConfigError, DynamoStore, Env, SesMailer};
 use cpor_domain::clock::{Clock, SystemClock};
@@ -56,9 +56,10 @@ impl NotifyCustomerFunction {
     }
 
     /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_SENDER_EMAIL`,
-    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`, and
-    /// `CPOR_SEND_LEASE_SECONDS`, default 120).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET_ARN` or `CPOR_TOKEN_SECRET`,
+    /// `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`, `CPOR_SEND_LEASE_SECONDS` (default 120)); reads the
+    /// opt-out secret from Secrets Manager when given its ARN.
+    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let lease: i64 = env
             .or("CPOR_SEND_LEASE_SECONDS", "120")
             .parse()
@@ -76,7 +77,7 @@ impl NotifyCustomerFunction {
             SesMailer::new(aws_sdk_ses::Client::new(sdk), env.required(SENDER_EMAIL)?),
             Arc::new(SystemClock),
             calendar(env)?,
-            keyring(env)?,
+            load_keyring(sdk, env).await?,
             env.required(PUBLIC_BASE_URL)?,
         );
         Ok(Self {

@@ -7,7 +7,7 @@
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::Method;
-use cpor_aws::config::{TABLE_NAME, keyring};
+use cpor_aws::config::{TABLE_NAME, load_keyring};
 use cpor_aws::{ConfigError, DynamoStore, Env};
 use cpor_domain::OptOutKeyring;
 use cpor_domain::clock::{Clock, SystemClock};
@@ -52,16 +52,17 @@ impl RecordOptOutFunction {
         }
     }
 
-    /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_TOKEN_SECRET`,
-    /// `CPOR_TOKEN_KEY_ID`).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+    /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_TOKEN_SECRET_ARN`
+    /// or `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`); reads the opt-out secret from Secrets
+    /// Manager when given its ARN.
+    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self::new(
             DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 env.required(TABLE_NAME)?,
             ),
             Arc::new(SystemClock),
-            keyring(env)?,
+            load_keyring(sdk, env).await?,
         ))
     }
 

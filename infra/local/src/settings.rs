@@ -141,6 +141,8 @@ impl LocalSettings {
             .with(SENDER_EMAIL, &self.sender)
             .with(PUBLIC_BASE_URL, &self.public_base_url)
             .with(TOKEN_SECRET, &self.token_secret)
+            // Locally the secret is plain text: a developer's own ARN must not send us to AWS.
+            .with(cpor_aws::config::TOKEN_SECRET_ARN, "")
             .with(TOKEN_KEY_ID, &self.token_key_id)
             .with(HOLIDAYS, &self.holidays)
             .with(

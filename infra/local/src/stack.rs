@@ -69,8 +69,12 @@ impl LocalStack {
         let gateway = Arc::new(Gateway {
             submit: SubmitClaimFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
             manage: ManageClaimsFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
-            opt_out: RecordOptOutFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
-            notify: NotifyCustomerFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            opt_out: RecordOptOutFunction::from_env(&sdk, &env)
+                .await?
+                .with_clock(clock.clone()),
+            notify: NotifyCustomerFunction::from_env(&sdk, &env)
+                .await?
+                .with_clock(clock.clone()),
             finalize: FinalizeAssociationFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),

@@ -17,6 +17,14 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// The secret a variable names could not be read.
+    #[error("the secret named by {name} could not be read: {problem}")]
+    SecretUnreadable {
+        /// The variable naming the secret.
+        name: &'static str,
+        /// Why it could not be read.
+        problem: String,
+    },
 }
 
 /// Reads settings from the process environment, or from a fixed list (for tests and the local
@@ -75,8 +83,12 @@ pub const QUEUE_URL: &str = "CPOR_NOTIFICATION_QUEUE_URL";
 pub const SENDER_EMAIL: &str = "CPOR_SENDER_EMAIL";
 /// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`.
 pub const PUBLIC_BASE_URL: &str = "CPOR_PUBLIC_BASE_URL";
-/// The opt-out token's signing secret: `CPOR_TOKEN_SECRET`.
+/// The opt-out token's signing secret, as plain text (local stack and tests):
+/// `CPOR_TOKEN_SECRET`.
 pub const TOKEN_SECRET: &str = "CPOR_TOKEN_SECRET";
+/// The ARN of the Secrets Manager secret holding the opt-out token's signing secret (deployed
+/// functions): `CPOR_TOKEN_SECRET_ARN`.
+pub const TOKEN_SECRET_ARN: &str = "CPOR_TOKEN_SECRET_ARN";
 /// The id of the signing key: `CPOR_TOKEN_KEY_ID`.
 pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
 /// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.
@@ -84,11 +96,50 @@ pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
 
 /// The opt-out keyring from `CPOR_TOKEN_SECRET` and `CPOR_TOKEN_KEY_ID` (default `k1`).
 pub fn keyring(env: &Env) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
-    use cpor_domain::token::SigningKey;
     let secret = env.required(TOKEN_SECRET)?;
+    keyring_with(env, TOKEN_SECRET, &secret)
+}
+
+/// The opt-out keyring, read once at start-up: from the Secrets Manager secret whose ARN is
+/// `CPOR_TOKEN_SECRET_ARN` when that is set, else from `CPOR_TOKEN_SECRET`; the key id is
+/// `CPOR_TOKEN_KEY_ID` (default `k1`) either way.
+///
+/// The secret's value is a plain `SecretString` used as it is (16 bytes at least), not JSON:
+/// what CloudFormation's `GenerateSecretString` makes without a template.
+pub async fn load_keyring(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
+    let Some(arn) = env.get(TOKEN_SECRET_ARN) else {
+        return keyring(env);
+    };
+    let unreadable = |problem: String| ConfigError::SecretUnreadable {
+        name: TOKEN_SECRET_ARN,
+        problem,
+    };
+    let value = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(|e| unreadable(crate::describe(&e)))?;
+    let secret = value.secret_string().ok_or_else(|| {
+        unreadable(format!(
+            "{arn} has no SecretString (binary secrets are not supported)"
+        ))
+    })?;
+    keyring_with(env, TOKEN_SECRET_ARN, secret)
+}
+
+fn keyring_with(
+    env: &Env,
+    source: &'static str,
+    secret: &str,
+) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
+    use cpor_domain::token::SigningKey;
     let id = env.or(TOKEN_KEY_ID, "k1");
     let key = SigningKey::new(&id, secret.as_bytes()).map_err(|e| ConfigError::Invalid {
-        name: TOKEN_SECRET,
+        name: source,
         problem: e.to_string(),
     })?;
     Ok(cpor_domain::OptOutKeyring::new(key, vec![]))

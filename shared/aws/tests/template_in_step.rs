@@ -1,0 +1,271 @@
+//! One source of truth for the table and the queues: the local stack creates them from
+//! `cpor_aws::schema`, and the SAM template (`infra/template.yaml`) must declare the same. These
+//! tests fail when either side changes alone.
+
+use cpor_aws::config;
+use cpor_aws::schema::{self, INDEXES, QueueDefinition};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.yaml");
+
+/// The template as JSON, CloudFormation's short-form tags written in long form
+/// (`!Ref X` as `{"Ref": "X"}`, `!GetAtt A.B` as `{"Fn::GetAtt": ["A", "B"]}`, `!Sub s` as
+/// `{"Fn::Sub": "s"}`).
+fn template() -> Value {
+    let text = std::fs::read_to_string(TEMPLATE).expect("infra/template.yaml is readable");
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("the template is YAML");
+    long_form(yaml)
+}
+
+fn long_form(yaml: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match yaml {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(n).expect("a number"),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(long_form).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.as_str().expect("string keys").to_owned(), long_form(v)))
+                .collect(),
+        ),
+        Y::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let value = long_form(tagged.value);
+            match (name, value) {
+                ("Ref", v) => json!({ "Ref": v }),
+                ("GetAtt", Value::String(s)) => {
+                    let (resource, attribute) = s.split_once('.').expect("!GetAtt Resource.Attr");
+                    json!({ "Fn::GetAtt": [resource, attribute] })
+                }
+                (other, v) => json!({ format!("Fn::{other}"): v }),
+            }
+        }
+    }
+}
+
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+    let found = &template["Resources"][name]["Properties"];
+    assert!(found.is_object(), "the template has no resource {name}");
+    found
+}
+
+fn key_schema(keys: &Value) -> Vec<(String, String)> {
+    keys.as_array()
+        .expect("a key schema")
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap_or_default().to_owned(),
+                k["KeyType"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(partition: &str, sort: &str) -> Vec<(String, String)> {
+    vec![
+        (partition.to_owned(), "HASH".to_owned()),
+        (sort.to_owned(), "RANGE".to_owned()),
+    ]
+}
+
+/// An index as both sides can say it: name, key schema, projection type, projected attributes.
+type IndexShape = (String, Vec<(String, String)>, String, Vec<String>);
+
+#[test]
+fn the_template_declares_the_table_of_the_schema() {
+    let template = template();
+    let table = resource(&template, "Table");
+
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        key_schema(&table["KeySchema"]),
+        pair(schema::PK, schema::SK)
+    );
+
+    let declared: BTreeSet<(String, String)> = table["AttributeDefinitions"]
+        .as_array()
+        .expect("attribute definitions")
+        .iter()
+        .map(|a| {
+            (
+                a["AttributeName"].as_str().unwrap_or_default().to_owned(),
+                a["AttributeType"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [schema::PK, schema::SK]
+        .into_iter()
+        .chain(INDEXES.iter().flat_map(|i| [i.partition_key, i.sort_key]))
+        .map(|name| (name.to_owned(), "S".to_owned()))
+        .collect();
+    assert_eq!(declared, expected, "attribute definitions");
+
+    let mut declared: Vec<IndexShape> = table["GlobalSecondaryIndexes"]
+        .as_array()
+        .expect("global secondary indexes")
+        .iter()
+        .map(|i| {
+            let projected = i["Projection"]["NonKeyAttributes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                i["IndexName"].as_str().unwrap_or_default().to_owned(),
+                key_schema(&i["KeySchema"]),
+                i["Projection"]["ProjectionType"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                projected,
+            )
+        })
+        .collect();
+    let mut expected: Vec<IndexShape> = INDEXES
+        .iter()
+        .map(|i| {
+            let (kind, projected) = match i.projected {
+                None => ("ALL", vec![]),
+                Some(fields) => ("INCLUDE", fields.iter().map(|f| f.to_string()).collect()),
+            };
+            (
+                i.name.to_owned(),
+                pair(i.partition_key, i.sort_key),
+                kind.to_owned(),
+                projected,
+            )
+        })
+        .collect();
+    declared.sort();
+    expected.sort();
+    assert_eq!(declared, expected, "global secondary indexes");
+
+    assert_eq!(
+        table["TimeToLiveSpecification"],
+        json!({ "AttributeName": schema::TTL_ATTRIBUTE, "Enabled": true })
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn the_template_declares_the_queues_of_the_schema() {
+    let template = template();
+    // The template names its queues after the stack, as the local stack does after its prefix.
+    let expected = QueueDefinition::notifications("${AWS::StackName}");
+    let queue = resource(&template, "NotificationQueue");
+    let dead_letter = resource(&template, "NotificationDeadLetterQueue");
+
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["NotificationDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    assert_eq!(
+        dead_letter["MessageRetentionPeriod"],
+        expected.dead_letter_retention_seconds
+    );
+}
+
+#[test]
+fn the_visibility_timeout_is_six_times_the_consumers_timeout() {
+    let template = template();
+    let notify = resource(&template, "NotifyCustomerFunction");
+    let timeout = notify["Timeout"]
+        .as_u64()
+        .expect("notify-customer has its own timeout");
+    let expected = QueueDefinition::notifications("any");
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    let source = &notify["Events"]["Notifications"]["Properties"];
+    assert_eq!(
+        source["Queue"],
+        json!({ "Fn::GetAtt": ["NotificationQueue", "Arn"] })
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+}
+
+fn strings(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => found.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, found)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_policies_name_only_indexes_of_the_schema() {
+    let template = template();
+    let mut found = Vec::new();
+    strings(&template["Resources"], &mut found);
+    let named: BTreeSet<&str> = found
+        .iter()
+        .filter_map(|s| s.split_once("/index/").map(|(_, index)| index))
+        .collect();
+    let known: BTreeSet<&str> = INDEXES.iter().map(|i| i.name).collect();
+    assert!(
+        !named.is_empty(),
+        "the policies grant queries on the indexes"
+    );
+    assert!(named.is_subset(&known), "{named:?} not all in {known:?}");
+}
+
+#[test]
+fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
+    let template = template();
+    let known = [
+        config::TABLE_NAME,
+        config::QUEUE_URL,
+        config::SENDER_EMAIL,
+        config::PUBLIC_BASE_URL,
+        config::TOKEN_SECRET_ARN,
+        config::TOKEN_KEY_ID,
+        config::HOLIDAYS,
+    ];
+    let resources = template["Resources"].as_object().expect("resources");
+    let mut functions = 0;
+    for (name, resource) in resources {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        functions += 1;
+        let variables = resource["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .expect("each function has its environment");
+        assert!(variables.contains_key(config::TABLE_NAME), "{name}");
+        for variable in variables.keys().filter(|k| k.starts_with("CPOR_")) {
+            assert!(known.contains(&variable.as_str()), "{name} sets {variable}");
+            assert_ne!(
+                variable,
+                config::TOKEN_SECRET,
+                "{name}: the secret in plain text"
+            );
+        }
+    }
+    assert_eq!(functions, 5);
+}

@@ -1,0 +1,111 @@
+//! The opt-out secret from Secrets Manager: deployed functions are given the secret's ARN and
+//! read it at start-up; what they sign and verify is the same as with the plain variable the
+//! local stack uses.
+
+use cpor_aws::config::{TOKEN_KEY_ID, TOKEN_SECRET, TOKEN_SECRET_ARN, keyring, load_keyring};
+use cpor_aws::{ConfigError, Env};
+use cpor_domain::ids::ClaimId;
+use cpor_local::LocalSettings;
+use cpor_local::emulator::{Emulator, free_port};
+
+const SECRET: &str = "a-deployment-secret-of-32-bytes!";
+
+/// An emulator of our own and the SDK configuration pointing at it.
+async fn emulator() -> (Emulator, aws_config::SdkConfig) {
+    let dir = std::env::temp_dir().join("cpor-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port().expect("a free port");
+    let emulator = Emulator::start(port, &dir.join(format!("emulator-{port}.log")))
+        .expect("the emulator starts");
+    let sdk = LocalSettings::for_tests(&emulator.endpoint())
+        .sdk_config()
+        .await;
+    (emulator, sdk)
+}
+
+async fn stored_secret(sdk: &aws_config::SdkConfig, name: &str, value: &str) -> String {
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("the secret is created")
+        .arn()
+        .expect("an ARN")
+        .to_owned()
+}
+
+/// Only the variables named here, whatever the process environment holds.
+fn env() -> Env {
+    Env::default()
+        .with(TOKEN_SECRET, "")
+        .with(TOKEN_SECRET_ARN, "")
+        .with(TOKEN_KEY_ID, "k1")
+}
+
+#[tokio::test]
+async fn a_keyring_loaded_from_a_secret_arn_signs_and_verifies_like_the_plain_one() {
+    // GIVEN the same secret in Secrets Manager and in the plain variable
+    let (_emulator, sdk) = emulator().await;
+    let arn = stored_secret(&sdk, "cpor/opt-out-token", SECRET).await;
+    // WHEN one keyring is loaded from the ARN and one from the variable
+    let from_secret = load_keyring(&sdk, &env().with(TOKEN_SECRET_ARN, &arn))
+        .await
+        .expect("the keyring loads from the secret");
+    let from_env = keyring(&env().with(TOKEN_SECRET, SECRET)).expect("the keyring loads");
+    // THEN each verifies what the other signs, and both sign alike
+    let claim = ClaimId::new_at(chrono::Utc::now());
+    let token = from_secret.sign(claim);
+    assert_eq!(token, from_env.sign(claim));
+    assert_eq!(from_env.verify(&token), Ok(claim));
+    assert_eq!(from_secret.verify(&from_env.sign(claim)), Ok(claim));
+}
+
+#[tokio::test]
+async fn the_secret_arn_wins_over_a_plain_secret() {
+    // GIVEN both an ARN and a different plain secret
+    let (_emulator, sdk) = emulator().await;
+    let arn = stored_secret(&sdk, "cpor/opt-out-token", SECRET).await;
+    let both = env()
+        .with(TOKEN_SECRET_ARN, &arn)
+        .with(TOKEN_SECRET, "some-other-secret-of-16+");
+    // WHEN the keyring loads
+    let loaded = load_keyring(&sdk, &both).await.expect("the keyring loads");
+    // THEN it signs with the secret from Secrets Manager
+    let claim = ClaimId::new_at(chrono::Utc::now());
+    let expected = keyring(&env().with(TOKEN_SECRET, SECRET)).expect("the keyring loads");
+    assert_eq!(loaded.sign(claim), expected.sign(claim));
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_stops_start_up_naming_the_variable() {
+    // GIVEN an ARN of no secret
+    let (_emulator, sdk) = emulator().await;
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cpor/none-AbCdEf";
+    // WHEN the keyring loads
+    let error = load_keyring(&sdk, &env().with(TOKEN_SECRET_ARN, missing))
+        .await
+        .expect_err("no keyring without its secret");
+    // THEN the error names the variable
+    assert!(
+        matches!(error, ConfigError::SecretUnreadable { name, .. } if name == TOKEN_SECRET_ARN),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_too_short_is_refused() {
+    // GIVEN a secret of 8 bytes
+    let (_emulator, sdk) = emulator().await;
+    let arn = stored_secret(&sdk, "cpor/short", "8-bytes!").await;
+    // WHEN the keyring loads
+    let error = load_keyring(&sdk, &env().with(TOKEN_SECRET_ARN, &arn))
+        .await
+        .expect_err("a short secret is refused");
+    // THEN the error names the variable and says why
+    assert!(
+        matches!(&error, ConfigError::Invalid { name, problem } if *name == TOKEN_SECRET_ARN && problem.contains("16 bytes")),
+        "{error}"
+    );
+}
