@@ -192,3 +192,65 @@ async fn a_claim_withdrawn_before_its_notification_is_never_emailed() {
     assert_eq!(claim["notified_at"], serde_json::Value::Null);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_be_redriven() {
+    // GIVEN a mail service that refuses every send
+    let plan = cpor_local::faults::FaultPlan::new(0.0, 3);
+    let shared = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
+    plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_rate(1.0);
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN its message has been received as often as the queue allows
+    let sqs = stack.sqs().await;
+    let dlq_url = stack
+        .queue_url()
+        .replace("-notifications", "-notifications-dlq");
+    let started = Instant::now();
+    loop {
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        let count = attrs
+            .attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            })
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        if count == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the message never reached the DLQ"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // THEN the claim is not lost: still submitted, and the partner sees it
+    let listed = stack.all_claims(FABRIKAM).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "submitted");
+    assert!(stack.outbox().await.is_empty());
+    // AND once mail works again, re-driving the dead letters notifies the customer, once
+    plan.set_rate(0.0);
+    let redriven = stack
+        .send(reqwest::Method::POST, "/_local/redrive", None, None, &[])
+        .await;
+    assert_eq!(redriven.json()["redriven"], 1, "{}", redriven.text);
+    stack
+        .wait_for_status(FABRIKAM, id, "awaiting_customer")
+        .await;
+    assert_eq!(stack.outbox().await.len(), 1);
+    println!(
+        "dead-lettered after {:?}; re-driven and notified",
+        started.elapsed()
+    );
+    stack.stop().await;
+}

@@ -55,6 +55,10 @@ pub struct Gateway {
     pub settings: LocalSettings,
     /// For reading the emulator's outbox.
     pub http: reqwest::Client,
+    /// The queue client, for `/_local/redrive`.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The notification queue.
+    pub queue_url: String,
 }
 
 /// Which door a request goes to.
@@ -65,6 +69,7 @@ enum Target {
     Seed,
     Outbox,
     Finalize,
+    Redrive,
 }
 
 /// A matched route: API Gateway's route key, the target and the path parameters.
@@ -113,6 +118,9 @@ fn match_route(method: &Method, path: &str) -> Option<Route> {
         }
         ("POST", ["_local", "finalize"]) => {
             route("POST /_local/finalize", Target::Finalize, HashMap::new())
+        }
+        ("POST", ["_local", "redrive"]) => {
+            route("POST /_local/redrive", Target::Redrive, HashMap::new())
         }
         _ => None,
     }
@@ -185,6 +193,21 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             Err(e) => problem(Problem::unavailable(&e)),
         },
         Target::Finalize => finalize(&gateway, &body).await,
+        Target::Redrive => {
+            let dead_letters = gateway
+                .queue_url
+                .replace("-notifications", "-notifications-dlq");
+            match cpor_aws::queue::redrive_dead_letters(
+                &gateway.sqs,
+                &dead_letters,
+                &gateway.queue_url,
+            )
+            .await
+            {
+                Ok(moved) => json_response(200, &json!({ "redriven": moved })),
+                Err(e) => problem(Problem::unavailable(&e)),
+            }
+        }
     };
     tracing::info!(
         route = route.key,

@@ -79,6 +79,8 @@ impl LocalStack {
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),
+            sqs: sqs.clone(),
+            queue_url: queue_url.clone(),
         });
 
         let (shutdown, watch_shutdown) = watch::channel(false);

@@ -643,16 +643,16 @@ impl NotificationLedger for DynamoStore {
     async fn acquire(
         &self,
         claim_id: ClaimId,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
         let mut item = key(claim_pk(claim_id), NOTIFICATION_SK);
         // Who holds the lease: lets a retried put whose first response was lost recognise
-        // its own lease.
-        let owner = ulid::Ulid::new().to_string();
+        // its own lease, and a release touch only its own.
         item.insert("state".into(), s("in_progress"));
         item.insert("lease_until".into(), s(format_instant(lease_until)));
-        item.insert("lease_owner".into(), s(owner.clone()));
+        item.insert("lease_owner".into(), s(owner));
         let result = self
             .client
             .put_item()
@@ -689,7 +689,7 @@ impl NotificationLedger for DynamoStore {
                 _ => return Err(unavailable("PutItem notification", &e)),
             },
         };
-        if text(&existing, "lease_owner").as_deref() == Some(owner.as_str()) {
+        if text(&existing, "lease_owner").as_deref() == Some(owner) {
             return Ok(NotificationLease::Acquired);
         }
         match (
@@ -704,15 +704,16 @@ impl NotificationLedger for DynamoStore {
         }
     }
 
-    async fn release(&self, claim_id: ClaimId) -> Result<(), Unavailable> {
+    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(claim_pk(claim_id), NOTIFICATION_SK)))
-            .condition_expression("#state = :in_progress")
+            .condition_expression("#state = :in_progress AND lease_owner = :owner")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":in_progress", s("in_progress"))
+            .expression_attribute_values(":owner", s(owner))
             .send()
             .await;
         match result {

@@ -122,17 +122,20 @@ pub enum NotificationLease {
 /// The record of notifications sent.
 #[async_trait]
 pub trait NotificationLedger: Send + Sync {
-    /// Takes the right to send a claim's notification until `lease_until`, unless it was sent
-    /// or another worker's lease is still running.
+    /// Takes the right to send a claim's notification until `lease_until`, for `owner` (a
+    /// value unique to this attempt), unless it was sent or another worker's lease is still
+    /// running.
     async fn acquire(
         &self,
         claim_id: ClaimId,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable>;
 
-    /// Gives the lease back after a failed send, so that a retry may send at once.
-    async fn release(&self, claim_id: ClaimId) -> Result<(), Unavailable>;
+    /// Gives `owner`'s lease back after a failed attempt, so that a retry may send at once;
+    /// another owner's lease is left alone.
+    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable>;
 
     /// Records the send; with a transition, applies it in the same write.
     async fn record_sent(

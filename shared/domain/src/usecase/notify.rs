@@ -67,6 +67,14 @@ pub struct NotifyCustomer<'a> {
 const RECORD_ATTEMPTS: u32 = 6;
 
 impl NotifyCustomer<'_> {
+    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
+    /// until the lease expires.
+    async fn release(&self, claim_id: ClaimId, owner: &str) {
+        if let Err(e) = self.ledger.release(claim_id, owner).await {
+            tracing::warn!(%claim_id, error = %e, "could not release the send lease");
+        }
+    }
+
     /// Runs `write` until it succeeds, conflicts, or has failed [`RECORD_ATTEMPTS`] times, with
     /// a doubling pause between attempts.
     async fn persist<F, Fut>(&self, mut write: F) -> Result<(), ApplyError>
@@ -105,11 +113,21 @@ impl NotifyCustomer<'_> {
             }
             let zone = claim.subject.customer_contact.time_zone.tz();
             let now = self.clock.now();
-            let sent = match self
+            let owner = ulid::Ulid::new().to_string();
+            let lease = match self
                 .ledger
-                .acquire(claim_id, now, now + self.send_lease)
-                .await?
+                .acquire(claim_id, &owner, now, now + self.send_lease)
+                .await
             {
+                Ok(lease) => lease,
+                Err(e) => {
+                    // The lease may have been written before the failure: give it back, or
+                    // every redelivery would find it held until it expires.
+                    self.release(claim_id, &owner).await;
+                    return Err(e.into());
+                }
+            };
+            let sent = match lease {
                 NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
                 NotificationLease::AlreadySent { sent_at } => {
                     // A previous delivery sent the e-mail but did not open the window.
@@ -136,7 +154,7 @@ impl NotifyCustomer<'_> {
             let email = match compose_notification(&claim, &window, &link) {
                 Ok(email) => email,
                 Err(e) => {
-                    self.ledger.release(claim_id).await?;
+                    self.release(claim_id, &owner).await;
                     return Err(NotifyError::Compose(e.to_string()));
                 }
             };
@@ -144,9 +162,7 @@ impl NotifyCustomer<'_> {
                 Ok(id) => id,
                 Err(e) => {
                     // Give the lease back so that the retry can send at once.
-                    if let Err(release) = self.ledger.release(claim_id).await {
-                        tracing::warn!(%claim_id, error = %release, "could not release the send lease");
-                    }
+                    self.release(claim_id, &owner).await;
                     return Err(e.into());
                 }
             };

@@ -61,7 +61,32 @@ pub struct SubmitClaim<'a> {
     pub clock: &'a dyn Clock,
 }
 
+/// How often queueing a notification is attempted before the claim is left for a retry or
+/// an operator.
+const ENQUEUE_ATTEMPTS: u32 = 4;
+
 impl SubmitClaim<'_> {
+    /// Queues the claim's notification, retrying beyond the SDK's own retries. If it still
+    /// fails, the claim is stored and stays `submitted`, visible to the partner: a retry of the
+    /// same request (same idempotency key) queues it again, and an operator can re-send it.
+    /// Failing the request instead would make the partner retry into a 409 on their own claim.
+    async fn queue_notification(&self, claim_id: ClaimId) {
+        let mut pause = std::time::Duration::from_millis(25);
+        for attempt in 1..=ENQUEUE_ATTEMPTS {
+            match self.queue.enqueue(claim_id).await {
+                Ok(()) => return,
+                Err(e) if attempt == ENQUEUE_ATTEMPTS => {
+                    tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
+                }
+                Err(e) => {
+                    tracing::warn!(%claim_id, error = %e, attempt, "queueing the notification failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
+    }
+
     /// Submits `body` for `caller`.
     pub async fn submit(
         &self,
@@ -87,6 +112,9 @@ impl SubmitClaim<'_> {
                 .map_err(SubmitError::Unavailable)?;
             if let Some(prior) = context.prior.filter(|p| p.is_live_at(now)) {
                 return if prior.fingerprint == fingerprint {
+                    // A retry may follow a first attempt whose notification could not be
+                    // queued: queue it again (notify-customer ignores a claim it already did).
+                    self.queue_notification(prior.response.claim_id).await;
                     Ok(Submitted {
                         claim: prior.response,
                         replayed: true,
@@ -123,12 +151,7 @@ impl SubmitClaim<'_> {
                 .await
             {
                 Ok(()) => {
-                    if let Err(e) = self.queue.enqueue(claim.id).await {
-                        // The claim is stored and stays `submitted`, visible to the partner;
-                        // the operator re-drives its notification. Failing the request now
-                        // would make the partner retry into a 409 on their own claim.
-                        tracing::error!(claim_id = %claim.id, error = %e, "claim stored but its notification could not be queued");
-                    }
+                    self.queue_notification(claim.id).await;
                     return Ok(Submitted {
                         claim: record,
                         replayed: false,
