@@ -1,0 +1,1090 @@
+//! The service's real answers match `openapi.yaml`: every documented status of every partner
+//! route and customer page is produced through the local stack, and each answer's status,
+//! content type, headers and body are checked against the description.
+
+use cpor_tests::{
+    ADATUM, Answer, CONTOSO, CONTOSO_SALES_SUBSCRIPTION, FABRIKAM, LITWARE, NORTHWIND, TestStack,
+    claim_body,
+};
+use jsonschema::Validator;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+/// The description, and the answers checked against it so far.
+struct Description {
+    doc: Value,
+    validators: Mutex<HashMap<String, Validator>>,
+    seen: Mutex<BTreeSet<(String, String, String)>>,
+}
+
+/// Escapes one JSON Pointer token, as it appears in a URI fragment (`$ref`).
+fn token(text: &str) -> String {
+    text.replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
+}
+
+impl Description {
+    fn load() -> Self {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+        let text = std::fs::read_to_string(path).expect("openapi.yaml is readable");
+        let doc: Value = serde_yaml_ng::from_str(&text).expect("openapi.yaml is YAML");
+        assert_eq!(doc["openapi"], "3.1.0");
+        Self {
+            doc,
+            validators: Mutex::new(HashMap::new()),
+            seen: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Validates `value` against the schema at `pointer` in the description. The schema is the
+    /// whole description with a `$ref` to that place, so `#/components/...` references resolve.
+    fn validate(&self, pointer: &str, value: &Value) -> Result<(), String> {
+        let mut validators = self.validators.lock().expect("not poisoned");
+        if !validators.contains_key(pointer) {
+            let mut root = self.doc.clone();
+            root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+            root["$ref"] = json!(format!("#{pointer}"));
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&root)
+                .map_err(|e| format!("the schema at {pointer} does not compile: {e}"))?;
+            validators.insert(pointer.to_owned(), validator);
+        }
+        let errors: Vec<String> = validators[pointer]
+            .iter_errors(value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// Follows a `$ref` to `#/components/...`, returning the object and its pointer.
+    fn resolve<'a>(&'a self, node: &'a Value, pointer: String) -> (&'a Value, String) {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let target = reference.trim_start_matches('#').to_owned();
+                let resolved = self
+                    .doc
+                    .pointer(&target.replace("%7B", "{").replace("%7D", "}"))
+                    .unwrap_or_else(|| panic!("{reference} is not in the description"));
+                (resolved, target)
+            }
+            None => (node, pointer),
+        }
+    }
+
+    /// Checks one answer of `method template` against the description; panics naming every
+    /// contradiction.
+    fn check(&self, method: &str, template: &str, answer: &Answer) {
+        let method = method.to_ascii_lowercase();
+        let status = answer.status.as_u16().to_string();
+        let what = format!("{} {template} answered {status}", method.to_uppercase());
+        let operation_pointer = format!("/paths/{}/{method}", token(template));
+        let operation = self
+            .doc
+            .pointer(&operation_pointer.replace("%7B", "{").replace("%7D", "}"))
+            .unwrap_or_else(|| panic!("{what}: the operation is not described"));
+        let response_pointer = format!("{operation_pointer}/responses/{status}");
+        let response = operation["responses"].get(&status).unwrap_or_else(|| {
+            panic!(
+                "{what}: status not documented for this operation\n{}",
+                answer.text
+            )
+        });
+        let (response, response_pointer) = self.resolve(response, response_pointer);
+        let mut problems = Vec::new();
+
+        // Headers: every required one is there, and each documented one matches its schema.
+        if let Some(headers) = response.get("headers").and_then(Value::as_object) {
+            for (name, header) in headers {
+                let (header, header_pointer) = self.resolve(
+                    header,
+                    format!("{response_pointer}/headers/{}", token(name)),
+                );
+                match answer.header(name) {
+                    Some(value) => {
+                        if let Err(e) =
+                            self.validate(&format!("{header_pointer}/schema"), &json!(value))
+                        {
+                            problems.push(format!("header {name}: {e}"));
+                        }
+                    }
+                    None if header["required"] == true => {
+                        problems.push(format!("the required header {name} is missing"));
+                    }
+                    None => {}
+                }
+            }
+        }
+
+        // Body: of a documented media type, and valid against its schema; none when none is.
+        match response.get("content").and_then(Value::as_object) {
+            None => {
+                if !answer.text.is_empty() {
+                    problems.push(format!("a body where none is documented: {}", answer.text));
+                }
+            }
+            Some(content) => {
+                let media_type = answer
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                if content.contains_key(&media_type) {
+                    let schema_pointer =
+                        format!("{response_pointer}/content/{}/schema", token(&media_type));
+                    let body = if media_type.ends_with("json") {
+                        serde_json::from_str(&answer.text).unwrap_or_else(|_| {
+                            problems.push(format!("the body is not JSON: {}", answer.text));
+                            Value::Null
+                        })
+                    } else {
+                        json!(answer.text)
+                    };
+                    if let Err(e) = self.validate(&schema_pointer, &body) {
+                        problems.push(format!("body: {e}\n{}", answer.text));
+                    }
+                } else {
+                    problems.push(format!(
+                        "content type {media_type:?} is not one of {:?}",
+                        content.keys().collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{what}, contradicting openapi.yaml:\n- {}",
+            problems.join("\n- ")
+        );
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .insert((template.to_owned(), method, status));
+    }
+
+    /// Every (path, method, status) documented for the operations with `tag`.
+    fn documented(&self, tag: &str) -> BTreeSet<(String, String, String)> {
+        let mut all = BTreeSet::new();
+        for (path, item) in self.doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let tagged = operation["tags"]
+                    .as_array()
+                    .is_some_and(|tags| tags.iter().any(|t| t == tag));
+                if !tagged {
+                    continue;
+                }
+                for status in operation["responses"].as_object().into_iter().flatten() {
+                    all.insert((path.clone(), method.clone(), status.0.clone()));
+                }
+            }
+        }
+        all
+    }
+
+    /// Fails naming every documented answer of `tag` that no request produced.
+    fn assert_covered(&self, tag: &str) {
+        let seen = self.seen.lock().expect("not poisoned");
+        let missing: Vec<String> = self
+            .documented(tag)
+            .difference(&seen)
+            .map(|(path, method, status)| format!("{} {path} {status}", method.to_uppercase()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "documented but never produced: {missing:?}"
+        );
+    }
+}
+
+/// Sends a request and checks its answer against the description.
+#[allow(clippy::too_many_arguments)]
+async fn call(
+    stack: &TestStack,
+    description: &Description,
+    method: Method,
+    template: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let answer = stack.send(method.clone(), path, token, body, headers).await;
+    description.check(method.as_str(), template, &answer);
+    answer
+}
+
+/// Sends a raw body with a content type and checks the answer.
+async fn call_raw(
+    stack: &TestStack,
+    description: &Description,
+    template: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: String,
+) -> Answer {
+    let response = stack
+        .http
+        .post(format!("{}{path}", stack.base))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the gateway answers");
+    let answer = Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        text: response.text().await.unwrap_or_default(),
+    };
+    description.check("POST", template, &answer);
+    answer
+}
+
+#[tokio::test]
+async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_description() {
+    // GIVEN the description and a fresh stack
+    let d = Description::load();
+    let stack = TestStack::start().await;
+    let admin = stack.admin(FABRIKAM);
+    let user = stack.token(FABRIKAM, "incentives_user");
+    let no_role = stack.token(FABRIKAM, "auditor");
+    const CLAIMS: &str = "/v1/claims";
+    const CLAIM: &str = "/v1/claims/{claim_id}";
+    const WITHDRAW: &str = "/v1/claims/{claim_id}/withdraw";
+    const PAGE: &str = "/opt-out/{token}";
+    let post = Method::POST;
+    let get = Method::GET;
+
+    // WHEN every answer of POST /v1/claims is produced
+    let teams = claim_body("teams");
+    let created = call(
+        &stack,
+        &d,
+        post.clone(),
+        CLAIMS,
+        CLAIMS,
+        Some(&admin),
+        Some(&teams),
+        &[("idempotency-key", "k-1")],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let replayed = call(
+        &stack,
+        &d,
+        post.clone(),
+        CLAIMS,
+        CLAIMS,
+        Some(&admin),
+        Some(&teams),
+        &[("idempotency-key", "k-1")],
+    )
+    .await;
+    assert_eq!(
+        (
+            replayed.status.as_u16(),
+            replayed.header("idempotent-replayed")
+        ),
+        (201, Some("true"))
+    );
+    let claim_id = created.json()["claim_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut bizapps = claim_body("dynamics-sales");
+    bizapps["program"] = json!("osu-bizapps");
+    bizapps["subscription_id"] = json!(CONTOSO_SALES_SUBSCRIPTION);
+    let answer = call(
+        &stack,
+        &d,
+        post.clone(),
+        CLAIMS,
+        CLAIMS,
+        Some(&admin),
+        Some(&bizapps),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+
+    let mut invalid = claim_body("teams");
+    invalid["tenant_id"] = json!("not-a-guid");
+    invalid["customer_contact"]["email"] = json!("nope");
+    invalid["colour"] = json!("blue");
+    let expectations: Vec<(u16, &str, Answer)> = vec![
+        (
+            400,
+            "validation_failed",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&invalid),
+                &[],
+            )
+            .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&teams),
+                &[("idempotency-key", "")],
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            call_raw(
+                &stack,
+                &d,
+                CLAIMS,
+                CLAIMS,
+                &admin,
+                "application/json",
+                "{not json".into(),
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&json!([1, 2])),
+                &[],
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                None,
+                Some(&teams),
+                &[],
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some("not.a.jwt"),
+                Some(&teams),
+                &[],
+            )
+            .await,
+        ),
+        (
+            403,
+            "forbidden",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&user),
+                Some(&teams),
+                &[],
+            )
+            .await,
+        ),
+        (
+            409,
+            "workload_already_claimed",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&teams),
+                &[],
+            )
+            .await,
+        ),
+        (
+            409,
+            "workload_already_claimed",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&stack.admin(NORTHWIND)),
+                Some(&teams),
+                &[],
+            )
+            .await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            call_raw(
+                &stack,
+                &d,
+                CLAIMS,
+                CLAIMS,
+                &admin,
+                "application/json",
+                format!("{{\"x\": \"{}\"}}", "a".repeat(70_000)),
+            )
+            .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            call_raw(
+                &stack,
+                &d,
+                CLAIMS,
+                CLAIMS,
+                &admin,
+                "text/plain",
+                teams.to_string(),
+            )
+            .await,
+        ),
+        (
+            422,
+            "partner_not_enrolled",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&stack.admin(ADATUM)),
+                Some(&claim_body("exchange")),
+                &[],
+            )
+            .await,
+        ),
+        (422, "unknown_tenant", {
+            let mut body = claim_body("exchange");
+            body["tenant_id"] = json!("99999999-9999-4999-8999-999999999999");
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&body),
+                &[],
+            )
+            .await
+        }),
+        (422, "domain_tenant_mismatch", {
+            let mut body = claim_body("exchange");
+            body["tenant_id"] = json!(LITWARE);
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&body),
+                &[],
+            )
+            .await
+        }),
+        (422, "subscription_not_found", {
+            let mut body = bizapps.clone();
+            body["workload"] = json!("power-bi");
+            body["subscription_id"] = json!("99999999-9999-4999-8999-999999999999");
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&body),
+                &[],
+            )
+            .await
+        }),
+        (
+            422,
+            "idempotency_key_reused",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&claim_body("exchange")),
+                &[("idempotency-key", "k-1")],
+            )
+            .await,
+        ),
+    ];
+
+    // ... of GET /v1/claims, GET /v1/claims/{claim_id} and the withdrawal
+    let list = call(
+        &stack,
+        &d,
+        get.clone(),
+        CLAIMS,
+        "/v1/claims?limit=1",
+        Some(&user),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let cursor = list.json()["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let filtered = format!(
+        "/v1/claims?status=submitted&program=osu-m365&workload=teams&tenant_id={CONTOSO}&limit=100&cursor={cursor}"
+    );
+    let page = call(
+        &stack,
+        &d,
+        get.clone(),
+        CLAIMS,
+        &filtered,
+        Some(&user),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let one = format!("/v1/claims/{claim_id}");
+    let withdraw = format!("/v1/claims/{claim_id}/withdraw");
+    let reason = json!({ "reason": "engagement ended" });
+    let more: Vec<(u16, &str, Answer)> = vec![
+        (
+            400,
+            "validation_failed",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIMS,
+                "/v1/claims?limit=0&status=pending&sort=asc",
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            call(&stack, &d, get.clone(), CLAIMS, CLAIMS, None, None, &[]).await,
+        ),
+        (
+            403,
+            "forbidden",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&no_role),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            200,
+            "",
+            call(&stack, &d, get.clone(), CLAIM, &one, Some(&user), None, &[]).await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            call(&stack, &d, get.clone(), CLAIM, &one, None, None, &[]).await,
+        ),
+        (
+            403,
+            "forbidden",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIM,
+                &one,
+                Some(&no_role),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIM,
+                &one,
+                Some(&stack.admin(NORTHWIND)),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIM,
+                "/v1/claims/nope",
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            404,
+            "route_not_found",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIM,
+                "/v1/claims/",
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                Some(&admin),
+                Some(&json!({ "reason": " ", "why": 1 })),
+                &[],
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            call_raw(
+                &stack,
+                &d,
+                WITHDRAW,
+                &withdraw,
+                &admin,
+                "application/json",
+                "\"engagement ended\"".into(),
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                None,
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+        (
+            403,
+            "forbidden",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                Some(&user),
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                "/v1/claims/01JDX3K2Z4W5Y6V7T8S9R0Q1P2/withdraw",
+                Some(&admin),
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            call_raw(
+                &stack,
+                &d,
+                WITHDRAW,
+                &withdraw,
+                &admin,
+                "application/json",
+                format!("{{\"reason\": \"{}\"}}", "a".repeat(70_000)),
+            )
+            .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            call_raw(
+                &stack,
+                &d,
+                WITHDRAW,
+                &withdraw,
+                &admin,
+                "application/x-www-form-urlencoded",
+                "reason=x".into(),
+            )
+            .await,
+        ),
+        (
+            200,
+            "",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                Some(&admin),
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+        (
+            409,
+            "claim_already_final",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                Some(&admin),
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+        (
+            200,
+            "",
+            call(&stack, &d, get.clone(), CLAIM, &one, Some(&user), None, &[]).await,
+        ),
+    ];
+
+    // ... of the customer pages
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
+    let token_path = link
+        .find("/opt-out/")
+        .map(|i| link[i..].to_owned())
+        .unwrap_or_default();
+    let page_get = call(&stack, &d, get.clone(), PAGE, &token_path, None, None, &[]).await;
+    let page_post = call(&stack, &d, post.clone(), PAGE, &token_path, None, None, &[]).await;
+    let bad_get = call(
+        &stack,
+        &d,
+        get.clone(),
+        PAGE,
+        "/opt-out/not.a-token",
+        None,
+        None,
+        &[],
+    )
+    .await;
+    let bad_post = call(
+        &stack,
+        &d,
+        post.clone(),
+        PAGE,
+        "/opt-out/not.a-token",
+        None,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        [
+            page_get.status,
+            page_post.status,
+            bad_get.status,
+            bad_post.status
+        ]
+        .map(|s| s.as_u16()),
+        [200, 303, 404, 404]
+    );
+
+    // ... of the local-only routes that a test can reach
+    let outbox = call(
+        &stack,
+        &d,
+        get.clone(),
+        "/_local/outbox",
+        "/_local/outbox",
+        None,
+        None,
+        &[],
+    )
+    .await;
+    let finalized = call(
+        &stack,
+        &d,
+        post.clone(),
+        "/_local/finalize",
+        "/_local/finalize",
+        None,
+        Some(&json!({ "now": "2026-12-31T00:00:00Z" })),
+        &[],
+    )
+    .await;
+    let bad_finalize = call(
+        &stack,
+        &d,
+        post.clone(),
+        "/_local/finalize",
+        "/_local/finalize",
+        None,
+        Some(&json!({ "now": "tomorrow" })),
+        &[],
+    )
+    .await;
+    let seeded = call(
+        &stack,
+        &d,
+        post.clone(),
+        "/_local/seed",
+        "/_local/seed",
+        None,
+        Some(&cpor_tests::reference_data()),
+        &[],
+    )
+    .await;
+    let bad_seed = call(
+        &stack,
+        &d,
+        post.clone(),
+        "/_local/seed",
+        "/_local/seed",
+        None,
+        Some(&json!({ "partners": 3 })),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        [
+            outbox.status,
+            finalized.status,
+            bad_finalize.status,
+            seeded.status,
+            bad_seed.status
+        ]
+        .map(|s| s.as_u16()),
+        [200, 200, 400, 204, 400]
+    );
+
+    // ... and, once a dependency fails (the table is gone), 503 everywhere
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    let unavailable: Vec<(u16, &str, Answer)> = vec![
+        (
+            503,
+            "service_unavailable",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                Some(&claim_body("windows")),
+                &[],
+            )
+            .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIMS,
+                CLAIMS,
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            call(
+                &stack,
+                &d,
+                get.clone(),
+                CLAIM,
+                &one,
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            call(
+                &stack,
+                &d,
+                post.clone(),
+                WITHDRAW,
+                &withdraw,
+                Some(&admin),
+                Some(&reason),
+                &[],
+            )
+            .await,
+        ),
+    ];
+    let page_down = call(&stack, &d, get.clone(), PAGE, &token_path, None, None, &[]).await;
+    let decline_down = call(&stack, &d, post.clone(), PAGE, &token_path, None, None, &[]).await;
+    assert_eq!(
+        [page_down.status, decline_down.status].map(|s| s.as_u16()),
+        [503, 503]
+    );
+
+    // THEN each answer had the intended status and code, and matched the description
+    for (status, code, answer) in expectations.iter().chain(&more).chain(&unavailable) {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    // AND every documented answer of the partner API and of the pages was produced
+    d.assert_covered("claims");
+    d.assert_covered("customer-pages");
+    stack.stop().await;
+}
+
+#[test]
+fn the_described_time_zones_are_the_service_s_zone_database() {
+    let d = Description::load();
+    let described: BTreeSet<&str> = d.doc["components"]["schemas"]["TimeZone"]["enum"]
+        .as_array()
+        .expect("TimeZone has an enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let known: BTreeSet<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    assert_eq!(described, known);
+}
+
+#[test]
+fn an_answer_that_contradicts_the_description_is_caught() {
+    // GIVEN the description and a claim answer missing a required member
+    let d = Description::load();
+    let claim_schema = "/components/schemas/Claim";
+    let good = json!({
+        "claim_id": "01JDX3K2Z4W5Y6V7T8S9R0Q1P2", "partner_id": "1234567",
+        "partner_name": "Fabrikam Consulting", "tenant_id": CONTOSO,
+        "customer_domain": "contoso.onmicrosoft.com", "program": "osu-m365", "workload": "teams",
+        "subscription_id": null, "status": "submitted", "created_at": "2026-11-25T10:00:00.000Z",
+        "notified_at": null, "opt_out_deadline": null, "decided_at": null,
+        "customer_contact": { "name": "Giulia", "email": "giulia@contoso.com", "title": null,
+                              "locale": "it", "time_zone": "Europe/Rome" },
+        "partner_contact": { "name": "Sam Lee", "email": "sam@fabrikam.com" },
+        "proof_of_execution": { "reference": "SOW-1", "signed_on": "2026-10-01" }
+    });
+    assert_eq!(d.validate(claim_schema, &good), Ok(()));
+    // THEN each contradiction is refused
+    for (member, value) in [
+        ("status", json!("pending")),
+        ("created_at", json!("yesterday")),
+        ("workload", json!("minecraft")),
+        ("history", json!([])),
+    ] {
+        let mut bad = good.clone();
+        bad[member] = value;
+        assert!(d.validate(claim_schema, &bad).is_err(), "{member}");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().map(|o| o.remove("partner_name"));
+    assert!(d.validate(claim_schema, &missing).is_err());
+}
