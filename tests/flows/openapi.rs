@@ -4,7 +4,7 @@
 
 use cpor_tests::{
     ADATUM, Answer, CONTOSO, CONTOSO_SALES_SUBSCRIPTION, FABRIKAM, LITWARE, NORTHWIND, TestStack,
-    claim_body,
+    claim_body, reference_data,
 };
 use jsonschema::Validator;
 use reqwest::Method;
@@ -207,98 +207,111 @@ impl Description {
     }
 }
 
-/// Sends a request and checks its answer against the description.
-#[allow(clippy::too_many_arguments)]
-async fn call(
-    stack: &TestStack,
-    description: &Description,
-    method: Method,
-    template: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    headers: &[(&str, &str)],
-) -> Answer {
-    let answer = stack.send(method.clone(), path, token, body, headers).await;
-    description.check(method.as_str(), template, &answer);
-    answer
+/// A client whose every answer is checked against the description.
+struct Checked<'a> {
+    stack: &'a TestStack,
+    description: &'a Description,
 }
 
-/// Sends a raw body with a content type and checks the answer.
-async fn call_raw(
-    stack: &TestStack,
-    description: &Description,
-    template: &str,
-    path: &str,
-    token: &str,
-    content_type: &str,
-    body: String,
-) -> Answer {
-    let response = stack
-        .http
-        .post(format!("{}{path}", stack.base))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("the gateway answers");
-    let answer = Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        text: response.text().await.unwrap_or_default(),
-    };
-    description.check("POST", template, &answer);
-    answer
+impl Checked<'_> {
+    /// `GET path` (an instance of `template`).
+    async fn get(&self, template: &str, path: &str, token: Option<&str>) -> Answer {
+        let answer = self.stack.send(Method::GET, path, token, None, &[]).await;
+        self.description.check("GET", template, &answer);
+        answer
+    }
+
+    /// `POST path` with a JSON body, or none.
+    async fn post(
+        &self,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        self.post_with(template, path, token, body, &[]).await
+    }
+
+    /// `POST path` with a JSON body and headers.
+    async fn post_with(
+        &self,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let answer = self
+            .stack
+            .send(Method::POST, path, token, body, headers)
+            .await;
+        self.description.check("POST", template, &answer);
+        answer
+    }
+
+    /// `POST path` with any body and content type.
+    async fn post_raw(
+        &self,
+        template: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let response = self
+            .stack
+            .http
+            .post(format!("{}{path}", self.stack.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let answer = Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap_or_default(),
+        };
+        self.description.check("POST", template, &answer);
+        answer
+    }
 }
+
+const CLAIMS: &str = "/v1/claims";
+const CLAIM: &str = "/v1/claims/{claim_id}";
+const WITHDRAW: &str = "/v1/claims/{claim_id}/withdraw";
+const PAGE: &str = "/opt-out/{token}";
+const UNKNOWN_TENANT: &str = "99999999-9999-4999-8999-999999999999";
+
+/// An answer and the status and problem code it was meant to have ("" for no problem).
+type Expected = (u16, &'static str, Answer);
 
 #[tokio::test]
 async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_description() {
     // GIVEN the description and a fresh stack
-    let d = Description::load();
+    let description = Description::load();
     let stack = TestStack::start().await;
-    let admin = stack.admin(FABRIKAM);
-    let user = stack.token(FABRIKAM, "incentives_user");
-    let no_role = stack.token(FABRIKAM, "auditor");
-    const CLAIMS: &str = "/v1/claims";
-    const CLAIM: &str = "/v1/claims/{claim_id}";
-    const WITHDRAW: &str = "/v1/claims/{claim_id}/withdraw";
-    const PAGE: &str = "/opt-out/{token}";
-    let post = Method::POST;
-    let get = Method::GET;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.admin(FABRIKAM),
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.token(FABRIKAM, "auditor"),
+    ];
+    let [admin_token, user, no_role] = tokens.each_ref().map(String::as_str);
+    let (admin, user, no_role) = (Some(admin_token), Some(user), Some(no_role));
+    let northwind = stack.admin(NORTHWIND);
+    let adatum = stack.admin(ADATUM);
+    let key = [("idempotency-key", "k-1")];
 
     // WHEN every answer of POST /v1/claims is produced
     let teams = claim_body("teams");
-    let created = call(
-        &stack,
-        &d,
-        post.clone(),
-        CLAIMS,
-        CLAIMS,
-        Some(&admin),
-        Some(&teams),
-        &[("idempotency-key", "k-1")],
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let replayed = call(
-        &stack,
-        &d,
-        post.clone(),
-        CLAIMS,
-        CLAIMS,
-        Some(&admin),
-        Some(&teams),
-        &[("idempotency-key", "k-1")],
-    )
-    .await;
-    assert_eq!(
-        (
-            replayed.status.as_u16(),
-            replayed.header("idempotent-replayed")
-        ),
-        (201, Some("true"))
-    );
+    let created = c.post_with(CLAIMS, CLAIMS, admin, Some(&teams), &key).await;
+    let replayed = c.post_with(CLAIMS, CLAIMS, admin, Some(&teams), &key).await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
     let claim_id = created.json()["claim_id"]
         .as_str()
         .unwrap_or_default()
@@ -306,49 +319,34 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
     let mut bizapps = claim_body("dynamics-sales");
     bizapps["program"] = json!("osu-bizapps");
     bizapps["subscription_id"] = json!(CONTOSO_SALES_SUBSCRIPTION);
-    let answer = call(
-        &stack,
-        &d,
-        post.clone(),
-        CLAIMS,
-        CLAIMS,
-        Some(&admin),
-        Some(&bizapps),
-        &[],
-    )
-    .await;
-    assert_eq!(answer.status, 201, "{}", answer.text);
-
     let mut invalid = claim_body("teams");
     invalid["tenant_id"] = json!("not-a-guid");
     invalid["customer_contact"]["email"] = json!("nope");
     invalid["colour"] = json!("blue");
-    let expectations: Vec<(u16, &str, Answer)> = vec![
+    let mut unknown_tenant = claim_body("exchange");
+    unknown_tenant["tenant_id"] = json!(UNKNOWN_TENANT);
+    let mut wrong_domain = claim_body("exchange");
+    wrong_domain["tenant_id"] = json!(LITWARE);
+    let mut foreign_subscription = bizapps.clone();
+    foreign_subscription["workload"] = json!("power-bi");
+    foreign_subscription["subscription_id"] = json!(UNKNOWN_TENANT);
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+    let submit: Vec<Expected> = vec![
+        (201, "", created),
+        (201, "", replayed),
+        (201, "", c.post(CLAIMS, CLAIMS, admin, Some(&bizapps)).await),
         (
             400,
             "validation_failed",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&invalid),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, admin, Some(&invalid)).await,
         ),
         (
             400,
             "validation_failed",
-            call(
-                &stack,
-                &d,
-                post.clone(),
+            c.post_with(
                 CLAIMS,
                 CLAIMS,
-                Some(&admin),
+                admin,
                 Some(&teams),
                 &[("idempotency-key", "")],
             )
@@ -357,601 +355,250 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
         (
             400,
             "malformed_json",
-            call_raw(
-                &stack,
-                &d,
+            c.post_raw(
                 CLAIMS,
                 CLAIMS,
-                &admin,
+                admin_token,
                 "application/json",
-                "{not json".into(),
+                "{no".into(),
             )
             .await,
         ),
         (
             400,
             "malformed_json",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&json!([1, 2])),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, admin, Some(&json!([1]))).await,
         ),
         (
             401,
             "unauthenticated",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                None,
-                Some(&teams),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, None, Some(&teams)).await,
         ),
         (
             401,
             "unauthenticated",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some("not.a.jwt"),
-                Some(&teams),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, Some("x.y.z"), Some(&teams)).await,
         ),
         (
             403,
             "forbidden",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&user),
-                Some(&teams),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, user, Some(&teams)).await,
         ),
         (
             409,
             "workload_already_claimed",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&teams),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, admin, Some(&teams)).await,
         ),
         (
             409,
             "workload_already_claimed",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&stack.admin(NORTHWIND)),
-                Some(&teams),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, Some(&northwind), Some(&teams)).await,
         ),
         (
             413,
             "payload_too_large",
-            call_raw(
-                &stack,
-                &d,
-                CLAIMS,
-                CLAIMS,
-                &admin,
-                "application/json",
-                format!("{{\"x\": \"{}\"}}", "a".repeat(70_000)),
-            )
-            .await,
+            c.post_raw(CLAIMS, CLAIMS, admin_token, "application/json", big.clone())
+                .await,
         ),
         (
             415,
             "unsupported_media_type",
-            call_raw(
-                &stack,
-                &d,
-                CLAIMS,
-                CLAIMS,
-                &admin,
-                "text/plain",
-                teams.to_string(),
-            )
-            .await,
+            c.post_raw(CLAIMS, CLAIMS, admin_token, "text/plain", teams.to_string())
+                .await,
         ),
         (
             422,
             "partner_not_enrolled",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&stack.admin(ADATUM)),
-                Some(&claim_body("exchange")),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, Some(&adatum), Some(&claim_body("exchange")))
+                .await,
         ),
-        (422, "unknown_tenant", {
-            let mut body = claim_body("exchange");
-            body["tenant_id"] = json!("99999999-9999-4999-8999-999999999999");
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&body),
-                &[],
-            )
-            .await
-        }),
-        (422, "domain_tenant_mismatch", {
-            let mut body = claim_body("exchange");
-            body["tenant_id"] = json!(LITWARE);
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&body),
-                &[],
-            )
-            .await
-        }),
-        (422, "subscription_not_found", {
-            let mut body = bizapps.clone();
-            body["workload"] = json!("power-bi");
-            body["subscription_id"] = json!("99999999-9999-4999-8999-999999999999");
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&body),
-                &[],
-            )
-            .await
-        }),
+        (
+            422,
+            "unknown_tenant",
+            c.post(CLAIMS, CLAIMS, admin, Some(&unknown_tenant)).await,
+        ),
+        (
+            422,
+            "domain_tenant_mismatch",
+            c.post(CLAIMS, CLAIMS, admin, Some(&wrong_domain)).await,
+        ),
+        (
+            422,
+            "subscription_not_found",
+            c.post(CLAIMS, CLAIMS, admin, Some(&foreign_subscription))
+                .await,
+        ),
         (
             422,
             "idempotency_key_reused",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&claim_body("exchange")),
-                &[("idempotency-key", "k-1")],
-            )
-            .await,
+            c.post_with(CLAIMS, CLAIMS, admin, Some(&claim_body("exchange")), &key)
+                .await,
         ),
     ];
 
     // ... of GET /v1/claims, GET /v1/claims/{claim_id} and the withdrawal
-    let list = call(
-        &stack,
-        &d,
-        get.clone(),
-        CLAIMS,
-        "/v1/claims?limit=1",
-        Some(&user),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(list.status, 200, "{}", list.text);
-    let cursor = list.json()["next_cursor"]
+    let first = c.get(CLAIMS, "/v1/claims?limit=1", user).await;
+    let cursor = first.json()["next_cursor"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
     let filtered = format!(
-        "/v1/claims?status=submitted&program=osu-m365&workload=teams&tenant_id={CONTOSO}&limit=100&cursor={cursor}"
+        "/v1/claims?status=submitted&program=osu-m365&workload=teams&tenant_id={CONTOSO}\
+         &limit=100&cursor={cursor}"
     );
-    let page = call(
-        &stack,
-        &d,
-        get.clone(),
-        CLAIMS,
-        &filtered,
-        Some(&user),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(page.status, 200, "{}", page.text);
     let one = format!("/v1/claims/{claim_id}");
     let withdraw = format!("/v1/claims/{claim_id}/withdraw");
+    let unknown = "/v1/claims/01JDX3K2Z4W5Y6V7T8S9R0Q1P2/withdraw";
     let reason = json!({ "reason": "engagement ended" });
-    let more: Vec<(u16, &str, Answer)> = vec![
+    let bad_reason = json!({ "reason": " ", "why": 1 });
+    let bad_query = "/v1/claims?limit=0&status=pending&sort=asc";
+    let manage: Vec<Expected> = vec![
+        (200, "", first),
+        (200, "", c.get(CLAIMS, &filtered, user).await),
         (
             400,
             "validation_failed",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIMS,
-                "/v1/claims?limit=0&status=pending&sort=asc",
-                Some(&admin),
-                None,
-                &[],
-            )
-            .await,
+            c.get(CLAIMS, bad_query, admin).await,
         ),
+        (401, "unauthenticated", c.get(CLAIMS, CLAIMS, None).await),
+        (403, "forbidden", c.get(CLAIMS, CLAIMS, no_role).await),
+        (200, "", c.get(CLAIM, &one, user).await),
+        (401, "unauthenticated", c.get(CLAIM, &one, None).await),
+        (403, "forbidden", c.get(CLAIM, &one, no_role).await),
         (
-            401,
-            "unauthenticated",
-            call(&stack, &d, get.clone(), CLAIMS, CLAIMS, None, None, &[]).await,
-        ),
-        (
-            403,
-            "forbidden",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&no_role),
-                None,
-                &[],
-            )
-            .await,
-        ),
-        (
-            200,
-            "",
-            call(&stack, &d, get.clone(), CLAIM, &one, Some(&user), None, &[]).await,
-        ),
-        (
-            401,
-            "unauthenticated",
-            call(&stack, &d, get.clone(), CLAIM, &one, None, None, &[]).await,
-        ),
-        (
-            403,
-            "forbidden",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIM,
-                &one,
-                Some(&no_role),
-                None,
-                &[],
-            )
-            .await,
+            404,
+            "claim_not_found",
+            c.get(CLAIM, &one, Some(&northwind)).await,
         ),
         (
             404,
             "claim_not_found",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIM,
-                &one,
-                Some(&stack.admin(NORTHWIND)),
-                None,
-                &[],
-            )
-            .await,
-        ),
-        (
-            404,
-            "claim_not_found",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIM,
-                "/v1/claims/nope",
-                Some(&admin),
-                None,
-                &[],
-            )
-            .await,
+            c.get(CLAIM, "/v1/claims/nope", admin).await,
         ),
         (
             404,
             "route_not_found",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIM,
-                "/v1/claims/",
-                Some(&admin),
-                None,
-                &[],
-            )
-            .await,
+            c.get(CLAIM, "/v1/claims/", admin).await,
         ),
         (
             400,
             "validation_failed",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                Some(&admin),
-                Some(&json!({ "reason": " ", "why": 1 })),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, admin, Some(&bad_reason)).await,
         ),
         (
             400,
             "malformed_json",
-            call_raw(
-                &stack,
-                &d,
+            c.post_raw(
                 WITHDRAW,
                 &withdraw,
-                &admin,
+                admin_token,
                 "application/json",
-                "\"engagement ended\"".into(),
+                "\"x\"".into(),
             )
             .await,
         ),
         (
             401,
             "unauthenticated",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                None,
-                Some(&reason),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, None, Some(&reason)).await,
         ),
         (
             403,
             "forbidden",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                Some(&user),
-                Some(&reason),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, user, Some(&reason)).await,
         ),
         (
             404,
             "claim_not_found",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                "/v1/claims/01JDX3K2Z4W5Y6V7T8S9R0Q1P2/withdraw",
-                Some(&admin),
-                Some(&reason),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, unknown, admin, Some(&reason)).await,
         ),
         (
             413,
             "payload_too_large",
-            call_raw(
-                &stack,
-                &d,
-                WITHDRAW,
-                &withdraw,
-                &admin,
-                "application/json",
-                format!("{{\"reason\": \"{}\"}}", "a".repeat(70_000)),
-            )
-            .await,
+            c.post_raw(WITHDRAW, &withdraw, admin_token, "application/json", big)
+                .await,
         ),
         (
             415,
             "unsupported_media_type",
-            call_raw(
-                &stack,
-                &d,
-                WITHDRAW,
-                &withdraw,
-                &admin,
-                "application/x-www-form-urlencoded",
-                "reason=x".into(),
-            )
-            .await,
+            c.post_raw(WITHDRAW, &withdraw, admin_token, "text/plain", "x".into())
+                .await,
         ),
         (
             200,
             "",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                Some(&admin),
-                Some(&reason),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
         ),
         (
             409,
             "claim_already_final",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                Some(&admin),
-                Some(&reason),
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
         ),
-        (
-            200,
-            "",
-            call(&stack, &d, get.clone(), CLAIM, &one, Some(&user), None, &[]).await,
-        ),
+        (200, "", c.get(CLAIM, &one, user).await),
     ];
 
     // ... of the customer pages
     let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
-    let token_path = link
+    let page = link
         .find("/opt-out/")
         .map(|i| link[i..].to_owned())
         .unwrap_or_default();
-    let page_get = call(&stack, &d, get.clone(), PAGE, &token_path, None, None, &[]).await;
-    let page_post = call(&stack, &d, post.clone(), PAGE, &token_path, None, None, &[]).await;
-    let bad_get = call(
-        &stack,
-        &d,
-        get.clone(),
-        PAGE,
-        "/opt-out/not.a-token",
-        None,
-        None,
-        &[],
-    )
-    .await;
-    let bad_post = call(
-        &stack,
-        &d,
-        post.clone(),
-        PAGE,
-        "/opt-out/not.a-token",
-        None,
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(
-        [
-            page_get.status,
-            page_post.status,
-            bad_get.status,
-            bad_post.status
-        ]
-        .map(|s| s.as_u16()),
-        [200, 303, 404, 404]
-    );
+    let bad_link = "/opt-out/not.a-token";
+    let pages: Vec<Expected> = vec![
+        (200, "", c.get(PAGE, &page, None).await),
+        (303, "", c.post(PAGE, &page, None, None).await),
+        (404, "", c.get(PAGE, bad_link, None).await),
+        (404, "", c.post(PAGE, bad_link, None, None).await),
+    ];
 
     // ... of the local-only routes that a test can reach
-    let outbox = call(
-        &stack,
-        &d,
-        get.clone(),
-        "/_local/outbox",
-        "/_local/outbox",
-        None,
-        None,
-        &[],
-    )
-    .await;
-    let finalized = call(
-        &stack,
-        &d,
-        post.clone(),
-        "/_local/finalize",
-        "/_local/finalize",
-        None,
-        Some(&json!({ "now": "2026-12-31T00:00:00Z" })),
-        &[],
-    )
-    .await;
-    let bad_finalize = call(
-        &stack,
-        &d,
-        post.clone(),
-        "/_local/finalize",
-        "/_local/finalize",
-        None,
-        Some(&json!({ "now": "tomorrow" })),
-        &[],
-    )
-    .await;
-    let seeded = call(
-        &stack,
-        &d,
-        post.clone(),
-        "/_local/seed",
-        "/_local/seed",
-        None,
-        Some(&cpor_tests::reference_data()),
-        &[],
-    )
-    .await;
-    let bad_seed = call(
-        &stack,
-        &d,
-        post.clone(),
-        "/_local/seed",
-        "/_local/seed",
-        None,
-        Some(&json!({ "partners": 3 })),
-        &[],
-    )
-    .await;
-    assert_eq!(
-        [
-            outbox.status,
-            finalized.status,
-            bad_finalize.status,
-            seeded.status,
-            bad_seed.status
-        ]
-        .map(|s| s.as_u16()),
-        [200, 200, 400, 204, 400]
-    );
+    let now = json!({ "now": "2026-12-31T00:00:00Z" });
+    let local: Vec<Expected> = vec![
+        (
+            200,
+            "",
+            c.get("/_local/outbox", "/_local/outbox", None).await,
+        ),
+        (
+            200,
+            "",
+            c.post("/_local/finalize", "/_local/finalize", None, Some(&now))
+                .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(
+                "/_local/finalize",
+                "/_local/finalize",
+                None,
+                Some(&json!({ "now": 1 })),
+            )
+            .await,
+        ),
+        (
+            204,
+            "",
+            c.post(
+                "/_local/seed",
+                "/_local/seed",
+                None,
+                Some(&reference_data()),
+            )
+            .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(
+                "/_local/seed",
+                "/_local/seed",
+                None,
+                Some(&json!({ "partners": 3 })),
+            )
+            .await,
+        ),
+    ];
 
     // ... and, once a dependency fails (the table is gone), 503 everywhere
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
@@ -961,85 +608,38 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
         .send()
         .await
         .expect("the table is deleted");
-    let unavailable: Vec<(u16, &str, Answer)> = vec![
+    let windows = claim_body("windows");
+    let unavailable: Vec<Expected> = vec![
         (
             503,
             "service_unavailable",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                Some(&claim_body("windows")),
-                &[],
-            )
-            .await,
+            c.post(CLAIMS, CLAIMS, admin, Some(&windows)).await,
         ),
         (
             503,
             "service_unavailable",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIMS,
-                CLAIMS,
-                Some(&admin),
-                None,
-                &[],
-            )
-            .await,
+            c.get(CLAIMS, CLAIMS, admin).await,
         ),
+        (503, "service_unavailable", c.get(CLAIM, &one, admin).await),
         (
             503,
             "service_unavailable",
-            call(
-                &stack,
-                &d,
-                get.clone(),
-                CLAIM,
-                &one,
-                Some(&admin),
-                None,
-                &[],
-            )
-            .await,
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
         ),
-        (
-            503,
-            "service_unavailable",
-            call(
-                &stack,
-                &d,
-                post.clone(),
-                WITHDRAW,
-                &withdraw,
-                Some(&admin),
-                Some(&reason),
-                &[],
-            )
-            .await,
-        ),
+        (503, "", c.get(PAGE, &page, None).await),
+        (503, "", c.post(PAGE, &page, None, None).await),
     ];
-    let page_down = call(&stack, &d, get.clone(), PAGE, &token_path, None, None, &[]).await;
-    let decline_down = call(&stack, &d, post.clone(), PAGE, &token_path, None, None, &[]).await;
-    assert_eq!(
-        [page_down.status, decline_down.status].map(|s| s.as_u16()),
-        [503, 503]
-    );
 
-    // THEN each answer had the intended status and code, and matched the description
-    for (status, code, answer) in expectations.iter().chain(&more).chain(&unavailable) {
+    // THEN each answer had the intended status and code (and matched the description)
+    for (status, code, answer) in [submit, manage, pages, local, unavailable].iter().flatten() {
         assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
         if !code.is_empty() {
             assert_eq!(answer.code(), *code, "{}", answer.text);
         }
     }
     // AND every documented answer of the partner API and of the pages was produced
-    d.assert_covered("claims");
-    d.assert_covered("customer-pages");
+    description.assert_covered("claims");
+    description.assert_covered("customer-pages");
     stack.stop().await;
 }
 
