@@ -109,7 +109,8 @@ export CONTRACT_CURSOR CONTRACT_OPT_OUT_TOKEN
 
 echo "==> schemathesis $("$SCHEMATHESIS" --version | awk '{print $NF}') against $BASE"
 # shellcheck disable=SC2086
-"$SCHEMATHESIS" --config-file infra/contract/schemathesis.toml run openapi.yaml \
+set +e
+"$SCHEMATHESIS" --no-color --config-file infra/contract/schemathesis.toml run openapi.yaml \
     --url "$BASE" \
     --header "Authorization: Bearer $TOKEN" \
     --exclude-tag local \
@@ -117,4 +118,20 @@ echo "==> schemathesis $("$SCHEMATHESIS" --version | awk '{print $NF}') against 
     --seed "${CONTRACT_SEED:-4711}" \
     --workers "${CONTRACT_WORKERS:-1}" \
     --report junit --report-dir "$LOG_DIR" \
-    ${CONTRACT_ARGS:-}
+    ${CONTRACT_ARGS:-} | tee "$LOG_DIR/schemathesis.log"
+status=${PIPESTATUS[0]}
+set -e
+stop_stack
+
+# One closing line in the plain form CI reads: test cases passed and failed.
+python3 - "$LOG_DIR/schemathesis.log" "$status" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+cases = re.search(r"(\d+) generated, (?:(\d+) passed|(\d+) found)", text)
+generated = int(cases.group(1)) if cases else 0
+failed = int(cases.group(3)) if cases and cases.group(3) else 0
+if sys.argv[2] != "0" and failed == 0:
+    failed = 1  # the run failed before counting (an error, not a finding)
+print(f"contract: {generated - failed} passed, {failed} failed")
+PY
+exit "$status"
