@@ -7,6 +7,8 @@ SHELL := /bin/bash
 VENV        := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 MOTO_PIN    := moto[server]==5.2.5
+SCHEMATHESIS     := $(VENV)/bin/schemathesis
+SCHEMATHESIS_PIN := schemathesis==4.32.5 openapi-spec-validator==0.9.0
 
 # Deployment tools, from PyPI as binaries and pinned: cfn-lint (with the SAM translator, to lint
 # what SAM generates too), cargo-lambda and the zig it cross-compiles with, and the SAM CLI (in
@@ -53,6 +55,16 @@ walkthrough: ## drive the whole API with curl against a running `make run`
 .PHONY: test
 test: $(MOTO_SERVER) ## every test: unit, property and integration (against a fresh emulator)
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --all-targets
+
+$(SCHEMATHESIS): $(MOTO_SERVER)
+	@echo "==> installing the contract checker ($(SCHEMATHESIS_PIN)) into $(VENV)"
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach p,$(SCHEMATHESIS_PIN),'$(p)')
+
+.PHONY: contract
+contract: $(MOTO_SERVER) $(SCHEMATHESIS) ## check openapi.yaml, then schemathesis against a fresh local stack
+	$(VENV)/bin/openapi-spec-validator openapi.yaml
+	cargo build --quiet -p cpor-local
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) infra/contract/run.sh
 
 .PHONY: lint
 lint: ## formatting and clippy, as CI runs them

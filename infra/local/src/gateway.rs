@@ -21,6 +21,7 @@ use chrono::Utc;
 use cpor_aws::DynamoStore;
 use cpor_domain::reference::ReferenceData;
 use cpor_domain::time::parse_instant;
+use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::Problem;
 use finalize_association::{FinalizeAssociationFunction, FinalizeError};
 use manage_claims::ManageClaimsFunction;
@@ -323,12 +324,13 @@ async fn seed(gateway: &Gateway, body: &Bytes) -> Response {
     let data: ReferenceData = match serde_json::from_slice(body) {
         Ok(data) => data,
         Err(e) => {
-            return problem(Problem::new(
-                400,
-                "validation_failed",
-                "The reference data is not valid",
-                format!("expected {{\"partners\": [...], \"tenants\": [...]}}: {e}"),
-            ));
+            return problem(Problem::validation(&ValidationErrors::single(
+                "body",
+                Invalid::new(
+                    FieldCode::InvalidValue,
+                    format!("expected {{\"partners\": [...], \"tenants\": [...]}}: {e}"),
+                ),
+            )));
         }
     };
     match gateway.reference.put_reference_data(&data).await {
@@ -350,12 +352,13 @@ async fn finalize(gateway: &Gateway, body: &Bytes) -> Response {
             .and_then(|v| v.get("now").and_then(Value::as_str).and_then(parse_instant))
     };
     let Some(now) = now else {
-        return problem(Problem::new(
-            400,
-            "validation_failed",
-            "The request is not valid",
-            "send {\"now\": \"<RFC 3339 time>\"}, or no body for the current time",
-        ));
+        return problem(Problem::validation(&ValidationErrors::single(
+            "now",
+            Invalid::new(
+                FieldCode::InvalidValue,
+                "send {\"now\": \"<RFC 3339 time>\"}, or no body for the current time",
+            ),
+        )));
     };
     match gateway.finalize.run(now).await {
         Ok(summary) => json_response(200, &json!(summary)),

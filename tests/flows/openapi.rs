@@ -1,0 +1,690 @@
+//! The service's real answers match `openapi.yaml`: every documented status of every partner
+//! route and customer page is produced through the local stack, and each answer's status,
+//! content type, headers and body are checked against the description.
+
+use cpor_tests::{
+    ADATUM, Answer, CONTOSO, CONTOSO_SALES_SUBSCRIPTION, FABRIKAM, LITWARE, NORTHWIND, TestStack,
+    claim_body, reference_data,
+};
+use jsonschema::Validator;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+/// The description, and the answers checked against it so far.
+struct Description {
+    doc: Value,
+    validators: Mutex<HashMap<String, Validator>>,
+    seen: Mutex<BTreeSet<(String, String, String)>>,
+}
+
+/// Escapes one JSON Pointer token, as it appears in a URI fragment (`$ref`).
+fn token(text: &str) -> String {
+    text.replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
+}
+
+impl Description {
+    fn load() -> Self {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+        let text = std::fs::read_to_string(path).expect("openapi.yaml is readable");
+        let doc: Value = serde_yaml_ng::from_str(&text).expect("openapi.yaml is YAML");
+        assert_eq!(doc["openapi"], "3.1.0");
+        Self {
+            doc,
+            validators: Mutex::new(HashMap::new()),
+            seen: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Validates `value` against the schema at `pointer` in the description. The schema is the
+    /// whole description with a `$ref` to that place, so `#/components/...` references resolve.
+    fn validate(&self, pointer: &str, value: &Value) -> Result<(), String> {
+        let mut validators = self.validators.lock().expect("not poisoned");
+        if !validators.contains_key(pointer) {
+            let mut root = self.doc.clone();
+            root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+            root["$ref"] = json!(format!("#{pointer}"));
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&root)
+                .map_err(|e| format!("the schema at {pointer} does not compile: {e}"))?;
+            validators.insert(pointer.to_owned(), validator);
+        }
+        let errors: Vec<String> = validators[pointer]
+            .iter_errors(value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// Follows a `$ref` to `#/components/...`, returning the object and its pointer.
+    fn resolve<'a>(&'a self, node: &'a Value, pointer: String) -> (&'a Value, String) {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let target = reference.trim_start_matches('#').to_owned();
+                let resolved = self
+                    .doc
+                    .pointer(&target.replace("%7B", "{").replace("%7D", "}"))
+                    .unwrap_or_else(|| panic!("{reference} is not in the description"));
+                (resolved, target)
+            }
+            None => (node, pointer),
+        }
+    }
+
+    /// Checks one answer of `method template` against the description; panics naming every
+    /// contradiction.
+    fn check(&self, method: &str, template: &str, answer: &Answer) {
+        let method = method.to_ascii_lowercase();
+        let status = answer.status.as_u16().to_string();
+        let what = format!("{} {template} answered {status}", method.to_uppercase());
+        let operation_pointer = format!("/paths/{}/{method}", token(template));
+        let operation = self
+            .doc
+            .pointer(&operation_pointer.replace("%7B", "{").replace("%7D", "}"))
+            .unwrap_or_else(|| panic!("{what}: the operation is not described"));
+        let response_pointer = format!("{operation_pointer}/responses/{status}");
+        let response = operation["responses"].get(&status).unwrap_or_else(|| {
+            panic!(
+                "{what}: status not documented for this operation\n{}",
+                answer.text
+            )
+        });
+        let (response, response_pointer) = self.resolve(response, response_pointer);
+        let mut problems = Vec::new();
+
+        // Headers: every required one is there, and each documented one matches its schema.
+        if let Some(headers) = response.get("headers").and_then(Value::as_object) {
+            for (name, header) in headers {
+                let (header, header_pointer) = self.resolve(
+                    header,
+                    format!("{response_pointer}/headers/{}", token(name)),
+                );
+                match answer.header(name) {
+                    Some(value) => {
+                        if let Err(e) =
+                            self.validate(&format!("{header_pointer}/schema"), &json!(value))
+                        {
+                            problems.push(format!("header {name}: {e}"));
+                        }
+                    }
+                    None if header["required"] == true => {
+                        problems.push(format!("the required header {name} is missing"));
+                    }
+                    None => {}
+                }
+            }
+        }
+
+        // Body: of a documented media type, and valid against its schema; none when none is.
+        match response.get("content").and_then(Value::as_object) {
+            None => {
+                if !answer.text.is_empty() {
+                    problems.push(format!("a body where none is documented: {}", answer.text));
+                }
+            }
+            Some(content) => {
+                let media_type = answer
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                if content.contains_key(&media_type) {
+                    let schema_pointer =
+                        format!("{response_pointer}/content/{}/schema", token(&media_type));
+                    let body = if media_type.ends_with("json") {
+                        serde_json::from_str(&answer.text).unwrap_or_else(|_| {
+                            problems.push(format!("the body is not JSON: {}", answer.text));
+                            Value::Null
+                        })
+                    } else {
+                        json!(answer.text)
+                    };
+                    if let Err(e) = self.validate(&schema_pointer, &body) {
+                        problems.push(format!("body: {e}\n{}", answer.text));
+                    }
+                } else {
+                    problems.push(format!(
+                        "content type {media_type:?} is not one of {:?}",
+                        content.keys().collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{what}, contradicting openapi.yaml:\n- {}",
+            problems.join("\n- ")
+        );
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .insert((template.to_owned(), method, status));
+    }
+
+    /// Every (path, method, status) documented for the operations with `tag`.
+    fn documented(&self, tag: &str) -> BTreeSet<(String, String, String)> {
+        let mut all = BTreeSet::new();
+        for (path, item) in self.doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let tagged = operation["tags"]
+                    .as_array()
+                    .is_some_and(|tags| tags.iter().any(|t| t == tag));
+                if !tagged {
+                    continue;
+                }
+                for status in operation["responses"].as_object().into_iter().flatten() {
+                    all.insert((path.clone(), method.clone(), status.0.clone()));
+                }
+            }
+        }
+        all
+    }
+
+    /// Fails naming every documented answer of `tag` that no request produced.
+    fn assert_covered(&self, tag: &str) {
+        let seen = self.seen.lock().expect("not poisoned");
+        let missing: Vec<String> = self
+            .documented(tag)
+            .difference(&seen)
+            .map(|(path, method, status)| format!("{} {path} {status}", method.to_uppercase()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "documented but never produced: {missing:?}"
+        );
+    }
+}
+
+/// A client whose every answer is checked against the description.
+struct Checked<'a> {
+    stack: &'a TestStack,
+    description: &'a Description,
+}
+
+impl Checked<'_> {
+    /// `GET path` (an instance of `template`).
+    async fn get(&self, template: &str, path: &str, token: Option<&str>) -> Answer {
+        let answer = self.stack.send(Method::GET, path, token, None, &[]).await;
+        self.description.check("GET", template, &answer);
+        answer
+    }
+
+    /// `POST path` with a JSON body, or none.
+    async fn post(
+        &self,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        self.post_with(template, path, token, body, &[]).await
+    }
+
+    /// `POST path` with a JSON body and headers.
+    async fn post_with(
+        &self,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let answer = self
+            .stack
+            .send(Method::POST, path, token, body, headers)
+            .await;
+        self.description.check("POST", template, &answer);
+        answer
+    }
+
+    /// `POST path` with any body and content type.
+    async fn post_raw(
+        &self,
+        template: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let response = self
+            .stack
+            .http
+            .post(format!("{}{path}", self.stack.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let answer = Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap_or_default(),
+        };
+        self.description.check("POST", template, &answer);
+        answer
+    }
+}
+
+const CLAIMS: &str = "/v1/claims";
+const CLAIM: &str = "/v1/claims/{claim_id}";
+const WITHDRAW: &str = "/v1/claims/{claim_id}/withdraw";
+const PAGE: &str = "/opt-out/{token}";
+const UNKNOWN_TENANT: &str = "99999999-9999-4999-8999-999999999999";
+
+/// An answer and the status and problem code it was meant to have ("" for no problem).
+type Expected = (u16, &'static str, Answer);
+
+#[tokio::test]
+async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_description() {
+    // GIVEN the description and a fresh stack
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.admin(FABRIKAM),
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.token(FABRIKAM, "auditor"),
+    ];
+    let [admin_token, user, no_role] = tokens.each_ref().map(String::as_str);
+    let (admin, user, no_role) = (Some(admin_token), Some(user), Some(no_role));
+    let northwind = stack.admin(NORTHWIND);
+    let adatum = stack.admin(ADATUM);
+    let key = [("idempotency-key", "k-1")];
+
+    // WHEN every answer of POST /v1/claims is produced
+    let teams = claim_body("teams");
+    let created = c.post_with(CLAIMS, CLAIMS, admin, Some(&teams), &key).await;
+    let replayed = c.post_with(CLAIMS, CLAIMS, admin, Some(&teams), &key).await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let claim_id = created.json()["claim_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut bizapps = claim_body("dynamics-sales");
+    bizapps["program"] = json!("osu-bizapps");
+    bizapps["subscription_id"] = json!(CONTOSO_SALES_SUBSCRIPTION);
+    let mut invalid = claim_body("teams");
+    invalid["tenant_id"] = json!("not-a-guid");
+    invalid["customer_contact"]["email"] = json!("nope");
+    invalid["colour"] = json!("blue");
+    let mut unknown_tenant = claim_body("exchange");
+    unknown_tenant["tenant_id"] = json!(UNKNOWN_TENANT);
+    let mut wrong_domain = claim_body("exchange");
+    wrong_domain["tenant_id"] = json!(LITWARE);
+    let mut foreign_subscription = bizapps.clone();
+    foreign_subscription["workload"] = json!("power-bi");
+    foreign_subscription["subscription_id"] = json!(UNKNOWN_TENANT);
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+    let submit: Vec<Expected> = vec![
+        (201, "", created),
+        (201, "", replayed),
+        (201, "", c.post(CLAIMS, CLAIMS, admin, Some(&bizapps)).await),
+        (
+            400,
+            "validation_failed",
+            c.post(CLAIMS, CLAIMS, admin, Some(&invalid)).await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post_with(
+                CLAIMS,
+                CLAIMS,
+                admin,
+                Some(&teams),
+                &[("idempotency-key", "")],
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            c.post_raw(
+                CLAIMS,
+                CLAIMS,
+                admin_token,
+                "application/json",
+                "{no".into(),
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            c.post(CLAIMS, CLAIMS, admin, Some(&json!([1]))).await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post(CLAIMS, CLAIMS, None, Some(&teams)).await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post(CLAIMS, CLAIMS, Some("x.y.z"), Some(&teams)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post(CLAIMS, CLAIMS, user, Some(&teams)).await,
+        ),
+        (
+            409,
+            "workload_already_claimed",
+            c.post(CLAIMS, CLAIMS, admin, Some(&teams)).await,
+        ),
+        (
+            409,
+            "workload_already_claimed",
+            c.post(CLAIMS, CLAIMS, Some(&northwind), Some(&teams)).await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.post_raw(CLAIMS, CLAIMS, admin_token, "application/json", big.clone())
+                .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.post_raw(CLAIMS, CLAIMS, admin_token, "text/plain", teams.to_string())
+                .await,
+        ),
+        (
+            422,
+            "partner_not_enrolled",
+            c.post(CLAIMS, CLAIMS, Some(&adatum), Some(&claim_body("exchange")))
+                .await,
+        ),
+        (
+            422,
+            "unknown_tenant",
+            c.post(CLAIMS, CLAIMS, admin, Some(&unknown_tenant)).await,
+        ),
+        (
+            422,
+            "domain_tenant_mismatch",
+            c.post(CLAIMS, CLAIMS, admin, Some(&wrong_domain)).await,
+        ),
+        (
+            422,
+            "subscription_not_found",
+            c.post(CLAIMS, CLAIMS, admin, Some(&foreign_subscription))
+                .await,
+        ),
+        (
+            422,
+            "idempotency_key_reused",
+            c.post_with(CLAIMS, CLAIMS, admin, Some(&claim_body("exchange")), &key)
+                .await,
+        ),
+    ];
+
+    // ... of GET /v1/claims, GET /v1/claims/{claim_id} and the withdrawal
+    let first = c.get(CLAIMS, "/v1/claims?limit=1", user).await;
+    let cursor = first.json()["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let filtered = format!(
+        "/v1/claims?status=submitted&program=osu-m365&workload=teams&tenant_id={CONTOSO}\
+         &limit=100&cursor={cursor}"
+    );
+    let one = format!("/v1/claims/{claim_id}");
+    let withdraw = format!("/v1/claims/{claim_id}/withdraw");
+    let unknown = "/v1/claims/01JDX3K2Z4W5Y6V7T8S9R0Q1P2/withdraw";
+    let reason = json!({ "reason": "engagement ended" });
+    let bad_reason = json!({ "reason": " ", "why": 1 });
+    let bad_query = "/v1/claims?limit=0&status=pending&sort=asc";
+    let manage: Vec<Expected> = vec![
+        (200, "", first),
+        (200, "", c.get(CLAIMS, &filtered, user).await),
+        (
+            400,
+            "validation_failed",
+            c.get(CLAIMS, bad_query, admin).await,
+        ),
+        (401, "unauthenticated", c.get(CLAIMS, CLAIMS, None).await),
+        (403, "forbidden", c.get(CLAIMS, CLAIMS, no_role).await),
+        (200, "", c.get(CLAIM, &one, user).await),
+        (401, "unauthenticated", c.get(CLAIM, &one, None).await),
+        (403, "forbidden", c.get(CLAIM, &one, no_role).await),
+        (
+            404,
+            "claim_not_found",
+            c.get(CLAIM, &one, Some(&northwind)).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.get(CLAIM, "/v1/claims/nope", admin).await,
+        ),
+        (
+            404,
+            "route_not_found",
+            c.get(CLAIM, "/v1/claims/", admin).await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(WITHDRAW, &withdraw, admin, Some(&bad_reason)).await,
+        ),
+        (
+            400,
+            "malformed_json",
+            c.post_raw(
+                WITHDRAW,
+                &withdraw,
+                admin_token,
+                "application/json",
+                "\"x\"".into(),
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post(WITHDRAW, &withdraw, None, Some(&reason)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post(WITHDRAW, &withdraw, user, Some(&reason)).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.post(WITHDRAW, unknown, admin, Some(&reason)).await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.post_raw(WITHDRAW, &withdraw, admin_token, "application/json", big)
+                .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.post_raw(WITHDRAW, &withdraw, admin_token, "text/plain", "x".into())
+                .await,
+        ),
+        (
+            200,
+            "",
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
+        ),
+        (
+            409,
+            "claim_already_final",
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
+        ),
+        (200, "", c.get(CLAIM, &one, user).await),
+    ];
+
+    // ... of the customer pages
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
+    let page = link
+        .find("/opt-out/")
+        .map(|i| link[i..].to_owned())
+        .unwrap_or_default();
+    let bad_link = "/opt-out/not.a-token";
+    let pages: Vec<Expected> = vec![
+        (200, "", c.get(PAGE, &page, None).await),
+        (303, "", c.post(PAGE, &page, None, None).await),
+        (404, "", c.get(PAGE, bad_link, None).await),
+        (404, "", c.post(PAGE, bad_link, None, None).await),
+    ];
+
+    // ... of the local-only routes that a test can reach
+    let now = json!({ "now": "2026-12-31T00:00:00Z" });
+    let local: Vec<Expected> = vec![
+        (
+            200,
+            "",
+            c.get("/_local/outbox", "/_local/outbox", None).await,
+        ),
+        (
+            200,
+            "",
+            c.post("/_local/finalize", "/_local/finalize", None, Some(&now))
+                .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(
+                "/_local/finalize",
+                "/_local/finalize",
+                None,
+                Some(&json!({ "now": 1 })),
+            )
+            .await,
+        ),
+        (
+            204,
+            "",
+            c.post(
+                "/_local/seed",
+                "/_local/seed",
+                None,
+                Some(&reference_data()),
+            )
+            .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(
+                "/_local/seed",
+                "/_local/seed",
+                None,
+                Some(&json!({ "partners": 3 })),
+            )
+            .await,
+        ),
+    ];
+
+    // ... and, once a dependency fails (the table is gone), 503 everywhere
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    let windows = claim_body("windows");
+    let unavailable: Vec<Expected> = vec![
+        (
+            503,
+            "service_unavailable",
+            c.post(CLAIMS, CLAIMS, admin, Some(&windows)).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(CLAIMS, CLAIMS, admin).await,
+        ),
+        (503, "service_unavailable", c.get(CLAIM, &one, admin).await),
+        (
+            503,
+            "service_unavailable",
+            c.post(WITHDRAW, &withdraw, admin, Some(&reason)).await,
+        ),
+        (503, "", c.get(PAGE, &page, None).await),
+        (503, "", c.post(PAGE, &page, None, None).await),
+    ];
+
+    // THEN each answer had the intended status and code (and matched the description)
+    for (status, code, answer) in [submit, manage, pages, local, unavailable].iter().flatten() {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    // AND every documented answer of the partner API and of the pages was produced
+    description.assert_covered("claims");
+    description.assert_covered("customer-pages");
+    stack.stop().await;
+}
+
+#[test]
+fn the_described_time_zones_are_the_service_s_zone_database() {
+    let d = Description::load();
+    let described: BTreeSet<&str> = d.doc["components"]["schemas"]["TimeZone"]["enum"]
+        .as_array()
+        .expect("TimeZone has an enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let known: BTreeSet<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    assert_eq!(described, known);
+}
+
+#[test]
+fn an_answer_that_contradicts_the_description_is_caught() {
+    // GIVEN the description and a claim answer missing a required member
+    let d = Description::load();
+    let claim_schema = "/components/schemas/Claim";
+    let good = json!({
+        "claim_id": "01JDX3K2Z4W5Y6V7T8S9R0Q1P2", "partner_id": "1234567",
+        "partner_name": "Fabrikam Consulting", "tenant_id": CONTOSO,
+        "customer_domain": "contoso.onmicrosoft.com", "program": "osu-m365", "workload": "teams",
+        "subscription_id": null, "status": "submitted", "created_at": "2026-11-25T10:00:00.000Z",
+        "notified_at": null, "opt_out_deadline": null, "decided_at": null,
+        "customer_contact": { "name": "Giulia", "email": "giulia@contoso.com", "title": null,
+                              "locale": "it", "time_zone": "Europe/Rome" },
+        "partner_contact": { "name": "Sam Lee", "email": "sam@fabrikam.com" },
+        "proof_of_execution": { "reference": "SOW-1", "signed_on": "2026-10-01" }
+    });
+    assert_eq!(d.validate(claim_schema, &good), Ok(()));
+    // THEN each contradiction is refused
+    for (member, value) in [
+        ("status", json!("pending")),
+        ("created_at", json!("yesterday")),
+        ("workload", json!("minecraft")),
+        ("history", json!([])),
+    ] {
+        let mut bad = good.clone();
+        bad[member] = value;
+        assert!(d.validate(claim_schema, &bad).is_err(), "{member}");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().map(|o| o.remove("partner_name"));
+    assert!(d.validate(claim_schema, &missing).is_err());
+}
