@@ -14,6 +14,8 @@ SCHEMATHESIS_PIN := schemathesis==4.32.5 openapi-spec-validator==0.9.0
 # what SAM generates too), cargo-lambda and the zig it cross-compiles with, and the SAM CLI (in
 # a venv of its own: it pins its own boto3; installed only by `make deploy`).
 CFN_LINT          := $(VENV)/bin/cfn-lint
+# moto[server] brings a cfn-lint of its own: a stamp, not the program, says the pins are in.
+CFN_LINT_STAMP    := $(VENV)/.cfn-lint-installed
 CFN_LINT_PIN      := cfn-lint==1.58.0 aws-sam-translator==1.115.0
 CARGO_LAMBDA      := $(VENV)/bin/cargo-lambda
 CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
@@ -71,10 +73,11 @@ lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-$(CFN_LINT):
+$(CFN_LINT_STAMP):
 	@echo "==> installing $(CFN_LINT_PIN) into $(VENV)"
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(CFN_LINT_PIN)
+	touch $@
 
 $(CARGO_LAMBDA):
 	@echo "==> installing $(CARGO_LAMBDA_PIN) into $(VENV)"
@@ -87,7 +90,7 @@ $(SAM):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check '$(SAM_PIN)'
 
 .PHONY: lint-infra
-lint-infra: $(CFN_LINT) ## cfn-lint on the SAM template, and on what the SAM transform makes of it
+lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the SAM transform makes of it
 	$(CFN_LINT) infra/template.yaml
 	@mkdir -p .run
 	$(VENV)/bin/python infra/lint/sam_translate.py infra/template.yaml .run/template.translated.json
