@@ -13,21 +13,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 const TENANTS: usize = 30;
-const WORKLOADS: [&str; 10] = [
-    "exchange",
-    "sharepoint",
-    "onedrive",
-    "teams",
-    "intune",
-    "entra-id",
-    "defender",
-    "m365-apps",
-    "windows",
-    "purview",
-];
-
 fn body(i: usize) -> Value {
-    tenant_claim_body(i / WORKLOADS.len(), WORKLOADS[i % WORKLOADS.len()])
+    tenant_claim_body(
+        i / M365_WORKLOADS.len(),
+        M365_WORKLOADS[i % M365_WORKLOADS.len()],
+    )
 }
 
 /// Retries a request while it answers a retryable problem, as a partner's tool would; returns
@@ -65,7 +55,7 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
     let shared = plan.clone();
     let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
     stack.seed_tenants(TENANTS).await;
-    let claims = TENANTS * WORKLOADS.len();
+    let claims = TENANTS * M365_WORKLOADS.len();
 
     // WHEN 300 claims are submitted, 16 at a time, with a fifth of the AWS calls failing
     plan.set_rate(0.2);
@@ -267,7 +257,7 @@ async fn finalization_interrupted_half_way_finishes_the_job_when_run_again() {
     let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
     let mut deadline = Utc::now();
     for tenant in [CONTOSO, LITWARE] {
-        for w in WORKLOADS {
+        for w in M365_WORKLOADS {
             let mut body = claim_body(w);
             body["tenant_id"] = json!(tenant);
             if tenant == LITWARE {

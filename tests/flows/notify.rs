@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use cpor_domain::BusinessCalendar;
 use cpor_tests::*;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn message(id: &str, body: &str) -> SqsMessage {
     let mut m = SqsMessage::default();
@@ -134,35 +134,8 @@ async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
         .send()
         .await
         .unwrap();
-    let dlq_url = stack
-        .queue_url()
-        .replace("-notifications", "-notifications-dlq");
-    let started = Instant::now();
-    loop {
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .unwrap();
-        let count = attrs
-            .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            })
-            .and_then(|n| n.parse::<u32>().ok())
-            .unwrap_or(0);
-        if count == 1 {
-            println!("poison message dead-lettered after {:?}", started.elapsed());
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(45),
-            "the poison message never reached the DLQ"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let waited = stack.wait_for_dead_letters(1).await;
+    println!("poison message dead-lettered after {waited:?}");
     assert_eq!(
         stack.outbox().await.len(),
         1,
@@ -204,35 +177,7 @@ async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_
     let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
     let id = created["claim_id"].as_str().unwrap();
     // WHEN its message has been received as often as the queue allows
-    let sqs = stack.sqs().await;
-    let dlq_url = stack
-        .queue_url()
-        .replace("-notifications", "-notifications-dlq");
-    let started = Instant::now();
-    loop {
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .unwrap();
-        let count = attrs
-            .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            })
-            .and_then(|n| n.parse::<u32>().ok())
-            .unwrap_or(0);
-        if count == 1 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the message never reached the DLQ"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let waited = stack.wait_for_dead_letters(1).await;
     // THEN the claim is not lost: still submitted, and the partner sees it
     let listed = stack.all_claims(FABRIKAM).await;
     assert_eq!(listed.len(), 1);
@@ -248,9 +193,6 @@ async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_
         .wait_for_status(FABRIKAM, id, "awaiting_customer")
         .await;
     assert_eq!(stack.outbox().await.len(), 1);
-    println!(
-        "dead-lettered after {:?}; re-driven and notified",
-        started.elapsed()
-    );
+    println!("dead-lettered after {waited:?}; re-driven and notified");
     stack.stop().await;
 }

@@ -9,19 +9,6 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-const WORKLOADS: [&str; 10] = [
-    "exchange",
-    "sharepoint",
-    "onedrive",
-    "teams",
-    "intune",
-    "entra-id",
-    "defender",
-    "m365-apps",
-    "windows",
-    "purview",
-];
-
 fn steps(claim: &Value) -> Vec<(Value, Value)> {
     claim["history"]
         .as_array()
@@ -89,7 +76,7 @@ async fn twenty_notified(stack: &TestStack) -> (Vec<(String, String)>, chrono::D
     let mut claims = Vec::new();
     let mut deadline = None;
     for tenant in [CONTOSO, LITWARE] {
-        for w in WORKLOADS {
+        for w in M365_WORKLOADS {
             let mut body = claim_body(w);
             body["tenant_id"] = json!(tenant);
             if tenant == LITWARE {

@@ -364,6 +364,58 @@ impl TestStack {
     }
 }
 
+/// The workloads of the Microsoft 365 programs: one claim each per tenant.
+pub const M365_WORKLOADS: [&str; 10] = [
+    "exchange",
+    "sharepoint",
+    "onedrive",
+    "teams",
+    "intune",
+    "entra-id",
+    "defender",
+    "m365-apps",
+    "windows",
+    "purview",
+];
+
+impl TestStack {
+    /// How many messages wait in the notification dead-letter queue.
+    pub async fn dead_letters(&self) -> u32 {
+        let attrs = self
+            .sqs()
+            .await
+            .get_queue_attributes()
+            .queue_url(
+                self.queue_url()
+                    .replace("-notifications", "-notifications-dlq"),
+            )
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .expect("queue attributes");
+        attrs
+            .attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until `n` messages wait in the dead-letter queue, or fails the test after 60 s.
+    pub async fn wait_for_dead_letters(&self, n: u32) -> Duration {
+        let started = Instant::now();
+        while self.dead_letters().await != n {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{n} messages never reached the dead-letter queue"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        started.elapsed()
+    }
+}
+
 /// The id of the `i`-th extra tenant of [`TestStack::seed_tenants`].
 pub fn tenant_id(i: usize) -> String {
     format!("{i:08x}-0000-4000-8000-{i:012x}")
