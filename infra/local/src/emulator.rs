@@ -72,15 +72,19 @@ impl Emulator {
         // Another process on the port would answer for us and hide our server's failure.
         drop(TcpListener::bind(("127.0.0.1", port)).map_err(|_| EmulatorError::PortInUse(port))?);
         let log_file = std::fs::File::create(log)?;
-        // The venv's Python runs the launcher, which starts moto's server with the same options.
+        // The venv's Python runs the launcher (written beside the log), which starts moto's
+        // server with the same options.
         let python = program.with_file_name("python3");
+        let launcher = log.with_file_name(format!("serialized_moto-{port}.py"));
+        std::fs::write(&launcher, LAUNCHER)?;
         let mut command = Command::new(if python.exists() {
             python
         } else {
             PathBuf::from("python3")
         });
         command
-            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg(&launcher)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
