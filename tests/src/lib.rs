@@ -304,6 +304,15 @@ impl TestStack {
         read(self.http.get(url).send().await.expect("the page answers")).await
     }
 
+    /// `GET` a full URL as a browser asking for `accept_language`.
+    pub async fn open_in(&self, url: &str, accept_language: &str) -> Answer {
+        let request = self
+            .http
+            .get(url)
+            .header("accept-language", accept_language);
+        read(request.send().await.expect("the page answers")).await
+    }
+
     /// `POST` to a full URL (the decline form).
     pub async fn post_form(&self, url: &str) -> Answer {
         let request = self
