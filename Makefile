@@ -45,7 +45,10 @@ browser: ## install headless Chromium and chromedriver (Debian packages) when mi
 		else echo "warning: chromium is missing and cannot be installed (not root, no sudo): the browser test will be skipped"; exit 0; fi; \
 		echo "==> installing chromium and chromium-driver (apt)"; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-ipafont-gothic; \
+	elif ! fc-list :lang=ja | grep -q . && [ "$$(id -u)" = 0 ]; then \
+		echo "==> installing a Japanese font for the browser's screenshots (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-ipafont-gothic; \
 	fi
 
 .PHONY: test

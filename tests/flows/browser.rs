@@ -403,6 +403,45 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     assert_eq!(lang(&browser).await, "de");
     assert_eq!(text(&browser, "h1").await, "Dieser Link ist ungültig");
 
+    // AND a customer who reads Japanese, in Tokyo, gets the page in Japanese, at Tokyo's time,
+    // and declines the same way
+    let mut body = claim_body("exchange");
+    body["customer_contact"]["email"] = json!("kenji@contoso.com");
+    body["customer_contact"]["locale"] = json!("ja-JP");
+    body["customer_contact"]["time_zone"] = json!("Asia/Tokyo");
+    let (ja_claim, ja_link) = stack.notified_claim(FABRIKAM, &body).await;
+    browser.goto(&ja_link).await.unwrap();
+    screenshots.take(&browser, "ja-page-open").await;
+    assert_eq!(lang(&browser).await, "ja");
+    assert_eq!(
+        text(&browser, "h1").await,
+        "パートナー・オブ・レコードの申請"
+    );
+    let ja_deadline =
+        cpor_domain::time::parse_instant(ja_claim["opt_out_deadline"].as_str().unwrap_or_default())
+            .unwrap();
+    let ja_deadline = Language::Japanese.format_instant(ja_deadline, "Asia/Tokyo".parse().unwrap());
+    assert!(ja_deadline.ends_with("(JST)"), "{ja_deadline}");
+    assert_eq!(text(&browser, "#deadline").await, ja_deadline);
+    for css in ["h1", ".facts", "form", "button", "label"] {
+        fits_the_phone(&browser, css).await;
+    }
+    find(&browser, "label[for=\"confirm\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&browser, "#decline").await.click().await.unwrap();
+    arrival(&browser, "#outcome").await;
+    screenshots.take(&browser, "ja-page-declined").await;
+    assert!(
+        text(&browser, "#outcome")
+            .await
+            .starts_with("この関連付けを辞退しました。")
+    );
+    let ja_id = ja_claim["claim_id"].as_str().unwrap_or_default();
+    assert_eq!(claim(&stack, ja_id).await["status"], "declined");
+
     browser.close().await.unwrap();
     drop(driver);
     stack.stop().await;
