@@ -30,7 +30,8 @@ async fn a_submitted_claim_is_notified_within_seconds_and_its_window_closes_five
     let expected =
         BusinessCalendar::default().opt_out_window(notified_at, "Europe/Rome".parse().unwrap());
     assert_eq!(instant(&claim["opt_out_deadline"]), expected.deadline);
-    // AND one e-mail went to the customer, from the sender, with the link and the deadline
+    // AND one e-mail went to the customer, from the sender, with the link and the deadline in
+    // the customer's language and zone
     let outbox = stack.outbox().await;
     assert_eq!(outbox.len(), 1);
     let email = &outbox[0];
@@ -44,10 +45,14 @@ async fn a_submitted_claim_is_notified_within_seconds_and_its_window_closes_five
     );
     let body = email["body"].as_str().unwrap();
     assert!(body.contains("Microsoft Teams") && body.contains("contoso.onmicrosoft.com"));
-    assert!(body.contains(&cpor_domain::email::format_deadline(
-        &expected,
-        "Europe/Rome".parse().unwrap()
-    )));
+    // (the contact reads Italian, in Rome)
+    assert!(body.contains("lang=\"it\""));
+    assert!(
+        body.contains(
+            &cpor_domain::Language::Italian
+                .format_instant(expected.deadline, "Europe/Rome".parse().unwrap())
+        )
+    );
     assert!(link.starts_with(&format!("{}/opt-out/", stack.base)));
     let token = link.rsplit('/').next().unwrap();
     assert!(

@@ -40,7 +40,9 @@ async fn opening_the_link_shows_the_claim_in_words_and_never_changes_it() {
             "contoso.onmicrosoft.com",
             "(CET)",
             "<form method=\"post\"",
-            "lang=\"en\"",
+            // the contact's locale is `it`
+            "lang=\"it\"",
+            "Rifiuta questa associazione",
         ] {
             assert!(page.text.contains(text), "the page lacks {text}");
         }

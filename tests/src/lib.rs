@@ -5,7 +5,7 @@
 //! failing test leaves nothing running.
 
 use chrono::{DateTime, Utc};
-use cpor_local::emulator::Emulator;
+use cpor_local::emulator::{Emulator, EmulatorError};
 use cpor_local::{LocalSettings, LocalStack, jwt};
 use reqwest::{Client, Method, StatusCode, header::HeaderMap, redirect::Policy};
 use serde_json::{Value, json};
@@ -82,9 +82,16 @@ impl TestStack {
             .try_init();
         let dir = std::env::temp_dir().join("cpor-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let port = cpor_local::emulator::free_port().expect("a free port");
-        let emulator = Emulator::start(port, &dir.join(format!("emulator-{port}.log")))
-            .expect("the emulator starts");
+        // A port found free can be taken before the emulator binds it (tests run in parallel,
+        // and so may other checkouts on the machine): try a few.
+        let mut attempts = 0;
+        let emulator = loop {
+            let port = cpor_local::emulator::free_port().expect("a free port");
+            match Emulator::start(port, &dir.join(format!("emulator-{port}.log"))) {
+                Err(EmulatorError::PortInUse(_)) if attempts < 5 => attempts += 1,
+                started => break started.expect("the emulator starts"),
+            }
+        };
         let mut settings = LocalSettings::for_tests(&emulator.endpoint());
         adjust(&mut settings);
         let stack = LocalStack::start(settings)
@@ -303,6 +310,15 @@ impl TestStack {
     /// `GET` a full URL (an opt-out link).
     pub async fn open(&self, url: &str) -> Answer {
         read(self.http.get(url).send().await.expect("the page answers")).await
+    }
+
+    /// `GET` a full URL as a browser asking for `accept_language`.
+    pub async fn open_in(&self, url: &str, accept_language: &str) -> Answer {
+        let request = self
+            .http
+            .get(url)
+            .header("accept-language", accept_language);
+        read(request.send().await.expect("the page answers")).await
     }
 
     /// `POST` to a full URL (the decline form).

@@ -6,12 +6,13 @@
 
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::http::Method;
+use aws_lambda_events::http::{HeaderMap, Method};
 use cpor_aws::config::{TABLE_NAME, load_keyring};
 use cpor_aws::{ConfigError, DynamoStore, Env};
+use cpor_domain::Language;
 use cpor_domain::OptOutKeyring;
 use cpor_domain::clock::{Clock, SystemClock};
-use cpor_domain::email::format_deadline;
+use cpor_domain::messages::{ClaimInWords, Messages};
 use cpor_domain::usecase::opt_out::{OptOutDesk, OptOutError, OptOutPage, PageState};
 use cpor_http::{html, redirect};
 use std::sync::Arc;
@@ -23,24 +24,31 @@ pub struct RecordOptOutFunction {
     keyring: OptOutKeyring,
 }
 
+/// The page of a claim, in its customer's language (from the contact's locale).
 #[derive(Template)]
 #[template(path = "page.html")]
 struct PageTemplate<'a> {
-    partner_name: &'a str,
-    workload: &'a str,
-    program: &'a str,
-    domain: &'a str,
-    deadline: String,
+    lang: &'static str,
+    m: &'static Messages,
+    f: &'a ClaimInWords<'a>,
     state: &'static str,
 }
 
+/// The bad-link page: no claim to take a language from, so the browser's.
 #[derive(Template)]
 #[template(path = "invalid.html")]
-struct InvalidTemplate;
+struct InvalidTemplate {
+    lang: &'static str,
+    m: &'static Messages,
+}
 
+/// The page when the store cannot be read, in the browser's language.
 #[derive(Template)]
 #[template(path = "unavailable.html")]
-struct UnavailableTemplate;
+struct UnavailableTemplate {
+    lang: &'static str,
+    m: &'static Messages,
+}
 
 impl RecordOptOutFunction {
     /// The function on this store and keyring.
@@ -94,12 +102,14 @@ impl RecordOptOutFunction {
             },
             _ => desk.view(&token).await,
         };
+        let reader = reader_language(&event.headers);
+        let (lang, m) = (reader.code(), reader.messages());
         match result {
             Ok(page) => render(&page),
-            Err(OptOutError::InvalidLink) => page(404, InvalidTemplate.render()),
+            Err(OptOutError::InvalidLink) => page(404, InvalidTemplate { lang, m }.render()),
             Err(OptOutError::Unavailable(e)) => {
                 tracing::error!(error = %e, "opt-out page unavailable");
-                let mut response = page(503, UnavailableTemplate.render());
+                let mut response = page(503, UnavailableTemplate { lang, m }.render());
                 response.headers.insert(
                     "retry-after",
                     aws_lambda_events::http::HeaderValue::from_static("5"),
@@ -124,14 +134,7 @@ fn page(status: u16, rendered: Result<String, askama::Error>) -> ApiGatewayV2htt
 }
 
 fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
-    let claim = &page_.claim;
-    let s = &claim.subject;
-    let zone = s.customer_contact.time_zone.tz();
-    let deadline = claim
-        .state
-        .window()
-        .map(|w| format_deadline(w, zone))
-        .unwrap_or_default();
+    let f = ClaimInWords::of(&page_.claim);
     let state = match page_.state {
         PageState::Open { .. } => "open",
         PageState::NotYetOpen => "not_yet_open",
@@ -143,13 +146,63 @@ fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
     page(
         200,
         PageTemplate {
-            partner_name: &claim.partner_name,
-            workload: s.workload.name(),
-            program: s.program.name(),
-            domain: s.customer_domain.as_str(),
-            deadline,
+            lang: f.language.code(),
+            m: f.messages(),
+            f: &f,
             state,
         }
         .render(),
     )
+}
+
+/// The language a browser asks for (`Accept-Language`, by preference), for pages that have no
+/// claim to take it from; English when it asks for none the service writes in.
+fn reader_language(headers: &HeaderMap) -> Language {
+    let Some(accepted) = headers.get("accept-language").and_then(|v| v.to_str().ok()) else {
+        return Language::default();
+    };
+    let mut ranges: Vec<(f32, Language)> = accepted
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let tag = parts.next()?;
+            let quality = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.parse::<f32>().ok())?;
+            let language = Language::for_subtag(tag.split('-').next()?)?;
+            (quality > 0.0).then_some((quality, language))
+        })
+        .collect();
+    // Stable: among equal qualities the browser's order stands.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.first().map_or_else(Language::default, |r| r.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::http::HeaderValue;
+
+    fn asking(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("accept-language", HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn pages_without_a_claim_speak_the_browsers_preferred_language_or_english() {
+        for (accepted, language) in [
+            ("de-CH, de;q=0.9, en;q=0.8", Language::German),
+            ("pt-BR, ja;q=0.5, en;q=0.4", Language::Japanese),
+            ("en;q=0.3, fr;q=0.7", Language::French),
+            ("it;q=0, es", Language::Spanish),
+            ("pt-BR", Language::English),
+            ("*", Language::English),
+            ("", Language::English),
+            ("garbage;q=x, it", Language::Italian),
+        ] {
+            assert_eq!(reader_language(&asking(accepted)), language, "{accepted}");
+        }
+        assert_eq!(reader_language(&HeaderMap::new()), Language::English);
+    }
 }

@@ -1,0 +1,453 @@
+//! The customer's side in a real browser: headless Chromium, driven through chromedriver,
+//! opens the link of the e-mailed message, reads the page, declines after confirming, and reads
+//! the outcome, on a phone-sized screen. The pages carry no script and their CSP forbids any, so
+//! what the browser does here it does without JavaScript. (Turning script off in Chromium's
+//! settings as well makes chromedriver's own navigation commands hang until their 600 s timeout,
+//! so the test relies on the CSP and checks that no page has a script element.) Each page
+//! visited is kept as a screenshot under `target/test-output/browser/`.
+//!
+//! `make test` installs Chromium and chromedriver (Debian's `chromium` and `chromium-driver`)
+//! when they are missing. Without them the test is skipped, except in CI (`CI=true`), where it
+//! fails.
+
+use cpor_domain::Language;
+use cpor_tests::*;
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The phone the page is shown on: CSS pixels.
+const PHONE_WIDTH: u32 = 390;
+const PHONE_HEIGHT: u32 = 1100;
+
+/// Flags that make Chromium run headless here, and keep it off the network (which is closed).
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--disable-crash-reporter",
+    "--disable-breakpad",
+];
+
+/// Where the screenshots and logs of the last run are kept.
+fn output_dir() -> PathBuf {
+    let target_tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    target_tmp
+        .parent()
+        .unwrap_or(target_tmp)
+        .join("test-output")
+        .join("browser")
+}
+
+/// A program named by the environment variable `var`, or found on `PATH`.
+fn program(var: &str, name: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(var) {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A chromedriver process on a free loopback port, in a process group of its own so that it
+/// stops with every browser it started, when dropped, even when the test fails.
+struct Chromedriver {
+    child: Child,
+    url: String,
+    profile: PathBuf,
+}
+
+impl Chromedriver {
+    async fn start(program: &Path, log: &Path) -> Self {
+        let port = cpor_local::emulator::free_port().expect("a free port");
+        let log_file = std::fs::File::create(log).expect("the chromedriver log");
+        let mut command = Command::new(program);
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("the log"))
+            .stderr(log_file)
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; it asks the kernel to stop chromedriver if this
+        // process dies without running destructors.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("chromedriver starts");
+        let profile = std::env::temp_dir().join(format!("cpor-chromium-{port}"));
+        let driver = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile,
+        };
+        driver.wait_until_ready(log).await;
+        driver
+    }
+
+    async fn wait_until_ready(&self, log: &Path) {
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            let status = http.get(format!("{}/status", self.url)).send().await;
+            if let Ok(status) = status {
+                let ready: Value = status.json().await.unwrap_or_default();
+                if ready["value"]["ready"] == true {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "chromedriver did not start; see {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A browser session: headless, a phone's width, asking for German pages.
+    async fn browser(&self, chromium: &Path) -> Client {
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", self.profile.display()));
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": args,
+                "mobileEmulation": {
+                    "deviceMetrics": { "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 1.0 }
+                },
+                "prefs": { "intl.accept_languages": "de-DE,de" }
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let group = -(self.child.id() as libc::pid_t);
+        // SAFETY: signalling the process group this test created (chromedriver and the browsers
+        // it started): SIGTERM, then SIGKILL for whatever lingers.
+        unsafe {
+            libc::kill(group, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unsafe {
+            libc::kill(group, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Numbered screenshots of the pages the browser shows.
+struct Screenshots {
+    dir: PathBuf,
+    taken: usize,
+}
+
+impl Screenshots {
+    async fn take(&mut self, browser: &Client, name: &str) -> PathBuf {
+        self.taken += 1;
+        let path = self.dir.join(format!("{:02}-{name}.png", self.taken));
+        let png = browser.screenshot().await.expect("a screenshot");
+        std::fs::write(&path, png).expect("the screenshot is written");
+        println!("screenshot: {}", path.display());
+        path
+    }
+}
+
+async fn find(browser: &Client, css: &str) -> Element {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    find(browser, css).await.text().await.expect("its text")
+}
+
+/// Waits until the page that a click led to shows `css` (a click may return before the
+/// navigation it started has finished).
+async fn arrival(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("the next page never showed {css}: {e}"));
+}
+
+/// The page has no script element.
+async fn has_no_script(browser: &Client) {
+    let scripts = browser.find_all(Locator::Css("script")).await.unwrap();
+    assert!(scripts.is_empty(), "the page has {} scripts", scripts.len());
+}
+
+async fn lang(browser: &Client) -> String {
+    find(browser, "html")
+        .await
+        .attr("lang")
+        .await
+        .expect("an attribute")
+        .unwrap_or_default()
+}
+
+/// The element fits the phone's width: nothing to scroll sideways.
+async fn fits_the_phone(browser: &Client, css: &str) {
+    let (x, _, width, _) = find(browser, css).await.rectangle().await.expect("its box");
+    assert!(
+        x >= 0.0 && x + width <= f64::from(PHONE_WIDTH),
+        "{css} spans {x}..{} on a {PHONE_WIDTH}px phone",
+        x + width
+    );
+}
+
+async fn claim(stack: &TestStack, id: &str) -> Value {
+    stack
+        .get(FABRIKAM, &format!("/v1/claims/{id}"))
+        .await
+        .json()
+}
+
+#[tokio::test]
+async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_sees_the_outcome() {
+    let (Some(chromedriver), Some(chromium)) = (
+        program("CPOR_CHROMEDRIVER", "chromedriver"),
+        program("CPOR_CHROMIUM", "chromium"),
+    ) else {
+        let in_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+        assert!(
+            !in_ci,
+            "CI needs Chromium and chromedriver for the browser test: run `make browser`"
+        );
+        eprintln!("SKIPPED: chromium or chromedriver is missing; `make browser` installs them");
+        return;
+    };
+    let dir = output_dir();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the output folder");
+    let mut screenshots = Screenshots {
+        dir: dir.clone(),
+        taken: 0,
+    };
+
+    // GIVEN a claim whose customer (Italian, in Rome) has been e-mailed
+    let stack = TestStack::start().await;
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap_or_default().to_owned();
+    let email = stack.outbox().await.pop().expect("the e-mail");
+    let email_file = dir.join("email.html");
+    std::fs::write(&email_file, email["body"].as_str().unwrap_or_default()).unwrap();
+    let driver = Chromedriver::start(&chromedriver, &dir.join("chromedriver.log")).await;
+    let browser = driver.browser(&chromium).await;
+
+    // WHEN the customer opens the e-mail and follows its link
+    browser
+        .goto(&format!("file://{}", email_file.display()))
+        .await
+        .unwrap();
+    assert_eq!(lang(&browser).await, "it");
+    screenshots.take(&browser, "email").await;
+    let anchor = find(&browser, "a").await;
+    assert_eq!(anchor.attr("href").await.unwrap().as_deref(), Some(&*link));
+    anchor.click().await.unwrap();
+    arrival(&browser, ".facts").await;
+    assert_eq!(browser.current_url().await.unwrap().as_str(), link);
+
+    // THEN the page says, in Italian, who asks for what, until when, and offers one button
+    screenshots.take(&browser, "page-open").await;
+    has_no_script(&browser).await;
+    assert_eq!(lang(&browser).await, "it");
+    assert_eq!(
+        text(&browser, "h1").await,
+        "Richiesta di partner di riferimento"
+    );
+    assert_eq!(text(&browser, "#partner").await, "Fabrikam Consulting");
+    assert_eq!(text(&browser, "#workload").await, "Microsoft Teams");
+    assert_eq!(
+        text(&browser, "#program").await,
+        "Online Services Usage (OSU) for Microsoft 365"
+    );
+    assert_eq!(text(&browser, "#domain").await, "contoso.onmicrosoft.com");
+    let deadline =
+        cpor_domain::time::parse_instant(created["opt_out_deadline"].as_str().unwrap_or_default())
+            .unwrap();
+    assert_eq!(
+        text(&browser, "#deadline").await,
+        Language::Italian.format_instant(deadline, "Europe/Rome".parse().unwrap())
+    );
+    assert!(
+        text(&browser, "main")
+            .await
+            .contains("Per accettare non deve fare nulla.")
+    );
+    let buttons = browser.find_all(Locator::Css("button")).await.unwrap();
+    assert_eq!(buttons.len(), 1);
+    assert_eq!(
+        text(&browser, "button").await,
+        "Rifiuta questa associazione"
+    );
+    let label = find(&browser, "label[for=\"confirm\"]").await;
+    assert!(
+        label
+            .text()
+            .await
+            .unwrap()
+            .starts_with("Sì, rifiuto: Fabrikam Consulting")
+    );
+    for css in ["h1", ".facts", "form", "button", "label"] {
+        fits_the_phone(&browser, css).await;
+    }
+
+    // WHEN the customer presses the button without ticking the box
+    find(&browser, "#decline").await.click().await.unwrap();
+    // THEN the browser holds the form back (the box is required and unticked): nothing is sent,
+    // nothing is recorded
+    let held_back = browser
+        .execute(
+            "return document.getElementById('confirm').validity.valueMissing \
+             && !document.getElementById('decline-form').checkValidity()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(held_back, Value::Bool(true));
+    assert_eq!(browser.current_url().await.unwrap().as_str(), link);
+    assert!(
+        !find(&browser, "#confirm")
+            .await
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    let unchanged = claim(&stack, &id).await;
+    assert_eq!(unchanged["status"], "awaiting_customer");
+    assert_eq!(unchanged["history"].as_array().map(Vec::len), Some(2));
+
+    // WHEN the customer ticks the box through its label, then declines
+    label.click().await.unwrap();
+    assert!(
+        find(&browser, "#confirm")
+            .await
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    screenshots.take(&browser, "page-confirmed").await;
+    find(&browser, "#decline").await.click().await.unwrap();
+    arrival(&browser, "#outcome").await;
+
+    // THEN the page behind the 303 says, in Italian, that they declined, with no form left
+    assert_eq!(browser.current_url().await.unwrap().as_str(), link);
+    screenshots.take(&browser, "page-declined").await;
+    has_no_script(&browser).await;
+    let outcome = find(&browser, "#outcome").await;
+    assert_eq!(
+        outcome.attr("data-state").await.unwrap().as_deref(),
+        Some("declined")
+    );
+    assert!(
+        outcome
+            .text()
+            .await
+            .unwrap()
+            .starts_with("Ha rifiutato questa associazione. Fabrikam Consulting")
+    );
+    assert!(
+        browser
+            .find_all(Locator::Css("form"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // AND the claim is declined by the customer
+    let declined = claim(&stack, &id).await;
+    assert_eq!(declined["status"], "declined");
+    let history = declined["history"].as_array().cloned().unwrap_or_default();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2]["actor"], "customer");
+
+    // AND a link that is not valid answers in the browser's language (German)
+    browser
+        .goto(&format!("{}/opt-out/not-a-link", stack.base))
+        .await
+        .unwrap();
+    screenshots.take(&browser, "invalid-link").await;
+    has_no_script(&browser).await;
+    assert_eq!(lang(&browser).await, "de");
+    assert_eq!(text(&browser, "h1").await, "Dieser Link ist ungültig");
+
+    // AND a customer who reads Japanese, in Tokyo, gets the page in Japanese, at Tokyo's time,
+    // and declines the same way
+    let mut body = claim_body("exchange");
+    body["customer_contact"]["email"] = json!("kenji@contoso.com");
+    body["customer_contact"]["locale"] = json!("ja-JP");
+    body["customer_contact"]["time_zone"] = json!("Asia/Tokyo");
+    let (ja_claim, ja_link) = stack.notified_claim(FABRIKAM, &body).await;
+    browser.goto(&ja_link).await.unwrap();
+    screenshots.take(&browser, "ja-page-open").await;
+    assert_eq!(lang(&browser).await, "ja");
+    assert_eq!(
+        text(&browser, "h1").await,
+        "パートナー・オブ・レコードの申請"
+    );
+    let ja_deadline =
+        cpor_domain::time::parse_instant(ja_claim["opt_out_deadline"].as_str().unwrap_or_default())
+            .unwrap();
+    let ja_deadline = Language::Japanese.format_instant(ja_deadline, "Asia/Tokyo".parse().unwrap());
+    assert!(ja_deadline.ends_with("(JST)"), "{ja_deadline}");
+    assert_eq!(text(&browser, "#deadline").await, ja_deadline);
+    for css in ["h1", ".facts", "form", "button", "label"] {
+        fits_the_phone(&browser, css).await;
+    }
+    find(&browser, "label[for=\"confirm\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&browser, "#decline").await.click().await.unwrap();
+    arrival(&browser, "#outcome").await;
+    screenshots.take(&browser, "ja-page-declined").await;
+    assert!(
+        text(&browser, "#outcome")
+            .await
+            .starts_with("この関連付けを辞退しました。")
+    );
+    let ja_id = ja_claim["claim_id"].as_str().unwrap_or_default();
+    assert_eq!(claim(&stack, ja_id).await["status"], "declined");
+
+    browser.close().await.unwrap();
+    drop(driver);
+    stack.stop().await;
+    println!(
+        "browser test: {} screenshots in {}",
+        screenshots.taken,
+        dir.display()
+    );
+}
