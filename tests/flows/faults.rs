@@ -226,12 +226,7 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
             )
             .await
             .json();
-        let steps: Vec<(Value, Value)> = full["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["from"].clone(), e["to"].clone()))
-            .collect();
+        let steps = history_steps(&full);
         assert_eq!(
             steps,
             vec![
@@ -258,11 +253,7 @@ async fn finalization_interrupted_half_way_finishes_the_job_when_run_again() {
     let mut deadline = Utc::now();
     for tenant in [CONTOSO, LITWARE] {
         for w in M365_WORKLOADS {
-            let mut body = claim_body(w);
-            body["tenant_id"] = json!(tenant);
-            if tenant == LITWARE {
-                body["customer_domain"] = json!("litware.onmicrosoft.com");
-            }
+            let body = seeded_tenant_claim_body(tenant, w);
             let (claim, _) = stack.notified_claim(FABRIKAM, &body).await;
             deadline =
                 cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap())

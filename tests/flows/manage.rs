@@ -282,17 +282,7 @@ async fn an_association_can_be_disassociated_and_a_declined_claim_cannot() {
         .withdraw(FABRIKAM, id, "the customer moved to another partner")
         .await;
     assert_eq!(answer.json()["status"], "withdrawn");
-    let history = stack
-        .get(FABRIKAM, &format!("/v1/claims/{id}"))
-        .await
-        .json()["history"]
-        .clone();
-    let steps: Vec<(Value, Value)> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["from"].clone(), e["to"].clone()))
-        .collect();
+    let steps = history_steps(&stack.claim(FABRIKAM, id).await);
     assert_eq!(
         steps,
         vec![

@@ -5,18 +5,9 @@
 use chrono::{TimeDelta, Utc};
 use cpor_domain::clock::FixedClock;
 use cpor_tests::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-
-fn steps(claim: &Value) -> Vec<(Value, Value)> {
-    claim["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["from"].clone(), e["to"].clone()))
-        .collect()
-}
 
 #[tokio::test]
 async fn partners_racing_for_one_workload_leave_one_holder_each_round_and_a_lock_naming_it() {
@@ -77,11 +68,7 @@ async fn twenty_notified(stack: &TestStack) -> (Vec<(String, String)>, chrono::D
     let mut deadline = None;
     for tenant in [CONTOSO, LITWARE] {
         for w in M365_WORKLOADS {
-            let mut body = claim_body(w);
-            body["tenant_id"] = json!(tenant);
-            if tenant == LITWARE {
-                body["customer_domain"] = json!("litware.onmicrosoft.com");
-            }
+            let body = seeded_tenant_claim_body(tenant, w);
             let (claim, link) = stack.notified_claim(FABRIKAM, &body).await;
             let d = cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap())
                 .unwrap();
@@ -134,10 +121,10 @@ async fn an_opt_out_racing_finalization_ends_in_exactly_one_decision() {
             let status = claim["status"].as_str().unwrap().to_owned();
             assert!(status == "declined" || status == "associated", "{claim}");
             assert_eq!(
-                steps(&claim).last().unwrap(),
+                history_steps(&claim).last().unwrap(),
                 &(json!("awaiting_customer"), json!(status.clone()))
             );
-            assert_eq!(steps(&claim).len(), 3);
+            assert_eq!(history_steps(&claim).len(), 3);
             assert_eq!(holders.contains(id), status == "associated");
             let page = stack.open(link).await;
             assert!(page.text.contains(&format!("data-state=\"{status}\"")));
@@ -201,7 +188,7 @@ async fn a_withdrawal_racing_finalization_always_ends_withdrawn_with_a_truthful_
     for (id, _) in &claims {
         let claim = stack.claim(FABRIKAM, id).await;
         assert_eq!(claim["status"], "withdrawn");
-        let steps = steps(&claim);
+        let steps = history_steps(&claim);
         match steps.len() {
             3 => assert_eq!(steps[2], (json!("awaiting_customer"), json!("withdrawn"))),
             4 => {

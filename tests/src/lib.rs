@@ -483,6 +483,28 @@ pub fn reference_data() -> Value {
     })
 }
 
+/// The `(from, to)` steps of a claim's history, oldest first.
+pub fn history_steps(claim: &Value) -> Vec<(Value, Value)> {
+    claim["history"]
+        .as_array()
+        .map(|h| {
+            h.iter()
+                .map(|e| (e["from"].clone(), e["to"].clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A valid claim body for `workload` of one of the two seeded tenants (Contoso or Litware).
+pub fn seeded_tenant_claim_body(tenant: &str, workload: &str) -> Value {
+    let mut body = claim_body(workload);
+    if tenant == LITWARE {
+        body["tenant_id"] = json!(LITWARE);
+        body["customer_domain"] = json!("litware.onmicrosoft.com");
+    }
+    body
+}
+
 /// A valid claim body for Contoso's `workload` in osu-m365.
 pub fn claim_body(workload: &str) -> Value {
     json!({
