@@ -228,13 +228,6 @@ async fn fits_the_phone(browser: &Client, css: &str) {
     );
 }
 
-async fn claim(stack: &TestStack, id: &str) -> Value {
-    stack
-        .get(FABRIKAM, &format!("/v1/claims/{id}"))
-        .await
-        .json()
-}
-
 #[tokio::test]
 async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_sees_the_outcome() {
     let (Some(chromedriver), Some(chromium)) = (
@@ -346,7 +339,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
             .await
             .unwrap()
     );
-    let unchanged = claim(&stack, &id).await;
+    let unchanged = stack.claim(FABRIKAM, &id).await;
     assert_eq!(unchanged["status"], "awaiting_customer");
     assert_eq!(unchanged["history"].as_array().map(Vec::len), Some(2));
 
@@ -387,7 +380,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
             .is_empty()
     );
     // AND the claim is declined by the customer
-    let declined = claim(&stack, &id).await;
+    let declined = stack.claim(FABRIKAM, &id).await;
     assert_eq!(declined["status"], "declined");
     let history = declined["history"].as_array().cloned().unwrap_or_default();
     assert_eq!(history.len(), 3);
@@ -440,7 +433,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
             .starts_with("この関連付けを辞退しました。")
     );
     let ja_id = ja_claim["claim_id"].as_str().unwrap_or_default();
-    assert_eq!(claim(&stack, ja_id).await["status"], "declined");
+    assert_eq!(stack.claim(FABRIKAM, ja_id).await["status"], "declined");
 
     browser.close().await.unwrap();
     drop(driver);

@@ -255,9 +255,7 @@ async fn finalization_interrupted_half_way_finishes_the_job_when_run_again() {
         for w in M365_WORKLOADS {
             let body = seeded_tenant_claim_body(tenant, w);
             let (claim, _) = stack.notified_claim(FABRIKAM, &body).await;
-            deadline =
-                cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap())
-                    .unwrap();
+            deadline = instant(&claim["opt_out_deadline"]);
         }
     }
     // WHEN the first run's writes mostly fail (the SDK's retries included)

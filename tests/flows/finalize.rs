@@ -7,7 +7,7 @@ use cpor_tests::*;
 use std::sync::Arc;
 
 fn deadline(claim: &serde_json::Value) -> chrono::DateTime<Utc> {
-    cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap()).unwrap()
+    instant(&claim["opt_out_deadline"])
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! contact's zone and everything a partner or a customer typed escaped.
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use cpor_domain::Language;
 use cpor_domain::OptOutKeyring;
 use cpor_domain::clock::FixedClock;
@@ -39,10 +39,6 @@ struct Reader {
     invalid: &'static str,
 }
 
-fn instant(v: &Value) -> DateTime<Utc> {
-    cpor_domain::time::parse_instant(v.as_str().unwrap_or_default()).unwrap()
-}
-
 fn claim_for(reader: &Reader, workload: &str) -> Value {
     let mut body = claim_body(workload);
     body["tenant_id"] = json!(TENANT);
@@ -74,13 +70,6 @@ async fn submit(stack: &TestStack, reader: &Reader, workload: &str) -> String {
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     created.json()["claim_id"].as_str().unwrap().to_owned()
-}
-
-async fn claim(stack: &TestStack, id: &str) -> Value {
-    stack
-        .get(MARKUP_PARTNER, &format!("/v1/claims/{id}"))
-        .await
-        .json()
 }
 
 /// The page at `link`, checked for what every page shows: the language, the facts in words,
@@ -147,7 +136,7 @@ async fn the_email_and_every_page_are_in_the_readers_language(reader: Reader) {
     // WHEN a claim is notified
     let open_id = submit(&stack, &reader, "teams").await;
     let open_link = notify(&stack, &open_id).await;
-    let notified = claim(&stack, &open_id).await;
+    let notified = stack.claim(MARKUP_PARTNER, &open_id).await;
     let deadline = language.format_instant(instant(&notified["opt_out_deadline"]), zone);
     assert_eq!(deadline, reader.deadline);
 
@@ -247,12 +236,16 @@ async fn the_email_and_every_page_are_in_the_readers_language(reader: Reader) {
     let late_id = submit(&stack, &reader, "onedrive").await;
     let late_link = notify(&stack, &late_id).await;
     assert_eq!(stack.post_form(&open_link).await.status, 303);
-    assert_eq!(claim(&stack, &open_id).await["status"], "declined");
+    assert_eq!(
+        stack.claim(MARKUP_PARTNER, &open_id).await["status"],
+        "declined"
+    );
     let text = page(&stack, &reader, &open_link, "Microsoft Teams", "declined").await;
     assert!(text.contains(reader.declined), "{text}");
 
     // AND past the deadline, before finalization, the window is closed; after it, associated
-    let after = instant(&claim(&stack, &late_id).await["opt_out_deadline"]) + TimeDelta::seconds(1);
+    let after = instant(&stack.claim(MARKUP_PARTNER, &late_id).await["opt_out_deadline"])
+        + TimeDelta::seconds(1);
     clock.set(after);
     let text = page(&stack, &reader, &late_link, "OneDrive", "window_closed").await;
     assert!(text.contains(reader.window_closed), "{text}");

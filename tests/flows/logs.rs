@@ -36,8 +36,7 @@ async fn a_whole_flow_logs_no_email_address_or_token_in_clear() {
     let (other, other_link) = stack
         .notified_claim(FABRIKAM, &claim_body("exchange"))
         .await;
-    let deadline =
-        cpor_domain::time::parse_instant(other["opt_out_deadline"].as_str().unwrap()).unwrap();
+    let deadline = instant(&other["opt_out_deadline"]);
     stack.finalize(deadline + TimeDelta::seconds(1)).await;
     stack
         .withdraw(FABRIKAM, other["claim_id"].as_str().unwrap(), "done")

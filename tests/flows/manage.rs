@@ -272,8 +272,7 @@ async fn an_association_can_be_disassociated_and_a_declined_claim_cannot() {
     let stack = TestStack::start().await;
     let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     let id = claim["claim_id"].as_str().unwrap();
-    let deadline =
-        cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap()).unwrap();
+    let deadline = instant(&claim["opt_out_deadline"]);
     assert_eq!(
         stack.finalize(deadline + TimeDelta::hours(1)).await.json()["finalized"],
         1

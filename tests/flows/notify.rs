@@ -1,7 +1,6 @@
 //! Notifying customers: the queue consumer sends one e-mail per claim and opens the window.
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use chrono::{DateTime, Utc};
 use cpor_domain::BusinessCalendar;
 use cpor_tests::*;
 use serde_json::json;
@@ -12,10 +11,6 @@ fn message(id: &str, body: &str) -> SqsMessage {
     m.message_id = Some(id.to_owned());
     m.body = Some(body.to_owned());
     m
-}
-
-fn instant(v: &serde_json::Value) -> DateTime<Utc> {
-    cpor_domain::time::parse_instant(v.as_str().unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -5,19 +5,8 @@ use chrono::{TimeDelta, Utc};
 use cpor_domain::clock::FixedClock;
 use cpor_domain::ids::ClaimId;
 use cpor_tests::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
-
-fn instant(v: &Value) -> chrono::DateTime<Utc> {
-    cpor_domain::time::parse_instant(v.as_str().unwrap()).unwrap()
-}
-
-async fn claim(stack: &TestStack, id: &str) -> Value {
-    stack
-        .get(FABRIKAM, &format!("/v1/claims/{id}"))
-        .await
-        .json()
-}
 
 #[tokio::test]
 async fn opening_the_link_shows_the_claim_in_words_and_never_changes_it() {
@@ -48,7 +37,7 @@ async fn opening_the_link_shows_the_claim_in_words_and_never_changes_it() {
         }
     }
     // THEN the claim is still awaiting the customer, with no entry added
-    let after = claim(&stack, id).await;
+    let after = stack.claim(FABRIKAM, id).await;
     assert_eq!(after["status"], "awaiting_customer");
     assert_eq!(after["history"].as_array().unwrap().len(), 2);
     stack.stop().await;
@@ -67,7 +56,7 @@ async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_change
     assert_eq!(answer.header("location"), Some(path));
     let page = stack.open(&link).await;
     assert!(page.text.contains("data-state=\"declined\"") && !page.text.contains("<form"));
-    let declined = claim(&stack, id).await;
+    let declined = stack.claim(FABRIKAM, id).await;
     assert_eq!(declined["status"], "declined");
     assert!(declined["decided_at"].is_string());
     let history = declined["history"].as_array().unwrap();
@@ -80,7 +69,10 @@ async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_change
     // AND repeating it changes nothing
     assert_eq!(stack.post_form(&link).await.status, 303);
     assert_eq!(
-        claim(&stack, id).await["history"].as_array().unwrap().len(),
+        stack.claim(FABRIKAM, id).await["history"]
+            .as_array()
+            .unwrap()
+            .len(),
         3
     );
     // AND the tenant+workload is free again
@@ -102,7 +94,7 @@ async fn after_finalization_the_page_shows_the_association_and_a_decline_records
     let page = stack.open(&link).await;
     assert!(page.text.contains("data-state=\"associated\"") && !page.text.contains("<form"));
     assert_eq!(stack.post_form(&link).await.status, 303);
-    let after = claim(&stack, id).await;
+    let after = stack.claim(FABRIKAM, id).await;
     assert_eq!(after["status"], "associated");
     assert_eq!(after["history"].as_array().unwrap().len(), 3);
     stack.stop().await;
@@ -128,14 +120,18 @@ async fn a_decline_at_the_deadline_wins_and_one_a_millisecond_later_is_refused()
     assert_eq!(stack.post_form(&late_link).await.status, 303);
     // THEN nothing was recorded
     assert_eq!(
-        claim(&stack, late["claim_id"].as_str().unwrap()).await["status"],
+        stack
+            .claim(FABRIKAM, late["claim_id"].as_str().unwrap())
+            .await["status"],
         "awaiting_customer"
     );
 
     // WHEN the clock is at the deadline itself THEN the decline wins
     clock.set(deadline);
     assert_eq!(stack.post_form(&on_time_link).await.status, 303);
-    let declined = claim(&stack, on_time["claim_id"].as_str().unwrap()).await;
+    let declined = stack
+        .claim(FABRIKAM, on_time["claim_id"].as_str().unwrap())
+        .await;
     assert_eq!(declined["status"], "declined");
     assert_eq!(instant(&declined["decided_at"]), deadline);
 

@@ -70,8 +70,7 @@ async fn twenty_notified(stack: &TestStack) -> (Vec<(String, String)>, chrono::D
         for w in M365_WORKLOADS {
             let body = seeded_tenant_claim_body(tenant, w);
             let (claim, link) = stack.notified_claim(FABRIKAM, &body).await;
-            let d = cpor_domain::time::parse_instant(claim["opt_out_deadline"].as_str().unwrap())
-                .unwrap();
+            let d = instant(&claim["opt_out_deadline"]);
             assert!(deadline.is_none_or(|x| x == d));
             deadline = Some(d);
             claims.push((claim["claim_id"].as_str().unwrap().to_owned(), link));

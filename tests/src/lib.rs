@@ -483,6 +483,12 @@ pub fn reference_data() -> Value {
     })
 }
 
+/// An instant of a claim's JSON, such as its `opt_out_deadline`.
+pub fn instant(value: &Value) -> DateTime<Utc> {
+    cpor_domain::time::parse_instant(value.as_str().unwrap_or_default())
+        .expect("an RFC 3339 instant")
+}
+
 /// The `(from, to)` steps of a claim's history, oldest first.
 pub fn history_steps(claim: &Value) -> Vec<(Value, Value)> {
     claim["history"]
