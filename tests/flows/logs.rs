@@ -1,10 +1,16 @@
-//! Logs never carry a customer's e-mail address, an opt-out link's token or a bearer token in
-//! clear: a whole flow runs with every line captured at debug level, and the capture is read.
+//! Logs: every line is one JSON object (the format the functions use in Lambda); each line a
+//! function writes carries the function, the invocation's request id and, where there is one,
+//! the claim id; and no line carries a customer's e-mail address, an opt-out link's token or a
+//! bearer token in clear. A whole flow runs with every line captured at debug level.
 
 use chrono::TimeDelta;
+use cpor_aws::logging::JsonLayer;
 use cpor_tests::*;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use tracing_subscriber::prelude::*;
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -19,18 +25,25 @@ impl Write for Capture {
     }
 }
 
+const FUNCTIONS: [&str; 5] = [
+    "submit-claim",
+    "manage-claims",
+    "notify-customer",
+    "record-opt-out",
+    "finalize-association",
+];
+
 #[tokio::test]
-async fn a_whole_flow_logs_no_email_address_or_token_in_clear() {
+async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_secret() {
     let capture = Capture::default();
     let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
+    tracing_subscriber::registry()
+        .with(JsonLayer::new(move || writer.clone()))
+        .with(tracing_subscriber::EnvFilter::new("debug"))
         .init();
     let stack = TestStack::start().await;
     // GIVEN a claim that is submitted, notified, opened, declined, and another finalized and withdrawn
-    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let (declined, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     stack.open(&link).await;
     stack.post_form(&link).await;
     let (other, other_link) = stack
@@ -42,14 +55,98 @@ async fn a_whole_flow_logs_no_email_address_or_token_in_clear() {
         .withdraw(FABRIKAM, other["claim_id"].as_str().unwrap(), "done")
         .await;
     stack.open(&format!("{}x", other_link)).await;
+    let refused = stack.submit(NORTHWIND, &serde_json::json!({})).await;
+    assert_eq!(refused.status, 400);
     let bearer = stack.admin(FABRIKAM);
     stack.get(FABRIKAM, "/v1/claims").await;
     stack.stop().await;
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let lines = logs.lines().count();
-    assert!(lines > 20, "the flow logged: {logs}");
-    // THEN no line has the customer's address, the links' tokens, or a bearer token
+    // THEN every line is one JSON object with a time, a level and a target
+    let lines: Vec<Map<String, Value>> = logs
+        .lines()
+        .map(|line| match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(object)) => object,
+            _ => panic!("not one JSON object: {line}"),
+        })
+        .collect();
+    assert!(lines.len() > 20, "the flow logged: {logs}");
+    for line in &lines {
+        for field in ["timestamp", "level", "target"] {
+            assert!(line.contains_key(field), "no {field}: {line:?}");
+        }
+    }
+    // AND every line written inside a function names the function and the request
+    let ours = |line: &&Map<String, Value>| line.contains_key("function");
+    let in_functions: Vec<&Map<String, Value>> = lines.iter().filter(ours).collect();
+    let seen: HashSet<&str> = in_functions
+        .iter()
+        .map(|l| l["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, HashSet::from(FUNCTIONS), "functions seen in the logs");
+    for line in &in_functions {
+        assert!(
+            line.get("request_id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| !id.is_empty()),
+            "no request id: {line:?}"
+        );
+    }
+    // AND no line of the functions' own code is written outside an invocation
+    for line in &lines {
+        let target = line["target"].as_str().unwrap();
+        let function_code = [
+            "submit_claim",
+            "manage_claims",
+            "notify_customer",
+            "record_opt_out",
+        ]
+        .iter()
+        .chain(&["finalize_association", "cpor_domain", "cpor_http"])
+        .any(|t| target.starts_with(t));
+        assert!(
+            !function_code || ours(&line),
+            "outside an invocation: {line:?}"
+        );
+    }
+    // AND the lines about a claim carry its id
+    let claims = [
+        declined["claim_id"].as_str().unwrap(),
+        other["claim_id"].as_str().unwrap(),
+    ];
+    for message in [
+        "claim submitted",
+        "customer notified",
+        "notification processed",
+        "opt-out page shown",
+        "opt-out request",
+        "customer declined",
+        "claim associated",
+        "claim withdrawn",
+    ] {
+        let about: Vec<_> = in_functions
+            .iter()
+            .filter(|l| l.get("message").and_then(Value::as_str) == Some(message))
+            .collect();
+        assert!(!about.is_empty(), "no line says {message:?}");
+        for line in about {
+            let id = line.get("claim_id").and_then(Value::as_str);
+            assert!(
+                id.is_some_and(|id| claims.contains(&id)),
+                "{message:?} without the claim id: {line:?}"
+            );
+        }
+    }
+    // AND a refusal says its code
+    assert!(
+        in_functions
+            .iter()
+            .any(
+                |l| l.get("message").and_then(Value::as_str) == Some("claim refused")
+                    && l["code"] == "validation_failed"
+            )
+    );
+    // AND no line has the customer's address, the links' tokens, or a bearer token
     let token = link.rsplit('/').next().unwrap();
     let other_token = other_link.rsplit('/').next().unwrap();
     for secret in ["giulia@contoso.com", token, other_token, &bearer[..40]] {
@@ -61,5 +158,16 @@ async fn a_whole_flow_logs_no_email_address_or_token_in_clear() {
     }
     // AND the masked form is what the lines that need the address carry
     assert!(logs.contains("g***@contoso.com"));
-    println!("logs: {lines} lines at debug level, no address or token in clear");
+    println!(
+        "logs: {} JSON lines at debug level, {} inside functions, no address or token in clear",
+        lines.len(),
+        in_functions.len()
+    );
+    for line in in_functions
+        .iter()
+        .filter(|l| l["level"] != "DEBUG")
+        .take(12)
+    {
+        println!("{}", Value::Object((*line).clone()));
+    }
 }

@@ -5,12 +5,16 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use cpor_aws::config::TABLE_NAME;
-use cpor_aws::{ConfigError, DynamoStore, Env};
+use cpor_aws::metrics::name;
+use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::ports::Unavailable;
 use cpor_domain::usecase::finalize::{DEFAULT_CONCURRENCY, FinalizeAssociations, FinalizeSummary};
 use serde_json::Value;
 use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "finalize-association";
 
 /// The function: its client, built once per execution environment.
 pub struct FinalizeAssociationFunction {
@@ -58,14 +62,31 @@ impl FinalizeAssociationFunction {
             index: &self.store,
             concurrency: DEFAULT_CONCURRENCY,
         };
-        let summary = usecase.run(cpor_domain::clock::to_millis(now)).await?;
+        let started = std::time::Instant::now();
+        let summary = match usecase.run(cpor_domain::clock::to_millis(now)).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                // No FinalizationRuns metric: the "did not run" alarm sees it.
+                tracing::error!(error = %e, %now, "finalization could not read the due index");
+                return Err(e.into());
+            }
+        };
+        let elapsed = started.elapsed();
         tracing::info!(
+            %now,
             due = summary.due,
             finalized = summary.finalized,
             already_decided = summary.already_decided,
             failed = summary.failed,
+            ms = elapsed.as_millis() as u64,
             "finalization run"
         );
+        Metrics::new(FUNCTION)
+            .count(name::FINALIZATION_RUNS, 1)
+            .count(name::CLAIMS_FINALIZED, summary.finalized)
+            .count(name::FINALIZATION_BACKLOG, summary.failed)
+            .millis(name::FINALIZATION_DURATION, elapsed.as_secs_f64() * 1000.0)
+            .emit();
         if summary.failed > 0 {
             return Err(FinalizeError::Incomplete(summary));
         }

@@ -5,16 +5,19 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cpor_aws::init_tracing();
+    cpor_aws::logging::init(finalize_association::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
     let function = FinalizeAssociationFunction::from_env(&sdk, &cpor_aws::Env::process())?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
-            function
-                .handle(event.payload)
-                .await
-                .map_err(lambda_runtime::Error::from)
+            cpor_aws::in_invocation(
+                finalize_association::FUNCTION,
+                &event.context.request_id,
+                function.handle(event.payload),
+            )
+            .await
+            .map_err(lambda_runtime::Error::from)
         },
     ))
     .await

@@ -7,9 +7,11 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::Method;
 use cpor_aws::config::TABLE_NAME;
-use cpor_aws::{ConfigError, DynamoStore, Env};
+use cpor_aws::metrics::name;
+use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
 use cpor_domain::caller::Caller;
 use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::time::format_instant;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
@@ -17,6 +19,9 @@ use cpor_http::response::claim_value;
 use cpor_http::{Problem, caller, json, json_body};
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "manage-claims";
 
 /// The function: its clients, built once per execution environment.
 pub struct ManageClaimsFunction {
@@ -49,9 +54,23 @@ impl ManageClaimsFunction {
 
     /// Handles one request; every failure is an answer, never a failed invocation.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        if let Some(id) = event
+            .path_parameters
+            .get("claim_id")
+            .and_then(|id| ClaimId::parse(id))
+        {
+            cpor_aws::logging::record_claim(id);
+        }
         match self.route(&event).await {
             Ok(response) => response,
-            Err(problem) => problem.into_response(),
+            Err(problem) => {
+                tracing::info!(
+                    status = problem.status,
+                    code = problem.code,
+                    "request refused"
+                );
+                problem.into_response()
+            }
         }
     }
 
@@ -103,6 +122,9 @@ impl ManageClaimsFunction {
                     .withdraw(&caller, id, &body)
                     .await
                     .map_err(to_problem)?;
+                Metrics::new(FUNCTION)
+                    .count(name::CLAIMS_WITHDRAWN, 1)
+                    .emit();
                 Ok(json(200, &claim_value(&claim)))
             }
             _ => Err(Problem::new(

@@ -5,12 +5,17 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, load_keyring};
+use cpor_aws::metrics::name;
 use cpor_aws::queue::NotificationMessage;
-use cpor_aws::{ConfigError, DynamoStore, Env, SesMailer};
+use cpor_aws::{ConfigError, DynamoStore, Env, Metrics, SesMailer};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, SEND_LEASE};
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
 use std::sync::Arc;
+use tracing::Instrument;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "notify-customer";
 
 /// The function: its clients and settings, built once per execution environment.
 pub struct NotifyCustomerFunction {
@@ -112,23 +117,49 @@ impl NotifyCustomerFunction {
 
     /// Handles a batch; the answer names the messages to be retried.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let results =
-            futures::future::join_all(event.records.iter().map(|m| self.process(m))).await;
-        let mut response = SqsBatchResponse::default();
-        for (message, result) in event.records.iter().zip(results) {
-            let id = message.message_id.clone().unwrap_or_default();
-            match result {
-                Ok(outcome) => {
-                    tracing::debug!(message_id = %id, ?outcome, "notification processed")
+        let results = futures::future::join_all(event.records.iter().map(|message| {
+            let id = message.message_id.as_deref().unwrap_or_default();
+            // Each message's lines name its claim (when the body names one).
+            let claim_id = message
+                .body
+                .as_deref()
+                .and_then(|body| serde_json::from_str::<NotificationMessage>(body).ok())
+                .map(|m| m.claim_id.to_string());
+            let span =
+                tracing::info_span!("message", message_id = id, claim_id = claim_id.as_deref());
+            async move {
+                let result = self.process(message).await;
+                match &result {
+                    Ok(outcome) => tracing::info!(?outcome, "notification processed"),
+                    Err(error) => {
+                        tracing::warn!(%error, "notification failed; the queue will retry it")
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(message_id = %id, %error, "notification failed; the queue will retry it");
+                result
+            }
+            .instrument(span)
+        }))
+        .await;
+        let mut response = SqsBatchResponse::default();
+        let mut sent = 0;
+        for (message, result) in event.records.iter().zip(results) {
+            match result {
+                Ok(NotifyOutcome::Notified) => sent += 1,
+                Ok(_) => {}
+                Err(_) => {
                     let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = id;
+                    failure.item_identifier = message.message_id.clone().unwrap_or_default();
                     response.batch_item_failures.push(failure);
                 }
             }
         }
+        Metrics::new(FUNCTION)
+            .count(name::NOTIFICATIONS_SENT, sent)
+            .count(
+                name::NOTIFICATIONS_FAILED,
+                response.batch_item_failures.len(),
+            )
+            .emit();
         response
     }
 }

@@ -4,12 +4,19 @@ use notify_customer::NotifyCustomerFunction;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cpor_aws::init_tracing();
+    cpor_aws::logging::init(notify_customer::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
     let function = NotifyCustomerFunction::from_env(&sdk, &cpor_aws::Env::process()).await?;
     let function = &function;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, std::convert::Infallible>(function.handle(event.payload).await)
+        Ok::<_, std::convert::Infallible>(
+            cpor_aws::in_invocation(
+                notify_customer::FUNCTION,
+                &event.context.request_id,
+                function.handle(event.payload),
+            )
+            .await,
+        )
     }))
     .await
 }

@@ -8,14 +8,21 @@ use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::{HeaderMap, Method};
 use cpor_aws::config::{TABLE_NAME, load_keyring};
-use cpor_aws::{ConfigError, DynamoStore, Env};
+use cpor_aws::metrics::name;
+use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
 use cpor_domain::Language;
 use cpor_domain::OptOutKeyring;
 use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::ids::ClaimId;
 use cpor_domain::messages::{ClaimInWords, Messages};
-use cpor_domain::usecase::opt_out::{OptOutDesk, OptOutError, OptOutPage, PageState};
+use cpor_domain::usecase::opt_out::{
+    DeclineOutcome, OptOutDesk, OptOutError, OptOutPage, PageState,
+};
 use cpor_http::{html, redirect};
 use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "record-opt-out";
 
 /// The function: its client and keys, built once per execution environment.
 pub struct RecordOptOutFunction {
@@ -95,7 +102,14 @@ impl RecordOptOutFunction {
         let result = match event.request_context.http.method {
             Method::POST => match desk.decline(&token).await {
                 Ok(outcome) => {
+                    // The token was genuine: the claim it names can be logged (never the token).
+                    if let Some(id) = token.split('.').next().and_then(ClaimId::parse) {
+                        cpor_aws::logging::record_claim(id);
+                    }
                     tracing::info!(?outcome, "opt-out request");
+                    if outcome == DeclineOutcome::Declined {
+                        Metrics::new(FUNCTION).count(name::OPT_OUTS, 1).emit();
+                    }
                     return redirect(&format!("/opt-out/{token}"));
                 }
                 Err(e) => Err(e),
@@ -105,8 +119,17 @@ impl RecordOptOutFunction {
         let reader = reader_language(&event.headers);
         let (lang, m) = (reader.code(), reader.messages());
         match result {
-            Ok(page) => render(&page),
-            Err(OptOutError::InvalidLink) => page(404, InvalidTemplate { lang, m }.render()),
+            Ok(page) => {
+                cpor_aws::logging::record_claim(page.claim.id);
+                tracing::info!(state = ?page.state, "opt-out page shown");
+                render(&page)
+            }
+            Err(OptOutError::InvalidLink) => {
+                tracing::info!(
+                    "opt-out link refused: forged, malformed or signed by a retired key"
+                );
+                page(404, InvalidTemplate { lang, m }.render())
+            }
             Err(OptOutError::Unavailable(e)) => {
                 tracing::error!(error = %e, "opt-out page unavailable");
                 let mut response = page(503, UnavailableTemplate { lang, m }.render());

@@ -4,13 +4,20 @@ use record_opt_out::RecordOptOutFunction;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cpor_aws::init_tracing();
+    cpor_aws::logging::init(record_opt_out::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
     let function = RecordOptOutFunction::from_env(&sdk, &cpor_aws::Env::process()).await?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            Ok::<_, std::convert::Infallible>(function.handle(event.payload).await)
+            Ok::<_, std::convert::Infallible>(
+                cpor_aws::in_invocation(
+                    record_opt_out::FUNCTION,
+                    &event.context.request_id,
+                    function.handle(event.payload),
+                )
+                .await,
+            )
         },
     ))
     .await

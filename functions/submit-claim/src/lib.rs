@@ -3,7 +3,8 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::HeaderValue;
 use cpor_aws::config::{QUEUE_URL, TABLE_NAME};
-use cpor_aws::{ConfigError, DynamoStore, Env, SqsNotificationQueue};
+use cpor_aws::metrics::name;
+use cpor_aws::{ConfigError, DynamoStore, Env, Metrics, SqsNotificationQueue};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::idempotency::IdempotencyKey;
 use cpor_domain::reference::ReferenceError;
@@ -12,6 +13,9 @@ use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::{Problem, caller, claim_resource, header, json, json_body};
 use serde_json::json;
 use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "submit-claim";
 
 /// The function: its clients, built once per execution environment.
 pub struct SubmitClaimFunction {
@@ -53,6 +57,21 @@ impl SubmitClaimFunction {
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
         match self.submit(&event).await {
             Ok(submitted) => {
+                let claim = &submitted.claim;
+                cpor_aws::logging::record_claim(claim.claim_id);
+                if submitted.replayed {
+                    tracing::info!("idempotent replay: the first answer again, nothing created");
+                } else {
+                    tracing::info!(
+                        partner_id = %claim.partner_id,
+                        tenant_id = %claim.tenant_id,
+                        workload = %claim.workload,
+                        "claim submitted"
+                    );
+                    Metrics::new(FUNCTION)
+                        .count(name::CLAIMS_SUBMITTED, 1)
+                        .emit();
+                }
                 let mut response = json(201, &claim_resource(&submitted.claim));
                 let location = format!("/v1/claims/{}", submitted.claim.claim_id);
                 if let Ok(value) = HeaderValue::from_str(&location) {
@@ -65,7 +84,18 @@ impl SubmitClaimFunction {
                 }
                 response
             }
-            Err(problem) => problem.into_response(),
+            Err(problem) => {
+                tracing::info!(
+                    status = problem.status,
+                    code = problem.code,
+                    "claim refused"
+                );
+                Metrics::new(FUNCTION)
+                    .dimension("code", problem.code)
+                    .count(name::CLAIMS_REFUSED, 1)
+                    .emit();
+                problem.into_response()
+            }
         }
     }
 

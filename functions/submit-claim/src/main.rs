@@ -4,13 +4,20 @@ use submit_claim::SubmitClaimFunction;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cpor_aws::init_tracing();
+    cpor_aws::logging::init(submit_claim::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
     let function = SubmitClaimFunction::from_env(&sdk, &cpor_aws::Env::process())?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            Ok::<_, std::convert::Infallible>(function.handle(event.payload).await)
+            Ok::<_, std::convert::Infallible>(
+                cpor_aws::in_invocation(
+                    submit_claim::FUNCTION,
+                    &event.context.request_id,
+                    function.handle(event.payload),
+                )
+                .await,
+            )
         },
     ))
     .await

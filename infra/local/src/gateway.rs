@@ -19,6 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use cpor_aws::DynamoStore;
+use cpor_aws::in_invocation;
 use cpor_domain::reference::ReferenceData;
 use cpor_domain::time::parse_instant;
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
@@ -175,19 +176,40 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             Err(detail) => problem(Problem::unauthenticated(detail)),
             Ok(claims) => {
                 let event = to_event(&parts, &body, &route, Some(claims));
+                let request_id = event.request_context.request_id.clone().unwrap_or_default();
                 let answer = match route.target {
-                    Target::Submit => gateway.submit.handle(event).await,
-                    _ => gateway.manage.handle(event).await,
+                    Target::Submit => {
+                        in_invocation(
+                            submit_claim::FUNCTION,
+                            &request_id,
+                            gateway.submit.handle(event),
+                        )
+                        .await
+                    }
+                    _ => {
+                        in_invocation(
+                            manage_claims::FUNCTION,
+                            &request_id,
+                            gateway.manage.handle(event),
+                        )
+                        .await
+                    }
                 };
                 from_lambda(answer)
             }
         },
-        Target::OptOut => from_lambda(
-            gateway
-                .opt_out
-                .handle(to_event(&parts, &body, &route, None))
+        Target::OptOut => {
+            let event = to_event(&parts, &body, &route, None);
+            let request_id = event.request_context.request_id.clone().unwrap_or_default();
+            from_lambda(
+                in_invocation(
+                    record_opt_out::FUNCTION,
+                    &request_id,
+                    gateway.opt_out.handle(event),
+                )
                 .await,
-        ),
+            )
+        }
         Target::Seed => seed(&gateway, &body).await,
         Target::Outbox => match outbox::read(&gateway.http, &gateway.settings.endpoint).await {
             Ok(messages) => json_response(200, &json!({ "messages": messages })),
@@ -360,7 +382,9 @@ async fn finalize(gateway: &Gateway, body: &Bytes) -> Response {
             ),
         )));
     };
-    match gateway.finalize.run(now).await {
+    let request_id = ulid::Ulid::new().to_string();
+    let run = gateway.finalize.run(now);
+    match in_invocation(finalize_association::FUNCTION, &request_id, run).await {
         Ok(summary) => json_response(200, &json!(summary)),
         Err(FinalizeError::Incomplete(summary)) => json_response(500, &json!(summary)),
         Err(FinalizeError::Unavailable(e)) => problem(Problem::unavailable(&e)),

@@ -44,7 +44,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> ExitCode {
-    cpor_aws::init_tracing();
+    cpor_aws::logging::init("cpor-local");
     let settings = match LocalSettings::from_env(&Env::process()) {
         Ok(settings) => settings,
         Err(e) => {

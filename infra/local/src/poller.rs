@@ -4,6 +4,7 @@
 
 use crate::gateway::Gateway;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use cpor_aws::in_invocation;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +66,13 @@ pub async fn poll_notifications(
                 record
             })
             .collect();
-        let response = gateway.notify.handle(event).await;
+        let request_id = ulid::Ulid::new().to_string();
+        let response = in_invocation(
+            notify_customer::FUNCTION,
+            &request_id,
+            gateway.notify.handle(event),
+        )
+        .await;
         let failed: HashSet<&str> = response
             .batch_item_failures
             .iter()
@@ -102,7 +109,9 @@ pub async fn finalize_every(
             _ = tokio::time::sleep(every) => {}
         }
         let now = gateway.settings.clock.now();
-        if let Err(e) = gateway.finalize.run(now).await {
+        let request_id = ulid::Ulid::new().to_string();
+        let run = gateway.finalize.run(now);
+        if let Err(e) = in_invocation(finalize_association::FUNCTION, &request_id, run).await {
             tracing::warn!(error = %e, "scheduled finalization failed; the next run retries");
         }
     }

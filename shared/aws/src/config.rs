@@ -154,14 +154,3 @@ pub fn calendar(env: &Env) -> Result<cpor_domain::BusinessCalendar, ConfigError>
         }
     })
 }
-
-/// Sets up logging once per process: levels from `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .without_time()
-        .try_init();
-}

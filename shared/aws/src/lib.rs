@@ -7,13 +7,17 @@
 pub mod attr;
 pub mod config;
 pub mod dynamo;
+pub mod logging;
 pub mod mailer;
+pub mod metrics;
 pub mod queue;
 pub mod schema;
 
-pub use config::{ConfigError, Env, init_tracing};
+pub use config::{ConfigError, Env};
 pub use dynamo::DynamoStore;
+pub use logging::in_invocation;
 pub use mailer::SesMailer;
+pub use metrics::Metrics;
 pub use queue::SqsNotificationQueue;
 
 /// Loads the SDK configuration from the environment (region, credentials, endpoint).

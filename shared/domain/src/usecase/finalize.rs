@@ -71,7 +71,10 @@ impl FinalizeAssociations<'_> {
                     return Outcome::AlreadyDecided;
                 };
                 match self.index.associate(&claim, &entry).await {
-                    Ok(()) => Outcome::Finalized,
+                    Ok(()) => {
+                        tracing::info!(claim_id = %claim.claim_id, "claim associated");
+                        Outcome::Finalized
+                    }
                     Err(ApplyError::Conflict) => Outcome::AlreadyDecided,
                     Err(ApplyError::Unavailable(e)) => {
                         tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not finalize; a later run retries");

@@ -166,7 +166,7 @@ impl NotifyCustomer<'_> {
                     return Err(e.into());
                 }
             };
-            tracing::info!(%claim_id, to = %email.to.masked(), %message_id, "customer notified");
+            tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
             // The e-mail is out: recording that is what keeps it from going out twice, so it is
             // retried here, beyond the SDK's own retries, before the message is given up.
             let recorded = self

@@ -1,0 +1,438 @@
+//! Logging: one JSON object per line in Lambda (the function's log format set to JSON), readable
+//! text under `make run`.
+//!
+//! Every line a function writes while handling an invocation carries `function`, `request_id`
+//! and, once it is known, `claim_id`: they are fields of the invocation's span
+//! ([`invocation_span`]), which the JSON layer copies onto each line. The level comes from
+//! `AWS_LAMBDA_LOG_LEVEL` (what Lambda sets from the function's application log level), else
+//! `RUST_LOG`, else `info`. Metric lines (see [`crate::metrics`]) pass whatever the level.
+//!
+//! Nothing here decides what is safe to log: callers log a customer's address only through
+//! `EmailAddress::masked` and never log an opt-out token or a bearer token.
+
+use crate::config::Env;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::Write;
+use std::sync::OnceLock;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Span, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+
+/// The target of metric events: never filtered out by the level.
+pub const METRICS_TARGET: &str = "cpor::metrics";
+/// The log format: `AWS_LAMBDA_LOG_FORMAT` (set by Lambda from the function's `LoggingConfig`).
+pub const LAMBDA_LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
+/// The application log level Lambda passes to the function: `AWS_LAMBDA_LOG_LEVEL`.
+pub const LAMBDA_LOG_LEVEL: &str = "AWS_LAMBDA_LOG_LEVEL";
+/// Chooses the format outside Lambda: `CPOR_LOG_FORMAT=json|text`.
+pub const LOG_FORMAT: &str = "CPOR_LOG_FORMAT";
+
+/// How lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable text.
+    Text,
+}
+
+/// The logging settings of a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// The format.
+    pub format: LogFormat,
+    /// The level filter, in `RUST_LOG` syntax.
+    pub filter: String,
+}
+
+impl LogSettings {
+    /// The settings from `AWS_LAMBDA_LOG_FORMAT` / `CPOR_LOG_FORMAT` (text by default) and
+    /// `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG` (`info` by default).
+    pub fn from_env(env: &Env) -> Self {
+        let format = match env
+            .get(LAMBDA_LOG_FORMAT)
+            .or_else(|| env.get(LOG_FORMAT))
+            .map(|f| f.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        };
+        let filter = match env.get(LAMBDA_LOG_LEVEL) {
+            // Lambda's levels: TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
+            Some(level) => match level.to_ascii_lowercase().as_str() {
+                "fatal" => "error".to_owned(),
+                other => other.to_owned(),
+            },
+            None => env.or("RUST_LOG", "info"),
+        };
+        Self { format, filter }
+    }
+
+    /// The level filter, with metric events always let through.
+    pub fn env_filter(&self) -> tracing_subscriber::EnvFilter {
+        let directives = format!("{},{METRICS_TARGET}=info", self.filter);
+        tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("info,{METRICS_TARGET}=info"))
+        })
+    }
+}
+
+static FUNCTION: OnceLock<&'static str> = OnceLock::new();
+
+/// The function this process runs, as set by [`init`]; lines written outside an invocation
+/// (start-up) carry it too.
+pub fn process_function() -> Option<&'static str> {
+    FUNCTION.get().copied()
+}
+
+/// Sets up logging once per process, for `function`, from the environment.
+pub fn init(function: &'static str) {
+    let _ = FUNCTION.set(function);
+    let env = Env::process();
+    let settings = LogSettings::from_env(&env);
+    let filter = settings.env_filter();
+    let _ = match settings.format {
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(
+                JsonLayer::new(std::io::stdout)
+                    .with_function(function)
+                    .with_metric_level(env.get(LAMBDA_LOG_LEVEL)),
+            )
+            .with(filter)
+            .try_init(),
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_target(false)
+                    .without_time(),
+            )
+            .with(filter)
+            .try_init(),
+    };
+}
+
+/// The span of one invocation of `function`: its lines carry `function`, `request_id` and,
+/// once recorded with [`record_claim`], `claim_id`.
+pub fn invocation_span(function: &'static str, request_id: &str) -> Span {
+    tracing::info_span!(
+        "invocation",
+        function,
+        request_id,
+        claim_id = tracing::field::Empty
+    )
+}
+
+/// Runs `work` as one invocation of `function` (see [`invocation_span`]).
+pub async fn in_invocation<F: std::future::Future>(
+    function: &'static str,
+    request_id: &str,
+    work: F,
+) -> F::Output {
+    use tracing::Instrument;
+    work.instrument(invocation_span(function, request_id)).await
+}
+
+/// Records the claim the current invocation is about, for every line written after it.
+pub fn record_claim(claim_id: impl fmt::Display) {
+    Span::current().record("claim_id", tracing::field::display(claim_id));
+}
+
+/// The fields a span carries, as JSON.
+struct SpanFields(Map<String, Value>);
+
+/// Writes each event as one JSON object on one line: `timestamp` (RFC 3339, UTC), `level`,
+/// `target`, `message`, the fields of the spans it is in (innermost last, so it wins) and its
+/// own fields. A metric event's `emf` field is merged in as the embedded-metric-format object.
+pub struct JsonLayer<W> {
+    make_writer: W,
+    function: Option<&'static str>,
+    metric_level: Option<String>,
+}
+
+impl<W> JsonLayer<W> {
+    /// A layer writing to `make_writer`.
+    pub fn new(make_writer: W) -> Self {
+        Self {
+            make_writer,
+            function: None,
+            metric_level: None,
+        }
+    }
+
+    /// Metric lines carry this level (the function's application log level, upper case), so
+    /// that Lambda's own log-level filter, which reads `level`, never drops them.
+    pub fn with_metric_level(mut self, level: Option<String>) -> Self {
+        self.metric_level = level.map(|l| l.to_ascii_uppercase());
+        self
+    }
+
+    /// Lines outside an invocation carry this function's name.
+    pub fn with_function(mut self, function: &'static str) -> Self {
+        self.function = Some(function);
+        self
+    }
+}
+
+impl<S, W> Layer<S> for JsonLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !carries_context(attrs.metadata()) {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = JsonFields::default();
+        attrs.record(&mut fields);
+        span.extensions_mut().insert(SpanFields(fields.0));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = JsonFields::default();
+        values.record(&mut fields);
+        if let Some(existing) = span.extensions_mut().get_mut::<SpanFields>() {
+            existing.0.extend(fields.0);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        let mut line = Map::new();
+        line.insert(
+            "timestamp".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        let level = match &self.metric_level {
+            Some(level) if metadata.target() == METRICS_TARGET => level.clone(),
+            _ => level_name(*metadata.level()).to_owned(),
+        };
+        line.insert("level".into(), Value::String(level));
+        line.insert("target".into(), Value::String(metadata.target().to_owned()));
+        if let Some(function) = self.function {
+            line.insert("function".into(), Value::String(function.to_owned()));
+        }
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    for (name, value) in &fields.0 {
+                        line.insert(span_field_name(name).to_owned(), value.clone());
+                    }
+                }
+            }
+        }
+        let mut fields = JsonFields::default();
+        event.record(&mut fields);
+        for (name, value) in fields.0 {
+            match (name.as_str(), value) {
+                ("emf", Value::String(text)) => {
+                    if let Ok(Value::Object(emf)) = serde_json::from_str(&text) {
+                        line.extend(emf);
+                    }
+                }
+                // Another library's field of the same name (the AWS SDK's `request_id`) must
+                // not hide the invocation's.
+                ("function" | "request_id" | "claim_id", value) if line.contains_key(&name) => {
+                    if line.get(&name) != Some(&value) {
+                        line.insert(format!("event_{name}"), value);
+                    }
+                }
+                (_, value) => {
+                    line.insert(name, value);
+                }
+            }
+        }
+        let mut text = Value::Object(line).to_string();
+        text.push('\n');
+        let _ = self
+            .make_writer
+            .make_writer_for(metadata)
+            .write_all(text.as_bytes());
+    }
+}
+
+/// The spans whose fields every line inside them carries: this service's own (the invocation,
+/// a queue message) and lambda_runtime's invocation span. Other libraries' spans are left out:
+/// the AWS SDK's, for one, have a `request_id` of their own (the AWS request's), which would
+/// hide the invocation's.
+fn carries_context(metadata: &tracing::Metadata<'_>) -> bool {
+    const OURS: [&str; 6] = [
+        "cpor",
+        "submit_claim",
+        "manage_claims",
+        "notify_customer",
+        "record_opt_out",
+        "finalize_association",
+    ];
+    OURS.iter().any(|t| metadata.target().starts_with(t))
+        || metadata.name() == "Lambda runtime invoke"
+}
+
+/// Lambda's level names.
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::TRACE => "TRACE",
+        Level::DEBUG => "DEBUG",
+        Level::INFO => "INFO",
+        Level::WARN => "WARN",
+        Level::ERROR => "ERROR",
+    }
+}
+
+/// lambda_runtime's own invocation span names its fields in camel case.
+fn span_field_name(name: &str) -> &str {
+    match name {
+        "requestId" => "request_id",
+        "xrayTraceId" => "xray_trace_id",
+        other => other,
+    }
+}
+
+#[derive(Default)]
+struct JsonFields(Map<String, Value>);
+
+impl Visit for JsonFields {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0
+            .insert(field.name().into(), Value::from(value.to_string()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), Value::from(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Capture {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn lines_of(run: impl FnOnce()) -> Vec<Map<String, Value>> {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(JsonLayer::new(move || writer.clone()).with_function("start-up"));
+        tracing::subscriber::with_default(subscriber, run);
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| v.as_object().unwrap().clone())
+            .collect()
+    }
+
+    #[test]
+    fn each_line_is_one_json_object_with_the_invocations_fields() {
+        let lines = lines_of(|| {
+            tracing::info!("outside");
+            let span = invocation_span("submit-claim", "req-1");
+            let _in = span.enter();
+            tracing::warn!(attempt = 2, "before the claim is known");
+            record_claim("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+            tracing::info!(status = 201u64, "claim submitted");
+        });
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["function"], "start-up");
+        assert!(lines[0].get("request_id").is_none());
+        assert_eq!(lines[1]["function"], "submit-claim");
+        assert_eq!(lines[1]["request_id"], "req-1");
+        assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["attempt"], 2);
+        assert!(lines[1].get("claim_id").is_none());
+        assert_eq!(lines[2]["claim_id"], "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+        assert_eq!(lines[2]["message"], "claim submitted");
+        assert_eq!(lines[2]["status"], 201);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(lines[2]["timestamp"].as_str().unwrap()).is_ok()
+        );
+    }
+
+    #[test]
+    fn lambda_runtimes_request_id_is_named_like_ours() {
+        let lines = lines_of(|| {
+            let span = tracing::info_span!(
+                "Lambda runtime invoke",
+                requestId = "abc",
+                xrayTraceId = "Root=1"
+            );
+            let _in = span.enter();
+            tracing::info!("in the runtime's span");
+        });
+        assert_eq!(lines[0]["request_id"], "abc");
+        assert_eq!(lines[0]["xray_trace_id"], "Root=1");
+    }
+
+    #[test]
+    fn a_metric_events_emf_object_becomes_part_of_the_line() {
+        let lines = lines_of(|| {
+            tracing::info!(target: METRICS_TARGET, emf = r#"{"_aws":{"Timestamp":1},"Sent":2}"#, "Sent=2");
+        });
+        assert_eq!(lines[0]["_aws"]["Timestamp"], 1);
+        assert_eq!(lines[0]["Sent"], 2);
+        assert!(lines[0].get("emf").is_none());
+    }
+
+    #[test]
+    fn levels_come_from_lambda_then_rust_log_and_metrics_always_pass() {
+        let env = Env::default()
+            .with(LAMBDA_LOG_LEVEL, "WARN")
+            .with("RUST_LOG", "debug")
+            .with(LAMBDA_LOG_FORMAT, "JSON");
+        let settings = LogSettings::from_env(&env);
+        assert_eq!(settings.format, LogFormat::Json);
+        assert_eq!(settings.filter, "warn");
+        assert!(
+            settings
+                .env_filter()
+                .to_string()
+                .contains("cpor::metrics=info")
+        );
+        let env = Env::default()
+            .with("RUST_LOG", "debug")
+            .with(LOG_FORMAT, "text");
+        let settings = LogSettings::from_env(&env);
+        assert_eq!(
+            (settings.format, settings.filter.as_str()),
+            (LogFormat::Text, "debug")
+        );
+        assert_eq!(
+            LogSettings::from_env(&Env::default().with(LAMBDA_LOG_LEVEL, "FATAL")).filter,
+            "error"
+        );
+    }
+}

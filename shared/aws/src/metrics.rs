@@ -1,0 +1,195 @@
+//! Metrics in CloudWatch's embedded metric format: printed on a log line, so they cost no API
+//! call; CloudWatch Logs turns the line into metrics.
+//!
+//! Every metric has the dimension `function` (the function's short name, e.g. `submit-claim`),
+//! and some a second one (`code`, the problem code of a refused claim). The namespace is
+//! `CPOR_METRICS_NAMESPACE` (the template sets `CPOR/<stack name>`), `CPOR` by default.
+
+use crate::config::Env;
+use crate::logging::METRICS_TARGET;
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+
+/// The namespace's variable: `CPOR_METRICS_NAMESPACE`.
+pub const NAMESPACE: &str = "CPOR_METRICS_NAMESPACE";
+/// The namespace when none is set.
+pub const DEFAULT_NAMESPACE: &str = "CPOR";
+
+/// The metrics the functions emit. Their names are the contract of the template's alarms and of
+/// the runbook: change them together.
+pub mod name {
+    /// A claim accepted (201, not a replay). Unit `Count`.
+    pub const CLAIMS_SUBMITTED: &str = "ClaimsSubmitted";
+    /// A claim refused, by `code` (the problem code). Unit `Count`.
+    pub const CLAIMS_REFUSED: &str = "ClaimsRefused";
+    /// A claim withdrawn by its partner. Unit `Count`.
+    pub const CLAIMS_WITHDRAWN: &str = "ClaimsWithdrawn";
+    /// A customer e-mail sent (and the window opened). Unit `Count`.
+    pub const NOTIFICATIONS_SENT: &str = "NotificationsSent";
+    /// A notification message that failed and goes back to the queue. Unit `Count`.
+    pub const NOTIFICATIONS_FAILED: &str = "NotificationsFailed";
+    /// A customer's decline, recorded now (not a repeat). Unit `Count`.
+    pub const OPT_OUTS: &str = "OptOuts";
+    /// A finalization run that read the due index to its end. Unit `Count`.
+    pub const FINALIZATION_RUNS: &str = "FinalizationRuns";
+    /// Claims made official by a run. Unit `Count`.
+    pub const CLAIMS_FINALIZED: &str = "ClaimsFinalized";
+    /// How long a run took. Unit `Milliseconds`.
+    pub const FINALIZATION_DURATION: &str = "FinalizationDuration";
+    /// Due claims a run left behind (they could not be written; the next run retries). Unit
+    /// `Count`.
+    pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
+}
+
+/// A metric's unit, as CloudWatch names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A count.
+    Count,
+    /// A duration.
+    Milliseconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Milliseconds => "Milliseconds",
+        }
+    }
+}
+
+static CONFIGURED_NAMESPACE: OnceLock<String> = OnceLock::new();
+
+fn namespace() -> &'static str {
+    CONFIGURED_NAMESPACE.get_or_init(|| Env::process().or(NAMESPACE, DEFAULT_NAMESPACE))
+}
+
+/// One metric line: values sharing the same dimensions.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    function: &'static str,
+    dimensions: Vec<(&'static str, String)>,
+    values: Vec<(&'static str, f64, Unit)>,
+}
+
+impl Metrics {
+    /// A line for `function`'s metrics.
+    pub fn new(function: &'static str) -> Self {
+        Self {
+            function,
+            dimensions: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a dimension besides `function`.
+    pub fn dimension(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.dimensions.push((name, value.into()));
+        self
+    }
+
+    /// Adds a count.
+    pub fn count(mut self, name: &'static str, value: usize) -> Self {
+        self.values.push((name, value as f64, Unit::Count));
+        self
+    }
+
+    /// Adds a duration in milliseconds.
+    pub fn millis(mut self, name: &'static str, value: f64) -> Self {
+        self.values.push((name, value, Unit::Milliseconds));
+        self
+    }
+
+    /// The embedded-metric-format object, at `timestamp_ms`.
+    pub fn to_emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
+        let mut dimension_names = vec!["function"];
+        dimension_names.extend(self.dimensions.iter().map(|(name, _)| *name));
+        let definitions: Vec<Value> = self
+            .values
+            .iter()
+            .map(|(name, _, unit)| json!({ "Name": name, "Unit": unit.as_str() }))
+            .collect();
+        let mut object = Map::new();
+        object.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [dimension_names],
+                    "Metrics": definitions,
+                }],
+            }),
+        );
+        object.insert("function".into(), Value::from(self.function));
+        for (name, value) in &self.dimensions {
+            object.insert((*name).into(), Value::from(value.as_str()));
+        }
+        for (name, value, _) in &self.values {
+            object.insert((*name).into(), Value::from(*value));
+        }
+        Value::Object(object)
+    }
+
+    /// Prints the line (through the log, on the metrics target, which no level filters out).
+    pub fn emit(self) {
+        if self.values.is_empty() {
+            return;
+        }
+        let emf = self.to_emf(namespace(), chrono::Utc::now().timestamp_millis());
+        let summary: Vec<String> = self
+            .values
+            .iter()
+            .map(|(name, value, unit)| match unit {
+                Unit::Count => format!("{name}={value}"),
+                Unit::Milliseconds => format!("{name}={value:.1}ms"),
+            })
+            .chain(self.dimensions.iter().map(|(n, v)| format!("{n}={v}")))
+            .collect();
+        tracing::info!(target: METRICS_TARGET, emf = %emf, "metrics {}", summary.join(" "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_emf_object_declares_each_value_with_its_unit_and_dimensions() {
+        let emf = Metrics::new("submit-claim")
+            .dimension("code", "unknown_tenant")
+            .count(name::CLAIMS_REFUSED, 1)
+            .to_emf("CPOR/test", 1_700_000_000_000);
+        assert_eq!(
+            emf,
+            json!({
+                "_aws": {
+                    "Timestamp": 1_700_000_000_000i64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "CPOR/test",
+                        "Dimensions": [["function", "code"]],
+                        "Metrics": [{ "Name": "ClaimsRefused", "Unit": "Count" }],
+                    }],
+                },
+                "function": "submit-claim",
+                "code": "unknown_tenant",
+                "ClaimsRefused": 1.0,
+            })
+        );
+    }
+
+    #[test]
+    fn durations_are_in_milliseconds() {
+        let emf = Metrics::new("finalize-association")
+            .count(name::CLAIMS_FINALIZED, 3)
+            .millis(name::FINALIZATION_DURATION, 12.5)
+            .to_emf("CPOR", 0);
+        assert_eq!(
+            emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][1],
+            json!({ "Name": "FinalizationDuration", "Unit": "Milliseconds" })
+        );
+        assert_eq!(emf["FinalizationDuration"], 12.5);
+        assert_eq!(emf["ClaimsFinalized"], 3.0);
+    }
+}
