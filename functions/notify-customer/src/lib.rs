@@ -125,8 +125,7 @@ impl NotifyCustomerFunction {
                 .as_deref()
                 .and_then(|body| serde_json::from_str::<NotificationMessage>(body).ok())
                 .map(|m| m.claim_id.to_string());
-            let span =
-                tracing::info_span!("message", message_id = id, claim_id = claim_id.as_deref());
+            let span = cpor_aws::logging::message_span(id, claim_id.as_deref());
             async move {
                 let result = self.process(message).await;
                 match &result {

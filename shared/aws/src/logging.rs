@@ -26,6 +26,9 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// The target of metric events: never filtered out by the level.
 pub const METRICS_TARGET: &str = "cpor::metrics";
+/// The target of the invocation and message spans: never filtered out by the level, so that a
+/// warning carries its invocation's fields at any level.
+pub const CONTEXT_TARGET: &str = "cpor::context";
 /// The log format: `AWS_LAMBDA_LOG_FORMAT` (set by Lambda from the function's `LoggingConfig`).
 pub const LAMBDA_LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
 /// The application log level Lambda passes to the function: `AWS_LAMBDA_LOG_LEVEL`.
@@ -77,7 +80,10 @@ impl LogSettings {
 
     /// The level filter, with metric events always let through.
     pub fn env_filter(&self) -> tracing_subscriber::EnvFilter {
-        let directives = format!("{},{METRICS_TARGET}=info", self.filter);
+        let directives = format!(
+            "{},{METRICS_TARGET}=info,{CONTEXT_TARGET}=info",
+            self.filter
+        );
         tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new(format!("info,{METRICS_TARGET}=info"))
         })
@@ -122,11 +128,18 @@ pub fn init(function: &'static str) {
 /// once recorded with [`record_claim`], `claim_id`.
 pub fn invocation_span(function: &'static str, request_id: &str) -> Span {
     tracing::info_span!(
+        target: CONTEXT_TARGET,
         "invocation",
         function,
         request_id,
         claim_id = tracing::field::Empty
     )
+}
+
+/// The span of one message of a batch (a queue message): its lines carry the message id and
+/// the claim it names.
+pub fn message_span(message_id: &str, claim_id: Option<&str>) -> Span {
+    tracing::info_span!(target: CONTEXT_TARGET, "message", message_id, claim_id)
 }
 
 /// Runs `work` as one invocation of `function` (see [`invocation_span`]).

@@ -1,0 +1,170 @@
+//! Metrics: the functions print CloudWatch embedded-metric-format lines (no API call), with the
+//! names, units and dimensions the template's alarms and the runbook rely on. A whole flow runs
+//! with every line captured as the functions write it in Lambda, and the metric lines are read
+//! back as CloudWatch would.
+
+use chrono::{TimeDelta, Utc};
+use cpor_aws::logging::{JsonLayer, METRICS_TARGET};
+use cpor_tests::*;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tracing_subscriber::prelude::*;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every metric of the service, with its unit.
+const METRICS: [(&str, &str); 10] = [
+    ("ClaimsSubmitted", "Count"),
+    ("ClaimsRefused", "Count"),
+    ("ClaimsWithdrawn", "Count"),
+    ("NotificationsSent", "Count"),
+    ("NotificationsFailed", "Count"),
+    ("OptOuts", "Count"),
+    ("FinalizationRuns", "Count"),
+    ("ClaimsFinalized", "Count"),
+    ("FinalizationDuration", "Milliseconds"),
+    ("FinalizationBacklog", "Count"),
+];
+
+#[tokio::test]
+async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    // Metrics pass whatever the level: the functions log at warn here.
+    tracing_subscriber::registry()
+        .with(JsonLayer::new(move || writer.clone()))
+        .with(
+            cpor_aws::logging::LogSettings {
+                format: cpor_aws::logging::LogFormat::Json,
+                filter: "warn".into(),
+            }
+            .env_filter(),
+        )
+        .init();
+    let stack = TestStack::start().await;
+    let started = Utc::now();
+    // GIVEN two claims notified, one declined, the other finalized and then withdrawn
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    // AND two refusals: another partner's claim on the pending workload, and an empty body
+    assert_eq!(
+        stack.submit(NORTHWIND, &claim_body("teams")).await.status,
+        409
+    );
+    assert_eq!(stack.submit(NORTHWIND, &json!({})).await.status, 400);
+    stack.post_form(&link).await;
+    stack.post_form(&link).await;
+    let (other, _) = stack
+        .notified_claim(FABRIKAM, &claim_body("exchange"))
+        .await;
+    let deadline = instant(&other["opt_out_deadline"]);
+    stack.finalize(deadline + TimeDelta::seconds(1)).await;
+    stack
+        .withdraw(FABRIKAM, other["claim_id"].as_str().unwrap(), "done")
+        .await;
+    stack.stop().await;
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Map<String, Value>> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v.as_object().cloned())
+        .filter(|l| l["target"] == METRICS_TARGET)
+        .collect();
+    // THEN each metric line is a valid embedded-metric-format document
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    for line in &lines {
+        let aws = &line["_aws"];
+        let at = aws["Timestamp"].as_i64().expect("a Timestamp in ms");
+        assert!(
+            at >= started.timestamp_millis() - 1_000 && at <= Utc::now().timestamp_millis(),
+            "{line:?}"
+        );
+        let definitions = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(definitions.len(), 1);
+        let definition = &definitions[0];
+        assert_eq!(definition["Namespace"], "CPOR");
+        // AND every dimension it declares is a string on the line; `function` is always one
+        let dimensions: Vec<&str> = definition["Dimensions"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        assert_eq!(dimensions[0], "function");
+        for dimension in &dimensions {
+            assert!(line[*dimension].is_string(), "{dimension} in {line:?}");
+        }
+        // AND every metric it declares is a known one, with its unit, and a number on the line
+        for metric in definition["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            let unit = METRICS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("unknown metric {name}"))
+                .1;
+            assert_eq!(metric["Unit"], unit, "{name}");
+            let value = line[name].as_f64().expect("a number");
+            let key = dimensions
+                .iter()
+                .skip(1)
+                .map(|d| format!("{d}={}", line[*d].as_str().unwrap()))
+                .fold(
+                    format!("{}/{name}", line["function"].as_str().unwrap()),
+                    |k, d| format!("{k}[{d}]"),
+                );
+            *sums.entry(key).or_default() += value;
+        }
+    }
+    // AND the counts are those of the flow
+    let sum = |key: &str| sums.get(key).copied().unwrap_or_default();
+    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 2.0, "{sums:?}");
+    assert_eq!(
+        sum("submit-claim/ClaimsRefused[code=workload_already_claimed]"),
+        1.0
+    );
+    assert_eq!(
+        sum("submit-claim/ClaimsRefused[code=validation_failed]"),
+        1.0
+    );
+    assert_eq!(sum("notify-customer/NotificationsSent"), 2.0);
+    assert_eq!(sum("notify-customer/NotificationsFailed"), 0.0);
+    assert_eq!(
+        sum("record-opt-out/OptOuts"),
+        1.0,
+        "a repeated decline counts once"
+    );
+    assert!(sum("finalize-association/FinalizationRuns") >= 1.0);
+    assert_eq!(sum("finalize-association/ClaimsFinalized"), 1.0);
+    assert_eq!(sum("finalize-association/FinalizationBacklog"), 0.0);
+    assert!(sums.contains_key("finalize-association/FinalizationDuration"));
+    assert_eq!(sum("manage-claims/ClaimsWithdrawn"), 1.0);
+    // AND even at warn level, metric lines carry the invocation's request id
+    for line in &lines {
+        assert!(
+            line.get("request_id").is_some_and(Value::is_string),
+            "{line:?}"
+        );
+    }
+    // AND the functions' info lines were filtered out, the metric lines were not
+    assert!(
+        !logs.contains("\"claim submitted\""),
+        "info lines at warn level"
+    );
+    println!("{} metric lines; sums: {sums:#?}", lines.len());
+    for line in lines.iter().take(3) {
+        println!("{}", Value::Object(line.clone()));
+    }
+}
