@@ -58,8 +58,40 @@ async fn a_keyring_loaded_from_a_secret_arn_signs_and_verifies_like_the_plain_on
     let claim = ClaimId::new_at(chrono::Utc::now());
     let token = from_secret.sign(claim);
     assert_eq!(token, from_env.sign(claim));
-    assert_eq!(from_env.verify(&token), Ok(claim));
-    assert_eq!(from_secret.verify(&from_env.sign(claim)), Ok(claim));
+    assert_eq!(from_env.verify(&token, chrono::Utc::now()), Ok(claim));
+    assert_eq!(
+        from_secret.verify(&from_env.sign(claim), chrono::Utc::now()),
+        Ok(claim)
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_secret_holds_a_keyring_that_signs_with_the_new_key_and_still_verifies_the_old() {
+    // GIVEN a secret as the stack generates it, and a link signed with it
+    let (_emulator, sdk) = emulator().await;
+    let arn = stored_secret(&sdk, "cpor/opt-out-token", SECRET).await;
+    let env = env().with(TOKEN_SECRET_ARN, &arn);
+    let before = load_keyring(&sdk, &env).await.expect("the keyring loads");
+    let claim = ClaimId::new_at(chrono::Utc::now());
+    let old_link = before.sign(claim);
+    // WHEN a new version of the secret holds the rotated keyring (the runbook's procedure)
+    let rotated = format!(
+        r#"{{"current": "k2", "keys": [{{"id": "k2", "secret": "a-new-secret-of-32-bytes-rotated"}},
+            {{"id": "k1", "secret": "{SECRET}", "retire_at": "2099-01-01T00:00:00Z"}}]}}"#
+    );
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(rotated)
+        .send()
+        .await
+        .expect("a new version of the secret");
+    let after = load_keyring(&sdk, &env)
+        .await
+        .expect("the rotated keyring loads");
+    // THEN new links name the new key, and the old link still verifies
+    assert!(after.sign(claim).contains(".k2."));
+    assert_eq!(after.verify(&old_link, chrono::Utc::now()), Ok(claim));
 }
 
 #[tokio::test]

@@ -112,6 +112,23 @@ impl TestStack {
         stack_
     }
 
+    /// Stops the functions and starts them again on the same emulator, gateway address and
+    /// data, with settings adjusted by `adjust`: what a deployment of new configuration does
+    /// (e.g. a rotated secret, read at start-up).
+    pub async fn redeploy(&mut self, adjust: impl FnOnce(&mut LocalSettings)) {
+        let stack = self.stack.take().expect("a running stack");
+        let mut settings = stack.settings().clone();
+        settings.listen = stack.addr();
+        stack.stop().await;
+        adjust(&mut settings);
+        let stack = LocalStack::start(settings)
+            .await
+            .expect("the local stack starts again");
+        self.settings = stack.settings().clone();
+        self.base = stack.base_url();
+        self.stack = Some(stack);
+    }
+
     /// The stack's settings.
     pub fn settings(&self) -> &LocalSettings {
         &self.settings

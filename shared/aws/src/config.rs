@@ -95,6 +95,10 @@ pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
 pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
 
 /// The opt-out keyring from `CPOR_TOKEN_SECRET` and `CPOR_TOKEN_KEY_ID` (default `k1`).
+///
+/// The secret is either a plain secret (the single key `CPOR_TOKEN_KEY_ID`) or a JSON keyring
+/// with a current key and older ones, each retiring at a time (see
+/// [`cpor_domain::OptOutKeyring::parse`]): the form a rotation gives it.
 pub fn keyring(env: &Env) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
     let secret = env.required(TOKEN_SECRET)?;
     keyring_with(env, TOKEN_SECRET, &secret)
@@ -104,8 +108,9 @@ pub fn keyring(env: &Env) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
 /// `CPOR_TOKEN_SECRET_ARN` when that is set, else from `CPOR_TOKEN_SECRET`; the key id is
 /// `CPOR_TOKEN_KEY_ID` (default `k1`) either way.
 ///
-/// The secret's value is a plain `SecretString` used as it is (16 bytes at least), not JSON:
-/// what CloudFormation's `GenerateSecretString` makes without a template.
+/// The secret's value is a `SecretString`: a plain secret (16 bytes at least), what
+/// CloudFormation's `GenerateSecretString` makes without a template, or, after a rotation, the
+/// JSON keyring.
 pub async fn load_keyring(
     sdk: &aws_config::SdkConfig,
     env: &Env,
@@ -136,13 +141,11 @@ fn keyring_with(
     source: &'static str,
     secret: &str,
 ) -> Result<cpor_domain::OptOutKeyring, ConfigError> {
-    use cpor_domain::token::SigningKey;
-    let id = env.or(TOKEN_KEY_ID, "k1");
-    let key = SigningKey::new(&id, secret.as_bytes()).map_err(|e| ConfigError::Invalid {
+    let default_id = env.or(TOKEN_KEY_ID, "k1");
+    cpor_domain::OptOutKeyring::parse(secret, &default_id).map_err(|e| ConfigError::Invalid {
         name: source,
         problem: e.to_string(),
-    })?;
-    Ok(cpor_domain::OptOutKeyring::new(key, vec![]))
+    })
 }
 
 /// The business calendar from `CPOR_HOLIDAYS`.

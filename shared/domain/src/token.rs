@@ -4,10 +4,17 @@
 //! Form: `<claim id>.<key id>.<signature>`, where the signature is the URL-safe base64 (no
 //! padding) of HMAC-SHA256(secret, "cpor-opt-out/v1|<claim id>|<key id>"). Every character is
 //! one of `A-Z a-z 0-9 - _ .`, so the link survives mail clients unchanged.
+//!
+//! Rotation: because a token names its key, the signing secret can change while links already
+//! e-mailed keep working. The keyring ([`OptOutKeyring::parse`]) holds the current key, which
+//! signs, and older keys, which only verify; an older key carries the time it retires
+//! (`retire_at`, after the last window it signed has closed), from which on its links are
+//! refused.
 
 use crate::ids::ClaimId;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -22,12 +29,14 @@ pub const MIN_SECRET_BYTES: usize = 16;
 pub struct SigningKey {
     id: String,
     secret: Vec<u8>,
+    retire_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
             .field("id", &self.id)
+            .field("retire_at", &self.retire_at)
             .finish_non_exhaustive()
     }
 }
@@ -60,7 +69,19 @@ impl SigningKey {
         Ok(Self {
             id: id.to_owned(),
             secret: secret.to_vec(),
+            retire_at: None,
         })
+    }
+
+    /// The same key, refusing the tokens it signed from `at` on.
+    pub fn retiring_at(mut self, at: DateTime<Utc>) -> Self {
+        self.retire_at = Some(at);
+        self
+    }
+
+    /// The key's id.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     fn mac(&self, claim_id: &str) -> HmacSha256 {
@@ -86,6 +107,47 @@ pub enum TokenError {
     /// The signature does not match.
     #[error("the token's signature does not match")]
     BadSignature,
+    /// Signed with a key that has retired: every window it signed for has closed.
+    #[error("the token's key has retired")]
+    RetiredKey,
+}
+
+/// Why a keyring was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyringError {
+    /// Not the keyring's JSON form.
+    #[error(
+        "the keyring is not valid JSON of the form {{\"current\": ID, \"keys\": [{{\"id\", \"secret\", \"retire_at\"?}}]}}: {0}"
+    )]
+    Malformed(String),
+    /// A key is refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The current key is not among the keys.
+    #[error("the current key {0:?} is not among the keys")]
+    NoCurrent(String),
+    /// The current key has a retirement time: it would stop verifying the links it signs.
+    #[error("the current key {0:?} must not have a retire_at")]
+    CurrentRetires(String),
+    /// Two keys have the same id.
+    #[error("two keys have the id {0:?}")]
+    DuplicateId(String),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyringDocument {
+    current: String,
+    keys: Vec<KeyDocument>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyDocument {
+    id: String,
+    secret: String,
+    #[serde(default, with = "crate::time::serde_instant::option")]
+    retire_at: Option<DateTime<Utc>>,
 }
 
 /// The keys that sign and verify opt-out tokens: the current one signs, and it and the older
@@ -97,9 +159,58 @@ pub struct OptOutKeyring {
 }
 
 impl OptOutKeyring {
-    /// A keyring that signs with `current` and also accepts `previous`.
+    /// A keyring that signs with `current` and also accepts `previous` (each until it retires).
     pub fn new(current: SigningKey, previous: Vec<SigningKey>) -> Self {
         Self { current, previous }
+    }
+
+    /// The keyring a secret holds: either a plain secret (at least 16 bytes), which becomes the
+    /// single key `default_id`, or a JSON keyring:
+    ///
+    /// ```json
+    /// {"current": "k2",
+    ///  "keys": [{"id": "k2", "secret": "..."},
+    ///           {"id": "k1", "secret": "...", "retire_at": "2026-12-21T00:00:00Z"}]}
+    /// ```
+    pub fn parse(text: &str, default_id: &str) -> Result<Self, KeyringError> {
+        if !text.trim_start().starts_with('{') {
+            return Ok(Self::new(
+                SigningKey::new(default_id, text.as_bytes())?,
+                vec![],
+            ));
+        }
+        let document: KeyringDocument =
+            serde_json::from_str(text).map_err(|e| KeyringError::Malformed(e.to_string()))?;
+        let mut current = None;
+        let mut previous = Vec::new();
+        for key in document.keys {
+            let signing = SigningKey::new(&key.id, key.secret.as_bytes())?;
+            let seen = current
+                .iter()
+                .chain(&previous)
+                .any(|k: &SigningKey| k.id == key.id);
+            if seen {
+                return Err(KeyringError::DuplicateId(key.id));
+            }
+            if key.id == document.current {
+                if key.retire_at.is_some() {
+                    return Err(KeyringError::CurrentRetires(key.id));
+                }
+                current = Some(signing);
+            } else {
+                previous.push(match key.retire_at {
+                    Some(at) => signing.retiring_at(at),
+                    None => signing,
+                });
+            }
+        }
+        let current = current.ok_or(KeyringError::NoCurrent(document.current))?;
+        Ok(Self::new(current, previous))
+    }
+
+    /// The id of the key that signs.
+    pub fn current_key_id(&self) -> &str {
+        &self.current.id
     }
 
     /// The token for a claim's opt-out link.
@@ -109,8 +220,9 @@ impl OptOutKeyring {
         format!("{id}.{}.{signature}", self.current.id)
     }
 
-    /// The claim a token names, if the token is genuine. Comparison is in constant time.
-    pub fn verify(&self, token: &str) -> Result<ClaimId, TokenError> {
+    /// The claim a token names, if the token is genuine and its key has not retired by `now`.
+    /// Comparison is in constant time.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<ClaimId, TokenError> {
         let mut parts = token.split('.');
         let (Some(claim), Some(key_id), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -132,6 +244,9 @@ impl OptOutKeyring {
         key.mac(claim)
             .verify_slice(&signature)
             .map_err(|_| TokenError::BadSignature)?;
+        if key.retire_at.is_some_and(|at| now >= at) {
+            return Err(TokenError::RetiredKey);
+        }
         Ok(claim_id)
     }
 }
@@ -149,12 +264,99 @@ mod tests {
         ClaimId::new_at(chrono::Utc::now())
     }
 
+    fn now() -> DateTime<Utc> {
+        chrono::Utc::now()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn after_a_rotation_old_links_verify_until_their_key_retires_and_new_links_use_the_new_key() {
+        let before = OptOutKeyring::parse("the-old-secret-16b", "k1").unwrap();
+        let old_link = before.sign(claim());
+        let rotated = OptOutKeyring::parse(
+            r#"{"current": "k2", "keys": [
+                {"id": "k2", "secret": "the-new-secret-16b"},
+                {"id": "k1", "secret": "the-old-secret-16b", "retire_at": "2026-12-21T00:00:00Z"}]}"#,
+            "k1",
+        )
+        .unwrap();
+        assert_eq!(rotated.current_key_id(), "k2");
+        let new_link = rotated.sign(claim());
+        assert!(new_link.contains(".k2."));
+        assert!(
+            rotated
+                .verify(&old_link, at("2026-12-20T23:59:59.999Z"))
+                .is_ok()
+        );
+        assert_eq!(
+            rotated.verify(&old_link, at("2026-12-21T00:00:00Z")),
+            Err(TokenError::RetiredKey)
+        );
+        assert!(
+            rotated
+                .verify(&new_link, at("2030-01-01T00:00:00Z"))
+                .is_ok()
+        );
+        // the keyring before the rotation does not know the new key
+        assert_eq!(before.verify(&new_link, now()), Err(TokenError::UnknownKey));
+        // once the retired key is removed from the keyring, its links are unknown
+        let removed = OptOutKeyring::parse(
+            r#"{"current": "k2", "keys": [{"id": "k2", "secret": "the-new-secret-16b"}]}"#,
+            "k1",
+        )
+        .unwrap();
+        assert_eq!(
+            removed.verify(&old_link, now()),
+            Err(TokenError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn a_keyring_without_its_current_key_with_a_retiring_current_key_or_twice_the_same_id_is_refused()
+     {
+        for (text, error) in [
+            (
+                r#"{"current": "k3", "keys": [{"id": "k2", "secret": "the-new-secret-16b"}]}"#,
+                KeyringError::NoCurrent("k3".into()),
+            ),
+            (
+                r#"{"current": "k2", "keys": [{"id": "k2", "secret": "the-new-secret-16b", "retire_at": "2026-12-21T00:00:00Z"}]}"#,
+                KeyringError::CurrentRetires("k2".into()),
+            ),
+            (
+                r#"{"current": "k2", "keys": [{"id": "k2", "secret": "the-new-secret-16b"}, {"id": "k2", "secret": "the-old-secret-16b"}]}"#,
+                KeyringError::DuplicateId("k2".into()),
+            ),
+            (
+                r#"{"current": "k2", "keys": [{"id": "k2", "secret": "short"}]}"#,
+                KeyringError::Key(KeyError::ShortSecret("k2".into())),
+            ),
+        ] {
+            assert_eq!(
+                OptOutKeyring::parse(text, "k1").unwrap_err(),
+                error,
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            OptOutKeyring::parse(r#"{"current": "k2", "kyes": []}"#, "k1"),
+            Err(KeyringError::Malformed(_))
+        ));
+        assert!(matches!(
+            OptOutKeyring::parse("short", "k1"),
+            Err(KeyringError::Key(KeyError::ShortSecret(_)))
+        ));
+    }
+
     #[test]
     fn a_signed_token_names_its_claim_and_uses_only_url_safe_characters() {
         let ring = keyring("k1", "a-secret-of-sixteen+");
         let id = claim();
         let token = ring.sign(id);
-        assert_eq!(ring.verify(&token), Ok(id));
+        assert_eq!(ring.verify(&token, now()), Ok(id));
         assert!(
             token
                 .chars()
@@ -172,7 +374,7 @@ mod tests {
         let (_, rest) = token.split_once('.').unwrap();
         let (other_claim, _) = other.split_once('.').unwrap();
         assert_eq!(
-            ring.verify(&format!("{other_claim}.{rest}")),
+            ring.verify(&format!("{other_claim}.{rest}"), now()),
             Err(TokenError::BadSignature)
         );
         for altered in [
@@ -182,7 +384,7 @@ mod tests {
             token.to_lowercase(),
             token.replacen(".k1.", ".k2.", 1),
         ] {
-            assert!(ring.verify(&altered).is_err(), "{altered}");
+            assert!(ring.verify(&altered, now()).is_err(), "{altered}");
         }
     }
 
@@ -191,12 +393,12 @@ mod tests {
         let ours = keyring("k1", "a-secret-of-sixteen+");
         let theirs = keyring("k1", "another-secret-of-16");
         assert_eq!(
-            ours.verify(&theirs.sign(claim())),
+            ours.verify(&theirs.sign(claim()), now()),
             Err(TokenError::BadSignature)
         );
         let unknown_key = keyring("k9", "a-secret-of-sixteen+");
         assert_eq!(
-            ours.verify(&unknown_key.sign(claim())),
+            ours.verify(&unknown_key.sign(claim()), now()),
             Err(TokenError::UnknownKey)
         );
     }
@@ -207,7 +409,7 @@ mod tests {
         let new = SigningKey::new("k2", b"the-new-secret-16b").unwrap();
         let before = OptOutKeyring::new(old.clone(), vec![]).sign(claim());
         let after = OptOutKeyring::new(new, vec![old]);
-        assert!(after.verify(&before).is_ok());
+        assert!(after.verify(&before, now()).is_ok());
     }
 
     #[test]
@@ -226,7 +428,7 @@ mod tests {
         #[test]
         fn arbitrary_text_never_verifies_and_never_panics(text in ".{0,120}") {
             let ring = keyring("k1", "a-secret-of-sixteen+");
-            prop_assert!(ring.verify(&text).is_err());
+            prop_assert!(ring.verify(&text, now()).is_err());
         }
     }
 }

@@ -97,7 +97,7 @@ impl OptOutDesk<'_> {
     async fn load(&self, token: &str) -> Result<Claim, OptOutError> {
         let claim_id = self
             .keyring
-            .verify(token)
+            .verify(token, self.clock.now())
             .map_err(|_| OptOutError::InvalidLink)?;
         self.claims
             .claim(claim_id)
