@@ -39,6 +39,20 @@ pub mod name {
     /// Due claims a run left behind (they could not be written; the next run retries). Unit
     /// `Count`.
     pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
+
+    /// Every metric.
+    pub const ALL: [&str; 10] = [
+        CLAIMS_SUBMITTED,
+        CLAIMS_REFUSED,
+        CLAIMS_WITHDRAWN,
+        NOTIFICATIONS_SENT,
+        NOTIFICATIONS_FAILED,
+        OPT_OUTS,
+        FINALIZATION_RUNS,
+        CLAIMS_FINALIZED,
+        FINALIZATION_DURATION,
+        FINALIZATION_BACKLOG,
+    ];
 }
 
 /// A metric's unit, as CloudWatch names it.

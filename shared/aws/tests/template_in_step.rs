@@ -269,3 +269,67 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
     }
     assert_eq!(functions, 5);
 }
+
+#[test]
+fn alarms_on_the_services_metrics_name_metrics_and_dimensions_the_functions_emit() {
+    let template = template();
+    let functions = [
+        "submit-claim",
+        "manage-claims",
+        "notify-customer",
+        "record-opt-out",
+        "finalize-association",
+    ];
+    let mut ours = 0;
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        if properties["Namespace"] != json!({ "Fn::Sub": "CPOR/${AWS::StackName}" }) {
+            continue;
+        }
+        ours += 1;
+        let metric = properties["MetricName"].as_str().unwrap();
+        assert!(
+            cpor_aws::metrics::name::ALL.contains(&metric),
+            "{name} watches {metric}, which no function emits"
+        );
+        for dimension in properties["Dimensions"].as_array().unwrap() {
+            assert_eq!(dimension["Name"], "function", "{name}");
+            assert!(
+                functions.contains(&dimension["Value"].as_str().unwrap()),
+                "{name}: {dimension}"
+            );
+        }
+    }
+    assert!(
+        ours >= 3,
+        "alarms on notification failures and finalization"
+    );
+    // AND the functions read the same namespace the alarms watch
+    assert_eq!(
+        template["Globals"]["Function"]["Environment"]["Variables"][cpor_aws::metrics::NAMESPACE],
+        json!({ "Fn::Sub": "CPOR/${AWS::StackName}" })
+    );
+}
+
+#[test]
+fn every_function_logs_json_lines() {
+    let template = template();
+    let mut functions = 0;
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        functions += 1;
+        let logging = &resource["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{name}");
+        assert_eq!(
+            logging["ApplicationLogLevel"],
+            json!({ "Ref": "LogLevel" }),
+            "{name}"
+        );
+    }
+    assert_eq!(functions, 5);
+}
