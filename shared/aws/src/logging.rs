@@ -91,6 +91,13 @@ impl LogSettings {
 }
 
 static FUNCTION: OnceLock<&'static str> = OnceLock::new();
+static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// Whether [`init`] chose text: metric lines then leave out the embedded-metric-format
+/// object, which only CloudWatch reads.
+pub fn writes_text() -> bool {
+    FORMAT.get() == Some(&LogFormat::Text)
+}
 
 /// The function this process runs, as set by [`init`]; lines written outside an invocation
 /// (start-up) carry it too.
@@ -103,6 +110,7 @@ pub fn init(function: &'static str) {
     let _ = FUNCTION.set(function);
     let env = Env::process();
     let settings = LogSettings::from_env(&env);
+    let _ = FORMAT.set(settings.format);
     let filter = settings.env_filter();
     let _ = match settings.format {
         LogFormat::Json => tracing_subscriber::registry()
@@ -117,6 +125,7 @@ pub fn init(function: &'static str) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_target(false)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
                     .without_time(),
             )
             .with(filter)

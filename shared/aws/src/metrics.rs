@@ -161,7 +161,11 @@ impl Metrics {
             })
             .chain(self.dimensions.iter().map(|(n, v)| format!("{n}={v}")))
             .collect();
-        tracing::info!(target: METRICS_TARGET, emf = %emf, "metrics {}", summary.join(" "));
+        if crate::logging::writes_text() {
+            tracing::info!(target: METRICS_TARGET, "metrics {}", summary.join(" "));
+        } else {
+            tracing::info!(target: METRICS_TARGET, emf = %emf, "metrics {}", summary.join(" "));
+        }
     }
 }
 
