@@ -81,12 +81,15 @@ impl ReferenceData {
         let mut partner_at: HashMap<PartnerId, String> = HashMap::new();
         for (path, record) in list_of_objects(&reader, "partners", &mut errors) {
             let record = ObjectReader::at(record, &path);
-            if let Some(partner) = read_partner(&record, &mut errors) {
-                match partner_at.get(&partner.partner_id) {
+            let partner = read_partner(&record, &mut errors);
+            // A duplicate is named even when the record has other faults.
+            let id = record.value("partner_id").and_then(Value::as_str);
+            if let Some(id) = id.and_then(|id| PartnerId::parse(id).ok()) {
+                match partner_at.get(&id) {
                     Some(first) => errors.push(record.path("partner_id"), duplicate(first)),
                     None => {
-                        partner_at.insert(partner.partner_id.clone(), path);
-                        partners.push(partner);
+                        partner_at.insert(id, path);
+                        partners.extend(partner);
                     }
                 }
             }
@@ -95,12 +98,14 @@ impl ReferenceData {
         let mut tenant_at: HashMap<TenantId, String> = HashMap::new();
         for (path, record) in list_of_objects(&reader, "tenants", &mut errors) {
             let record = ObjectReader::at(record, &path);
-            if let Some(tenant) = read_tenant(&record, &mut errors) {
-                match tenant_at.get(&tenant.tenant_id) {
+            let tenant = read_tenant(&record, &mut errors);
+            let id = record.value("tenant_id").and_then(Value::as_str);
+            if let Some(id) = id.and_then(|id| TenantId::parse(id).ok()) {
+                match tenant_at.get(&id) {
                     Some(first) => errors.push(record.path("tenant_id"), duplicate(first)),
                     None => {
-                        tenant_at.insert(tenant.tenant_id, path);
-                        tenants.push(tenant);
+                        tenant_at.insert(id, path);
+                        tenants.extend(tenant);
                     }
                 }
             }
