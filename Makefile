@@ -54,6 +54,29 @@ walkthrough: ## drive the whole API with curl against a running `make run`
 	cargo build --quiet -p cpor-local
 	infra/local/walkthrough.sh $(or $(BASE),http://127.0.0.1:3000)
 
+# Operator commands (cpor-ops, see docs/operator-commands.md). They act on the stack that the
+# environment names (CPOR_TABLE_NAME, CPOR_NOTIFICATION_QUEUE_URL, AWS credentials and region);
+# LOCAL=1 points them at a running `make run` instead, through the .run/local.env it writes.
+OPS       := cargo run --quiet -p cpor-ops --
+LOCAL_ENV := .run/local.env
+OPS_ENV    = $(if $(LOCAL),test -f $(LOCAL_ENV) || { echo "no $(LOCAL_ENV): start the local stack with 'make run' first" >&2; exit 2; }; set -a && . ./$(LOCAL_ENV) && set +a &&)
+
+.PHONY: redrive
+redrive: ## move the notification dead-letter queue's messages back to the queue (LOCAL=1: make run's)
+	@$(OPS_ENV) $(OPS) redrive
+
+.PHONY: resend
+resend: ## re-queue the notification of a claim stuck in submitted: make resend CLAIM=01J...
+	@$(OPS_ENV) $(OPS) resend $(CLAIM)
+
+.PHONY: finalize
+finalize: ## run finalization as of a time: make finalize AT=2026-12-03T02:00:00Z (default now)
+	@$(OPS_ENV) $(OPS) finalize $(if $(AT),--at $(AT))
+
+.PHONY: import
+import: ## import partners and tenants from a JSON file: make import FILE=reference.json
+	@$(OPS_ENV) $(OPS) import $(FILE)
+
 # The browser test drives Debian's Chromium through chromedriver; installed here when missing
 # (CI runs as root; elsewhere through sudo). Without them the test is skipped, except in CI.
 .PHONY: browser

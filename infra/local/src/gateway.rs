@@ -343,8 +343,8 @@ fn problem(problem: Problem) -> Response {
 }
 
 async fn seed(gateway: &Gateway, body: &Bytes) -> Response {
-    let data: ReferenceData = match serde_json::from_slice(body) {
-        Ok(data) => data,
+    let document: Value = match serde_json::from_slice(body) {
+        Ok(document) => document,
         Err(e) => {
             return problem(Problem::validation(&ValidationErrors::single(
                 "body",
@@ -354,6 +354,11 @@ async fn seed(gateway: &Gateway, body: &Bytes) -> Response {
                 ),
             )));
         }
+    };
+    // The same parser as `cpor-ops import`: every refused field is named.
+    let data = match ReferenceData::parse(&document) {
+        Ok(data) => data,
+        Err(errors) => return problem(Problem::validation(&errors)),
     };
     match gateway.reference.put_reference_data(&data).await {
         Ok(()) => {

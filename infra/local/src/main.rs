@@ -2,6 +2,7 @@
 //!
 //! - `cpor-local run`: starts the emulator, creates the resources and serves on 127.0.0.1:3000
 //!   until Ctrl-C, then stops everything it started.
+//!   It writes `.run/local.env`, where the operator commands find the emulator.
 //! - `cpor-local token PARTNER_ID [ROLE]`: prints a local bearer token (role defaults to
 //!   `incentives_admin`), valid for 12 hours.
 
@@ -108,13 +109,43 @@ async fn run() -> ExitCode {
             ))
     );
     eprintln!("  a bearer token   make token PARTNER=1234567 ROLE=incentives_admin");
+    let operator_env = log_dir.join("local.env");
+    match write_operator_env(&operator_env, &s.endpoint, &s.table, stack.queue_url()) {
+        Ok(()) => eprintln!(
+            "  operator env     {}  (make redrive LOCAL=1, make finalize LOCAL=1 ...)",
+            operator_env.display()
+        ),
+        Err(e) => eprintln!("  operator env     not written: {e}"),
+    }
     eprintln!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("could not wait for Ctrl-C: {e}");
     }
     eprintln!("==> stopping");
+    let _ = std::fs::remove_file(&operator_env);
     stack.stop().await;
     drop(emulator);
     eprintln!("==> stopped");
     ExitCode::SUCCESS
+}
+
+/// Writes where the operator commands (`cpor-ops`, `make redrive LOCAL=1` ...) find this
+/// stack: the emulator's endpoint, region and placeholder credentials, the table and the
+/// queue, as `NAME=value` lines for a shell's `set -a; . FILE`. Removed when the stack stops.
+fn write_operator_env(
+    path: &std::path::Path,
+    endpoint: &str,
+    table: &str,
+    queue_url: &str,
+) -> std::io::Result<()> {
+    let lines = [
+        "# The local stack's AWS emulator, for cpor-ops: written by `make run`, removed when it stops.".to_owned(),
+        format!("AWS_ENDPOINT_URL={endpoint}"),
+        format!("AWS_REGION={}", cpor_local::settings::REGION),
+        "AWS_ACCESS_KEY_ID=local".to_owned(),
+        "AWS_SECRET_ACCESS_KEY=local".to_owned(),
+        format!("{}={table}", cpor_aws::config::TABLE_NAME),
+        format!("{}={queue_url}", cpor_aws::config::QUEUE_URL),
+    ];
+    std::fs::write(path, lines.join("\n") + "\n")
 }

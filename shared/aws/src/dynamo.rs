@@ -19,8 +19,8 @@ use crate::schema::{DUE_INDEX, DUE_SHARDS, PARTNER_INDEX, PK, SK, TTL_ATTRIBUTE}
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Delete, KeysAndAttributes, Put, PutRequest,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
@@ -43,6 +43,12 @@ const LOCK_SK: &str = "LOCK";
 const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 const PARTNER_SK: &str = "PARTNER";
 const TENANT_SK: &str = "TENANT";
+
+/// Items in one `BatchWriteItem` call (DynamoDB's limit).
+const REFERENCE_BATCH_SIZE: usize = 25;
+
+/// How often a batch write is sent before its unprocessed items are given up.
+const BATCH_WRITE_ATTEMPTS: u32 = 8;
 
 /// How often a transaction cancelled by a concurrent transaction on the same items is retried.
 const TRANSACTION_CONFLICT_RETRIES: u32 = 5;
@@ -311,7 +317,9 @@ impl DynamoStore {
         }
     }
 
-    /// Loads reference data (partners, tenants); loading the same data twice is harmless.
+    /// Loads reference data (partners, tenants), replacing the records with the same ids;
+    /// loading the same data twice is harmless. Written with `BatchWriteItem`, 25 items a call,
+    /// retrying the items DynamoDB leaves unprocessed (throttling) with a growing pause.
     pub async fn put_reference_data(&self, data: &ReferenceData) -> Result<(), Unavailable> {
         let partners = data.partners.iter().map(|p| {
             to_item(
@@ -331,15 +339,54 @@ impl DynamoStore {
                 ],
             )
         });
-        let puts = partners.chain(tenants).map(|item| {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
+        // One batch may not hold one key twice: the last record of an id wins.
+        let mut by_key: Vec<(String, Item)> = Vec::new();
+        for item in partners.chain(tenants) {
+            let pk = text(&item, PK).unwrap_or_default();
+            by_key.retain(|(k, _)| *k != pk);
+            by_key.push((pk, item));
+        }
+        let mut writes = Vec::with_capacity(by_key.len());
+        for (_, item) in by_key {
+            let put = build(
+                "reference data item",
+                PutRequest::builder().set_item(Some(item)).build(),
+            )?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in writes.chunks(REFERENCE_BATCH_SIZE) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one batch, retrying unprocessed items until none is left or the attempts run
+    /// out.
+    async fn batch_write(&self, mut pending: Vec<WriteRequest>) -> Result<(), Unavailable> {
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
                 .send()
-        });
-        for result in futures::future::join_all(puts).await {
-            result.map_err(|e| unavailable("PutItem reference data", &e))?;
+                .await
+                .map_err(|e| unavailable("BatchWriteItem reference data", &e))?;
+            pending = out
+                .unprocessed_items()
+                .and_then(|u| u.get(&self.table))
+                .cloned()
+                .unwrap_or_default();
+            attempt += 1;
+            if !pending.is_empty() {
+                if attempt >= BATCH_WRITE_ATTEMPTS {
+                    return Err(Unavailable(format!(
+                        "BatchWriteItem: {} reference data items left unprocessed after {attempt} attempts",
+                        pending.len()
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            }
         }
         Ok(())
     }

@@ -63,7 +63,9 @@ pub async fn redrive_dead_letters(
             .receive_message()
             .queue_url(dead_letter_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(0)
+            // Long polling, however short, asks every SQS server: a short poll samples some,
+            // and its empty answer would end the redrive while messages remain.
+            .wait_time_seconds(1)
             .visibility_timeout(60)
             .send()
             .await

@@ -3,9 +3,13 @@
 
 use crate::catalogue::{LockUnit, Program, Workload};
 use crate::claim::ClaimSubject;
+use crate::contact::MAX_NAME_CHARS;
 use crate::domain_name::CustomerDomain;
 use crate::ids::{PartnerId, SubscriptionId, TenantId};
+use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors, check_text};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// A partner of the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +46,7 @@ pub struct TenantRecord {
     pub subscriptions: Vec<TenantSubscription>,
 }
 
-/// Reference data to load, in the shape of `POST /_local/seed`.
+/// Reference data to load, in the shape of `POST /_local/seed` and `cpor-ops import`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceData {
@@ -52,6 +56,187 @@ pub struct ReferenceData {
     /// Tenants.
     #[serde(default)]
     pub tenants: Vec<TenantRecord>,
+}
+
+impl ReferenceData {
+    /// Parses a reference data document (`{"partners": [...], "tenants": [...]}`), checking
+    /// every record and naming every refused field at once (e.g. `partners[2].programs[0]`),
+    /// so that a file is fixed in one pass and nothing is loaded from a file with any fault. A
+    /// partner or tenant given twice is refused: which of the two would win is not obvious.
+    pub fn parse(document: &Value) -> Result<Self, ValidationErrors> {
+        let Some(object) = document.as_object() else {
+            return Err(ValidationErrors::single(
+                "document",
+                Invalid::new(
+                    FieldCode::InvalidType,
+                    "must be an object: {\"partners\": [...], \"tenants\": [...]}",
+                ),
+            ));
+        };
+        let mut errors = ValidationErrors::default();
+        let reader = ObjectReader::new(object);
+        reader.reject_unknown(&["partners", "tenants"], &mut errors);
+
+        let mut partners = Vec::new();
+        let mut partner_at: HashMap<PartnerId, String> = HashMap::new();
+        for (path, record) in list_of_objects(&reader, "partners", &mut errors) {
+            let record = ObjectReader::at(record, &path);
+            let partner = read_partner(&record, &mut errors);
+            // A duplicate is named even when the record has other faults.
+            let id = record.value("partner_id").and_then(Value::as_str);
+            if let Some(id) = id.and_then(|id| PartnerId::parse(id).ok()) {
+                match partner_at.get(&id) {
+                    Some(first) => errors.push(record.path("partner_id"), duplicate(first)),
+                    None => {
+                        partner_at.insert(id, path);
+                        partners.extend(partner);
+                    }
+                }
+            }
+        }
+        let mut tenants = Vec::new();
+        let mut tenant_at: HashMap<TenantId, String> = HashMap::new();
+        for (path, record) in list_of_objects(&reader, "tenants", &mut errors) {
+            let record = ObjectReader::at(record, &path);
+            let tenant = read_tenant(&record, &mut errors);
+            let id = record.value("tenant_id").and_then(Value::as_str);
+            if let Some(id) = id.and_then(|id| TenantId::parse(id).ok()) {
+                match tenant_at.get(&id) {
+                    Some(first) => errors.push(record.path("tenant_id"), duplicate(first)),
+                    None => {
+                        tenant_at.insert(id, path);
+                        tenants.extend(tenant);
+                    }
+                }
+            }
+        }
+        errors.into_result(|| Some(Self { partners, tenants }))
+    }
+}
+
+fn duplicate(first: &str) -> Invalid {
+    Invalid::new(
+        FieldCode::InvalidValue,
+        format!("is given twice: {first} has the same id; give each record once"),
+    )
+}
+
+/// The elements of an optional list of objects, each with its path (`partners[0]`, ...).
+fn list_of_objects<'a>(
+    reader: &ObjectReader<'a>,
+    name: &str,
+    errors: &mut ValidationErrors,
+) -> Vec<(String, &'a Map<String, Value>)> {
+    let Some(value) = reader.value(name) else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        errors.push(
+            reader.path(name),
+            Invalid::new(FieldCode::InvalidType, "must be a list of objects"),
+        );
+        return Vec::new();
+    };
+    let mut objects = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{}[{i}]", reader.path(name));
+        match item.as_object() {
+            Some(object) => objects.push((path, object)),
+            None => errors.push(
+                path,
+                Invalid::new(FieldCode::InvalidType, "must be an object"),
+            ),
+        }
+    }
+    objects
+}
+
+/// A list of strings, each parsed with `parse`; `None` when the field or any element is
+/// refused (each refusal recorded). An absent field is `required` unless `optional`.
+fn list_of<T>(
+    reader: &ObjectReader<'_>,
+    name: &str,
+    optional: bool,
+    errors: &mut ValidationErrors,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Option<Vec<T>> {
+    let Some(value) = reader.value(name) else {
+        if optional {
+            return Some(Vec::new());
+        }
+        errors.push(
+            reader.path(name),
+            Invalid::new(FieldCode::Required, "is required (a list, possibly empty)"),
+        );
+        return None;
+    };
+    let Some(items) = value.as_array() else {
+        errors.push(
+            reader.path(name),
+            Invalid::new(FieldCode::InvalidType, "must be a list"),
+        );
+        return None;
+    };
+    let mut parsed = Vec::new();
+    let mut refused = false;
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{}[{i}]", reader.path(name));
+        let result = item
+            .as_str()
+            .ok_or_else(|| Invalid::new(FieldCode::InvalidType, "must be a string"))
+            .and_then(&parse);
+        match result {
+            Ok(value) => parsed.push(value),
+            Err(invalid) => {
+                errors.push(path, invalid);
+                refused = true;
+            }
+        }
+    }
+    (!refused).then_some(parsed)
+}
+
+fn read_partner(record: &ObjectReader<'_>, errors: &mut ValidationErrors) -> Option<PartnerRecord> {
+    record.reject_unknown(&["partner_id", "name", "programs"], errors);
+    let partner_id = record.required("partner_id", errors, PartnerId::parse);
+    // The name is shown to customers: the same rules as the names in a claim.
+    let name = record.required("name", errors, |text| {
+        check_text(text, MAX_NAME_CHARS).map(str::to_owned)
+    });
+    let programs = list_of(record, "programs", false, errors, Program::parse);
+    Some(PartnerRecord {
+        partner_id: partner_id?,
+        name: name?,
+        programs: programs?,
+    })
+}
+
+fn read_tenant(record: &ObjectReader<'_>, errors: &mut ValidationErrors) -> Option<TenantRecord> {
+    record.reject_unknown(&["tenant_id", "domains", "subscriptions"], errors);
+    let tenant_id = record.required("tenant_id", errors, TenantId::parse);
+    let domains = list_of(record, "domains", false, errors, CustomerDomain::parse);
+    let mut subscriptions = Some(Vec::new());
+    for (path, object) in list_of_objects(record, "subscriptions", errors) {
+        let subscription = ObjectReader::at(object, path);
+        subscription.reject_unknown(&["subscription_id", "workload"], errors);
+        let id = subscription.required("subscription_id", errors, SubscriptionId::parse);
+        let workload = subscription.required("workload", errors, Workload::parse);
+        subscriptions = match (subscriptions, id, workload) {
+            (Some(mut list), Some(subscription_id), Some(workload)) => {
+                list.push(TenantSubscription {
+                    subscription_id,
+                    workload,
+                });
+                Some(list)
+            }
+            _ => None,
+        };
+    }
+    Some(TenantRecord {
+        tenant_id: tenant_id?,
+        domains: domains?,
+        subscriptions: subscriptions?,
+    })
 }
 
 /// Why the reference data refuses a claim.
@@ -152,6 +337,88 @@ mod tests {
                 .collect(),
             subscriptions: vec![],
         }
+    }
+
+    #[test]
+    fn the_example_reference_file_parses_into_its_records() {
+        let document: Value =
+            serde_json::from_str(include_str!("../../../infra/local/examples/seed.json")).unwrap();
+        let data = ReferenceData::parse(&document).unwrap();
+        assert_eq!((data.partners.len(), data.tenants.len()), (2, 2));
+        // the same records as the serde form reads
+        assert_eq!(data, serde_json::from_value(document).unwrap());
+    }
+
+    #[test]
+    fn every_problem_of_a_reference_file_is_named_at_once() {
+        // GIVEN a file with a good partner and several faults in other records
+        let document = serde_json::json!({
+            "partners": [
+                { "partner_id": "1234567", "name": "Fabrikam", "programs": ["osu-m365"] },
+                { "partner_id": "12", "name": "Bad\nName", "programs": ["osu-m365", "nope"] },
+                { "name": "No Id", "programs": [], "tier": "gold" },
+                "not an object"
+            ],
+            "tenants": [
+                { "tenant_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "domains": ["not a domain"],
+                  "subscriptions": [{ "subscription_id": "x", "workload": "power-bi" }] },
+                { "tenant_id": "6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b" }
+            ],
+            "extra": true
+        });
+        // WHEN it is parsed
+        let errors = ReferenceData::parse(&document).unwrap_err();
+        // THEN each fault is named by its path
+        let found: Vec<(&str, &str)> = errors
+            .errors()
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("extra", "unknown_field"),
+                ("partners[3]", "invalid_type"),
+                ("partners[1].partner_id", "invalid_value"),
+                ("partners[1].name", "invalid_characters"),
+                ("partners[1].programs[1]", "unknown_program"),
+                ("partners[2].tier", "unknown_field"),
+                ("partners[2].partner_id", "required"),
+                ("tenants[0].domains[0]", "invalid_domain"),
+                (
+                    "tenants[0].subscriptions[0].subscription_id",
+                    "invalid_guid"
+                ),
+                ("tenants[1].domains", "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_record_given_twice_in_one_file_is_refused() {
+        let document = serde_json::json!({
+            "partners": [
+                { "partner_id": "1234567", "name": "Fabrikam", "programs": ["osu-m365"] },
+                { "partner_id": "1234567", "name": "Fabrikam Two", "programs": [] }
+            ],
+            "tenants": [
+                { "tenant_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "domains": ["contoso.com"] },
+                { "tenant_id": "0F8FAD5B-D9CB-469F-A165-70867728950E", "domains": ["contoso.com"] }
+            ]
+        });
+        let errors = ReferenceData::parse(&document).unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["partners[1].partner_id", "tenants[1].tenant_id"]
+        );
+        assert!(errors.errors()[0].message.contains("partners[0]"));
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_is_refused() {
+        let errors = ReferenceData::parse(&serde_json::json!([1, 2])).unwrap_err();
+        assert_eq!(errors.errors()[0].field, "document");
     }
 
     #[test]

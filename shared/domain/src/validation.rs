@@ -204,6 +204,14 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// Reads an object found at `prefix` (an element of a list, e.g. `partners[2]`).
+    pub fn at(object: &'a Map<String, Value>, prefix: impl Into<String>) -> Self {
+        Self {
+            object,
+            prefix: prefix.into(),
+        }
+    }
+
     /// The full path of a field of this object.
     pub fn path(&self, name: &str) -> String {
         if self.prefix.is_empty() {

@@ -1,0 +1,43 @@
+//! `finalize`: the nightly finalization, as of a given time.
+
+use crate::cli::FinalizeOptions;
+use crate::settings;
+use crate::{OpsError, PartialFailure, Report};
+use cpor_aws::Env;
+use cpor_aws::config::TABLE_NAME;
+use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::time::format_instant;
+use finalize_association::{FinalizeAssociationFunction, FinalizeError};
+use serde_json::json;
+
+/// Runs finalize-association's own run as of `--at` (default now); prints its summary.
+pub async fn run(options: &FinalizeOptions, env: &Env) -> Result<Report, PartialFailure> {
+    let table = settings::table(&options.table, env)?;
+    let sdk = settings::sdk_config().await?;
+    let function =
+        FinalizeAssociationFunction::from_env(&sdk, &env.clone().with(TABLE_NAME, &table))
+            .map_err(|e| OpsError::Config(e.to_string()))?;
+    let now = options.at.unwrap_or_else(|| SystemClock.now());
+    match function.run(now).await {
+        Ok(summary) => Ok(Report {
+            result: json!(summary),
+            message: format!(
+                "finalization as of {} on {table}: {} due, {} associated, {} decided meanwhile",
+                format_instant(summary.now),
+                summary.due,
+                summary.finalized,
+                summary.already_decided
+            ),
+        }),
+        Err(FinalizeError::Incomplete(summary)) => Err(PartialFailure {
+            result: json!(summary),
+            error: OpsError::Failed(format!(
+                "{} of {} due claims could not be finalized (the others were); run the same command again to retry them",
+                summary.failed, summary.due
+            )),
+        }),
+        Err(FinalizeError::Unavailable(e)) => {
+            Err(OpsError::Failed(format!("could not read the claims due in {table}: {e}")).into())
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! The operator commands, run as an operator runs them: the built `cpor-ops` binary, as a
+//! process of its own, pointed at a fresh emulator by the same variables a deployed stack uses.
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::{TimeDelta, Utc};
+use cpor_domain::clock::FixedClock;
+use cpor_tests::*;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What one run of `cpor-ops` did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or(Value::Null)
+    }
+}
+
+/// The environment of an operator's shell pointed at `stack`, as `.run/local.env` has it.
+fn operator_env(stack: &TestStack) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", stack.endpoint()),
+        ("AWS_REGION", cpor_local::settings::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("CPOR_TABLE_NAME", stack.settings().table.clone()),
+        ("CPOR_NOTIFICATION_QUEUE_URL", stack.queue_url()),
+    ]
+}
+
+/// Runs `cpor-ops ARGS` with only the variables `env` (nothing of this process's own).
+async fn cpor_ops(env: &[(&str, String)], args: &[&str]) -> Run {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cpor-ops"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .expect("cpor-ops runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    println!(
+        "$ cpor-ops {} -> {}\n{}{}",
+        args.join(" "),
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// A file in the temporary directory with `content`.
+fn file(name: &str, content: &Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cpor-ops-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, content.to_string()).expect("file written");
+    path
+}
+
+fn claim_id(answer: &Answer) -> String {
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()["claim_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Receives every message waiting on the notification queue, deleting them.
+async fn drain_queue(stack: &TestStack) -> Vec<SqsMessage> {
+    let sqs = stack.sqs().await;
+    let mut drained = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(stack.queue_url())
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return drained;
+        }
+        for m in messages {
+            sqs.delete_message()
+                .queue_url(stack.queue_url())
+                .receipt_handle(m.receipt_handle.clone().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id;
+            record.body = m.body;
+            drained.push(record);
+        }
+    }
+}
+
+/// Hands `messages` to notify-customer as Lambda would, redelivering those it reports failed
+/// (another delivery holding the send) until none is left.
+async fn deliver(stack: &TestStack, mut messages: Vec<SqsMessage>) {
+    for _ in 0..50 {
+        if messages.is_empty() {
+            return;
+        }
+        let mut event = SqsEvent::default();
+        event.records = messages.clone();
+        let failed: Vec<String> = stack
+            .functions()
+            .notify
+            .handle(event)
+            .await
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        messages.retain(|m| failed.contains(&m.message_id.clone().unwrap_or_default()));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("notify-customer never settled {} messages", messages.len());
+}
+
+#[tokio::test]
+async fn redrive_moves_the_dead_letters_back_and_their_customers_are_then_notified() {
+    // GIVEN a mail service that refused every send until a claim's message was dead-lettered
+    let plan = cpor_local::faults::FaultPlan::new(0.0, 7);
+    let shared = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
+    plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_rate(1.0);
+    let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    stack.wait_for_dead_letters(1).await;
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    // AND mail works again
+    plan.set_rate(0.0);
+    // WHEN the operator re-drives, naming only the notification queue (the dead-letter queue is
+    // found from its redrive policy)
+    let run = cpor_ops(&operator_env(&stack), &["redrive"]).await;
+    // THEN the message is moved back, and its customer is notified, once
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["redriven"], 1);
+    assert_eq!(run.json()["to"], stack.queue_url());
+    assert!(
+        run.json()["from"]
+            .as_str()
+            .unwrap()
+            .ends_with("-notifications-dlq")
+    );
+    assert!(run.stderr.contains("moved 1 message from"));
+    stack
+        .wait_for_status(FABRIKAM, &id, "awaiting_customer")
+        .await;
+    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.dead_letters().await, 0);
+    // AND a second redrive finds nothing to move
+    let again = cpor_ops(&operator_env(&stack), &["redrive"]).await;
+    assert_eq!(
+        (again.code, again.json()["redriven"].clone()),
+        (0, json!(0))
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn resend_of_a_claim_stuck_in_submitted_sends_one_email_even_when_repeated_and_then_refuses()
+{
+    // The poller is off: this test plays Lambda's event source itself.
+    let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
+    let env = operator_env(&stack);
+    // GIVEN a claim whose notification message was lost
+    let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    assert_eq!(drain_queue(&stack).await.len(), 1);
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    // WHEN the operator re-sends it, twice (a repeated command, a double paste)
+    for _ in 0..2 {
+        let run = cpor_ops(&env, &["resend", &id]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            run.json(),
+            json!({ "claim_id": id, "status": "submitted", "queued": true })
+        );
+    }
+    // THEN the queue holds the message submission queues, twice
+    let queued = drain_queue(&stack).await;
+    let bodies: Vec<Value> = queued
+        .iter()
+        .map(|m| serde_json::from_str(m.body.as_deref().unwrap_or_default()).unwrap())
+        .collect();
+    assert_eq!(bodies, vec![json!({ "claim_id": id }); 2]);
+    // AND once delivered, the customer gets one e-mail and the claim awaits them
+    deliver(&stack, queued).await;
+    let claim = stack.claim(FABRIKAM, &id).await;
+    assert_eq!(claim["status"], "awaiting_customer");
+    assert_eq!(history_steps(&claim).len(), 2);
+    assert_eq!(stack.outbox().await.len(), 1);
+    // AND a third resend is refused, naming the status and the deadline, and queues nothing
+    let refused = cpor_ops(&env, &["resend", &id]).await;
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("claim {id} is awaiting_customer, not submitted")),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(claim["opt_out_deadline"].as_str().unwrap())
+    );
+    assert!(drain_queue(&stack).await.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_and_a_malformed_id() {
+    let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
+    let env = operator_env(&stack);
+    // an id no claim has
+    let unknown = cpor_ops(&env, &["resend", "01JDX3Z8Q6V6W4S0Y1B2C3D4E5"]).await;
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no claim 01JDX3Z8Q6V6W4S0Y1B2C3D4E5 in table cpor-test")
+    );
+    // a claim withdrawn before its customer was notified
+    let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    drain_queue(&stack).await;
+    assert_eq!(
+        stack
+            .withdraw(FABRIKAM, &id, "entered by mistake")
+            .await
+            .status,
+        200
+    );
+    let withdrawn = cpor_ops(&env, &["resend", &id]).await;
+    assert_eq!(withdrawn.code, 1);
+    assert!(
+        withdrawn.stderr.contains("is withdrawn, not submitted"),
+        "{}",
+        withdrawn.stderr
+    );
+    // a malformed id is a usage error
+    let malformed = cpor_ops(&env, &["resend", "42"]).await;
+    assert_eq!(malformed.code, 2);
+    assert!(malformed.stderr.contains("\"42\" is not a claim id"));
+    // and none of them queued anything
+    assert!(drain_queue(&stack).await.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn finalize_at_a_time_associates_the_claims_due_by_then_and_no_others() {
+    // GIVEN two claims notified three days apart, so their windows close on different days
+    let clock = Arc::new(FixedClock::at(Utc::now()));
+    let shared = clock.clone();
+    let stack = TestStack::start_with(move |s| s.clock = shared).await;
+    let env = operator_env(&stack);
+    let start = Utc::now();
+    let (first, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    clock.set(start + TimeDelta::days(3));
+    let (second, _) = stack
+        .notified_claim(FABRIKAM, &claim_body("exchange"))
+        .await;
+    let first_deadline = instant(&first["opt_out_deadline"]);
+    let second_deadline = instant(&second["opt_out_deadline"]);
+    assert!(first_deadline < second_deadline);
+    let (first_id, second_id) = (
+        first["claim_id"].as_str().unwrap(),
+        second["claim_id"].as_str().unwrap(),
+    );
+    // WHEN finalization runs at the first deadline itself, nothing is due
+    let at = cpor_domain::time::format_instant(first_deadline);
+    let early = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    assert_eq!((early.code, early.json()["due"].clone()), (0, json!(0)));
+    // WHEN it runs a millisecond after the first deadline
+    let at = cpor_domain::time::format_instant(first_deadline + TimeDelta::milliseconds(1));
+    let run = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    // THEN only the first claim is associated, and the summary says so
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.json(),
+        json!({ "now": at, "due": 1, "finalized": 1, "already_decided": 0, "failed": 0 })
+    );
+    assert_eq!(
+        stack.claim(FABRIKAM, first_id).await["status"],
+        "associated"
+    );
+    assert_eq!(
+        stack.claim(FABRIKAM, second_id).await["status"],
+        "awaiting_customer"
+    );
+    // AND a run as of now (before either deadline) changes nothing
+    let now = cpor_ops(&env, &["finalize"]).await;
+    assert_eq!((now.code, now.json()["finalized"].clone()), (0, json!(0)));
+    // AND a run after the second deadline associates the second
+    let at = cpor_domain::time::format_instant(second_deadline + TimeDelta::days(1));
+    let later = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    assert_eq!(
+        (later.code, later.json()["finalized"].clone()),
+        (0, json!(1))
+    );
+    assert_eq!(
+        stack.claim(FABRIKAM, second_id).await["status"],
+        "associated"
+    );
+    // AND a run that cannot read its table fails with exit code 1
+    let broken = cpor_ops(&env, &["finalize", "--table", "no-such-table"]).await;
+    assert_eq!(broken.code, 1);
+    assert!(
+        broken
+            .stderr
+            .contains("could not read the claims due in no-such-table")
+    );
+    stack.stop().await;
+}
+
+const FOURTH_COFFEE: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+fn fourth_coffee_claim(workload: &str) -> Value {
+    let mut body = claim_body(workload);
+    body["tenant_id"] = json!(FOURTH_COFFEE);
+    body["customer_domain"] = json!("fourthcoffee.onmicrosoft.com");
+    body
+}
+
+fn new_reference_data() -> Value {
+    json!({
+        "partners": [{ "partner_id": "5555555", "name": "Wide World Importers", "programs": ["osu-m365"] }],
+        "tenants": [{ "tenant_id": FOURTH_COFFEE, "domains": ["fourthcoffee.onmicrosoft.com"] }]
+    })
+}
+
+#[tokio::test]
+async fn import_writes_partners_and_tenants_that_a_submission_then_accepts_and_is_idempotent() {
+    let stack = TestStack::start().await;
+    let env = operator_env(&stack);
+    // GIVEN a partner and a tenant the table does not know
+    assert_eq!(
+        stack
+            .submit("5555555", &fourth_coffee_claim("teams"))
+            .await
+            .code(),
+        "partner_not_enrolled"
+    );
+    let path = file("import-new.json", &new_reference_data());
+    let path = path.to_str().unwrap();
+    // WHEN the file is checked with --dry-run, nothing is written
+    let dry = cpor_ops(&env, &["import", path, "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(
+        dry.json(),
+        json!({ "partners": 1, "tenants": 1, "written": false })
+    );
+    assert_eq!(
+        stack
+            .submit("5555555", &fourth_coffee_claim("teams"))
+            .await
+            .code(),
+        "partner_not_enrolled"
+    );
+    // WHEN it is imported
+    let run = cpor_ops(&env, &["import", path]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.json(),
+        json!({ "partners": 1, "tenants": 1, "written": true })
+    );
+    // THEN a claim by that partner for that tenant is accepted
+    let created = stack.submit("5555555", &fourth_coffee_claim("teams")).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json()["partner_name"], "Wide World Importers");
+    // AND importing the same file again changes nothing and harms nothing
+    let again = cpor_ops(&env, &["import", path]).await;
+    assert_eq!((again.code, again.json()), (0, run.json()));
+    assert_eq!(reference_items(&stack).await, 5 + 2);
+    assert_eq!(
+        stack
+            .submit("5555555", &fourth_coffee_claim("exchange"))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(stack.all_claims("5555555").await.len(), 2);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn import_refuses_a_malformed_file_naming_every_fault_and_writes_nothing() {
+    let stack = TestStack::start().await;
+    let env = operator_env(&stack);
+    // GIVEN a file whose first partner and tenant are good, and whose other records are not
+    let mut data = new_reference_data();
+    data["partners"].as_array_mut().unwrap().push(
+        json!({ "partner_id": "12", "name": "Bad Id", "programs": ["osu-m365", "osu-nope"] }),
+    );
+    data["tenants"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "tenant_id": FOURTH_COFFEE, "domains": ["not a domain"] }));
+    let path = file("import-bad.json", &data);
+    // WHEN it is imported
+    let run = cpor_ops(&env, &["import", path.to_str().unwrap()]).await;
+    // THEN it is refused with every fault named by its path
+    assert_eq!(run.code, 1);
+    for fault in [
+        "has 4 faults; nothing imported",
+        "partners[1].partner_id: must be 6 to 10 digits",
+        "partners[1].programs[1]: must be one of",
+        "tenants[1].domains[0]: must be a domain name",
+        "tenants[1].tenant_id: is given twice: tenants[0] has the same id",
+    ] {
+        assert!(run.stderr.contains(fault), "{fault} in {}", run.stderr);
+    }
+    assert_eq!(run.stdout, "");
+    // AND nothing was written, not even the good records
+    assert_eq!(reference_items(&stack).await, 5);
+    assert_eq!(
+        stack
+            .submit("5555555", &fourth_coffee_claim("teams"))
+            .await
+            .code(),
+        "partner_not_enrolled"
+    );
+    // AND a file that is not JSON, or not there, is refused too
+    let not_json =
+        std::env::temp_dir().join(format!("cpor-ops-not-json-{}.json", std::process::id()));
+    std::fs::write(&not_json, "{ \"partners\": [").unwrap();
+    let run = cpor_ops(&env, &["import", not_json.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("is not JSON"));
+    let missing = cpor_ops(&env, &["import", "/nonexistent/reference.json"]).await;
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read /nonexistent/reference.json")
+    );
+    stack.stop().await;
+}
+
+/// How many partner and tenant items the table holds (a test-only scan).
+async fn reference_items(stack: &TestStack) -> usize {
+    let client = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    let page = client
+        .scan()
+        .table_name(&stack.settings().table)
+        .filter_expression("begins_with(pk, :p) OR begins_with(pk, :t)")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S("PARTNER#".into()),
+        )
+        .expression_attribute_values(
+            ":t",
+            aws_sdk_dynamodb::types::AttributeValue::S("TENANT#".into()),
+        )
+        .send()
+        .await
+        .expect("scan");
+    page.items().len()
+}
+
+#[tokio::test]
+async fn a_command_without_its_settings_stops_with_exit_code_2_naming_what_is_missing() {
+    // (no emulator: nothing is called)
+    let help = cpor_ops(&[], &["--help"]).await;
+    assert_eq!(help.code, 0);
+    for command in [
+        "redrive",
+        "resend CLAIM_ID",
+        "finalize [--at TIME]",
+        "import FILE.json",
+    ] {
+        assert!(help.stdout.contains(command), "{command}");
+    }
+    let resend_help = cpor_ops(&[], &["resend", "--help"]).await;
+    assert!(resend_help.stdout.starts_with("cpor-ops resend:"));
+
+    let no_table = cpor_ops(&[], &["finalize"]).await;
+    assert_eq!(no_table.code, 2);
+    assert!(
+        no_table
+            .stderr
+            .contains("no table: set CPOR_TABLE_NAME or pass --table NAME")
+    );
+    let no_queue = cpor_ops(&[], &["redrive"]).await;
+    assert_eq!(no_queue.code, 2);
+    assert!(
+        no_queue
+            .stderr
+            .contains("set CPOR_NOTIFICATION_QUEUE_URL or pass --queue-url URL")
+    );
+    let no_region = cpor_ops(&[("CPOR_TABLE_NAME", "t".into())], &["finalize"]).await;
+    assert_eq!(no_region.code, 2);
+    assert!(no_region.stderr.contains("no AWS region: set AWS_REGION"));
+    let unknown = cpor_ops(&[], &["restart"]).await;
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("no command \"restart\""));
+}
