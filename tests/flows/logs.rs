@@ -4,26 +4,9 @@
 //! bearer token in clear. A whole flow runs with every line captured at debug level.
 
 use chrono::TimeDelta;
-use cpor_aws::logging::JsonLayer;
 use cpor_tests::*;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use tracing_subscriber::prelude::*;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const FUNCTIONS: [&str; 5] = [
     "submit-claim",
@@ -35,12 +18,7 @@ const FUNCTIONS: [&str; 5] = [
 
 #[tokio::test]
 async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_secret() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::registry()
-        .with(JsonLayer::new(move || writer.clone()))
-        .with(tracing_subscriber::EnvFilter::new("debug"))
-        .init();
+    let capture = LogCapture::install("debug");
     let stack = TestStack::start().await;
     // GIVEN a claim that is submitted, notified, opened, declined, and another finalized and withdrawn
     let (declined, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
@@ -61,7 +39,7 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
     stack.get(FABRIKAM, "/v1/claims").await;
     stack.stop().await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     // THEN every line is one JSON object with a time, a level and a target
     let lines: Vec<Map<String, Value>> = logs
         .lines()

@@ -4,26 +4,10 @@
 //! back as CloudWatch would.
 
 use chrono::{TimeDelta, Utc};
-use cpor_aws::logging::{JsonLayer, METRICS_TARGET};
+use cpor_aws::logging::METRICS_TARGET;
 use cpor_tests::*;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use tracing_subscriber::prelude::*;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every metric of the service, with its unit.
 const METRICS: [(&str, &str); 10] = [
@@ -41,19 +25,8 @@ const METRICS: [(&str, &str); 10] = [
 
 #[tokio::test]
 async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    // Metrics pass whatever the level: the functions log at warn here.
-    tracing_subscriber::registry()
-        .with(JsonLayer::new(move || writer.clone()))
-        .with(
-            cpor_aws::logging::LogSettings {
-                format: cpor_aws::logging::LogFormat::Json,
-                filter: "warn".into(),
-            }
-            .env_filter(),
-        )
-        .init();
+    // The functions log at warn here: metric lines pass whatever the level.
+    let capture = LogCapture::install("warn");
     let stack = TestStack::start().await;
     let started = Utc::now();
     // GIVEN two claims notified, one declined, the other finalized and then withdrawn
@@ -76,7 +49,7 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
         .await;
     stack.stop().await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let lines: Vec<Map<String, Value>> = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
