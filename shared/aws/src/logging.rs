@@ -107,15 +107,38 @@ pub fn process_function() -> Option<&'static str> {
 
 /// Sets up logging once per process, for `function`, from the environment.
 pub fn init(function: &'static str) {
+    init_with(function, &Env::process(), std::io::stdout);
+}
+
+/// Sets up logging once per process, for `function`, from `env`, writing to `make_writer`
+/// (standard output in Lambda: [`init`]).
+pub fn init_with<W>(function: &'static str, env: &Env, make_writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let _ = FUNCTION.set(function);
-    let env = Env::process();
-    let settings = LogSettings::from_env(&env);
+    let settings = LogSettings::from_env(env);
     let _ = FORMAT.set(settings.format);
     let filter = settings.env_filter();
+    if settings.format == LogFormat::Json {
+        // A panic's report as one JSON line too, at ERROR, with the invocation's fields.
+        std::panic::set_hook(Box::new(|panic| {
+            let payload = panic
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let location = panic
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            tracing::error!(panic = %payload, location, "the function panicked");
+        }));
+    }
     let _ = match settings.format {
         LogFormat::Json => tracing_subscriber::registry()
             .with(
-                JsonLayer::new(std::io::stdout)
+                JsonLayer::new(make_writer)
                     .with_function(function)
                     .with_metric_level(env.get(LAMBDA_LOG_LEVEL)),
             )
@@ -124,6 +147,7 @@ pub fn init(function: &'static str) {
         LogFormat::Text => tracing_subscriber::registry()
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(make_writer)
                     .with_target(false)
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
                     .without_time(),

@@ -1,0 +1,67 @@
+//! Logging as a function sets it up in Lambda: with the function's log format JSON and its
+//! application log level WARN (what Lambda passes as `AWS_LAMBDA_LOG_FORMAT` and
+//! `AWS_LAMBDA_LOG_LEVEL`), every line is one JSON object; lines below the level are left out,
+//! metric lines are not (and carry the level Lambda keeps); a panic is reported as a JSON line.
+
+use cpor_aws::Env;
+use cpor_aws::logging::{LAMBDA_LOG_FORMAT, LAMBDA_LOG_LEVEL, in_invocation, init_with};
+use cpor_aws::metrics::{Metrics, name};
+use serde_json::Value;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_function_in_lambda_writes_json_lines_at_its_level_metrics_always_and_panics_as_json() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let env = Env::default()
+        .with(LAMBDA_LOG_FORMAT, "JSON")
+        .with(LAMBDA_LOG_LEVEL, "WARN")
+        .with("RUST_LOG", "");
+    init_with("submit-claim", &env, move || writer.clone());
+
+    tracing::warn!("during start-up");
+    in_invocation("submit-claim", "8f5e-request", async {
+        tracing::info!("left out: below WARN");
+        tracing::warn!(attempt = 1, "kept");
+        Metrics::new("submit-claim")
+            .count(name::CLAIMS_SUBMITTED, 1)
+            .emit();
+        let _ = std::thread::spawn(|| panic!("a bug")).join();
+    })
+    .await;
+
+    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    // start-up lines name the function, not a request
+    assert_eq!(lines[0]["function"], "submit-claim");
+    assert!(lines[0].get("request_id").is_none());
+    assert_eq!(lines[1]["message"], "kept");
+    assert_eq!(lines[1]["request_id"], "8f5e-request");
+    assert_eq!(lines[1]["level"], "WARN");
+    // the metric line passes, at the level Lambda keeps, with its EMF object
+    assert_eq!(lines[2]["ClaimsSubmitted"], 1.0);
+    assert_eq!(lines[2]["level"], "WARN");
+    assert!(lines[2]["_aws"]["CloudWatchMetrics"].is_array());
+    // a panic is one JSON line at ERROR
+    assert_eq!(lines[3]["level"], "ERROR");
+    assert_eq!(lines[3]["panic"], "a bug");
+    assert!(text.lines().all(|l| !l.contains("left out")));
+}
