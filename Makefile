@@ -77,6 +77,10 @@ finalize: ## run finalization as of a time: make finalize AT=2026-12-03T02:00:00
 import: ## import partners and tenants from a JSON file: make import FILE=reference.json
 	@$(OPS_ENV) $(OPS) import $(FILE)
 
+.PHONY: keyring
+keyring: ## a step of an opt-out secret rotation: make keyring STEP=show|add|promote|prune (docs/runbook.md)
+	@$(OPS_ENV) $(OPS) keyring $(or $(STEP),show) $(ARGS)
+
 # The browser test drives Debian's Chromium through chromedriver; installed here when missing
 # (CI runs as root; elsewhere through sudo). Without them the test is skipped, except in CI.
 .PHONY: browser

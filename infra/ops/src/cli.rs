@@ -16,12 +16,14 @@ Commands:
   resend CLAIM_ID      re-queue the customer notification of a claim stuck in `submitted`
   finalize [--at TIME] run the nightly finalization as of TIME (RFC 3339; default: now)
   import FILE.json     import partners and tenants from a reference data file
+  keyring STEP         rotate the opt-out links' signing keyring: show, add, promote, prune
   help [COMMAND]       this text, or a command's
 
 Settings come from the options or from the variables the functions read:
   --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import)
   --queue-url URL               CPOR_NOTIFICATION_QUEUE_URL  (redrive, resend)
   --dead-letter-queue-url URL   CPOR_DEAD_LETTER_QUEUE_URL   (redrive; default: the queue's own)
+  --secret-arn ARN              CPOR_TOKEN_SECRET_ARN        (keyring)
 AWS credentials, region and profile are the SDK's usual ones (AWS_PROFILE, AWS_REGION, ...);
 AWS_ENDPOINT_URL points the commands at an emulator (the local stack writes .run/local.env).
 
@@ -91,6 +93,32 @@ with the same id; records not in the file are left alone. Importing the same fil
 harmless.
 Prints {\"partners\": N, \"tenants\": M, \"written\": true|false}.";
 
+const KEYRING_HELP: &str = "\
+cpor-ops keyring: rotate the secret that signs the opt-out links, in steps that each keep every
+link already e-mailed working (each link names the key that signed it).
+
+Usage: cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
+
+Steps:
+  show                 the keyring's key ids, which one signs, and when the others retire
+  add [--new-key-id ID]
+                       add a new random key (32 bytes) that verifies but does not sign yet
+                       (default id: the next k<n>)
+  promote [--new-key-id ID] [--retire-in-days N | --retire-at TIME]
+                       the added key signs from now on; the key that signed until now retires
+                       N days from now (default 30: after the last window it signed has closed)
+  prune                remove the keys that have retired
+
+  --secret-arn ARN     the secret (default: CPOR_TOKEN_SECRET_ARN; stack output OptOutTokenSecretArn)
+  --key-id ID          the id of a plain (not yet rotated) secret's key (default:
+                       CPOR_TOKEN_KEY_ID, else k1; the stack parameter TokenKeyId)
+
+Each step writes a new version of the secret only if the keyring stays valid, and never prints
+a secret. The functions read the secret at start-up: after add and after promote, give
+notify-customer and record-opt-out new execution environments (docs/runbook.md, \"Rotating the
+opt-out secret\") before the next step.
+Prints {\"current\": ID, \"keys\": [{\"id\", \"retire_at\"}], \"written\": true|false}.";
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
@@ -111,6 +139,49 @@ pub enum Command {
     Finalize(FinalizeOptions),
     /// `import FILE`.
     Import(ImportOptions),
+    /// `keyring STEP`.
+    Keyring(KeyringOptions),
+}
+
+/// A step of a keyring rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyringStep {
+    /// Print the keyring without its secrets.
+    Show,
+    /// Add a key that verifies but does not sign.
+    Add {
+        /// Its id; the next `k<n>` when absent.
+        new_key_id: Option<String>,
+    },
+    /// Make the added key sign; the old one retires.
+    Promote {
+        /// The key to promote; the only added one when absent.
+        new_key_id: Option<String>,
+        /// When the old key retires.
+        retire: Retire,
+    },
+    /// Remove the retired keys.
+    Prune,
+}
+
+/// When the key that signed until a promotion retires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retire {
+    /// So many days from now.
+    InDays(u32),
+    /// At this time.
+    At(DateTime<Utc>),
+}
+
+/// The options of `keyring`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyringOptions {
+    /// The step.
+    pub step: KeyringStep,
+    /// The secret's ARN, if given on the command line.
+    pub secret_arn: Option<String>,
+    /// The id of a plain secret's key, if given on the command line.
+    pub key_id: Option<String>,
 }
 
 /// The options of `redrive`.
@@ -253,6 +324,7 @@ fn help_of(command: &str) -> Option<&'static str> {
         "resend" => Some(RESEND_HELP),
         "finalize" => Some(FINALIZE_HELP),
         "import" => Some(IMPORT_HELP),
+        "keyring" => Some(KEYRING_HELP),
         _ => None,
     }
 }
@@ -333,9 +405,84 @@ pub fn parse(args: &[String]) -> Result<Parsed, OpsError> {
                 dry_run: args.switch("dry-run"),
             })
         }
+        "keyring" => {
+            let args = Arguments::split(
+                "keyring",
+                rest,
+                &[
+                    "secret-arn",
+                    "key-id",
+                    "new-key-id",
+                    "retire-in-days",
+                    "retire-at",
+                ],
+                &[],
+            )?;
+            let [step] = <[String; 1]>::try_from(args.positional(&["STEP"])?)
+                .map_err(|_| usage("keyring takes STEP"))?;
+            let allowed: &[&str] = match step.as_str() {
+                "show" | "prune" => &["secret-arn", "key-id"],
+                "add" => &["secret-arn", "key-id", "new-key-id"],
+                "promote" => &[
+                    "secret-arn",
+                    "key-id",
+                    "new-key-id",
+                    "retire-in-days",
+                    "retire-at",
+                ],
+                other => {
+                    return Err(usage(format!(
+                        "keyring: no step {other:?}; the steps are show, add, promote and prune"
+                    )));
+                }
+            };
+            if let Some((name, _)) = args
+                .options
+                .iter()
+                .find(|(n, _)| !allowed.contains(&n.as_str()))
+            {
+                return Err(usage(format!(
+                    "keyring {step}: --{name} is not an option of this step"
+                )));
+            }
+            let retire = match (args.value("retire-in-days"), args.value("retire-at")) {
+                (Some(_), Some(_)) => {
+                    return Err(usage(
+                        "keyring promote: give --retire-in-days or --retire-at, not both",
+                    ));
+                }
+                (Some(days), None) => Retire::InDays(days.parse().map_err(|_| {
+                    usage(format!(
+                        "keyring promote: --retire-in-days {days:?} is not a whole number of days"
+                    ))
+                })?),
+                (None, Some(text)) => Retire::At(parse_instant(&text).ok_or_else(|| {
+                    usage(format!(
+                        "keyring promote: --retire-at {text:?} is not an RFC 3339 time such as 2027-01-15T00:00:00Z"
+                    ))
+                })?),
+                (None, None) => Retire::InDays(30),
+            };
+            let step = match step.as_str() {
+                "show" => KeyringStep::Show,
+                "add" => KeyringStep::Add {
+                    new_key_id: args.value("new-key-id"),
+                },
+                "promote" => KeyringStep::Promote {
+                    new_key_id: args.value("new-key-id"),
+                    retire,
+                },
+                _ => KeyringStep::Prune,
+            };
+            Command::Keyring(KeyringOptions {
+                step,
+                secret_arn: args.value("secret-arn"),
+                key_id: args.value("key-id"),
+            })
+        }
         other => {
             return Err(usage(format!(
-                "no command {other:?}; the commands are redrive, resend, finalize and import"
+                "no command {other:?}; the commands are redrive, resend, finalize, import and keyring"
             )));
         }
     };
@@ -353,7 +500,7 @@ mod tests {
 
     #[test]
     fn every_command_has_its_own_help() {
-        for command in ["redrive", "resend", "finalize", "import"] {
+        for command in ["redrive", "resend", "finalize", "import", "keyring"] {
             let Ok(Parsed::Help(text)) = parse_line(&format!("{command} --help")) else {
                 panic!("{command} --help");
             };
@@ -398,6 +545,20 @@ mod tests {
             ("redrive --force", "unknown option --force"),
             ("import", "import takes FILE.json"),
             ("import -x f.json", "unknown option -x"),
+            ("keyring", "keyring takes STEP; got none"),
+            ("keyring rotate", "no step \"rotate\""),
+            (
+                "keyring add --retire-in-days 3",
+                "--retire-in-days is not an option of this step",
+            ),
+            (
+                "keyring promote --retire-in-days soon",
+                "is not a whole number of days",
+            ),
+            (
+                "keyring promote --retire-in-days 3 --retire-at 2027-01-01T00:00:00Z",
+                "not both",
+            ),
         ] {
             let error = parse_line(line).unwrap_err();
             assert_eq!(error.exit_code(), 2, "{line}");

@@ -1,7 +1,7 @@
 //! The operator commands of cpor, for the people paged when notifications stop or finalization
 //! fails. Each command reuses the service's own code: the dead-letter redrive of the adapters
 //! crate, the notification message the submit use case queues, finalize-association's run, and
-//! the reference data parser of `POST /_local/seed`.
+//! the reference data parser of `POST /_local/seed`, the opt-out keyring's own rotation steps.
 //!
 //! Results are printed to stdout as one JSON object; what a person should read (what was done,
 //! what was refused and why) goes to stderr. Exit codes: 0 done, 1 the operation failed or was
@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod finalize;
 pub mod import;
+pub mod keyring;
 pub mod redrive;
 pub mod resend;
 pub mod settings;
@@ -104,5 +105,6 @@ async fn execute(command: cli::Command, env: &Env) -> Result<Report, PartialFail
         cli::Command::Resend(options) => Ok(resend::run(&options, env).await?),
         cli::Command::Finalize(options) => finalize::run(&options, env).await,
         cli::Command::Import(options) => Ok(import::run(&options, env).await?),
+        cli::Command::Keyring(options) => Ok(keyring::run(&options, env).await?),
     }
 }

@@ -21,6 +21,7 @@ pub fn required(
             what = match variable {
                 TABLE_NAME => "table",
                 QUEUE_URL => "notification queue",
+                cpor_aws::config::TOKEN_SECRET_ARN => "opt-out secret",
                 _ => "value",
             }
         ))

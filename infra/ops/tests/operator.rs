@@ -509,3 +509,132 @@ async fn a_command_without_its_settings_stops_with_exit_code_2_naming_what_is_mi
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no command \"restart\""));
 }
+
+#[tokio::test]
+async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_never_print_a_secret()
+{
+    let stack = TestStack::start().await;
+    // GIVEN the opt-out secret as the stack generates it: plain, key k1
+    const OLD: &str = "a-generated-secret-of-64-letters-and-digits-abcdefghijklmnopqrst";
+    let sdk = stack.settings().sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let arn = secrets
+        .create_secret()
+        .name("cpor/opt-out-token")
+        .secret_string(OLD)
+        .send()
+        .await
+        .expect("the secret is created")
+        .arn()
+        .expect("an ARN")
+        .to_owned();
+    let mut env = operator_env(&stack);
+    env.push(("CPOR_TOKEN_SECRET_ARN", arn.clone()));
+    let functions_env = cpor_aws::Env::default()
+        .with("CPOR_TOKEN_SECRET", "")
+        .with("CPOR_TOKEN_KEY_ID", "k1")
+        .with("CPOR_TOKEN_SECRET_ARN", &arn);
+    let keyring = || async {
+        cpor_aws::config::load_keyring(&sdk, &functions_env)
+            .await
+            .expect("the functions accept the keyring")
+    };
+    let claim = cpor_domain::ids::ClaimId::new_at(Utc::now());
+    let old_link = keyring().await.sign(claim);
+    let mut printed = String::new();
+
+    // WHEN a key is added: it does not sign yet, but links it signs would verify
+    let show = cpor_ops(&env, &["keyring", "show"]).await;
+    assert_eq!(show.code, 0);
+    assert_eq!(
+        show.json(),
+        json!({"current": "k1", "keys": [{"id": "k1", "retire_at": null}], "written": false})
+    );
+    let add = cpor_ops(&env, &["keyring", "add"]).await;
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    assert_eq!(add.json()["current"], "k1");
+    assert_eq!(add.json()["keys"][1]["id"], "k2");
+    assert!(keyring().await.sign(claim).contains(".k1."));
+    printed.push_str(&add.stdout);
+    printed.push_str(&add.stderr);
+
+    // AND it is promoted: new links name k2, the old link still verifies until k1 retires
+    let promote = cpor_ops(&env, &["keyring", "promote", "--retire-in-days", "30"]).await;
+    assert_eq!(promote.code, 0, "{}", promote.stderr);
+    printed.push_str(&promote.stdout);
+    printed.push_str(&promote.stderr);
+    let rotated = keyring().await;
+    assert!(rotated.sign(claim).contains(".k2."));
+    assert_eq!(rotated.verify(&old_link, Utc::now()), Ok(claim));
+    let retire_at = cpor_domain::time::parse_instant(
+        promote.json()["keys"][0]["retire_at"]
+            .as_str()
+            .expect("k1 retires"),
+    )
+    .unwrap();
+    assert!(retire_at > Utc::now() + TimeDelta::days(29));
+    assert!(
+        rotated.verify(&old_link, retire_at).is_err(),
+        "refused once retired"
+    );
+
+    // AND nothing is pruned before k1 retires; a promotion with nothing added is refused
+    let prune = cpor_ops(&env, &["keyring", "prune"]).await;
+    assert_eq!(
+        (prune.code, prune.json()["written"].clone()),
+        (0, json!(false))
+    );
+    let again = cpor_ops(&env, &["keyring", "promote"]).await;
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("no key to promote"));
+
+    // THEN a key promoted over with a retirement time already past is removed by prune, and
+    // its links are refused; k1, not yet retired, stays
+    let k2_link = rotated.sign(claim);
+    let k3 = cpor_ops(&env, &["keyring", "add"]).await;
+    assert_eq!(k3.code, 0);
+    let promote = cpor_ops(
+        &env,
+        &["keyring", "promote", "--retire-at", "2020-01-01T00:00:00Z"],
+    )
+    .await;
+    assert_eq!(promote.code, 0);
+    let prune = cpor_ops(&env, &["keyring", "prune"]).await;
+    assert_eq!(prune.code, 0);
+    let pruned = prune.json();
+    let ids: Vec<&str> = pruned["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(ids, ["k1", "k3"]);
+    assert_eq!(prune.json()["current"], "k3");
+    let after = keyring().await;
+    assert!(after.verify(&k2_link, Utc::now()).is_err());
+    assert_eq!(after.verify(&old_link, Utc::now()), Ok(claim));
+
+    // AND no secret was ever printed
+    let stored = secrets
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap()
+        .secret_string()
+        .unwrap()
+        .to_owned();
+    for line in [
+        &printed,
+        &prune.stdout,
+        &prune.stderr,
+        &k3.stdout,
+        &k3.stderr,
+    ] {
+        assert!(!line.contains(OLD));
+        for secret in stored.split('"').filter(|s| s.len() == 64) {
+            assert!(!line.contains(secret), "a secret was printed");
+        }
+    }
+    stack.stop().await;
+}

@@ -21,6 +21,7 @@ pub mod messages;
 pub mod ports;
 pub mod proof;
 pub mod reference;
+pub mod rotation;
 pub mod submission;
 pub mod time;
 pub mod token;

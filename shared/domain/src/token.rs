@@ -134,22 +134,6 @@ pub enum KeyringError {
     DuplicateId(String),
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyringDocument {
-    current: String,
-    keys: Vec<KeyDocument>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyDocument {
-    id: String,
-    secret: String,
-    #[serde(default, with = "crate::time::serde_instant::option")]
-    retire_at: Option<DateTime<Utc>>,
-}
-
 /// The keys that sign and verify opt-out tokens: the current one signs, and it and the older
 /// ones still held verify.
 #[derive(Debug, Clone)]
@@ -173,39 +157,7 @@ impl OptOutKeyring {
     ///           {"id": "k1", "secret": "...", "retire_at": "2026-12-21T00:00:00Z"}]}
     /// ```
     pub fn parse(text: &str, default_id: &str) -> Result<Self, KeyringError> {
-        if !text.trim_start().starts_with('{') {
-            return Ok(Self::new(
-                SigningKey::new(default_id, text.as_bytes())?,
-                vec![],
-            ));
-        }
-        let document: KeyringDocument =
-            serde_json::from_str(text).map_err(|e| KeyringError::Malformed(e.to_string()))?;
-        let mut current = None;
-        let mut previous = Vec::new();
-        for key in document.keys {
-            let signing = SigningKey::new(&key.id, key.secret.as_bytes())?;
-            let seen = current
-                .iter()
-                .chain(&previous)
-                .any(|k: &SigningKey| k.id == key.id);
-            if seen {
-                return Err(KeyringError::DuplicateId(key.id));
-            }
-            if key.id == document.current {
-                if key.retire_at.is_some() {
-                    return Err(KeyringError::CurrentRetires(key.id));
-                }
-                current = Some(signing);
-            } else {
-                previous.push(match key.retire_at {
-                    Some(at) => signing.retiring_at(at),
-                    None => signing,
-                });
-            }
-        }
-        let current = current.ok_or(KeyringError::NoCurrent(document.current))?;
-        Ok(Self::new(current, previous))
+        crate::rotation::KeyringDocument::read(text, default_id)?.keyring()
     }
 
     /// The id of the key that signs.
