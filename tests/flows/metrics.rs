@@ -5,14 +5,17 @@
 
 use chrono::{TimeDelta, Utc};
 use cpor_aws::logging::METRICS_TARGET;
+use cpor_local::faults::FaultPlan;
 use cpor_tests::*;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// Every metric of the service, with its unit.
-const METRICS: [(&str, &str); 10] = [
+const METRICS: [(&str, &str); 11] = [
     ("ClaimsSubmitted", "Count"),
     ("ClaimsRefused", "Count"),
+    ("NotificationsNotQueued", "Count"),
     ("ClaimsWithdrawn", "Count"),
     ("NotificationsSent", "Count"),
     ("NotificationsFailed", "Count"),
@@ -27,7 +30,9 @@ const METRICS: [(&str, &str); 10] = [
 async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     // The functions log at warn here: metric lines pass whatever the level.
     let capture = LogCapture::install("warn");
-    let stack = TestStack::start().await;
+    let plan = FaultPlan::new(0.0, 11);
+    let faults = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(faults)).await;
     let started = Utc::now();
     // GIVEN two claims notified, one declined, the other finalized and then withdrawn
     let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
@@ -47,6 +52,37 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     stack
         .withdraw(FABRIKAM, other["claim_id"].as_str().unwrap(), "done")
         .await;
+    // AND failures: a claim whose notification cannot be queued (SQS refuses every time)
+    plan.set_targets(Some(&["SQS.SendMessage"]));
+    plan.set_rate(1.0);
+    let stuck = stack.submit(FABRIKAM, &claim_body("sharepoint")).await;
+    assert_eq!(stuck.status, 201, "the claim is stored all the same");
+    // AND a notification whose e-mail fails, until SES recovers
+    plan.set_targets(Some(&["SES.SendEmail"]));
+    let failing = stack.submit(FABRIKAM, &claim_body("onedrive")).await;
+    let failing_id = failing.json()["claim_id"].as_str().unwrap().to_owned();
+    let waited = Instant::now();
+    while !capture.text().contains("NotificationsFailed\":1") {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "no failure reported"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    plan.set_rate(0.0);
+    stack
+        .wait_for_status(FABRIKAM, &failing_id, "awaiting_customer")
+        .await;
+    // AND a finalization run that cannot write one of the due claims
+    let (due, _) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
+    plan.set_targets(Some(&["DynamoDB.TransactWriteItems"]));
+    plan.set_rate(1.0);
+    let run = stack
+        .finalize(instant(&due["opt_out_deadline"]) + TimeDelta::seconds(1))
+        .await;
+    assert_eq!(run.status, 500, "{}", run.text);
+    let failing_run = run.json();
+    plan.set_rate(0.0);
     stack.stop().await;
 
     let logs = capture.text();
@@ -103,7 +139,7 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     }
     // AND the counts are those of the flow
     let sum = |key: &str| sums.get(key).copied().unwrap_or_default();
-    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 2.0, "{sums:?}");
+    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 5.0, "{sums:?}");
     assert_eq!(
         sum("submit-claim/ClaimsRefused[code=workload_already_claimed]"),
         1.0
@@ -112,16 +148,30 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
         sum("submit-claim/ClaimsRefused[code=validation_failed]"),
         1.0
     );
-    assert_eq!(sum("notify-customer/NotificationsSent"), 2.0);
-    assert_eq!(sum("notify-customer/NotificationsFailed"), 0.0);
+    assert_eq!(sum("submit-claim/NotificationsNotQueued"), 1.0);
+    // (4 e-mails, or 5 when one of the refused SendMessage calls was a response lost after
+    // the message was queued: then the stuck claim's customer is notified after all)
+    let sent = sum("notify-customer/NotificationsSent");
+    assert!((4.0..=5.0).contains(&sent), "{sent}");
+    assert!(sum("notify-customer/NotificationsFailed") >= 1.0);
     assert_eq!(
         sum("record-opt-out/OptOuts"),
         1.0,
         "a repeated decline counts once"
     );
-    assert!(sum("finalize-association/FinalizationRuns") >= 1.0);
-    assert_eq!(sum("finalize-association/ClaimsFinalized"), 1.0);
-    assert_eq!(sum("finalize-association/FinalizationBacklog"), 0.0);
+    assert!(sum("finalize-association/FinalizationRuns") >= 2.0);
+    // (a write whose response was lost took effect: the run counts it as finalized)
+    let count = |field: &str| failing_run[field].as_f64().unwrap();
+    assert_eq!(
+        sum("finalize-association/ClaimsFinalized"),
+        1.0 + count("finalized")
+    );
+    assert_eq!(
+        sum("finalize-association/FinalizationBacklog"),
+        count("failed"),
+        "the claims the failing run could not write"
+    );
+    assert!(count("failed") >= 1.0);
     assert!(sums.contains_key("finalize-association/FinalizationDuration"));
     assert_eq!(sum("manage-claims/ClaimsWithdrawn"), 1.0);
     // AND even at warn level, metric lines carry the invocation's request id

@@ -59,6 +59,11 @@ impl SubmitClaimFunction {
             Ok(submitted) => {
                 let claim = &submitted.claim;
                 cpor_aws::logging::record_claim(claim.claim_id);
+                if !submitted.notification_queued {
+                    Metrics::new(FUNCTION)
+                        .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
+                        .emit();
+                }
                 if submitted.replayed {
                     tracing::info!("idempotent replay: the first answer again, nothing created");
                 } else {

@@ -22,6 +22,9 @@ pub mod name {
     pub const CLAIMS_SUBMITTED: &str = "ClaimsSubmitted";
     /// A claim refused, by `code` (the problem code). Unit `Count`.
     pub const CLAIMS_REFUSED: &str = "ClaimsRefused";
+    /// A claim stored whose notification could not be queued (it waits in `submitted` for a
+    /// retry of the request or `cpor-ops resend`). Unit `Count`.
+    pub const NOTIFICATIONS_NOT_QUEUED: &str = "NotificationsNotQueued";
     /// A claim withdrawn by its partner. Unit `Count`.
     pub const CLAIMS_WITHDRAWN: &str = "ClaimsWithdrawn";
     /// A customer e-mail sent (and the window opened). Unit `Count`.
@@ -41,9 +44,10 @@ pub mod name {
     pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
 
     /// Every metric.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
+        NOTIFICATIONS_NOT_QUEUED,
         CLAIMS_WITHDRAWN,
         NOTIFICATIONS_SENT,
         NOTIFICATIONS_FAILED,

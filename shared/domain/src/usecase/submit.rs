@@ -20,6 +20,9 @@ pub struct Submitted {
     pub claim: ClaimRecord,
     /// True when this answers a repeated request with the same idempotency key.
     pub replayed: bool,
+    /// False when the claim is stored but its notification could not be queued: it stays
+    /// `submitted` until the partner repeats the request or an operator re-sends it.
+    pub notification_queued: bool,
 }
 
 /// Why a submission was refused.
@@ -70,11 +73,12 @@ impl SubmitClaim<'_> {
     /// fails, the claim is stored and stays `submitted`, visible to the partner: a retry of the
     /// same request (same idempotency key) queues it again, and an operator can re-send it.
     /// Failing the request instead would make the partner retry into a 409 on their own claim.
-    async fn queue_notification(&self, claim_id: ClaimId) {
+    /// Returns whether it was queued.
+    async fn queue_notification(&self, claim_id: ClaimId) -> bool {
         let mut pause = std::time::Duration::from_millis(25);
         for attempt in 1..=ENQUEUE_ATTEMPTS {
             match self.queue.enqueue(claim_id).await {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(e) if attempt == ENQUEUE_ATTEMPTS => {
                     tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
                 }
@@ -85,6 +89,7 @@ impl SubmitClaim<'_> {
                 }
             }
         }
+        false
     }
 
     /// Submits `body` for `caller`.
@@ -114,10 +119,12 @@ impl SubmitClaim<'_> {
                 return if prior.fingerprint == fingerprint {
                     // A retry may follow a first attempt whose notification could not be
                     // queued: queue it again (notify-customer ignores a claim it already did).
-                    self.queue_notification(prior.response.claim_id).await;
+                    let notification_queued =
+                        self.queue_notification(prior.response.claim_id).await;
                     Ok(Submitted {
                         claim: prior.response,
                         replayed: true,
+                        notification_queued,
                     })
                 } else {
                     Err(SubmitError::IdempotencyKeyReused)
@@ -151,10 +158,11 @@ impl SubmitClaim<'_> {
                 .await
             {
                 Ok(()) => {
-                    self.queue_notification(claim.id).await;
+                    let notification_queued = self.queue_notification(claim.id).await;
                     return Ok(Submitted {
                         claim: record,
                         replayed: false,
+                        notification_queued,
                     });
                 }
                 Err(CreateError::KeyTaken) => continue,
