@@ -546,38 +546,26 @@ pub fn claim_body(workload: &str) -> Value {
 
 /// Every log line of this test process, as the functions write them in Lambda: one JSON object
 /// per line. Installed once per test binary, as its global subscriber.
-#[derive(Clone, Default)]
-pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub struct LogCapture(cpor_aws::logging::LineBuffer);
 
 impl LogCapture {
     /// Captures every line passing `filter` (`RUST_LOG` syntax; metric lines always pass).
     pub fn install(filter: &str) -> Self {
         use tracing_subscriber::prelude::*;
-        let capture = Self::default();
-        let writer = capture.clone();
+        let lines = cpor_aws::logging::LineBuffer::default();
         let settings = cpor_aws::logging::LogSettings {
             format: cpor_aws::logging::LogFormat::Json,
             filter: filter.to_owned(),
         };
         tracing_subscriber::registry()
-            .with(cpor_aws::logging::JsonLayer::new(move || writer.clone()))
+            .with(cpor_aws::logging::JsonLayer::new(lines.clone()))
             .with(settings.env_filter())
             .init();
-        capture
+        Self(lines)
     }
 
     /// What was written so far.
     pub fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).expect("UTF-8 lines")
-    }
-}
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.0.text()
     }
 }

@@ -371,32 +371,50 @@ impl Visit for JsonFields {
     }
 }
 
+/// Lines kept in memory: a writer for [`JsonLayer`] or [`init_with`] where standard output will
+/// not do (tests that read what the functions log).
+#[derive(Clone, Default)]
+pub struct LineBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LineBuffer {
+    /// What was written so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for LineBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut buffer) = self.0.lock() {
+            buffer.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LineBuffer {
+    type Writer = LineBuffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Capture {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn lines_of(run: impl FnOnce()) -> Vec<Map<String, Value>> {
-        let capture = Capture::default();
-        let writer = capture.clone();
+        let capture = LineBuffer::default();
         let subscriber = tracing_subscriber::registry()
-            .with(JsonLayer::new(move || writer.clone()).with_function("start-up"));
+            .with(JsonLayer::new(capture.clone()).with_function("start-up"));
         tracing::subscriber::with_default(subscriber, run);
-        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-        text.lines()
+        capture
+            .text()
+            .lines()
             .map(|l| serde_json::from_str::<Value>(l).unwrap())
             .map(|v| v.as_object().unwrap().clone())
             .collect()

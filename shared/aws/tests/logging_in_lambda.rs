@@ -4,34 +4,20 @@
 //! metric lines are not (and carry the level Lambda keeps); a panic is reported as a JSON line.
 
 use cpor_aws::Env;
-use cpor_aws::logging::{LAMBDA_LOG_FORMAT, LAMBDA_LOG_LEVEL, in_invocation, init_with};
+use cpor_aws::logging::{
+    LAMBDA_LOG_FORMAT, LAMBDA_LOG_LEVEL, LineBuffer, in_invocation, init_with,
+};
 use cpor_aws::metrics::{Metrics, name};
 use serde_json::Value;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn a_function_in_lambda_writes_json_lines_at_its_level_metrics_always_and_panics_as_json() {
-    let capture = Capture::default();
-    let writer = capture.clone();
+    let capture = LineBuffer::default();
     let env = Env::default()
         .with(LAMBDA_LOG_FORMAT, "JSON")
         .with(LAMBDA_LOG_LEVEL, "WARN")
         .with("RUST_LOG", "");
-    init_with("submit-claim", &env, move || writer.clone());
+    init_with("submit-claim", &env, capture.clone());
 
     tracing::warn!("during start-up");
     in_invocation("submit-claim", "8f5e-request", async {
@@ -44,7 +30,7 @@ async fn a_function_in_lambda_writes_json_lines_at_its_level_metrics_always_and_
     })
     .await;
 
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let text = capture.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
