@@ -7,7 +7,10 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(finalize_association::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
-    let function = FinalizeAssociationFunction::from_env(&sdk, &cpor_aws::Env::process())?;
+    let function = cpor_aws::logging::started(FinalizeAssociationFunction::from_env(
+        &sdk,
+        &cpor_aws::Env::process(),
+    ))?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {

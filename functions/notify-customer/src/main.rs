@@ -6,7 +6,9 @@ use notify_customer::NotifyCustomerFunction;
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(notify_customer::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
-    let function = NotifyCustomerFunction::from_env(&sdk, &cpor_aws::Env::process()).await?;
+    let function = cpor_aws::logging::started(
+        NotifyCustomerFunction::from_env(&sdk, &cpor_aws::Env::process()).await,
+    )?;
     let function = &function;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, std::convert::Infallible>(

@@ -6,7 +6,9 @@ use record_opt_out::RecordOptOutFunction;
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(record_opt_out::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
-    let function = RecordOptOutFunction::from_env(&sdk, &cpor_aws::Env::process()).await?;
+    let function = cpor_aws::logging::started(
+        RecordOptOutFunction::from_env(&sdk, &cpor_aws::Env::process()).await,
+    )?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {

@@ -6,7 +6,10 @@ use submit_claim::SubmitClaimFunction;
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(submit_claim::FUNCTION);
     let sdk = cpor_aws::sdk_config().await;
-    let function = SubmitClaimFunction::from_env(&sdk, &cpor_aws::Env::process())?;
+    let function = cpor_aws::logging::started(SubmitClaimFunction::from_env(
+        &sdk,
+        &cpor_aws::Env::process(),
+    ))?;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {

@@ -157,6 +157,15 @@ where
     };
 }
 
+/// Passes a function's start-up through, logging its failure first (as a JSON line in
+/// Lambda, where the runtime's own report of it would be plain text).
+pub fn started<T, E: fmt::Display>(start_up: Result<T, E>) -> Result<T, E> {
+    if let Err(e) = &start_up {
+        tracing::error!(error = %e, "the function could not start");
+    }
+    start_up
+}
+
 /// The span of one invocation of `function`: its lines carry `function`, `request_id` and,
 /// once recorded with [`record_claim`], `claim_id`.
 pub fn invocation_span(function: &'static str, request_id: &str) -> Span {
