@@ -267,9 +267,9 @@ async fn bench() -> Result<(), String> {
         "==> cold starts: {} starts of each binary, in turns",
         o.starts
     );
-    // The root certificates: Lambda's image keeps them in one bundle file; Debian (this machine)
-    // also keeps each in a file of its own in /etc/ssl/certs, which the SDK's native-roots loader
-    // reads one by one. Each function is started both ways: its trust store from the bundle
+    // The root certificates: Amazon Linux keeps bundles only; Debian (this machine) also keeps
+    // each in a file of its own in /etc/ssl/certs, which the SDK's native-roots loader reads one
+    // by one. Each function is started both ways: its trust store from the bundle
     // alone (`SSL_CERT_DIR` an empty directory), and from this machine's store as it is.
     let bundle_only = logs.join("cert-dir-empty");
     std::fs::create_dir_all(&bundle_only).map_err(|e| e.to_string())?;
@@ -377,7 +377,11 @@ async fn bench() -> Result<(), String> {
             .unwrap_or_default()
     };
     for (suffix, what, counts) in [
-        ("", "trust store from the bundle file, as on Lambda", true),
+        (
+            "",
+            "trust store from the bundle file, as on Amazon Linux",
+            true,
+        ),
         (DEBIAN_STORE, "this machine's trust store as it is", false),
     ] {
         let (name, worst) = slowest(suffix);
@@ -504,7 +508,7 @@ async fn bench() -> Result<(), String> {
          Linux (Lambda's `provided.al2023`) keeps bundles only in its directory (`/etc/pki/tls/certs`: \
          `ca-bundle.crt`, `ca-bundle.trust.crt`). The rows without a suffix read the bundle alone \
          (`SSL_CERT_DIR` names an empty directory; every root certificate is still loaded, from the bundle), \
-         as a function does on Amazon Linux, and the summary's verdict is theirs; the `{DEBIAN_STORE}` rows \
+         as a function does on Amazon Linux, and the summary's verdict is theirs (the hello world loads no certificates); the `{DEBIAN_STORE}` rows \
          read this machine's store as it is. (Not measured on Lambda itself: no AWS account here.)\n",
         std::fs::read_dir("/etc/ssl/certs")
             .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".pem")).count())
