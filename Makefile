@@ -152,6 +152,15 @@ build: $(CARGO_LAMBDA) ## release builds of the five functions for Lambda: targe
 	    "$$(file -b target/lambda/$$f/bootstrap 2>/dev/null | cut -d, -f1-2)"; \
 	done
 
+# The functions and the hello-world baseline in one release build (one profile, one feature
+# set); criterion first, as a bench build may relink the package's binaries with its dev features.
+.PHONY: bench
+bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale, handler cost: BENCHMARKS.md
+	cargo bench -p submit-claim --bench handler
+	cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
+	cargo build -p cpor-bench
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-bench --command "make bench" $(BENCH_ARGS)
+
 .PHONY: deploy
 deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see README; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build

@@ -4,6 +4,8 @@
 //! Each [`TestStack`] owns its emulator process, which stops when the stack is dropped, so a
 //! failing test leaves nothing running.
 
+pub mod round_trips;
+
 use chrono::{DateTime, Utc};
 use cpor_local::emulator::{Emulator, EmulatorError};
 use cpor_local::{LocalSettings, LocalStack, jwt};

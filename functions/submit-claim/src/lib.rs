@@ -7,6 +7,7 @@ use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, DynamoStore, Env, Metrics, SqsNotificationQueue};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::idempotency::IdempotencyKey;
+use cpor_domain::ports::{NotificationQueue, SubmissionStore};
 use cpor_domain::reference::ReferenceError;
 use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
@@ -19,14 +20,24 @@ pub const FUNCTION: &str = "submit-claim";
 
 /// The function: its clients, built once per execution environment.
 pub struct SubmitClaimFunction {
-    store: DynamoStore,
-    queue: SqsNotificationQueue,
+    store: Arc<dyn SubmissionStore>,
+    queue: Arc<dyn NotificationQueue>,
     clock: Arc<dyn Clock>,
 }
 
 impl SubmitClaimFunction {
     /// The function on these adapters.
     pub fn new(store: DynamoStore, queue: SqsNotificationQueue, clock: Arc<dyn Clock>) -> Self {
+        Self::on_ports(Arc::new(store), Arc::new(queue), clock)
+    }
+
+    /// The function on any implementation of its ports (in-memory ones measure the handler's
+    /// own work).
+    pub fn on_ports(
+        store: Arc<dyn SubmissionStore>,
+        queue: Arc<dyn NotificationQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             queue,
@@ -125,8 +136,8 @@ impl SubmitClaimFunction {
         }
         let body = json_body(event)?;
         let usecase = SubmitClaim {
-            store: &self.store,
-            queue: &self.queue,
+            store: self.store.as_ref(),
+            queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
         };
         usecase

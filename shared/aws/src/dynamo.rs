@@ -29,11 +29,12 @@ use cpor_domain::idempotency::{IdempotencyKey, IdempotencyRecord};
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::listing::{ClaimPage, ListQuery};
 use cpor_domain::ports::{
-    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, LockHolder, NotificationLease,
-    NotificationLedger, SubmissionContext, SubmissionStore, Unavailable,
+    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DuePages, LockHolder,
+    NotificationLease, NotificationLedger, SubmissionContext, SubmissionStore, Unavailable,
 };
 use cpor_domain::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use cpor_domain::time::{format_instant, parse_instant};
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -109,6 +110,39 @@ fn claim_item(claim: &Claim) -> Item {
         ));
     }
     to_item(&ClaimRecord::from(claim), extra)
+}
+
+/// The partner-of-record lock the claim holds, as its item.
+fn lock_item(claim: &Claim) -> Item {
+    HashMap::from([
+        (
+            PK.to_owned(),
+            s(format!("LOCK#{}", claim.subject.lock().as_str())),
+        ),
+        (SK.to_owned(), s(LOCK_SK)),
+        ("claim_id".to_owned(), s(claim.id.to_string())),
+        ("partner_id".to_owned(), s(claim.partner_id.to_string())),
+    ])
+}
+
+/// A due index entry: the claim, its version and its deadline.
+fn due_claim_from_item(item: &Item) -> Result<DueClaim, Unavailable> {
+    let claim_id = text(item, PK)
+        .and_then(|pk| pk.strip_prefix("CLAIM#").and_then(ClaimId::parse))
+        .ok_or_else(|| inconsistent("due index entry without a claim"))?;
+    let deadline = text(item, DUE_INDEX.sort_key)
+        .and_then(|d| d.split('#').next().and_then(parse_instant))
+        .ok_or_else(|| inconsistent("due index entry without a deadline"))?;
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| inconsistent("due index entry without a version"))?;
+    Ok(DueClaim {
+        claim_id,
+        version,
+        deadline,
+    })
 }
 
 fn claim_from_item(item: &Item) -> Result<Claim, Unavailable> {
@@ -391,6 +425,59 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Writes claims as the service stores them (the claim with its index attributes, its
+    /// history, and its lock while it holds one), 25 items per `BatchWriteItem`, without
+    /// conditions: for seeding a table in bulk (benchmarks), never for the service's own changes.
+    pub async fn seed_claims(
+        &self,
+        claims: &[(Claim, Vec<HistoryEntry>)],
+    ) -> Result<usize, Unavailable> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let mut items = Vec::new();
+        for (claim, history) in claims {
+            items.push(claim_item(claim));
+            items.extend(history.iter().map(|entry| event_item(claim.id, entry)));
+            if claim.status().holds_lock() {
+                items.push(lock_item(claim));
+            }
+        }
+        let written = items.len();
+        let mut requests = Vec::with_capacity(items.len());
+        for item in items {
+            let put = build(
+                "put request",
+                PutRequest::builder().set_item(Some(item)).build(),
+            )?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchWriteItem", &e))?;
+                pending = out
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                attempt += 1;
+                if !pending.is_empty() {
+                    if attempt >= 8 {
+                        return Err(Unavailable("BatchWriteItem: items left unprocessed".into()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+                }
+            }
+        }
+        Ok(written)
+    }
+
     async fn query_all(
         &self,
         build: impl Fn(Option<Item>) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
@@ -489,14 +576,8 @@ impl SubmissionStore for DynamoStore {
         entry: &HistoryEntry,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
-        let lock = claim.subject.lock();
-        let lock_pk = format!("LOCK#{}", lock.as_str());
-        let lock_item = HashMap::from([
-            (PK.to_owned(), s(lock_pk.clone())),
-            (SK.to_owned(), s(LOCK_SK)),
-            ("claim_id".to_owned(), s(claim.id.to_string())),
-            ("partner_id".to_owned(), s(claim.partner_id.to_string())),
-        ]);
+        let lock_item = lock_item(claim);
+        let lock_pk = text(&lock_item, PK).unwrap_or_default();
         let mut writes = vec![
             TransactWriteItem::builder()
                 .put(self.put(claim_item(claim), Some("attribute_not_exists(pk)"), &[])?)
@@ -812,44 +893,43 @@ impl NotificationLedger for DynamoStore {
 
 #[async_trait]
 impl DueIndex for DynamoStore {
-    async fn due_claims(&self, now: DateTime<Utc>) -> Result<Vec<DueClaim>, Unavailable> {
+    fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_> {
         let now_key = format_instant(now);
-        let shards = (0..DUE_SHARDS).map(|shard| {
+        // Every shard is read page by page, the shards side by side; a page is read when the
+        // writes have taken the one before.
+        let shards = (0..DUE_SHARDS).map(move |shard| {
             let now_key = now_key.clone();
-            self.query_all(move |start| {
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(DUE_INDEX.name)
-                    .key_condition_expression("due_shard = :shard AND due_at < :now")
-                    .expression_attribute_values(":shard", s(format!("DUE#{shard}")))
-                    .expression_attribute_values(":now", s(now_key.clone()))
-                    .set_exclusive_start_key(start)
+            // `Some(start)`: a page to read from `start`; `None`: the shard is read.
+            futures::stream::try_unfold(Some(None), move |start: Option<Option<Item>>| {
+                let now_key = now_key.clone();
+                async move {
+                    let Some(start) = start else {
+                        return Ok(None);
+                    };
+                    let page = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(DUE_INDEX.name)
+                        .key_condition_expression("due_shard = :shard AND due_at < :now")
+                        .expression_attribute_values(":shard", s(format!("DUE#{shard}")))
+                        .expression_attribute_values(":now", s(now_key))
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(|e| unavailable("Query due", &e))?;
+                    let claims = page
+                        .items()
+                        .iter()
+                        .map(due_claim_from_item)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let next = page.last_evaluated_key().map(|last| Some(last.clone()));
+                    Ok(Some((claims, next)))
+                }
             })
+            .boxed()
         });
-        let mut due = Vec::new();
-        for items in futures::future::try_join_all(shards).await? {
-            for item in items {
-                let claim_id = text(&item, PK)
-                    .and_then(|pk| pk.strip_prefix("CLAIM#").and_then(ClaimId::parse))
-                    .ok_or_else(|| inconsistent("due index entry without a claim"))?;
-                let deadline = text(&item, DUE_INDEX.sort_key)
-                    .and_then(|d| d.split('#').next().and_then(parse_instant))
-                    .ok_or_else(|| inconsistent("due index entry without a deadline"))?;
-                let version = item
-                    .get("version")
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| inconsistent("due index entry without a version"))?;
-                due.push(DueClaim {
-                    claim_id,
-                    version,
-                    deadline,
-                });
-            }
-        }
-        due.sort_by_key(|d| d.deadline);
-        Ok(due)
+        futures::stream::select_all(shards).boxed()
     }
 
     async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError> {

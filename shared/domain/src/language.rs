@@ -2,7 +2,7 @@
 
 use crate::contact::Locale;
 use crate::messages::Messages;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use std::fmt::Write;
 
 /// A language the customer's e-mail and page are written in.
@@ -64,15 +64,15 @@ impl Language {
         crate::messages::catalogue(self)
     }
 
-    /// The conventions (day and month names) its dates are written with.
-    fn date_locale(self) -> chrono::Locale {
+    /// The day and month names its dates are written with.
+    fn date_names(self) -> &'static DateNames {
         match self {
-            Self::English => chrono::Locale::en_GB,
-            Self::Italian => chrono::Locale::it_IT,
-            Self::German => chrono::Locale::de_DE,
-            Self::French => chrono::Locale::fr_FR,
-            Self::Spanish => chrono::Locale::es_ES,
-            Self::Japanese => chrono::Locale::ja_JP,
+            Self::English => &EN_GB,
+            Self::Italian => &IT_IT,
+            Self::German => &DE_DE,
+            Self::French => &FR_FR,
+            Self::Spanish => &ES_ES,
+            Self::Japanese => &JA_JP,
         }
     }
 
@@ -80,9 +80,16 @@ impl Language {
     /// zone's abbreviation, e.g. `mercoledì 2 dicembre 2026, 23:59 (CET)`.
     pub fn format_instant(self, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
         let local = at.with_timezone(&zone);
+        let names = self.date_names();
+        let weekday = local.weekday().num_days_from_sunday() as usize;
+        let format = self
+            .messages()
+            .date_format
+            .replace("%A", names.days[weekday])
+            .replace("%a", names.short_days[weekday])
+            .replace("%B", names.months[local.month0() as usize]);
         let mut text = String::new();
-        let localized = local.format_localized(self.messages().date_format, self.date_locale());
-        if write!(text, "{localized}").is_err() {
+        if write!(text, "{}", local.format(&format)).is_err() {
             // Only a malformed format in the catalogue gets here, and a test reads every one;
             // the instant must still reach the customer.
             text.clear();
@@ -91,6 +98,166 @@ impl Language {
         text
     }
 }
+
+/// The names a language writes dates with (`%A`, `%a` and `%B` of its date format).
+///
+/// They are those of the glibc locales (en_GB, it_IT, de_DE, fr_FR, es_ES, ja_JP) that chrono's
+/// `unstable-locales` feature carries; a test checks them against it. Kept here instead, the
+/// functions do not carry the tables of every locale in the world (about 2 MB of each binary,
+/// and tens of thousands of relocations at every start).
+struct DateNames {
+    /// Sunday first.
+    days: [&'static str; 7],
+    /// Sunday first.
+    short_days: [&'static str; 7],
+    /// January first.
+    months: [&'static str; 12],
+}
+
+const EN_GB: DateNames = DateNames {
+    days: [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ],
+    short_days: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+    months: [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+};
+
+const IT_IT: DateNames = DateNames {
+    days: [
+        "domenica",
+        "lunedì",
+        "martedì",
+        "mercoledì",
+        "giovedì",
+        "venerdì",
+        "sabato",
+    ],
+    short_days: ["dom", "lun", "mar", "mer", "gio", "ven", "sab"],
+    months: [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ],
+};
+
+const DE_DE: DateNames = DateNames {
+    days: [
+        "Sonntag",
+        "Montag",
+        "Dienstag",
+        "Mittwoch",
+        "Donnerstag",
+        "Freitag",
+        "Samstag",
+    ],
+    short_days: ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+    months: [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+};
+
+const FR_FR: DateNames = DateNames {
+    days: [
+        "dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+    ],
+    short_days: ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+    months: [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+};
+
+const ES_ES: DateNames = DateNames {
+    days: [
+        "domingo",
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+    ],
+    short_days: ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"],
+    months: [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+};
+
+const JA_JP: DateNames = DateNames {
+    days: [
+        "日曜日",
+        "月曜日",
+        "火曜日",
+        "水曜日",
+        "木曜日",
+        "金曜日",
+        "土曜日",
+    ],
+    short_days: ["日", "月", "火", "水", "木", "金", "土"],
+    months: [
+        "1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月",
+    ],
+};
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +280,35 @@ mod tests {
         ] {
             let locale = Locale::parse(tag).unwrap();
             assert_eq!(Language::for_locale(&locale), language, "{tag}");
+        }
+    }
+
+    #[test]
+    fn day_and_month_names_are_those_of_the_languages_glibc_locales() {
+        // GIVEN a fortnight and every month of a year, in every language
+        let rome: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let days = (0..14).map(|d| at("2026-03-01T12:00:00Z") + chrono::TimeDelta::days(d));
+        let months = (0..12).map(|m| at("2026-01-15T12:00:00Z") + chrono::TimeDelta::days(31 * m));
+        for language in Language::ALL {
+            for instant in days.clone().chain(months.clone()) {
+                // THEN each date reads as chrono writes it with the language's locale
+                let local = instant.with_timezone(&rome);
+                let expected = local
+                    .format_localized(language.messages().date_format, chrono_locale(language))
+                    .to_string();
+                assert_eq!(language.format_instant(instant, rome), expected);
+            }
+        }
+    }
+
+    fn chrono_locale(language: Language) -> chrono::Locale {
+        match language {
+            Language::English => chrono::Locale::en_GB,
+            Language::Italian => chrono::Locale::it_IT,
+            Language::German => chrono::Locale::de_DE,
+            Language::French => chrono::Locale::fr_FR,
+            Language::Spanish => chrono::Locale::es_ES,
+            Language::Japanese => chrono::Locale::ja_JP,
         }
     }
 

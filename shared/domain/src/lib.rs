@@ -17,6 +17,8 @@ pub mod idempotency;
 pub mod ids;
 pub mod language;
 pub mod listing;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod messages;
 pub mod ports;
 pub mod proof;

@@ -158,11 +158,16 @@ pub struct DueClaim {
     pub deadline: DateTime<Utc>,
 }
 
+/// Pages of due claims, as the index yields them.
+pub type DuePages<'a> = futures::stream::BoxStream<'a, Result<Vec<DueClaim>, Unavailable>>;
+
 /// The claims whose opt-out windows close, without scanning the table.
 #[async_trait]
 pub trait DueIndex: Send + Sync {
-    /// Every claim awaiting the customer whose deadline is before `now`.
-    async fn due_claims(&self, now: DateTime<Utc>) -> Result<Vec<DueClaim>, Unavailable>;
+    /// Every claim awaiting the customer whose deadline is before `now`, a page at a time, read
+    /// as the stream is polled: finalization writes the first page while the next is read, and
+    /// never holds the whole list.
+    fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_>;
 
     /// Moves a due claim to `associated` at `now` with its history entry, if it is still
     /// awaiting the customer at that version and its deadline has passed.

@@ -58,40 +58,159 @@ enum Outcome {
 impl FinalizeAssociations<'_> {
     /// Finalizes every claim due at `now`, including those a missed night left behind. Safe to
     /// run twice: a claim already decided is left as it is.
+    ///
+    /// The index's pages stream into the writes, `concurrency` at a time, so the run costs one
+    /// index read per page of due claims and one conditional write per due claim; claims that
+    /// are not due are never read. A failed index read ends the run with an error once the
+    /// writes under way have finished (they are safe to repeat).
     pub async fn run(&self, now: DateTime<Utc>) -> Result<FinalizeSummary, Unavailable> {
-        let due = self.index.due_claims(now).await?;
         let mut summary = FinalizeSummary {
             now,
-            due: due.len(),
             ..FinalizeSummary::default()
         };
-        let outcomes: Vec<Outcome> = futures::stream::iter(due)
+        let mut unreadable = None;
+        let claims = self
+            .index
+            .due_pages(now)
+            .map(|page| {
+                futures::stream::iter(match page {
+                    Ok(claims) => claims.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                })
+            })
+            .flatten();
+        let mut outcomes = claims
             .map(|claim| async move {
-                let Some(entry) = claim.association(now) else {
-                    return Outcome::AlreadyDecided;
-                };
-                match self.index.associate(&claim, &entry).await {
-                    Ok(()) => {
-                        tracing::info!(claim_id = %claim.claim_id, "claim associated");
-                        Outcome::Finalized
-                    }
-                    Err(ApplyError::Conflict) => Outcome::AlreadyDecided,
-                    Err(ApplyError::Unavailable(e)) => {
-                        tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not finalize; a later run retries");
-                        Outcome::Failed
-                    }
+                match claim {
+                    Ok(claim) => Ok(self.finalize(claim, now).await),
+                    Err(e) => Err(e),
                 }
             })
-            .buffer_unordered(self.concurrency.max(1))
-            .collect()
-            .await;
-        for outcome in outcomes {
+            .buffer_unordered(self.concurrency.max(1));
+        while let Some(outcome) = outcomes.next().await {
             match outcome {
-                Outcome::Finalized => summary.finalized += 1,
-                Outcome::AlreadyDecided => summary.already_decided += 1,
-                Outcome::Failed => summary.failed += 1,
+                Ok(outcome) => {
+                    summary.due += 1;
+                    match outcome {
+                        Outcome::Finalized => summary.finalized += 1,
+                        Outcome::AlreadyDecided => summary.already_decided += 1,
+                        Outcome::Failed => summary.failed += 1,
+                    }
+                }
+                Err(e) => {
+                    unreadable.get_or_insert(e);
+                }
             }
         }
-        Ok(summary)
+        match unreadable {
+            Some(e) => Err(e),
+            None => Ok(summary),
+        }
+    }
+
+    async fn finalize(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
+        let Some(entry) = claim.association(now) else {
+            return Outcome::AlreadyDecided;
+        };
+        match self.index.associate(&claim, &entry).await {
+            Ok(()) => {
+                tracing::info!(claim_id = %claim.claim_id, "claim associated");
+                Outcome::Finalized
+            }
+            Err(ApplyError::Conflict) => Outcome::AlreadyDecided,
+            Err(ApplyError::Unavailable(e)) => {
+                tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not finalize; a later run retries");
+                Outcome::Failed
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claim::tests::at;
+    use crate::ids::ClaimId;
+    use crate::ports::DuePages;
+    use std::sync::Mutex;
+
+    /// A due index whose pages are given, recording the associations asked of it.
+    struct PagedIndex {
+        pages: Vec<Result<Vec<DueClaim>, Unavailable>>,
+        associated: Mutex<Vec<ClaimId>>,
+    }
+
+    #[async_trait::async_trait]
+    impl DueIndex for PagedIndex {
+        fn due_pages(&self, _now: DateTime<Utc>) -> DuePages<'_> {
+            futures::stream::iter(self.pages.clone()).boxed()
+        }
+
+        async fn associate(&self, due: &DueClaim, _: &HistoryEntry) -> Result<(), ApplyError> {
+            self.associated
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(due.claim_id);
+            Ok(())
+        }
+    }
+
+    fn due(n: usize, deadline: DateTime<Utc>) -> Vec<DueClaim> {
+        (0..n)
+            .map(|_| DueClaim {
+                claim_id: ClaimId::new_at(deadline),
+                version: 2,
+                deadline,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_page_of_due_claims_is_written_one_write_per_claim() {
+        // GIVEN three pages of claims whose windows closed
+        let now = at("2026-12-10T00:00:00Z");
+        let index = PagedIndex {
+            pages: vec![
+                Ok(due(5, at("2026-12-01T22:59:59.999Z"))),
+                Ok(vec![]),
+                Ok(due(3, at("2026-12-09T22:59:59.999Z"))),
+            ],
+            associated: Mutex::default(),
+        };
+        // WHEN finalization runs
+        let summary = FinalizeAssociations {
+            index: &index,
+            concurrency: 2,
+        }
+        .run(now)
+        .await
+        .unwrap();
+        // THEN each claim is associated once
+        assert_eq!((summary.due, summary.finalized), (8, 8));
+        assert_eq!(index.associated.lock().unwrap().len(), 8);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_page_fails_the_run_after_the_claims_already_read_are_written() {
+        // GIVEN a page read, then a page that cannot be read
+        let now = at("2026-12-10T00:00:00Z");
+        let index = PagedIndex {
+            pages: vec![
+                Ok(due(4, at("2026-12-01T22:59:59.999Z"))),
+                Err(Unavailable("throttled".into())),
+            ],
+            associated: Mutex::default(),
+        };
+        // WHEN finalization runs
+        let run = FinalizeAssociations {
+            index: &index,
+            concurrency: 16,
+        }
+        .run(now)
+        .await;
+        // THEN the run fails, so the scheduler retries it, and what was read was written (a
+        // second run finds those claims decided and leaves them)
+        assert_eq!(run, Err(Unavailable("throttled".into())));
+        assert_eq!(index.associated.lock().unwrap().len(), 4);
     }
 }

@@ -1,0 +1,166 @@
+//! The AWS requests each operation costs, counted at the SDK's HTTP connector (retries
+//! included): what `tests/flows/round_trips.rs` checks and `make bench` reports.
+
+use crate::{FABRIKAM, TestStack, claim_body, instant, link_in};
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::TimeDelta;
+use cpor_local::faults::FaultPlan;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Requests per `Service.Operation`.
+pub type Calls = BTreeMap<String, u64>;
+
+/// One operation and the requests it made.
+#[derive(Debug, Clone)]
+pub struct OperationCalls {
+    /// What was done, e.g. `submit-claim: POST /v1/claims (201)`.
+    pub operation: String,
+    /// The requests it made.
+    pub calls: Calls,
+}
+
+/// What a whole flow cost.
+#[derive(Debug, Clone)]
+pub struct FlowCalls {
+    /// Each operation of the flow, in order.
+    pub operations: Vec<OperationCalls>,
+    /// Every request of the flow, set-up included (table, queues, reference data).
+    pub total: Calls,
+    /// Claims finalized by the flow's finalization run.
+    pub finalized: usize,
+}
+
+fn since(before: &Calls, after: &Calls) -> Calls {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+fn delivery(claim_id: &str) -> SqsEvent {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(format!("m-{claim_id}"));
+    message.body = Some(json!({ "claim_id": claim_id }).to_string());
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    event
+}
+
+/// Runs every function once through the local stack, each step counted on its own: submit,
+/// notify, the customer's page and decline, list, read and withdraw, and a finalization of
+/// `due` claims.
+pub async fn count_flow(due: usize) -> FlowCalls {
+    let plan = FaultPlan::counting();
+    let shared: Arc<FaultPlan> = plan.clone();
+    // The poller is off: the messages are delivered by hand, so that nothing runs between steps.
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.poll_notifications = false;
+    })
+    .await;
+    let mut operations = Vec::new();
+    let mut step = |name: &str, before: &Calls| {
+        operations.push(OperationCalls {
+            operation: name.to_owned(),
+            calls: since(before, &plan.calls()),
+        });
+    };
+
+    let before = plan.calls();
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    step("submit-claim: POST /v1/claims (201)", &before);
+    let id = created.json()["claim_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let before = plan.calls();
+    let answer = stack.functions().notify.handle(delivery(&id)).await;
+    assert!(answer.batch_item_failures.is_empty());
+    step("notify-customer: one message (e-mail sent)", &before);
+
+    let link = stack
+        .outbox()
+        .await
+        .iter()
+        .find_map(|m| link_in(m["body"].as_str().unwrap_or_default()))
+        .expect("the e-mail carries a link");
+    let before = plan.calls();
+    assert_eq!(stack.open(&link).await.status, 200);
+    step("record-opt-out: GET the page", &before);
+    let before = plan.calls();
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    step("record-opt-out: POST decline (303)", &before);
+
+    let before = plan.calls();
+    assert_eq!(stack.get(FABRIKAM, "/v1/claims").await.status, 200);
+    step("manage-claims: GET /v1/claims", &before);
+    let before = plan.calls();
+    assert_eq!(
+        stack
+            .get(FABRIKAM, &format!("/v1/claims/{id}"))
+            .await
+            .status,
+        200
+    );
+    step("manage-claims: GET /v1/claims/{id}", &before);
+
+    // Claims to finalize, and one more to withdraw.
+    let mut deadline = None;
+    let mut awaiting = Vec::new();
+    for workload in crate::M365_WORKLOADS.iter().take(due + 1) {
+        let created = stack.submit(FABRIKAM, &claim_body(workload)).await.json();
+        let claim_id = created["claim_id"].as_str().unwrap_or_default().to_owned();
+        stack.functions().notify.handle(delivery(&claim_id)).await;
+        let claim = stack.claim(FABRIKAM, &claim_id).await;
+        deadline = deadline.max(Some(instant(&claim["opt_out_deadline"])));
+        awaiting.push(claim_id);
+    }
+    let withdrawn = awaiting.pop().unwrap_or_default();
+    let before = plan.calls();
+    let answer = stack
+        .withdraw(FABRIKAM, &withdrawn, "entered by mistake")
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    step("manage-claims: POST withdraw (200)", &before);
+
+    let now = deadline.unwrap_or_else(chrono::Utc::now) + TimeDelta::milliseconds(1);
+    let before = plan.calls();
+    let run = stack.finalize(now).await.json();
+    let finalized = run["finalized"].as_u64().unwrap_or_default() as usize;
+    step(
+        &format!("finalize-association: {finalized} due claims"),
+        &before,
+    );
+
+    let total = plan.calls();
+    stack.stop().await;
+    FlowCalls {
+        operations,
+        total,
+        finalized,
+    }
+}
+
+impl FlowCalls {
+    /// The requests of the operation whose name starts with `prefix`.
+    pub fn of(&self, prefix: &str) -> Calls {
+        self.operations
+            .iter()
+            .find(|o| o.operation.starts_with(prefix))
+            .map(|o| o.calls.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// `[("DynamoDB.Query", 4), ...]` as a map, for comparing.
+pub fn calls(expected: &[(&str, u64)]) -> Calls {
+    expected
+        .iter()
+        .map(|(op, n)| ((*op).to_owned(), *n))
+        .collect()
+}
