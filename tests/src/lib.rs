@@ -561,7 +561,7 @@ impl LogCapture {
         };
         tracing_subscriber::registry()
             .with(cpor_aws::logging::JsonLayer::new(lines.clone()))
-            .with(settings.env_filter())
+            .with(settings.filter())
             .init();
         Self(lines)
     }

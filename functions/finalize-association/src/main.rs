@@ -6,7 +6,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(finalize_association::FUNCTION);
-    let sdk = cpor_aws::sdk_config().await;
+    let sdk = cpor_aws::lambda_sdk_config().await;
     let function = cpor_aws::logging::started(FinalizeAssociationFunction::from_env(
         &sdk,
         &cpor_aws::Env::process(),

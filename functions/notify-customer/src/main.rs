@@ -5,7 +5,7 @@ use notify_customer::NotifyCustomerFunction;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(notify_customer::FUNCTION);
-    let sdk = cpor_aws::sdk_config().await;
+    let sdk = cpor_aws::lambda_sdk_config().await;
     let function = cpor_aws::logging::started(
         NotifyCustomerFunction::from_env(&sdk, &cpor_aws::Env::process()).await,
     )?;

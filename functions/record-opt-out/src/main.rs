@@ -5,7 +5,7 @@ use record_opt_out::RecordOptOutFunction;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(record_opt_out::FUNCTION);
-    let sdk = cpor_aws::sdk_config().await;
+    let sdk = cpor_aws::lambda_sdk_config().await;
     let function = cpor_aws::logging::started(
         RecordOptOutFunction::from_env(&sdk, &cpor_aws::Env::process()).await,
     )?;

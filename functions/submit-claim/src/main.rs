@@ -5,7 +5,7 @@ use submit_claim::SubmitClaimFunction;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(submit_claim::FUNCTION);
-    let sdk = cpor_aws::sdk_config().await;
+    let sdk = cpor_aws::lambda_sdk_config().await;
     let function = cpor_aws::logging::started(SubmitClaimFunction::from_env(
         &sdk,
         &cpor_aws::Env::process(),

@@ -25,8 +25,12 @@ const FUNCTIONS: [&str; 5] = [
     "finalize-association",
 ];
 const HELLO: &str = "cpor-hello";
-/// The suffix of the cold starts with this machine's trust store as it is.
-const DEBIAN_STORE: &str = " (Debian trust store)";
+/// The suffix of the cold starts with the system's trust store instead of the compiled-in
+/// Amazon roots (`CPOR_TLS_SYSTEM_ROOTS=1`), read from the bundle file alone as on Amazon Linux.
+const SYSTEM_STORE: &str = " (system trust store)";
+/// This machine's bundle of root certificates (Debian's; Amazon Linux's is
+/// `/etc/pki/tls/certs/ca-bundle.crt`).
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Targets of issue 6.
 const COLD_START_LIMIT: f64 = 1.5;
@@ -267,19 +271,27 @@ async fn bench() -> Result<(), String> {
         "==> cold starts: {} starts of each binary, in turns",
         o.starts
     );
-    // The root certificates: Amazon Linux keeps bundles only; Debian (this machine) also keeps
-    // each in a file of its own in /etc/ssl/certs, which the SDK's native-roots loader reads one
-    // by one. Each function is started both ways: its trust store from the bundle
-    // alone (`SSL_CERT_DIR` an empty directory), and from this machine's store as it is.
+    // The functions trust the Amazon roots compiled into them (`cpor_aws::lambda_sdk_config`);
+    // each is also started with the system's trust store instead (`CPOR_TLS_SYSTEM_ROOTS=1`),
+    // read from the bundle file alone as on Amazon Linux, whose certificate directory holds
+    // bundles only (`SSL_CERT_DIR` an empty directory: Debian, this machine, also keeps each
+    // root in a file of its own, which the SDK's loader would read one by one).
     let bundle_only = logs.join("cert-dir-empty");
     std::fs::create_dir_all(&bundle_only).map_err(|e| e.to_string())?;
     let bundle_env = ("SSL_CERT_DIR".to_owned(), bundle_only.display().to_string());
+    // With SSL_CERT_DIR set, the loader reads SSL_CERT_FILE and nothing else it would have
+    // found by itself: name the bundle.
+    let system_roots = vec![
+        bundle_env.clone(),
+        ("SSL_CERT_FILE".to_owned(), SYSTEM_BUNDLE.to_owned()),
+        (cpor_aws::TLS_SYSTEM_ROOTS.to_owned(), "1".to_owned()),
+    ];
     let mut subjects = vec![Subject {
         name: HELLO.to_owned(),
         binary: o.bin_dir.join(HELLO),
         env: vec![bundle_env.clone()],
     }];
-    for (suffix, extra) in [("", Some(bundle_env.clone())), (DEBIAN_STORE, None)] {
+    for (suffix, extra) in [("", vec![]), (SYSTEM_STORE, system_roots)] {
         for name in FUNCTIONS {
             subjects.push(Subject {
                 name: format!("{name}{suffix}"),
@@ -379,10 +391,14 @@ async fn bench() -> Result<(), String> {
     for (suffix, what, counts) in [
         (
             "",
-            "trust store from the bundle file, as on Amazon Linux",
+            "as deployed: Amazon's root certificates compiled in",
             true,
         ),
-        (DEBIAN_STORE, "this machine's trust store as it is", false),
+        (
+            SYSTEM_STORE,
+            "with the system's trust store instead, as on Amazon Linux",
+            false,
+        ),
     ] {
         let (name, worst) = slowest(suffix);
         let ratio = worst.as_secs_f64() / hello.as_secs_f64().max(f64::MIN_POSITIVE);
@@ -501,17 +517,17 @@ async fn bench() -> Result<(), String> {
     }
     writeln!(
         report,
-        "\nThe SDK loads the system's root certificates when a client is built (at start-up, on purpose: \
-         the init phase runs with the whole CPU), through `rustls-native-certs`, which reads the bundle file \
-         and then every file of the certificate directory. Debian, this machine, keeps each of its {} root \
-         certificates in a file of its own in `/etc/ssl/certs`, which costs about 2.5 ms of file reads; Amazon \
-         Linux (Lambda's `provided.al2023`) keeps bundles only in its directory (`/etc/pki/tls/certs`: \
-         `ca-bundle.crt`, `ca-bundle.trust.crt`). The rows without a suffix read the bundle alone \
-         (`SSL_CERT_DIR` names an empty directory; every root certificate is still loaded, from the bundle), \
-         as a function does on Amazon Linux, and the summary's verdict is theirs (the hello world loads no certificates); the `{DEBIAN_STORE}` rows \
-         read this machine's store as it is. (Not measured on Lambda itself: no AWS account here.)\n",
-        std::fs::read_dir("/etc/ssl/certs")
-            .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".pem")).count())
+        "\nThe SDK loads its trust store when it builds a client, at start-up. By default that is the \
+         system's: `rustls-native-certs` reads and parses the bundle file (and every file of the certificate \
+         directory; Amazon Linux, Lambda's `provided.al2023`, keeps bundles only there), some {} certificates. \
+         The functions call AWS endpoints only, whose certificates Amazon Trust Services issues, so they trust \
+         its five root certificates alone, compiled in (`shared/aws/certs`, `cpor_aws::lambda_sdk_config`). \
+         The `{SYSTEM_STORE}` rows start them with `CPOR_TLS_SYSTEM_ROOTS=1`, which brings the system's store \
+         back, read from the bundle file alone (`SSL_CERT_FILE` the bundle, `SSL_CERT_DIR` an empty directory) as on Amazon Linux: the \
+         difference is what the compiled-in roots save. The hello world loads no certificates. (Not measured \
+         on Lambda itself: no AWS account here.)\n",
+        std::fs::read_to_string(SYSTEM_BUNDLE)
+            .map(|bundle| bundle.matches("BEGIN CERTIFICATE").count())
             .unwrap_or(0)
     )
     .ok();

@@ -19,6 +19,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Span, Subscriber};
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::prelude::*;
@@ -78,15 +79,21 @@ impl LogSettings {
         Self { format, filter }
     }
 
-    /// The level filter, with metric events always let through.
-    pub fn env_filter(&self) -> tracing_subscriber::EnvFilter {
-        let directives = format!(
-            "{},{METRICS_TARGET}=info,{CONTEXT_TARGET}=info",
-            self.filter
-        );
-        tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!("info,{METRICS_TARGET}=info"))
-        })
+    /// The level filter, with metric events and the invocation's span always let through.
+    ///
+    /// `target=level` directives, comma-separated, as `RUST_LOG` takes them (`info`,
+    /// `warn,cpor_domain=debug`); span and field directives are not supported (a
+    /// `tracing_subscriber::filter::Targets`, which needs no regular expressions: they would add
+    /// to every function's binary and start-up). A filter that does not parse is `info`.
+    pub fn filter(&self) -> Targets {
+        let always = format!("{METRICS_TARGET}=info,{CONTEXT_TARGET}=info");
+        format!("{},{always}", self.filter)
+            .parse()
+            .unwrap_or_else(|_| {
+                format!("info,{always}")
+                    .parse()
+                    .unwrap_or_else(|_| Targets::new().with_default(Level::INFO))
+            })
     }
 }
 
@@ -119,7 +126,7 @@ where
     let _ = FUNCTION.set(function);
     let settings = LogSettings::from_env(env);
     let _ = FORMAT.set(settings.format);
-    let filter = settings.env_filter();
+    let filter = settings.filter();
     if settings.format == LogFormat::Json {
         // A panic's report as one JSON line too, at ERROR, with the invocation's fields.
         std::panic::set_hook(Box::new(|panic| {
@@ -489,12 +496,18 @@ mod tests {
         let settings = LogSettings::from_env(&env);
         assert_eq!(settings.format, LogFormat::Json);
         assert_eq!(settings.filter, "warn");
-        assert!(
-            settings
-                .env_filter()
-                .to_string()
-                .contains("cpor::metrics=info")
-        );
+        let filter = settings.filter();
+        assert!(filter.would_enable(METRICS_TARGET, &Level::INFO));
+        assert!(filter.would_enable(CONTEXT_TARGET, &Level::INFO));
+        assert!(filter.would_enable("submit_claim", &Level::WARN));
+        assert!(!filter.would_enable("submit_claim", &Level::INFO));
+        let fine = LogSettings {
+            format: LogFormat::Json,
+            filter: "warn,cpor_domain=debug".into(),
+        }
+        .filter();
+        assert!(fine.would_enable("cpor_domain::usecase::notify", &Level::DEBUG));
+        assert!(!fine.would_enable("aws_smithy_runtime", &Level::INFO));
         let env = Env::default()
             .with("RUST_LOG", "debug")
             .with(LOG_FORMAT, "text");
