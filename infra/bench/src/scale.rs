@@ -60,18 +60,8 @@ const PARTNER: &str = "1234567";
 /// associated, 1 declined, 1 withdrawn: out of the sparse due index) and 1 in 10 awaiting its
 /// customer with the deadline still ahead (in the index, beyond the query's key condition).
 fn claims(due: usize, not_due: usize, now: DateTime<Utc>) -> Vec<(Claim, Vec<HistoryEntry>)> {
-    let body = serde_json::json!({
-        "tenant_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-        "customer_domain": "contoso.onmicrosoft.com",
-        "program": "osu-m365",
-        "workload": "teams",
-        "subscription_id": null,
-        "customer_contact": { "name": "Giulia Rossi", "email": "giulia@contoso.com", "title": "IT Director",
-                              "locale": "it", "time_zone": "Europe/Rome" },
-        "partner_contact": { "name": "Sam Lee", "email": "sam@fabrikam.com" },
-        "proof_of_execution": { "reference": "https://fabrikam.example/sow/4711.pdf",
-                                "signed_on": (now.date_naive() - chrono::Days::new(30)).to_string() }
-    });
+    // The tests' example claim (signed 30 days before today); each copy gets a tenant of its own.
+    let body = cpor_tests::claim_body("teams");
     let template = body
         .as_object()
         .and_then(|o| parse_submission(o, now.date_naive()).ok())

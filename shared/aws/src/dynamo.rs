@@ -46,7 +46,7 @@ const PARTNER_SK: &str = "PARTNER";
 const TENANT_SK: &str = "TENANT";
 
 /// Items in one `BatchWriteItem` call (DynamoDB's limit).
-const REFERENCE_BATCH_SIZE: usize = 25;
+const BATCH_WRITE_SIZE: usize = 25;
 
 /// How often a batch write is sent before its unprocessed items are given up.
 const BATCH_WRITE_ATTEMPTS: u32 = 8;
@@ -380,15 +380,20 @@ impl DynamoStore {
             by_key.retain(|(k, _)| *k != pk);
             by_key.push((pk, item));
         }
-        let mut writes = Vec::with_capacity(by_key.len());
-        for (_, item) in by_key {
+        self.put_all(by_key.into_iter().map(|(_, item)| item)).await
+    }
+
+    /// Puts `items` without conditions, `BATCH_WRITE_SIZE` a `BatchWriteItem` call.
+    async fn put_all(&self, items: impl IntoIterator<Item = Item>) -> Result<(), Unavailable> {
+        let mut writes = Vec::new();
+        for item in items {
             let put = build(
-                "reference data item",
+                "put request",
                 PutRequest::builder().set_item(Some(item)).build(),
             )?;
             writes.push(WriteRequest::builder().put_request(put).build());
         }
-        for chunk in writes.chunks(REFERENCE_BATCH_SIZE) {
+        for chunk in writes.chunks(BATCH_WRITE_SIZE) {
             self.batch_write(chunk.to_vec()).await?;
         }
         Ok(())
@@ -405,7 +410,7 @@ impl DynamoStore {
                 .request_items(&self.table, pending)
                 .send()
                 .await
-                .map_err(|e| unavailable("BatchWriteItem reference data", &e))?;
+                .map_err(|e| unavailable("BatchWriteItem", &e))?;
             pending = out
                 .unprocessed_items()
                 .and_then(|u| u.get(&self.table))
@@ -415,7 +420,7 @@ impl DynamoStore {
             if !pending.is_empty() {
                 if attempt >= BATCH_WRITE_ATTEMPTS {
                     return Err(Unavailable(format!(
-                        "BatchWriteItem: {} reference data items left unprocessed after {attempt} attempts",
+                        "BatchWriteItem: {} items left unprocessed after {attempt} attempts",
                         pending.len()
                     )));
                 }
@@ -432,7 +437,6 @@ impl DynamoStore {
         &self,
         claims: &[(Claim, Vec<HistoryEntry>)],
     ) -> Result<usize, Unavailable> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
         let mut items = Vec::new();
         for (claim, history) in claims {
             items.push(claim_item(claim));
@@ -442,39 +446,7 @@ impl DynamoStore {
             }
         }
         let written = items.len();
-        let mut requests = Vec::with_capacity(items.len());
-        for item in items {
-            let put = build(
-                "put request",
-                PutRequest::builder().set_item(Some(item)).build(),
-            )?;
-            requests.push(WriteRequest::builder().put_request(put).build());
-        }
-        for chunk in requests.chunks(25) {
-            let mut pending = chunk.to_vec();
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(|e| unavailable("BatchWriteItem", &e))?;
-                pending = out
-                    .unprocessed_items()
-                    .and_then(|u| u.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default();
-                attempt += 1;
-                if !pending.is_empty() {
-                    if attempt >= 8 {
-                        return Err(Unavailable("BatchWriteItem: items left unprocessed".into()));
-                    }
-                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
-                }
-            }
-        }
+        self.put_all(items).await?;
         Ok(written)
     }
 
