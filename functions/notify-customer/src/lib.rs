@@ -102,6 +102,8 @@ impl NotifyCustomerFunction {
         let body = message.body.as_deref().unwrap_or_default();
         let parsed: NotificationMessage =
             serde_json::from_str(body).map_err(|e| MessageError::Poison(e.to_string()))?;
+        // The message's lines name its claim from here on.
+        cpor_aws::logging::record_claim(parsed.claim_id);
         let usecase = NotifyCustomer {
             claims: &self.store,
             ledger: &self.store,
@@ -119,13 +121,7 @@ impl NotifyCustomerFunction {
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         let results = futures::future::join_all(event.records.iter().map(|message| {
             let id = message.message_id.as_deref().unwrap_or_default();
-            // Each message's lines name its claim (when the body names one).
-            let claim_id = message
-                .body
-                .as_deref()
-                .and_then(|body| serde_json::from_str::<NotificationMessage>(body).ok())
-                .map(|m| m.claim_id.to_string());
-            let span = cpor_aws::logging::message_span(id, claim_id.as_deref());
+            let span = cpor_aws::logging::message_span(id);
             async move {
                 let result = self.process(message).await;
                 match &result {

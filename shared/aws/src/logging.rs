@@ -97,19 +97,12 @@ impl LogSettings {
     }
 }
 
-static FUNCTION: OnceLock<&'static str> = OnceLock::new();
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 
 /// Whether [`init`] chose text: metric lines then leave out the embedded-metric-format
 /// object, which only CloudWatch reads.
 pub fn writes_text() -> bool {
     FORMAT.get() == Some(&LogFormat::Text)
-}
-
-/// The function this process runs, as set by [`init`]; lines written outside an invocation
-/// (start-up) carry it too.
-pub fn process_function() -> Option<&'static str> {
-    FUNCTION.get().copied()
 }
 
 /// Sets up logging once per process, for `function`, from the environment.
@@ -123,7 +116,6 @@ pub fn init_with<W>(function: &'static str, env: &Env, make_writer: W)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let _ = FUNCTION.set(function);
     let settings = LogSettings::from_env(env);
     let _ = FORMAT.set(settings.format);
     let filter = settings.filter();
@@ -156,7 +148,9 @@ where
                 tracing_subscriber::fmt::layer()
                     .with_writer(make_writer)
                     .with_target(false)
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                    // Plain text: the `ansi` feature (colours) is left out of the binaries, and
+                    // asking for colours without it panics in debug builds.
+                    .with_ansi(false)
                     .without_time(),
             )
             .with(filter)
@@ -185,10 +179,15 @@ pub fn invocation_span(function: &'static str, request_id: &str) -> Span {
     )
 }
 
-/// The span of one message of a batch (a queue message): its lines carry the message id and
-/// the claim it names.
-pub fn message_span(message_id: &str, claim_id: Option<&str>) -> Span {
-    tracing::info_span!(target: CONTEXT_TARGET, "message", message_id, claim_id)
+/// The span of one message of a batch (a queue message): its lines carry the message id and,
+/// once recorded with [`record_claim`], the claim it names.
+pub fn message_span(message_id: &str) -> Span {
+    tracing::info_span!(
+        target: CONTEXT_TARGET,
+        "message",
+        message_id,
+        claim_id = tracing::field::Empty
+    )
 }
 
 /// Runs `work` as one invocation of `function` (see [`invocation_span`]).
@@ -201,7 +200,8 @@ pub async fn in_invocation<F: std::future::Future>(
     work.instrument(invocation_span(function, request_id)).await
 }
 
-/// Records the claim the current invocation is about, for every line written after it.
+/// Records the claim the current invocation (or queue message) is about, for every line
+/// written after it.
 pub fn record_claim(claim_id: impl fmt::Display) {
     Span::current().record("claim_id", tracing::field::display(claim_id));
 }
