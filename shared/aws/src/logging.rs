@@ -110,14 +110,15 @@ pub fn init(function: &'static str) {
     init_with(function, &Env::process(), std::io::stdout);
 }
 
-/// Sets up logging once per process, for `function`, from `env`, writing to `make_writer`
-/// (standard output in Lambda: [`init`]).
+/// Sets up logging (and the metrics' namespace) once per process, for `function`, from `env`,
+/// writing to `make_writer` (standard output in Lambda: [`init`]).
 pub fn init_with<W>(function: &'static str, env: &Env, make_writer: W)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let settings = LogSettings::from_env(env);
     let _ = FORMAT.set(settings.format);
+    crate::metrics::configure(env);
     let filter = settings.filter();
     if settings.format == LogFormat::Json {
         // A panic's report as one JSON line too, at ERROR, with the invocation's fields.

@@ -79,8 +79,15 @@ impl Unit {
 
 static CONFIGURED_NAMESPACE: OnceLock<String> = OnceLock::new();
 
+/// Reads `CPOR_METRICS_NAMESPACE`, once, at start-up ([`crate::logging::init_with`] calls it).
+pub(crate) fn configure(env: &Env) {
+    let _ = CONFIGURED_NAMESPACE.set(env.or(NAMESPACE, DEFAULT_NAMESPACE));
+}
+
 fn namespace() -> &'static str {
-    CONFIGURED_NAMESPACE.get_or_init(|| Env::process().or(NAMESPACE, DEFAULT_NAMESPACE))
+    CONFIGURED_NAMESPACE
+        .get()
+        .map_or(DEFAULT_NAMESPACE, String::as_str)
 }
 
 /// One metric line: values sharing the same dimensions.
@@ -155,7 +162,6 @@ impl Metrics {
         if self.values.is_empty() {
             return;
         }
-        let emf = self.to_emf(namespace(), chrono::Utc::now().timestamp_millis());
         let summary: Vec<String> = self
             .values
             .iter()
@@ -168,6 +174,7 @@ impl Metrics {
         if crate::logging::writes_text() {
             tracing::info!(target: METRICS_TARGET, "metrics {}", summary.join(" "));
         } else {
+            let emf = self.to_emf(namespace(), chrono::Utc::now().timestamp_millis());
             tracing::info!(target: METRICS_TARGET, emf = %emf, "metrics {}", summary.join(" "));
         }
     }
