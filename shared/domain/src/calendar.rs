@@ -1,8 +1,8 @@
 //! The business calendar and the opt-out window it sets.
 
 use crate::time::serde_instant;
+use crate::zone::Zone;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -81,7 +81,7 @@ impl BusinessCalendar {
     /// The window opened by a notification at `notified_at` for a customer in `zone`: it closes
     /// at the end (23:59:59.999) of the fifth business day after the day of notification, that
     /// day and its end both taken in the customer's zone.
-    pub fn opt_out_window(&self, notified_at: DateTime<Utc>, zone: Tz) -> OptOutWindow {
+    pub fn opt_out_window(&self, notified_at: DateTime<Utc>, zone: Zone) -> OptOutWindow {
         let notified_day = notified_at.with_timezone(&zone).date_naive();
         let last_day = self.business_days_after(notified_day, OPT_OUT_BUSINESS_DAYS);
         OptOutWindow {
@@ -92,14 +92,14 @@ impl BusinessCalendar {
 }
 
 /// The last millisecond of `day` in `zone`, as UTC: the instant before the next day starts.
-pub fn end_of_day(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+pub fn end_of_day(day: NaiveDate, zone: Zone) -> DateTime<Utc> {
     let next = day.succ_opt().unwrap_or(day);
     start_of_day(next, zone) - TimeDelta::milliseconds(1)
 }
 
 /// The first instant of `day` in `zone`. Where midnight falls in a daylight-saving gap, the
 /// day starts at the first local time that exists.
-pub fn start_of_day(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+pub fn start_of_day(day: NaiveDate, zone: Zone) -> DateTime<Utc> {
     let mut local = day.and_time(NaiveTime::MIN);
     // Gaps are at most a few hours; step through them a quarter hour at a time.
     for _ in 0..(4 * 24) {
@@ -131,7 +131,7 @@ mod tests {
     fn the_domain_example_notified_on_a_wednesday_closes_the_next_wednesday() {
         // GIVEN no holidays, WHEN notified Wed 2026-11-25 10:00 UTC in UTC
         let window =
-            BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Tz::UTC);
+            BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
         // THEN Thu, Fri, Mon, Tue, Wed are counted and the window closes Wed 2 Dec at the end
         assert_eq!(window.deadline, at("2026-12-02T23:59:59.999Z"));
     }
@@ -140,7 +140,7 @@ mod tests {
     fn holidays_are_skipped() {
         // GIVEN Thanksgiving Thu 26 Nov as a holiday
         let calendar = BusinessCalendar::with_holidays([day("2026-11-26")]);
-        let window = calendar.opt_out_window(at("2026-11-25T10:00:00Z"), Tz::UTC);
+        let window = calendar.opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
         // THEN the window closes a business day later, Thu 3 Dec
         assert_eq!(window.deadline, at("2026-12-03T23:59:59.999Z"));
     }
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn a_friday_evening_notification_counts_from_monday() {
         let window =
-            BusinessCalendar::default().opt_out_window(at("2026-11-27T22:00:00Z"), Tz::UTC);
+            BusinessCalendar::default().opt_out_window(at("2026-11-27T22:00:00Z"), Zone::UTC);
         assert_eq!(window.deadline, at("2026-12-04T23:59:59.999Z"));
     }
 
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn the_deadline_ends_at_local_midnight_across_a_daylight_saving_change() {
         // GIVEN New York, notified the Wednesday before the clocks go back (1 Nov 2026)
-        let zone: Tz = "America/New_York".parse().unwrap();
+        let zone = Zone::named("America/New_York").unwrap();
         let window = BusinessCalendar::default().opt_out_window(at("2026-10-28T15:00:00Z"), zone);
         // THEN the deadline is Wed 4 Nov 23:59:59.999 EST (UTC-5)
         assert_eq!(window.deadline, at("2026-11-05T04:59:59.999Z"));
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn a_day_whose_midnight_does_not_exist_still_has_an_end() {
         // Santiago springs forward at midnight: 2026-09-06 00:00 does not exist there.
-        let zone: Tz = "America/Santiago".parse().unwrap();
+        let zone = Zone::named("America/Santiago").unwrap();
         let end = end_of_day(day("2026-09-05"), zone);
         assert_eq!(end.with_timezone(&zone).date_naive(), day("2026-09-05"));
         assert_eq!(
@@ -190,17 +190,21 @@ mod tests {
         assert!(BusinessCalendar::parse_holidays("25/12/2026").is_err());
     }
 
-    fn zones() -> impl Strategy<Value = Tz> {
-        prop::sample::select(vec![
-            Tz::UTC,
-            Tz::Europe__Rome,
-            Tz::America__New_York,
-            Tz::America__Santiago,
-            Tz::Asia__Tokyo,
-            Tz::Australia__Lord_Howe,
-            Tz::Pacific__Kiritimati,
-            Tz::Pacific__Pago_Pago,
-        ])
+    fn zones() -> impl Strategy<Value = Zone> {
+        prop::sample::select(
+            [
+                "UTC",
+                "Europe/Rome",
+                "America/New_York",
+                "America/Santiago",
+                "Asia/Tokyo",
+                "Australia/Lord_Howe",
+                "Pacific/Kiritimati",
+                "Pacific/Pago_Pago",
+            ]
+            .map(|name| Zone::named(name).unwrap())
+            .to_vec(),
+        )
     }
 
     proptest! {
@@ -238,7 +242,7 @@ mod tests {
 
         #[test]
         fn an_opt_out_wins_up_to_and_including_the_deadline(offset_ms in -5_000i64..5_000) {
-            let window = BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Tz::UTC);
+            let window = BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
             let received = window.deadline + TimeDelta::milliseconds(offset_ms);
             prop_assert_eq!(window.is_open_at(received), offset_ms <= 0);
         }

@@ -512,7 +512,7 @@ pub(crate) mod tests {
     fn notified() -> (Claim, OptOutWindow) {
         let claim = submitted(at("2026-11-25T09:00:00Z"));
         let window = BusinessCalendar::default()
-            .opt_out_window(at("2026-11-25T10:00:00Z"), chrono_tz::Tz::UTC);
+            .opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
         (claim.notify(window).unwrap().claim, window)
     }
 
@@ -524,7 +524,7 @@ pub(crate) mod tests {
     fn notifying_opens_the_window_and_records_the_system_as_actor() {
         let claim = submitted(at("2026-11-25T09:00:00Z"));
         let window = BusinessCalendar::default()
-            .opt_out_window(at("2026-11-25T10:00:00Z"), chrono_tz::Tz::UTC);
+            .opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
         let t = claim.notify(window).unwrap();
         assert_eq!(t.claim.status(), ClaimStatus::AwaitingCustomer);
         assert_eq!(t.claim.state.window(), Some(&window));
@@ -659,7 +659,7 @@ pub(crate) mod tests {
                 let before = claim.status();
                 let result = match event {
                     Event::Notify(m) => claim.notify(BusinessCalendar::default()
-                        .opt_out_window(start + TimeDelta::minutes(m), chrono_tz::Tz::UTC)),
+                        .opt_out_window(start + TimeDelta::minutes(m), crate::zone::Zone::UTC)),
                     Event::OptOut(m) => claim.opt_out(start + TimeDelta::minutes(m)),
                     Event::Finalize(m) => claim.finalize(start + TimeDelta::minutes(m)),
                     Event::Withdraw(m) => claim.withdraw(start + TimeDelta::minutes(m), reason()),

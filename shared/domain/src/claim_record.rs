@@ -166,7 +166,7 @@ mod tests {
     fn every_state_survives_the_round_trip_through_a_record() {
         let claim = submitted(at("2026-11-25T09:00:00Z"));
         let window = BusinessCalendar::default()
-            .opt_out_window(at("2026-11-25T10:00:00Z"), chrono_tz::Tz::UTC);
+            .opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
         let notified = claim.notify(window).unwrap().claim;
         let withdrawn = notified
             .withdraw(

@@ -1,6 +1,7 @@
 //! The people on each side of a claim, and how to reach them.
 
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors, check_text};
+use crate::zone::Zone;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 use std::fmt;
 
@@ -98,18 +99,18 @@ impl Locale {
 
 /// An IANA time zone, e.g. `Europe/Rome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CustomerTimeZone(chrono_tz::Tz);
+pub struct CustomerTimeZone(Zone);
 
 impl Default for CustomerTimeZone {
     fn default() -> Self {
-        Self(chrono_tz::Tz::UTC)
+        Self(Zone::UTC)
     }
 }
 
 impl CustomerTimeZone {
     /// Parses an IANA zone name.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        text.parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+        Zone::named(text).map(Self).ok_or_else(|| {
             Invalid::new(
                 FieldCode::InvalidTimeZone,
                 "must be an IANA time zone such as Europe/Rome",
@@ -118,7 +119,7 @@ impl CustomerTimeZone {
     }
 
     /// The zone.
-    pub fn tz(self) -> chrono_tz::Tz {
+    pub fn tz(self) -> Zone {
         self.0
     }
 

@@ -78,7 +78,7 @@ impl Language {
 
     /// An instant as a reader of this language in `zone` writes it, to the minute, with the
     /// zone's abbreviation, e.g. `mercoledì 2 dicembre 2026, 23:59 (CET)`.
-    pub fn format_instant(self, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    pub fn format_instant(self, at: DateTime<Utc>, zone: crate::zone::Zone) -> String {
         let local = at.with_timezone(&zone);
         let names = self.date_names();
         let weekday = local.weekday().num_days_from_sunday() as usize;
@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn day_and_month_names_are_those_of_the_languages_glibc_locales() {
         // GIVEN a fortnight and every month of a year, in every language
-        let rome: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let rome = crate::zone::Zone::named("Europe/Rome").unwrap();
         let days = (0..14).map(|d| at("2026-03-01T12:00:00Z") + chrono::TimeDelta::days(d));
         let months = (0..12).map(|m| at("2026-01-15T12:00:00Z") + chrono::TimeDelta::days(31 * m));
         for language in Language::ALL {
@@ -316,8 +316,8 @@ mod tests {
     fn each_language_writes_the_deadline_in_the_customers_zone_with_its_own_conventions() {
         // GIVEN the deadline of a claim notified on Wednesday 25 November 2026
         let deadline = at("2026-12-02T22:59:59.999Z");
-        let rome: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
-        let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+        let rome = crate::zone::Zone::named("Europe/Rome").unwrap();
+        let tokyo = crate::zone::Zone::named("Asia/Tokyo").unwrap();
         // THEN each language writes it its own way, in the zone given
         for (language, zone, expected) in [
             (

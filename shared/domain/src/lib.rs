@@ -29,6 +29,7 @@ pub mod time;
 pub mod token;
 pub mod usecase;
 pub mod validation;
+pub mod zone;
 
 pub use calendar::{BusinessCalendar, OptOutWindow};
 pub use caller::{Caller, Role};
