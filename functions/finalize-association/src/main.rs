@@ -3,7 +3,7 @@ use finalize_association::FinalizeAssociationFunction;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(finalize_association::FUNCTION);
     let sdk = cpor_aws::lambda_sdk_config().await;

@@ -2,7 +2,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 use manage_claims::ManageClaimsFunction;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(manage_claims::FUNCTION);
     let sdk = cpor_aws::lambda_sdk_config().await;

@@ -2,7 +2,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use notify_customer::NotifyCustomerFunction;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(notify_customer::FUNCTION);
     let sdk = cpor_aws::lambda_sdk_config().await;
