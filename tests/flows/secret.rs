@@ -141,3 +141,30 @@ async fn a_secret_too_short_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_function_configured_from_lambda_s_variables_reads_its_secret() {
+    // GIVEN a secret, and the variables Lambda gives a function (region, the role's credentials)
+    // with the emulator's endpoint
+    let (emulator, sdk) = emulator().await;
+    let arn = stored_secret(&sdk, "cpor/lambda-variables", SECRET).await;
+    let region = sdk.region().expect("the tests' region").to_string();
+    let lambda = Env::default()
+        .with("AWS_REGION", &region)
+        .with("AWS_ACCESS_KEY_ID", "ASIALAMBDAEXAMPLE")
+        .with("AWS_SECRET_ACCESS_KEY", "lambda/secret/access/key/example")
+        .with("AWS_SESSION_TOKEN", "lambda-session-token")
+        .with("AWS_ENDPOINT_URL", emulator.endpoint());
+    // WHEN the function's SDK configuration is built from them (without aws_config's loader)
+    let config = cpor_aws::lambda_sdk_config_from(&lambda).await;
+    // THEN it is theirs
+    assert_eq!(config.region().map(|r| r.as_ref()), Some(region.as_str()));
+    assert_eq!(config.endpoint_url(), Some(emulator.endpoint().as_str()));
+    // AND the function reads its secret through it, and signs as with the plain secret
+    let from_secret = load_keyring(&config, &env().with(TOKEN_SECRET_ARN, &arn))
+        .await
+        .expect("the keyring loads from the secret");
+    let from_env = keyring(&env().with(TOKEN_SECRET, SECRET)).expect("the keyring loads");
+    let claim = ClaimId::new_at(chrono::Utc::now());
+    assert_eq!(from_secret.sign(claim), from_env.sign(claim));
+}

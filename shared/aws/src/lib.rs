@@ -38,21 +38,37 @@ const AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem")
 /// Trust the system's root certificates instead of Amazon's alone: `CPOR_TLS_SYSTEM_ROOTS=1`.
 pub const TLS_SYSTEM_ROOTS: &str = "CPOR_TLS_SYSTEM_ROOTS";
 
-/// The SDK configuration of a deployed function: as [`sdk_config`], with an HTTPS client that
-/// trusts the roots of Amazon Trust Services alone, which issue the certificates of every AWS
-/// endpoint a function calls (regional, FIPS and VPC endpoints alike).
-///
-/// The SDK loads its trust store when it builds a client, at start-up; the system's (some 145
-/// certificates to read and parse) costs a cold start about 0.8 ms, five certificates compiled
-/// in next to nothing (BENCHMARKS.md). `CPOR_TLS_SYSTEM_ROOTS=1` brings back the system's.
+/// The SDK configuration of a deployed function, from the process environment: see
+/// [`lambda_sdk_config_from`].
 pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
-    if std::env::var(TLS_SYSTEM_ROOTS).is_ok_and(|v| v == "1") {
-        return sdk_config().await;
-    }
+    lambda_sdk_config_from(&Env::process()).await
+}
+
+/// The SDK configuration of a deployed function, from `env`.
+///
+/// Its HTTPS client trusts the roots of Amazon Trust Services alone, which issue the
+/// certificates of every AWS endpoint a function calls (regional, FIPS and VPC endpoints alike).
+/// The SDK loads its trust store when it builds a client, at start-up; the system's (some 145
+/// certificates to read and parse) costs a cold start about 0.6 ms, five certificates compiled
+/// in next to nothing (BENCHMARKS.md). `CPOR_TLS_SYSTEM_ROOTS=1` brings back the system's. The
+/// client is checked once, however many service clients use it ([`validated_once`]).
+///
+/// Where Lambda has put the region and credentials in the environment (`AWS_REGION`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the configuration is
+/// built from them with the SDK's defaults (standard retries, the default chains' 3.1 s connect
+/// timeout, stalled-stream protection) and `AWS_ENDPOINT_URL` if set, without `aws_config`'s
+/// loader: its chains look for a dozen other settings (profile files among them) that a
+/// function is never given, about 0.1 ms of each cold start. Anywhere else, the loader's chains
+/// fill in what the environment lacks, as for [`sdk_config`].
+pub async fn lambda_sdk_config_from(env: &Env) -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AMAZON_ROOTS);
+    let trust = if env.get(TLS_SYSTEM_ROOTS).is_some_and(|v| v == "1") {
+        tls::TrustStore::default().with_native_roots(true)
+    } else {
+        tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_ROOTS)
+    };
     let context = tls::TlsContext::builder()
         .with_trust_store(trust)
         .build()
@@ -63,7 +79,117 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
         ))
         .tls_context(context)
         .build_https();
-    loader().http_client(http).load().await
+    let http = validated_once(http);
+    let Some((region, credentials)) = lambda_environment(env) else {
+        return loader().http_client(http).load().await;
+    };
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(credentials)
+        .http_client(http)
+        .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+            aws_smithy_async::rt::sleep::TokioSleep::new(),
+        ))
+        .time_source(aws_smithy_async::time::SharedTimeSource::default())
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(SDK_CONNECT_TIMEOUT)
+                .build(),
+        )
+        .stalled_stream_protection(
+            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::enabled().build(),
+        );
+    if let Some(url) = env.get("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(url);
+    }
+    config.build()
+}
+
+/// The default chains' connect timeout (`aws_config`'s), kept when the configuration is built
+/// from Lambda's environment.
+const SDK_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(3100);
+
+/// The region and credentials Lambda puts in a function's environment, if they are there.
+fn lambda_environment(
+    env: &Env,
+) -> Option<(
+    aws_config::Region,
+    aws_credential_types::provider::SharedCredentialsProvider,
+)> {
+    let region = env.get("AWS_REGION")?;
+    let credentials = aws_credential_types::Credentials::new(
+        env.get("AWS_ACCESS_KEY_ID")?,
+        env.get("AWS_SECRET_ACCESS_KEY")?,
+        env.get("AWS_SESSION_TOKEN"),
+        None,
+        "LambdaEnvironment",
+    );
+    Some((
+        aws_config::Region::new(region),
+        aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+    ))
+}
+
+/// `client`, whose set-up is checked when the first SDK client is built and not again.
+///
+/// The SDK checks an HTTP client each time a service client is built with it, and this client's
+/// check builds a TLS connector (trust store, crypto provider, rustls configuration) and throws it
+/// away, so that certificates are loaded at start-up rather than by the first request. Once is
+/// enough for that: what it loads is kept (aws-lc's set-up; the system's certificates, which the
+/// SDK caches), and the connectors that requests use are built and kept apart from it. A function
+/// with two or three clients builds one connector at start-up instead of two or three. (The
+/// SDK's clients make no final check of their own, so none is passed on.)
+pub fn validated_once(
+    client: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ValidatedOnce {
+        inner: client,
+        validated: std::sync::OnceLock::new(),
+    })
+}
+
+/// See [`validated_once`].
+#[derive(Debug)]
+struct ValidatedOnce {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    validated: std::sync::OnceLock<()>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for ValidatedOnce {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+        cfg: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if self.validated.get().is_some() {
+            return Ok(());
+        }
+        // The SDK's check of a shared client is reachable only through a components builder.
+        let mut only_client =
+            aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder::new(
+                "validated_once",
+            );
+        only_client.set_http_client(Some(self.inner.clone()));
+        only_client.validate_base_client_config(cfg)?;
+        let _ = self.validated.set(());
+        Ok(())
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 /// The loader of [`sdk_config`].
@@ -92,9 +218,69 @@ pub fn describe<E: std::error::Error>(error: &E) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::AMAZON_ROOTS;
+    use super::{AMAZON_ROOTS, validated_once};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::runtime_components::{
+        RuntimeComponents, RuntimeComponentsBuilder,
+    };
+    use aws_smithy_types::config_bag::ConfigBag;
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An HTTP client that counts the SDK's checks of it (and is never asked for a connection).
+    #[derive(Debug, Clone, Default)]
+    struct Checked(Arc<AtomicUsize>);
+
+    impl HttpClient for Checked {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            unreachable!("no request is made")
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// The checks made when a DynamoDB, an SQS and an SES client are built on `http`.
+    async fn checks_for_three_clients(http: SharedHttpClient) {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .http_client(http)
+            .load()
+            .await;
+        let _ = aws_sdk_dynamodb::Client::new(&sdk);
+        let _ = aws_sdk_sqs::Client::new(&sdk);
+        let _ = aws_sdk_ses::Client::new(&sdk);
+    }
+
+    #[tokio::test]
+    async fn the_http_client_is_checked_once_however_many_clients_are_built_on_it() {
+        // GIVEN the SDK, which checks an HTTP client at each service client built on it (the
+        // default client builds and throws away a TLS connector each time)
+        let bare = Checked::default();
+        checks_for_three_clients(SharedHttpClient::new(bare.clone())).await;
+        assert_eq!(bare.0.load(Ordering::SeqCst), 3);
+        // WHEN the functions' HTTP client is wrapped
+        let wrapped = Checked::default();
+        checks_for_three_clients(validated_once(SharedHttpClient::new(wrapped.clone()))).await;
+        // THEN it is checked once, for the first client
+        assert_eq!(wrapped.0.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn the_compiled_in_trust_store_is_the_five_roots_of_amazon_trust_services() {
