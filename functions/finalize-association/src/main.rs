@@ -3,6 +3,7 @@ use finalize_association::FinalizeAssociationFunction;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(finalize_association::FUNCTION);

@@ -2,6 +2,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 use record_opt_out::RecordOptOutFunction;
 
+// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(record_opt_out::FUNCTION);

@@ -2,6 +2,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 use submit_claim::SubmitClaimFunction;
 
+// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::logging::init(submit_claim::FUNCTION);
