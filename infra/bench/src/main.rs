@@ -543,7 +543,7 @@ async fn bench() -> Result<(), String> {
          current-thread runtime (`#[tokio::main(flavor = \"current_thread\")]`): an execution environment \
          handles one invocation at a time on a fraction of a vCPU, and their concurrency is I/O. So the last \
          column compares them with the same hello world on that runtime (`{HELLO_CURRENT_THREAD}`, \
-         `infra/bench/hello/src/bin`): what the functions' own start-up costs beyond the runtime's.\n"
+         `infra/bench/hello/src/bin`): what the functions' own start-up costs beyond the runtime's."
     )
     .ok();
     writeln!(

