@@ -13,11 +13,9 @@ use cpor_domain::caller::Caller;
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
-use cpor_domain::time::format_instant;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
-use cpor_http::response::claim_value;
-use cpor_http::{Problem, caller, json, json_body};
-use serde_json::{Value, json};
+use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
+use serde_json::json;
 use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
@@ -93,23 +91,7 @@ impl ManageClaimsFunction {
             (&Method::GET, None, false) => self.list(&desk, &caller, event).await,
             (&Method::GET, Some(id), false) => {
                 let (claim, history) = desk.get(&caller, id).await.map_err(to_problem)?;
-                let mut body = claim_value(&claim);
-                let history: Vec<Value> = history
-                    .iter()
-                    .map(|e| {
-                        json!({
-                            "at": format_instant(e.at),
-                            "actor": e.actor,
-                            "from": e.from,
-                            "to": e.to,
-                            "reason": e.reason,
-                        })
-                    })
-                    .collect();
-                if let Some(object) = body.as_object_mut() {
-                    object.insert("history".into(), Value::Array(history));
-                }
-                Ok(json(200, &body))
+                Ok(json(200, &ClaimWithHistory::of(&claim, &history)))
             }
             (&Method::POST, Some(id), true) => {
                 if !caller.may_manage_claims() {
@@ -125,7 +107,7 @@ impl ManageClaimsFunction {
                 Metrics::new(FUNCTION)
                     .count(name::CLAIMS_WITHDRAWN, 1)
                     .emit();
-                Ok(json(200, &claim_value(&claim)))
+                Ok(json(200, &ClaimResource::from(&claim)))
             }
             _ => Err(Problem::new(
                 404,
@@ -150,7 +132,7 @@ impl ManageClaimsFunction {
         let query = parse_list_query(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|e| Problem::validation(&e))?;
         let page = desk.list(caller, &query).await.map_err(to_problem)?;
-        let items: Vec<Value> = page.items.iter().map(claim_value).collect();
+        let items: Vec<ClaimResource> = page.items.iter().map(ClaimResource::from).collect();
         Ok(json(
             200,
             &json!({ "items": items, "next_cursor": page.next_after.map(encode_cursor) }),

@@ -109,6 +109,7 @@ impl NotifyCustomerFunction {
             ledger: &self.store,
             mailer: &self.mailer,
             clock: self.clock.as_ref(),
+            pause: &cpor_aws::TokioPause,
             calendar: &self.calendar,
             keyring: &self.keyring,
             public_base_url: &self.public_base_url,

@@ -11,7 +11,7 @@ use cpor_domain::ports::{NotificationQueue, SubmissionStore};
 use cpor_domain::reference::ReferenceError;
 use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
-use cpor_http::{Problem, caller, claim_resource, header, json, json_body};
+use cpor_http::{ClaimResource, Problem, caller, header, json, json_body};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -69,7 +69,7 @@ impl SubmitClaimFunction {
         match self.submit(&event).await {
             Ok(submitted) => {
                 let claim = &submitted.claim;
-                cpor_aws::logging::record_claim(claim.claim_id);
+                cpor_aws::logging::record_claim(claim.id);
                 if !submitted.notification_queued {
                     Metrics::new(FUNCTION)
                         .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
@@ -80,16 +80,16 @@ impl SubmitClaimFunction {
                 } else {
                     tracing::info!(
                         partner_id = %claim.partner_id,
-                        tenant_id = %claim.tenant_id,
-                        workload = %claim.workload,
+                        tenant_id = %claim.subject.tenant_id,
+                        workload = %claim.subject.workload,
                         "claim submitted"
                     );
                     Metrics::new(FUNCTION)
                         .count(name::CLAIMS_SUBMITTED, 1)
                         .emit();
                 }
-                let mut response = json(201, &claim_resource(&submitted.claim));
-                let location = format!("/v1/claims/{}", submitted.claim.claim_id);
+                let mut response = json(201, &ClaimResource::from(&submitted.claim));
+                let location = format!("/v1/claims/{}", submitted.claim.id);
                 if let Ok(value) = HeaderValue::from_str(&location) {
                     response.headers.insert("location", value);
                 }
@@ -139,6 +139,7 @@ impl SubmitClaimFunction {
             store: self.store.as_ref(),
             queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
+            pause: &cpor_aws::TokioPause,
         };
         usecase
             .submit(&caller, &body, key.as_ref())

@@ -4,12 +4,12 @@
 //! The same code runs against AWS and against the local emulator: `AWS_ENDPOINT_URL` points the
 //! SDK at the emulator, and nothing here knows the difference.
 
-pub mod attr;
 pub mod config;
 pub mod dynamo;
 pub mod logging;
 pub mod mailer;
 pub mod metrics;
+pub mod pause;
 pub mod queue;
 pub mod schema;
 
@@ -18,6 +18,7 @@ pub use dynamo::DynamoStore;
 pub use logging::in_invocation;
 pub use mailer::SesMailer;
 pub use metrics::Metrics;
+pub use pause::TokioPause;
 pub use queue::SqsNotificationQueue;
 
 /// Loads the SDK configuration from the environment (region, credentials, endpoint).

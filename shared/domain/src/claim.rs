@@ -30,7 +30,7 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
-    /// Every status.
+    /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
     pub const ALL: [ClaimStatus; 5] = [
         Self::Submitted,
         Self::AwaitingCustomer,
@@ -38,6 +38,17 @@ impl ClaimStatus {
         Self::Declined,
         Self::Withdrawn,
     ];
+
+    /// The status's place in [`ClaimStatus::ALL`].
+    pub const fn ordinal(self) -> usize {
+        match self {
+            Self::Submitted => 0,
+            Self::AwaitingCustomer => 1,
+            Self::Associated => 2,
+            Self::Declined => 3,
+            Self::Withdrawn => 4,
+        }
+    }
 
     /// The wire text.
     pub fn as_str(self) -> &'static str {
@@ -57,10 +68,18 @@ impl ClaimStatus {
 
     /// True for the statuses that hold the tenant+workload.
     pub fn holds_lock(self) -> bool {
-        matches!(
-            self,
-            Self::Submitted | Self::AwaitingCustomer | Self::Associated
-        )
+        match self {
+            Self::Submitted | Self::AwaitingCustomer | Self::Associated => true,
+            Self::Declined | Self::Withdrawn => false,
+        }
+    }
+
+    /// True for the statuses a claim never leaves.
+    pub fn is_final(self) -> bool {
+        match self {
+            Self::Declined | Self::Withdrawn => true,
+            Self::Submitted | Self::AwaitingCustomer | Self::Associated => false,
+        }
     }
 }
 
@@ -134,7 +153,19 @@ impl ClaimState {
             Self::Associated { decided_at, .. }
             | Self::Declined { decided_at, .. }
             | Self::Withdrawn { decided_at, .. } => Some(*decided_at),
-            _ => None,
+            Self::Submitted | Self::AwaitingCustomer { .. } => None,
+        }
+    }
+
+    /// The deadline after which the nightly run moves the claim on by itself, while there is
+    /// one: what the store's sparse due index holds the claim by.
+    pub fn nightly_deadline(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::AwaitingCustomer { window } => Some(window.deadline),
+            Self::Submitted
+            | Self::Associated { .. }
+            | Self::Declined { .. }
+            | Self::Withdrawn { .. } => None,
         }
     }
 }
@@ -266,11 +297,10 @@ impl ClaimSubject {
             (LockUnit::Subscription, Some(subscription)) => {
                 PartnerOfRecordLock(format!("{}#subscription#{subscription}", self.tenant_id))
             }
-            _ => PartnerOfRecordLock(format!(
-                "{}#workload#{}",
-                self.tenant_id,
-                self.workload.code()
-            )),
+            // Parsing refuses a business-applications claim without a subscription.
+            (LockUnit::Subscription, None) | (LockUnit::Workload, _) => PartnerOfRecordLock(
+                format!("{}#workload#{}", self.tenant_id, self.workload.code()),
+            ),
         }
     }
 }
@@ -337,11 +367,11 @@ impl Claim {
     }
 
     fn refuse(&self) -> TransitionError {
-        match self.status() {
-            status @ (ClaimStatus::Declined | ClaimStatus::Withdrawn) => {
-                TransitionError::AlreadyFinal(status)
-            }
-            status => TransitionError::NotAllowedFrom(status),
+        let status = self.status();
+        if status.is_final() {
+            TransitionError::AlreadyFinal(status)
+        } else {
+            TransitionError::NotAllowedFrom(status)
         }
     }
 
@@ -354,7 +384,10 @@ impl Claim {
                 ClaimState::AwaitingCustomer { window },
                 None,
             )),
-            _ => Err(self.refuse()),
+            ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 
@@ -374,7 +407,10 @@ impl Claim {
             ClaimState::AwaitingCustomer { window } => {
                 Err(TransitionError::WindowClosed(window.deadline))
             }
-            _ => Err(self.refuse()),
+            ClaimState::Submitted
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 
@@ -394,7 +430,10 @@ impl Claim {
             ClaimState::AwaitingCustomer { window } => {
                 Err(TransitionError::WindowStillOpen(window.deadline))
             }
-            _ => Err(self.refuse()),
+            ClaimState::Submitted
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 
@@ -415,7 +454,7 @@ impl Claim {
                 };
                 Ok(self.transition(at, Actor::Partner, state, Some(reason.0)))
             }
-            _ => Err(self.refuse()),
+            ClaimState::Declined { .. } | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 }
@@ -616,6 +655,31 @@ pub(crate) mod tests {
         assert_eq!(
             s.lock().as_str(),
             "0f8fad5b-d9cb-469f-a165-70867728950e#subscription#11111111-2222-3333-4444-555555555555"
+        );
+    }
+
+    #[test]
+    fn every_status_is_listed_once_in_all_in_ordinal_order() {
+        for (i, status) in ClaimStatus::ALL.into_iter().enumerate() {
+            assert_eq!(status.ordinal(), i, "{status}");
+            assert_eq!(ClaimStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn only_a_claim_awaiting_its_customer_has_a_nightly_deadline() {
+        let (claim, window) = notified();
+        assert_eq!(claim.state.nightly_deadline(), Some(window.deadline));
+        let associated = claim
+            .finalize(window.deadline + TimeDelta::days(1))
+            .unwrap()
+            .claim;
+        assert_eq!(associated.state.nightly_deadline(), None);
+        assert_eq!(
+            submitted(at("2026-11-25T09:00:00Z"))
+                .state
+                .nightly_deadline(),
+            None
         );
     }
 

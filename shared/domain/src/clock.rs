@@ -1,7 +1,10 @@
-//! Where "now" comes from, so that tests can move time.
+//! Where "now" comes from, and how the service waits, so that tests can move time and never
+//! wait.
 
+use async_trait::async_trait;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// The source of the current time.
 pub trait Clock: Send + Sync {
@@ -43,5 +46,34 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Waiting, between two attempts of a call that failed. The adapters wait on the runtime's
+/// timer; tests record the pauses instead of taking them.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    /// Returns after `duration`.
+    async fn pause(&self, duration: Duration);
+}
+
+/// A pause that returns at once and remembers what it was asked, for tests.
+#[derive(Debug, Default)]
+pub struct RecordedPauses(Mutex<Vec<Duration>>);
+
+impl RecordedPauses {
+    /// The pauses asked for so far, in order.
+    pub fn taken(&self) -> Vec<Duration> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl Pause for RecordedPauses {
+    async fn pause(&self, duration: Duration) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(duration);
     }
 }

@@ -1,9 +1,8 @@
 //! Idempotent submission: the same key from the same partner with the same body, within a day,
 //! answers the first response again and creates nothing.
 
-use crate::claim_record::ClaimRecord;
+use crate::claim::Claim;
 use crate::ids::PartnerId;
-use crate::time::serde_instant;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -74,18 +73,15 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 /// What is remembered of a successful submission made with a key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
-    /// The partner that used the key.
     pub partner_id: PartnerId,
-    /// The key.
     pub key: String,
-    /// The body it came with.
+    /// The body the key first came with.
     pub fingerprint: BodyFingerprint,
-    /// The claim as the first response showed it.
-    pub response: ClaimRecord,
+    /// The claim as the first response showed it: a replay answers it again.
+    pub response: Claim,
     /// When the key was first used.
-    #[serde(with = "serde_instant")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -3,8 +3,10 @@
 
 pub mod problem;
 pub mod request;
+pub mod resource;
 pub mod response;
 
 pub use problem::Problem;
 pub use request::{caller, header, json_body};
-pub use response::{claim_resource, claim_value, html, json, redirect};
+pub use resource::{ClaimResource, ClaimWithHistory};
+pub use response::{html, json, redirect};

@@ -3,9 +3,7 @@
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderValue;
-use cpor_domain::claim::Claim;
-use cpor_domain::claim_record::ClaimRecord;
-use serde_json::Value;
+use serde::Serialize;
 
 pub(crate) fn with_body(
     status: u16,
@@ -25,8 +23,15 @@ pub(crate) fn with_body(
 }
 
 /// A JSON answer.
-pub fn json(status: u16, body: &Value) -> ApiGatewayV2httpResponse {
-    with_body(status, "application/json", body.to_string())
+pub fn json(status: u16, body: &impl Serialize) -> ApiGatewayV2httpResponse {
+    match serde_json::to_string(body) {
+        Ok(text) => with_body(status, "application/json", text),
+        // The answers are plain structs and JSON values: this is a bug, not a request's fault.
+        Err(e) => {
+            tracing::error!(error = %e, "an answer could not be written as JSON");
+            with_body(500, "application/json", "{}".to_owned())
+        }
+    }
 }
 
 /// An HTML page.
@@ -58,20 +63,4 @@ pub fn redirect(location: &str) -> ApiGatewayV2httpResponse {
         .headers
         .insert("cache-control", HeaderValue::from_static("no-store"));
     response
-}
-
-/// The claim resource of the contract: the stored record without its internal version and
-/// withdrawal reason (the reason is in the history).
-pub fn claim_resource(record: &ClaimRecord) -> Value {
-    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
-    if let Some(object) = value.as_object_mut() {
-        object.remove("version");
-        object.remove("withdrawal_reason");
-    }
-    value
-}
-
-/// The claim resource of a claim.
-pub fn claim_value(claim: &Claim) -> Value {
-    claim_resource(&ClaimRecord::from(claim))
 }

@@ -95,7 +95,12 @@ impl ClaimDesk<'_> {
                 Err(TransitionError::AlreadyFinal(status)) => {
                     return Err(ManageError::AlreadyFinal(status));
                 }
-                Err(_) => return Err(ManageError::AlreadyFinal(claim.status())),
+                // Withdrawing is allowed from every status that is not final.
+                Err(
+                    TransitionError::NotAllowedFrom(_)
+                    | TransitionError::WindowClosed(_)
+                    | TransitionError::WindowStillOpen(_),
+                ) => return Err(ManageError::AlreadyFinal(claim.status())),
             };
             match self.claims.apply(&transition).await {
                 Ok(()) => {

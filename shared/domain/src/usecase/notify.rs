@@ -1,15 +1,16 @@
 //! Notifying the customer: send the e-mail at most once, then open the opt-out window.
 
 use crate::calendar::BusinessCalendar;
-use crate::claim::{ClaimState, ClaimStatus};
-use crate::clock::Clock;
+use crate::claim::{Claim, ClaimState, ClaimStatus};
+use crate::clock::{Clock, Pause};
 use crate::email::compose_notification;
 use crate::ids::ClaimId;
 use crate::ports::{
     ApplyError, ClaimRepository, Mailer, NotificationLease, NotificationLedger, Unavailable,
 };
+use crate::retry::RETRY;
 use crate::token::OptOutKeyring;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// How long one worker may hold the right to send a notification. Longer than a send takes,
 /// shorter than the queue's retry delay, so a crashed worker's message is sent by the next.
@@ -45,15 +46,14 @@ pub enum NotifyError {
 
 /// The notify-customer use case.
 pub struct NotifyCustomer<'a> {
-    /// The claims.
     pub claims: &'a dyn ClaimRepository,
-    /// The record of sends.
+    /// The record of sends: what keeps an e-mail from going out twice.
     pub ledger: &'a dyn NotificationLedger,
-    /// The mail service.
     pub mailer: &'a dyn Mailer,
-    /// The time.
     pub clock: &'a dyn Clock,
-    /// Business days and holidays.
+    /// Waiting between attempts to record a sent e-mail.
+    pub pause: &'a dyn Pause,
+    /// Business days and holidays: the opt-out window's length.
     pub calendar: &'a BusinessCalendar,
     /// Signs the opt-out links.
     pub keyring: &'a OptOutKeyring,
@@ -63,55 +63,20 @@ pub struct NotifyCustomer<'a> {
     pub send_lease: TimeDelta,
 }
 
-/// How often recording a sent e-mail is attempted before the message is given up.
-const RECORD_ATTEMPTS: u32 = 6;
+/// What a claim's state asks of a notification request.
+enum Need {
+    Send(Claim),
+    Nothing(NotifyOutcome),
+}
 
 impl NotifyCustomer<'_> {
-    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
-    /// until the lease expires.
-    async fn release(&self, claim_id: ClaimId, owner: &str) {
-        if let Err(e) = self.ledger.release(claim_id, owner).await {
-            tracing::warn!(%claim_id, error = %e, "could not release the send lease");
-        }
-    }
-
-    /// Runs `write` until it succeeds, conflicts, or has failed [`RECORD_ATTEMPTS`] times, with
-    /// a doubling pause between attempts.
-    async fn persist<F, Fut>(&self, mut write: F) -> Result<(), ApplyError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<(), ApplyError>>,
-    {
-        let mut pause = std::time::Duration::from_millis(25);
-        for attempt in 1..=RECORD_ATTEMPTS {
-            match write().await {
-                Err(ApplyError::Unavailable(e)) if attempt < RECORD_ATTEMPTS => {
-                    tracing::warn!(error = %e, attempt, "recording the sent e-mail failed; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                other => return other,
-            }
-        }
-        Err(ApplyError::Unavailable(Unavailable("unreachable".into())))
-    }
-
     /// Notifies the customer of `claim_id`; safe to call again for the same claim.
     pub async fn notify(&self, claim_id: ClaimId) -> Result<NotifyOutcome, NotifyError> {
         for _ in 0..super::CONFLICT_RETRIES {
-            let claim = self
-                .claims
-                .claim(claim_id)
-                .await?
-                .ok_or(NotifyError::UnknownClaim(claim_id))?;
-            match &claim.state {
-                ClaimState::Submitted => {}
-                ClaimState::Withdrawn { window: None, .. } => {
-                    return Ok(NotifyOutcome::NotNeeded(claim.status()));
-                }
-                _ => return Ok(NotifyOutcome::AlreadyNotified),
-            }
-            let zone = claim.subject.customer_contact.time_zone.tz();
+            let claim = match self.need(claim_id).await? {
+                Need::Send(claim) => claim,
+                Need::Nothing(outcome) => return Ok(outcome),
+            };
             let now = self.clock.now();
             let owner = ulid::Ulid::new().to_string();
             let lease = match self
@@ -127,77 +92,160 @@ impl NotifyCustomer<'_> {
                     return Err(e.into());
                 }
             };
-            let sent = match lease {
+            let result = match lease {
                 NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
                 NotificationLease::AlreadySent { sent_at } => {
-                    // A previous delivery sent the e-mail but did not open the window.
-                    let transition = claim
-                        .notify(self.calendar.opt_out_window(sent_at, zone))
-                        .map_err(|e| NotifyError::Compose(e.to_string()))?;
-                    match self.claims.apply(&transition).await {
-                        Ok(()) => return Ok(NotifyOutcome::Notified),
-                        Err(ApplyError::Conflict) => continue,
-                        Err(ApplyError::Unavailable(e)) => return Err(e.into()),
-                    }
+                    self.open_window_of_earlier_send(&claim, sent_at).await
                 }
-                NotificationLease::Acquired => now,
+                NotificationLease::Acquired => self.send(&claim, &owner, now).await,
             };
-            let window = self.calendar.opt_out_window(sent, zone);
-            let link = format!(
-                "{}/opt-out/{}",
-                self.public_base_url.trim_end_matches('/'),
-                self.keyring.sign(claim_id)
-            );
-            let transition = claim
-                .notify(window)
-                .map_err(|e| NotifyError::Compose(e.to_string()))?;
-            let email = match compose_notification(&claim, &window, &link) {
-                Ok(email) => email,
-                Err(e) => {
-                    self.release(claim_id, &owner).await;
-                    return Err(NotifyError::Compose(e.to_string()));
-                }
-            };
-            let message_id = match self.mailer.send(&email).await {
-                Ok(id) => id,
-                Err(e) => {
-                    // Give the lease back so that the retry can send at once.
-                    self.release(claim_id, &owner).await;
-                    return Err(e.into());
-                }
-            };
-            tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
-            // The e-mail is out: recording that is what keeps it from going out twice, so it is
-            // retried here, beyond the SDK's own retries, before the message is given up.
-            let recorded = self
-                .persist(|| {
-                    self.ledger
-                        .record_sent(claim_id, sent, &message_id, Some(&transition))
-                })
-                .await;
-            return match recorded {
-                Ok(()) => Ok(NotifyOutcome::Notified),
-                Err(ApplyError::Conflict) => {
-                    // The partner withdrew while the e-mail was going out: the send is still
-                    // recorded so that it never goes out twice.
-                    self.persist(|| self.ledger.record_sent(claim_id, sent, &message_id, None))
-                        .await
-                        .map_err(|e| match e {
-                            ApplyError::Unavailable(u) => u,
-                            ApplyError::Conflict => Unavailable("send record conflict".into()),
-                        })?;
-                    let status = self
-                        .claims
-                        .claim(claim_id)
-                        .await?
-                        .map_or(ClaimStatus::Withdrawn, |c| c.status());
-                    Ok(NotifyOutcome::NotNeeded(status))
-                }
-                Err(ApplyError::Unavailable(e)) => Err(e.into()),
-            };
+            match result {
+                Err(Retry::Conflict) => continue,
+                Err(Retry::Failed(e)) => return Err(e),
+                Ok(outcome) => return Ok(outcome),
+            }
         }
         Err(NotifyError::Unavailable(Unavailable(
             "the claim kept changing while it was being notified".into(),
         )))
     }
+
+    async fn need(&self, claim_id: ClaimId) -> Result<Need, NotifyError> {
+        let claim = self
+            .claims
+            .claim(claim_id)
+            .await?
+            .ok_or(NotifyError::UnknownClaim(claim_id))?;
+        Ok(match &claim.state {
+            ClaimState::Submitted => Need::Send(claim),
+            ClaimState::Withdrawn { window: None, .. } => {
+                Need::Nothing(NotifyOutcome::NotNeeded(claim.status()))
+            }
+            ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn {
+                window: Some(_), ..
+            } => Need::Nothing(NotifyOutcome::AlreadyNotified),
+        })
+    }
+
+    /// A previous delivery sent the e-mail at `sent_at` but did not open the window.
+    async fn open_window_of_earlier_send(
+        &self,
+        claim: &Claim,
+        sent_at: DateTime<Utc>,
+    ) -> Result<NotifyOutcome, Retry> {
+        let zone = claim.subject.customer_contact.time_zone.tz();
+        let transition = claim
+            .notify(self.calendar.opt_out_window(sent_at, zone))
+            .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
+        match self.claims.apply(&transition).await {
+            Ok(()) => Ok(NotifyOutcome::Notified),
+            Err(ApplyError::Conflict) => Err(Retry::Conflict),
+            Err(ApplyError::Unavailable(e)) => Err(Retry::Failed(e.into())),
+        }
+    }
+
+    /// Sends the e-mail under `owner`'s lease, then records the send with the transition that
+    /// opens the window.
+    async fn send(
+        &self,
+        claim: &Claim,
+        owner: &str,
+        sent: DateTime<Utc>,
+    ) -> Result<NotifyOutcome, Retry> {
+        let claim_id = claim.id;
+        let zone = claim.subject.customer_contact.time_zone.tz();
+        let window = self.calendar.opt_out_window(sent, zone);
+        let link = format!(
+            "{}/opt-out/{}",
+            self.public_base_url.trim_end_matches('/'),
+            self.keyring.sign(claim_id)
+        );
+        let composed = claim
+            .notify(window)
+            .map_err(|e| e.to_string())
+            .and_then(|transition| {
+                compose_notification(claim, &window, &link)
+                    .map(|email| (transition, email))
+                    .map_err(|e| e.to_string())
+            });
+        let (transition, email) = match composed {
+            Ok(composed) => composed,
+            Err(e) => {
+                self.release(claim_id, owner).await;
+                return Err(Retry::Failed(NotifyError::Compose(e)));
+            }
+        };
+        let message_id = match self.mailer.send(&email).await {
+            Ok(id) => id,
+            Err(e) => {
+                // Give the lease back so that the retry can send at once.
+                self.release(claim_id, owner).await;
+                return Err(Retry::Failed(e.into()));
+            }
+        };
+        tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
+        // The e-mail is out: recording that is what keeps it from going out twice, so it is
+        // retried here, beyond the SDK's own retries, before the message is given up.
+        let recorded = self
+            .persist(|| {
+                self.ledger
+                    .record_sent(claim_id, sent, &message_id, Some(&transition))
+            })
+            .await;
+        match recorded {
+            Ok(()) => Ok(NotifyOutcome::Notified),
+            Err(ApplyError::Conflict) => {
+                // The partner withdrew while the e-mail was going out: the send is still
+                // recorded so that it never goes out twice.
+                self.persist(|| self.ledger.record_sent(claim_id, sent, &message_id, None))
+                    .await
+                    .map_err(|e| match e {
+                        ApplyError::Unavailable(u) => Retry::Failed(u.into()),
+                        ApplyError::Conflict => {
+                            Retry::Failed(Unavailable("send record conflict".into()).into())
+                        }
+                    })?;
+                let status = self
+                    .claims
+                    .claim(claim_id)
+                    .await
+                    .map_err(|e| Retry::Failed(e.into()))?
+                    .map_or(ClaimStatus::Withdrawn, |c| c.status());
+                Ok(NotifyOutcome::NotNeeded(status))
+            }
+            Err(ApplyError::Unavailable(e)) => Err(Retry::Failed(e.into())),
+        }
+    }
+
+    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
+    /// until the lease expires.
+    async fn release(&self, claim_id: ClaimId, owner: &str) {
+        if let Err(e) = self.ledger.release(claim_id, owner).await {
+            tracing::warn!(%claim_id, error = %e, "could not release the send lease");
+        }
+    }
+
+    /// Runs a write of the sent e-mail's record under the retry policy; a conflict is an
+    /// answer, not a failure to retry.
+    async fn persist<F, Fut>(&self, write: F) -> Result<(), ApplyError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), ApplyError>>,
+    {
+        RETRY
+            .run("recording the sent e-mail", self.pause, write, |e| {
+                matches!(e, ApplyError::Unavailable(_))
+            })
+            .await
+    }
+}
+
+/// How one attempt of [`NotifyCustomer::notify`] ended without an outcome.
+enum Retry {
+    /// The claim changed meanwhile: decide again on what is stored now.
+    Conflict,
+    Failed(NotifyError),
 }

@@ -120,10 +120,15 @@ impl OptOutDesk<'_> {
             let transition = match claim.opt_out(received) {
                 Ok(transition) => transition,
                 Err(TransitionError::WindowClosed(_)) => return Ok(DeclineOutcome::WindowClosed),
-                Err(_) if claim.status() == ClaimStatus::Declined => {
+                Err(TransitionError::AlreadyFinal(ClaimStatus::Declined)) => {
                     return Ok(DeclineOutcome::AlreadyDeclined);
                 }
-                Err(_) => return Ok(DeclineOutcome::NotOpen(claim.status())),
+                Err(
+                    TransitionError::AlreadyFinal(status) | TransitionError::NotAllowedFrom(status),
+                ) => return Ok(DeclineOutcome::NotOpen(status)),
+                Err(TransitionError::WindowStillOpen(_)) => {
+                    return Ok(DeclineOutcome::NotOpen(claim.status()));
+                }
             };
             match self.claims.apply(&transition).await {
                 Ok(()) => {

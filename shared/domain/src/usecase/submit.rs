@@ -3,12 +3,12 @@
 
 use crate::caller::Caller;
 use crate::claim::Claim;
-use crate::claim_record::ClaimRecord;
-use crate::clock::Clock;
+use crate::clock::{Clock, Pause};
 use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
 use crate::ids::ClaimId;
 use crate::ports::{CreateError, NotificationQueue, SubmissionStore, Unavailable};
 use crate::reference::{ReferenceError, check_subject};
+use crate::retry::RETRY;
 use crate::submission::parse_submission;
 use crate::validation::ValidationErrors;
 use serde_json::Value;
@@ -16,8 +16,7 @@ use serde_json::Value;
 /// The accepted claim, as the first response showed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
-    /// The claim.
-    pub claim: ClaimRecord,
+    pub claim: Claim,
     /// True when this answers a repeated request with the same idempotency key.
     pub replayed: bool,
     /// False when the claim is stored but its notification could not be queued: it stays
@@ -58,15 +57,11 @@ pub enum SubmitError {
 pub struct SubmitClaim<'a> {
     /// Claims, locks, reference data and idempotency records.
     pub store: &'a dyn SubmissionStore,
-    /// The notification queue.
     pub queue: &'a dyn NotificationQueue,
-    /// The time.
     pub clock: &'a dyn Clock,
+    /// Waiting between attempts to queue the notification.
+    pub pause: &'a dyn Pause,
 }
-
-/// How often queueing a notification is attempted before the claim is left for a retry or
-/// an operator.
-const ENQUEUE_ATTEMPTS: u32 = 4;
 
 impl SubmitClaim<'_> {
     /// Queues the claim's notification, retrying beyond the SDK's own retries. If it still
@@ -75,21 +70,18 @@ impl SubmitClaim<'_> {
     /// Failing the request instead would make the partner retry into a 409 on their own claim.
     /// Returns whether it was queued.
     async fn queue_notification(&self, claim_id: ClaimId) -> bool {
-        let mut pause = std::time::Duration::from_millis(25);
-        for attempt in 1..=ENQUEUE_ATTEMPTS {
-            match self.queue.enqueue(claim_id).await {
-                Ok(()) => return true,
-                Err(e) if attempt == ENQUEUE_ATTEMPTS => {
-                    tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
-                }
-                Err(e) => {
-                    tracing::warn!(%claim_id, error = %e, attempt, "queueing the notification failed; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-            }
+        let queued = RETRY
+            .run(
+                "queueing the notification",
+                self.pause,
+                || self.queue.enqueue(claim_id),
+                |_| true,
+            )
+            .await;
+        if let Err(e) = &queued {
+            tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
         }
-        false
+        queued.is_ok()
     }
 
     /// Submits `body` for `caller`.
@@ -119,8 +111,7 @@ impl SubmitClaim<'_> {
                 return if prior.fingerprint == fingerprint {
                     // A retry may follow a first attempt whose notification could not be
                     // queued: queue it again (notify-customer ignores a claim it already did).
-                    let notification_queued =
-                        self.queue_notification(prior.response.claim_id).await;
+                    let notification_queued = self.queue_notification(prior.response.id).await;
                     Ok(Submitted {
                         claim: prior.response,
                         replayed: true,
@@ -144,12 +135,11 @@ impl SubmitClaim<'_> {
                 subject.clone(),
                 now,
             );
-            let record = ClaimRecord::from(&claim);
             let idempotency = key.map(|key| IdempotencyRecord {
                 partner_id: caller.partner_id.clone(),
                 key: key.as_str().to_owned(),
                 fingerprint: fingerprint.clone(),
-                response: record.clone(),
+                response: claim.clone(),
                 created_at: now,
             });
             match self
@@ -160,7 +150,7 @@ impl SubmitClaim<'_> {
                 Ok(()) => {
                     let notification_queued = self.queue_notification(claim.id).await;
                     return Ok(Submitted {
-                        claim: record,
+                        claim,
                         replayed: false,
                         notification_queued,
                     });

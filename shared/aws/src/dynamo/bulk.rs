@@ -1,0 +1,117 @@
+//! Writing many items without conditions: reference data (partners, tenants), and claims seeded
+//! in bulk for benchmarks. Never for the service's own changes, which are conditional.
+
+use super::record::Item;
+use super::{
+    DynamoStore, build, claim_item, event_item, keyed, keys, lock_item, partition_key_of,
+    unavailable,
+};
+use crate::pause::TokioPause;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use cpor_domain::claim::{Claim, HistoryEntry};
+use cpor_domain::ports::Unavailable;
+use cpor_domain::reference::ReferenceData;
+use cpor_domain::retry::RETRY;
+use std::sync::Mutex;
+
+/// Items in one `BatchWriteItem` call (DynamoDB's limit).
+const BATCH_WRITE_SIZE: usize = 25;
+
+impl DynamoStore {
+    /// Loads reference data (partners, tenants), replacing the records with the same ids;
+    /// loading the same data twice is harmless.
+    pub async fn put_reference_data(&self, data: &ReferenceData) -> Result<(), Unavailable> {
+        let mut items = Vec::new();
+        for partner in &data.partners {
+            items.push(keyed(partner, &keys::partner(&partner.partner_id), [])?);
+        }
+        for tenant in &data.tenants {
+            items.push(keyed(tenant, &keys::tenant(tenant.tenant_id), [])?);
+        }
+        // One batch may not hold one key twice: the last record of an id wins.
+        let mut by_key: Vec<(String, Item)> = Vec::new();
+        for item in items {
+            let pk = partition_key_of(&item);
+            by_key.retain(|(k, _)| *k != pk);
+            by_key.push((pk, item));
+        }
+        self.put_all(by_key.into_iter().map(|(_, item)| item)).await
+    }
+
+    /// Writes claims as the service stores them (the claim with its index attributes, its
+    /// history, and its lock while it holds one), for seeding a table in bulk (benchmarks).
+    /// Returns how many items were written.
+    pub async fn seed_claims(
+        &self,
+        claims: &[(Claim, Vec<HistoryEntry>)],
+    ) -> Result<usize, Unavailable> {
+        let mut items = Vec::new();
+        for (claim, history) in claims {
+            items.push(claim_item(claim)?);
+            for entry in history {
+                items.push(event_item(claim.id, entry)?);
+            }
+            if claim.status().holds_lock() {
+                items.push(lock_item(claim)?);
+            }
+        }
+        let written = items.len();
+        self.put_all(items).await?;
+        Ok(written)
+    }
+
+    /// Puts `items`, `BATCH_WRITE_SIZE` a `BatchWriteItem` call.
+    async fn put_all(&self, items: impl IntoIterator<Item = Item>) -> Result<(), Unavailable> {
+        let mut writes = Vec::new();
+        for item in items {
+            let put = build(
+                "put request",
+                PutRequest::builder().set_item(Some(item)).build(),
+            )?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in writes.chunks(BATCH_WRITE_SIZE) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one batch, sending again (the retry policy) the items DynamoDB left unprocessed.
+    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Unavailable> {
+        // Shared by the attempts; the lock is never held across an await.
+        let pending = Mutex::new(writes);
+        let left = |p: &Mutex<Vec<WriteRequest>>| p.lock().map(|p| p.len()).unwrap_or(0);
+        RETRY
+            .run(
+                "BatchWriteItem with unprocessed items",
+                &TokioPause,
+                || async {
+                    let batch =
+                        std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, batch)
+                        .send()
+                        .await
+                        .map_err(|e| unavailable("BatchWriteItem", &e))?;
+                    let unprocessed = out
+                        .unprocessed_items()
+                        .and_then(|u| u.get(&self.table))
+                        .cloned()
+                        .unwrap_or_default();
+                    let count = unprocessed.len();
+                    *pending.lock().unwrap_or_else(|e| e.into_inner()) = unprocessed;
+                    if count == 0 {
+                        Ok(())
+                    } else {
+                        Err(Unavailable(format!(
+                            "BatchWriteItem: {count} items left unprocessed"
+                        )))
+                    }
+                },
+                |_| left(&pending) > 0,
+            )
+            .await
+    }
+}

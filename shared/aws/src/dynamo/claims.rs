@@ -1,0 +1,209 @@
+//! Reading and changing stored claims ([`ClaimRepository`]).
+
+use super::expression::all;
+use super::record::{Item, field, from_item};
+use super::transaction::{Part, TransactError, Transaction};
+use super::{
+    DynamoStore, claim_from_item, claim_item, event_item, inconsistent, keys, n, s, sort_key_of,
+    unavailable,
+};
+use crate::schema::{PARTNER_INDEX, PK};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use cpor_domain::claim::{Claim, HistoryEntry, Transition};
+use cpor_domain::ids::{ClaimId, PartnerId};
+use cpor_domain::listing::{ClaimPage, ListQuery};
+use cpor_domain::ports::{ApplyError, ClaimRepository, Unavailable};
+
+impl DynamoStore {
+    /// The transaction that applies a transition: the claim at its next version (if the stored
+    /// one still has the expected version and status), its history entry, and the release of
+    /// its lock when it leaves the lifecycle.
+    pub(super) fn transition(&self, t: &Transition) -> Result<Transaction, Unavailable> {
+        let claim = &t.claim;
+        let mut tx = Transaction::new(&self.table);
+        tx.put_if(Part::Claim, claim_item(claim)?, |e| {
+            all(&[
+                e.equals(field::VERSION, n(t.expected_version)),
+                e.equals(field::STATUS, s(t.expected_status.as_str())),
+            ])
+        })?;
+        tx.put_if(Part::Event, event_item(claim.id, &t.entry)?, |e| {
+            e.not_exists(PK)
+        })?;
+        if t.releases_lock() {
+            tx.delete_if(Part::Lock, &keys::lock(&claim.subject.lock()), |e| {
+                e.equals(field::CLAIM_ID, s(claim.id.to_string()))
+            })?;
+        }
+        Ok(tx)
+    }
+
+    /// Commits a transition's transaction: a failed condition on the claim or its history
+    /// entry, or a concurrent transaction, means the claim changed meanwhile.
+    pub(super) async fn commit_transition(&self, tx: &Transaction) -> Result<(), ApplyError> {
+        match tx.commit(&self.client).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c))
+                if c.failed_check(Part::Claim) || c.failed_check(Part::Event) || c.conflicted() =>
+            {
+                Err(ApplyError::Conflict)
+            }
+            Err(TransactError::Cancelled(c)) => {
+                Err(ApplyError::Unavailable(inconsistent(c.to_string())))
+            }
+            Err(TransactError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    /// A conflict on a transition whose answer was lost may be the transition itself, applied
+    /// by the SDK's first attempt: the stored claim then is exactly the claim it wrote.
+    pub(super) async fn unless_already_applied(
+        &self,
+        result: Result<(), ApplyError>,
+        t: &Transition,
+    ) -> Result<(), ApplyError> {
+        match result {
+            Err(ApplyError::Conflict) => match self.claim(t.claim.id).await? {
+                Some(stored) if stored == t.claim => Ok(()),
+                Some(_) | None => Err(ApplyError::Conflict),
+            },
+            other => other,
+        }
+    }
+
+    /// Every item a query yields, page after page.
+    async fn query_all(
+        &self,
+        query: impl Fn(Option<Item>) -> QueryFluentBuilder,
+    ) -> Result<Vec<Item>, Unavailable> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", &e))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(last) => start = Some(last.clone()),
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ClaimRepository for DynamoStore {
+    async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+        self.get("claim", &keys::claim(id))
+            .await?
+            .as_ref()
+            .map(claim_from_item)
+            .transpose()
+    }
+
+    async fn claim_with_history(
+        &self,
+        id: ClaimId,
+    ) -> Result<Option<(Claim, Vec<HistoryEntry>)>, Unavailable> {
+        let items = self
+            .query_all(|start| {
+                let mut e = super::expression::Expression::default();
+                let condition = e.equals(PK, s(keys::claim_partition(id)));
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression(condition)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start)
+            })
+            .await?;
+        let mut claim = None;
+        let mut history = Vec::new();
+        for item in &items {
+            let sk = sort_key_of(item);
+            if sk == keys::sk::CLAIM {
+                claim = Some(claim_from_item(item)?);
+            } else if keys::is_event(&sk) {
+                history.push(
+                    from_item::<HistoryEntry>(item)
+                        .map_err(|e| inconsistent(format!("history entry: {e}")))?,
+                );
+            }
+        }
+        history.sort_by_key(|e| e.sequence);
+        Ok(claim.map(|c| (c, history)))
+    }
+
+    async fn list_claims(
+        &self,
+        partner_id: &PartnerId,
+        query: &ListQuery,
+    ) -> Result<ClaimPage, Unavailable> {
+        let listing = keys::partner_listing(partner_id);
+        // One more than the page, to know whether another page follows.
+        let wanted = query.limit + 1;
+        let filtered = query.filter != Default::default();
+        let mut start: Option<Item> = query.after.map(|after| {
+            let mut k = keys::claim(after).attributes();
+            k.insert(PARTNER_INDEX.partition_key.to_owned(), s(listing.clone()));
+            k.insert(
+                PARTNER_INDEX.sort_key.to_owned(),
+                s(keys::partner_listing_position(after)),
+            );
+            k
+        });
+        let mut items = Vec::new();
+        loop {
+            let remaining = wanted - items.len();
+            // Filters apply after the read limit, so read more per page when filtering.
+            let read_limit = if filtered {
+                remaining.max(100)
+            } else {
+                remaining
+            };
+            let mut e = super::expression::Expression::default();
+            let condition = e.equals(PARTNER_INDEX.partition_key, s(listing.clone()));
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(PARTNER_INDEX.name)
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .scan_index_forward(false)
+                .limit(i32::try_from(read_limit).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable("Query by_partner", &e))?;
+            for item in page.items() {
+                let claim = claim_from_item(item)?;
+                if query.filter.matches(&claim) && items.len() < wanted {
+                    items.push(claim);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(last) if items.len() < wanted => start = Some(last.clone()),
+                Some(_) | None => break,
+            }
+        }
+        let next_after = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|c| c.id)
+        } else {
+            None
+        };
+        Ok(ClaimPage { items, next_after })
+    }
+
+    async fn apply(&self, transition: &Transition) -> Result<(), ApplyError> {
+        let tx = self.transition(transition)?;
+        let result = self.commit_transition(&tx).await;
+        self.unless_already_applied(result, transition).await
+    }
+}

@@ -1,0 +1,166 @@
+//! Every key of the table, defined once: the partition and sort keys of each kind of item, and
+//! the values of the index attributes that place a claim in an index.
+
+use crate::schema::{DUE_SHARDS, PK, SK};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use cpor_domain::claim::PartnerOfRecordLock;
+use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
+use cpor_domain::time::{format_instant, parse_instant};
+use std::collections::HashMap;
+
+/// The sort key of each kind of item (history entries: [`EVENT_PREFIX`] and a sequence).
+pub(super) mod sk {
+    pub const CLAIM: &str = "CLAIM";
+    pub const NOTIFICATION: &str = "NOTIFICATION";
+    pub const LOCK: &str = "LOCK";
+    pub const IDEMPOTENCY: &str = "IDEMPOTENCY";
+    pub const PARTNER: &str = "PARTNER";
+    pub const TENANT: &str = "TENANT";
+}
+
+const CLAIM_PREFIX: &str = "CLAIM#";
+const EVENT_PREFIX: &str = "EVENT#";
+const LOCK_PREFIX: &str = "LOCK#";
+const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+const PARTNER_PREFIX: &str = "PARTNER#";
+const TENANT_PREFIX: &str = "TENANT#";
+const DUE_PREFIX: &str = "DUE#";
+
+/// The primary key of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ItemKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl ItemKey {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+
+    /// The key as the attributes of an item or a `Key` parameter.
+    pub fn attributes(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+/// The partition of a claim: its item, its history and its notification record.
+pub(super) fn claim_partition(id: ClaimId) -> String {
+    format!("{CLAIM_PREFIX}{id}")
+}
+
+/// The claim whose partition `pk` is.
+pub(super) fn claim_of_partition(pk: &str) -> Option<ClaimId> {
+    pk.strip_prefix(CLAIM_PREFIX).and_then(ClaimId::parse)
+}
+
+pub(super) fn claim(id: ClaimId) -> ItemKey {
+    ItemKey::new(claim_partition(id), sk::CLAIM)
+}
+
+/// A history entry: its sort key orders the history (six digits: a million entries).
+pub(super) fn event(id: ClaimId, sequence: u32) -> ItemKey {
+    ItemKey::new(claim_partition(id), format!("{EVENT_PREFIX}{sequence:06}"))
+}
+
+/// True for the sort key of a history entry.
+pub(super) fn is_event(sk: &str) -> bool {
+    sk.starts_with(EVENT_PREFIX)
+}
+
+pub(super) fn notification(id: ClaimId) -> ItemKey {
+    ItemKey::new(claim_partition(id), sk::NOTIFICATION)
+}
+
+pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {
+    ItemKey::new(format!("{LOCK_PREFIX}{}", lock.as_str()), sk::LOCK)
+}
+
+/// True for the partition key of a partner-of-record lock.
+pub fn is_lock_partition(pk: &str) -> bool {
+    pk.starts_with(LOCK_PREFIX)
+}
+
+pub(super) fn idempotency(partner_id: &PartnerId, key: &str) -> ItemKey {
+    ItemKey::new(
+        format!("{IDEMPOTENCY_PREFIX}{partner_id}#{key}"),
+        sk::IDEMPOTENCY,
+    )
+}
+
+pub(super) fn partner(id: &PartnerId) -> ItemKey {
+    ItemKey::new(format!("{PARTNER_PREFIX}{id}"), sk::PARTNER)
+}
+
+pub(super) fn tenant(id: TenantId) -> ItemKey {
+    ItemKey::new(format!("{TENANT_PREFIX}{id}"), sk::TENANT)
+}
+
+/// The `by_partner` index's partition of a partner's claims.
+pub(super) fn partner_listing(partner_id: &PartnerId) -> String {
+    format!("{PARTNER_PREFIX}{partner_id}")
+}
+
+/// The `by_partner` index's sort key of a claim: its id (a ULID, so newest last).
+pub(super) fn partner_listing_position(id: ClaimId) -> String {
+    id.to_string()
+}
+
+/// The due index's partition of shard `shard`.
+pub(super) fn due_shard(shard: u32) -> String {
+    format!("{DUE_PREFIX}{shard}")
+}
+
+/// The due index's shard of a claim. The id's last characters are random: they spread claims
+/// evenly over the shards.
+pub(super) fn due_shard_of(id: ClaimId) -> String {
+    let sum: u32 = id.to_string().bytes().rev().take(4).map(u32::from).sum();
+    due_shard(sum % DUE_SHARDS)
+}
+
+/// The due index's sort key of a claim: its deadline, then its id. Instants are written at a
+/// fixed width, so the keys sort in time order and `due_at < now` selects what is due.
+pub(super) fn due_at(deadline: DateTime<Utc>, id: ClaimId) -> String {
+    format!("{}#{id}", format_instant(deadline))
+}
+
+/// The bound of a due-index query: every key before it is due at `now`.
+pub(super) fn due_before(now: DateTime<Utc>) -> String {
+    format_instant(now)
+}
+
+/// The deadline of a due-index sort key.
+pub(super) fn deadline_of_due_at(due_at: &str) -> Option<DateTime<Utc>> {
+    due_at.split('#').next().and_then(parse_instant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claims_items_share_its_partition_and_sort_its_history_in_order() {
+        let id = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
+        assert_eq!(claim(id).pk, "CLAIM#01JDX3Z8Q6V6W4S0Y1B2C3D4E5");
+        assert_eq!(event(id, 7).pk, claim(id).pk);
+        assert_eq!(notification(id).pk, claim(id).pk);
+        assert!(event(id, 9).sk < event(id, 10).sk);
+        assert!(is_event(&event(id, 1).sk));
+        assert_eq!(claim_of_partition(&claim(id).pk), Some(id));
+    }
+
+    #[test]
+    fn a_due_key_sorts_by_deadline_and_gives_its_deadline_back() {
+        let id = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
+        let early = parse_instant("2026-12-02T22:59:59.999Z").unwrap();
+        let late = parse_instant("2026-12-10T22:59:59.999Z").unwrap();
+        assert!(due_at(early, id) < due_at(late, id));
+        assert!(due_at(early, id) < due_before(late));
+        assert_eq!(deadline_of_due_at(&due_at(late, id)), Some(late));
+        assert!(due_shard_of(id).starts_with(DUE_PREFIX));
+    }
+}

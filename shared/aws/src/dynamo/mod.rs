@@ -1,0 +1,166 @@
+//! The DynamoDB adapter: one table, single-table design.
+//!
+//! | item | pk | sk |
+//! | --- | --- | --- |
+//! | claim | `CLAIM#<id>` | `CLAIM` (with `version`, and the index attributes below) |
+//! | history entry | `CLAIM#<id>` | `EVENT#<sequence, 6 digits>` |
+//! | notification record | `CLAIM#<id>` | `NOTIFICATION` |
+//! | partner-of-record lock | `LOCK#<tenant>#workload#<w>` or `…#subscription#<s>` | `LOCK` |
+//! | idempotency record | `IDEMPOTENCY#<partner>#<key>` | `IDEMPOTENCY` (TTL `expires_at_epoch`) |
+//! | partner, tenant | `PARTNER#<id>`, `TENANT#<id>` | `PARTNER`, `TENANT` |
+//!
+//! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
+//! first. Index `due` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims that have
+//! a nightly deadline, so finalization reads exactly what is due.
+//!
+//! One module per port: [`submission`] (new claims), [`claims`] (reading and changing them),
+//! [`ledger`] (the notification's send record), [`due`] (the due index), and [`bulk`] (reference
+//! data and seeding). [`keys`] defines every key, [`record`] every stored shape, [`expression`]
+//! and [`transaction`] the requests' plumbing.
+
+mod bulk;
+mod claims;
+mod due;
+mod expression;
+pub mod keys;
+mod ledger;
+pub mod record;
+mod submission;
+mod transaction;
+
+use crate::describe;
+use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, SK};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use cpor_domain::claim::{Claim, HistoryEntry};
+use cpor_domain::ids::ClaimId;
+use cpor_domain::ports::Unavailable;
+use keys::ItemKey;
+use record::{ClaimRecord, Item, LockRecord, from_item, to_item};
+
+/// The DynamoDB implementation of the storage ports.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store on `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The item at `key`, read consistently.
+    async fn get(&self, what: &str, key: &ItemKey) -> Result<Option<Item>, Unavailable> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&format!("GetItem {what}"), &e))?;
+        Ok(out.item)
+    }
+}
+
+fn unavailable(what: &str, error: &impl std::error::Error) -> Unavailable {
+    Unavailable(format!("{what}: {}", describe(error)))
+}
+
+fn inconsistent(what: impl std::fmt::Display) -> Unavailable {
+    Unavailable(format!("stored data is inconsistent: {what}"))
+}
+
+fn build<T>(
+    what: &str,
+    built: Result<T, aws_sdk_dynamodb::error::BuildError>,
+) -> Result<T, Unavailable> {
+    built.map_err(|e| Unavailable(format!("{what}: {e}")))
+}
+
+fn s(text: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(text.into())
+}
+
+fn n(number: impl ToString) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// `record`'s attributes under `key`, with `extra` attributes (index keys).
+fn keyed<T: serde::Serialize>(
+    record: &T,
+    key: &ItemKey,
+    extra: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+) -> Result<Item, Unavailable> {
+    let mut item =
+        to_item(record).map_err(|e| Unavailable(format!("an item could not be written: {e}")))?;
+    item.extend(key.attributes());
+    item.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    Ok(item)
+}
+
+/// The claim as its item, in the indexes its state calls for.
+fn claim_item(claim: &Claim) -> Result<Item, Unavailable> {
+    let mut indexes = vec![
+        (
+            PARTNER_INDEX.partition_key,
+            s(keys::partner_listing(&claim.partner_id)),
+        ),
+        (
+            PARTNER_INDEX.sort_key,
+            s(keys::partner_listing_position(claim.id)),
+        ),
+    ];
+    if let Some(deadline) = claim.state.nightly_deadline() {
+        indexes.push((DUE_INDEX.partition_key, s(keys::due_shard_of(claim.id))));
+        indexes.push((DUE_INDEX.sort_key, s(keys::due_at(deadline, claim.id))));
+    }
+    keyed(&ClaimRecord::from(claim), &keys::claim(claim.id), indexes)
+}
+
+fn claim_from_item(item: &Item) -> Result<Claim, Unavailable> {
+    let record: ClaimRecord =
+        from_item(item).map_err(|e| inconsistent(format!("claim item: {e}")))?;
+    Claim::try_from(record).map_err(inconsistent)
+}
+
+fn event_item(claim_id: ClaimId, entry: &HistoryEntry) -> Result<Item, Unavailable> {
+    keyed(entry, &keys::event(claim_id, entry.sequence), [])
+}
+
+/// The partner-of-record lock the claim takes, as its item.
+fn lock_item(claim: &Claim) -> Result<Item, Unavailable> {
+    keyed(
+        &LockRecord {
+            claim_id: claim.id,
+            partner_id: claim.partner_id.clone(),
+        },
+        &keys::lock(&claim.subject.lock()),
+        [],
+    )
+}
+
+/// True for an item's `sk` of `kind`.
+fn sort_key_of(item: &Item) -> String {
+    text(item, SK).unwrap_or_default()
+}
+
+/// The partition key of an item.
+fn partition_key_of(item: &Item) -> String {
+    text(item, PK).unwrap_or_default()
+}

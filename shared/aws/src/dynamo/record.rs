@@ -1,0 +1,464 @@
+//! The stored shapes of the table's items, mapped to and from DynamoDB attributes by
+//! serde_dynamo. These are the storage's own types: the partner API answers with types of its
+//! own (`cpor_http::resource`), so renaming an attribute here changes no public contract.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use cpor_domain::calendar::OptOutWindow;
+use cpor_domain::catalogue::{Program, Workload};
+use cpor_domain::claim::{Claim, ClaimState, ClaimStatus, ClaimSubject};
+use cpor_domain::contact::{CustomerContact, PartnerContact};
+use cpor_domain::domain_name::CustomerDomain;
+use cpor_domain::idempotency::{BodyFingerprint, IdempotencyRecord};
+use cpor_domain::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
+use cpor_domain::proof::ProofOfExecution;
+use cpor_domain::time::serde_instant;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The attributes that condition and update expressions name; a test checks each against the
+/// record it belongs to.
+pub(super) mod field {
+    /// Of a claim.
+    pub const STATUS: &str = "status";
+    pub const VERSION: &str = "version";
+    pub const OPT_OUT_DEADLINE: &str = "opt_out_deadline";
+    pub const DECIDED_AT: &str = "decided_at";
+    /// Of a claim: which finalization run associated it (tells a run's own write, applied by an
+    /// attempt whose answer was lost, from another run's).
+    pub const FINALIZED_BY: &str = "finalized_by";
+    /// Of a lock and a notification record.
+    pub const CLAIM_ID: &str = "claim_id";
+    /// Of an idempotency record.
+    pub const CREATED_AT: &str = "created_at";
+    /// Of a notification record.
+    pub const STATE: &str = "state";
+    pub const LEASE_UNTIL: &str = "lease_until";
+    pub const LEASE_OWNER: &str = "lease_owner";
+}
+
+/// A claim as one flat item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    pub claim_id: ClaimId,
+    pub partner_id: PartnerId,
+    pub partner_name: String,
+    pub tenant_id: TenantId,
+    pub customer_domain: CustomerDomain,
+    pub program: Program,
+    pub workload: Workload,
+    pub subscription_id: Option<SubscriptionId>,
+    pub status: ClaimStatus,
+    #[serde(with = "serde_instant")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "serde_instant::option", default)]
+    pub notified_at: Option<DateTime<Utc>>,
+    #[serde(with = "serde_instant::option", default)]
+    pub opt_out_deadline: Option<DateTime<Utc>>,
+    #[serde(with = "serde_instant::option", default)]
+    pub decided_at: Option<DateTime<Utc>>,
+    pub customer_contact: CustomerContact,
+    pub partner_contact: PartnerContact,
+    pub proof_of_execution: ProofOfExecution,
+    /// Kept on the claim as well as in the history entry that withdrew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_reason: Option<String>,
+    /// The optimistic-concurrency version: the number of history entries.
+    pub version: u32,
+}
+
+/// A stored record that no claim can have (a status without the fields it needs).
+#[derive(Debug, thiserror::Error)]
+#[error("claim record {claim_id} is inconsistent: {problem}")]
+pub struct InconsistentRecord {
+    pub claim_id: ClaimId,
+    pub problem: &'static str,
+}
+
+impl From<&Claim> for ClaimRecord {
+    fn from(claim: &Claim) -> Self {
+        let window = claim.state.window();
+        let s = &claim.subject;
+        Self {
+            claim_id: claim.id,
+            partner_id: claim.partner_id.clone(),
+            partner_name: claim.partner_name.clone(),
+            tenant_id: s.tenant_id,
+            customer_domain: s.customer_domain.clone(),
+            program: s.program,
+            workload: s.workload,
+            subscription_id: s.subscription_id,
+            status: claim.status(),
+            created_at: claim.created_at,
+            notified_at: window.map(|w| w.notified_at),
+            opt_out_deadline: window.map(|w| w.deadline),
+            decided_at: claim.state.decided_at(),
+            customer_contact: s.customer_contact.clone(),
+            partner_contact: s.partner_contact.clone(),
+            proof_of_execution: s.proof_of_execution.clone(),
+            withdrawal_reason: match &claim.state {
+                ClaimState::Withdrawn { reason, .. } => Some(reason.clone()),
+                ClaimState::Submitted
+                | ClaimState::AwaitingCustomer { .. }
+                | ClaimState::Associated { .. }
+                | ClaimState::Declined { .. } => None,
+            },
+            version: claim.version,
+        }
+    }
+}
+
+impl TryFrom<ClaimRecord> for Claim {
+    type Error = InconsistentRecord;
+
+    fn try_from(r: ClaimRecord) -> Result<Self, InconsistentRecord> {
+        let inconsistent = |problem| InconsistentRecord {
+            claim_id: r.claim_id,
+            problem,
+        };
+        let window = match (r.notified_at, r.opt_out_deadline) {
+            (Some(notified_at), Some(deadline)) => Some(OptOutWindow {
+                notified_at,
+                deadline,
+            }),
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(inconsistent("half an opt-out window"));
+            }
+        };
+        let need_window = || window.ok_or_else(|| inconsistent("no opt-out window"));
+        let need_decided = || r.decided_at.ok_or_else(|| inconsistent("no decision time"));
+        let state = match r.status {
+            ClaimStatus::Submitted => ClaimState::Submitted,
+            ClaimStatus::AwaitingCustomer => ClaimState::AwaitingCustomer {
+                window: need_window()?,
+            },
+            ClaimStatus::Associated => ClaimState::Associated {
+                window: need_window()?,
+                decided_at: need_decided()?,
+            },
+            ClaimStatus::Declined => ClaimState::Declined {
+                window: need_window()?,
+                decided_at: need_decided()?,
+            },
+            ClaimStatus::Withdrawn => ClaimState::Withdrawn {
+                window,
+                decided_at: need_decided()?,
+                reason: r.withdrawal_reason.clone().unwrap_or_default(),
+            },
+        };
+        Ok(Claim {
+            id: r.claim_id,
+            partner_id: r.partner_id,
+            partner_name: r.partner_name,
+            subject: ClaimSubject {
+                tenant_id: r.tenant_id,
+                customer_domain: r.customer_domain,
+                program: r.program,
+                workload: r.workload,
+                subscription_id: r.subscription_id,
+                customer_contact: r.customer_contact,
+                partner_contact: r.partner_contact,
+                proof_of_execution: r.proof_of_execution,
+            },
+            created_at: r.created_at,
+            state,
+            version: r.version,
+        })
+    }
+}
+
+/// A partner-of-record lock: the claim that holds the unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct LockRecord {
+    pub claim_id: ClaimId,
+    pub partner_id: PartnerId,
+}
+
+/// What is remembered of a submission made with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct IdempotencyItem {
+    pub partner_id: PartnerId,
+    pub key: String,
+    pub fingerprint: BodyFingerprint,
+    pub response: ClaimRecord,
+    #[serde(with = "serde_instant")]
+    pub created_at: DateTime<Utc>,
+    /// The table's TTL attribute (`schema::TTL_ATTRIBUTE`, epoch seconds); the record's own
+    /// `created_at` decides whether it still replays, as TTL deletion may lag by days.
+    pub expires_at_epoch: i64,
+}
+
+impl From<&IdempotencyRecord> for IdempotencyItem {
+    fn from(r: &IdempotencyRecord) -> Self {
+        Self {
+            partner_id: r.partner_id.clone(),
+            key: r.key.clone(),
+            fingerprint: r.fingerprint.clone(),
+            response: ClaimRecord::from(&r.response),
+            created_at: r.created_at,
+            expires_at_epoch: r.expires_at().timestamp(),
+        }
+    }
+}
+
+impl TryFrom<IdempotencyItem> for IdempotencyRecord {
+    type Error = InconsistentRecord;
+
+    fn try_from(item: IdempotencyItem) -> Result<Self, InconsistentRecord> {
+        Ok(Self {
+            partner_id: item.partner_id,
+            key: item.key,
+            fingerprint: item.fingerprint,
+            response: Claim::try_from(item.response)?,
+            created_at: item.created_at,
+        })
+    }
+}
+
+/// Where the sending of a claim's notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum SendState {
+    /// A worker holds the lease to send it, until `lease_until`.
+    InProgress,
+    Sent,
+}
+
+/// The record that keeps a claim's notification from being sent twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct NotificationRecord {
+    pub state: SendState,
+    /// Who holds the lease: lets a retried put whose first answer was lost recognise its own
+    /// lease, and a release touch only its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lease_until: Option<DateTime<Utc>>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// SES's id of the message sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// The attributes of `record`, which must serialize as a map.
+pub(super) fn to_item<T: Serialize>(record: &T) -> Result<Item, serde_dynamo::Error> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
+}
+
+/// A record read back from its item's attributes (the table's keys and index attributes,
+/// which the records do not name, are ignored).
+pub(super) fn from_item<T: serde::de::DeserializeOwned>(
+    item: &Item,
+) -> Result<T, serde_dynamo::Error> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TTL_ATTRIBUTE;
+    use cpor_domain::calendar::BusinessCalendar;
+    use cpor_domain::claim::WithdrawalReason;
+    use cpor_domain::contact::{CustomerTimeZone, EmailAddress, Locale};
+    use cpor_domain::time::parse_instant;
+    use cpor_domain::zone::Zone;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_instant(text).unwrap()
+    }
+
+    pub(crate) fn submitted() -> Claim {
+        let program = Program::parse("osu-m365").unwrap();
+        let subject = ClaimSubject {
+            tenant_id: TenantId::parse("0f8fad5b-d9cb-469f-a165-70867728950e").unwrap(),
+            customer_domain: CustomerDomain::parse("contoso.onmicrosoft.com").unwrap(),
+            program,
+            workload: program.workload("teams").unwrap(),
+            subscription_id: None,
+            customer_contact: CustomerContact {
+                name: "Giulia Rossi".into(),
+                email: EmailAddress::parse("giulia@contoso.com").unwrap(),
+                title: Some("IT Director".into()),
+                locale: Locale::default(),
+                time_zone: CustomerTimeZone::default(),
+            },
+            partner_contact: PartnerContact {
+                name: "Sam Lee".into(),
+                email: EmailAddress::parse("sam@fabrikam.com").unwrap(),
+            },
+            proof_of_execution: ProofOfExecution {
+                reference: "SOW-1".into(),
+                signed_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            },
+        };
+        let now = at("2026-11-25T09:00:00Z");
+        Claim::submit(
+            ClaimId::new_at(now),
+            PartnerId::parse("1234567").unwrap(),
+            "Fabrikam".into(),
+            subject,
+            now,
+        )
+        .0
+    }
+
+    #[test]
+    fn every_state_survives_the_round_trip_through_an_item() {
+        let claim = submitted();
+        let window =
+            BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
+        let notified = claim.notify(window).unwrap().claim;
+        let withdrawn = notified
+            .withdraw(
+                at("2026-11-26T10:00:00Z"),
+                WithdrawalReason::parse("wrong tenant").unwrap(),
+            )
+            .unwrap()
+            .claim;
+        for claim in [claim, notified, withdrawn] {
+            let item = to_item(&ClaimRecord::from(&claim)).unwrap();
+            let back: ClaimRecord = from_item(&item).unwrap();
+            assert_eq!(Claim::try_from(back).unwrap(), claim);
+        }
+    }
+
+    #[test]
+    fn a_claim_item_is_a_native_map_with_times_in_utc_milliseconds() {
+        let item = to_item(&ClaimRecord::from(&submitted())).unwrap();
+        assert_eq!(
+            item["created_at"],
+            AttributeValue::S("2026-11-25T09:00:00.000Z".into())
+        );
+        assert_eq!(item["notified_at"], AttributeValue::Null(true));
+        assert_eq!(item["version"], AttributeValue::N("1".into()));
+        assert_eq!(item["status"], AttributeValue::S("submitted".into()));
+        let contact = item["customer_contact"].as_m().unwrap();
+        assert_eq!(
+            contact["email"],
+            AttributeValue::S("giulia@contoso.com".into())
+        );
+        assert!(!item.contains_key("withdrawal_reason"));
+    }
+
+    /// Bytes that serialize as bytes (DynamoDB's binary type).
+    #[derive(Debug, PartialEq)]
+    struct Blob(Vec<u8>);
+
+    impl Serialize for Blob {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(&self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Blob {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Bytes;
+            impl serde::de::Visitor<'_> for Bytes {
+                type Value = Blob;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("bytes")
+                }
+                fn visit_bytes<E>(self, v: &[u8]) -> Result<Blob, E> {
+                    Ok(Blob(v.to_vec()))
+                }
+            }
+            d.deserialize_bytes(Bytes)
+        }
+    }
+
+    #[test]
+    fn numbers_keep_every_digit_and_binary_survives() {
+        // GIVEN numbers that JSON's i64/f64 could not carry, and bytes
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Wide {
+            big: u64,
+            small: i64,
+            blob: Blob,
+        }
+        let wide = Wide {
+            big: u64::MAX,
+            small: i64::MIN,
+            blob: Blob(vec![0, 159, 255]),
+        };
+        // WHEN they are written as an item and read back
+        let item = to_item(&wide).unwrap();
+        // THEN every digit is kept, the bytes are binary, and the record comes back whole
+        assert_eq!(
+            item["big"],
+            AttributeValue::N("18446744073709551615".into())
+        );
+        assert_eq!(
+            item["small"],
+            AttributeValue::N("-9223372036854775808".into())
+        );
+        assert!(matches!(item["blob"], AttributeValue::B(_)));
+        assert_eq!(from_item::<Wide>(&item).unwrap(), wide);
+    }
+
+    #[test]
+    fn the_fields_that_expressions_name_are_attributes_of_their_records() {
+        let claim = submitted();
+        let window =
+            BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
+        let associated = claim
+            .notify(window)
+            .unwrap()
+            .claim
+            .finalize(window.deadline + chrono::TimeDelta::days(1))
+            .unwrap()
+            .claim;
+        let claim_item = to_item(&ClaimRecord::from(&associated)).unwrap();
+        for name in [
+            field::STATUS,
+            field::VERSION,
+            field::OPT_OUT_DEADLINE,
+            field::DECIDED_AT,
+        ] {
+            assert!(claim_item.contains_key(name), "claim: {name}");
+        }
+        let lock = to_item(&LockRecord {
+            claim_id: claim.id,
+            partner_id: claim.partner_id.clone(),
+        })
+        .unwrap();
+        assert!(lock.contains_key(field::CLAIM_ID));
+        let idempotency = to_item(&IdempotencyItem::from(&IdempotencyRecord {
+            partner_id: claim.partner_id.clone(),
+            key: "k".into(),
+            fingerprint: BodyFingerprint::of(&serde_json::json!({})),
+            response: claim.clone(),
+            created_at: claim.created_at,
+        }))
+        .unwrap();
+        assert!(idempotency.contains_key(field::CREATED_AT));
+        assert!(idempotency.contains_key(TTL_ATTRIBUTE));
+        let notification = to_item(&NotificationRecord {
+            state: SendState::InProgress,
+            lease_owner: Some("me".into()),
+            lease_until: Some(claim.created_at),
+            sent_at: None,
+            message_id: None,
+        })
+        .unwrap();
+        for name in [field::STATE, field::LEASE_OWNER, field::LEASE_UNTIL] {
+            assert!(notification.contains_key(name), "notification: {name}");
+        }
+        assert_eq!(
+            notification[field::STATE],
+            AttributeValue::S("in_progress".into())
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! `TransactWriteItems` with its items addressed by name: a cancelled transaction's reasons are
+//! read by the part they concern (the claim, its lock, ...), not by position.
+
+use super::expression::Expression;
+use super::keys::ItemKey;
+use super::record::Item;
+use super::{build, unavailable};
+use crate::pause::TokioPause;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use cpor_domain::ports::Unavailable;
+use cpor_domain::retry::RETRY;
+
+/// What an item of a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Claim,
+    /// The history entry recording the change.
+    Event,
+    /// The partner-of-record lock.
+    Lock,
+    Idempotency,
+    Notification,
+}
+
+/// The items of one transaction, each with its part.
+#[derive(Debug, Clone)]
+pub(super) struct Transaction {
+    table: String,
+    items: Vec<(Part, TransactWriteItem)>,
+}
+
+/// Why a transaction did not take effect.
+#[derive(Debug)]
+pub(super) enum TransactError {
+    Cancelled(Cancellation),
+    Unavailable(Unavailable),
+}
+
+/// The reasons of a cancelled transaction, by part.
+#[derive(Debug, Clone)]
+pub(super) struct Cancellation(Vec<(Part, CancellationReason)>);
+
+impl Cancellation {
+    /// True when `part`'s condition failed.
+    pub fn failed_check(&self, part: Part) -> bool {
+        self.reason(part)
+            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
+    }
+
+    /// The item as it was when `part`'s condition failed (puts ask for it).
+    pub fn returned(&self, part: Part) -> Option<&Item> {
+        self.reason(part).and_then(|r| r.item())
+    }
+
+    /// True when a concurrent transaction on the same items cancelled this one: a fresh
+    /// attempt normally goes through.
+    pub fn conflicted(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(_, r)| r.code() == Some("TransactionConflict"))
+    }
+
+    /// True when some condition failed: trying again cannot help.
+    pub fn any_failed_check(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+    }
+
+    fn reason(&self, part: Part) -> Option<&CancellationReason> {
+        self.0.iter().find(|(p, _)| *p == part).map(|(_, r)| r)
+    }
+}
+
+impl std::fmt::Display for Cancellation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<String> = self
+            .0
+            .iter()
+            .map(|(part, r)| format!("{part:?}: {}", r.code().unwrap_or("None")))
+            .collect();
+        write!(f, "transaction cancelled ({})", codes.join(", "))
+    }
+}
+
+impl std::fmt::Display for TransactError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cancelled(c) => c.fmt(f),
+            Self::Unavailable(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Transaction {
+    pub fn new(table: &str) -> Self {
+        Self {
+            table: table.to_owned(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Puts `item` if `condition` (given its expression's placeholders) holds; a failed
+    /// condition returns the item as it was.
+    pub fn put_if(
+        &mut self,
+        part: Part,
+        item: Item,
+        condition: impl FnOnce(&mut Expression) -> String,
+    ) -> Result<(), Unavailable> {
+        let mut e = Expression::default();
+        let condition = condition(&mut e);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let put = build("put", put.build())?;
+        self.items
+            .push((part, TransactWriteItem::builder().put(put).build()));
+        Ok(())
+    }
+
+    /// Puts `item` whatever is stored under its key.
+    pub fn put(&mut self, part: Part, item: Item) -> Result<(), Unavailable> {
+        let put = build(
+            "put",
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build(),
+        )?;
+        self.items
+            .push((part, TransactWriteItem::builder().put(put).build()));
+        Ok(())
+    }
+
+    /// Deletes the item at `key` if `condition` holds.
+    pub fn delete_if(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        condition: impl FnOnce(&mut Expression) -> String,
+    ) -> Result<(), Unavailable> {
+        let mut e = Expression::default();
+        let condition = condition(&mut e);
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values());
+        let delete = build("delete", delete.build())?;
+        self.items
+            .push((part, TransactWriteItem::builder().delete(delete).build()));
+        Ok(())
+    }
+
+    /// Updates the item at `key`: `change` gives the update and the condition expressions.
+    pub fn update_if(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        change: impl FnOnce(&mut Expression) -> (String, String),
+    ) -> Result<(), Unavailable> {
+        let mut e = Expression::default();
+        let (update, condition) = change(&mut e);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values());
+        let update = build("update", update.build())?;
+        self.items
+            .push((part, TransactWriteItem::builder().update(update).build()));
+        Ok(())
+    }
+
+    /// Writes every item or none.
+    pub async fn commit(&self, client: &Client) -> Result<(), TransactError> {
+        let items = self.items.iter().map(|(_, item)| item.clone()).collect();
+        match client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    Err(TransactError::Cancelled(Cancellation(
+                        self.items
+                            .iter()
+                            .map(|(part, _)| *part)
+                            .zip(cancelled.cancellation_reasons().iter().cloned())
+                            .collect(),
+                    )))
+                }
+                _ => Err(TransactError::Unavailable(unavailable(
+                    "TransactWriteItems",
+                    &e,
+                ))),
+            },
+        }
+    }
+
+    /// Writes every item or none, trying again (the service's retry policy) while a concurrent
+    /// transaction on the same items is what cancelled it.
+    pub async fn commit_through_conflicts(&self, client: &Client) -> Result<(), TransactError> {
+        RETRY
+            .run(
+                "a transaction in conflict with another",
+                &TokioPause,
+                || self.commit(client),
+                |e| matches!(e, TransactError::Cancelled(c) if c.conflicted() && !c.any_failed_check()),
+            )
+            .await
+    }
+}
