@@ -9,11 +9,11 @@ services (SQS long polls included) keep their threads.
 
 Under that lock a transaction can check all its conditions before writing anything, so it no
 longer needs moto's snapshot: a deep copy of the whole table on every transaction, whose cost
-grows with the table (35 ms per transaction at 1,000 items, measured here).
+grows with the table.
 
 A query reads only what DynamoDB would read: the items of its partition key, on the table or on
-a global secondary index. moto instead sorts every item of the table on every query (2 seconds a
-query at 100,000 items, measured here), so a query's cost grew with the table; the service's
+a global secondary index. moto instead sorts every item of the table on every query, so a
+query's cost grew with the table; the service's
 sparse due index would look like a scan. The index's partitions are kept up to date as each
 write is made (under the lock), and a query is given only their items; moto's own code still
 does the key conditions, order, paging and filters.

@@ -12,7 +12,6 @@ pub enum ConfigError {
     /// A variable's value is not usable.
     #[error("environment variable {name} is not valid: {problem}")]
     Invalid {
-        /// The variable.
         name: &'static str,
         /// What is wrong.
         problem: String,

@@ -49,17 +49,17 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
 ///
 /// Its HTTPS client trusts the roots of Amazon Trust Services alone, which issue the
 /// certificates of every AWS endpoint a function calls (regional, FIPS and VPC endpoints alike).
-/// The SDK loads its trust store when it builds a client, at start-up; the system's (some 145
-/// certificates to read and parse) costs a cold start about 0.6 ms, five certificates compiled
-/// in next to nothing (BENCHMARKS.md). `CPOR_TLS_SYSTEM_ROOTS=1` brings back the system's. The
+/// The SDK loads its trust store when it builds a client, at start-up: the system's whole
+/// bundle must be read and parsed at every cold start, five certificates compiled in cost next
+/// to nothing (BENCHMARKS.md measures both). `CPOR_TLS_SYSTEM_ROOTS=1` brings back the system's. The
 /// client is checked once, however many service clients use it ([`validated_once`]).
 ///
 /// Where Lambda has put the region and credentials in the environment (`AWS_REGION`,
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the configuration is
-/// built from them with the SDK's defaults (standard retries, the default chains' 3.1 s connect
+/// built from them with the SDK's defaults (standard retries, the default chains' connect
 /// timeout, stalled-stream protection) and `AWS_ENDPOINT_URL` if set, without `aws_config`'s
 /// loader: its chains look for a dozen other settings (profile files among them) that a
-/// function is never given, about 0.1 ms of each cold start. Anywhere else, the loader's chains
+/// function is never given, at every cold start. Anywhere else, the loader's chains
 /// fill in what the environment lacks, as for [`sdk_config`].
 pub async fn lambda_sdk_config_from(env: &Env) -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls;

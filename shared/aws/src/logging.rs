@@ -49,7 +49,6 @@ pub enum LogFormat {
 /// The logging settings of a process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
-    /// The format.
     pub format: LogFormat,
     /// The level filter, in `RUST_LOG` syntax.
     pub filter: String,

@@ -43,7 +43,6 @@ pub mod name {
     /// `Count`.
     pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
 
-    /// Every metric.
     pub const ALL: [&str; 11] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
@@ -62,9 +61,7 @@ pub mod name {
 /// A metric's unit, as CloudWatch names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
-    /// A count.
     Count,
-    /// A duration.
     Milliseconds,
 }
 

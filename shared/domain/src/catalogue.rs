@@ -170,7 +170,6 @@ impl Program {
             })
     }
 
-    /// Every program.
     pub fn all() -> impl Iterator<Item = Program> {
         PROGRAMS.iter().map(Self)
     }

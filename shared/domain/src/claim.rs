@@ -119,7 +119,6 @@ pub enum ClaimState {
         window: Option<OptOutWindow>,
         /// When the partner withdrew.
         decided_at: DateTime<Utc>,
-        /// Why.
         reason: String,
     },
 }
@@ -176,7 +175,6 @@ impl ClaimState {
 pub enum Actor {
     /// The claiming partner.
     Partner,
-    /// The customer.
     Customer,
     /// The service itself.
     System,
@@ -187,10 +185,8 @@ pub enum Actor {
 pub struct HistoryEntry {
     /// Position in the history, from 1; equals the claim's version after the change.
     pub sequence: u32,
-    /// When.
     #[serde(with = "serde_instant")]
     pub at: DateTime<Utc>,
-    /// Who.
     pub actor: Actor,
     /// The status before; `None` for the submission.
     pub from: Option<ClaimStatus>,
@@ -203,11 +199,9 @@ pub struct HistoryEntry {
 /// What a claim is about: who claims which tenant's workload, and the evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimSubject {
-    /// The customer's tenant.
     pub tenant_id: TenantId,
     /// A domain of the tenant.
     pub customer_domain: CustomerDomain,
-    /// The program.
     pub program: Program,
     /// The workload, eligible in the program.
     pub workload: Workload,
@@ -224,9 +218,7 @@ pub struct ClaimSubject {
 /// A partner's claim to be a customer's partner of record for one workload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    /// The claim's id.
     pub id: ClaimId,
-    /// The claiming partner.
     pub partner_id: PartnerId,
     /// The partner's registered name, shown to the customer.
     pub partner_name: String,

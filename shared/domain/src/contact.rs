@@ -118,7 +118,6 @@ impl CustomerTimeZone {
         })
     }
 
-    /// The zone.
     pub fn tz(self) -> Zone {
         self.0
     }

@@ -9,7 +9,6 @@ use askama::Template;
 /// A message to a customer, with plain-text and HTML parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerEmail {
-    /// The recipient.
     pub to: EmailAddress,
     /// The subject line.
     pub subject: String,

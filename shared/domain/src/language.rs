@@ -11,15 +11,10 @@ pub enum Language {
     /// English, the fallback for every other language.
     #[default]
     English,
-    /// Italian.
     Italian,
-    /// German.
     German,
-    /// French.
     French,
-    /// Spanish.
     Spanish,
-    /// Japanese.
     Japanese,
 }
 
@@ -103,8 +98,8 @@ impl Language {
 ///
 /// They are those of the glibc locales (en_GB, it_IT, de_DE, fr_FR, es_ES, ja_JP) that chrono's
 /// `unstable-locales` feature carries; a test checks them against it. Kept here instead, the
-/// functions do not carry the tables of every locale in the world (about 2 MB of each binary,
-/// and tens of thousands of relocations at every start).
+/// functions do not carry the tables of every locale in the world (megabytes of each binary, and
+/// their relocations at every start).
 struct DateNames {
     /// Sunday first.
     days: [&'static str; 7],

@@ -38,7 +38,6 @@ impl ClaimFilter {
 /// One page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
-    /// The filters.
     pub filter: ClaimFilter,
     /// How many claims at most.
     pub limit: usize,
@@ -49,7 +48,6 @@ pub struct ListQuery {
 /// One page of claims, newest first, and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimPage {
-    /// The claims.
     pub items: Vec<Claim>,
     /// The last claim of this page when there are more; `None` on the last page.
     pub next_after: Option<ClaimId>,

@@ -97,7 +97,6 @@ pub struct Messages {
 pub struct EmailMessages {
     /// The subject line.
     pub subject: Message,
-    /// The greeting.
     pub greeting: Message,
     /// Who asks for what, in which program.
     pub request: Message,
@@ -136,7 +135,6 @@ pub struct PageMessages {
     pub confirm: Message,
     /// How to use the form.
     pub confirm_hint: &'static str,
-    /// The decline button.
     pub decline_button: &'static str,
     /// The outcome once declined.
     pub declined: Message,

@@ -42,7 +42,6 @@ pub struct SubmissionContext {
 pub struct LockHolder {
     /// The holding claim.
     pub claim_id: ClaimId,
-    /// Its partner.
     pub partner_id: PartnerId,
 }
 
@@ -84,7 +83,6 @@ pub trait SubmissionStore: Send + Sync {
 /// Reading and changing stored claims.
 #[async_trait]
 pub trait ClaimRepository: Send + Sync {
-    /// One claim.
     async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable>;
 
     /// One claim with its history, oldest first.
@@ -112,7 +110,6 @@ pub enum NotificationLease {
     Acquired,
     /// It was sent at this time.
     AlreadySent {
-        /// When.
         sent_at: DateTime<Utc>,
     },
     /// Another worker is sending it.
@@ -150,9 +147,7 @@ pub trait NotificationLedger: Send + Sync {
 /// A claim awaiting the customer, as the due index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueClaim {
-    /// The claim.
     pub claim_id: ClaimId,
-    /// Its version.
     pub version: u32,
     /// Its opt-out deadline.
     pub deadline: DateTime<Utc>,

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerRecord {
-    /// The partner's id.
     pub partner_id: PartnerId,
     /// The registered display name.
     pub name: String,
@@ -27,9 +26,7 @@ pub struct PartnerRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSubscription {
-    /// The subscription's id.
     pub subscription_id: SubscriptionId,
-    /// The workload it is for.
     pub workload: Workload,
 }
 
@@ -37,7 +34,6 @@ pub struct TenantSubscription {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantRecord {
-    /// The tenant's id.
     pub tenant_id: TenantId,
     /// Its verified domains.
     pub domains: Vec<CustomerDomain>,
@@ -50,10 +46,8 @@ pub struct TenantRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceData {
-    /// Partners.
     #[serde(default)]
     pub partners: Vec<PartnerRecord>,
-    /// Tenants.
     #[serde(default)]
     pub tenants: Vec<TenantRecord>,
 }
@@ -245,9 +239,7 @@ pub enum ReferenceError {
     /// The partner is unknown, or not enrolled in the program.
     #[error("partner {partner_id} is not enrolled in {program}")]
     PartnerNotEnrolled {
-        /// The partner.
         partner_id: PartnerId,
-        /// The program.
         program: Program,
     },
     /// The tenant is not in the directory.
@@ -256,7 +248,6 @@ pub enum ReferenceError {
     /// The domain is not one of the tenant's.
     #[error("{domain} is not a domain of tenant {tenant_id}")]
     DomainTenantMismatch {
-        /// The tenant.
         tenant_id: TenantId,
         /// The domain given.
         domain: CustomerDomain,
@@ -264,7 +255,6 @@ pub enum ReferenceError {
     /// The subscription is not the tenant's, or not for the workload.
     #[error("subscription {subscription_id} of tenant {tenant_id} is not one for {workload}")]
     SubscriptionNotFound {
-        /// The tenant.
         tenant_id: TenantId,
         /// The subscription given.
         subscription_id: SubscriptionId,

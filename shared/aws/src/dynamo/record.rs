@@ -2,6 +2,7 @@
 //! serde_dynamo. These are the storage's own types: the partner API answers with types of its
 //! own (`cpor_http::resource`), so renaming an attribute here changes no public contract.
 
+use crate::schema::{PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use cpor_domain::calendar::OptOutWindow;
@@ -258,12 +259,15 @@ pub(super) fn to_item<T: Serialize>(record: &T) -> Result<Item, serde_dynamo::Er
     serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
 }
 
-/// A record read back from its item's attributes (the table's keys and index attributes,
-/// which the records do not name, are ignored).
+/// A record read back from its item's attributes, less the table's keys (some records refuse
+/// fields they do not know; the index attributes of a claim are ignored by its record).
 pub(super) fn from_item<T: serde::de::DeserializeOwned>(
     item: &Item,
 ) -> Result<T, serde_dynamo::Error> {
-    serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone())
+    let mut attributes = item.clone();
+    attributes.remove(PK);
+    attributes.remove(SK);
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(attributes)
 }
 
 #[cfg(test)]
@@ -333,6 +337,23 @@ mod tests {
             let back: ClaimRecord = from_item(&item).unwrap();
             assert_eq!(Claim::try_from(back).unwrap(), claim);
         }
+    }
+
+    #[test]
+    fn a_record_that_refuses_unknown_fields_reads_back_from_its_keyed_item() {
+        // GIVEN reference data stored under its key (its parser refuses unknown fields)
+        let partner: cpor_domain::reference::PartnerRecord = serde_json::from_value(
+            serde_json::json!({ "partner_id": "1234567", "name": "Fabrikam", "programs": ["osu-m365"] }),
+        )
+        .unwrap();
+        let mut item = to_item(&partner).unwrap();
+        item.insert(PK.into(), AttributeValue::S("PARTNER#1234567".into()));
+        item.insert(SK.into(), AttributeValue::S("PARTNER".into()));
+        // WHEN it is read back THEN the table's keys are not taken for its fields
+        assert_eq!(
+            from_item::<cpor_domain::reference::PartnerRecord>(&item).unwrap(),
+            partner
+        );
     }
 
     #[test]

@@ -43,7 +43,6 @@ impl DueClaim {
 
 /// The finalize-association use case.
 pub struct FinalizeAssociations<'a> {
-    /// The due index.
     pub index: &'a dyn DueIndex,
     /// How many claims are written at once.
     pub concurrency: usize,

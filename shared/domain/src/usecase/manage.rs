@@ -34,9 +34,7 @@ pub enum ManageError {
 
 /// The manage-claims use cases.
 pub struct ClaimDesk<'a> {
-    /// The claims.
     pub claims: &'a dyn ClaimRepository,
-    /// The time.
     pub clock: &'a dyn Clock,
 }
 

@@ -18,7 +18,6 @@ pub enum PageState {
     NotYetOpen,
     /// The customer declined.
     Declined {
-        /// When.
         at: DateTime<Utc>,
     },
     /// The association is official.
@@ -53,7 +52,6 @@ impl PageState {
 /// A claim as its customer's page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptOutPage {
-    /// The claim.
     pub claim: Claim,
     /// What the page says.
     pub state: PageState,
@@ -85,9 +83,7 @@ pub enum OptOutError {
 
 /// The record-opt-out use case.
 pub struct OptOutDesk<'a> {
-    /// The claims.
     pub claims: &'a dyn ClaimRepository,
-    /// The time.
     pub clock: &'a dyn Clock,
     /// Verifies the links.
     pub keyring: &'a OptOutKeyring,
