@@ -1,10 +1,13 @@
 //! What the HTTP doors share: reading API Gateway HTTP API (v2) events, the caller's identity
-//! from the JWT authorizer's claims, and answers in JSON, HTML or problem+json (RFC 9457).
+//! from the JWT authorizer's claims, answers in JSON, HTML or problem+json (RFC 9457), and the
+//! table of the HTTP API's routes.
 
 pub mod problem;
 pub mod request;
 pub mod response;
+pub mod routes;
 
 pub use problem::Problem;
 pub use request::{caller, header, json_body};
 pub use response::{claim_resource, claim_value, html, json, redirect};
+pub use routes::Route;
