@@ -6,11 +6,10 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::Method;
-use cpor_aws::config::TABLE_NAME;
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::caller::Caller;
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::time::format_instant;
@@ -18,6 +17,7 @@ use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_http::response::claim_value;
 use cpor_http::{Problem, caller, json, json_body};
 use serde_json::{Value, json};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
@@ -33,23 +33,6 @@ impl ManageClaimsFunction {
     /// The function on this store.
     pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            Arc::new(SystemClock),
-        ))
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -155,6 +138,22 @@ impl ManageClaimsFunction {
             200,
             &json!({ "items": items, "next_cursor": page.next_after.map(encode_cursor) }),
         ))
+    }
+}
+
+impl Door for ManageClaimsFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(wiring.store()?, wiring.clock()))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
     }
 }
 
