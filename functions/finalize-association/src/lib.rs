@@ -4,10 +4,9 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use cpor_aws::config::TABLE_NAME;
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
+use cpor_domain::clock::Clock;
 use cpor_domain::ports::Unavailable;
 use cpor_domain::usecase::finalize::{DEFAULT_CONCURRENCY, FinalizeAssociations, FinalizeSummary};
 use serde_json::Value;
@@ -37,23 +36,6 @@ impl FinalizeAssociationFunction {
     /// The function on this store.
     pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            Arc::new(SystemClock),
-        ))
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Finalizes as of `now`.
@@ -100,5 +82,22 @@ impl FinalizeAssociationFunction {
     ) -> Result<FinalizeSummary, FinalizeError> {
         let now = event.time.unwrap_or_else(|| self.clock.now());
         self.run(now).await
+    }
+}
+
+impl Door for FinalizeAssociationFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = EventBridgeEvent<Value>;
+    type Output = FinalizeSummary;
+    // A failed run fails the invocation, so that the scheduler retries it.
+    type Error = FinalizeError;
+
+    /// On the table (`CPOR_TABLE_NAME`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(wiring.store()?, wiring.clock()))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<FinalizeSummary, FinalizeError> {
+        self.handle(event).await
     }
 }

@@ -5,17 +5,17 @@
 //! - `POST /v1/claims/{claim_id}/withdraw`: withdraw or disassociate, with a reason.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::http::Method;
-use cpor_aws::config::TABLE_NAME;
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::caller::Caller;
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
+use cpor_http::routes::{self, GET_CLAIM, LIST_CLAIMS, WITHDRAW_CLAIM};
 use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
 use serde_json::json;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
@@ -31,23 +31,6 @@ impl ManageClaimsFunction {
     /// The function on this store.
     pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            Arc::new(SystemClock),
-        ))
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -81,19 +64,16 @@ impl ManageClaimsFunction {
             claims: &self.store,
             clock: self.clock.as_ref(),
         };
-        let method = &event.request_context.http.method;
+        // API Gateway names the route it matched on every event; the two with a claim have
+        // its id as a path parameter.
         let claim_id = event.path_parameters.get("claim_id").map(String::as_str);
-        let withdraw = event
-            .raw_path
-            .as_deref()
-            .is_some_and(|p| p.ends_with("/withdraw"));
-        match (method, claim_id, withdraw) {
-            (&Method::GET, None, false) => self.list(&desk, &caller, event).await,
-            (&Method::GET, Some(id), false) => {
+        match (routes::of(event), claim_id) {
+            (Some(&LIST_CLAIMS), _) => self.list(&desk, &caller, event).await,
+            (Some(&GET_CLAIM), Some(id)) => {
                 let (claim, history) = desk.get(&caller, id).await.map_err(to_problem)?;
                 Ok(json(200, &ClaimWithHistory::of(&claim, &history)))
             }
-            (&Method::POST, Some(id), true) => {
+            (Some(&WITHDRAW_CLAIM), Some(id)) => {
                 if !caller.may_manage_claims() {
                     return Err(Problem::forbidden(
                         "only an incentives_admin may withdraw claims",
@@ -109,12 +89,7 @@ impl ManageClaimsFunction {
                     .emit();
                 Ok(json(200, &ClaimResource::from(&claim)))
             }
-            _ => Err(Problem::new(
-                404,
-                "route_not_found",
-                "No such route",
-                "this method and path are not served",
-            )),
+            _ => Err(routes::not_found("this method and path are not served")),
         }
     }
 
@@ -140,6 +115,22 @@ impl ManageClaimsFunction {
     }
 }
 
+impl Door for ManageClaimsFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(wiring.store()?, wiring.clock()))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
+    }
+}
+
 fn to_problem(error: ManageError) -> Problem {
     match error {
         ManageError::Forbidden => Problem::forbidden("your role may not do this"),
@@ -158,5 +149,95 @@ fn to_problem(error: ManageError) -> Problem {
             format!("the claim is already {status}; nothing to withdraw"),
         ),
         ManageError::Unavailable(e) => Problem::unavailable(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::apigw::{
+        ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    };
+    use cpor_domain::clock::SystemClock;
+    use std::collections::HashMap;
+
+    /// The function on a table it never reaches: every request below is answered before.
+    fn function() -> ManageClaimsFunction {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "unused");
+        ManageClaimsFunction::new(store, Arc::new(SystemClock))
+    }
+
+    /// A request by route key from a partner whose token carries no role the service knows:
+    /// refused before any read.
+    fn request(route_key: Option<&str>) -> ApiGatewayV2httpRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.route_key = route_key.map(str::to_owned);
+        event.path_parameters = HashMap::from([("claim_id".to_owned(), "01J".to_owned())]);
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = HashMap::from([
+            ("partner_id".to_owned(), "1234567".to_owned()),
+            ("role".to_owned(), "auditor".to_owned()),
+        ]);
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        event.request_context.authorizer = Some(authorizer);
+        event
+    }
+
+    fn code(response: &ApiGatewayV2httpResponse) -> String {
+        let body = match &response.body {
+            Some(aws_lambda_events::encodings::Body::Text(text)) => text.as_str(),
+            _ => "",
+        };
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        problem["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    #[tokio::test]
+    async fn each_route_the_table_gives_manage_claims_is_served() {
+        // GIVEN the routes of the table that manage-claims serves
+        let function = function();
+        let served: Vec<&routes::Route> = routes::ROUTES
+            .iter()
+            .filter(|r| r.function == FUNCTION)
+            .collect();
+        assert_eq!(served.len(), 3);
+        for route in served {
+            // WHEN a request comes by each
+            let response = function.handle(request(Some(route.key))).await;
+            // THEN it reaches its handler (which refuses the caller's role)
+            assert_eq!(
+                (response.status_code, code(&response).as_str()),
+                (403, "forbidden"),
+                "{}",
+                route.key
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_route_of_another_function_or_none_is_not_found() {
+        // GIVEN requests by another function's routes, an unknown route and no route key
+        let function = function();
+        for route_key in [
+            Some(routes::SUBMIT_CLAIM.key),
+            Some(routes::DECLINE_ASSOCIATION.key),
+            Some("DELETE /v1/claims/{claim_id}"),
+            None,
+        ] {
+            // WHEN each is handled
+            let response = function.handle(request(route_key)).await;
+            // THEN the answer is 404 route_not_found
+            assert_eq!(
+                (response.status_code, code(&response).as_str()),
+                (404, "route_not_found"),
+                "{route_key:?}"
+            );
+        }
     }
 }

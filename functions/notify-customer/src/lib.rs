@@ -4,18 +4,21 @@
 //! and a message that keeps failing reaches the dead-letter queue.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use cpor_aws::config::{PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, calendar, load_keyring};
 use cpor_aws::metrics::name;
 use cpor_aws::queue::NotificationMessage;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics, SesMailer};
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
+use cpor_domain::clock::Clock;
 use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, SEND_LEASE};
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
+use std::convert::Infallible;
 use std::sync::Arc;
 use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-customer";
+
+/// How long one worker may hold the right to send a claim's e-mail, in seconds.
+const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
 
 /// The function: its clients and settings, built once per execution environment.
 pub struct NotifyCustomerFunction {
@@ -58,43 +61,6 @@ impl NotifyCustomerFunction {
             public_base_url,
             send_lease: SEND_LEASE,
         }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_SENDER_EMAIL`,
-    /// `CPOR_PUBLIC_BASE_URL`, `CPOR_TOKEN_SECRET_ARN` or `CPOR_TOKEN_SECRET`,
-    /// `CPOR_TOKEN_KEY_ID`, `CPOR_HOLIDAYS`, `CPOR_SEND_LEASE_SECONDS` (default 120)); reads the
-    /// opt-out secret from Secrets Manager when given its ARN.
-    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        let lease: i64 = env
-            .or("CPOR_SEND_LEASE_SECONDS", "120")
-            .parse()
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: "CPOR_SEND_LEASE_SECONDS",
-                problem: "must be a whole number of seconds above 0".into(),
-            })?;
-        let function = Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            SesMailer::new(aws_sdk_ses::Client::new(sdk), env.required(SENDER_EMAIL)?),
-            Arc::new(SystemClock),
-            calendar(env)?,
-            load_keyring(sdk, env).await?,
-            env.required(PUBLIC_BASE_URL)?,
-        );
-        Ok(Self {
-            send_lease: chrono::TimeDelta::seconds(lease),
-            ..function
-        })
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Processes one message.
@@ -157,5 +123,46 @@ impl NotifyCustomerFunction {
             )
             .emit();
         response
+    }
+}
+
+impl Door for NotifyCustomerFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = SqsEvent;
+    type Output = SqsBatchResponse;
+    // Failed messages are reported one by one in the answer, never by failing the batch.
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`), SES (`CPOR_SENDER_EMAIL`), the business calendar
+    /// (`CPOR_HOLIDAYS`), the opt-out keyring (`CPOR_TOKEN_SECRET_ARN` or `CPOR_TOKEN_SECRET`,
+    /// `CPOR_TOKEN_KEY_ID`), the pages' address (`CPOR_PUBLIC_BASE_URL`) and the send lease
+    /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        let lease: i64 = wiring
+            .env()
+            .or(SEND_LEASE_SECONDS, "120")
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: SEND_LEASE_SECONDS,
+                problem: "must be a whole number of seconds above 0".into(),
+            })?;
+        let function = Self::new(
+            wiring.store()?,
+            wiring.mailer()?,
+            wiring.clock(),
+            wiring.calendar()?,
+            wiring.keyring().await?,
+            wiring.public_base_url()?,
+        );
+        Ok(Self {
+            send_lease: chrono::TimeDelta::seconds(lease),
+            ..function
+        })
+    }
+
+    async fn invoke(&self, event: SqsEvent) -> Result<SqsBatchResponse, Infallible> {
+        Ok(self.handle(event).await)
     }
 }

@@ -7,18 +7,18 @@
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::{HeaderMap, Method};
-use cpor_aws::config::{TABLE_NAME, load_keyring};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::Language;
 use cpor_domain::OptOutKeyring;
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::messages::{ClaimInWords, Messages};
 use cpor_domain::usecase::opt_out::{
     DeclineOutcome, OptOutDesk, OptOutError, OptOutPage, PageState,
 };
 use cpor_http::{html, redirect};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
@@ -65,26 +65,6 @@ impl RecordOptOutFunction {
             clock,
             keyring,
         }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`, `CPOR_TOKEN_SECRET_ARN`
-    /// or `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`); reads the opt-out secret from Secrets
-    /// Manager when given its ARN.
-    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            Arc::new(SystemClock),
-            load_keyring(sdk, env).await?,
-        ))
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Handles one request; every failure is a page, never a failed invocation.
@@ -140,6 +120,28 @@ impl RecordOptOutFunction {
                 response
             }
         }
+    }
+}
+
+impl Door for RecordOptOutFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`) and the opt-out keyring (`CPOR_TOKEN_SECRET_ARN` or
+    /// `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`): with an ARN, the secret is read from Secrets
+    /// Manager here, once.
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            wiring.store()?,
+            wiring.clock(),
+            wiring.keyring().await?,
+        ))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
     }
 }
 

@@ -2,10 +2,9 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::HeaderValue;
-use cpor_aws::config::{QUEUE_URL, TABLE_NAME};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, DynamoStore, Env, Metrics, SqsNotificationQueue};
-use cpor_domain::clock::{Clock, SystemClock};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
+use cpor_domain::clock::Clock;
 use cpor_domain::idempotency::IdempotencyKey;
 use cpor_domain::ports::{NotificationQueue, SubmissionStore};
 use cpor_domain::reference::ReferenceError;
@@ -13,6 +12,7 @@ use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::{ClaimResource, Problem, caller, header, json, json_body};
 use serde_json::json;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
@@ -43,25 +43,6 @@ impl SubmitClaimFunction {
             queue,
             clock,
         }
-    }
-
-    /// The function configured from the environment (`CPOR_TABLE_NAME`,
-    /// `CPOR_NOTIFICATION_QUEUE_URL`).
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required(TABLE_NAME)?,
-            ),
-            SqsNotificationQueue::new(aws_sdk_sqs::Client::new(sdk), env.required(QUEUE_URL)?),
-            Arc::new(SystemClock),
-        ))
-    }
-
-    /// The same function reading time from `clock` (tests and the local stack move time).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -145,6 +126,23 @@ impl SubmitClaimFunction {
             .submit(&caller, &body, key.as_ref())
             .await
             .map_err(to_problem)
+    }
+}
+
+impl Door for SubmitClaimFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`) and the notification queue
+    /// (`CPOR_NOTIFICATION_QUEUE_URL`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(wiring.store()?, wiring.queue()?, wiring.clock()))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
     }
 }
 

@@ -1,6 +1,7 @@
-//! The local gateway: API Gateway's HTTP API in miniature. It matches the same routes, verifies
-//! bearer tokens as the JWT authorizer would, builds the same v2 events, calls the functions
-//! in-process and turns their answers back into HTTP. It also serves the local-only routes.
+//! The local gateway: API Gateway's HTTP API in miniature. It matches the same routes (the
+//! table of `cpor_http::routes`), verifies bearer tokens as the JWT authorizer would, builds
+//! the same v2 events, calls the functions in-process and turns their answers back into HTTP.
+//! It also serves the local-only routes, which are never deployed.
 
 use crate::jwt;
 use crate::outbox;
@@ -18,18 +19,20 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use cpor_aws::DynamoStore;
 use cpor_aws::in_invocation;
+use cpor_aws::{Door, DynamoStore};
 use cpor_domain::reference::ReferenceData;
 use cpor_domain::time::parse_instant;
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::Problem;
+use cpor_http::routes::{self, Route};
 use finalize_association::{FinalizeAssociationFunction, FinalizeError};
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
 use record_opt_out::RecordOptOutFunction;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 use submit_claim::SubmitClaimFunction;
@@ -63,69 +66,69 @@ pub struct Gateway {
     pub queue_url: String,
 }
 
-/// Which door a request goes to.
-enum Target {
+/// The function behind a deployed route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HttpDoor {
     Submit,
     Manage,
     OptOut,
+}
+
+impl HttpDoor {
+    /// None for a function the gateway does not run (a test below makes sure there is none).
+    fn serving(route: &Route) -> Option<Self> {
+        match route.function {
+            submit_claim::FUNCTION => Some(Self::Submit),
+            manage_claims::FUNCTION => Some(Self::Manage),
+            record_opt_out::FUNCTION => Some(Self::OptOut),
+            _ => None,
+        }
+    }
+}
+
+/// The local stack's own routes (`x-local-only` in openapi.yaml), kept out of the route table:
+/// they are never deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LocalRoute {
     Seed,
     Outbox,
     Finalize,
     Redrive,
 }
 
-/// A matched route: API Gateway's route key, the target and the path parameters.
-struct Route {
-    key: &'static str,
-    target: Target,
-    params: HashMap<String, String>,
+const LOCAL_ROUTES: [(&str, LocalRoute); 4] = [
+    ("POST /_local/seed", LocalRoute::Seed),
+    ("GET /_local/outbox", LocalRoute::Outbox),
+    ("POST /_local/finalize", LocalRoute::Finalize),
+    ("POST /_local/redrive", LocalRoute::Redrive),
+];
+
+/// Where a request goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A deployed route, its function and the values of its path parameters.
+    Door(&'static Route, HttpDoor, HashMap<String, String>),
+    Local(&'static str, LocalRoute),
 }
 
-fn match_route(method: &Method, path: &str) -> Option<Route> {
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let param = |name: &str, value: &str| HashMap::from([(name.to_owned(), value.to_owned())]);
-    let route = |key, target, params| {
-        Some(Route {
-            key,
-            target,
-            params,
-        })
-    };
-    match (method.as_str(), segments.as_slice()) {
-        ("POST", ["v1", "claims"]) => route("POST /v1/claims", Target::Submit, HashMap::new()),
-        ("GET", ["v1", "claims"]) => route("GET /v1/claims", Target::Manage, HashMap::new()),
-        ("GET", ["v1", "claims", id]) if !id.is_empty() => route(
-            "GET /v1/claims/{claim_id}",
-            Target::Manage,
-            param("claim_id", id),
-        ),
-        ("POST", ["v1", "claims", id, "withdraw"]) if !id.is_empty() => route(
-            "POST /v1/claims/{claim_id}/withdraw",
-            Target::Manage,
-            param("claim_id", id),
-        ),
-        ("GET", ["opt-out", token]) if !token.is_empty() => route(
-            "GET /opt-out/{token}",
-            Target::OptOut,
-            param("token", token),
-        ),
-        ("POST", ["opt-out", token]) if !token.is_empty() => route(
-            "POST /opt-out/{token}",
-            Target::OptOut,
-            param("token", token),
-        ),
-        ("POST", ["_local", "seed"]) => route("POST /_local/seed", Target::Seed, HashMap::new()),
-        ("GET", ["_local", "outbox"]) => {
-            route("GET /_local/outbox", Target::Outbox, HashMap::new())
+impl Target {
+    /// API Gateway's route key.
+    fn key(&self) -> &'static str {
+        match self {
+            Self::Door(route, ..) => route.key,
+            Self::Local(key, _) => key,
         }
-        ("POST", ["_local", "finalize"]) => {
-            route("POST /_local/finalize", Target::Finalize, HashMap::new())
-        }
-        ("POST", ["_local", "redrive"]) => {
-            route("POST /_local/redrive", Target::Redrive, HashMap::new())
-        }
-        _ => None,
     }
+}
+
+fn match_route(method: &Method, path: &str) -> Option<Target> {
+    if let Some((route, parameters)) = routes::find(method.as_str(), path) {
+        return HttpDoor::serving(route).map(|door| Target::Door(route, door, parameters));
+    }
+    LOCAL_ROUTES
+        .iter()
+        .find(|(key, _)| routes::path_parameters(key, method.as_str(), path).is_some())
+        .map(|&(key, local)| Target::Local(key, local))
 }
 
 /// Serves until `shutdown` changes.
@@ -148,17 +151,12 @@ pub async fn serve(
 async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let Some(route) = match_route(&parts.method, parts.uri.path()) else {
-        return problem(Problem::new(
-            404,
-            "route_not_found",
-            "No such route",
-            format!(
-                "{} {} is not a route of this API",
-                parts.method,
-                parts.uri.path()
-            ),
-        ));
+    let Some(target) = match_route(&parts.method, parts.uri.path()) else {
+        return problem(routes::not_found(format!(
+            "{} {} is not a route of this API",
+            parts.method,
+            parts.uri.path()
+        )));
     };
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => bytes,
@@ -171,52 +169,34 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             ));
         }
     };
-    let response = match route.target {
-        Target::Submit | Target::Manage => match authorize(&gateway.settings, &parts.headers) {
-            Err(detail) => problem(Problem::unauthenticated(detail)),
-            Ok(claims) => {
-                let event = to_event(&parts, &body, &route, Some(claims));
-                let request_id = event.request_context.request_id.clone().unwrap_or_default();
-                let answer = match route.target {
-                    Target::Submit => {
-                        in_invocation(
-                            submit_claim::FUNCTION,
-                            &request_id,
-                            gateway.submit.handle(event),
-                        )
-                        .await
+    let response = match &target {
+        Target::Door(route, door, parameters) => {
+            let claims = if route.bearer_token {
+                authorize(&gateway.settings, &parts.headers).map(Some)
+            } else {
+                Ok(None)
+            };
+            match claims {
+                Err(detail) => problem(Problem::unauthenticated(detail)),
+                Ok(claims) => {
+                    let event = to_event(&parts, &body, route.key, parameters, claims);
+                    match door {
+                        HttpDoor::Submit => invoke(&gateway.submit, event).await,
+                        HttpDoor::Manage => invoke(&gateway.manage, event).await,
+                        HttpDoor::OptOut => invoke(&gateway.opt_out, event).await,
                     }
-                    _ => {
-                        in_invocation(
-                            manage_claims::FUNCTION,
-                            &request_id,
-                            gateway.manage.handle(event),
-                        )
-                        .await
-                    }
-                };
-                from_lambda(answer)
+                }
             }
-        },
-        Target::OptOut => {
-            let event = to_event(&parts, &body, &route, None);
-            let request_id = event.request_context.request_id.clone().unwrap_or_default();
-            from_lambda(
-                in_invocation(
-                    record_opt_out::FUNCTION,
-                    &request_id,
-                    gateway.opt_out.handle(event),
-                )
-                .await,
-            )
         }
-        Target::Seed => seed(&gateway, &body).await,
-        Target::Outbox => match outbox::read(&gateway.http, &gateway.settings.endpoint).await {
-            Ok(messages) => json_response(200, &json!({ "messages": messages })),
-            Err(e) => problem(Problem::unavailable(&e)),
-        },
-        Target::Finalize => finalize(&gateway, &body).await,
-        Target::Redrive => {
+        Target::Local(_, LocalRoute::Seed) => seed(&gateway, &body).await,
+        Target::Local(_, LocalRoute::Outbox) => {
+            match outbox::read(&gateway.http, &gateway.settings.endpoint).await {
+                Ok(messages) => json_response(200, &json!({ "messages": messages })),
+                Err(e) => problem(Problem::unavailable(&e)),
+            }
+        }
+        Target::Local(_, LocalRoute::Finalize) => finalize(&gateway, &body).await,
+        Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url
                 .replace("-notifications", "-notifications-dlq");
@@ -233,12 +213,22 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         }
     };
     tracing::info!(
-        route = route.key,
+        route = target.key(),
         status = response.status().as_u16(),
         ms = started.elapsed().as_millis() as u64,
         "request"
     );
     response
+}
+
+/// Calls `function` with `event` in its invocation's span, as Lambda would.
+async fn invoke<D>(function: &D, event: ApiGatewayV2httpRequest) -> Response
+where
+    D: Door<Event = ApiGatewayV2httpRequest, Output = ApiGatewayV2httpResponse, Error = Infallible>,
+{
+    let request_id = event.request_context.request_id.clone().unwrap_or_default();
+    let Ok(answer) = in_invocation(D::NAME, &request_id, function.invoke(event)).await;
+    from_lambda(answer)
 }
 
 /// Verifies the bearer token as the JWT authorizer would; the claims go to the function.
@@ -261,12 +251,13 @@ fn authorize(
 fn to_event(
     parts: &axum::http::request::Parts,
     body: &Bytes,
-    route: &Route,
+    route_key: &str,
+    path_parameters: &HashMap<String, String>,
     claims: Option<HashMap<String, String>>,
 ) -> ApiGatewayV2httpRequest {
     let mut event = ApiGatewayV2httpRequest::default();
     event.version = Some("2.0".into());
-    event.route_key = Some(route.key.into());
+    event.route_key = Some(route_key.into());
     event.raw_path = Some(parts.uri.path().to_owned());
     event.raw_query_string = Some(parts.uri.query().unwrap_or_default().to_owned());
     event.headers = parts.headers.clone();
@@ -281,8 +272,8 @@ fn to_event(
     let joined: HashMap<String, String> =
         query.into_iter().map(|(k, v)| (k, v.join(","))).collect();
     event.query_string_parameters = joined.into();
-    event.path_parameters = route.params.clone();
-    event.request_context.route_key = Some(route.key.into());
+    event.path_parameters = path_parameters.clone();
+    event.request_context.route_key = Some(route_key.into());
     event.request_context.stage = Some("$default".into());
     event.request_context.request_id = Some(ulid::Ulid::new().to_string());
     event.request_context.time_epoch = Utc::now().timestamp_millis();
@@ -393,5 +384,47 @@ async fn finalize(gateway: &Gateway, body: &Bytes) -> Response {
         Ok(summary) => json_response(200, &json!(summary)),
         Err(FinalizeError::Incomplete(summary)) => json_response(500, &json!(summary)),
         Err(FinalizeError::Unavailable(e)) => problem(Problem::unavailable(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_deployed_route_reaches_a_function_of_the_gateway() {
+        // GIVEN the route table
+        for route in routes::ROUTES {
+            // WHEN a request comes by each route
+            let path = route
+                .path()
+                .replace("{claim_id}", "01J")
+                .replace("{token}", "a.b");
+            let method = Method::from_bytes(route.method().as_bytes()).expect("a method");
+            // THEN the gateway hands it to the function the table names
+            match match_route(&method, &path) {
+                Some(Target::Door(found, _, _)) => assert_eq!(found, route),
+                other => panic!("{}: {other:?}", route.key),
+            }
+        }
+    }
+
+    #[test]
+    fn the_local_routes_are_the_local_stack_s_own_and_never_a_deployed_one() {
+        // GIVEN the local-only routes
+        for (key, local) in LOCAL_ROUTES {
+            let (method, path) = key.split_once(' ').expect("METHOD /path");
+            // WHEN a request comes by each
+            let target = match_route(
+                &Method::from_bytes(method.as_bytes()).expect("a method"),
+                path,
+            );
+            // THEN it is served locally, under /_local/, and the route table has no such route
+            assert_eq!(target, Some(Target::Local(key, local)));
+            assert!(path.starts_with("/_local/"), "{key}");
+            assert!(routes::ROUTES.iter().all(|r| r.key != key), "{key}");
+        }
+        // AND a near miss is no route
+        assert_eq!(match_route(&Method::GET, "/_local/seed"), None);
     }
 }

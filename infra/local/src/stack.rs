@@ -4,7 +4,7 @@ use crate::gateway::{self, Gateway};
 use crate::poller;
 use crate::settings::LocalSettings;
 use cpor_aws::schema::{self, QueueDefinition};
-use cpor_aws::{ConfigError, DynamoStore};
+use cpor_aws::{ConfigError, Door, DynamoStore, Wiring};
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
@@ -63,19 +63,16 @@ impl LocalStack {
             settings.public_base_url = format!("http://{addr}");
         }
 
-        // The functions are configured exactly as in Lambda, from their environment.
+        // The functions are built exactly as in Lambda, from their environment, on the stack's
+        // clock.
         let env = settings.function_env(&queue_url);
-        let clock = settings.clock.clone();
+        let wiring = Wiring::new(&sdk, &env).with_clock(settings.clock.clone());
         let gateway = Arc::new(Gateway {
-            submit: SubmitClaimFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
-            manage: ManageClaimsFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
-            opt_out: RecordOptOutFunction::from_env(&sdk, &env)
-                .await?
-                .with_clock(clock.clone()),
-            notify: NotifyCustomerFunction::from_env(&sdk, &env)
-                .await?
-                .with_clock(clock.clone()),
-            finalize: FinalizeAssociationFunction::from_env(&sdk, &env)?.with_clock(clock.clone()),
+            submit: SubmitClaimFunction::build(&wiring).await?,
+            manage: ManageClaimsFunction::build(&wiring).await?,
+            opt_out: RecordOptOutFunction::build(&wiring).await?,
+            notify: NotifyCustomerFunction::build(&wiring).await?,
+            finalize: FinalizeAssociationFunction::build(&wiring).await?,
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),

@@ -3,8 +3,8 @@
 use crate::cli::FinalizeOptions;
 use crate::settings;
 use crate::{OpsError, PartialFailure, Report};
-use cpor_aws::Env;
 use cpor_aws::config::TABLE_NAME;
+use cpor_aws::{Door, Env, Wiring};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::time::format_instant;
 use finalize_association::{FinalizeAssociationFunction, FinalizeError};
@@ -14,9 +14,10 @@ use serde_json::json;
 pub async fn run(options: &FinalizeOptions, env: &Env) -> Result<Report, PartialFailure> {
     let table = settings::table(&options.table, env)?;
     let sdk = settings::sdk_config().await?;
-    let function =
-        FinalizeAssociationFunction::from_env(&sdk, &env.clone().with(TABLE_NAME, &table))
-            .map_err(|e| OpsError::Config(e.to_string()))?;
+    let env = env.clone().with(TABLE_NAME, &table);
+    let function = FinalizeAssociationFunction::build(&Wiring::new(&sdk, &env))
+        .await
+        .map_err(|e| OpsError::Config(e.to_string()))?;
     let now = options.at.unwrap_or_else(|| SystemClock.now());
     match function.run(now).await {
         Ok(summary) => Ok(Report {

@@ -1,10 +1,12 @@
 //! Adapters from the domain's ports to AWS: the DynamoDB table (claims, history, locks,
-//! idempotency and notification records, reference data), the SQS notification queue and SES.
+//! idempotency and notification records, reference data), the SQS notification queue and SES;
+//! and the functions' doors (`door`): how each is built from its configuration and run.
 //!
 //! The same code runs against AWS and against the local emulator: `AWS_ENDPOINT_URL` points the
 //! SDK at the emulator, and nothing here knows the difference.
 
 pub mod config;
+pub mod door;
 pub mod dynamo;
 pub mod logging;
 pub mod mailer;
@@ -14,6 +16,7 @@ pub mod queue;
 pub mod schema;
 
 pub use config::{ConfigError, Env};
+pub use door::{Door, Wiring};
 pub use dynamo::DynamoStore;
 pub use logging::in_invocation;
 pub use mailer::SesMailer;

@@ -109,9 +109,7 @@ pub enum NotificationLease {
     /// This worker may send it now.
     Acquired,
     /// It was sent at this time.
-    AlreadySent {
-        sent_at: DateTime<Utc>,
-    },
+    AlreadySent { sent_at: DateTime<Utc> },
     /// Another worker is sending it.
     HeldElsewhere,
 }

@@ -1,12 +1,15 @@
 //! What the HTTP doors share: reading API Gateway HTTP API (v2) events, the caller's identity
-//! from the JWT authorizer's claims, and answers in JSON, HTML or problem+json (RFC 9457).
+//! from the JWT authorizer's claims, answers in JSON, HTML or problem+json (RFC 9457), and the
+//! table of the HTTP API's routes.
 
 pub mod problem;
 pub mod request;
 pub mod resource;
 pub mod response;
+pub mod routes;
 
 pub use problem::Problem;
 pub use request::{caller, header, json_body};
 pub use resource::{ClaimResource, ClaimWithHistory};
 pub use response::{html, json, redirect};
+pub use routes::Route;

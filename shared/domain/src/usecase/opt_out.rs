@@ -17,9 +17,7 @@ pub enum PageState {
     /// The claim was accepted but the customer has not been notified yet.
     NotYetOpen,
     /// The customer declined.
-    Declined {
-        at: DateTime<Utc>,
-    },
+    Declined { at: DateTime<Utc> },
     /// The association is official.
     Associated,
     /// The deadline passed; finalization has not run yet, but the decision is made.

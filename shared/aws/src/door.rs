@@ -1,0 +1,139 @@
+//! What every function's door shares: how it is built from its configuration, and how Lambda
+//! runs it.
+//!
+//! A function implements [`Door`]; its `main` is then one line, `cpor_aws::door::run::<F>()`.
+//! The local stack builds the same functions from the same [`Wiring`], with a clock it can move,
+//! and calls them in-process.
+//!
+//! This is the cold-start path (BENCHMARKS.md): [`run`] does what each `main` did by hand
+//! before, in the same order, and an invocation is a direct call of the function's handler (a
+//! generic, not a boxed trait object).
+
+use crate::config::{self, ConfigError, Env, PUBLIC_BASE_URL, QUEUE_URL, SENDER_EMAIL, TABLE_NAME};
+use crate::{DynamoStore, SesMailer, SqsNotificationQueue, logging};
+use cpor_domain::clock::{Clock, SystemClock};
+use cpor_domain::{BusinessCalendar, OptOutKeyring};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A Lambda function as its door: its name, its event and answer, how it is built and how it
+/// handles one event.
+pub trait Door: Sized + Sync {
+    /// The short name in logs and metrics (`submit-claim`): its binary's name.
+    const NAME: &'static str;
+    /// What Lambda hands it.
+    type Event: DeserializeOwned + Send;
+    /// What it answers.
+    type Output: Serialize;
+    /// Why an invocation fails, so that Lambda (or the scheduler) retries it: `Infallible` for
+    /// the HTTP doors, which turn every failure into an answer.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The function, its adapters built from `wiring`: once per execution environment.
+    fn build(wiring: &Wiring<'_>) -> impl Future<Output = Result<Self, ConfigError>> + Send;
+
+    /// Handles one event.
+    fn invoke(
+        &self,
+        event: Self::Event,
+    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+/// Runs the function `D` in Lambda: sets up logging, builds the SDK configuration from Lambda's
+/// variables and the function from the process environment (a failure is logged, and ends the
+/// process), then hands each invocation to it inside its invocation span.
+pub async fn run<D: Door>() -> Result<(), lambda_runtime::Error> {
+    logging::init(D::NAME);
+    let sdk = crate::lambda_sdk_config().await;
+    let env = Env::process();
+    let function = logging::started(D::build(&Wiring::new(&sdk, &env)).await)?;
+    let function = &function;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<D::Event>| async move {
+        crate::in_invocation(
+            D::NAME,
+            &event.context.request_id,
+            function.invoke(event.payload),
+        )
+        .await
+        .map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}
+
+/// What a function is built from: the SDK configuration, the settings, and the clock. Each
+/// method builds one adapter a function asks for, from the variables that configure it, and
+/// names the variable when it is missing or wrong.
+#[derive(Clone)]
+pub struct Wiring<'a> {
+    sdk: &'a aws_config::SdkConfig,
+    env: &'a Env,
+    clock: Arc<dyn Clock>,
+}
+
+impl<'a> Wiring<'a> {
+    /// Functions built on `sdk` and `env`, reading the system's time.
+    pub fn new(sdk: &'a aws_config::SdkConfig, env: &'a Env) -> Self {
+        Self {
+            sdk,
+            env,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same, reading time from `clock` (tests and the local stack move time).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The settings, for what a single function reads.
+    pub fn env(&self) -> &Env {
+        self.env
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// The table: `CPOR_TABLE_NAME`.
+    pub fn store(&self) -> Result<DynamoStore, ConfigError> {
+        let table = self.env.required(TABLE_NAME)?;
+        Ok(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(self.sdk),
+            table,
+        ))
+    }
+
+    /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`.
+    pub fn queue(&self) -> Result<SqsNotificationQueue, ConfigError> {
+        let url = self.env.required(QUEUE_URL)?;
+        Ok(SqsNotificationQueue::new(
+            aws_sdk_sqs::Client::new(self.sdk),
+            url,
+        ))
+    }
+
+    /// SES, sending from `CPOR_SENDER_EMAIL`.
+    pub fn mailer(&self) -> Result<SesMailer, ConfigError> {
+        let sender = self.env.required(SENDER_EMAIL)?;
+        Ok(SesMailer::new(aws_sdk_ses::Client::new(self.sdk), sender))
+    }
+
+    /// The opt-out keyring, from Secrets Manager (`CPOR_TOKEN_SECRET_ARN`) or
+    /// `CPOR_TOKEN_SECRET`: see [`config::load_keyring`].
+    pub async fn keyring(&self) -> Result<OptOutKeyring, ConfigError> {
+        config::load_keyring(self.sdk, self.env).await
+    }
+
+    /// The business calendar, skipping `CPOR_HOLIDAYS`.
+    pub fn calendar(&self) -> Result<BusinessCalendar, ConfigError> {
+        config::calendar(self.env)
+    }
+
+    /// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`.
+    pub fn public_base_url(&self) -> Result<String, ConfigError> {
+        self.env.required(PUBLIC_BASE_URL)
+    }
+}
