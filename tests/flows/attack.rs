@@ -18,7 +18,7 @@ fn token(alg: Algorithm, secret: &str, claims: Value) -> String {
     jsonwebtoken::encode(
         &Header::new(alg),
         &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
+        &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
     )
     .unwrap()
 }

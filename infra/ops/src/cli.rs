@@ -1,24 +1,31 @@
 //! The command line: `cpor-ops COMMAND [ARGS] [OPTIONS]`, with `--help` for each command.
+//!
+//! clap's derive API parses it; its usage errors are then phrased in the tool's own words
+//! (`resend takes CLAIM_ID; got none`), naming the command they are about.
 
 use crate::OpsError;
+use crate::settings::DEAD_LETTER_QUEUE_URL;
 use chrono::{DateTime, Utc};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use cpor_aws::config::{QUEUE_URL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET_ARN};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::time::parse_instant;
 use std::path::PathBuf;
 
-const HELP: &str = "\
-cpor-ops: operator commands for a cpor stack (deployed, or the local one)
+/// Every command's help opens with its full name: `cpor-ops keyring add: ...`.
+const HELP_TEMPLATE: &str =
+    "{name}: {about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}";
 
-Usage: cpor-ops COMMAND [ARGS] [OPTIONS]
+const USAGE: &str = "\
+cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
+       cpor-ops resend CLAIM_ID [--table NAME] [--queue-url URL]
+       cpor-ops finalize [--at TIME] [--table NAME]
+       cpor-ops import FILE.json [--table NAME] [--dry-run]
+       cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
+       cpor-ops help [COMMAND]";
 
-Commands:
-  redrive              move the notification dead-letter queue's messages back to the queue
-  resend CLAIM_ID      re-queue the customer notification of a claim stuck in `submitted`
-  finalize [--at TIME] run the nightly finalization as of TIME (RFC 3339; default: now)
-  import FILE.json     import partners and tenants from a reference data file
-  keyring STEP         rotate the opt-out links' signing keyring: show, add, promote, prune
-  help [COMMAND]       this text, or a command's
-
+const AFTER_HELP: &str = "\
 Settings come from the options or from the variables the functions read:
   --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import)
   --queue-url URL               CPOR_NOTIFICATION_QUEUE_URL  (redrive, resend)
@@ -30,463 +37,523 @@ AWS_ENDPOINT_URL points the commands at an emulator (the local stack writes .run
 Each command prints its result as one JSON object on stdout, and what it did on stderr.
 Exit codes: 0 done, 1 the operation failed or was refused, 2 usage or configuration error.";
 
-const REDRIVE_HELP: &str = "\
-cpor-ops redrive: move every message of the notification dead-letter queue back to the
-notification queue, where notify-customer sends the e-mails it could not send before.
+const REDRIVE_ABOUT: &str = "\
+move every message of the notification dead-letter queue back to the
+notification queue, where notify-customer sends the e-mails it could not send before.";
 
-Usage: cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
-
-  --queue-url URL               the notification queue (default: CPOR_NOTIFICATION_QUEUE_URL)
-  --dead-letter-queue-url URL   its dead-letter queue (default: CPOR_DEAD_LETTER_QUEUE_URL, else
-                                the queue named by the notification queue's RedrivePolicy)
-
+const REDRIVE_AFTER_HELP: &str = "\
 A message leaves the dead-letter queue only once it is on the notification queue: an
 interrupted redrive loses nothing, and running it again moves what is left. Fix the cause
 first (see the notify-customer logs): a message that fails five more times comes back.
 Prints {\"redriven\": N, \"from\": DLQ_URL, \"to\": QUEUE_URL}.";
 
-const RESEND_HELP: &str = "\
-cpor-ops resend: queue the customer notification of a claim that is still `submitted` (its
-message was lost, or was dropped from the dead-letter queue), exactly as submission queues it.
+const RESEND_ABOUT: &str = "\
+queue the customer notification of a claim that is still `submitted` (its
+message was lost, or was dropped from the dead-letter queue), exactly as submission queues it.";
 
-Usage: cpor-ops resend CLAIM_ID [--table NAME] [--queue-url URL]
-
-  CLAIM_ID          the claim's id (26 characters, e.g. 01JDX3Z8Q6V6W4S0Y1B2C3D4E5)
-  --table NAME      the table (default: CPOR_TABLE_NAME)
-  --queue-url URL   the notification queue (default: CPOR_NOTIFICATION_QUEUE_URL)
-
+const RESEND_AFTER_HELP: &str = "\
 Refuses (exit 1) an unknown claim and a claim in any other status: its customer was notified
 already, or the claim has left the lifecycle. Safe to repeat: notify-customer sends a claim's
 e-mail at most once, however many messages name it.
 Prints {\"claim_id\": ID, \"status\": \"submitted\", \"queued\": true}.";
 
-const FINALIZE_HELP: &str = "\
-cpor-ops finalize: run finalize-association as the nightly schedule would at TIME: every claim
-awaiting its customer whose opt-out deadline is before TIME becomes `associated`.
+const FINALIZE_ABOUT: &str = "\
+run finalize-association as the nightly schedule would at TIME: every claim
+awaiting its customer whose opt-out deadline is before TIME becomes `associated`.";
 
-Usage: cpor-ops finalize [--at TIME] [--table NAME]
-
-  --at TIME      RFC 3339, e.g. 2026-12-03T02:00:00Z (default: now)
-  --table NAME   the table (default: CPOR_TABLE_NAME)
-
+const FINALIZE_AFTER_HELP: &str = "\
 Safe to run twice, and catches up on every night missed. A TIME in the future associates
 claims whose customers may still opt out until their deadline: give the time of the run
 that failed, or now.
 Prints the run's summary {\"now\", \"due\", \"finalized\", \"already_decided\", \"failed\"};
 exits 1 when a claim could not be written (run it again: it retries only those).";
 
-const IMPORT_HELP: &str = "\
-cpor-ops import: import partners and tenants into the table from a JSON file shaped as
+const IMPORT_ABOUT: &str = "\
+import partners and tenants into the table from a JSON file shaped as
 POST /_local/seed takes it (see infra/local/examples/seed.json):
 
   { \"partners\": [{ \"partner_id\", \"name\", \"programs\": [...] }],
-    \"tenants\":  [{ \"tenant_id\", \"domains\": [...], \"subscriptions\": [{ \"subscription_id\", \"workload\" }] }] }
+    \"tenants\":  [{ \"tenant_id\", \"domains\": [...], \"subscriptions\": [{ \"subscription_id\", \"workload\" }] }] }";
 
-Usage: cpor-ops import FILE.json [--table NAME] [--dry-run]
-
-  --table NAME   the table (default: CPOR_TABLE_NAME)
-  --dry-run      check the file and print the counts, write nothing
-
+const IMPORT_AFTER_HELP: &str = "\
 The whole file is checked first: with any fault, every fault is named (e.g.
 partners[2].programs[0]) and nothing is written (exit 1). A record replaces the stored record
 with the same id; records not in the file are left alone. Importing the same file again is
 harmless.
 Prints {\"partners\": N, \"tenants\": M, \"written\": true|false}.";
 
-const KEYRING_HELP: &str = "\
-cpor-ops keyring: rotate the secret that signs the opt-out links, in steps that each keep every
-link already e-mailed working (each link names the key that signed it).
+const KEYRING_ABOUT: &str = "\
+rotate the secret that signs the opt-out links, in steps that each keep every
+link already e-mailed working (each link names the key that signed it).";
 
-Usage: cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
-
-Steps:
-  show                 the keyring's key ids, which one signs, and when the others retire
-  add [--new-key-id ID]
-                       add a new random key (32 bytes) that verifies but does not sign yet
-                       (default id: the next k<n>)
-  promote [--new-key-id ID] [--retire-in-days N | --retire-at TIME]
-                       the added key signs from now on; the key that signed until now retires
-                       N days from now (default 30: after the last window it signed has closed)
-  prune                remove the keys that have retired
-
-  --secret-arn ARN     the secret (default: CPOR_TOKEN_SECRET_ARN; stack output OptOutTokenSecretArn)
-  --key-id ID          the id of a plain (not yet rotated) secret's key (default:
-                       CPOR_TOKEN_KEY_ID, else k1; the stack parameter TokenKeyId)
-
+const KEYRING_AFTER_HELP: &str = "\
 Each step writes a new version of the secret only if the keyring stays valid, and never prints
 a secret. The functions read the secret at start-up: after add and after promote, give
 notify-customer and record-opt-out new execution environments (docs/runbook.md, \"Rotating the
-opt-out secret\") before the next step.
+opt-out secret\") before the next step. Each step's own options: cpor-ops keyring STEP --help.
 Prints {\"current\": ID, \"keys\": [{\"id\", \"retire_at\"}], \"written\": true|false}.";
+
+/// The days a key that signed until a promotion keeps verifying, unless told otherwise: the
+/// longest opt-out window it may have signed a link for has closed by then.
+const DEFAULT_RETIRE_DAYS: u32 = 30;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
-    /// Print this help text.
-    Help(&'static str),
-    /// Run a command.
+    /// Print this help text (stdout, exit 0).
+    Help(String),
     Command(Command),
 }
 
+#[derive(Debug, Parser)]
+#[command(
+    name = "cpor-ops",
+    bin_name = "cpor-ops",
+    about = "operator commands for a cpor stack (deployed, or the local one)",
+    override_usage = USAGE,
+    after_help = AFTER_HELP,
+    // An option given twice takes its last value: an alias's, then the operator's own.
+    args_override_self = true
+)]
+struct CommandLine {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
 /// A command with its options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// `redrive`.
+    #[command(
+        about = "move the notification dead-letter queue's messages back to the queue",
+        long_about = REDRIVE_ABOUT,
+        after_help = REDRIVE_AFTER_HELP
+    )]
     Redrive(RedriveOptions),
-    /// `resend CLAIM_ID`.
+    #[command(
+        about = "re-queue the customer notification of a claim stuck in `submitted`",
+        long_about = RESEND_ABOUT,
+        after_help = RESEND_AFTER_HELP
+    )]
     Resend(ResendOptions),
-    /// `finalize [--at TIME]`.
+    #[command(
+        about = "run the nightly finalization as of TIME (RFC 3339; default: now)",
+        long_about = FINALIZE_ABOUT,
+        after_help = FINALIZE_AFTER_HELP
+    )]
     Finalize(FinalizeOptions),
-    /// `import FILE`.
+    #[command(
+        about = "import partners and tenants from a reference data file",
+        long_about = IMPORT_ABOUT,
+        after_help = IMPORT_AFTER_HELP
+    )]
     Import(ImportOptions),
-    /// `keyring STEP`.
+    #[command(
+        about = "rotate the opt-out links' signing keyring: show, add, promote, prune",
+        long_about = KEYRING_ABOUT,
+        after_help = KEYRING_AFTER_HELP,
+        subcommand_value_name = "STEP",
+        subcommand_help_heading = "Steps",
+        // A missing step is a usage error that says so, not the help text.
+        arg_required_else_help = false,
+        disable_help_subcommand = true
+    )]
     Keyring(KeyringOptions),
 }
 
 /// A step of a keyring rotation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum KeyringStep {
-    /// Print the keyring without its secrets.
+    #[command(about = "the keyring's key ids, which one signs, and when the others retire")]
     Show,
-    /// Add a key that verifies but does not sign.
+    #[command(about = "add a new random key (32 bytes) that verifies but does not sign yet")]
     Add {
-        /// Its id; the next `k<n>` when absent.
+        #[arg(long, value_name = "ID", help = "its id (default: the next k<n>)")]
         new_key_id: Option<String>,
     },
-    /// Make the added key sign; the old one retires.
+    #[command(
+        about = "the added key signs from now on; the key that signed until now retires",
+        long_about = "the added key signs from now on; the key that signed until now retires\n\
+                      N days from now (default 30: after the last window it signed has closed)"
+    )]
     Promote {
-        /// The key to promote; the only added one when absent.
+        #[arg(
+            long,
+            value_name = "ID",
+            help = "the key to promote (default: the only one added)"
+        )]
         new_key_id: Option<String>,
-        /// When the old key retires.
+        #[command(flatten)]
         retire: Retire,
     },
-    /// Remove the retired keys.
+    #[command(about = "remove the keys that have retired")]
     Prune,
 }
 
 /// When the key that signed until a promotion retires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retire {
-    /// So many days from now.
     InDays(u32),
-    /// At this time.
     At(DateTime<Utc>),
 }
 
-/// The options of `keyring`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The options of `keyring`, given before or after the step.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct KeyringOptions {
-    /// The step.
+    #[command(subcommand)]
     pub step: KeyringStep,
-    /// The secret's ARN, if given on the command line.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ARN",
+        env = TOKEN_SECRET_ARN,
+        help = "the secret (stack output OptOutTokenSecretArn)"
+    )]
     pub secret_arn: Option<String>,
-    /// The id of a plain secret's key, if given on the command line.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        env = TOKEN_KEY_ID,
+        help = "the id of a plain (not yet rotated) secret's key (default: k1; the stack parameter TokenKeyId)"
+    )]
     pub key_id: Option<String>,
 }
 
 /// The options of `redrive`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct RedriveOptions {
-    /// The notification queue, if given on the command line.
+    #[arg(long, value_name = "URL", env = QUEUE_URL, help = "the notification queue")]
     pub queue_url: Option<String>,
-    /// Its dead-letter queue, if given on the command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = DEAD_LETTER_QUEUE_URL,
+        help = "its dead-letter queue (default: the queue named by the notification queue's RedrivePolicy)"
+    )]
     pub dead_letter_queue_url: Option<String>,
 }
 
 /// The options of `resend`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ResendOptions {
-    /// The claim.
+    #[arg(
+        value_name = "CLAIM_ID",
+        value_parser = claim_id,
+        help = "the claim's id (26 characters, e.g. 01JDX3Z8Q6V6W4S0Y1B2C3D4E5)"
+    )]
     pub claim_id: ClaimId,
-    /// The table, if given on the command line.
+    #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
     pub table: Option<String>,
-    /// The notification queue, if given on the command line.
+    #[arg(long, value_name = "URL", env = QUEUE_URL, help = "the notification queue")]
     pub queue_url: Option<String>,
 }
 
 /// The options of `finalize`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct FinalizeOptions {
-    /// The time the run acts as; now when absent.
+    #[arg(
+        long,
+        value_name = "TIME",
+        value_parser = instant,
+        help = "RFC 3339, e.g. 2026-12-03T02:00:00Z (default: now)"
+    )]
     pub at: Option<DateTime<Utc>>,
-    /// The table, if given on the command line.
+    #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
     pub table: Option<String>,
 }
 
 /// The options of `import`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ImportOptions {
-    /// The reference data file.
+    #[arg(value_name = "FILE.json", help = "the reference data file")]
     pub file: PathBuf,
-    /// The table, if given on the command line.
+    #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
     pub table: Option<String>,
-    /// Check only.
+    #[arg(long, help = "check the file and print the counts, write nothing")]
     pub dry_run: bool,
 }
 
-fn usage(text: impl Into<String>) -> OpsError {
-    OpsError::Usage(text.into())
+// `Retire` is one choice made of two options, `--retire-in-days N` or `--retire-at TIME`: the
+// derive cannot build an enum from options, so these two impls do.
+impl Args for Retire {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command
+            .arg(
+                Arg::new("retire_in_days")
+                    .long("retire-in-days")
+                    .value_name("N")
+                    .value_parser(days)
+                    .default_value(DEFAULT_RETIRE_DAYS.to_string())
+                    .conflicts_with("retire_at")
+                    .help("the key that signed until now retires N days from now"),
+            )
+            .arg(
+                Arg::new("retire_at")
+                    .long("retire-at")
+                    .value_name("TIME")
+                    .value_parser(instant)
+                    .help("... or at TIME (RFC 3339, e.g. 2027-01-15T00:00:00Z)"),
+            )
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
-/// A command's arguments: its positional ones and its `--name value` options.
-struct Arguments {
-    command: &'static str,
-    positional: Vec<String>,
-    options: Vec<(String, Option<String>)>,
-}
-
-impl Arguments {
-    /// Splits `args`; `valued` options take a value (`--name value` or `--name=value`),
-    /// `switches` take none.
-    fn split(
-        command: &'static str,
-        args: &[String],
-        valued: &[&str],
-        switches: &[&str],
-    ) -> Result<Self, OpsError> {
-        let mut positional = Vec::new();
-        let mut options = Vec::new();
-        let mut rest = args.iter();
-        while let Some(arg) = rest.next() {
-            let Some(flag) = arg.strip_prefix("--") else {
-                if arg.starts_with('-') && arg.len() > 1 {
-                    return Err(usage(format!("{command}: unknown option {arg}")));
-                }
-                positional.push(arg.clone());
-                continue;
-            };
-            let (name, inline) = match flag.split_once('=') {
-                Some((name, value)) => (name, Some(value.to_owned())),
-                None => (flag, None),
-            };
-            if valued.contains(&name) {
-                let value = match inline {
-                    Some(value) => value,
-                    None => rest
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| usage(format!("{command}: --{name} needs a value")))?,
-                };
-                if value.is_empty() {
-                    return Err(usage(format!("{command}: --{name} needs a value")));
-                }
-                options.push((name.to_owned(), Some(value)));
-            } else if switches.contains(&name) && inline.is_none() {
-                options.push((name.to_owned(), None));
-            } else {
-                return Err(usage(format!("{command}: unknown option --{name}")));
-            }
+impl FromArgMatches for Retire {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        if let Some(at) = matches.get_one::<DateTime<Utc>>("retire_at") {
+            return Ok(Self::At(*at));
         }
-        Ok(Self {
-            command,
-            positional,
-            options,
-        })
+        let days = matches.get_one::<u32>("retire_in_days").copied();
+        Ok(Self::InDays(days.unwrap_or(DEFAULT_RETIRE_DAYS)))
     }
 
-    fn value(&self, name: &str) -> Option<String> {
-        self.options
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.clone())
-    }
-
-    fn switch(&self, name: &str) -> bool {
-        self.options.iter().any(|(n, _)| n == name)
-    }
-
-    /// Exactly `names.len()` positional arguments.
-    fn positional(&self, names: &[&str]) -> Result<Vec<String>, OpsError> {
-        if self.positional.len() == names.len() {
-            return Ok(self.positional.clone());
-        }
-        let expected = if names.is_empty() {
-            "no arguments".to_owned()
-        } else {
-            names.join(" ")
-        };
-        Err(usage(format!(
-            "{} takes {expected}; got {}",
-            self.command,
-            if self.positional.is_empty() {
-                "none".to_owned()
-            } else {
-                self.positional.join(" ")
-            }
-        )))
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
     }
 }
 
-fn help_of(command: &str) -> Option<&'static str> {
-    match command {
-        "redrive" => Some(REDRIVE_HELP),
-        "resend" => Some(RESEND_HELP),
-        "finalize" => Some(FINALIZE_HELP),
-        "import" => Some(IMPORT_HELP),
-        "keyring" => Some(KEYRING_HELP),
-        _ => None,
+// The value parsers' errors are the end of a sentence that `usage_error` begins with the
+// option and the value: `finalize: --at "yesterday" is not an RFC 3339 time ...`.
+
+fn claim_id(text: &str) -> Result<ClaimId, String> {
+    ClaimId::parse(text.trim())
+        .ok_or_else(|| "is not a claim id (26 characters, e.g. 01JDX3Z8Q6V6W4S0Y1B2C3D4E5)".into())
+}
+
+fn instant(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_instant(text).ok_or_else(|| "is not an RFC 3339 time such as 2026-12-03T02:00:00Z".into())
+}
+
+fn days(text: &str) -> Result<u32, String> {
+    text.parse()
+        .map_err(|_| "is not a whole number of days".into())
+}
+
+/// The command line's definition: each command's help names it in full.
+fn definition() -> clap::Command {
+    with_full_names(CommandLine::command(), None)
+}
+
+fn with_full_names(command: clap::Command, parent: Option<&str>) -> clap::Command {
+    let name = match parent {
+        Some(parent) => format!("{parent} {}", command.get_name()),
+        None => command.get_name().to_owned(),
+    };
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    let mut command = command.display_name(&name).help_template(HELP_TEMPLATE);
+    for subcommand in subcommands {
+        command = command.mut_subcommand(subcommand, |s| with_full_names(s, Some(&name)));
     }
+    command
+}
+
+/// The tool's help, exactly as `cpor-ops --help` prints it (clap picks the layout by what the
+/// help holds, which `render_long_help` would not).
+pub fn help() -> String {
+    let shown = definition().try_get_matches_from(["cpor-ops", "--help"]);
+    shown.err().map(|e| plain(&e)).unwrap_or_default()
+}
+
+/// A help text clap returned as an error, without its trailing new line.
+fn plain(shown: &clap::Error) -> String {
+    shown.render().to_string().trim_end().to_owned()
 }
 
 /// Parses the command line (without the program's name).
 pub fn parse(args: &[String]) -> Result<Parsed, OpsError> {
-    let Some((command, rest)) = args.split_first() else {
-        return Ok(Parsed::Help(HELP));
-    };
-    match command.as_str() {
-        "-h" | "--help" | "help" => {
-            return match rest.first() {
-                None => Ok(Parsed::Help(HELP)),
-                Some(c) => help_of(c)
-                    .map(Parsed::Help)
-                    .ok_or_else(|| usage(format!("no command {c:?}"))),
-            };
-        }
-        _ => {}
+    let matches = definition()
+        .try_get_matches_from(std::iter::once("cpor-ops").chain(args.iter().map(String::as_str)));
+    let parsed = matches.and_then(|m| CommandLine::from_arg_matches(&m));
+    match parsed {
+        Ok(CommandLine {
+            command: Some(command),
+        }) => Ok(Parsed::Command(command)),
+        Ok(CommandLine { command: None }) => Ok(Parsed::Help(help())),
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => Ok(Parsed::Help(plain(&e))),
+        Err(e) => Err(usage_error(&e, args)),
     }
-    if rest.iter().any(|a| a == "-h" || a == "--help") {
-        return help_of(command)
-            .map(Parsed::Help)
-            .ok_or_else(|| usage(format!("no command {command:?}")));
-    }
-    let command = match command.as_str() {
-        "redrive" => {
-            let args = Arguments::split(
-                "redrive",
-                rest,
-                &["queue-url", "dead-letter-queue-url"],
-                &[],
-            )?;
-            args.positional(&[])?;
-            Command::Redrive(RedriveOptions {
-                queue_url: args.value("queue-url"),
-                dead_letter_queue_url: args.value("dead-letter-queue-url"),
-            })
-        }
-        "resend" => {
-            let args = Arguments::split("resend", rest, &["table", "queue-url"], &[])?;
-            let [claim_id] = <[String; 1]>::try_from(args.positional(&["CLAIM_ID"])?)
-                .map_err(|_| usage("resend takes CLAIM_ID"))?;
-            let claim_id = ClaimId::parse(claim_id.trim()).ok_or_else(|| {
-                usage(format!(
-                    "resend: {claim_id:?} is not a claim id (26 characters, e.g. 01JDX3Z8Q6V6W4S0Y1B2C3D4E5)"
-                ))
-            })?;
-            Command::Resend(ResendOptions {
-                claim_id,
-                table: args.value("table"),
-                queue_url: args.value("queue-url"),
-            })
-        }
-        "finalize" => {
-            let args = Arguments::split("finalize", rest, &["at", "table"], &[])?;
-            args.positional(&[])?;
-            let at = match args.value("at") {
-                None => None,
-                Some(text) => Some(parse_instant(&text).ok_or_else(|| {
-                    usage(format!(
-                        "finalize: --at {text:?} is not an RFC 3339 time such as 2026-12-03T02:00:00Z"
-                    ))
-                })?),
-            };
-            Command::Finalize(FinalizeOptions {
-                at,
-                table: args.value("table"),
-            })
-        }
-        "import" => {
-            let args = Arguments::split("import", rest, &["table"], &["dry-run"])?;
-            let [file] = <[String; 1]>::try_from(args.positional(&["FILE.json"])?)
-                .map_err(|_| usage("import takes FILE.json"))?;
-            Command::Import(ImportOptions {
-                file: PathBuf::from(file),
-                table: args.value("table"),
-                dry_run: args.switch("dry-run"),
-            })
-        }
-        "keyring" => {
-            let args = Arguments::split(
-                "keyring",
-                rest,
-                &[
-                    "secret-arn",
-                    "key-id",
-                    "new-key-id",
-                    "retire-in-days",
-                    "retire-at",
-                ],
-                &[],
-            )?;
-            let [step] = <[String; 1]>::try_from(args.positional(&["STEP"])?)
-                .map_err(|_| usage("keyring takes STEP"))?;
-            let allowed: &[&str] = match step.as_str() {
-                "show" | "prune" => &["secret-arn", "key-id"],
-                "add" => &["secret-arn", "key-id", "new-key-id"],
-                "promote" => &[
-                    "secret-arn",
-                    "key-id",
-                    "new-key-id",
-                    "retire-in-days",
-                    "retire-at",
-                ],
-                other => {
-                    return Err(usage(format!(
-                        "keyring: no step {other:?}; the steps are show, add, promote and prune"
-                    )));
+}
+
+/// Where on the command line an error is: the command (`keyring add`), and the positional
+/// arguments given to it.
+struct Place<'a> {
+    names: Vec<&'a str>,
+    command: &'a clap::Command,
+    parent: Option<&'a clap::Command>,
+    positional: Vec<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    fn of(root: &'a clap::Command, args: &'a [String]) -> Self {
+        let mut place = Self {
+            names: Vec::new(),
+            command: root,
+            parent: None,
+            positional: Vec::new(),
+        };
+        // Commands only, for the values of options that take one are skipped: `--table resend`.
+        let mut chain = vec![root];
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            if let Some(flag) = arg.strip_prefix("--") {
+                let takes_value = !flag.contains('=')
+                    && chain.iter().any(|c| {
+                        c.get_arguments()
+                            .any(|a| a.get_long() == Some(flag) && a.get_action().takes_values())
+                    });
+                if takes_value {
+                    rest.next();
                 }
-            };
-            if let Some((name, _)) = args
-                .options
-                .iter()
-                .find(|(n, _)| !allowed.contains(&n.as_str()))
+            } else if arg.starts_with('-') && arg.len() > 1 {
+                continue;
+            } else if let Some(sub) = place
+                .command
+                .find_subcommand(arg)
+                .filter(|_| place.positional.is_empty())
             {
-                return Err(usage(format!(
-                    "keyring {step}: --{name} is not an option of this step"
-                )));
+                place.names.push(sub.get_name());
+                place.parent = Some(place.command);
+                place.command = sub;
+                chain.push(sub);
+            } else {
+                place.positional.push(arg);
             }
-            let retire = match (args.value("retire-in-days"), args.value("retire-at")) {
-                (Some(_), Some(_)) => {
-                    return Err(usage(
-                        "keyring promote: give --retire-in-days or --retire-at, not both",
-                    ));
-                }
-                (Some(days), None) => Retire::InDays(days.parse().map_err(|_| {
-                    usage(format!(
-                        "keyring promote: --retire-in-days {days:?} is not a whole number of days"
-                    ))
-                })?),
-                (None, Some(text)) => Retire::At(parse_instant(&text).ok_or_else(|| {
-                    usage(format!(
-                        "keyring promote: --retire-at {text:?} is not an RFC 3339 time such as 2027-01-15T00:00:00Z"
-                    ))
-                })?),
-                (None, None) => Retire::InDays(30),
-            };
-            let step = match step.as_str() {
-                "show" => KeyringStep::Show,
-                "add" => KeyringStep::Add {
-                    new_key_id: args.value("new-key-id"),
-                },
-                "promote" => KeyringStep::Promote {
-                    new_key_id: args.value("new-key-id"),
-                    retire,
-                },
-                _ => KeyringStep::Prune,
-            };
-            Command::Keyring(KeyringOptions {
-                step,
-                secret_arn: args.value("secret-arn"),
-                key_id: args.value("key-id"),
-            })
         }
-        other => {
-            return Err(usage(format!(
-                "no command {other:?}; the commands are redrive, resend, finalize, import and keyring"
-            )));
+        place
+    }
+
+    /// `keyring add: ` (nothing for the tool itself).
+    fn prefix(&self) -> String {
+        if self.names.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.names.join(" "))
+        }
+    }
+
+    /// What the command takes: `CLAIM_ID`, `STEP`, `no arguments`.
+    fn takes(&self) -> String {
+        let mut expected: Vec<String> = self
+            .command
+            .get_positionals()
+            .map(|a| value_name(a).to_owned())
+            .collect();
+        if let Some(name) = self.command.get_subcommand_value_name() {
+            expected.push(name.to_owned());
+        }
+        if expected.is_empty() {
+            "no arguments".into()
+        } else {
+            expected.join(" ")
+        }
+    }
+
+    fn got(&self) -> String {
+        if self.positional.is_empty() {
+            "none".into()
+        } else {
+            self.positional.join(" ")
+        }
+    }
+}
+
+fn value_name(arg: &Arg) -> &str {
+    arg.get_value_names()
+        .and_then(|names| names.first())
+        .map(|n| n.as_str())
+        .unwrap_or_else(|| arg.get_id().as_str())
+}
+
+fn context(error: &clap::Error, kind: ContextKind) -> &str {
+    match error.get(kind) {
+        Some(ContextValue::String(text)) => text,
+        Some(ContextValue::Strings(texts)) => texts.first().map_or("", String::as_str),
+        _ => "",
+    }
+}
+
+/// `--at <TIME>` → `--at`.
+fn flag(described: &str) -> &str {
+    described.split(['=', ' ']).next().unwrap_or(described)
+}
+
+/// clap's usage error, in this tool's words: which command, and what is wrong with it.
+fn usage_error(error: &clap::Error, args: &[String]) -> OpsError {
+    let root = definition();
+    let place = Place::of(&root, args);
+    let at = place.prefix();
+    let arg = context(error, ContextKind::InvalidArg);
+    let value = context(error, ContextKind::InvalidValue);
+    let text = match error.kind() {
+        ErrorKind::InvalidSubcommand => {
+            let kind = place.command.get_subcommand_value_name();
+            let kind = kind.unwrap_or("command").to_lowercase();
+            let names: Vec<&str> = place
+                .command
+                .get_subcommands()
+                .map(|s| s.get_name())
+                .collect();
+            let list = match names.split_last() {
+                Some((last, [])) => (*last).to_owned(),
+                Some((last, others)) => format!("{} and {last}", others.join(", ")),
+                None => String::new(),
+            };
+            let given = context(error, ContextKind::InvalidSubcommand);
+            format!("{at}no {kind} {given:?}; the {kind}s are {list}")
+        }
+        ErrorKind::UnknownArgument if arg.starts_with('-') => {
+            match place.parent.and_then(|p| p.get_subcommand_value_name()) {
+                Some(kind) => format!(
+                    "{at}{} is not an option of this {}",
+                    flag(arg),
+                    kind.to_lowercase()
+                ),
+                None => format!("{at}unknown option {}", flag(arg)),
+            }
+        }
+        ErrorKind::MissingSubcommand
+        | ErrorKind::MissingRequiredArgument
+        | ErrorKind::UnknownArgument => format!(
+            "{} takes {}; got {}",
+            place.names.join(" "),
+            place.takes(),
+            place.got()
+        ),
+        ErrorKind::InvalidValue if value.is_empty() => {
+            format!("{at}{} needs a value", flag(arg))
+        }
+        ErrorKind::ValueValidation => {
+            let why = std::error::Error::source(error)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "is not valid".into());
+            if arg.starts_with('-') {
+                format!("{at}{} {value:?} {why}", flag(arg))
+            } else {
+                format!("{at}{value:?} {why}")
+            }
+        }
+        ErrorKind::ArgumentConflict => format!(
+            "{at}give {} or {}, not both",
+            flag(arg),
+            flag(context(error, ContextKind::PriorArg))
+        ),
+        ErrorKind::TooManyValues if arg.starts_with('-') => {
+            format!("{at}{} takes no value", flag(arg))
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            format!("{at}{}", first.trim_start_matches("error: "))
         }
     };
-    Ok(Parsed::Command(command))
+    OpsError::Usage(text)
 }
 
 #[cfg(test)]
@@ -510,8 +577,8 @@ mod tests {
                 Ok(Parsed::Help(text))
             );
         }
-        assert_eq!(parse_line(""), Ok(Parsed::Help(HELP)));
-        assert_eq!(parse_line("--help"), Ok(Parsed::Help(HELP)));
+        assert_eq!(parse_line(""), Ok(Parsed::Help(help())));
+        assert_eq!(parse_line("--help"), Ok(Parsed::Help(help())));
     }
 
     #[test]
@@ -564,5 +631,53 @@ mod tests {
             assert_eq!(error.exit_code(), 2, "{line}");
             assert!(error.to_string().contains(says), "{line}: {error}");
         }
+    }
+
+    #[test]
+    fn keyring_options_go_before_or_after_the_step_and_promote_retires_in_30_days_by_default() {
+        // GIVEN the same options before and after the step
+        for line in [
+            "keyring --secret-arn arn:s --key-id k7 promote",
+            "keyring promote --secret-arn=arn:s --key-id k7",
+        ] {
+            // WHEN parsed
+            let parsed = parse_line(line).unwrap();
+            // THEN they are the keyring's, and the old key retires 30 days on
+            assert_eq!(
+                parsed,
+                Parsed::Command(Command::Keyring(KeyringOptions {
+                    step: KeyringStep::Promote {
+                        new_key_id: None,
+                        retire: Retire::InDays(30),
+                    },
+                    secret_arn: Some("arn:s".into()),
+                    key_id: Some("k7".into()),
+                })),
+                "{line}"
+            );
+        }
+        let Ok(Parsed::Command(Command::Keyring(options))) =
+            parse_line("keyring promote --retire-at 2027-01-15T00:00:00Z --new-key-id k3")
+        else {
+            panic!("promote --retire-at");
+        };
+        assert_eq!(
+            options.step,
+            KeyringStep::Promote {
+                new_key_id: Some("k3".into()),
+                retire: Retire::At(parse_instant("2027-01-15T00:00:00Z").unwrap()),
+            }
+        );
+    }
+
+    #[test]
+    fn an_option_given_twice_takes_its_last_value() {
+        // GIVEN a table named twice (a shell alias, then the operator's own)
+        let parsed = parse_line("finalize --table from-alias --table mine").unwrap();
+        // THEN the last one counts
+        let Parsed::Command(Command::Finalize(options)) = parsed else {
+            panic!("{parsed:?}");
+        };
+        assert_eq!(options.table.as_deref(), Some("mine"));
     }
 }

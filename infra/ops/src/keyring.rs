@@ -24,11 +24,8 @@ pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError
         env,
         TOKEN_SECRET_ARN,
     )?;
-    let key_id = options
-        .key_id
-        .clone()
-        .or_else(|| env.get(TOKEN_KEY_ID))
-        .unwrap_or_else(|| "k1".to_owned());
+    let key_id =
+        settings::given(&options.key_id, env, TOKEN_KEY_ID).unwrap_or_else(|| "k1".to_owned());
     let sdk = settings::sdk_config().await?;
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
     let stored = client

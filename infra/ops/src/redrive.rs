@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 /// Moves every dead letter back with the adapters' own redrive; prints how many.
 pub async fn run(options: &RedriveOptions, env: &Env) -> Result<Report, OpsError> {
     let queue_url = settings::queue_url(&options.queue_url, env)?;
-    let explicit = options
-        .dead_letter_queue_url
-        .clone()
-        .or_else(|| env.get(DEAD_LETTER_QUEUE_URL));
+    let explicit = settings::given(&options.dead_letter_queue_url, env, DEAD_LETTER_QUEUE_URL);
     let sdk = settings::sdk_config().await?;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let dead_letter_url = match explicit {

@@ -8,6 +8,16 @@ use cpor_aws::config::{QUEUE_URL, TABLE_NAME};
 /// notification queue's `RedrivePolicy` names it).
 pub const DEAD_LETTER_QUEUE_URL: &str = "CPOR_DEAD_LETTER_QUEUE_URL";
 
+/// A setting from its option, else its variable. clap fills the option from the process's
+/// variable already, but passes an empty one on as a value: empty means unset here, as it does
+/// for the functions; `env` also holds the overrides a caller gives.
+pub fn given(option: &Option<String>, env: &Env, variable: &str) -> Option<String> {
+    option
+        .clone()
+        .filter(|value| !value.is_empty())
+        .or_else(|| env.get(variable))
+}
+
 /// A setting from its option, else its variable; a configuration error naming both.
 pub fn required(
     option: &Option<String>,
@@ -15,7 +25,7 @@ pub fn required(
     env: &Env,
     variable: &'static str,
 ) -> Result<String, OpsError> {
-    option.clone().or_else(|| env.get(variable)).ok_or_else(|| {
+    given(option, env, variable).ok_or_else(|| {
         OpsError::Config(format!(
             "no {what}: set {variable} or pass {flag}",
             what = match variable {
@@ -64,6 +74,20 @@ mod tests {
         assert_eq!(
             missing.to_string(),
             "no notification queue: set CPOR_NOTIFICATION_QUEUE_URL or pass --queue-url URL"
+        );
+    }
+
+    #[test]
+    fn an_empty_option_counts_as_unset_as_an_empty_variable_does() {
+        // GIVEN `--table=`, or an empty CPOR_TABLE_NAME that clap passed on as the option's value
+        let env = Env::default().with(TABLE_NAME, "");
+        // WHEN the table is looked up
+        let missing = table(&Some(String::new()), &env).unwrap_err();
+        // THEN it is missing, a configuration error naming the variable and the option
+        assert_eq!(missing.exit_code(), 2);
+        assert_eq!(
+            missing.to_string(),
+            "no table: set CPOR_TABLE_NAME or pass --table NAME"
         );
     }
 }

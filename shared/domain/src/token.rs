@@ -225,6 +225,22 @@ mod tests {
     }
 
     #[test]
+    fn a_token_is_the_documented_hmac_sha256_so_links_already_emailed_survive_a_crate_upgrade() {
+        // GIVEN a key and a claim id
+        let keyring = keyring("k1", "the-old-secret-16b");
+        let claim = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
+        // WHEN its link is signed
+        let token = keyring.sign(claim);
+        // THEN the signature is the one computed outside this crate (Python's hmac module) over
+        // "cpor-opt-out/v1|<claim id>|<key id>", and it verifies
+        assert_eq!(
+            token,
+            "01JDX3Z8Q6V6W4S0Y1B2C3D4E5.k1.c38-RfdAUTBtZcBttOM8iYYf8cOaK7JGzwadut4a8S4"
+        );
+        assert_eq!(keyring.verify(&token, now()), Ok(claim));
+    }
+
+    #[test]
     fn after_a_rotation_old_links_verify_until_their_key_retires_and_new_links_use_the_new_key() {
         let before = OptOutKeyring::parse("the-old-secret-16b", "k1").unwrap();
         let old_link = before.sign(claim());
