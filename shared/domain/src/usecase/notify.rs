@@ -65,7 +65,7 @@ pub struct NotifyCustomer<'a> {
 
 /// What a claim's state asks of a notification request.
 enum Need {
-    Send(Claim),
+    Send(Box<Claim>),
     Nothing(NotifyOutcome),
 }
 
@@ -117,7 +117,7 @@ impl NotifyCustomer<'_> {
             .await?
             .ok_or(NotifyError::UnknownClaim(claim_id))?;
         Ok(match &claim.state {
-            ClaimState::Submitted => Need::Send(claim),
+            ClaimState::Submitted => Need::Send(Box::new(claim)),
             ClaimState::Withdrawn { window: None, .. } => {
                 Need::Nothing(NotifyOutcome::NotNeeded(claim.status()))
             }
