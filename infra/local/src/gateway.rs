@@ -427,4 +427,24 @@ mod tests {
         // AND a near miss is no route
         assert_eq!(match_route(&Method::GET, "/_local/seed"), None);
     }
+
+    #[test]
+    fn every_local_route_is_described_in_openapi_as_local_only() {
+        // GIVEN the API description
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
+                .expect("openapi.yaml");
+        let description: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("YAML");
+        // WHEN each local route is looked up in it
+        for (key, _) in LOCAL_ROUTES {
+            let (method, path) = key.split_once(' ').expect("METHOD /path");
+            let operation = &description["paths"][path][method.to_lowercase().as_str()];
+            // THEN it is there, marked as never deployed
+            assert_eq!(
+                operation["x-local-only"],
+                serde_yaml_ng::Value::Bool(true),
+                "{key} is not described as a local-only operation"
+            );
+        }
+    }
 }
