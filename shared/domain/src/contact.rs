@@ -8,13 +8,22 @@ use std::fmt;
 /// Longest name or title accepted.
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// An e-mail address: one mailbox, no display name, a domain with a top-level label.
+/// An e-mail address SES can deliver to: one mailbox, no display name, a 7-bit ASCII local
+/// part, and a domain with a top-level label. An internationalized domain is accepted and kept
+/// as given; it is sent in its A-label (Punycode) form ([`EmailAddress::for_delivery`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
     /// Parses an address (at most 254 characters, as SMTP allows).
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let invalid = || {
+            Invalid::new(
+                FieldCode::InvalidEmail,
+                "must be an e-mail address such as giulia@contoso.com, whose part before the @ \
+                 is plain ASCII",
+            )
+        };
         let options = email_address::Options::default()
             .without_domain_literal()
             .with_required_tld();
@@ -22,20 +31,32 @@ impl EmailAddress {
             allow_display_text: false,
             ..options
         };
-        match email_address::EmailAddress::parse_with_options(text, options) {
-            Ok(address) if text.len() <= 254 && !text.chars().any(char::is_control) => {
-                Ok(Self(address.email().to_owned()))
-            }
-            _ => Err(Invalid::new(
-                FieldCode::InvalidEmail,
-                "must be an e-mail address such as giulia@contoso.com",
-            )),
+        let address = email_address::EmailAddress::parse_with_options(text, options)
+            .map_err(|_| invalid())?;
+        // SES takes only 7-bit local parts (SMTPUTF8 is not supported) and A-label domains.
+        let ascii_local = address.local_part().is_ascii();
+        let deliverable = delivery_domain(address.domain()).is_some_and(|d| d.len() <= 253);
+        if text.len() <= 254 && !text.chars().any(char::is_control) && ascii_local && deliverable {
+            Ok(Self(address.email().to_owned()))
+        } else {
+            Err(invalid())
         }
     }
 
-    /// The address as text.
+    /// The address as given.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The address as SES takes it: the domain in its A-label (Punycode) form.
+    pub fn for_delivery(&self) -> String {
+        match self.0.rsplit_once('@') {
+            Some((local, domain)) => match delivery_domain(domain) {
+                Some(ascii) => format!("{local}@{ascii}"),
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        }
     }
 
     /// The address with the local part hidden, for logs: `g***@contoso.com`.
@@ -48,6 +69,34 @@ impl EmailAddress {
             None => "***".to_owned(),
         }
     }
+}
+
+/// A domain's A-label form (UTS 46), if it has one.
+fn delivery_domain(domain: &str) -> Option<String> {
+    idna::domain_to_ascii(domain)
+        .ok()
+        .filter(|ascii| !ascii.is_empty())
+}
+
+/// Hides every e-mail address in `text` (a dependency's error message may quote one), for logs.
+pub fn mask_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, token) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let core = token.trim_matches(|c: char| {
+            !(c.is_alphanumeric() || c == '@' || c == '.' || c == '-' || c == '_' || c == '+')
+        });
+        match core.split_once('@') {
+            Some((local, domain)) if !local.is_empty() && domain.contains('.') => {
+                let first: String = local.chars().take(1).collect();
+                out.push_str(&token.replacen(core, &format!("{first}***@{domain}"), 1));
+            }
+            Some(_) | None => out.push_str(token),
+        }
+    }
+    out
 }
 
 impl fmt::Display for EmailAddress {
@@ -206,8 +255,41 @@ impl PartnerContact {
     }
 }
 
+/// A person's name or title. It is shown in e-mails sent from the vendor's domain, so it may
+/// carry no link and no e-mail address (a name like `Win a prize at evil.example` would make
+/// the vendor's mail carry an attacker's link).
 fn name_text(text: &str) -> Result<String, Invalid> {
-    check_text(text, MAX_NAME_CHARS).map(str::to_owned)
+    let name = check_text(text, MAX_NAME_CHARS)?;
+    if name.split_whitespace().any(looks_like_a_link_or_address) {
+        return Err(Invalid::new(
+            FieldCode::InvalidValue,
+            "must be a name, without links, domain names or e-mail addresses",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// True for a word that mail clients would turn into a link: an address, a URL, or a domain
+/// name (labels joined by dots, ending in a lower-case top-level label of two letters or more;
+/// `St.John` and `J.R.R.` are names).
+fn looks_like_a_link_or_address(word: &str) -> bool {
+    let word = word
+        .trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '<' | '>'));
+    if word.contains('@') || word.contains("://") || word.to_ascii_lowercase().starts_with("www.") {
+        return true;
+    }
+    // A domain with a path after it is a link all the same.
+    let host = word.split('/').next().unwrap_or(word);
+    let labels: Vec<&str> = host.split('.').collect();
+    let Some((tld, rest)) = labels.split_last() else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -228,6 +310,62 @@ mod tests {
             assert_eq!(
                 EmailAddress::parse(bad).unwrap_err().code,
                 FieldCode::InvalidEmail,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_address_ses_cannot_deliver_is_refused() {
+        // SES takes 7-bit local parts only
+        for bad in ["giulía@contoso.com", "山田@contoso.jp", "ünal@contoso.com"] {
+            assert_eq!(
+                EmailAddress::parse(bad).unwrap_err().code,
+                FieldCode::InvalidEmail,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_internationalized_domain_is_accepted_and_sent_in_its_a_label_form() {
+        let email = EmailAddress::parse("giulia@bücher.example").unwrap();
+        assert_eq!(email.as_str(), "giulia@bücher.example");
+        assert_eq!(email.for_delivery(), "giulia@xn--bcher-kva.example");
+        let plain = EmailAddress::parse("giulia@contoso.com").unwrap();
+        assert_eq!(plain.for_delivery(), "giulia@contoso.com");
+    }
+
+    #[test]
+    fn addresses_in_a_dependencys_error_text_are_masked() {
+        assert_eq!(
+            mask_addresses("SendEmail: Address blacklisted: <giulia@contoso.com>."),
+            "SendEmail: Address blacklisted: <g***@contoso.com>."
+        );
+        assert_eq!(mask_addresses("no address here"), "no address here");
+    }
+
+    #[test]
+    fn names_carrying_links_or_addresses_are_refused() {
+        for good in [
+            "Giulia Rossi",
+            "J. R. R. Tolkien",
+            "St.John Smith",
+            "Anne-Marie O'Neil",
+            "山田 太郎",
+        ] {
+            assert!(name_text(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "Giulia https://evil.example",
+            "Win a prize at evil.example",
+            "www.evil.example",
+            "Write to giulia@contoso.com",
+            "Claim at evil.co.uk/prize",
+        ] {
+            assert_eq!(
+                name_text(bad).unwrap_err().code,
+                FieldCode::InvalidValue,
                 "{bad}"
             );
         }
