@@ -16,7 +16,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod language;
 pub mod listing;
-#[cfg(feature = "memory")]
+#[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod messages;
 pub mod ports;

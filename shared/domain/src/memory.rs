@@ -1,33 +1,198 @@
-//! In-memory implementations of the submission ports, for benchmarks and unit tests that
-//! measure or check the domain's own work without a network (feature `memory`).
+//! In-memory implementations of the ports, for benchmarks that measure the domain's own work
+//! and for the use cases' unit tests, which prove each rule in milliseconds without a network
+//! (feature `memory`; always built for the crate's own tests).
 //!
-//! They keep the rules the real store keeps (one holder per partner-of-record lock, one use of
-//! an idempotency key per partner) so that a use case behaves here as it does on DynamoDB.
+//! They keep the rules the real store keeps, because the use cases' behaviour depends on them:
+//! one holder per partner-of-record lock, one use of an idempotency key per partner, changes
+//! conditional on the stored version and status, one send lease at a time. A test can make a
+//! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
+//! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
 
-use crate::claim::{Claim, HistoryEntry};
-use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::claim::{Claim, ClaimState, HistoryEntry, Transition};
+use crate::email::CustomerEmail;
+use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
+use crate::listing::{ClaimPage, ListQuery};
 use crate::ports::{
-    CreateError, LockHolder, NotificationQueue, SubmissionContext, SubmissionStore, Unavailable,
+    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DuePages, LockHolder, Mailer,
+    NotificationLease, NotificationLedger, NotificationQueue, SubmissionContext, SubmissionStore,
+    Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+/// A call of [`MemoryStore`], named after the port method, for making it fail in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreCall {
+    SubmissionContext,
+    CreateClaim,
+    Claim,
+    ClaimWithHistory,
+    ListClaims,
+    Apply,
+    Acquire,
+    Release,
+    /// Both forms: with a transition (conditional) and without (a plain put).
+    RecordSent,
+    /// The read of one page of the due index.
+    DuePage,
+    Associate,
+}
+
+/// A claim's notification as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerEntry {
+    /// `owner` may be sending it until `until`.
+    Leased { owner: String, until: DateTime<Utc> },
+    /// It went out at `at`.
+    Sent {
+        at: DateTime<Utc>,
+        message_id: String,
+    },
+}
+
+/// How many due claims one page of the due index holds when a test does not say.
+const DUE_PAGE_SIZE: usize = 25;
+
+/// What a test asked of the store's next calls.
+#[derive(Debug, Default)]
+struct Faults {
+    /// Calls that fail with `Unavailable`, and how many more times.
+    unavailable: HashMap<StoreCall, u32>,
+    /// Conditional writes refused as `Conflict` without a change, and how many more times.
+    conflicts: HashMap<StoreCall, u32>,
+    /// Transitions that another writer applies just before the next such write.
+    races: HashMap<StoreCall, VecDeque<Transition>>,
+}
+
+/// One fewer left of a countdown; true when there was one.
+fn count_down(counts: &mut HashMap<StoreCall, u32>, call: StoreCall) -> bool {
+    match counts.get_mut(&call) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        Some(_) | None => false,
+    }
+}
 
 #[derive(Debug, Default)]
 struct Tables {
     partners: HashMap<PartnerId, PartnerRecord>,
     tenants: HashMap<TenantId, TenantRecord>,
-    claims: HashMap<ClaimId, (Claim, Vec<HistoryEntry>)>,
+    /// Ordered by id, which is by creation time: listings and the due index read in order.
+    claims: BTreeMap<ClaimId, (Claim, Vec<HistoryEntry>)>,
     locks: HashMap<String, LockHolder>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
+    ledger: HashMap<ClaimId, LedgerEntry>,
+    faults: Faults,
 }
 
-/// Claims, locks, idempotency records and reference data, held in memory.
-#[derive(Debug, Default)]
+impl Tables {
+    /// Writes a transition if the stored claim still has the expected version and status: the
+    /// claim, its history entry and the release of its lock, all or nothing.
+    fn apply(&mut self, t: &Transition) -> Result<(), ApplyError> {
+        let id = t.claim.id;
+        let Some((stored, history)) = self.claims.get_mut(&id) else {
+            return Err(ApplyError::Conflict);
+        };
+        if stored.version != t.expected_version
+            || stored.status() != t.expected_status
+            || history.iter().any(|e| e.sequence == t.entry.sequence)
+        {
+            // As on DynamoDB, a transition that is already stored (a retry whose first answer
+            // was lost) is not a conflict.
+            return if *stored == t.claim {
+                Ok(())
+            } else {
+                Err(ApplyError::Conflict)
+            };
+        }
+        if t.releases_lock() {
+            let lock = t.claim.subject.lock().as_str().to_owned();
+            match self.locks.get(&lock) {
+                Some(holder) if holder.claim_id == id => {
+                    self.locks.remove(&lock);
+                }
+                // DynamoDB cancels the whole transaction, as a fault rather than a conflict.
+                Some(_) | None => {
+                    return Err(
+                        Unavailable(format!("the lock of claim {id} is not its own")).into(),
+                    );
+                }
+            }
+        }
+        *stored = t.claim.clone();
+        history.push(t.entry.clone());
+        Ok(())
+    }
+
+    /// What a test arranged for the conditional write `call`: another writer's transition
+    /// first, or a conflict without a change.
+    fn contend(&mut self, call: StoreCall) -> Result<(), ApplyError> {
+        if let Some(winner) = self
+            .faults
+            .races
+            .get_mut(&call)
+            .and_then(VecDeque::pop_front)
+        {
+            // The race is the test's own setting: a winner that does not apply shows in the
+            // test's assertions on the stored claim.
+            let _ = self.apply(&winner);
+        }
+        if count_down(&mut self.faults.conflicts, call) {
+            return Err(ApplyError::Conflict);
+        }
+        Ok(())
+    }
+
+    /// The due claims at `now` after `cursor`, oldest deadline first, at most `limit`.
+    fn due_after(
+        &self,
+        now: DateTime<Utc>,
+        cursor: Option<(DateTime<Utc>, ClaimId)>,
+        limit: usize,
+    ) -> Vec<DueClaim> {
+        let mut due: Vec<DueClaim> = self
+            .claims
+            .values()
+            .filter_map(|(claim, _)| {
+                claim.state.nightly_deadline().map(|deadline| DueClaim {
+                    claim_id: claim.id,
+                    version: claim.version,
+                    deadline,
+                })
+            })
+            // The index's sort key is the deadline: a claim is due once `now` is past it.
+            .filter(|d| d.deadline < now)
+            .filter(|d| cursor.is_none_or(|c| (d.deadline, d.claim_id) > c))
+            .collect();
+        due.sort_by_key(|d| (d.deadline, d.claim_id));
+        due.truncate(limit);
+        due
+    }
+}
+
+/// Claims with their history and locks, idempotency records, the notification ledger and
+/// reference data, held in memory: the ports DynamoDB serves.
+#[derive(Debug)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    due_page_size: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            tables: Mutex::default(),
+            due_page_size: DUE_PAGE_SIZE,
+        }
+    }
 }
 
 impl MemoryStore {
@@ -48,8 +213,14 @@ impl MemoryStore {
         store
     }
 
+    /// The same store, whose due index yields pages of at most `size` claims (at least one).
+    pub fn with_due_page_size(mut self, size: usize) -> Self {
+        self.due_page_size = size.max(1);
+        self
+    }
+
     /// A stored claim, with its history.
-    pub fn claim(&self, id: ClaimId) -> Option<(Claim, Vec<HistoryEntry>)> {
+    pub fn stored(&self, id: ClaimId) -> Option<(Claim, Vec<HistoryEntry>)> {
         self.tables().claims.get(&id).cloned()
     }
 
@@ -58,10 +229,53 @@ impl MemoryStore {
         self.tables().claims.len()
     }
 
+    /// The claim that holds a partner-of-record lock (as [`crate::claim::PartnerOfRecordLock`]
+    /// spells it), if one does.
+    pub fn lock_holder(&self, lock: &str) -> Option<LockHolder> {
+        self.tables().locks.get(lock).cloned()
+    }
+
+    /// What the ledger holds of a claim's notification.
+    pub fn ledger_entry(&self, id: ClaimId) -> Option<LedgerEntry> {
+        self.tables().ledger.get(&id).cloned()
+    }
+
+    /// Makes the next `times` calls of `call` fail with `Unavailable`, writing nothing.
+    pub fn fail(&self, call: StoreCall, times: u32) {
+        self.tables().faults.unavailable.insert(call, times);
+    }
+
+    /// Makes the next `times` conditional writes of `call` (`Apply`, `RecordSent` with a
+    /// transition, `Associate`) answer `Conflict` without a change, as DynamoDB does when a
+    /// concurrent transaction on the same items cancels them.
+    pub fn conflict(&self, call: StoreCall, times: u32) {
+        self.tables().faults.conflicts.insert(call, times);
+    }
+
+    /// Makes another writer apply `winner` just before the next conditional write of `call`,
+    /// as if it had won a race against it: the write then meets the claim `winner` left.
+    pub fn race(&self, call: StoreCall, winner: Transition) {
+        self.tables()
+            .faults
+            .races
+            .entry(call)
+            .or_default()
+            .push_back(winner);
+    }
+
     fn tables(&self) -> MutexGuard<'_, Tables> {
-        // A panic while holding the lock cannot leave the maps half-written: every change
-        // below is a single insert.
+        // Every change below is checked before the first write, so a panic while holding the
+        // lock cannot leave the tables half-written.
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The tables, for `call`, unless a test made it fail.
+    fn enter(&self, call: StoreCall) -> Result<MutexGuard<'_, Tables>, Unavailable> {
+        let mut tables = self.tables();
+        if count_down(&mut tables.faults.unavailable, call) {
+            return Err(Unavailable(format!("{call:?} was made to fail")));
+        }
+        Ok(tables)
     }
 }
 
@@ -73,7 +287,7 @@ impl SubmissionStore for MemoryStore {
         tenant_id: &TenantId,
         key: Option<&IdempotencyKey>,
     ) -> Result<SubmissionContext, Unavailable> {
-        let tables = self.tables();
+        let tables = self.enter(StoreCall::SubmissionContext)?;
         Ok(SubmissionContext {
             partner: tables.partners.get(partner_id).cloned(),
             tenant: tables.tenants.get(tenant_id).cloned(),
@@ -92,17 +306,27 @@ impl SubmissionStore for MemoryStore {
         entry: &HistoryEntry,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
-        let mut tables = self.tables();
+        let mut tables = self.enter(StoreCall::CreateClaim)?;
+        // In DynamoDB's order of answers: a claim already stored is this very write, a key
+        // in use wins over a held lock.
+        if tables.claims.contains_key(&claim.id) {
+            return Ok(());
+        }
+        let key = idempotency.map(|r| (r.partner_id.clone(), r.key.clone()));
+        if let (Some(key), Some(record)) = (&key, idempotency) {
+            // A record past its window may be replaced: the table's TTL may delete it late.
+            let expired_before = record.created_at - IDEMPOTENCY_WINDOW;
+            if tables
+                .idempotency
+                .get(key)
+                .is_some_and(|prior| prior.created_at > expired_before)
+            {
+                return Err(CreateError::KeyTaken);
+            }
+        }
         let lock = claim.subject.lock().as_str().to_owned();
         if let Some(holder) = tables.locks.get(&lock) {
             return Err(CreateError::LockHeld(holder.clone()));
-        }
-        let key = idempotency.map(|r| (r.partner_id.clone(), r.key.clone()));
-        if key
-            .as_ref()
-            .is_some_and(|k| tables.idempotency.contains_key(k))
-        {
-            return Err(CreateError::KeyTaken);
         }
         tables.locks.insert(
             lock,
@@ -121,26 +345,259 @@ impl SubmissionStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl ClaimRepository for MemoryStore {
+    async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+        let tables = self.enter(StoreCall::Claim)?;
+        Ok(tables.claims.get(&id).map(|(claim, _)| claim.clone()))
+    }
+
+    async fn claim_with_history(
+        &self,
+        id: ClaimId,
+    ) -> Result<Option<(Claim, Vec<HistoryEntry>)>, Unavailable> {
+        let tables = self.enter(StoreCall::ClaimWithHistory)?;
+        Ok(tables.claims.get(&id).cloned())
+    }
+
+    async fn list_claims(
+        &self,
+        partner_id: &PartnerId,
+        query: &ListQuery,
+    ) -> Result<ClaimPage, Unavailable> {
+        let tables = self.enter(StoreCall::ListClaims)?;
+        let newest_first: Box<dyn Iterator<Item = &(Claim, Vec<HistoryEntry>)>> = match query.after
+        {
+            Some(after) => Box::new(tables.claims.range(..after).rev().map(|(_, c)| c)),
+            None => Box::new(tables.claims.values().rev()),
+        };
+        // One more than the page, to know whether another page follows.
+        let mut items: Vec<Claim> = newest_first
+            .map(|(claim, _)| claim)
+            .filter(|claim| claim.partner_id == *partner_id && query.filter.matches(claim))
+            .take(query.limit + 1)
+            .cloned()
+            .collect();
+        let next_after = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|c| c.id)
+        } else {
+            None
+        };
+        Ok(ClaimPage { items, next_after })
+    }
+
+    async fn apply(&self, transition: &Transition) -> Result<(), ApplyError> {
+        let mut tables = self.enter(StoreCall::Apply)?;
+        tables.contend(StoreCall::Apply)?;
+        tables.apply(transition)
+    }
+}
+
+#[async_trait]
+impl NotificationLedger for MemoryStore {
+    async fn acquire(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable> {
+        let mut tables = self.enter(StoreCall::Acquire)?;
+        let lease = match tables.ledger.get(&claim_id) {
+            // Never sent, or an expired lease of a worker that did not finish.
+            None => None,
+            Some(LedgerEntry::Leased { until, .. }) if *until < now => None,
+            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
+                Some(NotificationLease::Acquired)
+            }
+            Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
+            Some(LedgerEntry::Sent { at, .. }) => {
+                Some(NotificationLease::AlreadySent { sent_at: *at })
+            }
+        };
+        Ok(lease.unwrap_or_else(|| {
+            tables.ledger.insert(
+                claim_id,
+                LedgerEntry::Leased {
+                    owner: owner.to_owned(),
+                    until: lease_until,
+                },
+            );
+            NotificationLease::Acquired
+        }))
+    }
+
+    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::Release)?;
+        if matches!(
+            tables.ledger.get(&claim_id),
+            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
+        ) {
+            tables.ledger.remove(&claim_id);
+        }
+        Ok(())
+    }
+
+    async fn record_sent(
+        &self,
+        claim_id: ClaimId,
+        sent_at: DateTime<Utc>,
+        message_id: &str,
+        transition: Option<&Transition>,
+    ) -> Result<(), ApplyError> {
+        let mut tables = self.enter(StoreCall::RecordSent)?;
+        if let Some(t) = transition {
+            tables.contend(StoreCall::RecordSent)?;
+            tables.apply(t)?;
+        }
+        tables.ledger.insert(
+            claim_id,
+            LedgerEntry::Sent {
+                at: sent_at,
+                message_id: message_id.to_owned(),
+            },
+        );
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DueIndex for MemoryStore {
+    fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_> {
+        // Read a page at a time as the stream is polled, after the last claim yielded, as a
+        // query continues from its last evaluated key.
+        let start: Option<Option<(DateTime<Utc>, ClaimId)>> = Some(None);
+        futures::stream::unfold(start, move |cursor| async move {
+            let cursor = cursor?;
+            let page = self
+                .enter(StoreCall::DuePage)
+                .map(|tables| tables.due_after(now, cursor, self.due_page_size));
+            match page {
+                Err(e) => Some((Err(e), None)),
+                Ok(page) => {
+                    let next = (page.len() == self.due_page_size)
+                        .then(|| page.last().map(|d| (d.deadline, d.claim_id)))
+                        .flatten()
+                        .map(Some);
+                    Some((Ok(page), next))
+                }
+            }
+        })
+        .boxed()
+    }
+
+    async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError> {
+        let mut tables = self.enter(StoreCall::Associate)?;
+        tables.contend(StoreCall::Associate)?;
+        let Some((stored, history)) = tables.claims.get_mut(&due.claim_id) else {
+            return Err(ApplyError::Conflict);
+        };
+        let window = match &stored.state {
+            ClaimState::AwaitingCustomer { window } => *window,
+            ClaimState::Submitted
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => return Err(ApplyError::Conflict),
+        };
+        if stored.version != due.version
+            || window.deadline >= entry.at
+            || history.iter().any(|e| e.sequence == entry.sequence)
+        {
+            return Err(ApplyError::Conflict);
+        }
+        stored.state = ClaimState::Associated {
+            window,
+            decided_at: entry.at,
+        };
+        stored.version = entry.sequence;
+        history.push(entry.clone());
+        Ok(())
+    }
+}
+
+/// How many more times a call of a single-call port fails.
+#[derive(Debug, Default)]
+struct Countdown(AtomicU32);
+
+impl Countdown {
+    fn set(&self, times: u32) {
+        self.0.store(times, Ordering::SeqCst);
+    }
+
+    /// True, and one fewer left, while failures are left.
+    fn take(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+}
+
 /// A notification queue that remembers what was queued.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     queued: Mutex<Vec<ClaimId>>,
+    failures: Countdown,
 }
 
 impl MemoryQueue {
     /// The claims queued so far, oldest first.
     pub fn queued(&self) -> Vec<ClaimId> {
-        self.queued.lock().map(|q| q.clone()).unwrap_or_default()
+        self.queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes the next `times` sends to the queue fail with `Unavailable`.
+    pub fn fail(&self, times: u32) {
+        self.failures.set(times);
     }
 }
 
 #[async_trait]
 impl NotificationQueue for MemoryQueue {
     async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable> {
+        if self.failures.take() {
+            return Err(Unavailable("the queue was made to fail".into()));
+        }
         self.queued
             .lock()
-            .map_err(|_| Unavailable("the in-memory queue is poisoned".into()))?
+            .unwrap_or_else(|e| e.into_inner())
             .push(claim_id);
         Ok(())
+    }
+}
+
+/// A mailer that keeps what it sent, and answers message ids `memory-1`, `memory-2`, ...
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: Mutex<Vec<CustomerEmail>>,
+    failures: Countdown,
+}
+
+impl MemoryMailer {
+    /// The e-mails sent so far, oldest first.
+    pub fn sent(&self) -> Vec<CustomerEmail> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes the next `times` sends fail with `Unavailable`, sending nothing.
+    pub fn fail(&self, times: u32) {
+        self.failures.set(times);
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, email: &CustomerEmail) -> Result<String, Unavailable> {
+        if self.failures.take() {
+            return Err(Unavailable("the mailer was made to fail".into()));
+        }
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.push(email.clone());
+        Ok(format!("memory-{}", sent.len()))
     }
 }

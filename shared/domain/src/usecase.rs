@@ -5,6 +5,8 @@ pub mod manage;
 pub mod notify;
 pub mod opt_out;
 pub mod submit;
+#[cfg(test)]
+mod testing;
 
 /// How often a use case re-reads and retries a change that lost a race before giving up.
 pub(crate) const CONFLICT_RETRIES: usize = 5;

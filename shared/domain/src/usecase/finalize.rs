@@ -212,4 +212,139 @@ mod tests {
         assert_eq!(run, Err(Unavailable("throttled".into())));
         assert_eq!(index.associated.lock().unwrap().len(), 4);
     }
+
+    mod on_the_memory_store {
+        use super::*;
+        use crate::claim::Claim;
+        use crate::memory::{MemoryStore, StoreCall};
+        use crate::ports::ClaimRepository;
+        use crate::usecase::testing::{FABRIKAM, notified, now, reason, store, submitted};
+        use chrono::TimeDelta;
+
+        /// The deadline of a window opened at [`now`] for a customer in UTC.
+        fn deadline() -> DateTime<Utc> {
+            at("2026-12-02T23:59:59.999Z")
+        }
+
+        async fn awaiting(
+            store: &MemoryStore,
+            workload: &str,
+            notified_at: DateTime<Utc>,
+        ) -> Claim {
+            let claim = submitted(store, FABRIKAM, workload, now()).await;
+            notified(store, &claim, notified_at).await
+        }
+
+        fn status(store: &MemoryStore, claim: &Claim) -> ClaimStatus {
+            store.stored(claim.id).unwrap().0.status()
+        }
+
+        #[tokio::test]
+        async fn every_claim_whose_window_closed_is_associated_page_by_page_and_no_other() {
+            // GIVEN three claims whose windows closed, one whose window is still open, one
+            // declined and one not yet notified, read two at a time
+            let store = store().with_due_page_size(2);
+            let mut closed = Vec::new();
+            for workload in ["teams", "exchange", "intune"] {
+                closed.push(awaiting(&store, workload, now()).await);
+            }
+            let open = awaiting(&store, "defender", at("2026-11-30T09:00:00Z")).await;
+            let declined = awaiting(&store, "windows", now()).await;
+            store
+                .apply(&declined.opt_out(now()).unwrap())
+                .await
+                .unwrap();
+            let not_notified = submitted(&store, FABRIKAM, "purview", now()).await;
+            // WHEN finalization runs a millisecond after the deadline
+            let run_at = deadline() + TimeDelta::milliseconds(1);
+            let summary = FinalizeAssociations {
+                index: &store,
+                concurrency: 2,
+            }
+            .run(run_at)
+            .await
+            .unwrap();
+            // THEN the three are associated by the system at that time, and still hold their
+            // tenant+workload
+            assert_eq!((summary.due, summary.finalized), (3, 3));
+            for claim in &closed {
+                let (stored, history) = store.stored(claim.id).unwrap();
+                assert_eq!(stored.status(), ClaimStatus::Associated);
+                assert_eq!(stored.state.decided_at(), Some(run_at));
+                let last = history.last().unwrap();
+                assert_eq!((last.actor, last.sequence), (Actor::System, 3));
+                assert!(store.lock_holder(claim.subject.lock().as_str()).is_some());
+            }
+            // AND the others are as they were
+            assert_eq!(status(&store, &open), ClaimStatus::AwaitingCustomer);
+            assert_eq!(status(&store, &declined), ClaimStatus::Declined);
+            assert_eq!(status(&store, &not_notified), ClaimStatus::Submitted);
+            // AND a second run finds nothing due
+            let again = FinalizeAssociations {
+                index: &store,
+                concurrency: 2,
+            }
+            .run(run_at)
+            .await
+            .unwrap();
+            assert_eq!(again.due, 0);
+        }
+
+        #[tokio::test]
+        async fn at_the_deadline_itself_nothing_is_due() {
+            let store = store();
+            let claim = awaiting(&store, "teams", now()).await;
+            let summary = FinalizeAssociations {
+                index: &store,
+                concurrency: 1,
+            }
+            .run(deadline())
+            .await
+            .unwrap();
+            assert_eq!(summary.due, 0);
+            assert_eq!(status(&store, &claim), ClaimStatus::AwaitingCustomer);
+        }
+
+        #[tokio::test]
+        async fn a_claim_withdrawn_after_it_was_read_as_due_is_counted_decided_and_left_withdrawn()
+        {
+            // GIVEN a due claim that the partner withdraws just before finalization writes it
+            let store = store();
+            let claim = awaiting(&store, "teams", now()).await;
+            let withdrawal = claim
+                .withdraw(deadline(), reason("engagement ended"))
+                .unwrap();
+            store.race(StoreCall::Associate, withdrawal);
+            // WHEN finalization runs
+            let summary = FinalizeAssociations {
+                index: &store,
+                concurrency: 1,
+            }
+            .run(deadline() + TimeDelta::days(1))
+            .await
+            .unwrap();
+            // THEN the claim counts as decided by someone else, and stays withdrawn
+            assert_eq!((summary.due, summary.already_decided), (1, 1));
+            assert_eq!(status(&store, &claim), ClaimStatus::Withdrawn);
+        }
+
+        #[tokio::test]
+        async fn a_claim_that_cannot_be_written_is_counted_failed_for_a_later_run() {
+            // GIVEN two due claims and a store that fails one write
+            let store = store();
+            awaiting(&store, "teams", now()).await;
+            awaiting(&store, "exchange", now()).await;
+            store.fail(StoreCall::Associate, 1);
+            let finalize = FinalizeAssociations {
+                index: &store,
+                concurrency: 1,
+            };
+            // WHEN finalization runs, and runs again
+            let first = finalize.run(deadline() + TimeDelta::days(1)).await.unwrap();
+            let second = finalize.run(deadline() + TimeDelta::days(2)).await.unwrap();
+            // THEN the failed claim is left for the second run, which associates it
+            assert_eq!((first.finalized, first.failed), (1, 1));
+            assert_eq!((second.due, second.finalized), (1, 1));
+        }
+    }
 }

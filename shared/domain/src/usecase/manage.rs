@@ -112,3 +112,509 @@ impl ClaimDesk<'_> {
         Err(Unavailable("the claim kept changing while it was withdrawn".into()).into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::BusinessCalendar;
+    use crate::caller::Role;
+    use crate::catalogue::{Program, Workload};
+    use crate::claim::tests::at;
+    use crate::claim::{Actor, ClaimState};
+    use crate::clock::FixedClock;
+    use crate::ids::TenantId;
+    use crate::listing::ClaimFilter;
+    use crate::memory::{MemoryStore, StoreCall};
+    use crate::usecase::testing::{
+        CONTOSO, FABRIKAM, LITWARE, NORTHWIND, admin, awaiting_customer, caller, notified, now,
+        store, submitted,
+    };
+    use crate::validation::FieldCode;
+    use chrono::{DateTime, TimeDelta, Utc};
+    use serde_json::json;
+
+    /// The use case's ports, in memory.
+    struct Ports {
+        store: MemoryStore,
+        clock: FixedClock,
+    }
+
+    impl Ports {
+        fn new() -> Self {
+            Self {
+                store: store(),
+                clock: FixedClock::at(now()),
+            }
+        }
+
+        fn desk(&self) -> ClaimDesk<'_> {
+            ClaimDesk {
+                claims: &self.store,
+                clock: &self.clock,
+            }
+        }
+
+        fn stored(&self, claim: &Claim) -> (Claim, Vec<HistoryEntry>) {
+            self.store.stored(claim.id).unwrap()
+        }
+
+        async fn list(
+            &self,
+            filter: ClaimFilter,
+            limit: usize,
+            after: Option<ClaimId>,
+        ) -> ClaimPage {
+            let query = ListQuery {
+                filter,
+                limit,
+                after,
+            };
+            self.desk().list(&admin(FABRIKAM), &query).await.unwrap()
+        }
+    }
+
+    fn withdrawal() -> Value {
+        json!({ "reason": "engagement ended" })
+    }
+
+    fn minutes(n: i64) -> DateTime<Utc> {
+        now() + TimeDelta::minutes(n)
+    }
+
+    fn ids(page: &ClaimPage) -> Vec<ClaimId> {
+        page.items.iter().map(|c| c.id).collect()
+    }
+
+    #[tokio::test]
+    async fn another_partners_claim_does_not_exist_for_the_caller() {
+        // GIVEN Northwind's claim
+        let ports = Ports::new();
+        let theirs = submitted(&ports.store, NORTHWIND, "teams", now()).await;
+        let id = theirs.id.to_string();
+        // WHEN Fabrikam reads or withdraws it
+        let read = ports.desk().get(&admin(FABRIKAM), &id).await;
+        let withdrawn = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &id, &withdrawal())
+            .await;
+        // THEN it is not found, and it stays as it was
+        assert_eq!(read, Err(ManageError::NotFound));
+        assert_eq!(withdrawn, Err(ManageError::NotFound));
+        assert_eq!(ports.stored(&theirs).0, theirs);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_or_malformed_id_is_not_found() {
+        let ports = Ports::new();
+        let unknown = ClaimId::new_at(now()).to_string();
+        for id in [unknown.as_str(), "nope", "", "../01JB"] {
+            assert_eq!(
+                ports.desk().get(&admin(FABRIKAM), id).await,
+                Err(ManageError::NotFound),
+                "{id}"
+            );
+            assert_eq!(
+                ports
+                    .desk()
+                    .withdraw(&admin(FABRIKAM), id, &withdrawal())
+                    .await,
+                Err(ManageError::NotFound),
+                "{id}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_reads_but_may_not_withdraw_and_an_unknown_role_may_do_neither() {
+        // GIVEN Fabrikam's claim
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let id = claim.id.to_string();
+        let query = ListQuery {
+            filter: ClaimFilter::default(),
+            limit: 25,
+            after: None,
+        };
+        // WHEN an incentives user reads and withdraws it
+        let user = caller(FABRIKAM, Some(Role::IncentivesUser));
+        // THEN the reads are answered and the withdrawal is forbidden
+        assert_eq!(
+            ports.desk().list(&user, &query).await.unwrap().items,
+            vec![claim.clone()]
+        );
+        assert_eq!(ports.desk().get(&user, &id).await.unwrap().0, claim);
+        assert_eq!(
+            ports.desk().withdraw(&user, &id, &withdrawal()).await,
+            Err(ManageError::Forbidden)
+        );
+        // WHEN a caller with a role the service does not know does the same THEN all three are
+        // forbidden
+        let unknown = caller(FABRIKAM, None);
+        assert_eq!(
+            ports.desk().list(&unknown, &query).await,
+            Err(ManageError::Forbidden)
+        );
+        assert_eq!(
+            ports.desk().get(&unknown, &id).await,
+            Err(ManageError::Forbidden)
+        );
+        assert_eq!(
+            ports.desk().withdraw(&unknown, &id, &withdrawal()).await,
+            Err(ManageError::Forbidden)
+        );
+        // AND the claim is as it was
+        assert_eq!(ports.stored(&claim).0, claim);
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_needs_one_reason_of_one_to_500_characters_and_no_other_field() {
+        // GIVEN Fabrikam's claim
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let id = claim.id.to_string();
+        for (body, expected) in [
+            (json!({}), vec![("reason", FieldCode::Required)]),
+            (
+                json!({ "reason": "   " }),
+                vec![("reason", FieldCode::Empty)],
+            ),
+            (
+                json!({ "reason": 7 }),
+                vec![("reason", FieldCode::InvalidType)],
+            ),
+            (
+                json!({ "reason": "x".repeat(501) }),
+                vec![("reason", FieldCode::TooLong)],
+            ),
+            (
+                json!({ "reason": "ended\u{7}" }),
+                vec![("reason", FieldCode::InvalidCharacters)],
+            ),
+            (
+                json!({ "why": "ended" }),
+                vec![
+                    ("why", FieldCode::UnknownField),
+                    ("reason", FieldCode::Required),
+                ],
+            ),
+        ] {
+            // WHEN the partner withdraws it with this body
+            let refused = ports.desk().withdraw(&admin(FABRIKAM), &id, &body).await;
+            // THEN every refused field is named
+            let Err(ManageError::Invalid(errors)) = refused else {
+                panic!("{body}: expected the fields refused, got {refused:?}");
+            };
+            let found: Vec<(&str, FieldCode)> = errors
+                .errors()
+                .iter()
+                .map(|e| (e.field.as_str(), e.code))
+                .collect();
+            assert_eq!(found, expected, "{body}");
+        }
+        assert_eq!(
+            ports
+                .desk()
+                .withdraw(&admin(FABRIKAM), &id, &json!("ended"))
+                .await,
+            Err(ManageError::NotAnObject)
+        );
+        // AND the claim is as it was
+        assert_eq!(ports.stored(&claim).0, claim);
+    }
+
+    #[tokio::test]
+    async fn withdrawing_frees_the_lock_and_records_the_reason_in_the_history() {
+        // GIVEN Fabrikam's claim awaiting its customer
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let window = claim.state.window().copied();
+        // WHEN Fabrikam withdraws it the next day
+        let at_ = at("2026-11-26T08:00:00Z");
+        ports.clock.set(at_);
+        let body = json!({ "reason": "  engagement ended\nby the customer " });
+        let withdrawn = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &body)
+            .await
+            .unwrap();
+        // THEN it is withdrawn then, keeping its window, as stored
+        assert_eq!(
+            withdrawn.state,
+            ClaimState::Withdrawn {
+                window,
+                decided_at: at_,
+                reason: "engagement ended\nby the customer".into()
+            }
+        );
+        let (stored, history) = ports.stored(&claim);
+        assert_eq!(stored, withdrawn);
+        // AND its history records the partner's reason
+        let last = history.last().unwrap();
+        assert_eq!(
+            (last.actor, last.from, last.to, last.reason.as_deref()),
+            (
+                Actor::Partner,
+                Some(ClaimStatus::AwaitingCustomer),
+                ClaimStatus::Withdrawn,
+                Some("engagement ended\nby the customer")
+            )
+        );
+        // AND the tenant+workload is free for a new claim
+        assert_eq!(ports.store.lock_holder(claim.subject.lock().as_str()), None);
+    }
+
+    #[tokio::test]
+    async fn an_association_may_be_withdrawn_and_a_final_claim_may_not() {
+        let ports = Ports::new();
+        // GIVEN an associated claim WHEN Fabrikam withdraws it THEN it is withdrawn
+        let associated = {
+            let claim = awaiting_customer(&ports.store).await;
+            let window = claim.state.window().copied().unwrap();
+            let t = claim
+                .finalize(window.deadline + TimeDelta::days(1))
+                .unwrap();
+            ports.store.apply(&t).await.unwrap();
+            t.claim
+        };
+        let withdrawn = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &associated.id.to_string(), &withdrawal())
+            .await
+            .unwrap();
+        assert_eq!(withdrawn.status(), ClaimStatus::Withdrawn);
+        // GIVEN a declined claim
+        let declined = {
+            let claim = submitted(&ports.store, FABRIKAM, "exchange", now()).await;
+            let claim = notified(&ports.store, &claim, now()).await;
+            let t = claim.opt_out(now()).unwrap();
+            ports.store.apply(&t).await.unwrap();
+            t.claim
+        };
+        // WHEN Fabrikam withdraws it, or the withdrawn one again
+        for (claim, status) in [
+            (declined, ClaimStatus::Declined),
+            (withdrawn, ClaimStatus::Withdrawn),
+        ] {
+            let refused = ports
+                .desk()
+                .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+                .await;
+            // THEN it is already final, and stays as it was
+            assert_eq!(refused, Err(ManageError::AlreadyFinal(status)));
+            assert_eq!(ports.stored(&claim).0, claim);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_that_loses_a_race_re_reads_the_claim_and_retries() {
+        // GIVEN a submitted claim notified just before its withdrawal is written
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let window = BusinessCalendar::default().opt_out_window(now(), crate::zone::Zone::UTC);
+        let notification = claim.notify(window).unwrap();
+        ports.store.race(StoreCall::Apply, notification);
+        // WHEN Fabrikam withdraws it
+        let withdrawn = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+            .await
+            .unwrap();
+        // THEN it is withdrawn from where it then stood, keeping the window it got
+        assert_eq!(withdrawn.state.window(), Some(&window));
+        let history: Vec<ClaimStatus> = ports.stored(&claim).1.iter().map(|e| e.to).collect();
+        assert_eq!(
+            history,
+            [
+                ClaimStatus::Submitted,
+                ClaimStatus::AwaitingCustomer,
+                ClaimStatus::Withdrawn
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_cancelled_by_a_concurrent_transaction_is_tried_again() {
+        // GIVEN a store that cancels the next write as in conflict, changing nothing
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        ports.store.conflict(StoreCall::Apply, 1);
+        // WHEN Fabrikam withdraws the claim
+        let withdrawn = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+            .await
+            .unwrap();
+        // THEN the second attempt withdraws it, once
+        assert_eq!(withdrawn.status(), ClaimStatus::Withdrawn);
+        assert_eq!(ports.stored(&claim).1.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_that_loses_to_the_customers_decline_is_already_final() {
+        // GIVEN a claim its customer declines just before its withdrawal is written
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let decline = claim.opt_out(now()).unwrap();
+        ports.store.race(StoreCall::Apply, decline.clone());
+        // WHEN Fabrikam withdraws it
+        let refused = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+            .await;
+        // THEN the customer's decline stands
+        assert_eq!(
+            refused,
+            Err(ManageError::AlreadyFinal(ClaimStatus::Declined))
+        );
+        assert_eq!(ports.stored(&claim).0, decline.claim);
+    }
+
+    #[tokio::test]
+    async fn a_withdrawal_that_keeps_conflicting_gives_up_for_a_retry() {
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        ports
+            .store
+            .conflict(StoreCall::Apply, crate::usecase::CONFLICT_RETRIES as u32);
+        let failed = ports
+            .desk()
+            .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+            .await;
+        assert!(matches!(failed, Err(ManageError::Unavailable(_))));
+        assert_eq!(ports.stored(&claim).0, claim);
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_read_with_its_history_oldest_first() {
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let (read, history) = ports
+            .desk()
+            .get(&admin(FABRIKAM), &claim.id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(read, claim);
+        let sequences: Vec<u32> = history.iter().map(|e| e.sequence).collect();
+        assert_eq!(sequences, [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn the_list_pages_through_the_callers_claims_newest_first() {
+        // GIVEN five claims of Fabrikam's, a minute apart, and one of Northwind's
+        let ports = Ports::new();
+        let mut ours = Vec::new();
+        for (i, workload) in ["teams", "exchange", "intune", "defender", "windows"]
+            .into_iter()
+            .enumerate()
+        {
+            ours.push(
+                submitted(&ports.store, FABRIKAM, workload, minutes(i as i64))
+                    .await
+                    .id,
+            );
+        }
+        submitted(&ports.store, NORTHWIND, "purview", minutes(10)).await;
+        ours.reverse();
+        // WHEN Fabrikam lists them two at a time
+        let first = ports.list(ClaimFilter::default(), 2, None).await;
+        let second = ports
+            .list(ClaimFilter::default(), 2, first.next_after)
+            .await;
+        let last = ports
+            .list(ClaimFilter::default(), 2, second.next_after)
+            .await;
+        // THEN the pages hold its own claims, newest first, and the last says so
+        assert_eq!(ids(&first), ours[0..2]);
+        assert_eq!(first.next_after, Some(ours[1]));
+        assert_eq!(ids(&second), ours[2..4]);
+        assert_eq!(ids(&last), ours[4..]);
+        assert_eq!(last.next_after, None);
+        // AND a page that ends exactly with the claims says it is the last
+        assert_eq!(
+            ports.list(ClaimFilter::default(), 5, None).await.next_after,
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn the_list_filters_by_status_program_workload_and_tenant() {
+        // GIVEN Fabrikam's claims: Teams awaiting its customer, Exchange and Intune submitted
+        let ports = Ports::new();
+        let teams = awaiting_customer(&ports.store).await;
+        let exchange = submitted(&ports.store, FABRIKAM, "exchange", minutes(1)).await;
+        let intune = submitted(&ports.store, FABRIKAM, "intune", minutes(2)).await;
+        let m365 = Program::parse("osu-m365").unwrap();
+        let cases = [
+            (
+                ClaimFilter {
+                    status: Some(ClaimStatus::Submitted),
+                    ..ClaimFilter::default()
+                },
+                vec![intune.id, exchange.id],
+            ),
+            (
+                ClaimFilter {
+                    status: Some(ClaimStatus::AwaitingCustomer),
+                    workload: Some(Workload::parse("teams").unwrap()),
+                    ..ClaimFilter::default()
+                },
+                vec![teams.id],
+            ),
+            (
+                ClaimFilter {
+                    program: Some(m365),
+                    tenant_id: Some(TenantId::parse(CONTOSO).unwrap()),
+                    ..ClaimFilter::default()
+                },
+                vec![intune.id, exchange.id, teams.id],
+            ),
+            (
+                ClaimFilter {
+                    tenant_id: Some(TenantId::parse(LITWARE).unwrap()),
+                    ..ClaimFilter::default()
+                },
+                vec![],
+            ),
+        ];
+        for (filter, expected) in cases {
+            // WHEN Fabrikam lists them with a filter THEN only the matching claims are listed
+            let page = ports.list(filter.clone(), 25, None).await;
+            assert_eq!(ids(&page), expected, "{filter:?}");
+        }
+        // AND a filtered listing pages through the matching claims only
+        let submitted_only = ClaimFilter {
+            status: Some(ClaimStatus::Submitted),
+            ..ClaimFilter::default()
+        };
+        let first = ports.list(submitted_only.clone(), 1, None).await;
+        assert_eq!(
+            (ids(&first), first.next_after),
+            (vec![intune.id], Some(intune.id))
+        );
+        let second = ports.list(submitted_only, 1, first.next_after).await;
+        assert_eq!((ids(&second), second.next_after), (vec![exchange.id], None));
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_reached_fails_the_request_for_a_retry() {
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        ports.store.fail(StoreCall::ClaimWithHistory, 1);
+        assert!(matches!(
+            ports
+                .desk()
+                .get(&admin(FABRIKAM), &claim.id.to_string())
+                .await,
+            Err(ManageError::Unavailable(_))
+        ));
+        ports.store.fail(StoreCall::Apply, 1);
+        assert!(matches!(
+            ports
+                .desk()
+                .withdraw(&admin(FABRIKAM), &claim.id.to_string(), &withdrawal())
+                .await,
+            Err(ManageError::Unavailable(_))
+        ));
+        assert_eq!(ports.stored(&claim).0, claim);
+    }
+}

@@ -143,3 +143,302 @@ impl OptOutDesk<'_> {
         Err(Unavailable("the claim kept changing while the decline was recorded".into()).into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claim::tests::at;
+    use crate::claim::{Actor, HistoryEntry};
+    use crate::clock::FixedClock;
+    use crate::ids::ClaimId;
+    use crate::memory::{MemoryStore, StoreCall};
+    use crate::token::SigningKey;
+    use crate::usecase::testing::{
+        FABRIKAM, awaiting_customer, keyring, notified, now, reason, store, submitted,
+    };
+    use chrono::TimeDelta;
+
+    /// The use case's ports, in memory.
+    struct Ports {
+        store: MemoryStore,
+        clock: FixedClock,
+        keyring: OptOutKeyring,
+    }
+
+    impl Ports {
+        fn new() -> Self {
+            Self {
+                store: store(),
+                clock: FixedClock::at(now()),
+                keyring: keyring(),
+            }
+        }
+
+        fn desk(&self) -> OptOutDesk<'_> {
+            OptOutDesk {
+                claims: &self.store,
+                clock: &self.clock,
+                keyring: &self.keyring,
+            }
+        }
+
+        fn link(&self, claim: &Claim) -> String {
+            self.keyring.sign(claim.id)
+        }
+
+        fn stored(&self, claim: &Claim) -> (Claim, Vec<HistoryEntry>) {
+            self.store.stored(claim.id).unwrap()
+        }
+
+        fn lock_is_held(&self, claim: &Claim) -> bool {
+            self.store
+                .lock_holder(claim.subject.lock().as_str())
+                .is_some_and(|holder| holder.claim_id == claim.id)
+        }
+    }
+
+    /// The deadline of [`awaiting_customer`]'s window: the end of the fifth business day after
+    /// Wednesday 25 November 2026, in UTC.
+    fn deadline() -> DateTime<Utc> {
+        at("2026-12-02T23:59:59.999Z")
+    }
+
+    #[tokio::test]
+    async fn a_decline_within_the_window_is_recorded_as_the_customers_and_frees_the_lock() {
+        // GIVEN a claim awaiting its customer
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        // WHEN the customer declines two days later
+        let received = at("2026-11-27T12:00:00Z");
+        ports.clock.set(received);
+        let outcome = ports.desk().decline(&ports.link(&claim)).await;
+        // THEN the claim is declined at that time by the customer, and its lock is free
+        assert_eq!(outcome, Ok(DeclineOutcome::Declined));
+        let (stored, history) = ports.stored(&claim);
+        assert_eq!(stored.status(), ClaimStatus::Declined);
+        assert_eq!(stored.state.decided_at(), Some(received));
+        let last = history.last().unwrap();
+        assert_eq!((last.actor, last.at), (Actor::Customer, received));
+        assert!(!ports.lock_is_held(&claim));
+    }
+
+    #[tokio::test]
+    async fn a_decline_at_the_deadline_itself_wins() {
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        ports.clock.set(deadline());
+        let outcome = ports.desk().decline(&ports.link(&claim)).await;
+        assert_eq!(outcome, Ok(DeclineOutcome::Declined));
+        assert_eq!(ports.stored(&claim).0.status(), ClaimStatus::Declined);
+    }
+
+    #[tokio::test]
+    async fn a_decline_after_the_deadline_records_nothing() {
+        // GIVEN a claim whose window closed a millisecond ago, not yet finalized
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        ports.clock.set(deadline() + TimeDelta::milliseconds(1));
+        // WHEN the customer declines
+        let outcome = ports.desk().decline(&ports.link(&claim)).await;
+        // THEN the window is closed, and the claim and its lock are as they were
+        assert_eq!(outcome, Ok(DeclineOutcome::WindowClosed));
+        assert_eq!(ports.stored(&claim).0, claim);
+        assert!(ports.lock_is_held(&claim));
+    }
+
+    #[tokio::test]
+    async fn declining_again_changes_nothing() {
+        // GIVEN a declined claim
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        ports.desk().decline(&ports.link(&claim)).await.unwrap();
+        let before = ports.stored(&claim);
+        // WHEN the customer declines again, even after the deadline
+        ports.clock.set(deadline() + TimeDelta::days(3));
+        let again = ports.desk().decline(&ports.link(&claim)).await;
+        // THEN it is already declined, and nothing changes
+        assert_eq!(again, Ok(DeclineOutcome::AlreadyDeclined));
+        assert_eq!(ports.stored(&claim), before);
+    }
+
+    #[tokio::test]
+    async fn a_forged_or_tampered_link_is_refused_and_changes_nothing() {
+        // GIVEN a claim awaiting its customer, and links that are not its genuine one
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let before = ports.stored(&claim);
+        let forger = OptOutKeyring::new(
+            SigningKey::new("k1", b"a secret the forger made up").unwrap(),
+            vec![],
+        );
+        let other = ClaimId::new_at(now());
+        let genuine = ports.link(&claim);
+        let tampered = genuine.replacen(&claim.id.to_string(), &other.to_string(), 1);
+        let links = [
+            forger.sign(claim.id),
+            tampered,
+            format!("{genuine}x"),
+            "not-a-link".to_owned(),
+            // genuine, but naming no stored claim
+            ports.keyring.sign(other),
+        ];
+        for link in links {
+            // WHEN the page is viewed or the decline sent with it
+            let viewed = ports.desk().view(&link).await;
+            let declined = ports.desk().decline(&link).await;
+            // THEN the link is refused
+            assert_eq!(viewed, Err(OptOutError::InvalidLink), "{link}");
+            assert_eq!(declined, Err(OptOutError::InvalidLink), "{link}");
+        }
+        // AND nothing changed
+        assert_eq!(ports.stored(&claim), before);
+    }
+
+    #[tokio::test]
+    async fn a_decline_that_loses_to_finalization_answers_from_the_stored_claim() {
+        // GIVEN a decline received at the deadline, and finalization associating the claim a
+        // millisecond later, just before the decline is written
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        ports.clock.set(deadline());
+        let finalization = claim
+            .finalize(deadline() + TimeDelta::milliseconds(1))
+            .unwrap();
+        ports.store.race(StoreCall::Apply, finalization.clone());
+        // WHEN the decline is written
+        let outcome = ports.desk().decline(&ports.link(&claim)).await;
+        // THEN it re-reads the claim and answers that it is associated, which it stays
+        assert_eq!(
+            outcome,
+            Ok(DeclineOutcome::NotOpen(ClaimStatus::Associated))
+        );
+        assert_eq!(ports.stored(&claim).0, finalization.claim);
+        assert!(ports.lock_is_held(&claim));
+    }
+
+    #[tokio::test]
+    async fn a_decline_that_loses_to_another_decline_answers_already_declined() {
+        // GIVEN two declines of one claim a second apart, the first written just before the
+        // second
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let first = claim.opt_out(at("2026-11-27T12:00:00Z")).unwrap();
+        ports.store.race(StoreCall::Apply, first.clone());
+        ports.clock.set(at("2026-11-27T12:00:01Z"));
+        // WHEN the second is written
+        let outcome = ports.desk().decline(&ports.link(&claim)).await;
+        // THEN it answers as a repeat, and the first decline stands
+        assert_eq!(outcome, Ok(DeclineOutcome::AlreadyDeclined));
+        assert_eq!(ports.stored(&claim).0, first.claim);
+    }
+
+    #[tokio::test]
+    async fn a_claim_not_open_to_a_decline_is_left_as_it_is() {
+        // GIVEN a claim not yet notified, one associated and one withdrawn
+        let ports = Ports::new();
+        let not_yet = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let associated = {
+            let claim = submitted(&ports.store, FABRIKAM, "exchange", now()).await;
+            let claim = notified(&ports.store, &claim, now()).await;
+            let t = claim.finalize(deadline() + TimeDelta::days(1)).unwrap();
+            ports.store.apply(&t).await.unwrap();
+            t.claim
+        };
+        let withdrawn = {
+            let claim = submitted(&ports.store, FABRIKAM, "intune", now()).await;
+            let claim = notified(&ports.store, &claim, now()).await;
+            let t = claim.withdraw(now(), reason("engagement ended")).unwrap();
+            ports.store.apply(&t).await.unwrap();
+            t.claim
+        };
+        for (claim, status) in [
+            (not_yet, ClaimStatus::Submitted),
+            (associated, ClaimStatus::Associated),
+            (withdrawn, ClaimStatus::Withdrawn),
+        ] {
+            // WHEN its customer declines
+            let outcome = ports.desk().decline(&ports.link(&claim)).await;
+            // THEN the decline is refused with the claim's status, and nothing changes
+            assert_eq!(outcome, Ok(DeclineOutcome::NotOpen(status)));
+            assert_eq!(ports.stored(&claim).0, claim);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_decline_the_store_cannot_write_fails_for_a_retry() {
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        ports.store.fail(StoreCall::Apply, 1);
+        let failed = ports.desk().decline(&ports.link(&claim)).await;
+        assert!(matches!(failed, Err(OptOutError::Unavailable(_))));
+        assert_eq!(ports.stored(&claim).0, claim);
+        assert_eq!(
+            ports.desk().decline(&ports.link(&claim)).await,
+            Ok(DeclineOutcome::Declined)
+        );
+    }
+
+    #[tokio::test]
+    async fn viewing_the_page_never_changes_anything() {
+        // GIVEN a claim awaiting its customer
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let before = ports.stored(&claim);
+        // WHEN its page is opened, within the window and after it (a mail scanner, say)
+        for seen_at in [now(), deadline(), deadline() + TimeDelta::days(1)] {
+            ports.clock.set(seen_at);
+            ports.desk().view(&ports.link(&claim)).await.unwrap();
+        }
+        // THEN the claim, its history and its lock are as they were
+        assert_eq!(ports.stored(&claim), before);
+        assert!(ports.lock_is_held(&claim));
+    }
+
+    #[tokio::test]
+    async fn the_page_says_where_the_claim_stands() {
+        let ports = Ports::new();
+        let page = |claim: Claim| {
+            let ports = &ports;
+            async move {
+                let page = ports.desk().view(&ports.link(&claim)).await.unwrap();
+                assert_eq!(page.claim, ports.stored(&claim).0);
+                page.state
+            }
+        };
+        // GIVEN a claim not yet notified THEN its page is not yet open
+        let not_yet = submitted(&ports.store, FABRIKAM, "exchange", now()).await;
+        assert_eq!(page(not_yet).await, PageState::NotYetOpen);
+        // GIVEN a claim awaiting its customer THEN its page is open until the deadline, at the
+        // deadline included, and says the window closed after it
+        let awaiting = awaiting_customer(&ports.store).await;
+        ports.clock.set(deadline());
+        assert_eq!(
+            page(awaiting.clone()).await,
+            PageState::Open {
+                deadline: deadline()
+            }
+        );
+        ports.clock.set(deadline() + TimeDelta::milliseconds(1));
+        assert_eq!(
+            page(awaiting.clone()).await,
+            PageState::WindowClosed {
+                deadline: deadline()
+            }
+        );
+        // GIVEN the claim associated THEN its page says so
+        let finalization = awaiting.finalize(deadline() + TimeDelta::days(1)).unwrap();
+        ports.store.apply(&finalization).await.unwrap();
+        assert_eq!(page(awaiting).await, PageState::Associated);
+        // GIVEN a declined claim THEN its page says when
+        let declined = submitted(&ports.store, FABRIKAM, "intune", now()).await;
+        let declined = notified(&ports.store, &declined, now()).await;
+        ports.clock.set(now());
+        ports.desk().decline(&ports.link(&declined)).await.unwrap();
+        assert_eq!(page(declined).await, PageState::Declined { at: now() });
+        // GIVEN a withdrawn claim THEN its page says so
+        let withdrawn = submitted(&ports.store, FABRIKAM, "defender", now()).await;
+        let t = withdrawn.withdraw(now(), reason("sent in error")).unwrap();
+        ports.store.apply(&t).await.unwrap();
+        assert_eq!(page(withdrawn).await, PageState::Withdrawn);
+    }
+}

@@ -170,3 +170,438 @@ impl SubmitClaim<'_> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller::Role;
+    use crate::claim::tests::at;
+    use crate::claim::{Actor, ClaimStatus};
+    use crate::clock::{FixedClock, RecordedPauses};
+    use crate::idempotency::IDEMPOTENCY_WINDOW;
+    use crate::ids::TenantId;
+    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
+    use crate::ports::{SubmissionContext, SubmissionStore};
+    use crate::reference::ReferenceError;
+    use crate::retry::RETRY;
+    use crate::usecase::testing::{
+        FABRIKAM, LITWARE, NORTHWIND, admin, body, caller, now, store, submitted,
+    };
+    use crate::validation::FieldCode;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The use case's ports, in memory.
+    struct Ports {
+        store: MemoryStore,
+        queue: MemoryQueue,
+        clock: FixedClock,
+        pauses: RecordedPauses,
+    }
+
+    impl Ports {
+        fn new() -> Self {
+            Self {
+                store: store(),
+                queue: MemoryQueue::default(),
+                clock: FixedClock::at(now()),
+                pauses: RecordedPauses::default(),
+            }
+        }
+
+        fn usecase(&self) -> SubmitClaim<'_> {
+            SubmitClaim {
+                store: &self.store,
+                queue: &self.queue,
+                clock: &self.clock,
+                pause: &self.pauses,
+            }
+        }
+
+        async fn submit(
+            &self,
+            caller: &Caller,
+            body: &Value,
+            key: Option<&str>,
+        ) -> Result<Submitted, SubmitError> {
+            let key = key.map(|k| IdempotencyKey::parse(k).unwrap());
+            self.usecase().submit(caller, body, key.as_ref()).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_stored_with_its_lock_and_its_notification_queued() {
+        // GIVEN the reference data and no claim
+        let ports = Ports::new();
+        // WHEN Fabrikam's admin submits a claim
+        let submitted = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN the claim is stored as submitted by the partner, named as the registry names it
+        assert!(!submitted.replayed);
+        assert!(submitted.notification_queued);
+        let claim = submitted.claim;
+        assert_eq!(claim.status(), ClaimStatus::Submitted);
+        assert_eq!(claim.partner_name, "Fabrikam Consulting");
+        assert_eq!((claim.created_at, claim.version), (now(), 1));
+        let (stored, history) = ports.store.stored(claim.id).unwrap();
+        assert_eq!(stored, claim);
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            (history[0].actor, history[0].from, history[0].to),
+            (Actor::Partner, None, ClaimStatus::Submitted)
+        );
+        // AND it holds the tenant+workload, and its customer's notification is queued
+        let holder = ports
+            .store
+            .lock_holder(claim.subject.lock().as_str())
+            .unwrap();
+        assert_eq!(holder.claim_id, claim.id);
+        assert_eq!(ports.queue.queued(), vec![claim.id]);
+        assert!(ports.pauses.taken().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_same_key_and_body_replays_the_first_answer_and_creates_nothing() {
+        // GIVEN a claim submitted with a key
+        let ports = Ports::new();
+        let first = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // WHEN the same request comes again an hour later
+        ports.clock.set(now() + chrono::TimeDelta::hours(1));
+        let again = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN it answers the first claim as it was, and stores nothing new
+        assert!(again.replayed);
+        assert_eq!(again.claim, first.claim);
+        assert_eq!(ports.store.claim_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_same_key_with_another_body_is_refused_and_creates_nothing() {
+        // GIVEN a claim submitted with a key
+        let ports = Ports::new();
+        ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // WHEN the key comes again with another workload
+        let mut other = body();
+        other["workload"] = json!("exchange");
+        let refused = ports.submit(&admin(FABRIKAM), &other, Some("key-1")).await;
+        // THEN it is refused, and nothing is stored or queued
+        assert_eq!(refused, Err(SubmitError::IdempotencyKeyReused));
+        assert_eq!(ports.store.claim_count(), 1);
+        assert_eq!(ports.queue.queued().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_key_is_the_callers_own_and_another_partner_may_use_the_same() {
+        // GIVEN Northwind's claim on Contoso's Exchange, submitted with a key
+        let ports = Ports::new();
+        let mut northwind = body();
+        northwind["workload"] = json!("exchange");
+        ports
+            .submit(&admin(NORTHWIND), &northwind, Some("key-1"))
+            .await
+            .unwrap();
+        // WHEN Fabrikam uses the same key for its own claim
+        let submitted = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN Fabrikam's claim is a new one
+        assert!(!submitted.replayed);
+        assert_eq!(submitted.claim.partner_id.as_str(), FABRIKAM);
+        assert_eq!(ports.store.claim_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_key_past_its_day_is_used_afresh() {
+        // GIVEN a claim submitted with a key a day ago
+        let ports = Ports::new();
+        ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        ports.clock.set(now() + IDEMPOTENCY_WINDOW);
+        // WHEN the key comes with a claim on another tenant
+        let mut litware = body();
+        litware["tenant_id"] = json!(LITWARE);
+        litware["customer_domain"] = json!("litware.onmicrosoft.com");
+        let submitted = ports
+            .submit(&admin(FABRIKAM), &litware, Some("key-1"))
+            .await
+            .unwrap();
+        // THEN it is a new claim, and the key now answers it
+        assert!(!submitted.replayed);
+        assert_eq!(
+            submitted.claim.subject.tenant_id,
+            TenantId::parse(LITWARE).unwrap()
+        );
+        let replay = ports
+            .submit(&admin(FABRIKAM), &litware, Some("key-1"))
+            .await
+            .unwrap();
+        assert_eq!((replay.replayed, replay.claim), (true, submitted.claim));
+        assert_eq!(ports.store.claim_count(), 2);
+    }
+
+    /// A store whose first read of the submission context misses the idempotency record: the
+    /// read of a request racing another with the same key, which stored first.
+    struct StaleFirstRead<'a> {
+        store: &'a MemoryStore,
+        stale: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl SubmissionStore for StaleFirstRead<'_> {
+        async fn submission_context(
+            &self,
+            partner_id: &crate::ids::PartnerId,
+            tenant_id: &TenantId,
+            key: Option<&IdempotencyKey>,
+        ) -> Result<SubmissionContext, Unavailable> {
+            let mut context = self
+                .store
+                .submission_context(partner_id, tenant_id, key)
+                .await?;
+            if self.stale.swap(false, Ordering::SeqCst) {
+                context.prior = None;
+            }
+            Ok(context)
+        }
+
+        async fn create_claim(
+            &self,
+            claim: &Claim,
+            entry: &crate::claim::HistoryEntry,
+            idempotency: Option<&IdempotencyRecord>,
+        ) -> Result<(), CreateError> {
+            self.store.create_claim(claim, entry, idempotency).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_that_loses_the_race_for_its_key_answers_as_the_winner_did() {
+        // GIVEN a request stored with a key, and a second one with the same key and body that
+        // read before the first was stored
+        let ports = Ports::new();
+        let first = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        let racing = StaleFirstRead {
+            store: &ports.store,
+            stale: AtomicBool::new(true),
+        };
+        // WHEN the second request is stored
+        let key = IdempotencyKey::parse("key-1").unwrap();
+        let second = SubmitClaim {
+            store: &racing,
+            ..ports.usecase()
+        }
+        .submit(&admin(FABRIKAM), &body(), Some(&key))
+        .await
+        .unwrap();
+        // THEN its write finds the key taken, and it answers the first claim
+        assert!(second.replayed);
+        assert_eq!(second.claim, first.claim);
+        assert_eq!(ports.store.claim_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_unit_held_by_another_partner_is_refused_without_naming_its_claim() {
+        // GIVEN Northwind's claim on Contoso's Teams
+        let ports = Ports::new();
+        submitted(&ports.store, NORTHWIND, "teams", at("2026-11-24T09:00:00Z")).await;
+        // WHEN Fabrikam claims the same
+        let refused = ports.submit(&admin(FABRIKAM), &body(), None).await;
+        // THEN it is refused, and Northwind's claim is not named to Fabrikam
+        assert_eq!(
+            refused,
+            Err(SubmitError::AlreadyClaimed { own_claim: None })
+        );
+        assert_eq!(ports.store.claim_count(), 1);
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_unit_held_by_the_callers_own_claim_is_refused_naming_it() {
+        // GIVEN Fabrikam's claim on Contoso's Teams
+        let ports = Ports::new();
+        let own = submitted(&ports.store, FABRIKAM, "teams", at("2026-11-24T09:00:00Z")).await;
+        // WHEN Fabrikam claims it again, without a key
+        let refused = ports.submit(&admin(FABRIKAM), &body(), None).await;
+        // THEN the refusal names Fabrikam's own claim
+        assert_eq!(
+            refused,
+            Err(SubmitError::AlreadyClaimed {
+                own_claim: Some(own.id)
+            })
+        );
+        assert_eq!(ports.store.claim_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_keeps_failing_leaves_the_claim_stored_and_says_it_was_not_queued() {
+        // GIVEN a queue that fails every attempt the policy makes
+        let ports = Ports::new();
+        ports.queue.fail(RETRY.attempts);
+        // WHEN a claim is submitted
+        let submitted = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN the queue was tried as often as the policy says, pausing between attempts
+        let pauses = ports.pauses.taken();
+        assert_eq!(pauses.len(), RETRY.attempts as usize - 1);
+        for (retry, pause) in (1..).zip(pauses) {
+            assert!(pause <= RETRY.ceiling(retry));
+        }
+        // AND the claim is kept, submitted, with its notification not queued
+        assert!(!submitted.notification_queued);
+        assert_eq!(
+            ports
+                .store
+                .stored(submitted.claim.id)
+                .map(|(c, _)| c.status()),
+            Some(ClaimStatus::Submitted)
+        );
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_recovers_within_the_policy_queues_the_notification() {
+        // GIVEN a queue that fails twice
+        let ports = Ports::new();
+        ports.queue.fail(2);
+        // WHEN a claim is submitted
+        let submitted = ports.submit(&admin(FABRIKAM), &body(), None).await.unwrap();
+        // THEN it is queued on the third attempt, after two pauses
+        assert!(submitted.notification_queued);
+        assert_eq!(ports.queue.queued(), vec![submitted.claim.id]);
+        assert_eq!(ports.pauses.taken().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_replay_queues_the_notification_again() {
+        // GIVEN a claim whose notification could not be queued
+        let ports = Ports::new();
+        ports.queue.fail(RETRY.attempts);
+        let first = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        assert!(!first.notification_queued);
+        // WHEN the partner repeats the request
+        let replay = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN the notification is queued this time, for the same claim
+        assert!(replay.replayed && replay.notification_queued);
+        assert_eq!(ports.queue.queued(), vec![first.claim.id]);
+        assert_eq!(ports.store.claim_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn only_an_incentives_admin_may_submit() {
+        // GIVEN a viewer and a caller whose role the service does not know
+        let ports = Ports::new();
+        for refused in [
+            caller(FABRIKAM, Some(Role::IncentivesUser)),
+            caller(FABRIKAM, None),
+        ] {
+            // WHEN they submit a valid claim
+            let answer = ports.submit(&refused, &body(), Some("key-1")).await;
+            // THEN it is forbidden, and nothing is stored or queued
+            assert_eq!(answer, Err(SubmitError::Forbidden), "{refused:?}");
+        }
+        assert_eq!(ports.store.claim_count(), 0);
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn every_refused_field_is_reported_at_once_and_nothing_is_stored() {
+        // GIVEN a body with three faults
+        let ports = Ports::new();
+        let mut bad = body();
+        bad["tenant_id"] = json!("not-a-guid");
+        bad["customer_contact"]["email"] = json!("nope");
+        bad["colour"] = json!("blue");
+        // WHEN it is submitted
+        let refused = ports.submit(&admin(FABRIKAM), &bad, None).await;
+        // THEN each fault is named, and nothing is stored
+        let Err(SubmitError::Invalid(errors)) = refused else {
+            panic!("expected the fields refused, got {refused:?}");
+        };
+        let mut codes: Vec<(&str, FieldCode)> = errors
+            .errors()
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        codes.sort();
+        let mut expected = vec![
+            ("colour", FieldCode::UnknownField),
+            ("customer_contact.email", FieldCode::InvalidEmail),
+            ("tenant_id", FieldCode::InvalidGuid),
+        ];
+        expected.sort();
+        assert_eq!(codes, expected);
+        assert_eq!(ports.store.claim_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_an_object_is_refused() {
+        let ports = Ports::new();
+        let refused = ports.submit(&admin(FABRIKAM), &json!([body()]), None).await;
+        assert_eq!(refused, Err(SubmitError::NotAnObject));
+    }
+
+    #[tokio::test]
+    async fn a_claim_the_reference_data_refuses_is_not_stored() {
+        // GIVEN Northwind, which is not enrolled in business applications
+        let ports = Ports::new();
+        let mut bizapps = body();
+        bizapps["program"] = json!("osu-bizapps");
+        bizapps["workload"] = json!("dynamics-sales");
+        bizapps["subscription_id"] = json!("11111111-2222-3333-4444-555555555555");
+        // WHEN Northwind claims a business-applications workload
+        let refused = ports.submit(&admin(NORTHWIND), &bizapps, None).await;
+        // THEN the reference data refuses it, and nothing is stored
+        assert!(matches!(
+            refused,
+            Err(SubmitError::Reference(
+                ReferenceError::PartnerNotEnrolled { .. }
+            ))
+        ));
+        assert_eq!(ports.store.claim_count(), 0);
+        // AND Fabrikam, which is enrolled, may
+        assert!(ports.submit(&admin(FABRIKAM), &bizapps, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_reached_fails_the_submission_for_a_retry() {
+        // GIVEN a store whose write fails
+        let ports = Ports::new();
+        ports.store.fail(StoreCall::CreateClaim, 1);
+        // WHEN a claim is submitted
+        let failed = ports.submit(&admin(FABRIKAM), &body(), Some("key-1")).await;
+        // THEN the request fails as unavailable, leaving nothing behind
+        assert!(matches!(failed, Err(SubmitError::Unavailable(_))));
+        assert_eq!(ports.store.claim_count(), 0);
+        assert!(ports.queue.queued().is_empty());
+        // AND the same request, retried, is stored
+        let retried = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        assert!(!retried.replayed);
+    }
+}
