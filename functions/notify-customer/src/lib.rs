@@ -103,11 +103,13 @@ impl NotifyCustomerFunction {
         }))
         .await;
         let mut response = SqsBatchResponse::default();
-        let mut sent = 0;
+        let (mut sent, mut held, mut rejected) = (0, 0, 0);
         for (message, result) in event.records.iter().zip(results) {
             match result {
                 Ok(NotifyOutcome::Notified) => sent += 1,
-                Ok(_) => {}
+                Ok(NotifyOutcome::Held) => held += 1,
+                Ok(NotifyOutcome::Rejected) => rejected += 1,
+                Ok(NotifyOutcome::AlreadyNotified | NotifyOutcome::NotNeeded(_)) => {}
                 Err(_) => {
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = message.message_id.clone().unwrap_or_default();
@@ -117,6 +119,8 @@ impl NotifyCustomerFunction {
         }
         Metrics::new(FUNCTION)
             .count(name::NOTIFICATIONS_SENT, sent)
+            .count(name::NOTIFICATIONS_HELD, held)
+            .count(name::NOTIFICATIONS_REJECTED, rejected)
             .count(
                 name::NOTIFICATIONS_FAILED,
                 response.batch_item_failures.len(),

@@ -48,12 +48,12 @@ const FAULTS: [Fault; 5] = [
 pub struct FaultPlan {
     rate_per_million: AtomicU32,
     seed: AtomicU64,
-    /// Services whose responses may be lost after the request took effect. SES is left out by
-    /// default: it has no idempotency key, so a lost SendEmail response is a duplicate e-mail
-    /// that no client can prevent.
+    /// Services whose responses may be lost after the request took effect.
     lose_responses_of: Vec<&'static str>,
     /// Only these operations (`Service.Operation`) fail, when set.
     targets: Mutex<Option<Vec<String>>>,
+    /// Only these kinds of fault are injected, when set.
+    kinds: Mutex<Option<Vec<Fault>>>,
     calls: Mutex<BTreeMap<String, u64>>,
     injected: Mutex<BTreeMap<Fault, u64>>,
 }
@@ -72,8 +72,11 @@ impl FaultPlan {
         let plan = Self {
             rate_per_million: AtomicU32::new(0),
             seed: AtomicU64::new(seed.max(1)),
-            lose_responses_of: vec!["DynamoDB", "SQS"],
+            // SES too: a lost SendEmail answer may be an e-mail sent, which notify-customer holds
+            // for an operator rather than send twice.
+            lose_responses_of: vec!["DynamoDB", "SQS", "SES"],
             targets: Mutex::new(None),
+            kinds: Mutex::new(None),
             calls: Mutex::new(BTreeMap::new()),
             injected: Mutex::new(BTreeMap::new()),
         };
@@ -96,6 +99,13 @@ impl FaultPlan {
     pub fn set_targets(&self, operations: Option<&[&str]>) {
         if let Ok(mut targets) = self.targets.lock() {
             *targets = operations.map(|ops| ops.iter().map(|o| (*o).to_owned()).collect());
+        }
+    }
+
+    /// Injects only these kinds of fault; `None` for all.
+    pub fn set_kinds(&self, kinds: Option<&[Fault]>) {
+        if let Ok(mut chosen) = self.kinds.lock() {
+            *chosen = kinds.map(<[Fault]>::to_vec);
         }
     }
 
@@ -163,7 +173,14 @@ impl FaultPlan {
         if rate == 0 || self.next_random() % 1_000_000 >= rate {
             return None;
         }
-        let fault = FAULTS[(self.next_random() % FAULTS.len() as u64) as usize];
+        let kinds = self
+            .kinds
+            .lock()
+            .ok()
+            .and_then(|k| k.clone())
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| FAULTS.to_vec());
+        let fault = kinds[(self.next_random() % kinds.len() as u64) as usize];
         let fault = match fault {
             Fault::LostResponse if !self.lose_responses_of.contains(&service) => Fault::Timeout,
             other => other,
@@ -238,10 +255,24 @@ struct FaultyConnector {
     plan: Arc<FaultPlan>,
 }
 
-fn answer(status: u16) -> Response<SdkBody> {
+/// An error answer as `service` writes one: XML for the query protocol (SES), JSON otherwise;
+/// a 503 says the request was throttled, a 500 that the service failed.
+fn answer(service: &str, status: u16) -> Response<SdkBody> {
+    let code = if status == 503 {
+        "Throttling"
+    } else {
+        "InternalFailure"
+    };
+    let body = if service == "SES" {
+        format!(
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>injected fault</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+        )
+    } else {
+        format!("{{\"__type\":\"{code}\",\"message\":\"injected fault\"}}")
+    };
     let status = StatusCode::try_from(status)
         .unwrap_or_else(|_| StatusCode::try_from(500).unwrap_or_else(|_| unreachable!()));
-    Response::new(status, SdkBody::from("{\"message\":\"injected fault\"}"))
+    Response::new(status, SdkBody::from(body))
 }
 
 impl HttpConnector for FaultyConnector {
@@ -256,8 +287,8 @@ impl HttpConnector for FaultyConnector {
             Some(Fault::Io) => HttpConnectorFuture::ready(Err(ConnectorError::io(
                 "injected broken connection".into(),
             ))),
-            Some(Fault::ServerError) => HttpConnectorFuture::ready(Ok(answer(500))),
-            Some(Fault::Unavailable) => HttpConnectorFuture::ready(Ok(answer(503))),
+            Some(Fault::ServerError) => HttpConnectorFuture::ready(Ok(answer(&service, 500))),
+            Some(Fault::Unavailable) => HttpConnectorFuture::ready(Ok(answer(&service, 503))),
             Some(Fault::LostResponse) => {
                 let sent = self.inner.call(request);
                 HttpConnectorFuture::new(async move {

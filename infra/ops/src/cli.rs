@@ -19,8 +19,8 @@ const HELP_TEMPLATE: &str =
 
 const USAGE: &str = "\
 cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
-       cpor-ops resend CLAIM_ID [--table NAME] [--queue-url URL]
-       cpor-ops finalize [--at TIME] [--table NAME]
+       cpor-ops resend CLAIM_ID [--confirm-unsent | --confirm-sent TIME] [--table NAME] [--queue-url URL]
+       cpor-ops finalize [--at TIME] [--force] [--table NAME]
        cpor-ops import FILE.json [--table NAME] [--dry-run]
        cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
        cpor-ops help [COMMAND]";
@@ -55,16 +55,23 @@ const RESEND_AFTER_HELP: &str = "\
 Refuses (exit 1) an unknown claim and a claim in any other status: its customer was notified
 already, or the claim has left the lifecycle. Safe to repeat: notify-customer sends a claim's
 e-mail at most once, however many messages name it.
-Prints {\"claim_id\": ID, \"status\": \"submitted\", \"queued\": true}.";
+
+A notification whose outcome is unknown (the NotificationsHeld alarm: SES may or may not have
+sent it) is held and never sent again by itself; resend refuses it until you have made sure,
+in SES's sending records or with the customer, that the e-mail did not go out, and say so with
+--confirm-unsent: the hold is lifted and the notification queued. If it did go out, say when
+with --confirm-sent TIME: the send is recorded and the opt-out window opens from TIME (the
+business calendar skips CPOR_HOLIDAYS), and nothing is sent (docs/runbook.md).
+Prints {\"claim_id\": ID, \"status\": \"submitted\", \"queued\": true}, with \"hold_lifted\": true when it lifted a hold.";
 
 const FINALIZE_ABOUT: &str = "\
 run finalize-association as the nightly schedule would at TIME: every claim
 awaiting its customer whose opt-out deadline is before TIME becomes `associated`.";
 
 const FINALIZE_AFTER_HELP: &str = "\
-Safe to run twice, and catches up on every night missed. A TIME in the future associates
-claims whose customers may still opt out until their deadline: give the time of the run
-that failed, or now.
+Safe to run twice, and catches up on every night missed. A TIME in the future would associate
+claims whose customers may still opt out until their deadline: it is refused unless --force
+says that is meant. Give the time of the run that failed, or now.
 Prints the run's summary {\"now\", \"due\", \"finalized\", \"already_decided\", \"failed\"};
 exits 1 when a claim could not be written (run it again: it retries only those).";
 
@@ -246,6 +253,19 @@ pub struct ResendOptions {
     pub table: Option<String>,
     #[arg(long, value_name = "URL", env = QUEUE_URL, help = "the notification queue")]
     pub queue_url: Option<String>,
+    #[arg(
+        long,
+        conflicts_with = "confirm_sent",
+        help = "the e-mail of a held notification did not go out (checked in SES's records): lift the hold and send it"
+    )]
+    pub confirm_unsent: bool,
+    #[arg(
+        long,
+        value_name = "TIME",
+        value_parser = instant,
+        help = "the e-mail of a held notification went out at TIME (RFC 3339, from SES's records): record it and open the opt-out window from then, sending nothing"
+    )]
+    pub confirm_sent: Option<DateTime<Utc>>,
 }
 
 /// The options of `finalize`.
@@ -260,6 +280,12 @@ pub struct FinalizeOptions {
     pub at: Option<DateTime<Utc>>,
     #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
     pub table: Option<String>,
+    #[arg(
+        long,
+        requires = "at",
+        help = "run as of a TIME in the future all the same (associates claims before their deadline)"
+    )]
+    pub force: bool,
 }
 
 /// The options of `import`.

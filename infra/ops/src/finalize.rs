@@ -19,6 +19,14 @@ pub async fn run(options: &FinalizeOptions, env: &Env) -> Result<Report, Partial
         .await
         .map_err(|e| OpsError::Config(e.to_string()))?;
     let now = options.at.unwrap_or_else(|| SystemClock.now());
+    let current = SystemClock.now();
+    if now > current && !options.force {
+        return Err(OpsError::Failed(format!(
+            "--at {} is in the future: claims whose customers may still opt out until then would be associated before their deadline. Give the time of the run that failed, or now; add --force if this is meant",
+            format_instant(now)
+        ))
+        .into());
+    }
     match function.run(now).await {
         Ok(summary) => Ok(Report {
             result: json!(summary),

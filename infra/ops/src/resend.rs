@@ -5,7 +5,7 @@ use crate::settings;
 use crate::{OpsError, Report};
 use cpor_aws::{DynamoStore, Env, SqsNotificationQueue};
 use cpor_domain::claim::ClaimStatus;
-use cpor_domain::ports::{ClaimRepository, NotificationQueue};
+use cpor_domain::ports::{ClaimRepository, NotificationLedger, NotificationQueue};
 use cpor_domain::time::format_instant;
 use serde_json::json;
 
@@ -42,14 +42,82 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
             "claim {id} is {status}, not submitted: {why}. Nothing re-sent"
         )));
     }
+    let hold_lifted = match store
+        .notification_state(id)
+        .await
+        .map_err(|e| OpsError::Failed(format!("could not read the notification of {id}: {e}")))?
+    {
+        Some((state, _)) if state == "held" && options.confirm_sent.is_some() => {
+            return confirm_sent(&store, &claim, options, env).await;
+        }
+        Some((state, _)) if state == "held" && !options.confirm_unsent => {
+            return Err(OpsError::Failed(format!(
+                "the notification of claim {id} is held: SES may or may not have sent it, so it is not sent again by itself. Check SES's sending records (or ask the customer); if the e-mail did not go out, run this again with --confirm-unsent; if it did, do not resend it (docs/runbook.md)"
+            )));
+        }
+        Some((state, _)) if state == "held" => store
+            .release_hold(id)
+            .await
+            .map_err(|e| OpsError::Failed(format!("could not lift the hold of {id}: {e}")))?,
+        Some((state, reason)) if state == "rejected" => {
+            return Err(OpsError::Failed(format!(
+                "SES refused the customer's address of claim {id} for good ({}): resending cannot help. The partner withdraws the claim and submits it with a deliverable address",
+                reason.unwrap_or_default()
+            )));
+        }
+        Some(_) | None => false,
+    };
     SqsNotificationQueue::new(aws_sdk_sqs::Client::new(&sdk), &queue_url)
         .enqueue(id)
         .await
         .map_err(|e| OpsError::Failed(format!("could not queue the notification of {id}: {e}")))?;
     Ok(Report {
-        result: json!({ "claim_id": id.to_string(), "status": status.as_str(), "queued": true }),
+        result: if hold_lifted {
+            json!({ "claim_id": id.to_string(), "status": status.as_str(), "queued": true, "hold_lifted": true })
+        } else {
+            json!({ "claim_id": id.to_string(), "status": status.as_str(), "queued": true })
+        },
         message: format!(
             "queued the notification of claim {id} on {queue_url}; notify-customer sends the e-mail (once) and the claim moves to awaiting_customer"
+        ),
+    })
+}
+
+/// Records that a held notification's e-mail went out at the time the operator read in SES's
+/// records, and opens the opt-out window from then, as notify-customer would have.
+async fn confirm_sent(
+    store: &DynamoStore,
+    claim: &cpor_domain::Claim,
+    options: &ResendOptions,
+    env: &Env,
+) -> Result<Report, OpsError> {
+    let id = claim.id;
+    let sent_at = options
+        .confirm_sent
+        .map(cpor_domain::clock::to_millis)
+        .ok_or_else(|| {
+            OpsError::Usage("--confirm-sent needs the time the e-mail went out".into())
+        })?;
+    let calendar = cpor_aws::config::calendar(env).map_err(|e| OpsError::Config(e.to_string()))?;
+    let window = calendar.opt_out_window(sent_at, claim.subject.customer_contact.time_zone.tz());
+    let transition = claim
+        .notify(window)
+        .map_err(|e| OpsError::Failed(format!("claim {id} cannot be notified: {e}")))?;
+    store
+        .record_sent(id, sent_at, "confirmed-by-operator", Some(&transition))
+        .await
+        .map_err(|e| OpsError::Failed(format!("could not record the send of {id}: {e}")))?;
+    Ok(Report {
+        result: json!({
+            "claim_id": id.to_string(),
+            "status": transition.claim.status().as_str(),
+            "notified_at": format_instant(window.notified_at),
+            "opt_out_deadline": format_instant(window.deadline),
+        }),
+        message: format!(
+            "recorded the e-mail of claim {id} as sent at {}; the customer may opt out until {}",
+            format_instant(window.notified_at),
+            format_instant(window.deadline)
         ),
     })
 }

@@ -4,10 +4,12 @@
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeDelta, Utc};
 use cpor_domain::clock::FixedClock;
+use cpor_local::faults::{Fault, FaultPlan};
 use cpor_tests::*;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What one run of `cpor-ops` did.
 struct Run {
@@ -134,10 +136,12 @@ async fn deliver(stack: &TestStack, mut messages: Vec<SqsMessage>) {
 #[tokio::test]
 async fn redrive_moves_the_dead_letters_back_and_their_customers_are_then_notified() {
     // GIVEN a mail service that refused every send until a claim's message was dead-lettered
+    // (throttled: a refusal that says nothing was sent, so the message is retried)
     let plan = cpor_local::faults::FaultPlan::new(0.0, 7);
     let shared = plan.clone();
     let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
     plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_kinds(Some(&[Fault::Unavailable]));
     plan.set_rate(1.0);
     let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
     stack.wait_for_dead_letters(1).await;
@@ -283,11 +287,12 @@ async fn finalize_at_a_time_associates_the_claims_due_by_then_and_no_others() {
     );
     // WHEN finalization runs at the first deadline itself, nothing is due
     let at = cpor_domain::time::format_instant(first_deadline);
-    let early = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    // (the deadlines are days ahead of the machine's clock: --force says that is meant)
+    let early = cpor_ops(&env, &["finalize", "--at", &at, "--force"]).await;
     assert_eq!((early.code, early.json()["due"].clone()), (0, json!(0)));
     // WHEN it runs a millisecond after the first deadline
     let at = cpor_domain::time::format_instant(first_deadline + TimeDelta::milliseconds(1));
-    let run = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    let run = cpor_ops(&env, &["finalize", "--at", &at, "--force"]).await;
     // THEN only the first claim is associated, and the summary says so
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
@@ -307,7 +312,7 @@ async fn finalize_at_a_time_associates_the_claims_due_by_then_and_no_others() {
     assert_eq!((now.code, now.json()["finalized"].clone()), (0, json!(0)));
     // AND a run after the second deadline associates the second
     let at = cpor_domain::time::format_instant(second_deadline + TimeDelta::days(1));
-    let later = cpor_ops(&env, &["finalize", "--at", &at]).await;
+    let later = cpor_ops(&env, &["finalize", "--at", &at, "--force"]).await;
     assert_eq!(
         (later.code, later.json()["finalized"].clone()),
         (0, json!(1))
@@ -636,5 +641,118 @@ async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_nev
             assert!(!line.contains(secret), "a secret was printed");
         }
     }
+    stack.stop().await;
+}
+
+/// A stack whose SES calls all fail with `fault`, until the plan's rate is set back to 0.
+async fn stack_with_ses_failing(fault: Fault) -> (TestStack, Arc<FaultPlan>) {
+    let plan = FaultPlan::new(0.0, 11);
+    let shared = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
+    plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_kinds(Some(&[fault]));
+    plan.set_rate(1.0);
+    (stack, plan)
+}
+
+/// Waits until the claim's notification is held, or fails the test after 20 seconds.
+async fn wait_until_held(stack: &TestStack, id: &str) {
+    let store = cpor_aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await),
+        stack.settings().table.clone(),
+    );
+    let claim_id = cpor_domain::ids::ClaimId::parse(id).expect("a claim id");
+    let started = Instant::now();
+    loop {
+        let state = store.notification_state(claim_id).await.expect("readable");
+        if state.as_ref().is_some_and(|(s, _)| s == "held") {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the notification of {id} was never held: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_held_notification_is_sent_only_after_an_operator_confirms_it_did_not_go_out() {
+    // GIVEN SES calls that time out: notify-customer cannot know whether the e-mail went out
+    let (stack, plan) = stack_with_ses_failing(Fault::Timeout).await;
+    let env = operator_env(&stack);
+    let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    // WHEN the notification is processed
+    wait_until_held(&stack, &id).await;
+    // THEN it is held, not retried: the claim waits, nothing was sent
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    assert!(stack.outbox().await.is_empty());
+    // AND a plain resend is refused, saying why and what to do
+    let refused = cpor_ops(&env, &["resend", &id]).await;
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("is held"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--confirm-unsent"),
+        "{}",
+        refused.stderr
+    );
+    // WHEN SES works again and the operator confirms that nothing went out
+    plan.set_rate(0.0);
+    let run = cpor_ops(&env, &["resend", &id, "--confirm-unsent"]).await;
+    // THEN the hold is lifted, the e-mail is sent once and the window opens
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["hold_lifted"], true);
+    stack
+        .wait_for_status(FABRIKAM, &id, "awaiting_customer")
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stack.outbox().await.len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_held_notification_whose_email_went_out_opens_its_window_from_the_send_without_a_second_email()
+ {
+    // GIVEN SES sends the e-mail and its answer is lost
+    let (stack, plan) = stack_with_ses_failing(Fault::LostResponse).await;
+    let env = operator_env(&stack);
+    let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    wait_until_held(&stack, &id).await;
+    plan.set_rate(0.0);
+    // THEN one e-mail went out, and redeliveries send no second one
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stack.outbox().await.len(), 1);
+    // WHEN the operator records the send, at the time SES's records give
+    let sent_at = "2026-11-30T10:00:00Z";
+    let run = cpor_ops(&env, &["resend", &id, "--confirm-sent", sent_at]).await;
+    // THEN the window opens from then, and nothing more is sent
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let claim = stack.claim(FABRIKAM, &id).await;
+    assert_eq!(claim["status"], "awaiting_customer");
+    assert_eq!(claim["notified_at"], "2026-11-30T10:00:00.000Z");
+    assert_eq!(run.json()["opt_out_deadline"], claim["opt_out_deadline"]);
+    assert_eq!(stack.outbox().await.len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn finalization_as_of_a_future_time_is_refused_without_force() {
+    // GIVEN a claim whose customer may opt out for days yet
+    let stack = TestStack::start().await;
+    let env = operator_env(&stack);
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap_or_default().to_owned();
+    let after_deadline =
+        cpor_domain::time::format_instant(instant(&claim["opt_out_deadline"]) + TimeDelta::days(1));
+    // WHEN an operator runs finalization as of a time after its deadline, in the future
+    let run = cpor_ops(&env, &["finalize", "--at", &after_deadline]).await;
+    // THEN it is refused, and the customer keeps their window
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert_eq!(
+        stack.claim(FABRIKAM, &id).await["status"],
+        "awaiting_customer"
+    );
     stack.stop().await;
 }

@@ -118,7 +118,7 @@ impl<'a> Wiring<'a> {
     /// SES, sending from `CPOR_SENDER_EMAIL`.
     pub fn mailer(&self) -> Result<SesMailer, ConfigError> {
         let sender = self.env.required(SENDER_EMAIL)?;
-        Ok(SesMailer::new(aws_sdk_ses::Client::new(self.sdk), sender))
+        Ok(SesMailer::new(self.sdk, sender))
     }
 
     /// The opt-out keyring, from Secrets Manager (`CPOR_TOKEN_SECRET_ARN`) or

@@ -31,6 +31,11 @@ pub mod name {
     pub const NOTIFICATIONS_SENT: &str = "NotificationsSent";
     /// A notification message that failed and goes back to the queue. Unit `Count`.
     pub const NOTIFICATIONS_FAILED: &str = "NotificationsFailed";
+    /// A notification whose e-mail may or may not have gone out, held for an operator (never
+    /// sent again by itself). Unit `Count`.
+    pub const NOTIFICATIONS_HELD: &str = "NotificationsHeld";
+    /// A notification whose address SES refused for good. Unit `Count`.
+    pub const NOTIFICATIONS_REJECTED: &str = "NotificationsRejected";
     /// A customer's decline, recorded now (not a repeat). Unit `Count`.
     pub const OPT_OUTS: &str = "OptOuts";
     /// A finalization run that read the due index to its end. Unit `Count`.
@@ -43,13 +48,15 @@ pub mod name {
     /// `Count`.
     pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
 
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 13] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
         CLAIMS_WITHDRAWN,
         NOTIFICATIONS_SENT,
         NOTIFICATIONS_FAILED,
+        NOTIFICATIONS_HELD,
+        NOTIFICATIONS_REJECTED,
         OPT_OUTS,
         FINALIZATION_RUNS,
         CLAIMS_FINALIZED,

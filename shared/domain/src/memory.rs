@@ -15,8 +15,8 @@ use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DuePages, LockHolder, Mailer,
-    NotificationLease, NotificationLedger, NotificationQueue, SubmissionContext, SubmissionStore,
-    Unavailable,
+    NotificationLease, NotificationLedger, NotificationQueue, SendError, SubmissionContext,
+    SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -39,6 +39,8 @@ pub enum StoreCall {
     Release,
     /// Both forms: with a transition (conditional) and without (a plain put).
     RecordSent,
+    Hold,
+    RecordRejected,
     /// The read of one page of the due index.
     DuePage,
     Associate,
@@ -54,6 +56,10 @@ pub enum LedgerEntry {
         at: DateTime<Utc>,
         message_id: String,
     },
+    /// Whether it went out is unknown: held for an operator.
+    Held,
+    /// The mail service refused the address for good.
+    Rejected { reason: String },
 }
 
 /// How many due claims one page of the due index holds when a test does not say.
@@ -405,16 +411,21 @@ impl NotificationLedger for MemoryStore {
     ) -> Result<NotificationLease, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
         let lease = match tables.ledger.get(&claim_id) {
-            // Never sent, or an expired lease of a worker that did not finish.
             None => None,
-            Some(LedgerEntry::Leased { until, .. }) if *until < now => None,
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
                 Some(NotificationLease::Acquired)
+            }
+            // A worker that did not finish: whether it sent is unknown.
+            Some(LedgerEntry::Leased { until, .. }) if *until < now => {
+                tables.ledger.insert(claim_id, LedgerEntry::Held);
+                Some(NotificationLease::OutcomeUnknown)
             }
             Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
             Some(LedgerEntry::Sent { at, .. }) => {
                 Some(NotificationLease::AlreadySent { sent_at: *at })
             }
+            Some(LedgerEntry::Held) => Some(NotificationLease::OutcomeUnknown),
+            Some(LedgerEntry::Rejected { .. }) => Some(NotificationLease::Rejected),
         };
         Ok(lease.unwrap_or_else(|| {
             tables.ledger.insert(
@@ -435,6 +446,38 @@ impl NotificationLedger for MemoryStore {
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
         ) {
             tables.ledger.remove(&claim_id);
+        }
+        Ok(())
+    }
+
+    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::Hold)?;
+        if matches!(
+            tables.ledger.get(&claim_id),
+            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
+        ) {
+            tables.ledger.insert(claim_id, LedgerEntry::Held);
+        }
+        Ok(())
+    }
+
+    async fn record_rejected(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::RecordRejected)?;
+        if matches!(
+            tables.ledger.get(&claim_id),
+            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
+        ) {
+            tables.ledger.insert(
+                claim_id,
+                LedgerEntry::Rejected {
+                    reason: reason.to_owned(),
+                },
+            );
         }
         Ok(())
     }
@@ -575,7 +618,21 @@ impl NotificationQueue for MemoryQueue {
 #[derive(Debug, Default)]
 pub struct MemoryMailer {
     sent: Mutex<Vec<CustomerEmail>>,
-    failures: Countdown,
+    /// The answers of the next sends, in order, before they go back to sending.
+    answers: Mutex<VecDeque<Answer>>,
+}
+
+/// How the in-memory mail service answers one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Refuses it before sending (throttled, paused).
+    NotSent,
+    /// Refuses the address for good.
+    Rejected,
+    /// Sends it, and the answer is lost: the caller cannot know it went out.
+    SentAnswerLost,
+    /// Sends nothing, and the caller cannot know (a time-out before the service acted).
+    NothingAnswerLost,
 }
 
 impl MemoryMailer {
@@ -584,20 +641,46 @@ impl MemoryMailer {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Makes the next `times` sends fail with `Unavailable`, sending nothing.
+    /// Makes the next `times` sends fail before sending anything (`SendError::NotSent`).
     pub fn fail(&self, times: u32) {
-        self.failures.set(times);
+        self.answer((0..times).map(|_| Answer::NotSent));
+    }
+
+    /// The answers of the next sends.
+    pub fn answer(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(answers);
     }
 }
 
 #[async_trait]
 impl Mailer for MemoryMailer {
-    async fn send(&self, email: &CustomerEmail) -> Result<String, Unavailable> {
-        if self.failures.take() {
-            return Err(Unavailable("the mailer was made to fail".into()));
-        }
+    async fn send(&self, email: &CustomerEmail) -> Result<String, SendError> {
+        let answer = self
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front();
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        sent.push(email.clone());
-        Ok(format!("memory-{}", sent.len()))
+        match answer {
+            None => {
+                sent.push(email.clone());
+                Ok(format!("memory-{}", sent.len()))
+            }
+            Some(Answer::NotSent) => Err(SendError::NotSent(Unavailable(
+                "the mailer was made to fail".into(),
+            ))),
+            Some(Answer::Rejected) => Err(SendError::Rejected(format!(
+                "Address blacklisted: {}",
+                email.to.as_str()
+            ))),
+            Some(Answer::SentAnswerLost) => {
+                sent.push(email.clone());
+                Err(SendError::OutcomeUnknown("the answer was lost".into()))
+            }
+            Some(Answer::NothingAnswerLost) => Err(SendError::OutcomeUnknown("timed out".into())),
+        }
     }
 }

@@ -110,16 +110,22 @@ pub enum NotificationLease {
     Acquired,
     /// It was sent at this time.
     AlreadySent { sent_at: DateTime<Utc> },
-    /// Another worker is sending it.
+    /// Another worker is sending it, and its lease is still running.
     HeldElsewhere,
+    /// An earlier attempt may have sent it (its worker stopped, or the mail service's answer was
+    /// lost): it is held for an operator, never sent again by itself.
+    OutcomeUnknown,
+    /// The mail service refused the customer's address for good.
+    Rejected,
 }
 
 /// The record of notifications sent.
 #[async_trait]
 pub trait NotificationLedger: Send + Sync {
     /// Takes the right to send a claim's notification until `lease_until`, for `owner` (a
-    /// value unique to this attempt), unless it was sent or another worker's lease is still
-    /// running.
+    /// value unique to this attempt), unless it was sent, refused, held, or another worker's
+    /// lease is still running. An expired lease is an attempt whose outcome is unknown: it is
+    /// held ([`NotificationLease::OutcomeUnknown`]), never taken over.
     async fn acquire(
         &self,
         claim_id: ClaimId,
@@ -131,6 +137,18 @@ pub trait NotificationLedger: Send + Sync {
     /// Gives `owner`'s lease back after a failed attempt, so that a retry may send at once;
     /// another owner's lease is left alone.
     async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable>;
+
+    /// Holds `owner`'s send for an operator: the mail service may have sent it, so it is never
+    /// sent again by itself (`cpor-ops resend --confirm-unsent` releases it).
+    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable>;
+
+    /// Records that the mail service refused `owner`'s send for good, and why.
+    async fn record_rejected(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable>;
 
     /// Records the send; with a transition, applies it in the same write.
     async fn record_sent(
@@ -174,9 +192,25 @@ pub trait NotificationQueue: Send + Sync {
     async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable>;
 }
 
+/// Why an e-mail was not (known to be) sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The mail service refused the request before sending anything (throttling, a paused
+    /// account, a configuration fault): it may be tried again.
+    #[error(transparent)]
+    NotSent(Unavailable),
+    /// The mail service refuses this message for good (an address it will not deliver to).
+    #[error("the message was rejected: {0}")]
+    Rejected(String),
+    /// The request may have reached the mail service and the e-mail may have gone out (a
+    /// time-out, a broken connection, a lost answer): trying again could send it twice.
+    #[error("the message may or may not have been sent: {0}")]
+    OutcomeUnknown(String),
+}
+
 /// Sends e-mail.
 #[async_trait]
 pub trait Mailer: Send + Sync {
     /// Sends a message; returns the provider's message id.
-    async fn send(&self, email: &CustomerEmail) -> Result<String, Unavailable>;
+    async fn send(&self, email: &CustomerEmail) -> Result<String, SendError>;
 }

@@ -1,14 +1,15 @@
 //! The record that keeps a claim's notification from going out twice ([`NotificationLedger`]):
-//! a lease while a worker sends it, then the send itself.
+//! a lease while a worker sends it, then the send itself; or, when whether it went out is
+//! unknown, a hold that only an operator lifts; or SES's refusal of the address.
 
 use super::expression::{Expression, all};
-use super::record::{NotificationRecord, SendState, field, from_item};
+use super::record::{Item, NotificationRecord, SendState, field, from_item};
 use super::transaction::Part;
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
 use crate::schema::PK;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::Transition;
 use cpor_domain::ids::ClaimId;
@@ -16,42 +17,30 @@ use cpor_domain::ports::{ApplyError, NotificationLease, NotificationLedger, Unav
 use cpor_domain::time::format_instant;
 
 /// A send state as the attribute its record stores.
-fn state(value: SendState) -> Result<aws_sdk_dynamodb::types::AttributeValue, Unavailable> {
+fn state(value: SendState) -> Result<AttributeValue, Unavailable> {
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| Unavailable(format!("a send state could not be written: {e}")))
 }
 
-#[async_trait]
-impl NotificationLedger for DynamoStore {
-    async fn acquire(
+/// Why a conditional put was not made.
+enum PutRefused {
+    /// The condition failed; the item as it was.
+    Condition(Option<Item>),
+    Unavailable(Unavailable),
+}
+
+impl DynamoStore {
+    /// Puts `record` as the claim's notification record if `condition` holds.
+    async fn put_notification_if(
         &self,
         claim_id: ClaimId,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
-        let key = keys::notification(claim_id);
-        let item = keyed(
-            &NotificationRecord {
-                state: SendState::InProgress,
-                lease_owner: Some(owner.to_owned()),
-                lease_until: Some(lease_until),
-                sent_at: None,
-                message_id: None,
-            },
-            &key,
-            [],
-        )?;
-        // Never sent, or an expired lease of a worker that did not finish.
+        record: &NotificationRecord,
+        condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
+    ) -> Result<(), PutRefused> {
+        let item =
+            keyed(record, &keys::notification(claim_id), []).map_err(PutRefused::Unavailable)?;
         let mut e = Expression::default();
-        let condition = format!(
-            "{} OR ({})",
-            e.not_exists(PK),
-            all(&[
-                e.equals(field::STATE, state(SendState::InProgress)?),
-                e.less_than(field::LEASE_UNTIL, s(format_instant(now))),
-            ])
-        );
+        let condition = condition(&mut e).map_err(PutRefused::Unavailable)?;
         let result = self
             .client
             .put_item()
@@ -63,27 +52,117 @@ impl NotificationLedger for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let existing = match result {
-            Ok(_) => return Ok(NotificationLease::Acquired),
+        match result {
+            Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    match failed.item() {
-                        Some(item) => item.clone(),
-                        None => self.get("notification", &key).await?.unwrap_or_default(),
-                    }
+                    Err(PutRefused::Condition(failed.item().cloned()))
                 }
-                _ => return Err(unavailable("PutItem notification", &e)),
+                _ => Err(PutRefused::Unavailable(unavailable(
+                    "PutItem notification",
+                    &e,
+                ))),
             },
+        }
+    }
+
+    /// Replaces `owner`'s running lease with `record` (a hold or a refusal); another owner's
+    /// lease, or a record that has moved on, is left alone.
+    async fn settle_lease(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        record: NotificationRecord,
+    ) -> Result<(), Unavailable> {
+        let owned = |e: &mut Expression| -> Result<String, Unavailable> {
+            Ok(all(&[
+                e.equals(field::STATE, state(SendState::InProgress)?),
+                e.equals(field::LEASE_OWNER, s(owner)),
+            ]))
+        };
+        match self.put_notification_if(claim_id, &record, owned).await {
+            Ok(()) | Err(PutRefused::Condition(_)) => Ok(()),
+            Err(PutRefused::Unavailable(e)) => Err(e),
+        }
+    }
+}
+
+fn settled(state: SendState, owner: &str, reason: Option<String>) -> NotificationRecord {
+    NotificationRecord {
+        state,
+        lease_owner: Some(owner.to_owned()),
+        lease_until: None,
+        sent_at: None,
+        message_id: None,
+        reason,
+    }
+}
+
+#[async_trait]
+impl NotificationLedger for DynamoStore {
+    async fn acquire(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable> {
+        let lease = NotificationRecord {
+            state: SendState::InProgress,
+            lease_owner: Some(owner.to_owned()),
+            lease_until: Some(lease_until),
+            sent_at: None,
+            message_id: None,
+            reason: None,
+        };
+        let existing = match self
+            .put_notification_if(claim_id, &lease, |e| Ok(e.not_exists(PK)))
+            .await
+        {
+            Ok(()) => return Ok(NotificationLease::Acquired),
+            Err(PutRefused::Unavailable(e)) => return Err(e),
+            Err(PutRefused::Condition(Some(item))) => item,
+            Err(PutRefused::Condition(None)) => self
+                .get("notification", &keys::notification(claim_id))
+                .await?
+                .unwrap_or_default(),
         };
         let existing: NotificationRecord =
             from_item(&existing).map_err(|e| inconsistent(format!("notification record: {e}")))?;
-        if existing.lease_owner.as_deref() == Some(owner) {
-            return Ok(NotificationLease::Acquired);
-        }
-        match (existing.state, existing.sent_at) {
-            (SendState::Sent, Some(sent_at)) => Ok(NotificationLease::AlreadySent { sent_at }),
-            (SendState::Sent, None) => Err(inconsistent("notification sent without a time")),
-            (SendState::InProgress, _) => Ok(NotificationLease::HeldElsewhere),
+        match existing.state {
+            // A retried put whose first answer was lost.
+            SendState::InProgress if existing.lease_owner.as_deref() == Some(owner) => {
+                Ok(NotificationLease::Acquired)
+            }
+            SendState::InProgress if existing.lease_until.is_some_and(|until| until >= now) => {
+                Ok(NotificationLease::HeldElsewhere)
+            }
+            // A worker that did not finish: whether it sent is unknown, so the send is held.
+            SendState::InProgress => {
+                let held = settled(
+                    SendState::Held,
+                    existing.lease_owner.as_deref().unwrap_or_default(),
+                    None,
+                );
+                let expired = |e: &mut Expression| -> Result<String, Unavailable> {
+                    Ok(all(&[
+                        e.equals(field::STATE, state(SendState::InProgress)?),
+                        e.less_than(field::LEASE_UNTIL, s(format_instant(now))),
+                    ]))
+                };
+                match self.put_notification_if(claim_id, &held, expired).await {
+                    Ok(()) => Ok(NotificationLease::OutcomeUnknown),
+                    // It moved on meanwhile: the next attempt reads it again.
+                    Err(PutRefused::Condition(_)) => Ok(NotificationLease::HeldElsewhere),
+                    Err(PutRefused::Unavailable(e)) => Err(e),
+                }
+            }
+            SendState::Sent => match existing.sent_at {
+                Some(sent_at) => Ok(NotificationLease::AlreadySent { sent_at }),
+                None => Err(inconsistent("notification sent without a time")),
+            },
+            SendState::Held => Ok(NotificationLease::OutcomeUnknown),
+            SendState::Rejected => Ok(NotificationLease::Rejected),
         }
     }
 
@@ -116,6 +195,21 @@ impl NotificationLedger for DynamoStore {
         }
     }
 
+    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+        self.settle_lease(claim_id, owner, settled(SendState::Held, owner, None))
+            .await
+    }
+
+    async fn record_rejected(
+        &self,
+        claim_id: ClaimId,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable> {
+        let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
+        self.settle_lease(claim_id, owner, record).await
+    }
+
     async fn record_sent(
         &self,
         claim_id: ClaimId,
@@ -130,6 +224,7 @@ impl NotificationLedger for DynamoStore {
                 lease_until: None,
                 sent_at: Some(sent_at),
                 message_id: Some(message_id.to_owned()),
+                reason: None,
             },
             &keys::notification(claim_id),
             [],
@@ -151,5 +246,54 @@ impl NotificationLedger for DynamoStore {
                 .map(|_| ())
                 .map_err(|e| unavailable("PutItem notification", &e).into()),
         }
+    }
+}
+
+impl DynamoStore {
+    /// Lifts the hold on a claim's notification, after an operator made sure that it did not go
+    /// out (`cpor-ops resend --confirm-unsent`): the next request sends it. Returns false when
+    /// the notification is not held.
+    pub async fn release_hold(&self, claim_id: ClaimId) -> Result<bool, Unavailable> {
+        let mut e = Expression::default();
+        let condition = e.equals(field::STATE, state(SendState::Held)?);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::notification(claim_id).attributes()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("DeleteItem notification", &e)),
+        }
+    }
+
+    /// Where a claim's notification stands, as an operator reads it: `None` when no attempt
+    /// was made, else its state (`in_progress`, `sent`, `held`, `rejected`) and, for a refusal,
+    /// why.
+    pub async fn notification_state(
+        &self,
+        claim_id: ClaimId,
+    ) -> Result<Option<(String, Option<String>)>, Unavailable> {
+        let Some(item) = self
+            .get("notification", &keys::notification(claim_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let record: NotificationRecord =
+            from_item(&item).map_err(|e| inconsistent(format!("notification record: {e}")))?;
+        let name = state(record.state)?.as_s().cloned().unwrap_or_default();
+        Ok(Some((name, record.reason)))
     }
 }

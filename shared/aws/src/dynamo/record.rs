@@ -227,6 +227,10 @@ pub(super) enum SendState {
     /// A worker holds the lease to send it, until `lease_until`.
     InProgress,
     Sent,
+    /// Whether it went out is unknown: held for an operator (`cpor-ops resend`).
+    Held,
+    /// SES refused the address for good (`reason`).
+    Rejected,
 }
 
 /// The record that keeps a claim's notification from being sent twice.
@@ -252,6 +256,9 @@ pub(super) struct NotificationRecord {
     /// SES's id of the message sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// Why SES refused it, addresses masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The attributes of `record`, which must serialize as a map.
@@ -472,6 +479,7 @@ mod tests {
             lease_until: Some(claim.created_at),
             sent_at: None,
             message_id: None,
+            reason: None,
         })
         .unwrap();
         for name in [field::STATE, field::LEASE_OWNER, field::LEASE_UNTIL] {

@@ -3,10 +3,12 @@
 use crate::calendar::{BusinessCalendar, OptOutWindow};
 use crate::claim::{Claim, ClaimState, ClaimStatus};
 use crate::clock::{Clock, Pause};
+use crate::contact::mask_addresses;
 use crate::email::compose_notification;
 use crate::ids::ClaimId;
 use crate::ports::{
-    ApplyError, ClaimRepository, Mailer, NotificationLease, NotificationLedger, Unavailable,
+    ApplyError, ClaimRepository, Mailer, NotificationLease, NotificationLedger, SendError,
+    Unavailable,
 };
 use crate::retry::RETRY;
 use crate::token::OptOutKeyring;
@@ -25,6 +27,11 @@ pub enum NotifyOutcome {
     AlreadyNotified,
     /// The claim left the lifecycle before it was notified (the partner withdrew).
     NotNeeded(ClaimStatus),
+    /// Whether the e-mail went out is unknown: it is held for an operator, never sent again by
+    /// itself.
+    Held,
+    /// The mail service refused the customer's address for good.
+    Rejected,
 }
 
 /// Why a notification must be retried.
@@ -94,6 +101,8 @@ impl NotifyCustomer<'_> {
             };
             let result = match lease {
                 NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
+                NotificationLease::OutcomeUnknown => return Ok(NotifyOutcome::Held),
+                NotificationLease::Rejected => return Ok(NotifyOutcome::Rejected),
                 NotificationLease::AlreadySent { sent_at } => {
                     self.open_window_of_earlier_send(&claim, sent_at).await
                 }
@@ -180,10 +189,29 @@ impl NotifyCustomer<'_> {
         };
         let message_id = match self.mailer.send(&email).await {
             Ok(id) => id,
-            Err(e) => {
-                // Give the lease back so that the retry can send at once.
+            Err(SendError::NotSent(e)) => {
+                // Nothing went out: give the lease back so that the retry can send at once.
                 self.release(claim_id, owner).await;
                 return Err(Retry::Failed(e.into()));
+            }
+            Err(SendError::Rejected(reason)) => {
+                let reason = mask_addresses(&reason);
+                tracing::error!(%claim_id, to = %email.to.masked(), %reason, "the customer's address was refused for good; the notification is not sent");
+                self.ledger
+                    .record_rejected(claim_id, owner, &reason)
+                    .await
+                    .map_err(|e| Retry::Failed(e.into()))?;
+                return Ok(NotifyOutcome::Rejected);
+            }
+            Err(SendError::OutcomeUnknown(reason)) => {
+                // Sending again could send it twice: an operator decides (docs/runbook.md). If
+                // the hold cannot be written, the lease expires and the redelivery holds it.
+                tracing::error!(%claim_id, reason = %mask_addresses(&reason), "whether the customer's e-mail went out is unknown; held for an operator");
+                self.ledger
+                    .hold(claim_id, owner)
+                    .await
+                    .map_err(|e| Retry::Failed(e.into()))?;
+                return Ok(NotifyOutcome::Held);
             }
         };
         tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
@@ -282,7 +310,7 @@ mod tests {
     use crate::claim::tests::at;
     use crate::claim::{Actor, HistoryEntry};
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::memory::{LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
+    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
     use crate::ports::ClaimRepository;
     use crate::usecase::testing::{FABRIKAM, keyring, now, reason, store, submitted};
     use chrono::NaiveDate;
@@ -416,8 +444,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_expired_lease_is_taken_over() {
-        // GIVEN a worker that took the lease and never finished
+    async fn an_expired_lease_is_held_for_an_operator_and_never_sent_again_by_itself() {
+        // GIVEN a worker that took the lease and never finished: it may have sent the e-mail
         let ports = Ports::new();
         let claim = claim(&ports).await;
         ports
@@ -425,14 +453,69 @@ mod tests {
             .acquire(claim.id, "crashed-worker", now(), now() + SEND_LEASE)
             .await
             .unwrap();
-        // WHEN the request comes again after the lease ran out
+        // WHEN the request comes again after the lease ran out, and once more later
         ports
             .clock
             .set(now() + SEND_LEASE + TimeDelta::milliseconds(1));
         let outcome = ports.notify(claim.id).await;
-        // THEN this worker sends it
-        assert_eq!(outcome, Ok(NotifyOutcome::Notified));
+        let again = ports.notify(claim.id).await;
+        // THEN nothing is sent: the notification is held for an operator, and stays held
+        assert_eq!(outcome, Ok(NotifyOutcome::Held));
+        assert_eq!(again, Ok(NotifyOutcome::Held));
+        assert!(ports.mailer.sent().is_empty());
+        assert_eq!(ports.store.ledger_entry(claim.id), Some(LedgerEntry::Held));
+        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Submitted);
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_answer_was_lost_is_held_and_never_sent_twice() {
+        // GIVEN a mail service that sends the e-mail, and whose answer is lost
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        ports.mailer.answer([Answer::SentAnswerLost]);
+        // WHEN the notification is processed, and the message is delivered again
+        let outcome = ports.notify(claim.id).await;
+        let redelivered = ports.notify(claim.id).await;
+        // THEN it is held: one e-mail went out, and no second one
+        assert_eq!(outcome, Ok(NotifyOutcome::Held));
+        assert_eq!(redelivered, Ok(NotifyOutcome::Held));
         assert_eq!(ports.mailer.sent().len(), 1);
+        assert_eq!(ports.store.ledger_entry(claim.id), Some(LedgerEntry::Held));
+    }
+
+    #[tokio::test]
+    async fn a_send_that_timed_out_before_anything_went_out_is_held_too() {
+        // GIVEN a mail service that times out without sending (which the caller cannot tell
+        // from a lost answer)
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        ports.mailer.answer([Answer::NothingAnswerLost]);
+        // WHEN the notification is processed
+        let outcome = ports.notify(claim.id).await;
+        // THEN it is held all the same: an operator checks and sends it
+        assert_eq!(outcome, Ok(NotifyOutcome::Held));
+        assert!(ports.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_address_refused_for_good_is_recorded_and_not_retried() {
+        // GIVEN a mail service that refuses the customer's address for good
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        ports.mailer.answer([Answer::Rejected]);
+        // WHEN the notification is processed, and the message is delivered again
+        let outcome = ports.notify(claim.id).await;
+        let redelivered = ports.notify(claim.id).await;
+        // THEN the refusal is recorded without the address, and nothing is tried again
+        assert_eq!(outcome, Ok(NotifyOutcome::Rejected));
+        assert_eq!(redelivered, Ok(NotifyOutcome::Rejected));
+        assert!(ports.mailer.sent().is_empty());
+        match ports.store.ledger_entry(claim.id) {
+            Some(LedgerEntry::Rejected { reason }) => {
+                assert!(!reason.contains("giulia@"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]
