@@ -3,8 +3,9 @@
 //! stack once for every flow, where a binary per file linked them once each.
 //!
 //! One capability: `cargo test -p cpor-tests --test flows opt_out::`. The tests of all modules run
-//! side by side in this one process, so what a test reads must be its own: its stack's data, and
-//! for the log lines, `cpor_tests::LogCapture` (the test's own thread only).
+//! side by side in this one process, as many at once as the machine has cores (libtest's
+//! `--test-threads`), each with its own emulator process; so what a test reads must be its own:
+//! its stack's data, and for the log lines, `cpor_tests::LogCapture` (the test's own thread only).
 
 // The partner's and the customer's flows, one door each.
 mod finalize;
