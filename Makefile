@@ -96,9 +96,12 @@ browser: ## install headless Chromium and chromedriver (Debian packages) when mi
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-ipafont-gothic; \
 	fi
 
+# `--tests --benches` rather than `--all-targets`: the same tests (and the criterion bench, run
+# once), without a test binary for the targets whose manifest says they have no tests
+# (`test = false`), which `--all-targets` would link all the same.
 .PHONY: test
 test: $(MOTO_SERVER) browser ## every test: unit, property and integration (against a fresh emulator)
-	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --all-targets
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --tests --benches
 
 $(SCHEMATHESIS): $(MOTO_SERVER)
 	@echo "==> installing the contract checker ($(SCHEMATHESIS_PIN)) into $(VENV)"

@@ -1,5 +1,7 @@
 //! The integration tests' harness: a fresh emulator and local stack per test, and a small
-//! client for the partner API, the customer pages and the local routes.
+//! client for the partner API, the customer pages and the local routes. The tests themselves are
+//! one binary, `flows/main.rs`, a module per capability; cpor-ops' tests and `make bench` use the
+//! harness too.
 //!
 //! Each [`TestStack`] owns its emulator process, which stops when the stack is dropped, so a
 //! failing test leaves nothing running.
@@ -74,14 +76,7 @@ impl TestStack {
 
     /// The same, with settings adjusted by `adjust` (e.g. a fixed clock).
     pub async fn start_with(adjust: impl FnOnce(&mut LocalSettings)) -> Self {
-        // Warnings and errors of the service show in a failing test's output.
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-            )
-            .with_test_writer()
-            .try_init();
+        init_process_logging();
         let dir = std::env::temp_dir().join("cpor-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         // A port found free can be taken before the emulator binds it (tests run in parallel,
@@ -546,28 +541,67 @@ pub fn claim_body(workload: &str) -> Value {
     })
 }
 
-/// Every log line of this test process, as the functions write them in Lambda: one JSON object
-/// per line. Installed once per test binary, as its global subscriber.
-pub struct LogCapture(cpor_aws::logging::LineBuffer);
+/// Once per process: the service's warnings and errors show in a failing test's output (another
+/// level with `RUST_LOG`), and the `log` crate's records (reqwest's) reach tracing at every level,
+/// so that each subscriber, a [`LogCapture`] too, filters them by its own level.
+fn init_process_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let printed = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .with_test_writer()
+            .finish();
+        let _ = tracing::subscriber::set_global_default(printed);
+        let _ = tracing_log::LogTracer::init();
+    });
+}
+
+/// Every log line of one test, as the functions write them in Lambda: one JSON object per line.
+///
+/// The test's own lines only, though the tests of the whole binary run in one process at the same
+/// time: the capture is this thread's subscriber until it is dropped, and a test on a
+/// current-thread runtime (a plain `#[tokio::test]`) runs its stack's gateway, poller and
+/// functions on its own thread, while every other test runs on a thread of its own.
+pub struct LogCapture {
+    lines: cpor_aws::logging::LineBuffer,
+    _this_thread: tracing::dispatcher::DefaultGuard,
+}
 
 impl LogCapture {
-    /// Captures every line passing `filter` (`RUST_LOG` syntax; metric lines always pass).
+    /// Captures every line of this test passing `filter` (`RUST_LOG` syntax; metric lines always
+    /// pass).
+    ///
+    /// # Panics
+    /// Outside a current-thread Tokio runtime, where the stack's tasks could run on other threads
+    /// and their lines be missed.
     pub fn install(filter: &str) -> Self {
+        use tokio::runtime::{Handle, RuntimeFlavor};
         use tracing_subscriber::prelude::*;
+        assert!(
+            Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread),
+            "LogCapture reads the test's own thread: run the test on a current-thread runtime"
+        );
+        init_process_logging();
         let lines = cpor_aws::logging::LineBuffer::default();
         let settings = cpor_aws::logging::LogSettings {
             format: cpor_aws::logging::LogFormat::Json,
             filter: filter.to_owned(),
         };
-        tracing_subscriber::registry()
+        let this_thread = tracing_subscriber::registry()
             .with(cpor_aws::logging::JsonLayer::new(lines.clone()))
             .with(settings.filter())
-            .init();
-        Self(lines)
+            .set_default();
+        Self {
+            lines,
+            _this_thread: this_thread,
+        }
     }
 
     /// What was written so far.
     pub fn text(&self) -> String {
-        self.0.text()
+        self.lines.text()
     }
 }

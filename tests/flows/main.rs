@@ -1,0 +1,37 @@
+//! The integration tests: one binary, a module per capability, each test on an emulator and a
+//! local stack of its own (`cpor_tests::TestStack`). One binary links the AWS SDK and the local
+//! stack once for every flow, where a binary per file linked them once each.
+//!
+//! One capability: `cargo test -p cpor-tests --test flows opt_out::`. The tests of all modules run
+//! side by side in this one process, as many at once as the machine has cores (libtest's
+//! `--test-threads`), each with its own emulator process; so what a test reads must be its own:
+//! its stack's data, and for the log lines, `cpor_tests::LogCapture` (the test's own thread only).
+
+// The partner's and the customer's flows, one door each.
+mod finalize;
+mod manage;
+mod notify;
+mod opt_out;
+mod submit;
+
+// What the customer reads, and what a claim keeps.
+mod browser;
+mod history;
+mod languages;
+
+// The opt-out links' secret: read from Secrets Manager, and rotated.
+mod rotation;
+mod secret;
+
+// Proof under races, faults and hostile input.
+mod attack;
+mod faults;
+mod races;
+
+// What operators see and pay: log lines, metrics, AWS requests.
+mod logs;
+mod metrics;
+mod round_trips;
+
+// The contract: every documented answer against openapi.yaml.
+mod openapi;
