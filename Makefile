@@ -66,8 +66,8 @@ redrive: ## move the notification dead-letter queue's messages back to the queue
 	@$(OPS_ENV) $(OPS) redrive
 
 .PHONY: resend
-resend: ## re-queue the notification of a claim stuck in submitted: make resend CLAIM=01J...
-	@$(OPS_ENV) $(OPS) resend $(CLAIM)
+resend: ## re-queue the notification of a claim stuck in submitted: make resend CLAIM=01J... [ARGS=--confirm-unsent]
+	@$(OPS_ENV) $(OPS) resend $(CLAIM) $(ARGS)
 
 .PHONY: finalize
 finalize: ## run finalization as of a time: make finalize AT=2026-12-03T02:00:00Z (default now)

@@ -5,20 +5,22 @@
 
 use chrono::{TimeDelta, Utc};
 use cpor_aws::logging::METRICS_TARGET;
-use cpor_local::faults::FaultPlan;
+use cpor_local::faults::{Fault, FaultPlan};
 use cpor_tests::*;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Every metric of the service, with its unit.
-const METRICS: [(&str, &str); 11] = [
+const METRICS: [(&str, &str); 13] = [
     ("ClaimsSubmitted", "Count"),
     ("ClaimsRefused", "Count"),
     ("NotificationsNotQueued", "Count"),
     ("ClaimsWithdrawn", "Count"),
     ("NotificationsSent", "Count"),
     ("NotificationsFailed", "Count"),
+    ("NotificationsHeld", "Count"),
+    ("NotificationsRejected", "Count"),
     ("OptOuts", "Count"),
     ("FinalizationRuns", "Count"),
     ("ClaimsFinalized", "Count"),
@@ -57,8 +59,9 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     plan.set_rate(1.0);
     let stuck = stack.submit(FABRIKAM, &claim_body("sharepoint")).await;
     assert_eq!(stuck.status, 201, "the claim is stored all the same");
-    // AND a notification whose e-mail fails, until SES recovers
+    // AND a notification whose e-mail fails (throttled: nothing sent), until SES recovers
     plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_kinds(Some(&[Fault::Unavailable]));
     let failing = stack.submit(FABRIKAM, &claim_body("onedrive")).await;
     let failing_id = failing.json()["claim_id"].as_str().unwrap().to_owned();
     let waited = Instant::now();
@@ -73,6 +76,17 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     stack
         .wait_for_status(FABRIKAM, &failing_id, "awaiting_customer")
         .await;
+    // AND a notification whose e-mail went out and whose answer was lost: held
+    plan.set_kinds(Some(&[Fault::LostResponse]));
+    plan.set_rate(1.0);
+    stack.submit(FABRIKAM, &claim_body("defender")).await;
+    let waited = Instant::now();
+    while !capture.text().contains("NotificationsHeld\":1") {
+        assert!(waited.elapsed() < Duration::from_secs(20), "nothing held");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    plan.set_rate(0.0);
+    plan.set_kinds(None);
     // AND a finalization run that cannot write one of the due claims
     let (due, _) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
     plan.set_targets(Some(&["DynamoDB.TransactWriteItems"]));
@@ -139,7 +153,7 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     }
     // AND the counts are those of the flow
     let sum = |key: &str| sums.get(key).copied().unwrap_or_default();
-    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 5.0, "{sums:?}");
+    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 6.0, "{sums:?}");
     assert_eq!(
         sum("submit-claim/ClaimsRefused[code=workload_already_claimed]"),
         1.0
@@ -154,6 +168,8 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     let sent = sum("notify-customer/NotificationsSent");
     assert!((4.0..=5.0).contains(&sent), "{sent}");
     assert!(sum("notify-customer/NotificationsFailed") >= 1.0);
+    assert_eq!(sum("notify-customer/NotificationsHeld"), 1.0);
+    assert_eq!(sum("notify-customer/NotificationsRejected"), 0.0);
     assert_eq!(
         sum("record-opt-out/OptOuts"),
         1.0,

@@ -168,11 +168,13 @@ async fn a_claim_withdrawn_before_its_notification_is_never_emailed() {
 
 #[tokio::test]
 async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_be_redriven() {
-    // GIVEN a mail service that refuses every send
+    // GIVEN a mail service that refuses every send (throttled: nothing goes out, so the message
+    // is retried)
     let plan = cpor_local::faults::FaultPlan::new(0.0, 3);
     let shared = plan.clone();
     let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
     plan.set_targets(Some(&["SES.SendEmail"]));
+    plan.set_kinds(Some(&[cpor_local::faults::Fault::Unavailable]));
     plan.set_rate(1.0);
     let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
     let id = created["claim_id"].as_str().unwrap();

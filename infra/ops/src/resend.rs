@@ -5,7 +5,7 @@ use crate::settings;
 use crate::{OpsError, Report};
 use cpor_aws::{DynamoStore, Env, SqsNotificationQueue};
 use cpor_domain::claim::ClaimStatus;
-use cpor_domain::ports::{ClaimRepository, NotificationLedger, NotificationQueue};
+use cpor_domain::ports::{ClaimRepository, NotificationQueue};
 use cpor_domain::time::format_instant;
 use serde_json::json;
 
@@ -92,25 +92,18 @@ async fn confirm_sent(
     env: &Env,
 ) -> Result<Report, OpsError> {
     let id = claim.id;
-    let sent_at = options
-        .confirm_sent
-        .map(cpor_domain::clock::to_millis)
-        .ok_or_else(|| {
-            OpsError::Usage("--confirm-sent needs the time the e-mail went out".into())
-        })?;
+    let sent_at = options.confirm_sent.ok_or_else(|| {
+        OpsError::Usage("--confirm-sent needs the time the e-mail went out".into())
+    })?;
     let calendar = cpor_aws::config::calendar(env).map_err(|e| OpsError::Config(e.to_string()))?;
-    let window = calendar.opt_out_window(sent_at, claim.subject.customer_contact.time_zone.tz());
-    let transition = claim
-        .notify(window)
-        .map_err(|e| OpsError::Failed(format!("claim {id} cannot be notified: {e}")))?;
-    store
-        .record_sent(id, sent_at, "confirmed-by-operator", Some(&transition))
+    let window = store
+        .confirm_sent(claim, sent_at, &calendar)
         .await
         .map_err(|e| OpsError::Failed(format!("could not record the send of {id}: {e}")))?;
     Ok(Report {
         result: json!({
             "claim_id": id.to_string(),
-            "status": transition.claim.status().as_str(),
+            "status": "awaiting_customer",
             "notified_at": format_instant(window.notified_at),
             "opt_out_deadline": format_instant(window.deadline),
         }),

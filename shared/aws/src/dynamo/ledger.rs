@@ -278,6 +278,30 @@ impl DynamoStore {
         }
     }
 
+    /// Records that a held notification's e-mail went out at `sent_at` (as an operator read in
+    /// SES's records) and opens the claim's window from then, as notify-customer would have:
+    /// the window it opened.
+    pub async fn confirm_sent(
+        &self,
+        claim: &cpor_domain::Claim,
+        sent_at: DateTime<Utc>,
+        calendar: &cpor_domain::BusinessCalendar,
+    ) -> Result<cpor_domain::OptOutWindow, ConfirmError> {
+        let sent_at = cpor_domain::clock::to_millis(sent_at);
+        let window =
+            calendar.opt_out_window(sent_at, claim.subject.customer_contact.time_zone.tz());
+        let transition = claim.notify(window).map_err(ConfirmError::NotNotifiable)?;
+        self.record_sent(
+            claim.id,
+            sent_at,
+            "confirmed-by-operator",
+            Some(&transition),
+        )
+        .await
+        .map_err(ConfirmError::Store)?;
+        Ok(window)
+    }
+
     /// Where a claim's notification stands, as an operator reads it: `None` when no attempt
     /// was made, else its state (`in_progress`, `sent`, `held`, `rejected`) and, for a refusal,
     /// why.
@@ -296,4 +320,14 @@ impl DynamoStore {
         let name = state(record.state)?.as_s().cloned().unwrap_or_default();
         Ok(Some((name, record.reason)))
     }
+}
+
+/// Why a send could not be confirmed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// The claim is past notification.
+    #[error("the claim cannot be notified: {0}")]
+    NotNotifiable(cpor_domain::claim::TransitionError),
+    #[error("{0}")]
+    Store(ApplyError),
 }

@@ -24,6 +24,7 @@ mod due;
 mod expression;
 pub mod keys;
 mod ledger;
+pub use ledger::ConfirmError;
 pub mod record;
 mod submission;
 mod transaction;
