@@ -35,13 +35,16 @@ pub fn mint(
     )
 }
 
-/// Verifies a token as the HTTP API's JWT authorizer would (signature, `exp`, `iss`, `aud`)
-/// and returns its claims as strings, the way API Gateway passes them to functions.
+/// Verifies a token as the HTTP API's JWT authorizer does (signature, `iss`, `aud`, `exp` after
+/// now, `nbf` when present not after now, with no leeway: API Gateway allows none) and returns
+/// its claims as strings, the way API Gateway passes them to functions.
 pub fn verify(secret: &str, token: &str) -> Result<HashMap<String, String>, String> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[AUDIENCE]);
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    validation.leeway = 0;
+    validation.validate_nbf = true;
     // Fails only for an empty secret, which the settings never hold (empty means the default).
     let key = DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
     let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
@@ -69,6 +72,43 @@ mod tests {
         let claims = verify("local-dev-secret", &token).unwrap();
         assert_eq!(claims["partner_id"], "1234567");
         assert_eq!(claims["role"], "incentives_admin");
+    }
+
+    /// A token with these claims, signed with the local secret.
+    fn signed(claims: Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"local-dev-secret").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_checked_as_api_gateway_checks_it_no_leeway_and_nbf_honoured() {
+        let now = chrono::Utc::now().timestamp();
+        let valid = json!({ "iss": ISSUER, "aud": AUDIENCE, "partner_id": "1234567", "exp": now + 60 });
+        assert!(verify("local-dev-secret", &signed(valid.clone())).is_ok());
+        // expired a few seconds ago: API Gateway refuses it (no 60 s of leeway)
+        let mut just_expired = valid.clone();
+        just_expired["exp"] = json!(now - 5);
+        assert!(verify("local-dev-secret", &signed(just_expired)).is_err());
+        // not valid before a time still to come
+        let mut early = valid.clone();
+        early["nbf"] = json!(now + 30);
+        assert!(verify("local-dev-secret", &signed(early)).is_err());
+        let mut started = valid.clone();
+        started["nbf"] = json!(now - 30);
+        assert!(verify("local-dev-secret", &signed(started)).is_ok());
+        // another issuer or audience, or none
+        for (claim, value) in [("iss", json!("someone-else")), ("aud", json!("other"))] {
+            let mut wrong = valid.clone();
+            wrong[claim] = value;
+            assert!(verify("local-dev-secret", &signed(wrong)).is_err(), "{claim}");
+            let mut missing = valid.clone();
+            missing.as_object_mut().unwrap().remove(claim);
+            assert!(verify("local-dev-secret", &signed(missing)).is_err(), "no {claim}");
+        }
     }
 
     #[test]
