@@ -109,9 +109,11 @@ call GET "/v1/claims/01JDX3Z8Q6V6W4S0Y1B2C3D4E5" "$FABRIKAM"
 
 step "the customer's page: GET never decides (twice), then the decline"
 curl -s "$LINK" -o /dev/null -w '%{http_code}\n'; curl -s "$LINK" | grep -oE 'data-state="[a-z_]+"|<form method="post"' | head -2
-curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -X POST "$LINK"
+curl -s -o /dev/null -w 'unconfirmed: %{http_code} (nothing recorded)\n' -X POST "$LINK" -d action=decline
+curl -s "$LINK" | grep -oE 'data-state="[a-z_]+"|<form method="post"' | head -2
+curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -X POST "$LINK" -d action=decline -d confirm=yes
 curl -s "$LINK" | grep -oE 'data-state="[a-z_]+"'
-curl -s -o /dev/null -w 'again: %{http_code}\n' -X POST "$LINK"
+curl -s -o /dev/null -w 'again: %{http_code}\n' -X POST "$LINK" -d action=decline -d confirm=yes
 curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], len(d["history"])'
 curl -s -o /dev/null -w 'forged link: %{http_code}\n' "${LINK%?}x"
 

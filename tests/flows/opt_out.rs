@@ -52,8 +52,15 @@ async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_change
     let answer = stack.post_form(&link).await;
     // THEN 303 back to the page, which says so and has no form
     assert_eq!(answer.status, 303);
-    let path = link.trim_start_matches(&stack.base);
-    assert_eq!(answer.header("location"), Some(path));
+    let location = answer.header("location").expect("a Location");
+    assert_eq!(
+        reqwest::Url::parse(&link)
+            .unwrap()
+            .join(location)
+            .unwrap()
+            .as_str(),
+        link
+    );
     let page = stack.open(&link).await;
     assert!(page.text.contains("data-state=\"declined\"") && !page.text.contains("<form"));
     let declined = stack.claim(FABRIKAM, id).await;
@@ -196,5 +203,83 @@ async fn what_partners_and_customers_typed_is_escaped_on_the_page_and_in_the_ema
         !html.contains("<script>") && !html.contains("<img src=x"),
         "{html}"
     );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_post_without_a_confirmed_decline_records_nothing() {
+    // GIVEN a claim awaiting its customer
+    let stack = TestStack::start().await;
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN its link receives POSTs that are not the form's confirmed decline
+    for body in [
+        "",
+        "action=decline",
+        "confirm=yes",
+        "action=decline&confirm=no",
+        "action=end&confirm=yes",
+    ] {
+        let answer = stack.post_form_body(&link, body).await;
+        // THEN each answers 303 to the page, and nothing is recorded
+        assert_eq!(answer.status, 303, "{body:?}");
+        let claim = stack.claim(FABRIKAM, id).await;
+        assert_eq!(claim["status"], "awaiting_customer", "{body:?}");
+        assert_eq!(claim["history"].as_array().unwrap().len(), 2, "{body:?}");
+    }
+    // AND the page still offers the form
+    assert!(stack.open(&link).await.text.contains("<form"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_page_after_a_decline_is_the_same_page_under_any_base_path() {
+    // GIVEN a claim awaiting its customer
+    let stack = TestStack::start().await;
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    // WHEN the customer declines
+    let answer = stack.post_form(&link).await;
+    let location = answer.header("location").expect("a Location").to_owned();
+    // THEN the Location leads back to the page, wherever the pages are served (an API stage,
+    // a custom domain's base path)
+    let token = link.rsplit('/').next().unwrap();
+    for page in [
+        link.clone(),
+        format!("https://cpor.example/prod/opt-out/{token}"),
+        format!("https://partners.example/cpor/v2/opt-out/{token}"),
+    ] {
+        let resolved = reqwest::Url::parse(&page).unwrap().join(&location).unwrap();
+        assert_eq!(resolved.as_str(), page);
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers() {
+    // GIVEN the pages a customer can see: open, after a decline, and a bad link
+    let stack = TestStack::start().await;
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let open = stack.open(&link).await;
+    stack.post_form(&link).await;
+    let declined = stack.open(&link).await;
+    let bad = stack.open(&format!("{link}x")).await;
+    for page in [&open, &declined, &bad] {
+        // THEN each forbids scripts, framing, other form targets and base URLs, asks for HTTPS
+        // from then on, sends no referrer and is not sniffed
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        for directive in [
+            "default-src 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        let hsts = page.header("strict-transport-security").unwrap_or_default();
+        assert!(hsts.starts_with("max-age="), "{hsts}");
+        assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+    }
     stack.stop().await;
 }

@@ -335,13 +335,18 @@ impl TestStack {
         read(request.send().await.expect("the page answers")).await
     }
 
-    /// `POST` to a full URL (the decline form).
+    /// `POST` to a full URL what the decline form sends: `action=decline&confirm=yes`.
     pub async fn post_form(&self, url: &str) -> Answer {
+        self.post_form_body(url, "action=decline&confirm=yes").await
+    }
+
+    /// `POST` a form-encoded `body` to a full URL.
+    pub async fn post_form_body(&self, url: &str, body: &str) -> Answer {
         let request = self
             .http
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("");
+            .body(body.to_owned());
         read(request.send().await.expect("the page answers")).await
     }
 }

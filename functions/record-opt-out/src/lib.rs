@@ -7,6 +7,8 @@
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::{HeaderMap, Method};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::Language;
@@ -80,20 +82,38 @@ impl RecordOptOutFunction {
             keyring: &self.keyring,
         };
         let result = match event.request_context.http.method {
-            Method::POST => match desk.decline(&token).await {
-                Ok(outcome) => {
-                    // The token was genuine: the claim it names can be logged (never the token).
-                    if let Some(id) = token.split('.').next().and_then(ClaimId::parse) {
-                        cpor_aws::logging::record_claim(id);
+            Method::POST => {
+                // Only the form's own request decides: the decline, confirmed by its checkbox.
+                // Anything else (an empty body, a missing confirmation, an action that is not
+                // this page's) records nothing and shows the claim as it is.
+                let form = FormFields::of(&event);
+                let asked = if form.declines() {
+                    desk.decline(&token).await.map(Some)
+                } else {
+                    desk.view(&token).await.map(|_| None)
+                };
+                match asked {
+                    Ok(outcome) => {
+                        // The token was genuine: its claim can be logged (never the token).
+                        if let Some(id) = token.split('.').next().and_then(ClaimId::parse) {
+                            cpor_aws::logging::record_claim(id);
+                        }
+                        match outcome {
+                            Some(outcome) => tracing::info!(?outcome, "opt-out request"),
+                            None => tracing::info!(
+                                "opt-out request without a confirmed decline: nothing recorded"
+                            ),
+                        }
+                        if outcome == Some(DeclineOutcome::Declined) {
+                            Metrics::new(FUNCTION).count(name::OPT_OUTS, 1).emit();
+                        }
+                        // Relative to the page itself, so that it resolves under any base
+                        // path (an API stage, a custom domain's mapping).
+                        return redirect(&token);
                     }
-                    tracing::info!(?outcome, "opt-out request");
-                    if outcome == DeclineOutcome::Declined {
-                        Metrics::new(FUNCTION).count(name::OPT_OUTS, 1).emit();
-                    }
-                    return redirect(&format!("/opt-out/{token}"));
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
             _ => desk.view(&token).await,
         };
         let reader = reader_language(&event.headers);
@@ -142,6 +162,38 @@ impl Door for RecordOptOutFunction {
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
         Ok(self.handle(event).await)
+    }
+}
+
+/// The fields of the page's form (`application/x-www-form-urlencoded`, which API Gateway may
+/// pass base64-encoded).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct FormFields {
+    action: Option<String>,
+    confirm: Option<String>,
+}
+
+impl FormFields {
+    fn of(event: &ApiGatewayV2httpRequest) -> Self {
+        let body = match (&event.body, event.is_base64_encoded) {
+            (Some(body), true) => STANDARD.decode(body).unwrap_or_default(),
+            (Some(body), false) => body.as_bytes().to_vec(),
+            (None, _) => Vec::new(),
+        };
+        let mut fields = Self::default();
+        for (name, value) in form_urlencoded::parse(&body) {
+            match name.as_ref() {
+                "action" => fields.action = Some(value.into_owned()),
+                "confirm" => fields.confirm = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        fields
+    }
+
+    /// True for the decline, confirmed: `action=decline&confirm=yes`.
+    fn declines(&self) -> bool {
+        self.action.as_deref() == Some("decline") && self.confirm.as_deref() == Some("yes")
     }
 }
 
@@ -212,6 +264,38 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("accept-language", HeaderValue::from_str(value).unwrap());
         headers
+    }
+
+    fn posting(body: &str, base64: bool) -> ApiGatewayV2httpRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.body = Some(if base64 {
+            STANDARD.encode(body)
+        } else {
+            body.to_owned()
+        });
+        event.is_base64_encoded = base64;
+        event
+    }
+
+    #[test]
+    fn only_a_confirmed_decline_is_a_decline() {
+        for (body, declines) in [
+            ("action=decline&confirm=yes", true),
+            ("confirm=yes&action=decline&other=1", true),
+            ("", false),
+            ("action=decline", false),
+            ("confirm=yes", false),
+            ("action=decline&confirm=no", false),
+            ("action=end&confirm=yes", false),
+        ] {
+            for base64 in [false, true] {
+                assert_eq!(
+                    FormFields::of(&posting(body, base64)).declines(),
+                    declines,
+                    "{body} (base64: {base64})"
+                );
+            }
+        }
     }
 
     #[test]

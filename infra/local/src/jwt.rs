@@ -87,7 +87,8 @@ mod tests {
     #[test]
     fn a_token_checked_as_api_gateway_checks_it_no_leeway_and_nbf_honoured() {
         let now = chrono::Utc::now().timestamp();
-        let valid = json!({ "iss": ISSUER, "aud": AUDIENCE, "partner_id": "1234567", "exp": now + 60 });
+        let valid =
+            json!({ "iss": ISSUER, "aud": AUDIENCE, "partner_id": "1234567", "exp": now + 60 });
         assert!(verify("local-dev-secret", &signed(valid.clone())).is_ok());
         // expired a few seconds ago: API Gateway refuses it (no 60 s of leeway)
         let mut just_expired = valid.clone();
@@ -104,10 +105,16 @@ mod tests {
         for (claim, value) in [("iss", json!("someone-else")), ("aud", json!("other"))] {
             let mut wrong = valid.clone();
             wrong[claim] = value;
-            assert!(verify("local-dev-secret", &signed(wrong)).is_err(), "{claim}");
+            assert!(
+                verify("local-dev-secret", &signed(wrong)).is_err(),
+                "{claim}"
+            );
             let mut missing = valid.clone();
             missing.as_object_mut().unwrap().remove(claim);
-            assert!(verify("local-dev-secret", &signed(missing)).is_err(), "no {claim}");
+            assert!(
+                verify("local-dev-secret", &signed(missing)).is_err(),
+                "no {claim}"
+            );
         }
     }
 

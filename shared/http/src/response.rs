@@ -40,7 +40,12 @@ pub fn html(status: u16, page: String) -> ApiGatewayV2httpResponse {
     // The page has no scripts and loads nothing; it must not be framed (a decline button).
     response.headers.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    // The link carries the customer's token: never over plain HTTP again, once seen over HTTPS.
+    response.headers.insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
     );
     response
         .headers
