@@ -303,3 +303,57 @@ async fn an_association_can_be_disassociated_and_a_declined_claim_cannot() {
     let _ = Utc::now();
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_rare_filter_reads_a_bounded_amount_per_request_and_pages_on_with_a_cursor() {
+    // GIVEN a partner with 250 claims, one tenant each, of which only the oldest matches the
+    // filter (stored in bulk, as the service stores them)
+    let plan = cpor_local::faults::FaultPlan::counting();
+    let counting = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(counting)).await;
+    let store = cpor_aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await),
+        stack.settings().table.clone(),
+    );
+    let start = Utc::now() - TimeDelta::hours(1);
+    let claims: Vec<_> = (0..250)
+        .map(|i| {
+            let at = start + TimeDelta::seconds(i64::try_from(i).unwrap());
+            let body = tenant_claim_body(i, "teams");
+            let subject = cpor_domain::submission::parse_submission(
+                body.as_object().unwrap(),
+                at.date_naive(),
+            )
+            .unwrap();
+            let (claim, entry) = cpor_domain::Claim::submit(
+                cpor_domain::ClaimId::new_at(at),
+                cpor_domain::PartnerId::parse(FABRIKAM).unwrap(),
+                "Fabrikam Consulting".into(),
+                subject,
+                at,
+            );
+            (claim, vec![entry])
+        })
+        .collect();
+    store.seed_claims(&claims).await.unwrap();
+    let rare = format!("/v1/claims?tenant_id={}&limit=25", tenant_id(0));
+    // WHEN the partner lists with that filter
+    plan.reset_counts();
+    let first = stack.get(FABRIKAM, &rare).await;
+    let queries = plan.calls().get("DynamoDB.Query").copied().unwrap_or(0);
+    // THEN the request reads a bounded amount: a short (here empty) page, and a cursor
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(ids(&first.json()), Vec::<String>::new());
+    let cursor = first.json()["next_cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    assert!(queries <= 2, "{queries} queries for one page");
+    // AND following the cursor finds the claim, on the last page
+    let second = stack
+        .get(FABRIKAM, &format!("{rare}&cursor={cursor}"))
+        .await;
+    assert_eq!(ids(&second.json()), vec![claims[0].0.id.to_string()]);
+    assert_eq!(second.json()["next_cursor"], Value::Null);
+    stack.stop().await;
+}

@@ -147,6 +147,41 @@ fn keyring_with(
     })
 }
 
+/// Checks a base URL of the customer pages: `https://`, or `http://` on a loopback host (the
+/// local stack). The links carry the customer's token, which must never travel in clear text.
+pub fn public_base_url(url: &str) -> Result<String, ConfigError> {
+    let invalid = |problem: &str| ConfigError::Invalid {
+        name: PUBLIC_BASE_URL,
+        problem: problem.to_owned(),
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| invalid("must be an https:// URL"))?;
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit_once(':')
+        .map_or(
+            rest.split(['/', '?', '#']).next().unwrap_or_default(),
+            |(h, _)| h,
+        );
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" if !host.is_empty() => Ok(url.trim_end_matches('/').to_owned()),
+        "http" if loopback => Ok(url.trim_end_matches('/').to_owned()),
+        "http" => Err(invalid(
+            "must be https:// (the links carry the customer's token); http:// only on a loopback host",
+        )),
+        _ => Err(invalid("must be an https:// URL")),
+    }
+}
+
 /// The business calendar from `CPOR_HOLIDAYS`.
 pub fn calendar(env: &Env) -> Result<cpor_domain::BusinessCalendar, ConfigError> {
     cpor_domain::BusinessCalendar::parse_holidays(&env.or(HOLIDAYS, "")).map_err(|problem| {
@@ -155,4 +190,28 @@ pub fn calendar(env: &Env) -> Result<cpor_domain::BusinessCalendar, ConfigError>
             problem,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_public_base_url_in_clear_text_is_refused_except_on_a_loopback_host() {
+        use super::public_base_url;
+        assert_eq!(
+            public_base_url("https://cpor.example.com/").unwrap(),
+            "https://cpor.example.com"
+        );
+        assert!(public_base_url("https://cpor.example.com/prod").is_ok());
+        assert!(public_base_url("http://127.0.0.1:3000").is_ok());
+        assert!(public_base_url("http://localhost:3000").is_ok());
+        for bad in [
+            "http://cpor.example.com",
+            "http://127.0.0.1.evil.example",
+            "ftp://cpor.example.com",
+            "cpor.example.com",
+            "https://",
+        ] {
+            assert!(public_base_url(bad).is_err(), "{bad}");
+        }
+    }
 }

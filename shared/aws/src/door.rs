@@ -132,8 +132,9 @@ impl<'a> Wiring<'a> {
         config::calendar(self.env)
     }
 
-    /// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`.
+    /// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`, an `https://` URL (the
+    /// links carry the customer's token), or `http://` on a loopback host for the local stack.
     pub fn public_base_url(&self) -> Result<String, ConfigError> {
-        self.env.required(PUBLIC_BASE_URL)
+        config::public_base_url(&self.env.required(PUBLIC_BASE_URL)?)
     }
 }

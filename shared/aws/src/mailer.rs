@@ -153,3 +153,141 @@ impl Mailer for SesMailer {
             .map_err(SendError::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use cpor_domain::contact::EmailAddress;
+    use std::sync::{Arc, Mutex};
+
+    /// SES as a list of answers, given in order; keeps the requests' bodies.
+    #[derive(Debug, Clone, Default)]
+    struct Replay {
+        answers: Arc<Mutex<Vec<(u16, String)>>>,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl HttpClient for Replay {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    impl HttpConnector for Replay {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let body = request
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            self.requests.lock().unwrap().push(body.into_owned());
+            let (status, body) = self.answers.lock().unwrap().remove(0);
+            let status = StatusCode::try_from(status).unwrap();
+            HttpConnectorFuture::ready(Ok(Response::new(status, SdkBody::from(body))))
+        }
+    }
+
+    fn error(code: &str, message: &str) -> (u16, String) {
+        let status = if code == "InternalFailure" { 500 } else { 400 };
+        (
+            status,
+            format!(
+                "<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+            ),
+        )
+    }
+
+    fn sent() -> (u16, String) {
+        (
+            200,
+            "<SendEmailResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\"><SendEmailResult><MessageId>m-1</MessageId></SendEmailResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></SendEmailResponse>".to_owned(),
+        )
+    }
+
+    /// A mailer on SES answering `answers` in order, and the replay that keeps its requests.
+    fn mailer(answers: Vec<(u16, String)>) -> (SesMailer, Replay) {
+        let replay = Replay::default();
+        *replay.answers.lock().unwrap() = answers;
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::for_tests(),
+                ),
+            )
+            .http_client(SharedHttpClient::new(replay.clone()))
+            .build();
+        (SesMailer::new(&sdk, "cpor@example.com"), replay)
+    }
+
+    fn email() -> CustomerEmail {
+        CustomerEmail {
+            to: EmailAddress::parse("giulia@bücher.example").unwrap(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "<p>h</p>".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_throttled_send_is_tried_again_after_a_pause_in_the_same_invocation() {
+        // GIVEN SES throttling twice (nothing sent), then sending
+        let (mailer, replay) = mailer(vec![
+            error("Throttling", "Maximum sending rate exceeded."),
+            error("Throttling", "Maximum sending rate exceeded."),
+            sent(),
+        ]);
+        // WHEN the e-mail is sent
+        let result = mailer.send(&email()).await;
+        // THEN it goes out on the third request, with no trip through the queue
+        assert_eq!(result, Ok("m-1".to_owned()));
+        let requests = replay.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 3);
+        // AND to the domain's A-label form
+        assert!(
+            requests[0].contains("xn--bcher-kva.example"),
+            "{}",
+            requests[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_error_is_an_unknown_outcome_never_retried() {
+        let (mailer, replay) = mailer(vec![error("InternalFailure", "oops"), sent()]);
+        let result = mailer.send(&email()).await;
+        assert!(
+            matches!(result, Err(SendError::OutcomeUnknown(_))),
+            "{result:?}"
+        );
+        assert_eq!(replay.requests.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_is_rejected_for_good_with_the_address_masked() {
+        let (mailer, replay) = mailer(vec![error(
+            "MessageRejected",
+            "Address blacklisted: giulia@bücher.example",
+        )]);
+        match mailer.send(&email()).await {
+            Err(SendError::Rejected(text)) => {
+                assert!(!text.contains("giulia@"), "{text}");
+                assert!(text.contains("g***@"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(replay.requests.lock().unwrap().len(), 1);
+    }
+}

@@ -333,3 +333,53 @@ fn every_function_logs_json_lines() {
     }
     assert_eq!(functions, 5);
 }
+
+#[test]
+fn the_public_page_and_the_queue_consumer_cannot_use_up_the_accounts_concurrency() {
+    let template = template();
+    let parameter = |name: &str| json!({ "Ref": name });
+    // GIVEN the HTTP API: every route throttled, the public page more tightly
+    let api = resource(&template, "HttpApi");
+    assert_eq!(
+        api["DefaultRouteSettings"],
+        json!({ "ThrottlingRateLimit": parameter("ApiRateLimit"), "ThrottlingBurstLimit": parameter("ApiBurstLimit") })
+    );
+    for route in ["GET /opt-out/{token}", "POST /opt-out/{token}"] {
+        assert_eq!(
+            api["RouteSettings"][route],
+            json!({ "ThrottlingRateLimit": parameter("OptOutRateLimit"), "ThrottlingBurstLimit": parameter("OptOutBurstLimit") }),
+            "{route}"
+        );
+    }
+    // AND the public page's function has a concurrency of its own, which caps it
+    assert_eq!(
+        resource(&template, "RecordOptOutFunction")["ReservedConcurrentExecutions"],
+        parameter("OptOutConcurrency")
+    );
+    // AND the queue starts at most so many notify-customer executions
+    assert_eq!(
+        resource(&template, "NotifyCustomerFunction")["Events"]["Notifications"]["Properties"]["ScalingConfig"]
+            ["MaximumConcurrency"],
+        parameter("NotifyMaximumConcurrency")
+    );
+    // AND each limit has a sane default
+    for (name, default) in [
+        ("ApiRateLimit", 50),
+        ("ApiBurstLimit", 100),
+        ("OptOutRateLimit", 10),
+        ("OptOutBurstLimit", 20),
+        ("OptOutConcurrency", 10),
+        ("NotifyMaximumConcurrency", 5),
+    ] {
+        assert_eq!(template["Parameters"][name]["Default"], default, "{name}");
+    }
+}
+
+#[test]
+fn the_public_base_url_parameter_refuses_clear_text() {
+    let template = template();
+    let pattern = template["Parameters"]["PublicBaseUrl"]["AllowedPattern"]
+        .as_str()
+        .expect("an AllowedPattern");
+    assert!(pattern.starts_with("^(https://"), "{pattern}");
+}

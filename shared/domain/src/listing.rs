@@ -11,6 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const DEFAULT_LIMIT: usize = 25;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 100;
+/// The most claims one listing request reads from storage, whatever its filter: a rare filter
+/// gets a short page (even an empty one) with a cursor, never a read of the whole partition.
+pub const READ_BUDGET: usize = 200;
 
 /// Exact-match filters on a partner's claims; `None` matches anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,7 +48,9 @@ pub struct ListQuery {
     pub after: Option<ClaimId>,
 }
 
-/// One page of claims, newest first, and where the next page starts.
+/// One page of claims, newest first, and where the next page starts: after the last claim of
+/// the page, or, when the page is short because the request's read budget ran out, after the
+/// last claim read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimPage {
     pub items: Vec<Claim>,

@@ -12,7 +12,7 @@ use crate::claim::{Claim, ClaimState, HistoryEntry, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
-use crate::listing::{ClaimPage, ListQuery};
+use crate::listing::{ClaimPage, ListQuery, READ_BUDGET};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DuePages, LockHolder, Mailer,
     NotificationLease, NotificationLedger, NotificationQueue, SendError, SubmissionContext,
@@ -377,16 +377,27 @@ impl ClaimRepository for MemoryStore {
             Some(after) => Box::new(tables.claims.range(..after).rev().map(|(_, c)| c)),
             None => Box::new(tables.claims.values().rev()),
         };
-        // One more than the page, to know whether another page follows.
-        let mut items: Vec<Claim> = newest_first
+        // One more than the page, to know whether another page follows; at most the read
+        // budget of the partner's claims is read, as on DynamoDB.
+        let mut partners = newest_first
             .map(|(claim, _)| claim)
-            .filter(|claim| claim.partner_id == *partner_id && query.filter.matches(claim))
-            .take(query.limit + 1)
-            .cloned()
-            .collect();
+            .filter(|claim| claim.partner_id == *partner_id)
+            .peekable();
+        let (mut items, mut read, mut last_read) = (Vec::new(), 0, None);
+        while items.len() <= query.limit && read < READ_BUDGET {
+            let Some(claim) = partners.next() else { break };
+            read += 1;
+            last_read = Some(claim.id);
+            if query.filter.matches(claim) {
+                items.push(claim.clone());
+            }
+        }
+        let budget_spent = items.len() <= query.limit && partners.peek().is_some();
         let next_after = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(|c| c.id)
+        } else if budget_spent {
+            last_read
         } else {
             None
         };

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use cpor_domain::claim::{Claim, HistoryEntry, Transition};
 use cpor_domain::ids::{ClaimId, PartnerId};
-use cpor_domain::listing::{ClaimPage, ListQuery};
+use cpor_domain::listing::{ClaimPage, ListQuery, READ_BUDGET};
 use cpor_domain::ports::{ApplyError, ClaimRepository, Unavailable};
 
 impl DynamoStore {
@@ -157,6 +157,8 @@ impl ClaimRepository for DynamoStore {
             k
         });
         let mut items = Vec::new();
+        // What this request read: bounded, however rare the filter (`READ_BUDGET`).
+        let (mut read, mut last_read, mut budget_spent) = (0, None, false);
         loop {
             let remaining = wanted - items.len();
             // Filters apply after the read limit, so read more per page when filtering.
@@ -164,7 +166,8 @@ impl ClaimRepository for DynamoStore {
                 remaining.max(100)
             } else {
                 remaining
-            };
+            }
+            .min(READ_BUDGET - read);
             let mut e = super::expression::Expression::default();
             let condition = e.equals(PARTNER_INDEX.partition_key, s(listing.clone()));
             let page = self
@@ -183,18 +186,28 @@ impl ClaimRepository for DynamoStore {
                 .map_err(|e| unavailable("Query by_partner", &e))?;
             for item in page.items() {
                 let claim = claim_from_item(item)?;
+                read += 1;
+                last_read = Some(claim.id);
                 if query.filter.matches(&claim) && items.len() < wanted {
                     items.push(claim);
                 }
             }
             match page.last_evaluated_key() {
-                Some(last) if items.len() < wanted => start = Some(last.clone()),
+                Some(last) if items.len() < wanted && read < READ_BUDGET => {
+                    start = Some(last.clone());
+                }
+                Some(_) if items.len() < wanted => {
+                    budget_spent = true;
+                    break;
+                }
                 Some(_) | None => break,
             }
         }
         let next_after = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(|c| c.id)
+        } else if budget_spent {
+            last_read
         } else {
             None
         };
