@@ -167,32 +167,15 @@ impl NotificationLedger for DynamoStore {
     }
 
     async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
-        let mut e = Expression::default();
-        let condition = all(&[
-            e.equals(field::STATE, state(SendState::InProgress)?),
-            e.equals(field::LEASE_OWNER, s(owner)),
-        ]);
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::notification(claim_id).attributes()))
-            .condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Not ours (any more): nothing to give back.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable("DeleteItem notification", &e)),
-        }
+        // Not ours (any more): nothing to give back.
+        self.delete_notification_if(claim_id, |e| {
+            Ok(all(&[
+                e.equals(field::STATE, state(SendState::InProgress)?),
+                e.equals(field::LEASE_OWNER, s(owner)),
+            ]))
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
@@ -254,8 +237,20 @@ impl DynamoStore {
     /// out (`cpor-ops resend --confirm-unsent`): the next request sends it. Returns false when
     /// the notification is not held.
     pub async fn release_hold(&self, claim_id: ClaimId) -> Result<bool, Unavailable> {
+        self.delete_notification_if(claim_id, |e| {
+            Ok(e.equals(field::STATE, state(SendState::Held)?))
+        })
+        .await
+    }
+
+    /// Deletes the claim's notification record if `condition` holds; false when it did not.
+    async fn delete_notification_if(
+        &self,
+        claim_id: ClaimId,
+        condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
+    ) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
-        let condition = e.equals(field::STATE, state(SendState::Held)?);
+        let condition = condition(&mut e)?;
         let result = self
             .client
             .delete_item()
