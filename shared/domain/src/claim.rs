@@ -1,15 +1,19 @@
 //! A claim and its lifecycle. The state changes only through the transition functions here, each
-//! of which returns the new claim and the history entry that records the change, or says why
-//! the change is refused.
+//! of which returns the new claim and the history entries that record the change, or says why
+//! the change is refused. The status table of domain.md ("The project's lifecycle") is
+//! [`ClaimStatus::holds_lock`], [`ClaimStatus::is_final`] and the transitions below.
 
-use crate::calendar::OptOutWindow;
+use crate::calendar::{BusinessCalendar, OptOutWindow, window_open};
 use crate::catalogue::{LockUnit, Program, Workload};
 use crate::contact::{CustomerContact, PartnerContact};
 use crate::domain_name::CustomerDomain;
 use crate::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use crate::proof::ProofOfExecution;
-use crate::time::serde_instant;
-use chrono::{DateTime, Utc};
+use crate::review::{
+    DISPUTE_PERIOD, InformationCode, InformationRequest, Message, Rejection, RejectionCode,
+    five_business_days_after,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,12 +21,20 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
-    /// Accepted; the customer notification is queued.
+    /// Accepted after the synchronous checks; in the vendor's review queue.
     Submitted,
+    /// A reviewer asked the partner for more, until `response_due`.
+    InformationRequested,
+    /// The vendor approved it; the customer's notification is queued.
+    Approved,
     /// The customer was told; the opt-out window is open or awaiting finalization.
     AwaitingCustomer,
     /// The partner is partner of record.
     Associated,
+    /// The vendor refused it; the partner may dispute it until `dispute_until`.
+    Rejected,
+    /// The partner disputes the rejection; back in the review queue.
+    Disputed,
     /// The customer opted out.
     Declined,
     /// The partner withdrew or disassociated.
@@ -31,10 +43,14 @@ pub enum ClaimStatus {
 
 impl ClaimStatus {
     /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
-    pub const ALL: [ClaimStatus; 5] = [
+    pub const ALL: [ClaimStatus; 9] = [
         Self::Submitted,
+        Self::InformationRequested,
+        Self::Approved,
         Self::AwaitingCustomer,
         Self::Associated,
+        Self::Rejected,
+        Self::Disputed,
         Self::Declined,
         Self::Withdrawn,
     ];
@@ -43,10 +59,14 @@ impl ClaimStatus {
     pub const fn ordinal(self) -> usize {
         match self {
             Self::Submitted => 0,
-            Self::AwaitingCustomer => 1,
-            Self::Associated => 2,
-            Self::Declined => 3,
-            Self::Withdrawn => 4,
+            Self::InformationRequested => 1,
+            Self::Approved => 2,
+            Self::AwaitingCustomer => 3,
+            Self::Associated => 4,
+            Self::Rejected => 5,
+            Self::Disputed => 6,
+            Self::Declined => 7,
+            Self::Withdrawn => 8,
         }
     }
 
@@ -54,8 +74,12 @@ impl ClaimStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Submitted => "submitted",
+            Self::InformationRequested => "information_requested",
+            Self::Approved => "approved",
             Self::AwaitingCustomer => "awaiting_customer",
             Self::Associated => "associated",
+            Self::Rejected => "rejected",
+            Self::Disputed => "disputed",
             Self::Declined => "declined",
             Self::Withdrawn => "withdrawn",
         }
@@ -66,11 +90,15 @@ impl ClaimStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// True for the statuses that hold the tenant+workload.
+    /// True for the statuses that hold the tenant+workload (the partner-of-record lock).
     pub fn holds_lock(self) -> bool {
         match self {
-            Self::Submitted | Self::AwaitingCustomer | Self::Associated => true,
-            Self::Declined | Self::Withdrawn => false,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::Associated => true,
+            Self::Rejected | Self::Disputed | Self::Declined | Self::Withdrawn => false,
         }
     }
 
@@ -78,7 +106,25 @@ impl ClaimStatus {
     pub fn is_final(self) -> bool {
         match self {
             Self::Declined | Self::Withdrawn => true,
-            Self::Submitted | Self::AwaitingCustomer | Self::Associated => false,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::Associated
+            | Self::Rejected
+            | Self::Disputed => false,
+        }
+    }
+
+    /// True for the statuses whose reaching sets the claim's `decided_at`.
+    pub fn is_decision(self) -> bool {
+        match self {
+            Self::Associated | Self::Rejected | Self::Declined | Self::Withdrawn => true,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::Disputed => false,
         }
     }
 }
@@ -92,33 +138,40 @@ impl fmt::Display for ClaimStatus {
 /// A claim's state, with what exists only in that state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimState {
-    /// Accepted, not yet notified.
-    Submitted,
-    /// Notified; the window is set.
+    /// In review since it entered the queue (submitted, responded to a request).
+    Submitted {
+        since: DateTime<Utc>,
+    },
+    InformationRequested {
+        request: InformationRequest,
+    },
+    Approved {
+        at: DateTime<Utc>,
+    },
     AwaitingCustomer {
-        /// The opt-out window.
         window: OptOutWindow,
     },
-    /// Official.
+    /// Official, after `window` closed.
     Associated {
-        /// The window that closed.
         window: OptOutWindow,
-        /// When it became official.
-        decided_at: DateTime<Utc>,
     },
-    /// The customer opted out.
+    /// Refused; disputable until `dispute_until`, `None` when the rejection ended a dispute.
+    Rejected {
+        rejection: Rejection,
+        dispute_until: Option<DateTime<Utc>>,
+    },
+    /// The partner disputes `rejection`; in review since it did.
+    Disputed {
+        since: DateTime<Utc>,
+        rejection: Rejection,
+    },
+    /// The customer opted out during `window`.
     Declined {
-        /// The window in which the customer declined.
         window: OptOutWindow,
-        /// When the customer declined.
-        decided_at: DateTime<Utc>,
     },
-    /// The partner withdrew.
+    /// The partner withdrew; `window` if the customer had been notified.
     Withdrawn {
-        /// The window, if the customer had been notified.
         window: Option<OptOutWindow>,
-        /// When the partner withdrew.
-        decided_at: DateTime<Utc>,
         reason: String,
     },
 }
@@ -127,9 +180,13 @@ impl ClaimState {
     /// The status of this state.
     pub fn status(&self) -> ClaimStatus {
         match self {
-            Self::Submitted => ClaimStatus::Submitted,
+            Self::Submitted { .. } => ClaimStatus::Submitted,
+            Self::InformationRequested { .. } => ClaimStatus::InformationRequested,
+            Self::Approved { .. } => ClaimStatus::Approved,
             Self::AwaitingCustomer { .. } => ClaimStatus::AwaitingCustomer,
             Self::Associated { .. } => ClaimStatus::Associated,
+            Self::Rejected { .. } => ClaimStatus::Rejected,
+            Self::Disputed { .. } => ClaimStatus::Disputed,
             Self::Declined { .. } => ClaimStatus::Declined,
             Self::Withdrawn { .. } => ClaimStatus::Withdrawn,
         }
@@ -138,33 +195,82 @@ impl ClaimState {
     /// The opt-out window, once the customer was notified.
     pub fn window(&self) -> Option<&OptOutWindow> {
         match self {
-            Self::Submitted => None,
             Self::AwaitingCustomer { window }
-            | Self::Associated { window, .. }
-            | Self::Declined { window, .. } => Some(window),
+            | Self::Associated { window }
+            | Self::Declined { window } => Some(window),
             Self::Withdrawn { window, .. } => window.as_ref(),
-        }
-    }
-
-    /// When the claim reached its latest decision (associated, declined or withdrawn).
-    pub fn decided_at(&self) -> Option<DateTime<Utc>> {
-        match self {
-            Self::Associated { decided_at, .. }
-            | Self::Declined { decided_at, .. }
-            | Self::Withdrawn { decided_at, .. } => Some(*decided_at),
-            Self::Submitted | Self::AwaitingCustomer { .. } => None,
+            Self::Submitted { .. }
+            | Self::InformationRequested { .. }
+            | Self::Approved { .. }
+            | Self::Rejected { .. }
+            | Self::Disputed { .. } => None,
         }
     }
 
     /// The deadline after which the nightly run moves the claim on by itself, while there is
     /// one: what the store's sparse due index holds the claim by.
-    pub fn nightly_deadline(&self) -> Option<DateTime<Utc>> {
+    pub fn nightly_deadline(&self) -> Option<NightlyDeadline> {
         match self {
-            Self::AwaitingCustomer { window } => Some(window.deadline),
-            Self::Submitted
+            Self::AwaitingCustomer { window } => Some(NightlyDeadline::OptOut(window.deadline)),
+            Self::InformationRequested { request } => {
+                Some(NightlyDeadline::Response(request.response_due))
+            }
+            Self::Submitted { .. }
+            | Self::Approved { .. }
             | Self::Associated { .. }
+            | Self::Rejected { .. }
+            | Self::Disputed { .. }
             | Self::Declined { .. }
             | Self::Withdrawn { .. } => None,
+        }
+    }
+
+    /// When the claim entered the vendor's review queue, while it is in it (ordered by this):
+    /// submitted or responded, disputed, or when information was requested.
+    pub fn in_review_since(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Submitted { since } | Self::Disputed { since, .. } => Some(*since),
+            Self::InformationRequested { request } => Some(request.requested_at),
+            Self::Approved { .. }
+            | Self::AwaitingCustomer { .. }
+            | Self::Associated { .. }
+            | Self::Rejected { .. }
+            | Self::Declined { .. }
+            | Self::Withdrawn { .. } => None,
+        }
+    }
+
+    /// The reviewer's target for a claim waiting for a decision (submitted or disputed): the
+    /// end of the fifth business day after it entered review, in UTC.
+    pub fn review_due(&self, calendar: &BusinessCalendar) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Submitted { since } | Self::Disputed { since, .. } => {
+                Some(five_business_days_after(calendar, *since))
+            }
+            Self::InformationRequested { .. }
+            | Self::Approved { .. }
+            | Self::AwaitingCustomer { .. }
+            | Self::Associated { .. }
+            | Self::Rejected { .. }
+            | Self::Declined { .. }
+            | Self::Withdrawn { .. } => None,
+        }
+    }
+}
+
+/// A deadline the nightly run acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NightlyDeadline {
+    /// The customer's opt-out window closes: associate.
+    OptOut(DateTime<Utc>),
+    /// The partner's time to answer an information request ends: reject (`no_response`).
+    Response(DateTime<Utc>),
+}
+
+impl NightlyDeadline {
+    pub fn at(self) -> DateTime<Utc> {
+        match self {
+            Self::OptOut(at) | Self::Response(at) => at,
         }
     }
 }
@@ -176,23 +282,94 @@ pub enum Actor {
     /// The claiming partner.
     Partner,
     Customer,
+    /// One of the vendor's reviewers (named by [`HistoryEntry::reviewer`]).
+    Reviewer,
     /// The service itself.
     System,
 }
 
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Partner => "partner",
+            Self::Customer => "customer",
+            Self::Reviewer => "reviewer",
+            Self::System => "system",
+        }
+    }
+}
+
+/// What a history entry records: a stable name, for the history and the events other systems
+/// receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryEvent {
+    Submitted,
+    Approved,
+    InformationRequested,
+    Responded,
+    Rejected,
+    Disputed,
+    CustomerNotified,
+    Declined,
+    Associated,
+    Withdrawn,
+    ProofAdded,
+}
+
+impl HistoryEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Approved => "approved",
+            Self::InformationRequested => "information_requested",
+            Self::Responded => "responded",
+            Self::Rejected => "rejected",
+            Self::Disputed => "disputed",
+            Self::CustomerNotified => "customer_notified",
+            Self::Declined => "declined",
+            Self::Associated => "associated",
+            Self::Withdrawn => "withdrawn",
+            Self::ProofAdded => "proof_added",
+        }
+    }
+}
+
+/// A reviewer's own identity (the `sub` of their token), kept for the vendor's audit and shown
+/// to reviewers only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReviewerId(String);
+
+impl ReviewerId {
+    /// A reviewer id: 1 to 256 visible characters.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        ((1..=256).contains(&text.chars().count()) && !text.chars().any(char::is_control))
+            .then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// One entry of a claim's append-only history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
-    /// Position in the history, from 1; equals the claim's version after the change.
+    /// Position in the history, from 1; the claim's version after the change.
     pub sequence: u32,
-    #[serde(with = "serde_instant")]
     pub at: DateTime<Utc>,
     pub actor: Actor,
+    /// The reviewer, when `actor` is one.
+    pub reviewer: Option<ReviewerId>,
+    pub event: HistoryEvent,
     /// The status before; `None` for the submission.
     pub from: Option<ClaimStatus>,
-    /// The status after.
+    /// The status after (equal to `from` when the status did not change).
     pub to: ClaimStatus,
-    /// Why, where there is a reason.
+    /// A machine reason code (a rejection's, an information request's first, ...).
+    pub code: Option<String>,
+    /// The human text (a withdrawal's reason, a reviewer's message, ...).
     pub reason: Option<String>,
 }
 
@@ -209,9 +386,9 @@ pub struct ClaimSubject {
     pub subscription_id: Option<SubscriptionId>,
     /// Who is told.
     pub customer_contact: CustomerContact,
-    /// Who to ask at the partner.
+    /// Who to ask at the partner, and where the partner's e-mails go.
     pub partner_contact: PartnerContact,
-    /// The signed statement of work.
+    /// The newest signed statement of work.
     pub proof_of_execution: ProofOfExecution,
 }
 
@@ -228,28 +405,42 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
     /// Where it is in its lifecycle.
     pub state: ClaimState,
+    /// The last time it reached a decision (associated, rejected, declined, withdrawn).
+    pub decided_at: Option<DateTime<Utc>>,
     /// How many history entries it has; the store's optimistic-concurrency token.
     pub version: u32,
 }
 
-/// A change of a claim: the claim as it becomes, the version it must still have for the change
-/// to apply, and the history entry recording it.
+/// A change of a claim: the claim as it becomes, the version and status it must still have for
+/// the change to apply, and the history entries recording it (one, or two when a move also
+/// adds a proof of execution).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     /// The claim after the change.
     pub claim: Claim,
-    /// The version the stored claim must have.
     pub expected_version: u32,
-    /// The status the stored claim must have.
     pub expected_status: ClaimStatus,
-    /// The record of the change.
-    pub entry: HistoryEntry,
+    /// The records of the change, in order.
+    pub entries: Vec<HistoryEntry>,
 }
 
 impl Transition {
     /// True when the change ends the claim's hold on its tenant+workload.
     pub fn releases_lock(&self) -> bool {
-        self.expected_status.holds_lock() && !self.claim.state.status().holds_lock()
+        self.expected_status.holds_lock() && !self.claim.status().holds_lock()
+    }
+
+    /// True when the change takes the tenant+workload (a dispute approved): only if no other
+    /// claim holds it.
+    pub fn takes_lock(&self) -> bool {
+        !self.expected_status.holds_lock() && self.claim.status().holds_lock()
+    }
+
+    /// The last history entry.
+    pub fn entry(&self) -> &HistoryEntry {
+        self.entries
+            .last()
+            .unwrap_or_else(|| unreachable!("a transition records at least one entry"))
     }
 }
 
@@ -268,6 +459,21 @@ pub enum TransitionError {
     /// The customer's window is still open.
     #[error("the opt-out window is open until {0}")]
     WindowStillOpen(DateTime<Utc>),
+    /// The time to answer the information request ended.
+    #[error("the response was due by {0}")]
+    ResponseWindowClosed(DateTime<Utc>),
+    /// The response is not yet overdue (the nightly run acts only after it).
+    #[error("the response is due by {0}")]
+    ResponseNotOverdue(DateTime<Utc>),
+    /// The time to dispute the rejection ended.
+    #[error("the rejection could be disputed until {0}")]
+    DisputeWindowClosed(DateTime<Utc>),
+    /// The rejection ended a dispute: only a new claim is possible.
+    #[error("the rejection ended a dispute and is final")]
+    DisputeExhausted,
+    /// The proof of execution is not signed after the current one.
+    #[error("the proof of execution is not signed after the current one ({0})")]
+    ProofNotNewer(NaiveDate),
 }
 
 /// The partner-of-record lock's key: what only one claim may hold at a time.
@@ -297,8 +503,46 @@ impl ClaimSubject {
     }
 }
 
+/// One step of a change: who did what, into which state.
+struct Step {
+    actor: Actor,
+    reviewer: Option<ReviewerId>,
+    event: HistoryEvent,
+    state: ClaimState,
+    code: Option<String>,
+    reason: Option<String>,
+}
+
+impl Step {
+    fn new(actor: Actor, event: HistoryEvent, state: ClaimState) -> Self {
+        Self {
+            actor,
+            reviewer: None,
+            event,
+            state,
+            code: None,
+            reason: None,
+        }
+    }
+
+    fn by(mut self, reviewer: &ReviewerId) -> Self {
+        self.reviewer = Some(reviewer.clone());
+        self
+    }
+
+    fn code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_owned());
+        self
+    }
+
+    fn reason(mut self, reason: Option<&str>) -> Self {
+        self.reason = reason.map(str::to_owned);
+        self
+    }
+}
+
 impl Claim {
-    /// A new claim and the first entry of its history.
+    /// A new claim, in the review queue, and the first entry of its history.
     pub fn submit(
         id: ClaimId,
         partner_id: PartnerId,
@@ -312,15 +556,19 @@ impl Claim {
             partner_name,
             subject,
             created_at: at,
-            state: ClaimState::Submitted,
+            state: ClaimState::Submitted { since: at },
+            decided_at: None,
             version: 1,
         };
         let entry = HistoryEntry {
             sequence: 1,
             at,
             actor: Actor::Partner,
+            reviewer: None,
+            event: HistoryEvent::Submitted,
             from: None,
             to: ClaimStatus::Submitted,
+            code: None,
             reason: None,
         };
         (claim, entry)
@@ -331,30 +579,44 @@ impl Claim {
         self.state.status()
     }
 
-    fn transition(
+    /// The transition made of `steps` at `at`, from this claim; `proof` replaces the claim's
+    /// proof of execution (its `proof_added` step is among `steps`).
+    fn change(
         &self,
         at: DateTime<Utc>,
-        actor: Actor,
-        state: ClaimState,
-        reason: Option<String>,
+        steps: Vec<Step>,
+        proof: Option<ProofOfExecution>,
     ) -> Transition {
-        let entry = HistoryEntry {
-            sequence: self.version + 1,
-            at,
-            actor,
-            from: Some(self.status()),
-            to: state.status(),
-            reason,
-        };
+        let mut claim = self.clone();
+        let mut entries = Vec::with_capacity(steps.len());
+        for step in steps {
+            let from = claim.status();
+            let to = step.state.status();
+            claim.version += 1;
+            if to.is_decision() && from != to {
+                claim.decided_at = Some(at);
+            }
+            claim.state = step.state;
+            entries.push(HistoryEntry {
+                sequence: claim.version,
+                at,
+                actor: step.actor,
+                reviewer: step.reviewer,
+                event: step.event,
+                from: Some(from),
+                to,
+                code: step.code,
+                reason: step.reason,
+            });
+        }
+        if let Some(proof) = proof {
+            claim.subject.proof_of_execution = proof;
+        }
         Transition {
-            claim: Self {
-                state,
-                version: self.version + 1,
-                ..self.clone()
-            },
+            claim,
             expected_version: self.version,
             expected_status: self.status(),
-            entry,
+            entries,
         }
     }
 
@@ -367,17 +629,319 @@ impl Claim {
         }
     }
 
+    /// Checks that `proof` is newer than the claim's: signed after it.
+    fn newer(&self, proof: &ProofOfExecution) -> Result<(), TransitionError> {
+        let current = self.subject.proof_of_execution.signed_on;
+        if proof.signed_on > current {
+            Ok(())
+        } else {
+            Err(TransitionError::ProofNotNewer(current))
+        }
+    }
+
+    /// The step that adds `proof`, in `state`, if there is a proof.
+    fn proof_step(proof: Option<&ProofOfExecution>, state: &ClaimState) -> Option<Step> {
+        proof.map(|proof| {
+            Step::new(Actor::Partner, HistoryEvent::ProofAdded, state.clone())
+                .reason(Some(&proof.reference))
+        })
+    }
+
+    /// A reviewer approves a claim in review (`submitted`), or a disputed one (which takes the
+    /// unit back: the store refuses it while another claim holds the unit).
+    pub fn approve(
+        &self,
+        at: DateTime<Utc>,
+        reviewer: &ReviewerId,
+        comment: Option<&Message>,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Submitted { .. } | ClaimState::Disputed { .. } => {
+                let step = Step::new(
+                    Actor::Reviewer,
+                    HistoryEvent::Approved,
+                    ClaimState::Approved { at },
+                )
+                .by(reviewer)
+                .reason(comment.map(Message::as_str));
+                Ok(self.change(at, vec![step], None))
+            }
+            ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// The service approves a claim that passed the synchronous checks, under the automatic
+    /// review policy.
+    pub fn approve_automatically(&self, at: DateTime<Utc>) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Submitted { .. } => {
+                let step = Step::new(
+                    Actor::System,
+                    HistoryEvent::Approved,
+                    ClaimState::Approved { at },
+                )
+                .code("automatic_review");
+                Ok(self.change(at, vec![step], None))
+            }
+            ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// A reviewer asks the partner for more; the partner has until the end of the fifth
+    /// business day after (UTC) to respond.
+    pub fn request_information(
+        &self,
+        at: DateTime<Utc>,
+        reviewer: &ReviewerId,
+        codes: Vec<InformationCode>,
+        message: Message,
+        calendar: &BusinessCalendar,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Submitted { .. } => {
+                let first = codes.first().map(|c| c.as_str().to_owned());
+                let request = InformationRequest {
+                    codes,
+                    message,
+                    requested_at: at,
+                    response_due: five_business_days_after(calendar, at),
+                };
+                let reason = request.message.as_str().to_owned();
+                let mut step = Step::new(
+                    Actor::Reviewer,
+                    HistoryEvent::InformationRequested,
+                    ClaimState::InformationRequested { request },
+                )
+                .by(reviewer)
+                .reason(Some(&reason));
+                step.code = first;
+                Ok(self.change(at, vec![step], None))
+            }
+            ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// The partner answers an information request, at or before its due time, optionally with
+    /// a newer proof of execution; the claim goes back to review.
+    pub fn respond(
+        &self,
+        at: DateTime<Utc>,
+        message: &Message,
+        proof: Option<ProofOfExecution>,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::InformationRequested { request } => {
+                if !window_open(request.response_due, at) {
+                    return Err(TransitionError::ResponseWindowClosed(request.response_due));
+                }
+                if let Some(proof) = &proof {
+                    self.newer(proof)?;
+                }
+                let state = ClaimState::Submitted { since: at };
+                let mut steps = vec![
+                    Step::new(Actor::Partner, HistoryEvent::Responded, state.clone())
+                        .reason(Some(message.as_str())),
+                ];
+                steps.extend(Self::proof_step(proof.as_ref(), &state));
+                Ok(self.change(at, steps, proof))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// A reviewer rejects a claim in review, waiting for information, or disputed. The unit it
+    /// held is freed; the partner may dispute until 30 days later, unless the claim was
+    /// disputed already.
+    pub fn reject(
+        &self,
+        at: DateTime<Utc>,
+        reviewer: &ReviewerId,
+        code: RejectionCode,
+        message: Message,
+    ) -> Result<Transition, TransitionError> {
+        let dispute_until = match &self.state {
+            ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
+                Some(at + DISPUTE_PERIOD)
+            }
+            ClaimState::Disputed { .. } => None,
+            ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => return Err(self.refuse()),
+        };
+        let reason = message.as_str().to_owned();
+        let rejection = Rejection {
+            code,
+            message: Some(message),
+            at,
+        };
+        let step = Step::new(
+            Actor::Reviewer,
+            HistoryEvent::Rejected,
+            ClaimState::Rejected {
+                rejection,
+                dispute_until,
+            },
+        )
+        .by(reviewer)
+        .code(code.as_str())
+        .reason(Some(&reason));
+        Ok(self.change(at, vec![step], None))
+    }
+
+    /// The nightly run at `now` rejects a claim whose information request went unanswered past
+    /// its due time (`no_response`); it may be disputed like any rejection.
+    pub fn reject_for_no_response(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::InformationRequested { request } => {
+                if window_open(request.response_due, now) {
+                    return Err(TransitionError::ResponseNotOverdue(request.response_due));
+                }
+                let rejection = Rejection {
+                    code: RejectionCode::NoResponse,
+                    message: None,
+                    at: now,
+                };
+                let step = Step::new(
+                    Actor::System,
+                    HistoryEvent::Rejected,
+                    ClaimState::Rejected {
+                        rejection,
+                        dispute_until: Some(now + DISPUTE_PERIOD),
+                    },
+                )
+                .code(RejectionCode::NoResponse.as_str());
+                Ok(self.change(now, vec![step], None))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// The partner disputes a rejection within 30 days of it, once, optionally with a newer
+    /// proof of execution; the claim goes back to review (it does not take its unit back until
+    /// a reviewer approves).
+    pub fn dispute(
+        &self,
+        at: DateTime<Utc>,
+        justification: &Message,
+        proof: Option<ProofOfExecution>,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Rejected {
+                rejection,
+                dispute_until,
+            } => {
+                let until = dispute_until.ok_or(TransitionError::DisputeExhausted)?;
+                if !window_open(until, at) {
+                    return Err(TransitionError::DisputeWindowClosed(until));
+                }
+                if let Some(proof) = &proof {
+                    self.newer(proof)?;
+                }
+                let state = ClaimState::Disputed {
+                    since: at,
+                    rejection: rejection.clone(),
+                };
+                let mut steps = vec![
+                    Step::new(Actor::Partner, HistoryEvent::Disputed, state.clone())
+                        .reason(Some(justification.as_str())),
+                ];
+                steps.extend(Self::proof_step(proof.as_ref(), &state));
+                Ok(self.change(at, steps, proof))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// The partner adds a newer proof of execution to a claim that holds its unit or is
+    /// disputed; the status does not change.
+    pub fn add_proof(
+        &self,
+        at: DateTime<Utc>,
+        proof: ProofOfExecution,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Disputed { .. } => {
+                self.newer(&proof)?;
+                let steps = Self::proof_step(Some(&proof), &self.state)
+                    .into_iter()
+                    .collect();
+                Ok(self.change(at, steps, Some(proof)))
+            }
+            ClaimState::Rejected { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+        }
+    }
+
     /// The customer was notified: the window opens.
     pub fn notify(&self, window: OptOutWindow) -> Result<Transition, TransitionError> {
-        match self.state {
-            ClaimState::Submitted => Ok(self.transition(
-                window.notified_at,
-                Actor::System,
-                ClaimState::AwaitingCustomer { window },
-                None,
-            )),
-            ClaimState::AwaitingCustomer { .. }
+        match &self.state {
+            ClaimState::Approved { .. } => {
+                let step = Step::new(
+                    Actor::System,
+                    HistoryEvent::CustomerNotified,
+                    ClaimState::AwaitingCustomer { window },
+                );
+                Ok(self.change(window.notified_at, vec![step], None))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
@@ -385,22 +949,24 @@ impl Claim {
 
     /// The customer opts out at `at`; it wins at or before the deadline.
     pub fn opt_out(&self, at: DateTime<Utc>) -> Result<Transition, TransitionError> {
-        match self.state {
-            ClaimState::AwaitingCustomer { window } if window.is_open_at(at) => Ok(self
-                .transition(
-                    at,
+        match &self.state {
+            ClaimState::AwaitingCustomer { window } if window.is_open_at(at) => {
+                let step = Step::new(
                     Actor::Customer,
-                    ClaimState::Declined {
-                        window,
-                        decided_at: at,
-                    },
-                    None,
-                )),
+                    HistoryEvent::Declined,
+                    ClaimState::Declined { window: *window },
+                );
+                Ok(self.change(at, vec![step], None))
+            }
             ClaimState::AwaitingCustomer { window } => {
                 Err(TransitionError::WindowClosed(window.deadline))
             }
-            ClaimState::Submitted
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
             | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
@@ -408,45 +974,54 @@ impl Claim {
 
     /// The nightly run at `now` makes the claim official once its window has closed.
     pub fn finalize(&self, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
-        match self.state {
-            ClaimState::AwaitingCustomer { window } if !window.is_open_at(now) => Ok(self
-                .transition(
-                    now,
+        match &self.state {
+            ClaimState::AwaitingCustomer { window } if !window.is_open_at(now) => {
+                let step = Step::new(
                     Actor::System,
-                    ClaimState::Associated {
-                        window,
-                        decided_at: now,
-                    },
-                    None,
-                )),
+                    HistoryEvent::Associated,
+                    ClaimState::Associated { window: *window },
+                );
+                Ok(self.change(now, vec![step], None))
+            }
             ClaimState::AwaitingCustomer { window } => {
                 Err(TransitionError::WindowStillOpen(window.deadline))
             }
-            ClaimState::Submitted
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
             | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 
-    /// The partner withdraws the claim, or disassociates from the customer, for `reason`.
+    /// The partner withdraws the claim, or disassociates from the customer, for `reason`:
+    /// from every status but `rejected` (disputing is the move there) and the final ones.
     pub fn withdraw(
         &self,
         at: DateTime<Utc>,
         reason: WithdrawalReason,
     ) -> Result<Transition, TransitionError> {
         match &self.state {
-            ClaimState::Submitted
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
             | ClaimState::AwaitingCustomer { .. }
-            | ClaimState::Associated { .. } => {
+            | ClaimState::Associated { .. }
+            | ClaimState::Disputed { .. } => {
                 let state = ClaimState::Withdrawn {
                     window: self.state.window().copied(),
-                    decided_at: at,
                     reason: reason.0.clone(),
                 };
-                Ok(self.transition(at, Actor::Partner, state, Some(reason.0)))
+                let step = Step::new(Actor::Partner, HistoryEvent::Withdrawn, state)
+                    .reason(Some(&reason.0));
+                Ok(self.change(at, vec![step], None))
             }
-            ClaimState::Declined { .. } | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            ClaimState::Rejected { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
         }
     }
 }
@@ -461,26 +1036,7 @@ pub struct WithdrawalReason(String);
 impl WithdrawalReason {
     /// Parses a reason. Line breaks are allowed here (it is free text), other controls are not.
     pub fn parse(text: &str) -> Result<Self, crate::validation::Invalid> {
-        use crate::validation::{FieldCode, Invalid};
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            Err(Invalid::new(FieldCode::Empty, "must not be empty"))
-        } else if trimmed.chars().count() > MAX_REASON_CHARS {
-            Err(Invalid::new(
-                FieldCode::TooLong,
-                format!("must be at most {MAX_REASON_CHARS} characters"),
-            ))
-        } else if trimmed
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            Err(Invalid::new(
-                FieldCode::InvalidCharacters,
-                "must not contain control characters",
-            ))
-        } else {
-            Ok(Self(trimmed.to_owned()))
-        }
+        crate::review::free_text(text, MAX_REASON_CHARS).map(Self)
     }
 
     /// The reason as text.
@@ -492,7 +1048,6 @@ impl WithdrawalReason {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::calendar::BusinessCalendar;
     use crate::contact::{CustomerTimeZone, EmailAddress, Locale};
     use chrono::{NaiveDate, TimeDelta};
     use proptest::prelude::*;
@@ -540,10 +1095,26 @@ pub(crate) mod tests {
         .0
     }
 
+    /// A claim approved by the automatic policy at `at`.
+    pub(crate) fn approved(at_: DateTime<Utc>) -> Claim {
+        submitted(at_).approve_automatically(at_).unwrap().claim
+    }
+
+    pub(crate) fn reviewer() -> ReviewerId {
+        ReviewerId::parse("reviewer-7").unwrap()
+    }
+
+    fn message(text: &str) -> Message {
+        Message::parse(text).unwrap()
+    }
+
+    fn calendar() -> BusinessCalendar {
+        BusinessCalendar::default()
+    }
+
     fn notified() -> (Claim, OptOutWindow) {
-        let claim = submitted(at("2026-11-25T09:00:00Z"));
-        let window = BusinessCalendar::default()
-            .opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
+        let claim = approved(at("2026-11-25T09:00:00Z"));
+        let window = calendar().opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
         (claim.notify(window).unwrap().claim, window)
     }
 
@@ -551,20 +1122,369 @@ pub(crate) mod tests {
         WithdrawalReason::parse("engagement ended").unwrap()
     }
 
+    fn proof(signed_on: &str) -> ProofOfExecution {
+        ProofOfExecution {
+            reference: "https://fabrikam.example/sow/2.pdf".into(),
+            signed_on: NaiveDate::parse_from_str(signed_on, "%Y-%m-%d").unwrap(),
+        }
+    }
+
+    /// A claim waiting for the partner's answer, asked on Wednesday 2026-11-25 10:00 UTC (due
+    /// the end of Wednesday 2 December, UTC).
+    fn information_requested() -> Claim {
+        submitted(at("2026-11-25T09:00:00Z"))
+            .request_information(
+                at("2026-11-25T10:00:00Z"),
+                &reviewer(),
+                vec![InformationCode::MissingCustomerSignature],
+                message("the statement of work is not signed"),
+                &calendar(),
+            )
+            .unwrap()
+            .claim
+    }
+
+    /// A claim rejected by a reviewer on 2026-11-26 10:00 UTC.
+    fn rejected() -> Claim {
+        submitted(at("2026-11-25T09:00:00Z"))
+            .reject(
+                at("2026-11-26T10:00:00Z"),
+                &reviewer(),
+                RejectionCode::InsufficientProofOfExecution,
+                message("no signature"),
+            )
+            .unwrap()
+            .claim
+    }
+
+    fn disputed() -> Claim {
+        rejected()
+            .dispute(
+                at("2026-11-27T10:00:00Z"),
+                &message("signed copy attached"),
+                None,
+            )
+            .unwrap()
+            .claim
+    }
+
+    // ---- submitted
+
     #[test]
-    fn notifying_opens_the_window_and_records_the_system_as_actor() {
+    fn a_submitted_claim_is_in_review_and_holds_its_unit() {
         let claim = submitted(at("2026-11-25T09:00:00Z"));
-        let window = BusinessCalendar::default()
-            .opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
+        assert_eq!(claim.status(), ClaimStatus::Submitted);
+        assert!(claim.status().holds_lock());
+        assert_eq!(
+            claim.state.in_review_since(),
+            Some(at("2026-11-25T09:00:00Z"))
+        );
+        assert_eq!(
+            claim.state.review_due(&calendar()),
+            Some(at("2026-12-02T23:59:59.999Z"))
+        );
+    }
+
+    #[test]
+    fn a_reviewer_approves_a_submitted_claim_keeping_its_unit() {
+        let t = submitted(at("2026-11-25T09:00:00Z"))
+            .approve(
+                at("2026-11-26T09:00:00Z"),
+                &reviewer(),
+                Some(&message("fine")),
+            )
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Approved);
+        let e = t.entry();
+        assert_eq!(
+            (e.actor, e.event, e.sequence),
+            (Actor::Reviewer, HistoryEvent::Approved, 2)
+        );
+        assert_eq!(
+            e.reviewer.as_ref().map(ReviewerId::as_str),
+            Some("reviewer-7")
+        );
+        assert_eq!(e.reason.as_deref(), Some("fine"));
+        assert!(!t.releases_lock() && !t.takes_lock());
+    }
+
+    #[test]
+    fn the_automatic_policy_approves_as_the_system_with_its_code() {
+        let t = submitted(at("2026-11-25T09:00:00Z"))
+            .approve_automatically(at("2026-11-25T09:00:00Z"))
+            .unwrap();
+        let e = t.entry();
+        assert_eq!((e.actor, e.event), (Actor::System, HistoryEvent::Approved));
+        assert_eq!(e.code.as_deref(), Some("automatic_review"));
+        assert_eq!(e.reviewer, None);
+    }
+
+    #[test]
+    fn a_reviewer_asks_for_information_due_five_business_days_later_in_utc() {
+        let claim = information_requested();
+        match &claim.state {
+            ClaimState::InformationRequested { request } => {
+                assert_eq!(request.response_due, at("2026-12-02T23:59:59.999Z"));
+                assert_eq!(
+                    request.codes,
+                    vec![InformationCode::MissingCustomerSignature]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(claim.status().holds_lock());
+        assert_eq!(
+            claim.state.nightly_deadline(),
+            Some(NightlyDeadline::Response(at("2026-12-02T23:59:59.999Z")))
+        );
+    }
+
+    #[test]
+    fn a_reviewer_rejects_a_submitted_claim_freeing_its_unit_disputable_for_thirty_days() {
+        let t = submitted(at("2026-11-25T09:00:00Z"))
+            .reject(
+                at("2026-11-26T10:00:00Z"),
+                &reviewer(),
+                RejectionCode::WrongProgram,
+                message("this is an advisory engagement"),
+            )
+            .unwrap();
+        assert!(t.releases_lock());
+        assert_eq!(t.claim.decided_at, Some(at("2026-11-26T10:00:00Z")));
+        match &t.claim.state {
+            ClaimState::Rejected {
+                dispute_until,
+                rejection,
+            } => {
+                assert_eq!(*dispute_until, Some(at("2026-12-26T10:00:00Z")));
+                assert_eq!(rejection.code, RejectionCode::WrongProgram);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(t.entry().code.as_deref(), Some("wrong_program"));
+    }
+
+    // ---- information_requested
+
+    #[test]
+    fn a_response_at_its_due_time_goes_back_to_review() {
+        let claim = information_requested();
+        let t = claim
+            .respond(
+                at("2026-12-02T23:59:59.999Z"),
+                &message("signed copy"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Submitted);
+        assert_eq!(
+            t.claim.state.in_review_since(),
+            Some(at("2026-12-02T23:59:59.999Z"))
+        );
+        assert_eq!(t.entry().event, HistoryEvent::Responded);
+        assert!(!t.releases_lock() && !t.takes_lock());
+    }
+
+    #[test]
+    fn a_response_after_its_due_time_is_refused() {
+        let claim = information_requested();
+        assert_eq!(
+            claim.respond(at("2026-12-03T00:00:00Z"), &message("late"), None),
+            Err(TransitionError::ResponseWindowClosed(at(
+                "2026-12-02T23:59:59.999Z"
+            )))
+        );
+    }
+
+    #[test]
+    fn a_response_with_a_newer_proof_records_both_and_replaces_the_proof() {
+        let claim = information_requested();
+        let t = claim
+            .respond(
+                at("2026-11-30T10:00:00Z"),
+                &message("new SOW"),
+                Some(proof("2026-11-20")),
+            )
+            .unwrap();
+        let events: Vec<_> = t.entries.iter().map(|e| (e.sequence, e.event)).collect();
+        assert_eq!(
+            events,
+            vec![(3, HistoryEvent::Responded), (4, HistoryEvent::ProofAdded)]
+        );
+        assert_eq!(t.claim.version, 4);
+        assert_eq!(t.claim.subject.proof_of_execution, proof("2026-11-20"));
+        assert_eq!(t.entries[1].from, Some(ClaimStatus::Submitted));
+        assert_eq!(t.entries[1].to, ClaimStatus::Submitted);
+    }
+
+    #[test]
+    fn a_response_with_a_proof_not_newer_is_refused() {
+        let claim = information_requested();
+        assert_eq!(
+            claim.respond(
+                at("2026-11-30T10:00:00Z"),
+                &message("same"),
+                Some(proof("2026-10-01"))
+            ),
+            Err(TransitionError::ProofNotNewer(
+                NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+            ))
+        );
+    }
+
+    #[test]
+    fn an_unanswered_request_is_rejected_by_the_system_after_its_due_time_not_at_it() {
+        let claim = information_requested();
+        assert_eq!(
+            claim.reject_for_no_response(at("2026-12-02T23:59:59.999Z")),
+            Err(TransitionError::ResponseNotOverdue(at(
+                "2026-12-02T23:59:59.999Z"
+            )))
+        );
+        let t = claim
+            .reject_for_no_response(at("2026-12-03T02:00:00Z"))
+            .unwrap();
+        let e = t.entry();
+        assert_eq!((e.actor, e.event), (Actor::System, HistoryEvent::Rejected));
+        assert_eq!(e.code.as_deref(), Some("no_response"));
+        assert!(t.releases_lock());
+        match t.claim.state {
+            ClaimState::Rejected { dispute_until, .. } => {
+                assert_eq!(dispute_until, Some(at("2027-01-02T02:00:00Z")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reviewer_may_reject_while_waiting_for_information() {
+        let t = information_requested()
+            .reject(
+                at("2026-11-27T10:00:00Z"),
+                &reviewer(),
+                RejectionCode::Other,
+                message("no"),
+            )
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Rejected);
+        assert!(t.releases_lock());
+    }
+
+    #[test]
+    fn information_requested_cannot_be_approved_before_the_partner_answers() {
+        assert_eq!(
+            information_requested().approve(at("2026-11-27T10:00:00Z"), &reviewer(), None),
+            Err(TransitionError::NotAllowedFrom(
+                ClaimStatus::InformationRequested
+            ))
+        );
+    }
+
+    // ---- rejected, disputed
+
+    #[test]
+    fn a_dispute_within_thirty_days_goes_back_to_review_without_the_unit() {
+        let t = rejected()
+            .dispute(
+                at("2026-12-26T10:00:00Z"),
+                &message("signed copy attached"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Disputed);
+        assert!(!t.takes_lock() && !t.releases_lock());
+        assert_eq!(t.entry().event, HistoryEvent::Disputed);
+        // decided_at keeps the rejection's time: the latest decision
+        assert_eq!(t.claim.decided_at, Some(at("2026-11-26T10:00:00Z")));
+    }
+
+    #[test]
+    fn a_dispute_after_thirty_days_is_refused() {
+        assert_eq!(
+            rejected().dispute(at("2026-12-26T10:00:00.001Z"), &message("late"), None),
+            Err(TransitionError::DisputeWindowClosed(at(
+                "2026-12-26T10:00:00Z"
+            )))
+        );
+    }
+
+    #[test]
+    fn approving_a_dispute_takes_the_unit_back() {
+        let t = disputed()
+            .approve(at("2026-11-30T10:00:00Z"), &reviewer(), None)
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Approved);
+        assert!(t.takes_lock());
+    }
+
+    #[test]
+    fn rejecting_a_dispute_is_final_and_cannot_be_disputed_again() {
+        let t = disputed()
+            .reject(
+                at("2026-11-30T10:00:00Z"),
+                &reviewer(),
+                RejectionCode::Other,
+                message("no"),
+            )
+            .unwrap();
+        assert!(!t.releases_lock(), "a disputed claim holds no unit");
+        assert_eq!(
+            t.claim
+                .dispute(at("2026-12-01T10:00:00Z"), &message("again"), None),
+            Err(TransitionError::DisputeExhausted)
+        );
+    }
+
+    #[test]
+    fn a_rejected_claim_cannot_be_withdrawn_approved_or_asked_for_more() {
+        let claim = rejected();
+        let later = at("2026-11-27T10:00:00Z");
+        let refused = Err(TransitionError::NotAllowedFrom(ClaimStatus::Rejected));
+        assert_eq!(claim.withdraw(later, reason()), refused);
+        assert_eq!(claim.approve(later, &reviewer(), None), refused);
+        assert_eq!(
+            claim.request_information(
+                later,
+                &reviewer(),
+                vec![InformationCode::Other],
+                message("?"),
+                &calendar()
+            ),
+            refused
+        );
+        assert_eq!(claim.add_proof(later, proof("2026-11-20")), refused);
+    }
+
+    // ---- approved, awaiting_customer, associated (the customer's part)
+
+    #[test]
+    fn notifying_an_approved_claim_opens_the_window_as_the_system() {
+        let claim = approved(at("2026-11-25T09:00:00Z"));
+        let window = calendar().opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
         let t = claim.notify(window).unwrap();
         assert_eq!(t.claim.status(), ClaimStatus::AwaitingCustomer);
         assert_eq!(t.claim.state.window(), Some(&window));
+        let e = t.entry();
         assert_eq!(
-            (t.entry.sequence, t.entry.actor, t.entry.from),
-            (2, Actor::System, Some(ClaimStatus::Submitted))
+            (e.sequence, e.actor, e.event, e.from),
+            (
+                3,
+                Actor::System,
+                HistoryEvent::CustomerNotified,
+                Some(ClaimStatus::Approved)
+            )
         );
-        assert_eq!(t.expected_version, 1);
+        assert_eq!(t.expected_version, 2);
         assert!(!t.releases_lock());
+    }
+
+    #[test]
+    fn a_claim_in_review_is_not_notified() {
+        let window = calendar().opt_out_window(at("2026-11-25T10:00:00Z"), crate::zone::Zone::UTC);
+        assert_eq!(
+            submitted(at("2026-11-25T09:00:00Z")).notify(window),
+            Err(TransitionError::NotAllowedFrom(ClaimStatus::Submitted))
+        );
     }
 
     #[test]
@@ -574,8 +1494,8 @@ pub(crate) mod tests {
         let t = claim.opt_out(window.deadline).unwrap();
         // THEN it is declined by the customer and the lock is released
         assert_eq!(t.claim.status(), ClaimStatus::Declined);
-        assert_eq!(t.entry.actor, Actor::Customer);
-        assert_eq!(t.claim.state.decided_at(), Some(window.deadline));
+        assert_eq!(t.entry().actor, Actor::Customer);
+        assert_eq!(t.claim.decided_at, Some(window.deadline));
         assert!(t.releases_lock());
     }
 
@@ -614,7 +1534,7 @@ pub(crate) mod tests {
             .withdraw(at("2026-12-10T00:00:00Z"), reason())
             .unwrap();
         assert_eq!(t.claim.state.window(), Some(&window));
-        assert_eq!(t.entry.reason.as_deref(), Some("engagement ended"));
+        assert_eq!(t.entry().reason.as_deref(), Some("engagement ended"));
         assert!(t.releases_lock());
     }
 
@@ -631,6 +1551,120 @@ pub(crate) mod tests {
             declined.finalize(later),
             Err(TransitionError::AlreadyFinal(ClaimStatus::Declined))
         );
+    }
+
+    #[test]
+    fn every_status_but_rejected_and_the_final_ones_can_be_withdrawn() {
+        let (notified, window) = notified();
+        let associated = notified
+            .finalize(window.deadline + TimeDelta::days(1))
+            .unwrap()
+            .claim;
+        let later = at("2027-01-10T00:00:00Z");
+        for claim in [
+            submitted(at("2026-11-25T09:00:00Z")),
+            information_requested(),
+            approved(at("2026-11-25T09:00:00Z")),
+            notified.clone(),
+            associated,
+            disputed(),
+        ] {
+            let t = claim.withdraw(later, reason()).unwrap();
+            assert_eq!(
+                t.claim.status(),
+                ClaimStatus::Withdrawn,
+                "{:?}",
+                claim.status()
+            );
+            assert_eq!(t.releases_lock(), claim.status().holds_lock());
+        }
+    }
+
+    // ---- proof of execution
+
+    #[test]
+    fn a_newer_proof_is_added_to_a_claim_holding_its_unit_or_disputed_without_moving_it() {
+        let (notified, _) = notified();
+        for claim in [submitted(at("2026-11-25T09:00:00Z")), notified, disputed()] {
+            let t = claim
+                .add_proof(at("2026-11-28T09:00:00Z"), proof("2026-11-20"))
+                .unwrap();
+            assert_eq!(t.claim.status(), claim.status());
+            assert_eq!(t.entry().event, HistoryEvent::ProofAdded);
+            assert_eq!(t.entry().from, Some(claim.status()));
+            assert_eq!(
+                t.claim.subject.proof_of_execution.signed_on.to_string(),
+                "2026-11-20"
+            );
+        }
+    }
+
+    #[test]
+    fn a_proof_signed_on_or_before_the_current_one_is_not_newer() {
+        let claim = submitted(at("2026-11-25T09:00:00Z"));
+        for signed_on in ["2026-10-01", "2026-09-30"] {
+            assert_eq!(
+                claim.add_proof(at("2026-11-28T09:00:00Z"), proof(signed_on)),
+                Err(TransitionError::ProofNotNewer(
+                    NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+                ))
+            );
+        }
+    }
+
+    // ---- the table
+
+    #[test]
+    fn every_status_is_listed_once_in_all_in_ordinal_order() {
+        for (i, status) in ClaimStatus::ALL.into_iter().enumerate() {
+            assert_eq!(status.ordinal(), i, "{status}");
+            assert_eq!(ClaimStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn the_statuses_hold_their_unit_as_the_status_table_says() {
+        use ClaimStatus::*;
+        let holding: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.holds_lock())
+            .collect();
+        assert_eq!(
+            holding,
+            vec![
+                Submitted,
+                InformationRequested,
+                Approved,
+                AwaitingCustomer,
+                Associated
+            ]
+        );
+        let r#final: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .collect();
+        assert_eq!(r#final, vec![Declined, Withdrawn]);
+    }
+
+    #[test]
+    fn only_claims_with_a_nightly_deadline_are_in_the_due_index() {
+        let (claim, window) = notified();
+        assert_eq!(
+            claim.state.nightly_deadline(),
+            Some(NightlyDeadline::OptOut(window.deadline))
+        );
+        let associated = claim
+            .finalize(window.deadline + TimeDelta::days(1))
+            .unwrap()
+            .claim;
+        assert_eq!(associated.state.nightly_deadline(), None);
+        assert_eq!(
+            submitted(at("2026-11-25T09:00:00Z"))
+                .state
+                .nightly_deadline(),
+            None
+        );
+        assert_eq!(rejected().state.nightly_deadline(), None);
     }
 
     #[test]
@@ -651,106 +1685,132 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn every_status_is_listed_once_in_all_in_ordinal_order() {
-        for (i, status) in ClaimStatus::ALL.into_iter().enumerate() {
-            assert_eq!(status.ordinal(), i, "{status}");
-            assert_eq!(ClaimStatus::parse(status.as_str()), Some(status));
-        }
-    }
-
-    #[test]
-    fn only_a_claim_awaiting_its_customer_has_a_nightly_deadline() {
-        let (claim, window) = notified();
-        assert_eq!(claim.state.nightly_deadline(), Some(window.deadline));
-        let associated = claim
-            .finalize(window.deadline + TimeDelta::days(1))
-            .unwrap()
-            .claim;
-        assert_eq!(associated.state.nightly_deadline(), None);
-        assert_eq!(
-            submitted(at("2026-11-25T09:00:00Z"))
-                .state
-                .nightly_deadline(),
-            None
-        );
-    }
-
-    #[test]
     fn withdrawal_reasons_are_one_to_five_hundred_characters() {
         assert!(WithdrawalReason::parse(&"x".repeat(500)).is_ok());
         assert!(WithdrawalReason::parse(&"x".repeat(501)).is_err());
         assert!(WithdrawalReason::parse("  ").is_err());
     }
 
+    // ---- property tests
+
+    /// Every move any actor can make, `minutes` after the start.
     #[derive(Debug, Clone)]
-    enum Event {
+    enum Move {
+        Approve(i64),
+        ApproveAutomatically(i64),
+        RequestInformation(i64),
+        Respond(i64),
+        Reject(i64),
+        NoResponse(i64),
+        Dispute(i64),
+        AddProof(i64),
         Notify(i64),
         OptOut(i64),
         Finalize(i64),
         Withdraw(i64),
     }
 
-    fn events() -> impl Strategy<Value = Vec<Event>> {
-        let minutes = 0i64..(60 * 24 * 14);
-        prop::collection::vec(
-            prop_oneof![
-                minutes.clone().prop_map(Event::Notify),
-                minutes.clone().prop_map(Event::OptOut),
-                minutes.clone().prop_map(Event::Finalize),
-                minutes.prop_map(Event::Withdraw),
-            ],
-            0..12,
-        )
+    fn moves() -> impl Strategy<Value = Vec<(usize, Move)>> {
+        let m = 0i64..(60 * 24 * 50);
+        let one = prop_oneof![
+            m.clone().prop_map(Move::Approve),
+            m.clone().prop_map(Move::ApproveAutomatically),
+            m.clone().prop_map(Move::RequestInformation),
+            m.clone().prop_map(Move::Respond),
+            m.clone().prop_map(Move::Reject),
+            m.clone().prop_map(Move::NoResponse),
+            m.clone().prop_map(Move::Dispute),
+            m.clone().prop_map(Move::AddProof),
+            m.clone().prop_map(Move::Notify),
+            m.clone().prop_map(Move::OptOut),
+            m.clone().prop_map(Move::Finalize),
+            m.prop_map(Move::Withdraw),
+        ];
+        prop::collection::vec((0usize..2, one), 0..30)
+    }
+
+    fn attempt(
+        claim: &Claim,
+        start: DateTime<Utc>,
+        m: &Move,
+    ) -> Result<Transition, TransitionError> {
+        let t = |minutes: i64| start + TimeDelta::minutes(minutes);
+        let proof_on = |minutes: i64| ProofOfExecution {
+            reference: "SOW-n".into(),
+            signed_on: (start + TimeDelta::minutes(minutes)).date_naive(),
+        };
+        match *m {
+            Move::Approve(x) => claim.approve(t(x), &reviewer(), None),
+            Move::ApproveAutomatically(x) => claim.approve_automatically(t(x)),
+            Move::RequestInformation(x) => claim.request_information(
+                t(x),
+                &reviewer(),
+                vec![InformationCode::Other],
+                message("more"),
+                &calendar(),
+            ),
+            Move::Respond(x) => claim.respond(t(x), &message("here"), None),
+            Move::Reject(x) => claim.reject(t(x), &reviewer(), RejectionCode::Other, message("no")),
+            Move::NoResponse(x) => claim.reject_for_no_response(t(x)),
+            Move::Dispute(x) => claim.dispute(t(x), &message("why"), None),
+            Move::AddProof(x) => claim.add_proof(t(x), proof_on(x)),
+            Move::Notify(x) => {
+                claim.notify(calendar().opt_out_window(t(x), crate::zone::Zone::UTC))
+            }
+            Move::OptOut(x) => claim.opt_out(t(x)),
+            Move::Finalize(x) => claim.finalize(t(x)),
+            Move::Withdraw(x) => claim.withdraw(t(x), reason()),
+        }
     }
 
     proptest! {
         #[test]
-        fn any_sequence_of_events_keeps_the_lifecycle_and_history_consistent(events in events()) {
-            let start = at("2026-11-25T09:00:00Z");
-            let mut claim = submitted(start);
-            let mut history = vec![HistoryEntry {
-                sequence: 1, at: start, actor: Actor::Partner, from: None, to: ClaimStatus::Submitted, reason: None,
-            }];
-            for event in events {
-                let before = claim.status();
-                let result = match event {
-                    Event::Notify(m) => claim.notify(BusinessCalendar::default()
-                        .opt_out_window(start + TimeDelta::minutes(m), crate::zone::Zone::UTC)),
-                    Event::OptOut(m) => claim.opt_out(start + TimeDelta::minutes(m)),
-                    Event::Finalize(m) => claim.finalize(start + TimeDelta::minutes(m)),
-                    Event::Withdraw(m) => claim.withdraw(start + TimeDelta::minutes(m), reason()),
+        fn no_sequence_of_moves_leaves_two_claims_holding_one_unit_or_moves_a_final_claim(moves in moves()) {
+            // GIVEN two partners' claims for one unit, the first holding it (the store's lock)
+            let start = at("2026-11-02T09:00:00Z");
+            let first = submitted(start);
+            let mut second = submitted(start);
+            // the second was refused the unit at submission: it stands rejected, disputable
+            second = second
+                .reject(start, &reviewer(), RejectionCode::Other, message("held elsewhere"))
+                .unwrap()
+                .claim;
+            let mut claims = [first, second];
+            let mut holder: Option<usize> = Some(0);
+            let mut histories: [Vec<HistoryEntry>; 2] = [Vec::new(), Vec::new()];
+            for (who, m) in moves {
+                let before = claims[who].clone();
+                let Ok(t) = attempt(&before, start, &m) else {
+                    continue;
                 };
-                match result {
-                    Ok(t) => {
-                        // each accepted change follows an edge of the lifecycle
-                        let edge = (before, t.claim.status());
-                        prop_assert!(matches!(edge,
-                            (ClaimStatus::Submitted, ClaimStatus::AwaitingCustomer)
-                            | (ClaimStatus::AwaitingCustomer, ClaimStatus::Associated)
-                            | (ClaimStatus::AwaitingCustomer, ClaimStatus::Declined)
-                            | (ClaimStatus::Submitted | ClaimStatus::AwaitingCustomer | ClaimStatus::Associated,
-                               ClaimStatus::Withdrawn)), "edge {:?}", edge);
-                        prop_assert_eq!(t.entry.from, Some(before));
-                        prop_assert_eq!(t.entry.sequence, claim.version + 1);
-                        history.push(t.entry);
-                        claim = t.claim;
-                    }
-                    Err(_) => {
-                        // a refused change leaves a final claim final
-                        prop_assert!(claim.status() == before);
-                    }
+                // the store applies a transition only with its lock effect: taking a unit
+                // another claim holds is refused
+                if t.takes_lock() && holder.is_some_and(|h| h != who) {
+                    continue;
                 }
+                if t.takes_lock() {
+                    holder = Some(who);
+                }
+                if t.releases_lock() {
+                    prop_assert_eq!(holder, Some(who), "only the holder releases");
+                    holder = None;
+                }
+                // a final claim never moves again
+                prop_assert!(!before.status().is_final(), "{:?} moved from {}", m, before.status());
                 // the history is a chain: each entry starts where the previous ended
-                prop_assert_eq!(history.len() as u32, claim.version);
-                for pair in history.windows(2) {
+                prop_assert_eq!(t.entries.first().and_then(|e| e.from), Some(before.status()));
+                for pair in t.entries.windows(2) {
                     prop_assert_eq!(pair[1].from, Some(pair[0].to));
                     prop_assert_eq!(pair[1].sequence, pair[0].sequence + 1);
                 }
-                prop_assert_eq!(history.last().map(|e| e.to), Some(claim.status()));
-                // final states never change again
-                if matches!(before, ClaimStatus::Declined | ClaimStatus::Withdrawn) {
-                    prop_assert_eq!(claim.status(), before);
-                }
+                prop_assert_eq!(t.claim.version, before.version + t.entries.len() as u32);
+                prop_assert_eq!(t.entry().to, t.claim.status());
+                histories[who].extend(t.entries.clone());
+                claims[who] = t.claim;
+                // at most one claim holds the unit, and it is the lock's holder
+                let holding: Vec<usize> = (0..2).filter(|i| claims[*i].status().holds_lock()).collect();
+                prop_assert!(holding.len() <= 1, "{:?}", claims.iter().map(Claim::status).collect::<Vec<_>>());
+                prop_assert_eq!(holding.first().copied(), holder);
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod ports;
 pub mod proof;
 pub mod reference;
 pub mod retry;
+pub mod review;
 pub mod rotation;
 pub mod submission;
 pub mod time;
@@ -34,7 +35,9 @@ pub mod zone;
 pub use calendar::{BusinessCalendar, OptOutWindow};
 pub use caller::{Caller, Role};
 pub use catalogue::{Program, Workload};
-pub use claim::{Actor, Claim, ClaimState, ClaimStatus, HistoryEntry, Transition};
+pub use claim::{
+    Actor, Claim, ClaimState, ClaimStatus, HistoryEntry, HistoryEvent, ReviewerId, Transition,
+};
 pub use clock::Clock;
 pub use ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 pub use language::Language;

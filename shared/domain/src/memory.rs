@@ -8,14 +8,14 @@
 //! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
 //! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
 
-use crate::claim::{Claim, ClaimState, HistoryEntry, Transition};
+use crate::claim::{Claim, ClaimState, HistoryEntry, NightlyDeadline, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET};
 use crate::ports::{
-    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DuePages, LockHolder, Mailer,
-    NotificationLease, NotificationLedger, NotificationQueue, SendError, SubmissionContext,
+    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages, LockHolder,
+    Mailer, NotificationLease, NotificationLedger, NotificationQueue, SendError, SubmissionContext,
     SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
@@ -101,15 +101,27 @@ struct Tables {
 
 impl Tables {
     /// Writes a transition if the stored claim still has the expected version and status: the
-    /// claim, its history entry and the release of its lock, all or nothing.
+    /// claim, its history entries, and the release or the taking of its lock, all or nothing.
     fn apply(&mut self, t: &Transition) -> Result<(), ApplyError> {
         let id = t.claim.id;
+        let lock = t.claim.subject.lock().as_str().to_owned();
+        if t.takes_lock() && self.locks.contains_key(&lock) {
+            let stored = self.claims.get(&id).map(|(c, _)| c);
+            if stored.is_some_and(|c| c.version == t.expected_version) {
+                return Err(ApplyError::UnitHeld);
+            }
+        }
         let Some((stored, history)) = self.claims.get_mut(&id) else {
             return Err(ApplyError::Conflict);
         };
+        let taken = |h: &Vec<HistoryEntry>| {
+            t.entries
+                .iter()
+                .any(|e| h.iter().any(|s| s.sequence == e.sequence))
+        };
         if stored.version != t.expected_version
             || stored.status() != t.expected_status
-            || history.iter().any(|e| e.sequence == t.entry.sequence)
+            || taken(history)
         {
             // As on DynamoDB, a transition that is already stored (a retry whose first answer
             // was lost) is not a conflict.
@@ -119,8 +131,16 @@ impl Tables {
                 Err(ApplyError::Conflict)
             };
         }
+        if t.takes_lock() {
+            self.locks.insert(
+                lock.clone(),
+                LockHolder {
+                    claim_id: id,
+                    partner_id: t.claim.partner_id.clone(),
+                },
+            );
+        }
         if t.releases_lock() {
-            let lock = t.claim.subject.lock().as_str().to_owned();
             match self.locks.get(&lock) {
                 Some(holder) if holder.claim_id == id => {
                     self.locks.remove(&lock);
@@ -134,7 +154,7 @@ impl Tables {
             }
         }
         *stored = t.claim.clone();
-        history.push(t.entry.clone());
+        history.extend(t.entries.iter().cloned());
         Ok(())
     }
 
@@ -171,7 +191,11 @@ impl Tables {
                 claim.state.nightly_deadline().map(|deadline| DueClaim {
                     claim_id: claim.id,
                     version: claim.version,
-                    deadline,
+                    deadline: deadline.at(),
+                    kind: match deadline {
+                        NightlyDeadline::OptOut(_) => DueKind::OptOut,
+                        NightlyDeadline::Response(_) => DueKind::Response,
+                    },
                 })
             })
             // The index's sort key is the deadline: a claim is due once `now` is past it.
@@ -309,7 +333,7 @@ impl SubmissionStore for MemoryStore {
     async fn create_claim(
         &self,
         claim: &Claim,
-        entry: &HistoryEntry,
+        entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
         let mut tables = self.enter(StoreCall::CreateClaim)?;
@@ -346,7 +370,7 @@ impl SubmissionStore for MemoryStore {
         }
         tables
             .claims
-            .insert(claim.id, (claim.clone(), vec![entry.clone()]));
+            .insert(claim.id, (claim.clone(), entries.to_vec()));
         Ok(())
     }
 }
@@ -549,8 +573,12 @@ impl DueIndex for MemoryStore {
         };
         let window = match &stored.state {
             ClaimState::AwaitingCustomer { window } => *window,
-            ClaimState::Submitted
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
             | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. } => return Err(ApplyError::Conflict),
         };
@@ -560,10 +588,8 @@ impl DueIndex for MemoryStore {
         {
             return Err(ApplyError::Conflict);
         }
-        stored.state = ClaimState::Associated {
-            window,
-            decided_at: entry.at,
-        };
+        stored.state = ClaimState::Associated { window };
+        stored.decided_at = Some(entry.at);
         stored.version = entry.sequence;
         history.push(entry.clone());
         Ok(())

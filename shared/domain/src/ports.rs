@@ -21,6 +21,9 @@ pub enum ApplyError {
     /// The stored claim is no longer the one the change was computed from.
     #[error("the claim changed meanwhile")]
     Conflict,
+    /// The change takes the claim's unit back, and another claim holds it now.
+    #[error("another claim holds the tenant and workload")]
+    UnitHeld,
     /// The store could not be reached.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -70,12 +73,13 @@ pub trait SubmissionStore: Send + Sync {
         key: Option<&IdempotencyKey>,
     ) -> Result<SubmissionContext, Unavailable>;
 
-    /// Stores a new claim, its first history entry, its partner-of-record lock and the
-    /// idempotency record, all or nothing.
+    /// Stores a new claim, its first history entries (its submission, and its approval under
+    /// the automatic review policy), its partner-of-record lock and the idempotency record, all
+    /// or nothing.
     async fn create_claim(
         &self,
         claim: &Claim,
-        entry: &HistoryEntry,
+        entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError>;
 }
@@ -160,13 +164,22 @@ pub trait NotificationLedger: Send + Sync {
     ) -> Result<(), ApplyError>;
 }
 
-/// A claim awaiting the customer, as the due index holds it.
+/// A claim with a nightly deadline, as the due index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueClaim {
     pub claim_id: ClaimId,
     pub version: u32,
-    /// Its opt-out deadline.
     pub deadline: DateTime<Utc>,
+    pub kind: DueKind,
+}
+
+/// Which deadline a due claim waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueKind {
+    /// Its customer's opt-out window closes: associate it.
+    OptOut,
+    /// Its information request's response is due: reject it (`no_response`).
+    Response,
 }
 
 /// Pages of due claims, as the index yields them.
@@ -175,7 +188,7 @@ pub type DuePages<'a> = futures::stream::BoxStream<'a, Result<Vec<DueClaim>, Una
 /// The claims whose opt-out windows close, without scanning the table.
 #[async_trait]
 pub trait DueIndex: Send + Sync {
-    /// Every claim awaiting the customer whose deadline is before `now`, a page at a time, read
+    /// Every claim whose nightly deadline is before `now`, a page at a time, read
     /// as the stream is polled: finalization writes the first page while the next is read, and
     /// never holds the whole list.
     fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_>;

@@ -304,6 +304,33 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// An optional nested object, read with `read`: `Some(None)` when absent or null, `None`
+    /// when present but refused (the refusals recorded).
+    pub fn optional_object<T>(
+        &self,
+        name: &str,
+        errors: &mut ValidationErrors,
+        read: impl FnOnce(&ObjectReader<'a>, &mut ValidationErrors) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self.value(name) {
+            None => Some(None),
+            Some(Value::Object(object)) => {
+                let inner = ObjectReader {
+                    object,
+                    prefix: self.path(name),
+                };
+                read(&inner, errors).map(Some)
+            }
+            Some(_) => {
+                errors.push(
+                    self.path(name),
+                    Invalid::new(FieldCode::InvalidType, "must be an object"),
+                );
+                None
+            }
+        }
+    }
+
     /// Parses a required string field with `parse`, recording its refusal.
     pub fn required<T>(
         &self,

@@ -1,8 +1,9 @@
-//! The nightly finalization: every claim whose window has closed becomes official.
+//! The nightly run: every claim whose opt-out window has closed becomes official, and every
+//! information request left unanswered past its due time is rejected (`no_response`).
 
 use crate::calendar::window_open;
-use crate::claim::{Actor, ClaimStatus, HistoryEntry};
-use crate::ports::{ApplyError, DueClaim, DueIndex, Unavailable};
+use crate::claim::{Actor, ClaimStatus, HistoryEntry, HistoryEvent, TransitionError};
+use crate::ports::{ApplyError, ClaimRepository, DueClaim, DueIndex, DueKind, Unavailable};
 use crate::time::serde_instant;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -21,6 +22,8 @@ pub struct FinalizeSummary {
     pub due: usize,
     /// Claims made official by this run.
     pub finalized: usize,
+    /// Claims rejected by this run: their information requests went unanswered.
+    pub rejected: usize,
     /// Claims decided meanwhile by someone else (an opt-out, a withdrawal, an earlier run).
     pub already_decided: usize,
     /// Claims that could not be written; a later run retries them.
@@ -28,28 +31,35 @@ pub struct FinalizeSummary {
 }
 
 impl DueClaim {
-    /// The history entry that associates this claim at `now`, if its window has closed.
+    /// The history entry that associates this claim at `now`, if its window has closed. (The
+    /// association is written without reading the claim: what the index holds is enough.)
     pub fn association(&self, now: DateTime<Utc>) -> Option<HistoryEntry> {
         (!window_open(self.deadline, now)).then(|| HistoryEntry {
             sequence: self.version + 1,
             at: now,
             actor: Actor::System,
+            reviewer: None,
+            event: HistoryEvent::Associated,
             from: Some(ClaimStatus::AwaitingCustomer),
             to: ClaimStatus::Associated,
+            code: None,
             reason: None,
         })
     }
 }
 
-/// The finalize-association use case.
+/// The nightly run's use case.
 pub struct FinalizeAssociations<'a> {
     pub index: &'a dyn DueIndex,
+    /// For the unanswered requests: each is read and rejected by its own transition.
+    pub claims: &'a dyn ClaimRepository,
     /// How many claims are written at once.
     pub concurrency: usize,
 }
 
 enum Outcome {
     Finalized,
+    Rejected,
     AlreadyDecided,
     Failed,
 }
@@ -92,6 +102,7 @@ impl FinalizeAssociations<'_> {
                     summary.due += 1;
                     match outcome {
                         Outcome::Finalized => summary.finalized += 1,
+                        Outcome::Rejected => summary.rejected += 1,
                         Outcome::AlreadyDecided => summary.already_decided += 1,
                         Outcome::Failed => summary.failed += 1,
                     }
@@ -108,6 +119,52 @@ impl FinalizeAssociations<'_> {
     }
 
     async fn finalize(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
+        match claim.kind {
+            DueKind::OptOut => self.associate(claim, now).await,
+            DueKind::Response => self.reject_unanswered(claim, now).await,
+        }
+    }
+
+    /// Rejects a claim whose information request went unanswered past its due time, unless
+    /// the partner answered (or anything else happened) meanwhile: one transition, conditional
+    /// on the version read.
+    async fn reject_unanswered(&self, due: DueClaim, now: DateTime<Utc>) -> Outcome {
+        let failed = |e: &dyn std::fmt::Display| {
+            tracing::warn!(claim_id = %due.claim_id, error = %e, "could not reject an unanswered request; a later run retries");
+            Outcome::Failed
+        };
+        let claim = match self.claims.claim(due.claim_id).await {
+            Ok(Some(claim)) => claim,
+            Ok(None) => return Outcome::AlreadyDecided,
+            Err(e) => return failed(&e),
+        };
+        let transition = match claim.reject_for_no_response(now) {
+            Ok(transition) => transition,
+            Err(
+                TransitionError::ResponseNotOverdue(_)
+                | TransitionError::NotAllowedFrom(_)
+                | TransitionError::AlreadyFinal(_),
+            ) => return Outcome::AlreadyDecided,
+            Err(
+                e @ (TransitionError::WindowClosed(_)
+                | TransitionError::WindowStillOpen(_)
+                | TransitionError::ResponseWindowClosed(_)
+                | TransitionError::DisputeWindowClosed(_)
+                | TransitionError::DisputeExhausted
+                | TransitionError::ProofNotNewer(_)),
+            ) => return failed(&e),
+        };
+        match self.claims.apply(&transition).await {
+            Ok(()) => {
+                tracing::info!(claim_id = %due.claim_id, "unanswered information request: claim rejected");
+                Outcome::Rejected
+            }
+            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Outcome::AlreadyDecided,
+            Err(ApplyError::Unavailable(e)) => failed(&e),
+        }
+    }
+
+    async fn associate(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
         let Some(entry) = claim.association(now) else {
             return Outcome::AlreadyDecided;
         };
@@ -116,7 +173,7 @@ impl FinalizeAssociations<'_> {
                 tracing::info!(claim_id = %claim.claim_id, "claim associated");
                 Outcome::Finalized
             }
-            Err(ApplyError::Conflict) => Outcome::AlreadyDecided,
+            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Outcome::AlreadyDecided,
             Err(ApplyError::Unavailable(e)) => {
                 tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not finalize; a later run retries");
                 Outcome::Failed
@@ -160,6 +217,7 @@ mod tests {
                 claim_id: ClaimId::new_at(deadline),
                 version: 2,
                 deadline,
+                kind: DueKind::OptOut,
             })
             .collect()
     }
@@ -168,6 +226,7 @@ mod tests {
     async fn every_page_of_due_claims_is_written_one_write_per_claim() {
         // GIVEN three pages of claims whose windows closed
         let now = at("2026-12-10T00:00:00Z");
+        let index_claims = crate::memory::MemoryStore::default();
         let index = PagedIndex {
             pages: vec![
                 Ok(due(5, at("2026-12-01T22:59:59.999Z"))),
@@ -179,6 +238,7 @@ mod tests {
         // WHEN finalization runs
         let summary = FinalizeAssociations {
             index: &index,
+            claims: &index_claims,
             concurrency: 2,
         }
         .run(now)
@@ -193,6 +253,7 @@ mod tests {
     async fn an_unreadable_page_fails_the_run_after_the_claims_already_read_are_written() {
         // GIVEN a page read, then a page that cannot be read
         let now = at("2026-12-10T00:00:00Z");
+        let index_claims = crate::memory::MemoryStore::default();
         let index = PagedIndex {
             pages: vec![
                 Ok(due(4, at("2026-12-01T22:59:59.999Z"))),
@@ -203,6 +264,7 @@ mod tests {
         // WHEN finalization runs
         let run = FinalizeAssociations {
             index: &index,
+            claims: &index_claims,
             concurrency: 16,
         }
         .run(now)
@@ -259,6 +321,7 @@ mod tests {
             let run_at = deadline() + TimeDelta::milliseconds(1);
             let summary = FinalizeAssociations {
                 index: &store,
+                claims: &store,
                 concurrency: 2,
             }
             .run(run_at)
@@ -270,9 +333,9 @@ mod tests {
             for claim in &closed {
                 let (stored, history) = store.stored(claim.id).unwrap();
                 assert_eq!(stored.status(), ClaimStatus::Associated);
-                assert_eq!(stored.state.decided_at(), Some(run_at));
+                assert_eq!(stored.decided_at, Some(run_at));
                 let last = history.last().unwrap();
-                assert_eq!((last.actor, last.sequence), (Actor::System, 3));
+                assert_eq!((last.actor, last.sequence), (Actor::System, 4));
                 assert!(store.lock_holder(claim.subject.lock().as_str()).is_some());
             }
             // AND the others are as they were
@@ -282,6 +345,7 @@ mod tests {
             // AND a second run finds nothing due
             let again = FinalizeAssociations {
                 index: &store,
+                claims: &store,
                 concurrency: 2,
             }
             .run(run_at)
@@ -296,6 +360,7 @@ mod tests {
             let claim = awaiting(&store, "teams", now()).await;
             let summary = FinalizeAssociations {
                 index: &store,
+                claims: &store,
                 concurrency: 1,
             }
             .run(deadline())
@@ -318,6 +383,7 @@ mod tests {
             // WHEN finalization runs
             let summary = FinalizeAssociations {
                 index: &store,
+                claims: &store,
                 concurrency: 1,
             }
             .run(deadline() + TimeDelta::days(1))
@@ -337,6 +403,7 @@ mod tests {
             store.fail(StoreCall::Associate, 1);
             let finalize = FinalizeAssociations {
                 index: &store,
+                claims: &store,
                 concurrency: 1,
             };
             // WHEN finalization runs, and runs again

@@ -1,12 +1,18 @@
-//! The partner's own view of its claims: list, inspect, withdraw.
+//! The partner's own view of its claims and its moves on them: list, inspect, withdraw,
+//! respond to an information request, dispute a rejection, add a newer proof of execution.
 
 use crate::caller::Caller;
-use crate::claim::{Claim, ClaimStatus, HistoryEntry, TransitionError, WithdrawalReason};
+use crate::claim::{
+    Claim, ClaimStatus, HistoryEntry, Transition, TransitionError, WithdrawalReason,
+};
 use crate::clock::Clock;
 use crate::ids::ClaimId;
 use crate::listing::{ClaimPage, ListQuery};
 use crate::ports::{ApplyError, ClaimRepository, Unavailable};
+use crate::proof::ProofOfExecution;
+use crate::review::Message;
 use crate::validation::{ObjectReader, ValidationErrors};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 /// Why a request about claims was refused.
@@ -24,18 +30,62 @@ pub enum ManageError {
     /// Fields were refused.
     #[error(transparent)]
     Invalid(ValidationErrors),
-    /// The claim is already declined or withdrawn.
+    /// The claim is final (declined, withdrawn, or a rejection that ended a dispute).
     #[error("the claim is already {0}")]
     AlreadyFinal(ClaimStatus),
+    /// The claim's status does not allow the move.
+    #[error("a claim that is {0} does not allow this")]
+    InvalidTransition(ClaimStatus),
+    /// The time to respond to the information request ended.
+    #[error("the response was due by {0}")]
+    ResponseWindowClosed(DateTime<Utc>),
+    /// The time to dispute the rejection ended.
+    #[error("the rejection could be disputed until {0}")]
+    DisputeWindowClosed(DateTime<Utc>),
+    /// The proof of execution is not signed after the claim's current one.
+    #[error("the proof of execution is not signed after the current one ({0})")]
+    ProofNotNewer(NaiveDate),
     /// A dependency failed.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
+}
+
+impl ManageError {
+    /// A refused transition, as the partner is told.
+    fn refused(error: TransitionError, current: ClaimStatus) -> Self {
+        match error {
+            TransitionError::AlreadyFinal(status) => Self::AlreadyFinal(status),
+            TransitionError::NotAllowedFrom(status) => Self::InvalidTransition(status),
+            TransitionError::ResponseWindowClosed(due) => Self::ResponseWindowClosed(due),
+            TransitionError::DisputeWindowClosed(until) => Self::DisputeWindowClosed(until),
+            TransitionError::DisputeExhausted => Self::AlreadyFinal(current),
+            TransitionError::ProofNotNewer(current) => Self::ProofNotNewer(current),
+            // Not moves of the partner's.
+            TransitionError::WindowClosed(_)
+            | TransitionError::WindowStillOpen(_)
+            | TransitionError::ResponseNotOverdue(_) => Self::InvalidTransition(current),
+        }
+    }
 }
 
 /// The manage-claims use cases.
 pub struct ClaimDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
     pub clock: &'a dyn Clock,
+}
+
+/// The body of a move: its fields read, every refusal named.
+fn read_body<T>(
+    body: &Value,
+    fields: &[&str],
+    read: impl FnOnce(&ObjectReader<'_>, &mut ValidationErrors) -> Option<T>,
+) -> Result<T, ManageError> {
+    let object = body.as_object().ok_or(ManageError::NotAnObject)?;
+    let mut errors = ValidationErrors::default();
+    let reader = ObjectReader::new(object);
+    reader.reject_unknown(fields, &mut errors);
+    let value = read(&reader, &mut errors);
+    errors.into_result(|| value).map_err(ManageError::Invalid)
 }
 
 impl ClaimDesk<'_> {
@@ -59,7 +109,7 @@ impl ClaimDesk<'_> {
         let id = ClaimId::parse(claim_id).ok_or(ManageError::NotFound)?;
         match self.claims.claim_with_history(id).await? {
             Some((claim, history)) if claim.partner_id == caller.partner_id => Ok((claim, history)),
-            _ => Err(ManageError::NotFound),
+            Some(_) | None => Err(ManageError::NotFound),
         }
     }
 
@@ -70,47 +120,133 @@ impl ClaimDesk<'_> {
         claim_id: &str,
         body: &Value,
     ) -> Result<Claim, ManageError> {
-        if !caller.may_manage_claims() {
-            return Err(ManageError::Forbidden);
-        }
+        self.may_move(caller)?;
+        let reason = read_body(body, &["reason"], |r, e| {
+            r.required("reason", e, WithdrawalReason::parse)
+        })?;
+        self.change(caller, claim_id, "claim withdrawn", |claim, now| {
+            claim.withdraw(now, reason.clone())
+        })
+        .await
+    }
+
+    /// Answers an information request, optionally with a newer proof of execution.
+    pub async fn respond(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Claim, ManageError> {
+        self.may_move(caller)?;
+        let today = self.clock.now().date_naive();
+        let (message, proof) = read_body(body, &["message", "proof_of_execution"], |r, e| {
+            let message = r.required("message", e, Message::parse);
+            let proof = optional_proof(r, today, e);
+            Some((message?, proof?))
+        })?;
+        self.change(
+            caller,
+            claim_id,
+            "information request answered",
+            |claim, now| claim.respond(now, &message, proof.clone()),
+        )
+        .await
+    }
+
+    /// Disputes a rejection, optionally with a newer proof of execution.
+    pub async fn dispute(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Claim, ManageError> {
+        self.may_move(caller)?;
+        let today = self.clock.now().date_naive();
+        let (justification, proof) =
+            read_body(body, &["justification", "proof_of_execution"], |r, e| {
+                let justification = r.required("justification", e, Message::parse);
+                let proof = optional_proof(r, today, e);
+                Some((justification?, proof?))
+            })?;
+        self.change(caller, claim_id, "rejection disputed", |claim, now| {
+            claim.dispute(now, &justification, proof.clone())
+        })
+        .await
+    }
+
+    /// Adds a newer proof of execution to a claim holding its unit, or disputed.
+    pub async fn add_proof(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Claim, ManageError> {
+        self.may_move(caller)?;
+        let today = self.clock.now().date_naive();
         let object = body.as_object().ok_or(ManageError::NotAnObject)?;
         let mut errors = ValidationErrors::default();
-        let reader = ObjectReader::new(object);
-        reader.reject_unknown(&["reason"], &mut errors);
-        let reason = reader.required("reason", &mut errors, WithdrawalReason::parse);
-        let reason = errors
-            .into_result(|| reason)
-            .map_err(ManageError::Invalid)?;
+        let proof = ProofOfExecution::read(&ObjectReader::new(object), today, &mut errors);
+        let proof = errors.into_result(|| proof).map_err(ManageError::Invalid)?;
+        self.change(
+            caller,
+            claim_id,
+            "proof of execution added",
+            |claim, now| claim.add_proof(now, proof.clone()),
+        )
+        .await
+    }
 
+    fn may_move(&self, caller: &Caller) -> Result<(), ManageError> {
+        if caller.may_manage_claims() {
+            Ok(())
+        } else {
+            Err(ManageError::Forbidden)
+        }
+    }
+
+    /// Applies the transition `make` computes from the caller's claim as stored now; when the
+    /// claim changed meanwhile, decides again on what is stored then.
+    async fn change(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        what: &str,
+        make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
+    ) -> Result<Claim, ManageError> {
         let id = ClaimId::parse(claim_id).ok_or(ManageError::NotFound)?;
         for _ in 0..super::CONFLICT_RETRIES {
             let claim = match self.claims.claim(id).await? {
                 Some(claim) if claim.partner_id == caller.partner_id => claim,
-                _ => return Err(ManageError::NotFound),
+                Some(_) | None => return Err(ManageError::NotFound),
             };
-            let transition = match claim.withdraw(self.clock.now(), reason.clone()) {
-                Ok(t) => t,
-                Err(TransitionError::AlreadyFinal(status)) => {
-                    return Err(ManageError::AlreadyFinal(status));
-                }
-                // Withdrawing is allowed from every status that is not final.
-                Err(
-                    TransitionError::NotAllowedFrom(_)
-                    | TransitionError::WindowClosed(_)
-                    | TransitionError::WindowStillOpen(_),
-                ) => return Err(ManageError::AlreadyFinal(claim.status())),
-            };
+            let transition = make(&claim, self.clock.now())
+                .map_err(|e| ManageError::refused(e, claim.status()))?;
             match self.claims.apply(&transition).await {
                 Ok(()) => {
-                    tracing::info!(claim_id = %id, "claim withdrawn");
+                    tracing::info!(claim_id = %id, status = %transition.claim.status(), "{what}");
                     return Ok(transition.claim);
                 }
                 Err(ApplyError::Conflict) => continue,
+                // A partner's move never takes a unit back (only a reviewer's approval does).
+                Err(ApplyError::UnitHeld) => {
+                    return Err(ManageError::InvalidTransition(claim.status()));
+                }
                 Err(ApplyError::Unavailable(e)) => return Err(e.into()),
             }
         }
-        Err(Unavailable("the claim kept changing while it was withdrawn".into()).into())
+        Err(Unavailable("the claim kept changing while it was being changed".into()).into())
     }
+}
+
+/// An optional `proof_of_execution` object of a move's body (`Some(None)` when absent).
+fn optional_proof(
+    reader: &ObjectReader<'_>,
+    today: NaiveDate,
+    errors: &mut ValidationErrors,
+) -> Option<Option<ProofOfExecution>> {
+    reader.optional_object("proof_of_execution", errors, |inner, errors| {
+        ProofOfExecution::read(inner, today, errors)
+    })
 }
 
 #[cfg(test)]
@@ -126,8 +262,8 @@ mod tests {
     use crate::listing::ClaimFilter;
     use crate::memory::{MemoryStore, StoreCall};
     use crate::usecase::testing::{
-        CONTOSO, FABRIKAM, LITWARE, NORTHWIND, admin, awaiting_customer, caller, notified, now,
-        store, submitted,
+        CONTOSO, FABRIKAM, LITWARE, NORTHWIND, admin, approved, awaiting_customer, caller,
+        notified, now, store, submitted,
     };
     use crate::validation::FieldCode;
     use chrono::{DateTime, TimeDelta, Utc};
@@ -342,10 +478,10 @@ mod tests {
             withdrawn.state,
             ClaimState::Withdrawn {
                 window,
-                decided_at: at_,
                 reason: "engagement ended\nby the customer".into()
             }
         );
+        assert_eq!(withdrawn.decided_at, Some(at_));
         let (stored, history) = ports.stored(&claim);
         assert_eq!(stored, withdrawn);
         // AND its history records the partner's reason
@@ -410,6 +546,7 @@ mod tests {
         // GIVEN a submitted claim notified just before its withdrawal is written
         let ports = Ports::new();
         let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let claim = approved(&ports.store, &claim, now()).await;
         let window = BusinessCalendar::default().opt_out_window(now(), crate::zone::Zone::UTC);
         let notification = claim.notify(window).unwrap();
         ports.store.race(StoreCall::Apply, notification);
@@ -426,6 +563,7 @@ mod tests {
             history,
             [
                 ClaimStatus::Submitted,
+                ClaimStatus::Approved,
                 ClaimStatus::AwaitingCustomer,
                 ClaimStatus::Withdrawn
             ]
@@ -495,7 +633,7 @@ mod tests {
             .unwrap();
         assert_eq!(read, claim);
         let sequences: Vec<u32> = history.iter().map(|e| e.sequence).collect();
-        assert_eq!(sequences, [1, 2]);
+        assert_eq!(sequences, [1, 2, 3]);
     }
 
     #[tokio::test]

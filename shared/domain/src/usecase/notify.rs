@@ -126,8 +126,14 @@ impl NotifyCustomer<'_> {
             .await?
             .ok_or(NotifyError::UnknownClaim(claim_id))?;
         Ok(match &claim.state {
-            ClaimState::Submitted => Need::Send(Box::new(claim)),
-            ClaimState::Withdrawn { window: None, .. } => {
+            ClaimState::Approved { .. } => Need::Send(Box::new(claim)),
+            // Not approved (an operator's re-send of a claim still in review), or left the
+            // lifecycle before it was notified.
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Withdrawn { window: None, .. } => {
                 Need::Nothing(NotifyOutcome::NotNeeded(claim.status()))
             }
             ClaimState::AwaitingCustomer { .. }
@@ -151,7 +157,7 @@ impl NotifyCustomer<'_> {
             .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
         match self.claims.apply(&transition).await {
             Ok(()) => Ok(NotifyOutcome::Notified),
-            Err(ApplyError::Conflict) => Err(Retry::Conflict),
+            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Err(Retry::Conflict),
             Err(ApplyError::Unavailable(e)) => Err(Retry::Failed(e.into())),
         }
     }
@@ -246,11 +252,11 @@ impl NotifyCustomer<'_> {
             match recorded {
                 Ok(()) => return Ok(NotifyOutcome::Notified),
                 Err(ApplyError::Unavailable(e)) => return Err(failed(e)),
-                Err(ApplyError::Conflict) => {}
+                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {}
             }
             let stored = self.claims.claim(claim_id).await.map_err(failed)?;
             match stored {
-                Some(stored) if stored.status() == ClaimStatus::Submitted => {
+                Some(stored) if stored.status() == ClaimStatus::Approved => {
                     transition = stored
                         .notify(window)
                         .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
@@ -260,7 +266,7 @@ impl NotifyCustomer<'_> {
                         .await
                         .map_err(|e| match e {
                             ApplyError::Unavailable(u) => failed(u),
-                            ApplyError::Conflict => {
+                            ApplyError::Conflict | ApplyError::UnitHeld => {
                                 failed(Unavailable("send record conflict".into()))
                             }
                         })?;
@@ -312,7 +318,7 @@ mod tests {
     use crate::clock::{FixedClock, RecordedPauses};
     use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
     use crate::ports::ClaimRepository;
-    use crate::usecase::testing::{FABRIKAM, keyring, now, reason, store, submitted};
+    use crate::usecase::testing::{FABRIKAM, approved, keyring, now, reason, store, submitted};
     use chrono::NaiveDate;
 
     const PUBLIC_BASE_URL: &str = "https://cpor.example.com/";
@@ -361,8 +367,10 @@ mod tests {
     }
 
     /// Fabrikam's submitted claim (its customer in UTC), stored at [`now`].
+    /// An approved claim, whose notification is due.
     async fn claim(ports: &Ports) -> Claim {
-        submitted(&ports.store, FABRIKAM, "teams", now()).await
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        approved(&ports.store, &claim, now()).await
     }
 
     #[tokio::test]
@@ -392,8 +400,8 @@ mod tests {
         assert_eq!(window.notified_at, sent);
         assert_eq!(window.deadline, at("2026-12-03T23:59:59.999Z"));
         assert_eq!(
-            (history.len(), history[1].actor, history[1].at),
-            (2, Actor::System, sent)
+            (history.len(), history[2].actor, history[2].at),
+            (3, Actor::System, sent)
         );
         // AND the ledger holds the send
         assert_eq!(
@@ -417,7 +425,7 @@ mod tests {
         // THEN it is answered as done, with no second e-mail and no second transition
         assert_eq!(again, Ok(NotifyOutcome::AlreadyNotified));
         assert_eq!(ports.mailer.sent().len(), 1);
-        assert_eq!(ports.stored(claim.id).1.len(), 2);
+        assert_eq!(ports.stored(claim.id).1.len(), 3);
     }
 
     #[tokio::test]
@@ -436,7 +444,7 @@ mod tests {
         // THEN it leaves it to the other worker, for the queue to retry, and sends nothing
         assert_eq!(outcome, Err(NotifyError::HeldElsewhere));
         assert!(ports.mailer.sent().is_empty());
-        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Submitted);
+        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
             Some(LedgerEntry::Leased { owner, .. }) if owner == "other-worker"
@@ -464,7 +472,7 @@ mod tests {
         assert_eq!(again, Ok(NotifyOutcome::Held));
         assert!(ports.mailer.sent().is_empty());
         assert_eq!(ports.store.ledger_entry(claim.id), Some(LedgerEntry::Held));
-        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Submitted);
+        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
     }
 
     #[tokio::test]
@@ -529,7 +537,7 @@ mod tests {
         // THEN it fails for the queue to retry, and the lease is given back
         assert!(matches!(failed, Err(NotifyError::Unavailable(_))));
         assert_eq!(ports.store.ledger_entry(claim.id), None);
-        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Submitted);
+        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
         // AND the retry, well within the lease, sends it
         let retried = ports.notify(claim.id).await;
         assert_eq!(retried, Ok(NotifyOutcome::Notified));

@@ -33,7 +33,11 @@ impl PageState {
     /// What the page shows for `claim` at `now`.
     pub fn of(claim: &Claim, now: DateTime<Utc>) -> Self {
         match &claim.state {
-            ClaimState::Submitted => Self::NotYetOpen,
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. } => Self::NotYetOpen,
             ClaimState::AwaitingCustomer { window } if window.is_open_at(now) => Self::Open {
                 deadline: window.deadline,
             },
@@ -41,7 +45,9 @@ impl PageState {
                 deadline: window.deadline,
             },
             ClaimState::Associated { .. } => Self::Associated,
-            ClaimState::Declined { decided_at, .. } => Self::Declined { at: *decided_at },
+            ClaimState::Declined { window } => Self::Declined {
+                at: claim.decided_at.unwrap_or(window.deadline),
+            },
             ClaimState::Withdrawn { .. } => Self::Withdrawn,
         }
     }
@@ -120,7 +126,14 @@ impl OptOutDesk<'_> {
                 Err(
                     TransitionError::AlreadyFinal(status) | TransitionError::NotAllowedFrom(status),
                 ) => return Ok(DeclineOutcome::NotOpen(status)),
-                Err(TransitionError::WindowStillOpen(_)) => {
+                Err(
+                    TransitionError::WindowStillOpen(_)
+                    | TransitionError::ResponseWindowClosed(_)
+                    | TransitionError::ResponseNotOverdue(_)
+                    | TransitionError::DisputeWindowClosed(_)
+                    | TransitionError::DisputeExhausted
+                    | TransitionError::ProofNotNewer(_),
+                ) => {
                     return Ok(DeclineOutcome::NotOpen(claim.status()));
                 }
             };
@@ -130,7 +143,7 @@ impl OptOutDesk<'_> {
                     return Ok(DeclineOutcome::Declined);
                 }
                 // Finalization or the partner wrote first: decide again on what is stored now.
-                Err(ApplyError::Conflict) => {
+                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {
                     claim = self
                         .claims
                         .claim(claim.id)
@@ -216,7 +229,7 @@ mod tests {
         assert_eq!(outcome, Ok(DeclineOutcome::Declined));
         let (stored, history) = ports.stored(&claim);
         assert_eq!(stored.status(), ClaimStatus::Declined);
-        assert_eq!(stored.state.decided_at(), Some(received));
+        assert_eq!(stored.decided_at, Some(received));
         let last = history.last().unwrap();
         assert_eq!((last.actor, last.at), (Actor::Customer, received));
         assert!(!ports.lock_is_held(&claim));

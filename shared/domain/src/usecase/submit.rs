@@ -1,14 +1,16 @@
-//! Submitting a claim: validate everything, check the reference data, store the claim with its
-//! lock atomically, and queue the customer's notification.
+//! Submitting a claim: validate everything, check the reference data, and store the claim with
+//! its lock atomically, in the vendor's review queue. Under the automatic review policy the
+//! claim is approved in the same write and its customer's notification queued.
 
 use crate::caller::Caller;
-use crate::claim::Claim;
+use crate::claim::{Claim, ClaimStatus};
 use crate::clock::{Clock, Pause};
 use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
 use crate::ids::ClaimId;
 use crate::ports::{CreateError, NotificationQueue, SubmissionStore, Unavailable};
 use crate::reference::{ReferenceError, check_subject};
 use crate::retry::RETRY;
+use crate::review::ReviewPolicy;
 use crate::submission::parse_submission;
 use crate::validation::ValidationErrors;
 use serde_json::Value;
@@ -19,9 +21,18 @@ pub struct Submitted {
     pub claim: Claim,
     /// True when this answers a repeated request with the same idempotency key.
     pub replayed: bool,
-    /// False when the claim is stored but its notification could not be queued: it stays
-    /// `submitted` until the partner repeats the request or an operator re-sends it.
-    pub notification_queued: bool,
+    pub notification: Notification,
+}
+
+/// The customer's notification, after a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notification {
+    /// None yet: the claim waits for a reviewer, whose approval queues it.
+    AfterReview,
+    Queued,
+    /// The claim was approved and stored but its notification could not be queued: it waits
+    /// until the partner repeats the request or an operator re-sends it.
+    NotQueued,
 }
 
 /// Why a submission was refused.
@@ -61,6 +72,7 @@ pub struct SubmitClaim<'a> {
     pub clock: &'a dyn Clock,
     /// Waiting between attempts to queue the notification.
     pub pause: &'a dyn Pause,
+    pub policy: ReviewPolicy,
 }
 
 impl SubmitClaim<'_> {
@@ -82,6 +94,27 @@ impl SubmitClaim<'_> {
             tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
         }
         queued.is_ok()
+    }
+
+    /// Queues the notification of an approved claim; a claim in review has none yet.
+    async fn notification_of(&self, claim: &Claim) -> Notification {
+        match claim.status() {
+            ClaimStatus::Approved => {
+                if self.queue_notification(claim.id).await {
+                    Notification::Queued
+                } else {
+                    Notification::NotQueued
+                }
+            }
+            ClaimStatus::Submitted
+            | ClaimStatus::InformationRequested
+            | ClaimStatus::AwaitingCustomer
+            | ClaimStatus::Associated
+            | ClaimStatus::Rejected
+            | ClaimStatus::Disputed
+            | ClaimStatus::Declined
+            | ClaimStatus::Withdrawn => Notification::AfterReview,
+        }
     }
 
     /// Submits `body` for `caller`.
@@ -111,11 +144,11 @@ impl SubmitClaim<'_> {
                 return if prior.fingerprint == fingerprint {
                     // A retry may follow a first attempt whose notification could not be
                     // queued: queue it again (notify-customer ignores a claim it already did).
-                    let notification_queued = self.queue_notification(prior.response.id).await;
+                    let notification = self.notification_of(&prior.response).await;
                     Ok(Submitted {
                         claim: prior.response,
                         replayed: true,
-                        notification_queued,
+                        notification,
                     })
                 } else {
                     Err(SubmitError::IdempotencyKeyReused)
@@ -128,13 +161,28 @@ impl SubmitClaim<'_> {
                 &subject,
             )
             .map_err(SubmitError::Reference)?;
-            let (claim, entry) = Claim::submit(
+            let (submitted, entry) = Claim::submit(
                 ClaimId::new_at(now),
                 caller.partner_id.clone(),
                 partner.name.clone(),
                 subject.clone(),
                 now,
             );
+            let (claim, entries) = match self.policy {
+                ReviewPolicy::Manual => (submitted, vec![entry]),
+                ReviewPolicy::Automatic => match submitted.approve_automatically(now) {
+                    Ok(approval) => {
+                        let mut entries = vec![entry];
+                        entries.extend(approval.entries);
+                        (approval.claim, entries)
+                    }
+                    Err(e) => {
+                        return Err(SubmitError::Unavailable(Unavailable(format!(
+                            "a new claim could not be approved: {e}"
+                        ))));
+                    }
+                },
+            };
             let idempotency = key.map(|key| IdempotencyRecord {
                 partner_id: caller.partner_id.clone(),
                 key: key.as_str().to_owned(),
@@ -144,15 +192,15 @@ impl SubmitClaim<'_> {
             });
             match self
                 .store
-                .create_claim(&claim, &entry, idempotency.as_ref())
+                .create_claim(&claim, &entries, idempotency.as_ref())
                 .await
             {
                 Ok(()) => {
-                    let notification_queued = self.queue_notification(claim.id).await;
+                    let notification = self.notification_of(&claim).await;
                     return Ok(Submitted {
                         claim,
                         replayed: false,
-                        notification_queued,
+                        notification,
                     });
                 }
                 Err(CreateError::KeyTaken) => continue,
@@ -175,6 +223,7 @@ impl SubmitClaim<'_> {
 mod tests {
     use super::*;
     use crate::caller::Role;
+    use crate::claim::HistoryEvent;
     use crate::claim::tests::at;
     use crate::claim::{Actor, ClaimStatus};
     use crate::clock::{FixedClock, RecordedPauses};
@@ -197,6 +246,7 @@ mod tests {
         queue: MemoryQueue,
         clock: FixedClock,
         pauses: RecordedPauses,
+        policy: ReviewPolicy,
     }
 
     impl Ports {
@@ -206,6 +256,8 @@ mod tests {
                 queue: MemoryQueue::default(),
                 clock: FixedClock::at(now()),
                 pauses: RecordedPauses::default(),
+                // Most rules here concern the notification, which the automatic policy queues.
+                policy: ReviewPolicy::Automatic,
             }
         }
 
@@ -215,6 +267,7 @@ mod tests {
                 queue: &self.queue,
                 clock: &self.clock,
                 pause: &self.pauses,
+                policy: self.policy,
             }
         }
 
@@ -230,9 +283,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_claim_is_stored_with_its_lock_and_its_notification_queued() {
-        // GIVEN the reference data and no claim
-        let ports = Ports::new();
+    async fn a_claim_is_stored_in_review_with_its_lock_and_no_notification_yet() {
+        // GIVEN the reference data, no claim, and the manual review policy (the default)
+        let mut ports = Ports::new();
+        ports.policy = ReviewPolicy::default();
         // WHEN Fabrikam's admin submits a claim
         let submitted = ports
             .submit(&admin(FABRIKAM), &body(), Some("key-1"))
@@ -240,7 +294,7 @@ mod tests {
             .unwrap();
         // THEN the claim is stored as submitted by the partner, named as the registry names it
         assert!(!submitted.replayed);
-        assert!(submitted.notification_queued);
+        assert_eq!(submitted.notification, Notification::AfterReview);
         let claim = submitted.claim;
         assert_eq!(claim.status(), ClaimStatus::Submitted);
         assert_eq!(claim.partner_name, "Fabrikam Consulting");
@@ -252,12 +306,46 @@ mod tests {
             (history[0].actor, history[0].from, history[0].to),
             (Actor::Partner, None, ClaimStatus::Submitted)
         );
-        // AND it holds the tenant+workload, and its customer's notification is queued
+        // AND it holds the tenant+workload, and nothing is queued: a reviewer decides first
         let holder = ports
             .store
             .lock_holder(claim.subject.lock().as_str())
             .unwrap();
         assert_eq!(holder.claim_id, claim.id);
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn under_the_automatic_policy_a_claim_is_approved_in_the_same_write_and_its_notification_queued()
+     {
+        // GIVEN the automatic review policy
+        let ports = Ports::new();
+        // WHEN Fabrikam's admin submits a claim
+        let submitted = ports
+            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
+            .await
+            .unwrap();
+        // THEN it is stored approved, its history saying who did what, and its notification
+        // is queued
+        assert_eq!(submitted.notification, Notification::Queued);
+        let claim = submitted.claim;
+        assert_eq!((claim.status(), claim.version), (ClaimStatus::Approved, 2));
+        let (_, history) = ports.store.stored(claim.id).unwrap();
+        let steps: Vec<_> = history
+            .iter()
+            .map(|e| (e.actor, e.event, e.code.clone()))
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                (Actor::Partner, HistoryEvent::Submitted, None),
+                (
+                    Actor::System,
+                    HistoryEvent::Approved,
+                    Some("automatic_review".to_owned())
+                ),
+            ]
+        );
         assert_eq!(ports.queue.queued(), vec![claim.id]);
         assert!(ports.pauses.taken().is_empty());
     }
@@ -380,10 +468,10 @@ mod tests {
         async fn create_claim(
             &self,
             claim: &Claim,
-            entry: &crate::claim::HistoryEntry,
+            entries: &[crate::claim::HistoryEntry],
             idempotency: Option<&IdempotencyRecord>,
         ) -> Result<(), CreateError> {
-            self.store.create_claim(claim, entry, idempotency).await
+            self.store.create_claim(claim, entries, idempotency).await
         }
     }
 
@@ -465,13 +553,13 @@ mod tests {
             assert!(pause <= RETRY.ceiling(retry));
         }
         // AND the claim is kept, submitted, with its notification not queued
-        assert!(!submitted.notification_queued);
+        assert!(submitted.notification == Notification::NotQueued);
         assert_eq!(
             ports
                 .store
                 .stored(submitted.claim.id)
                 .map(|(c, _)| c.status()),
-            Some(ClaimStatus::Submitted)
+            Some(ClaimStatus::Approved)
         );
         assert!(ports.queue.queued().is_empty());
     }
@@ -484,7 +572,7 @@ mod tests {
         // WHEN a claim is submitted
         let submitted = ports.submit(&admin(FABRIKAM), &body(), None).await.unwrap();
         // THEN it is queued on the third attempt, after two pauses
-        assert!(submitted.notification_queued);
+        assert!(submitted.notification == Notification::Queued);
         assert_eq!(ports.queue.queued(), vec![submitted.claim.id]);
         assert_eq!(ports.pauses.taken().len(), 2);
     }
@@ -498,14 +586,14 @@ mod tests {
             .submit(&admin(FABRIKAM), &body(), Some("key-1"))
             .await
             .unwrap();
-        assert!(!first.notification_queued);
+        assert!(first.notification == Notification::NotQueued);
         // WHEN the partner repeats the request
         let replay = ports
             .submit(&admin(FABRIKAM), &body(), Some("key-1"))
             .await
             .unwrap();
         // THEN the notification is queued this time, for the same claim
-        assert!(replay.replayed && replay.notification_queued);
+        assert!(replay.replayed && replay.notification == Notification::Queued);
         assert_eq!(ports.queue.queued(), vec![first.claim.id]);
         assert_eq!(ports.store.claim_count(), 1);
     }

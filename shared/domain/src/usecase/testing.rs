@@ -88,7 +88,10 @@ pub(crate) async fn submitted(
         subject,
         at,
     );
-    store.create_claim(&claim, &entry, None).await.unwrap();
+    store
+        .create_claim(&claim, std::slice::from_ref(&entry), None)
+        .await
+        .unwrap();
     claim
 }
 
@@ -98,9 +101,17 @@ pub(crate) async fn notified(
     claim: &Claim,
     notified_at: DateTime<Utc>,
 ) -> Claim {
-    let zone = claim.subject.customer_contact.time_zone.tz();
+    let approved = approved(store, claim, notified_at).await;
+    let zone = approved.subject.customer_contact.time_zone.tz();
     let window = BusinessCalendar::default().opt_out_window(notified_at, zone);
-    let transition = claim.notify(window).unwrap();
+    let transition = approved.notify(window).unwrap();
+    store.apply(&transition).await.unwrap();
+    transition.claim
+}
+
+/// The claim, approved (as the automatic policy approves) at `at`.
+pub(crate) async fn approved(store: &MemoryStore, claim: &Claim, at: DateTime<Utc>) -> Claim {
+    let transition = claim.approve_automatically(at).unwrap();
     store.apply(&transition).await.unwrap();
     transition.claim
 }
