@@ -3,9 +3,11 @@
 use crate::catalogue::{Program, Workload};
 use crate::claim::{Claim, ClaimStatus};
 use crate::ids::{ClaimId, TenantId};
+use crate::time::{format_instant, parse_instant};
 use crate::validation::{FieldCode, Invalid, ValidationErrors};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 25;
@@ -116,6 +118,119 @@ pub fn parse_list_query<'a>(
                     )
                 }),
             "cursor" => decode_cursor(value)
+                .map(|c| query.after = Some(c))
+                .ok_or_else(|| {
+                    Invalid::new(
+                        FieldCode::InvalidCursor,
+                        "is not a cursor from a previous page",
+                    )
+                }),
+            _ => Err(Invalid::new(
+                FieldCode::UnknownField,
+                "is not a parameter of this listing",
+            )),
+        };
+        if let Err(invalid) = parsed {
+            errors.push(name, invalid);
+        }
+    }
+    errors.into_result(|| Some(query))
+}
+
+/// One page request of the review queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewQuery {
+    /// The statuses listed (of those in the queue).
+    pub statuses: Vec<ClaimStatus>,
+    pub program: Option<Program>,
+    pub limit: usize,
+    /// Continue after this position (oldest first, so: entered review later).
+    pub after: Option<ReviewPosition>,
+}
+
+/// A claim's place in the review queue: when it entered review, then its id.
+pub type ReviewPosition = (DateTime<Utc>, ClaimId);
+
+/// The statuses in the review queue.
+pub const REVIEW_STATUSES: [ClaimStatus; 3] = [
+    ClaimStatus::Submitted,
+    ClaimStatus::InformationRequested,
+    ClaimStatus::Disputed,
+];
+
+/// The statuses listed when the reviewer names none: those waiting for a decision.
+pub const WAITING_FOR_A_DECISION: [ClaimStatus; 2] =
+    [ClaimStatus::Submitted, ClaimStatus::Disputed];
+
+impl ReviewQuery {
+    /// The whole queue of claims waiting for a decision, from its start.
+    pub fn waiting_for_a_decision() -> Self {
+        Self {
+            statuses: WAITING_FOR_A_DECISION.to_vec(),
+            program: None,
+            limit: MAX_LIMIT,
+            after: None,
+        }
+    }
+}
+
+/// The opaque cursor of a review-queue page that continues after `position`.
+pub fn encode_review_cursor((since, id): ReviewPosition) -> String {
+    URL_SAFE_NO_PAD.encode(format!("r1:{}#{id}", format_instant(since)))
+}
+
+fn decode_review_cursor(cursor: &str) -> Option<ReviewPosition> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (since, id) = text.strip_prefix("r1:")?.split_once('#')?;
+    Some((parse_instant(since)?, ClaimId::parse(id)?))
+}
+
+/// Parses the query of `GET /v1/review/claims`, reporting every bad parameter at once.
+pub fn parse_review_query<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<ReviewQuery, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut query = ReviewQuery {
+        statuses: WAITING_FOR_A_DECISION.to_vec(),
+        program: None,
+        limit: DEFAULT_LIMIT,
+        after: None,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in params {
+        if seen.contains(&name) {
+            errors.push(
+                name,
+                Invalid::new(FieldCode::InvalidValue, "must be given at most once"),
+            );
+            continue;
+        }
+        seen.push(name);
+        let parsed: Result<(), Invalid> = match name {
+            "status" => ClaimStatus::parse(value)
+                .filter(|s| REVIEW_STATUSES.contains(s))
+                .map(|s| query.statuses = vec![s])
+                .ok_or_else(|| {
+                    let all: Vec<&str> = REVIEW_STATUSES.iter().map(|s| s.as_str()).collect();
+                    Invalid::new(
+                        FieldCode::InvalidValue,
+                        format!("must be one of: {}", all.join(", ")),
+                    )
+                }),
+            "program" => Program::parse(value).map(|p| query.program = Some(p)),
+            "limit" => value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .map(|n| query.limit = n)
+                .ok_or_else(|| {
+                    Invalid::new(
+                        FieldCode::OutOfRange,
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                }),
+            "cursor" => decode_review_cursor(value)
                 .map(|c| query.after = Some(c))
                 .ok_or_else(|| {
                     Invalid::new(

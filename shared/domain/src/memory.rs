@@ -12,11 +12,11 @@ use crate::claim::{Claim, ClaimState, HistoryEntry, NightlyDeadline, Transition}
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
-use crate::listing::{ClaimPage, ListQuery, READ_BUDGET};
+use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages, LockHolder,
-    Mailer, NotificationLease, NotificationLedger, NotificationQueue, SendError, SubmissionContext,
-    SubmissionStore, Unavailable,
+    Mailer, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue,
+    SendError, SubmissionContext, SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -41,6 +41,7 @@ pub enum StoreCall {
     RecordSent,
     Hold,
     RecordRejected,
+    ReviewPage,
     /// The read of one page of the due index.
     DuePage,
     Associate,
@@ -432,6 +433,42 @@ impl ClaimRepository for MemoryStore {
         let mut tables = self.enter(StoreCall::Apply)?;
         tables.contend(StoreCall::Apply)?;
         tables.apply(transition)
+    }
+}
+
+#[async_trait]
+impl ReviewQueue for MemoryStore {
+    async fn review_page(&self, query: &ReviewQuery) -> Result<ReviewPage, Unavailable> {
+        let tables = self.enter(StoreCall::ReviewPage)?;
+        let mut queue: Vec<((DateTime<Utc>, ClaimId), &Claim)> = tables
+            .claims
+            .values()
+            .filter_map(|(claim, _)| {
+                claim
+                    .state
+                    .in_review_since()
+                    .map(|s| ((s, claim.id), claim))
+            })
+            .filter(|(position, _)| query.after.is_none_or(|after| *position > after))
+            .collect();
+        queue.sort_by_key(|(position, _)| *position);
+        let matching: Vec<_> = queue
+            .into_iter()
+            .filter(|(_, c)| query.statuses.contains(&c.status()))
+            .filter(|(_, c)| query.program.is_none_or(|p| c.subject.program == p))
+            .take(query.limit + 1)
+            .collect();
+        let more = matching.len() > query.limit;
+        let items: Vec<_> = matching.into_iter().take(query.limit).collect();
+        let next = if more {
+            items.last().map(|(p, _)| *p)
+        } else {
+            None
+        };
+        Ok(ReviewPage {
+            items: items.into_iter().map(|(_, c)| c.clone()).collect(),
+            next,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use crate::claim::{Claim, HistoryEntry, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
-use crate::listing::{ClaimPage, ListQuery};
+use crate::listing::{ClaimPage, ListQuery, ReviewPosition, ReviewQuery};
 use crate::reference::{PartnerRecord, TenantRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -196,6 +196,22 @@ pub trait DueIndex: Send + Sync {
     /// Moves a due claim to `associated` at `now` with its history entry, if it is still
     /// awaiting the customer at that version and its deadline has passed.
     async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError>;
+}
+
+/// A page of the review queue, oldest entry into review first, and where the next page
+/// starts (after the last claim of the page, or after the last claim read when the request's
+/// read budget ran out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewPage {
+    pub items: Vec<Claim>,
+    pub next: Option<ReviewPosition>,
+}
+
+/// The vendor's review queue, without scanning the table.
+#[async_trait]
+pub trait ReviewQueue: Send + Sync {
+    /// A page of the claims in review in `query.statuses` (and program), oldest entry first.
+    async fn review_page(&self, query: &ReviewQuery) -> Result<ReviewPage, Unavailable>;
 }
 
 /// The queue of claims whose customers are to be notified.

@@ -4,6 +4,7 @@ pub mod finalize;
 pub mod manage;
 pub mod notify;
 pub mod opt_out;
+pub mod review;
 pub mod submit;
 #[cfg(test)]
 mod testing;

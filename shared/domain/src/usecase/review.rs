@@ -1,0 +1,505 @@
+//! The vendor's reviewers: the review queue, a claim with its whole history, and the decisions
+//! (approve, request information, reject). Two reviewers deciding at once: the first write
+//! wins, the other is told the claim has moved on.
+
+use crate::calendar::BusinessCalendar;
+use crate::claim::{Claim, ClaimStatus, HistoryEntry, ReviewerId, Transition, TransitionError};
+use crate::clock::{Clock, Pause};
+use crate::ids::ClaimId;
+use crate::listing::ReviewQuery;
+use crate::ports::{
+    ApplyError, ClaimRepository, NotificationQueue, ReviewPage, ReviewQueue, Unavailable,
+};
+use crate::retry::RETRY;
+use crate::review::{InformationCode, MAX_REQUEST_CODES, Message, RejectionCode};
+use crate::usecase::submit::Notification;
+use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Why a reviewer's request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewError {
+    #[error("no such claim")]
+    NotFound,
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    #[error(transparent)]
+    Invalid(ValidationErrors),
+    /// The claim's status does not allow the decision (another reviewer decided first).
+    #[error("a claim that is {0} does not allow this decision")]
+    InvalidTransition(ClaimStatus),
+    /// Approving a dispute, while another claim now holds the unit.
+    #[error("another claim holds the tenant and workload now")]
+    UnitHeld,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// A decision recorded, and what became of the customer's notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub claim: Claim,
+    pub notification: Notification,
+}
+
+/// The review-claims use cases.
+pub struct ReviewDesk<'a> {
+    pub claims: &'a dyn ClaimRepository,
+    pub review_queue: &'a dyn ReviewQueue,
+    /// Where an approval queues the customer's notification.
+    pub queue: &'a dyn NotificationQueue,
+    pub clock: &'a dyn Clock,
+    pub pause: &'a dyn Pause,
+    /// The business calendar: response and review due times.
+    pub calendar: &'a BusinessCalendar,
+}
+
+impl ReviewDesk<'_> {
+    /// A page of the review queue, oldest entry into review first.
+    pub async fn queue_page(&self, query: &ReviewQuery) -> Result<ReviewPage, ReviewError> {
+        Ok(self.review_queue.review_page(query).await?)
+    }
+
+    /// A claim with its whole history (reviewers' ids included).
+    pub async fn get(&self, claim_id: &str) -> Result<(Claim, Vec<HistoryEntry>), ReviewError> {
+        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
+        self.claims
+            .claim_with_history(id)
+            .await?
+            .ok_or(ReviewError::NotFound)
+    }
+
+    /// Approves a claim in review, or a disputed one (which takes its unit back, if free); the
+    /// customer's notification is queued.
+    pub async fn approve(
+        &self,
+        reviewer: &ReviewerId,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Decided, ReviewError> {
+        let comment = read_body(body, &["comment"], |r, e| {
+            r.optional("comment", e, Message::parse)
+        })?;
+        let claim = self
+            .decide(claim_id, "claim approved", |claim, now| {
+                claim.approve(now, reviewer, comment.as_ref())
+            })
+            .await?;
+        let queued = RETRY
+            .run(
+                "queueing the notification",
+                self.pause,
+                || self.queue.enqueue(claim.id),
+                |_| true,
+            )
+            .await;
+        let notification = match queued {
+            Ok(()) => Notification::Queued,
+            Err(e) => {
+                tracing::error!(claim_id = %claim.id, error = %e, "claim approved but its notification could not be queued");
+                Notification::NotQueued
+            }
+        };
+        Ok(Decided {
+            claim,
+            notification,
+        })
+    }
+
+    /// Asks the partner for more.
+    pub async fn request_information(
+        &self,
+        reviewer: &ReviewerId,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Claim, ReviewError> {
+        let (codes, message) = read_body(body, &["codes", "message"], |r, e| {
+            let codes = read_codes(r, e);
+            let message = r.required("message", e, Message::parse);
+            Some((codes?, message?))
+        })?;
+        self.decide(claim_id, "information requested", |claim, now| {
+            claim.request_information(now, reviewer, codes.clone(), message.clone(), self.calendar)
+        })
+        .await
+    }
+
+    /// Rejects a claim in review, waiting for information, or disputed.
+    pub async fn reject(
+        &self,
+        reviewer: &ReviewerId,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Claim, ReviewError> {
+        let (code, message) = read_body(body, &["code", "message"], |r, e| {
+            let code = r.required("code", e, RejectionCode::parse_reviewers);
+            let message = r.required("message", e, Message::parse);
+            Some((code?, message?))
+        })?;
+        self.decide(claim_id, "claim rejected", |claim, now| {
+            claim.reject(now, reviewer, code, message.clone())
+        })
+        .await
+    }
+
+    /// Applies the decision `make` computes from the claim as stored now. A conflict means the
+    /// claim changed (another reviewer, the partner, the nightly run): decide again on what is
+    /// stored then, which normally refuses the decision.
+    async fn decide(
+        &self,
+        claim_id: &str,
+        what: &str,
+        make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
+    ) -> Result<Claim, ReviewError> {
+        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
+        for _ in 0..super::CONFLICT_RETRIES {
+            let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
+            let transition =
+                make(&claim, self.clock.now()).map_err(|e| refused(e, claim.status()))?;
+            match self.claims.apply(&transition).await {
+                Ok(()) => {
+                    tracing::info!(claim_id = %id, status = %transition.claim.status(), "{what}");
+                    return Ok(transition.claim);
+                }
+                Err(ApplyError::Conflict) => continue,
+                Err(ApplyError::UnitHeld) => return Err(ReviewError::UnitHeld),
+                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable("the claim kept changing while it was being decided".into()).into())
+    }
+}
+
+/// The number of claims waiting for a decision (submitted or disputed) past their review due
+/// time at `now`: the queue is read oldest first, up to the first claim that is not overdue.
+pub async fn reviews_overdue(
+    queue: &dyn ReviewQueue,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Result<usize, Unavailable> {
+    let mut query = ReviewQuery::waiting_for_a_decision();
+    let mut overdue = 0;
+    loop {
+        let page = queue.review_page(&query).await?;
+        for claim in &page.items {
+            match claim.state.review_due(calendar) {
+                Some(due) if due < now => overdue += 1,
+                Some(_) => return Ok(overdue),
+                None => {}
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(overdue),
+        }
+    }
+}
+
+fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
+    match error {
+        TransitionError::NotAllowedFrom(status) | TransitionError::AlreadyFinal(status) => {
+            ReviewError::InvalidTransition(status)
+        }
+        TransitionError::WindowClosed(_)
+        | TransitionError::WindowStillOpen(_)
+        | TransitionError::ResponseWindowClosed(_)
+        | TransitionError::ResponseNotOverdue(_)
+        | TransitionError::DisputeWindowClosed(_)
+        | TransitionError::DisputeExhausted
+        | TransitionError::ProofNotNewer(_) => ReviewError::InvalidTransition(current),
+    }
+}
+
+fn read_body<T>(
+    body: &Value,
+    fields: &[&str],
+    read: impl FnOnce(&ObjectReader<'_>, &mut ValidationErrors) -> Option<T>,
+) -> Result<T, ReviewError> {
+    let object = body.as_object().ok_or(ReviewError::NotAnObject)?;
+    let mut errors = ValidationErrors::default();
+    let reader = ObjectReader::new(object);
+    reader.reject_unknown(fields, &mut errors);
+    let value = read(&reader, &mut errors);
+    errors.into_result(|| value).map_err(ReviewError::Invalid)
+}
+
+/// `codes`: 1 to 6 information codes, each once.
+fn read_codes(
+    reader: &ObjectReader<'_>,
+    errors: &mut ValidationErrors,
+) -> Option<Vec<InformationCode>> {
+    let path = reader.path("codes");
+    let Some(value) = reader.value("codes") else {
+        errors.push(path, Invalid::new(FieldCode::Required, "is required"));
+        return None;
+    };
+    let Some(items) = value.as_array() else {
+        errors.push(
+            path,
+            Invalid::new(FieldCode::InvalidType, "must be a list of codes"),
+        );
+        return None;
+    };
+    if items.is_empty() || items.len() > MAX_REQUEST_CODES {
+        errors.push(
+            path,
+            Invalid::new(
+                FieldCode::OutOfRange,
+                format!("must name 1 to {MAX_REQUEST_CODES} codes"),
+            ),
+        );
+        return None;
+    }
+    let mut codes = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match item.as_str().map(InformationCode::parse) {
+            Some(Ok(code)) if !codes.contains(&code) => codes.push(code),
+            Some(Ok(_)) => {
+                errors.push(at, Invalid::new(FieldCode::InvalidValue, "is named twice"));
+                ok = false;
+            }
+            Some(Err(invalid)) => {
+                errors.push(at, invalid);
+                ok = false;
+            }
+            None => {
+                errors.push(at, Invalid::new(FieldCode::InvalidType, "must be a string"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claim::tests::at;
+    use crate::claim::{Actor, ClaimState, HistoryEvent};
+    use crate::clock::{FixedClock, RecordedPauses};
+    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
+    use crate::review::Message;
+    use crate::usecase::testing::{FABRIKAM, NORTHWIND, now, store, submitted};
+    use serde_json::json;
+
+    struct Ports {
+        store: MemoryStore,
+        queue: MemoryQueue,
+        clock: FixedClock,
+        pauses: RecordedPauses,
+        calendar: BusinessCalendar,
+    }
+
+    impl Ports {
+        fn new() -> Self {
+            Self {
+                store: store(),
+                queue: MemoryQueue::default(),
+                clock: FixedClock::at(now()),
+                pauses: RecordedPauses::default(),
+                calendar: BusinessCalendar::default(),
+            }
+        }
+
+        fn desk(&self) -> ReviewDesk<'_> {
+            ReviewDesk {
+                claims: &self.store,
+                review_queue: &self.store,
+                queue: &self.queue,
+                clock: &self.clock,
+                pause: &self.pauses,
+                calendar: &self.calendar,
+            }
+        }
+
+        fn stored(&self, claim: &Claim) -> (Claim, Vec<HistoryEntry>) {
+            self.store.stored(claim.id).unwrap()
+        }
+    }
+
+    fn reviewer(id: &str) -> ReviewerId {
+        ReviewerId::parse(id).unwrap()
+    }
+
+    #[tokio::test]
+    async fn approving_a_claim_in_review_records_the_reviewer_and_queues_the_notification() {
+        // GIVEN a claim in review
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        // WHEN a reviewer approves it
+        let decided = ports
+            .desk()
+            .approve(
+                &reviewer("r-1"),
+                &claim.id.to_string(),
+                &json!({ "comment": "good proof" }),
+            )
+            .await
+            .unwrap();
+        // THEN it is approved, by that reviewer, and its customer's notification is queued
+        assert_eq!(decided.claim.status(), ClaimStatus::Approved);
+        assert_eq!(decided.notification, Notification::Queued);
+        assert_eq!(ports.queue.queued(), vec![claim.id]);
+        let (_, history) = ports.stored(&claim);
+        let last = history.last().unwrap();
+        assert_eq!(
+            (last.actor, last.event),
+            (Actor::Reviewer, HistoryEvent::Approved)
+        );
+        assert_eq!(last.reviewer.as_ref().map(ReviewerId::as_str), Some("r-1"));
+    }
+
+    #[tokio::test]
+    async fn two_reviewers_deciding_at_once_leave_one_decision_and_tell_the_other() {
+        // GIVEN a claim in review, and another reviewer's rejection written just before
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let rejection = claim
+            .reject(
+                now(),
+                &reviewer("r-2"),
+                RejectionCode::Other,
+                Message::parse("no").unwrap(),
+            )
+            .unwrap();
+        ports.store.race(StoreCall::Apply, rejection);
+        // WHEN the first reviewer's approval is written
+        let approval = ports
+            .desk()
+            .approve(&reviewer("r-1"), &claim.id.to_string(), &json!({}))
+            .await;
+        // THEN it is refused with the status the claim now has, and only the rejection stands
+        assert_eq!(
+            approval,
+            Err(ReviewError::InvalidTransition(ClaimStatus::Rejected))
+        );
+        let (stored, history) = ports.stored(&claim);
+        assert_eq!(stored.status(), ClaimStatus::Rejected);
+        assert_eq!(history.len(), 2);
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dispute_approved_while_another_claim_holds_the_unit_is_refused_and_nothing_changes()
+    {
+        // GIVEN Fabrikam's rejected claim, disputed, and Northwind's claim on the same unit since
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let desk = ports.desk();
+        desk.reject(
+            &reviewer("r-1"),
+            &claim.id.to_string(),
+            &json!({ "code": "insufficient_proof_of_execution", "message": "unsigned" }),
+        )
+        .await
+        .unwrap();
+        let rejected = ports.stored(&claim).0;
+        let dispute = rejected
+            .dispute(now(), &Message::parse("signed now").unwrap(), None)
+            .unwrap();
+        ports.store.apply(&dispute).await.unwrap();
+        let other = submitted(&ports.store, NORTHWIND, "teams", now()).await;
+        // WHEN a reviewer approves the dispute
+        let approval = desk
+            .approve(&reviewer("r-1"), &claim.id.to_string(), &json!({}))
+            .await;
+        // THEN it is refused: the unit is the other claim's, and neither claim changed
+        assert_eq!(approval, Err(ReviewError::UnitHeld));
+        assert_eq!(ports.stored(&claim).0.status(), ClaimStatus::Disputed);
+        assert_eq!(
+            ports
+                .store
+                .lock_holder(claim.subject.lock().as_str())
+                .map(|h| h.claim_id),
+            Some(other.id)
+        );
+        assert!(ports.queue.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_information_request_names_one_to_six_known_codes_and_a_message() {
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let id = claim.id.to_string();
+        for bad in [
+            json!({ "codes": [], "message": "?" }),
+            json!({ "codes": ["nope"], "message": "?" }),
+            json!({ "codes": ["other", "other"], "message": "?" }),
+            json!({ "codes": ["other"] }),
+            json!({ "codes": "other", "message": "?" }),
+            json!({ "codes": ["other"], "message": "?", "extra": 1 }),
+        ] {
+            let refused = ports
+                .desk()
+                .request_information(&reviewer("r-1"), &id, &bad)
+                .await;
+            assert!(matches!(refused, Err(ReviewError::Invalid(_))), "{bad}");
+        }
+        let asked = ports
+            .desk()
+            .request_information(
+                &reviewer("r-1"),
+                &id,
+                &json!({ "codes": ["missing_customer_signature", "proof_of_execution_dates"], "message": "please sign" }),
+            )
+            .await
+            .unwrap();
+        match asked.state {
+            ClaimState::InformationRequested { request } => {
+                assert_eq!(request.codes.len(), 2);
+                assert_eq!(request.response_due, at("2026-12-02T23:59:59.999Z"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reviewer_cannot_give_the_services_own_rejection_codes() {
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let refused = ports
+            .desk()
+            .reject(
+                &reviewer("r-1"),
+                &claim.id.to_string(),
+                &json!({ "code": "no_response", "message": "x" }),
+            )
+            .await;
+        assert!(matches!(refused, Err(ReviewError::Invalid(_))));
+        assert_eq!(ports.stored(&claim).0.status(), ClaimStatus::Submitted);
+    }
+
+    #[tokio::test]
+    async fn the_queue_lists_claims_oldest_first_and_counts_those_past_their_review_due() {
+        // GIVEN claims entering review on Monday 16, Wednesday 18 and Wednesday 25 November
+        let ports = Ports::new();
+        let mut ids = Vec::new();
+        for (workload, at_) in [
+            ("teams", "2026-11-16T09:00:00Z"),
+            ("exchange", "2026-11-18T09:00:00Z"),
+            ("intune", "2026-11-25T09:00:00Z"),
+        ] {
+            ids.push(
+                submitted(&ports.store, FABRIKAM, workload, at(at_))
+                    .await
+                    .id,
+            );
+        }
+        // WHEN the queue is read, and counted as of Wednesday 25 November 12:00
+        let page = ports
+            .desk()
+            .queue_page(&ReviewQuery::waiting_for_a_decision())
+            .await
+            .unwrap();
+        let overdue = reviews_overdue(&ports.store, &ports.calendar, at("2026-11-25T12:00:00Z"))
+            .await
+            .unwrap();
+        // THEN they come oldest first, and one is past its due time: the 16th's, due by the end of
+        // the 23rd (the 18th's is due by the end of the 25th)
+        assert_eq!(page.items.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
+        assert_eq!(overdue, 1);
+    }
+}
