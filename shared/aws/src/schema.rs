@@ -47,11 +47,21 @@ pub const DUE_INDEX: IndexDefinition = IndexDefinition {
     projected: Some(&["version"]),
 };
 
+/// Holds only the claims in the vendor's review queue (submitted, information requested,
+/// disputed), in one partition sorted by when they entered review, so the queue is read in
+/// order and never scanned. Sparse: the attributes are removed when a claim leaves review.
+pub const REVIEW_INDEX: IndexDefinition = IndexDefinition {
+    name: "review",
+    partition_key: "review_pk",
+    sort_key: "review_sk",
+    projected: None,
+};
+
 /// How many shards the due index spreads claims over.
 pub const DUE_SHARDS: u32 = 4;
 
 /// Every index of the table.
-pub const INDEXES: [IndexDefinition; 2] = [PARTNER_INDEX, DUE_INDEX];
+pub const INDEXES: [IndexDefinition; 3] = [PARTNER_INDEX, DUE_INDEX, REVIEW_INDEX];
 
 /// The notification queue and its dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Reading and changing stored claims ([`ClaimRepository`]).
 
 use super::expression::all;
-use super::record::{Item, field, from_item};
+use super::record::{Item, field};
 use super::transaction::{Part, TransactError, Transaction};
 use super::{
-    DynamoStore, claim_from_item, claim_item, event_item, inconsistent, keys, n, s, sort_key_of,
-    unavailable,
+    DynamoStore, claim_from_item, claim_item, entry_from_item, event_item, inconsistent, keys,
+    lock_item, n, s, sort_key_of, unavailable,
 };
 use crate::schema::{PARTNER_INDEX, PK};
 use async_trait::async_trait;
@@ -17,8 +17,9 @@ use cpor_domain::ports::{ApplyError, ClaimRepository, Unavailable};
 
 impl DynamoStore {
     /// The transaction that applies a transition: the claim at its next version (if the stored
-    /// one still has the expected version and status), its history entry, and the release of
-    /// its lock when it leaves the lifecycle.
+    /// one still has the expected version and status), its history entries, and the release of
+    /// its lock when it gives up its unit, or the taking of the lock (if no claim holds it) when
+    /// it takes its unit back.
     pub(super) fn transition(&self, t: &Transition) -> Result<Transaction, Unavailable> {
         let claim = &t.claim;
         let mut tx = Transaction::new(&self.table);
@@ -28,9 +29,14 @@ impl DynamoStore {
                 e.equals(field::STATUS, s(t.expected_status.as_str())),
             ])
         })?;
-        tx.put_if(Part::Event, event_item(claim.id, &t.entry)?, |e| {
-            e.not_exists(PK)
-        })?;
+        for entry in &t.entries {
+            tx.put_if(Part::Event, event_item(claim.id, entry)?, |e| {
+                e.not_exists(PK)
+            })?;
+        }
+        if t.takes_lock() {
+            tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
+        }
         if t.releases_lock() {
             tx.delete_if(Part::Lock, &keys::lock(&claim.subject.lock()), |e| {
                 e.equals(field::CLAIM_ID, s(claim.id.to_string()))
@@ -48,6 +54,10 @@ impl DynamoStore {
                 if c.failed_check(Part::Claim) || c.failed_check(Part::Event) || c.conflicted() =>
             {
                 Err(ApplyError::Conflict)
+            }
+            // Only a transition that takes its unit back puts the lock: another claim holds it.
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Lock) => {
+                Err(ApplyError::UnitHeld)
             }
             Err(TransactError::Cancelled(c)) => {
                 Err(ApplyError::Unavailable(inconsistent(c.to_string())))
@@ -128,10 +138,7 @@ impl ClaimRepository for DynamoStore {
             if sk == keys::sk::CLAIM {
                 claim = Some(claim_from_item(item)?);
             } else if keys::is_event(&sk) {
-                history.push(
-                    from_item::<HistoryEntry>(item)
-                        .map_err(|e| inconsistent(format!("history entry: {e}")))?,
-                );
+                history.push(entry_from_item(item)?);
             }
         }
         history.sort_by_key(|e| e.sequence);

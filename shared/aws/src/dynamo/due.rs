@@ -26,10 +26,14 @@ fn due_claim_from_item(item: &Item) -> Result<DueClaim, Unavailable> {
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| inconsistent("due index entry without a version"))?;
+    let kind = text(item, DUE_INDEX.sort_key)
+        .map(|d| keys::kind_of_due_at(&d))
+        .ok_or_else(|| inconsistent("due index entry without a deadline"))?;
     Ok(DueClaim {
         claim_id,
         version,
         deadline,
+        kind,
     })
 }
 

@@ -4,8 +4,9 @@
 use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use cpor_domain::claim::PartnerOfRecordLock;
+use cpor_domain::claim::{NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
+use cpor_domain::ports::DueKind;
 use cpor_domain::time::{format_instant, parse_instant};
 use std::collections::HashMap;
 
@@ -122,10 +123,35 @@ pub(super) fn due_shard_of(id: ClaimId) -> String {
     due_shard(sum % DUE_SHARDS)
 }
 
-/// The due index's sort key of a claim: its deadline, then its id. Instants are written at a
-/// fixed width, so the keys sort in time order and `due_at < now` selects what is due.
-pub(super) fn due_at(deadline: DateTime<Utc>, id: ClaimId) -> String {
-    format!("{}#{id}", format_instant(deadline))
+/// The due index's sort key of a claim: its deadline, which deadline it is (an opt-out
+/// window's has no mark, as before the review existed; a response's is marked), then its id.
+/// Instants are written at a fixed width, so the keys sort in time order and `due_at < now`
+/// selects what is due.
+pub(super) fn due_at(deadline: NightlyDeadline, id: ClaimId) -> String {
+    match deadline {
+        NightlyDeadline::OptOut(at) => format!("{}#{id}", format_instant(at)),
+        NightlyDeadline::Response(at) => format!("{}#{RESPONSE_MARK}#{id}", format_instant(at)),
+    }
+}
+
+/// The mark of a response deadline in the due index.
+const RESPONSE_MARK: &str = "response";
+
+/// Which deadline a due-index sort key is.
+pub(super) fn kind_of_due_at(due_at: &str) -> DueKind {
+    if due_at.split('#').nth(1) == Some(RESPONSE_MARK) {
+        DueKind::Response
+    } else {
+        DueKind::OptOut
+    }
+}
+
+/// The review index's one partition: the queue is read in order of entry into review.
+pub(super) const REVIEW_QUEUE: &str = "REVIEW";
+
+/// The review index's sort key of a claim: when it entered review, then its id.
+pub(super) fn review_position(since: DateTime<Utc>, id: ClaimId) -> String {
+    format!("{}#{id}", format_instant(since))
 }
 
 /// The bound of a due-index query: every key before it is due at `now`.
@@ -158,9 +184,17 @@ mod tests {
         let id = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
         let early = parse_instant("2026-12-02T22:59:59.999Z").unwrap();
         let late = parse_instant("2026-12-10T22:59:59.999Z").unwrap();
-        assert!(due_at(early, id) < due_at(late, id));
-        assert!(due_at(early, id) < due_before(late));
-        assert_eq!(deadline_of_due_at(&due_at(late, id)), Some(late));
+        let (e, l) = (
+            NightlyDeadline::OptOut(early),
+            NightlyDeadline::OptOut(late),
+        );
+        assert!(due_at(e, id) < due_at(l, id));
+        assert!(due_at(e, id) < due_before(late));
+        assert_eq!(deadline_of_due_at(&due_at(l, id)), Some(late));
+        let response = due_at(NightlyDeadline::Response(late), id);
+        assert_eq!(deadline_of_due_at(&response), Some(late));
+        assert_eq!(kind_of_due_at(&response), DueKind::Response);
+        assert_eq!(kind_of_due_at(&due_at(l, id)), DueKind::OptOut);
         assert!(due_shard_of(id).starts_with(DUE_PREFIX));
     }
 }

@@ -24,20 +24,21 @@ mod due;
 mod expression;
 pub mod keys;
 mod ledger;
+mod review;
 pub use ledger::ConfirmError;
 pub mod record;
 mod submission;
 mod transaction;
 
 use crate::describe;
-use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, SK};
+use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, REVIEW_INDEX, SK};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use cpor_domain::claim::{Claim, HistoryEntry};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::ports::Unavailable;
 use keys::ItemKey;
-use record::{ClaimRecord, Item, LockRecord, from_item, to_item};
+use record::{ClaimRecord, HistoryRecord, Item, LockRecord, from_item, to_item};
 
 /// The DynamoDB implementation of the storage ports.
 #[derive(Debug, Clone)]
@@ -131,6 +132,13 @@ fn claim_item(claim: &Claim) -> Result<Item, Unavailable> {
         indexes.push((DUE_INDEX.partition_key, s(keys::due_shard_of(claim.id))));
         indexes.push((DUE_INDEX.sort_key, s(keys::due_at(deadline, claim.id))));
     }
+    if let Some(since) = claim.state.in_review_since() {
+        indexes.push((REVIEW_INDEX.partition_key, s(keys::REVIEW_QUEUE)));
+        indexes.push((
+            REVIEW_INDEX.sort_key,
+            s(keys::review_position(since, claim.id)),
+        ));
+    }
     keyed(&ClaimRecord::from(claim), &keys::claim(claim.id), indexes)
 }
 
@@ -141,7 +149,17 @@ fn claim_from_item(item: &Item) -> Result<Claim, Unavailable> {
 }
 
 fn event_item(claim_id: ClaimId, entry: &HistoryEntry) -> Result<Item, Unavailable> {
-    keyed(entry, &keys::event(claim_id, entry.sequence), [])
+    keyed(
+        &HistoryRecord::from(entry),
+        &keys::event(claim_id, entry.sequence),
+        [],
+    )
+}
+
+fn entry_from_item(item: &Item) -> Result<HistoryEntry, Unavailable> {
+    from_item::<HistoryRecord>(item)
+        .map(HistoryEntry::from)
+        .map_err(|e| inconsistent(format!("history entry: {e}")))
 }
 
 /// The partner-of-record lock the claim takes, as its item.

@@ -7,12 +7,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use cpor_domain::calendar::OptOutWindow;
 use cpor_domain::catalogue::{Program, Workload};
-use cpor_domain::claim::{Claim, ClaimState, ClaimStatus, ClaimSubject};
+use cpor_domain::claim::{
+    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, HistoryEntry, HistoryEvent, ReviewerId,
+};
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::domain_name::CustomerDomain;
 use cpor_domain::idempotency::{BodyFingerprint, IdempotencyRecord};
 use cpor_domain::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use cpor_domain::proof::ProofOfExecution;
+use cpor_domain::review::{InformationRequest, Rejection};
 use cpor_domain::time::serde_instant;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -67,6 +70,30 @@ pub struct ClaimRecord {
     /// Kept on the claim as well as in the history entry that withdrew it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal_reason: Option<String>,
+    /// When a claim in review (submitted, disputed) entered it.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub in_review_since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information_request: Option<InformationRequest>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approved_at: Option<DateTime<Utc>>,
+    /// A rejected claim's rejection, or the one a disputed claim disputes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dispute_until: Option<DateTime<Utc>>,
     /// The optimistic-concurrency version: the number of history entries.
     pub version: u32,
 }
@@ -83,7 +110,7 @@ impl From<&Claim> for ClaimRecord {
     fn from(claim: &Claim) -> Self {
         let window = claim.state.window();
         let s = &claim.subject;
-        Self {
+        let mut record = Self {
             claim_id: claim.id,
             partner_id: claim.partner_id.clone(),
             partner_name: claim.partner_name.clone(),
@@ -96,19 +123,43 @@ impl From<&Claim> for ClaimRecord {
             created_at: claim.created_at,
             notified_at: window.map(|w| w.notified_at),
             opt_out_deadline: window.map(|w| w.deadline),
-            decided_at: claim.state.decided_at(),
+            decided_at: claim.decided_at,
             customer_contact: s.customer_contact.clone(),
             partner_contact: s.partner_contact.clone(),
             proof_of_execution: s.proof_of_execution.clone(),
-            withdrawal_reason: match &claim.state {
-                ClaimState::Withdrawn { reason, .. } => Some(reason.clone()),
-                ClaimState::Submitted
-                | ClaimState::AwaitingCustomer { .. }
-                | ClaimState::Associated { .. }
-                | ClaimState::Declined { .. } => None,
-            },
+            withdrawal_reason: None,
+            in_review_since: None,
+            information_request: None,
+            approved_at: None,
+            rejection: None,
+            dispute_until: None,
             version: claim.version,
+        };
+        match &claim.state {
+            ClaimState::Submitted { since } => record.in_review_since = Some(*since),
+            ClaimState::InformationRequested { request } => {
+                record.information_request = Some(request.clone());
+            }
+            ClaimState::Approved { at } => record.approved_at = Some(*at),
+            ClaimState::Rejected {
+                rejection,
+                dispute_until,
+            } => {
+                record.rejection = Some(rejection.clone());
+                record.dispute_until = *dispute_until;
+            }
+            ClaimState::Disputed { since, rejection } => {
+                record.in_review_since = Some(*since);
+                record.rejection = Some(rejection.clone());
+            }
+            ClaimState::Withdrawn { reason, .. } => {
+                record.withdrawal_reason = Some(reason.clone());
+            }
+            ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. } => {}
         }
+        record
     }
 }
 
@@ -131,26 +182,49 @@ impl TryFrom<ClaimRecord> for Claim {
             }
         };
         let need_window = || window.ok_or_else(|| inconsistent("no opt-out window"));
-        let need_decided = || r.decided_at.ok_or_else(|| inconsistent("no decision time"));
+        // Claims stored before the review existed were submitted for notification at once.
+        let since = r.in_review_since.unwrap_or(r.created_at);
+        let need_rejection = || {
+            r.rejection
+                .clone()
+                .ok_or_else(|| inconsistent("no rejection"))
+        };
         let state = match r.status {
-            ClaimStatus::Submitted => ClaimState::Submitted,
+            ClaimStatus::Submitted => ClaimState::Submitted { since },
+            ClaimStatus::InformationRequested => ClaimState::InformationRequested {
+                request: r
+                    .information_request
+                    .clone()
+                    .ok_or_else(|| inconsistent("no information request"))?,
+            },
+            ClaimStatus::Approved => ClaimState::Approved {
+                at: r.approved_at.unwrap_or(r.created_at),
+            },
             ClaimStatus::AwaitingCustomer => ClaimState::AwaitingCustomer {
                 window: need_window()?,
             },
             ClaimStatus::Associated => ClaimState::Associated {
                 window: need_window()?,
-                decided_at: need_decided()?,
+            },
+            ClaimStatus::Rejected => ClaimState::Rejected {
+                rejection: need_rejection()?,
+                dispute_until: r.dispute_until,
+            },
+            ClaimStatus::Disputed => ClaimState::Disputed {
+                since,
+                rejection: need_rejection()?,
             },
             ClaimStatus::Declined => ClaimState::Declined {
                 window: need_window()?,
-                decided_at: need_decided()?,
             },
             ClaimStatus::Withdrawn => ClaimState::Withdrawn {
                 window,
-                decided_at: need_decided()?,
                 reason: r.withdrawal_reason.clone().unwrap_or_default(),
             },
         };
+        if r.status.is_decision() && r.decided_at.is_none() {
+            return Err(inconsistent("no decision time"));
+        }
         Ok(Claim {
             id: r.claim_id,
             partner_id: r.partner_id,
@@ -167,8 +241,75 @@ impl TryFrom<ClaimRecord> for Claim {
             },
             created_at: r.created_at,
             state,
+            decided_at: r.decided_at,
             version: r.version,
         })
+    }
+}
+
+/// A history entry as stored. Entries written before the review existed have no `event`:
+/// it is told by their statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct HistoryRecord {
+    pub sequence: u32,
+    #[serde(with = "serde_instant")]
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<HistoryEvent>,
+    pub from: Option<ClaimStatus>,
+    pub to: ClaimStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryRecord {
+    fn from(e: &HistoryEntry) -> Self {
+        Self {
+            sequence: e.sequence,
+            at: e.at,
+            actor: e.actor,
+            reviewer: e.reviewer.as_ref().map(|r| r.as_str().to_owned()),
+            event: Some(e.event),
+            from: e.from,
+            to: e.to,
+            code: e.code.clone(),
+            reason: e.reason.clone(),
+        }
+    }
+}
+
+impl From<HistoryRecord> for HistoryEntry {
+    fn from(r: HistoryRecord) -> Self {
+        let event = r.event.unwrap_or(match (r.from, r.to) {
+            (None, _) => HistoryEvent::Submitted,
+            (Some(_), ClaimStatus::AwaitingCustomer) => HistoryEvent::CustomerNotified,
+            (Some(_), ClaimStatus::Associated) => HistoryEvent::Associated,
+            (Some(_), ClaimStatus::Declined) => HistoryEvent::Declined,
+            (Some(_), ClaimStatus::Withdrawn) => HistoryEvent::Withdrawn,
+            (
+                Some(_),
+                ClaimStatus::Submitted
+                | ClaimStatus::InformationRequested
+                | ClaimStatus::Approved
+                | ClaimStatus::Rejected
+                | ClaimStatus::Disputed,
+            ) => HistoryEvent::Submitted,
+        });
+        Self {
+            sequence: r.sequence,
+            at: r.at,
+            actor: r.actor,
+            reviewer: r.reviewer.as_deref().and_then(ReviewerId::parse),
+            event,
+            from: r.from,
+            to: r.to,
+            code: r.code,
+            reason: r.reason,
+        }
     }
 }
 
@@ -327,11 +468,20 @@ mod tests {
     }
 
     #[test]
-    fn every_state_survives_the_round_trip_through_an_item() {
+    fn every_state_and_its_history_survive_the_round_trip_through_items() {
+        use cpor_domain::review::{InformationCode, Message, RejectionCode};
+        let reviewer = ReviewerId::parse("r-1").unwrap();
+        let message = |t: &str| Message::parse(t).unwrap();
+        let calendar = BusinessCalendar::default();
         let claim = submitted();
-        let window =
-            BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
-        let notified = claim.notify(window).unwrap().claim;
+        let (approved, approval) = {
+            let t = claim
+                .approve(at("2026-11-25T09:30:00Z"), &reviewer, None)
+                .unwrap();
+            (t.claim.clone(), t)
+        };
+        let window = calendar.opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
+        let notified = approved.notify(window).unwrap().claim;
         let withdrawn = notified
             .withdraw(
                 at("2026-11-26T10:00:00Z"),
@@ -339,11 +489,62 @@ mod tests {
             )
             .unwrap()
             .claim;
-        for claim in [claim, notified, withdrawn] {
-            let item = to_item(&ClaimRecord::from(&claim)).unwrap();
+        let asked = claim
+            .request_information(
+                at("2026-11-25T10:00:00Z"),
+                &reviewer,
+                vec![InformationCode::Other],
+                message("more"),
+                &calendar,
+            )
+            .unwrap();
+        let rejected = claim
+            .reject(
+                at("2026-11-25T10:00:00Z"),
+                &reviewer,
+                RejectionCode::Other,
+                message("no"),
+            )
+            .unwrap();
+        let disputed = rejected
+            .claim
+            .dispute(at("2026-11-26T10:00:00Z"), &message("why"), None)
+            .unwrap();
+        for claim in [
+            &claim,
+            &approved,
+            &notified,
+            &withdrawn,
+            &asked.claim,
+            &rejected.claim,
+            &disputed.claim,
+        ] {
+            let item = to_item(&ClaimRecord::from(claim)).unwrap();
             let back: ClaimRecord = from_item(&item).unwrap();
-            assert_eq!(Claim::try_from(back).unwrap(), claim);
+            assert_eq!(&Claim::try_from(back).unwrap(), claim);
         }
+        for entry in [
+            approval.entry(),
+            asked.entry(),
+            rejected.entry(),
+            disputed.entry(),
+        ] {
+            let item = to_item(&HistoryRecord::from(entry)).unwrap();
+            let back: HistoryRecord = from_item(&item).unwrap();
+            assert_eq!(&HistoryEntry::from(back), entry);
+        }
+    }
+
+    #[test]
+    fn a_history_entry_stored_before_the_review_is_read_with_its_event() {
+        let item = to_item(&serde_json::json!({
+            "sequence": 2, "at": "2026-11-25T10:00:00.000Z", "actor": "system",
+            "from": "submitted", "to": "awaiting_customer", "reason": null
+        }))
+        .unwrap();
+        let entry = HistoryEntry::from(from_item::<HistoryRecord>(&item).unwrap());
+        assert_eq!(entry.event, HistoryEvent::CustomerNotified);
+        assert_eq!(entry.code, None);
     }
 
     #[test]
@@ -442,6 +643,9 @@ mod tests {
         let window =
             BusinessCalendar::default().opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
         let associated = claim
+            .approve_automatically(at("2026-11-25T09:00:00Z"))
+            .unwrap()
+            .claim
             .notify(window)
             .unwrap()
             .claim

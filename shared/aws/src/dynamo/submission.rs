@@ -169,16 +169,18 @@ impl SubmissionStore for DynamoStore {
     async fn create_claim(
         &self,
         claim: &Claim,
-        entry: &HistoryEntry,
+        entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
         let mut tx = Transaction::new(&self.table);
         tx.put_if(Part::Claim, claim_item(claim)?, |e: &mut Expression| {
             e.not_exists(PK)
         })?;
-        tx.put_if(Part::Event, event_item(claim.id, entry)?, |e| {
-            e.not_exists(PK)
-        })?;
+        for entry in entries {
+            tx.put_if(Part::Event, event_item(claim.id, entry)?, |e| {
+                e.not_exists(PK)
+            })?;
+        }
         tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
         if let Some(record) = idempotency {
             let item = keyed(

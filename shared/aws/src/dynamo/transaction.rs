@@ -45,15 +45,15 @@ pub(super) enum TransactError {
 pub(super) struct Cancellation(Vec<(Part, CancellationReason)>);
 
 impl Cancellation {
-    /// True when `part`'s condition failed.
+    /// True when the condition of an item of `part` failed.
     pub fn failed_check(&self, part: Part) -> bool {
-        self.reason(part)
-            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
+        self.reasons(part)
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
     }
 
-    /// The item as it was when `part`'s condition failed (puts ask for it).
+    /// The item as it was when a condition of `part` failed (puts ask for it).
     pub fn returned(&self, part: Part) -> Option<&Item> {
-        self.reason(part).and_then(|r| r.item())
+        self.reasons(part).find_map(|r| r.item())
     }
 
     /// True when a concurrent transaction on the same items cancelled this one: a fresh
@@ -71,8 +71,11 @@ impl Cancellation {
             .any(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
     }
 
-    fn reason(&self, part: Part) -> Option<&CancellationReason> {
-        self.0.iter().find(|(p, _)| *p == part).map(|(_, r)| r)
+    fn reasons(&self, part: Part) -> impl Iterator<Item = &CancellationReason> {
+        self.0
+            .iter()
+            .filter(move |(p, _)| *p == part)
+            .map(|(_, r)| r)
     }
 }
 
