@@ -9,7 +9,7 @@ pub mod response;
 pub mod routes;
 
 pub use problem::Problem;
-pub use request::{caller, header, json_body};
+pub use request::{caller, header, json_body, reviewer};
 pub use resource::{ClaimResource, ClaimWithHistory};
 pub use response::{html, json, redirect};
 pub use routes::Route;

@@ -5,6 +5,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cpor_domain::caller::{Caller, Role};
+use cpor_domain::claim::ReviewerId;
 use cpor_domain::ids::PartnerId;
 use serde_json::Value;
 
@@ -16,15 +17,45 @@ pub fn header<'a>(event: &'a ApiGatewayV2httpRequest, name: &str) -> Option<&'a 
     event.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The caller, from the claims the JWT authorizer verified (`partner_id`, `role`).
-pub fn caller(event: &ApiGatewayV2httpRequest) -> Result<Caller, Problem> {
-    let claims = event
+/// The role of the vendor's reviewers' tokens.
+pub const REVIEWER_ROLE: &str = "cpor_reviewer";
+
+fn claims(
+    event: &ApiGatewayV2httpRequest,
+) -> Result<&std::collections::HashMap<String, String>, Problem> {
+    event
         .request_context
         .authorizer
         .as_ref()
         .and_then(|a| a.jwt.as_ref())
         .map(|jwt| &jwt.claims)
-        .ok_or_else(|| Problem::unauthenticated("a bearer token is required"))?;
+        .ok_or_else(|| Problem::unauthenticated("a bearer token is required"))
+}
+
+/// The reviewer calling a review route: a token with `role` `cpor_reviewer` and their own id
+/// in `sub`. A partner's token here is forbidden.
+pub fn reviewer(event: &ApiGatewayV2httpRequest) -> Result<ReviewerId, Problem> {
+    let claims = claims(event)?;
+    if claims.get("role").map(String::as_str) != Some(REVIEWER_ROLE) {
+        return Err(Problem::forbidden(
+            "the review routes are for the vendor's reviewers (role cpor_reviewer)",
+        ));
+    }
+    claims
+        .get("sub")
+        .and_then(|sub| ReviewerId::parse(sub))
+        .ok_or_else(|| Problem::unauthenticated("a reviewer's token names its reviewer in sub"))
+}
+
+/// The caller, from the claims the JWT authorizer verified (`partner_id`, `role`). A
+/// reviewer's token on a partner route is forbidden.
+pub fn caller(event: &ApiGatewayV2httpRequest) -> Result<Caller, Problem> {
+    let claims = claims(event)?;
+    if claims.get("role").map(String::as_str) == Some(REVIEWER_ROLE) {
+        return Err(Problem::forbidden(
+            "the partner routes are for partners; reviewers use /v1/review/claims",
+        ));
+    }
     let partner_id = claims
         .get("partner_id")
         .ok_or_else(|| Problem::unauthenticated("the token has no partner_id claim"))?;

@@ -1,8 +1,10 @@
-//! The partner API's resources, in the shapes the contract fixes (api.md, `openapi.yaml`),
-//! built from the domain's types. The store has shapes of its own: renaming a stored attribute
-//! cannot change an answer, and the conformance test checks these types against `openapi.yaml`.
+//! The API's resources, in the shapes the contract fixes (api.md, `openapi.yaml`), built from
+//! the domain's types. The store has shapes of its own: renaming a stored attribute cannot
+//! change an answer, and the conformance test checks these types against `openapi.yaml`.
 
-use cpor_domain::claim::{Actor, Claim, HistoryEntry};
+use chrono::{DateTime, Utc};
+use cpor_domain::calendar::BusinessCalendar;
+use cpor_domain::claim::{Claim, ClaimState, HistoryEntry};
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::proof::ProofOfExecution;
 use cpor_domain::time::format_instant;
@@ -27,6 +29,10 @@ pub struct ClaimResource {
     pub customer_contact: CustomerContactResource,
     pub partner_contact: PartnerContactResource,
     pub proof_of_execution: ProofResource,
+    pub review: ReviewResource,
+    pub customer_notification: NotificationResource,
+    /// Uploaded documents (none until the partner uploads some).
+    pub documents: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,6 +57,39 @@ pub struct ProofResource {
     pub signed_on: String,
 }
 
+/// Where the vendor's review stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewResource {
+    /// While information is requested.
+    pub information_request: Option<InformationRequestResource>,
+    pub response_due: Option<String>,
+    /// Once rejected (and while the rejection is disputed).
+    pub rejection: Option<RejectionResource>,
+    /// Until when the rejection may be disputed; null once it ended a dispute.
+    pub dispute_until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InformationRequestResource {
+    pub codes: Vec<&'static str>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectionResource {
+    pub code: &'static str,
+    pub message: Option<String>,
+}
+
+/// Where the customer's e-mail stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationResource {
+    /// `not_sent`, `queued` or `sent`.
+    pub status: &'static str,
+    pub sent_at: Option<String>,
+    pub bounced_at: Option<String>,
+}
+
 /// A claim with its history, as `GET /v1/claims/{claim_id}` answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClaimWithHistory {
@@ -60,15 +99,50 @@ pub struct ClaimWithHistory {
     pub history: Vec<HistoryEntryResource>,
 }
 
-/// One entry of a claim's history.
+/// One entry of a claim's history, as its partner sees it: no reviewer's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntryResource {
+    pub sequence: u32,
     pub at: String,
     pub actor: &'static str,
+    pub event: &'static str,
     /// Null for the submission.
     pub from: Option<&'static str>,
     pub to: &'static str,
+    pub code: Option<String>,
     pub reason: Option<String>,
+}
+
+/// A claim in the review queue: the claim, and the reviewer's target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewQueueItem {
+    #[serde(flatten)]
+    pub claim: ClaimResource,
+    /// The end of the fifth business day after it entered review; null while the partner is
+    /// asked for information.
+    pub review_due: Option<String>,
+    pub overdue: bool,
+}
+
+/// A claim as a reviewer reads it: its whole history, reviewers' ids included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewedClaim {
+    #[serde(flatten)]
+    pub claim: ReviewQueueItem,
+    pub history: Vec<ReviewedHistoryEntry>,
+}
+
+/// A history entry as a reviewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewedHistoryEntry {
+    #[serde(flatten)]
+    pub entry: HistoryEntryResource,
+    /// The reviewer who made the change, for the vendor's audit.
+    pub reviewer: Option<String>,
+}
+
+fn instant(at: DateTime<Utc>) -> String {
+    format_instant(at)
 }
 
 impl From<&Claim> for ClaimResource {
@@ -85,13 +159,84 @@ impl From<&Claim> for ClaimResource {
             workload: s.workload.code(),
             subscription_id: s.subscription_id.map(|id| id.to_string()),
             status: claim.status().as_str(),
-            created_at: format_instant(claim.created_at),
-            notified_at: window.map(|w| format_instant(w.notified_at)),
-            opt_out_deadline: window.map(|w| format_instant(w.deadline)),
-            decided_at: claim.state.decided_at().map(format_instant),
+            created_at: instant(claim.created_at),
+            notified_at: window.map(|w| instant(w.notified_at)),
+            opt_out_deadline: window.map(|w| instant(w.deadline)),
+            decided_at: claim.decided_at.map(instant),
             customer_contact: (&s.customer_contact).into(),
             partner_contact: (&s.partner_contact).into(),
             proof_of_execution: (&s.proof_of_execution).into(),
+            review: (&claim.state).into(),
+            customer_notification: (&claim.state).into(),
+            documents: Vec::new(),
+        }
+    }
+}
+
+impl From<&ClaimState> for ReviewResource {
+    fn from(state: &ClaimState) -> Self {
+        let rejection = |r: &cpor_domain::review::Rejection| RejectionResource {
+            code: r.code.as_str(),
+            message: r.message.as_ref().map(|m| m.as_str().to_owned()),
+        };
+        let none = Self {
+            information_request: None,
+            response_due: None,
+            rejection: None,
+            dispute_until: None,
+        };
+        match state {
+            ClaimState::InformationRequested { request } => Self {
+                information_request: Some(InformationRequestResource {
+                    codes: request.codes.iter().map(|c| c.as_str()).collect(),
+                    message: request.message.as_str().to_owned(),
+                }),
+                response_due: Some(instant(request.response_due)),
+                ..none
+            },
+            ClaimState::Rejected {
+                rejection: r,
+                dispute_until,
+            } => Self {
+                rejection: Some(rejection(r)),
+                dispute_until: dispute_until.map(instant),
+                ..none
+            },
+            ClaimState::Disputed { rejection: r, .. } => Self {
+                rejection: Some(rejection(r)),
+                ..none
+            },
+            ClaimState::Submitted { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. } => none,
+        }
+    }
+}
+
+impl From<&ClaimState> for NotificationResource {
+    fn from(state: &ClaimState) -> Self {
+        let (status, sent_at) = match state {
+            ClaimState::Approved { .. } => ("queued", None),
+            ClaimState::AwaitingCustomer { window }
+            | ClaimState::Associated { window }
+            | ClaimState::Declined { window }
+            | ClaimState::Withdrawn {
+                window: Some(window),
+                ..
+            } => ("sent", Some(instant(window.notified_at))),
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Withdrawn { window: None, .. } => ("not_sent", None),
+        };
+        Self {
+            status,
+            sent_at,
+            bounced_at: None,
         }
     }
 }
@@ -129,10 +274,13 @@ impl From<&ProofOfExecution> for ProofResource {
 impl From<&HistoryEntry> for HistoryEntryResource {
     fn from(e: &HistoryEntry) -> Self {
         Self {
-            at: format_instant(e.at),
-            actor: actor(e.actor),
+            sequence: e.sequence,
+            at: instant(e.at),
+            actor: e.actor.as_str(),
+            event: e.event.as_str(),
             from: e.from.map(|s| s.as_str()),
             to: e.to.as_str(),
+            code: e.code.clone(),
             reason: e.reason.clone(),
         }
     }
@@ -147,11 +295,33 @@ impl ClaimWithHistory {
     }
 }
 
-/// The contract's name of an actor.
-fn actor(actor: Actor) -> &'static str {
-    match actor {
-        Actor::Partner => "partner",
-        Actor::Customer => "customer",
-        Actor::System => "system",
+impl ReviewQueueItem {
+    pub fn of(claim: &Claim, calendar: &BusinessCalendar, now: DateTime<Utc>) -> Self {
+        let due = claim.state.review_due(calendar);
+        Self {
+            claim: claim.into(),
+            review_due: due.map(instant),
+            overdue: due.is_some_and(|due| due < now),
+        }
+    }
+}
+
+impl ReviewedClaim {
+    pub fn of(
+        claim: &Claim,
+        history: &[HistoryEntry],
+        calendar: &BusinessCalendar,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            claim: ReviewQueueItem::of(claim, calendar, now),
+            history: history
+                .iter()
+                .map(|e| ReviewedHistoryEntry {
+                    entry: e.into(),
+                    reviewer: e.reviewer.as_ref().map(|r| r.as_str().to_owned()),
+                })
+                .collect(),
+        }
     }
 }
