@@ -46,8 +46,8 @@ run: $(MOTO_SERVER) ## serve the partner API and customer pages on 127.0.0.1:300
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-local run
 
 .PHONY: token
-token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin
-	@cargo run --quiet -p cpor-local -- token $(or $(PARTNER),1234567) $(or $(ROLE),incentives_admin)
+token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin, or ROLE=cpor_reviewer REVIEWER=reviewer-1
+	@cargo run --quiet -p cpor-local -- token $(if $(filter cpor_reviewer,$(ROLE)),$(or $(REVIEWER),reviewer-1),$(or $(PARTNER),1234567)) $(or $(ROLE),incentives_admin)
 
 .PHONY: walkthrough
 walkthrough: ## drive the whole API with curl against a running `make run`

@@ -341,7 +341,8 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     );
     let unchanged = stack.claim(FABRIKAM, &id).await;
     assert_eq!(unchanged["status"], "awaiting_customer");
-    assert_eq!(unchanged["history"].as_array().map(Vec::len), Some(2));
+    // (submitted, approved, awaiting_customer)
+    assert_eq!(unchanged["history"].as_array().map(Vec::len), Some(3));
 
     // WHEN the customer ticks the box through its label, then declines
     label.click().await.unwrap();

@@ -45,7 +45,7 @@ async fn only_closed_windows_are_finalized_and_a_second_run_changes_nothing() {
             .as_array()
             .unwrap()
             .len(),
-        3
+        4
     );
     // the association still holds the workload
     assert_eq!(

@@ -12,6 +12,7 @@ mod finalize;
 mod manage;
 mod notify;
 mod opt_out;
+mod review;
 mod submit;
 
 // What the customer reads, and what a claim keeps.

@@ -139,14 +139,20 @@ async fn a_claim_shows_its_history_to_its_partner_only() {
     let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     let id = claim["claim_id"].as_str().unwrap();
     let history = claim["history"].as_array().unwrap();
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
     assert_eq!(
         history[0],
-        json!({ "at": claim["created_at"], "actor": "partner", "from": null, "to": "submitted", "reason": null })
+        json!({ "sequence": 1, "at": claim["created_at"], "actor": "partner", "event": "submitted", "from": null, "to": "submitted", "code": null, "reason": null })
     );
-    assert_eq!(history[1]["actor"], "system");
-    assert_eq!(history[1]["to"], "awaiting_customer");
-    assert_eq!(history[1]["at"], claim["notified_at"]);
+    // (the stack approves at submission: the automatic review policy)
+    assert_eq!(
+        history[1],
+        json!({ "sequence": 2, "at": claim["created_at"], "actor": "system", "event": "approved", "from": "submitted", "to": "approved", "code": "automatic_review", "reason": null })
+    );
+    assert_eq!(history[2]["actor"], "system");
+    assert_eq!(history[2]["event"], "customer_notified");
+    assert_eq!(history[2]["to"], "awaiting_customer");
+    assert_eq!(history[2]["at"], claim["notified_at"]);
     // a viewer of the same partner may read it
     let user = stack.token(FABRIKAM, "incentives_user");
     let read = stack
@@ -251,8 +257,8 @@ async fn withdrawing_needs_a_reason_and_the_admin_role_frees_the_workload_and_is
         .await
         .json()["history"]
         .clone();
-    assert_eq!(history[2]["reason"], reason.as_str());
-    assert_eq!(history[2]["actor"], "partner");
+    assert_eq!(history[3]["reason"], reason.as_str());
+    assert_eq!(history[3]["actor"], "partner");
     // AND the tenant+workload is free for another partner
     assert_eq!(
         stack.submit(NORTHWIND, &claim_body("teams")).await.status,
@@ -286,7 +292,8 @@ async fn an_association_can_be_disassociated_and_a_declined_claim_cannot() {
         steps,
         vec![
             (Value::Null, json!("submitted")),
-            (json!("submitted"), json!("awaiting_customer")),
+            (json!("submitted"), json!("approved")),
+            (json!("approved"), json!("awaiting_customer")),
             (json!("awaiting_customer"), json!("associated")),
             (json!("associated"), json!("withdrawn")),
         ]

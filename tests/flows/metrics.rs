@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Every metric of the service, with its unit.
-const METRICS: [(&str, &str); 13] = [
+const METRICS: [(&str, &str); 17] = [
     ("ClaimsSubmitted", "Count"),
     ("ClaimsRefused", "Count"),
     ("NotificationsNotQueued", "Count"),
@@ -26,6 +26,10 @@ const METRICS: [(&str, &str); 13] = [
     ("ClaimsFinalized", "Count"),
     ("FinalizationDuration", "Milliseconds"),
     ("FinalizationBacklog", "Count"),
+    ("ClaimsReviewed", "Count"),
+    ("PartnerMoves", "Count"),
+    ("ClaimsRejectedForNoResponse", "Count"),
+    ("ReviewsOverdue", "Count"),
 ];
 
 #[tokio::test]

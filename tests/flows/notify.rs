@@ -91,7 +91,8 @@ async fn the_same_notification_delivered_many_times_sends_one_email_and_makes_on
         .get(FABRIKAM, &format!("/v1/claims/{id}"))
         .await
         .json();
-    assert_eq!(claim["history"].as_array().unwrap().len(), 2, "{claim}");
+    // (submitted, approved, awaiting_customer)
+    assert_eq!(claim["history"].as_array().unwrap().len(), 3, "{claim}");
     println!(
         "duplicate deliveries: 13 (1 queued + 8 concurrent + 4 sequential), 1 e-mail, {held} told to retry"
     );
@@ -180,10 +181,10 @@ async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_
     let id = created["claim_id"].as_str().unwrap();
     // WHEN its message has been received as often as the queue allows
     let waited = stack.wait_for_dead_letters(1).await;
-    // THEN the claim is not lost: still submitted, and the partner sees it
+    // THEN the claim is not lost: still approved, and the partner sees it
     let listed = stack.all_claims(FABRIKAM).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["status"], "submitted");
+    assert_eq!(listed[0]["status"], "approved");
     assert!(stack.outbox().await.is_empty());
     // AND once mail works again, re-driving the dead letters notifies the customer, once
     plan.set_rate(0.0);

@@ -39,7 +39,7 @@ async fn opening_the_link_shows_the_claim_in_words_and_never_changes_it() {
     // THEN the claim is still awaiting the customer, with no entry added
     let after = stack.claim(FABRIKAM, id).await;
     assert_eq!(after["status"], "awaiting_customer");
-    assert_eq!(after["history"].as_array().unwrap().len(), 2);
+    assert_eq!(after["history"].as_array().unwrap().len(), 3);
     stack.stop().await;
 }
 
@@ -67,10 +67,10 @@ async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_change
     assert_eq!(declined["status"], "declined");
     assert!(declined["decided_at"].is_string());
     let history = declined["history"].as_array().unwrap();
-    assert_eq!(history.len(), 3);
-    assert_eq!(history[2]["actor"], "customer");
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[3]["actor"], "customer");
     assert_eq!(
-        (history[2]["from"].clone(), history[2]["to"].clone()),
+        (history[3]["from"].clone(), history[3]["to"].clone()),
         (json!("awaiting_customer"), json!("declined"))
     );
     // AND repeating it changes nothing
@@ -103,7 +103,7 @@ async fn after_finalization_the_page_shows_the_association_and_a_decline_records
     assert_eq!(stack.post_form(&link).await.status, 303);
     let after = stack.claim(FABRIKAM, id).await;
     assert_eq!(after["status"], "associated");
-    assert_eq!(after["history"].as_array().unwrap().len(), 3);
+    assert_eq!(after["history"].as_array().unwrap().len(), 4);
     stack.stop().await;
 }
 
@@ -225,7 +225,7 @@ async fn a_post_without_a_confirmed_decline_records_nothing() {
         assert_eq!(answer.status, 303, "{body:?}");
         let claim = stack.claim(FABRIKAM, id).await;
         assert_eq!(claim["status"], "awaiting_customer", "{body:?}");
-        assert_eq!(claim["history"].as_array().unwrap().len(), 2, "{body:?}");
+        assert_eq!(claim["history"].as_array().unwrap().len(), 3, "{body:?}");
     }
     // AND the page still offers the form
     assert!(stack.open(&link).await.text.contains("<form"));

@@ -123,7 +123,7 @@ async fn an_opt_out_racing_finalization_ends_in_exactly_one_decision() {
                 history_steps(&claim).last().unwrap(),
                 &(json!("awaiting_customer"), json!(status.clone()))
             );
-            assert_eq!(history_steps(&claim).len(), 3);
+            assert_eq!(history_steps(&claim).len(), 4);
             assert_eq!(holders.contains(id), status == "associated");
             let page = stack.open(link).await;
             assert!(page.text.contains(&format!("data-state=\"{status}\"")));
@@ -189,10 +189,10 @@ async fn a_withdrawal_racing_finalization_always_ends_withdrawn_with_a_truthful_
         assert_eq!(claim["status"], "withdrawn");
         let steps = history_steps(&claim);
         match steps.len() {
-            3 => assert_eq!(steps[2], (json!("awaiting_customer"), json!("withdrawn"))),
-            4 => {
-                assert_eq!(steps[2], (json!("awaiting_customer"), json!("associated")));
-                assert_eq!(steps[3], (json!("associated"), json!("withdrawn")));
+            4 => assert_eq!(steps[3], (json!("awaiting_customer"), json!("withdrawn"))),
+            5 => {
+                assert_eq!(steps[3], (json!("awaiting_customer"), json!("associated")));
+                assert_eq!(steps[4], (json!("associated"), json!("withdrawn")));
                 after_association += 1;
             }
             _ => panic!("{claim}"),

@@ -6,10 +6,12 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_valid_claim_is_accepted_as_submitted_with_its_location_and_registered_partner_name() {
-    let stack = TestStack::start().await;
+    // GIVEN the manual review policy (the default)
+    let stack = TestStack::start_manual().await;
     // GIVEN a valid claim from Fabrikam WHEN it is submitted
     let answer = stack.submit(FABRIKAM, &claim_body("teams")).await;
-    // THEN it is created, submitted, named from the registry, and located
+    // THEN it is created, submitted (waiting for a reviewer, its customer not e-mailed), named
+    // from the registry, and located
     assert_eq!(answer.status, 201, "{}", answer.text);
     let claim = answer.json();
     let id = claim["claim_id"].as_str().unwrap();
@@ -19,6 +21,11 @@ async fn a_valid_claim_is_accepted_as_submitted_with_its_location_and_registered
     );
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(claim["status"], "submitted");
+    assert_eq!(claim["customer_notification"]["status"], "not_sent");
+    assert_eq!(
+        claim["review"],
+        json!({ "information_request": null, "response_due": null, "rejection": null, "dispute_until": null })
+    );
     assert_eq!(claim["partner_id"], FABRIKAM);
     assert_eq!(claim["partner_name"], "Fabrikam Consulting");
     assert_eq!(claim["customer_contact"]["time_zone"], "Europe/Rome");

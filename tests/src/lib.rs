@@ -74,6 +74,12 @@ impl TestStack {
         Self::start_with(|_| {}).await
     }
 
+    /// A stack under the `manual` review policy (the default outside tests): claims wait in
+    /// `submitted` for a reviewer.
+    pub async fn start_manual() -> Self {
+        Self::start_with(|s| s.review_policy = cpor_domain::ReviewPolicy::Manual).await
+    }
+
     /// The same, with settings adjusted by `adjust` (e.g. a fixed clock).
     pub async fn start_with(adjust: impl FnOnce(&mut LocalSettings)) -> Self {
         init_process_logging();
@@ -165,6 +171,50 @@ impl TestStack {
     /// A bearer token for a partner's user with a role.
     pub fn token(&self, partner_id: &str, role: &str) -> String {
         jwt::mint(&self.settings.jwt_secret, partner_id, role, 3600).expect("token")
+    }
+
+    /// A reviewer's token (`role` `cpor_reviewer`, `reviewer` in `sub`).
+    pub fn reviewer_token(&self, reviewer: &str) -> String {
+        jwt::mint_reviewer(&self.settings.jwt_secret, reviewer, 3600).expect("token")
+    }
+
+    /// A reviewer's `GET path`.
+    pub async fn review_get(&self, reviewer: &str, path: &str) -> Answer {
+        let token = self.reviewer_token(reviewer);
+        self.send(Method::GET, path, Some(&token), None, &[]).await
+    }
+
+    /// A reviewer's decision: `POST /v1/review/claims/{claim_id}/{decision}` with `body`.
+    pub async fn decide(
+        &self,
+        reviewer: &str,
+        claim_id: &str,
+        decision: &str,
+        body: &Value,
+    ) -> Answer {
+        let token = self.reviewer_token(reviewer);
+        let path = format!("/v1/review/claims/{claim_id}/{decision}");
+        self.send(Method::POST, &path, Some(&token), Some(body), &[])
+            .await
+    }
+
+    /// A partner admin's move: `POST /v1/claims/{claim_id}/{action}` with `body`.
+    pub async fn partner_move(
+        &self,
+        partner_id: &str,
+        claim_id: &str,
+        action: &str,
+        body: &Value,
+    ) -> Answer {
+        let path = format!("/v1/claims/{claim_id}/{action}");
+        self.send(
+            Method::POST,
+            &path,
+            Some(&self.admin(partner_id)),
+            Some(body),
+            &[],
+        )
+        .await
     }
 
     /// An admin's token for a partner.

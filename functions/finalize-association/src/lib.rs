@@ -1,14 +1,19 @@
 //! finalize-association: run nightly by a scheduled rule. Takes "now" from the event's own
 //! `time`, so a late or replayed run acts as of its schedule, and closes every window due by
-//! then, including those a missed night left behind.
+//! then, including those a missed night left behind: the customers' opt-out windows (the
+//! claim becomes official) and the partners' time to answer an information request (the claim
+//! is rejected, `no_response`). It then counts the claims waiting for a reviewer past their
+//! review due time (`ReviewsOverdue`).
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
+use cpor_domain::BusinessCalendar;
 use cpor_domain::clock::Clock;
 use cpor_domain::ports::Unavailable;
 use cpor_domain::usecase::finalize::{DEFAULT_CONCURRENCY, FinalizeAssociations, FinalizeSummary};
+use cpor_domain::usecase::review::reviews_overdue;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -19,6 +24,7 @@ pub const FUNCTION: &str = "finalize-association";
 pub struct FinalizeAssociationFunction {
     store: DynamoStore,
     clock: Arc<dyn Clock>,
+    calendar: BusinessCalendar,
 }
 
 /// Why a run failed; the scheduler retries it.
@@ -33,19 +39,25 @@ pub enum FinalizeError {
 }
 
 impl FinalizeAssociationFunction {
-    /// The function on this store.
-    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    /// The function on this store, with the business calendar that dates reviews.
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>, calendar: BusinessCalendar) -> Self {
+        Self {
+            store,
+            clock,
+            calendar,
+        }
     }
 
     /// Finalizes as of `now`.
     pub async fn run(&self, now: DateTime<Utc>) -> Result<FinalizeSummary, FinalizeError> {
+        let now = cpor_domain::clock::to_millis(now);
         let usecase = FinalizeAssociations {
             index: &self.store,
+            claims: &self.store,
             concurrency: DEFAULT_CONCURRENCY,
         };
         let started = std::time::Instant::now();
-        let summary = match usecase.run(cpor_domain::clock::to_millis(now)).await {
+        let mut summary = match usecase.run(now).await {
             Ok(summary) => summary,
             Err(e) => {
                 // No FinalizationRuns metric: the "did not run" alarm sees it.
@@ -54,21 +66,33 @@ impl FinalizeAssociationFunction {
             }
         };
         let elapsed = started.elapsed();
+        // Counted after the deadlines, from the review index alone; a failure to count is
+        // logged, and leaves the metric out of this run rather than failing the run.
+        match reviews_overdue(&self.store, &self.calendar, now).await {
+            Ok(overdue) => summary.reviews_overdue = Some(overdue),
+            Err(e) => tracing::error!(error = %e, "the overdue reviews could not be counted"),
+        }
         tracing::info!(
             %now,
             due = summary.due,
             finalized = summary.finalized,
+            rejected = summary.rejected,
+            reviews_overdue = summary.reviews_overdue,
             already_decided = summary.already_decided,
             failed = summary.failed,
             ms = elapsed.as_millis() as u64,
             "finalization run"
         );
-        Metrics::new(FUNCTION)
+        let mut metrics = Metrics::new(FUNCTION)
             .count(name::FINALIZATION_RUNS, 1)
             .count(name::CLAIMS_FINALIZED, summary.finalized)
+            .count(name::CLAIMS_REJECTED_FOR_NO_RESPONSE, summary.rejected)
             .count(name::FINALIZATION_BACKLOG, summary.failed)
-            .millis(name::FINALIZATION_DURATION, elapsed.as_secs_f64() * 1000.0)
-            .emit();
+            .millis(name::FINALIZATION_DURATION, elapsed.as_secs_f64() * 1000.0);
+        if let Some(overdue) = summary.reviews_overdue {
+            metrics = metrics.count(name::REVIEWS_OVERDUE, overdue);
+        }
+        metrics.emit();
         if summary.failed > 0 {
             return Err(FinalizeError::Incomplete(summary));
         }
@@ -92,9 +116,13 @@ impl Door for FinalizeAssociationFunction {
     // A failed run fails the invocation, so that the scheduler retries it.
     type Error = FinalizeError;
 
-    /// On the table (`CPOR_TABLE_NAME`).
+    /// On the table (`CPOR_TABLE_NAME`), with the business calendar (`CPOR_HOLIDAYS`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        Ok(Self::new(wiring.store()?, wiring.clock()))
+        Ok(Self::new(
+            wiring.store()?,
+            wiring.clock(),
+            wiring.calendar()?,
+        ))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<FinalizeSummary, FinalizeError> {

@@ -1,8 +1,11 @@
-//! manage-claims: the partner's reads and withdrawals.
+//! manage-claims: the partner's reads and moves.
 //!
 //! - `GET /v1/claims`: a page of the caller's claims, newest first, filtered;
 //! - `GET /v1/claims/{claim_id}`: one claim with its history;
-//! - `POST /v1/claims/{claim_id}/withdraw`: withdraw or disassociate, with a reason.
+//! - `POST /v1/claims/{claim_id}/withdraw`: withdraw or disassociate, with a reason;
+//! - `POST /v1/claims/{claim_id}/respond`: answer a reviewer's information request;
+//! - `POST /v1/claims/{claim_id}/dispute`: dispute a rejection, within 30 days;
+//! - `POST /v1/claims/{claim_id}/proof`: a newer proof of execution.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::metrics::name;
@@ -12,7 +15,10 @@ use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
-use cpor_http::routes::{self, GET_CLAIM, LIST_CLAIMS, WITHDRAW_CLAIM};
+use cpor_http::routes::{
+    self, ADD_PROOF_OF_EXECUTION, DISPUTE_REJECTION, GET_CLAIM, LIST_CLAIMS,
+    RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
+};
 use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
 use serde_json::json;
 use std::convert::Infallible;
@@ -74,12 +80,7 @@ impl ManageClaimsFunction {
                 Ok(json(200, &ClaimWithHistory::of(&claim, &history)))
             }
             (Some(&WITHDRAW_CLAIM), Some(id)) => {
-                if !caller.may_manage_claims() {
-                    return Err(Problem::forbidden(
-                        "only an incentives_admin may withdraw claims",
-                    ));
-                }
-                let body = json_body(event)?;
+                let body = self.move_body(&caller, event, "withdraw claims")?;
                 let claim = desk
                     .withdraw(&caller, id, &body)
                     .await
@@ -89,8 +90,39 @@ impl ManageClaimsFunction {
                     .emit();
                 Ok(json(200, &ClaimResource::from(&claim)))
             }
+            (Some(&RESPOND_TO_INFORMATION_REQUEST), Some(id)) => {
+                let body = self.move_body(&caller, event, "respond to information requests")?;
+                let claim = desk.respond(&caller, id, &body).await;
+                moved("respond", claim)
+            }
+            (Some(&DISPUTE_REJECTION), Some(id)) => {
+                let body = self.move_body(&caller, event, "dispute rejections")?;
+                let claim = desk.dispute(&caller, id, &body).await;
+                moved("dispute", claim)
+            }
+            (Some(&ADD_PROOF_OF_EXECUTION), Some(id)) => {
+                let body = self.move_body(&caller, event, "add proofs of execution")?;
+                let claim = desk.add_proof(&caller, id, &body).await;
+                moved("proof", claim)
+            }
             _ => Err(routes::not_found("this method and path are not served")),
         }
+    }
+
+    /// The body of a partner's move, once the caller's role is known to allow moves (a read-only
+    /// role is refused before its body is read).
+    fn move_body(
+        &self,
+        caller: &Caller,
+        event: &ApiGatewayV2httpRequest,
+        what: &str,
+    ) -> Result<serde_json::Value, Problem> {
+        if !caller.may_manage_claims() {
+            return Err(Problem::forbidden(format!(
+                "only an incentives_admin may {what}"
+            )));
+        }
+        json_body(event)
     }
 
     async fn list(
@@ -131,22 +163,50 @@ impl Door for ManageClaimsFunction {
     }
 }
 
+/// The answer to a partner's move on a claim in review: the claim, counted by move.
+fn moved(
+    what: &'static str,
+    claim: Result<cpor_domain::Claim, ManageError>,
+) -> Result<ApiGatewayV2httpResponse, Problem> {
+    let claim = claim.map_err(to_problem)?;
+    Metrics::new(FUNCTION)
+        .dimension("move", what)
+        .count(name::PARTNER_MOVES, 1)
+        .emit();
+    Ok(json(200, &ClaimResource::from(&claim)))
+}
+
 fn to_problem(error: ManageError) -> Problem {
     match error {
         ManageError::Forbidden => Problem::forbidden("your role may not do this"),
         ManageError::NotFound => Problem::claim_not_found(),
-        ManageError::NotAnObject => Problem::new(
-            400,
-            "malformed_json",
-            "The body is not a JSON object",
-            error.to_string(),
-        ),
+        ManageError::NotAnObject => Problem::not_an_object(),
         ManageError::Invalid(errors) => Problem::validation(&errors),
-        ManageError::AlreadyFinal(status) => Problem::new(
+        ManageError::AlreadyFinal(status) => Problem::already_final(status),
+        ManageError::InvalidTransition(status) => Problem::invalid_transition(status),
+        ManageError::ResponseWindowClosed(due) => Problem::new(
             409,
-            "claim_already_final",
-            "The claim is already final",
-            format!("the claim is already {status}; nothing to withdraw"),
+            "response_window_closed",
+            "The time to respond has ended",
+            format!(
+                "the response was due by {}; the claim will be rejected",
+                cpor_domain::time::format_instant(due)
+            ),
+        ),
+        ManageError::DisputeWindowClosed(until) => Problem::new(
+            409,
+            "dispute_window_closed",
+            "The time to dispute has ended",
+            format!(
+                "the rejection could be disputed until {}",
+                cpor_domain::time::format_instant(until)
+            ),
+        ),
+        ManageError::ProofNotNewer(current) => Problem::new(
+            422,
+            "proof_not_newer",
+            "The proof of execution is not newer",
+            format!("the proof of execution must be signed after the current one ({current})"),
         ),
         ManageError::Unavailable(e) => Problem::unavailable(&e),
     }
@@ -206,7 +266,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 3);
+        assert_eq!(served.len(), 6);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

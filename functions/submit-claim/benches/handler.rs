@@ -7,6 +7,7 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
 use chrono::Utc;
+use cpor_domain::ReviewPolicy;
 use cpor_domain::clock::SystemClock;
 use cpor_domain::memory::{MemoryQueue, MemoryStore};
 use cpor_domain::reference::ReferenceData;
@@ -68,12 +69,14 @@ fn event() -> ApiGatewayV2httpRequest {
     event
 }
 
-/// A fresh function on empty in-memory ports: every request is a first submission (201).
+/// A fresh function on empty in-memory ports: every request is a first submission (201),
+/// approved at once and its notification queued (the most a submission does).
 fn function(reference: &ReferenceData) -> SubmitClaimFunction {
     SubmitClaimFunction::on_ports(
         Arc::new(MemoryStore::with_reference_data(reference)),
         Arc::new(MemoryQueue::default()),
         Arc::new(SystemClock),
+        ReviewPolicy::Automatic,
     )
 }
 

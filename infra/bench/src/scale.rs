@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cpor_aws::DynamoStore;
-use cpor_domain::calendar::OptOutWindow;
+use cpor_domain::calendar::{BusinessCalendar, OptOutWindow};
 use cpor_domain::claim::{Claim, HistoryEntry, WithdrawalReason};
 use cpor_domain::clock::SystemClock;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
@@ -177,7 +177,11 @@ pub async fn phase(run: Run, due: usize, not_due: usize, logs: &Path) -> Result<
     let started = Instant::now();
     let finalized = match run {
         Run::Finalize => {
-            let function = FinalizeAssociationFunction::new(store.clone(), Arc::new(SystemClock));
+            let function = FinalizeAssociationFunction::new(
+                store.clone(),
+                Arc::new(SystemClock),
+                BusinessCalendar::default(),
+            );
             let summary = function.run(now).await.map_err(|e| e.to_string())?;
             summary.finalized
         }

@@ -11,6 +11,9 @@ pub const ISSUER: &str = "cpor-local";
 /// The audience of local tokens.
 pub const AUDIENCE: &str = "cpor";
 
+/// The role of the vendor's reviewers' tokens.
+pub const REVIEWER_ROLE: &str = cpor_http::request::REVIEWER_ROLE;
+
 /// Mints a local token for `partner_id` with `role`, valid for `ttl_seconds`.
 pub fn mint(
     secret: &str,
@@ -18,19 +21,43 @@ pub fn mint(
     role: &str,
     ttl_seconds: i64,
 ) -> Result<String, jsonwebtoken::errors::Error> {
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({
-        "iss": ISSUER,
-        "aud": AUDIENCE,
+    let identity = json!({
         "sub": format!("user-of-{partner_id}"),
         "partner_id": partner_id,
         "role": role,
-        "iat": now,
-        "exp": now + ttl_seconds,
     });
+    sign(secret, identity, ttl_seconds)
+}
+
+/// Mints a local reviewer's token (`role` `cpor_reviewer`, the reviewer's id in `sub`, no
+/// `partner_id`), valid for `ttl_seconds`.
+pub fn mint_reviewer(
+    secret: &str,
+    reviewer: &str,
+    ttl_seconds: i64,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    sign(
+        secret,
+        json!({ "sub": reviewer, "role": REVIEWER_ROLE }),
+        ttl_seconds,
+    )
+}
+
+/// Signs `identity` with the issuer, audience and lifetime of a local token.
+fn sign(
+    secret: &str,
+    mut identity: Value,
+    ttl_seconds: i64,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = identity.as_object_mut().expect("an object of claims");
+    claims.insert("iss".into(), json!(ISSUER));
+    claims.insert("aud".into(), json!(AUDIENCE));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + ttl_seconds));
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &claims,
+        claims,
         &EncodingKey::from_secret(secret.as_bytes())?,
     )
 }
@@ -72,6 +99,15 @@ mod tests {
         let claims = verify("local-dev-secret", &token).unwrap();
         assert_eq!(claims["partner_id"], "1234567");
         assert_eq!(claims["role"], "incentives_admin");
+    }
+
+    #[test]
+    fn a_reviewer_s_token_names_the_reviewer_in_sub_and_no_partner() {
+        let token = mint_reviewer("local-dev-secret", "reviewer-7", 60).unwrap();
+        let claims = verify("local-dev-secret", &token).unwrap();
+        assert_eq!(claims["sub"], "reviewer-7");
+        assert_eq!(claims["role"], "cpor_reviewer");
+        assert!(!claims.contains_key("partner_id"));
     }
 
     /// A token with these claims, signed with the local secret.

@@ -5,14 +5,15 @@
 //!   It writes `.run/local.env`, where the operator commands find the emulator.
 //! - `cpor-local token PARTNER_ID [ROLE]`: prints a local bearer token (role defaults to
 //!   `incentives_admin`), valid for 12 hours.
+//! - `cpor-local token REVIEWER cpor_reviewer`: a reviewer's token, `REVIEWER` in its `sub`.
 
 use cpor_aws::Env;
 use cpor_local::emulator::Emulator;
 use cpor_local::{LocalSettings, LocalStack, jwt};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cpor-local run | cpor-local token PARTNER_ID [incentives_admin|incentives_user]";
+const USAGE: &str = "usage: cpor-local run | cpor-local token PARTNER_ID \
+     [incentives_admin|incentives_user] | cpor-local token REVIEWER cpor_reviewer";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,13 +21,19 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         [] | ["run"] => run().await,
-        ["token", partner_id, rest @ ..] if rest.len() <= 1 => {
+        ["token", subject, rest @ ..] if rest.len() <= 1 => {
             let role = rest.first().copied().unwrap_or("incentives_admin");
             let secret = Env::process().or(
                 "CPOR_LOCAL_JWT_SECRET",
                 cpor_local::settings::DEV_JWT_SECRET,
             );
-            match jwt::mint(&secret, partner_id, role, 12 * 3600) {
+            const TTL: i64 = 12 * 3600;
+            let token = if role == jwt::REVIEWER_ROLE {
+                jwt::mint_reviewer(&secret, subject, TTL)
+            } else {
+                jwt::mint(&secret, subject, role, TTL)
+            };
+            match token {
                 Ok(token) => {
                     println!("{token}");
                     ExitCode::SUCCESS
@@ -109,6 +116,8 @@ async fn run() -> ExitCode {
             ))
     );
     eprintln!("  a bearer token   make token PARTNER=1234567 ROLE=incentives_admin");
+    eprintln!("  a reviewer's     make token ROLE=cpor_reviewer REVIEWER=reviewer-1");
+    eprintln!("  review policy    {}", s.review_policy.as_str());
     let operator_env = log_dir.join("local.env");
     match write_operator_env(&operator_env, &s.endpoint, &s.table, stack.queue_url()) {
         Ok(()) => eprintln!(

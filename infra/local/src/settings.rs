@@ -2,9 +2,10 @@
 
 use crate::faults::FaultPlan;
 use cpor_aws::config::{
-    HOLIDAYS, PUBLIC_BASE_URL, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
+    HOLIDAYS, PUBLIC_BASE_URL, REVIEW_POLICY, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
 };
 use cpor_aws::{ConfigError, Env};
+use cpor_domain::ReviewPolicy;
 use cpor_domain::clock::{Clock, SystemClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct LocalSettings {
     pub token_key_id: String,
     /// Business-calendar holidays, as `CPOR_HOLIDAYS` takes them (`YYYY-MM-DD,...`).
     pub holidays: String,
+    /// Who approves claims: a reviewer (`manual`, the default) or the service at submission.
+    pub review_policy: ReviewPolicy,
     /// How often finalization runs by itself; `None` runs it only on `/_local/finalize`.
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
@@ -59,7 +62,8 @@ impl LocalSettings {
     /// `CPOR_LOCAL_ADDR` (127.0.0.1:3000), `CPOR_EMULATOR_PORT` (4566), `CPOR_TABLE_NAME`
     /// (cpor-local), `CPOR_SENDER_EMAIL` (cpor@example.com), `CPOR_PUBLIC_BASE_URL` (the
     /// gateway's address), `CPOR_LOCAL_JWT_SECRET`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`
-    /// (k1), `CPOR_HOLIDAYS`, `CPOR_LOCAL_FINALIZE_EVERY` (seconds, 60; 0 turns it off).
+    /// (k1), `CPOR_HOLIDAYS`, `CPOR_REVIEW_POLICY` (manual), `CPOR_LOCAL_FINALIZE_EVERY`
+    /// (seconds, 60; 0 turns it off).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let listen: SocketAddr = env
             .or("CPOR_LOCAL_ADDR", "127.0.0.1:3000")
@@ -91,6 +95,7 @@ impl LocalSettings {
                 cpor_aws::config::calendar(env)?;
                 env.or(HOLIDAYS, "")
             },
+            review_policy: cpor_aws::config::review_policy(env)?,
             finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
             retry_after: Duration::from_secs(5),
             poll_notifications: true,
@@ -109,8 +114,9 @@ impl LocalSettings {
         })
     }
 
-    /// Settings for a test: the gateway on a free port, this emulator, no finalize timer, and a
-    /// short retry delay.
+    /// Settings for a test: the gateway on a free port, this emulator, no finalize timer, a
+    /// short retry delay, and claims approved at submission (the tests of the review itself
+    /// set the `manual` policy; the others are about what follows an approval).
     pub fn for_tests(endpoint: &str) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -123,6 +129,7 @@ impl LocalSettings {
             token_secret: DEV_TOKEN_SECRET.into(),
             token_key_id: "k1".into(),
             holidays: String::new(),
+            review_policy: ReviewPolicy::Automatic,
             finalize_every: None,
             retry_after: Duration::from_secs(1),
             poll_notifications: true,
@@ -145,6 +152,7 @@ impl LocalSettings {
             .with(cpor_aws::config::TOKEN_SECRET_ARN, "")
             .with(TOKEN_KEY_ID, &self.token_key_id)
             .with(HOLIDAYS, &self.holidays)
+            .with(REVIEW_POLICY, self.review_policy.as_str())
             .with(
                 "CPOR_SEND_LEASE_SECONDS",
                 self.send_lease.as_secs().to_string(),

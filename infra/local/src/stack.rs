@@ -9,6 +9,7 @@ use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
 use record_opt_out::RecordOptOutFunction;
+use review_claims::ReviewClaimsFunction;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use submit_claim::SubmitClaimFunction;
@@ -70,6 +71,7 @@ impl LocalStack {
         let gateway = Arc::new(Gateway {
             submit: SubmitClaimFunction::build(&wiring).await?,
             manage: ManageClaimsFunction::build(&wiring).await?,
+            review: ReviewClaimsFunction::build(&wiring).await?,
             opt_out: RecordOptOutFunction::build(&wiring).await?,
             notify: NotifyCustomerFunction::build(&wiring).await?,
             finalize: FinalizeAssociationFunction::build(&wiring).await?,

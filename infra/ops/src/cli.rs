@@ -48,12 +48,12 @@ first (see the notify-customer logs): a message that fails five more times comes
 Prints {\"redriven\": N, \"from\": DLQ_URL, \"to\": QUEUE_URL}.";
 
 const RESEND_ABOUT: &str = "\
-queue the customer notification of a claim that is still `submitted` (its
-message was lost, or was dropped from the dead-letter queue), exactly as submission queues it.";
+queue the customer notification of a claim that is still `approved` (its
+message was lost, or was dropped from the dead-letter queue), exactly as an approval queues it.";
 
 const RESEND_AFTER_HELP: &str = "\
-Refuses (exit 1) an unknown claim and a claim in any other status: its customer was notified
-already, or the claim has left the lifecycle. Safe to repeat: notify-customer sends a claim's
+Refuses (exit 1) an unknown claim and a claim in any other status: it waits for a reviewer,
+its customer was notified already, or the claim has left the lifecycle. Safe to repeat: notify-customer sends a claim's
 e-mail at most once, however many messages name it.
 
 A notification whose outcome is unknown (the NotificationsHeld alarm: SES may or may not have
@@ -62,17 +62,20 @@ in SES's sending records or with the customer, that the e-mail did not go out, a
 --confirm-unsent: the hold is lifted and the notification queued. If it did go out, say when
 with --confirm-sent TIME: the send is recorded and the opt-out window opens from TIME (the
 business calendar skips CPOR_HOLIDAYS), and nothing is sent (docs/runbook.md).
-Prints {\"claim_id\": ID, \"status\": \"submitted\", \"queued\": true}, with \"hold_lifted\": true when it lifted a hold.";
+Prints {\"claim_id\": ID, \"status\": \"approved\", \"queued\": true}, with \"hold_lifted\": true when it lifted a hold.";
 
 const FINALIZE_ABOUT: &str = "\
 run finalize-association as the nightly schedule would at TIME: every claim
-awaiting its customer whose opt-out deadline is before TIME becomes `associated`.";
+awaiting its customer whose opt-out deadline is before TIME becomes `associated`, and every
+information request unanswered by its due time is rejected (`no_response`).";
 
 const FINALIZE_AFTER_HELP: &str = "\
 Safe to run twice, and catches up on every night missed. A TIME in the future would associate
-claims whose customers may still opt out until their deadline: it is refused unless --force
-says that is meant. Give the time of the run that failed, or now.
-Prints the run's summary {\"now\", \"due\", \"finalized\", \"already_decided\", \"failed\"};
+claims whose customers may still opt out until their deadline, and reject claims whose
+partners may still respond: it is refused unless --force says that is meant. Give the time of
+the run that failed, or now.
+Prints the run's summary {\"now\", \"due\", \"finalized\", \"rejected\", \"already_decided\",
+\"failed\", \"reviews_overdue\"};
 exits 1 when a claim could not be written (run it again: it retries only those).";
 
 const IMPORT_ABOUT: &str = "\
@@ -137,7 +140,7 @@ pub enum Command {
     )]
     Redrive(RedriveOptions),
     #[command(
-        about = "re-queue the customer notification of a claim stuck in `submitted`",
+        about = "re-queue the customer notification of a claim stuck in `approved`",
         long_about = RESEND_ABOUT,
         after_help = RESEND_AFTER_HELP
     )]

@@ -1,4 +1,5 @@
-//! `resend`: queue again the notification of a claim still `submitted`.
+//! `resend`: queue again the notification of a claim still `approved` (its customer not yet
+//! e-mailed).
 
 use crate::cli::ResendOptions;
 use crate::settings;
@@ -26,8 +27,14 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
             ))
         })?;
     let status = claim.status();
-    if status != ClaimStatus::Submitted {
+    if status != ClaimStatus::Approved {
         let why = match (status, claim.state.window()) {
+            (
+                ClaimStatus::Submitted | ClaimStatus::InformationRequested | ClaimStatus::Disputed,
+                _,
+            ) => "it waits for a reviewer's decision; approving it queues its notification"
+                .to_owned(),
+            (ClaimStatus::Rejected, _) => "it was rejected; there is nothing to notify".to_owned(),
             (ClaimStatus::AwaitingCustomer, Some(window)) => format!(
                 "its customer was notified at {} and may opt out until {}",
                 format_instant(window.notified_at),
@@ -39,7 +46,7 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
             _ => "its customer was notified already".to_owned(),
         };
         return Err(OpsError::Failed(format!(
-            "claim {id} is {status}, not submitted: {why}. Nothing re-sent"
+            "claim {id} is {status}, not approved: {why}. Nothing re-sent"
         )));
     }
     let hold_lifted = match store

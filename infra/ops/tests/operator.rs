@@ -145,7 +145,7 @@ async fn redrive_moves_the_dead_letters_back_and_their_customers_are_then_notifi
     plan.set_rate(1.0);
     let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
     stack.wait_for_dead_letters(1).await;
-    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
     // AND mail works again
     plan.set_rate(0.0);
     // WHEN the operator re-drives, naming only the notification queue (the dead-letter queue is
@@ -177,22 +177,21 @@ async fn redrive_moves_the_dead_letters_back_and_their_customers_are_then_notifi
 }
 
 #[tokio::test]
-async fn resend_of_a_claim_stuck_in_submitted_sends_one_email_even_when_repeated_and_then_refuses()
-{
+async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_and_then_refuses() {
     // The poller is off: this test plays Lambda's event source itself.
     let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
     let env = operator_env(&stack);
     // GIVEN a claim whose notification message was lost
     let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
     assert_eq!(drain_queue(&stack).await.len(), 1);
-    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
     // WHEN the operator re-sends it, twice (a repeated command, a double paste)
     for _ in 0..2 {
         let run = cpor_ops(&env, &["resend", &id]).await;
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(
             run.json(),
-            json!({ "claim_id": id, "status": "submitted", "queued": true })
+            json!({ "claim_id": id, "status": "approved", "queued": true })
         );
     }
     // THEN the queue holds the message submission queues, twice
@@ -214,7 +213,7 @@ async fn resend_of_a_claim_stuck_in_submitted_sends_one_email_even_when_repeated
     assert!(
         refused
             .stderr
-            .contains(&format!("claim {id} is awaiting_customer, not submitted")),
+            .contains(&format!("claim {id} is awaiting_customer, not approved")),
         "{}",
         refused.stderr
     );
@@ -252,7 +251,7 @@ async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_and_a_malformed_id() 
     let withdrawn = cpor_ops(&env, &["resend", &id]).await;
     assert_eq!(withdrawn.code, 1);
     assert!(
-        withdrawn.stderr.contains("is withdrawn, not submitted"),
+        withdrawn.stderr.contains("is withdrawn, not approved"),
         "{}",
         withdrawn.stderr
     );
@@ -297,7 +296,7 @@ async fn finalize_at_a_time_associates_the_claims_due_by_then_and_no_others() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.json(),
-        json!({ "now": at, "due": 1, "finalized": 1, "already_decided": 0, "failed": 0 })
+        json!({ "now": at, "due": 1, "finalized": 1, "rejected": 0, "already_decided": 0, "failed": 0, "reviews_overdue": 0 })
     );
     assert_eq!(
         stack.claim(FABRIKAM, first_id).await["status"],
@@ -686,7 +685,7 @@ async fn a_held_notification_is_sent_only_after_an_operator_confirms_it_did_not_
     wait_until_held(&stack, &id).await;
     // THEN it is held, not retried: the claim waits, nothing was sent
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "submitted");
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
     assert!(stack.outbox().await.is_empty());
     // AND a plain resend is refused, saying why and what to do
     let refused = cpor_ops(&env, &["resend", &id]).await;

@@ -92,6 +92,9 @@ pub const TOKEN_SECRET_ARN: &str = "CPOR_TOKEN_SECRET_ARN";
 pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
 /// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.
 pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
+/// Who approves a claim: `CPOR_REVIEW_POLICY`, `manual` (a reviewer; the default) or
+/// `automatic` (the service, at submission).
+pub const REVIEW_POLICY: &str = "CPOR_REVIEW_POLICY";
 
 /// The opt-out keyring from `CPOR_TOKEN_SECRET` and `CPOR_TOKEN_KEY_ID` (default `k1`).
 ///
@@ -192,8 +195,35 @@ pub fn calendar(env: &Env) -> Result<cpor_domain::BusinessCalendar, ConfigError>
     })
 }
 
+/// The review policy from `CPOR_REVIEW_POLICY`: `manual` unless it says otherwise.
+pub fn review_policy(env: &Env) -> Result<cpor_domain::ReviewPolicy, ConfigError> {
+    match env.get(REVIEW_POLICY) {
+        None => Ok(cpor_domain::ReviewPolicy::default()),
+        Some(text) => cpor_domain::ReviewPolicy::parse(&text).ok_or(ConfigError::Invalid {
+            name: REVIEW_POLICY,
+            problem: "must be manual or automatic".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_review_policy_is_manual_unless_the_environment_says_automatic() {
+        use super::{Env, REVIEW_POLICY, review_policy};
+        use cpor_domain::ReviewPolicy;
+        // (An empty value is an unset one, whatever the process's environment holds.)
+        let env = |v: &str| Env::default().with(REVIEW_POLICY, v);
+        assert_eq!(review_policy(&env("")).unwrap(), ReviewPolicy::Manual);
+        assert_eq!(review_policy(&env("manual")).unwrap(), ReviewPolicy::Manual);
+        assert_eq!(
+            review_policy(&env("automatic")).unwrap(),
+            ReviewPolicy::Automatic
+        );
+        assert!(review_policy(&env("Automatic")).is_err());
+        assert!(review_policy(&env("none")).is_err());
+    }
+
     #[test]
     fn a_public_base_url_in_clear_text_is_refused_except_on_a_loopback_host() {
         use super::public_base_url;

@@ -127,6 +127,11 @@ impl<'a> Wiring<'a> {
         config::load_keyring(self.sdk, self.env).await
     }
 
+    /// Who approves claims: `CPOR_REVIEW_POLICY` (`manual` by default).
+    pub fn review_policy(&self) -> Result<cpor_domain::ReviewPolicy, ConfigError> {
+        config::review_policy(self.env)
+    }
+
     /// The business calendar, skipping `CPOR_HOLIDAYS`.
     pub fn calendar(&self) -> Result<BusinessCalendar, ConfigError> {
         config::calendar(self.env)

@@ -48,7 +48,20 @@ pub mod name {
     /// `Count`.
     pub const FINALIZATION_BACKLOG: &str = "FinalizationBacklog";
 
-    pub const ALL: [&str; 13] = [
+    /// A reviewer's decision, by `decision` (`approved`, `information_requested`, `rejected`).
+    /// Unit `Count`.
+    pub const CLAIMS_REVIEWED: &str = "ClaimsReviewed";
+    /// A partner's move on a claim in review, by `move` (`respond`, `dispute`, `proof`). Unit
+    /// `Count`.
+    pub const PARTNER_MOVES: &str = "PartnerMoves";
+    /// Claims a nightly run rejected because their information requests went unanswered. Unit
+    /// `Count`.
+    pub const CLAIMS_REJECTED_FOR_NO_RESPONSE: &str = "ClaimsRejectedForNoResponse";
+    /// Claims waiting for a reviewer's decision past their review due time, as a nightly run
+    /// counted them. Unit `Count`.
+    pub const REVIEWS_OVERDUE: &str = "ReviewsOverdue";
+
+    pub const ALL: [&str; 17] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
@@ -62,6 +75,10 @@ pub mod name {
         CLAIMS_FINALIZED,
         FINALIZATION_DURATION,
         FINALIZATION_BACKLOG,
+        CLAIMS_REVIEWED,
+        PARTNER_MOVES,
+        CLAIMS_REJECTED_FOR_NO_RESPONSE,
+        REVIEWS_OVERDUE,
     ];
 }
 

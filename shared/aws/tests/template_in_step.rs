@@ -246,6 +246,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::TOKEN_SECRET_ARN,
         config::TOKEN_KEY_ID,
         config::HOLIDAYS,
+        config::REVIEW_POLICY,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -267,7 +268,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 5);
+    assert_eq!(functions, 6);
 }
 
 #[test]
@@ -279,6 +280,7 @@ fn alarms_on_the_services_metrics_name_metrics_and_dimensions_the_functions_emit
         "notify-customer",
         "record-opt-out",
         "finalize-association",
+        "review-claims",
     ];
     let mut ours = 0;
     for (name, resource) in template["Resources"].as_object().unwrap() {
@@ -331,7 +333,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 5);
+    assert_eq!(functions, 6);
 }
 
 #[test]

@@ -41,5 +41,6 @@ pub use claim::{
 pub use clock::Clock;
 pub use ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 pub use language::Language;
+pub use review::ReviewPolicy;
 pub use token::OptOutKeyring;
 pub use validation::{FieldError, ValidationErrors};

@@ -12,4 +12,4 @@ pub use problem::Problem;
 pub use request::{caller, header, json_body, reviewer};
 pub use resource::{ClaimResource, ClaimWithHistory};
 pub use response::{html, json, redirect};
-pub use routes::Route;
+pub use routes::{Access, Route};

@@ -78,6 +78,38 @@ impl Problem {
         )
     }
 
+    /// 400 `malformed_json`: the body is JSON, but not an object.
+    pub fn not_an_object() -> Self {
+        Self::new(
+            400,
+            "malformed_json",
+            "The body is not a JSON object",
+            "the body must be a JSON object",
+        )
+    }
+
+    /// 409 `invalid_transition`: the claim's status does not allow this; `status` is the
+    /// claim's status now.
+    pub fn invalid_transition(status: cpor_domain::ClaimStatus) -> Self {
+        Self::new(
+            409,
+            "invalid_transition",
+            "The claim's status does not allow this",
+            format!("a claim that is {status} does not allow this"),
+        )
+        .with("status", json!(status.as_str()))
+    }
+
+    /// 409 `claim_already_final`.
+    pub fn already_final(status: cpor_domain::ClaimStatus) -> Self {
+        Self::new(
+            409,
+            "claim_already_final",
+            "The claim is already final",
+            format!("the claim is already {status}; it cannot change any more"),
+        )
+    }
+
     /// 503 `service_unavailable`: a dependency failed and the request may be retried.
     pub fn unavailable(detail: &impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");

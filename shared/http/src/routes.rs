@@ -1,5 +1,5 @@
 //! The HTTP API's routes, in one table: API Gateway's route key of each, the function that
-//! serves it, and whether it needs a partner's bearer token.
+//! serves it, and who may call it (a partner's token, a reviewer's, or anyone).
 //!
 //! A function that serves several routes dispatches on the event's route key ([`of`]), which
 //! API Gateway sets on every HTTP API event; the local gateway matches requests against the same
@@ -21,51 +21,137 @@ pub struct Route {
     pub operation: &'static str,
     /// The function serving it: its binary's name.
     pub function: &'static str,
-    /// Behind the partners' JWT authorizer; the customer's pages are public (the signed link
-    /// is their credential).
-    pub bearer_token: bool,
+    /// Which JWT authorizer stands in front of it, if any.
+    pub access: Access,
+}
+
+/// Who may call a route: the authorizer API Gateway checks the bearer token with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// The partners' identity provider (`PartnerJwt`, the API's default authorizer).
+    Partner,
+    /// The vendor's reviewers' identity provider (`ReviewerJwt`).
+    Reviewer,
+    /// Anyone: the customer's pages, whose signed link is their credential.
+    Public,
+}
+
+impl Access {
+    /// The authorizer's name in the template (`NONE` for a public route).
+    pub fn authorizer(self) -> &'static str {
+        match self {
+            Self::Partner => "PartnerJwt",
+            Self::Reviewer => "ReviewerJwt",
+            Self::Public => "NONE",
+        }
+    }
+
+    /// The security scheme that openapi.yaml names for it (none for a public route).
+    pub fn security_scheme(self) -> Option<&'static str> {
+        match self {
+            Self::Partner => Some("bearerAuth"),
+            Self::Reviewer => Some("reviewerAuth"),
+            Self::Public => None,
+        }
+    }
 }
 
 pub const SUBMIT_CLAIM: Route = Route {
     key: "POST /v1/claims",
     operation: "submitClaim",
     function: "submit-claim",
-    bearer_token: true,
+    access: Access::Partner,
 };
 
 pub const LIST_CLAIMS: Route = Route {
     key: "GET /v1/claims",
     operation: "listClaims",
     function: "manage-claims",
-    bearer_token: true,
+    access: Access::Partner,
 };
 
 pub const GET_CLAIM: Route = Route {
     key: "GET /v1/claims/{claim_id}",
     operation: "getClaim",
     function: "manage-claims",
-    bearer_token: true,
+    access: Access::Partner,
 };
 
 pub const WITHDRAW_CLAIM: Route = Route {
     key: "POST /v1/claims/{claim_id}/withdraw",
     operation: "withdrawClaim",
     function: "manage-claims",
-    bearer_token: true,
+    access: Access::Partner,
+};
+
+pub const RESPOND_TO_INFORMATION_REQUEST: Route = Route {
+    key: "POST /v1/claims/{claim_id}/respond",
+    operation: "respondToInformationRequest",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const DISPUTE_REJECTION: Route = Route {
+    key: "POST /v1/claims/{claim_id}/dispute",
+    operation: "disputeRejection",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const ADD_PROOF_OF_EXECUTION: Route = Route {
+    key: "POST /v1/claims/{claim_id}/proof",
+    operation: "addProofOfExecution",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const LIST_REVIEW_QUEUE: Route = Route {
+    key: "GET /v1/review/claims",
+    operation: "listReviewQueue",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
+pub const GET_REVIEWED_CLAIM: Route = Route {
+    key: "GET /v1/review/claims/{claim_id}",
+    operation: "getReviewedClaim",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
+pub const APPROVE_CLAIM: Route = Route {
+    key: "POST /v1/review/claims/{claim_id}/approve",
+    operation: "approveClaim",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
+pub const REQUEST_INFORMATION: Route = Route {
+    key: "POST /v1/review/claims/{claim_id}/request-information",
+    operation: "requestInformation",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
+pub const REJECT_CLAIM: Route = Route {
+    key: "POST /v1/review/claims/{claim_id}/reject",
+    operation: "rejectClaim",
+    function: "review-claims",
+    access: Access::Reviewer,
 };
 
 pub const VIEW_OPT_OUT_PAGE: Route = Route {
     key: "GET /opt-out/{token}",
     operation: "viewOptOutPage",
     function: "record-opt-out",
-    bearer_token: false,
+    access: Access::Public,
 };
 
 pub const DECLINE_ASSOCIATION: Route = Route {
     key: "POST /opt-out/{token}",
     operation: "declineAssociation",
     function: "record-opt-out",
-    bearer_token: false,
+    access: Access::Public,
 };
 
 /// Every deployed route.
@@ -74,6 +160,14 @@ pub const ROUTES: &[Route] = &[
     LIST_CLAIMS,
     GET_CLAIM,
     WITHDRAW_CLAIM,
+    RESPOND_TO_INFORMATION_REQUEST,
+    DISPUTE_REJECTION,
+    ADD_PROOF_OF_EXECUTION,
+    LIST_REVIEW_QUEUE,
+    GET_REVIEWED_CLAIM,
+    APPROVE_CLAIM,
+    REQUEST_INFORMATION,
+    REJECT_CLAIM,
     VIEW_OPT_OUT_PAGE,
     DECLINE_ASSOCIATION,
 ];
@@ -157,25 +251,49 @@ mod tests {
             .filter_map(|(k, v)| Some((k.as_str()?, v)))
     }
 
-    /// The table as (function, route key, needs a bearer token).
-    fn table() -> BTreeSet<(String, String, bool)> {
+    /// The table as (function, route key, authorizer).
+    fn table() -> BTreeSet<(String, String, &'static str)> {
         ROUTES
             .iter()
-            .map(|r| (r.function.to_owned(), r.key.to_owned(), r.bearer_token))
+            .map(|r| {
+                (
+                    r.function.to_owned(),
+                    r.key.to_owned(),
+                    r.access.authorizer(),
+                )
+            })
             .collect()
     }
 
-    /// The template's `HttpApi` events, as (function's binary, route key, behind an
-    /// authorizer). The SAM template's short-form tags (`!Ref HttpApi`) are read as YAML tags.
-    fn deployed() -> BTreeSet<(String, String, bool)> {
+    /// The template's `HttpApi` events, as (function's binary, route key, authorizer). The SAM
+    /// template's short-form tags (`!Ref HttpApi`) are read as YAML tags.
+    fn deployed() -> BTreeSet<(String, String, &'static str)> {
         let template = yaml(TEMPLATE);
         let api = &template["Resources"]["HttpApi"];
         assert_eq!(api["Type"].as_str(), Some("AWS::Serverless::HttpApi"));
-        // Without an `Auth` of their own, routes are behind this authorizer.
-        assert!(
-            api["Properties"]["Auth"]["DefaultAuthorizer"].is_string(),
-            "the HTTP API has a default authorizer"
+        // Without an `Auth` of their own, routes are behind the partners' authorizer; the
+        // reviewers' is declared beside it.
+        let auth = &api["Properties"]["Auth"];
+        assert_eq!(
+            auth["DefaultAuthorizer"].as_str(),
+            Some(Access::Partner.authorizer()),
+            "the HTTP API's default authorizer is the partners'"
         );
+        for access in [Access::Partner, Access::Reviewer] {
+            assert!(
+                auth["Authorizers"][access.authorizer()]["JwtConfiguration"].is_mapping(),
+                "the HTTP API declares the JWT authorizer {}",
+                access.authorizer()
+            );
+        }
+        let authorizer = |name: Option<&str>| match name {
+            None => Access::Partner.authorizer(),
+            Some(name) => [Access::Partner, Access::Reviewer, Access::Public]
+                .into_iter()
+                .map(Access::authorizer)
+                .find(|known| *known == name)
+                .unwrap_or_else(|| panic!("an unknown authorizer {name}")),
+        };
         let mut deployed = BTreeSet::new();
         for (name, resource) in entries(&template["Resources"]) {
             if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -201,11 +319,10 @@ mod tests {
                 assert_eq!(api_id, Some("HttpApi"), "{name}.{event_name}: !Ref HttpApi");
                 let method = properties["Method"].as_str().unwrap_or_default();
                 let path = properties["Path"].as_str().unwrap_or_default();
-                let public = properties["Auth"]["Authorizer"].as_str() == Some("NONE");
                 deployed.insert((
                     binary.to_owned(),
                     format!("{} {path}", method.to_ascii_uppercase()),
-                    !public,
+                    authorizer(properties["Auth"]["Authorizer"].as_str()),
                 ));
             }
         }
@@ -216,7 +333,8 @@ mod tests {
     struct Operation {
         key: String,
         id: String,
-        bearer_token: bool,
+        /// The security schemes it names.
+        security: Vec<String>,
         local_only: bool,
     }
 
@@ -233,14 +351,19 @@ mod tests {
                 if !methods.contains(&method) {
                     continue;
                 }
-                let security = operation["security"].as_sequence();
+                let security = operation["security"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|requirement| entries(requirement).map(|(name, _)| name.to_owned()))
+                    .collect();
                 operations.push(Operation {
                     key: format!("{} {path}", method.to_ascii_uppercase()),
                     id: operation["operationId"]
                         .as_str()
                         .unwrap_or_default()
                         .to_owned(),
-                    bearer_token: security.is_some_and(|s| !s.is_empty()),
+                    security,
                     local_only: operation["x-local-only"].as_bool() == Some(true),
                 });
             }
@@ -264,13 +387,20 @@ mod tests {
         // WHEN its operations are split into deployed ones and local-only ones
         let (local, promised): (Vec<_>, Vec<_>) = operations.iter().partition(|o| o.local_only);
         // THEN the deployed ones are the table's routes, with their ids and security
-        let promised: BTreeSet<(String, String, bool)> = promised
+        let promised: BTreeSet<(String, String, Vec<String>)> = promised
             .iter()
-            .map(|o| (o.key.clone(), o.id.clone(), o.bearer_token))
+            .map(|o| (o.key.clone(), o.id.clone(), o.security.clone()))
             .collect();
-        let routes: BTreeSet<(String, String, bool)> = ROUTES
+        let routes: BTreeSet<(String, String, Vec<String>)> = ROUTES
             .iter()
-            .map(|r| (r.key.to_owned(), r.operation.to_owned(), r.bearer_token))
+            .map(|r| {
+                let security = r.access.security_scheme().map(str::to_owned);
+                (
+                    r.key.to_owned(),
+                    r.operation.to_owned(),
+                    security.into_iter().collect(),
+                )
+            })
             .collect();
         assert_eq!(promised, routes);
         // AND the local-only ones are the local stack's own paths, and never deployed
@@ -311,7 +441,15 @@ mod tests {
         );
         assert_eq!(
             found("POST", "/v1/claims/01J/withdraw"),
-            Some((WITHDRAW_CLAIM.key, claim))
+            Some((WITHDRAW_CLAIM.key, claim.clone()))
+        );
+        assert_eq!(
+            found("GET", "/v1/review/claims"),
+            Some((LIST_REVIEW_QUEUE.key, HashMap::new()))
+        );
+        assert_eq!(
+            found("POST", "/v1/review/claims/01J/request-information"),
+            Some((REQUEST_INFORMATION.key, claim))
         );
         let token = HashMap::from([("token".to_owned(), "a.b".to_owned())]);
         assert_eq!(
@@ -329,6 +467,8 @@ mod tests {
             ("GET", "/v1/claims/"),
             ("POST", "/v1/claims//withdraw"),
             ("GET", "/v1/claims/01J/withdraw"),
+            ("POST", "/v1/review/claims/01J"),
+            ("POST", "/v1/claims/01J/approve"),
             ("POST", "/v1/claims/01J/withdraw/"),
             ("GET", "/opt-out"),
             ("GET", "/v1"),
@@ -351,6 +491,8 @@ mod tests {
         assert_eq!(of(&event), Some(&WITHDRAW_CLAIM));
         event.route_key = Some("POST /v1/claims/{claim_id}/approve".into());
         assert_eq!(of(&event), None);
+        event.route_key = Some("POST /v1/review/claims/{claim_id}/approve".into());
+        assert_eq!(of(&event), Some(&APPROVE_CLAIM));
         event.route_key = None;
         assert_eq!(of(&event), None);
     }

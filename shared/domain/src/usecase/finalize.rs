@@ -28,6 +28,10 @@ pub struct FinalizeSummary {
     pub already_decided: usize,
     /// Claims that could not be written; a later run retries them.
     pub failed: usize,
+    /// Claims waiting for a reviewer's decision past their review due time, once the run
+    /// counted them (the function does, after the deadlines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews_overdue: Option<usize>,
 }
 
 impl DueClaim {

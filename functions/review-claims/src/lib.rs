@@ -1,0 +1,347 @@
+//! review-claims: the vendor's reviewers, behind their own JWT authorizer (`role`
+//! `cpor_reviewer`, their id in `sub`).
+//!
+//! - `GET /v1/review/claims`: the queue, oldest entry into review first, from the sparse
+//!   review index (never a scan);
+//! - `GET /v1/review/claims/{claim_id}`: a claim with its whole history, reviewers' ids
+//!   included;
+//! - `POST /v1/review/claims/{claim_id}/approve`: approve, and queue the customer's e-mail;
+//! - `POST /v1/review/claims/{claim_id}/request-information`: ask the partner for more;
+//! - `POST /v1/review/claims/{claim_id}/reject`: reject (the partner may dispute).
+//!
+//! Each decision is one read and one conditional transaction: two reviewers deciding the same
+//! claim at once, one wins and the other is told the claim moved on (409).
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use cpor_aws::metrics::name;
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
+use cpor_domain::clock::Clock;
+use cpor_domain::ids::ClaimId;
+use cpor_domain::listing::{encode_review_cursor, parse_review_query};
+use cpor_domain::ports::{ClaimRepository, NotificationQueue, ReviewQueue};
+use cpor_domain::usecase::review::{ReviewDesk, ReviewError};
+use cpor_domain::usecase::submit::Notification;
+use cpor_domain::{BusinessCalendar, Claim};
+use cpor_http::resource::{ReviewQueueItem, ReviewedClaim};
+use cpor_http::routes::{
+    self, APPROVE_CLAIM, GET_REVIEWED_CLAIM, LIST_REVIEW_QUEUE, REJECT_CLAIM, REQUEST_INFORMATION,
+};
+use cpor_http::{ClaimResource, Problem, json, json_body, reviewer};
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "review-claims";
+
+/// The function: its clients, built once per execution environment.
+pub struct ReviewClaimsFunction {
+    claims: Arc<dyn ClaimRepository>,
+    review_queue: Arc<dyn ReviewQueue>,
+    queue: Arc<dyn NotificationQueue>,
+    clock: Arc<dyn Clock>,
+    calendar: BusinessCalendar,
+}
+
+impl ReviewClaimsFunction {
+    /// The function on the table and the notification queue.
+    pub fn new(
+        store: DynamoStore,
+        queue: SqsNotificationQueue,
+        clock: Arc<dyn Clock>,
+        calendar: BusinessCalendar,
+    ) -> Self {
+        let store = Arc::new(store);
+        Self {
+            claims: store.clone(),
+            review_queue: store,
+            queue: Arc::new(queue),
+            clock,
+            calendar,
+        }
+    }
+
+    /// Handles one request; every failure is an answer, never a failed invocation.
+    pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        if let Some(id) = event
+            .path_parameters
+            .get("claim_id")
+            .and_then(|id| ClaimId::parse(id))
+        {
+            cpor_aws::logging::record_claim(id);
+        }
+        match self.route(&event).await {
+            Ok(response) => response,
+            Err(problem) => {
+                tracing::info!(
+                    status = problem.status,
+                    code = problem.code,
+                    "request refused"
+                );
+                problem.into_response()
+            }
+        }
+    }
+
+    async fn route(
+        &self,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        // The reviewer signs the history; their id is never logged at info level.
+        let reviewer = reviewer(event)?;
+        let desk = ReviewDesk {
+            claims: self.claims.as_ref(),
+            review_queue: self.review_queue.as_ref(),
+            queue: self.queue.as_ref(),
+            clock: self.clock.as_ref(),
+            pause: &cpor_aws::TokioPause,
+            calendar: &self.calendar,
+        };
+        let claim_id = event.path_parameters.get("claim_id").map(String::as_str);
+        match (routes::of(event), claim_id) {
+            (Some(&LIST_REVIEW_QUEUE), _) => self.queue_page(&desk, event).await,
+            (Some(&GET_REVIEWED_CLAIM), Some(id)) => {
+                let (claim, history) = desk.get(id).await.map_err(to_problem)?;
+                let now = self.clock.now();
+                Ok(json(
+                    200,
+                    &ReviewedClaim::of(&claim, &history, &self.calendar, now),
+                ))
+            }
+            (Some(&APPROVE_CLAIM), Some(id)) => {
+                let body = json_body(event)?;
+                let decided = desk
+                    .approve(&reviewer, id, &body)
+                    .await
+                    .map_err(to_problem)?;
+                if decided.notification == Notification::NotQueued {
+                    Metrics::new(FUNCTION)
+                        .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
+                        .emit();
+                }
+                Ok(self.decided("approved", &decided.claim))
+            }
+            (Some(&REQUEST_INFORMATION), Some(id)) => {
+                let body = json_body(event)?;
+                let claim = desk.request_information(&reviewer, id, &body).await;
+                Ok(self.decided("information_requested", &claim.map_err(to_problem)?))
+            }
+            (Some(&REJECT_CLAIM), Some(id)) => {
+                let body = json_body(event)?;
+                let claim = desk.reject(&reviewer, id, &body).await;
+                Ok(self.decided("rejected", &claim.map_err(to_problem)?))
+            }
+            _ => Err(routes::not_found("this method and path are not served")),
+        }
+    }
+
+    async fn queue_page(
+        &self,
+        desk: &ReviewDesk<'_>,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        let query = parse_review_query(event.query_string_parameters.iter())
+            .map_err(|e| Problem::validation(&e))?;
+        let page = desk.queue_page(&query).await.map_err(to_problem)?;
+        let now = self.clock.now();
+        let items: Vec<ReviewQueueItem> = page
+            .items
+            .iter()
+            .map(|claim| ReviewQueueItem::of(claim, &self.calendar, now))
+            .collect();
+        Ok(json(
+            200,
+            &json!({ "items": items, "next_cursor": page.next.map(encode_review_cursor) }),
+        ))
+    }
+
+    /// The answer to a decision: the claim, counted by decision.
+    fn decided(&self, decision: &'static str, claim: &Claim) -> ApiGatewayV2httpResponse {
+        Metrics::new(FUNCTION)
+            .dimension("decision", decision)
+            .count(name::CLAIMS_REVIEWED, 1)
+            .emit();
+        json(200, &ClaimResource::from(claim))
+    }
+}
+
+impl Door for ReviewClaimsFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`), the notification queue (`CPOR_NOTIFICATION_QUEUE_URL`)
+    /// and the business calendar (`CPOR_HOLIDAYS`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            wiring.store()?,
+            wiring.queue()?,
+            wiring.clock(),
+            wiring.calendar()?,
+        ))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
+    }
+}
+
+fn to_problem(error: ReviewError) -> Problem {
+    match error {
+        ReviewError::NotFound => Problem::new(
+            404,
+            "claim_not_found",
+            "No such claim",
+            "no claim has this id",
+        ),
+        ReviewError::NotAnObject => Problem::not_an_object(),
+        ReviewError::Invalid(errors) => Problem::validation(&errors),
+        ReviewError::InvalidTransition(status) => Problem::invalid_transition(status),
+        ReviewError::UnitHeld => Problem::new(
+            409,
+            "workload_already_claimed",
+            "The tenant and workload are already claimed",
+            "another claim holds this tenant and workload now; the dispute cannot be approved \
+             while it does",
+        ),
+        ReviewError::Unavailable(e) => Problem::unavailable(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::apigw::{
+        ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    };
+    use cpor_domain::clock::SystemClock;
+    use std::collections::HashMap;
+
+    /// The function on a table and a queue it never reaches: every request below is answered
+    /// before.
+    fn function() -> ReviewClaimsFunction {
+        let region = aws_sdk_dynamodb::config::Region::new("us-east-1");
+        let dynamo = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(region.clone())
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        ReviewClaimsFunction::new(
+            DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), "unused"),
+            SqsNotificationQueue::new(aws_sdk_sqs::Client::from_conf(sqs), "unused"),
+            Arc::new(SystemClock),
+            BusinessCalendar::default(),
+        )
+    }
+
+    /// A request by route key with a token carrying `claims`.
+    fn request(route_key: Option<&str>, claims: &[(&str, &str)]) -> ApiGatewayV2httpRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.route_key = route_key.map(str::to_owned);
+        event.path_parameters = HashMap::from([("claim_id".to_owned(), "01J".to_owned())]);
+        // A body that is not JSON, and a query that is not valid: refused before any read.
+        event.body = Some("{".to_owned());
+        event.query_string_parameters =
+            HashMap::from([("limit".to_owned(), "0".to_owned())]).into();
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        event.request_context.authorizer = Some(authorizer);
+        event
+    }
+
+    const REVIEWER: &[(&str, &str)] = &[("role", "cpor_reviewer"), ("sub", "reviewer-7")];
+
+    fn answer(response: &ApiGatewayV2httpResponse) -> (i64, String) {
+        let body = match &response.body {
+            Some(aws_lambda_events::encodings::Body::Text(text)) => text.as_str(),
+            _ => "",
+        };
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        (
+            response.status_code,
+            problem["code"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn each_route_the_table_gives_review_claims_is_served() {
+        // GIVEN the routes of the table that review-claims serves
+        let function = function();
+        let served: Vec<&routes::Route> = routes::ROUTES
+            .iter()
+            .filter(|r| r.function == FUNCTION)
+            .collect();
+        assert_eq!(served.len(), 5);
+        for route in served {
+            // WHEN a reviewer's request with a bad body or query comes by each
+            let response = function.handle(request(Some(route.key), REVIEWER)).await;
+            // THEN it reaches its handler, which refuses it before reading the claim (the
+            // claim's own route has no body; its id is no claim's)
+            let expected = match route.key {
+                k if k == GET_REVIEWED_CLAIM.key => (404, "claim_not_found"),
+                k if k == LIST_REVIEW_QUEUE.key => (400, "validation_failed"),
+                _ => (400, "malformed_json"),
+            };
+            let (status, code) = answer(&response);
+            assert_eq!((status, code.as_str()), expected, "{}", route.key);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_partner_s_token_or_a_reviewer_s_without_sub_is_refused_on_every_review_route() {
+        // GIVEN a partner's token, and a reviewer's token that names no reviewer
+        let function = function();
+        let partner = &[("role", "incentives_admin"), ("partner_id", "1234567")][..];
+        let anonymous = &[("role", "cpor_reviewer")][..];
+        for route in routes::ROUTES.iter().filter(|r| r.function == FUNCTION) {
+            // WHEN each comes by a review route
+            // THEN the partner is forbidden and the nameless reviewer unauthenticated
+            let response = function.handle(request(Some(route.key), partner)).await;
+            assert_eq!(
+                answer(&response),
+                (403, "forbidden".into()),
+                "{}",
+                route.key
+            );
+            let response = function.handle(request(Some(route.key), anonymous)).await;
+            assert_eq!(
+                answer(&response),
+                (401, "unauthenticated".into()),
+                "{}",
+                route.key
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_route_of_another_function_or_none_is_not_found() {
+        // GIVEN a reviewer's requests by partner routes, an unknown route and no route key
+        let function = function();
+        for route_key in [
+            Some(routes::GET_CLAIM.key),
+            Some(routes::RESPOND_TO_INFORMATION_REQUEST.key),
+            Some("DELETE /v1/review/claims/{claim_id}"),
+            None,
+        ] {
+            // WHEN each is handled
+            let response = function.handle(request(route_key, REVIEWER)).await;
+            // THEN the answer is 404 route_not_found
+            assert_eq!(
+                answer(&response),
+                (404, "route_not_found".into()),
+                "{route_key:?}"
+            );
+        }
+    }
+}
