@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Drives the whole contract of ../shared/spec/api.md against a running local stack (`make run`)
-# with curl, printing each request's status and the interesting part of its answer.
+# Drives the whole contract of ../shared/spec/api.md against a running local stack (`make run`,
+# review policy manual) with curl, printing each request's status and the interesting part of
+# its answer: the partner API, the vendor's review (approve, request information and respond,
+# reject and dispute, the nightly rejection of an unanswered request), the customer's page.
 # Usage: infra/local/walkthrough.sh [BASE_URL]   (default http://127.0.0.1:3000)
 set -euo pipefail
 BASE=${1:-http://127.0.0.1:3000}
 HERE=$(cd "$(dirname "$0")" && pwd)
-CLI=${CPOR_LOCAL_BIN:-$HERE/../../target/debug/cpor-local}
+ROOT=$(cd "$HERE/../.." && pwd)
+CLI=${CPOR_LOCAL_BIN:-$ROOT/target/debug/cpor-local}
 TODAY=$(date -u +%F)
 SIGNED=$(date -u -d '30 days ago' +%F)
+NEWER=$(date -u -d '2 days ago' +%F)
 
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 2; }
 curl -s -o /dev/null "$BASE/_local/outbox" || { echo "nothing answers at $BASE: start it with make run" >&2; exit 2; }
@@ -16,9 +20,14 @@ FABRIKAM=$("$CLI" token 1234567 incentives_admin)
 NORTHWIND=$("$CLI" token 7654321 incentives_admin)
 VIEWER=$("$CLI" token 1234567 incentives_user)
 FORGED=$(CPOR_LOCAL_JWT_SECRET=not-the-secret "$CLI" token 1234567)
+# Two of the vendor's reviewers (their tokens carry role cpor_reviewer and sub, no partner_id).
+ALICE=$(make -s -C "$ROOT" token ROLE=cpor_reviewer REVIEWER=alice)
+BOB=$(make -s -C "$ROOT" token ROLE=cpor_reviewer REVIEWER=bob)
 TENANT=0f8fad5b-d9cb-469f-a165-70867728950e
-# A fresh workload each run, so the walk-through can be repeated on the same stack.
+# Fresh workloads each run, so the walk-through can be repeated on the same stack: it ends
+# holding only the first (the concurrent claims' winner); it frees the others.
 WORKLOADS=(exchange sharepoint onedrive teams intune entra-id defender m365-apps windows purview)
+HOLDING='("submitted", "information_requested", "approved", "awaiting_customer", "associated")'
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 body() { # body WORKLOAD [TENANT] -> a claim body
@@ -30,6 +39,47 @@ print(json.dumps(b))
 PY
 }
 step() { printf '\n== %s\n' "$*"; }
+submit() { # submit TOKEN WORKLOAD -> the new claim's id
+  curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $1" -H 'content-type: application/json' \
+    --data-binary "$(body "$2")" | json 'd["claim_id"]'
+}
+act() { # act METHOD PATH TOKEN [BODY] -> "STATUS" and the claim's status and review, or the problem
+  local args=(-s -o /tmp/cpor-walk.body -w '%{http_code}' -X "$1" "$BASE$2" -H "authorization: Bearer $3")
+  [ -n "${4:-}" ] && args+=(-H 'content-type: application/json' --data-binary "$4")
+  local status; status=$(curl "${args[@]}")
+  printf '%s %s\n' "$status" "$(python3 - <<'PY'
+import json
+d = json.load(open("/tmp/cpor-walk.body"))
+if "code" in d and "detail" in d:
+    print(d["code"], "| status:", d.get("status"), "|", d["detail"])
+else:
+    review = {k: v for k, v in d["review"].items() if v is not None}
+    print("status:", d["status"], "| review:", review, "| e-mail:", d["customer_notification"]["status"])
+PY
+)"
+}
+history() { # history PATH TOKEN -> one line per history entry (reviewer ids only for reviewers)
+  curl -s "$BASE$1" -H "authorization: Bearer $2" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["history"]:
+    print("   %d %-8s %-21s %s -> %s  code=%s  reviewer=%s" % (e["sequence"], e["actor"], e["event"],
+          e["from"], e["to"], e["code"], e.get("reviewer", "(not shown)")))'
+}
+queue_row() { # queue_row CLAIM_ID -> the claim's place in the review queue's first page
+  curl -s "$BASE/v1/review/claims?limit=100" -H "authorization: Bearer $ALICE" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+mine = [(i["status"], "review_due", i["review_due"], "overdue", i["overdue"]) for i in d["items"] if i["claim_id"] == sys.argv[1]]
+print(len(d["items"]), "waiting on the first page, oldest first; this claim:", mine or "not on it")' "$1"
+}
+awaiting() { # awaiting CLAIM_ID TOKEN: waits (10 s at most) for the customer's e-mail to go out
+  for _ in $(seq 1 50); do
+    s=$(curl -s "$BASE/v1/claims/$1" -H "authorization: Bearer $2" | json 'd["status"]'); [ "$s" = awaiting_customer ] && break; sleep 0.2
+  done
+}
+after() { # after INSTANT -> one second later
+  python3 -c "import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1].replace('Z', '+00:00')) + timedelta(seconds=1)).isoformat())" "$1"
+}
 call() { # call METHOD PATH TOKEN [BODY] [extra curl args...] -> prints "STATUS body"
   local method=$1 path=$2 token=$3 data=${4:-}; shift 4 || shift $#
   local args=(-s -o /tmp/cpor-walk.body -w '%{http_code}' -X "$method" "$BASE$path")
@@ -43,14 +93,14 @@ step "seed the reference data (twice: harmless)"
 call POST /_local/seed "" "$(cat "$HERE/examples/seed.json")"
 call POST /_local/seed "" "$(cat "$HERE/examples/seed.json")"
 
-free=""
+free=()
 for w in "${WORKLOADS[@]}"; do
-  count=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $FABRIKAM" | json 'len([c for c in d["items"] if c["status"] in ("submitted","awaiting_customer","associated")])')
-  count2=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $NORTHWIND" | json 'len([c for c in d["items"] if c["status"] in ("submitted","awaiting_customer","associated")])')
-  if [ "$count" = 0 ] && [ "$count2" = 0 ]; then free=$w; break; fi
+  count=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $FABRIKAM" | json "len([c for c in d['items'] if c['status'] in $HOLDING])")
+  count2=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $NORTHWIND" | json "len([c for c in d['items'] if c['status'] in $HOLDING])")
+  if [ "$count" = 0 ] && [ "$count2" = 0 ]; then free+=("$w"); [ ${#free[@]} = 4 ] && break; fi
 done
-[ -n "$free" ] || { echo "every workload of the demo tenant is taken; restart make run for a fresh stack" >&2; exit 1; }
-W=$free
+[ ${#free[@]} = 4 ] || { echo "fewer than four workloads of the demo tenant are free; restart make run for a fresh stack" >&2; exit 1; }
+W=${free[0]} W2=${free[1]} W3=${free[2]} W4=${free[3]}
 KEY="walk-$(date +%s%N)"
 
 step "POST /v1/claims for $W: 201 with Location (Idempotency-Key $KEY)"
@@ -59,6 +109,8 @@ curl -s -D /tmp/cpor-walk.headers -o /tmp/cpor-walk.created -X POST "$BASE/v1/cl
 grep -iE '^(HTTP|location)' /tmp/cpor-walk.headers
 ID=$(json 'd["claim_id"]' < /tmp/cpor-walk.created)
 json 'd["status"], d["partner_name"]' < /tmp/cpor-walk.created
+[ "$(json 'd["status"]' < /tmp/cpor-walk.created)" = submitted ] || {
+  echo "the claim was not left for a reviewer: the walk-through needs the review policy manual (the default; CPOR_REVIEW_POLICY)" >&2; exit 2; }
 
 step "the same key and body again: the first answer, nothing created"
 call POST /v1/claims "$FABRIKAM" "$(body "$W")" -H "idempotency-key: $KEY"
@@ -83,11 +135,20 @@ call POST /v1/claims "$FABRIKAM" "$(body "$W" aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeee
 call POST /v1/claims "$FABRIKAM" "$(body "$W" 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b)"
 call POST /v1/claims "$FABRIKAM" "$(body dynamics-finance | sed 's/osu-m365/osu-bizapps/; s/"subscription_id": null/"subscription_id": "11111111-2222-3333-4444-555555555555"/')"
 
+step "the claim waits for a reviewer (review policy manual); the review routes are the reviewers' only"
+queue_row "$ID"
+call GET "/v1/review/claims?status=approved&limit=0" "$ALICE"
+call GET /v1/review/claims ""
+call GET "/v1/review/claims/$ID" "$FABRIKAM"
+call GET "/v1/claims/$ID" "$ALICE"
+call GET /v1/review/claims/01JDX3Z8Q6V6W4S0Y1B2C3D4E5 "$ALICE"
+
+step "alice approves it; bob, deciding a moment later, is told it has moved on"
+act POST "/v1/review/claims/$ID/approve" "$ALICE" '{"comment": "proof of execution checked"}'
+act POST "/v1/review/claims/$ID/approve" "$BOB" '{}'
+
 step "the notification goes out within seconds"
-for _ in $(seq 1 50); do
-  status=$(curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]')
-  [ "$status" = awaiting_customer ] && break; sleep 0.2
-done
+awaiting "$ID" "$FABRIKAM"
 curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], d["notified_at"], d["opt_out_deadline"]'
 curl -s "$BASE/_local/outbox" > /tmp/cpor-walk.outbox
 LINK=$(python3 -c "
@@ -103,7 +164,7 @@ step "GET /v1/claims (list, filters, pages), GET /v1/claims/{id} (history), 404s
 call GET "/v1/claims?limit=1" "$VIEWER"
 call GET "/v1/claims?status=awaiting_customer&program=osu-m365&workload=$W&tenant_id=$TENANT" "$VIEWER"
 call GET "/v1/claims?limit=500&status=nope" "$VIEWER"
-curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $VIEWER" | json 'd["history"]'
+history "/v1/claims/$ID" "$VIEWER"
 call GET "/v1/claims/$ID" "$NORTHWIND"
 call GET "/v1/claims/01JDX3Z8Q6V6W4S0Y1B2C3D4E5" "$FABRIKAM"
 
@@ -117,19 +178,66 @@ curl -s -o /dev/null -w 'again: %{http_code}\n' -X POST "$LINK" -d action=declin
 curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], len(d["history"])'
 curl -s -o /dev/null -w 'forged link: %{http_code}\n' "${LINK%?}x"
 
-step "a second claim, finalized after its deadline; then disassociated"
-ID2=$(curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $NORTHWIND" -H 'content-type: application/json' --data-binary "$(body "$W")" | json 'd["claim_id"]')
-for _ in $(seq 1 50); do
-  s=$(curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["status"]'); [ "$s" = awaiting_customer ] && break; sleep 0.2
-done
+step "review: information requested on a second claim ($W2); the partner responds with a newer proof; approved"
+B=$(submit "$FABRIKAM" "$W2")
+act POST "/v1/review/claims/$B/request-information" "$ALICE" '{"codes": ["nope"], "message": " "}'
+act POST "/v1/review/claims/$B/request-information" "$ALICE" \
+  '{"codes": ["missing_customer_signature"], "message": "Please send the statement of work countersigned by the customer."}'
+act GET "/v1/claims/$B" "$FABRIKAM"
+act POST "/v1/claims/$B/respond" "$FABRIKAM" \
+  "{\"message\": \"Countersigned copy attached.\", \"proof_of_execution\": {\"reference\": \"SOW-4711-countersigned\", \"signed_on\": \"$NEWER\"}}"
+act POST "/v1/claims/$B/respond" "$FABRIKAM" '{"message": "once more"}'
+act POST "/v1/review/claims/$B/approve" "$BOB" '{}'
+history "/v1/claims/$B" "$FABRIKAM"
+
+step "review: a third claim ($W3) rejected; disputed within 30 days; the dispute approved once the unit is free"
+C=$(submit "$FABRIKAM" "$W3")
+act POST "/v1/review/claims/$C/reject" "$ALICE" '{"code": "no_response", "message": "a system code"}'
+act POST "/v1/review/claims/$C/reject" "$ALICE" \
+  '{"code": "insufficient_proof_of_execution", "message": "The statement of work does not name the workload."}'
+act POST "/v1/review/claims/$C/approve" "$BOB" '{}'
+act POST "/v1/claims/$C/withdraw" "$FABRIKAM" '{"reason": "not needed"}'
+act POST "/v1/claims/$C/dispute" "$FABRIKAM" \
+  "{\"justification\": \"Section 2 of the SOW names it.\", \"proof_of_execution\": {\"reference\": \"SOW-4711\", \"signed_on\": \"$SIGNED\"}}"
+act POST "/v1/claims/$C/dispute" "$FABRIKAM" '{"justification": "Section 2 of the statement of work names the workload; page 3 attached."}'
+act POST "/v1/claims/$C/dispute" "$FABRIKAM" '{"justification": "twice"}'
+queue_row "$C"
+echo "-- meanwhile Northwind claims the tenant+workload the rejection freed: approving the dispute changes nothing"
+N3=$(submit "$NORTHWIND" "$W3")
+act POST "/v1/review/claims/$C/approve" "$ALICE" '{}'
+act GET "/v1/claims/$C" "$FABRIKAM"
+act POST "/v1/claims/$N3/withdraw" "$NORTHWIND" '{"reason": "claimed by mistake"}'
+act POST "/v1/review/claims/$C/approve" "$ALICE" '{"comment": "dispute upheld: the statement of work names the workload"}'
+echo "-- the partner's history (no reviewer's identity), then the reviewers' (with it)"
+history "/v1/claims/$C" "$FABRIKAM"
+history "/v1/review/claims/$C" "$ALICE"
+
+step "a second claim on $W, approved, finalized after its deadline; then disassociated"
+ID2=$(submit "$NORTHWIND" "$W")
+act POST "/v1/review/claims/$ID2/approve" "$BOB" '{}'
+awaiting "$ID2" "$NORTHWIND"
 DEADLINE=$(curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["opt_out_deadline"]')
-AFTER=$(python3 -c "from datetime import datetime,timedelta; print((datetime.fromisoformat('$DEADLINE'.replace('Z','+00:00'))+timedelta(seconds=1)).isoformat())")
+AFTER=$(after "$DEADLINE")
 call POST /_local/finalize "" "{\"now\": \"$AFTER\"}"
 call POST /_local/finalize "" "{\"now\": \"$AFTER\"}"
 curl -s "$BASE/v1/claims/$ID2" -H "authorization: Bearer $NORTHWIND" | json 'd["status"], d["decided_at"]'
 call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": ""}'
 call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": "the customer moved to another partner"}'
 call POST "/v1/claims/$ID2/withdraw" "$NORTHWIND" '{"reason": "again"}'
+
+step "an information request ($W4) left unanswered: the nightly run after response_due rejects it (no_response)"
+D=$(submit "$FABRIKAM" "$W4")
+act POST "/v1/review/claims/$D/request-information" "$BOB" \
+  '{"codes": ["missing_proof_of_execution", "proof_of_execution_dates"], "message": "Please send a dated statement of work."}'
+DUE=$(curl -s "$BASE/v1/claims/$D" -H "authorization: Bearer $FABRIKAM" | json 'd["review"]["response_due"]')
+call POST /_local/finalize "" "{\"now\": \"$(after "$DUE")\"}"
+act GET "/v1/claims/$D" "$FABRIKAM"
+act POST "/v1/claims/$D/respond" "$FABRIKAM" '{"message": "too late"}'
+history "/v1/claims/$D" "$FABRIKAM"
+
+step "the second and third claims disassociated, so that the walk-through can run again"
+act POST "/v1/claims/$B/withdraw" "$FABRIKAM" '{"reason": "walk-through done"}'
+act POST "/v1/claims/$C/withdraw" "$FABRIKAM" '{"reason": "walk-through done"}'
 
 step "32 concurrent claims for one tenant+workload from two partners"
 N=$(python3 - "$HERE/examples/claim.json" "$W" "$SIGNED" "$BASE" "$FABRIKAM" "$NORTHWIND" <<'PY'
