@@ -384,8 +384,8 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     let declined = stack.claim(FABRIKAM, &id).await;
     assert_eq!(declined["status"], "declined");
     let history = declined["history"].as_array().cloned().unwrap_or_default();
-    assert_eq!(history.len(), 3);
-    assert_eq!(history[2]["actor"], "customer");
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[3]["actor"], "customer");
 
     // AND a link that is not valid answers in the browser's language (German)
     browser

@@ -173,15 +173,20 @@ impl Description {
             .insert((template.to_owned(), method, status));
     }
 
-    /// Every (path, method, status) documented for the operations with `tag`.
-    fn documented(&self, tag: &str) -> BTreeSet<(String, String, String)> {
+    /// Every (path, method, status) documented for the operations with `tag` on the paths
+    /// `covers` accepts.
+    fn documented(
+        &self,
+        tag: &str,
+        covers: impl Fn(&str) -> bool,
+    ) -> BTreeSet<(String, String, String)> {
         let mut all = BTreeSet::new();
         for (path, item) in self.doc["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 let tagged = operation["tags"]
                     .as_array()
                     .is_some_and(|tags| tags.iter().any(|t| t == tag));
-                if !tagged {
+                if !tagged || !covers(path) {
                     continue;
                 }
                 for status in operation["responses"].as_object().into_iter().flatten() {
@@ -192,11 +197,12 @@ impl Description {
         all
     }
 
-    /// Fails naming every documented answer of `tag` that no request produced.
-    fn assert_covered(&self, tag: &str) {
+    /// Fails naming every documented answer of `tag`, on the paths `covers` accepts, that no
+    /// request produced.
+    fn assert_covered(&self, tag: &str, covers: impl Fn(&str) -> bool) {
         let seen = self.seen.lock().expect("not poisoned");
         let missing: Vec<String> = self
-            .documented(tag)
+            .documented(tag, covers)
             .difference(&seen)
             .map(|(path, method, status)| format!("{} {path} {status}", method.to_uppercase()))
             .collect();
@@ -637,9 +643,366 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
             assert_eq!(answer.code(), *code, "{}", answer.text);
         }
     }
-    // AND every documented answer of the partner API and of the pages was produced
-    description.assert_covered("claims");
-    description.assert_covered("customer-pages");
+    // AND every documented answer of the partner API (its moves on claims in review apart:
+    // the next test) and of the pages was produced
+    description.assert_covered("claims", |path| !is_move_in_review(path));
+    description.assert_covered("customer-pages", |_| true);
+    stack.stop().await;
+}
+
+const RESPOND: &str = "/v1/claims/{claim_id}/respond";
+const DISPUTE: &str = "/v1/claims/{claim_id}/dispute";
+const PROOF: &str = "/v1/claims/{claim_id}/proof";
+const QUEUE: &str = "/v1/review/claims";
+const REVIEWED: &str = "/v1/review/claims/{claim_id}";
+const APPROVE: &str = "/v1/review/claims/{claim_id}/approve";
+const REQUEST_INFORMATION: &str = "/v1/review/claims/{claim_id}/request-information";
+const REJECT: &str = "/v1/review/claims/{claim_id}/reject";
+
+/// The partner's moves on a claim in review (respond, dispute, proof).
+fn is_move_in_review(path: &str) -> bool {
+    [RESPOND, DISPUTE, PROOF].contains(&path)
+}
+
+#[tokio::test]
+async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matches_the_description()
+{
+    // GIVEN the description and a fresh stack under the manual review policy
+    let description = Description::load();
+    let stack = TestStack::start_manual().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.admin(FABRIKAM),
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.reviewer_token("reviewer-1"),
+        stack.admin(NORTHWIND),
+    ];
+    let [admin_token, user, reviewer_token, northwind] = tokens.each_ref().map(String::as_str);
+    let (admin, user, reviewer, northwind) = (
+        Some(admin_token),
+        Some(user),
+        Some(reviewer_token),
+        Some(northwind),
+    );
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+    let path = |template: &str, id: &str| template.replace("{claim_id}", id);
+    let id_of = |answer: &Answer| {
+        answer.json()["claim_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Claims for each move: one asked for information, one rejected, one in review.
+    let asked = id_of(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    let rejected = id_of(&stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    let in_review = id_of(&stack.submit(FABRIKAM, &claim_body("intune")).await);
+    let unknown = "01JDX3K2Z4W5Y6V7T8S9R0Q1P2";
+    let days_ago =
+        |days: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(days)).to_string();
+    let older_proof = json!({ "reference": "SOW-0", "signed_on": days_ago(40) });
+    let newer_proof = json!({ "reference": "SOW-2", "signed_on": days_ago(1) });
+    let information = json!({ "codes": ["missing_customer_signature"], "message": "Please sign." });
+    let rejection = json!({ "code": "wrong_program", "message": "Not this program." });
+
+    // WHEN every answer of the review API is produced
+    let review: Vec<Expected> = vec![
+        (200, "", c.get(QUEUE, QUEUE, reviewer).await),
+        (
+            200,
+            "",
+            c.get(
+                QUEUE,
+                "/v1/review/claims?status=submitted&program=osu-m365&limit=1",
+                reviewer,
+            )
+            .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.get(QUEUE, "/v1/review/claims?limit=0", reviewer).await,
+        ),
+        (401, "unauthenticated", c.get(QUEUE, QUEUE, None).await),
+        (403, "forbidden", c.get(QUEUE, QUEUE, admin).await),
+        (
+            200,
+            "",
+            c.get(REVIEWED, &path(REVIEWED, &asked), reviewer).await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.get(REVIEWED, &path(REVIEWED, &asked), None).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.get(REVIEWED, &path(REVIEWED, &asked), admin).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.get(REVIEWED, &path(REVIEWED, unknown), reviewer).await,
+        ),
+        (
+            200,
+            "",
+            c.post(
+                REQUEST_INFORMATION,
+                &path(REQUEST_INFORMATION, &asked),
+                reviewer,
+                Some(&information),
+            )
+            .await,
+        ),
+        (
+            200,
+            "",
+            c.post(REJECT, &path(REJECT, &rejected), reviewer, Some(&rejection))
+                .await,
+        ),
+    ];
+    let mut decisions: Vec<Expected> = Vec::new();
+    for (template, body) in [
+        (APPROVE, json!({ "comment": "ok" })),
+        (REQUEST_INFORMATION, information.clone()),
+        (REJECT, rejection.clone()),
+    ] {
+        let on = |id: &str| path(template, id);
+        decisions.extend([
+            (
+                400,
+                "validation_failed",
+                c.post(
+                    template,
+                    &on(&in_review),
+                    reviewer,
+                    Some(&json!({ "codes": 1 })),
+                )
+                .await,
+            ),
+            (
+                400,
+                "malformed_json",
+                c.post_raw(
+                    template,
+                    &on(&in_review),
+                    reviewer_token,
+                    "application/json",
+                    "[".into(),
+                )
+                .await,
+            ),
+            (
+                401,
+                "unauthenticated",
+                c.post(template, &on(&in_review), None, Some(&body)).await,
+            ),
+            (
+                403,
+                "forbidden",
+                c.post(template, &on(&in_review), admin, Some(&body)).await,
+            ),
+            (
+                404,
+                "claim_not_found",
+                c.post(template, &on(unknown), reviewer, Some(&body)).await,
+            ),
+            (
+                409,
+                "invalid_transition",
+                c.post(template, &on(&rejected), reviewer, Some(&body))
+                    .await,
+            ),
+            (
+                413,
+                "payload_too_large",
+                c.post_raw(
+                    template,
+                    &on(&in_review),
+                    reviewer_token,
+                    "application/json",
+                    big.clone(),
+                )
+                .await,
+            ),
+            (
+                415,
+                "unsupported_media_type",
+                c.post_raw(
+                    template,
+                    &on(&in_review),
+                    reviewer_token,
+                    "text/plain",
+                    "{}".into(),
+                )
+                .await,
+            ),
+        ]);
+    }
+
+    // ... and of the partner's moves
+    let respond = json!({ "message": "Signed SOW attached." });
+    let dispute = json!({ "justification": "The SOW was signed." });
+    let mut moves: Vec<Expected> = Vec::new();
+    for (template, id, body) in [
+        (RESPOND, &asked, respond.clone()),
+        (DISPUTE, &rejected, dispute.clone()),
+        (PROOF, &in_review, newer_proof.clone()),
+    ] {
+        let on = |id: &str| path(template, id);
+        let mut older = body.clone();
+        if template == PROOF {
+            older = older_proof.clone();
+        } else {
+            older["proof_of_execution"] = older_proof.clone();
+        }
+        moves.extend([
+            (
+                400,
+                "validation_failed",
+                c.post(template, &on(id), admin, Some(&json!({ "x": 1 })))
+                    .await,
+            ),
+            (
+                400,
+                "malformed_json",
+                c.post_raw(
+                    template,
+                    &on(id),
+                    admin_token,
+                    "application/json",
+                    "[".into(),
+                )
+                .await,
+            ),
+            (
+                401,
+                "unauthenticated",
+                c.post(template, &on(id), None, Some(&body)).await,
+            ),
+            (
+                403,
+                "forbidden",
+                c.post(template, &on(id), user, Some(&body)).await,
+            ),
+            (
+                403,
+                "forbidden",
+                c.post(template, &on(id), reviewer, Some(&body)).await,
+            ),
+            (
+                404,
+                "claim_not_found",
+                c.post(template, &on(id), northwind, Some(&body)).await,
+            ),
+            (
+                413,
+                "payload_too_large",
+                c.post_raw(
+                    template,
+                    &on(id),
+                    admin_token,
+                    "application/json",
+                    big.clone(),
+                )
+                .await,
+            ),
+            (
+                415,
+                "unsupported_media_type",
+                c.post_raw(template, &on(id), admin_token, "text/plain", "{}".into())
+                    .await,
+            ),
+            (
+                422,
+                "proof_not_newer",
+                c.post(template, &on(id), admin, Some(&older)).await,
+            ),
+            (200, "", c.post(template, &on(id), admin, Some(&body)).await),
+        ]);
+    }
+    // (each has moved on: a move its status no longer allows)
+    moves.extend([
+        (
+            409,
+            "invalid_transition",
+            c.post(RESPOND, &path(RESPOND, &asked), admin, Some(&respond))
+                .await,
+        ),
+        (
+            409,
+            "invalid_transition",
+            c.post(DISPUTE, &path(DISPUTE, &in_review), admin, Some(&dispute))
+                .await,
+        ),
+    ]);
+    // (a rejection that ended a dispute: no more proof)
+    let final_rejection = stack
+        .decide("reviewer-1", &rejected, "reject", &rejection)
+        .await;
+    assert_eq!(final_rejection.status, 200, "{}", final_rejection.text);
+    moves.push((
+        409,
+        "invalid_transition",
+        c.post(PROOF, &path(PROOF, &rejected), admin, Some(&newer_proof))
+            .await,
+    ));
+
+    // ... and, once a dependency fails (the table is gone), 503 on each route
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    let mut unavailable: Vec<Expected> = vec![
+        (
+            503,
+            "service_unavailable",
+            c.get(QUEUE, QUEUE, reviewer).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(REVIEWED, &path(REVIEWED, &asked), reviewer).await,
+        ),
+    ];
+    for (template, body) in [
+        (APPROVE, json!({})),
+        (REQUEST_INFORMATION, information.clone()),
+        (REJECT, rejection.clone()),
+    ] {
+        unavailable.push((
+            503,
+            "service_unavailable",
+            c.post(template, &path(template, &asked), reviewer, Some(&body))
+                .await,
+        ));
+    }
+    for (template, body) in [(RESPOND, respond), (DISPUTE, dispute), (PROOF, newer_proof)] {
+        unavailable.push((
+            503,
+            "service_unavailable",
+            c.post(template, &path(template, &asked), admin, Some(&body))
+                .await,
+        ));
+    }
+
+    // THEN each answer had the intended status and code (and matched the description)
+    for (status, code, answer) in [review, decisions, moves, unavailable].iter().flatten() {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    // AND every documented answer of the review API and of the moves was produced
+    description.assert_covered("review", |_| true);
+    description.assert_covered("claims", is_move_in_review);
     stack.stop().await;
 }
 
@@ -708,7 +1071,11 @@ fn an_answer_that_contradicts_the_description_is_caught() {
         "customer_contact": { "name": "Giulia", "email": "giulia@contoso.com", "title": null,
                               "locale": "it", "time_zone": "Europe/Rome" },
         "partner_contact": { "name": "Sam Lee", "email": "sam@fabrikam.com" },
-        "proof_of_execution": { "reference": "SOW-1", "signed_on": "2026-10-01" }
+        "proof_of_execution": { "reference": "SOW-1", "signed_on": "2026-10-01" },
+        "review": { "information_request": null, "response_due": null, "rejection": null,
+                    "dispute_until": null },
+        "customer_notification": { "status": "not_sent", "sent_at": null, "bounced_at": null },
+        "documents": []
     });
     assert_eq!(d.validate(claim_schema, &good), Ok(()));
     // THEN each contradiction is refused

@@ -80,7 +80,7 @@ async fn a_decline_in_the_window_wins_frees_the_workload_and_repeating_it_change
             .as_array()
             .unwrap()
             .len(),
-        3
+        4
     );
     // AND the tenant+workload is free again
     assert_eq!(

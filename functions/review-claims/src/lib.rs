@@ -247,6 +247,10 @@ mod tests {
         event.path_parameters = HashMap::from([("claim_id".to_owned(), "01J".to_owned())]);
         // A body that is not JSON, and a query that is not valid: refused before any read.
         event.body = Some("{".to_owned());
+        event.headers.insert(
+            "content-type",
+            aws_lambda_events::http::HeaderValue::from_static("application/json"),
+        );
         event.query_string_parameters =
             HashMap::from([("limit".to_owned(), "0".to_owned())]).into();
         let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();

@@ -205,7 +205,8 @@ async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_
     deliver(&stack, queued).await;
     let claim = stack.claim(FABRIKAM, &id).await;
     assert_eq!(claim["status"], "awaiting_customer");
-    assert_eq!(history_steps(&claim).len(), 2);
+    // (submitted, approved, awaiting_customer)
+    assert_eq!(history_steps(&claim).len(), 3);
     assert_eq!(stack.outbox().await.len(), 1);
     // AND a third resend is refused, naming the status and the deadline, and queues nothing
     let refused = cpor_ops(&env, &["resend", &id]).await;
