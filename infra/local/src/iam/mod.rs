@@ -213,6 +213,80 @@ mod tests {
         Deployment::local(&LocalSettings::for_tests("http://127.0.0.1:1"))
     }
 
+    fn roles(deployment: &Deployment) -> Roles {
+        let template = std::fs::read_to_string(TEMPLATE_PATH).expect("the template");
+        Roles::from_template(&template, deployment).expect("the roles are readable")
+    }
+
+    fn call(function: &str, action: &str, resource: &str, context: &[(&str, &str)]) -> AwsCall {
+        AwsCall {
+            function: function.into(),
+            operation: "-".into(),
+            action: action.into(),
+            resource: resource.into(),
+            context: context
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), vec![(*v).to_owned()]))
+                .collect(),
+        }
+    }
+
+    const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/cpor-test";
+
+    #[test]
+    fn record_opt_out_writes_only_its_claims_items_and_releases_only_locks() {
+        // GIVEN the template's roles
+        let roles = roles(&deployment());
+        let allowed = |action: &str, key: &str| {
+            roles
+                .verdict(&call(
+                    "record-opt-out",
+                    action,
+                    TABLE,
+                    &[(calls::LEADING_KEYS, key)],
+                ))
+                .allowed()
+        };
+        // THEN record-opt-out writes a claim's items and deletes a lock
+        assert!(allowed(
+            "dynamodb:PutItem",
+            "CLAIM#01J0000000000000000000000"
+        ));
+        assert!(allowed("dynamodb:DeleteItem", "LOCK#t#workload#teams"));
+        // AND nothing else: not the reference data, nor a claim by a delete
+        assert!(!allowed("dynamodb:PutItem", "PARTNER#1234567"));
+        assert!(!allowed("dynamodb:PutItem", "IDEMPOTENCY#1234567#k"));
+        assert!(!allowed(
+            "dynamodb:DeleteItem",
+            "CLAIM#01J0000000000000000000000"
+        ));
+        // AND a refusal says which condition failed
+        let refused = roles.verdict(&call(
+            "record-opt-out",
+            "dynamodb:PutItem",
+            TABLE,
+            &[(calls::LEADING_KEYS, "TENANT#x")],
+        ));
+        assert!(refused.considered.contains(&(
+            "Table".to_owned(),
+            "condition on dynamodb:LeadingKeys not met".to_owned()
+        )));
+    }
+
+    #[test]
+    fn a_condition_on_a_key_the_call_does_not_carry_refuses_rather_than_passes() {
+        // GIVEN a write whose partition the record could not tell
+        let roles = roles(&deployment());
+        let unknown = call("notify-customer", "dynamodb:PutItem", TABLE, &[]);
+        // THEN it is refused, saying so (AWS's ForAllValues over no values would pass it)
+        let verdict = roles.verdict(&unknown);
+        assert!(!verdict.allowed());
+        assert!(verdict.considered.contains(&(
+            "Table".to_owned(),
+            "the call carries no dynamodb:LeadingKeys to test".to_owned()
+        )));
+    }
+
     #[test]
     fn what_the_check_cannot_evaluate_is_an_error_not_a_pass() {
         let template = |condition: &str| {
