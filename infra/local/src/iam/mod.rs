@@ -288,6 +288,47 @@ mod tests {
     }
 
     #[test]
+    fn a_kms_key_for_the_secret_lets_only_its_two_readers_decrypt_through_secrets_manager() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let via = [("kms:ViaService", "secretsmanager.us-east-1.amazonaws.com")];
+        let functions = [
+            "submit-claim",
+            "manage-claims",
+            "notify-customer",
+            "record-opt-out",
+            "finalize-association",
+        ];
+        let decrypting = |roles: &Roles, context: &[(&str, &str)]| -> Vec<String> {
+            functions
+                .iter()
+                .filter(|f| {
+                    roles
+                        .verdict(&call(f, "kms:Decrypt", key, context))
+                        .allowed()
+                })
+                .map(|f| (*f).to_owned())
+                .collect()
+        };
+        // GIVEN no key: nobody decrypts
+        assert!(decrypting(&roles(&deployment()), &via).is_empty());
+        // WHEN the key is given
+        let mut with_key = deployment();
+        with_key
+            .parameters
+            .insert("TokenSecretKmsKeyArn".into(), key.into());
+        let roles = roles(&with_key);
+        // THEN the two functions that read the secret may decrypt with it through Secrets
+        // Manager, and not directly
+        assert_eq!(
+            decrypting(&roles, &via),
+            vec!["notify-customer", "record-opt-out"]
+        );
+        assert!(
+            decrypting(&roles, &[("kms:ViaService", "kms.us-east-1.amazonaws.com")]).is_empty()
+        );
+    }
+
+    #[test]
     fn what_the_check_cannot_evaluate_is_an_error_not_a_pass() {
         let template = |condition: &str| {
             format!(
