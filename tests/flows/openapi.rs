@@ -657,6 +657,44 @@ fn the_described_time_zones_are_the_service_s_zone_database() {
 }
 
 #[test]
+fn the_description_refuses_exactly_the_names_the_service_refuses() {
+    // GIVEN the names' schema and the service's own rule
+    let d = Description::load();
+    let schema = "/components/schemas/PersonName";
+    assert_eq!(
+        d.doc.pointer("/components/schemas/PersonName/not/pattern"),
+        Some(&json!(cpor_domain::contact::LINK_OR_ADDRESS))
+    );
+    // WHEN names with and without links are checked by both
+    for name in [
+        "Giulia Rossi",
+        "St.John Smith",
+        "J. R. R. Tolkien",
+        "ö·@2ñĦp",
+        "Rossi @ Contoso",
+        "Win at evil.example",
+        "giulia@contoso.com",
+        "see https://x",
+        "www.example",
+        "Claim at evil.co.uk/prize",
+        "Anne.marie",
+    ] {
+        // THEN they agree
+        let described = d.validate(schema, &json!(name)).is_ok();
+        let served = cpor_domain::contact::CustomerContact::read(
+            &cpor_domain::validation::ObjectReader::new(
+                json!({ "name": name, "email": "a@b.example" })
+                    .as_object()
+                    .expect("an object"),
+            ),
+            &mut cpor_domain::validation::ValidationErrors::default(),
+        )
+        .is_some();
+        assert_eq!(described, served, "{name:?}");
+    }
+}
+
+#[test]
 fn an_answer_that_contradicts_the_description_is_caught() {
     // GIVEN the description and a claim answer missing a required member
     let d = Description::load();

@@ -260,7 +260,7 @@ impl PartnerContact {
 /// the vendor's mail carry an attacker's link).
 fn name_text(text: &str) -> Result<String, Invalid> {
     let name = check_text(text, MAX_NAME_CHARS)?;
-    if name.split_whitespace().any(looks_like_a_link_or_address) {
+    if carries_a_link_or_address(name) {
         return Err(Invalid::new(
             FieldCode::InvalidValue,
             "must be a name, without links, domain names or e-mail addresses",
@@ -269,27 +269,44 @@ fn name_text(text: &str) -> Result<String, Invalid> {
     Ok(name.to_owned())
 }
 
-/// True for a word that mail clients would turn into a link: an address, a URL, or a domain
-/// name (labels joined by dots, ending in a lower-case top-level label of two letters or more;
-/// `St.John` and `J.R.R.` are names).
-fn looks_like_a_link_or_address(word: &str) -> bool {
-    let word = word
-        .trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '<' | '>'));
-    if word.contains('@') || word.contains("://") || word.to_ascii_lowercase().starts_with("www.") {
-        return true;
-    }
-    // A domain with a path after it is a link all the same.
-    let host = word.split('/').next().unwrap_or(word);
-    let labels: Vec<&str> = host.split('.').collect();
-    let Some((tld, rest)) = labels.split_last() else {
-        return false;
-    };
-    !rest.is_empty()
-        && rest
-            .iter()
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
-        && tld.len() >= 2
-        && tld.chars().all(|c| c.is_ascii_lowercase())
+/// The regular expression of what [`carries_a_link_or_address`] finds (ECMA-262, as
+/// `openapi.yaml` states it), so the description and the service refuse the same names.
+pub const LINK_OR_ADDRESS: &str =
+    r"\S://|(^|\s)[wW][wW][wW]\.|\S@\S+\.\S|[A-Za-z0-9-]\.[a-z]{2,}(/|\s|$)";
+
+/// True for text that mail clients would turn into a link: a scheme (`x://`), a word starting
+/// with `www.`, an address (`a@b.c`), or a domain name (a letter, digit or hyphen, a dot, and
+/// two or more lower-case letters ending the word or followed by `/`; `St.John` and `J.R.R.`
+/// are names). Exactly [`LINK_OR_ADDRESS`].
+fn carries_a_link_or_address(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let solid = |i: usize| chars.get(i).is_some_and(|c| !c.is_whitespace());
+    (0..chars.len()).any(|i| {
+        let scheme = i > 0 && solid(i - 1) && chars[i..].starts_with(&[':', '/', '/']);
+        let www = (i == 0 || !solid(i - 1))
+            && chars.len() >= i + 4
+            && chars[i..i + 3].iter().all(|c| c.eq_ignore_ascii_case(&'w'))
+            && chars[i + 3] == '.';
+        let address = chars[i] == '@' && i > 0 && solid(i - 1) && {
+            let word: Vec<char> = chars[i + 1..]
+                .iter()
+                .take_while(|c| !c.is_whitespace())
+                .copied()
+                .collect();
+            (1..word.len()).any(|j| word[j] == '.' && j + 1 < word.len())
+        };
+        let domain = (chars[i].is_ascii_alphanumeric() || chars[i] == '-')
+            && chars.get(i + 1) == Some(&'.')
+            && {
+                let run = chars[i + 2..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_lowercase())
+                    .count();
+                let after = chars.get(i + 2 + run);
+                run >= 2 && after.is_none_or(|c| *c == '/' || c.is_whitespace())
+            };
+        scheme || www || address || domain
+    })
 }
 
 #[cfg(test)]
