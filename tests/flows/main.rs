@@ -34,5 +34,8 @@ mod logs;
 mod metrics;
 mod round_trips;
 
+// What AWS would allow: each function's recorded calls against its role in the template.
+mod iam;
+
 // The contract: every documented answer against openapi.yaml.
 mod openapi;

@@ -160,7 +160,7 @@ impl TestStack {
             .unwrap_or_default()
     }
 
-    /// Stops the stack and the emulator.
+    /// Stops the stack and the emulator; then, as the stack is dropped, the IAM check.
     pub async fn stop(mut self) {
         if let Some(stack) = self.stack.take() {
             stack.stop().await;
@@ -398,6 +398,18 @@ impl TestStack {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.to_owned());
         read(request.send().await.expect("the page answers")).await
+    }
+}
+
+/// However a test ends, its stack's functions must have made only calls their roles in
+/// `infra/template.yaml` allow (`cpor_local::iam`): a refused call fails the test, naming it.
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        if let Err(e) = cpor_local::iam::check_stack(&self.settings)
+            && !std::thread::panicking()
+        {
+            panic!("{e}");
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod emulator;
 pub mod faults;
 pub mod gateway;
+pub mod iam;
 pub mod jwt;
 pub mod outbox;
 pub mod poller;

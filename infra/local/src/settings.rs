@@ -1,6 +1,7 @@
 //! The local stack's settings: every one has a development default, so `make run` needs none.
 
 use crate::faults::FaultPlan;
+use crate::iam::{Arns, AwsCalls};
 use cpor_aws::config::{
     HOLIDAYS, PUBLIC_BASE_URL, REVIEW_POLICY, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
 };
@@ -37,6 +38,9 @@ pub struct LocalSettings {
     pub jwt_secret: String,
     /// The opt-out token secret.
     pub token_secret: String,
+    /// The ARN of a secret in the emulator's Secrets Manager that the functions read instead
+    /// of `token_secret`, as deployed functions do; empty for none.
+    pub token_secret_arn: String,
     /// The opt-out signing key's id.
     pub token_key_id: String,
     /// Business-calendar holidays, as `CPOR_HOLIDAYS` takes them (`YYYY-MM-DD,...`).
@@ -55,6 +59,8 @@ pub struct LocalSettings {
     pub clock: Arc<dyn Clock>,
     /// Faults to inject into every AWS call (and the count of calls), if any.
     pub faults: Option<Arc<FaultPlan>>,
+    /// The record of each function's AWS calls, for the IAM check (`crate::iam`), if kept.
+    pub aws_calls: Option<Arc<AwsCalls>>,
 }
 
 impl LocalSettings {
@@ -89,6 +95,7 @@ impl LocalSettings {
             public_base_url: env.or(PUBLIC_BASE_URL, &format!("http://{listen}")),
             jwt_secret: env.or("CPOR_LOCAL_JWT_SECRET", DEV_JWT_SECRET),
             token_secret: env.or(TOKEN_SECRET, DEV_TOKEN_SECRET),
+            token_secret_arn: String::new(),
             token_key_id: env.or(TOKEN_KEY_ID, "k1"),
             holidays: {
                 // Checked here so that a bad list stops the stack at start-up.
@@ -111,12 +118,14 @@ impl LocalSettings {
                     chrono::Utc::now().timestamp_millis().unsigned_abs(),
                 )),
             },
+            aws_calls: None,
         })
     }
 
     /// Settings for a test: the gateway on a free port, this emulator, no finalize timer, a
-    /// short retry delay, and claims approved at submission (the tests of the review itself
-    /// set the `manual` policy; the others are about what follows an approval).
+    /// short retry delay, each function's AWS calls recorded for the IAM check, and claims
+    /// approved at submission (the tests of the review itself set the `manual` policy; the
+    /// others are about what follows an approval).
     pub fn for_tests(endpoint: &str) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -127,6 +136,7 @@ impl LocalSettings {
             public_base_url: String::new(),
             jwt_secret: DEV_JWT_SECRET.into(),
             token_secret: DEV_TOKEN_SECRET.into(),
+            token_secret_arn: String::new(),
             token_key_id: "k1".into(),
             holidays: String::new(),
             review_policy: ReviewPolicy::Automatic,
@@ -136,6 +146,7 @@ impl LocalSettings {
             send_lease: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             faults: None,
+            aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
         }
     }
 
@@ -148,8 +159,9 @@ impl LocalSettings {
             .with(SENDER_EMAIL, &self.sender)
             .with(PUBLIC_BASE_URL, &self.public_base_url)
             .with(TOKEN_SECRET, &self.token_secret)
-            // Locally the secret is plain text: a developer's own ARN must not send us to AWS.
-            .with(cpor_aws::config::TOKEN_SECRET_ARN, "")
+            // Locally the secret is plain text unless the settings name one in the emulator: a
+            // developer's own ARN must not send us to AWS.
+            .with(cpor_aws::config::TOKEN_SECRET_ARN, &self.token_secret_arn)
             .with(TOKEN_KEY_ID, &self.token_key_id)
             .with(HOLIDAYS, &self.holidays)
             .with(REVIEW_POLICY, self.review_policy.as_str())
@@ -157,6 +169,22 @@ impl LocalSettings {
                 "CPOR_SEND_LEASE_SECONDS",
                 self.send_lease.as_secs().to_string(),
             )
+    }
+
+    /// `function`'s own SDK configuration: `sdk`, its requests recorded under the function's
+    /// name when the calls are kept.
+    pub fn function_sdk_config(
+        &self,
+        function: &'static str,
+        sdk: &aws_config::SdkConfig,
+    ) -> aws_config::SdkConfig {
+        match &self.aws_calls {
+            Some(calls) => sdk
+                .to_builder()
+                .http_client(calls.wrap(function, http_client(sdk)))
+                .build(),
+            None => sdk.clone(),
+        }
     }
 
     /// The SDK configuration pointing at the emulator, with placeholder credentials.
@@ -173,22 +201,26 @@ impl LocalSettings {
             // Under injected faults the SDK retries as always, but without waiting a second
             // between attempts, so that a run of hundreds of claims stays short. The emulator
             // is plain HTTP on loopback: the wrapped client needs no TLS.
-            Some(plan) => {
-                sdk.to_builder()
-                    .http_client(
-                        plan.wrap(sdk.http_client().unwrap_or_else(|| {
-                            aws_smithy_http_client::Builder::new().build_http()
-                        })),
-                    )
-                    .retry_config(
-                        aws_config::retry::RetryConfig::standard()
-                            .with_max_attempts(3)
-                            .with_initial_backoff(Duration::from_millis(10))
-                            .with_max_backoff(Duration::from_millis(200)),
-                    )
-                    .build()
-            }
+            Some(plan) => sdk
+                .to_builder()
+                .http_client(plan.wrap(http_client(&sdk)))
+                .retry_config(
+                    aws_config::retry::RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(10))
+                        .with_max_backoff(Duration::from_millis(200)),
+                )
+                .build(),
             None => sdk,
         }
     }
+}
+
+/// The SDK's HTTP client, to wrap. The emulator is plain HTTP on loopback: a client built here
+/// needs no TLS.
+fn http_client(
+    sdk: &aws_config::SdkConfig,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    sdk.http_client()
+        .unwrap_or_else(|| aws_smithy_http_client::Builder::new().build_http())
 }

@@ -4,7 +4,7 @@ use crate::gateway::{self, Gateway};
 use crate::poller;
 use crate::settings::LocalSettings;
 use cpor_aws::schema::{self, QueueDefinition};
-use cpor_aws::{ConfigError, Door, DynamoStore, Wiring};
+use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
@@ -28,6 +28,16 @@ pub enum StackError {
     /// The gateway's address could not be bound.
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+}
+
+/// The function `D`, built as Lambda builds it, on its own SDK configuration.
+async fn build<D: Door>(
+    settings: &LocalSettings,
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> Result<D, ConfigError> {
+    let sdk = settings.function_sdk_config(D::NAME, sdk);
+    D::build(&Wiring::new(&sdk, env).with_clock(settings.clock.clone())).await
 }
 
 /// A running local stack. [`LocalStack::stop`] ends its server and background tasks.
@@ -65,20 +75,23 @@ impl LocalStack {
         }
 
         // The functions are built exactly as in Lambda, from their environment, on the stack's
-        // clock.
+        // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
         let env = settings.function_env(&queue_url);
-        let wiring = Wiring::new(&sdk, &env).with_clock(settings.clock.clone());
+        // Lambda's event source mapping polls the queue with notify-customer's role.
+        let poller_sqs = aws_sdk_sqs::Client::new(
+            &settings.function_sdk_config(NotifyCustomerFunction::NAME, &sdk),
+        );
         let gateway = Arc::new(Gateway {
-            submit: SubmitClaimFunction::build(&wiring).await?,
-            manage: ManageClaimsFunction::build(&wiring).await?,
-            review: ReviewClaimsFunction::build(&wiring).await?,
-            opt_out: RecordOptOutFunction::build(&wiring).await?,
-            notify: NotifyCustomerFunction::build(&wiring).await?,
-            finalize: FinalizeAssociationFunction::build(&wiring).await?,
+            submit: build::<SubmitClaimFunction>(&settings, &sdk, &env).await?,
+            manage: build::<ManageClaimsFunction>(&settings, &sdk, &env).await?,
+            review: build::<ReviewClaimsFunction>(&settings, &sdk, &env).await?,
+            opt_out: build::<RecordOptOutFunction>(&settings, &sdk, &env).await?,
+            notify: build::<NotifyCustomerFunction>(&settings, &sdk, &env).await?,
+            finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),
-            sqs: sqs.clone(),
+            sqs,
             queue_url: queue_url.clone(),
         });
 
@@ -91,7 +104,7 @@ impl LocalStack {
         )));
         if settings.poll_notifications {
             tasks.push(tokio::spawn(poller::poll_notifications(
-                sqs,
+                poller_sqs,
                 queue_url.clone(),
                 gateway.clone(),
                 watch_shutdown.clone(),

@@ -1,0 +1,217 @@
+//! What AWS would allow: the emulator enforces no IAM, so each stack records every request its
+//! functions send and, when it is dropped, checks each against the function's role in
+//! `infra/template.yaml` (`cpor_local::iam`; every test of this binary is checked so, the races'
+//! and the fault tests' retries included). These tests show that the check sees the calls of
+//! the rare paths, and that it refuses what a role does not grant.
+
+use chrono::{TimeDelta, Utc};
+use cpor_domain::clock::FixedClock;
+use cpor_local::iam::{self, AwsCall, Deployment, Refused, Roles, TEMPLATE_PATH, Verdict};
+use cpor_tests::*;
+use std::sync::Arc;
+
+/// The verdicts on every call the stack's functions made so far, against the template on disk.
+fn verdicts(stack: &TestStack) -> Vec<Verdict> {
+    let calls = stack
+        .settings()
+        .aws_calls
+        .as_ref()
+        .expect("a test stack records its calls");
+    iam::verdicts(stack.settings(), calls).expect("the template's roles are readable")
+}
+
+fn made<'a>(verdicts: &'a [Verdict], function: &str, action: &str) -> Vec<&'a Verdict> {
+    verdicts
+        .iter()
+        .filter(|v| v.call.function == function && v.call.action == action)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_finalization_run_losing_a_race_re_reads_the_claim_and_its_role_allows_the_read() {
+    // GIVEN claims whose windows have closed
+    let clock = Arc::new(FixedClock::at(Utc::now()));
+    let shared = clock.clone();
+    let stack = TestStack::start_with(move |s| s.clock = shared).await;
+    let mut lost = 0;
+    for round in 0..3 {
+        let mut ids = Vec::new();
+        let mut deadline = None;
+        for workload in M365_WORKLOADS {
+            let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body(workload)).await;
+            deadline = Some(instant(&claim["opt_out_deadline"]));
+            ids.push(claim["claim_id"].as_str().unwrap_or_default().to_owned());
+        }
+        let after = deadline.expect("claims") + TimeDelta::milliseconds(1);
+        clock.set(after);
+        // WHEN three runs go through them at once: all but one lose each claim's race
+        let runs = futures::future::join_all((0..3).map(|_| stack.finalize(after))).await;
+        assert!(runs.iter().all(|r| r.status == 200), "{runs:?}");
+        lost += runs
+            .iter()
+            .map(|r| r.json()["already_decided"].as_u64().unwrap_or_default())
+            .sum::<u64>();
+        if lost > 0 {
+            break;
+        }
+        // (no run overlapped another: free the workloads and race again)
+        for id in &ids {
+            let freed = stack
+                .withdraw(FABRIKAM, id, &format!("round {round}"))
+                .await;
+            assert_eq!(freed.status, 200, "{}", freed.text);
+        }
+        clock.set(Utc::now());
+    }
+    assert!(lost > 0, "no run lost a race");
+    // THEN each loser re-read the claim (DynamoStore::associate), and its role allows that read
+    let verdicts = verdicts(&stack);
+    let reads = made(&verdicts, "finalize-association", "dynamodb:GetItem");
+    assert!(!reads.is_empty(), "the losing runs re-read the claims");
+    assert!(
+        reads.iter().all(|v| v.allowed()),
+        "{}",
+        Refused(reads.iter().map(|v| (*v).clone()).collect())
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made() {
+    // GIVEN a claim submitted, its customer notified, and the claim declined
+    let stack = TestStack::start().await;
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    let calls = stack
+        .settings()
+        .aws_calls
+        .as_ref()
+        .expect("a test stack records its calls")
+        .snapshot();
+    let deployment = Deployment::local(stack.settings());
+    let template = std::fs::read_to_string(TEMPLATE_PATH).expect("the template");
+    // AND the template with submit-claim's role lacking sqs:SendMessage
+    let granted = "Action: sqs:SendMessage";
+    assert_eq!(
+        template.matches(granted).count(),
+        1,
+        "one grant to take away"
+    );
+    let stripped = template.replace(granted, "Action: sqs:GetQueueUrl");
+    // WHEN the recorded calls are checked against each
+    let check = |template: &str| {
+        let roles = Roles::from_template(template, &deployment).expect("readable roles");
+        Refused::of(&roles.verdicts(&calls))
+    };
+    // THEN the template as it is allows every call
+    assert_eq!(check(&template), Ok(()));
+    // AND the stripped one refuses exactly submit-claim's SendMessage, saying why
+    let refused = check(&stripped).expect_err("a refused call");
+    let what: Vec<(&str, &str)> = refused
+        .0
+        .iter()
+        .map(|v| (v.call.function.as_str(), v.call.action.as_str()))
+        .collect();
+    assert_eq!(what, vec![("submit-claim", "sqs:SendMessage")]);
+    let message = refused.to_string();
+    for part in [
+        "submit-claim: sqs:SendMessage (SQS.SendMessage)",
+        ":cpor-test-notifications",
+        "Queue: action not granted",
+        "Table: action not granted",
+    ] {
+        assert!(message.contains(part), "{part} not in {message}");
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_two_functions_reading_the_secret_from_secrets_manager_are_allowed_to() {
+    // GIVEN the opt-out secret in Secrets Manager, and the functions deployed with its ARN
+    let mut stack = TestStack::start().await;
+    let sdk = stack.settings().sdk_config().await;
+    let arn = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("cpor/opt-out-token")
+        .secret_string("a-deployment-secret-of-32-bytes!")
+        .send()
+        .await
+        .expect("the secret is created")
+        .arn()
+        .expect("an ARN")
+        .to_owned();
+    stack.redeploy(|s| s.token_secret_arn = arn.clone()).await;
+    // WHEN a claim goes through them
+    let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(stack.open(&link).await.status, 200);
+    // THEN the two read the secret at start-up, and their roles allow it
+    let verdicts = verdicts(&stack);
+    let reads: Vec<(&str, &str, bool)> = verdicts
+        .iter()
+        .filter(|v| v.call.action == "secretsmanager:GetSecretValue")
+        .map(|v| {
+            (
+                v.call.function.as_str(),
+                v.call.resource.as_str(),
+                v.allowed(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        vec![
+            ("notify-customer", arn.as_str(), true),
+            ("record-opt-out", arn.as_str(), true),
+        ]
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
+    // GIVEN a whole flow: submit, notify, the page, the decline, a listing
+    let stack = TestStack::start().await;
+    let (claim, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(stack.post_form(&link).await.status, 303);
+    let id = claim["claim_id"].as_str().unwrap_or_default();
+    assert_eq!(stack.claim(FABRIKAM, id).await["status"], "declined");
+    // THEN every call is attributed to the function that made it, each DynamoDB item carries
+    // its partition key, and record-opt-out touched only its claim's items and the lock
+    let verdicts = verdicts(&stack);
+    let functions: std::collections::BTreeSet<&str> =
+        verdicts.iter().map(|v| v.call.function.as_str()).collect();
+    assert_eq!(
+        functions,
+        [
+            "manage-claims",
+            "notify-customer",
+            "record-opt-out",
+            "submit-claim"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let items = |v: &&Verdict| {
+        v.call.action.starts_with("dynamodb:") && !v.call.resource.contains("/index/")
+    };
+    assert!(
+        verdicts
+            .iter()
+            .filter(items)
+            .all(|v| v.call.leading_key().is_some())
+    );
+    let opt_out: Vec<&AwsCall> = verdicts
+        .iter()
+        .map(|v| &v.call)
+        .filter(|c| c.function == "record-opt-out")
+        .collect();
+    assert!(!opt_out.is_empty());
+    for call in opt_out {
+        let key = call.leading_key().unwrap_or_default();
+        assert!(
+            key == format!("CLAIM#{id}") || key.starts_with("LOCK#"),
+            "{call:?}"
+        );
+    }
+    stack.stop().await;
+}
