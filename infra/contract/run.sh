@@ -2,8 +2,9 @@
 # `make contract`: checks the running service against openapi.yaml with schemathesis.
 #
 # Starts the local stack (emulator included) on free loopback ports, waits until it answers,
-# seeds the reference data, mints an admin token, runs schemathesis against the partner API and
-# the customer pages, and stops everything it started on exit, success or failure.
+# seeds the reference data, mints an admin's and a reviewer's tokens, runs schemathesis against
+# the partner API, the review API and the customer pages, and stops everything it started on
+# exit, success or failure.
 #
 # Environment: CONTRACT_EXAMPLES (examples per operation and phase, default 40),
 # CONTRACT_SEED (the generation seed, default fixed so that runs repeat), CONTRACT_ARGS (more
@@ -76,18 +77,30 @@ curl -fsS -X POST "$BASE/_local/seed" -H 'content-type: application/json' \
     --data-binary @infra/local/examples/seed.json
 
 TOKEN=$("$STACK" token 1234567 incentives_admin)
+# The review routes are the reviewers' (the hooks send this token on those).
+CONTRACT_REVIEWER_TOKEN=$("$STACK" token contract-reviewer cpor_reviewer)
 
-# Data a schema cannot invent: two claims, so that there is a next page and its cursor, and the
-# opt-out link e-mailed for one of them (the hooks hand both to the generated requests).
-echo "==> submitting two claims for a cursor and an opt-out link"
+# Data a schema cannot invent: three claims in review (the stack runs the manual review
+# policy), one of them approved so that its customer is e-mailed an opt-out link, and the
+# cursors of a next page of the partner's claims and of the review queue (the hooks hand them
+# to the generated requests).
+echo "==> submitting three claims and approving one, for cursors and an opt-out link"
 signed_on=$(date -u -d '30 days ago' +%F)
-for workload in teams exchange; do
-    sed -e "s/\"teams\"/\"$workload\"/" -e "s/\"signed_on\": \"[0-9-]*\"/\"signed_on\": \"$signed_on\"/" \
+claim_ids=()
+for workload in teams exchange intune; do
+    claim_ids+=("$(sed -e "s/\"teams\"/\"$workload\"/" -e "s/\"signed_on\": \"[0-9-]*\"/\"signed_on\": \"$signed_on\"/" \
         infra/local/examples/claim.json |
-        curl -fsS -o /dev/null -X POST "$BASE/v1/claims" -H "authorization: Bearer $TOKEN" \
-            -H 'content-type: application/json' --data-binary @-
+        curl -fsS -X POST "$BASE/v1/claims" -H "authorization: Bearer $TOKEN" \
+            -H 'content-type: application/json' --data-binary @- |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["claim_id"])')")
 done
+curl -fsS -o /dev/null -X POST "$BASE/v1/review/claims/${claim_ids[0]}/approve" \
+    -H "authorization: Bearer $CONTRACT_REVIEWER_TOKEN" -H 'content-type: application/json' \
+    --data-binary '{}'
 CONTRACT_CURSOR=$(curl -fsS "$BASE/v1/claims?limit=1" -H "authorization: Bearer $TOKEN" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"] or "")')
+CONTRACT_REVIEW_CURSOR=$(curl -fsS "$BASE/v1/review/claims?limit=1" \
+    -H "authorization: Bearer $CONTRACT_REVIEWER_TOKEN" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"] or "")')
 CONTRACT_OPT_OUT_TOKEN=""
 for _ in $(seq 1 100); do
@@ -101,11 +114,11 @@ for m in json.load(sys.stdin)["messages"]:
     [ -n "$CONTRACT_OPT_OUT_TOKEN" ] && break
     sleep 0.2
 done
-if [ -z "$CONTRACT_CURSOR" ] || [ -z "$CONTRACT_OPT_OUT_TOKEN" ]; then
-    echo "could not get a cursor and an opt-out link from the stack; log: $LOG_DIR/stack.log" >&2
+if [ -z "$CONTRACT_CURSOR" ] || [ -z "$CONTRACT_REVIEW_CURSOR" ] || [ -z "$CONTRACT_OPT_OUT_TOKEN" ]; then
+    echo "could not get the cursors and an opt-out link from the stack; log: $LOG_DIR/stack.log" >&2
     exit 1
 fi
-export CONTRACT_CURSOR CONTRACT_OPT_OUT_TOKEN
+export CONTRACT_CURSOR CONTRACT_REVIEW_CURSOR CONTRACT_OPT_OUT_TOKEN CONTRACT_REVIEWER_TOKEN
 
 echo "==> schemathesis $("$SCHEMATHESIS" --version | awk '{print $NF}') against $BASE"
 # shellcheck disable=SC2086

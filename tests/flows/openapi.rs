@@ -952,6 +952,14 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
             .await,
     ));
 
+    // (the claim answered is back in review, and approved)
+    moves.push((
+        200,
+        "",
+        c.post(APPROVE, &path(APPROVE, &asked), reviewer, Some(&json!({})))
+            .await,
+    ));
+
     // ... and, once a dependency fails (the table is gone), 503 on each route
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
     dynamo
