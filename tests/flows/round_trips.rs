@@ -2,7 +2,7 @@
 //! no table scan anywhere.
 
 use cpor_aws::schema::DUE_SHARDS;
-use cpor_tests::round_trips::{calls, count_flow};
+use cpor_tests::round_trips::{calls, count_flow, count_review_flow};
 
 const DUE: usize = 3;
 
@@ -40,6 +40,75 @@ async fn each_operation_costs_the_fewest_requests_and_nothing_scans() {
         ])
     );
     // AND nothing in the whole flow, set-up included, scans the table
+    assert!(
+        !flow.total.keys().any(|op| op.ends_with(".Scan")),
+        "a Scan was made: {:?}",
+        flow.total
+    );
+}
+
+#[tokio::test]
+async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
+    // GIVEN a local stack under the manual review policy, whose AWS requests are counted
+    // WHEN each review route and partner move runs once, and a nightly run finds three
+    // unanswered information requests due
+    let flow = count_review_flow(DUE).await;
+    for op in &flow.operations {
+        println!("{:<56} {:?}", op.operation, op.calls);
+    }
+    let one_decision = calls(&[("DynamoDB.GetItem", 1), ("DynamoDB.TransactWriteItems", 1)]);
+    let with_notification = calls(&[
+        ("DynamoDB.GetItem", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("SQS.SendMessage", 1),
+    ]);
+    // THEN a submission waiting for review is the reference read and one transaction
+    assert_eq!(
+        flow.of("submit-claim"),
+        calls(&[
+            ("DynamoDB.BatchGetItem", 1),
+            ("DynamoDB.TransactWriteItems", 1)
+        ])
+    );
+    // AND the queue and a claim's page are one query each
+    assert_eq!(
+        flow.of("review-claims: GET /v1/review/claims (the queue)"),
+        calls(&[("DynamoDB.Query", 1)])
+    );
+    assert_eq!(
+        flow.of("review-claims: GET /v1/review/claims/{id}"),
+        calls(&[("DynamoDB.Query", 1)])
+    );
+    // AND each decision and each move is one read and one transaction, an approval with the
+    // notification's message, a refused decision the read alone
+    for (operation, expected) in [
+        ("review-claims: POST request-information", &one_decision),
+        ("review-claims: POST reject (200)", &one_decision),
+        ("review-claims: POST approve (200)", &with_notification),
+        ("review-claims: POST approve a dispute", &with_notification),
+        ("manage-claims: POST respond", &one_decision),
+        ("manage-claims: POST proof", &one_decision),
+        ("manage-claims: POST dispute", &one_decision),
+    ] {
+        assert_eq!(&flow.of(operation), expected, "{operation}");
+    }
+    assert_eq!(
+        flow.of("review-claims: POST reject, refused"),
+        calls(&[("DynamoDB.GetItem", 1)])
+    );
+    // AND the nightly run reads the due index (one query per shard), then each due request
+    // and rejects it (a read and a transaction each), and counts the overdue reviews (one
+    // query of the review index)
+    assert_eq!(flow.finalized, DUE);
+    assert_eq!(
+        flow.of("finalize-association"),
+        calls(&[
+            ("DynamoDB.Query", u64::from(DUE_SHARDS) + 1),
+            ("DynamoDB.GetItem", DUE as u64),
+            ("DynamoDB.TransactWriteItems", DUE as u64),
+        ])
+    );
+    // AND nothing scans the table
     assert!(
         !flow.total.keys().any(|op| op.ends_with(".Scan")),
         "a Scan was made: {:?}",

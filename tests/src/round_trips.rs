@@ -146,6 +146,158 @@ pub async fn count_flow(due: usize) -> FlowCalls {
     }
 }
 
+/// Runs the review once through a local stack under the `manual` policy, each step counted on
+/// its own: a submission waiting for review, the queue, a claim's page, each decision, each of
+/// the partner's moves, and a nightly run rejecting `due` unanswered information requests.
+pub async fn count_review_flow(due: usize) -> FlowCalls {
+    let plan = FaultPlan::counting();
+    let shared: Arc<FaultPlan> = plan.clone();
+    // The poller is off: an approval's message waits in the queue, uncounted beyond its send.
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.poll_notifications = false;
+        s.review_policy = cpor_domain::ReviewPolicy::Manual;
+    })
+    .await;
+    let mut operations = Vec::new();
+    let mut step = |name: &str, before: &Calls| {
+        operations.push(OperationCalls {
+            operation: name.to_owned(),
+            calls: since(before, &plan.calls()),
+        });
+    };
+    let id_of = |answer: &crate::Answer| {
+        answer.json()["claim_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let information = json!({ "codes": ["other"], "message": "More, please." });
+    let rejection = json!({ "code": "other", "message": "No." });
+    let newer = json!({ "reference": "SOW-2",
+                        "signed_on": (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string() });
+    let expect = |answer: crate::Answer, status: u16| {
+        assert_eq!(answer.status.as_u16(), status, "{}", answer.text);
+        answer
+    };
+
+    let before = plan.calls();
+    let asked = id_of(&expect(
+        stack.submit(FABRIKAM, &claim_body("teams")).await,
+        201,
+    ));
+    step(
+        "submit-claim: POST /v1/claims, manual review (201)",
+        &before,
+    );
+    let rejected = id_of(&expect(
+        stack.submit(FABRIKAM, &claim_body("exchange")).await,
+        201,
+    ));
+
+    let before = plan.calls();
+    expect(stack.review_get("r", "/v1/review/claims").await, 200);
+    step("review-claims: GET /v1/review/claims (the queue)", &before);
+    let before = plan.calls();
+    expect(
+        stack
+            .review_get("r", &format!("/v1/review/claims/{asked}"))
+            .await,
+        200,
+    );
+    step("review-claims: GET /v1/review/claims/{id}", &before);
+    let before = plan.calls();
+    expect(
+        stack
+            .decide("r", &asked, "request-information", &information)
+            .await,
+        200,
+    );
+    step("review-claims: POST request-information (200)", &before);
+    let before = plan.calls();
+    let respond = json!({ "message": "Here." });
+    expect(
+        stack
+            .partner_move(FABRIKAM, &asked, "respond", &respond)
+            .await,
+        200,
+    );
+    step("manage-claims: POST respond (200)", &before);
+    let before = plan.calls();
+    expect(
+        stack.partner_move(FABRIKAM, &asked, "proof", &newer).await,
+        200,
+    );
+    step("manage-claims: POST proof (200)", &before);
+    let before = plan.calls();
+    expect(stack.decide("r", &asked, "approve", &json!({})).await, 200);
+    step("review-claims: POST approve (200)", &before);
+    let before = plan.calls();
+    expect(
+        stack.decide("r", &rejected, "reject", &rejection).await,
+        200,
+    );
+    step("review-claims: POST reject (200)", &before);
+    let before = plan.calls();
+    let dispute = json!({ "justification": "Look again." });
+    expect(
+        stack
+            .partner_move(FABRIKAM, &rejected, "dispute", &dispute)
+            .await,
+        200,
+    );
+    step("manage-claims: POST dispute (200)", &before);
+    let before = plan.calls();
+    expect(
+        stack.decide("r", &rejected, "approve", &json!({})).await,
+        200,
+    );
+    step("review-claims: POST approve a dispute (200)", &before);
+    let before = plan.calls();
+    expect(
+        stack.decide("r", &rejected, "reject", &rejection).await,
+        409,
+    );
+    step("review-claims: POST reject, refused (409)", &before);
+
+    // Information requests left unanswered, and a nightly run after their due time.
+    let mut response_due = None;
+    let others = crate::M365_WORKLOADS
+        .iter()
+        .filter(|w| !["teams", "exchange"].contains(w));
+    for workload in others.take(due) {
+        let id = id_of(&expect(
+            stack.submit(FABRIKAM, &claim_body(workload)).await,
+            201,
+        ));
+        let asked = expect(
+            stack
+                .decide("r", &id, "request-information", &information)
+                .await,
+            200,
+        );
+        response_due = response_due.max(Some(crate::instant(
+            &asked.json()["review"]["response_due"],
+        )));
+    }
+    let now = response_due.unwrap_or_else(chrono::Utc::now) + TimeDelta::milliseconds(1);
+    let before = plan.calls();
+    let run = stack.finalize(now).await.json();
+    let rejected_by_run = run["rejected"].as_u64().unwrap_or_default() as usize;
+    step(
+        &format!("finalize-association: {rejected_by_run} unanswered requests due"),
+        &before,
+    );
+
+    let total = plan.calls();
+    stack.stop().await;
+    FlowCalls {
+        operations,
+        total,
+        finalized: rejected_by_run,
+    }
+}
+
 impl FlowCalls {
     /// The requests of the operation whose name starts with `prefix`.
     pub fn of(&self, prefix: &str) -> Calls {
