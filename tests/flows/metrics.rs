@@ -211,3 +211,100 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
         println!("{}", Value::Object(line.clone()));
     }
 }
+
+/// The sums of the metric lines in `logs`, by `function/Metric[dimension=value]`.
+fn metric_sums(logs: &str) -> BTreeMap<String, f64> {
+    let mut sums = BTreeMap::new();
+    let lines = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["target"] == METRICS_TARGET);
+    for line in lines {
+        let definition = &line["_aws"]["CloudWatchMetrics"][0];
+        let dimensions: Vec<&str> = definition["Dimensions"][0]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .skip(1)
+            .collect();
+        for metric in definition["Metrics"].as_array().into_iter().flatten() {
+            let name = metric["Name"].as_str().unwrap_or_default();
+            let key = dimensions.iter().fold(
+                format!("{}/{name}", line["function"].as_str().unwrap_or_default()),
+                |k, d| format!("{k}[{d}={}]", line[*d].as_str().unwrap_or_default()),
+            );
+            *sums.entry(key).or_default() += line[name].as_f64().unwrap_or_default();
+        }
+    }
+    sums
+}
+
+#[tokio::test]
+async fn the_review_counts_each_decision_each_move_the_nightly_rejections_and_the_overdue_reviews()
+{
+    let capture = LogCapture::install("warn");
+    let stack = TestStack::start_manual().await;
+    let decide = |id: String, decision: &'static str, body: Value| {
+        let stack = &stack;
+        async move {
+            let answer = stack.decide("reviewer-1", &id, decision, &body).await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    };
+    let id_of = |answer: Answer| answer.json()["claim_id"].as_str().unwrap().to_owned();
+    // GIVEN a claim asked for more, answered and approved; another rejected and disputed; a
+    // third asked for more and left unanswered; a fourth waiting for a reviewer
+    let information = json!({ "codes": ["other"], "message": "More." });
+    let rejection = json!({ "code": "other", "message": "No." });
+    let approved = id_of(stack.submit(FABRIKAM, &claim_body("teams")).await);
+    decide(approved.clone(), "request-information", information.clone()).await;
+    stack
+        .partner_move(
+            FABRIKAM,
+            &approved,
+            "respond",
+            &json!({ "message": "Here." }),
+        )
+        .await;
+    decide(approved, "approve", json!({})).await;
+    let disputed = id_of(stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    decide(disputed.clone(), "reject", rejection).await;
+    stack
+        .partner_move(
+            FABRIKAM,
+            &disputed,
+            "dispute",
+            &json!({ "justification": "Why?" }),
+        )
+        .await;
+    let unanswered = id_of(stack.submit(FABRIKAM, &claim_body("intune")).await);
+    decide(unanswered.clone(), "request-information", information).await;
+    stack.submit(FABRIKAM, &claim_body("sharepoint")).await;
+    // WHEN the nightly run comes ten days later
+    let run = stack
+        .finalize(Utc::now() + TimeDelta::days(10))
+        .await
+        .json();
+    assert_eq!(run["rejected"], 1, "{run}");
+    stack.stop().await;
+    // THEN the metrics count each decision by its kind, each move by its kind, the run's
+    // rejections, and the claims waiting for a reviewer past their due time (the disputed
+    // claim and the one never decided)
+    let sums = metric_sums(&capture.text());
+    let sum = |key: &str| sums.get(key).copied().unwrap_or_default();
+    for (key, expected) in [
+        (
+            "review-claims/ClaimsReviewed[decision=information_requested]",
+            2.0,
+        ),
+        ("review-claims/ClaimsReviewed[decision=approved]", 1.0),
+        ("review-claims/ClaimsReviewed[decision=rejected]", 1.0),
+        ("manage-claims/PartnerMoves[move=respond]", 1.0),
+        ("manage-claims/PartnerMoves[move=dispute]", 1.0),
+        ("finalize-association/ClaimsRejectedForNoResponse", 1.0),
+        ("finalize-association/ReviewsOverdue", 2.0),
+    ] {
+        assert_eq!(sum(key), expected, "{key}: {sums:#?}");
+    }
+}
