@@ -277,7 +277,7 @@ async fn an_information_request_is_answered_in_time_and_the_claim_returns_to_rev
     assert_eq!(answered["status"], "submitted");
     assert_eq!(answered["proof_of_execution"]["signed_on"], newer.as_str());
     assert_eq!(answered["review"]["information_request"], Value::Null);
-    assert_eq!(queue(&stack, "").await, [id.clone()]);
+    assert_eq!(queue(&stack, "").await, std::slice::from_ref(&id));
     let events: Vec<Value> = stack.claim(FABRIKAM, &id).await["history"]
         .as_array()
         .unwrap()
@@ -446,7 +446,10 @@ async fn a_rejection_frees_the_workload_and_an_approved_dispute_takes_it_back() 
     // THEN it is disputed, back in the reviewers' queue
     assert_eq!(disputed.status, 200, "{}", disputed.text);
     assert_eq!(disputed.json()["status"], "disputed");
-    assert_eq!(queue(&stack, "?status=disputed").await, [id.clone()]);
+    assert_eq!(
+        queue(&stack, "?status=disputed").await,
+        std::slice::from_ref(&id)
+    );
     // WHEN a reviewer approves the dispute
     let approved = stack.decide(BOB, &id, "approve", &json!({})).await;
     // THEN it takes the workload back and its customer is e-mailed
