@@ -12,7 +12,6 @@ use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::caller::Caller;
 use cpor_domain::clock::Clock;
-use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_http::routes::{
@@ -41,24 +40,10 @@ impl ManageClaimsFunction {
 
     /// Handles one request; every failure is an answer, never a failed invocation.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        if let Some(id) = event
-            .path_parameters
-            .get("claim_id")
-            .and_then(|id| ClaimId::parse(id))
-        {
+        if let Some(id) = cpor_http::request::claim_id(&event) {
             cpor_aws::logging::record_claim(id);
         }
-        match self.route(&event).await {
-            Ok(response) => response,
-            Err(problem) => {
-                tracing::info!(
-                    status = problem.status,
-                    code = problem.code,
-                    "request refused"
-                );
-                problem.into_response()
-            }
-        }
+        Problem::answer(self.route(&event).await)
     }
 
     async fn route(

@@ -16,7 +16,6 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
 use cpor_domain::clock::Clock;
-use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_review_cursor, parse_review_query};
 use cpor_domain::ports::{ClaimRepository, NotificationQueue, ReviewQueue};
 use cpor_domain::usecase::review::{ReviewDesk, ReviewError};
@@ -63,24 +62,10 @@ impl ReviewClaimsFunction {
 
     /// Handles one request; every failure is an answer, never a failed invocation.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        if let Some(id) = event
-            .path_parameters
-            .get("claim_id")
-            .and_then(|id| ClaimId::parse(id))
-        {
+        if let Some(id) = cpor_http::request::claim_id(&event) {
             cpor_aws::logging::record_claim(id);
         }
-        match self.route(&event).await {
-            Ok(response) => response,
-            Err(problem) => {
-                tracing::info!(
-                    status = problem.status,
-                    code = problem.code,
-                    "request refused"
-                );
-                problem.into_response()
-            }
-        }
+        Problem::answer(self.route(&event).await)
     }
 
     async fn route(

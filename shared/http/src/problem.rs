@@ -125,6 +125,19 @@ impl Problem {
         )
     }
 
+    /// A route's answer: its response, or its problem (logged at info: a refusal is an answer,
+    /// not an error of the service's).
+    pub fn answer(routed: Result<ApiGatewayV2httpResponse, Problem>) -> ApiGatewayV2httpResponse {
+        routed.unwrap_or_else(|problem| {
+            tracing::info!(
+                status = problem.status,
+                code = problem.code,
+                "request refused"
+            );
+            problem.into_response()
+        })
+    }
+
     /// The API Gateway response carrying this problem.
     pub fn into_response(self) -> ApiGatewayV2httpResponse {
         let mut body = Map::new();

@@ -17,6 +17,14 @@ pub fn header<'a>(event: &'a ApiGatewayV2httpRequest, name: &str) -> Option<&'a 
     event.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The claim a request names in its path (`{claim_id}`), if that is a claim id.
+pub fn claim_id(event: &ApiGatewayV2httpRequest) -> Option<cpor_domain::ids::ClaimId> {
+    event
+        .path_parameters
+        .get("claim_id")
+        .and_then(|id| cpor_domain::ids::ClaimId::parse(id))
+}
+
 /// The role of the vendor's reviewers' tokens.
 pub const REVIEWER_ROLE: &str = "cpor_reviewer";
 

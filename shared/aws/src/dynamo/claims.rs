@@ -1,6 +1,7 @@
 //! Reading and changing stored claims ([`ClaimRepository`]).
 
 use super::expression::all;
+use super::paging::Listing;
 use super::record::{Item, field};
 use super::transaction::{Part, TransactError, Transaction};
 use super::{
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use cpor_domain::claim::{Claim, HistoryEntry, Transition};
 use cpor_domain::ids::{ClaimId, PartnerId};
-use cpor_domain::listing::{ClaimPage, ListQuery, READ_BUDGET};
+use cpor_domain::listing::{ClaimPage, ListQuery};
 use cpor_domain::ports::{ApplyError, ClaimRepository, Unavailable};
 
 impl DynamoStore {
@@ -151,10 +152,7 @@ impl ClaimRepository for DynamoStore {
         query: &ListQuery,
     ) -> Result<ClaimPage, Unavailable> {
         let listing = keys::partner_listing(partner_id);
-        // One more than the page, to know whether another page follows.
-        let wanted = query.limit + 1;
-        let filtered = query.filter != Default::default();
-        let mut start: Option<Item> = query.after.map(|after| {
+        let start = query.after.map(|after| {
             let mut k = keys::claim(after).attributes();
             k.insert(PARTNER_INDEX.partition_key.to_owned(), s(listing.clone()));
             k.insert(
@@ -163,62 +161,27 @@ impl ClaimRepository for DynamoStore {
             );
             k
         });
-        let mut items = Vec::new();
-        // What this request read: bounded, however rare the filter (`READ_BUDGET`).
-        let (mut read, mut last_read, mut budget_spent) = (0, None, false);
-        loop {
-            let remaining = wanted - items.len();
-            // Filters apply after the read limit, so read more per page when filtering.
-            let read_limit = if filtered {
-                remaining.max(100)
-            } else {
-                remaining
-            }
-            .min(READ_BUDGET - read);
-            let mut e = super::expression::Expression::default();
-            let condition = e.equals(PARTNER_INDEX.partition_key, s(listing.clone()));
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(PARTNER_INDEX.name)
-                .key_condition_expression(condition)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .scan_index_forward(false)
-                .limit(i32::try_from(read_limit).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable("Query by_partner", &e))?;
-            for item in page.items() {
-                let claim = claim_from_item(item)?;
-                read += 1;
-                last_read = Some(claim.id);
-                if query.filter.matches(&claim) && items.len() < wanted {
-                    items.push(claim);
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(last) if items.len() < wanted && read < READ_BUDGET => {
-                    start = Some(last.clone());
-                }
-                Some(_) if items.len() < wanted => {
-                    budget_spent = true;
-                    break;
-                }
-                Some(_) | None => break,
-            }
-        }
-        let next_after = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|c| c.id)
-        } else if budget_spent {
-            last_read
-        } else {
-            None
+        let filtered = query.filter != Default::default();
+        let listing = Listing {
+            index: &PARTNER_INDEX,
+            partition: listing,
+            // Newest first.
+            forward: false,
+            start,
+            min_read: if filtered { 100 } else { 0 },
         };
-        Ok(ClaimPage { items, next_after })
+        let page = self
+            .budgeted_page(
+                listing,
+                query.limit,
+                |claim| query.filter.matches(claim),
+                |claim| Some(claim.id),
+            )
+            .await?;
+        Ok(ClaimPage {
+            items: page.items,
+            next_after: page.next,
+        })
     }
 
     async fn apply(&self, transition: &Transition) -> Result<(), ApplyError> {

@@ -24,6 +24,7 @@ mod due;
 mod expression;
 pub mod keys;
 mod ledger;
+mod paging;
 mod review;
 pub use ledger::ConfirmError;
 pub mod record;
