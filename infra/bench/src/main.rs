@@ -1,5 +1,5 @@
-//! `make bench`: measures cold starts, binary sizes, AWS round trips, finalization at scale and
-//! submit-claim's own cost per request, each beside its baseline in the same run, and writes
+//! `make bench`: measures cold starts, binary sizes, AWS round trips (the review's too), the
+//! nightly run at scale and submit-claim's own cost per request, each beside its baseline in the same run, and writes
 //! the results to `BENCHMARKS.md`.
 //!
 //! Run by `make bench` after it has built the release binaries and run the criterion bench;
@@ -10,21 +10,26 @@ mod cold_start;
 mod scale;
 
 use cold_start::{Subject, quantile};
-use scale::{Phase, Run};
+use cpor_tests::round_trips::Calls;
+use scale::{Phase, Run, Seed};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 6] = [
     "submit-claim",
     "manage-claims",
+    "review-claims",
     "notify-customer",
     "record-opt-out",
     "finalize-association",
 ];
 const HELLO: &str = "cpor-hello";
+/// Unanswered information requests in the review's round trips: the nightly run's cost per
+/// rejection shows beside its fixed reads.
+const REVIEW_DUE: usize = 3;
 /// The same hello world on tokio's current-thread runtime, which the functions use: the
 /// like-for-like baseline, reported beside the template's.
 const HELLO_CURRENT_THREAD: &str = "cpor-hello-current-thread";
@@ -40,14 +45,20 @@ const COLD_START_LIMIT: f64 = 1.5;
 const SIZE_LIMIT: u64 = 8 * 1024 * 1024;
 const FINALIZE_LIMIT: f64 = 1.25;
 const HANDLER_LIMIT_NS: f64 = 50_000.0;
+/// "No growth" when the not-due claims double: within the emulator's run-to-run noise.
+const DOUBLING_LIMIT: f64 = 1.1;
+/// Targets of issue 13: a submission waiting for review, and a review decision (one read and
+/// one transaction, and the notification's message when it approves).
+const SUBMIT_MANUAL_LIMIT: u64 = 2;
+const DECISION_LIMIT: u64 = 2;
+const APPROVAL_LIMIT: u64 = 3;
 
 struct Options {
     bin_dir: PathBuf,
     target_dir: PathBuf,
     out: PathBuf,
     starts: usize,
-    due: usize,
-    not_due: usize,
+    seed: Seed,
     command: String,
     /// Only sizes and cold starts, printed, without writing the report (for trying changes).
     quick: bool,
@@ -61,8 +72,11 @@ fn options() -> Result<Options, String> {
         target_dir: PathBuf::from("target"),
         out: PathBuf::from("BENCHMARKS.md"),
         starts: 50,
-        due: 2_000,
-        not_due: 20_000,
+        seed: Seed {
+            due_opt_outs: 2_000,
+            due_responses: 2_000,
+            not_due: 40_000,
+        },
         command: "make bench".into(),
         quick: false,
         extra_env: Vec::new(),
@@ -75,8 +89,17 @@ fn options() -> Result<Options, String> {
             "--target-dir" => o.target_dir = value()?.into(),
             "--out" => o.out = value()?.into(),
             "--starts" => o.starts = value()?.parse().map_err(|e| format!("--starts: {e}"))?,
-            "--due" => o.due = value()?.parse().map_err(|e| format!("--due: {e}"))?,
-            "--not-due" => o.not_due = value()?.parse().map_err(|e| format!("--not-due: {e}"))?,
+            "--due" => {
+                o.seed.due_opt_outs = value()?.parse().map_err(|e| format!("--due: {e}"))?;
+            }
+            "--due-responses" => {
+                o.seed.due_responses = value()?
+                    .parse()
+                    .map_err(|e| format!("--due-responses: {e}"))?;
+            }
+            "--not-due" => {
+                o.seed.not_due = value()?.parse().map_err(|e| format!("--not-due: {e}"))?;
+            }
             "--command" => o.command = value()?,
             "--quick" => o.quick = true,
             "--env" => {
@@ -92,27 +115,29 @@ fn options() -> Result<Options, String> {
 
 fn function_env(name: &str) -> Vec<(String, String)> {
     let table = ("CPOR_TABLE_NAME", "cpor-bench");
+    let queue = (
+        "CPOR_NOTIFICATION_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-notifications",
+    );
+    let holidays = ("CPOR_HOLIDAYS", "2026-12-25,2027-01-01");
+    // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
-        "submit-claim" => vec![
-            table,
-            (
-                "CPOR_NOTIFICATION_QUEUE_URL",
-                "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-notifications",
-            ),
-        ],
+        "submit-claim" => vec![table, queue],
+        "review-claims" => vec![table, queue, holidays],
         "notify-customer" => vec![
             table,
             ("CPOR_SENDER_EMAIL", "cpor@example.com"),
             ("CPOR_PUBLIC_BASE_URL", "https://claims.example.com"),
             ("CPOR_TOKEN_SECRET", "bench-token-secret-0123456789"),
             ("CPOR_TOKEN_KEY_ID", "k1"),
-            ("CPOR_HOLIDAYS", "2026-12-25,2027-01-01"),
+            holidays,
         ],
         "record-opt-out" => vec![
             table,
             ("CPOR_TOKEN_SECRET", "bench-token-secret-0123456789"),
             ("CPOR_TOKEN_KEY_ID", "k1"),
         ],
+        "finalize-association" => vec![table, holidays],
         _ => vec![table],
     };
     vars.into_iter()
@@ -352,19 +377,25 @@ async fn bench() -> Result<(), String> {
     // Round trips.
     eprintln!("==> round trips (a local stack on a fresh emulator)");
     let flow = cpor_tests::round_trips::count_flow(3).await;
+    eprintln!("==> round trips of the review (a local stack on a fresh emulator)");
+    let review = cpor_tests::round_trips::count_review_flow(REVIEW_DUE).await;
 
-    // Finalization at scale.
+    // The nightly run at scale.
     let mut phases: Vec<Phase> = Vec::new();
-    for (run, not_due) in [
-        (Run::Floor, o.not_due),
-        (Run::Finalize, o.not_due),
-        (Run::Finalize, o.not_due * 2),
+    let doubled = Seed {
+        not_due: o.seed.not_due * 2,
+        ..o.seed
+    };
+    for (run, seed) in [
+        (Run::Floor, o.seed),
+        (Run::Finalize, o.seed),
+        (Run::Finalize, doubled),
     ] {
         eprintln!(
-            "==> finalization at scale: {run:?}, {} due and {not_due} not due",
-            o.due
+            "==> the nightly run at scale: {run:?}, {} due opt-outs, {} due responses, {} not due",
+            seed.due_opt_outs, seed.due_responses, seed.not_due
         );
-        phases.push(scale::phase(run, o.due, not_due, &logs).await?);
+        phases.push(scale::phase(run, seed, &logs).await?);
     }
 
     // Handler overhead (criterion ran before this program).
@@ -452,46 +483,93 @@ async fn bench() -> Result<(), String> {
     let submit = flow.of("submit-claim");
     let decline = flow.of("record-opt-out: POST");
     let finalize_calls = flow.of("finalize-association");
-    let no_scan = !flow.total.keys().any(|op| op.ends_with(".Scan"));
+    let scans = |calls: &Calls| {
+        calls
+            .iter()
+            .filter(|(op, _)| op.ends_with(".Scan"))
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    let no_scan = scans(&flow.total) == 0 && scans(&review.total) == 0;
+    let submit_decline_met =
+        submit.values().sum::<u64>() <= 3 && decline.values().sum::<u64>() <= 2;
+    met.push(submit_decline_met);
     writeln!(
         report,
         "| round trips: submit / decline | {} / {} requests | | ≤ 3 / 2 | {} |",
         submit.values().sum::<u64>(),
         decline.values().sum::<u64>(),
-        verdict(submit.values().sum::<u64>() <= 3 && decline.values().sum::<u64>() <= 2)
+        verdict(submit_decline_met)
     )
     .ok();
+    // The most any operation named `prefix…` of the review flow cost.
+    let most = |prefix: &str| {
+        review
+            .operations
+            .iter()
+            .filter(|op| op.operation.starts_with(prefix))
+            .map(|op| op.calls.values().sum::<u64>())
+            .max()
+            .unwrap_or_default()
+    };
+    let submit_manual = most("submit-claim");
+    let decision =
+        most("review-claims: POST request-information").max(most("review-claims: POST reject"));
+    let approval = most("review-claims: POST approve");
+    let review_met = submit_manual <= SUBMIT_MANUAL_LIMIT
+        && decision <= DECISION_LIMIT
+        && approval <= APPROVAL_LIMIT;
+    met.push(review_met);
     writeln!(
         report,
-        "| Scan requests in a whole flow | {} | | 0 | {} |",
-        flow.total
-            .iter()
-            .filter(|(op, _)| op.ends_with(".Scan"))
-            .map(|(_, n)| n)
-            .sum::<u64>(),
+        "| round trips of the review: submit under manual review / a decision (request information, reject) / an approval (with its queue message) | {submit_manual} / {decision} / {approval} requests, at most | | ≤ {SUBMIT_MANUAL_LIMIT} / {DECISION_LIMIT} / {APPROVAL_LIMIT} | {} |",
+        verdict(review_met)
+    )
+    .ok();
+    met.push(no_scan);
+    writeln!(
+        report,
+        "| Scan requests in a whole flow (the partner's and customer's; the review's) | {} ; {} | | 0 | {} |",
+        scans(&flow.total),
+        scans(&review.total),
         verdict(no_scan)
     )
     .ok();
     let (floor, finalize, doubled) = (&phases[0], &phases[1], &phases[2]);
-    let scale_ratio = finalize.time.as_secs_f64() / floor.time.as_secs_f64();
-    let doubling = doubled.time.as_secs_f64() / finalize.time.as_secs_f64();
+    let secs = |p: &Phase| p.time.as_secs_f64();
     let reads = |p: &Phase| p.index_read.unwrap_or_default().as_secs_f64();
-    let writes_ratio = (finalize.time.as_secs_f64() - reads(finalize)) / floor.time.as_secs_f64();
-    let doubled_writes = (doubled.time.as_secs_f64() - reads(doubled))
-        / (finalize.time.as_secs_f64() - reads(finalize));
+    let scale_ratio = secs(finalize) / secs(floor);
+    let writes_ratio = (secs(finalize) - reads(finalize)) / secs(floor);
+    let doubling = secs(doubled) / secs(finalize);
+    let doubled_writes = (secs(doubled) - reads(doubled)) / (secs(finalize) - reads(finalize));
+    let same_requests = doubled.calls == finalize.calls;
+    let no_growth = doubling <= DOUBLING_LIMIT && same_requests;
     met.push(scale_ratio <= FINALIZE_LIMIT);
+    met.push(no_growth);
     writeln!(
         report,
-        "| finalization, {} due + {} not due | {:.2} s | floor {:.2} s | ≤ {FINALIZE_LIMIT} × | {} ({scale_ratio:.2} ×; without its 4 index queries: {writes_ratio:.2} ×) |",
-        finalize.due, finalize.not_due, finalize.time.as_secs_f64(), floor.time.as_secs_f64(),
+        "| the nightly run, {} due opt-outs + {} due responses among {} not due | {:.2} s | floor {:.2} s | ≤ {FINALIZE_LIMIT} × | {} ({scale_ratio:.2} ×; without its index reads: {writes_ratio:.2} ×) |",
+        finalize.seed.due_opt_outs,
+        finalize.seed.due_responses,
+        finalize.seed.not_due,
+        secs(finalize),
+        secs(floor),
         verdict(scale_ratio <= FINALIZE_LIMIT)
     )
     .ok();
     writeln!(
         report,
-        "| finalization, not-due claims doubled ({}) | {:.2} s, same requests | {:.2} s with {} | no growth | {} ({doubling:.2} ×; without the index queries: {doubled_writes:.2} ×) |",
-        doubled.not_due, doubled.time.as_secs_f64(), finalize.time.as_secs_f64(), finalize.not_due,
-        verdict(doubling <= 1.1)
+        "| the nightly run, not-due claims doubled ({}) | {:.2} s, {} | {:.2} s with {} | no growth (≤ {DOUBLING_LIMIT} × the time, the same requests) | {} ({doubling:.2} ×; without the index reads: {doubled_writes:.2} ×) |",
+        doubled.seed.not_due,
+        secs(doubled),
+        if same_requests {
+            "the same requests".to_owned()
+        } else {
+            format!("other requests: {}", calls_text(&doubled.calls))
+        },
+        secs(finalize),
+        finalize.seed.not_due,
+        verdict(no_growth)
     )
     .ok();
     match handler {
@@ -609,33 +687,82 @@ async fn bench() -> Result<(), String> {
 
     writeln!(
         report,
-        "\n## Finalization at scale\n\nEach row on a fresh emulator whose table was seeded with `BatchWriteItem` \
-         (`DynamoStore::seed_claims`: the items exactly as the service stores them — claim, history, lock). Due claims \
-         await their customers with deadlines in the past. The not-due claims are what a table holds after months of \
-         service: 7 in 10 associated, 1 declined and 1 withdrawn (outside the sparse due index), and 1 in 10 awaiting \
-         its customer with the deadline ahead (in the index, beyond the query's key condition). The floor issues only \
-         the same conditional writes (`DynamoStore::associate`, one `TransactWriteItems` per claim) at the same \
-         concurrency ({}) for claim ids known in advance, without reading the index.\n\n\
-         | run | due | not due | items seeded (time) | run time | its index reads alone | per due claim | AWS requests |\n| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "\n## Round trips of the review\n\nThe same count for the review, on a local stack of its own under the `manual` \
+         review policy (`cpor_tests::round_trips::count_review_flow`, checked by `tests/flows/round_trips.rs`): \
+         each review route and each of the partner's moves once, then a nightly run after the due time of {REVIEW_DUE} \
+         information requests left unanswered. An approval queues the customer's notification (the `SQS.SendMessage`); \
+         nothing reads the queue during the count.\n\n\
+         | operation | requests | AWS requests |\n| --- | --- | --- |"
+    )
+    .ok();
+    for op in &review.operations {
+        writeln!(
+            report,
+            "| {} | {} | {} |",
+            op.operation,
+            op.calls.values().sum::<u64>(),
+            calls_text(&op.calls)
+        )
+        .ok();
+    }
+    writeln!(
+        report,
+        "\nThe whole flow, set-up included: {}.\n\nThe nightly run rejected {} unanswered requests: a `GetItem` \
+         (the claim, to build its rejection) and a `TransactWriteItems` (the claim, its history entry, its lock \
+         released) each, beside its fixed reads: one `Query` per shard of the due index and one of the review index, \
+         which counts the overdue reviews oldest first and stops at the first that is not overdue.",
+        calls_text(&review.total),
+        review.finalized,
+    )
+    .ok();
+
+    writeln!(
+        report,
+        "\n## The nightly run at scale\n\nEach row on a fresh emulator whose table was seeded with `BatchWriteItem` \
+         (`DynamoStore::seed_claims`: the items exactly as the service stores them: claim with its index attributes, \
+         history, lock), each claim for a tenant of its own. Every claim passed review first (approved automatically, \
+         or asked for information by a reviewer). The due claims are the due opt-outs, awaiting their customers \
+         with deadlines 1 to 72 hours past, and the due responses, in `information_requested` since 10 to 13 days \
+         before the run, their `response_due` past. The not-due claims are what a table holds after months of \
+         service, in turns of {}: 6 in 10 associated, 1 in 10 declined and 1 in 10 withdrawn (in no index the run \
+         reads); 1 in 10 awaiting the customer with the deadline ahead and 1 in 20 waiting for a response not yet \
+         due (in the due index, beyond the query's key condition); 1 in 20 submitted within the last two days (in \
+         the review index, not overdue); the waiting responses are in the review index too. The seed is checked \
+         before it is written: exactly the due claims have a nightly deadline before the run, and no review is overdue.\n\n\
+         finalize-association's run (`FinalizeAssociationFunction::run`) reads the due index, associates each due \
+         opt-out with one conditional `TransactWriteItems` built from the index entry, reads each due response \
+         (`GetItem`) and rejects it with one `TransactWriteItems`, {} claims at a time, then counts the overdue \
+         reviews from the review index. The floor issues only those writes, at the same concurrency, for claims \
+         known in advance: `DynamoStore::associate` for each due opt-out, and for each due response \
+         `DynamoStore::apply` of `Claim::reject_for_no_response` built from the seeded claim, without reading it; \
+         it reads no index. Each run must associate every due opt-out and reject every due response (and the function \
+         count no overdue review), or `make bench` fails. \"Its index reads alone\" is the due index's pages read \
+         before the run plus the overdue count taken again after it, on the same table.\n\n\
+         | run | due opt-outs | due responses | not due | items seeded (time) | run time | its index reads alone | per due claim | associated / rejected | AWS requests |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        scale::TURN,
         cpor_domain::usecase::finalize::DEFAULT_CONCURRENCY
     )
     .ok();
     for p in &phases {
         writeln!(
             report,
-            "| {} | {} | {} | {} ({:.1} s) | {:.2} s | {} | {:.2} ms | {} |",
+            "| {} | {} | {} | {} | {} ({:.1} s) | {:.2} s | {} | {:.2} ms | {} / {} | {} |",
             match p.run {
                 Run::Floor => "floor (writes only)",
                 Run::Finalize => "finalize-association",
             },
-            p.due,
-            p.not_due,
+            p.seed.due_opt_outs,
+            p.seed.due_responses,
+            p.seed.not_due,
             p.seeded_items,
             p.seed_time.as_secs_f64(),
-            p.time.as_secs_f64(),
+            secs(p),
             p.index_read
                 .map_or("—".to_owned(), |d| format!("{:.2} s", d.as_secs_f64())),
-            p.time.as_secs_f64() * 1000.0 / p.finalized.max(1) as f64,
+            secs(p) * 1000.0 / p.seed.due().max(1) as f64,
+            p.finalized,
+            p.rejected,
             calls_text(&p.calls)
         )
         .ok();
@@ -643,14 +770,24 @@ async fn bench() -> Result<(), String> {
     writeln!(
         report,
         "\nfinalize / floor = {scale_ratio:.2} ({writes_ratio:.2} without the index reads); doubling the not-due claims: \
-         {doubling:.2} × the time ({doubled_writes:.2} without the index reads), with the same \
-         requests. These are the emulator's times: it serializes DynamoDB requests and answers each in milliseconds. \
-         What they show is the shape: one write per due claim, one query per page of due claims, no request for a \
-         claim that is not due. What the not-due claims still cost is the emulator's: it gives a query only the index \
-         partition it reads (`infra/local/serialized_moto.py`; moto alone sorts the whole table on every query, \
-         2 s a query at 100,000 items), but then checks each item of that partition against the key condition in \
-         Python, so the not-due claims still awaiting their customers (in the index, deadlines ahead) cost it some \
-         time; DynamoDB reads only the index's matching range."
+         {doubling:.2} × the time ({doubled_writes:.2} without the index reads), {}. \
+         These are the emulator's times: it serializes DynamoDB requests and answers each in milliseconds. \
+         The requests show the shape: one write per due claim and one read per due response, one query per page \
+         of a due-index shard, one query of the review index, and no request for a claim that is not due. What the \
+         not-due claims can still cost is the emulator's: it gives a query only the index partition it reads \
+         (`infra/local/serialized_moto.py`; moto alone sorts the whole table on every query, 2 s a query at \
+         100,000 items), but then checks each item of that partition against the key condition in Python, so the \
+         not-due claims in the due index (deadlines ahead) and in the review index cost its queries some time; \
+         DynamoDB reads only the matching range.",
+        if same_requests {
+            "with the same requests".to_owned()
+        } else {
+            format!(
+                "with other requests ({} against {})",
+                calls_text(&doubled.calls),
+                calls_text(&finalize.calls)
+            )
+        }
     )
     .ok();
 
