@@ -77,64 +77,92 @@ pub fn decode_cursor(cursor: &str) -> Option<ClaimId> {
 pub fn parse_list_query<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<ListQuery, ValidationErrors> {
-    let mut errors = ValidationErrors::default();
     let mut query = ListQuery {
         filter: ClaimFilter::default(),
         limit: DEFAULT_LIMIT,
         after: None,
     };
+    let errors = parse_params(params, |name, value| {
+        match name {
+            "status" => query.filter.status = Some(status_of(value, &ClaimStatus::ALL)?),
+            "program" => query.filter.program = Some(Program::parse(value)?),
+            "workload" => query.filter.workload = Some(Workload::parse(value)?),
+            "tenant_id" => query.filter.tenant_id = Some(TenantId::parse(value)?),
+            "limit" => query.limit = limit_of(value)?,
+            "cursor" => query.after = Some(cursor_of(decode_cursor(value))?),
+            _ => return Err(unknown_parameter()),
+        }
+        Ok(())
+    });
+    errors.into_result(|| Some(query))
+}
+
+/// Every parameter given to `parse`, each at most once; the refusals gathered by name.
+fn parse_params<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    mut parse: impl FnMut(&str, &str) -> Result<(), Invalid>,
+) -> ValidationErrors {
+    let mut errors = ValidationErrors::default();
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in params {
-        if seen.contains(&name) {
-            errors.push(
-                name,
-                Invalid::new(FieldCode::InvalidValue, "must be given at most once"),
-            );
-            continue;
-        }
-        seen.push(name);
-        let parsed: Result<(), Invalid> = match name {
-            "status" => ClaimStatus::parse(value)
-                .map(|s| query.filter.status = Some(s))
-                .ok_or_else(|| {
-                    let all: Vec<&str> = ClaimStatus::ALL.iter().map(|s| s.as_str()).collect();
-                    Invalid::new(
-                        FieldCode::InvalidValue,
-                        format!("must be one of: {}", all.join(", ")),
-                    )
-                }),
-            "program" => Program::parse(value).map(|p| query.filter.program = Some(p)),
-            "workload" => Workload::parse(value).map(|w| query.filter.workload = Some(w)),
-            "tenant_id" => TenantId::parse(value).map(|t| query.filter.tenant_id = Some(t)),
-            "limit" => value
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .map(|n| query.limit = n)
-                .ok_or_else(|| {
-                    Invalid::new(
-                        FieldCode::OutOfRange,
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    )
-                }),
-            "cursor" => decode_cursor(value)
-                .map(|c| query.after = Some(c))
-                .ok_or_else(|| {
-                    Invalid::new(
-                        FieldCode::InvalidCursor,
-                        "is not a cursor from a previous page",
-                    )
-                }),
-            _ => Err(Invalid::new(
-                FieldCode::UnknownField,
-                "is not a parameter of this listing",
-            )),
+        let parsed = if seen.contains(&name) {
+            Err(Invalid::new(
+                FieldCode::InvalidValue,
+                "must be given at most once",
+            ))
+        } else {
+            seen.push(name);
+            parse(name, value)
         };
         if let Err(invalid) = parsed {
             errors.push(name, invalid);
         }
     }
-    errors.into_result(|| Some(query))
+    errors
+}
+
+/// A status among `allowed`.
+fn status_of(value: &str, allowed: &[ClaimStatus]) -> Result<ClaimStatus, Invalid> {
+    ClaimStatus::parse(value)
+        .filter(|s| allowed.contains(s))
+        .ok_or_else(|| {
+            let all: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            Invalid::new(
+                FieldCode::InvalidValue,
+                format!("must be one of: {}", all.join(", ")),
+            )
+        })
+}
+
+/// A page size from 1 to `MAX_LIMIT`.
+fn limit_of(value: &str) -> Result<usize, Invalid> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            Invalid::new(
+                FieldCode::OutOfRange,
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })
+}
+
+/// A cursor's position, if it decoded as one this service issues.
+fn cursor_of<P>(decoded: Option<P>) -> Result<P, Invalid> {
+    decoded.ok_or_else(|| {
+        Invalid::new(
+            FieldCode::InvalidCursor,
+            "is not a cursor from a previous page",
+        )
+    })
+}
+
+fn unknown_parameter() -> Invalid {
+    Invalid::new(
+        FieldCode::UnknownField,
+        "is not a parameter of this listing",
+    )
 }
 
 /// One page request of the review queue.
@@ -190,63 +218,22 @@ fn decode_review_cursor(cursor: &str) -> Option<ReviewPosition> {
 pub fn parse_review_query<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<ReviewQuery, ValidationErrors> {
-    let mut errors = ValidationErrors::default();
     let mut query = ReviewQuery {
         statuses: WAITING_FOR_A_DECISION.to_vec(),
         program: None,
         limit: DEFAULT_LIMIT,
         after: None,
     };
-    let mut seen: Vec<&str> = Vec::new();
-    for (name, value) in params {
-        if seen.contains(&name) {
-            errors.push(
-                name,
-                Invalid::new(FieldCode::InvalidValue, "must be given at most once"),
-            );
-            continue;
+    let errors = parse_params(params, |name, value| {
+        match name {
+            "status" => query.statuses = vec![status_of(value, &REVIEW_STATUSES)?],
+            "program" => query.program = Some(Program::parse(value)?),
+            "limit" => query.limit = limit_of(value)?,
+            "cursor" => query.after = Some(cursor_of(decode_review_cursor(value))?),
+            _ => return Err(unknown_parameter()),
         }
-        seen.push(name);
-        let parsed: Result<(), Invalid> = match name {
-            "status" => ClaimStatus::parse(value)
-                .filter(|s| REVIEW_STATUSES.contains(s))
-                .map(|s| query.statuses = vec![s])
-                .ok_or_else(|| {
-                    let all: Vec<&str> = REVIEW_STATUSES.iter().map(|s| s.as_str()).collect();
-                    Invalid::new(
-                        FieldCode::InvalidValue,
-                        format!("must be one of: {}", all.join(", ")),
-                    )
-                }),
-            "program" => Program::parse(value).map(|p| query.program = Some(p)),
-            "limit" => value
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .map(|n| query.limit = n)
-                .ok_or_else(|| {
-                    Invalid::new(
-                        FieldCode::OutOfRange,
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    )
-                }),
-            "cursor" => decode_review_cursor(value)
-                .map(|c| query.after = Some(c))
-                .ok_or_else(|| {
-                    Invalid::new(
-                        FieldCode::InvalidCursor,
-                        "is not a cursor from a previous page",
-                    )
-                }),
-            _ => Err(Invalid::new(
-                FieldCode::UnknownField,
-                "is not a parameter of this listing",
-            )),
-        };
-        if let Err(invalid) = parsed {
-            errors.push(name, invalid);
-        }
-    }
+        Ok(())
+    });
     errors.into_result(|| Some(query))
 }
 
