@@ -10,11 +10,22 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// How long a received batch stays invisible while notify-customer works on it: the function's
+/// time-out in the template, so that a slow batch is never delivered a second time meanwhile.
+const PROCESSING_LIMIT_SECONDS: i32 = 30;
+
 /// Receives notification messages in batches of up to ten, hands each batch to notify-customer,
-/// deletes the messages it processed and leaves the failed ones to come back after the retry
-/// delay (and, after the queue's maximum receives, to go to the dead-letter queue).
+/// deletes the messages it processed and makes the failed ones come back after the retry
+/// delay (and, after the queue's maximum receives, go to the dead-letter queue).
+///
+/// In AWS a failed message comes back when the queue's visibility timeout (180 s) ends, after
+/// the send lease (120 s) a failed attempt may keep. Locally the retry comes sooner: the
+/// settings keep the same order (`LocalSettings::check_retry_timing`), and `retries` (a client
+/// outside notify-customer's recorded calls: the event source mapping never makes this call)
+/// shortens each failed message's invisibility to the retry delay.
 pub async fn poll_notifications(
     sqs: aws_sdk_sqs::Client,
+    retries: aws_sdk_sqs::Client,
     queue_url: String,
     gateway: Arc<Gateway>,
     mut shutdown: watch::Receiver<bool>,
@@ -26,7 +37,7 @@ pub async fn poll_notifications(
             .queue_url(&queue_url)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
-            .visibility_timeout(retry_after)
+            .visibility_timeout(PROCESSING_LIMIT_SECONDS)
             .message_system_attribute_names(
                 aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
             )
@@ -81,6 +92,17 @@ pub async fn poll_notifications(
         for message in &messages {
             let id = message.message_id.as_deref().unwrap_or_default();
             if failed.contains(id) {
+                if let Some(handle) = &message.receipt_handle
+                    && let Err(e) = retries
+                        .change_message_visibility()
+                        .queue_url(&queue_url)
+                        .receipt_handle(handle)
+                        .visibility_timeout(retry_after)
+                        .send()
+                        .await
+                {
+                    tracing::warn!(error = %cpor_aws::describe(&e), "could not shorten a failed message's invisibility; it comes back later");
+                }
                 continue;
             }
             if let Some(handle) = &message.receipt_handle

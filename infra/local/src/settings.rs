@@ -106,7 +106,7 @@ impl LocalSettings {
             finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
             retry_after: Duration::from_secs(5),
             poll_notifications: true,
-            send_lease: Duration::from_secs(120),
+            send_lease: Duration::from_secs(15),
             clock: Arc::new(SystemClock),
             faults: match env.get("CPOR_LOCAL_FAULT_RATE") {
                 None => None,
@@ -143,10 +143,30 @@ impl LocalSettings {
             finalize_every: None,
             retry_after: Duration::from_secs(1),
             poll_notifications: true,
-            send_lease: Duration::from_secs(30),
+            send_lease: Duration::from_secs(3),
             clock: Arc::new(SystemClock),
             faults: None,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
+        }
+    }
+
+    /// Checks that a notification whose send lease a failed attempt kept comes back after the
+    /// lease ended, before the dead-letter queue takes it: its redeliveries find the lease held
+    /// until then (in AWS the 180 s visibility timeout outlasts the 120 s lease at the first).
+    pub fn check_retry_timing(&self) -> Result<(), ConfigError> {
+        let redeliveries = cpor_aws::schema::QueueDefinition::notifications(&self.queue_prefix)
+            .max_receive_count
+            .saturating_sub(1);
+        if self.retry_after * redeliveries > self.send_lease {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid {
+                name: "send_lease",
+                problem: format!(
+                    "{} redeliveries {:?} apart end before a send lease of {:?}: a kept lease would send its notification to the dead-letter queue",
+                    redeliveries, self.retry_after, self.send_lease
+                ),
+            })
         }
     }
 
@@ -223,4 +243,31 @@ fn http_client(
 ) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     sdk.http_client()
         .unwrap_or_else(|| aws_smithy_http_client::Builder::new().build_http())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_send_lease_ends_before_the_dead_letter_queue_takes_its_notification() {
+        // GIVEN the settings of the tests and of `make run`
+        let tests = LocalSettings::for_tests("http://127.0.0.1:1");
+        let run = LocalSettings::from_env(&Env::process()).unwrap();
+        // THEN both let a kept lease run out while its message still has receives left
+        assert!(tests.check_retry_timing().is_ok());
+        assert!(run.check_retry_timing().is_ok());
+        // AND a lease as long as AWS's, with the local retry delay, is refused at start-up
+        let aws_lease = LocalSettings {
+            send_lease: Duration::from_secs(120),
+            ..run
+        };
+        assert!(matches!(
+            aws_lease.check_retry_timing(),
+            Err(ConfigError::Invalid {
+                name: "send_lease",
+                ..
+            })
+        ));
+    }
 }

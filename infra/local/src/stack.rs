@@ -53,6 +53,7 @@ impl LocalStack {
     /// Creates the resources in the emulator and starts the gateway, the queue poller and the
     /// finalize timer.
     pub async fn start(mut settings: LocalSettings) -> Result<Self, StackError> {
+        settings.check_retry_timing()?;
         let sdk = settings.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -105,6 +106,7 @@ impl LocalStack {
         if settings.poll_notifications {
             tasks.push(tokio::spawn(poller::poll_notifications(
                 poller_sqs,
+                gateway.sqs.clone(),
                 queue_url.clone(),
                 gateway.clone(),
                 watch_shutdown.clone(),
