@@ -331,7 +331,8 @@ async fn a_rare_filter_reads_a_bounded_amount_per_request_and_pages_on_with_a_cu
                 body.as_object().unwrap(),
                 at.date_naive(),
             )
-            .unwrap();
+            .unwrap()
+            .subject;
             let (claim, entry) = cpor_domain::Claim::submit(
                 cpor_domain::ClaimId::new_at(at),
                 cpor_domain::PartnerId::parse(FABRIKAM).unwrap(),

@@ -219,6 +219,7 @@ fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
         PageState::Associated => "associated",
         PageState::WindowClosed { .. } => "window_closed",
         PageState::Withdrawn => "withdrawn",
+        PageState::Superseded => "superseded",
     };
     page(
         200,

@@ -86,11 +86,17 @@ impl ReviewClaimsFunction {
         match (routes::of(event), claim_id) {
             (Some(&LIST_REVIEW_QUEUE), _) => self.queue_page(&desk, event).await,
             (Some(&GET_REVIEWED_CLAIM), Some(id)) => {
-                let (claim, history) = desk.get(id).await.map_err(to_problem)?;
+                let case = desk.get(id).await.map_err(to_problem)?;
                 let now = self.clock.now();
                 Ok(json(
                     200,
-                    &ReviewedClaim::of(&claim, &history, &self.calendar, now),
+                    &ReviewedClaim::of(
+                        &case.claim,
+                        &case.history,
+                        case.holder.as_ref(),
+                        &self.calendar,
+                        now,
+                    ),
                 ))
             }
             (Some(&APPROVE_CLAIM), Some(id)) => {

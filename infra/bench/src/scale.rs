@@ -158,6 +158,7 @@ fn claims(seed: Seed, now: DateTime<Utc>) -> Result<Vec<(Claim, Vec<HistoryEntry
     let template = body
         .as_object()
         .and_then(|o| parse_submission(o, now.date_naive()).ok())
+        .map(|s| s.subject)
         .ok_or("the template claim is not valid")?;
     let partner = PartnerId::parse(PARTNER).map_err(|e| e.message)?;
     let reason = WithdrawalReason::parse("engagement ended").map_err(|e| e.message)?;

@@ -42,10 +42,25 @@ pub async fn poll_notifications(
                 aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
             )
             .send();
-        let received = tokio::select! {
-            _ = shutdown.changed() => return,
-            received = receive => received,
-        };
+        // Not raced against the shutdown: a dropped receive may still take messages, which would
+        // stay invisible for the processing limit, lost to the next stack on this queue.
+        let received = receive.await;
+        if *shutdown.borrow() || shutdown.has_changed().unwrap_or(true) {
+            if let Ok(out) = &received {
+                for message in out.messages() {
+                    if let Some(handle) = &message.receipt_handle {
+                        let _ = retries
+                            .change_message_visibility()
+                            .queue_url(&queue_url)
+                            .receipt_handle(handle)
+                            .visibility_timeout(0)
+                            .send()
+                            .await;
+                    }
+                }
+            }
+            return;
+        }
         let messages = match received {
             Ok(out) => out.messages.unwrap_or_default(),
             Err(e) => {

@@ -39,11 +39,15 @@ pub enum ClaimStatus {
     Declined,
     /// The partner withdrew or disassociated.
     Withdrawn,
+    /// A claim for a unit another partner holds, awaiting the vendor's arbitration.
+    Contested,
+    /// Another partner's claim won arbitration for its unit.
+    Superseded,
 }
 
 impl ClaimStatus {
     /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
-    pub const ALL: [ClaimStatus; 9] = [
+    pub const ALL: [ClaimStatus; 11] = [
         Self::Submitted,
         Self::InformationRequested,
         Self::Approved,
@@ -53,6 +57,8 @@ impl ClaimStatus {
         Self::Disputed,
         Self::Declined,
         Self::Withdrawn,
+        Self::Contested,
+        Self::Superseded,
     ];
 
     /// The status's place in [`ClaimStatus::ALL`].
@@ -67,6 +73,8 @@ impl ClaimStatus {
             Self::Disputed => 6,
             Self::Declined => 7,
             Self::Withdrawn => 8,
+            Self::Contested => 9,
+            Self::Superseded => 10,
         }
     }
 
@@ -82,6 +90,8 @@ impl ClaimStatus {
             Self::Disputed => "disputed",
             Self::Declined => "declined",
             Self::Withdrawn => "withdrawn",
+            Self::Contested => "contested",
+            Self::Superseded => "superseded",
         }
     }
 
@@ -98,33 +108,44 @@ impl ClaimStatus {
             | Self::Approved
             | Self::AwaitingCustomer
             | Self::Associated => true,
-            Self::Rejected | Self::Disputed | Self::Declined | Self::Withdrawn => false,
+            Self::Rejected
+            | Self::Disputed
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Contested
+            | Self::Superseded => false,
         }
     }
 
     /// True for the statuses a claim never leaves.
     pub fn is_final(self) -> bool {
         match self {
-            Self::Declined | Self::Withdrawn => true,
+            Self::Declined | Self::Withdrawn | Self::Superseded => true,
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
             | Self::AwaitingCustomer
             | Self::Associated
             | Self::Rejected
-            | Self::Disputed => false,
+            | Self::Disputed
+            | Self::Contested => false,
         }
     }
 
     /// True for the statuses whose reaching sets the claim's `decided_at`.
     pub fn is_decision(self) -> bool {
         match self {
-            Self::Associated | Self::Rejected | Self::Declined | Self::Withdrawn => true,
+            Self::Associated
+            | Self::Rejected
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Superseded => true,
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
             | Self::AwaitingCustomer
-            | Self::Disputed => false,
+            | Self::Disputed
+            | Self::Contested => false,
         }
     }
 }
@@ -174,6 +195,16 @@ pub enum ClaimState {
         window: Option<OptOutWindow>,
         reason: String,
     },
+    /// In arbitration since it was filed, against `holder`: the claim that held the unit
+    /// then, the only one its approval may supersede.
+    Contested {
+        since: DateTime<Utc>,
+        holder: ClaimId,
+    },
+    /// Lost its unit to another partner's claim; `window` if the customer had been notified.
+    Superseded {
+        window: Option<OptOutWindow>,
+    },
 }
 
 impl ClaimState {
@@ -189,6 +220,8 @@ impl ClaimState {
             Self::Disputed { .. } => ClaimStatus::Disputed,
             Self::Declined { .. } => ClaimStatus::Declined,
             Self::Withdrawn { .. } => ClaimStatus::Withdrawn,
+            Self::Contested { .. } => ClaimStatus::Contested,
+            Self::Superseded { .. } => ClaimStatus::Superseded,
         }
     }
 
@@ -198,8 +231,9 @@ impl ClaimState {
             Self::AwaitingCustomer { window }
             | Self::Associated { window }
             | Self::Declined { window } => Some(window),
-            Self::Withdrawn { window, .. } => window.as_ref(),
-            Self::Submitted { .. }
+            Self::Withdrawn { window, .. } | Self::Superseded { window } => window.as_ref(),
+            Self::Contested { .. }
+            | Self::Submitted { .. }
             | Self::InformationRequested { .. }
             | Self::Approved { .. }
             | Self::Rejected { .. }
@@ -221,7 +255,9 @@ impl ClaimState {
             | Self::Rejected { .. }
             | Self::Disputed { .. }
             | Self::Declined { .. }
-            | Self::Withdrawn { .. } => None,
+            | Self::Withdrawn { .. }
+            | Self::Contested { .. }
+            | Self::Superseded { .. } => None,
         }
     }
 
@@ -229,14 +265,34 @@ impl ClaimState {
     /// submitted or responded, disputed, or when information was requested.
     pub fn in_review_since(&self) -> Option<DateTime<Utc>> {
         match self {
-            Self::Submitted { since } | Self::Disputed { since, .. } => Some(*since),
+            Self::Submitted { since }
+            | Self::Disputed { since, .. }
+            | Self::Contested { since, .. } => Some(*since),
             Self::InformationRequested { request } => Some(request.requested_at),
             Self::Approved { .. }
             | Self::AwaitingCustomer { .. }
             | Self::Associated { .. }
             | Self::Rejected { .. }
             | Self::Declined { .. }
-            | Self::Withdrawn { .. } => None,
+            | Self::Withdrawn { .. }
+            | Self::Superseded { .. } => None,
+        }
+    }
+
+    /// The claim a contest is against, while the claim is contested.
+    pub fn contested_holder(&self) -> Option<ClaimId> {
+        match self {
+            Self::Contested { holder, .. } => Some(*holder),
+            Self::Submitted { .. }
+            | Self::InformationRequested { .. }
+            | Self::Approved { .. }
+            | Self::AwaitingCustomer { .. }
+            | Self::Associated { .. }
+            | Self::Rejected { .. }
+            | Self::Disputed { .. }
+            | Self::Declined { .. }
+            | Self::Withdrawn { .. }
+            | Self::Superseded { .. } => None,
         }
     }
 
@@ -244,16 +300,17 @@ impl ClaimState {
     /// end of the fifth business day after it entered review, in UTC.
     pub fn review_due(&self, calendar: &BusinessCalendar) -> Option<DateTime<Utc>> {
         match self {
-            Self::Submitted { since } | Self::Disputed { since, .. } => {
-                Some(five_business_days_after(calendar, *since))
-            }
+            Self::Submitted { since }
+            | Self::Disputed { since, .. }
+            | Self::Contested { since, .. } => Some(five_business_days_after(calendar, *since)),
             Self::InformationRequested { .. }
             | Self::Approved { .. }
             | Self::AwaitingCustomer { .. }
             | Self::Associated { .. }
             | Self::Rejected { .. }
             | Self::Declined { .. }
-            | Self::Withdrawn { .. } => None,
+            | Self::Withdrawn { .. }
+            | Self::Superseded { .. } => None,
         }
     }
 }
@@ -315,6 +372,8 @@ pub enum HistoryEvent {
     Associated,
     Withdrawn,
     ProofAdded,
+    ContestFiled,
+    Superseded,
 }
 
 impl HistoryEvent {
@@ -331,6 +390,8 @@ impl HistoryEvent {
             Self::Associated => "associated",
             Self::Withdrawn => "withdrawn",
             Self::ProofAdded => "proof_added",
+            Self::ContestFiled => "contest_filed",
+            Self::Superseded => "superseded",
         }
     }
 }
@@ -434,6 +495,13 @@ impl Transition {
     /// claim holds it.
     pub fn takes_lock(&self) -> bool {
         !self.expected_status.holds_lock() && self.claim.status().holds_lock()
+    }
+
+    /// True when the change ends the claim's contest of its unit (approved, rejected,
+    /// withdrawn): the partner may contest the unit again, or hold it.
+    pub fn ends_contest(&self) -> bool {
+        self.expected_status == ClaimStatus::Contested
+            && self.claim.status() != ClaimStatus::Contested
     }
 
     /// The last history entry.
@@ -574,6 +642,25 @@ impl Claim {
         (claim, entry)
     }
 
+    /// A new claim for a unit that `holder` holds, for the vendor's arbitration, and the
+    /// first entry of its history (`contest_filed`, with the partner's justification).
+    pub fn contest(
+        id: ClaimId,
+        partner_id: PartnerId,
+        partner_name: String,
+        subject: ClaimSubject,
+        at: DateTime<Utc>,
+        holder: ClaimId,
+        justification: &Message,
+    ) -> (Self, HistoryEntry) {
+        let (mut claim, mut entry) = Self::submit(id, partner_id, partner_name, subject, at);
+        claim.state = ClaimState::Contested { since: at, holder };
+        entry.event = HistoryEvent::ContestFiled;
+        entry.to = ClaimStatus::Contested;
+        entry.reason = Some(justification.as_str().to_owned());
+        (claim, entry)
+    }
+
     /// The claim's status.
     pub fn status(&self) -> ClaimStatus {
         self.state.status()
@@ -647,8 +734,9 @@ impl Claim {
         })
     }
 
-    /// A reviewer approves a claim in review (`submitted`), or a disputed one (which takes the
-    /// unit back: the store refuses it while another claim holds the unit).
+    /// A reviewer approves a claim in review (`submitted`), a disputed one (which takes the
+    /// unit back: the store refuses it while another claim holds the unit), or a contested one
+    /// (which takes the unit from its holder, superseded in the same write, or takes it free).
     pub fn approve(
         &self,
         at: DateTime<Utc>,
@@ -656,7 +744,9 @@ impl Claim {
         comment: Option<&Message>,
     ) -> Result<Transition, TransitionError> {
         match &self.state {
-            ClaimState::Submitted { .. } | ClaimState::Disputed { .. } => {
+            ClaimState::Submitted { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. } => {
                 let step = Step::new(
                     Actor::Reviewer,
                     HistoryEvent::Approved,
@@ -672,7 +762,8 @@ impl Claim {
             | ClaimState::Associated { .. }
             | ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -696,7 +787,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -737,7 +830,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -772,7 +867,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -787,16 +884,17 @@ impl Claim {
         message: Message,
     ) -> Result<Transition, TransitionError> {
         let dispute_until = match &self.state {
-            ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
-                Some(at + DISPUTE_PERIOD)
-            }
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Contested { .. } => Some(at + DISPUTE_PERIOD),
             ClaimState::Disputed { .. } => None,
             ClaimState::Approved { .. }
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => return Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Superseded { .. } => return Err(self.refuse()),
         };
         let reason = message.as_str().to_owned();
         let rejection = Rejection {
@@ -852,7 +950,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -895,7 +995,9 @@ impl Claim {
             | ClaimState::Associated { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -912,7 +1014,8 @@ impl Claim {
             | ClaimState::Approved { .. }
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
-            | ClaimState::Disputed { .. } => {
+            | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. } => {
                 self.newer(&proof)?;
                 let steps = Self::proof_step(Some(&proof), &self.state)
                     .into_iter()
@@ -921,7 +1024,8 @@ impl Claim {
             }
             ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -943,7 +1047,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -968,7 +1074,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -993,7 +1101,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 
@@ -1010,7 +1120,8 @@ impl Claim {
             | ClaimState::Approved { .. }
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
-            | ClaimState::Disputed { .. } => {
+            | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. } => {
                 let state = ClaimState::Withdrawn {
                     window: self.state.window().copied(),
                     reason: reason.0.clone(),
@@ -1021,7 +1132,44 @@ impl Claim {
             }
             ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => Err(self.refuse()),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
+        }
+    }
+}
+
+impl Claim {
+    /// A reviewer approved another partner's contest of this claim's unit: the claim loses it
+    /// (`lost_arbitration`), in the same write as the contest's approval. Only a claim that
+    /// holds its unit can lose it.
+    pub fn supersede(
+        &self,
+        at: DateTime<Utc>,
+        reviewer: &ReviewerId,
+    ) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. } => {
+                let state = ClaimState::Superseded {
+                    window: self.state.window().copied(),
+                };
+                let step = Step::new(Actor::Reviewer, HistoryEvent::Superseded, state)
+                    .by(reviewer)
+                    .code(RejectionCode::LostArbitration.as_str())
+                    .reason(Some(
+                        "another partner's claim to this unit won the arbitration",
+                    ));
+                Ok(self.change(at, vec![step], None))
+            }
+            ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
     }
 }
@@ -1169,6 +1317,93 @@ pub(crate) mod tests {
     }
 
     // ---- submitted
+
+    fn contested(holder: &Claim) -> Claim {
+        let at_ = at("2026-11-26T09:00:00Z");
+        let (claim, entry) = Claim::contest(
+            ClaimId::new_at(at_),
+            PartnerId::parse("7654321").unwrap(),
+            "Northwind".into(),
+            subject(),
+            at_,
+            holder.id,
+            &message("Our statement of work is newer."),
+        );
+        assert_eq!(entry.event, HistoryEvent::ContestFiled);
+        assert_eq!((entry.from, entry.to), (None, ClaimStatus::Contested));
+        claim
+    }
+
+    #[test]
+    fn a_contest_is_in_review_without_the_unit_against_the_holder_it_names() {
+        // GIVEN a claim holding its unit, and another partner's contest of it
+        let holder = submitted(at("2026-11-25T09:00:00Z"));
+        let contest = contested(&holder);
+        // THEN the contest waits for a reviewer, holding nothing, against that holder
+        assert!(!contest.status().holds_lock());
+        assert_eq!(contest.state.contested_holder(), Some(holder.id));
+        assert!(contest.state.in_review_since().is_some());
+        assert!(contest.state.review_due(&calendar()).is_some());
+    }
+
+    #[test]
+    fn approving_a_contest_takes_the_unit_and_supersedes_the_holder_for_good() {
+        let holder = notified().0;
+        let contest = contested(&holder);
+        let now = at("2026-11-27T09:00:00Z");
+        // WHEN a reviewer approves the contest
+        let award = contest.approve(now, &reviewer(), None).unwrap();
+        let loss = holder.supersede(now, &reviewer()).unwrap();
+        // THEN the contest takes the unit, and ends its contest; the holder lets it go
+        assert!(award.takes_lock() && award.ends_contest());
+        assert_eq!(award.claim.status(), ClaimStatus::Approved);
+        assert!(loss.releases_lock());
+        assert_eq!(loss.claim.status(), ClaimStatus::Superseded);
+        assert_eq!(loss.entry().event, HistoryEvent::Superseded);
+        assert_eq!(loss.entry().code.as_deref(), Some("lost_arbitration"));
+        assert_eq!(loss.claim.decided_at, Some(now));
+        // AND the superseded claim keeps the window it had, and never moves again
+        assert_eq!(loss.claim.state.window(), holder.state.window());
+        assert_eq!(
+            loss.claim.withdraw(now, reason()),
+            Err(TransitionError::AlreadyFinal(ClaimStatus::Superseded))
+        );
+        assert!(loss.claim.supersede(now, &reviewer()).is_err());
+    }
+
+    #[test]
+    fn a_rejected_contest_is_disputable_and_a_claim_without_its_unit_cannot_be_superseded() {
+        let holder = submitted(at("2026-11-25T09:00:00Z"));
+        let contest = contested(&holder);
+        let now = at("2026-11-27T09:00:00Z");
+        let rejected = contest
+            .reject(now, &reviewer(), RejectionCode::Other, message("no"))
+            .unwrap();
+        assert!(rejected.ends_contest() && !rejected.releases_lock());
+        assert!(matches!(
+            rejected.claim.state,
+            ClaimState::Rejected {
+                dispute_until: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            contest.supersede(now, &reviewer()),
+            Err(TransitionError::NotAllowedFrom(ClaimStatus::Contested))
+        );
+        // AND a contest cannot be asked for more: the reviewer compares, then decides
+        assert!(
+            contest
+                .request_information(
+                    now,
+                    &reviewer(),
+                    vec![InformationCode::Other],
+                    message("more"),
+                    &calendar()
+                )
+                .is_err()
+        );
+    }
 
     #[test]
     fn a_submitted_claim_is_in_review_and_holds_its_unit() {
@@ -1643,7 +1878,7 @@ pub(crate) mod tests {
             .into_iter()
             .filter(|s| s.is_final())
             .collect();
-        assert_eq!(r#final, vec![Declined, Withdrawn]);
+        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded]);
     }
 
     #[test]

@@ -180,15 +180,19 @@ pub struct ReviewQuery {
 pub type ReviewPosition = (DateTime<Utc>, ClaimId);
 
 /// The statuses in the review queue.
-pub const REVIEW_STATUSES: [ClaimStatus; 3] = [
+pub const REVIEW_STATUSES: [ClaimStatus; 4] = [
     ClaimStatus::Submitted,
     ClaimStatus::InformationRequested,
     ClaimStatus::Disputed,
+    ClaimStatus::Contested,
 ];
 
 /// The statuses listed when the reviewer names none: those waiting for a decision.
-pub const WAITING_FOR_A_DECISION: [ClaimStatus; 2] =
-    [ClaimStatus::Submitted, ClaimStatus::Disputed];
+pub const WAITING_FOR_A_DECISION: [ClaimStatus; 3] = [
+    ClaimStatus::Submitted,
+    ClaimStatus::Disputed,
+    ClaimStatus::Contested,
+];
 
 impl ReviewQuery {
     /// The whole queue of claims waiting for a decision, from its start.

@@ -8,7 +8,7 @@
 //! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
 //! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
 
-use crate::claim::{Claim, ClaimState, HistoryEntry, NightlyDeadline, Transition};
+use crate::claim::{Claim, ClaimState, ClaimStatus, HistoryEntry, NightlyDeadline, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
@@ -95,6 +95,8 @@ struct Tables {
     /// Ordered by id, which is by creation time: listings and the due index read in order.
     claims: BTreeMap<ClaimId, (Claim, Vec<HistoryEntry>)>,
     locks: HashMap<String, LockHolder>,
+    /// The contested claim of each partner contesting a unit, by lock and partner.
+    contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
     ledger: HashMap<ClaimId, LedgerEntry>,
     faults: Faults,
@@ -156,6 +158,62 @@ impl Tables {
         }
         *stored = t.claim.clone();
         history.extend(t.entries.iter().cloned());
+        if t.ends_contest() {
+            self.contests.remove(&(lock, t.claim.partner_id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Writes an arbitration if both stored claims still have their expected versions and
+    /// statuses: both claims and their entries, the lock handed to the winner, all or nothing.
+    fn apply_arbitration(
+        &mut self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<(), ApplyError> {
+        let current = |t: &Transition| {
+            self.claims.get(&t.claim.id).is_some_and(|(c, _)| {
+                c.version == t.expected_version && c.status() == t.expected_status
+            })
+        };
+        if !current(award) || !current(loss) {
+            let applied = |t: &Transition| {
+                self.claims
+                    .get(&t.claim.id)
+                    .is_some_and(|(c, _)| *c == t.claim)
+            };
+            return if applied(award) && applied(loss) {
+                Ok(())
+            } else {
+                Err(ApplyError::Conflict)
+            };
+        }
+        let lock = award.claim.subject.lock().as_str().to_owned();
+        match self.locks.get(&lock) {
+            Some(holder) if holder.claim_id == loss.claim.id => {}
+            Some(_) | None => {
+                return Err(Unavailable(format!(
+                    "the lock of claim {} is not its own",
+                    loss.claim.id
+                ))
+                .into());
+            }
+        }
+        self.locks.insert(
+            lock.clone(),
+            LockHolder {
+                claim_id: award.claim.id,
+                partner_id: award.claim.partner_id.clone(),
+            },
+        );
+        self.contests
+            .remove(&(lock, award.claim.partner_id.clone()));
+        for t in [award, loss] {
+            if let Some((stored, history)) = self.claims.get_mut(&t.claim.id) {
+                *stored = t.claim.clone();
+                history.extend(t.entries.iter().cloned());
+            }
+        }
         Ok(())
     }
 
@@ -356,16 +414,27 @@ impl SubmissionStore for MemoryStore {
             }
         }
         let lock = claim.subject.lock().as_str().to_owned();
-        if let Some(holder) = tables.locks.get(&lock) {
-            return Err(CreateError::LockHeld(holder.clone()));
+        let contest = (lock.clone(), claim.partner_id.clone());
+        if claim.status() == ClaimStatus::Contested {
+            if let Some(contested) = tables.contests.get(&contest) {
+                return Err(CreateError::AlreadyContesting(*contested));
+            }
+            tables.contests.insert(contest, claim.id);
+        } else {
+            if let Some(holder) = tables.locks.get(&lock) {
+                return Err(CreateError::LockHeld(holder.clone()));
+            }
+            if let Some(contested) = tables.contests.get(&contest) {
+                return Err(CreateError::AlreadyContesting(*contested));
+            }
+            tables.locks.insert(
+                lock,
+                LockHolder {
+                    claim_id: claim.id,
+                    partner_id: claim.partner_id.clone(),
+                },
+            );
         }
-        tables.locks.insert(
-            lock,
-            LockHolder {
-                claim_id: claim.id,
-                partner_id: claim.partner_id.clone(),
-            },
-        );
         if let (Some(key), Some(record)) = (key, idempotency) {
             tables.idempotency.insert(key, record.clone());
         }
@@ -433,6 +502,16 @@ impl ClaimRepository for MemoryStore {
         let mut tables = self.enter(StoreCall::Apply)?;
         tables.contend(StoreCall::Apply)?;
         tables.apply(transition)
+    }
+
+    async fn apply_arbitration(
+        &self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<(), ApplyError> {
+        let mut tables = self.enter(StoreCall::Apply)?;
+        tables.contend(StoreCall::Apply)?;
+        tables.apply_arbitration(award, loss)
     }
 }
 
@@ -617,7 +696,9 @@ impl DueIndex for MemoryStore {
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => return Err(ApplyError::Conflict),
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => return Err(ApplyError::Conflict),
         };
         if stored.version != due.version
             || window.deadline >= entry.at

@@ -144,6 +144,8 @@ pub struct PageMessages {
     pub window_closed: &'static str,
     /// The outcome once the partner withdrew.
     pub withdrawn: Message,
+    /// The outcome once another partner's contest won.
+    pub superseded: Message,
     /// Before the e-mail went out.
     pub not_yet_open: &'static str,
     /// The bad-link page's title.
@@ -276,6 +278,7 @@ mod tests {
             ("page.declined", m.page.declined),
             ("page.associated", m.page.associated),
             ("page.withdrawn", m.page.withdrawn),
+            ("page.superseded", m.page.superseded),
         ]
     }
 

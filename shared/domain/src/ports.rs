@@ -54,6 +54,9 @@ pub enum CreateError {
     /// Another active claim holds the tenant+workload.
     #[error("the tenant and workload are held by claim {}", .0.claim_id)]
     LockHeld(LockHolder),
+    /// The partner already contests the tenant+workload with this claim.
+    #[error("the partner already contests the tenant and workload with claim {0}")]
+    AlreadyContesting(ClaimId),
     /// A concurrent request with the same idempotency key was stored first.
     #[error("the idempotency key was used meanwhile")]
     KeyTaken,
@@ -75,7 +78,9 @@ pub trait SubmissionStore: Send + Sync {
 
     /// Stores a new claim, its first history entries (its submission, and its approval under
     /// the automatic review policy), its partner-of-record lock and the idempotency record, all
-    /// or nothing.
+    /// or nothing. A `contested` claim takes no lock: it records instead that its partner
+    /// contests the unit, which a partner may do with one claim at a time; an ordinary claim is
+    /// refused while its partner contests the unit.
     async fn create_claim(
         &self,
         claim: &Claim,
@@ -105,6 +110,15 @@ pub trait ClaimRepository: Send + Sync {
     /// Applies a transition if the stored claim still has the expected version and status:
     /// the claim, its history entry, and the release of its lock, all or nothing.
     async fn apply(&self, transition: &Transition) -> Result<(), ApplyError>;
+
+    /// Applies an arbitration, all or nothing: `award` (a contest approved) and `loss` (the
+    /// holder's claim superseded), each if its stored claim still has the expected version and
+    /// status, and the lock handed from the loser to the winner.
+    async fn apply_arbitration(
+        &self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<(), ApplyError>;
 }
 
 /// The state of a claim's notification, for sending it at most once.

@@ -6,6 +6,7 @@ use crate::contact::{CustomerContact, PartnerContact};
 use crate::domain_name::CustomerDomain;
 use crate::ids::{SubscriptionId, TenantId};
 use crate::proof::ProofOfExecution;
+use crate::review::Message;
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
@@ -19,14 +20,24 @@ const FIELDS: &[&str] = &[
     "customer_contact",
     "partner_contact",
     "proof_of_execution",
+    "contest",
 ];
+
+/// A submission as parsed: what is claimed, and the justification of a contest of the unit's
+/// holder, if the partner gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub subject: ClaimSubject,
+    /// Used only when another partner holds the unit; ignored when it is free.
+    pub contest: Option<Message>,
+}
 
 /// Parses the body of `POST /v1/claims`, reporting every refused field at once. `today` (UTC)
 /// bounds the proof of execution's date.
 pub fn parse_submission(
     body: &Map<String, Value>,
     today: NaiveDate,
-) -> Result<ClaimSubject, ValidationErrors> {
+) -> Result<Submission, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let reader = ObjectReader::new(body);
     for name in body.keys() {
@@ -86,8 +97,13 @@ pub fn parse_submission(
         .required_object("proof_of_execution", &mut errors)
         .and_then(|r| ProofOfExecution::read(&r, today, &mut errors));
 
+    let contest = reader.optional_object("contest", &mut errors, |contest, errors| {
+        contest.reject_unknown(&["justification"], errors);
+        contest.required("justification", errors, Message::parse)
+    });
+
     errors.into_result(|| {
-        Some(ClaimSubject {
+        let subject = ClaimSubject {
             tenant_id: tenant_id?,
             customer_domain: customer_domain?,
             program: program?,
@@ -96,6 +112,10 @@ pub fn parse_submission(
             customer_contact: customer_contact?,
             partner_contact: partner_contact?,
             proof_of_execution: proof_of_execution?,
+        };
+        Some(Submission {
+            subject,
+            contest: contest?,
         })
     })
 }
@@ -134,12 +154,16 @@ mod tests {
 
     #[test]
     fn the_contract_example_is_accepted_with_its_defaults_filled() {
-        let subject = parse_submission(valid_body().as_object().unwrap(), today()).unwrap();
+        let subject = parse_submission(valid_body().as_object().unwrap(), today())
+            .unwrap()
+            .subject;
         assert_eq!(subject.workload.code(), "teams");
         assert_eq!(subject.customer_contact.time_zone.name(), "Europe/Rome");
         let mut body = valid_body();
         body["customer_contact"] = json!({ "name": "Giulia", "email": "giulia@contoso.com" });
-        let subject = parse_submission(body.as_object().unwrap(), today()).unwrap();
+        let subject = parse_submission(body.as_object().unwrap(), today())
+            .unwrap()
+            .subject;
         assert_eq!(subject.customer_contact.locale.as_str(), "en");
         assert_eq!(subject.customer_contact.time_zone.name(), "UTC");
     }

@@ -124,12 +124,32 @@ pub struct ReviewQueueItem {
     pub overdue: bool,
 }
 
-/// A claim as a reviewer reads it: its whole history, reviewers' ids included.
+/// A claim as a reviewer reads it: its whole history, reviewers' ids included, and for a
+/// contest the claim it contests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewedClaim {
     #[serde(flatten)]
     pub claim: ReviewQueueItem,
     pub history: Vec<ReviewedHistoryEntry>,
+    /// Only on a contested claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderResource>,
+}
+
+/// The claim a contest is against, beside the contester's own proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HolderResource {
+    pub claim_id: String,
+    pub partner_id: String,
+    pub partner_name: String,
+    /// Its status now: a claim that let the unit go (withdrawn, declined, ...) leaves the
+    /// unit free for the contest.
+    pub status: &'static str,
+    pub proof_of_execution: ProofResource,
+    /// When it was submitted.
+    pub since: String,
+    /// The contester's proof of execution was signed after the holder's.
+    pub contester_proof_is_newer: bool,
 }
 
 /// A history entry as a reviewer reads it.
@@ -211,7 +231,9 @@ impl From<&ClaimState> for ReviewResource {
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. } => none,
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. } => none,
         }
     }
 }
@@ -226,11 +248,16 @@ impl From<&ClaimState> for NotificationResource {
             | ClaimState::Withdrawn {
                 window: Some(window),
                 ..
+            }
+            | ClaimState::Superseded {
+                window: Some(window),
             } => ("sent", Some(instant(window.notified_at))),
             ClaimState::Submitted { .. }
             | ClaimState::InformationRequested { .. }
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { window: None }
             | ClaimState::Withdrawn { window: None, .. } => ("not_sent", None),
         };
         Self {
@@ -310,10 +337,21 @@ impl ReviewedClaim {
     pub fn of(
         claim: &Claim,
         history: &[HistoryEntry],
+        holder: Option<&Claim>,
         calendar: &BusinessCalendar,
         now: DateTime<Utc>,
     ) -> Self {
+        let newest = |c: &Claim| c.subject.proof_of_execution.signed_on;
         Self {
+            holder: holder.map(|h| HolderResource {
+                claim_id: h.id.to_string(),
+                partner_id: h.partner_id.to_string(),
+                partner_name: h.partner_name.clone(),
+                status: h.status().as_str(),
+                proof_of_execution: (&h.subject.proof_of_execution).into(),
+                since: instant(h.created_at),
+                contester_proof_is_newer: newest(claim) > newest(h),
+            }),
             claim: ReviewQueueItem::of(claim, calendar, now),
             history: history
                 .iter()

@@ -24,17 +24,7 @@ impl DynamoStore {
     pub(super) fn transition(&self, t: &Transition) -> Result<Transaction, Unavailable> {
         let claim = &t.claim;
         let mut tx = Transaction::new(&self.table);
-        tx.put_if(Part::Claim, claim_item(claim)?, |e| {
-            all(&[
-                e.equals(field::VERSION, n(t.expected_version)),
-                e.equals(field::STATUS, s(t.expected_status.as_str())),
-            ])
-        })?;
-        for entry in &t.entries {
-            tx.put_if(Part::Event, event_item(claim.id, entry)?, |e| {
-                e.not_exists(PK)
-            })?;
-        }
+        self.claim_change(&mut tx, t, Part::Claim, Part::Event)?;
         if t.takes_lock() {
             tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
         }
@@ -46,13 +36,64 @@ impl DynamoStore {
         Ok(tx)
     }
 
+    /// Adds to `tx` the claim of `t` at its next version (if the stored one still has the
+    /// expected version and status), its history entries, and the end of its contest if the
+    /// change ends one.
+    fn claim_change(
+        &self,
+        tx: &mut Transaction,
+        t: &Transition,
+        claim_part: Part,
+        event_part: Part,
+    ) -> Result<(), Unavailable> {
+        let claim = &t.claim;
+        tx.put_if(claim_part, claim_item(claim)?, |e| {
+            all(&[
+                e.equals(field::VERSION, n(t.expected_version)),
+                e.equals(field::STATUS, s(t.expected_status.as_str())),
+            ])
+        })?;
+        for entry in &t.entries {
+            tx.put_if(event_part, event_item(claim.id, entry)?, |e| {
+                e.not_exists(PK)
+            })?;
+        }
+        if t.ends_contest() {
+            let key = keys::contest(&claim.subject.lock(), &claim.partner_id);
+            tx.delete_if(Part::Contest, &key, |e| {
+                e.equals(field::CLAIM_ID, s(claim.id.to_string()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The transaction of an arbitration: both claims' changes, and the lock handed from the
+    /// loser to the winner (on the condition that it names the loser).
+    fn arbitration(
+        &self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<Transaction, Unavailable> {
+        let mut tx = Transaction::new(&self.table);
+        self.claim_change(&mut tx, award, Part::Claim, Part::Event)?;
+        self.claim_change(&mut tx, loss, Part::Superseded, Part::Superseded)?;
+        let loser = loss.claim.id.to_string();
+        tx.put_if(Part::Lock, lock_item(&award.claim)?, |e| {
+            e.equals(field::CLAIM_ID, s(loser))
+        })?;
+        Ok(tx)
+    }
+
     /// Commits a transition's transaction: a failed condition on the claim or its history
     /// entry, or a concurrent transaction, means the claim changed meanwhile.
     pub(super) async fn commit_transition(&self, tx: &Transaction) -> Result<(), ApplyError> {
         match tx.commit(&self.client).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(c))
-                if c.failed_check(Part::Claim) || c.failed_check(Part::Event) || c.conflicted() =>
+                if c.failed_check(Part::Claim)
+                    || c.failed_check(Part::Event)
+                    || c.failed_check(Part::Superseded)
+                    || c.conflicted() =>
             {
                 Err(ApplyError::Conflict)
             }
@@ -188,5 +229,27 @@ impl ClaimRepository for DynamoStore {
         let tx = self.transition(transition)?;
         let result = self.commit_transition(&tx).await;
         self.unless_already_applied(result, transition).await
+    }
+
+    async fn apply_arbitration(
+        &self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<(), ApplyError> {
+        let tx = self.arbitration(award, loss)?;
+        match self.commit_transition(&tx).await {
+            // As for one claim: a lost answer's retry finds both claims as it wrote them.
+            Err(ApplyError::Conflict) => {
+                let stored = (
+                    self.claim(award.claim.id).await?,
+                    self.claim(loss.claim.id).await?,
+                );
+                match stored {
+                    (Some(won), Some(lost)) if won == award.claim && lost == loss.claim => Ok(()),
+                    _ => Err(ApplyError::Conflict),
+                }
+            }
+            other => other,
+        }
     }
 }

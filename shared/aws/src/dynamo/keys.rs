@@ -15,6 +15,7 @@ pub(super) mod sk {
     pub const CLAIM: &str = "CLAIM";
     pub const NOTIFICATION: &str = "NOTIFICATION";
     pub const LOCK: &str = "LOCK";
+    pub const CONTEST: &str = "CONTEST";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY";
     pub const PARTNER: &str = "PARTNER";
     pub const TENANT: &str = "TENANT";
@@ -23,6 +24,7 @@ pub(super) mod sk {
 const CLAIM_PREFIX: &str = "CLAIM#";
 const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
+const CONTEST_PREFIX: &str = "CONTEST#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 const PARTNER_PREFIX: &str = "PARTNER#";
 const TENANT_PREFIX: &str = "TENANT#";
@@ -79,6 +81,15 @@ pub(super) fn notification(id: ClaimId) -> ItemKey {
 
 pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {
     ItemKey::new(format!("{LOCK_PREFIX}{}", lock.as_str()), sk::LOCK)
+}
+
+/// A partner's contest of the unit of `lock`, naming the contested claim: one per partner and
+/// unit at a time.
+pub(super) fn contest(lock: &PartnerOfRecordLock, partner_id: &PartnerId) -> ItemKey {
+    ItemKey::new(
+        format!("{CONTEST_PREFIX}{}#{partner_id}", lock.as_str()),
+        sk::CONTEST,
+    )
 }
 
 /// True for the partition key of a partner-of-record lock.

@@ -70,7 +70,10 @@ pub struct ClaimRecord {
     /// Kept on the claim as well as in the history entry that withdrew it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal_reason: Option<String>,
-    /// When a claim in review (submitted, disputed) entered it.
+    /// The claim a contested claim contests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contested_holder: Option<ClaimId>,
+    /// When a claim in review (submitted, disputed, contested) entered it.
     #[serde(
         with = "serde_instant::option",
         default,
@@ -128,6 +131,7 @@ impl From<&Claim> for ClaimRecord {
             partner_contact: s.partner_contact.clone(),
             proof_of_execution: s.proof_of_execution.clone(),
             withdrawal_reason: None,
+            contested_holder: None,
             in_review_since: None,
             information_request: None,
             approved_at: None,
@@ -155,9 +159,14 @@ impl From<&Claim> for ClaimRecord {
             ClaimState::Withdrawn { reason, .. } => {
                 record.withdrawal_reason = Some(reason.clone());
             }
+            ClaimState::Contested { since, holder } => {
+                record.in_review_since = Some(*since);
+                record.contested_holder = Some(*holder);
+            }
             ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
-            | ClaimState::Declined { .. } => {}
+            | ClaimState::Declined { .. }
+            | ClaimState::Superseded { .. } => {}
         }
         record
     }
@@ -221,6 +230,13 @@ impl TryFrom<ClaimRecord> for Claim {
                 window,
                 reason: r.withdrawal_reason.clone().unwrap_or_default(),
             },
+            ClaimStatus::Contested => ClaimState::Contested {
+                since,
+                holder: r
+                    .contested_holder
+                    .ok_or_else(|| inconsistent("a contest of no claim"))?,
+            },
+            ClaimStatus::Superseded => ClaimState::Superseded { window },
         };
         if r.status.is_decision() && r.decided_at.is_none() {
             return Err(inconsistent("no decision time"));
@@ -296,7 +312,9 @@ impl From<HistoryRecord> for HistoryEntry {
                 | ClaimStatus::InformationRequested
                 | ClaimStatus::Approved
                 | ClaimStatus::Rejected
-                | ClaimStatus::Disputed,
+                | ClaimStatus::Disputed
+                | ClaimStatus::Contested
+                | ClaimStatus::Superseded,
             ) => HistoryEvent::Submitted,
         });
         Self {

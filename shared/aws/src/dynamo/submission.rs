@@ -12,7 +12,7 @@ use crate::pause::TokioPause;
 use crate::schema::PK;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use cpor_domain::claim::{Claim, HistoryEntry};
+use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry};
 use cpor_domain::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use cpor_domain::ids::{PartnerId, TenantId};
 use cpor_domain::ports::{
@@ -181,7 +181,34 @@ impl SubmissionStore for DynamoStore {
                 e.not_exists(PK)
             })?;
         }
-        tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
+        let contest = keys::contest(&claim.subject.lock(), &claim.partner_id);
+        match claim.status() {
+            // A contest takes no lock: it is its partner's one contest of the unit.
+            ClaimStatus::Contested => {
+                let item = keyed(
+                    &LockRecord {
+                        claim_id: claim.id,
+                        partner_id: claim.partner_id.clone(),
+                    },
+                    &contest,
+                    [],
+                )?;
+                tx.put_if(Part::Contest, item, |e| e.not_exists(PK))?;
+            }
+            ClaimStatus::Submitted
+            | ClaimStatus::InformationRequested
+            | ClaimStatus::Approved
+            | ClaimStatus::AwaitingCustomer
+            | ClaimStatus::Associated
+            | ClaimStatus::Rejected
+            | ClaimStatus::Disputed
+            | ClaimStatus::Declined
+            | ClaimStatus::Withdrawn
+            | ClaimStatus::Superseded => {
+                tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
+                tx.check(Part::Contest, &contest, |e| e.not_exists(PK))?;
+            }
+        }
         if let Some(record) = idempotency {
             let item = keyed(
                 &IdempotencyItem::from(record),
@@ -210,6 +237,19 @@ impl SubmissionStore for DynamoStore {
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::Lock) => Err(
                 CreateError::LockHeld(self.lock_holder(claim, c.returned(Part::Lock)).await?),
             ),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Contest) => {
+                let contest = match c.returned(Part::Contest) {
+                    Some(item) if item.contains_key(field::CLAIM_ID) => Some(item.clone()),
+                    Some(_) | None => self.get("contest", &contest).await?,
+                };
+                match contest.map(|item| from_item::<LockRecord>(&item)) {
+                    Some(Ok(contest)) => Err(CreateError::AlreadyContesting(contest.claim_id)),
+                    // The contest ended between our write and this read; the caller may retry.
+                    Some(Err(_)) | None => Err(CreateError::Unavailable(Unavailable(
+                        "the partner's contest of the unit changed; retry".into(),
+                    ))),
+                }
+            }
             Err(TransactError::Cancelled(c)) => Err(CreateError::Unavailable(Unavailable(
                 format!("claim not stored: {c}"),
             ))),

@@ -9,7 +9,8 @@ use crate::pause::TokioPause;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use cpor_domain::ports::Unavailable;
 use cpor_domain::retry::RETRY;
@@ -22,6 +23,10 @@ pub(super) enum Part {
     Event,
     /// The partner-of-record lock.
     Lock,
+    /// A partner's contest of a unit.
+    Contest,
+    /// The claim that loses its unit in an arbitration, and its history entry.
+    Superseded,
     Idempotency,
     Notification,
 }
@@ -141,6 +146,31 @@ impl Transaction {
         )?;
         self.items
             .push((part, TransactWriteItem::builder().put(put).build()));
+        Ok(())
+    }
+
+    /// Writes nothing, but holds the whole transaction to `condition` on the item at `key`; a
+    /// failed condition returns the item as it was.
+    pub fn check(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        condition: impl FnOnce(&mut Expression) -> String,
+    ) -> Result<(), Unavailable> {
+        let mut e = Expression::default();
+        let condition = condition(&mut e);
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let check = build("condition check", check.build())?;
+        self.items.push((
+            part,
+            TransactWriteItem::builder().condition_check(check).build(),
+        ));
         Ok(())
     }
 

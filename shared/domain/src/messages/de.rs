@@ -44,6 +44,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "Die Frist zum Ablehnen dieses Antrags ist abgelaufen; er kann hier nicht \
             mehr abgelehnt werden.",
         withdrawn: msg!(Partner " hat diesen Antrag zurückgezogen. Sie müssen nichts tun."),
+        superseded: msg!(Partner " ist nicht mehr Partner of Record für diesen Dienst: Der Anbieter hat den Antrag eines anderen Partners genehmigt. Sie müssen nichts tun."),
         not_yet_open: "Dieser Antrag wird gerade vorbereitet. Bitte öffnen Sie den Link in \
             einigen Minuten erneut.",
         invalid_title: "Link ungültig",

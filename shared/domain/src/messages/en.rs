@@ -41,6 +41,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "The time to decline this request has passed, so it can no longer be \
             declined here.",
         withdrawn: msg!(Partner " withdrew this request. Nothing needs doing."),
+        superseded: msg!(Partner " is no longer the partner of record for this service: the vendor approved another partner's claim. Nothing needs doing."),
         not_yet_open: "This request is being prepared. Please open the link again in a few \
             minutes.",
         invalid_title: "Link not valid",

@@ -44,6 +44,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "El plazo para rechazar esta solicitud ha terminado, así que ya no se \
             puede rechazar aquí.",
         withdrawn: msg!(Partner " retiró esta solicitud. No tiene que hacer nada."),
+        superseded: msg!(Partner " ya no es el partner of record de este servicio: el proveedor aprobó la solicitud de otro partner. No tiene que hacer nada."),
         not_yet_open: "Esta solicitud se está preparando. Vuelva a abrir el enlace dentro de unos \
             minutos.",
         invalid_title: "Enlace no válido",

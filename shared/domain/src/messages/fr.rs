@@ -49,6 +49,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "Le délai pour refuser cette demande est écoulé\u{a0}: elle ne peut plus \
             être refusée ici.",
         withdrawn: msg!(Partner " a retiré cette demande. Vous n’avez rien à faire."),
+        superseded: msg!(Partner " n’est plus le partenaire de référence pour ce service. Le fournisseur a approuvé la demande d’un autre partenaire. Vous n’avez rien à faire."),
         not_yet_open: "Cette demande est en cours de préparation. Veuillez rouvrir le lien dans \
             quelques minutes.",
         invalid_title: "Lien non valide",

@@ -44,6 +44,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "Il termine per rifiutare questa richiesta è scaduto: non è più possibile \
             rifiutarla qui.",
         withdrawn: msg!(Partner " ha ritirato questa richiesta. Non deve fare nulla."),
+        superseded: msg!(Partner " non è più il partner of record per questo servizio: il fornitore ha approvato la richiesta di un altro partner. Non deve fare nulla."),
         not_yet_open: "Questa richiesta è in preparazione. Riapra il link tra qualche minuto.",
         invalid_title: "Link non valido",
         invalid_heading: "Questo link non è valido",

@@ -41,6 +41,7 @@ pub(super) static MESSAGES: Messages = Messages {
             " における貴社のパートナー・オブ・レコードです。辞退の期限は過ぎています。"),
         window_closed: "この申請の辞退期限は過ぎたため、ここから辞退することはできません。",
         withdrawn: msg!(Partner " はこの申請を取り下げました。操作は必要ありません。"),
+        superseded: msg!(Partner " は、このサービスのパートナー・オブ・レコードではなくなりました。ベンダーが別のパートナーの申請を承認しました。操作は必要ありません。"),
         not_yet_open: "この申請は準備中です。数分後にもう一度リンクを開いてください。",
         invalid_title: "無効なリンク",
         invalid_heading: "このリンクは無効です",

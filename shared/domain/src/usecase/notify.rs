@@ -133,12 +133,15 @@ impl NotifyCustomer<'_> {
             | ClaimState::InformationRequested { .. }
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { window: None }
             | ClaimState::Withdrawn { window: None, .. } => {
                 Need::Nothing(NotifyOutcome::NotNeeded(claim.status()))
             }
             ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
+            | ClaimState::Superseded { window: Some(_) }
             | ClaimState::Withdrawn {
                 window: Some(_), ..
             } => Need::Nothing(NotifyOutcome::AlreadyNotified),

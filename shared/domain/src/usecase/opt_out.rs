@@ -27,6 +27,8 @@ pub enum PageState {
     },
     /// The partner withdrew the claim.
     Withdrawn,
+    /// Another partner became the partner of record for the workload.
+    Superseded,
 }
 
 impl PageState {
@@ -37,7 +39,8 @@ impl PageState {
             | ClaimState::InformationRequested { .. }
             | ClaimState::Approved { .. }
             | ClaimState::Rejected { .. }
-            | ClaimState::Disputed { .. } => Self::NotYetOpen,
+            | ClaimState::Disputed { .. }
+            | ClaimState::Contested { .. } => Self::NotYetOpen,
             ClaimState::AwaitingCustomer { window } if window.is_open_at(now) => Self::Open {
                 deadline: window.deadline,
             },
@@ -49,6 +52,7 @@ impl PageState {
                 at: claim.decided_at.unwrap_or(window.deadline),
             },
             ClaimState::Withdrawn { .. } => Self::Withdrawn,
+            ClaimState::Superseded { .. } => Self::Superseded,
         }
     }
 }

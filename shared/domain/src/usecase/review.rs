@@ -43,6 +43,15 @@ pub struct Decided {
     pub notification: Notification,
 }
 
+/// A claim as a reviewer judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub claim: Claim,
+    pub history: Vec<HistoryEntry>,
+    /// For a contest: the claim it contests (which may have let its unit go since).
+    pub holder: Option<Claim>,
+}
+
 /// The review-claims use cases.
 pub struct ReviewDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
@@ -61,13 +70,24 @@ impl ReviewDesk<'_> {
         Ok(self.review_queue.review_page(query).await?)
     }
 
-    /// A claim with its whole history (reviewers' ids included).
-    pub async fn get(&self, claim_id: &str) -> Result<(Claim, Vec<HistoryEntry>), ReviewError> {
+    /// A claim with its whole history (reviewers' ids included) and, for a contest, the claim
+    /// it contests as it is now.
+    pub async fn get(&self, claim_id: &str) -> Result<Case, ReviewError> {
         let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
-        self.claims
+        let (claim, history) = self
+            .claims
             .claim_with_history(id)
             .await?
-            .ok_or(ReviewError::NotFound)
+            .ok_or(ReviewError::NotFound)?;
+        let holder = match claim.state.contested_holder() {
+            Some(holder) => self.claims.claim(holder).await?,
+            None => None,
+        };
+        Ok(Case {
+            claim,
+            history,
+            holder,
+        })
     }
 
     /// Approves a claim in review, or a disputed one (which takes its unit back, if free); the
@@ -82,9 +102,7 @@ impl ReviewDesk<'_> {
             r.optional("comment", e, Message::parse)
         })?;
         let claim = self
-            .decide(claim_id, "claim approved", |claim, now| {
-                claim.approve(now, reviewer, comment.as_ref())
-            })
+            .approve_claim(reviewer, claim_id, comment.as_ref())
             .await?;
         let queued = RETRY
             .run(
@@ -105,6 +123,63 @@ impl ReviewDesk<'_> {
             claim,
             notification,
         })
+    }
+
+    /// Approves the claim as stored now; a contest takes the unit from the claim it contests
+    /// in the same write, or takes it free if that claim has let it go.
+    async fn approve_claim(
+        &self,
+        reviewer: &ReviewerId,
+        claim_id: &str,
+        comment: Option<&Message>,
+    ) -> Result<Claim, ReviewError> {
+        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
+        for _ in 0..super::CONFLICT_RETRIES {
+            let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
+            let now = self.clock.now();
+            let award = claim
+                .approve(now, reviewer, comment)
+                .map_err(|e| refused(e, claim.status()))?;
+            let applied = match claim.state.contested_holder() {
+                Some(holder) => self.arbitrate(&award, holder, now, reviewer).await,
+                None => self.claims.apply(&award).await,
+            };
+            match applied {
+                Ok(()) => {
+                    tracing::info!(claim_id = %id, status = %award.claim.status(), "claim approved");
+                    return Ok(award.claim);
+                }
+                Err(ApplyError::Conflict) => continue,
+                Err(ApplyError::UnitHeld) => return Err(ReviewError::UnitHeld),
+                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable("the claim kept changing while it was being decided".into()).into())
+    }
+
+    /// Applies a contest's approval: the contested claim, if it still holds the unit, is
+    /// superseded in the same write; if it has let the unit go, the contest takes it, unless
+    /// another claim took it meanwhile (`UnitHeld`: the reviewer never judged that one).
+    async fn arbitrate(
+        &self,
+        award: &Transition,
+        holder: ClaimId,
+        now: DateTime<Utc>,
+        reviewer: &ReviewerId,
+    ) -> Result<(), ApplyError> {
+        match self.claims.claim(holder).await? {
+            Some(held) if held.status().holds_lock() => {
+                let loss = held
+                    .supersede(now, reviewer)
+                    .map_err(|_| ApplyError::Conflict)?;
+                let applied = self.claims.apply_arbitration(award, &loss).await;
+                if applied.is_ok() {
+                    tracing::info!(claim_id = %holder, "claim superseded by an approved contest");
+                }
+                applied
+            }
+            Some(_) | None => self.claims.apply(award).await,
+        }
     }
 
     /// Asks the partner for more.

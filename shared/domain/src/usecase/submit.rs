@@ -11,7 +11,7 @@ use crate::ports::{CreateError, NotificationQueue, SubmissionStore, Unavailable}
 use crate::reference::{ReferenceError, check_subject};
 use crate::retry::RETRY;
 use crate::review::ReviewPolicy;
-use crate::submission::parse_submission;
+use crate::submission::{Submission, parse_submission};
 use crate::validation::ValidationErrors;
 use serde_json::Value;
 
@@ -113,7 +113,9 @@ impl SubmitClaim<'_> {
             | ClaimStatus::Rejected
             | ClaimStatus::Disputed
             | ClaimStatus::Declined
-            | ClaimStatus::Withdrawn => Notification::AfterReview,
+            | ClaimStatus::Withdrawn
+            | ClaimStatus::Contested
+            | ClaimStatus::Superseded => Notification::AfterReview,
         }
     }
 
@@ -129,7 +131,8 @@ impl SubmitClaim<'_> {
         }
         let object = body.as_object().ok_or(SubmitError::NotAnObject)?;
         let now = self.clock.now();
-        let subject = parse_submission(object, now.date_naive()).map_err(SubmitError::Invalid)?;
+        let Submission { subject, contest } =
+            parse_submission(object, now.date_naive()).map_err(SubmitError::Invalid)?;
         let fingerprint = BodyFingerprint::of(body);
 
         // Twice at most: a concurrent request with the same key may win the write, and then
@@ -161,8 +164,9 @@ impl SubmitClaim<'_> {
                 &subject,
             )
             .map_err(SubmitError::Reference)?;
+            let id = ClaimId::new_at(now);
             let (submitted, entry) = Claim::submit(
-                ClaimId::new_at(now),
+                id,
                 caller.partner_id.clone(),
                 partner.name.clone(),
                 subject.clone(),
@@ -183,16 +187,18 @@ impl SubmitClaim<'_> {
                     }
                 },
             };
-            let idempotency = key.map(|key| IdempotencyRecord {
-                partner_id: caller.partner_id.clone(),
-                key: key.as_str().to_owned(),
-                fingerprint: fingerprint.clone(),
-                response: claim.clone(),
-                created_at: now,
-            });
-            match self
+            let idempotency = |claim: &Claim| {
+                key.map(|key| IdempotencyRecord {
+                    partner_id: caller.partner_id.clone(),
+                    key: key.as_str().to_owned(),
+                    fingerprint: fingerprint.clone(),
+                    response: claim.clone(),
+                    created_at: now,
+                })
+            };
+            let holder = match self
                 .store
-                .create_claim(&claim, &entries, idempotency.as_ref())
+                .create_claim(&claim, &entries, idempotency(&claim).as_ref())
                 .await
             {
                 Ok(()) => {
@@ -204,11 +210,57 @@ impl SubmitClaim<'_> {
                     });
                 }
                 Err(CreateError::KeyTaken) => continue,
+                Err(CreateError::LockHeld(holder)) if holder.partner_id != caller.partner_id => {
+                    holder
+                }
                 Err(CreateError::LockHeld(holder)) => {
                     return Err(SubmitError::AlreadyClaimed {
-                        own_claim: (holder.partner_id == caller.partner_id)
-                            .then_some(holder.claim_id),
+                        own_claim: Some(holder.claim_id),
                     });
+                }
+                Err(CreateError::AlreadyContesting(own)) => {
+                    return Err(SubmitError::AlreadyClaimed {
+                        own_claim: Some(own),
+                    });
+                }
+                Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
+            };
+            // Another partner holds the unit: without a contest that is the answer; with one,
+            // the claim goes to arbitration instead (always by hand, whatever the policy).
+            let Some(justification) = &contest else {
+                return Err(SubmitError::AlreadyClaimed { own_claim: None });
+            };
+            let (claim, entry) = Claim::contest(
+                id,
+                caller.partner_id.clone(),
+                partner.name.clone(),
+                subject.clone(),
+                now,
+                holder.claim_id,
+                justification,
+            );
+            match self
+                .store
+                .create_claim(&claim, &[entry], idempotency(&claim).as_ref())
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(claim_id = %claim.id, "contest filed for arbitration");
+                    return Ok(Submitted {
+                        claim,
+                        replayed: false,
+                        notification: Notification::AfterReview,
+                    });
+                }
+                Err(CreateError::KeyTaken) => continue,
+                Err(CreateError::AlreadyContesting(own)) => {
+                    return Err(SubmitError::AlreadyClaimed {
+                        own_claim: Some(own),
+                    });
+                }
+                // A contest takes no lock: the store never answers this for one.
+                Err(CreateError::LockHeld(_)) => {
+                    return Err(SubmitError::AlreadyClaimed { own_claim: None });
                 }
                 Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
             }
