@@ -24,6 +24,10 @@ pub(super) enum Part {
     Lock,
     Idempotency,
     Notification,
+    /// A document's record.
+    Document,
+    /// A claim's count of documents.
+    DocumentCount,
 }
 
 /// The items of one transaction, each with its part.
