@@ -5,7 +5,6 @@
 //! pending. Failed messages are reported one by one (`ReportBatchItemFailures`); a message
 //! delivered twice changes nothing the second time.
 
-use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::{ConfigError, Door, DynamoStore, S3Documents, Wiring};
 use cpor_domain::clock::Clock;
@@ -53,7 +52,7 @@ impl RecordDocumentFunction {
         if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
             return Ok(Vec::new());
         }
-        let event: S3Event =
+        let event: Notification =
             serde_json::from_value(value).map_err(|e| MessageError::Poison(e.to_string()))?;
         let desk = DocumentDesk {
             claims: &self.store,
@@ -103,6 +102,32 @@ impl RecordDocumentFunction {
         }
         response
     }
+}
+
+/// The fields of an S3 event notification the function reads. Not `aws_lambda_events`' S3
+/// event: it requires fields (`userIdentity`, ...) that the emulator's notifications lack and
+/// this function never reads.
+#[derive(Debug, serde::Deserialize)]
+struct Notification {
+    #[serde(rename = "Records", default)]
+    records: Vec<NotificationRecord>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NotificationRecord {
+    #[serde(rename = "eventName")]
+    event_name: Option<String>,
+    s3: NotificationEntity,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NotificationEntity {
+    object: NotificationObject,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NotificationObject {
+    key: Option<String>,
 }
 
 /// The object's key as stored: S3's notifications URL-encode it, spaces as `+`.

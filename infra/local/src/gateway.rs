@@ -57,6 +57,8 @@ pub struct Gateway {
     pub notify: NotifyCustomerFunction,
     /// finalize-association (the timer and `/_local/finalize`).
     pub finalize: FinalizeAssociationFunction,
+    /// record-document (fed by the documents queue's poller).
+    pub record_document: record_document::RecordDocumentFunction,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
     /// The settings.
