@@ -37,7 +37,9 @@ fn events(claim: &Value, event: &str) -> usize {
 async fn object_exists(stack: &TestStack, claim_id: &str, document_id: &str) -> bool {
     let s3 = cpor_aws::S3Documents::client(&stack.settings().sdk_config().await);
     s3.head_object()
-        .bucket(cpor_aws::schema::documents_bucket(&stack.settings().queue_prefix))
+        .bucket(cpor_aws::schema::documents_bucket(
+            &stack.settings().queue_prefix,
+        ))
         .key(format!("claims/{claim_id}/{document_id}"))
         .send()
         .await
@@ -144,9 +146,18 @@ async fn a_file_over_ten_mebibytes_never_counts_even_when_storage_takes_it() {
     assert_eq!(events(&claim, "document_added"), 0);
     // AND a declaration over 10 MiB is refused outright
     let over = stack
-        .add_document(FABRIKAM, &claim_id, "big.pdf", "application/pdf", 10 * MIB + 1)
+        .add_document(
+            FABRIKAM,
+            &claim_id,
+            "big.pdf",
+            "application/pdf",
+            10 * MIB + 1,
+        )
         .await;
-    assert_eq!((over.status.as_u16(), over.code().as_str()), (400, "validation_failed"));
+    assert_eq!(
+        (over.status.as_u16(), over.code().as_str()),
+        (400, "validation_failed")
+    );
     stack.stop().await;
 }
 
@@ -161,7 +172,13 @@ async fn the_eleventh_document_of_a_claim_is_refused_even_when_declared_at_once(
         let stack = &stack;
         async move {
             stack
-                .add_document(FABRIKAM, &claim_id, &format!("scan {i}.png"), "image/png", 100)
+                .add_document(
+                    FABRIKAM,
+                    &claim_id,
+                    &format!("scan {i}.png"),
+                    "image/png",
+                    100,
+                )
                 .await
         }
     }))
@@ -196,15 +213,26 @@ async fn another_partner_can_never_obtain_a_link_to_a_document() {
     let link = stack
         .get(NORTHWIND, &format!("/v1/claims/{claim_id}/documents/{id}"))
         .await;
-    let claim = stack.get(NORTHWIND, &format!("/v1/claims/{claim_id}")).await;
+    let claim = stack
+        .get(NORTHWIND, &format!("/v1/claims/{claim_id}"))
+        .await;
     let added = stack
         .add_document(NORTHWIND, &claim_id, "x.pdf", "application/pdf", 10)
         .await;
     // THEN each is not found, and no answer carries a link
-    assert_eq!((link.status.as_u16(), link.code().as_str()), (404, "document_not_found"));
+    assert_eq!(
+        (link.status.as_u16(), link.code().as_str()),
+        (404, "document_not_found")
+    );
     assert!(link.header("location").is_none());
-    assert_eq!((claim.status.as_u16(), claim.code().as_str()), (404, "claim_not_found"));
-    assert_eq!((added.status.as_u16(), added.code().as_str()), (404, "claim_not_found"));
+    assert_eq!(
+        (claim.status.as_u16(), claim.code().as_str()),
+        (404, "claim_not_found")
+    );
+    assert_eq!(
+        (added.status.as_u16(), added.code().as_str()),
+        (404, "claim_not_found")
+    );
     // AND an unknown document of Fabrikam's own claim is not found either
     let unknown = stack
         .get(
@@ -285,12 +313,18 @@ async fn a_final_claim_takes_no_document() {
     // GIVEN a withdrawn claim
     let stack = TestStack::start().await;
     let claim_id = claim_of(&stack, FABRIKAM).await;
-    assert_eq!(stack.withdraw(FABRIKAM, &claim_id, "ended").await.status, 200);
+    assert_eq!(
+        stack.withdraw(FABRIKAM, &claim_id, "ended").await.status,
+        200
+    );
     // WHEN a document is declared
     let answer = stack
         .add_document(FABRIKAM, &claim_id, "a.pdf", "application/pdf", 10)
         .await;
     // THEN it is 409 claim_already_final
-    assert_eq!((answer.status.as_u16(), answer.code().as_str()), (409, "claim_already_final"));
+    assert_eq!(
+        (answer.status.as_u16(), answer.code().as_str()),
+        (409, "claim_already_final")
+    );
     stack.stop().await;
 }
