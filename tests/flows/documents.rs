@@ -98,7 +98,14 @@ async fn an_uploaded_pdf_counts_and_downloads_back_byte_for_byte() {
     assert_eq!(document["size"], bytes.len());
     assert!(document["uploaded_at"].is_string());
     assert_eq!(events(&claim, "document_added"), 1);
-    assert_eq!(claim["status"], "approved", "the status does not change");
+    let entry = claim["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "document_added")
+        .unwrap();
+    assert_eq!(entry["from"], entry["to"], "the status does not change");
+    assert_eq!(entry["reason"], "SOW 4711.pdf");
     let link = stack
         .get(FABRIKAM, &format!("/v1/claims/{claim_id}/documents/{id}"))
         .await;
