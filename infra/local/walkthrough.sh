@@ -266,3 +266,34 @@ while :; do
   [ -n "$cursor" ] || break
   path="/v1/claims?limit=1&cursor=$cursor"
 done
+
+# ---------------------------------------------------------------- documents
+
+step "documents: declare a PDF on one of Fabrikam's open claims, upload it with curl, wait until it counts"
+DOC_CLAIM=$(curl -s "$BASE/v1/claims?limit=100" -H "authorization: Bearer $FABRIKAM" \
+  | json 'next((c["claim_id"] for c in d["items"] if c["status"] not in ("declined", "withdrawn")), "")')
+PDF=$(mktemp --suffix=.pdf)
+printf '%%PDF-1.7\n%% cpor walk-through: a signed statement of work\n%%%%EOF\n' > "$PDF"
+SIZE=$(stat -c %s "$PDF")
+DECLARED=$(curl -s -X POST "$BASE/v1/claims/$DOC_CLAIM/documents" -H "authorization: Bearer $FABRIKAM" \
+  -H 'content-type: application/json' \
+  -d "{\"file_name\": \"SOW 4711.pdf\", \"content_type\": \"application/pdf\", \"size\": $SIZE}")
+echo "$DECLARED" | json '{"document_id": d["document_id"], "method": d["upload"]["method"], "headers": d["upload"]["headers"], "expires_at": d["upload"]["expires_at"]}'
+DOC=$(echo "$DECLARED" | json 'd["document_id"]')
+URL=$(echo "$DECLARED" | json 'd["upload"]["url"]')
+mapfile -t HEADERS < <(echo "$DECLARED" | json '"\n".join(f"-H\n{k}: {v}" for k, v in d["upload"]["headers"].items() if k.lower() != "content-length")')
+curl -s -o /dev/null -w 'upload: %{http_code}\n' -T "$PDF" "${HEADERS[@]}" "$URL"
+for _ in $(seq 1 50); do
+  status=$(curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" \
+    | json "next((x['status'] for x in d['documents'] if x['document_id'] == '$DOC'), '')")
+  [ "$status" = uploaded ] && break
+  sleep 0.2
+done
+curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" \
+  | json "[(x['file_name'], x['status'], x['size']) for x in d['documents']], [e['event'] for e in d['history']][-1]"
+
+step "documents: the download link (303), and the bytes back"
+LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/v1/claims/$DOC_CLAIM/documents/$DOC" -H "authorization: Bearer $FABRIKAM")
+curl -s "$LOCATION" -o "$PDF.back"
+cmp -s "$PDF" "$PDF.back" && echo "downloaded $SIZE bytes: identical" || echo "downloaded bytes DIFFER"
+rm -f "$PDF" "$PDF.back"
