@@ -115,6 +115,9 @@ impl DocumentDesk<'_> {
         claim_id: &str,
         document_id: &str,
     ) -> Result<(Document, String), DocumentError> {
+        if !caller.may_view_claims() {
+            return Err(DocumentError::Forbidden);
+        }
         let document_id = DocumentId::parse(document_id).ok_or(DocumentError::DocumentNotFound)?;
         let (claim, _, documents) = self.claim(caller, claim_id).await.map_err(|e| match e {
             DocumentError::ClaimNotFound => DocumentError::DocumentNotFound,
