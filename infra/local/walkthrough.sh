@@ -239,6 +239,38 @@ step "the second and third claims disassociated, so that the walk-through can ru
 act POST "/v1/claims/$B/withdraw" "$FABRIKAM" '{"reason": "walk-through done"}'
 act POST "/v1/claims/$C/withdraw" "$FABRIKAM" '{"reason": "walk-through done"}'
 
+step "a contest: Fabrikam holds $W2; Northwind's plain claim is refused, its contest goes to arbitration"
+D=$(submit "$FABRIKAM" "$W2")
+act POST "/v1/review/claims/$D/approve" "$ALICE" '{}'
+awaiting "$D" "$FABRIKAM"
+CONTEST=$(body "$W2" | python3 -c '
+import json, sys
+b = json.load(sys.stdin); b["proof_of_execution"]["signed_on"] = sys.argv[1]
+b["partner_contact"] = {"name": "Ana Diaz", "email": "ana@northwind.example"}
+b["contest"] = {"justification": "We took over the Teams roll-out last month; newer statement of work."}
+print(json.dumps(b))' "$NEWER")
+call POST /v1/claims "$NORTHWIND" "$(echo "$CONTEST" | python3 -c 'import json,sys; b=json.load(sys.stdin); del b["contest"]; print(json.dumps(b))')"
+E=$(curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $NORTHWIND" -H 'content-type: application/json' \
+  --data-binary "$CONTEST" | json 'd["claim_id"]')
+act GET "/v1/claims/$E" "$NORTHWIND"
+call POST /v1/claims "$NORTHWIND" "$CONTEST"
+
+step "the reviewer sees the holder beside the contest, both proofs, and approves: the holder is superseded"
+curl -s "$BASE/v1/review/claims/$E" -H "authorization: Bearer $ALICE" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); h = d["holder"]
+print("contest:", d["status"], d["partner_name"], d["proof_of_execution"]["signed_on"])
+print("holder: ", h["status"], h["partner_name"], h["proof_of_execution"]["signed_on"], "| contester_proof_is_newer:", h["contester_proof_is_newer"])'
+act POST "/v1/review/claims/$E/approve" "$ALICE" '{"comment": "newer signed SOW"}'
+act GET "/v1/claims/$D" "$FABRIKAM"
+history "/v1/claims/$D" "$FABRIKAM"
+awaiting "$E" "$NORTHWIND"
+curl -s "$BASE/_local/outbox" | python3 -c "
+import json, sys
+m = [m for m in json.load(sys.stdin)['messages'] if '$E' in m['body']][-1]
+print('the customer is e-mailed about the new partner:', m['to'], '|', m['subject'], '| names Northwind:', 'Northwind' in m['body'])"
+act POST "/v1/claims/$E/withdraw" "$NORTHWIND" '{"reason": "walk-through done"}'
+
 step "32 concurrent claims for one tenant+workload from two partners"
 N=$(python3 - "$HERE/examples/claim.json" "$W" "$SIGNED" "$BASE" "$FABRIKAM" "$NORTHWIND" <<'PY'
 import json, sys, urllib.request, concurrent.futures
@@ -266,3 +298,34 @@ while :; do
   [ -n "$cursor" ] || break
   path="/v1/claims?limit=1&cursor=$cursor"
 done
+
+# ---------------------------------------------------------------- documents
+
+step "documents: declare a PDF on one of Fabrikam's open claims, upload it with curl, wait until it counts"
+DOC_CLAIM=$(curl -s "$BASE/v1/claims?limit=100" -H "authorization: Bearer $FABRIKAM" \
+  | json 'next((c["claim_id"] for c in d["items"] if c["status"] not in ("declined", "withdrawn")), "")')
+PDF=$(mktemp --suffix=.pdf)
+printf '%%PDF-1.7\n%% cpor walk-through: a signed statement of work\n%%%%EOF\n' > "$PDF"
+SIZE=$(stat -c %s "$PDF")
+DECLARED=$(curl -s -X POST "$BASE/v1/claims/$DOC_CLAIM/documents" -H "authorization: Bearer $FABRIKAM" \
+  -H 'content-type: application/json' \
+  -d "{\"file_name\": \"SOW 4711.pdf\", \"content_type\": \"application/pdf\", \"size\": $SIZE}")
+echo "$DECLARED" | json '{"document_id": d["document_id"], "method": d["upload"]["method"], "headers": d["upload"]["headers"], "expires_at": d["upload"]["expires_at"]}'
+DOC=$(echo "$DECLARED" | json 'd["document_id"]')
+URL=$(echo "$DECLARED" | json 'd["upload"]["url"]')
+mapfile -t HEADERS < <(echo "$DECLARED" | json '"\n".join(f"-H\n{k}: {v}" for k, v in d["upload"]["headers"].items() if k.lower() != "content-length")')
+curl -s -o /dev/null -w 'upload: %{http_code}\n' -T "$PDF" "${HEADERS[@]}" "$URL"
+for _ in $(seq 1 50); do
+  status=$(curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" \
+    | json "next((x['status'] for x in d['documents'] if x['document_id'] == '$DOC'), '')")
+  [ "$status" = uploaded ] && break
+  sleep 0.2
+done
+curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" \
+  | json "[(x['file_name'], x['status'], x['size']) for x in d['documents']], [e['event'] for e in d['history']][-1]"
+
+step "documents: the download link (303), and the bytes back"
+LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/v1/claims/$DOC_CLAIM/documents/$DOC" -H "authorization: Bearer $FABRIKAM")
+curl -s "$LOCATION" -o "$PDF.back"
+cmp -s "$PDF" "$PDF.back" && echo "downloaded $SIZE bytes: identical" || echo "downloaded bytes DIFFER"
+rm -f "$PDF" "$PDF.back"

@@ -191,6 +191,8 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
         [
             "manage-claims",
             "notify-customer",
+            // Its event source mapping polls the documents queue on its role.
+            "record-document",
             "record-opt-out",
             "submit-claim"
         ]

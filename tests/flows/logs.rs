@@ -8,12 +8,15 @@ use cpor_tests::*;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
-const FUNCTIONS: [&str; 5] = [
+/// record-document too: the documents queue delivers S3's test event once the bucket's
+/// notification is configured, at the stack's start.
+const FUNCTIONS: [&str; 6] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
     "record-opt-out",
     "finalize-association",
+    "record-document",
 ];
 
 #[tokio::test]

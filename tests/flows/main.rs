@@ -9,6 +9,7 @@
 
 // The partner's and the customer's flows, one door each.
 mod contest;
+mod documents;
 mod finalize;
 mod manage;
 mod notify;

@@ -1101,3 +1101,149 @@ fn an_answer_that_contradicts_the_description_is_caught() {
     missing.as_object_mut().map(|o| o.remove("partner_name"));
     assert!(d.validate(claim_schema, &missing).is_err());
 }
+
+const DOCUMENTS: &str = "/v1/claims/{claim_id}/documents";
+const DOCUMENT: &str = "/v1/claims/{claim_id}/documents/{document_id}";
+
+#[tokio::test]
+async fn every_documented_answer_of_the_documents_matches_the_description() {
+    // GIVEN the description, a stack, a claim of Fabrikam's and a withdrawn one
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.admin(FABRIKAM),
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.admin(NORTHWIND),
+    ];
+    let [admin_token, user, northwind] = tokens.each_ref().map(String::as_str);
+    let (admin, user, northwind) = (Some(admin_token), Some(user), Some(northwind));
+    let id_of = |answer: &Answer| {
+        answer.json()["claim_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let claim = id_of(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    let withdrawn = id_of(&stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    stack.withdraw(FABRIKAM, &withdrawn, "ended").await;
+    let full = id_of(&stack.submit(FABRIKAM, &claim_body("intune")).await);
+    let on = |id: &str| DOCUMENTS.replace("{claim_id}", id);
+    let pdf = cpor_tests::pdf_bytes(100);
+    let body =
+        json!({ "file_name": "sow.pdf", "content_type": "application/pdf", "size": pdf.len() });
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+
+    // WHEN every answer is produced
+    let created = c.post(DOCUMENTS, &on(&claim), admin, Some(&body)).await;
+    stack.upload(&created.json(), pdf).await;
+    let document_id = created.json()["document_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    stack
+        .wait_for_document(FABRIKAM, &claim, &document_id, "uploaded")
+        .await;
+    let link = DOCUMENT
+        .replace("{claim_id}", &claim)
+        .replace("{document_id}", &document_id);
+    for _ in 0..10 {
+        c.post(DOCUMENTS, &on(&full), admin, Some(&body)).await;
+    }
+    let mut answers: Vec<Expected> = vec![
+        (201, "", created),
+        (
+            400,
+            "validation_failed",
+            c.post(DOCUMENTS, &on(&claim), admin, Some(&json!({ "size": 0 })))
+                .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post(DOCUMENTS, &on(&claim), None, Some(&body)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post(DOCUMENTS, &on(&claim), user, Some(&body)).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.post(DOCUMENTS, &on(&claim), northwind, Some(&body)).await,
+        ),
+        (
+            409,
+            "claim_already_final",
+            c.post(DOCUMENTS, &on(&withdrawn), admin, Some(&body)).await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.post_raw(DOCUMENTS, &on(&claim), admin_token, "application/json", big)
+                .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.post_raw(
+                DOCUMENTS,
+                &on(&claim),
+                admin_token,
+                "text/plain",
+                "{}".into(),
+            )
+            .await,
+        ),
+        (
+            422,
+            "too_many_documents",
+            c.post(DOCUMENTS, &on(&full), admin, Some(&body)).await,
+        ),
+        (303, "", c.get(DOCUMENT, &link, admin).await),
+        (401, "unauthenticated", c.get(DOCUMENT, &link, None).await),
+        (
+            403,
+            "forbidden",
+            c.get(DOCUMENT, &link, Some(&stack.token(FABRIKAM, "auditor")))
+                .await,
+        ),
+        (
+            404,
+            "document_not_found",
+            c.get(DOCUMENT, &link, northwind).await,
+        ),
+    ];
+    // ... and, once the table is gone, 503 on each
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    answers.push((
+        503,
+        "service_unavailable",
+        c.post(DOCUMENTS, &on(&claim), admin, Some(&body)).await,
+    ));
+    answers.push((
+        503,
+        "service_unavailable",
+        c.get(DOCUMENT, &link, admin).await,
+    ));
+
+    // THEN each had its status and code, and every documented answer was produced
+    for (status, code, answer) in &answers {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    description.assert_covered("documents", |_| true);
+    stack.stop().await;
+}

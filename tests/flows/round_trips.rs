@@ -115,3 +115,57 @@ async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
         flow.total
     );
 }
+
+#[tokio::test]
+async fn a_document_upload_costs_a_read_and_a_transaction_at_each_end() {
+    // GIVEN a local stack whose AWS requests are counted
+    // WHEN a document is declared, uploaded, and its arrival processed
+    let flow = cpor_tests::round_trips::count_document_flow().await;
+    for op in &flow.operations {
+        println!("{:<48} {:?}", op.operation, op.calls);
+    }
+    // THEN the declaration reads the claim and writes the document with its count at once
+    assert_eq!(
+        flow.of("manage-claims: POST /documents"),
+        calls(&[("DynamoDB.GetItem", 1), ("DynamoDB.TransactWriteItems", 1)])
+    );
+    // AND the arrival is one query of the claim's partition, the object's size and its first
+    // bytes, and one transaction (the claim's entry and the document uploaded)
+    assert_eq!(
+        flow.of("record-document"),
+        calls(&[
+            ("DynamoDB.Query", 1),
+            ("S3.GetObject", 1),
+            ("S3.HeadObject", 1),
+            ("DynamoDB.TransactWriteItems", 1),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_contest_costs_one_more_transaction_and_its_approval_reads_both_claims_and_writes_once() {
+    // GIVEN a local stack whose AWS requests are counted, and a unit held by Fabrikam
+    // WHEN Northwind contests it and a reviewer approves the contest
+    let flow = cpor_tests::round_trips::count_contest_flow().await;
+    for op in &flow.operations {
+        println!("{:<56} {:?}", op.operation, op.calls);
+    }
+    // THEN the contest is the reference read, the refused ordinary write, and its own write
+    assert_eq!(
+        flow.of("submit-claim: a contest (201 contested)"),
+        calls(&[
+            ("DynamoDB.BatchGetItem", 1),
+            ("DynamoDB.TransactWriteItems", 2),
+        ])
+    );
+    // AND its approval reads the contest and the holder, writes both in one transaction, and
+    // queues the customer's notification
+    assert_eq!(
+        flow.of("review-claims: approve a contest (holder superseded)"),
+        calls(&[
+            ("DynamoDB.GetItem", 2),
+            ("DynamoDB.TransactWriteItems", 1),
+            ("SQS.SendMessage", 1),
+        ])
+    );
+}

@@ -672,3 +672,84 @@ impl LogCapture {
         self.lines.text()
     }
 }
+
+/// A PDF's bytes: its signature and then filler, `size` bytes in all.
+pub fn pdf_bytes(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(size.max(bytes.len()), b'x');
+    bytes
+}
+
+impl TestStack {
+    /// `POST /v1/claims/{id}/documents` as an admin of `partner_id`.
+    pub async fn add_document(
+        &self,
+        partner_id: &str,
+        claim_id: &str,
+        file_name: &str,
+        content_type: &str,
+        size: usize,
+    ) -> Answer {
+        let body = json!({ "file_name": file_name, "content_type": content_type, "size": size });
+        self.send(
+            Method::POST,
+            &format!("/v1/claims/{claim_id}/documents"),
+            Some(&self.admin(partner_id)),
+            Some(&body),
+            &[],
+        )
+        .await
+    }
+
+    /// Sends `bytes` as the upload that `declared` (a `POST /documents` answer) allows, with
+    /// exactly its signed headers, straight to storage; returns storage's status.
+    pub async fn upload(&self, declared: &Value, bytes: Vec<u8>) -> StatusCode {
+        let upload = &declared["upload"];
+        let url = upload["url"].as_str().expect("an upload url");
+        let mut request = self.http.put(url).body(bytes);
+        for (name, value) in upload["headers"].as_object().into_iter().flatten() {
+            // The client sets the length of the body it sends.
+            if name.eq_ignore_ascii_case("content-length") {
+                continue;
+            }
+            request = request.header(name.as_str(), value.as_str().unwrap_or_default());
+        }
+        request.send().await.expect("storage answers").status()
+    }
+
+    /// Waits until the claim lists the document with `status`, and returns the claim.
+    pub async fn wait_for_document(
+        &self,
+        partner_id: &str,
+        claim_id: &str,
+        document_id: &str,
+        status: &str,
+    ) -> Value {
+        let started = Instant::now();
+        loop {
+            let claim = self.claim(partner_id, claim_id).await;
+            let found = claim["documents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["document_id"] == document_id)
+                .map(|d| d["status"].clone());
+            if found.as_ref().is_some_and(|s| s == status) {
+                return claim;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "document {document_id} did not become {status}; it is {found:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The documents bucket's notification queue.
+    pub fn documents_queue_url(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| s.documents_queue_url().to_owned())
+            .unwrap_or_default()
+    }
+}

@@ -1,7 +1,7 @@
 //! The AWS requests each operation costs, counted at the SDK's HTTP connector (retries
 //! included): what `tests/flows/round_trips.rs` checks and `make bench` reports.
 
-use crate::{FABRIKAM, TestStack, claim_body, instant, link_in};
+use crate::{FABRIKAM, NORTHWIND, TestStack, claim_body, instant, link_in};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::TimeDelta;
 use cpor_local::faults::FaultPlan;
@@ -315,4 +315,124 @@ pub fn calls(expected: &[(&str, u64)]) -> Calls {
         .iter()
         .map(|(op, n)| ((*op).to_owned(), *n))
         .collect()
+}
+
+/// Runs a document's upload once, each step counted on its own: its declaration
+/// (`POST /documents`), and the processing of its arrival (the bucket's notification handed to
+/// record-document). The bytes go to storage directly, outside the counted requests.
+pub async fn count_document_flow() -> FlowCalls {
+    let plan = FaultPlan::counting();
+    let shared: Arc<FaultPlan> = plan.clone();
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.poll_notifications = false;
+    })
+    .await;
+    let mut operations = Vec::new();
+    let mut step = |name: &str, before: &Calls| {
+        operations.push(OperationCalls {
+            operation: name.to_owned(),
+            calls: since(before, &plan.calls()),
+        });
+    };
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
+    let claim_id = created["claim_id"].as_str().unwrap_or_default().to_owned();
+    let bytes = crate::pdf_bytes(2048);
+
+    let before = plan.calls();
+    let declared = stack
+        .add_document(
+            FABRIKAM,
+            &claim_id,
+            "sow.pdf",
+            "application/pdf",
+            bytes.len(),
+        )
+        .await;
+    assert_eq!(declared.status, 201, "{}", declared.text);
+    step("manage-claims: POST /documents (201)", &before);
+    let declared = declared.json();
+    assert!(stack.upload(&declared, bytes).await.is_success());
+    let document_id = declared["document_id"].as_str().unwrap_or_default();
+
+    let mut message = SqsMessage::default();
+    message.message_id = Some(format!("d-{document_id}"));
+    message.body = Some(
+        json!({ "Records": [{
+            "eventName": "ObjectCreated:Put",
+            "s3": { "object": { "key": format!("claims/{claim_id}/{document_id}") } }
+        }]})
+        .to_string(),
+    );
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    let before = plan.calls();
+    let answer = stack.functions().record_document.handle(event).await;
+    assert!(answer.batch_item_failures.is_empty());
+    step("record-document: one upload (counted)", &before);
+
+    let total = plan.calls();
+    stack.stop().await;
+    FlowCalls {
+        operations,
+        total,
+        finalized: 0,
+    }
+}
+
+/// Counts a contest's submission and its approval: the holder's claim, approved, and
+/// Northwind's contest of it, approved by a reviewer. The poller is off, so that no
+/// notification's requests mix with the counted ones.
+pub async fn count_contest_flow() -> FlowCalls {
+    let plan = FaultPlan::counting();
+    let shared: Arc<FaultPlan> = plan.clone();
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.poll_notifications = false;
+        s.review_policy = cpor_domain::ReviewPolicy::Manual;
+    })
+    .await;
+    let mut operations = Vec::new();
+    let mut step = |name: &str, before: &Calls| {
+        operations.push(OperationCalls {
+            operation: name.to_owned(),
+            calls: since(before, &plan.calls()),
+        });
+    };
+    let body = claim_body("teams");
+    let holder = stack.submit(FABRIKAM, &body).await.json();
+    let holder_id = holder["claim_id"].as_str().unwrap_or_default().to_owned();
+    let approved = stack
+        .decide("reviewer-1", &holder_id, "approve", &json!({}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+
+    let mut contest = body.clone();
+    contest["contest"] = json!({ "justification": "a newer statement of work" });
+    let before = plan.calls();
+    let created = stack.submit(NORTHWIND, &contest).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    step("submit-claim: a contest (201 contested)", &before);
+    let contest_id = created.json()["claim_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let before = plan.calls();
+    let approved = stack
+        .decide("reviewer-1", &contest_id, "approve", &json!({}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    step(
+        "review-claims: approve a contest (holder superseded)",
+        &before,
+    );
+
+    let total = plan.calls();
+    stack.stop().await;
+    FlowCalls {
+        operations,
+        total,
+        finalized: 0,
+    }
 }

@@ -5,18 +5,22 @@
 //! - `POST /v1/claims/{claim_id}/withdraw`: withdraw or disassociate, with a reason;
 //! - `POST /v1/claims/{claim_id}/respond`: answer a reviewer's information request;
 //! - `POST /v1/claims/{claim_id}/dispute`: dispute a rejection, within 30 days;
-//! - `POST /v1/claims/{claim_id}/proof`: a newer proof of execution.
+//! - `POST /v1/claims/{claim_id}/proof`: a newer proof of execution;
+//! - `POST /v1/claims/{claim_id}/documents`: declare a document, answered with its upload link;
+//! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::caller::Caller;
 use cpor_domain::clock::Clock;
+use cpor_domain::document::object_key;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
+use cpor_domain::usecase::documents::{DocumentDesk, DocumentError};
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_http::routes::{
-    self, ADD_PROOF_OF_EXECUTION, DISPUTE_REJECTION, GET_CLAIM, LIST_CLAIMS,
-    RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
+    self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, DISPUTE_REJECTION, DOWNLOAD_DOCUMENT, GET_CLAIM,
+    LIST_CLAIMS, RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
 };
 use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
 use serde_json::json;
@@ -29,13 +33,18 @@ pub const FUNCTION: &str = "manage-claims";
 /// The function: its clients, built once per execution environment.
 pub struct ManageClaimsFunction {
     store: DynamoStore,
+    documents: S3Documents,
     clock: Arc<dyn Clock>,
 }
 
 impl ManageClaimsFunction {
-    /// The function on this store.
-    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    /// The function on this store and bucket.
+    pub fn new(store: DynamoStore, documents: S3Documents, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            documents,
+            clock,
+        }
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -61,8 +70,14 @@ impl ManageClaimsFunction {
         match (routes::of(event), claim_id) {
             (Some(&LIST_CLAIMS), _) => self.list(&desk, &caller, event).await,
             (Some(&GET_CLAIM), Some(id)) => {
-                let (claim, history) = desk.get(&caller, id).await.map_err(to_problem)?;
-                Ok(json(200, &ClaimWithHistory::of(&claim, &history)))
+                let (claim, history, documents) = self
+                    .document_desk()
+                    .claim(&caller, id)
+                    .await
+                    .map_err(document_problem)?;
+                let mut answer = ClaimWithHistory::of(&claim, &history);
+                answer.claim = answer.claim.with_documents(&documents);
+                Ok(json(200, &answer))
             }
             (Some(&WITHDRAW_CLAIM), Some(id)) => {
                 let body = self.move_body(&caller, event, "withdraw claims")?;
@@ -90,8 +105,73 @@ impl ManageClaimsFunction {
                 let claim = desk.add_proof(&caller, id, &body).await;
                 moved("proof", claim)
             }
+            (Some(&ADD_DOCUMENT), Some(id)) => {
+                let body = self.move_body(&caller, event, "add documents")?;
+                // Boxed: inlined, the S3 presigning's future makes the handler's too deep for
+                // the compiler's layout query.
+                Box::pin(self.declare_document(&caller, id, &body)).await
+            }
+            (Some(&DOWNLOAD_DOCUMENT), Some(id)) => {
+                let document_id = event
+                    .path_parameters
+                    .get("document_id")
+                    .map_or("", String::as_str);
+                let (_, key) = self
+                    .document_desk()
+                    .downloadable(&caller, id, document_id)
+                    .await
+                    .map_err(document_problem)?;
+                let link = Box::pin(self.documents.download_link(&key))
+                    .await
+                    .map_err(|e| Problem::unavailable(&e))?;
+                Ok(cpor_http::redirect(&link.url))
+            }
             _ => Err(routes::not_found("this method and path are not served")),
         }
+    }
+
+    fn document_desk(&self) -> DocumentDesk<'_> {
+        DocumentDesk {
+            claims: &self.store,
+            documents: &self.store,
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    /// 201 with the document's id and the link to upload its bytes with.
+    async fn declare_document(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        let (claim, document) = self
+            .document_desk()
+            .declare(caller, claim_id, body)
+            .await
+            .map_err(document_problem)?;
+        let link = self
+            .documents
+            .upload_link(&object_key(claim.id, document.id), &document)
+            .await
+            .map_err(|e| Problem::unavailable(&e))?;
+        let headers: serde_json::Map<String, serde_json::Value> = link
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name, serde_json::Value::String(value)))
+            .collect();
+        Ok(json(
+            201,
+            &json!({
+                "document_id": document.id.to_string(),
+                "upload": {
+                    "method": link.method,
+                    "url": link.url,
+                    "headers": headers,
+                    "expires_at": cpor_domain::time::format_instant(link.expires_at),
+                },
+            }),
+        ))
     }
 
     /// The body of a partner's move, once the caller's role is known to allow moves (a read-only
@@ -138,9 +218,13 @@ impl Door for ManageClaimsFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`).
+    /// On the table (`CPOR_TABLE_NAME`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        Ok(Self::new(wiring.store()?, wiring.clock()))
+        Ok(Self::new(
+            wiring.store()?,
+            wiring.documents()?,
+            wiring.clock(),
+        ))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
@@ -197,6 +281,31 @@ fn to_problem(error: ManageError) -> Problem {
     }
 }
 
+fn document_problem(error: DocumentError) -> Problem {
+    match error {
+        DocumentError::Forbidden => Problem::forbidden("your role may not do this"),
+        DocumentError::ClaimNotFound => Problem::claim_not_found(),
+        DocumentError::DocumentNotFound => Problem::new(
+            404,
+            "document_not_found",
+            "No such document",
+            "no uploaded document of yours has this id",
+        ),
+        DocumentError::Invalid(errors) => Problem::validation(&errors),
+        DocumentError::AlreadyFinal(status) => Problem::already_final(status),
+        DocumentError::TooMany => Problem::new(
+            422,
+            "too_many_documents",
+            "Too many documents",
+            format!(
+                "a claim may have at most {} documents",
+                cpor_domain::document::MAX_DOCUMENTS
+            ),
+        ),
+        DocumentError::Unavailable(e) => Problem::unavailable(&e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,7 +323,13 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .build();
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "unused");
-        ManageClaimsFunction::new(store, Arc::new(SystemClock))
+        let s3 = aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let documents = S3Documents::new(aws_sdk_s3::Client::from_conf(s3), "unused");
+        ManageClaimsFunction::new(store, documents, Arc::new(SystemClock))
     }
 
     /// A request by route key from a partner whose token carries no role the service knows:
@@ -251,7 +366,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 6);
+        assert_eq!(served.len(), 8);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

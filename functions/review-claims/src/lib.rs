@@ -14,13 +14,19 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
+use cpor_aws::{
+    ConfigError, Door, DynamoStore, Metrics, S3Documents, SqsNotificationQueue, Wiring,
+};
 use cpor_domain::clock::Clock;
+use cpor_domain::document::{DocumentStatus, object_key};
+use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_review_cursor, parse_review_query};
+use cpor_domain::ports::DocumentStore;
 use cpor_domain::ports::{ClaimRepository, NotificationQueue, ReviewQueue};
-use cpor_domain::usecase::review::{ReviewDesk, ReviewError};
+use cpor_domain::usecase::review::{Case, ReviewDesk, ReviewError};
 use cpor_domain::usecase::submit::Notification;
 use cpor_domain::{BusinessCalendar, Claim};
+use cpor_http::resource::DocumentResource;
 use cpor_http::resource::{ReviewQueueItem, ReviewedClaim};
 use cpor_http::routes::{
     self, APPROVE_CLAIM, GET_REVIEWED_CLAIM, LIST_REVIEW_QUEUE, REJECT_CLAIM, REQUEST_INFORMATION,
@@ -40,6 +46,8 @@ pub struct ReviewClaimsFunction {
     queue: Arc<dyn NotificationQueue>,
     clock: Arc<dyn Clock>,
     calendar: BusinessCalendar,
+    /// The documents' records and bucket, for the claim's download links.
+    documents: Option<(Arc<dyn DocumentStore>, S3Documents)>,
 }
 
 impl ReviewClaimsFunction {
@@ -57,7 +65,55 @@ impl ReviewClaimsFunction {
             queue: Arc::new(queue),
             clock,
             calendar,
+            documents: None,
         }
+    }
+
+    /// The function with the claims' documents in its answers, their bytes in `bucket`.
+    pub fn with_documents(mut self, store: DynamoStore, bucket: S3Documents) -> Self {
+        self.documents = Some((Arc::new(store), bucket));
+        self
+    }
+
+    /// A claim with its history, and its documents with a download link for each uploaded
+    /// one, in the one read of its partition.
+    async fn reviewed(
+        &self,
+        desk: &ReviewDesk<'_>,
+        claim_id: &str,
+    ) -> Result<(Case, Vec<DocumentResource>), Problem> {
+        let Some((store, bucket)) = &self.documents else {
+            return Ok((desk.get(claim_id).await.map_err(to_problem)?, Vec::new()));
+        };
+        let not_found = || to_problem(ReviewError::NotFound);
+        let id = ClaimId::parse(claim_id).ok_or_else(not_found)?;
+        let (claim, history, documents) = store
+            .claim_with_documents(id)
+            .await
+            .map_err(|e| Problem::unavailable(&e))?
+            .ok_or_else(not_found)?;
+        let mut resources = Vec::with_capacity(documents.len());
+        for document in &documents {
+            let mut resource = DocumentResource::from(document);
+            match document.status {
+                DocumentStatus::Uploaded => {
+                    let key = object_key(claim.id, document.id);
+                    let link = Box::pin(bucket.download_link(&key))
+                        .await
+                        .map_err(|e| Problem::unavailable(&e))?;
+                    resource.download_url = Some(link.url);
+                }
+                DocumentStatus::Pending => {}
+            }
+            resources.push(resource);
+        }
+        let holder = desk.holder_of(&claim).await.map_err(to_problem)?;
+        let case = Case {
+            claim,
+            history,
+            holder,
+        };
+        Ok((case, resources))
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -86,18 +142,17 @@ impl ReviewClaimsFunction {
         match (routes::of(event), claim_id) {
             (Some(&LIST_REVIEW_QUEUE), _) => self.queue_page(&desk, event).await,
             (Some(&GET_REVIEWED_CLAIM), Some(id)) => {
-                let case = desk.get(id).await.map_err(to_problem)?;
+                let (case, documents) = self.reviewed(&desk, id).await?;
                 let now = self.clock.now();
-                Ok(json(
-                    200,
-                    &ReviewedClaim::of(
-                        &case.claim,
-                        &case.history,
-                        case.holder.as_ref(),
-                        &self.calendar,
-                        now,
-                    ),
-                ))
+                let mut answer = ReviewedClaim::of(
+                    &case.claim,
+                    &case.history,
+                    case.holder.as_ref(),
+                    &self.calendar,
+                    now,
+                );
+                answer.claim.claim.documents = documents;
+                Ok(json(200, &answer))
             }
             (Some(&APPROVE_CLAIM), Some(id)) => {
                 let body = json_body(event)?;
@@ -163,14 +218,15 @@ impl Door for ReviewClaimsFunction {
     type Error = Infallible;
 
     /// On the table (`CPOR_TABLE_NAME`), the notification queue (`CPOR_NOTIFICATION_QUEUE_URL`)
-    /// and the business calendar (`CPOR_HOLIDAYS`).
+    /// the business calendar (`CPOR_HOLIDAYS`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         Ok(Self::new(
             wiring.store()?,
             wiring.queue()?,
             wiring.clock(),
             wiring.calendar()?,
-        ))
+        )
+        .with_documents(wiring.store()?, wiring.documents()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {

@@ -201,6 +201,20 @@ impl FaultPlan {
 /// `Service.Operation` of a request: from `x-amz-target` (JSON protocols) or the `Action`
 /// form field (query protocols such as SES).
 pub fn operation_of(request: &HttpRequest) -> (String, String) {
+    // S3's REST requests alone carry the payload's hash as a header.
+    if request.headers().get("x-amz-content-sha256").is_some() {
+        let (bucket_only, query) = s3_target(request.uri());
+        let operation = match (request.method(), bucket_only) {
+            ("HEAD", false) => "HeadObject",
+            ("GET", false) => "GetObject",
+            ("PUT", false) => "PutObject",
+            ("DELETE", false) => "DeleteObject",
+            ("PUT", true) if query.contains("notification") => "PutBucketNotificationConfiguration",
+            ("PUT", true) => "CreateBucket",
+            _ => "Unknown",
+        };
+        return ("S3".to_owned(), operation.to_owned());
+    }
     if let Some(target) = request.headers().get("x-amz-target") {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         let service = if prefix.starts_with("DynamoDB") {
@@ -228,6 +242,21 @@ pub fn operation_of(request: &HttpRequest) -> (String, String) {
         "Query"
     };
     (service.to_owned(), action)
+}
+
+/// Whether a path-style S3 URI names a bucket alone (no object key), and its query.
+pub fn s3_target(uri: &str) -> (bool, &str) {
+    let (path, query) = s3_path(uri);
+    (!path.contains('/'), query)
+}
+
+/// A path-style S3 URI's `<bucket>/<key>` (without the leading `/`) and its query.
+pub fn s3_path(uri: &str) -> (&str, &str) {
+    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map_or("", |slash| &after_scheme[slash + 1..]);
+    path.split_once('?').unwrap_or((path, ""))
 }
 
 #[derive(Debug)]

@@ -57,6 +57,8 @@ pub struct Gateway {
     pub notify: NotifyCustomerFunction,
     /// finalize-association (the timer and `/_local/finalize`).
     pub finalize: FinalizeAssociationFunction,
+    /// record-document (fed by the documents queue's poller).
+    pub record_document: record_document::RecordDocumentFunction,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
     /// The settings.
@@ -190,8 +192,8 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
                     let event = to_event(&parts, &body, route.key, parameters, claims);
                     match door {
                         HttpDoor::Submit => invoke(&gateway.submit, event).await,
-                        HttpDoor::Manage => invoke(&gateway.manage, event).await,
-                        HttpDoor::Review => invoke(&gateway.review, event).await,
+                        HttpDoor::Manage => invoke_signing(&gateway, &gateway.manage, event).await,
+                        HttpDoor::Review => invoke_signing(&gateway, &gateway.review, event).await,
                         HttpDoor::OptOut => invoke(&gateway.opt_out, event).await,
                     }
                 }
@@ -238,6 +240,55 @@ where
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
     let Ok(answer) = in_invocation(D::NAME, &request_id, function.invoke(event)).await;
     from_lambda(answer)
+}
+
+/// [`invoke`] for a function that hands out presigned links (the documents'): each link is
+/// recorded as a call of the function's, since AWS authorizes it against the signer's role.
+async fn invoke_signing<D>(
+    gateway: &Gateway,
+    function: &D,
+    event: ApiGatewayV2httpRequest,
+) -> Response
+where
+    D: Door<Event = ApiGatewayV2httpRequest, Output = ApiGatewayV2httpResponse, Error = Infallible>,
+{
+    let request_id = event.request_context.request_id.clone().unwrap_or_default();
+    let Ok(answer) = in_invocation(D::NAME, &request_id, function.invoke(event)).await;
+    if let Some(calls) = &gateway.settings.aws_calls {
+        for (method, url) in presigned_links(&answer) {
+            calls.record_presigned(D::NAME, &method, &url);
+        }
+    }
+    from_lambda(answer)
+}
+
+/// The presigned links in an answer: a redirect's location, an upload's URL, and the download
+/// URLs of a claim's documents.
+fn presigned_links(answer: &ApiGatewayV2httpResponse) -> Vec<(String, String)> {
+    let signed = |url: &str| url.contains("X-Amz-Signature=");
+    let mut links = Vec::new();
+    if let Some(location) = answer.headers.get("location").and_then(|v| v.to_str().ok())
+        && signed(location)
+    {
+        links.push(("GET".to_owned(), location.to_owned()));
+    }
+    let body: Value = match &answer.body {
+        Some(LambdaBody::Text(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    if let (Some(method), Some(url)) = (
+        body["upload"]["method"].as_str(),
+        body["upload"]["url"].as_str(),
+    ) {
+        links.push((method.to_owned(), url.to_owned()));
+    }
+    for document in body["documents"].as_array().into_iter().flatten() {
+        if let Some(url) = document["download_url"].as_str() {
+            links.push(("GET".to_owned(), url.to_owned()));
+        }
+    }
+    links.retain(|(_, url)| signed(url));
+    links
 }
 
 /// Verifies the bearer token as the JWT authorizer would; the claims go to the function.

@@ -1,9 +1,9 @@
-//! The background work of the local stack: the queue poller that feeds notify-customer as
-//! Lambda's event source mapping would, and the finalize timer that stands in for the nightly
+//! The background work of the local stack: the queue pollers that feed notify-customer and
+//! record-document as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::in_invocation;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,7 +14,43 @@ use tokio::sync::watch;
 /// time-out in the template, so that a slow batch is never delivered a second time meanwhile.
 const PROCESSING_LIMIT_SECONDS: i32 = 30;
 
-/// Receives notification messages in batches of up to ten, hands each batch to notify-customer,
+/// A queue's consumer, as Lambda's event source mapping calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    /// notify-customer, on the notification queue.
+    Notify,
+    /// record-document, on the documents queue.
+    RecordDocument,
+}
+
+impl Consumer {
+    fn function(self) -> &'static str {
+        match self {
+            Self::Notify => notify_customer::FUNCTION,
+            Self::RecordDocument => record_document::FUNCTION,
+        }
+    }
+
+    async fn handle(self, gateway: &Gateway, event: SqsEvent) -> SqsBatchResponse {
+        match self {
+            Self::Notify => gateway.notify.handle(event).await,
+            Self::RecordDocument => gateway.record_document.handle(event).await,
+        }
+    }
+}
+
+/// Polls the notification queue for notify-customer until `shutdown` changes.
+pub async fn poll_notifications(
+    sqs: aws_sdk_sqs::Client,
+    retries: aws_sdk_sqs::Client,
+    queue_url: String,
+    gateway: Arc<Gateway>,
+    shutdown: watch::Receiver<bool>,
+) {
+    poll_queue(sqs, retries, queue_url, gateway, Consumer::Notify, shutdown).await;
+}
+
+/// Receives a queue's messages in batches of up to ten, hands each batch to its consumer,
 /// deletes the messages it processed and makes the failed ones come back after the retry
 /// delay (and, after the queue's maximum receives, go to the dead-letter queue).
 ///
@@ -23,11 +59,12 @@ const PROCESSING_LIMIT_SECONDS: i32 = 30;
 /// settings keep the same order (`LocalSettings::check_retry_timing`), and `retries` (a client
 /// outside notify-customer's recorded calls: the event source mapping never makes this call)
 /// shortens each failed message's invisibility to the retry delay.
-pub async fn poll_notifications(
+pub async fn poll_queue(
     sqs: aws_sdk_sqs::Client,
     retries: aws_sdk_sqs::Client,
     queue_url: String,
     gateway: Arc<Gateway>,
+    consumer: Consumer,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let retry_after = i32::try_from(gateway.settings.retry_after.as_secs()).unwrap_or(5);
@@ -94,9 +131,9 @@ pub async fn poll_notifications(
             .collect();
         let request_id = ulid::Ulid::new().to_string();
         let response = in_invocation(
-            notify_customer::FUNCTION,
+            consumer.function(),
             &request_id,
-            gateway.notify.handle(event),
+            consumer.handle(&gateway, event),
         )
         .await;
         let failed: HashSet<&str> = response

@@ -183,6 +183,10 @@ impl LocalSettings {
             // developer's own ARN must not send us to AWS.
             .with(cpor_aws::config::TOKEN_SECRET_ARN, &self.token_secret_arn)
             .with(TOKEN_KEY_ID, &self.token_key_id)
+            .with(
+                cpor_aws::config::DOCUMENTS_BUCKET,
+                cpor_aws::schema::documents_bucket(&self.queue_prefix),
+            )
             .with(HOLIDAYS, &self.holidays)
             .with(REVIEW_POLICY, self.review_policy.as_str())
             .with(

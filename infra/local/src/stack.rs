@@ -8,6 +8,7 @@ use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
+use record_document::RecordDocumentFunction;
 use record_opt_out::RecordOptOutFunction;
 use review_claims::ReviewClaimsFunction;
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ async fn build<D: Door>(
 pub struct LocalStack {
     addr: SocketAddr,
     queue_url: String,
+    documents_queue_url: String,
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -62,6 +64,17 @@ impl LocalStack {
         let queue = QueueDefinition::notifications(&settings.queue_prefix);
         tracing::info!(queue = %queue.name, dead_letter = %queue.dead_letter_name, "creating the queues");
         let queue_url = schema::create_queues(&sqs, &queue).await?;
+        let documents_queue = QueueDefinition::documents(&settings.queue_prefix);
+        let documents_queue_url = schema::create_queues(&sqs, &documents_queue).await?;
+        let bucket = schema::documents_bucket(&settings.queue_prefix);
+        tracing::info!(bucket = %bucket, queue = %documents_queue.name, "creating the documents bucket and its notification");
+        schema::create_documents_bucket(
+            &cpor_aws::S3Documents::client(&sdk),
+            &sqs,
+            &bucket,
+            &documents_queue_url,
+        )
+        .await?;
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
 
@@ -89,6 +102,7 @@ impl LocalStack {
             opt_out: build::<RecordOptOutFunction>(&settings, &sdk, &env).await?,
             notify: build::<NotifyCustomerFunction>(&settings, &sdk, &env).await?,
             finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
+            record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),
@@ -112,6 +126,21 @@ impl LocalStack {
                 watch_shutdown.clone(),
             )));
         }
+        if settings.poll_notifications {
+            // Lambda's event source mapping polls the documents queue with record-document's
+            // role.
+            let documents_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(RecordDocumentFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                documents_sqs,
+                gateway.sqs.clone(),
+                documents_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::RecordDocument,
+                watch_shutdown.clone(),
+            )));
+        }
         if let Some(every) = settings.finalize_every {
             tasks.push(tokio::spawn(poller::finalize_every(
                 every,
@@ -122,6 +151,7 @@ impl LocalStack {
         Ok(Self {
             addr,
             queue_url,
+            documents_queue_url,
             gateway,
             shutdown,
             tasks,
@@ -144,6 +174,11 @@ impl LocalStack {
     }
 
     /// The functions behind the gateway, to call a handler directly with a hand-made event.
+    /// The documents bucket's notification queue.
+    pub fn documents_queue_url(&self) -> &str {
+        &self.documents_queue_url
+    }
+
     pub fn functions(&self) -> &Gateway {
         &self.gateway
     }

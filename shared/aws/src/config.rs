@@ -90,6 +90,8 @@ pub const TOKEN_SECRET: &str = "CPOR_TOKEN_SECRET";
 pub const TOKEN_SECRET_ARN: &str = "CPOR_TOKEN_SECRET_ARN";
 /// The id of the signing key: `CPOR_TOKEN_KEY_ID`.
 pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
+/// The documents' bucket: `CPOR_DOCUMENTS_BUCKET`.
+pub const DOCUMENTS_BUCKET: &str = "CPOR_DOCUMENTS_BUCKET";
 /// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.
 pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
 /// Who approves a claim: `CPOR_REVIEW_POLICY`, `manual` (a reviewer; the default) or

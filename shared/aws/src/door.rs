@@ -115,6 +115,15 @@ impl<'a> Wiring<'a> {
         ))
     }
 
+    /// The documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
+    pub fn documents(&self) -> Result<crate::S3Documents, ConfigError> {
+        let bucket = self.env.required(config::DOCUMENTS_BUCKET)?;
+        Ok(crate::S3Documents::new(
+            crate::S3Documents::client(self.sdk),
+            bucket,
+        ))
+    }
+
     /// SES, sending from `CPOR_SENDER_EMAIL`.
     pub fn mailer(&self) -> Result<SesMailer, ConfigError> {
         let sender = self.env.required(SENDER_EMAIL)?;

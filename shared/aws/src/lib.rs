@@ -6,6 +6,7 @@
 //! SDK at the emulator, and nothing here knows the difference.
 
 pub mod config;
+pub mod documents;
 pub mod door;
 pub mod dynamo;
 pub mod logging;
@@ -16,6 +17,7 @@ pub mod queue;
 pub mod schema;
 
 pub use config::{ConfigError, Env};
+pub use documents::S3Documents;
 pub use door::{Door, Wiring};
 pub use dynamo::DynamoStore;
 pub use logging::in_invocation;

@@ -92,6 +92,28 @@ impl QueueDefinition {
 }
 
 /// A failure to create the resources.
+impl QueueDefinition {
+    /// The queue of the documents bucket's `ObjectCreated` notifications, read by
+    /// record-document.
+    pub fn documents(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-documents"),
+            dead_letter_name: format!("{prefix}-documents-dlq"),
+            visibility_timeout_seconds: 180,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// The only prefix of the documents bucket the service writes, reads or is notified of.
+pub const DOCUMENTS_KEY_PREFIX: &str = "claims/";
+
+/// The local stack's documents bucket (the template lets CloudFormation name it).
+pub fn documents_bucket(prefix: &str) -> String {
+    format!("{prefix}-documents")
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not provision {what}: {detail}")]
 pub struct ProvisionError {
@@ -259,4 +281,66 @@ pub async fn verify_sender(
         .await
         .map(|_| ())
         .map_err(|e| failed(format!("sender {sender}"))(describe(&e)))
+}
+
+/// The documents bucket, and its notification of each object created under
+/// [`DOCUMENTS_KEY_PREFIX`] to the queue at `queue_url`.
+pub async fn create_documents_bucket(
+    s3: &aws_sdk_s3::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bucket: &str,
+    queue_url: &str,
+) -> Result<(), ProvisionError> {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration,
+        NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    };
+    let fail = || failed(format!("bucket {bucket}"));
+    if let Err(e) = s3.create_bucket().bucket(bucket).send().await {
+        let owned = e
+            .as_service_error()
+            .is_some_and(|s| s.is_bucket_already_owned_by_you());
+        if !owned {
+            return Err(fail()(describe(&e)));
+        }
+    }
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail())?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .unwrap_or_default();
+    let prefix = FilterRule::builder()
+        .name(FilterRuleName::Prefix)
+        .value(DOCUMENTS_KEY_PREFIX)
+        .build();
+    let queue = QueueConfiguration::builder()
+        .queue_arn(queue_arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(
+            NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().filter_rules(prefix).build())
+                .build(),
+        )
+        .build()
+        .map_err(|e| e.to_string())
+        .map_err(fail())?;
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+        .map_err(fail())
 }

@@ -247,6 +247,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::TOKEN_KEY_ID,
         config::HOLIDAYS,
         config::REVIEW_POLICY,
+        config::DOCUMENTS_BUCKET,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -268,7 +269,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 6);
+    assert_eq!(functions, 7);
 }
 
 #[test]
@@ -333,7 +334,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 6);
+    assert_eq!(functions, 7);
 }
 
 #[test]
@@ -384,4 +385,52 @@ fn the_public_base_url_parameter_refuses_clear_text() {
         .as_str()
         .expect("an AllowedPattern");
     assert!(pattern.starts_with("^(https://"), "{pattern}");
+}
+
+#[test]
+fn the_template_declares_the_documents_queues_and_notification_of_the_schema() {
+    let template = template();
+    let expected = QueueDefinition::documents("${AWS::StackName}");
+    let queue = resource(&template, "DocumentsQueue");
+    let dead_letter = resource(&template, "DocumentsDeadLetterQueue");
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["DocumentsDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    assert_eq!(
+        dead_letter["MessageRetentionPeriod"],
+        expected.dead_letter_retention_seconds
+    );
+    let bucket = resource(&template, "DocumentsBucket");
+    assert_eq!(
+        bucket["NotificationConfiguration"]["QueueConfigurations"],
+        json!([{
+            "Event": "s3:ObjectCreated:*",
+            "Queue": { "Fn::GetAtt": ["DocumentsQueue", "Arn"] },
+            "Filter": { "S3Key": { "Rules": [
+                { "Name": "prefix", "Value": schema::DOCUMENTS_KEY_PREFIX }
+            ] } },
+        }])
+    );
+    let record = resource(&template, "RecordDocumentFunction");
+    let timeout = record["Timeout"]
+        .as_u64()
+        .expect("record-document's timeout");
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    assert_eq!(
+        record["Events"]["Uploads"]["Properties"]["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
 }

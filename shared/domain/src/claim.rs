@@ -374,6 +374,7 @@ pub enum HistoryEvent {
     ProofAdded,
     ContestFiled,
     Superseded,
+    DocumentAdded,
 }
 
 impl HistoryEvent {
@@ -392,6 +393,7 @@ impl HistoryEvent {
             Self::ProofAdded => "proof_added",
             Self::ContestFiled => "contest_filed",
             Self::Superseded => "superseded",
+            Self::DocumentAdded => "document_added",
         }
     }
 }
@@ -1171,6 +1173,29 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. } => Err(self.refuse()),
         }
+    }
+}
+
+impl Claim {
+    /// A document's upload arrived and passed its checks: recorded in the history (the file
+    /// name as the reason), the status unchanged. Allowed until the claim is final: a final
+    /// claim's evidence no longer changes anything.
+    pub fn add_document(
+        &self,
+        at: DateTime<Utc>,
+        document: &crate::document::Document,
+    ) -> Result<Transition, TransitionError> {
+        let status = self.status();
+        if status.is_final() {
+            return Err(TransitionError::AlreadyFinal(status));
+        }
+        let step = Step::new(
+            Actor::Partner,
+            HistoryEvent::DocumentAdded,
+            self.state.clone(),
+        )
+        .reason(Some(&document.file_name));
+        Ok(self.change(at, vec![step], None))
     }
 }
 
@@ -2048,5 +2073,58 @@ pub(crate) mod tests {
                 prop_assert_eq!(holding.first().copied(), holder);
             }
         }
+    }
+
+    // ---- documents
+
+    fn a_document() -> crate::document::Document {
+        let request = crate::document::UploadRequest {
+            file_name: "SOW 4711.pdf".into(),
+            content_type: crate::document::ContentType::Pdf,
+            size: 1024,
+        };
+        crate::document::Document::pending(
+            crate::document::DocumentId::new_at(at("2026-11-28T09:00:00Z")),
+            request,
+        )
+    }
+
+    #[test]
+    fn an_uploaded_document_is_recorded_without_moving_a_claim_that_is_not_final() {
+        // GIVEN claims in review, rejected and disputed
+        for claim in [
+            submitted(at("2026-11-25T09:00:00Z")),
+            rejected(),
+            disputed(),
+        ] {
+            // WHEN a document's upload is accepted
+            let t = claim
+                .add_document(at("2026-11-28T09:00:00Z"), &a_document())
+                .unwrap();
+            // THEN the history records it by file name, and the status stays
+            assert_eq!(t.claim.status(), claim.status());
+            assert_eq!(t.entry().event, HistoryEvent::DocumentAdded);
+            assert_eq!(t.entry().event.as_str(), "document_added");
+            assert_eq!(t.entry().actor, Actor::Partner);
+            assert_eq!(t.entry().reason.as_deref(), Some("SOW 4711.pdf"));
+            assert_eq!(t.claim.version, claim.version + 1);
+            assert!(!t.releases_lock() && !t.takes_lock());
+        }
+    }
+
+    #[test]
+    fn a_final_claim_takes_no_document() {
+        // GIVEN a withdrawn claim
+        let withdrawn = submitted(at("2026-11-25T09:00:00Z"))
+            .withdraw(at("2026-11-26T09:00:00Z"), reason())
+            .unwrap()
+            .claim;
+        // WHEN a document's upload arrives
+        let refused = withdrawn.add_document(at("2026-11-28T09:00:00Z"), &a_document());
+        // THEN it is refused as final
+        assert_eq!(
+            refused,
+            Err(TransitionError::AlreadyFinal(ClaimStatus::Withdrawn))
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod claim;
 pub mod clock;
 pub mod contact;
+pub mod document;
 pub mod domain_name;
 pub mod email;
 pub mod idempotency;

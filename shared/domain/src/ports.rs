@@ -257,3 +257,74 @@ pub trait Mailer: Send + Sync {
     /// Sends a message; returns the provider's message id.
     async fn send(&self, email: &CustomerEmail) -> Result<String, SendError>;
 }
+
+/// Why a pending document was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddDocumentError {
+    /// The claim has its [`crate::document::MAX_DOCUMENTS`] already.
+    #[error("the claim has the most documents it may have")]
+    TooMany,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Why an upload was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkUploadedError {
+    /// The claim changed meanwhile: decide again on what is stored now.
+    #[error("the claim changed meanwhile")]
+    Conflict,
+    /// The document is no longer pending: the same arrival was recorded already.
+    #[error("the document is not pending")]
+    NotPending,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// A claim as its documents' use cases read it: with its history and its documents.
+pub type ClaimWithDocuments = (Claim, Vec<HistoryEntry>, Vec<crate::document::Document>);
+
+/// Storage of claims' documents (their records: the bytes are in [`DocumentObjects`]).
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// A claim with its history (oldest first) and its documents (oldest first), in one read.
+    async fn claim_with_documents(
+        &self,
+        id: ClaimId,
+    ) -> Result<Option<ClaimWithDocuments>, Unavailable>;
+
+    /// Stores a pending document of a claim, unless the claim has its most documents already
+    /// (counted in the same write, so concurrent requests cannot pass the limit together).
+    async fn add_pending(
+        &self,
+        claim_id: ClaimId,
+        document: &crate::document::Document,
+    ) -> Result<(), AddDocumentError>;
+
+    /// Applies the claim's `document_added` transition and marks the document uploaded at the
+    /// transition's time, all or nothing, if the document is still pending.
+    async fn mark_uploaded(
+        &self,
+        transition: &Transition,
+        document_id: crate::document::DocumentId,
+    ) -> Result<(), MarkUploadedError>;
+}
+
+/// What storage knows of an arrived object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivedObject {
+    /// Its real size, in bytes.
+    pub size: u64,
+    /// Its first [`crate::document::SNIFF_BYTES`] bytes (fewer if it is shorter).
+    pub first_bytes: Vec<u8>,
+}
+
+/// The documents' bytes, in storage.
+#[async_trait]
+pub trait DocumentObjects: Send + Sync {
+    /// What arrived under `key`; `None` when nothing is there (deleted already).
+    async fn inspect(&self, key: &str) -> Result<Option<ArrivedObject>, Unavailable>;
+
+    /// Deletes what is under `key` (nothing there is fine).
+    async fn delete(&self, key: &str) -> Result<(), Unavailable>;
+}

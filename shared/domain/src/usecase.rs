@@ -1,5 +1,6 @@
 //! The service's use cases, one module each, written against the ports.
 
+pub mod documents;
 pub mod finalize;
 pub mod manage;
 pub mod notify;

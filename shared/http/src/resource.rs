@@ -31,8 +31,45 @@ pub struct ClaimResource {
     pub proof_of_execution: ProofResource,
     pub review: ReviewResource,
     pub customer_notification: NotificationResource,
-    /// Uploaded documents (none until the partner uploads some).
-    pub documents: Vec<serde_json::Value>,
+    /// Its documents, oldest first (none until the partner declares some).
+    pub documents: Vec<DocumentResource>,
+}
+
+/// A document of a claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentResource {
+    pub document_id: String,
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub size: u64,
+    /// `pending` or `uploaded`.
+    pub status: &'static str,
+    pub uploaded_at: Option<String>,
+    /// In the reviewers' view, of an uploaded document: a link valid 5 minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+}
+
+impl From<&cpor_domain::document::Document> for DocumentResource {
+    fn from(d: &cpor_domain::document::Document) -> Self {
+        Self {
+            document_id: d.id.to_string(),
+            file_name: d.file_name.clone(),
+            content_type: d.content_type.as_str(),
+            size: d.size,
+            status: d.status.as_str(),
+            uploaded_at: d.uploaded_at.map(instant),
+            download_url: None,
+        }
+    }
+}
+
+impl ClaimResource {
+    /// The claim with its documents.
+    pub fn with_documents(mut self, documents: &[cpor_domain::document::Document]) -> Self {
+        self.documents = documents.iter().map(DocumentResource::from).collect();
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -105,6 +105,20 @@ pub const ADD_PROOF_OF_EXECUTION: Route = Route {
     access: Access::Partner,
 };
 
+pub const ADD_DOCUMENT: Route = Route {
+    key: "POST /v1/claims/{claim_id}/documents",
+    operation: "addDocument",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const DOWNLOAD_DOCUMENT: Route = Route {
+    key: "GET /v1/claims/{claim_id}/documents/{document_id}",
+    operation: "downloadDocument",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
 pub const LIST_REVIEW_QUEUE: Route = Route {
     key: "GET /v1/review/claims",
     operation: "listReviewQueue",
@@ -170,6 +184,8 @@ pub const ROUTES: &[Route] = &[
     REJECT_CLAIM,
     VIEW_OPT_OUT_PAGE,
     DECLINE_ASSOCIATION,
+    ADD_DOCUMENT,
+    DOWNLOAD_DOCUMENT,
 ];
 
 impl Route {

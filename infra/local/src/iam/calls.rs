@@ -160,7 +160,11 @@ impl AwsCalls {
     pub fn record(&self, function: &str, request: &HttpRequest) {
         let (service, operation) = operation_of(request);
         let body = request.body().bytes().unwrap_or_default();
-        let parts = authorizations(&self.arns, &service, &operation, body);
+        let parts = if service == "S3" {
+            vec![s3(&operation, request.uri())]
+        } else {
+            authorizations(&self.arns, &service, &operation, body)
+        };
         if let Ok(mut seen) = self.seen.lock() {
             for part in parts {
                 seen.insert(AwsCall {
@@ -173,6 +177,63 @@ impl AwsCalls {
             }
         }
     }
+
+    /// Records a presigned link that `function` handed out: the client's request is made
+    /// with the signer's permissions, so AWS authorizes it against `function`'s role.
+    pub fn record_presigned(&self, function: &str, method: &str, url: &str) {
+        let operation = match method {
+            "PUT" => "PutObject",
+            "GET" => "GetObject",
+            _ => "Unknown",
+        };
+        let part = s3(operation, url);
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(AwsCall {
+                function: function.to_owned(),
+                operation: format!("S3.{operation} (presigned)"),
+                action: part.action,
+                resource: part.resource,
+                context: part.context,
+            });
+        }
+    }
+}
+
+/// S3 authorizes HeadObject as `s3:GetObject`; an object's resource is `<bucket>/<key>`, a
+/// bucket's the bucket (S3's ARNs name no region or account).
+fn s3(operation: &str, uri: &str) -> Authorization {
+    let (path, _) = crate::faults::s3_path(uri);
+    let path = percent_decoded(path);
+    let action = match operation {
+        "HeadObject" => "GetObject",
+        "PutBucketNotificationConfiguration" => "PutBucketNotification",
+        other => other,
+    };
+    Authorization::new(format!("s3:{action}"), format!("arn:aws:s3:::{path}"))
+}
+
+/// The path's percent-escapes decoded (as S3 reads the key).
+fn percent_decoded(path: &str) -> String {
+    let mut bytes = Vec::with_capacity(path.len());
+    let raw = path.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'%', Some(byte)) => {
+                bytes.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                bytes.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// One authorization of a request, before it is attributed to a function.

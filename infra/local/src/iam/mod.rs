@@ -178,6 +178,10 @@ impl Deployment {
             physical_names: BTreeMap::from([
                 ("Table".to_owned(), settings.table.clone()),
                 ("TokenSecret".to_owned(), secret),
+                (
+                    "DocumentsBucket".to_owned(),
+                    cpor_aws::schema::documents_bucket(&settings.queue_prefix),
+                ),
             ]),
             arns,
         }

@@ -415,6 +415,7 @@ impl Resolver<'_> {
                 format!("arn:{p}:logs:{r}:{a}:log-group:{}:*", name()?)
             }
             ("AWS::IAM::Role", "Arn") => format!("arn:{p}:iam::{a}:role/{resource}"),
+            ("AWS::S3::Bucket", "Arn") => format!("arn:{p}:s3:::{}", name()?),
             _ => {
                 return Err(TemplateError::Unsupported(format!(
                     "!GetAtt {resource}.{attribute}"

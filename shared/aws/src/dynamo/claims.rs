@@ -125,7 +125,7 @@ impl DynamoStore {
     }
 
     /// Every item a query yields, page after page.
-    async fn query_all(
+    pub(super) async fn query_all(
         &self,
         query: impl Fn(Option<Item>) -> QueryFluentBuilder,
     ) -> Result<Vec<Item>, Unavailable> {

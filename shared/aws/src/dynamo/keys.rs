@@ -5,6 +5,7 @@ use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::{NightlyDeadline, PartnerOfRecordLock};
+use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::DueKind;
 use cpor_domain::time::{format_instant, parse_instant};
@@ -19,6 +20,8 @@ pub(super) mod sk {
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY";
     pub const PARTNER: &str = "PARTNER";
     pub const TENANT: &str = "TENANT";
+    /// A claim's count of documents.
+    pub const DOCUMENTS: &str = "DOCUMENTS";
 }
 
 const CLAIM_PREFIX: &str = "CLAIM#";
@@ -29,6 +32,7 @@ const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 const PARTNER_PREFIX: &str = "PARTNER#";
 const TENANT_PREFIX: &str = "TENANT#";
 const DUE_PREFIX: &str = "DUE#";
+const DOCUMENT_PREFIX: &str = "DOC#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +77,22 @@ pub(super) fn event(id: ClaimId, sequence: u32) -> ItemKey {
 /// True for the sort key of a history entry.
 pub(super) fn is_event(sk: &str) -> bool {
     sk.starts_with(EVENT_PREFIX)
+}
+
+/// A document of a claim, in the claim's partition (its one query reads them with the claim).
+pub(super) fn document(id: ClaimId, document: DocumentId) -> ItemKey {
+    ItemKey::new(claim_partition(id), format!("{DOCUMENT_PREFIX}{document}"))
+}
+
+/// True for the sort key of a document.
+pub(super) fn is_document(sk: &str) -> bool {
+    sk.starts_with(DOCUMENT_PREFIX)
+}
+
+/// A claim's count of documents: an item of its own, since the claim's item is written whole
+/// by every transition.
+pub(super) fn document_count(id: ClaimId) -> ItemKey {
+    ItemKey::new(claim_partition(id), sk::DOCUMENTS)
 }
 
 pub(super) fn notification(id: ClaimId) -> ItemKey {

@@ -8,6 +8,8 @@
 //! | partner-of-record lock | `LOCK#<tenant>#workload#<w>` or `…#subscription#<s>` | `LOCK` |
 //! | idempotency record | `IDEMPOTENCY#<partner>#<key>` | `IDEMPOTENCY` (TTL `expires_at_epoch`) |
 //! | partner, tenant | `PARTNER#<id>`, `TENANT#<id>` | `PARTNER`, `TENANT` |
+//! | document of a claim | `CLAIM#<id>` | `DOC#<document id>` |
+//! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
 //! first. Index `due` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims that have
@@ -20,6 +22,7 @@
 
 mod bulk;
 mod claims;
+mod documents;
 mod due;
 mod expression;
 pub mod keys;

@@ -29,6 +29,10 @@ pub(super) enum Part {
     Superseded,
     Idempotency,
     Notification,
+    /// A document's record.
+    Document,
+    /// A claim's count of documents.
+    DocumentCount,
 }
 
 /// The items of one transaction, each with its part.

@@ -79,10 +79,7 @@ impl ReviewDesk<'_> {
             .claim_with_history(id)
             .await?
             .ok_or(ReviewError::NotFound)?;
-        let holder = match claim.state.contested_holder() {
-            Some(holder) => self.claims.claim(holder).await?,
-            None => None,
-        };
+        let holder = self.holder_of(&claim).await?;
         Ok(Case {
             claim,
             history,
@@ -122,6 +119,14 @@ impl ReviewDesk<'_> {
         Ok(Decided {
             claim,
             notification,
+        })
+    }
+
+    /// For a contest, the claim it contests as it is now.
+    pub async fn holder_of(&self, claim: &Claim) -> Result<Option<Claim>, ReviewError> {
+        Ok(match claim.state.contested_holder() {
+            Some(holder) => self.claims.claim(holder).await?,
+            None => None,
         })
     }
 

@@ -1,0 +1,193 @@
+//! A claim's documents: the partner declares one (and gets an upload link for it), storage
+//! reports its arrival (checked before it counts), and partners and reviewers download them.
+
+use crate::caller::Caller;
+use crate::claim::{Claim, ClaimStatus};
+use crate::clock::Clock;
+use crate::document::{
+    Document, DocumentId, DocumentStatus, UploadRequest, object_key, parse_object_key,
+};
+use crate::ids::ClaimId;
+use crate::ports::{
+    AddDocumentError, ClaimRepository, DocumentObjects, DocumentStore, MarkUploadedError,
+    Unavailable,
+};
+use crate::validation::ValidationErrors;
+use serde_json::Value;
+
+/// Why a request about documents was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("your role may not do this")]
+    Forbidden,
+    /// No such claim of the caller's.
+    #[error("no such claim")]
+    ClaimNotFound,
+    /// No such document of the claim, or not uploaded (yet).
+    #[error("no such document")]
+    DocumentNotFound,
+    #[error(transparent)]
+    Invalid(ValidationErrors),
+    #[error("the claim is already {0}")]
+    AlreadyFinal(ClaimStatus),
+    #[error("the claim has the most documents it may have")]
+    TooMany,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// What became of an arrived upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arrival {
+    /// Checked and recorded: the document counts.
+    Counted,
+    /// Recorded before (the same notification, delivered again).
+    AlreadyCounted,
+    /// Not what was declared (or the claim is final): deleted, the document left pending.
+    Refused(String),
+    /// Not a key the service chose, or no document of a claim: left alone, or deleted.
+    Unknown,
+    /// Nothing is stored under the key any more (a refused upload, deleted before).
+    Gone,
+}
+
+/// The documents' use cases.
+pub struct DocumentDesk<'a> {
+    pub claims: &'a dyn ClaimRepository,
+    pub documents: &'a dyn DocumentStore,
+    pub clock: &'a dyn Clock,
+}
+
+impl DocumentDesk<'_> {
+    /// Declares a document of one of the caller's claims; the caller then uploads its bytes to
+    /// [`object_key`] with a link the door signs.
+    pub async fn declare(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<(Claim, Document), DocumentError> {
+        if !caller.may_manage_claims() {
+            return Err(DocumentError::Forbidden);
+        }
+        let request = UploadRequest::read(body).map_err(DocumentError::Invalid)?;
+        let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
+        let claim = match self.claims.claim(id).await? {
+            Some(claim) if claim.partner_id == caller.partner_id => claim,
+            Some(_) | None => return Err(DocumentError::ClaimNotFound),
+        };
+        let status = claim.status();
+        if status.is_final() {
+            return Err(DocumentError::AlreadyFinal(status));
+        }
+        let document = Document::pending(DocumentId::new_at(self.clock.now()), request);
+        match self.documents.add_pending(id, &document).await {
+            Ok(()) => {
+                tracing::info!(claim_id = %id, document_id = %document.id, "document declared");
+                Ok((claim, document))
+            }
+            Err(AddDocumentError::TooMany) => Err(DocumentError::TooMany),
+            Err(AddDocumentError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    /// One of the caller's claims with its history and documents.
+    pub async fn claim(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+    ) -> Result<crate::ports::ClaimWithDocuments, DocumentError> {
+        if !caller.may_view_claims() {
+            return Err(DocumentError::Forbidden);
+        }
+        let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
+        match self.documents.claim_with_documents(id).await? {
+            Some(found) if found.0.partner_id == caller.partner_id => Ok(found),
+            Some(_) | None => Err(DocumentError::ClaimNotFound),
+        }
+    }
+
+    /// An uploaded document of one of the caller's claims, and the key of its bytes. Another
+    /// partner's document, an unknown one and a pending one are all not found alike.
+    pub async fn downloadable(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        document_id: &str,
+    ) -> Result<(Document, String), DocumentError> {
+        if !caller.may_view_claims() {
+            return Err(DocumentError::Forbidden);
+        }
+        let document_id = DocumentId::parse(document_id).ok_or(DocumentError::DocumentNotFound)?;
+        let (claim, _, documents) = self.claim(caller, claim_id).await.map_err(|e| match e {
+            DocumentError::ClaimNotFound => DocumentError::DocumentNotFound,
+            other => other,
+        })?;
+        documents
+            .into_iter()
+            .find(|d| d.id == document_id && d.status == DocumentStatus::Uploaded)
+            .map(|d| (d, object_key(claim.id, document_id)))
+            .ok_or(DocumentError::DocumentNotFound)
+    }
+
+    /// Storage reports an object created under `key`: it counts as its document if its real
+    /// size and type are those declared and the claim is not final; otherwise it is deleted
+    /// and the document stays pending. Reporting the same arrival again changes nothing.
+    pub async fn arrived(
+        &self,
+        key: &str,
+        objects: &dyn DocumentObjects,
+    ) -> Result<Arrival, Unavailable> {
+        let Some((claim_id, document_id)) = parse_object_key(key) else {
+            // Not a key the service hands out: nothing of ours to record or delete.
+            tracing::warn!("an object was created under a key the service never chose");
+            return Ok(Arrival::Unknown);
+        };
+        for _ in 0..super::CONFLICT_RETRIES {
+            let Some((claim, _, documents)) = self.documents.claim_with_documents(claim_id).await?
+            else {
+                objects.delete(key).await?;
+                tracing::warn!(claim_id = %claim_id, "an object arrived for no stored claim: deleted");
+                return Ok(Arrival::Unknown);
+            };
+            let Some(document) = documents.into_iter().find(|d| d.id == document_id) else {
+                objects.delete(key).await?;
+                tracing::warn!(claim_id = %claim_id, document_id = %document_id, "an object arrived for no declared document: deleted");
+                return Ok(Arrival::Unknown);
+            };
+            if document.status == DocumentStatus::Uploaded {
+                return Ok(Arrival::AlreadyCounted);
+            }
+            let Some(object) = objects.inspect(key).await? else {
+                return Ok(Arrival::Gone);
+            };
+            let refusal = match document.check_arrival(object.size, &object.first_bytes) {
+                Err(refused) => Some(refused.to_string()),
+                Ok(()) if claim.status().is_final() => {
+                    Some(format!("the claim is already {}", claim.status()))
+                }
+                Ok(()) => None,
+            };
+            if let Some(why) = refusal {
+                objects.delete(key).await?;
+                tracing::warn!(claim_id = %claim_id, document_id = %document_id, reason = %why, "upload refused and deleted; the document stays pending");
+                return Ok(Arrival::Refused(why));
+            }
+            let transition = claim
+                .add_document(self.clock.now(), &document)
+                .map_err(|e| Unavailable(format!("the claim refused its document: {e}")))?;
+            match self.documents.mark_uploaded(&transition, document_id).await {
+                Ok(()) => {
+                    tracing::info!(claim_id = %claim_id, document_id = %document_id, "document uploaded");
+                    return Ok(Arrival::Counted);
+                }
+                Err(MarkUploadedError::NotPending) => return Ok(Arrival::AlreadyCounted),
+                Err(MarkUploadedError::Conflict) => continue,
+                Err(MarkUploadedError::Unavailable(e)) => return Err(e),
+            }
+        }
+        Err(Unavailable(
+            "the claim kept changing while its document was recorded".into(),
+        ))
+    }
+}

@@ -1,0 +1,337 @@
+//! Documents on S3: real bytes through the presigned links, checked on arrival.
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use cpor_tests::*;
+use serde_json::{Value, json};
+
+const MIB: usize = 1024 * 1024;
+
+async fn claim_of(stack: &TestStack, partner: &str) -> String {
+    let answer = stack.submit(partner, &claim_body("teams")).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()["claim_id"].as_str().unwrap().to_owned()
+}
+
+/// Declares a PDF of `size` bytes and returns the answer's JSON.
+async fn declare_pdf(stack: &TestStack, claim_id: &str, size: usize) -> Value {
+    let answer = stack
+        .add_document(FABRIKAM, claim_id, "SOW 4711.pdf", "application/pdf", size)
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()
+}
+
+fn document_id(declared: &Value) -> String {
+    declared["document_id"].as_str().unwrap().to_owned()
+}
+
+fn events(claim: &Value, event: &str) -> usize {
+    claim["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == event)
+        .count()
+}
+
+async fn object_exists(stack: &TestStack, claim_id: &str, document_id: &str) -> bool {
+    let s3 = cpor_aws::S3Documents::client(&stack.settings().sdk_config().await);
+    s3.head_object()
+        .bucket(cpor_aws::schema::documents_bucket(
+            &stack.settings().queue_prefix,
+        ))
+        .key(format!("claims/{claim_id}/{document_id}"))
+        .send()
+        .await
+        .is_ok()
+}
+
+/// Waits until the object is gone (the check on arrival deletes refused uploads).
+async fn wait_until_deleted(stack: &TestStack, claim_id: &str, document_id: &str) {
+    let started = std::time::Instant::now();
+    while object_exists(stack, claim_id, document_id).await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the refused upload was not deleted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_uploaded_pdf_counts_and_downloads_back_byte_for_byte() {
+    // GIVEN a claim and a PDF declared for it
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(4096);
+    let declared = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    assert_eq!(declared["upload"]["method"], "PUT");
+    assert!(
+        declared["upload"]["url"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/claims/{claim_id}/")),
+        "{declared}"
+    );
+    let id = document_id(&declared);
+    let pending = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(pending["documents"][0]["status"], "pending");
+    assert_eq!(
+        stack
+            .get(FABRIKAM, &format!("/v1/claims/{claim_id}/documents/{id}"))
+            .await
+            .code(),
+        "document_not_found",
+        "a pending document has no link"
+    );
+
+    // WHEN its bytes are sent to the upload link
+    assert!(stack.upload(&declared, bytes.clone()).await.is_success());
+
+    // THEN it counts, with its history entry, and its link gives the same bytes back
+    let claim = stack
+        .wait_for_document(FABRIKAM, &claim_id, &id, "uploaded")
+        .await;
+    let document = &claim["documents"][0];
+    assert_eq!(document["file_name"], "SOW 4711.pdf");
+    assert_eq!(document["content_type"], "application/pdf");
+    assert_eq!(document["size"], bytes.len());
+    assert!(document["uploaded_at"].is_string());
+    assert_eq!(events(&claim, "document_added"), 1);
+    let entry = claim["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "document_added")
+        .unwrap();
+    assert_eq!(entry["from"], entry["to"], "the status does not change");
+    assert_eq!(entry["reason"], "SOW 4711.pdf");
+    let link = stack
+        .get(FABRIKAM, &format!("/v1/claims/{claim_id}/documents/{id}"))
+        .await;
+    assert_eq!(link.status, 303, "{}", link.text);
+    let location = link.header("location").unwrap().to_owned();
+    let downloaded = stack.http.get(&location).send().await.unwrap();
+    assert!(downloaded.status().is_success());
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_whose_bytes_are_not_the_declared_type_never_counts() {
+    // GIVEN text declared as a PDF
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let text = b"just some text, not a PDF at all".to_vec();
+    let declared = declare_pdf(&stack, &claim_id, text.len()).await;
+    let id = document_id(&declared);
+    // WHEN it is uploaded
+    assert!(stack.upload(&declared, text).await.is_success());
+    // THEN it is deleted and the document stays pending, with no history entry
+    wait_until_deleted(&stack, &claim_id, &id).await;
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"][0]["status"], "pending");
+    assert_eq!(events(&claim, "document_added"), 0);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_over_ten_mebibytes_never_counts_even_when_storage_takes_it() {
+    // GIVEN a PDF declared at exactly 10 MiB
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let declared = declare_pdf(&stack, &claim_id, 10 * MIB).await;
+    let id = document_id(&declared);
+    // WHEN one byte more is sent (the emulator does not enforce the signed length)
+    let status = stack.upload(&declared, pdf_bytes(10 * MIB + 1)).await;
+    // THEN either storage refuses it, or the check on arrival deletes it: it never counts
+    if status.is_success() {
+        wait_until_deleted(&stack, &claim_id, &id).await;
+    }
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"][0]["status"], "pending");
+    assert_eq!(events(&claim, "document_added"), 0);
+    // AND a declaration over 10 MiB is refused outright
+    let over = stack
+        .add_document(
+            FABRIKAM,
+            &claim_id,
+            "big.pdf",
+            "application/pdf",
+            10 * MIB + 1,
+        )
+        .await;
+    assert_eq!(
+        (over.status.as_u16(), over.code().as_str()),
+        (400, "validation_failed")
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_eleventh_document_of_a_claim_is_refused_even_when_declared_at_once() {
+    // GIVEN a claim
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    // WHEN twelve documents are declared concurrently
+    let answers = futures::future::join_all((0..12).map(|i| {
+        let claim_id = claim_id.clone();
+        let stack = &stack;
+        async move {
+            stack
+                .add_document(
+                    FABRIKAM,
+                    &claim_id,
+                    &format!("scan {i}.png"),
+                    "image/png",
+                    100,
+                )
+                .await
+        }
+    }))
+    .await;
+    // THEN ten are accepted and the others are 422 too_many_documents
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    let refused: Vec<String> = answers
+        .iter()
+        .filter(|a| a.status != 201)
+        .map(|a| format!("{} {}", a.status.as_u16(), a.code()))
+        .collect();
+    assert_eq!(created, 10, "{refused:?}");
+    assert_eq!(refused, vec!["422 too_many_documents"; 2]);
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"].as_array().unwrap().len(), 10);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn another_partner_can_never_obtain_a_link_to_a_document() {
+    // GIVEN Fabrikam's uploaded document
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(2048);
+    let declared = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    let id = document_id(&declared);
+    stack.upload(&declared, bytes).await;
+    stack
+        .wait_for_document(FABRIKAM, &claim_id, &id, "uploaded")
+        .await;
+    // WHEN Northwind asks for it, for the claim, or to add one
+    let link = stack
+        .get(NORTHWIND, &format!("/v1/claims/{claim_id}/documents/{id}"))
+        .await;
+    let claim = stack
+        .get(NORTHWIND, &format!("/v1/claims/{claim_id}"))
+        .await;
+    let added = stack
+        .add_document(NORTHWIND, &claim_id, "x.pdf", "application/pdf", 10)
+        .await;
+    // THEN each is not found, and no answer carries a link
+    assert_eq!(
+        (link.status.as_u16(), link.code().as_str()),
+        (404, "document_not_found")
+    );
+    assert!(link.header("location").is_none());
+    assert_eq!(
+        (claim.status.as_u16(), claim.code().as_str()),
+        (404, "claim_not_found")
+    );
+    assert_eq!(
+        (added.status.as_u16(), added.code().as_str()),
+        (404, "claim_not_found")
+    );
+    // AND an unknown document of Fabrikam's own claim is not found either
+    let unknown = stack
+        .get(
+            FABRIKAM,
+            &format!("/v1/claims/{claim_id}/documents/01JDX3ZZZZZZZZZZZZZZZZZZZZ"),
+        )
+        .await;
+    assert_eq!(unknown.code(), "document_not_found");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_reviewer_reads_uploaded_documents_with_download_links() {
+    // GIVEN a claim in review with one uploaded and one pending document
+    let stack = TestStack::start_manual().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(3000);
+    let uploaded = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    stack.upload(&uploaded, bytes.clone()).await;
+    let uploaded_id = document_id(&uploaded);
+    stack
+        .wait_for_document(FABRIKAM, &claim_id, &uploaded_id, "uploaded")
+        .await;
+    declare_pdf(&stack, &claim_id, 10).await;
+    // WHEN a reviewer reads the claim
+    let reviewed = stack
+        .review_get("reviewer-1", &format!("/v1/review/claims/{claim_id}"))
+        .await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.text);
+    let documents = reviewed.json()["documents"].as_array().unwrap().clone();
+    // THEN the uploaded one has a working link and the pending one none
+    assert_eq!(documents.len(), 2);
+    let url = documents[0]["download_url"].as_str().unwrap();
+    assert!(url.contains(&uploaded_id));
+    let downloaded = stack.http.get(url).send().await.unwrap();
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+    assert!(documents[1].get("download_url").is_none());
+    // AND the partner's own view never carries one
+    let own = stack.claim(FABRIKAM, &claim_id).await;
+    assert!(own["documents"][0].get("download_url").is_none());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_notification_delivered_again_adds_no_second_history_entry() {
+    // GIVEN an uploaded document
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(1000);
+    let declared = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    let id = document_id(&declared);
+    stack.upload(&declared, bytes).await;
+    stack
+        .wait_for_document(FABRIKAM, &claim_id, &id, "uploaded")
+        .await;
+    // WHEN record-document is handed the same S3 notification again
+    let body = json!({ "Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": { "bucket": { "name": cpor_aws::schema::documents_bucket(&stack.settings().queue_prefix) },
+                "object": { "key": format!("claims/{claim_id}/{id}"), "size": 1000 } }
+    }]});
+    let mut message = SqsMessage::default();
+    message.message_id = Some("again".into());
+    message.body = Some(body.to_string());
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    let answer = stack.functions().record_document.handle(event).await;
+    // THEN it succeeds and changes nothing
+    assert!(answer.batch_item_failures.is_empty());
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(events(&claim, "document_added"), 1);
+    assert_eq!(claim["documents"][0]["status"], "uploaded");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_final_claim_takes_no_document() {
+    // GIVEN a withdrawn claim
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    assert_eq!(
+        stack.withdraw(FABRIKAM, &claim_id, "ended").await.status,
+        200
+    );
+    // WHEN a document is declared
+    let answer = stack
+        .add_document(FABRIKAM, &claim_id, "a.pdf", "application/pdf", 10)
+        .await;
+    // THEN it is 409 claim_already_final
+    assert_eq!(
+        (answer.status.as_u16(), answer.code().as_str()),
+        (409, "claim_already_final")
+    );
+    stack.stop().await;
+}
