@@ -114,6 +114,15 @@ async fn an_uploaded_pdf_counts_and_downloads_back_byte_for_byte() {
     let downloaded = stack.http.get(&location).send().await.unwrap();
     assert!(downloaded.status().is_success());
     assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+
+    // WHEN, within the upload link's 15 minutes, other bytes of the same size replace it
+    let mut forged = vec![b'x'; bytes.len()];
+    forged[..4].copy_from_slice(b"MZ\x90\x00");
+    assert!(stack.upload(&declared, forged).await.is_success());
+    // THEN the replacement is checked as the upload was, and deleted: never served
+    wait_until_deleted(&stack, &claim_id, &id).await;
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(events(&claim, "document_added"), 1);
     stack.stop().await;
 }
 

@@ -156,6 +156,16 @@ impl DocumentDesk<'_> {
                 return Ok(Arrival::Unknown);
             };
             if document.status == DocumentStatus::Uploaded {
+                // The upload link stays valid for its 15 minutes: a second PUT replaces the
+                // counted object. The replacement is checked as the first upload was, and
+                // deleted if it fails: a file of the wrong type or size is never served.
+                if let Some(object) = objects.inspect(key).await?
+                    && let Err(refused) = document.check_arrival(object.size, &object.first_bytes)
+                {
+                    objects.delete(key).await?;
+                    tracing::warn!(claim_id = %claim_id, document_id = %document_id, reason = %refused, "a replacement of a counted document refused and deleted");
+                    return Ok(Arrival::Refused(refused.to_string()));
+                }
                 return Ok(Arrival::AlreadyCounted);
             }
             let Some(object) = objects.inspect(key).await? else {
