@@ -173,8 +173,13 @@ fn parse_file_name(text: &str) -> Result<String, Invalid> {
 }
 
 fn parse_size(value: &Value) -> Result<u64, Invalid> {
+    // JSON does not tell 2048 from 2048.0: both are the whole number JSON Schema's `integer`
+    // accepts.
+    let whole =
+        |f: f64| (f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&f)).then_some(f as u64);
     let size = value
         .as_u64()
+        .or_else(|| value.as_f64().and_then(whole))
         .ok_or_else(|| Invalid::new(FieldCode::InvalidType, "must be a whole number of bytes"))?;
     if (1..=MAX_DOCUMENT_BYTES).contains(&size) {
         Ok(size)
@@ -350,6 +355,25 @@ mod tests {
                 ("content_type".into(), FieldCode::Required),
                 ("size".into(), FieldCode::Required)
             ]
+        );
+    }
+
+    #[test]
+    fn a_size_is_a_whole_number_however_json_writes_it() {
+        // GIVEN sizes written 2048.0 (JSON Schema's integer), 2048.5, and -1
+        let request = |size: Value| json!({ "file_name": "a.pdf", "content_type": "application/pdf", "size": size });
+        // THEN the whole one is accepted, the others refused
+        assert_eq!(
+            UploadRequest::read(&request(json!(2048.0))).map(|r| r.size),
+            Ok(2048)
+        );
+        assert_eq!(
+            codes(request(json!(2048.5))),
+            vec![("size".into(), FieldCode::InvalidType)]
+        );
+        assert_eq!(
+            codes(request(json!(-1))),
+            vec![("size".into(), FieldCode::InvalidType)]
         );
     }
 
