@@ -5,8 +5,8 @@ use super::paging::Listing;
 use super::record::{Item, field};
 use super::transaction::{Part, TransactError, Transaction};
 use super::{
-    DynamoStore, claim_from_item, claim_item, entry_from_item, event_item, inconsistent, keys,
-    lock_item, n, s, sort_key_of, unavailable,
+    DynamoStore, claim_from_item, claim_item, event_item, inconsistent, keys, lock_item, n, s,
+    unavailable,
 };
 use crate::schema::{PARTNER_INDEX, PK};
 use async_trait::async_trait;
@@ -159,32 +159,10 @@ impl ClaimRepository for DynamoStore {
         &self,
         id: ClaimId,
     ) -> Result<Option<(Claim, Vec<HistoryEntry>)>, Unavailable> {
-        let items = self
-            .query_all(|start| {
-                let mut e = super::expression::Expression::default();
-                let condition = e.equals(PK, s(keys::claim_partition(id)));
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression(condition)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start)
-            })
-            .await?;
-        let mut claim = None;
-        let mut history = Vec::new();
-        for item in &items {
-            let sk = sort_key_of(item);
-            if sk == keys::sk::CLAIM {
-                claim = Some(claim_from_item(item)?);
-            } else if keys::is_event(&sk) {
-                history.push(entry_from_item(item)?);
-            }
-        }
-        history.sort_by_key(|e| e.sequence);
-        Ok(claim.map(|c| (c, history)))
+        Ok(self
+            .claim_partition(id)
+            .await?
+            .map(|(claim, history, _)| (claim, history)))
     }
 
     async fn list_claims(

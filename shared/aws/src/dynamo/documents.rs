@@ -68,9 +68,10 @@ fn document_from_item(item: &Item) -> Result<Document, Unavailable> {
     })
 }
 
-#[async_trait]
-impl DocumentStore for DynamoStore {
-    async fn claim_with_documents(
+impl DynamoStore {
+    /// A claim's partition in one paged Query: the claim, its history (oldest first) and its
+    /// documents (oldest first: their ids are ULIDs).
+    pub(super) async fn claim_partition(
         &self,
         id: ClaimId,
     ) -> Result<Option<ClaimWithDocuments>, Unavailable> {
@@ -102,9 +103,18 @@ impl DocumentStore for DynamoStore {
             }
         }
         history.sort_by_key(|e| e.sequence);
-        // Document ids are ULIDs: oldest first.
         documents.sort_by_key(|d| d.id);
         Ok(claim.map(|c| (c, history, documents)))
+    }
+}
+
+#[async_trait]
+impl DocumentStore for DynamoStore {
+    async fn claim_with_documents(
+        &self,
+        id: ClaimId,
+    ) -> Result<Option<ClaimWithDocuments>, Unavailable> {
+        self.claim_partition(id).await
     }
 
     async fn add_pending(
