@@ -122,7 +122,10 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
         let (links, mut held, mut settled) = (outbox_links(&stack).await, Vec::new(), 0);
         for id in ids.values() {
             let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
-            let state = store.notification_state(claim_id).await.unwrap();
+            let state = store
+                .notification_state(first_notice(claim_id))
+                .await
+                .unwrap();
             match state.as_ref().map(|(s, _)| s.as_str()) {
                 Some("held") => {
                     held.push(id.clone());
@@ -168,7 +171,7 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
                 .await
                 .unwrap();
         } else {
-            assert!(store.release_hold(claim_id).await.unwrap());
+            assert!(store.release_hold(first_notice(claim_id)).await.unwrap());
             cpor_domain::ports::NotificationQueue::enqueue(&queue, claim_id)
                 .await
                 .unwrap();
@@ -387,4 +390,12 @@ async fn outbox_links(stack: &TestStack) -> HashMap<String, String> {
     let duplicated: Vec<_> = per_claim.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicated.is_empty(), "e-mails sent twice: {duplicated:?}");
     links
+}
+
+/// The first (and, without a corrected contact, only) notification of a claim.
+fn first_notice(claim_id: cpor_domain::ids::ClaimId) -> cpor_domain::ports::NoticeRef {
+    cpor_domain::ports::NoticeRef {
+        claim_id,
+        number: 1,
+    }
 }

@@ -104,9 +104,16 @@ async fn page(
     }
     assert!(!text.contains("<i>Fabrikam"), "{}: {text}", reader.locale);
     assert!(!text.contains("<script"), "{}: {text}", reader.locale);
+    // The open window's form declines; an official association's ends it.
     assert_eq!(
-        text.contains("<form"),
+        text.contains("id=\"decline-form\""),
         state == "open",
+        "{} {state}",
+        reader.locale
+    );
+    assert_eq!(
+        text.contains("id=\"end-form\""),
+        state == "associated",
         "{} {state}",
         reader.locale
     );

@@ -255,6 +255,19 @@ impl Checked<'_> {
         answer
     }
 
+    /// `PUT path` with a JSON body, or none.
+    async fn put(
+        &self,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let answer = self.stack.send(Method::PUT, path, token, body, &[]).await;
+        self.description.check("PUT", template, &answer);
+        answer
+    }
+
     /// `POST path` with any body and content type.
     async fn post_raw(
         &self,
@@ -264,10 +277,24 @@ impl Checked<'_> {
         content_type: &str,
         body: String,
     ) -> Answer {
+        self.raw(Method::POST, template, path, token, content_type, body)
+            .await
+    }
+
+    /// `method path` with any body and content type.
+    async fn raw(
+        &self,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
         let response = self
             .stack
             .http
-            .post(format!("{}{path}", self.stack.base))
+            .request(method.clone(), format!("{}{path}", self.stack.base))
             .bearer_auth(token)
             .header("content-type", content_type)
             .body(body)
@@ -279,7 +306,7 @@ impl Checked<'_> {
             headers: response.headers().clone(),
             text: response.text().await.unwrap_or_default(),
         };
-        self.description.check("POST", template, &answer);
+        self.description.check(method.as_str(), template, &answer);
         answer
     }
 }
@@ -653,15 +680,16 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
 const RESPOND: &str = "/v1/claims/{claim_id}/respond";
 const DISPUTE: &str = "/v1/claims/{claim_id}/dispute";
 const PROOF: &str = "/v1/claims/{claim_id}/proof";
+const CONTACT: &str = "/v1/claims/{claim_id}/customer-contact";
 const QUEUE: &str = "/v1/review/claims";
 const REVIEWED: &str = "/v1/review/claims/{claim_id}";
 const APPROVE: &str = "/v1/review/claims/{claim_id}/approve";
 const REQUEST_INFORMATION: &str = "/v1/review/claims/{claim_id}/request-information";
 const REJECT: &str = "/v1/review/claims/{claim_id}/reject";
 
-/// The partner's moves on a claim in review (respond, dispute, proof).
+/// The partner's moves on a claim in review (respond, dispute, proof, a corrected contact).
 fn is_move_in_review(path: &str) -> bool {
-    [RESPOND, DISPUTE, PROOF].contains(&path)
+    [RESPOND, DISPUTE, PROOF, CONTACT].contains(&path)
 }
 
 #[tokio::test]
@@ -940,6 +968,82 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
                 .await,
         ),
     ]);
+    // ... and of a corrected contact (of the claim in review; the rejected one refuses it)
+    let contact = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+    let on = |id: &str| path(CONTACT, id);
+    moves.extend([
+        (
+            400,
+            "validation_failed",
+            c.put(CONTACT, &on(&in_review), admin, Some(&json!({ "x": 1 })))
+                .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            c.raw(
+                Method::PUT,
+                CONTACT,
+                &on(&in_review),
+                admin_token,
+                "application/json",
+                "[".into(),
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.put(CONTACT, &on(&in_review), None, Some(&contact)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.put(CONTACT, &on(&in_review), user, Some(&contact)).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.put(CONTACT, &on(&in_review), northwind, Some(&contact))
+                .await,
+        ),
+        (
+            409,
+            "invalid_transition",
+            c.put(CONTACT, &on(&rejected), admin, Some(&contact)).await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.raw(
+                Method::PUT,
+                CONTACT,
+                &on(&in_review),
+                admin_token,
+                "application/json",
+                big.clone(),
+            )
+            .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.raw(
+                Method::PUT,
+                CONTACT,
+                &on(&in_review),
+                admin_token,
+                "text/plain",
+                "{}".into(),
+            )
+            .await,
+        ),
+        (
+            200,
+            "",
+            c.put(CONTACT, &on(&in_review), admin, Some(&contact)).await,
+        ),
+    ]);
     // (a rejection that ended a dispute: no more proof)
     let final_rejection = stack
         .decide("reviewer-1", &rejected, "reject", &rejection)
@@ -1000,6 +1104,12 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
                 .await,
         ));
     }
+    unavailable.push((
+        503,
+        "service_unavailable",
+        c.put(CONTACT, &path(CONTACT, &asked), admin, Some(&contact))
+            .await,
+    ));
 
     // THEN each answer had the intended status and code (and matched the description)
     for (status, code, answer) in [review, decisions, moves, unavailable].iter().flatten() {

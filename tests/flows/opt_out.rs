@@ -98,8 +98,12 @@ async fn after_finalization_the_page_shows_the_association_and_a_decline_records
     let after_deadline = instant(&created["opt_out_deadline"]) + TimeDelta::seconds(1);
     let summary = stack.finalize(after_deadline).await.json();
     assert_eq!(summary["finalized"], 1);
+    // THEN the page shows the association since its finalization, with the form that ends it
+    // and no decline
     let page = stack.open(&link).await;
-    assert!(page.text.contains("data-state=\"associated\"") && !page.text.contains("<form"));
+    assert!(page.text.contains("data-state=\"associated\""));
+    assert!(page.text.contains("id=\"since\"") && page.text.contains("id=\"end-form\""));
+    assert!(!page.text.contains("id=\"decline-form\""));
     assert_eq!(stack.post_form(&link).await.status, 303);
     let after = stack.claim(FABRIKAM, id).await;
     assert_eq!(after["status"], "associated");

@@ -2,7 +2,8 @@
 //!
 //! - `GET /opt-out/{token}`: the claim in words and, while the window is open, a form to
 //!   decline. Never changes state: mail security scanners open links.
-//! - `POST /opt-out/{token}`: records the decline if the window is open, then 303 to the page.
+//! - `POST /opt-out/{token}`: records the decline if the window is open, or ends an official
+//!   association, then 303 to the page.
 
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -17,7 +18,7 @@ use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::messages::{ClaimInWords, Messages};
 use cpor_domain::usecase::opt_out::{
-    DeclineOutcome, OptOutDesk, OptOutError, OptOutPage, PageState,
+    DeclineOutcome, EndOutcome, OptOutDesk, OptOutError, OptOutPage, PageState,
 };
 use cpor_http::{html, redirect};
 use std::convert::Infallible;
@@ -83,29 +84,37 @@ impl RecordOptOutFunction {
         };
         let result = match event.request_context.http.method {
             Method::POST => {
-                // Only the form's own request decides: the decline, confirmed by its checkbox.
-                // Anything else (an empty body, a missing confirmation, an action that is not
-                // this page's) records nothing and shows the claim as it is.
-                let form = FormFields::of(&event);
-                let asked = if form.declines() {
-                    desk.decline(&token).await.map(Some)
-                } else {
-                    desk.view(&token).await.map(|_| None)
+                // Only the forms' own requests decide: the decline or the end, confirmed by
+                // their checkbox. Anything else (an empty body, a missing confirmation, an
+                // action that is not the page's) records nothing and shows the claim as it is;
+                // the use case refuses an action that does not fit the claim's status.
+                let asked = match FormFields::of(&event).confirmed_action() {
+                    Some(Action::Decline) => desk.decline(&token).await.map(Asked::Decline),
+                    Some(Action::End) => desk.end(&token).await.map(Asked::End),
+                    None => desk.view(&token).await.map(|_| Asked::Nothing),
                 };
                 match asked {
-                    Ok(outcome) => {
+                    Ok(asked) => {
                         // The token was genuine: its claim can be logged (never the token).
                         if let Some(id) = token.split('.').next().and_then(ClaimId::parse) {
                             cpor_aws::logging::record_claim(id);
                         }
-                        match outcome {
-                            Some(outcome) => tracing::info!(?outcome, "opt-out request"),
-                            None => tracing::info!(
-                                "opt-out request without a confirmed decline: nothing recorded"
+                        match asked {
+                            Asked::Decline(outcome) => {
+                                tracing::info!(?outcome, "opt-out request");
+                                if outcome == DeclineOutcome::Declined {
+                                    Metrics::new(FUNCTION).count(name::OPT_OUTS, 1).emit();
+                                }
+                            }
+                            Asked::End(outcome) => {
+                                tracing::info!(?outcome, "request to end the association");
+                                if outcome == EndOutcome::Ended {
+                                    Metrics::new(FUNCTION).count(name::REVOCATIONS, 1).emit();
+                                }
+                            }
+                            Asked::Nothing => tracing::info!(
+                                "customer's request without a confirmed action: nothing recorded"
                             ),
-                        }
-                        if outcome == Some(DeclineOutcome::Declined) {
-                            Metrics::new(FUNCTION).count(name::OPT_OUTS, 1).emit();
                         }
                         // Relative to the page itself, so that it resolves under any base
                         // path (an API stage, a custom domain's mapping).
@@ -165,6 +174,23 @@ impl Door for RecordOptOutFunction {
     }
 }
 
+/// A confirmed action of the page's forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// `action=decline&confirm=yes`.
+    Decline,
+    /// `action=end&confirm=yes`.
+    End,
+}
+
+/// What a POST asked, and what became of it.
+#[derive(Debug)]
+enum Asked {
+    Decline(DeclineOutcome),
+    End(EndOutcome),
+    Nothing,
+}
+
 /// The fields of the page's form (`application/x-www-form-urlencoded`, which API Gateway may
 /// pass base64-encoded).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -191,9 +217,16 @@ impl FormFields {
         fields
     }
 
-    /// True for the decline, confirmed: `action=decline&confirm=yes`.
-    fn declines(&self) -> bool {
-        self.action.as_deref() == Some("decline") && self.confirm.as_deref() == Some("yes")
+    /// The action, when it is one of the page's and confirmed (`confirm=yes`).
+    fn confirmed_action(&self) -> Option<Action> {
+        if self.confirm.as_deref() != Some("yes") {
+            return None;
+        }
+        match self.action.as_deref() {
+            Some("decline") => Some(Action::Decline),
+            Some("end") => Some(Action::End),
+            _ => None,
+        }
     }
 }
 
@@ -216,7 +249,8 @@ fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
         PageState::Open { .. } => "open",
         PageState::NotYetOpen => "not_yet_open",
         PageState::Declined { .. } => "declined",
-        PageState::Associated => "associated",
+        PageState::Associated { .. } => "associated",
+        PageState::Revoked { .. } => "revoked",
         PageState::WindowClosed { .. } => "window_closed",
         PageState::Withdrawn => "withdrawn",
         PageState::Superseded => "superseded",
@@ -279,20 +313,23 @@ mod tests {
     }
 
     #[test]
-    fn only_a_confirmed_decline_is_a_decline() {
-        for (body, declines) in [
-            ("action=decline&confirm=yes", true),
-            ("confirm=yes&action=decline&other=1", true),
-            ("", false),
-            ("action=decline", false),
-            ("confirm=yes", false),
-            ("action=decline&confirm=no", false),
-            ("action=end&confirm=yes", false),
+    fn only_a_confirmed_decline_or_end_is_an_action() {
+        for (body, action) in [
+            ("action=decline&confirm=yes", Some(Action::Decline)),
+            ("confirm=yes&action=decline&other=1", Some(Action::Decline)),
+            ("action=end&confirm=yes", Some(Action::End)),
+            ("", None),
+            ("action=decline", None),
+            ("action=end", None),
+            ("confirm=yes", None),
+            ("action=decline&confirm=no", None),
+            ("action=end&confirm=on", None),
+            ("action=revoke&confirm=yes", None),
         ] {
             for base64 in [false, true] {
                 assert_eq!(
-                    FormFields::of(&posting(body, base64)).declines(),
-                    declines,
+                    FormFields::of(&posting(body, base64)).confirmed_action(),
+                    action,
                     "{body} (base64: {base64})"
                 );
             }

@@ -248,6 +248,7 @@ fn check_seed(
         let found = match due {
             Some(NightlyDeadline::OptOut(_)) => "an opt-out due",
             Some(NightlyDeadline::Response(_)) => "a response due",
+            Some(NightlyDeadline::Unreachable(_)) => "an unreachable customer due",
             None => "nothing due",
         };
         if found != expected {
@@ -326,7 +327,7 @@ async fn floor(
     for outcome in outcomes {
         match outcome? {
             DueKind::OptOut => associated += 1,
-            DueKind::Response => rejected += 1,
+            DueKind::Response | DueKind::Unreachable => rejected += 1,
         }
     }
     Ok((associated, rejected))

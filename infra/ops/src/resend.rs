@@ -6,7 +6,7 @@ use crate::settings;
 use crate::{OpsError, Report};
 use cpor_aws::{DynamoStore, Env, SqsNotificationQueue};
 use cpor_domain::claim::ClaimStatus;
-use cpor_domain::ports::{ClaimRepository, NotificationQueue};
+use cpor_domain::ports::{ClaimRepository, NoticeRef, NotificationQueue};
 use cpor_domain::time::format_instant;
 use serde_json::json;
 
@@ -50,7 +50,7 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
         )));
     }
     let hold_lifted = match store
-        .notification_state(id)
+        .notification_state(NoticeRef::of(&claim))
         .await
         .map_err(|e| OpsError::Failed(format!("could not read the notification of {id}: {e}")))?
     {
@@ -63,12 +63,12 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
             )));
         }
         Some((state, _)) if state == "held" => store
-            .release_hold(id)
+            .release_hold(NoticeRef::of(&claim))
             .await
             .map_err(|e| OpsError::Failed(format!("could not lift the hold of {id}: {e}")))?,
         Some((state, reason)) if state == "rejected" => {
             return Err(OpsError::Failed(format!(
-                "SES refused the customer's address of claim {id} for good ({}): resending cannot help. The partner withdraws the claim and submits it with a deliverable address",
+                "SES refused the customer's address of claim {id} for good ({}): resending cannot help. The partner corrects the customer's contact (PUT /v1/claims/{{claim_id}}/customer-contact), which e-mails the new address",
                 reason.unwrap_or_default()
             )));
         }

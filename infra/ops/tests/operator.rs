@@ -664,7 +664,13 @@ async fn wait_until_held(stack: &TestStack, id: &str) {
     let claim_id = cpor_domain::ids::ClaimId::parse(id).expect("a claim id");
     let started = Instant::now();
     loop {
-        let state = store.notification_state(claim_id).await.expect("readable");
+        let state = store
+            .notification_state(cpor_domain::ports::NoticeRef {
+                claim_id,
+                number: 1,
+            })
+            .await
+            .expect("readable");
         if state.as_ref().is_some_and(|(s, _)| s == "held") {
             return;
         }

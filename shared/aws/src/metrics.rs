@@ -38,6 +38,8 @@ pub mod name {
     pub const NOTIFICATIONS_REJECTED: &str = "NotificationsRejected";
     /// A customer's decline, recorded now (not a repeat). Unit `Count`.
     pub const OPT_OUTS: &str = "OptOuts";
+    /// A customer's end of an official association, recorded now (not a repeat). Unit `Count`.
+    pub const REVOCATIONS: &str = "AssociationsRevoked";
     /// A finalization run that read the due index to its end. Unit `Count`.
     pub const FINALIZATION_RUNS: &str = "FinalizationRuns";
     /// Claims made official by a run. Unit `Count`.
@@ -54,14 +56,15 @@ pub mod name {
     /// A partner's move on a claim in review, by `move` (`respond`, `dispute`, `proof`). Unit
     /// `Count`.
     pub const PARTNER_MOVES: &str = "PartnerMoves";
-    /// Claims a nightly run rejected because their information requests went unanswered. Unit
+    /// Claims a nightly run rejected at a deadline: their information requests went
+    /// unanswered, or their customers stayed unreachable (the name predates the second). Unit
     /// `Count`.
     pub const CLAIMS_REJECTED_FOR_NO_RESPONSE: &str = "ClaimsRejectedForNoResponse";
     /// Claims waiting for a reviewer's decision past their review due time, as a nightly run
     /// counted them. Unit `Count`.
     pub const REVIEWS_OVERDUE: &str = "ReviewsOverdue";
 
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 18] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
@@ -71,6 +74,7 @@ pub mod name {
         NOTIFICATIONS_HELD,
         NOTIFICATIONS_REJECTED,
         OPT_OUTS,
+        REVOCATIONS,
         FINALIZATION_RUNS,
         CLAIMS_FINALIZED,
         FINALIZATION_DURATION,

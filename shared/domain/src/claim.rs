@@ -11,7 +11,7 @@ use crate::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use crate::proof::ProofOfExecution;
 use crate::review::{
     DISPUTE_PERIOD, InformationCode, InformationRequest, Message, Rejection, RejectionCode,
-    five_business_days_after,
+    UNREACHABLE_PERIOD, five_business_days_after,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -43,11 +43,16 @@ pub enum ClaimStatus {
     Contested,
     /// Another partner's claim won arbitration for its unit.
     Superseded,
+    /// The customer's notification bounced for good: the window is stopped, silence is no
+    /// consent.
+    CustomerUnreachable,
+    /// The customer ended the official association.
+    Revoked,
 }
 
 impl ClaimStatus {
     /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
-    pub const ALL: [ClaimStatus; 11] = [
+    pub const ALL: [ClaimStatus; 13] = [
         Self::Submitted,
         Self::InformationRequested,
         Self::Approved,
@@ -59,6 +64,8 @@ impl ClaimStatus {
         Self::Withdrawn,
         Self::Contested,
         Self::Superseded,
+        Self::CustomerUnreachable,
+        Self::Revoked,
     ];
 
     /// The status's place in [`ClaimStatus::ALL`].
@@ -75,6 +82,8 @@ impl ClaimStatus {
             Self::Withdrawn => 8,
             Self::Contested => 9,
             Self::Superseded => 10,
+            Self::CustomerUnreachable => 11,
+            Self::Revoked => 12,
         }
     }
 
@@ -92,6 +101,8 @@ impl ClaimStatus {
             Self::Withdrawn => "withdrawn",
             Self::Contested => "contested",
             Self::Superseded => "superseded",
+            Self::CustomerUnreachable => "customer_unreachable",
+            Self::Revoked => "revoked",
         }
     }
 
@@ -107,24 +118,27 @@ impl ClaimStatus {
             | Self::InformationRequested
             | Self::Approved
             | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
             | Self::Associated => true,
             Self::Rejected
             | Self::Disputed
             | Self::Declined
             | Self::Withdrawn
             | Self::Contested
-            | Self::Superseded => false,
+            | Self::Superseded
+            | Self::Revoked => false,
         }
     }
 
     /// True for the statuses a claim never leaves.
     pub fn is_final(self) -> bool {
         match self {
-            Self::Declined | Self::Withdrawn | Self::Superseded => true,
+            Self::Declined | Self::Withdrawn | Self::Superseded | Self::Revoked => true,
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
             | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
             | Self::Associated
             | Self::Rejected
             | Self::Disputed
@@ -139,11 +153,13 @@ impl ClaimStatus {
             | Self::Rejected
             | Self::Declined
             | Self::Withdrawn
-            | Self::Superseded => true,
+            | Self::Superseded
+            | Self::Revoked => true,
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
             | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
             | Self::Disputed
             | Self::Contested => false,
         }
@@ -205,6 +221,17 @@ pub enum ClaimState {
     Superseded {
         window: Option<OptOutWindow>,
     },
+    /// The notification that opened `window` bounced for good at `bounced_at`: the window no
+    /// longer runs, and the nightly run rejects the claim 30 days later unless the partner
+    /// corrects the contact.
+    CustomerUnreachable {
+        window: OptOutWindow,
+        bounced_at: DateTime<Utc>,
+    },
+    /// The customer ended the association that `window` made official.
+    Revoked {
+        window: OptOutWindow,
+    },
 }
 
 impl ClaimState {
@@ -222,6 +249,8 @@ impl ClaimState {
             Self::Withdrawn { .. } => ClaimStatus::Withdrawn,
             Self::Contested { .. } => ClaimStatus::Contested,
             Self::Superseded { .. } => ClaimStatus::Superseded,
+            Self::CustomerUnreachable { .. } => ClaimStatus::CustomerUnreachable,
+            Self::Revoked { .. } => ClaimStatus::Revoked,
         }
     }
 
@@ -229,7 +258,9 @@ impl ClaimState {
     pub fn window(&self) -> Option<&OptOutWindow> {
         match self {
             Self::AwaitingCustomer { window }
+            | Self::CustomerUnreachable { window, .. }
             | Self::Associated { window }
+            | Self::Revoked { window }
             | Self::Declined { window } => Some(window),
             Self::Withdrawn { window, .. } | Self::Superseded { window } => window.as_ref(),
             Self::Contested { .. }
@@ -249,7 +280,11 @@ impl ClaimState {
             Self::InformationRequested { request } => {
                 Some(NightlyDeadline::Response(request.response_due))
             }
-            Self::Submitted { .. }
+            Self::CustomerUnreachable { bounced_at, .. } => Some(NightlyDeadline::Unreachable(
+                *bounced_at + UNREACHABLE_PERIOD,
+            )),
+            Self::Revoked { .. }
+            | Self::Submitted { .. }
             | Self::Approved { .. }
             | Self::Associated { .. }
             | Self::Rejected { .. }
@@ -271,6 +306,8 @@ impl ClaimState {
             Self::InformationRequested { request } => Some(request.requested_at),
             Self::Approved { .. }
             | Self::AwaitingCustomer { .. }
+            | Self::CustomerUnreachable { .. }
+            | Self::Revoked { .. }
             | Self::Associated { .. }
             | Self::Rejected { .. }
             | Self::Declined { .. }
@@ -283,7 +320,9 @@ impl ClaimState {
     pub fn contested_holder(&self) -> Option<ClaimId> {
         match self {
             Self::Contested { holder, .. } => Some(*holder),
-            Self::Submitted { .. }
+            Self::CustomerUnreachable { .. }
+            | Self::Revoked { .. }
+            | Self::Submitted { .. }
             | Self::InformationRequested { .. }
             | Self::Approved { .. }
             | Self::AwaitingCustomer { .. }
@@ -303,7 +342,9 @@ impl ClaimState {
             Self::Submitted { since }
             | Self::Disputed { since, .. }
             | Self::Contested { since, .. } => Some(five_business_days_after(calendar, *since)),
-            Self::InformationRequested { .. }
+            Self::CustomerUnreachable { .. }
+            | Self::Revoked { .. }
+            | Self::InformationRequested { .. }
             | Self::Approved { .. }
             | Self::AwaitingCustomer { .. }
             | Self::Associated { .. }
@@ -322,12 +363,14 @@ pub enum NightlyDeadline {
     OptOut(DateTime<Utc>),
     /// The partner's time to answer an information request ends: reject (`no_response`).
     Response(DateTime<Utc>),
+    /// The partner's time to correct a bounced contact ends: reject (`customer_unreachable`).
+    Unreachable(DateTime<Utc>),
 }
 
 impl NightlyDeadline {
     pub fn at(self) -> DateTime<Utc> {
         match self {
-            Self::OptOut(at) | Self::Response(at) => at,
+            Self::OptOut(at) | Self::Response(at) | Self::Unreachable(at) => at,
         }
     }
 }
@@ -375,6 +418,10 @@ pub enum HistoryEvent {
     ContestFiled,
     Superseded,
     DocumentAdded,
+    Revoked,
+    ContactCorrected,
+    EmailBounced,
+    EmailComplaint,
 }
 
 impl HistoryEvent {
@@ -394,6 +441,10 @@ impl HistoryEvent {
             Self::ContestFiled => "contest_filed",
             Self::Superseded => "superseded",
             Self::DocumentAdded => "document_added",
+            Self::Revoked => "revoked",
+            Self::ContactCorrected => "contact_corrected",
+            Self::EmailBounced => "email_bounced",
+            Self::EmailComplaint => "email_complaint",
         }
     }
 }
@@ -472,6 +523,58 @@ pub struct Claim {
     pub decided_at: Option<DateTime<Utc>>,
     /// How many history entries it has; the store's optimistic-concurrency token.
     pub version: u32,
+    /// The customer's notification in force.
+    pub notice: Notice,
+}
+
+/// The customer's notification in force. `number` counts them: 1 for the first, one more for
+/// each correction of the contact once an e-mail may have gone out (approved, awaiting,
+/// unreachable). The opt-out link and the record of the send name it, so the link e-mailed to
+/// an earlier contact stops working and a correction is e-mailed even though an earlier
+/// notification was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub number: u32,
+    /// The customer marked this notification as spam.
+    pub complained: bool,
+}
+
+impl Notice {
+    /// A new claim's.
+    pub const FIRST: Self = Self {
+        number: 1,
+        complained: false,
+    };
+
+    /// The next notification's, for a corrected contact.
+    pub fn next(self) -> Self {
+        Self {
+            number: self.number.saturating_add(1),
+            complained: false,
+        }
+    }
+}
+
+/// What the mail service reported of a notification e-mailed to the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailFeedback {
+    /// The address does not exist or refuses mail for good.
+    PermanentBounce,
+    /// A full mailbox, a message too large, a server down: SES gave up this time.
+    TransientBounce,
+    /// The customer marked the e-mail as spam.
+    Complaint,
+}
+
+impl MailFeedback {
+    /// The history entry's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PermanentBounce => "permanent_bounce",
+            Self::TransientBounce => "transient_bounce",
+            Self::Complaint => "complaint",
+        }
+    }
 }
 
 /// A change of a claim: the claim as it becomes, the version and status it must still have for
@@ -544,6 +647,9 @@ pub enum TransitionError {
     /// The proof of execution is not signed after the current one.
     #[error("the proof of execution is not signed after the current one ({0})")]
     ProofNotNewer(NaiveDate),
+    /// The partner may still correct the bounced contact (the nightly run acts only after).
+    #[error("the customer's contact may be corrected until {0}")]
+    UnreachableNotOverdue(DateTime<Utc>),
 }
 
 /// The partner-of-record lock's key: what only one claim may hold at a time.
@@ -629,6 +735,7 @@ impl Claim {
             state: ClaimState::Submitted { since: at },
             decided_at: None,
             version: 1,
+            notice: Notice::FIRST,
         };
         let entry = HistoryEntry {
             sequence: 1,
@@ -765,7 +872,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -791,7 +900,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -834,7 +945,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -871,7 +984,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -896,7 +1011,9 @@ impl Claim {
             | ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
-            | ClaimState::Superseded { .. } => return Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => return Err(self.refuse()),
         };
         let reason = message.as_str().to_owned();
         let rejection = Rejection {
@@ -954,7 +1071,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -999,7 +1118,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -1027,7 +1148,9 @@ impl Claim {
             ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -1051,7 +1174,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -1078,7 +1203,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -1105,7 +1232,9 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 
@@ -1123,7 +1252,8 @@ impl Claim {
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Disputed { .. }
-            | ClaimState::Contested { .. } => {
+            | ClaimState::Contested { .. }
+            | ClaimState::CustomerUnreachable { .. } => {
                 let state = ClaimState::Withdrawn {
                     window: self.state.window().copied(),
                     reason: reason.0.clone(),
@@ -1135,7 +1265,8 @@ impl Claim {
             ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 }
@@ -1154,6 +1285,7 @@ impl Claim {
             | ClaimState::InformationRequested { .. }
             | ClaimState::Approved { .. }
             | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::CustomerUnreachable { .. }
             | ClaimState::Associated { .. } => {
                 let state = ClaimState::Superseded {
                     window: self.state.window().copied(),
@@ -1171,7 +1303,8 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => Err(self.refuse()),
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
     }
 }
@@ -1215,6 +1348,149 @@ impl WithdrawalReason {
     /// The reason as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Claim {
+    /// The customer ends the official association (from its page, at any time).
+    pub fn end(&self, at: DateTime<Utc>) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::Associated { window } => {
+                let step = Step::new(
+                    Actor::Customer,
+                    HistoryEvent::Revoked,
+                    ClaimState::Revoked { window: *window },
+                );
+                Ok(self.change(at, vec![step], None))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
+        }
+    }
+
+    /// The mail service's `feedback` on notification number `notice`, recorded in the
+    /// history. Only a permanent bounce of the notification in force, while the customer's
+    /// window runs, changes the status (`customer_unreachable`: silence is no longer consent);
+    /// a complaint marks the notification. A final claim records nothing more.
+    pub fn record_mail_feedback(
+        &self,
+        at: DateTime<Utc>,
+        notice: u32,
+        feedback: MailFeedback,
+    ) -> Result<Transition, TransitionError> {
+        let status = self.status();
+        if status.is_final() {
+            return Err(TransitionError::AlreadyFinal(status));
+        }
+        let current = notice == self.notice.number;
+        let (event, state) = match (feedback, &self.state) {
+            (MailFeedback::PermanentBounce, ClaimState::AwaitingCustomer { window }) if current => {
+                (
+                    HistoryEvent::EmailBounced,
+                    ClaimState::CustomerUnreachable {
+                        window: *window,
+                        bounced_at: at,
+                    },
+                )
+            }
+            (MailFeedback::PermanentBounce | MailFeedback::TransientBounce, _) => {
+                (HistoryEvent::EmailBounced, self.state.clone())
+            }
+            (MailFeedback::Complaint, _) => (HistoryEvent::EmailComplaint, self.state.clone()),
+        };
+        let step = Step::new(Actor::System, event, state)
+            .code(feedback.code())
+            .reason((!current).then_some(
+                "about an earlier notification, sent before the customer's contact was corrected",
+            ));
+        let mut transition = self.change(at, vec![step], None);
+        if current && feedback == MailFeedback::Complaint {
+            transition.claim.notice.complained = true;
+        }
+        Ok(transition)
+    }
+
+    /// The partner corrects the customer's contact while the claim holds its unit and is not
+    /// yet official. Once an e-mail may have gone out (approved, awaiting, unreachable), the
+    /// correction starts a new notification: the claim is `approved` again, to be e-mailed at
+    /// the new contact, and the earlier link stops working.
+    pub fn correct_contact(
+        &self,
+        at: DateTime<Utc>,
+        contact: CustomerContact,
+    ) -> Result<Transition, TransitionError> {
+        let (state, notice) = match &self.state {
+            ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
+                (self.state.clone(), self.notice)
+            }
+            ClaimState::Approved { .. } => (self.state.clone(), self.notice.next()),
+            ClaimState::AwaitingCustomer { .. } | ClaimState::CustomerUnreachable { .. } => {
+                (ClaimState::Approved { at }, self.notice.next())
+            }
+            ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => return Err(self.refuse()),
+        };
+        let step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
+        let mut transition = self.change(at, vec![step], None);
+        transition.claim.subject.customer_contact = contact;
+        transition.claim.notice = notice;
+        Ok(transition)
+    }
+
+    /// The nightly run at `now` rejects a claim whose customer stayed unreachable for 30 days
+    /// after the bounce (`customer_unreachable`); the partner may dispute it as any rejection.
+    pub fn reject_unreachable(&self, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
+        match &self.state {
+            ClaimState::CustomerUnreachable { bounced_at, .. } => {
+                let deadline = *bounced_at + UNREACHABLE_PERIOD;
+                if window_open(deadline, now) {
+                    return Err(TransitionError::UnreachableNotOverdue(deadline));
+                }
+                let rejection = Rejection {
+                    code: RejectionCode::CustomerUnreachable,
+                    message: None,
+                    at: now,
+                };
+                let step = Step::new(
+                    Actor::System,
+                    HistoryEvent::Rejected,
+                    ClaimState::Rejected {
+                        rejection,
+                        dispute_until: Some(now + DISPUTE_PERIOD),
+                    },
+                )
+                .code(RejectionCode::CustomerUnreachable.as_str());
+                Ok(self.change(now, vec![step], None))
+            }
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::Associated { .. }
+            | ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => Err(self.refuse()),
+        }
     }
 }
 
@@ -1896,14 +2172,15 @@ pub(crate) mod tests {
                 InformationRequested,
                 Approved,
                 AwaitingCustomer,
-                Associated
+                Associated,
+                CustomerUnreachable
             ]
         );
         let r#final: Vec<_> = ClaimStatus::ALL
             .into_iter()
             .filter(|s| s.is_final())
             .collect();
-        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded]);
+        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked]);
     }
 
     #[test]
@@ -1951,6 +2228,248 @@ pub(crate) mod tests {
         assert!(WithdrawalReason::parse("  ").is_err());
     }
 
+    // ---- ending, e-mail feedback, corrected contacts
+
+    /// A claim made official the night after its window closed (2026-12-03 02:00 UTC).
+    fn associated() -> Claim {
+        let (claim, _) = notified();
+        claim.finalize(at("2026-12-03T02:00:00Z")).unwrap().claim
+    }
+
+    fn unreachable() -> Claim {
+        let (claim, _) = notified();
+        claim
+            .record_mail_feedback(at("2026-11-25T10:05:00Z"), 1, MailFeedback::PermanentBounce)
+            .unwrap()
+            .claim
+    }
+
+    fn corrected_contact() -> CustomerContact {
+        CustomerContact {
+            name: "Marco Bianchi".into(),
+            email: EmailAddress::parse("marco@contoso.com").unwrap(),
+            title: None,
+            locale: Locale::default(),
+            time_zone: CustomerTimeZone::default(),
+        }
+    }
+
+    #[test]
+    fn the_customer_ends_an_official_association_which_frees_the_unit_for_good() {
+        // GIVEN an associated claim
+        let claim = associated();
+        // WHEN the customer ends it
+        let ended = at("2027-03-01T12:00:00Z");
+        let t = claim.end(ended).unwrap();
+        // THEN it is revoked by the customer, decided then, its unit free, and final
+        assert_eq!(t.claim.status(), ClaimStatus::Revoked);
+        assert_eq!(t.entry().event.as_str(), "revoked");
+        assert_eq!(t.entry().actor, Actor::Customer);
+        assert_eq!(t.claim.decided_at, Some(ended));
+        assert!(t.releases_lock());
+        assert!(ClaimStatus::Revoked.is_final());
+        assert_eq!(
+            t.claim.end(ended),
+            Err(TransitionError::AlreadyFinal(ClaimStatus::Revoked))
+        );
+    }
+
+    #[test]
+    fn only_an_official_association_can_be_ended() {
+        // GIVEN a claim awaiting its customer WHEN the customer asks to end it THEN it is refused
+        let (claim, _) = notified();
+        assert_eq!(
+            claim.end(at("2026-11-26T10:00:00Z")),
+            Err(TransitionError::NotAllowedFrom(
+                ClaimStatus::AwaitingCustomer
+            ))
+        );
+    }
+
+    #[test]
+    fn a_permanent_bounce_stops_the_window_and_keeps_the_unit() {
+        // GIVEN a claim awaiting its customer
+        let (claim, window) = notified();
+        // WHEN its notification bounces for good
+        let bounced = at("2026-11-25T10:05:00Z");
+        let t = claim
+            .record_mail_feedback(bounced, 1, MailFeedback::PermanentBounce)
+            .unwrap();
+        // THEN the customer is unreachable: out of the opt-out deadline, still holding the unit,
+        // rejected by the nightly run 30 days after the bounce unless corrected
+        assert_eq!(t.claim.status(), ClaimStatus::CustomerUnreachable);
+        assert_eq!(t.entry().event.as_str(), "email_bounced");
+        assert_eq!(t.entry().code.as_deref(), Some("permanent_bounce"));
+        assert_eq!(t.entry().actor, Actor::System);
+        assert!(!t.releases_lock() && ClaimStatus::CustomerUnreachable.holds_lock());
+        assert_eq!(t.claim.state.window(), Some(&window));
+        assert_eq!(
+            t.claim.state.nightly_deadline(),
+            Some(NightlyDeadline::Unreachable(bounced + TimeDelta::days(30)))
+        );
+        assert_eq!(
+            t.claim.finalize(at("2026-12-10T02:00:00Z")),
+            Err(TransitionError::NotAllowedFrom(
+                ClaimStatus::CustomerUnreachable
+            ))
+        );
+    }
+
+    #[test]
+    fn a_transient_bounce_or_a_complaint_is_recorded_and_changes_nothing_else() {
+        // GIVEN a claim awaiting its customer
+        let (claim, _) = notified();
+        for (feedback, event) in [
+            (MailFeedback::TransientBounce, "email_bounced"),
+            (MailFeedback::Complaint, "email_complaint"),
+        ] {
+            // WHEN the mail service reports it
+            let t = claim
+                .record_mail_feedback(at("2026-11-25T10:05:00Z"), 1, feedback)
+                .unwrap();
+            // THEN the history records it, the status and the window stay
+            assert_eq!(t.claim.status(), ClaimStatus::AwaitingCustomer);
+            assert_eq!(t.claim.state, claim.state);
+            assert_eq!(t.entry().event.as_str(), event);
+            assert_eq!(t.entry().code.as_deref(), Some(feedback.code()));
+            // and only a complaint marks the notification
+            assert_eq!(
+                t.claim.notice.complained,
+                feedback == MailFeedback::Complaint
+            );
+        }
+    }
+
+    #[test]
+    fn a_bounce_of_an_earlier_notification_is_only_recorded() {
+        // GIVEN a claim whose contact was corrected and e-mailed again (notification 2)
+        let (claim, _) = notified();
+        let corrected = claim
+            .correct_contact(at("2026-11-25T11:00:00Z"), corrected_contact())
+            .unwrap()
+            .claim;
+        let window = calendar().opt_out_window(at("2026-11-25T11:01:00Z"), crate::zone::Zone::UTC);
+        let renotified = corrected.notify(window).unwrap().claim;
+        // WHEN the first notification's bounce arrives late
+        let t = renotified
+            .record_mail_feedback(at("2026-11-25T11:05:00Z"), 1, MailFeedback::PermanentBounce)
+            .unwrap();
+        // THEN it is recorded as about the earlier notification, and the window runs on
+        assert_eq!(t.claim.status(), ClaimStatus::AwaitingCustomer);
+        assert!(t.entry().reason.as_deref().unwrap().contains("earlier"));
+    }
+
+    #[test]
+    fn a_final_claim_records_no_feedback() {
+        let declined = notified()
+            .0
+            .opt_out(at("2026-11-26T10:00:00Z"))
+            .unwrap()
+            .claim;
+        assert_eq!(
+            declined.record_mail_feedback(at("2026-11-26T11:00:00Z"), 1, MailFeedback::Complaint),
+            Err(TransitionError::AlreadyFinal(ClaimStatus::Declined))
+        );
+    }
+
+    #[test]
+    fn a_corrected_contact_of_a_notified_claim_starts_a_new_notification() {
+        // GIVEN claims whose customer was e-mailed: awaiting, and unreachable after a bounce
+        for claim in [notified().0, unreachable()] {
+            // WHEN the partner corrects the contact
+            let t = claim
+                .correct_contact(at("2026-11-26T10:00:00Z"), corrected_contact())
+                .unwrap();
+            // THEN the claim is approved again, to be e-mailed at the new contact, as the next
+            // notification (the earlier link stops working), its unit kept, its window gone
+            assert_eq!(t.claim.status(), ClaimStatus::Approved);
+            assert_eq!(t.entry().event.as_str(), "contact_corrected");
+            assert_eq!(t.entry().actor, Actor::Partner);
+            assert_eq!(t.claim.subject.customer_contact, corrected_contact());
+            assert_eq!(t.claim.notice.number, claim.notice.number + 1);
+            assert!(!t.releases_lock());
+            assert_eq!(t.claim.state.window(), None);
+            assert_eq!(t.claim.state.nightly_deadline(), None);
+        }
+    }
+
+    #[test]
+    fn a_corrected_contact_in_review_changes_only_the_contact() {
+        // GIVEN a claim in review, and one waiting for the partner's information
+        for claim in [
+            submitted(at("2026-11-25T09:00:00Z")),
+            information_requested(),
+        ] {
+            // WHEN the partner corrects the contact
+            let t = claim
+                .correct_contact(at("2026-11-26T10:00:00Z"), corrected_contact())
+                .unwrap();
+            // THEN the status stays, nothing was e-mailed so the notification stays the first
+            assert_eq!(t.claim.status(), claim.status());
+            assert_eq!(t.claim.notice, Notice::FIRST);
+            assert_eq!(t.claim.subject.customer_contact, corrected_contact());
+        }
+    }
+
+    #[test]
+    fn a_corrected_contact_of_an_approved_claim_replaces_its_queued_notification() {
+        // GIVEN an approved claim whose e-mail may be going out
+        let claim = approved(at("2026-11-25T09:00:00Z"));
+        // WHEN the partner corrects the contact
+        let t = claim
+            .correct_contact(at("2026-11-25T09:01:00Z"), corrected_contact())
+            .unwrap();
+        // THEN it stays approved, as the next notification
+        assert_eq!(t.claim.status(), ClaimStatus::Approved);
+        assert_eq!(t.claim.notice.number, 2);
+    }
+
+    #[test]
+    fn an_official_or_decided_claim_s_contact_is_not_corrected() {
+        for claim in [associated(), rejected(), disputed()] {
+            assert_eq!(
+                claim.correct_contact(at("2027-01-04T10:00:00Z"), corrected_contact()),
+                Err(TransitionError::NotAllowedFrom(claim.status()))
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreachable_customer_is_rejected_by_the_system_after_thirty_days_not_at_them() {
+        // GIVEN a claim whose notification bounced at 2026-11-25 10:05 UTC
+        let claim = unreachable();
+        let deadline = at("2026-12-25T10:05:00Z");
+        // WHEN the nightly run looks at the deadline itself THEN it is not yet due
+        assert_eq!(
+            claim.reject_unreachable(deadline),
+            Err(TransitionError::UnreachableNotOverdue(deadline))
+        );
+        // WHEN it looks after it THEN the system rejects it, disputable, its unit freed
+        let t = claim
+            .reject_unreachable(deadline + TimeDelta::milliseconds(1))
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Rejected);
+        assert_eq!(t.entry().code.as_deref(), Some("customer_unreachable"));
+        assert_eq!(t.entry().actor, Actor::System);
+        assert!(t.releases_lock());
+        assert!(matches!(
+            t.claim.state,
+            ClaimState::Rejected {
+                dispute_until: Some(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_partner_may_withdraw_an_unreachable_claim() {
+        let t = unreachable()
+            .withdraw(at("2026-11-26T10:00:00Z"), reason())
+            .unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Withdrawn);
+        assert!(t.releases_lock());
+    }
+
     // ---- property tests
 
     /// Every move any actor can make, `minutes` after the start.
@@ -1968,6 +2487,12 @@ pub(crate) mod tests {
         OptOut(i64),
         Finalize(i64),
         Withdraw(i64),
+        End(i64),
+        PermanentBounce(i64),
+        TransientBounce(i64),
+        Complaint(i64),
+        CorrectContact(i64),
+        Unreachable(i64),
     }
 
     fn moves() -> impl Strategy<Value = Vec<(usize, Move)>> {
@@ -1984,7 +2509,13 @@ pub(crate) mod tests {
             m.clone().prop_map(Move::Notify),
             m.clone().prop_map(Move::OptOut),
             m.clone().prop_map(Move::Finalize),
-            m.prop_map(Move::Withdraw),
+            m.clone().prop_map(Move::Withdraw),
+            m.clone().prop_map(Move::End),
+            m.clone().prop_map(Move::PermanentBounce),
+            m.clone().prop_map(Move::TransientBounce),
+            m.clone().prop_map(Move::Complaint),
+            m.clone().prop_map(Move::CorrectContact),
+            m.prop_map(Move::Unreachable),
         ];
         prop::collection::vec((0usize..2, one), 0..30)
     }
@@ -2020,6 +2551,19 @@ pub(crate) mod tests {
             Move::OptOut(x) => claim.opt_out(t(x)),
             Move::Finalize(x) => claim.finalize(t(x)),
             Move::Withdraw(x) => claim.withdraw(t(x), reason()),
+            Move::End(x) => claim.end(t(x)),
+            Move::PermanentBounce(x) => {
+                claim.record_mail_feedback(t(x), claim.notice.number, MailFeedback::PermanentBounce)
+            }
+            Move::TransientBounce(x) => {
+                claim.record_mail_feedback(t(x), claim.notice.number, MailFeedback::TransientBounce)
+            }
+            Move::Complaint(x) => {
+                claim.record_mail_feedback(t(x), claim.notice.number, MailFeedback::Complaint)
+            }
+            Move::CorrectContact(x) => claim.correct_contact(t(x), subject().customer_contact),
+            // Minutes are too few to reach 30 days: the deadline is tried in days here.
+            Move::Unreachable(x) => claim.reject_unreachable(start + TimeDelta::days(x % 60)),
         }
     }
 

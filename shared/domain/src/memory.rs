@@ -15,8 +15,8 @@ use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages, LockHolder,
-    Mailer, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue,
-    SendError, SubmissionContext, SubmissionStore, Unavailable,
+    Mailer, NoticeRef, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage,
+    ReviewQueue, SendError, SubmissionContext, SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -98,7 +98,7 @@ struct Tables {
     /// The contested claim of each partner contesting a unit, by lock and partner.
     contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
-    ledger: HashMap<ClaimId, LedgerEntry>,
+    ledger: HashMap<NoticeRef, LedgerEntry>,
     faults: Faults,
 }
 
@@ -254,6 +254,7 @@ impl Tables {
                     kind: match deadline {
                         NightlyDeadline::OptOut(_) => DueKind::OptOut,
                         NightlyDeadline::Response(_) => DueKind::Response,
+                        NightlyDeadline::Unreachable(_) => DueKind::Unreachable,
                     },
                 })
             })
@@ -324,9 +325,17 @@ impl MemoryStore {
         self.tables().locks.get(lock).cloned()
     }
 
-    /// What the ledger holds of a claim's notification.
+    /// What the ledger holds of a claim's first notification.
     pub fn ledger_entry(&self, id: ClaimId) -> Option<LedgerEntry> {
-        self.tables().ledger.get(&id).cloned()
+        self.notice_entry(NoticeRef {
+            claim_id: id,
+            number: 1,
+        })
+    }
+
+    /// What the ledger holds of one notification of a claim.
+    pub fn notice_entry(&self, notice: NoticeRef) -> Option<LedgerEntry> {
+        self.tables().ledger.get(&notice).cloned()
     }
 
     /// Makes the next `times` calls of `call` fail with `Unavailable`, writing nothing.
@@ -555,20 +564,20 @@ impl ReviewQueue for MemoryStore {
 impl NotificationLedger for MemoryStore {
     async fn acquire(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
-        let lease = match tables.ledger.get(&claim_id) {
+        let lease = match tables.ledger.get(&notice) {
             None => None,
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
                 Some(NotificationLease::Acquired)
             }
             // A worker that did not finish: whether it sent is unknown.
             Some(LedgerEntry::Leased { until, .. }) if *until < now => {
-                tables.ledger.insert(claim_id, LedgerEntry::Held);
+                tables.ledger.insert(notice, LedgerEntry::Held);
                 Some(NotificationLease::OutcomeUnknown)
             }
             Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
@@ -580,7 +589,7 @@ impl NotificationLedger for MemoryStore {
         };
         Ok(lease.unwrap_or_else(|| {
             tables.ledger.insert(
-                claim_id,
+                notice,
                 LedgerEntry::Leased {
                     owner: owner.to_owned(),
                     until: lease_until,
@@ -590,41 +599,41 @@ impl NotificationLedger for MemoryStore {
         }))
     }
 
-    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Release)?;
         if matches!(
-            tables.ledger.get(&claim_id),
+            tables.ledger.get(&notice),
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
         ) {
-            tables.ledger.remove(&claim_id);
+            tables.ledger.remove(&notice);
         }
         Ok(())
     }
 
-    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Hold)?;
         if matches!(
-            tables.ledger.get(&claim_id),
+            tables.ledger.get(&notice),
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
         ) {
-            tables.ledger.insert(claim_id, LedgerEntry::Held);
+            tables.ledger.insert(notice, LedgerEntry::Held);
         }
         Ok(())
     }
 
     async fn record_rejected(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::RecordRejected)?;
         if matches!(
-            tables.ledger.get(&claim_id),
+            tables.ledger.get(&notice),
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
         ) {
             tables.ledger.insert(
-                claim_id,
+                notice,
                 LedgerEntry::Rejected {
                     reason: reason.to_owned(),
                 },
@@ -635,7 +644,7 @@ impl NotificationLedger for MemoryStore {
 
     async fn record_sent(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
         transition: Option<&Transition>,
@@ -646,7 +655,7 @@ impl NotificationLedger for MemoryStore {
             tables.apply(t)?;
         }
         tables.ledger.insert(
-            claim_id,
+            notice,
             LedgerEntry::Sent {
                 at: sent_at,
                 message_id: message_id.to_owned(),
@@ -698,7 +707,9 @@ impl DueIndex for MemoryStore {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => return Err(ApplyError::Conflict),
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => return Err(ApplyError::Conflict),
         };
         if stored.version != due.version
             || window.deadline >= entry.at

@@ -6,7 +6,7 @@
 //! a slot that does not exist is not a [`Slot`]. A test checks that every translation names the
 //! same facts as the English.
 
-use crate::claim::Claim;
+use crate::claim::{Claim, ClaimState};
 use crate::language::Language;
 use std::fmt;
 
@@ -146,6 +146,15 @@ pub struct PageMessages {
     pub withdrawn: Message,
     /// The outcome once another partner's contest won.
     pub superseded: Message,
+    /// Label of the time the association became official.
+    pub since: &'static str,
+    /// The heading over the form that ends an official association.
+    pub end_heading: &'static str,
+    /// The end form's checkbox label: what ending means.
+    pub end_confirm: Message,
+    pub end_button: &'static str,
+    /// The outcome once the customer ended the association.
+    pub revoked: Message,
     /// Before the e-mail went out.
     pub not_yet_open: &'static str,
     /// The bad-link page's title.
@@ -191,6 +200,8 @@ pub struct ClaimInWords<'a> {
     pub domain: &'a str,
     /// The deadline as the customer reads it, once the window is open.
     pub deadline: Option<String>,
+    /// When the association became official, as the customer reads it, while it is.
+    pub since: Option<String>,
 }
 
 impl<'a> ClaimInWords<'a> {
@@ -210,6 +221,24 @@ impl<'a> ClaimInWords<'a> {
                 .state
                 .window()
                 .map(|w| language.format_instant(w.deadline, zone)),
+            since: match &claim.state {
+                ClaimState::Associated { window } => {
+                    Some(claim.decided_at.unwrap_or(window.deadline))
+                }
+                ClaimState::Submitted { .. }
+                | ClaimState::InformationRequested { .. }
+                | ClaimState::Approved { .. }
+                | ClaimState::AwaitingCustomer { .. }
+                | ClaimState::CustomerUnreachable { .. }
+                | ClaimState::Rejected { .. }
+                | ClaimState::Disputed { .. }
+                | ClaimState::Declined { .. }
+                | ClaimState::Withdrawn { .. }
+                | ClaimState::Contested { .. }
+                | ClaimState::Superseded { .. }
+                | ClaimState::Revoked { .. } => None,
+            }
+            .map(|at| language.format_instant(at, zone)),
         }
     }
 
@@ -279,6 +308,8 @@ mod tests {
             ("page.associated", m.page.associated),
             ("page.withdrawn", m.page.withdrawn),
             ("page.superseded", m.page.superseded),
+            ("page.end_confirm", m.page.end_confirm),
+            ("page.revoked", m.page.revoked),
         ]
     }
 
@@ -301,6 +332,9 @@ mod tests {
             p.confirm_hint,
             p.decline_button,
             p.window_closed,
+            p.since,
+            p.end_heading,
+            p.end_button,
             p.not_yet_open,
             p.invalid_title,
             p.invalid_heading,

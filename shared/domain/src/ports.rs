@@ -137,16 +137,35 @@ pub enum NotificationLease {
     Rejected,
 }
 
+/// One notification of a claim (its [`crate::claim::Notice`] number): what the record of
+/// sends is kept per, so that a corrected contact is e-mailed although an earlier notification
+/// went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NoticeRef {
+    pub claim_id: ClaimId,
+    pub number: u32,
+}
+
+impl NoticeRef {
+    /// The notification in force of `claim`.
+    pub fn of(claim: &crate::claim::Claim) -> Self {
+        Self {
+            claim_id: claim.id,
+            number: claim.notice.number,
+        }
+    }
+}
+
 /// The record of notifications sent.
 #[async_trait]
 pub trait NotificationLedger: Send + Sync {
-    /// Takes the right to send a claim's notification until `lease_until`, for `owner` (a
+    /// Takes the right to send one notification of a claim until `lease_until`, for `owner` (a
     /// value unique to this attempt), unless it was sent, refused, held, or another worker's
     /// lease is still running. An expired lease is an attempt whose outcome is unknown: it is
     /// held ([`NotificationLease::OutcomeUnknown`]), never taken over.
     async fn acquire(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -154,16 +173,16 @@ pub trait NotificationLedger: Send + Sync {
 
     /// Gives `owner`'s lease back after a failed attempt, so that a retry may send at once;
     /// another owner's lease is left alone.
-    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable>;
+    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable>;
 
     /// Holds `owner`'s send for an operator: the mail service may have sent it, so it is never
     /// sent again by itself (`cpor-ops resend --confirm-unsent` releases it).
-    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable>;
+    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable>;
 
     /// Records that the mail service refused `owner`'s send for good, and why.
     async fn record_rejected(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable>;
@@ -171,7 +190,7 @@ pub trait NotificationLedger: Send + Sync {
     /// Records the send; with a transition, applies it in the same write.
     async fn record_sent(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
         transition: Option<&Transition>,
@@ -194,6 +213,8 @@ pub enum DueKind {
     OptOut,
     /// Its information request's response is due: reject it (`no_response`).
     Response,
+    /// Its customer stayed unreachable too long: reject it (`customer_unreachable`).
+    Unreachable,
 }
 
 /// Pages of due claims, as the index yields them.

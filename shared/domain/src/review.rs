@@ -39,6 +39,10 @@ impl ReviewPolicy {
 /// How long after a rejection the partner may dispute it.
 pub const DISPUTE_PERIOD: TimeDelta = TimeDelta::days(30);
 
+/// How long after a permanent bounce the partner may correct the customer's contact before the
+/// nightly run rejects the claim (`customer_unreachable`).
+pub const UNREACHABLE_PERIOD: TimeDelta = TimeDelta::days(30);
+
 /// Longest message of a reviewer or a partner (a request, a response, a justification).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 

@@ -5,6 +5,12 @@
 //! padding) of HMAC-SHA256(secret, "cpor-opt-out/v1|<claim id>|<key id>"). Every character is
 //! one of `A-Z a-z 0-9 - _ .`, so the link survives mail clients unchanged.
 //!
+//! The link also names the claim's notification (its [`crate::claim::Notice`] number): the
+//! first keeps the form above, so links e-mailed before notifications were counted still
+//! work; a later one (after a corrected contact) is `<claim id>.<notice>.<key id>.<signature>`
+//! over "cpor-opt-out/v2|<claim id>|<notice>|<key id>". The page answers only the link of the
+//! notification in force.
+//!
 //! Rotation: because a token names its key, the signing secret can change while links already
 //! e-mailed keep working. The keyring ([`OptOutKeyring::parse`]) holds the current key, which
 //! signs, and older keys, which only verify; an older key carries the time it retires
@@ -84,15 +90,34 @@ impl SigningKey {
         &self.id
     }
 
-    fn mac(&self, claim_id: &str) -> HmacSha256 {
+    fn mac(&self, claim_id: &str, notice: u32) -> HmacSha256 {
         // new_from_slice accepts keys of any length, so this cannot fail.
         let mut mac = HmacSha256::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());
-        mac.update(b"cpor-opt-out/v1|");
+        if notice == FIRST_NOTICE {
+            mac.update(b"cpor-opt-out/v1|");
+        } else {
+            mac.update(b"cpor-opt-out/v2|");
+        }
         mac.update(claim_id.as_bytes());
         mac.update(b"|");
+        if notice != FIRST_NOTICE {
+            mac.update(notice.to_string().as_bytes());
+            mac.update(b"|");
+        }
         mac.update(self.id.as_bytes());
         mac
     }
+}
+
+/// The notification whose link keeps the first form.
+const FIRST_NOTICE: u32 = 1;
+
+/// What a genuine link names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptOutLink {
+    pub claim_id: ClaimId,
+    /// The number of the notification that carried it.
+    pub notice: u32,
 }
 
 /// Why a token was refused. The page shows one "link not valid" answer for all of them.
@@ -165,21 +190,44 @@ impl OptOutKeyring {
         &self.current.id
     }
 
-    /// The token for a claim's opt-out link.
+    /// The token for the link of a claim's first notification.
     pub fn sign(&self, claim_id: ClaimId) -> String {
+        self.sign_notice(claim_id, FIRST_NOTICE)
+    }
+
+    /// The token for the link of notification `notice` of a claim.
+    pub fn sign_notice(&self, claim_id: ClaimId, notice: u32) -> String {
         let id = claim_id.to_string();
-        let signature = URL_SAFE_NO_PAD.encode(self.current.mac(&id).finalize().into_bytes());
-        format!("{id}.{}.{signature}", self.current.id)
+        let signature =
+            URL_SAFE_NO_PAD.encode(self.current.mac(&id, notice).finalize().into_bytes());
+        if notice == FIRST_NOTICE {
+            format!("{id}.{}.{signature}", self.current.id)
+        } else {
+            format!("{id}.{notice}.{}.{signature}", self.current.id)
+        }
     }
 
     /// The claim a token names, if the token is genuine and its key has not retired by `now`.
-    /// Comparison is in constant time.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<ClaimId, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(claim), Some(key_id), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
+        self.verify_link(token, now).map(|link| link.claim_id)
+    }
+
+    /// The claim and notification a token names, if the token is genuine and its key has not
+    /// retired by `now`. Comparison is in constant time.
+    pub fn verify_link(&self, token: &str, now: DateTime<Utc>) -> Result<OptOutLink, TokenError> {
+        let parts: Vec<&str> = token.split('.').collect();
+        let (claim, notice, key_id, signature) = match parts.as_slice() {
+            [claim, key_id, signature] => (*claim, FIRST_NOTICE, *key_id, *signature),
+            [claim, notice, key_id, signature] => {
+                // Only the canonical text of a later notice: no `+`, no leading zeros, no 1.
+                let number = notice
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > FIRST_NOTICE && n.to_string() == *notice)
+                    .ok_or(TokenError::Malformed)?;
+                (*claim, number, *key_id, *signature)
+            }
+            _ => return Err(TokenError::Malformed),
         };
         let claim_id = ClaimId::parse(claim).ok_or(TokenError::Malformed)?;
         // The canonical text of the id must be what was signed: no case variants.
@@ -193,13 +241,13 @@ impl OptOutKeyring {
             .chain(&self.previous)
             .find(|k| k.id == key_id)
             .ok_or(TokenError::UnknownKey)?;
-        key.mac(claim)
+        key.mac(claim, notice)
             .verify_slice(&signature)
             .map_err(|_| TokenError::BadSignature)?;
         if key.retire_at.is_some_and(|at| now >= at) {
             return Err(TokenError::RetiredKey);
         }
-        Ok(claim_id)
+        Ok(OptOutLink { claim_id, notice })
     }
 }
 
@@ -238,6 +286,43 @@ mod tests {
             "01JDX3Z8Q6V6W4S0Y1B2C3D4E5.k1.c38-RfdAUTBtZcBttOM8iYYf8cOaK7JGzwadut4a8S4"
         );
         assert_eq!(keyring.verify(&token, now()), Ok(claim));
+    }
+
+    #[test]
+    fn a_later_notification_s_link_names_it_and_verifies_only_as_itself() {
+        // GIVEN a claim's links for its first and second notifications
+        let keyring = keyring("k1", "the-old-secret-16b");
+        let claim = claim();
+        let first = keyring.sign_notice(claim, 1);
+        let second = keyring.sign_notice(claim, 2);
+        // THEN the first keeps the original form, the second names its number
+        assert_eq!(first, keyring.sign(claim));
+        assert_eq!(first.split('.').count(), 3);
+        assert!(second.starts_with(&format!("{claim}.2.k1.")));
+        assert_eq!(
+            keyring.verify_link(&first, now()),
+            Ok(OptOutLink {
+                claim_id: claim,
+                notice: 1
+            })
+        );
+        assert_eq!(
+            keyring.verify_link(&second, now()),
+            Ok(OptOutLink {
+                claim_id: claim,
+                notice: 2
+            })
+        );
+        // AND a number changed in the link, or written another way, is refused
+        let signature = second.rsplit('.').next().unwrap();
+        for forged in [
+            format!("{claim}.3.k1.{signature}"),
+            format!("{claim}.02.k1.{signature}"),
+            format!("{claim}.1.k1.{signature}"),
+            format!("{claim}.k1.{signature}"),
+        ] {
+            assert!(keyring.verify_link(&forged, now()).is_err(), "{forged}");
+        }
     }
 
     #[test]

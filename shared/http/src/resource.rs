@@ -121,10 +121,13 @@ pub struct RejectionResource {
 /// Where the customer's e-mail stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationResource {
-    /// `not_sent`, `queued` or `sent`.
+    /// `not_sent`, `queued`, `sent` or `bounced`.
     pub status: &'static str,
     pub sent_at: Option<String>,
     pub bounced_at: Option<String>,
+    /// Present (true) once the customer marked the notification as spam.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complained: Option<bool>,
 }
 
 /// A claim with its history, as `GET /v1/claims/{claim_id}` answers it.
@@ -224,7 +227,7 @@ impl From<&Claim> for ClaimResource {
             partner_contact: (&s.partner_contact).into(),
             proof_of_execution: (&s.proof_of_execution).into(),
             review: (&claim.state).into(),
-            customer_notification: (&claim.state).into(),
+            customer_notification: claim.into(),
             documents: Vec::new(),
         }
     }
@@ -270,17 +273,28 @@ impl From<&ClaimState> for ReviewResource {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. } => none,
+            | ClaimState::Superseded { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. } => none,
         }
     }
 }
 
-impl From<&ClaimState> for NotificationResource {
-    fn from(state: &ClaimState) -> Self {
-        let (status, sent_at) = match state {
+impl From<&Claim> for NotificationResource {
+    fn from(claim: &Claim) -> Self {
+        let mut bounced_at = None;
+        let (status, sent_at) = match &claim.state {
             ClaimState::Approved { .. } => ("queued", None),
+            ClaimState::CustomerUnreachable {
+                window,
+                bounced_at: at,
+            } => {
+                bounced_at = Some(instant(*at));
+                ("bounced", Some(instant(window.notified_at)))
+            }
             ClaimState::AwaitingCustomer { window }
             | ClaimState::Associated { window }
+            | ClaimState::Revoked { window }
             | ClaimState::Declined { window }
             | ClaimState::Withdrawn {
                 window: Some(window),
@@ -300,7 +314,8 @@ impl From<&ClaimState> for NotificationResource {
         Self {
             status,
             sent_at,
-            bounced_at: None,
+            bounced_at,
+            complained: claim.notice.complained.then_some(true),
         }
     }
 }

@@ -105,6 +105,13 @@ pub const ADD_PROOF_OF_EXECUTION: Route = Route {
     access: Access::Partner,
 };
 
+pub const CORRECT_CUSTOMER_CONTACT: Route = Route {
+    key: "PUT /v1/claims/{claim_id}/customer-contact",
+    operation: "correctCustomerContact",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
 pub const ADD_DOCUMENT: Route = Route {
     key: "POST /v1/claims/{claim_id}/documents",
     operation: "addDocument",
@@ -186,6 +193,7 @@ pub const ROUTES: &[Route] = &[
     DECLINE_ASSOCIATION,
     ADD_DOCUMENT,
     DOWNLOAD_DOCUMENT,
+    CORRECT_CUSTOMER_CONTACT,
 ];
 
 impl Route {

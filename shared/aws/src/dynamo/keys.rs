@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use cpor_domain::claim::{NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
-use cpor_domain::ports::DueKind;
+use cpor_domain::ports::{DueKind, NoticeRef};
 use cpor_domain::time::{format_instant, parse_instant};
 use std::collections::HashMap;
 
@@ -15,6 +15,7 @@ use std::collections::HashMap;
 pub(super) mod sk {
     pub const CLAIM: &str = "CLAIM";
     pub const NOTIFICATION: &str = "NOTIFICATION";
+    pub const MESSAGE: &str = "MESSAGE";
     pub const LOCK: &str = "LOCK";
     pub const CONTEST: &str = "CONTEST";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY";
@@ -33,6 +34,7 @@ const PARTNER_PREFIX: &str = "PARTNER#";
 const TENANT_PREFIX: &str = "TENANT#";
 const DUE_PREFIX: &str = "DUE#";
 const DOCUMENT_PREFIX: &str = "DOC#";
+const MESSAGE_PREFIX: &str = "MESSAGE#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,8 +97,20 @@ pub(super) fn document_count(id: ClaimId) -> ItemKey {
     ItemKey::new(claim_partition(id), sk::DOCUMENTS)
 }
 
-pub(super) fn notification(id: ClaimId) -> ItemKey {
-    ItemKey::new(claim_partition(id), sk::NOTIFICATION)
+/// The record of one notification's send. The first keeps the key it had before
+/// notifications were counted.
+pub(super) fn notification(notice: NoticeRef) -> ItemKey {
+    let sk = match notice.number {
+        1 => sk::NOTIFICATION.to_owned(),
+        n => format!("{}#{n}", sk::NOTIFICATION),
+    };
+    ItemKey::new(claim_partition(notice.claim_id), sk)
+}
+
+/// What an e-mail the mail service sent was (a claim's notification): the mail service's
+/// feedback names only its message id.
+pub(super) fn message(message_id: &str) -> ItemKey {
+    ItemKey::new(format!("{MESSAGE_PREFIX}{message_id}"), sk::MESSAGE)
 }
 
 pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {
@@ -162,18 +176,23 @@ pub(super) fn due_at(deadline: NightlyDeadline, id: ClaimId) -> String {
     match deadline {
         NightlyDeadline::OptOut(at) => format!("{}#{id}", format_instant(at)),
         NightlyDeadline::Response(at) => format!("{}#{RESPONSE_MARK}#{id}", format_instant(at)),
+        NightlyDeadline::Unreachable(at) => {
+            format!("{}#{UNREACHABLE_MARK}#{id}", format_instant(at))
+        }
     }
 }
 
 /// The mark of a response deadline in the due index.
 const RESPONSE_MARK: &str = "response";
+/// The mark of the end of the time to correct a bounced contact in the due index.
+const UNREACHABLE_MARK: &str = "unreachable";
 
 /// Which deadline a due-index sort key is.
 pub(super) fn kind_of_due_at(due_at: &str) -> DueKind {
-    if due_at.split('#').nth(1) == Some(RESPONSE_MARK) {
-        DueKind::Response
-    } else {
-        DueKind::OptOut
+    match due_at.split('#').nth(1) {
+        Some(RESPONSE_MARK) => DueKind::Response,
+        Some(UNREACHABLE_MARK) => DueKind::Unreachable,
+        _ => DueKind::OptOut,
     }
 }
 
@@ -204,7 +223,14 @@ mod tests {
         let id = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
         assert_eq!(claim(id).pk, "CLAIM#01JDX3Z8Q6V6W4S0Y1B2C3D4E5");
         assert_eq!(event(id, 7).pk, claim(id).pk);
-        assert_eq!(notification(id).pk, claim(id).pk);
+        let first = NoticeRef {
+            claim_id: id,
+            number: 1,
+        };
+        assert_eq!(notification(first).pk, claim(id).pk);
+        assert_eq!(notification(first).sk, "NOTIFICATION");
+        let second = NoticeRef { number: 2, ..first };
+        assert_eq!(notification(second).sk, "NOTIFICATION#2");
         assert!(event(id, 9).sk < event(id, 10).sk);
         assert!(is_event(&event(id, 1).sk));
         assert_eq!(claim_of_partition(&claim(id).pk), Some(id));

@@ -3,8 +3,8 @@
 //! unknown, a hold that only an operator lifts; or SES's refusal of the address.
 
 use super::expression::{Expression, all};
-use super::record::{Item, NotificationRecord, SendState, field, from_item};
-use super::transaction::Part;
+use super::record::{Item, MessageRecord, NotificationRecord, SendState, field, from_item};
+use super::transaction::{Part, Transaction};
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
 use crate::schema::PK;
 use async_trait::async_trait;
@@ -12,8 +12,9 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::Transition;
-use cpor_domain::ids::ClaimId;
-use cpor_domain::ports::{ApplyError, NotificationLease, NotificationLedger, Unavailable};
+use cpor_domain::ports::{
+    ApplyError, NoticeRef, NotificationLease, NotificationLedger, Unavailable,
+};
 use cpor_domain::time::format_instant;
 
 /// A send state as the attribute its record stores.
@@ -30,15 +31,15 @@ enum PutRefused {
 }
 
 impl DynamoStore {
-    /// Puts `record` as the claim's notification record if `condition` holds.
+    /// Puts `record` as the notification's record if `condition` holds.
     async fn put_notification_if(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         record: &NotificationRecord,
         condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
     ) -> Result<(), PutRefused> {
         let item =
-            keyed(record, &keys::notification(claim_id), []).map_err(PutRefused::Unavailable)?;
+            keyed(record, &keys::notification(notice), []).map_err(PutRefused::Unavailable)?;
         let mut e = Expression::default();
         let condition = condition(&mut e).map_err(PutRefused::Unavailable)?;
         let result = self
@@ -70,7 +71,7 @@ impl DynamoStore {
     /// lease, or a record that has moved on, is left alone.
     async fn settle_lease(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         record: NotificationRecord,
     ) -> Result<(), Unavailable> {
@@ -80,7 +81,7 @@ impl DynamoStore {
                 e.equals(field::LEASE_OWNER, s(owner)),
             ]))
         };
-        match self.put_notification_if(claim_id, &record, owned).await {
+        match self.put_notification_if(notice, &record, owned).await {
             Ok(()) | Err(PutRefused::Condition(_)) => Ok(()),
             Err(PutRefused::Unavailable(e)) => Err(e),
         }
@@ -102,7 +103,7 @@ fn settled(state: SendState, owner: &str, reason: Option<String>) -> Notificatio
 impl NotificationLedger for DynamoStore {
     async fn acquire(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -116,14 +117,14 @@ impl NotificationLedger for DynamoStore {
             reason: None,
         };
         let existing = match self
-            .put_notification_if(claim_id, &lease, |e| Ok(e.not_exists(PK)))
+            .put_notification_if(notice, &lease, |e| Ok(e.not_exists(PK)))
             .await
         {
             Ok(()) => return Ok(NotificationLease::Acquired),
             Err(PutRefused::Unavailable(e)) => return Err(e),
             Err(PutRefused::Condition(Some(item))) => item,
             Err(PutRefused::Condition(None)) => self
-                .get("notification", &keys::notification(claim_id))
+                .get("notification", &keys::notification(notice))
                 .await?
                 .unwrap_or_default(),
         };
@@ -150,7 +151,7 @@ impl NotificationLedger for DynamoStore {
                         e.less_than(field::LEASE_UNTIL, s(format_instant(now))),
                     ]))
                 };
-                match self.put_notification_if(claim_id, &held, expired).await {
+                match self.put_notification_if(notice, &held, expired).await {
                     Ok(()) => Ok(NotificationLease::OutcomeUnknown),
                     // It moved on meanwhile: the next attempt reads it again.
                     Err(PutRefused::Condition(_)) => Ok(NotificationLease::HeldElsewhere),
@@ -166,9 +167,9 @@ impl NotificationLedger for DynamoStore {
         }
     }
 
-    async fn release(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
+    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
         // Not ours (any more): nothing to give back.
-        self.delete_notification_if(claim_id, |e| {
+        self.delete_notification_if(notice, |e| {
             Ok(all(&[
                 e.equals(field::STATE, state(SendState::InProgress)?),
                 e.equals(field::LEASE_OWNER, s(owner)),
@@ -178,28 +179,37 @@ impl NotificationLedger for DynamoStore {
         .map(|_| ())
     }
 
-    async fn hold(&self, claim_id: ClaimId, owner: &str) -> Result<(), Unavailable> {
-        self.settle_lease(claim_id, owner, settled(SendState::Held, owner, None))
+    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
+        self.settle_lease(notice, owner, settled(SendState::Held, owner, None))
             .await
     }
 
     async fn record_rejected(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable> {
         let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
-        self.settle_lease(claim_id, owner, record).await
+        self.settle_lease(notice, owner, record).await
     }
 
     async fn record_sent(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
         transition: Option<&Transition>,
     ) -> Result<(), ApplyError> {
+        // What the mail service's feedback on this e-mail will name.
+        let message = keyed(
+            &MessageRecord {
+                claim_id: notice.claim_id,
+                notice: notice.number,
+            },
+            &keys::message(message_id),
+            [],
+        )?;
         let item = keyed(
             &NotificationRecord {
                 state: SendState::Sent,
@@ -209,25 +219,25 @@ impl NotificationLedger for DynamoStore {
                 message_id: Some(message_id.to_owned()),
                 reason: None,
             },
-            &keys::notification(claim_id),
+            &keys::notification(notice),
             [],
         )?;
         match transition {
             Some(t) => {
                 let mut tx = self.transition(t)?;
                 tx.put(Part::Notification, item)?;
+                tx.put(Part::Message, message)?;
                 let result = self.commit_transition(&tx).await;
                 self.unless_already_applied(result, t).await
             }
-            None => self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| unavailable("PutItem notification", &e).into()),
+            None => {
+                let mut tx = Transaction::new(&self.table);
+                tx.put(Part::Notification, item)?;
+                tx.put(Part::Message, message)?;
+                tx.commit(&self.client)
+                    .await
+                    .map_err(|e| Unavailable(format!("recording the sent e-mail: {e}")).into())
+            }
         }
     }
 }
@@ -236,8 +246,8 @@ impl DynamoStore {
     /// Lifts the hold on a claim's notification, after an operator made sure that it did not go
     /// out (`cpor-ops resend --confirm-unsent`): the next request sends it. Returns false when
     /// the notification is not held.
-    pub async fn release_hold(&self, claim_id: ClaimId) -> Result<bool, Unavailable> {
-        self.delete_notification_if(claim_id, |e| {
+    pub async fn release_hold(&self, notice: NoticeRef) -> Result<bool, Unavailable> {
+        self.delete_notification_if(notice, |e| {
             Ok(e.equals(field::STATE, state(SendState::Held)?))
         })
         .await
@@ -246,7 +256,7 @@ impl DynamoStore {
     /// Deletes the claim's notification record if `condition` holds; false when it did not.
     async fn delete_notification_if(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
         condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
     ) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
@@ -255,7 +265,7 @@ impl DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(keys::notification(claim_id).attributes()))
+            .set_key(Some(keys::notification(notice).attributes()))
             .condition_expression(condition)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -287,7 +297,7 @@ impl DynamoStore {
             calendar.opt_out_window(sent_at, claim.subject.customer_contact.time_zone.tz());
         let transition = claim.notify(window).map_err(ConfirmError::NotNotifiable)?;
         self.record_sent(
-            claim.id,
+            NoticeRef::of(claim),
             sent_at,
             "confirmed-by-operator",
             Some(&transition),
@@ -302,10 +312,10 @@ impl DynamoStore {
     /// why.
     pub async fn notification_state(
         &self,
-        claim_id: ClaimId,
+        notice: NoticeRef,
     ) -> Result<Option<(String, Option<String>)>, Unavailable> {
         let Some(item) = self
-            .get("notification", &keys::notification(claim_id))
+            .get("notification", &keys::notification(notice))
             .await?
         else {
             return Ok(None);

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use cpor_domain::calendar::OptOutWindow;
 use cpor_domain::catalogue::{Program, Workload};
 use cpor_domain::claim::{
-    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, HistoryEntry, HistoryEvent, ReviewerId,
+    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, HistoryEntry, HistoryEvent, Notice,
+    ReviewerId,
 };
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::domain_name::CustomerDomain;
@@ -97,8 +98,26 @@ pub struct ClaimRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub dispute_until: Option<DateTime<Utc>>,
+    /// When the notification of an unreachable customer bounced.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bounced_at: Option<DateTime<Utc>>,
+    /// The number of the customer's notification in force; claims stored before they were
+    /// counted have had one.
+    #[serde(default = "first_notice")]
+    pub notice: u32,
+    /// The customer marked the notification in force as spam.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub complained: bool,
     /// The optimistic-concurrency version: the number of history entries.
     pub version: u32,
+}
+
+fn first_notice() -> u32 {
+    Notice::FIRST.number
 }
 
 /// A stored record that no claim can have (a status without the fields it needs).
@@ -137,6 +156,9 @@ impl From<&Claim> for ClaimRecord {
             approved_at: None,
             rejection: None,
             dispute_until: None,
+            bounced_at: None,
+            notice: claim.notice.number,
+            complained: claim.notice.complained,
             version: claim.version,
         };
         match &claim.state {
@@ -163,10 +185,14 @@ impl From<&Claim> for ClaimRecord {
                 record.in_review_since = Some(*since);
                 record.contested_holder = Some(*holder);
             }
+            ClaimState::CustomerUnreachable { bounced_at, .. } => {
+                record.bounced_at = Some(*bounced_at);
+            }
             ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
-            | ClaimState::Superseded { .. } => {}
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. } => {}
         }
         record
     }
@@ -237,6 +263,15 @@ impl TryFrom<ClaimRecord> for Claim {
                     .ok_or_else(|| inconsistent("a contest of no claim"))?,
             },
             ClaimStatus::Superseded => ClaimState::Superseded { window },
+            ClaimStatus::CustomerUnreachable => ClaimState::CustomerUnreachable {
+                window: need_window()?,
+                bounced_at: r
+                    .bounced_at
+                    .ok_or_else(|| inconsistent("an unreachable customer without a bounce"))?,
+            },
+            ClaimStatus::Revoked => ClaimState::Revoked {
+                window: need_window()?,
+            },
         };
         if r.status.is_decision() && r.decided_at.is_none() {
             return Err(inconsistent("no decision time"));
@@ -259,6 +294,10 @@ impl TryFrom<ClaimRecord> for Claim {
             state,
             decided_at: r.decided_at,
             version: r.version,
+            notice: Notice {
+                number: r.notice,
+                complained: r.complained,
+            },
         })
     }
 }
@@ -314,7 +353,9 @@ impl From<HistoryRecord> for HistoryEntry {
                 | ClaimStatus::Rejected
                 | ClaimStatus::Disputed
                 | ClaimStatus::Contested
-                | ClaimStatus::Superseded,
+                | ClaimStatus::Superseded
+                | ClaimStatus::CustomerUnreachable
+                | ClaimStatus::Revoked,
             ) => HistoryEvent::Submitted,
         });
         Self {
@@ -329,6 +370,13 @@ impl From<HistoryRecord> for HistoryEntry {
             reason: r.reason,
         }
     }
+}
+
+/// A sent e-mail: the notification of a claim that it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct MessageRecord {
+    pub claim_id: ClaimId,
+    pub notice: u32,
 }
 
 /// A partner-of-record lock: the claim that holds the unit.

@@ -204,7 +204,9 @@ impl SubmissionStore for DynamoStore {
             | ClaimStatus::Disputed
             | ClaimStatus::Declined
             | ClaimStatus::Withdrawn
-            | ClaimStatus::Superseded => {
+            | ClaimStatus::Superseded
+            | ClaimStatus::CustomerUnreachable
+            | ClaimStatus::Revoked => {
                 tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
                 tx.check(Part::Contest, &contest, |e| e.not_exists(PK))?;
             }

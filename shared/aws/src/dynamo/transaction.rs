@@ -29,6 +29,8 @@ pub(super) enum Part {
     Superseded,
     Idempotency,
     Notification,
+    /// What a sent e-mail was: the mail service's feedback names its message id.
+    Message,
     /// A document's record.
     Document,
     /// A claim's count of documents.

@@ -45,6 +45,11 @@ pub(super) static MESSAGES: Messages = Messages {
             mehr abgelehnt werden.",
         withdrawn: msg!(Partner " hat diesen Antrag zurückgezogen. Sie müssen nichts tun."),
         superseded: msg!(Partner " ist nicht mehr Partner of Record für diesen Dienst: Der Anbieter hat den Antrag eines anderen Partners genehmigt. Sie müssen nichts tun."),
+        since: "Wirksam seit",
+        end_heading: "Diese Zuordnung beenden",
+        end_confirm: msg!("Ja, wir beenden sie: " Partner " ist nicht länger unser Partner of Record für " Workload "."),
+        end_button: "Zuordnung beenden",
+        revoked: msg!("Sie haben diese Zuordnung beendet. " Partner " ist nicht mehr Ihr Partner of Record für " Workload ". Sie müssen nichts weiter tun."),
         not_yet_open: "Dieser Antrag wird gerade vorbereitet. Bitte öffnen Sie den Link in \
             einigen Minuten erneut.",
         invalid_title: "Link ungültig",

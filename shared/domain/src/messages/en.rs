@@ -42,6 +42,11 @@ pub(super) static MESSAGES: Messages = Messages {
             declined here.",
         withdrawn: msg!(Partner " withdrew this request. Nothing needs doing."),
         superseded: msg!(Partner " is no longer the partner of record for this service: the vendor approved another partner's claim. Nothing needs doing."),
+        since: "Official since",
+        end_heading: "End this association",
+        end_confirm: msg!("Yes, we end it: " Partner " will no longer be our partner of record for " Workload "."),
+        end_button: "End the association",
+        revoked: msg!("You ended this association. " Partner " is no longer your partner of record for " Workload ". Nothing else needs doing."),
         not_yet_open: "This request is being prepared. Please open the link again in a few \
             minutes.",
         invalid_title: "Link not valid",

@@ -45,6 +45,11 @@ pub(super) static MESSAGES: Messages = Messages {
             puede rechazar aquí.",
         withdrawn: msg!(Partner " retiró esta solicitud. No tiene que hacer nada."),
         superseded: msg!(Partner " ya no es el partner of record de este servicio: el proveedor aprobó la solicitud de otro partner. No tiene que hacer nada."),
+        since: "Oficial desde",
+        end_heading: "Poner fin a esta asociación",
+        end_confirm: msg!("Sí, le ponemos fin: " Partner " dejará de ser nuestro partner de referencia para " Workload "."),
+        end_button: "Poner fin a la asociación",
+        revoked: msg!("Ha puesto fin a esta asociación. " Partner " ya no es su partner de referencia para " Workload ". No tiene que hacer nada más."),
         not_yet_open: "Esta solicitud se está preparando. Vuelva a abrir el enlace dentro de unos \
             minutos.",
         invalid_title: "Enlace no válido",

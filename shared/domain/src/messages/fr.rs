@@ -50,6 +50,11 @@ pub(super) static MESSAGES: Messages = Messages {
             être refusée ici.",
         withdrawn: msg!(Partner " a retiré cette demande. Vous n’avez rien à faire."),
         superseded: msg!(Partner " n’est plus le partenaire de référence pour ce service. Le fournisseur a approuvé la demande d’un autre partenaire. Vous n’avez rien à faire."),
+        since: "Officielle depuis",
+        end_heading: "Mettre fin à cette association",
+        end_confirm: msg!("Oui, nous y mettons fin\u{a0}: " Partner " ne sera plus notre partenaire de référence pour " Workload "."),
+        end_button: "Mettre fin à l’association",
+        revoked: msg!("Vous avez mis fin à cette association. " Partner " n’est plus votre partenaire de référence pour " Workload ". Vous n’avez rien d’autre à faire."),
         not_yet_open: "Cette demande est en cours de préparation. Veuillez rouvrir le lien dans \
             quelques minutes.",
         invalid_title: "Lien non valide",

@@ -1,8 +1,12 @@
-//! The nightly run: every claim whose opt-out window has closed becomes official, and every
-//! information request left unanswered past its due time is rejected (`no_response`).
+//! The nightly run: every claim whose opt-out window has closed becomes official, every
+//! information request left unanswered past its due time is rejected (`no_response`), and
+//! every claim whose customer stayed unreachable 30 days after a bounce is rejected
+//! (`customer_unreachable`).
 
 use crate::calendar::window_open;
-use crate::claim::{Actor, ClaimStatus, HistoryEntry, HistoryEvent, TransitionError};
+use crate::claim::{
+    Actor, Claim, ClaimStatus, HistoryEntry, HistoryEvent, Transition, TransitionError,
+};
 use crate::ports::{ApplyError, ClaimRepository, DueClaim, DueIndex, DueKind, Unavailable};
 use crate::time::serde_instant;
 use chrono::{DateTime, Utc};
@@ -22,7 +26,8 @@ pub struct FinalizeSummary {
     pub due: usize,
     /// Claims made official by this run.
     pub finalized: usize,
-    /// Claims rejected by this run: their information requests went unanswered.
+    /// Claims rejected by this run: their information requests went unanswered, or their
+    /// customers stayed unreachable.
     pub rejected: usize,
     /// Claims decided meanwhile by someone else (an opt-out, a withdrawal, an earlier run).
     pub already_decided: usize,
@@ -125,16 +130,39 @@ impl FinalizeAssociations<'_> {
     async fn finalize(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
         match claim.kind {
             DueKind::OptOut => self.associate(claim, now).await,
-            DueKind::Response => self.reject_unanswered(claim, now).await,
+            DueKind::Response => {
+                self.reject_overdue(
+                    claim,
+                    now,
+                    Claim::reject_for_no_response,
+                    "an unanswered information request",
+                )
+                .await
+            }
+            DueKind::Unreachable => {
+                self.reject_overdue(
+                    claim,
+                    now,
+                    Claim::reject_unreachable,
+                    "an unreachable customer",
+                )
+                .await
+            }
         }
     }
 
-    /// Rejects a claim whose information request went unanswered past its due time, unless
-    /// the partner answered (or anything else happened) meanwhile: one transition, conditional
-    /// on the version read.
-    async fn reject_unanswered(&self, due: DueClaim, now: DateTime<Utc>) -> Outcome {
+    /// Rejects a claim whose deadline (`reject` says which) passed, unless the partner acted
+    /// (answered, corrected the contact) or anything else happened meanwhile: one transition,
+    /// conditional on the version read.
+    async fn reject_overdue(
+        &self,
+        due: DueClaim,
+        now: DateTime<Utc>,
+        reject: fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
+        what: &str,
+    ) -> Outcome {
         let failed = |e: &dyn std::fmt::Display| {
-            tracing::warn!(claim_id = %due.claim_id, error = %e, "could not reject an unanswered request; a later run retries");
+            tracing::warn!(claim_id = %due.claim_id, error = %e, "could not reject {what}; a later run retries");
             Outcome::Failed
         };
         let claim = match self.claims.claim(due.claim_id).await {
@@ -142,10 +170,11 @@ impl FinalizeAssociations<'_> {
             Ok(None) => return Outcome::AlreadyDecided,
             Err(e) => return failed(&e),
         };
-        let transition = match claim.reject_for_no_response(now) {
+        let transition = match reject(&claim, now) {
             Ok(transition) => transition,
             Err(
                 TransitionError::ResponseNotOverdue(_)
+                | TransitionError::UnreachableNotOverdue(_)
                 | TransitionError::NotAllowedFrom(_)
                 | TransitionError::AlreadyFinal(_),
             ) => return Outcome::AlreadyDecided,
@@ -160,7 +189,7 @@ impl FinalizeAssociations<'_> {
         };
         match self.claims.apply(&transition).await {
             Ok(()) => {
-                tracing::info!(claim_id = %due.claim_id, "unanswered information request: claim rejected");
+                tracing::info!(claim_id = %due.claim_id, "{what}: claim rejected");
                 Outcome::Rejected
             }
             Err(ApplyError::Conflict | ApplyError::UnitHeld) => Outcome::AlreadyDecided,
@@ -356,6 +385,47 @@ mod tests {
             .await
             .unwrap();
             assert_eq!(again.due, 0);
+        }
+
+        #[tokio::test]
+        async fn an_unreachable_customer_is_rejected_thirty_days_after_the_bounce_once() {
+            // GIVEN a claim whose notification bounced for good an hour after it was sent
+            let store = store();
+            let claim = awaiting(&store, "teams", now()).await;
+            let bounced = now() + TimeDelta::hours(1);
+            let t = claim
+                .record_mail_feedback(bounced, 1, crate::claim::MailFeedback::PermanentBounce)
+                .unwrap();
+            store.apply(&t).await.unwrap();
+            let run = |at_: DateTime<Utc>| {
+                let store = &store;
+                async move {
+                    FinalizeAssociations {
+                        index: store,
+                        claims: store,
+                        concurrency: 4,
+                    }
+                    .run(at_)
+                    .await
+                    .unwrap()
+                }
+            };
+            // WHEN the nightly run passes its window's deadline
+            let summary = run(deadline() + TimeDelta::days(1)).await;
+            // THEN silence is no consent: it is not associated
+            assert_eq!((summary.due, summary.finalized), (0, 0));
+            // WHEN a run comes 30 days after the bounce
+            let summary = run(bounced + TimeDelta::days(30) + TimeDelta::hours(1)).await;
+            // THEN it is rejected by the system, its unit free, and a second run leaves it
+            assert_eq!((summary.due, summary.rejected), (1, 1));
+            let (stored, history) = store.stored(claim.id).unwrap();
+            assert_eq!(stored.status(), ClaimStatus::Rejected);
+            assert_eq!(
+                history.last().unwrap().code.as_deref(),
+                Some("customer_unreachable")
+            );
+            let again = run(bounced + TimeDelta::days(31)).await;
+            assert_eq!((again.due, again.rejected), (0, 0));
         }
 
         #[tokio::test]

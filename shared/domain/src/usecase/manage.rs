@@ -1,16 +1,20 @@
 //! The partner's own view of its claims and its moves on them: list, inspect, withdraw,
-//! respond to an information request, dispute a rejection, add a newer proof of execution.
+//! respond to an information request, dispute a rejection, add a newer proof of execution,
+//! correct the customer's contact.
 
 use crate::caller::Caller;
 use crate::claim::{
     Claim, ClaimStatus, HistoryEntry, Transition, TransitionError, WithdrawalReason,
 };
-use crate::clock::Clock;
+use crate::clock::{Clock, Pause};
+use crate::contact::CustomerContact;
 use crate::ids::ClaimId;
 use crate::listing::{ClaimPage, ListQuery};
-use crate::ports::{ApplyError, ClaimRepository, Unavailable};
+use crate::ports::{ApplyError, ClaimRepository, NotificationQueue, Unavailable};
 use crate::proof::ProofOfExecution;
+use crate::retry::RETRY;
 use crate::review::Message;
+use crate::usecase::submit::Notification;
 use crate::validation::{ObjectReader, ValidationErrors};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -63,7 +67,8 @@ impl ManageError {
             // Not moves of the partner's.
             TransitionError::WindowClosed(_)
             | TransitionError::WindowStillOpen(_)
-            | TransitionError::ResponseNotOverdue(_) => Self::InvalidTransition(current),
+            | TransitionError::ResponseNotOverdue(_)
+            | TransitionError::UnreachableNotOverdue(_) => Self::InvalidTransition(current),
         }
     }
 }
@@ -72,6 +77,18 @@ impl ManageError {
 pub struct ClaimDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
     pub clock: &'a dyn Clock,
+    /// Where a corrected contact's new notification is queued.
+    pub queue: &'a dyn NotificationQueue,
+    /// Waiting between attempts to queue it.
+    pub pause: &'a dyn Pause,
+}
+
+/// A claim whose customer's contact was corrected, and whether a new notification was queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corrected {
+    pub claim: Claim,
+    /// `None` when the correction needs no e-mail (the claim is still in review).
+    pub notification: Option<Notification>,
 }
 
 /// The body of a move: its fields read, every refusal named.
@@ -196,6 +213,59 @@ impl ClaimDesk<'_> {
         .await
     }
 
+    /// Corrects the customer's contact (the body is a `customer_contact`). Once the customer
+    /// may have been e-mailed, the claim is `approved` again and the new contact's
+    /// notification is queued: its link replaces the earlier one, its window starts when it is
+    /// sent.
+    pub async fn correct_contact(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        body: &Value,
+    ) -> Result<Corrected, ManageError> {
+        self.may_move(caller)?;
+        let object = body.as_object().ok_or(ManageError::NotAnObject)?;
+        let mut errors = ValidationErrors::default();
+        let contact = CustomerContact::read(&ObjectReader::new(object), &mut errors);
+        let contact = errors
+            .into_result(|| contact)
+            .map_err(ManageError::Invalid)?;
+        let claim = self
+            .change(
+                caller,
+                claim_id,
+                "customer's contact corrected",
+                |claim, now| claim.correct_contact(now, contact.clone()),
+            )
+            .await?;
+        // A correction leaves a claim `approved` exactly when it starts a new notification.
+        if claim.status() != ClaimStatus::Approved {
+            return Ok(Corrected {
+                claim,
+                notification: None,
+            });
+        }
+        let queued = RETRY
+            .run(
+                "queueing the notification",
+                self.pause,
+                || self.queue.enqueue(claim.id),
+                |_| true,
+            )
+            .await;
+        let notification = match queued {
+            Ok(()) => Notification::Queued,
+            Err(e) => {
+                tracing::error!(claim_id = %claim.id, error = %e, "contact corrected but the new notification could not be queued");
+                Notification::NotQueued
+            }
+        };
+        Ok(Corrected {
+            claim,
+            notification: Some(notification),
+        })
+    }
+
     fn may_move(&self, caller: &Caller) -> Result<(), ManageError> {
         if caller.may_manage_claims() {
             Ok(())
@@ -257,10 +327,10 @@ mod tests {
     use crate::catalogue::{Program, Workload};
     use crate::claim::tests::at;
     use crate::claim::{Actor, ClaimState};
-    use crate::clock::FixedClock;
+    use crate::clock::{FixedClock, RecordedPauses};
     use crate::ids::TenantId;
     use crate::listing::ClaimFilter;
-    use crate::memory::{MemoryStore, StoreCall};
+    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
     use crate::usecase::testing::{
         CONTOSO, FABRIKAM, LITWARE, NORTHWIND, admin, approved, awaiting_customer, caller,
         notified, now, store, submitted,
@@ -273,6 +343,8 @@ mod tests {
     struct Ports {
         store: MemoryStore,
         clock: FixedClock,
+        queue: MemoryQueue,
+        pauses: RecordedPauses,
     }
 
     impl Ports {
@@ -280,6 +352,8 @@ mod tests {
             Self {
                 store: store(),
                 clock: FixedClock::at(now()),
+                queue: MemoryQueue::default(),
+                pauses: RecordedPauses::default(),
             }
         }
 
@@ -287,6 +361,8 @@ mod tests {
             ClaimDesk {
                 claims: &self.store,
                 clock: &self.clock,
+                queue: &self.queue,
+                pause: &self.pauses,
             }
         }
 
@@ -754,5 +830,66 @@ mod tests {
             Err(ManageError::Unavailable(_))
         ));
         assert_eq!(ports.stored(&claim).0, claim);
+    }
+
+    #[tokio::test]
+    async fn a_corrected_contact_of_a_notified_claim_is_queued_for_a_new_email() {
+        // GIVEN a claim awaiting its customer
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        // WHEN the partner corrects the customer's contact
+        let body = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com", "locale": "it" });
+        let corrected = ports
+            .desk()
+            .correct_contact(&admin(FABRIKAM), &claim.id.to_string(), &body)
+            .await
+            .unwrap();
+        // THEN the claim is approved again with the new contact, and its e-mail is queued
+        assert_eq!(corrected.claim.status(), ClaimStatus::Approved);
+        assert_eq!(
+            corrected.claim.subject.customer_contact.email.as_str(),
+            "marco@contoso.com"
+        );
+        assert_eq!(corrected.notification, Some(Notification::Queued));
+        assert_eq!(ports.queue.queued(), vec![claim.id]);
+        assert_eq!(ports.stored(&claim).0, corrected.claim);
+    }
+
+    #[tokio::test]
+    async fn a_corrected_contact_in_review_queues_nothing_and_a_bad_one_names_every_field() {
+        // GIVEN a claim in review
+        let ports = Ports::new();
+        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
+        let id = claim.id.to_string();
+        // WHEN the partner corrects the contact
+        let body = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+        let corrected = ports
+            .desk()
+            .correct_contact(&admin(FABRIKAM), &id, &body)
+            .await
+            .unwrap();
+        // THEN only the contact changed and nothing is queued
+        assert_eq!(corrected.claim.status(), ClaimStatus::Submitted);
+        assert_eq!(corrected.notification, None);
+        assert!(ports.queue.queued().is_empty());
+        // WHEN the body is wrong in two ways THEN both are named and nothing changes
+        let bad = json!({ "email": "not an address", "extra": 1 });
+        let refused = ports
+            .desk()
+            .correct_contact(&admin(FABRIKAM), &id, &bad)
+            .await;
+        let Err(ManageError::Invalid(errors)) = refused else {
+            panic!("{refused:?}");
+        };
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"name") && fields.contains(&"email") && fields.contains(&"extra"));
+        // AND another partner's claim does not exist for the caller
+        assert_eq!(
+            ports
+                .desk()
+                .correct_contact(&admin(NORTHWIND), &id, &body)
+                .await,
+            Err(ManageError::NotFound)
+        );
     }
 }

@@ -7,8 +7,8 @@ use crate::contact::mask_addresses;
 use crate::email::compose_notification;
 use crate::ids::ClaimId;
 use crate::ports::{
-    ApplyError, ClaimRepository, Mailer, NotificationLease, NotificationLedger, SendError,
-    Unavailable,
+    ApplyError, ClaimRepository, Mailer, NoticeRef, NotificationLease, NotificationLedger,
+    SendError, Unavailable,
 };
 use crate::retry::RETRY;
 use crate::token::OptOutKeyring;
@@ -86,16 +86,17 @@ impl NotifyCustomer<'_> {
             };
             let now = self.clock.now();
             let owner = ulid::Ulid::new().to_string();
+            let notice = NoticeRef::of(&claim);
             let lease = match self
                 .ledger
-                .acquire(claim_id, &owner, now, now + self.send_lease)
+                .acquire(notice, &owner, now, now + self.send_lease)
                 .await
             {
                 Ok(lease) => lease,
                 Err(e) => {
                     // The lease may have been written before the failure: give it back, or
                     // every redelivery would find it held until it expires.
-                    self.release(claim_id, &owner).await;
+                    self.release(notice, &owner).await;
                     return Err(e.into());
                 }
             };
@@ -139,6 +140,8 @@ impl NotifyCustomer<'_> {
                 Need::Nothing(NotifyOutcome::NotNeeded(claim.status()))
             }
             ClaimState::AwaitingCustomer { .. }
+            | ClaimState::CustomerUnreachable { .. }
+            | ClaimState::Revoked { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Superseded { window: Some(_) }
@@ -174,12 +177,13 @@ impl NotifyCustomer<'_> {
         sent: DateTime<Utc>,
     ) -> Result<NotifyOutcome, Retry> {
         let claim_id = claim.id;
+        let notice = NoticeRef::of(claim);
         let zone = claim.subject.customer_contact.time_zone.tz();
         let window = self.calendar.opt_out_window(sent, zone);
         let link = format!(
             "{}/opt-out/{}",
             self.public_base_url.trim_end_matches('/'),
-            self.keyring.sign(claim_id)
+            self.keyring.sign_notice(claim_id, notice.number)
         );
         let composed = claim
             .notify(window)
@@ -192,7 +196,7 @@ impl NotifyCustomer<'_> {
         let (transition, email) = match composed {
             Ok(composed) => composed,
             Err(e) => {
-                self.release(claim_id, owner).await;
+                self.release(notice, owner).await;
                 return Err(Retry::Failed(NotifyError::Compose(e)));
             }
         };
@@ -200,14 +204,14 @@ impl NotifyCustomer<'_> {
             Ok(id) => id,
             Err(SendError::NotSent(e)) => {
                 // Nothing went out: give the lease back so that the retry can send at once.
-                self.release(claim_id, owner).await;
+                self.release(notice, owner).await;
                 return Err(Retry::Failed(e.into()));
             }
             Err(SendError::Rejected(reason)) => {
                 let reason = mask_addresses(&reason);
                 tracing::error!(%claim_id, to = %email.to.masked(), %reason, "the customer's address was refused for good; the notification is not sent");
                 self.ledger
-                    .record_rejected(claim_id, owner, &reason)
+                    .record_rejected(notice, owner, &reason)
                     .await
                     .map_err(|e| Retry::Failed(e.into()))?;
                 return Ok(NotifyOutcome::Rejected);
@@ -217,7 +221,7 @@ impl NotifyCustomer<'_> {
                 // the hold cannot be written, the lease expires and the redelivery holds it.
                 tracing::error!(%claim_id, reason = %mask_addresses(&reason), "whether the customer's e-mail went out is unknown; held for an operator");
                 self.ledger
-                    .hold(claim_id, owner)
+                    .hold(notice, owner)
                     .await
                     .map_err(|e| Retry::Failed(e.into()))?;
                 return Ok(NotifyOutcome::Held);
@@ -232,9 +236,10 @@ impl NotifyCustomer<'_> {
 
     /// Records the sent e-mail with the transition that opens the window. A conflict means the
     /// claim changed, or that a concurrent transaction cancelled this one: the claim is read
-    /// again, and while it is still `submitted` the transition is made again from it; once it
-    /// has moved on (the partner withdrew meanwhile), the send alone is recorded, so that it
-    /// never goes out twice.
+    /// again, and while it is still `approved` with the same notification in force the
+    /// transition is made again from it; once it has moved on (the partner withdrew, or
+    /// corrected the contact, whose own notification follows), the send alone is recorded, so
+    /// that it never goes out twice.
     async fn record_send(
         &self,
         claim: &Claim,
@@ -244,12 +249,13 @@ impl NotifyCustomer<'_> {
         message_id: &str,
     ) -> Result<NotifyOutcome, Retry> {
         let claim_id = claim.id;
+        let notice = NoticeRef::of(claim);
         let failed = |e: Unavailable| Retry::Failed(e.into());
         for _ in 0..super::CONFLICT_RETRIES {
             let recorded = self
                 .persist(|| {
                     self.ledger
-                        .record_sent(claim_id, sent, message_id, Some(&transition))
+                        .record_sent(notice, sent, message_id, Some(&transition))
                 })
                 .await;
             match recorded {
@@ -259,13 +265,16 @@ impl NotifyCustomer<'_> {
             }
             let stored = self.claims.claim(claim_id).await.map_err(failed)?;
             match stored {
-                Some(stored) if stored.status() == ClaimStatus::Approved => {
+                Some(stored)
+                    if stored.status() == ClaimStatus::Approved
+                        && stored.notice.number == notice.number =>
+                {
                     transition = stored
                         .notify(window)
                         .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
                 }
                 moved_on => {
-                    self.persist(|| self.ledger.record_sent(claim_id, sent, message_id, None))
+                    self.persist(|| self.ledger.record_sent(notice, sent, message_id, None))
                         .await
                         .map_err(|e| match e {
                             ApplyError::Unavailable(u) => failed(u),
@@ -285,9 +294,9 @@ impl NotifyCustomer<'_> {
 
     /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
     /// until the lease expires.
-    async fn release(&self, claim_id: ClaimId, owner: &str) {
-        if let Err(e) = self.ledger.release(claim_id, owner).await {
-            tracing::warn!(%claim_id, error = %e, "could not release the send lease");
+    async fn release(&self, notice: NoticeRef, owner: &str) {
+        if let Err(e) = self.ledger.release(notice, owner).await {
+            tracing::warn!(claim_id = %notice.claim_id, error = %e, "could not release the send lease");
         }
     }
 
@@ -438,7 +447,12 @@ mod tests {
         let claim = claim(&ports).await;
         ports
             .store
-            .acquire(claim.id, "other-worker", now(), now() + SEND_LEASE)
+            .acquire(
+                NoticeRef::of(&claim),
+                "other-worker",
+                now(),
+                now() + SEND_LEASE,
+            )
             .await
             .unwrap();
         // WHEN this worker gets the request, until the last instant of that lease
@@ -461,7 +475,12 @@ mod tests {
         let claim = claim(&ports).await;
         ports
             .store
-            .acquire(claim.id, "crashed-worker", now(), now() + SEND_LEASE)
+            .acquire(
+                NoticeRef::of(&claim),
+                "crashed-worker",
+                now(),
+                now() + SEND_LEASE,
+            )
             .await
             .unwrap();
         // WHEN the request comes again after the lease ran out, and once more later
@@ -556,7 +575,7 @@ mod tests {
         let earlier = at("2026-11-25T10:00:00Z");
         ports
             .store
-            .record_sent(claim.id, earlier, "earlier-message", None)
+            .record_sent(NoticeRef::of(&claim), earlier, "earlier-message", None)
             .await
             .unwrap();
         // WHEN its notification is processed again at noon
@@ -643,6 +662,74 @@ mod tests {
             Ok(NotifyOutcome::NotNeeded(ClaimStatus::Withdrawn))
         );
         assert_eq!(ports.mailer.sent().len(), 1);
+    }
+
+    fn corrected_contact(claim: &Claim) -> crate::contact::CustomerContact {
+        let mut contact = claim.subject.customer_contact.clone();
+        contact.name = "Marco Bianchi".into();
+        contact.email = crate::contact::EmailAddress::parse("marco@contoso.com").unwrap();
+        contact
+    }
+
+    #[tokio::test]
+    async fn a_corrected_contact_is_emailed_again_with_a_link_of_its_own_and_a_new_window() {
+        // GIVEN a claim notified, whose contact the partner then corrected
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        ports.notify(claim.id).await.unwrap();
+        let (notified, _) = ports.stored(claim.id);
+        let correction = notified
+            .correct_contact(now(), corrected_contact(&notified))
+            .unwrap();
+        ports.store.apply(&correction).await.unwrap();
+        // WHEN the new notification is processed, a day later
+        let resent = at("2026-11-27T10:00:00Z");
+        ports.clock.set(resent);
+        let outcome = ports.notify(claim.id).await;
+        // THEN a second e-mail goes to the new address, with the second notification's link
+        assert_eq!(outcome, Ok(NotifyOutcome::Notified));
+        let emails = ports.mailer.sent();
+        assert_eq!(emails.len(), 2);
+        assert_eq!(emails[1].to.as_str(), "marco@contoso.com");
+        let link = ports.keyring.sign_notice(claim.id, 2);
+        assert!(emails[1].text.contains(&link));
+        // AND the window starts again from it
+        let (stored, _) = ports.stored(claim.id);
+        assert_eq!(stored.status(), ClaimStatus::AwaitingCustomer);
+        assert_eq!(stored.state.window().unwrap().notified_at, resent);
+        // AND a redelivery sends no third
+        assert_eq!(
+            ports.notify(claim.id).await,
+            Ok(NotifyOutcome::AlreadyNotified)
+        );
+        assert_eq!(ports.mailer.sent().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_email_to_a_contact_corrected_while_it_went_out_opens_no_window() {
+        // GIVEN an approved claim whose contact the partner corrects while its e-mail goes out
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        let correction = claim
+            .correct_contact(now(), corrected_contact(&claim))
+            .unwrap();
+        ports.store.race(StoreCall::RecordSent, correction);
+        // WHEN that notification is processed
+        let outcome = ports.notify(claim.id).await;
+        // THEN its send is recorded but the claim stays approved for the new contact's e-mail
+        assert_eq!(outcome, Ok(NotifyOutcome::NotNeeded(ClaimStatus::Approved)));
+        assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
+        assert!(matches!(
+            ports.store.ledger_entry(claim.id),
+            Some(LedgerEntry::Sent { .. })
+        ));
+        // AND the correction's own notification reaches the new address
+        assert_eq!(ports.notify(claim.id).await, Ok(NotifyOutcome::Notified));
+        let emails = ports.mailer.sent();
+        assert_eq!(
+            emails.iter().map(|e| e.to.as_str()).collect::<Vec<_>>(),
+            ["giulia@contoso.com", "marco@contoso.com"]
+        );
     }
 
     #[tokio::test]

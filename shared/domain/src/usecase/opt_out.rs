@@ -1,4 +1,5 @@
-//! The customer's side: what the page behind the link shows, and recording a decline.
+//! The customer's side: what the page behind the link shows, recording a decline, and ending
+//! an official association.
 
 use crate::claim::{Claim, ClaimState, ClaimStatus, TransitionError};
 use crate::clock::Clock;
@@ -18,8 +19,10 @@ pub enum PageState {
     NotYetOpen,
     /// The customer declined.
     Declined { at: DateTime<Utc> },
-    /// The association is official.
-    Associated,
+    /// The association is official since `since`; the customer may end it.
+    Associated { since: DateTime<Utc> },
+    /// The customer ended the official association at `at`.
+    Revoked { at: DateTime<Utc> },
     /// The deadline passed; finalization has not run yet, but the decision is made.
     WindowClosed {
         /// The deadline that passed.
@@ -40,14 +43,22 @@ impl PageState {
             | ClaimState::Approved { .. }
             | ClaimState::Rejected { .. }
             | ClaimState::Disputed { .. }
-            | ClaimState::Contested { .. } => Self::NotYetOpen,
+            | ClaimState::Contested { .. }
+            // The notification bounced: the window is stopped until the partner corrects the
+            // contact, whose new e-mail carries a new link.
+            | ClaimState::CustomerUnreachable { .. } => Self::NotYetOpen,
             ClaimState::AwaitingCustomer { window } if window.is_open_at(now) => Self::Open {
                 deadline: window.deadline,
             },
             ClaimState::AwaitingCustomer { window } => Self::WindowClosed {
                 deadline: window.deadline,
             },
-            ClaimState::Associated { .. } => Self::Associated,
+            ClaimState::Associated { window } => Self::Associated {
+                since: claim.decided_at.unwrap_or(window.deadline),
+            },
+            ClaimState::Revoked { window } => Self::Revoked {
+                at: claim.decided_at.unwrap_or(window.deadline),
+            },
             ClaimState::Declined { window } => Self::Declined {
                 at: claim.decided_at.unwrap_or(window.deadline),
             },
@@ -78,6 +89,17 @@ pub enum DeclineOutcome {
     NotOpen(ClaimStatus),
 }
 
+/// What became of a request to end the association.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndOutcome {
+    /// Recorded now: the claim is revoked and its unit free.
+    Ended,
+    /// It was already ended; nothing changed.
+    AlreadyEnded,
+    /// The claim is not an official association (not yet, or no longer); nothing changed.
+    NotAssociated(ClaimStatus),
+}
+
 /// Why the page cannot be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptOutError {
@@ -98,13 +120,24 @@ pub struct OptOutDesk<'a> {
 }
 
 impl OptOutDesk<'_> {
+    /// The claim of a link, while the link is the one of the notification in force: the
+    /// link e-mailed to a contact since corrected is no longer valid.
     async fn load(&self, token: &str) -> Result<Claim, OptOutError> {
-        let claim_id = self
+        let link = self
             .keyring
-            .verify(token, self.clock.now())
+            .verify_link(token, self.clock.now())
             .map_err(|_| OptOutError::InvalidLink)?;
         self.claims
-            .claim(claim_id)
+            .claim(link.claim_id)
+            .await?
+            .filter(|claim| claim.notice.number == link.notice)
+            .ok_or(OptOutError::InvalidLink)
+    }
+
+    /// Reads the claim again after a conflict.
+    async fn reload(&self, claim: &Claim) -> Result<Claim, OptOutError> {
+        self.claims
+            .claim(claim.id)
             .await?
             .ok_or(OptOutError::InvalidLink)
     }
@@ -136,7 +169,8 @@ impl OptOutDesk<'_> {
                     | TransitionError::ResponseNotOverdue(_)
                     | TransitionError::DisputeWindowClosed(_)
                     | TransitionError::DisputeExhausted
-                    | TransitionError::ProofNotNewer(_),
+                    | TransitionError::ProofNotNewer(_)
+                    | TransitionError::UnreachableNotOverdue(_),
                 ) => {
                     return Ok(DeclineOutcome::NotOpen(claim.status()));
                 }
@@ -148,16 +182,40 @@ impl OptOutDesk<'_> {
                 }
                 // Finalization or the partner wrote first: decide again on what is stored now.
                 Err(ApplyError::Conflict | ApplyError::UnitHeld) => {
-                    claim = self
-                        .claims
-                        .claim(claim.id)
-                        .await?
-                        .ok_or(OptOutError::InvalidLink)?;
+                    claim = self.reload(&claim).await?;
                 }
                 Err(ApplyError::Unavailable(e)) => return Err(e.into()),
             }
         }
         Err(Unavailable("the claim kept changing while the decline was recorded".into()).into())
+    }
+
+    /// Ends the official association at the customer's request: revoked, the unit free, the
+    /// partner told (through the event of the change). Repeating it changes nothing.
+    pub async fn end(&self, token: &str) -> Result<EndOutcome, OptOutError> {
+        let received = self.clock.now();
+        let mut claim = self.load(token).await?;
+        for _ in 0..super::CONFLICT_RETRIES {
+            let transition = match claim.end(received) {
+                Ok(transition) => transition,
+                Err(TransitionError::AlreadyFinal(ClaimStatus::Revoked)) => {
+                    return Ok(EndOutcome::AlreadyEnded);
+                }
+                Err(_) => return Ok(EndOutcome::NotAssociated(claim.status())),
+            };
+            match self.claims.apply(&transition).await {
+                Ok(()) => {
+                    tracing::info!(claim_id = %claim.id, "customer ended the association");
+                    return Ok(EndOutcome::Ended);
+                }
+                // The partner withdrew, or a contest won, first: decide again.
+                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {
+                    claim = self.reload(&claim).await?;
+                }
+                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable("the claim kept changing while the end was recorded".into()).into())
     }
 }
 
@@ -445,7 +503,12 @@ mod tests {
         // GIVEN the claim associated THEN its page says so
         let finalization = awaiting.finalize(deadline() + TimeDelta::days(1)).unwrap();
         ports.store.apply(&finalization).await.unwrap();
-        assert_eq!(page(awaiting).await, PageState::Associated);
+        assert_eq!(
+            page(awaiting).await,
+            PageState::Associated {
+                since: deadline() + TimeDelta::days(1)
+            }
+        );
         // GIVEN a declined claim THEN its page says when
         let declined = submitted(&ports.store, FABRIKAM, "intune", now()).await;
         let declined = notified(&ports.store, &declined, now()).await;
@@ -457,5 +520,83 @@ mod tests {
         let t = withdrawn.withdraw(now(), reason("sent in error")).unwrap();
         ports.store.apply(&t).await.unwrap();
         assert_eq!(page(withdrawn).await, PageState::Withdrawn);
+    }
+
+    /// Fabrikam's claim on Contoso's Teams, made official the night after its window closed.
+    async fn associated(ports: &Ports) -> Claim {
+        let awaiting = awaiting_customer(&ports.store).await;
+        let t = awaiting.finalize(deadline() + TimeDelta::hours(2)).unwrap();
+        ports.store.apply(&t).await.unwrap();
+        t.claim
+    }
+
+    #[tokio::test]
+    async fn the_customer_ends_an_official_association_at_any_time_which_frees_the_unit() {
+        // GIVEN an associated claim
+        let ports = Ports::new();
+        let claim = associated(&ports).await;
+        // WHEN the customer ends it months later from the page
+        let received = at("2027-04-01T08:00:00Z");
+        ports.clock.set(received);
+        let outcome = ports.desk().end(&ports.link(&claim)).await;
+        // THEN it is revoked by the customer at that time, its unit free
+        assert_eq!(outcome, Ok(EndOutcome::Ended));
+        let (stored, history) = ports.stored(&claim);
+        assert_eq!(stored.status(), ClaimStatus::Revoked);
+        assert_eq!(stored.decided_at, Some(received));
+        let last = history.last().unwrap();
+        assert_eq!(
+            (last.actor, last.event.as_str()),
+            (Actor::Customer, "revoked")
+        );
+        assert!(!ports.lock_is_held(&claim));
+        // AND ending it again changes nothing
+        assert_eq!(
+            ports.desk().end(&ports.link(&claim)).await,
+            Ok(EndOutcome::AlreadyEnded)
+        );
+        assert_eq!(ports.stored(&claim).1.len(), history.len());
+        // AND its page says it was ended
+        assert!(matches!(
+            ports.desk().view(&ports.link(&claim)).await.unwrap().state,
+            PageState::Revoked { at } if at == received
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_claim_that_is_not_official_cannot_be_ended() {
+        // GIVEN a claim awaiting its customer
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        // WHEN the page is asked to end it
+        let outcome = ports.desk().end(&ports.link(&claim)).await;
+        // THEN nothing is recorded
+        assert_eq!(
+            outcome,
+            Ok(EndOutcome::NotAssociated(ClaimStatus::AwaitingCustomer))
+        );
+        assert_eq!(ports.stored(&claim).0, claim);
+    }
+
+    #[tokio::test]
+    async fn the_link_of_a_corrected_contact_is_no_longer_valid() {
+        // GIVEN a claim awaiting its customer, whose contact the partner corrected
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let old_link = ports.link(&claim);
+        let mut contact = claim.subject.customer_contact.clone();
+        contact.name = "Marco Bianchi".into();
+        let t = claim.correct_contact(now(), contact).unwrap();
+        ports.store.apply(&t).await.unwrap();
+        // WHEN the earlier link is opened or posted
+        let viewed = ports.desk().view(&old_link).await;
+        let declined = ports.desk().decline(&old_link).await;
+        // THEN it is not valid, and nothing changed
+        assert_eq!(viewed, Err(OptOutError::InvalidLink));
+        assert_eq!(declined, Err(OptOutError::InvalidLink));
+        assert_eq!(ports.stored(&claim).0, t.claim);
+        // AND the new notification's link is
+        let new_link = ports.keyring.sign_notice(claim.id, 2);
+        assert!(ports.desk().view(&new_link).await.is_ok());
     }
 }

@@ -287,7 +287,8 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
         | TransitionError::ResponseNotOverdue(_)
         | TransitionError::DisputeWindowClosed(_)
         | TransitionError::DisputeExhausted
-        | TransitionError::ProofNotNewer(_) => ReviewError::InvalidTransition(current),
+        | TransitionError::ProofNotNewer(_)
+        | TransitionError::UnreachableNotOverdue(_) => ReviewError::InvalidTransition(current),
     }
 }
 

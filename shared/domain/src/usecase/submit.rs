@@ -115,7 +115,9 @@ impl SubmitClaim<'_> {
             | ClaimStatus::Declined
             | ClaimStatus::Withdrawn
             | ClaimStatus::Contested
-            | ClaimStatus::Superseded => Notification::AfterReview,
+            | ClaimStatus::Superseded
+            | ClaimStatus::CustomerUnreachable
+            | ClaimStatus::Revoked => Notification::AfterReview,
         }
     }
 
