@@ -191,8 +191,9 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
         [
             "manage-claims",
             "notify-customer",
-            // Its event source mapping polls the documents queue on its role.
+            // Their event source mappings poll their queues on their roles.
             "record-document",
+            "record-email-feedback",
             "record-opt-out",
             "submit-claim"
         ]

@@ -401,7 +401,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 8);
+        assert_eq!(served.len(), 9);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

@@ -4,8 +4,8 @@
 //! It also serves the local-only routes, which are never deployed.
 
 use crate::jwt;
-use crate::outbox;
 use crate::settings::LocalSettings;
+use crate::{feedback, outbox};
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
     ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
@@ -59,6 +59,10 @@ pub struct Gateway {
     pub finalize: FinalizeAssociationFunction,
     /// record-document (fed by the documents queue's poller).
     pub record_document: record_document::RecordDocumentFunction,
+    /// record-email-feedback (fed by the e-mail feedback queue's poller).
+    pub email_feedback: record_email_feedback::RecordEmailFeedbackFunction,
+    /// The topic SES's feedback is published to, and its client, for `/_local/ses-feedback`.
+    pub feedback_topic: (aws_sdk_sns::Client, String),
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
     /// The settings.
@@ -101,13 +105,15 @@ enum LocalRoute {
     Outbox,
     Finalize,
     Redrive,
+    SesFeedback,
 }
 
-const LOCAL_ROUTES: [(&str, LocalRoute); 4] = [
+const LOCAL_ROUTES: [(&str, LocalRoute); 5] = [
     ("POST /_local/seed", LocalRoute::Seed),
     ("GET /_local/outbox", LocalRoute::Outbox),
     ("POST /_local/finalize", LocalRoute::Finalize),
     ("POST /_local/redrive", LocalRoute::Redrive),
+    ("POST /_local/ses-feedback", LocalRoute::SesFeedback),
 ];
 
 /// Where a request goes.
@@ -207,6 +213,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             }
         }
         Target::Local(_, LocalRoute::Finalize) => finalize(&gateway, &body).await,
+        Target::Local(_, LocalRoute::SesFeedback) => ses_feedback(&gateway, &body).await,
         Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url
@@ -230,6 +237,53 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         "request"
     );
     response
+}
+
+/// `POST /_local/ses-feedback` with `{ "type": "bounce" | "complaint", "recipient" }`: SES's
+/// notification for the last e-mail sent to `recipient`, published to the feedback topic (so
+/// it travels SNS → SQS → record-email-feedback as in AWS); 204, or 404 when no e-mail went
+/// there.
+async fn ses_feedback(gateway: &Gateway, body: &Bytes) -> Response {
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let kind = request["type"].as_str().and_then(feedback::Kind::parse);
+    let recipient = request["recipient"].as_str().unwrap_or_default();
+    let Some(kind) = kind.filter(|_| !recipient.is_empty()) else {
+        return problem(Problem::new(
+            400,
+            "validation_failed",
+            "The request has invalid fields",
+            "send {\"type\": \"bounce\" | \"complaint\", \"recipient\": \"<address>\"}",
+        ));
+    };
+    let sent = match outbox::read(&gateway.http, &gateway.settings.endpoint).await {
+        Ok(messages) => messages
+            .into_iter()
+            .rev()
+            .find(|m| m.to.iter().any(|to| to.eq_ignore_ascii_case(recipient))),
+        Err(e) => return problem(Problem::unavailable(&e)),
+    };
+    let Some(sent) = sent else {
+        return problem(routes::not_found(format!(
+            "no e-mail was sent to {recipient}"
+        )));
+    };
+    let now = cpor_domain::time::format_instant(gateway.settings.clock.now());
+    let notification = feedback::notification(kind, &sent, recipient, &now);
+    let (sns, topic) = &gateway.feedback_topic;
+    match sns
+        .publish()
+        .topic_arn(topic)
+        .message(notification.to_string())
+        .send()
+        .await
+    {
+        Ok(_) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+        Err(e) => problem(Problem::unavailable(&cpor_aws::describe(&e))),
+    }
 }
 
 /// Calls `function` with `event` in its invocation's span, as Lambda would.

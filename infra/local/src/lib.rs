@@ -8,6 +8,7 @@
 
 pub mod emulator;
 pub mod faults;
+pub mod feedback;
 pub mod gateway;
 pub mod iam;
 pub mod jwt;

@@ -14,6 +14,9 @@ pub struct OutboxMessage {
     pub subject: String,
     /// What the emulator kept of the body (the HTML part where there is one).
     pub body: String,
+    /// SES's message id: what its bounce and complaint notifications name.
+    #[serde(skip)]
+    pub message_id: String,
 }
 
 /// Reads the sent messages from the emulator's state (`GET /moto-api/data.json`).
@@ -51,6 +54,7 @@ pub async fn read(http: &reqwest::Client, endpoint: &str) -> Result<Vec<OutboxMe
                     from: text(m, "source"),
                     subject: text(m, "subject"),
                     body: text(m, "body"),
+                    message_id: text(m, "id"),
                 })
                 .collect()
         })

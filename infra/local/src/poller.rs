@@ -1,5 +1,5 @@
-//! The background work of the local stack: the queue pollers that feed notify-customer and
-//! record-document as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
+//! The background work of the local stack: the queue pollers that feed notify-customer,
+//! record-document and record-email-feedback as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
@@ -21,6 +21,8 @@ pub enum Consumer {
     Notify,
     /// record-document, on the documents queue.
     RecordDocument,
+    /// record-email-feedback, on the e-mail feedback queue.
+    EmailFeedback,
 }
 
 impl Consumer {
@@ -28,6 +30,7 @@ impl Consumer {
         match self {
             Self::Notify => notify_customer::FUNCTION,
             Self::RecordDocument => record_document::FUNCTION,
+            Self::EmailFeedback => record_email_feedback::FUNCTION,
         }
     }
 
@@ -35,6 +38,7 @@ impl Consumer {
         match self {
             Self::Notify => gateway.notify.handle(event).await,
             Self::RecordDocument => gateway.record_document.handle(event).await,
+            Self::EmailFeedback => gateway.email_feedback.handle(event).await,
         }
     }
 }

@@ -9,6 +9,7 @@ use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
 use record_document::RecordDocumentFunction;
+use record_email_feedback::RecordEmailFeedbackFunction;
 use record_opt_out::RecordOptOutFunction;
 use review_claims::ReviewClaimsFunction;
 use std::net::SocketAddr;
@@ -66,6 +67,15 @@ impl LocalStack {
         let queue_url = schema::create_queues(&sqs, &queue).await?;
         let documents_queue = QueueDefinition::documents(&settings.queue_prefix);
         let documents_queue_url = schema::create_queues(&sqs, &documents_queue).await?;
+        let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
+        let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        let feedback_topic = crate::feedback::provision(
+            &sns,
+            &schema::email_feedback_topic(&settings.queue_prefix),
+            &schema::queue_arn(&sqs, &feedback_queue_url).await?,
+        )
+        .await?;
         let bucket = schema::documents_bucket(&settings.queue_prefix);
         tracing::info!(bucket = %bucket, queue = %documents_queue.name, "creating the documents bucket and its notification");
         schema::create_documents_bucket(
@@ -103,6 +113,8 @@ impl LocalStack {
             notify: build::<NotifyCustomerFunction>(&settings, &sdk, &env).await?,
             finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
+            email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
+            feedback_topic: (sns, feedback_topic),
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),
@@ -138,6 +150,20 @@ impl LocalStack {
                 documents_queue_url.clone(),
                 gateway.clone(),
                 poller::Consumer::RecordDocument,
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // ... and the e-mail feedback queue with record-email-feedback's.
+            let feedback_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(RecordEmailFeedbackFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                feedback_sqs,
+                gateway.sqs.clone(),
+                feedback_queue_url,
+                gateway.clone(),
+                poller::Consumer::EmailFeedback,
                 watch_shutdown.clone(),
             )));
         }

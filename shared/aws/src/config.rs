@@ -80,6 +80,9 @@ pub const TABLE_NAME: &str = "CPOR_TABLE_NAME";
 pub const QUEUE_URL: &str = "CPOR_NOTIFICATION_QUEUE_URL";
 /// The sender of customer e-mail: `CPOR_SENDER_EMAIL`.
 pub const SENDER_EMAIL: &str = "CPOR_SENDER_EMAIL";
+/// The SES configuration set the customer's e-mail is sent through (optional):
+/// `CPOR_SES_CONFIGURATION_SET`.
+pub const SES_CONFIGURATION_SET: &str = "CPOR_SES_CONFIGURATION_SET";
 /// Where the customer pages are served: `CPOR_PUBLIC_BASE_URL`.
 pub const PUBLIC_BASE_URL: &str = "CPOR_PUBLIC_BASE_URL";
 /// The opt-out token's signing secret, as plain text (local stack and tests):

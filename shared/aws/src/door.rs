@@ -124,10 +124,16 @@ impl<'a> Wiring<'a> {
         ))
     }
 
-    /// SES, sending from `CPOR_SENDER_EMAIL`.
+    /// SES, sending from `CPOR_SENDER_EMAIL`, through the configuration set
+    /// `CPOR_SES_CONFIGURATION_SET` when one is named (whose event destination publishes the
+    /// bounces and complaints).
     pub fn mailer(&self) -> Result<SesMailer, ConfigError> {
         let sender = self.env.required(SENDER_EMAIL)?;
-        Ok(SesMailer::new(self.sdk, sender))
+        let mailer = SesMailer::new(self.sdk, sender);
+        Ok(match self.env.get(config::SES_CONFIGURATION_SET) {
+            Some(set) if !set.trim().is_empty() => mailer.with_configuration_set(set),
+            Some(_) | None => mailer,
+        })
     }
 
     /// The opt-out keyring, from Secrets Manager (`CPOR_TOKEN_SECRET_ARN`) or

@@ -23,6 +23,8 @@ use cpor_domain::retry::RETRY;
 pub struct SesMailer {
     client: aws_sdk_ses::Client,
     sender: String,
+    /// The configuration set whose event destination reports bounces and complaints.
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
@@ -34,7 +36,14 @@ impl SesMailer {
         Self {
             client: aws_sdk_ses::Client::from_conf(config),
             sender: sender.into(),
+            configuration_set: None,
         }
+    }
+
+    /// The same mailer, sending through `set`.
+    pub fn with_configuration_set(mut self, set: impl Into<String>) -> Self {
+        self.configuration_set = Some(set.into());
+        self
     }
 
     async fn send_once(&self, email: &CustomerEmail) -> Result<String, Failure> {
@@ -57,6 +66,7 @@ impl SesMailer {
                     .build(),
             )
             .message(message)
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map_err(|e| classify(&e))?;

@@ -38,6 +38,8 @@ pub mod name {
     pub const NOTIFICATIONS_REJECTED: &str = "NotificationsRejected";
     /// A customer's decline, recorded now (not a repeat). Unit `Count`.
     pub const OPT_OUTS: &str = "OptOuts";
+    /// A customer's notification bounced for good: the customer is unreachable. Unit `Count`.
+    pub const CUSTOMERS_UNREACHABLE: &str = "CustomersUnreachable";
     /// A customer's end of an official association, recorded now (not a repeat). Unit `Count`.
     pub const REVOCATIONS: &str = "AssociationsRevoked";
     /// A finalization run that read the due index to its end. Unit `Count`.
@@ -64,7 +66,7 @@ pub mod name {
     /// counted them. Unit `Count`.
     pub const REVIEWS_OVERDUE: &str = "ReviewsOverdue";
 
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 19] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
@@ -75,6 +77,7 @@ pub mod name {
         NOTIFICATIONS_REJECTED,
         OPT_OUTS,
         REVOCATIONS,
+        CUSTOMERS_UNREACHABLE,
         FINALIZATION_RUNS,
         CLAIMS_FINALIZED,
         FINALIZATION_DURATION,

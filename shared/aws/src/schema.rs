@@ -106,6 +106,45 @@ impl QueueDefinition {
     }
 }
 
+impl QueueDefinition {
+    /// The queue of SES's bounces and complaints (through SNS), read by record-email-feedback.
+    pub fn email_feedback(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-email-feedback"),
+            dead_letter_name: format!("{prefix}-email-feedback-dlq"),
+            visibility_timeout_seconds: 180,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// The local stack's e-mail feedback topic (the template lets CloudFormation name it).
+pub fn email_feedback_topic(prefix: &str) -> String {
+    format!("{prefix}-email-feedback")
+}
+
+/// The ARN of the queue at `queue_url`.
+pub async fn queue_arn(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Result<String, ProvisionError> {
+    let fail = failed(format!("queue {queue_url}"));
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail)
+        .map(|out| {
+            out.attributes()
+                .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+                .cloned()
+                .unwrap_or_default()
+        })
+}
+
 /// The only prefix of the documents bucket the service writes, reads or is notified of.
 pub const DOCUMENTS_KEY_PREFIX: &str = "claims/";
 
@@ -119,6 +158,16 @@ pub fn documents_bucket(prefix: &str) -> String {
 pub struct ProvisionError {
     what: String,
     detail: String,
+}
+
+impl ProvisionError {
+    /// A failure to provision `what`, for `detail`.
+    pub fn new(what: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            detail: detail.into(),
+        }
+    }
 }
 
 fn failed(what: impl Into<String>) -> impl FnOnce(String) -> ProvisionError {

@@ -242,6 +242,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::TABLE_NAME,
         config::QUEUE_URL,
         config::SENDER_EMAIL,
+        config::SES_CONFIGURATION_SET,
         config::PUBLIC_BASE_URL,
         config::TOKEN_SECRET_ARN,
         config::TOKEN_KEY_ID,
@@ -269,7 +270,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 7);
+    assert_eq!(functions, 8);
 }
 
 #[test]
@@ -334,7 +335,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 7);
+    assert_eq!(functions, 8);
 }
 
 #[test]

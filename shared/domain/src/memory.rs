@@ -14,9 +14,10 @@ use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
-    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages, LockHolder,
-    Mailer, NoticeRef, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage,
-    ReviewQueue, SendError, SubmissionContext, SubmissionStore, Unavailable,
+    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages,
+    FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
+    NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
+    SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -99,6 +100,8 @@ struct Tables {
     contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
     ledger: HashMap<NoticeRef, LedgerEntry>,
+    /// The mail service's reports recorded, by their ids.
+    feedback: std::collections::HashSet<String>,
     faults: Faults,
 }
 
@@ -662,6 +665,42 @@ impl NotificationLedger for MemoryStore {
             },
         );
         Ok(())
+    }
+}
+
+#[async_trait]
+impl MailFeedbackLedger for MemoryStore {
+    async fn notice_of(&self, message_id: &str) -> Result<Option<NoticeRef>, Unavailable> {
+        let tables = self.enter(StoreCall::Claim)?;
+        Ok(tables
+            .ledger
+            .iter()
+            .find_map(|(notice, entry)| match entry {
+                LedgerEntry::Sent { message_id: id, .. } if id == message_id => Some(*notice),
+                LedgerEntry::Sent { .. }
+                | LedgerEntry::Leased { .. }
+                | LedgerEntry::Held
+                | LedgerEntry::Rejected { .. } => None,
+            }))
+    }
+
+    async fn record_feedback(
+        &self,
+        transition: &Transition,
+        feedback_id: &str,
+    ) -> Result<(), FeedbackRecordError> {
+        let mut tables = self.enter(StoreCall::Apply)?;
+        if tables.feedback.contains(feedback_id) {
+            return Err(FeedbackRecordError::AlreadyRecorded);
+        }
+        match tables.apply(transition) {
+            Ok(()) => {
+                tables.feedback.insert(feedback_id.to_owned());
+                Ok(())
+            }
+            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Err(FeedbackRecordError::Conflict),
+            Err(ApplyError::Unavailable(e)) => Err(e.into()),
+        }
     }
 }
 

@@ -197,6 +197,36 @@ pub trait NotificationLedger: Send + Sync {
     ) -> Result<(), ApplyError>;
 }
 
+/// The mail service's feedback, recorded against the notification it is about.
+#[async_trait]
+pub trait MailFeedbackLedger: Send + Sync {
+    /// The notification a sent e-mail was, from the message id the mail service gave it: what
+    /// its feedback names. `None` for a message the service did not record (another sender's,
+    /// or one sent before message ids were recorded).
+    async fn notice_of(&self, message_id: &str) -> Result<Option<NoticeRef>, Unavailable>;
+
+    /// Applies the transition recording feedback `feedback_id` (the mail service's own id of
+    /// the report), once: a report delivered again is [`FeedbackRecordError::AlreadyRecorded`].
+    async fn record_feedback(
+        &self,
+        transition: &Transition,
+        feedback_id: &str,
+    ) -> Result<(), FeedbackRecordError>;
+}
+
+/// Why feedback was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedbackRecordError {
+    /// This report was recorded before.
+    #[error("the report was recorded before")]
+    AlreadyRecorded,
+    /// The claim changed meanwhile.
+    #[error("the claim changed meanwhile")]
+    Conflict,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
 /// A claim with a nightly deadline, as the due index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueClaim {

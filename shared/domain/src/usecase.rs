@@ -1,6 +1,7 @@
 //! The service's use cases, one module each, written against the ports.
 
 pub mod documents;
+pub mod feedback;
 pub mod finalize;
 pub mod manage;
 pub mod notify;

@@ -35,6 +35,7 @@ const TENANT_PREFIX: &str = "TENANT#";
 const DUE_PREFIX: &str = "DUE#";
 const DOCUMENT_PREFIX: &str = "DOC#";
 const MESSAGE_PREFIX: &str = "MESSAGE#";
+const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +106,15 @@ pub(super) fn notification(notice: NoticeRef) -> ItemKey {
         n => format!("{}#{n}", sk::NOTIFICATION),
     };
     ItemKey::new(claim_partition(notice.claim_id), sk)
+}
+
+/// A report of the mail service (its feedback id) recorded on a claim, in the claim's
+/// partition.
+pub(super) fn feedback(id: ClaimId, feedback_id: &str) -> ItemKey {
+    ItemKey::new(
+        claim_partition(id),
+        format!("{FEEDBACK_PREFIX}{feedback_id}"),
+    )
 }
 
 /// What an e-mail the mail service sent was (a claim's notification): the mail service's

@@ -25,6 +25,7 @@ mod claims;
 mod documents;
 mod due;
 mod expression;
+mod feedback;
 pub mod keys;
 mod ledger;
 mod paging;

@@ -379,6 +379,14 @@ pub(super) struct MessageRecord {
     pub notice: u32,
 }
 
+/// A report of the mail service recorded on a claim: which history entry recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct FeedbackMarker {
+    #[serde(with = "serde_instant")]
+    pub at: DateTime<Utc>,
+    pub sequence: u32,
+}
+
 /// A partner-of-record lock: the claim that holds the unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct LockRecord {

@@ -31,6 +31,8 @@ pub(super) enum Part {
     Notification,
     /// What a sent e-mail was: the mail service's feedback names its message id.
     Message,
+    /// A report of the mail service, recorded once.
+    Feedback,
     /// A document's record.
     Document,
     /// A claim's count of documents.
