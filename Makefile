@@ -83,8 +83,20 @@ keyring: ## a step of an opt-out secret rotation: make keyring STEP=show|add|pro
 
 # The browser test drives Debian's Chromium through chromedriver; installed here when missing
 # (CI runs as root; elsewhere through sudo). Without them the test is skipped, except in CI.
+# axe-core, the accessibility checker the browser test runs on every page and e-mail (WCAG 2.1
+# AA and best practice): its one file, as the pinned PyPI wheel of axe-playwright-python bundles
+# it (Python is on every machine here; Node is not).
+AXE      := $(VENV)/axe/axe.min.js
+AXE_PIN  := axe-playwright-python==0.1.8
+
+$(AXE): $(MOTO_SERVER)
+	@echo "==> fetching axe-core ($(AXE_PIN)) into $(VENV)/axe"
+	@mkdir -p $(VENV)/axe
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest $(VENV)/axe '$(AXE_PIN)'
+	$(VENV)/bin/python -c 'import glob, zipfile; w = glob.glob("$(VENV)/axe/axe_playwright_python-*.whl")[0]; open("$(AXE)", "wb").write(zipfile.ZipFile(w).read("axe_playwright_python/axe.min.js"))'
+
 .PHONY: browser
-browser: ## install headless Chromium and chromedriver (Debian packages) when missing
+browser: $(AXE) ## install headless Chromium and chromedriver (Debian packages) when missing, and axe-core
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
 		else echo "warning: chromium is missing and cannot be installed (not root, no sudo): the browser test will be skipped"; exit 0; fi; \

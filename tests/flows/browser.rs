@@ -218,6 +218,43 @@ async fn lang(browser: &Client) -> String {
         .unwrap_or_default()
 }
 
+/// axe-core (`make browser` fetches it into `.venv/axe`), or `CPOR_AXE`.
+fn axe_source() -> String {
+    let path = std::env::var_os("CPOR_AXE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/axe/axe.min.js"),
+        PathBuf::from,
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is missing at {} ({e}): run `make browser`",
+            path.display()
+        )
+    })
+}
+
+/// The page in the browser has no accessibility violation that axe-core finds under WCAG 2.1
+/// A and AA and its best practices. (WebDriver runs axe outside the page's CSP, which forbids
+/// every script of the page's own.)
+async fn accessible(browser: &Client, axe: &str, what: &str) {
+    browser
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("axe-core could not be loaded in {what}: {e}"));
+    let violations = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
+                   help: v.help, nodes: v.nodes.map(n => n.html) }))))
+               .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("axe-core did not run in {what}: {e}"));
+    assert_eq!(violations, json!([]), "{what}: accessibility violations");
+}
+
 /// The element fits the phone's width: nothing to scroll sideways.
 async fn fits_the_phone(browser: &Client, css: &str) {
     let (x, _, width, _) = find(browser, css).await.rectangle().await.expect("its box");
@@ -259,6 +296,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     std::fs::write(&email_file, email["body"].as_str().unwrap_or_default()).unwrap();
     let driver = Chromedriver::start(&chromedriver, &dir.join("chromedriver.log")).await;
     let browser = driver.browser(&chromium).await;
+    let axe = axe_source();
 
     // WHEN the customer opens the e-mail and follows its link
     browser
@@ -267,6 +305,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
         .unwrap();
     assert_eq!(lang(&browser).await, "it");
     screenshots.take(&browser, "email").await;
+    accessible(&browser, &axe, "the customer's e-mail").await;
     let anchor = find(&browser, "a").await;
     assert_eq!(anchor.attr("href").await.unwrap().as_deref(), Some(&*link));
     anchor.click().await.unwrap();
@@ -276,6 +315,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     // THEN the page says, in Italian, who asks for what, until when, and offers one button
     screenshots.take(&browser, "page-open").await;
     has_no_script(&browser).await;
+    accessible(&browser, &axe, "the open page").await;
     assert_eq!(lang(&browser).await, "it");
     assert_eq!(
         text(&browser, "h1").await,
@@ -361,6 +401,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     assert_eq!(browser.current_url().await.unwrap().as_str(), link);
     screenshots.take(&browser, "page-declined").await;
     has_no_script(&browser).await;
+    accessible(&browser, &axe, "the declined page").await;
     let outcome = find(&browser, "#outcome").await;
     assert_eq!(
         outcome.attr("data-state").await.unwrap().as_deref(),
@@ -394,6 +435,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
         .unwrap();
     screenshots.take(&browser, "invalid-link").await;
     has_no_script(&browser).await;
+    accessible(&browser, &axe, "the invalid-link page").await;
     assert_eq!(lang(&browser).await, "de");
     assert_eq!(text(&browser, "h1").await, "Dieser Link ist ungültig");
 
@@ -435,6 +477,82 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     );
     let ja_id = ja_claim["claim_id"].as_str().unwrap_or_default();
     assert_eq!(stack.claim(FABRIKAM, ja_id).await["status"], "declined");
+
+    // GIVEN an association made official by the nightly run
+    let (official, official_link) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
+    let official_id = official["claim_id"].as_str().unwrap_or_default();
+    let after_deadline =
+        cpor_domain::time::parse_instant(official["opt_out_deadline"].as_str().unwrap_or_default())
+            .unwrap()
+            + chrono::TimeDelta::hours(2);
+    assert_eq!(stack.finalize(after_deadline).await.json()["finalized"], 1);
+    // WHEN the customer opens its link
+    browser.goto(&official_link).await.unwrap();
+    arrival(&browser, "#outcome").await;
+    // THEN the page says, in Italian, since when it is official, and offers to end it
+    screenshots.take(&browser, "page-associated").await;
+    has_no_script(&browser).await;
+    accessible(&browser, &axe, "the associated page").await;
+    assert_eq!(
+        find(&browser, "#outcome")
+            .await
+            .attr("data-state")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("associated")
+    );
+    assert!(!text(&browser, "#since").await.is_empty());
+    assert_eq!(text(&browser, "#end").await, "Termina l’associazione");
+    for css in ["h1", ".facts", "form", "button", "label"] {
+        fits_the_phone(&browser, css).await;
+    }
+    // WHEN the customer presses the button without ticking the box THEN nothing is sent
+    find(&browser, "#end").await.click().await.unwrap();
+    let held_back = browser
+        .execute(
+            "return !document.getElementById('end-form').checkValidity()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(held_back, Value::Bool(true));
+    assert_eq!(
+        stack.claim(FABRIKAM, official_id).await["status"],
+        "associated"
+    );
+    // WHEN the customer ticks the box through its label and ends the association
+    find(&browser, "label[for=\"confirm\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&browser, "#end").await.click().await.unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#outcome[data-state=\"revoked\"]"))
+        .await
+        .expect("the page after the end says it was ended");
+    // THEN the page behind the 303 says so, with no form left, and the claim is revoked
+    screenshots.take(&browser, "page-revoked").await;
+    accessible(&browser, &axe, "the revoked page").await;
+    assert!(
+        text(&browser, "#outcome")
+            .await
+            .starts_with("Ha terminato questa associazione. Fabrikam Consulting")
+    );
+    assert!(
+        browser
+            .find_all(Locator::Css("form"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        stack.claim(FABRIKAM, official_id).await["status"],
+        "revoked"
+    );
 
     browser.close().await.unwrap();
     drop(driver);
