@@ -10,13 +10,14 @@ use std::collections::HashSet;
 
 /// record-document too: the documents queue delivers S3's test event once the bucket's
 /// notification is configured, at the stack's start.
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
     "record-opt-out",
     "finalize-association",
     "record-document",
+    "record-email-feedback",
 ];
 
 #[tokio::test]
@@ -40,6 +41,50 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
     assert_eq!(refused.status, 400);
     let bearer = stack.admin(FABRIKAM);
     stack.get(FABRIKAM, "/v1/claims").await;
+    // AND a third whose e-mail bounces, whose contact the partner corrects, which becomes
+    // official and which the customer ends
+    let (third, third_link) = stack.notified_claim(FABRIKAM, &claim_body("intune")).await;
+    let third_id = third["claim_id"].as_str().unwrap().to_owned();
+    let bounce = serde_json::json!({ "type": "bounce", "recipient": "giulia@contoso.com" });
+    stack
+        .send(
+            reqwest::Method::POST,
+            "/_local/ses-feedback",
+            None,
+            Some(&bounce),
+            &[],
+        )
+        .await;
+    stack
+        .wait_for_status(FABRIKAM, &third_id, "customer_unreachable")
+        .await;
+    let contact = serde_json::json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+    stack
+        .send(
+            reqwest::Method::PUT,
+            &format!("/v1/claims/{third_id}/customer-contact"),
+            Some(&bearer),
+            Some(&contact),
+            &[],
+        )
+        .await;
+    let renotified = stack
+        .wait_for_status(FABRIKAM, &third_id, "awaiting_customer")
+        .await;
+    let new_link = stack
+        .outbox()
+        .await
+        .iter()
+        .rev()
+        .find_map(|m| link_in(m["body"].as_str().unwrap_or_default()))
+        .unwrap();
+    stack
+        .finalize(instant(&renotified["opt_out_deadline"]) + TimeDelta::seconds(1))
+        .await;
+    stack
+        .post_form_body(&new_link, "action=end&confirm=yes")
+        .await;
+    assert_eq!(stack.claim(FABRIKAM, &third_id).await["status"], "revoked");
     stack.stop().await;
 
     let logs = capture.text();
@@ -83,7 +128,12 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
             "record_opt_out",
         ]
         .iter()
-        .chain(&["finalize_association", "cpor_domain", "cpor_http"])
+        .chain(&[
+            "finalize_association",
+            "record_email_feedback",
+            "cpor_domain",
+            "cpor_http",
+        ])
         .any(|t| target.starts_with(t));
         assert!(
             !function_code || ours(&line),
@@ -94,6 +144,7 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
     let claims = [
         declined["claim_id"].as_str().unwrap(),
         other["claim_id"].as_str().unwrap(),
+        third_id.as_str(),
     ];
     for message in [
         "claim submitted",
@@ -104,6 +155,9 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
         "customer declined",
         "claim associated",
         "claim withdrawn",
+        "e-mail feedback processed",
+        "customer's contact corrected",
+        "customer ended the association",
     ] {
         let about: Vec<_> = in_functions
             .iter()
@@ -130,7 +184,22 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
     // AND no line has the customer's address, the links' tokens, or a bearer token
     let token = link.rsplit('/').next().unwrap();
     let other_token = other_link.rsplit('/').next().unwrap();
-    for secret in ["giulia@contoso.com", token, other_token, &bearer[..40]] {
+    let third_tokens = [
+        third_link.rsplit('/').next().unwrap(),
+        new_link.rsplit('/').next().unwrap(),
+    ];
+    for secret in [
+        "giulia@contoso.com",
+        "marco@contoso.com",
+        "Giulia Rossi",
+        "Marco Bianchi",
+        "Sam Lee",
+        token,
+        other_token,
+        third_tokens[0],
+        third_tokens[1],
+        &bearer[..40],
+    ] {
         assert!(
             !logs.contains(secret),
             "a log line carries {secret}:\n{}",
