@@ -2,7 +2,8 @@
 # Drives the whole contract of ../shared/spec/api.md against a running local stack (`make run`,
 # review policy manual) with curl, printing each request's status and the interesting part of
 # its answer: the partner API, the vendor's review (approve, request information and respond,
-# reject and dispute, the nightly rejection of an unanswered request), the customer's page.
+# reject and dispute, the nightly rejection of an unanswered request), the customer's page, a
+# bounce and a corrected contact, an association ended by the customer.
 # Usage: infra/local/walkthrough.sh [BASE_URL]   (default http://127.0.0.1:3000)
 set -euo pipefail
 BASE=${1:-http://127.0.0.1:3000}
@@ -97,10 +98,10 @@ free=()
 for w in "${WORKLOADS[@]}"; do
   count=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $FABRIKAM" | json "len([c for c in d['items'] if c['status'] in $HOLDING])")
   count2=$(curl -s "$BASE/v1/claims?workload=$w&tenant_id=$TENANT" -H "authorization: Bearer $NORTHWIND" | json "len([c for c in d['items'] if c['status'] in $HOLDING])")
-  if [ "$count" = 0 ] && [ "$count2" = 0 ]; then free+=("$w"); [ ${#free[@]} = 4 ] && break; fi
+  if [ "$count" = 0 ] && [ "$count2" = 0 ]; then free+=("$w"); [ ${#free[@]} = 5 ] && break; fi
 done
-[ ${#free[@]} = 4 ] || { echo "fewer than four workloads of the demo tenant are free; restart make run for a fresh stack" >&2; exit 1; }
-W=${free[0]} W2=${free[1]} W3=${free[2]} W4=${free[3]}
+[ ${#free[@]} = 5 ] || { echo "fewer than five workloads of the demo tenant are free; restart make run for a fresh stack" >&2; exit 1; }
+W=${free[0]} W2=${free[1]} W3=${free[2]} W4=${free[3]} W5=${free[4]}
 KEY="walk-$(date +%s%N)"
 
 step "POST /v1/claims for $W: 201 with Location (Idempotency-Key $KEY)"
@@ -234,6 +235,48 @@ call POST /_local/finalize "" "{\"now\": \"$(after "$DUE")\"}"
 act GET "/v1/claims/$D" "$FABRIKAM"
 act POST "/v1/claims/$D/respond" "$FABRIKAM" '{"message": "too late"}'
 history "/v1/claims/$D" "$FABRIKAM"
+
+step "the customer's e-mail for $W5 bounces for good (SES's notification through SNS and SQS): silence is no consent"
+E=$(submit "$FABRIKAM" "$W5")
+act POST "/v1/review/claims/$E/approve" "$ALICE" '{}'
+awaiting "$E" "$FABRIKAM"
+OLD_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
+import json,re,sys
+ms=[m for m in json.load(sys.stdin)['messages'] if '$E' in m['body']]
+print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
+call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "giulia@contoso.com"}'
+call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "nobody@contoso.com"}'
+for _ in $(seq 1 50); do
+  s=$(curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]'); [ "$s" = customer_unreachable ] && break; sleep 0.2
+done
+curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], d["customer_notification"]'
+DEADLINE=$(curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["opt_out_deadline"]')
+echo "-- the nightly run after the window's deadline: it is not associated"
+call POST /_local/finalize "" "{\"now\": \"$(after "$DEADLINE")\"}"
+curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]'
+
+step "the partner corrects the contact: approved, e-mailed again with a new link; the old link is the 404 page"
+act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "Marco Bianchi", "email": "marco@contoso.com", "locale": "it", "time_zone": "Europe/Rome"}'
+act PUT "/v1/claims/$E/customer-contact" "$VIEWER" '{"name": "Marco Bianchi", "email": "marco@contoso.com"}'
+act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "", "email": "not an address"}'
+awaiting "$E" "$FABRIKAM"
+NEW_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
+import json,re,sys
+ms=[m for m in json.load(sys.stdin)['messages'] if '$E' in m['body'] and m['to'] == ['marco@contoso.com']]
+print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
+curl -s -o /dev/null -w 'old link: %{http_code}\n' "$OLD_LINK"
+curl -s -o /dev/null -w 'new link: %{http_code}\n' "$NEW_LINK"
+history "/v1/claims/$E" "$FABRIKAM"
+
+step "official after the new window; the customer ends it from the same page"
+DEADLINE=$(curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["opt_out_deadline"]')
+call POST /_local/finalize "" "{\"now\": \"$(after "$DEADLINE")\"}"
+curl -s "$NEW_LINK" | grep -oE 'data-state="[a-z_]+"|id="since"|<form method="post" class="decline" id="[a-z-]+"' | head -3
+curl -s -o /dev/null -w 'unconfirmed: %{http_code} (nothing recorded)\n' -X POST "$NEW_LINK" -d action=end
+curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]'
+curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -X POST "$NEW_LINK" -d action=end -d confirm=yes
+curl -s "$NEW_LINK" | grep -oE 'data-state="[a-z_]+"'
+curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"], d["decided_at"], [e["event"] for e in d["history"]]'
 
 step "the second and third claims disassociated, so that the walk-through can run again"
 act POST "/v1/claims/$B/withdraw" "$FABRIKAM" '{"reason": "walk-through done"}'

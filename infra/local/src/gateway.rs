@@ -263,9 +263,12 @@ async fn ses_feedback(gateway: &Gateway, body: &Bytes) -> Response {
         Err(e) => return problem(Problem::unavailable(&e)),
     };
     let Some(sent) = sent else {
-        return problem(routes::not_found(format!(
-            "no e-mail was sent to {recipient}"
-        )));
+        return problem(Problem::new(
+            404,
+            "email_not_found",
+            "No e-mail was sent to this address",
+            format!("the emulator's SES sent nothing to {recipient}"),
+        ));
     };
     let now = cpor_domain::time::format_instant(gateway.settings.clock.now());
     let notification = feedback::notification(kind, &sent, recipient, &now);
