@@ -59,6 +59,10 @@ pub struct Gateway {
     pub finalize: FinalizeAssociationFunction,
     /// record-document (fed by the documents queue's poller).
     pub record_document: record_document::RecordDocumentFunction,
+    /// publish-events (fed by the table stream's reader).
+    pub publish: publish_events::PublishEventsFunction,
+    /// What the bus delivered, for `/_local/events`.
+    pub events: Arc<crate::events::EventLog>,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
     /// The settings.
@@ -101,13 +105,15 @@ enum LocalRoute {
     Outbox,
     Finalize,
     Redrive,
+    Events,
 }
 
-const LOCAL_ROUTES: [(&str, LocalRoute); 4] = [
+const LOCAL_ROUTES: [(&str, LocalRoute); 5] = [
     ("POST /_local/seed", LocalRoute::Seed),
     ("GET /_local/outbox", LocalRoute::Outbox),
     ("POST /_local/finalize", LocalRoute::Finalize),
     ("POST /_local/redrive", LocalRoute::Redrive),
+    ("GET /_local/events", LocalRoute::Events),
 ];
 
 /// Where a request goes.
@@ -207,6 +213,9 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             }
         }
         Target::Local(_, LocalRoute::Finalize) => finalize(&gateway, &body).await,
+        Target::Local(_, LocalRoute::Events) => {
+            json_response(200, &json!({ "events": gateway.events.snapshot() }))
+        }
         Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url

@@ -51,7 +51,8 @@ pub struct LocalSettings {
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
     pub retry_after: Duration,
-    /// Whether the queue poller runs (tests that deliver messages by hand turn it off).
+    /// Whether the queue pollers and the table stream's reader run (tests that deliver messages
+    /// by hand, or count each step's AWS calls, turn them off).
     pub poll_notifications: bool,
     /// How long a notification worker may hold the right to send.
     pub send_lease: Duration,
@@ -186,6 +187,10 @@ impl LocalSettings {
             .with(
                 cpor_aws::config::DOCUMENTS_BUCKET,
                 cpor_aws::schema::documents_bucket(&self.queue_prefix),
+            )
+            .with(
+                cpor_aws::config::EVENT_BUS_NAME,
+                cpor_aws::schema::event_bus(&self.queue_prefix),
             )
             .with(HOLIDAYS, &self.holidays)
             .with(REVIEW_POLICY, self.review_policy.as_str())
