@@ -10,6 +10,7 @@
 // The partner's and the customer's flows, one door each.
 mod contest;
 mod documents;
+mod events;
 mod finalize;
 mod manage;
 mod notify;

@@ -60,6 +60,9 @@ pub struct LocalSettings {
     pub clock: Arc<dyn Clock>,
     /// Faults to inject into every AWS call (and the count of calls), if any.
     pub faults: Option<Arc<FaultPlan>>,
+    /// The SDK's attempts per call under injected faults (3): 1 lets every injected fault
+    /// reach the function, to test its own retries rather than the SDK's.
+    pub fault_attempts: u32,
     /// The record of each function's AWS calls, for the IAM check (`crate::iam`), if kept.
     pub aws_calls: Option<Arc<AwsCalls>>,
 }
@@ -119,6 +122,7 @@ impl LocalSettings {
                     chrono::Utc::now().timestamp_millis().unsigned_abs(),
                 )),
             },
+            fault_attempts: 3,
             aws_calls: None,
         })
     }
@@ -147,6 +151,7 @@ impl LocalSettings {
             send_lease: Duration::from_secs(3),
             clock: Arc::new(SystemClock),
             faults: None,
+            fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
         }
     }
@@ -235,7 +240,7 @@ impl LocalSettings {
                 .http_client(plan.wrap(http_client(&sdk)))
                 .retry_config(
                     aws_config::retry::RetryConfig::standard()
-                        .with_max_attempts(3)
+                        .with_max_attempts(self.fault_attempts.max(1))
                         .with_initial_backoff(Duration::from_millis(10))
                         .with_max_backoff(Duration::from_millis(200)),
                 )
