@@ -80,7 +80,12 @@ async fn whole_flows(stack: &TestStack) -> (Vec<String>, Vec<String>) {
         .await;
     assert_eq!(answered.status, 200, "{}", answered.text);
     let approved = stack
-        .decide(REVIEWER, &associated, "approve", &json!({ "comment": "fine" }))
+        .decide(
+            REVIEWER,
+            &associated,
+            "approve",
+            &json!({ "comment": "fine" }),
+        )
         .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
     let notified = stack
@@ -155,7 +160,10 @@ async fn every_entry_arrives_once_in_order(stack: &TestStack, ids: &[String], se
             .or_default() += 1;
     }
     let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "delivered more than once: {repeated:?}");
+    assert!(
+        repeated.is_empty(),
+        "delivered more than once: {repeated:?}"
+    );
     // AND in each claim's order
     let mut last: HashMap<String, u64> = HashMap::new();
     for event in &events {
@@ -331,4 +339,71 @@ fn attribute(value: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
     } else {
         A::Null(true)
     }
+}
+
+#[tokio::test]
+async fn a_transaction_the_emulator_undoes_streams_nothing_and_committed_writes_stream() {
+    // GIVEN a claim (its submission, a transaction, is on the bus)
+    let stack = TestStack::start().await;
+    let id = id_of(&stack.submit(FABRIKAM, &claim_body("defender")).await);
+    delivered_all(&stack, &HashSet::from([format!("{id}/1")])).await;
+    let table = stack.settings().table.clone();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    let entry = |sequence: u32| {
+        [
+            ("pk", json!({ "S": format!("CLAIM#{id}") })),
+            ("sk", json!({ "S": format!("EVENT#{sequence:06}") })),
+            ("sequence", json!({ "N": sequence.to_string() })),
+            ("at", json!({ "S": "2026-11-25T10:00:00.000Z" })),
+            ("actor", json!({ "S": "partner" })),
+            ("event", json!({ "S": "proof_added" })),
+            ("from", json!({ "S": "approved" })),
+            ("to", json!({ "S": "approved" })),
+            ("reason", json!({ "NULL": true })),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), attribute(&v)))
+        .collect::<HashMap<_, _>>()
+    };
+    // WHEN a transaction writes an entry, then fails on its second write (an update naming a
+    // value it does not give), so the emulator undoes the first
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+    let put = Put::builder()
+        .table_name(&table)
+        .set_item(Some(entry(50)))
+        .build()
+        .expect("a put");
+    let update = Update::builder()
+        .table_name(&table)
+        .key("pk", attribute(&json!({ "S": format!("CLAIM#{id}") })))
+        .key("sk", attribute(&json!({ "S": "CLAIM" })))
+        .update_expression("SET #s = :missing")
+        .expression_attribute_names("#s", "status")
+        .build()
+        .expect("an update");
+    let failed = dynamodb
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .send()
+        .await;
+    assert!(failed.is_err(), "the transaction fails");
+    // AND a single write of another entry follows it
+    dynamodb
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(entry(51)))
+        .send()
+        .await
+        .expect("a single write");
+    // THEN the single write's entry is published, and the undone one never was (the stream
+    // has one shard: what was streamed before the single write was published before it)
+    let events = delivered_all(&stack, &HashSet::from([format!("{id}/51")])).await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e["detail"]["event_id"] != format!("{id}/50").as_str()),
+        "an undone write was published"
+    );
+    stack.stop().await;
 }

@@ -210,7 +210,9 @@ pub async fn read_stream(
         }) {
             Ok(Some(shard)) => break shard,
             Ok(None) => tracing::warn!("the table's stream has no shard yet"),
-            Err(e) => tracing::warn!(error = %describe(&e), "could not describe the table's stream"),
+            Err(e) => {
+                tracing::warn!(error = %describe(&e), "could not describe the table's stream")
+            }
         }
         if pause(IDLE).await {
             return;
@@ -286,7 +288,10 @@ pub async fn read_stream(
             }
             Some(failure) => {
                 // Lambda's rule: an empty identifier fails the whole batch.
-                let first = records.first().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number());
+                let first = records
+                    .first()
+                    .and_then(|r| r.dynamodb())
+                    .and_then(|d| d.sequence_number());
                 from = failure
                     .item_identifier
                     .clone()
@@ -309,7 +314,10 @@ fn lambda_event(records: &[aws_sdk_dynamodbstreams::types::Record], arn: &str) -
         .map(|r| {
             let mut record = EventRecord::default();
             record.event_id = r.event_id().unwrap_or_default().to_owned();
-            record.event_name = r.event_name().map(|n| n.as_str().to_owned()).unwrap_or_default();
+            record.event_name = r
+                .event_name()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default();
             record.event_source = r.event_source().map(str::to_owned);
             record.aws_region = r.aws_region().unwrap_or_default().to_owned();
             record.event_source_arn = Some(arn.to_owned());
@@ -389,7 +397,10 @@ mod tests {
         let lambda = serde_json::to_value(&event.records[0]).unwrap();
         assert_eq!(lambda["eventName"], "INSERT");
         assert_eq!(lambda["dynamodb"]["SequenceNumber"], "42");
-        assert_eq!(lambda["dynamodb"]["NewImage"]["sequence"], json!({ "N": "3" }));
+        assert_eq!(
+            lambda["dynamodb"]["NewImage"]["sequence"],
+            json!({ "N": "3" })
+        );
         assert_eq!(
             lambda["dynamodb"]["NewImage"]["m"],
             json!({ "M": { "l": { "L": [{ "BOOL": true }] } } })

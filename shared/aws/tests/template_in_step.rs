@@ -480,7 +480,11 @@ fn the_table_s_stream_feeds_the_publisher_which_reports_failures_and_keeps_what_
         json!(["ReportBatchItemFailures"])
     );
     assert_eq!(source["BisectBatchOnFunctionError"], true);
-    assert!(source["MaximumRetryAttempts"].as_i64().is_some_and(|n| n > 0));
+    assert!(
+        source["MaximumRetryAttempts"]
+            .as_i64()
+            .is_some_and(|n| n > 0)
+    );
     assert_eq!(
         source["DestinationConfig"]["OnFailure"]["Destination"],
         json!({ "Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"] })
