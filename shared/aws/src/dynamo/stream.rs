@@ -80,8 +80,12 @@ mod tests {
         }];
         let subject = EventSubject::of(&claim);
         let item = super::super::event_item(claim.id, &entries[0], Some(&subject)).unwrap();
-        // WHEN the stream's new image is read
+        // WHEN the stream's new image is read (also once an operator marked it republished,
+        // docs/runbook.md "A stuck publisher")
         let read = stream_item(&item);
+        let mut marked = item.clone();
+        marked.insert("republished_at".into(), super::super::s("2026-12-01T00:00:00Z"));
+        assert_eq!(stream_item(&marked), read);
         // THEN it is that entry, with the claim's subject
         assert_eq!(
             read,
