@@ -9,14 +9,16 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 /// record-document too: the documents queue delivers S3's test event once the bucket's
-/// notification is configured, at the stack's start.
-const FUNCTIONS: [&str; 6] = [
+/// notification is configured, at the stack's start. publish-events: the flow waits for its
+/// events before it stops.
+const FUNCTIONS: [&str; 7] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
     "record-opt-out",
     "finalize-association",
     "record-document",
+    "publish-events",
 ];
 
 #[tokio::test]
@@ -40,6 +42,34 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
     assert_eq!(refused.status, 400);
     let bearer = stack.admin(FABRIKAM);
     stack.get(FABRIKAM, "/v1/claims").await;
+    // (the withdrawal's event is the flow's last: once it is on the bus, the publisher has
+    // logged every batch of the flow)
+    let withdrawn = stack
+        .claim(FABRIKAM, other["claim_id"].as_str().unwrap())
+        .await;
+    let last = format!(
+        "{}/{}",
+        withdrawn["claim_id"].as_str().unwrap(),
+        withdrawn["history"].as_array().map_or(0, Vec::len)
+    );
+    let started = std::time::Instant::now();
+    while !stack
+        .send(reqwest::Method::GET, "/_local/events", None, None, &[])
+        .await
+        .json()["events"]
+        .as_array()
+        .is_some_and(|events| {
+            events
+                .iter()
+                .any(|e| e["detail"]["event_id"] == last.as_str())
+        })
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{last} never published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     stack.stop().await;
 
     let logs = capture.text();
@@ -83,7 +113,12 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
             "record_opt_out",
         ]
         .iter()
-        .chain(&["finalize_association", "cpor_domain", "cpor_http"])
+        .chain(&[
+            "finalize_association",
+            "publish_events",
+            "cpor_domain",
+            "cpor_http",
+        ])
         .any(|t| target.starts_with(t));
         assert!(
             !function_code || ours(&line),
