@@ -84,7 +84,10 @@ mod tests {
         // docs/runbook.md "A stuck publisher")
         let read = stream_item(&item);
         let mut marked = item.clone();
-        marked.insert("republished_at".into(), super::super::s("2026-12-01T00:00:00Z"));
+        marked.insert(
+            "republished_at".into(),
+            super::super::s("2026-12-01T00:00:00Z"),
+        );
         assert_eq!(stream_item(&marked), read);
         // THEN it is that entry, with the claim's subject
         assert_eq!(
