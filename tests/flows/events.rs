@@ -231,6 +231,14 @@ async fn every_history_entry_of_whole_flows_reaches_the_bus_once_in_order_and_no
     // THEN every entry of their histories reaches the bus once, in order, with its detail
     every_entry_arrives_once_in_order(&stack, &ids, &secrets).await;
     let events = delivered(&stack).await;
+    let first: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["detail"]["claim_id"] == ids[0].as_str())
+        .collect();
+    println!(
+        "/_local/events of one whole flow: {}",
+        serde_json::to_string_pretty(&json!({ "events": first })).unwrap_or_default()
+    );
     let types: Vec<&str> = events
         .iter()
         .filter(|e| e["detail"]["claim_id"] == ids[0].as_str())
