@@ -389,6 +389,11 @@ async fn bench() -> Result<(), String> {
         secret_subjects(&o.bin_dir, &secret_emulator.endpoint())
             .await?
             .into_iter()
+            .filter(|subject| {
+                functions
+                    .iter()
+                    .any(|f| subject.name == format!("{f}+secret"))
+            })
             .map(|mut subject| {
                 subject.env.push(bundle_env.clone());
                 subject
