@@ -18,6 +18,10 @@ sparse due index would look like a scan. The index's partitions are kept up to d
 write is made (under the lock), and a query is given only their items; moto's own code still
 does the key conditions, order, paging and filters.
 
+The table's stream is kept true to DynamoDB's: a transaction's writes are streamed when it
+commits (moto streams each write as its table makes it), a transaction undone leaves no record,
+and a stream read never sees a transaction half written.
+
 Run as moto's own server: python serialized_moto.py -H 127.0.0.1 -p 4566
 """
 
@@ -37,6 +41,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.server import main
 
 _lock = threading.RLock()
@@ -88,6 +93,14 @@ def _transact_write_items(self, transact_items):
         planned.append((op_type, op, table_name, key, current))
     if any(code is not None for code, _, _ in reasons):
         raise TransactionCanceledException(reasons)
+    # Where each table's stream stood before the writes: moto streams each write as it is
+    # made (Table.put_item, DynamoDBBackend.update_item, Table.delete_item), so the writes
+    # below are streamed one by one, as a committed transaction is on AWS.
+    marks = {}
+    for _, _, table_name, _, _ in planned:
+        table = self.tables.get(table_name)
+        if table is not None and table.stream_shard is not None:
+            marks.setdefault(table_name, len(table.stream_shard.items))
     done = []
     try:
         for op_type, op, table_name, key, current in planned:
@@ -111,6 +124,12 @@ def _transact_write_items(self, transact_items):
                 self.delete_item(table_name, key)
             else:
                 self.put_item(table_name, current.to_json()["Attributes"])
+        # The transaction did not happen: nor do its writes' stream records, nor the undoing's
+        # (a reader of the stream would take them for committed changes).
+        for table_name, mark in marks.items():
+            table = self.tables.get(table_name)
+            if table is not None and table.stream_shard is not None:
+                del table.stream_shard.items[mark:]
         raise
 
 
@@ -244,6 +263,10 @@ Table.query = _query
 for _name, _attr in list(vars(DynamoDBBackend).items()):
     if callable(_attr) and not _name.startswith("_"):
         setattr(DynamoDBBackend, _name, _serialized(_attr))
+
+# A stream read waits for the write in progress: it never sees half a transaction (nor the
+# records of one being undone).
+DynamoDBStreamsBackend.get_records = _serialized(DynamoDBStreamsBackend.get_records)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -372,3 +372,14 @@ LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/v1/claims/$DOC_CLAIM
 curl -s "$LOCATION" -o "$PDF.back"
 cmp -s "$PDF" "$PDF.back" && echo "downloaded $SIZE bytes: identical" || echo "downloaded bytes DIFFER"
 rm -f "$PDF" "$PDF.back"
+
+step "events: what the bus delivered for the document's claim (one per history entry, oldest first)"
+ENTRIES=$(curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" | json 'len(d["history"])')
+for _ in $(seq 1 50); do
+  published=$(curl -s "$BASE/_local/events" \
+    | json "sum(1 for e in d['events'] if e['detail']['claim_id'] == '$DOC_CLAIM')")
+  [ "$published" -ge "$ENTRIES" ] && break
+  sleep 0.2
+done
+curl -s "$BASE/_local/events" \
+  | json "[(e['detail-type'], e['detail']['event_id']) for e in d['events'] if e['detail']['claim_id'] == '$DOC_CLAIM']"

@@ -191,7 +191,9 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
         [
             "manage-claims",
             "notify-customer",
-            // Their event source mappings poll their queues on their roles.
+            // Their event source mappings read the table's stream, or poll their queues, on
+            // their roles.
+            "publish-events",
             "record-document",
             "record-email-feedback",
             "record-opt-out",
@@ -200,8 +202,11 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
         .into_iter()
         .collect()
     );
+    // (a stream's reads touch no item)
     let items = |v: &&Verdict| {
-        v.call.action.starts_with("dynamodb:") && !v.call.resource.contains("/index/")
+        v.call.action.starts_with("dynamodb:")
+            && !v.call.resource.contains("/index/")
+            && !v.call.resource.contains("/stream/")
     };
     assert!(
         verdicts
@@ -220,6 +225,63 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
         assert!(
             key == format!("CLAIM#{id}") || key.starts_with("LOCK#"),
             "{call:?}"
+        );
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_publisher_s_stream_reads_its_events_and_its_subject_reads_are_all_its_role_allows() {
+    // GIVEN a claim associated by the nightly run, whose entry carries no subject (the run
+    // writes it from the due index), and every entry of it published
+    let stack = TestStack::start().await;
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap_or_default().to_owned();
+    let run = stack
+        .finalize(instant(&claim["opt_out_deadline"]) + TimeDelta::days(1))
+        .await;
+    assert_eq!(run.status, 200, "{}", run.text);
+    let associated = stack.wait_for_status(FABRIKAM, &id, "associated").await;
+    let last = format!(
+        "{id}/{}",
+        associated["history"].as_array().map_or(0, Vec::len)
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let events = stack
+            .send(reqwest::Method::GET, "/_local/events", None, None, &[])
+            .await
+            .json();
+        let published = events["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["detail"]["event_id"] == last.as_str()));
+        if published {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{last} never published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // WHEN the calls publish-events' role was used for are checked
+    let verdicts = verdicts(&stack);
+    // THEN it read the stream (as Lambda's event source mapping does), put the events on the
+    // bus, and read the claim for the entry without its subject, each allowed by its role, on
+    // the stream and bus the stack named (not on "*")
+    for action in [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetShardIterator",
+        "dynamodb:GetRecords",
+        "events:PutEvents",
+        "dynamodb:GetItem",
+    ] {
+        let calls = made(&verdicts, "publish-events", action);
+        assert!(!calls.is_empty(), "publish-events made no {action}");
+        assert!(
+            calls.iter().all(|v| v.allowed() && v.call.resource != "*"),
+            "{}",
+            Refused(calls.iter().map(|v| (*v).clone()).collect())
         );
     }
     stack.stop().await;

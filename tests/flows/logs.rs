@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 /// record-document too: the documents queue delivers S3's test event once the bucket's
-/// notification is configured, at the stack's start.
-const FUNCTIONS: [&str; 7] = [
+/// notification is configured, at the stack's start. publish-events: the flow waits for its
+/// events before it stops.
+const FUNCTIONS: [&str; 8] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
@@ -18,6 +19,7 @@ const FUNCTIONS: [&str; 7] = [
     "finalize-association",
     "record-document",
     "record-email-feedback",
+    "publish-events",
 ];
 
 #[tokio::test]
@@ -85,6 +87,31 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
         .post_form_body(&new_link, "action=end&confirm=yes")
         .await;
     assert_eq!(stack.claim(FABRIKAM, &third_id).await["status"], "revoked");
+    // (the revocation's event is the flow's last: once it is on the bus, the publisher has
+    // logged every batch of the flow)
+    let revoked = stack.claim(FABRIKAM, &third_id).await;
+    let last = format!(
+        "{third_id}/{}",
+        revoked["history"].as_array().map_or(0, Vec::len)
+    );
+    let started = std::time::Instant::now();
+    while !stack
+        .send(reqwest::Method::GET, "/_local/events", None, None, &[])
+        .await
+        .json()["events"]
+        .as_array()
+        .is_some_and(|events| {
+            events
+                .iter()
+                .any(|e| e["detail"]["event_id"] == last.as_str())
+        })
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{last} never published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     stack.stop().await;
 
     let logs = capture.text();
@@ -131,6 +158,7 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
         .chain(&[
             "finalize_association",
             "record_email_feedback",
+            "publish_events",
             "cpor_domain",
             "cpor_http",
         ])

@@ -11,6 +11,7 @@
 mod contact;
 mod contest;
 mod documents;
+mod events;
 mod feedback;
 mod finalize;
 mod manage;

@@ -7,6 +7,7 @@
 //! loopback only and is stopped before it returns.
 
 mod cold_start;
+mod events;
 mod scale;
 
 use cold_start::{Subject, quantile};
@@ -18,14 +19,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
     "notify-customer",
     "record-opt-out",
     "finalize-association",
+    "publish-events",
 ];
+/// History entries through publish-events in the throughput run.
+const EVENT_ENTRIES: usize = 10_000;
 const HELLO: &str = "cpor-hello";
 /// Unanswered information requests in the review's round trips: the nightly run's cost per
 /// rejection shows beside its fixed reads.
@@ -64,6 +68,10 @@ struct Options {
     quick: bool,
     /// Extra variables for every function started (experiments with `--quick`).
     extra_env: Vec<(String, String)>,
+    /// Only the publisher's throughput, printed, without writing the report.
+    events_only: bool,
+    /// Only these functions' sizes and cold starts (with `--quick`; all by default).
+    only: Vec<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -80,6 +88,8 @@ fn options() -> Result<Options, String> {
         command: "make bench".into(),
         quick: false,
         extra_env: Vec::new(),
+        events_only: false,
+        only: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -102,6 +112,8 @@ fn options() -> Result<Options, String> {
             }
             "--command" => o.command = value()?,
             "--quick" => o.quick = true,
+            "--events-only" => o.events_only = true,
+            "--only" => o.only.push(value()?),
             "--env" => {
                 let pair = value()?;
                 let (k, v) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
@@ -138,11 +150,36 @@ fn function_env(name: &str) -> Vec<(String, String)> {
             ("CPOR_TOKEN_KEY_ID", "k1"),
         ],
         "finalize-association" => vec![table, holidays],
+        "publish-events" => vec![table, ("CPOR_EVENT_BUS_NAME", "cpor-bench-events")],
         _ => vec![table],
     };
     vars.into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+}
+
+/// The publisher's section of the report.
+fn events_text(run: &events::EventsRun) -> String {
+    let rate = |d: Duration| run.entries as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
+    format!(
+        "## The publisher's throughput\n\n{} history entries (claims moving {} at a time, four entries each: \
+         submitted, approved, customer_notified, associated), as the table's stream hands them to Lambda in {} \
+         batches of 100, on a fresh emulator. The floor makes only the same {} `PutEvents` calls with the same \
+         events, prepared in advance; publish-events' handler also reads each record's new image, maps it to its \
+         event and plans the calls (at most ten entries, never two of one claim).\n\n\
+         | run | time | entries/s | / floor |\n| --- | --- | --- | --- |\n\
+         | floor: PutEvents alone | {:.2} s | {:.0} | 1.00 × |\n\
+         | publish-events' handler | {:.2} s | {:.0} | {:.2} × |",
+        run.entries,
+        events::CLAIMS_AT_ONCE,
+        run.batches,
+        run.calls,
+        run.floor.as_secs_f64(),
+        rate(run.floor),
+        run.publisher.as_secs_f64(),
+        rate(run.publisher),
+        run.publisher.as_secs_f64() / run.floor.as_secs_f64().max(f64::MIN_POSITIVE),
+    )
 }
 
 fn median(samples: &[Duration]) -> Duration {
@@ -277,11 +314,21 @@ async fn bench() -> Result<(), String> {
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
     let mut report = String::new();
     let mut met = Vec::new();
+    if o.events_only {
+        let run = events::measure(EVENT_ENTRIES, &logs).await?;
+        println!("{}", events_text(&run));
+        return Ok(());
+    }
+    // `--only` (with `--quick`) measures some functions alone, the rest unbuilt.
+    let functions: Vec<&str> = FUNCTIONS
+        .into_iter()
+        .filter(|f| o.only.is_empty() || o.only.iter().any(|only| only == f))
+        .collect();
 
     // Sizes.
     eprintln!("==> sizes");
     let mut sizes = Vec::new();
-    for name in std::iter::once(HELLO).chain(FUNCTIONS) {
+    for name in std::iter::once(HELLO).chain(functions.iter().copied()) {
         let path = o.bin_dir.join(name);
         let size = std::fs::metadata(&path)
             .map_err(|e| {
@@ -323,7 +370,7 @@ async fn bench() -> Result<(), String> {
         })
         .collect();
     for (suffix, extra) in [("", vec![]), (SYSTEM_STORE, system_roots)] {
-        for name in FUNCTIONS {
+        for name in functions.iter().copied() {
             subjects.push(Subject {
                 name: format!("{name}{suffix}"),
                 binary: o.bin_dir.join(name),
@@ -342,6 +389,11 @@ async fn bench() -> Result<(), String> {
         secret_subjects(&o.bin_dir, &secret_emulator.endpoint())
             .await?
             .into_iter()
+            .filter(|subject| {
+                functions
+                    .iter()
+                    .any(|f| subject.name == format!("{f}+secret"))
+            })
             .map(|mut subject| {
                 subject.env.push(bundle_env.clone());
                 subject
@@ -397,6 +449,10 @@ async fn bench() -> Result<(), String> {
         );
         phases.push(scale::phase(run, seed, &logs).await?);
     }
+
+    // The publisher's throughput.
+    eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
+    let events_run = events::measure(EVENT_ENTRIES, &logs).await?;
 
     // Handler overhead (criterion ran before this program).
     let handler = criterion_median(&o.target_dir);
@@ -790,6 +846,8 @@ async fn bench() -> Result<(), String> {
         }
     )
     .ok();
+
+    writeln!(report, "\n{}", events_text(&events_run)).ok();
 
     writeln!(
         report,

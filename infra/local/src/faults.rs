@@ -217,8 +217,13 @@ pub fn operation_of(request: &HttpRequest) -> (String, String) {
     }
     if let Some(target) = request.headers().get("x-amz-target") {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
-        let service = if prefix.starts_with("DynamoDB") {
+        // Streams before tables: their target (`DynamoDBStreams_20120810`) starts the same.
+        let service = if prefix.starts_with("DynamoDBStreams") {
+            "DynamoDBStreams"
+        } else if prefix.starts_with("DynamoDB") {
             "DynamoDB"
+        } else if prefix == "AWSEvents" {
+            "EventBridge"
         } else if prefix.starts_with("AmazonSQS") {
             "SQS"
         } else {

@@ -63,6 +63,10 @@ pub struct Gateway {
     pub email_feedback: record_email_feedback::RecordEmailFeedbackFunction,
     /// The topic SES's feedback is published to, and its client, for `/_local/ses-feedback`.
     pub feedback_topic: (aws_sdk_sns::Client, String),
+    /// publish-events (fed by the table stream's reader).
+    pub publish: publish_events::PublishEventsFunction,
+    /// What the bus delivered, for `/_local/events`.
+    pub events: Arc<crate::events::EventLog>,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
     /// The settings.
@@ -106,14 +110,16 @@ enum LocalRoute {
     Finalize,
     Redrive,
     SesFeedback,
+    Events,
 }
 
-const LOCAL_ROUTES: [(&str, LocalRoute); 5] = [
+const LOCAL_ROUTES: [(&str, LocalRoute); 6] = [
     ("POST /_local/seed", LocalRoute::Seed),
     ("GET /_local/outbox", LocalRoute::Outbox),
     ("POST /_local/finalize", LocalRoute::Finalize),
     ("POST /_local/redrive", LocalRoute::Redrive),
     ("POST /_local/ses-feedback", LocalRoute::SesFeedback),
+    ("GET /_local/events", LocalRoute::Events),
 ];
 
 /// Where a request goes.
@@ -214,6 +220,9 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         }
         Target::Local(_, LocalRoute::Finalize) => finalize(&gateway, &body).await,
         Target::Local(_, LocalRoute::SesFeedback) => ses_feedback(&gateway, &body).await,
+        Target::Local(_, LocalRoute::Events) => {
+            json_response(200, &json!({ "events": gateway.events.snapshot() }))
+        }
         Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url

@@ -3,10 +3,12 @@
 //! It creates the table and queues in the emulator from the same definitions as the SAM
 //! template, then serves the partner API and the customer pages on a local gateway that turns
 //! HTTP requests into API Gateway events for the functions (called in-process: what runs here
-//! is what runs in Lambda, minus the runtime loop), polls the queue for notify-customer, and
-//! runs finalize-association on a timer and on `POST /_local/finalize`.
+//! is what runs in Lambda, minus the runtime loop), polls the queue for notify-customer, reads
+//! the table's stream for publish-events (and keeps what the bus delivers, `GET /_local/events`),
+//! and runs finalize-association on a timer and on `POST /_local/finalize`.
 
 pub mod emulator;
+pub mod events;
 pub mod faults;
 pub mod feedback;
 pub mod gateway;

@@ -51,7 +51,8 @@ pub struct LocalSettings {
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
     pub retry_after: Duration,
-    /// Whether the queue poller runs (tests that deliver messages by hand turn it off).
+    /// Whether the queue pollers and the table stream's reader run (tests that deliver messages
+    /// by hand, or count each step's AWS calls, turn them off).
     pub poll_notifications: bool,
     /// How long a notification worker may hold the right to send.
     pub send_lease: Duration,
@@ -59,6 +60,9 @@ pub struct LocalSettings {
     pub clock: Arc<dyn Clock>,
     /// Faults to inject into every AWS call (and the count of calls), if any.
     pub faults: Option<Arc<FaultPlan>>,
+    /// The SDK's attempts per call under injected faults (3): 1 lets every injected fault
+    /// reach the function, to test its own retries rather than the SDK's.
+    pub fault_attempts: u32,
     /// The record of each function's AWS calls, for the IAM check (`crate::iam`), if kept.
     pub aws_calls: Option<Arc<AwsCalls>>,
 }
@@ -118,6 +122,7 @@ impl LocalSettings {
                     chrono::Utc::now().timestamp_millis().unsigned_abs(),
                 )),
             },
+            fault_attempts: 3,
             aws_calls: None,
         })
     }
@@ -146,6 +151,7 @@ impl LocalSettings {
             send_lease: Duration::from_secs(3),
             clock: Arc::new(SystemClock),
             faults: None,
+            fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
         }
     }
@@ -186,6 +192,10 @@ impl LocalSettings {
             .with(
                 cpor_aws::config::DOCUMENTS_BUCKET,
                 cpor_aws::schema::documents_bucket(&self.queue_prefix),
+            )
+            .with(
+                cpor_aws::config::EVENT_BUS_NAME,
+                cpor_aws::schema::event_bus(&self.queue_prefix),
             )
             .with(HOLIDAYS, &self.holidays)
             .with(REVIEW_POLICY, self.review_policy.as_str())
@@ -230,7 +240,7 @@ impl LocalSettings {
                 .http_client(plan.wrap(http_client(&sdk)))
                 .retry_config(
                     aws_config::retry::RetryConfig::standard()
-                        .with_max_attempts(3)
+                        .with_max_attempts(self.fault_attempts.max(1))
                         .with_initial_backoff(Duration::from_millis(10))
                         .with_max_backoff(Duration::from_millis(200)),
                 )

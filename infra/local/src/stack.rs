@@ -8,6 +8,7 @@ use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
+use publish_events::PublishEventsFunction;
 use record_document::RecordDocumentFunction;
 use record_email_feedback::RecordEmailFeedbackFunction;
 use record_opt_out::RecordOptOutFunction;
@@ -27,6 +28,9 @@ pub enum StackError {
     /// A function's configuration is wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The event bus, its rule or its queue could not be created.
+    #[error(transparent)]
+    Events(#[from] crate::events::EventsError),
     /// The gateway's address could not be bound.
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
@@ -85,6 +89,17 @@ impl LocalStack {
             &documents_queue_url,
         )
         .await?;
+        let bus = schema::event_bus(&settings.queue_prefix);
+        let delivered = crate::events::delivery_queue(&settings.queue_prefix);
+        tracing::info!(bus = %bus, queue = %delivered, "creating the event bus and its rule to a queue");
+        let events_queue_url = crate::events::provision(
+            &aws_sdk_eventbridge::Client::new(&sdk),
+            &sqs,
+            &bus,
+            &delivered,
+        )
+        .await?;
+        let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
 
@@ -115,6 +130,8 @@ impl LocalStack {
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
+            publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
+            events: Arc::new(crate::events::EventLog::default()),
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),
             http: reqwest::Client::new(),
@@ -164,6 +181,25 @@ impl LocalStack {
                 feedback_queue_url,
                 gateway.clone(),
                 poller::Consumer::EmailFeedback,
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // Lambda's event source mapping reads the stream with publish-events' role.
+            let streams = aws_sdk_dynamodbstreams::Client::new(
+                &settings.function_sdk_config(PublishEventsFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(crate::events::read_stream(
+                streams,
+                stream_arn,
+                gateway.clone(),
+                watch_shutdown.clone(),
+            )));
+            // Another system's consumer of the bus: not a function of the service.
+            tasks.push(tokio::spawn(crate::events::drain(
+                gateway.sqs.clone(),
+                events_queue_url,
+                gateway.events.clone(),
                 watch_shutdown.clone(),
             )));
         }

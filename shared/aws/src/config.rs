@@ -93,6 +93,8 @@ pub const TOKEN_SECRET: &str = "CPOR_TOKEN_SECRET";
 pub const TOKEN_SECRET_ARN: &str = "CPOR_TOKEN_SECRET_ARN";
 /// The id of the signing key: `CPOR_TOKEN_KEY_ID`.
 pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
+/// The service's event bus (its name): `CPOR_EVENT_BUS_NAME`.
+pub const EVENT_BUS_NAME: &str = "CPOR_EVENT_BUS_NAME";
 /// The documents' bucket: `CPOR_DOCUMENTS_BUCKET`.
 pub const DOCUMENTS_BUCKET: &str = "CPOR_DOCUMENTS_BUCKET";
 /// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.

@@ -115,6 +115,15 @@ impl<'a> Wiring<'a> {
         ))
     }
 
+    /// The service's event bus: `CPOR_EVENT_BUS_NAME`.
+    pub fn event_bus(&self) -> Result<crate::EventBridgeBus, ConfigError> {
+        let bus = self.env.required(config::EVENT_BUS_NAME)?;
+        Ok(crate::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(self.sdk),
+            bus,
+        ))
+    }
+
     /// The documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     pub fn documents(&self) -> Result<crate::S3Documents, ConfigError> {
         let bucket = self.env.required(config::DOCUMENTS_BUCKET)?;

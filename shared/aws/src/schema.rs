@@ -4,7 +4,8 @@
 use crate::describe;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -56,6 +57,15 @@ pub const REVIEW_INDEX: IndexDefinition = IndexDefinition {
     sort_key: "review_sk",
     projected: None,
 };
+
+/// What the table's stream carries: each item as written (publish-events reads the new history
+/// entries; it never needs what an item was before).
+pub const STREAM_VIEW_TYPE: &str = "NEW_IMAGE";
+
+/// The service's event bus of a stack called `prefix` (the template names it the same way).
+pub fn event_bus(prefix: &str) -> String {
+    format!("{prefix}-events")
+}
 
 /// How many shards the due index spreads claims over.
 pub const DUE_SHARDS: u32 = 4;
@@ -233,6 +243,14 @@ pub async fn create_table(
         .key_schema(key(SK, KeyType::Range).map_err(fail())?)
         .set_attribute_definitions(Some(attributes))
         .set_global_secondary_indexes(Some(indexes))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(STREAM_VIEW_TYPE))
+                .build()
+                .map_err(|e| e.to_string())
+                .map_err(fail())?,
+        )
         .send()
         .await;
     match created {

@@ -249,6 +249,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::HOLIDAYS,
         config::REVIEW_POLICY,
         config::DOCUMENTS_BUCKET,
+        config::EVENT_BUS_NAME,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -270,7 +271,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 8);
+    assert_eq!(functions, 9);
 }
 
 #[test]
@@ -335,7 +336,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 8);
+    assert_eq!(functions, 9);
 }
 
 #[test]
@@ -433,5 +434,80 @@ fn the_template_declares_the_documents_queues_and_notification_of_the_schema() {
     assert_eq!(
         record["Events"]["Uploads"]["Properties"]["FunctionResponseTypes"],
         json!(["ReportBatchItemFailures"])
+    );
+}
+
+#[test]
+fn the_table_s_stream_feeds_the_publisher_which_reports_failures_and_keeps_what_it_cannot_publish()
+{
+    let template = template();
+    // GIVEN the table: its stream carries new images, as the local stack's table does
+    assert_eq!(
+        resource(&template, "Table")["StreamSpecification"],
+        json!({ "StreamViewType": schema::STREAM_VIEW_TYPE })
+    );
+    // AND the bus is named as the local stack names it, and archived for replays
+    assert_eq!(
+        resource(&template, "EventBus")["Name"],
+        json!({ "Fn::Sub": schema::event_bus("${AWS::StackName}") })
+    );
+    let archive = resource(&template, "EventArchive");
+    assert_eq!(
+        archive["SourceArn"],
+        json!({ "Fn::GetAtt": ["EventBus", "Arn"] })
+    );
+    assert_eq!(
+        archive["EventPattern"],
+        json!({ "source": [cpor_domain::events::SOURCE] })
+    );
+    // WHEN the publisher's stream event source is read
+    let function = resource(&template, "PublishEventsFunction");
+    assert_eq!(
+        function["Environment"]["Variables"][config::EVENT_BUS_NAME],
+        json!({ "Ref": "EventBus" })
+    );
+    let source = &function["Events"]["History"];
+    assert_eq!(source["Type"], "DynamoDB");
+    let source = &source["Properties"];
+    // THEN it reads the table's stream from its oldest record, reports failed records one by
+    // one, retries a bounded number of times, and sends what is left to a dead-letter queue
+    assert_eq!(
+        source["Stream"],
+        json!({ "Fn::GetAtt": ["Table", "StreamArn"] })
+    );
+    assert_eq!(source["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(source["BisectBatchOnFunctionError"], true);
+    assert!(
+        source["MaximumRetryAttempts"]
+            .as_i64()
+            .is_some_and(|n| n > 0)
+    );
+    assert_eq!(
+        source["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({ "Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"] })
+    );
+    // AND only history entries reach it (the keys' prefix of the service's history items)
+    let pattern: Value = serde_json::from_str(
+        source["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .expect("a filter pattern"),
+    )
+    .expect("the pattern is JSON");
+    assert_eq!(
+        pattern,
+        json!({ "dynamodb": { "Keys": { "sk": { "S": [{ "prefix": cpor_aws::dynamo::keys::EVENT_PREFIX }] } } } })
+    );
+    // AND an alarm watches the dead-letter queue, another the function's errors
+    assert_eq!(
+        resource(&template, "EventsDeadLetterAlarm")["Dimensions"][0]["Value"],
+        json!({ "Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"] })
+    );
+    assert_eq!(
+        resource(&template, "PublishEventsErrorsAlarm")["Dimensions"][0]["Value"],
+        json!({ "Ref": "PublishEventsFunction" })
     );
 }

@@ -13,6 +13,7 @@ pub mod contact;
 pub mod document;
 pub mod domain_name;
 pub mod email;
+pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod language;

@@ -379,3 +379,25 @@ pub trait DocumentObjects: Send + Sync {
     /// Deletes what is under `key` (nothing there is fine).
     async fn delete(&self, key: &str) -> Result<(), Unavailable>;
 }
+
+/// The service's event bus (EventBridge's `PutEvents`).
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Puts `events` (at most [`crate::events::MAX_ENTRIES_PER_CALL`]) on the bus in one call.
+    /// The answer has one element per event, in order: `None` when it was accepted, or why it
+    /// was refused; `Err` when the call failed as a whole.
+    async fn put(
+        &self,
+        events: &[crate::events::ClaimEvent],
+    ) -> Result<Vec<Option<String>>, Unavailable>;
+}
+
+/// The subject of a claim, for history entries stored without it.
+#[async_trait]
+pub trait SubjectLookup: Send + Sync {
+    /// `None` when no such claim is stored.
+    async fn subject_of(
+        &self,
+        claim: ClaimId,
+    ) -> Result<Option<crate::events::EventSubject>, Unavailable>;
+}

@@ -109,6 +109,15 @@ impl Arns {
         self.arn("ses", &format!("identity/{identity}"))
     }
 
+    /// An event bus's, from its name (or its ARN).
+    pub fn event_bus(&self, bus: &str) -> String {
+        if bus.starts_with("arn:") {
+            bus.to_owned()
+        } else {
+            self.arn("events", &format!("event-bus/{bus}"))
+        }
+    }
+
     /// A secret's, from its id (an ARN or a name).
     pub fn secret(&self, id: &str) -> String {
         if id.starts_with("arn:") {
@@ -264,7 +273,9 @@ impl Authorization {
 /// The IAM prefix of a service as `operation_of` names it.
 fn iam_prefix(service: &str) -> String {
     match service {
-        "DynamoDB" => "dynamodb".into(),
+        // A table's stream is authorized as the table's: `dynamodb:GetRecords`, ...
+        "DynamoDB" | "DynamoDBStreams" => "dynamodb".into(),
+        "EventBridge" => "events".into(),
         "SQS" => "sqs".into(),
         "SES" => "ses".into(),
         other => other.to_ascii_lowercase(),
@@ -279,6 +290,29 @@ fn authorizations(arns: &Arns, service: &str, operation: &str, body: &[u8]) -> V
             let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
             match service {
                 "DynamoDB" => dynamodb(arns, operation, &json),
+                "DynamoDBStreams" => vec![Authorization::new(
+                    format!("dynamodb:{operation}"),
+                    stream_of(&json),
+                )],
+                // One authorization per entry: each names its bus.
+                "EventBridge" => {
+                    let buses: Vec<String> = items(&json["Entries"])
+                        .map(|entry| {
+                            entry["EventBusName"]
+                                .as_str()
+                                .map_or_else(|| arns.event_bus("default"), |b| arns.event_bus(b))
+                        })
+                        .collect();
+                    let buses = if buses.is_empty() {
+                        vec!["*".to_owned()]
+                    } else {
+                        buses
+                    };
+                    buses
+                        .into_iter()
+                        .map(|bus| Authorization::new(format!("events:{operation}"), bus))
+                        .collect()
+                }
                 "SQS" => {
                     let resource = json["QueueUrl"]
                         .as_str()
@@ -301,6 +335,23 @@ fn authorizations(arns: &Arns, service: &str, operation: &str, body: &[u8]) -> V
             }
         }
     }
+}
+
+/// The stream a streams request reads: its `StreamArn`, or for `GetRecords` the stream its
+/// shard iterator was issued for (the emulator's iterators begin with the stream's ARN and a
+/// `|`; AWS's are opaque, and AWS knows their stream).
+fn stream_of(body: &Value) -> String {
+    body["StreamArn"]
+        .as_str()
+        .or_else(|| {
+            body["ShardIterator"]
+                .as_str()
+                .and_then(|i| i.split_once('|'))
+                .map(|(arn, _)| arn)
+                .filter(|arn| arn.starts_with("arn:"))
+        })
+        .unwrap_or("*")
+        .to_owned()
 }
 
 /// The partition key of an item or a key.

@@ -182,6 +182,10 @@ impl Deployment {
                     "DocumentsBucket".to_owned(),
                     cpor_aws::schema::documents_bucket(&settings.queue_prefix),
                 ),
+                (
+                    "EventBus".to_owned(),
+                    cpor_aws::schema::event_bus(&settings.queue_prefix),
+                ),
             ]),
             arns,
         }

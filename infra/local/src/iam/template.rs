@@ -407,6 +407,12 @@ impl Resolver<'_> {
         let name = || self.string(&json!({ "Ref": resource }), resource);
         let arn = match (kind, attribute) {
             ("AWS::DynamoDB::Table", "Arn") => arns.table(&name()?, None),
+            // The stream's label is the time it was enabled: any of the table's streams.
+            ("AWS::DynamoDB::Table", "StreamArn") => {
+                format!("{}/stream/*", arns.table(&name()?, None))
+            }
+            ("AWS::Events::EventBus", "Arn") => arns.event_bus(&name()?),
+            ("AWS::Events::EventBus", "Name") => name()?,
             ("AWS::SQS::Queue", "Arn") => {
                 format!("arn:{p}:sqs:{r}:{a}:{}", self.queue_name(resource)?)
             }

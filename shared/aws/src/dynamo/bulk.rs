@@ -9,6 +9,7 @@ use super::{
 use crate::pause::TokioPause;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use cpor_domain::claim::{Claim, HistoryEntry};
+use cpor_domain::events::EventSubject;
 use cpor_domain::ports::Unavailable;
 use cpor_domain::reference::ReferenceData;
 use cpor_domain::retry::RETRY;
@@ -49,7 +50,7 @@ impl DynamoStore {
         for (claim, history) in claims {
             items.push(claim_item(claim)?);
             for entry in history {
-                items.push(event_item(claim.id, entry)?);
+                items.push(event_item(claim.id, entry, Some(&EventSubject::of(claim)))?);
             }
             if claim.status().holds_lock() {
                 items.push(lock_item(claim)?);

@@ -12,6 +12,7 @@ use crate::schema::{PARTNER_INDEX, PK};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use cpor_domain::claim::{Claim, HistoryEntry, Transition};
+use cpor_domain::events::EventSubject;
 use cpor_domain::ids::{ClaimId, PartnerId};
 use cpor_domain::listing::{ClaimPage, ListQuery};
 use cpor_domain::ports::{ApplyError, ClaimRepository, Unavailable};
@@ -54,9 +55,11 @@ impl DynamoStore {
             ])
         })?;
         for entry in &t.entries {
-            tx.put_if(event_part, event_item(claim.id, entry)?, |e| {
-                e.not_exists(PK)
-            })?;
+            tx.put_if(
+                event_part,
+                event_item(claim.id, entry, Some(&EventSubject::of(claim)))?,
+                |e| e.not_exists(PK),
+            )?;
         }
         if t.ends_contest() {
             let key = keys::contest(&claim.subject.lock(), &claim.partner_id);

@@ -114,7 +114,7 @@ impl DueIndex for DynamoStore {
             ]);
             (update, condition)
         })?;
-        tx.put_if(Part::Event, event_item(due.claim_id, entry)?, |e| {
+        tx.put_if(Part::Event, event_item(due.claim_id, entry, None)?, |e| {
             e.not_exists(PK)
         })?;
         match self.commit_transition(&tx).await {

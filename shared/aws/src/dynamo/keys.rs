@@ -26,7 +26,7 @@ pub(super) mod sk {
 }
 
 const CLAIM_PREFIX: &str = "CLAIM#";
-const EVENT_PREFIX: &str = "EVENT#";
+pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
 const CONTEST_PREFIX: &str = "CONTEST#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";

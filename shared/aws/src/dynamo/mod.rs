@@ -30,6 +30,7 @@ pub mod keys;
 mod ledger;
 mod paging;
 mod review;
+pub mod stream;
 pub use ledger::ConfirmError;
 pub mod record;
 mod submission;
@@ -40,6 +41,7 @@ use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, REVIEW_INDEX, SK};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use cpor_domain::claim::{Claim, HistoryEntry};
+use cpor_domain::events::EventSubject;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::ports::Unavailable;
 use keys::ItemKey;
@@ -153,9 +155,15 @@ fn claim_from_item(item: &Item) -> Result<Claim, Unavailable> {
     Claim::try_from(record).map_err(inconsistent)
 }
 
-fn event_item(claim_id: ClaimId, entry: &HistoryEntry) -> Result<Item, Unavailable> {
+/// A history entry as its item; with its claim's subject when the writer knows it (see
+/// [`HistoryRecord`]).
+fn event_item(
+    claim_id: ClaimId,
+    entry: &HistoryEntry,
+    subject: Option<&EventSubject>,
+) -> Result<Item, Unavailable> {
     keyed(
-        &HistoryRecord::from(entry),
+        &HistoryRecord::of(entry, subject),
         &keys::event(claim_id, entry.sequence),
         [],
     )

@@ -13,6 +13,7 @@ use cpor_domain::claim::{
 };
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::domain_name::CustomerDomain;
+use cpor_domain::events::EventSubject;
 use cpor_domain::idempotency::{BodyFingerprint, IdempotencyRecord};
 use cpor_domain::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use cpor_domain::proof::ProofOfExecution;
@@ -305,7 +306,7 @@ impl TryFrom<ClaimRecord> for Claim {
 /// A history entry as stored. Entries written before the review existed have no `event`:
 /// it is told by their statuses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct HistoryRecord {
+pub struct HistoryRecord {
     pub sequence: u32,
     #[serde(with = "serde_instant")]
     pub at: DateTime<Utc>,
@@ -319,11 +320,55 @@ pub(super) struct HistoryRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub reason: Option<String>,
+    /// The claim's subject, copied onto each entry so that the table's stream carries what its
+    /// event needs (publish-events reads nothing else). Absent from entries written before the
+    /// events existed, and from those that the nightly association writes from the due index
+    /// (which does not read the claim): the publisher then reads the claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<PartnerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<Program>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<SubscriptionId>,
+}
+
+impl HistoryRecord {
+    /// The entry as stored, with its claim's subject when the writer has it.
+    pub fn of(e: &HistoryEntry, subject: Option<&EventSubject>) -> Self {
+        Self {
+            partner_id: subject.map(|s| s.partner_id.clone()),
+            tenant_id: subject.map(|s| s.tenant_id),
+            program: subject.map(|s| s.program),
+            workload: subject.map(|s| s.workload),
+            subscription_id: subject.and_then(|s| s.subscription_id),
+            ..Self::from(e)
+        }
+    }
+
+    /// The subject the entry carries, if it carries one (all four of its required fields).
+    pub fn subject(&self) -> Option<EventSubject> {
+        Some(EventSubject {
+            partner_id: self.partner_id.clone()?,
+            tenant_id: self.tenant_id?,
+            program: self.program?,
+            workload: self.workload?,
+            subscription_id: self.subscription_id,
+        })
+    }
 }
 
 impl From<&HistoryEntry> for HistoryRecord {
     fn from(e: &HistoryEntry) -> Self {
         Self {
+            partner_id: None,
+            tenant_id: None,
+            program: None,
+            workload: None,
+            subscription_id: None,
             sequence: e.sequence,
             at: e.at,
             actor: e.actor,
@@ -493,7 +538,7 @@ pub(super) fn from_item<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::schema::TTL_ATTRIBUTE;
     use cpor_domain::calendar::BusinessCalendar;

@@ -13,6 +13,7 @@ use crate::schema::PK;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry};
+use cpor_domain::events::EventSubject;
 use cpor_domain::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use cpor_domain::ids::{PartnerId, TenantId};
 use cpor_domain::ports::{
@@ -177,9 +178,11 @@ impl SubmissionStore for DynamoStore {
             e.not_exists(PK)
         })?;
         for entry in entries {
-            tx.put_if(Part::Event, event_item(claim.id, entry)?, |e| {
-                e.not_exists(PK)
-            })?;
+            tx.put_if(
+                Part::Event,
+                event_item(claim.id, entry, Some(&EventSubject::of(claim)))?,
+                |e| e.not_exists(PK),
+            )?;
         }
         let contest = keys::contest(&claim.subject.lock(), &claim.partner_id);
         match claim.status() {

@@ -1,0 +1,7 @@
+use publish_events::PublishEventsFunction;
+
+// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cpor_aws::door::run::<PublishEventsFunction>().await
+}
