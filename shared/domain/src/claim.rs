@@ -1525,6 +1525,7 @@ pub(crate) mod tests {
             partner_contact: PartnerContact {
                 name: "Sam Lee".into(),
                 email: EmailAddress::parse("sam@fabrikam.com").unwrap(),
+                locale: Locale::default(),
             },
             proof_of_execution: ProofOfExecution {
                 reference: "SOW-1".into(),

@@ -240,17 +240,22 @@ pub struct PartnerContact {
     pub name: String,
     /// E-mail address.
     pub email: EmailAddress,
+    /// The language of the partner's e-mails (claims stored before it existed read as English).
+    #[serde(default)]
+    pub locale: Locale,
 }
 
 impl PartnerContact {
     /// Reads the partner contact object, recording every refused field.
     pub fn read(reader: &ObjectReader<'_>, errors: &mut ValidationErrors) -> Option<Self> {
-        reader.reject_unknown(&["name", "email"], errors);
+        reader.reject_unknown(&["name", "email", "locale"], errors);
         let name = reader.required("name", errors, name_text);
         let email = reader.required("email", errors, EmailAddress::parse);
+        let locale = reader.optional("locale", errors, Locale::parse);
         Some(Self {
             name: name?,
             email: email?,
+            locale: locale?.unwrap_or_default(),
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod listing;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod messages;
+pub mod partner_email;
 pub mod ports;
 pub mod proof;
 pub mod reference;

@@ -15,9 +15,9 @@ use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages,
-    FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
-    NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
-    SubmissionStore, Unavailable,
+    EventMailLedger, EventMailRef, FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer,
+    NoticeRef, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue,
+    SendError, SubmissionContext, SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -102,6 +102,8 @@ struct Tables {
     ledger: HashMap<NoticeRef, LedgerEntry>,
     /// The mail service's reports recorded, by their ids.
     feedback: std::collections::HashSet<String>,
+    /// The e-mails that follow claims' events.
+    event_mail: HashMap<EventMailRef, LedgerEntry>,
     faults: Faults,
 }
 
@@ -334,6 +336,11 @@ impl MemoryStore {
             claim_id: id,
             number: 1,
         })
+    }
+
+    /// What the ledger holds of an e-mail that follows a claim's event.
+    pub fn event_mail_entry(&self, mail: EventMailRef) -> Option<LedgerEntry> {
+        self.tables().event_mail.get(&mail).cloned()
     }
 
     /// What the ledger holds of one notification of a claim.
@@ -659,6 +666,136 @@ impl NotificationLedger for MemoryStore {
         }
         tables.ledger.insert(
             notice,
+            LedgerEntry::Sent {
+                at: sent_at,
+                message_id: message_id.to_owned(),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The lease rules of both ledgers, on one ledger's entries.
+mod lease {
+    use super::LedgerEntry;
+    use crate::ports::NotificationLease;
+    use chrono::{DateTime, Utc};
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    fn owned_by<K: Hash + Eq>(ledger: &HashMap<K, LedgerEntry>, key: &K, owner: &str) -> bool {
+        matches!(ledger.get(key), Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner)
+    }
+
+    pub(super) fn acquire<K: Hash + Eq + Copy>(
+        ledger: &mut HashMap<K, LedgerEntry>,
+        key: K,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> NotificationLease {
+        let lease = match ledger.get(&key) {
+            None => None,
+            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
+                Some(NotificationLease::Acquired)
+            }
+            // A worker that did not finish: whether it sent is unknown.
+            Some(LedgerEntry::Leased { until, .. }) if *until < now => {
+                ledger.insert(key, LedgerEntry::Held);
+                Some(NotificationLease::OutcomeUnknown)
+            }
+            Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
+            Some(LedgerEntry::Sent { at, .. }) => {
+                Some(NotificationLease::AlreadySent { sent_at: *at })
+            }
+            Some(LedgerEntry::Held) => Some(NotificationLease::OutcomeUnknown),
+            Some(LedgerEntry::Rejected { .. }) => Some(NotificationLease::Rejected),
+        };
+        lease.unwrap_or_else(|| {
+            ledger.insert(
+                key,
+                LedgerEntry::Leased {
+                    owner: owner.to_owned(),
+                    until: lease_until,
+                },
+            );
+            NotificationLease::Acquired
+        })
+    }
+
+    pub(super) fn release<K: Hash + Eq>(ledger: &mut HashMap<K, LedgerEntry>, key: K, owner: &str) {
+        if owned_by(ledger, &key, owner) {
+            ledger.remove(&key);
+        }
+    }
+
+    /// Replaces `owner`'s lease with `entry` (a hold, a refusal).
+    pub(super) fn settle<K: Hash + Eq>(
+        ledger: &mut HashMap<K, LedgerEntry>,
+        key: K,
+        owner: &str,
+        entry: LedgerEntry,
+    ) {
+        if owned_by(ledger, &key, owner) {
+            ledger.insert(key, entry);
+        }
+    }
+}
+
+#[async_trait]
+impl EventMailLedger for MemoryStore {
+    async fn acquire_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable> {
+        let mut tables = self.enter(StoreCall::Acquire)?;
+        Ok(lease::acquire(
+            &mut tables.event_mail,
+            mail,
+            owner,
+            now,
+            lease_until,
+        ))
+    }
+
+    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::Release)?;
+        lease::release(&mut tables.event_mail, mail, owner);
+        Ok(())
+    }
+
+    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::Hold)?;
+        lease::settle(&mut tables.event_mail, mail, owner, LedgerEntry::Held);
+        Ok(())
+    }
+
+    async fn reject_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::RecordRejected)?;
+        let entry = LedgerEntry::Rejected {
+            reason: reason.to_owned(),
+        };
+        lease::settle(&mut tables.event_mail, mail, owner, entry);
+        Ok(())
+    }
+
+    async fn record_event_mail_sent(
+        &self,
+        mail: EventMailRef,
+        sent_at: DateTime<Utc>,
+        message_id: &str,
+    ) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::RecordSent)?;
+        tables.event_mail.insert(
+            mail,
             LedgerEntry::Sent {
                 at: sent_at,
                 message_id: message_id.to_owned(),

@@ -23,8 +23,13 @@ pub enum Slot {
     Program,
     /// The tenant's domain named in the claim.
     Domain,
-    /// The opt-out deadline, in the customer's zone and language.
+    /// The opt-out deadline, in the customer's zone and language; in a partner's e-mail, the
+    /// date by which the partner may act, in UTC.
     Deadline,
+    /// The claim's id (partners' e-mails).
+    ClaimId,
+    /// The partner contact's name (partners' e-mails).
+    PartnerContact,
 }
 
 /// One piece of a sentence: words of the language, or a fact of the claim.
@@ -90,6 +95,59 @@ pub struct Messages {
     pub email: EmailMessages,
     /// The page behind the link.
     pub page: PageMessages,
+    /// The partner's e-mails, one per event the partner is told of.
+    pub partner: PartnerMessages,
+    /// The customer's second e-mail, once the association is official.
+    pub official: OfficialMessages,
+}
+
+/// What one partner e-mail says: what happened, and what the partner can do, by when.
+#[derive(Debug)]
+pub struct PartnerNewsMessages {
+    pub subject: Message,
+    pub happened: Message,
+    /// What the partner can do (and until when), or that nothing is needed.
+    pub next: Message,
+}
+
+/// The words of the partners' e-mails.
+#[derive(Debug)]
+pub struct PartnerMessages {
+    /// The HTML part's title.
+    pub title: &'static str,
+    pub greeting: Message,
+    /// Which claim the e-mail is about.
+    pub about: Message,
+    pub information_requested: PartnerNewsMessages,
+    pub approved: PartnerNewsMessages,
+    pub rejected: PartnerNewsMessages,
+    /// What a partner can do once a rejection ended a dispute (instead of `rejected.next`).
+    pub rejected_final: Message,
+    pub declined: PartnerNewsMessages,
+    pub associated: PartnerNewsMessages,
+    pub revoked: PartnerNewsMessages,
+    pub superseded: PartnerNewsMessages,
+    pub customer_unreachable: PartnerNewsMessages,
+    /// Label of the machine reason code.
+    pub reason_code: &'static str,
+    /// Where the claim and its history are read in the partner API.
+    pub see_claim: &'static str,
+    /// Why this person receives the message.
+    pub why_you: Message,
+}
+
+/// The words of the customer's e-mail saying that the association is official.
+#[derive(Debug)]
+pub struct OfficialMessages {
+    pub subject: Message,
+    /// The HTML part's title and heading.
+    pub title: &'static str,
+    /// That the association is now official.
+    pub official: Message,
+    /// That the customer may end it at any time through the link.
+    pub how_to_end: &'static str,
+    /// The words of the link.
+    pub end_link: &'static str,
 }
 
 /// The e-mail's words.
@@ -198,6 +256,10 @@ pub struct ClaimInWords<'a> {
     pub program: &'static str,
     /// The tenant's domain.
     pub domain: &'a str,
+    /// The claim's id.
+    pub claim_id: String,
+    /// The partner contact's name.
+    pub partner_contact: &'a str,
     /// The deadline as the customer reads it, once the window is open.
     pub deadline: Option<String>,
     /// When the association became official, as the customer reads it, while it is.
@@ -217,6 +279,8 @@ impl<'a> ClaimInWords<'a> {
             workload: s.workload.name(),
             program: s.program.name(),
             domain: s.customer_domain.as_str(),
+            claim_id: claim.id.to_string(),
+            partner_contact: &s.partner_contact.name,
             deadline: claim
                 .state
                 .window()
@@ -242,6 +306,18 @@ impl<'a> ClaimInWords<'a> {
         }
     }
 
+    /// The claim as its partner contact reads it, in the contact's language, with `deadline`
+    /// (the date by which the partner may act) in UTC: the partner gave no time zone.
+    pub fn for_partner(claim: &'a Claim, deadline: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        let language = Language::for_locale(&claim.subject.partner_contact.locale);
+        Self {
+            language,
+            deadline: deadline.map(|at| language.format_instant(at, crate::zone::Zone::UTC)),
+            since: None,
+            ..Self::of(claim)
+        }
+    }
+
     /// The words of its language.
     pub fn messages(&self) -> &'static Messages {
         self.language.messages()
@@ -256,6 +332,8 @@ impl<'a> ClaimInWords<'a> {
             Slot::Program => self.program,
             Slot::Domain => self.domain,
             Slot::Deadline => self.deadline.as_deref().unwrap_or_default(),
+            Slot::ClaimId => &self.claim_id,
+            Slot::PartnerContact => self.partner_contact,
         }
     }
 
@@ -310,6 +388,34 @@ mod tests {
             ("page.superseded", m.page.superseded),
             ("page.end_confirm", m.page.end_confirm),
             ("page.revoked", m.page.revoked),
+            ("partner.greeting", m.partner.greeting),
+            ("partner.about", m.partner.about),
+            ("partner.rejected_final", m.partner.rejected_final),
+            ("partner.why_you", m.partner.why_you),
+            ("official.subject", m.official.subject),
+            ("official.official", m.official.official),
+        ]
+        .into_iter()
+        .chain(
+            partner_news(m)
+                .into_iter()
+                .flat_map(|(name, n)| [(name, n.subject), (name, n.happened), (name, n.next)]),
+        )
+        .collect()
+    }
+
+    /// Every partner e-mail's messages, by event.
+    fn partner_news(m: &Messages) -> Vec<(&'static str, &PartnerNewsMessages)> {
+        let p = &m.partner;
+        vec![
+            ("partner.information_requested", &p.information_requested),
+            ("partner.approved", &p.approved),
+            ("partner.rejected", &p.rejected),
+            ("partner.declined", &p.declined),
+            ("partner.associated", &p.associated),
+            ("partner.revoked", &p.revoked),
+            ("partner.superseded", &p.superseded),
+            ("partner.customer_unreachable", &p.customer_unreachable),
         ]
     }
 
@@ -342,6 +448,12 @@ mod tests {
             p.unavailable_title,
             p.unavailable_heading,
             p.unavailable_text,
+            m.partner.title,
+            m.partner.reason_code,
+            m.partner.see_claim,
+            m.official.title,
+            m.official.how_to_end,
+            m.official.end_link,
         ]
     }
 

@@ -227,6 +227,63 @@ pub enum FeedbackRecordError {
     Unavailable(#[from] Unavailable),
 }
 
+/// Who an e-mail that follows a claim's event goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventMailRecipient {
+    /// The partner contact, told of the event.
+    Partner,
+    /// The customer contact, told that the association is official.
+    Customer,
+}
+
+/// One e-mail that follows a claim's event: what its record of sends is kept per, so that a
+/// redelivered event sends no second one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventMailRef {
+    pub claim_id: ClaimId,
+    /// The event's history sequence.
+    pub sequence: u32,
+    pub recipient: EventMailRecipient,
+}
+
+/// The record of the e-mails that follow claims' events, with the rules of
+/// [`NotificationLedger`]: a lease while a worker sends, then the send; a hold when whether it
+/// went out is unknown (an expired lease included), never sent again by itself; a refusal.
+#[async_trait]
+pub trait EventMailLedger: Send + Sync {
+    /// Takes the right to send `mail` until `lease_until`, for `owner`, unless it was sent,
+    /// refused, held, or another worker's lease is still running.
+    async fn acquire_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable>;
+
+    /// Gives `owner`'s lease back after a failed attempt; another owner's is left alone.
+    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable>;
+
+    /// Holds `owner`'s send for an operator: it may have gone out.
+    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable>;
+
+    /// Records that the mail service refused `owner`'s send for good, and why.
+    async fn reject_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable>;
+
+    /// Records the send.
+    async fn record_event_mail_sent(
+        &self,
+        mail: EventMailRef,
+        sent_at: DateTime<Utc>,
+        message_id: &str,
+    ) -> Result<(), Unavailable>;
+}
+
 /// A claim with a nightly deadline, as the due index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueClaim {

@@ -8,6 +8,7 @@ pub mod notify;
 pub mod opt_out;
 pub mod review;
 pub mod submit;
+pub mod tell_partner;
 #[cfg(test)]
 mod testing;
 

@@ -85,6 +85,8 @@ pub struct CustomerContactResource {
 pub struct PartnerContactResource {
     pub name: String,
     pub email: String,
+    /// The language of the partner's e-mails.
+    pub locale: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -337,6 +339,7 @@ impl From<&PartnerContact> for PartnerContactResource {
         Self {
             name: c.name.clone(),
             email: c.email.as_str().to_owned(),
+            locale: c.locale.as_str().to_owned(),
         }
     }
 }

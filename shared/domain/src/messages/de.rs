@@ -1,6 +1,8 @@
 //! German.
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%A, %-d. %B %Y, %H:%M Uhr (%Z)",
@@ -59,5 +61,91 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "Vorübergehend nicht verfügbar",
         unavailable_heading: "Bitte versuchen Sie es gleich noch einmal",
         unavailable_text: "Die Seite konnte gerade nicht geladen werden. Es wurde nichts geändert.",
+    },
+    partner: PartnerMessages {
+        title: "Neuigkeiten zu Ihrem Partner-of-Record-Antrag",
+        greeting: msg!("Guten Tag " PartnerContact ","),
+        about: msg!("Antrag " ClaimId ": " Workload " für " Domain ", Programm " Program "."),
+        information_requested: PartnerNewsMessages {
+            subject: msg!("Weitere Informationen zu Ihrem Antrag für " Workload " (" Domain ") erbeten"),
+            happened: msg!(
+                "Die Prüferin oder der Prüfer des Anbieters bittet um weitere \
+                Informationen zu Ihrem Antrag."
+            ),
+            next: msg!("Bitte antworten Sie über die Partner-API mit dem Erbetenen bis " Deadline
+                ". Ohne Antwort bis dahin wird der Antrag abgelehnt."),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!("Ihr Antrag für " Workload " (" Domain ") wurde genehmigt"),
+            happened: msg!(
+                "Der Anbieter hat Ihren Antrag genehmigt. Der Kunde wird per E-Mail \
+                informiert und kann innerhalb von fünf Werktagen ablehnen."
+            ),
+            next: msg!(
+                "Sie müssen jetzt nichts tun. Sie werden benachrichtigt, wenn die Zuordnung \
+                offiziell wird oder der Kunde ablehnt."
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!("Ihr Antrag für " Workload " (" Domain ") wurde abgelehnt"),
+            happened: msg!("Der Anbieter hat Ihren Antrag abgelehnt."),
+            next: msg!("Sie können die Ablehnung einmal anfechten, mit einer geschäftlichen \
+                Begründung oder einem neueren Leistungsnachweis, bis " Deadline ". Danach ist nur \
+                ein neuer Antrag möglich."),
+        },
+        rejected_final: msg!(
+            "Diese Ablehnung hat Ihre Anfechtung beendet und ist endgültig. Nur \
+            ein neuer Antrag ist möglich."
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("Der Kunde hat Ihren Antrag für " Workload " (" Domain ") abgelehnt"),
+            happened: msg!("Der Kunde hat die Zuordnung abgelehnt, bevor sie offiziell wurde. Sie \
+                sind nicht sein Partner of Record für " Workload "."),
+            next: msg!("Für diesen Antrag ist nichts weiter möglich."),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!("Sie sind jetzt Partner of Record für " Workload " (" Domain ")"),
+            happened: msg!("Der Kunde hat nicht rechtzeitig abgelehnt: Die Zuordnung ist offiziell. \
+                Sie sind Partner of Record für " Workload " von " Domain "."),
+            next: msg!(
+                "Sie müssen nichts tun. Der Kunde kann die Zuordnung jederzeit beenden; \
+                Sie werden dann benachrichtigt."
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("Der Kunde hat Ihre Zuordnung für " Workload " (" Domain ") beendet"),
+            happened: msg!("Der Kunde hat die offizielle Zuordnung beendet. Sie sind nicht mehr \
+                sein Partner of Record für " Workload "."),
+            next: msg!("Für diesen Antrag ist nichts weiter möglich."),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!("Ihre Zuordnung für " Workload " (" Domain ") wurde ersetzt"),
+            happened: msg!("Nach dem Vergleich beider Leistungsnachweise hat der Anbieter den \
+                Antrag eines anderen Partners für " Workload " von " Domain
+                " genehmigt. Ihr Antrag ist ersetzt."),
+            next: msg!("Für diesen Antrag ist nichts weiter möglich."),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!("Die E-Mail an den Kunden für " Workload " (" Domain ") kam nicht an"),
+            happened: msg!(
+                "Die E-Mail an den von Ihnen angegebenen Kundenkontakt kam zurück: Die \
+                Adresse empfängt keine E-Mails. Die Ablehnungsfrist des Kunden ist angehalten."
+            ),
+            next: msg!("Bitte korrigieren Sie den Kundenkontakt über die Partner-API bis "
+                Deadline ". Andernfalls wird der Antrag abgelehnt."),
+        },
+        reason_code: "Begründungscode",
+        see_claim: "Der Antrag und sein gesamter Verlauf in der Partner-API:",
+        why_you: msg!("Sie erhalten diese Nachricht, weil Sie der Partnerkontakt des Antrags "
+            ClaimId " sind."),
+    },
+    official: OfficialMessages {
+        subject: msg!("Ihre Zuordnung zu " Partner " für " Workload " ist jetzt offiziell"),
+        title: "Ihre Partner-of-Record-Zuordnung ist offiziell",
+        official: msg!("Sie haben nicht rechtzeitig abgelehnt, daher ist " Partner " jetzt \
+            offiziell Partner of Record für " Workload " in Ihrer Organisation (" Domain ")."),
+        how_to_end: "Sie können diese Zuordnung jederzeit über die folgende Seite beenden. Sie \
+            fragt nie nach einer Anmeldung oder einem Passwort, und das Öffnen ändert nichts.",
+        end_link: "Zuordnung ansehen oder beenden",
     },
 };

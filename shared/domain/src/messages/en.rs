@@ -1,6 +1,8 @@
 //! English: the fallback language.
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%A %-d %B %Y, %H:%M (%Z)",
@@ -56,5 +58,86 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "Temporarily unavailable",
         unavailable_heading: "Please try again in a moment",
         unavailable_text: "The page could not be loaded just now. Nothing was changed.",
+    },
+    partner: PartnerMessages {
+        title: "News of your partner of record claim",
+        greeting: msg!("Dear " PartnerContact ","),
+        about: msg!("Claim " ClaimId ": " Workload " for " Domain ", " Program " program."),
+        information_requested: PartnerNewsMessages {
+            subject: msg!("Information requested on your claim for " Workload " (" Domain ")"),
+            happened: msg!("The vendor's reviewer asked for more information about your claim."),
+            next: msg!("Please respond with what was asked, through the partner API, by " Deadline
+                ". Without a response by then, the claim is rejected."),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!("Your claim for " Workload " (" Domain ") was approved"),
+            happened: msg!(
+                "The vendor approved your claim. The customer is being e-mailed and has \
+                five business days to decline."
+            ),
+            next: msg!(
+                "Nothing is needed from you now. You will be told when the association \
+                becomes official, or if the customer declines."
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!("Your claim for " Workload " (" Domain ") was rejected"),
+            happened: msg!("The vendor rejected your claim."),
+            next: msg!("You may dispute the rejection once, with a business justification or a \
+                newer proof of execution, until " Deadline ". After that, only a new claim is possible."),
+        },
+        rejected_final: msg!(
+            "This rejection ended your dispute and is final. Only a new claim is \
+            possible."
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("The customer declined your claim for " Workload " (" Domain ")"),
+            happened: msg!("The customer declined the association before it became official. You \
+                are not their partner of record for " Workload "."),
+            next: msg!("Nothing more can be done on this claim."),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!("You are now the partner of record for " Workload " (" Domain ")"),
+            happened: msg!("The customer did not decline in time: the association is official. You \
+                are the partner of record for " Workload " of " Domain "."),
+            next: msg!(
+                "Nothing is needed. The customer may still end the association at any time; \
+                you will be told if they do."
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("The customer ended your association for " Workload " (" Domain ")"),
+            happened: msg!("The customer ended the official association. You are no longer their \
+                partner of record for " Workload "."),
+            next: msg!("Nothing more can be done on this claim."),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!("Your association for " Workload " (" Domain ") was superseded"),
+            happened: msg!("After comparing both proofs of execution, the vendor approved another \
+                partner's claim for " Workload " of " Domain ". Your claim is superseded."),
+            next: msg!("Nothing more can be done on this claim."),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!("The e-mail to the customer for " Workload " (" Domain ") bounced"),
+            happened: msg!(
+                "The e-mail to the customer contact you gave bounced: the address does \
+                not receive mail. The customer's time to decline is stopped."
+            ),
+            next: msg!("Please correct the customer's contact, through the partner API, by "
+                Deadline ". Otherwise the claim is rejected."),
+        },
+        reason_code: "Reason code",
+        see_claim: "The claim and its whole history in the partner API:",
+        why_you: msg!("You receive this message because you are the partner contact of claim "
+            ClaimId "."),
+    },
+    official: OfficialMessages {
+        subject: msg!("Your association with " Partner " for " Workload " is now official"),
+        title: "Your partner of record association is official",
+        official: msg!("You did not decline in time, so " Partner " is now officially the partner \
+            of record for " Workload " in your organisation (" Domain ")."),
+        how_to_end: "You may end this association at any time through the page below. It never \
+            asks you to sign in or for a password, and opening it changes nothing.",
+        end_link: "View or end this association",
     },
 };

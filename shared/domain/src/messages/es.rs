@@ -1,6 +1,8 @@
 //! Spanish.
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%A, %-d de %B de %Y, %H:%M (%Z)",
@@ -59,5 +61,90 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "No disponible temporalmente",
         unavailable_heading: "Inténtelo de nuevo en un momento",
         unavailable_text: "No se pudo cargar la página en este momento. No se ha cambiado nada.",
+    },
+    partner: PartnerMessages {
+        title: "Novedades de su solicitud de partner de referencia",
+        greeting: msg!("Estimado/a " PartnerContact ":"),
+        about: msg!("Solicitud " ClaimId ": " Workload " para " Domain ", programa " Program "."),
+        information_requested: PartnerNewsMessages {
+            subject: msg!("Se solicita información sobre su solicitud para " Workload " (" Domain ")"),
+            happened: msg!(
+                "El revisor del proveedor ha pedido más información sobre su solicitud."
+            ),
+            next: msg!("Responda con lo solicitado, a través de la API de partners, antes del "
+                Deadline ". Sin respuesta en ese plazo, la solicitud se rechaza."),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!("Su solicitud para " Workload " (" Domain ") ha sido aprobada"),
+            happened: msg!(
+                "El proveedor ha aprobado su solicitud. El cliente recibe un correo y \
+                tiene cinco días hábiles para rechazarla."
+            ),
+            next: msg!(
+                "Por ahora no necesita hacer nada. Se le avisará cuando la asociación sea \
+                oficial o si el cliente la rechaza."
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!("Su solicitud para " Workload " (" Domain ") ha sido rechazada"),
+            happened: msg!("El proveedor ha rechazado su solicitud."),
+            next: msg!("Puede impugnar el rechazo una sola vez, con una justificación comercial o \
+                una prueba de ejecución más reciente, hasta el " Deadline ". Después, solo es \
+                posible una nueva solicitud."),
+        },
+        rejected_final: msg!(
+            "Este rechazo cerró su impugnación y es definitivo. Solo es posible \
+            una nueva solicitud."
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("El cliente ha rechazado su solicitud para " Workload " (" Domain ")"),
+            happened: msg!("El cliente rechazó la asociación antes de que fuera oficial. Usted no \
+                es su partner de referencia para " Workload "."),
+            next: msg!("No se puede hacer nada más con esta solicitud."),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!("Ahora es el partner de referencia para " Workload " (" Domain ")"),
+            happened: msg!("El cliente no la rechazó a tiempo: la asociación es oficial. Usted es \
+                el partner de referencia para " Workload " de " Domain "."),
+            next: msg!(
+                "No necesita hacer nada. El cliente puede poner fin a la asociación en \
+                cualquier momento; se le avisará si lo hace."
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("El cliente ha puesto fin a su asociación para " Workload " (" Domain ")"),
+            happened: msg!("El cliente ha puesto fin a la asociación oficial. Usted ya no es su \
+                partner de referencia para " Workload "."),
+            next: msg!("No se puede hacer nada más con esta solicitud."),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!("Su asociación para " Workload " (" Domain ") ha sido sustituida"),
+            happened: msg!("Tras comparar ambas pruebas de ejecución, el proveedor aprobó la \
+                solicitud de otro partner para " Workload " de " Domain
+                ". Su solicitud queda sustituida."),
+            next: msg!("No se puede hacer nada más con esta solicitud."),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!("El correo al cliente para " Workload " (" Domain ") fue devuelto"),
+            happened: msg!(
+                "El correo al contacto del cliente que indicó fue devuelto: la \
+                dirección no recibe correo. El plazo del cliente para rechazar está detenido."
+            ),
+            next: msg!("Corrija el contacto del cliente, a través de la API de partners, antes \
+                del " Deadline ". De lo contrario, la solicitud se rechaza."),
+        },
+        reason_code: "Código del motivo",
+        see_claim: "La solicitud y todo su historial en la API de partners:",
+        why_you: msg!("Recibe este mensaje porque es el contacto del partner de la solicitud "
+            ClaimId "."),
+    },
+    official: OfficialMessages {
+        subject: msg!("Su asociación con " Partner " para " Workload " ya es oficial"),
+        title: "Su asociación con un partner de referencia es oficial",
+        official: msg!("No la rechazó a tiempo, así que " Partner " es ahora oficialmente el \
+            partner de referencia para " Workload " en su organización (" Domain ")."),
+        how_to_end: "Puede poner fin a esta asociación en cualquier momento desde la página \
+            siguiente. Nunca le pide iniciar sesión ni una contraseña, y abrirla no cambia nada.",
+        end_link: "Ver o terminar esta asociación",
     },
 };

@@ -1,6 +1,8 @@
 //! French (a no-break space before the two-part punctuation, as French typography wants).
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%A %-d %B %Y à %H:%M (%Z)",
@@ -64,5 +66,93 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "Temporairement indisponible",
         unavailable_heading: "Veuillez réessayer dans un instant",
         unavailable_text: "La page n’a pas pu être chargée pour le moment. Rien n’a été modifié.",
+    },
+    partner: PartnerMessages {
+        title: "Nouvelles de votre demande de partenaire de référence",
+        greeting: msg!("Bonjour " PartnerContact ","),
+        about: msg!("Demande " ClaimId "\u{a0}: " Workload " pour " Domain ", programme " Program "."),
+        information_requested: PartnerNewsMessages {
+            subject: msg!("Informations demandées sur votre demande pour " Workload " (" Domain ")"),
+            happened: msg!(
+                "Le réviseur du fournisseur demande des informations complémentaires sur \
+                votre demande."
+            ),
+            next: msg!("Veuillez répondre avec les éléments demandés, via l’API partenaire, \
+                avant le " Deadline ". Sans réponse d’ici là, la demande est rejetée."),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!("Votre demande pour " Workload " (" Domain ") a été approuvée"),
+            happened: msg!(
+                "Le fournisseur a approuvé votre demande. Le client est prévenu par \
+                e-mail et dispose de cinq jours ouvrés pour refuser."
+            ),
+            next: msg!(
+                "Vous n’avez rien à faire pour le moment. Vous serez prévenu quand \
+                l’association deviendra officielle, ou si le client refuse."
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!("Votre demande pour " Workload " (" Domain ") a été rejetée"),
+            happened: msg!("Le fournisseur a rejeté votre demande."),
+            next: msg!("Vous pouvez contester le rejet une seule fois, avec une justification \
+                commerciale ou une preuve d’exécution plus récente, jusqu’au " Deadline
+                ". Ensuite, seule une nouvelle demande est possible."),
+        },
+        rejected_final: msg!(
+            "Ce rejet a clos votre contestation et il est définitif. Seule une \
+            nouvelle demande est possible."
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("Le client a refusé votre demande pour " Workload " (" Domain ")"),
+            happened: msg!("Le client a refusé l’association avant qu’elle ne devienne officielle. \
+                Vous n’êtes pas son partenaire de référence pour " Workload "."),
+            next: msg!("Plus rien ne peut être fait sur cette demande."),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!("Vous êtes désormais partenaire de référence pour " Workload " (" Domain ")"),
+            happened: msg!("Le client n’a pas refusé à temps\u{a0}: l’association est officielle. \
+                Vous êtes le partenaire de référence pour " Workload " de " Domain "."),
+            next: msg!(
+                "Vous n’avez rien à faire. Le client peut toutefois mettre fin à \
+                l’association à tout moment\u{a0}; vous en serez alors prévenu."
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("Le client a mis fin à votre association pour " Workload " (" Domain ")"),
+            happened: msg!("Le client a mis fin à l’association officielle. Vous n’êtes plus son \
+                partenaire de référence pour " Workload "."),
+            next: msg!("Plus rien ne peut être fait sur cette demande."),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!("Votre association pour " Workload " (" Domain ") a été remplacée"),
+            happened: msg!("Après comparaison des deux preuves d’exécution, le fournisseur a \
+                approuvé la demande d’un autre partenaire pour " Workload " de " Domain
+                ". Votre demande est remplacée."),
+            next: msg!("Plus rien ne peut être fait sur cette demande."),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!("L’e-mail au client pour " Workload " (" Domain ") n’a pas été distribué"),
+            happened: msg!(
+                "L’e-mail au contact client que vous avez indiqué a été renvoyé\u{a0}: \
+                l’adresse ne reçoit pas de courrier. Le délai de refus du client est suspendu."
+            ),
+            next: msg!("Veuillez corriger le contact du client, via l’API partenaire, avant le "
+                Deadline ". Sinon, la demande est rejetée."),
+        },
+        reason_code: "Code du motif",
+        see_claim: "La demande et tout son historique dans l’API partenaire\u{a0}:",
+        why_you: msg!("Vous recevez ce message car vous êtes le contact partenaire de la demande "
+            ClaimId "."),
+    },
+    official: OfficialMessages {
+        subject: msg!("Votre association avec " Partner " pour " Workload " est désormais officielle"),
+        title: "Votre association avec un partenaire de référence est officielle",
+        official: msg!("Vous n’avez pas refusé à temps\u{a0}: " Partner " est désormais \
+            officiellement le partenaire de référence pour " Workload " dans votre organisation ("
+            Domain ")."),
+        how_to_end: "Vous pouvez mettre fin à cette association à tout moment depuis la page \
+            ci-dessous. Elle ne vous demande jamais de vous connecter ni de mot de passe, et \
+            l’ouvrir ne change rien.",
+        end_link: "Consulter ou mettre fin à cette association",
     },
 };

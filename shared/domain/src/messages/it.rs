@@ -1,6 +1,8 @@
 //! Italian.
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%A %-d %B %Y, ore %H:%M (%Z)",
@@ -58,5 +60,91 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "Temporaneamente non disponibile",
         unavailable_heading: "Riprovi tra un momento",
         unavailable_text: "Non è stato possibile caricare la pagina. Non è stato modificato nulla.",
+    },
+    partner: PartnerMessages {
+        title: "Aggiornamento sulla Sua richiesta di partner di riferimento",
+        greeting: msg!("Gentile " PartnerContact ","),
+        about: msg!("Richiesta " ClaimId ": " Workload " per " Domain ", programma " Program "."),
+        information_requested: PartnerNewsMessages {
+            subject: msg!("Informazioni richieste sulla Sua richiesta per " Workload " (" Domain ")"),
+            happened: msg!(
+                "Il revisore del fornitore ha chiesto ulteriori informazioni sulla Sua richiesta."
+            ),
+            next: msg!("Risponda con quanto richiesto, tramite l'API per i partner, entro " Deadline
+                ". Senza risposta entro tale termine, la richiesta viene respinta."),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!("La Sua richiesta per " Workload " (" Domain ") è stata approvata"),
+            happened: msg!(
+                "Il fornitore ha approvato la Sua richiesta. Il cliente riceve un'e-mail \
+                e ha cinque giorni lavorativi per rifiutare."
+            ),
+            next: msg!(
+                "Per ora non deve fare nulla. Sarà informato quando l'associazione diventerà \
+                ufficiale o se il cliente rifiuta."
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!("La Sua richiesta per " Workload " (" Domain ") è stata respinta"),
+            happened: msg!("Il fornitore ha respinto la Sua richiesta."),
+            next: msg!("Può contestare il rifiuto una sola volta, con una motivazione commerciale o \
+                una prova di esecuzione più recente, entro " Deadline ". Dopo tale termine è possibile \
+                solo una nuova richiesta."),
+        },
+        rejected_final: msg!(
+            "Questo rifiuto ha concluso la Sua contestazione ed è definitivo. È \
+            possibile solo una nuova richiesta."
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("Il cliente ha rifiutato la Sua richiesta per " Workload " (" Domain ")"),
+            happened: msg!("Il cliente ha rifiutato l'associazione prima che diventasse ufficiale. \
+                Non è il suo partner di riferimento per " Workload "."),
+            next: msg!("Su questa richiesta non si può fare altro."),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!("Ora è il partner di riferimento per " Workload " (" Domain ")"),
+            happened: msg!("Il cliente non ha rifiutato entro il termine: l'associazione è \
+                ufficiale. È il partner di riferimento per " Workload " di " Domain "."),
+            next: msg!(
+                "Non deve fare nulla. Il cliente può comunque terminare l'associazione in \
+                qualsiasi momento; in tal caso sarà informato."
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("Il cliente ha terminato l'associazione per " Workload " (" Domain ")"),
+            happened: msg!("Il cliente ha terminato l'associazione ufficiale. Non è più il suo \
+                partner di riferimento per " Workload "."),
+            next: msg!("Su questa richiesta non si può fare altro."),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!("La Sua associazione per " Workload " (" Domain ") è stata sostituita"),
+            happened: msg!("Dopo aver confrontato le due prove di esecuzione, il fornitore ha \
+                approvato la richiesta di un altro partner per " Workload " di " Domain
+                ". La Sua richiesta è sostituita."),
+            next: msg!("Su questa richiesta non si può fare altro."),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!("L'e-mail al cliente per " Workload " (" Domain ") non è stata recapitata"),
+            happened: msg!(
+                "L'e-mail al referente del cliente che ha indicato non è stata \
+                recapitata: l'indirizzo non riceve posta. Il termine del cliente per rifiutare è \
+                sospeso."
+            ),
+            next: msg!("Corregga il referente del cliente, tramite l'API per i partner, entro "
+                Deadline ". Altrimenti la richiesta viene respinta."),
+        },
+        reason_code: "Codice del motivo",
+        see_claim: "La richiesta e tutta la sua cronologia nell'API per i partner:",
+        why_you: msg!("Riceve questo messaggio perché è il referente del partner per la richiesta "
+            ClaimId "."),
+    },
+    official: OfficialMessages {
+        subject: msg!("La Sua associazione con " Partner " per " Workload " è ora ufficiale"),
+        title: "La Sua associazione con il partner di riferimento è ufficiale",
+        official: msg!("Non ha rifiutato entro il termine: " Partner " è ora ufficialmente il \
+            partner di riferimento per " Workload " nella Sua organizzazione (" Domain ")."),
+        how_to_end: "Può terminare questa associazione in qualsiasi momento dalla pagina \
+            indicata qui sotto. Non chiede mai di accedere né una password, e aprirla non cambia nulla.",
+        end_link: "Visualizzi o termini questa associazione",
     },
 };

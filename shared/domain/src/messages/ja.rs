@@ -1,6 +1,8 @@
 //! Japanese (polite form; product and company names stay as they are).
 
-use super::{EmailMessages, Messages, PageMessages};
+use super::{
+    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+};
 
 pub(super) static MESSAGES: Messages = Messages {
     date_format: "%Y年%-m月%-d日(%a) %H:%M (%Z)",
@@ -55,5 +57,86 @@ pub(super) static MESSAGES: Messages = Messages {
         unavailable_title: "一時的に利用できません",
         unavailable_heading: "しばらくしてからもう一度お試しください",
         unavailable_text: "現在ページを読み込めませんでした。何も変更されていません。",
+    },
+    partner: PartnerMessages {
+        title: "パートナー・オブ・レコード申請に関するお知らせ",
+        greeting: msg!(PartnerContact " 様"),
+        about: msg!("申請 " ClaimId ": " Domain " の " Workload "、" Program " プログラム。"),
+        information_requested: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の申請について追加情報が求められています"),
+            happened: msg!("ベンダーの審査担当者が、申請について追加情報を求めています。"),
+            next: msg!(Deadline " までに、パートナー API から求められた情報をご回答ください。\
+                期限までに回答がない場合、申請は却下されます。"),
+        },
+        approved: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の申請が承認されました"),
+            happened: msg!(
+                "ベンダーが申請を承認しました。お客様にメールが送信され、\
+                お客様は 5 営業日以内であれば辞退できます。"
+            ),
+            next: msg!(
+                "現時点で必要な操作はありません。関連付けが正式に成立したとき、\
+                またはお客様が辞退したときにお知らせします。"
+            ),
+        },
+        rejected: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の申請が却下されました"),
+            happened: msg!("ベンダーが申請を却下しました。"),
+            next: msg!(Deadline " までに 1 回だけ、業務上の理由または新しい実施証明を添えて\
+                異議を申し立てることができます。それ以降は新しい申請のみ可能です。"),
+        },
+        rejected_final: msg!(
+            "この却下により異議申し立ては終了し、確定しました。\
+            新しい申請のみ可能です。"
+        ),
+        declined: PartnerNewsMessages {
+            subject: msg!("お客様が " Workload " (" Domain ") の申請を辞退しました"),
+            happened: msg!("お客様は、関連付けが正式に成立する前に辞退しました。貴社は "
+                Workload " におけるこのお客様のパートナー・オブ・レコードではありません。"),
+            next: msg!("この申請について、これ以上の操作はできません。"),
+        },
+        associated: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") のパートナー・オブ・レコードになりました"),
+            happened: msg!("お客様が期限内に辞退しなかったため、関連付けが正式に成立しました。\
+                貴社は " Domain " の " Workload " におけるパートナー・オブ・レコードです。"),
+            next: msg!(
+                "必要な操作はありません。お客様はいつでも関連付けを終了できます。\
+                その場合はお知らせします。"
+            ),
+        },
+        revoked: PartnerNewsMessages {
+            subject: msg!("お客様が " Workload " (" Domain ") の関連付けを終了しました"),
+            happened: msg!("お客様が正式な関連付けを終了しました。貴社は " Workload
+                " におけるこのお客様のパートナー・オブ・レコードではなくなりました。"),
+            next: msg!("この申請について、これ以上の操作はできません。"),
+        },
+        superseded: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の関連付けが置き換えられました"),
+            happened: msg!("双方の実施証明を比較した結果、ベンダーは " Domain " の " Workload
+                " について別のパートナーの申請を承認しました。貴社の申請は置き換えられました。"),
+            next: msg!("この申請について、これ以上の操作はできません。"),
+        },
+        customer_unreachable: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") のお客様へのメールが届きませんでした"),
+            happened: msg!(
+                "ご指定のお客様連絡先へのメールが返送されました。このアドレスは\
+                メールを受信できません。お客様の辞退期間は停止しています。"
+            ),
+            next: msg!(Deadline " までに、パートナー API からお客様の連絡先を修正してください。\
+                修正がない場合、申請は却下されます。"),
+        },
+        reason_code: "理由コード",
+        see_claim: "パートナー API での申請とその全履歴:",
+        why_you: msg!("このメッセージは、あなたが申請 " ClaimId
+            " のパートナー連絡先であるため送信されています。"),
+    },
+    official: OfficialMessages {
+        subject: msg!(Partner " との " Workload " の関連付けが正式に成立しました"),
+        title: "パートナー・オブ・レコードの関連付けが成立しました",
+        official: msg!("期限内に辞退されなかったため、" Partner " が貴社 (" Domain ") の "
+            Workload " のパートナー・オブ・レコードとして正式に認定されました。"),
+        how_to_end: "この関連付けは、以下のページからいつでも終了できます。\
+            サインインやパスワードを求めることはなく、開くだけでは何も変更されません。",
+        end_link: "この関連付けを確認または終了する",
     },
 };

@@ -1,0 +1,536 @@
+//! Telling the partner of a claim's event by e-mail, and the customer that their association is
+//! official: each e-mail at most once per event, however often the event is delivered, with the
+//! customer notification's rules (domain.md, "The partner is told").
+
+use crate::calendar::BusinessCalendar;
+use crate::claim::Claim;
+use crate::clock::{Clock, Pause};
+use crate::contact::mask_addresses;
+use crate::email::CustomerEmail;
+use crate::partner_email::{
+    ClaimEvent, PartnerNews, compose_official_email, compose_partner_email,
+};
+use crate::ports::{
+    ClaimRepository, EventMailLedger, EventMailRecipient, EventMailRef, Mailer, NotificationLease,
+    SendError, Unavailable,
+};
+use crate::retry::RETRY;
+use crate::token::OptOutKeyring;
+use chrono::TimeDelta;
+
+/// What became of one e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailOutcome {
+    Sent,
+    /// An earlier delivery of the same event sent it.
+    AlreadySent,
+    /// Whether it went out is unknown: held for an operator, never sent again by itself.
+    Held,
+    /// The mail service refused the address for good.
+    Rejected,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TellOutcome {
+    /// The partner is not told of this event.
+    NotForThePartner,
+    /// The e-mails it calls for, partner's first.
+    Told(Vec<(EventMailRecipient, MailOutcome)>),
+}
+
+/// Why an event must be retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TellError {
+    /// No such claim: the message is poison.
+    #[error("claim {0} does not exist")]
+    UnknownClaim(crate::ids::ClaimId),
+    /// Another worker holds the send lease.
+    #[error("another worker is sending this e-mail")]
+    HeldElsewhere,
+    /// The e-mail could not be composed.
+    #[error("the e-mail could not be composed: {0}")]
+    Compose(String),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// The notify-partner use case.
+pub struct TellPartner<'a> {
+    pub claims: &'a dyn ClaimRepository,
+    /// The record of sends: what keeps an e-mail from going out twice.
+    pub ledger: &'a dyn EventMailLedger,
+    pub mailer: &'a dyn Mailer,
+    pub clock: &'a dyn Clock,
+    /// Waiting between attempts to record a sent e-mail.
+    pub pause: &'a dyn Pause,
+    /// The business calendar of `response_due`.
+    pub calendar: &'a BusinessCalendar,
+    /// Signs the customer's link in the official e-mail.
+    pub keyring: &'a OptOutKeyring,
+    /// Where the API and the customer pages are served, e.g. `https://cpor.example.com`.
+    pub public_base_url: &'a str,
+    /// How long this worker may hold the right to send (normally
+    /// [`super::notify::SEND_LEASE`]).
+    pub send_lease: TimeDelta,
+}
+
+impl TellPartner<'_> {
+    /// Sends the e-mails `event` calls for; safe to call again for the same event.
+    pub async fn tell(&self, event: &ClaimEvent) -> Result<TellOutcome, TellError> {
+        let Some(news) = PartnerNews::of(event, self.calendar) else {
+            return Ok(TellOutcome::NotForThePartner);
+        };
+        let claim = self
+            .claims
+            .claim(event.claim_id)
+            .await?
+            .ok_or(TellError::UnknownClaim(event.claim_id))?;
+        let compose = |e: askama::Error| TellError::Compose(e.to_string());
+        let mut told = Vec::new();
+        let partner =
+            compose_partner_email(&claim, &news, self.public_base_url).map_err(compose)?;
+        told.push((
+            EventMailRecipient::Partner,
+            self.send_once(event, EventMailRecipient::Partner, &partner)
+                .await?,
+        ));
+        if news == PartnerNews::Associated {
+            let official =
+                compose_official_email(&claim, &self.customer_link(&claim)).map_err(compose)?;
+            told.push((
+                EventMailRecipient::Customer,
+                self.send_once(event, EventMailRecipient::Customer, &official)
+                    .await?,
+            ));
+        }
+        Ok(TellOutcome::Told(told))
+    }
+
+    /// The customer's page, through the link of the notification in force (the one the
+    /// customer's first e-mail carried, unless the contact was corrected since).
+    fn customer_link(&self, claim: &Claim) -> String {
+        format!(
+            "{}/opt-out/{}",
+            self.public_base_url.trim_end_matches('/'),
+            self.keyring.sign_notice(claim.id, claim.notice.number)
+        )
+    }
+
+    /// Sends `email` under the event's lease for `recipient`, unless it was sent (or may have
+    /// been) before.
+    async fn send_once(
+        &self,
+        event: &ClaimEvent,
+        recipient: EventMailRecipient,
+        email: &CustomerEmail,
+    ) -> Result<MailOutcome, TellError> {
+        let mail = EventMailRef {
+            claim_id: event.claim_id,
+            sequence: event.sequence,
+            recipient,
+        };
+        let claim_id = event.claim_id;
+        let sequence = event.sequence;
+        let now = self.clock.now();
+        let owner = ulid::Ulid::new().to_string();
+        let lease = match self
+            .ledger
+            .acquire_event_mail(mail, &owner, now, now + self.send_lease)
+            .await
+        {
+            Ok(lease) => lease,
+            Err(e) => {
+                // The lease may have been written before the failure: give it back, or every
+                // redelivery would find it held until it expires.
+                self.release(mail, &owner).await;
+                return Err(e.into());
+            }
+        };
+        match lease {
+            NotificationLease::Acquired => {}
+            NotificationLease::AlreadySent { .. } => return Ok(MailOutcome::AlreadySent),
+            NotificationLease::HeldElsewhere => return Err(TellError::HeldElsewhere),
+            NotificationLease::OutcomeUnknown => return Ok(MailOutcome::Held),
+            NotificationLease::Rejected => return Ok(MailOutcome::Rejected),
+        }
+        let message_id = match self.mailer.send(email).await {
+            Ok(id) => id,
+            Err(SendError::NotSent(e)) => {
+                // Nothing went out: give the lease back so that the retry can send at once.
+                self.release(mail, &owner).await;
+                return Err(e.into());
+            }
+            Err(SendError::Rejected(reason)) => {
+                let reason = mask_addresses(&reason);
+                tracing::error!(%claim_id, sequence, ?recipient, to = %email.to.masked(), %reason, "the address was refused for good; the e-mail is not sent");
+                self.ledger.reject_event_mail(mail, &owner, &reason).await?;
+                return Ok(MailOutcome::Rejected);
+            }
+            Err(SendError::OutcomeUnknown(reason)) => {
+                // Sending again could send it twice: an operator decides (docs/runbook.md). If
+                // the hold cannot be written, the lease expires and the redelivery holds it.
+                tracing::error!(%claim_id, sequence, ?recipient, reason = %mask_addresses(&reason), "whether the e-mail went out is unknown; held for an operator");
+                self.ledger.hold_event_mail(mail, &owner).await?;
+                return Ok(MailOutcome::Held);
+            }
+        };
+        tracing::info!(%claim_id, sequence, ?recipient, to = %email.to.masked(), email_message_id = %message_id, "e-mail sent");
+        // The e-mail is out: recording that is what keeps it from going out twice, so it is
+        // retried here before the message is given up; if it still fails, the lease stays and
+        // a redelivery holds the e-mail rather than send it again.
+        RETRY
+            .run(
+                "recording the sent e-mail",
+                self.pause,
+                || self.ledger.record_event_mail_sent(mail, now, &message_id),
+                |_: &Unavailable| true,
+            )
+            .await?;
+        Ok(MailOutcome::Sent)
+    }
+
+    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry until
+    /// the lease expires.
+    async fn release(&self, mail: EventMailRef, owner: &str) {
+        if let Err(e) = self.ledger.release_event_mail(mail, owner).await {
+            tracing::warn!(claim_id = %mail.claim_id, sequence = mail.sequence, error = %e, "could not release the send lease");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claim::tests::at;
+    use crate::claim::{ClaimStatus, HistoryEvent};
+    use crate::clock::{FixedClock, RecordedPauses};
+    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
+    use crate::usecase::notify::SEND_LEASE;
+    use crate::usecase::testing::{awaiting_customer, keyring, now, store};
+
+    const PUBLIC_BASE_URL: &str = "https://cpor.example.com/";
+
+    struct Ports {
+        store: MemoryStore,
+        mailer: MemoryMailer,
+        clock: FixedClock,
+        pauses: RecordedPauses,
+        calendar: BusinessCalendar,
+        keyring: OptOutKeyring,
+    }
+
+    impl Ports {
+        fn new() -> Self {
+            Self {
+                store: store(),
+                mailer: MemoryMailer::default(),
+                clock: FixedClock::at(now()),
+                pauses: RecordedPauses::default(),
+                calendar: BusinessCalendar::default(),
+                keyring: keyring(),
+            }
+        }
+
+        async fn tell(&self, event: &ClaimEvent) -> Result<TellOutcome, TellError> {
+            TellPartner {
+                claims: &self.store,
+                ledger: &self.store,
+                mailer: &self.mailer,
+                clock: &self.clock,
+                pause: &self.pauses,
+                calendar: &self.calendar,
+                keyring: &self.keyring,
+                public_base_url: PUBLIC_BASE_URL,
+                send_lease: SEND_LEASE,
+            }
+            .tell(event)
+            .await
+        }
+
+        fn partner_mail(&self, event: &ClaimEvent) -> Option<LedgerEntry> {
+            self.store.event_mail_entry(EventMailRef {
+                claim_id: event.claim_id,
+                sequence: event.sequence,
+                recipient: EventMailRecipient::Partner,
+            })
+        }
+    }
+
+    fn event_of(claim: &Claim, event: HistoryEvent, to: ClaimStatus) -> ClaimEvent {
+        ClaimEvent {
+            claim_id: claim.id,
+            sequence: claim.version + 1,
+            at: at("2026-11-25T12:00:00Z"),
+            event,
+            from: Some(claim.status()),
+            to,
+            code: None,
+        }
+    }
+
+    fn told(outcomes: &[(EventMailRecipient, MailOutcome)]) -> TellOutcome {
+        TellOutcome::Told(outcomes.to_vec())
+    }
+
+    #[tokio::test]
+    async fn an_event_the_partner_is_told_of_sends_one_email_to_the_partner_contact() {
+        // GIVEN a claim awaiting its customer, whose customer declines
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let declined = event_of(&claim, HistoryEvent::Declined, ClaimStatus::Declined);
+        // WHEN the event is processed
+        let outcome = ports.tell(&declined).await;
+        // THEN one e-mail goes to the partner contact, and the ledger holds its send
+        assert_eq!(
+            outcome,
+            Ok(told(&[(EventMailRecipient::Partner, MailOutcome::Sent)]))
+        );
+        let sent = ports.mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].to.as_str(), "sam@fabrikam.com");
+        assert!(sent[0].subject.contains("declined"), "{}", sent[0].subject);
+        assert!(matches!(
+            ports.partner_mail(&declined),
+            Some(LedgerEntry::Sent { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_event_sends_no_second_email() {
+        // GIVEN an approval the partner was told of
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let approved = event_of(&claim, HistoryEvent::Approved, ClaimStatus::Approved);
+        ports.tell(&approved).await.unwrap();
+        // WHEN the same event is delivered again
+        let again = ports.tell(&approved).await;
+        // THEN it is answered as done, with no second e-mail
+        assert_eq!(
+            again,
+            Ok(told(&[(
+                EventMailRecipient::Partner,
+                MailOutcome::AlreadySent
+            )]))
+        );
+        assert_eq!(ports.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_association_tells_the_customer_too_with_the_link_of_the_notification_in_force() {
+        // GIVEN a claim that became official
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let associated = event_of(&claim, HistoryEvent::Associated, ClaimStatus::Associated);
+        // WHEN the event is processed, and delivered again
+        let outcome = ports.tell(&associated).await;
+        let again = ports.tell(&associated).await;
+        // THEN the partner and the customer get one e-mail each, the customer's with the link
+        // to their page
+        assert_eq!(
+            outcome,
+            Ok(told(&[
+                (EventMailRecipient::Partner, MailOutcome::Sent),
+                (EventMailRecipient::Customer, MailOutcome::Sent),
+            ]))
+        );
+        assert_eq!(
+            again,
+            Ok(told(&[
+                (EventMailRecipient::Partner, MailOutcome::AlreadySent),
+                (EventMailRecipient::Customer, MailOutcome::AlreadySent),
+            ]))
+        );
+        let sent = ports.mailer.sent();
+        assert_eq!(
+            sent.iter().map(|e| e.to.as_str()).collect::<Vec<_>>(),
+            ["sam@fabrikam.com", "giulia@contoso.com"]
+        );
+        let link = format!(
+            "https://cpor.example.com/opt-out/{}",
+            ports.keyring.sign_notice(claim.id, claim.notice.number)
+        );
+        assert!(sent[1].text.contains(&link), "{}", sent[1].text);
+        // AND the partner's e-mail links no page of the customer's
+        assert!(!sent[0].text.contains("/opt-out/") && !sent[0].html.contains("/opt-out/"));
+    }
+
+    #[tokio::test]
+    async fn a_customer_email_that_failed_after_the_partners_is_sent_alone_on_the_retry() {
+        // GIVEN an association whose partner e-mail an earlier delivery sent, and a mail
+        // service that refuses the customer's once before sending anything
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let associated = event_of(&claim, HistoryEvent::Associated, ClaimStatus::Associated);
+        let partner = EventMailRef {
+            claim_id: claim.id,
+            sequence: associated.sequence,
+            recipient: EventMailRecipient::Partner,
+        };
+        ports
+            .store
+            .record_event_mail_sent(partner, now(), "earlier")
+            .await
+            .unwrap();
+        ports.mailer.fail(1);
+        // WHEN the event is processed, and retried
+        let failed = ports.tell(&associated).await;
+        let retried = ports.tell(&associated).await;
+        // THEN the retry sends the customer's e-mail only
+        assert!(matches!(failed, Err(TellError::Unavailable(_))));
+        assert_eq!(
+            retried,
+            Ok(told(&[
+                (EventMailRecipient::Partner, MailOutcome::AlreadySent),
+                (EventMailRecipient::Customer, MailOutcome::Sent),
+            ]))
+        );
+        let sent = ports.mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].to.as_str(), "giulia@contoso.com");
+    }
+
+    #[tokio::test]
+    async fn an_event_not_for_the_partner_sends_nothing_and_reads_nothing() {
+        // GIVEN a partner's own move
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let proof = event_of(&claim, HistoryEvent::ProofAdded, claim.status());
+        ports.store.fail(StoreCall::Claim, 1);
+        // WHEN it is processed
+        let outcome = ports.tell(&proof).await;
+        // THEN it is acknowledged, without reading the claim or sending anything
+        assert_eq!(outcome, Ok(TellOutcome::NotForThePartner));
+        assert!(ports.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_claim_is_refused_as_poison() {
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let mut event = event_of(&claim, HistoryEvent::Approved, ClaimStatus::Approved);
+        event.claim_id = crate::ids::ClaimId::new_at(now());
+        assert_eq!(
+            ports.tell(&event).await,
+            Err(TellError::UnknownClaim(event.claim_id))
+        );
+        assert!(ports.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_answer_was_lost_is_held_and_never_sent_twice() {
+        // GIVEN a mail service that sends the partner's e-mail, and whose answer is lost
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let revoked = event_of(&claim, HistoryEvent::Revoked, ClaimStatus::Revoked);
+        ports.mailer.answer([Answer::SentAnswerLost]);
+        // WHEN the event is processed, and delivered again
+        let outcome = ports.tell(&revoked).await;
+        let again = ports.tell(&revoked).await;
+        // THEN it is held: one e-mail went out, and no second one
+        let held = told(&[(EventMailRecipient::Partner, MailOutcome::Held)]);
+        assert_eq!(outcome, Ok(held.clone()));
+        assert_eq!(again, Ok(held));
+        assert_eq!(ports.mailer.sent().len(), 1);
+        assert_eq!(ports.partner_mail(&revoked), Some(LedgerEntry::Held));
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_stopped_between_send_and_record_leaves_the_email_held_not_resent() {
+        // GIVEN a worker that took the lease for an event and never finished: it may have sent
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let superseded = event_of(&claim, HistoryEvent::Superseded, ClaimStatus::Superseded);
+        let mail = EventMailRef {
+            claim_id: claim.id,
+            sequence: superseded.sequence,
+            recipient: EventMailRecipient::Partner,
+        };
+        ports
+            .store
+            .acquire_event_mail(mail, "crashed-worker", now(), now() + SEND_LEASE)
+            .await
+            .unwrap();
+        // WHEN the event comes again within the lease, then after it ran out
+        let within = ports.tell(&superseded).await;
+        ports
+            .clock
+            .set(now() + SEND_LEASE + TimeDelta::milliseconds(1));
+        let after = ports.tell(&superseded).await;
+        // THEN it is left to that worker, then held for an operator: nothing is sent
+        assert_eq!(within, Err(TellError::HeldElsewhere));
+        assert_eq!(
+            after,
+            Ok(told(&[(EventMailRecipient::Partner, MailOutcome::Held)]))
+        );
+        assert!(ports.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_send_that_cannot_be_recorded_keeps_its_lease_so_a_redelivery_does_not_send_again() {
+        // GIVEN a store that fails every attempt to record the send
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let approved = event_of(&claim, HistoryEvent::Approved, ClaimStatus::Approved);
+        ports.store.fail(StoreCall::RecordSent, RETRY.attempts);
+        // WHEN the event is processed
+        let failed = ports.tell(&approved).await;
+        // THEN it fails after the policy's attempts, keeping the lease
+        assert!(matches!(failed, Err(TellError::Unavailable(_))));
+        assert_eq!(ports.pauses.taken().len(), RETRY.attempts as usize - 1);
+        assert!(matches!(
+            ports.partner_mail(&approved),
+            Some(LedgerEntry::Leased { .. })
+        ));
+        // AND a redelivery sends nothing: within the lease it waits, after it the e-mail is held
+        assert_eq!(ports.tell(&approved).await, Err(TellError::HeldElsewhere));
+        ports.clock.set(now() + SEND_LEASE + TimeDelta::seconds(1));
+        assert_eq!(
+            ports.tell(&approved).await,
+            Ok(told(&[(EventMailRecipient::Partner, MailOutcome::Held)]))
+        );
+        assert_eq!(ports.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_gives_the_lease_back_so_a_retry_sends_at_once() {
+        // GIVEN a mailer that fails once before sending anything
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let request = event_of(
+            &claim,
+            HistoryEvent::InformationRequested,
+            ClaimStatus::InformationRequested,
+        );
+        ports.mailer.fail(1);
+        // WHEN the event is processed, and retried
+        let failed = ports.tell(&request).await;
+        let retried = ports.tell(&request).await;
+        // THEN the first fails for the queue to retry, and the retry sends it
+        assert!(matches!(failed, Err(TellError::Unavailable(_))));
+        assert_eq!(
+            retried,
+            Ok(told(&[(EventMailRecipient::Partner, MailOutcome::Sent)]))
+        );
+        assert_eq!(ports.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_address_refused_for_good_is_recorded_without_it_and_not_retried() {
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let declined = event_of(&claim, HistoryEvent::Declined, ClaimStatus::Declined);
+        ports.mailer.answer([Answer::Rejected]);
+        let outcome = ports.tell(&declined).await;
+        let again = ports.tell(&declined).await;
+        let rejected = told(&[(EventMailRecipient::Partner, MailOutcome::Rejected)]);
+        assert_eq!(outcome, Ok(rejected.clone()));
+        assert_eq!(again, Ok(rejected));
+        match ports.partner_mail(&declined) {
+            Some(LedgerEntry::Rejected { reason }) => {
+                assert!(!reason.contains("sam@"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
