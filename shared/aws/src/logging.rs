@@ -326,11 +326,12 @@ where
 /// the AWS SDK's, for one, have a `request_id` of their own (the AWS request's), which would
 /// hide the invocation's.
 fn carries_context(metadata: &tracing::Metadata<'_>) -> bool {
-    const OURS: [&str; 6] = [
+    const OURS: [&str; 7] = [
         "cpor",
         "submit_claim",
         "manage_claims",
         "notify_customer",
+        "notify_partner",
         "record_opt_out",
         "finalize_association",
     ];

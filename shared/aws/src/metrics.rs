@@ -65,8 +65,16 @@ pub mod name {
     /// Claims waiting for a reviewer's decision past their review due time, as a nightly run
     /// counted them. Unit `Count`.
     pub const REVIEWS_OVERDUE: &str = "ReviewsOverdue";
+    /// An e-mail that follows a claim's event (the partner's, or the customer's "it is
+    /// official"), sent. Unit `Count`.
+    pub const EVENT_EMAILS_SENT: &str = "EventEmailsSent";
+    /// An event's e-mail whose sending is unknown, held for an operator (never sent again by
+    /// itself). Unit `Count`.
+    pub const EVENT_EMAILS_HELD: &str = "EventEmailsHeld";
+    /// An event message that failed and goes back to the queue. Unit `Count`.
+    pub const EVENT_EMAILS_FAILED: &str = "EventEmailsFailed";
 
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 22] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
@@ -86,6 +94,9 @@ pub mod name {
         PARTNER_MOVES,
         CLAIMS_REJECTED_FOR_NO_RESPONSE,
         REVIEWS_OVERDUE,
+        EVENT_EMAILS_SENT,
+        EVENT_EMAILS_HELD,
+        EVENT_EMAILS_FAILED,
     ];
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use cpor_domain::claim::{NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
-use cpor_domain::ports::{DueKind, NoticeRef};
+use cpor_domain::ports::{DueKind, EventMailRecipient, EventMailRef, NoticeRef};
 use cpor_domain::time::{format_instant, parse_instant};
 use std::collections::HashMap;
 
@@ -36,6 +36,10 @@ const DUE_PREFIX: &str = "DUE#";
 const DOCUMENT_PREFIX: &str = "DOC#";
 const MESSAGE_PREFIX: &str = "MESSAGE#";
 const FEEDBACK_PREFIX: &str = "FEEDBACK#";
+/// The partner's e-mail of a claim's event.
+const PARTNER_EMAIL_PREFIX: &str = "PARTNER_EMAIL#";
+/// The customer's e-mail that the association is official (its `associated` event's).
+const OFFICIAL_EMAIL_PREFIX: &str = "OFFICIAL_EMAIL#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +118,19 @@ pub(super) fn feedback(id: ClaimId, feedback_id: &str) -> ItemKey {
     ItemKey::new(
         claim_partition(id),
         format!("{FEEDBACK_PREFIX}{feedback_id}"),
+    )
+}
+
+/// The record of an e-mail that follows a claim's event, in the claim's partition, by the
+/// event's sequence (six digits, as the history's).
+pub(super) fn event_mail(mail: EventMailRef) -> ItemKey {
+    let prefix = match mail.recipient {
+        EventMailRecipient::Partner => PARTNER_EMAIL_PREFIX,
+        EventMailRecipient::Customer => OFFICIAL_EMAIL_PREFIX,
+    };
+    ItemKey::new(
+        claim_partition(mail.claim_id),
+        format!("{prefix}{:06}", mail.sequence),
     )
 }
 
@@ -244,6 +261,19 @@ mod tests {
         assert!(event(id, 9).sk < event(id, 10).sk);
         assert!(is_event(&event(id, 1).sk));
         assert_eq!(claim_of_partition(&claim(id).pk), Some(id));
+        let partner_mail = EventMailRef {
+            claim_id: id,
+            sequence: 7,
+            recipient: EventMailRecipient::Partner,
+        };
+        assert_eq!(event_mail(partner_mail).pk, claim(id).pk);
+        assert_eq!(event_mail(partner_mail).sk, "PARTNER_EMAIL#000007");
+        assert!(!is_event(&event_mail(partner_mail).sk));
+        let official = EventMailRef {
+            recipient: EventMailRecipient::Customer,
+            ..partner_mail
+        };
+        assert_eq!(event_mail(official).sk, "OFFICIAL_EMAIL#000007");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! unknown, a hold that only an operator lifts; or SES's refusal of the address.
 
 use super::expression::{Expression, all};
+use super::keys::ItemKey;
 use super::record::{Item, MessageRecord, NotificationRecord, SendState, field, from_item};
 use super::transaction::{Part, Transaction};
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
@@ -13,7 +14,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::Transition;
 use cpor_domain::ports::{
-    ApplyError, NoticeRef, NotificationLease, NotificationLedger, Unavailable,
+    ApplyError, EventMailLedger, EventMailRef, NoticeRef, NotificationLease, NotificationLedger,
+    Unavailable,
 };
 use cpor_domain::time::format_instant;
 
@@ -31,15 +33,14 @@ enum PutRefused {
 }
 
 impl DynamoStore {
-    /// Puts `record` as the notification's record if `condition` holds.
-    async fn put_notification_if(
+    /// Puts `record` as the send record at `key` if `condition` holds.
+    async fn put_send_record_if(
         &self,
-        notice: NoticeRef,
+        key: &ItemKey,
         record: &NotificationRecord,
         condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
     ) -> Result<(), PutRefused> {
-        let item =
-            keyed(record, &keys::notification(notice), []).map_err(PutRefused::Unavailable)?;
+        let item = keyed(record, key, []).map_err(PutRefused::Unavailable)?;
         let mut e = Expression::default();
         let condition = condition(&mut e).map_err(PutRefused::Unavailable)?;
         let result = self
@@ -60,7 +61,7 @@ impl DynamoStore {
                     Err(PutRefused::Condition(failed.item().cloned()))
                 }
                 _ => Err(PutRefused::Unavailable(unavailable(
-                    "PutItem notification",
+                    "PutItem send record",
                     &e,
                 ))),
             },
@@ -71,7 +72,7 @@ impl DynamoStore {
     /// lease, or a record that has moved on, is left alone.
     async fn settle_lease(
         &self,
-        notice: NoticeRef,
+        key: &ItemKey,
         owner: &str,
         record: NotificationRecord,
     ) -> Result<(), Unavailable> {
@@ -81,7 +82,7 @@ impl DynamoStore {
                 e.equals(field::LEASE_OWNER, s(owner)),
             ]))
         };
-        match self.put_notification_if(notice, &record, owned).await {
+        match self.put_send_record_if(key, &record, owned).await {
             Ok(()) | Err(PutRefused::Condition(_)) => Ok(()),
             Err(PutRefused::Unavailable(e)) => Err(e),
         }
@@ -99,11 +100,11 @@ fn settled(state: SendState, owner: &str, reason: Option<String>) -> Notificatio
     }
 }
 
-#[async_trait]
-impl NotificationLedger for DynamoStore {
-    async fn acquire(
+impl DynamoStore {
+    /// Takes the lease of the send record at `key` (the rules of [`NotificationLedger::acquire`]).
+    async fn acquire_send(
         &self,
-        notice: NoticeRef,
+        key: &ItemKey,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -117,16 +118,15 @@ impl NotificationLedger for DynamoStore {
             reason: None,
         };
         let existing = match self
-            .put_notification_if(notice, &lease, |e| Ok(e.not_exists(PK)))
+            .put_send_record_if(key, &lease, |e| Ok(e.not_exists(PK)))
             .await
         {
             Ok(()) => return Ok(NotificationLease::Acquired),
             Err(PutRefused::Unavailable(e)) => return Err(e),
             Err(PutRefused::Condition(Some(item))) => item,
-            Err(PutRefused::Condition(None)) => self
-                .get("notification", &keys::notification(notice))
-                .await?
-                .unwrap_or_default(),
+            Err(PutRefused::Condition(None)) => {
+                self.get("send record", key).await?.unwrap_or_default()
+            }
         };
         let existing: NotificationRecord =
             from_item(&existing).map_err(|e| inconsistent(format!("notification record: {e}")))?;
@@ -151,7 +151,7 @@ impl NotificationLedger for DynamoStore {
                         e.less_than(field::LEASE_UNTIL, s(format_instant(now))),
                     ]))
                 };
-                match self.put_notification_if(notice, &held, expired).await {
+                match self.put_send_record_if(key, &held, expired).await {
                     Ok(()) => Ok(NotificationLease::OutcomeUnknown),
                     // It moved on meanwhile: the next attempt reads it again.
                     Err(PutRefused::Condition(_)) => Ok(NotificationLease::HeldElsewhere),
@@ -166,21 +166,29 @@ impl NotificationLedger for DynamoStore {
             SendState::Rejected => Ok(NotificationLease::Rejected),
         }
     }
+}
+
+#[async_trait]
+impl NotificationLedger for DynamoStore {
+    async fn acquire(
+        &self,
+        notice: NoticeRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable> {
+        self.acquire_send(&keys::notification(notice), owner, now, lease_until)
+            .await
+    }
 
     async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
         // Not ours (any more): nothing to give back.
-        self.delete_notification_if(notice, |e| {
-            Ok(all(&[
-                e.equals(field::STATE, state(SendState::InProgress)?),
-                e.equals(field::LEASE_OWNER, s(owner)),
-            ]))
-        })
-        .await
-        .map(|_| ())
+        self.release_send(&keys::notification(notice), owner).await
     }
 
     async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
-        self.settle_lease(notice, owner, settled(SendState::Held, owner, None))
+        let key = keys::notification(notice);
+        self.settle_lease(&key, owner, settled(SendState::Held, owner, None))
             .await
     }
 
@@ -191,7 +199,8 @@ impl NotificationLedger for DynamoStore {
         reason: &str,
     ) -> Result<(), Unavailable> {
         let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
-        self.settle_lease(notice, owner, record).await
+        self.settle_lease(&keys::notification(notice), owner, record)
+            .await
     }
 
     async fn record_sent(
@@ -242,21 +251,97 @@ impl NotificationLedger for DynamoStore {
     }
 }
 
+/// The e-mails that follow claims' events: the same records and rules, one per event and
+/// recipient, in the claim's partition.
+#[async_trait]
+impl EventMailLedger for DynamoStore {
+    async fn acquire_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NotificationLease, Unavailable> {
+        self.acquire_send(&keys::event_mail(mail), owner, now, lease_until)
+            .await
+    }
+
+    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
+        self.release_send(&keys::event_mail(mail), owner).await
+    }
+
+    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
+        let record = settled(SendState::Held, owner, None);
+        self.settle_lease(&keys::event_mail(mail), owner, record)
+            .await
+    }
+
+    async fn reject_event_mail(
+        &self,
+        mail: EventMailRef,
+        owner: &str,
+        reason: &str,
+    ) -> Result<(), Unavailable> {
+        let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
+        self.settle_lease(&keys::event_mail(mail), owner, record)
+            .await
+    }
+
+    async fn record_event_mail_sent(
+        &self,
+        mail: EventMailRef,
+        sent_at: DateTime<Utc>,
+        message_id: &str,
+    ) -> Result<(), Unavailable> {
+        let record = NotificationRecord {
+            state: SendState::Sent,
+            lease_owner: None,
+            lease_until: None,
+            sent_at: Some(sent_at),
+            message_id: Some(message_id.to_owned()),
+            reason: None,
+        };
+        let item = keyed(&record, &keys::event_mail(mail), [])?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable("PutItem send record", &e))?;
+        Ok(())
+    }
+}
+
 impl DynamoStore {
     /// Lifts the hold on a claim's notification, after an operator made sure that it did not go
     /// out (`cpor-ops resend --confirm-unsent`): the next request sends it. Returns false when
     /// the notification is not held.
     pub async fn release_hold(&self, notice: NoticeRef) -> Result<bool, Unavailable> {
-        self.delete_notification_if(notice, |e| {
+        self.delete_send_record_if(&keys::notification(notice), |e| {
             Ok(e.equals(field::STATE, state(SendState::Held)?))
         })
         .await
     }
 
-    /// Deletes the claim's notification record if `condition` holds; false when it did not.
-    async fn delete_notification_if(
+    /// Gives `owner`'s running lease of the send record at `key` back; another owner's is left
+    /// alone.
+    async fn release_send(&self, key: &ItemKey, owner: &str) -> Result<(), Unavailable> {
+        // Not ours (any more): nothing to give back.
+        self.delete_send_record_if(key, |e| {
+            Ok(all(&[
+                e.equals(field::STATE, state(SendState::InProgress)?),
+                e.equals(field::LEASE_OWNER, s(owner)),
+            ]))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Deletes the send record at `key` if `condition` holds; false when it did not.
+    async fn delete_send_record_if(
         &self,
-        notice: NoticeRef,
+        key: &ItemKey,
         condition: impl FnOnce(&mut Expression) -> Result<String, Unavailable>,
     ) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
@@ -265,7 +350,7 @@ impl DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(keys::notification(notice).attributes()))
+            .set_key(Some(key.attributes()))
             .condition_expression(condition)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -279,7 +364,7 @@ impl DynamoStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(unavailable("DeleteItem notification", &e)),
+            Err(e) => Err(unavailable("DeleteItem send record", &e)),
         }
     }
 

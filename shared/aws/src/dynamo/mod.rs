@@ -5,6 +5,8 @@
 //! | claim | `CLAIM#<id>` | `CLAIM` (with `version`, and the index attributes below) |
 //! | history entry | `CLAIM#<id>` | `EVENT#<sequence, 6 digits>` |
 //! | notification record | `CLAIM#<id>` | `NOTIFICATION` |
+//! | partner's e-mail of an event | `CLAIM#<id>` | `PARTNER_EMAIL#<sequence, 6 digits>` |
+//! | customer's "it is official" e-mail | `CLAIM#<id>` | `OFFICIAL_EMAIL#<sequence, 6 digits>` |
 //! | partner-of-record lock | `LOCK#<tenant>#workload#<w>` or `…#subscription#<s>` | `LOCK` |
 //! | idempotency record | `IDEMPOTENCY#<partner>#<key>` | `IDEMPOTENCY` (TTL `expires_at_epoch`) |
 //! | partner, tenant | `PARTNER#<id>`, `TENANT#<id>` | `PARTNER`, `TENANT` |
@@ -16,7 +18,7 @@
 //! a nightly deadline, so finalization reads exactly what is due.
 //!
 //! One module per port: [`submission`] (new claims), [`claims`] (reading and changing them),
-//! [`ledger`] (the notification's send record), [`due`] (the due index), and [`bulk`] (reference
+//! [`ledger`] (the send records of the notification and of the e-mails that follow events), [`due`] (the due index), and [`bulk`] (reference
 //! data and seeding). [`keys`] defines every key, [`record`] every stored shape, [`expression`]
 //! and [`transaction`] the requests' plumbing.
 
