@@ -155,6 +155,33 @@ pub async fn queue_arn(
         })
 }
 
+impl QueueDefinition {
+    /// The queue of the claims' events that partners are e-mailed about, filled by a rule on
+    /// the service's event bus and read by notify-partner.
+    pub fn partner_emails(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-partner-emails"),
+            dead_letter_name: format!("{prefix}-partner-emails-dlq"),
+            visibility_timeout_seconds: 180,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// The history events whose bus events the partner e-mail rule sends to notify-partner
+/// (`detail-type` `claim.<event>`; domain.md, "The partner is told").
+pub const PARTNER_EMAIL_EVENTS: [&str; 8] = [
+    "information_requested",
+    "approved",
+    "rejected",
+    "declined",
+    "associated",
+    "revoked",
+    "superseded",
+    "email_bounced",
+];
+
 /// The only prefix of the documents bucket the service writes, reads or is notified of.
 pub const DOCUMENTS_KEY_PREFIX: &str = "claims/";
 
@@ -410,4 +437,51 @@ pub async fn create_documents_bucket(
         .map(|_| ())
         .map_err(|e| describe(&e))
         .map_err(fail())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpor_domain::partner_email::{ClaimEvent, PartnerNews};
+    use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent};
+
+    #[test]
+    fn the_partner_email_rule_routes_exactly_the_events_the_partner_is_told_of() {
+        // GIVEN every history event, as the one that made a claim unreachable where it can
+        let names = [
+            "submitted",
+            "approved",
+            "information_requested",
+            "responded",
+            "rejected",
+            "disputed",
+            "customer_notified",
+            "declined",
+            "associated",
+            "withdrawn",
+            "proof_added",
+            "contest_filed",
+            "superseded",
+            "document_added",
+            "revoked",
+            "contact_corrected",
+            "email_bounced",
+            "email_complaint",
+        ];
+        for name in names {
+            let event: HistoryEvent = serde_json::from_value(serde_json::json!(name)).unwrap();
+            let claim_event = ClaimEvent {
+                claim_id: ClaimId::new_at(chrono::Utc::now()),
+                sequence: 2,
+                at: chrono::Utc::now(),
+                event,
+                from: Some(ClaimStatus::AwaitingCustomer),
+                to: ClaimStatus::CustomerUnreachable,
+                code: None,
+            };
+            // THEN the rule routes it exactly when the domain tells the partner of it
+            let told = PartnerNews::of(&claim_event, &BusinessCalendar::default()).is_some();
+            assert_eq!(PARTNER_EMAIL_EVENTS.contains(&name), told, "{name}");
+        }
+    }
 }

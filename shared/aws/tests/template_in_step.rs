@@ -271,7 +271,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 9);
+    assert_eq!(functions, 10);
 }
 
 #[test]
@@ -281,6 +281,7 @@ fn alarms_on_the_services_metrics_name_metrics_and_dimensions_the_functions_emit
         "submit-claim",
         "manage-claims",
         "notify-customer",
+        "notify-partner",
         "record-opt-out",
         "finalize-association",
         "review-claims",
@@ -336,7 +337,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 9);
+    assert_eq!(functions, 10);
 }
 
 #[test]
@@ -387,6 +388,65 @@ fn the_public_base_url_parameter_refuses_clear_text() {
         .as_str()
         .expect("an AllowedPattern");
     assert!(pattern.starts_with("^(https://"), "{pattern}");
+}
+
+#[test]
+fn the_template_declares_the_partner_email_queues_and_the_rule_that_fills_them() {
+    let template = template();
+    // GIVEN the schema's partner e-mail queue
+    let expected = QueueDefinition::partner_emails("${AWS::StackName}");
+    let queue = resource(&template, "PartnerEmailQueue");
+    let dead_letter = resource(&template, "PartnerEmailDeadLetterQueue");
+    // THEN the template declares it and its dead-letter queue alike
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["PartnerEmailDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    assert_eq!(
+        dead_letter["MessageRetentionPeriod"],
+        expected.dead_letter_retention_seconds
+    );
+    // AND the rule on the service's bus sends it the events partners are told of
+    let rule = resource(&template, "PartnerEmailRule");
+    assert_eq!(rule["EventBusName"], json!({ "Ref": "EventBus" }));
+    assert_eq!(rule["EventPattern"]["source"], json!(["cpor"]));
+    let types: Vec<String> = cpor_aws::schema::PARTNER_EMAIL_EVENTS
+        .iter()
+        .map(|e| format!("claim.{e}"))
+        .collect();
+    assert_eq!(rule["EventPattern"]["detail-type"], json!(types));
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({ "Fn::GetAtt": ["PartnerEmailQueue", "Arn"] })
+    );
+    // AND notify-partner reads it, reporting failed messages one by one, within six times
+    // its timeout
+    let function = resource(&template, "NotifyPartnerFunction");
+    let timeout = function["Timeout"]
+        .as_u64()
+        .expect("notify-partner's timeout");
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    let source = &function["Events"]["ClaimEvents"]["Properties"];
+    assert_eq!(
+        source["Queue"],
+        json!({ "Fn::GetAtt": ["PartnerEmailQueue", "Arn"] })
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
 }
 
 #[test]
