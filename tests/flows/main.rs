@@ -17,6 +17,7 @@ mod finalize;
 mod manage;
 mod notify;
 mod opt_out;
+mod partner_emails;
 mod review;
 mod submit;
 

@@ -160,6 +160,14 @@ impl TestStack {
             .unwrap_or_default()
     }
 
+    /// The queue of the claims' events that notify-partner reads.
+    pub fn partner_email_queue_url(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| s.partner_email_queue_url().to_owned())
+            .unwrap_or_default()
+    }
+
     /// Stops the stack and the emulator; then, as the stack is dropped, the IAM check.
     pub async fn stop(mut self) {
         if let Some(stack) = self.stack.take() {

@@ -22,6 +22,10 @@ use tracing::Instrument;
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-partner";
 
+/// How long one worker may hold the right to send an event's e-mail, in seconds (the
+/// customer notification's setting: the same queue timing protects both).
+const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
+
 /// The events' `source` on the bus.
 pub const EVENT_SOURCE: &str = "cpor";
 
@@ -33,6 +37,7 @@ pub struct NotifyPartnerFunction {
     calendar: BusinessCalendar,
     keyring: OptOutKeyring,
     public_base_url: String,
+    send_lease: chrono::TimeDelta,
 }
 
 /// Why one message failed.
@@ -111,6 +116,7 @@ impl NotifyPartnerFunction {
             calendar,
             keyring,
             public_base_url,
+            send_lease: SEND_LEASE,
         }
     }
 
@@ -128,7 +134,7 @@ impl NotifyPartnerFunction {
             calendar: &self.calendar,
             keyring: &self.keyring,
             public_base_url: &self.public_base_url,
-            send_lease: SEND_LEASE,
+            send_lease: self.send_lease,
         };
         Ok(usecase.tell(&event).await?)
     }
@@ -194,16 +200,31 @@ impl Door for NotifyPartnerFunction {
     /// On the table (`CPOR_TABLE_NAME`), SES (`CPOR_SENDER_EMAIL`), the business calendar
     /// (`CPOR_HOLIDAYS`, for `response_due`), the opt-out keyring (`CPOR_TOKEN_SECRET_ARN` or
     /// `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`: the customer's link in the official e-mail) and
-    /// the service's address (`CPOR_PUBLIC_BASE_URL`).
+    /// the service's address (`CPOR_PUBLIC_BASE_URL`), and the send lease
+    /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        Ok(Self::new(
+        let lease: i64 = wiring
+            .env()
+            .or(SEND_LEASE_SECONDS, "120")
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: SEND_LEASE_SECONDS,
+                problem: "must be a whole number of seconds above 0".into(),
+            })?;
+        let function = Self::new(
             wiring.store()?,
             wiring.mailer()?,
             wiring.clock(),
             wiring.calendar()?,
             wiring.keyring().await?,
             wiring.public_base_url()?,
-        ))
+        );
+        Ok(Self {
+            send_lease: chrono::TimeDelta::seconds(lease),
+            ..function
+        })
     }
 
     async fn invoke(&self, event: SqsEvent) -> Result<SqsBatchResponse, Infallible> {

@@ -55,6 +55,8 @@ pub struct Gateway {
     pub opt_out: RecordOptOutFunction,
     /// notify-customer (fed by the poller).
     pub notify: NotifyCustomerFunction,
+    /// notify-partner (fed by the partner e-mail queue's poller).
+    pub notify_partner: notify_partner::NotifyPartnerFunction,
     /// finalize-association (the timer and `/_local/finalize`).
     pub finalize: FinalizeAssociationFunction,
     /// record-document (fed by the documents queue's poller).

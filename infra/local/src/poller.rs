@@ -1,5 +1,5 @@
 //! The background work of the local stack: the queue pollers that feed notify-customer,
-//! record-document and record-email-feedback as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
+//! notify-partner, record-document and record-email-feedback as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
@@ -23,6 +23,8 @@ pub enum Consumer {
     RecordDocument,
     /// record-email-feedback, on the e-mail feedback queue.
     EmailFeedback,
+    /// notify-partner, on the partner e-mail queue.
+    NotifyPartner,
 }
 
 impl Consumer {
@@ -31,6 +33,7 @@ impl Consumer {
             Self::Notify => notify_customer::FUNCTION,
             Self::RecordDocument => record_document::FUNCTION,
             Self::EmailFeedback => record_email_feedback::FUNCTION,
+            Self::NotifyPartner => notify_partner::FUNCTION,
         }
     }
 
@@ -39,6 +42,7 @@ impl Consumer {
             Self::Notify => gateway.notify.handle(event).await,
             Self::RecordDocument => gateway.record_document.handle(event).await,
             Self::EmailFeedback => gateway.email_feedback.handle(event).await,
+            Self::NotifyPartner => gateway.notify_partner.handle(event).await,
         }
     }
 }

@@ -8,6 +8,7 @@ use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
+use notify_partner::NotifyPartnerFunction;
 use publish_events::PublishEventsFunction;
 use record_document::RecordDocumentFunction;
 use record_email_feedback::RecordEmailFeedbackFunction;
@@ -51,6 +52,7 @@ pub struct LocalStack {
     addr: SocketAddr,
     queue_url: String,
     documents_queue_url: String,
+    partner_email_queue_url: String,
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -71,6 +73,9 @@ impl LocalStack {
         let queue_url = schema::create_queues(&sqs, &queue).await?;
         let documents_queue = QueueDefinition::documents(&settings.queue_prefix);
         let documents_queue_url = schema::create_queues(&sqs, &documents_queue).await?;
+        let partner_email_queue = QueueDefinition::partner_emails(&settings.queue_prefix);
+        tracing::info!(queue = %partner_email_queue.name, dead_letter = %partner_email_queue.dead_letter_name, "creating the partner e-mail queues");
+        let partner_email_queue_url = schema::create_queues(&sqs, &partner_email_queue).await?;
         let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
         let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -126,6 +131,7 @@ impl LocalStack {
             review: build::<ReviewClaimsFunction>(&settings, &sdk, &env).await?,
             opt_out: build::<RecordOptOutFunction>(&settings, &sdk, &env).await?,
             notify: build::<NotifyCustomerFunction>(&settings, &sdk, &env).await?,
+            notify_partner: build::<NotifyPartnerFunction>(&settings, &sdk, &env).await?,
             finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
@@ -203,6 +209,20 @@ impl LocalStack {
                 watch_shutdown.clone(),
             )));
         }
+        if settings.poll_notifications {
+            // ... and the partner e-mail queue with notify-partner's.
+            let partner_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(NotifyPartnerFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                partner_sqs,
+                gateway.sqs.clone(),
+                partner_email_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::NotifyPartner,
+                watch_shutdown.clone(),
+            )));
+        }
         if let Some(every) = settings.finalize_every {
             tasks.push(tokio::spawn(poller::finalize_every(
                 every,
@@ -214,6 +234,7 @@ impl LocalStack {
             addr,
             queue_url,
             documents_queue_url,
+            partner_email_queue_url,
             gateway,
             shutdown,
             tasks,
@@ -239,6 +260,12 @@ impl LocalStack {
     /// The documents bucket's notification queue.
     pub fn documents_queue_url(&self) -> &str {
         &self.documents_queue_url
+    }
+
+    /// The queue of the claims' events that notify-partner reads (the bus's rule fills it in
+    /// AWS).
+    pub fn partner_email_queue_url(&self) -> &str {
+        &self.partner_email_queue_url
     }
 
     pub fn functions(&self) -> &Gateway {
