@@ -132,7 +132,7 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
 }
 
 #[tokio::test]
-async fn the_two_functions_reading_the_secret_from_secrets_manager_are_allowed_to() {
+async fn the_functions_reading_the_secret_from_secrets_manager_are_allowed_to() {
     // GIVEN the opt-out secret in Secrets Manager, and the functions deployed with its ARN
     let mut stack = TestStack::start().await;
     let sdk = stack.settings().sdk_config().await;
@@ -150,7 +150,8 @@ async fn the_two_functions_reading_the_secret_from_secrets_manager_are_allowed_t
     // WHEN a claim goes through them
     let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     assert_eq!(stack.open(&link).await.status, 200);
-    // THEN the two read the secret at start-up, and their roles allow it
+    // THEN the three that sign or verify links read the secret at start-up (notify-partner for
+    // the customer's link in the "it is official" e-mail), and their roles allow it
     let verdicts = verdicts(&stack);
     let reads: Vec<(&str, &str, bool)> = verdicts
         .iter()
@@ -167,6 +168,7 @@ async fn the_two_functions_reading_the_secret_from_secrets_manager_are_allowed_t
         reads,
         vec![
             ("notify-customer", arn.as_str(), true),
+            ("notify-partner", arn.as_str(), true),
             ("record-opt-out", arn.as_str(), true),
         ]
     );
@@ -193,6 +195,7 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
             "notify-customer",
             // Their event source mappings read the table's stream, or poll their queues, on
             // their roles.
+            "notify-partner",
             "publish-events",
             "record-document",
             "record-email-feedback",
