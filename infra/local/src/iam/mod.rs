@@ -296,13 +296,14 @@ mod tests {
     }
 
     #[test]
-    fn a_kms_key_for_the_secret_lets_only_its_two_readers_decrypt_through_secrets_manager() {
+    fn a_kms_key_for_the_secret_lets_only_its_readers_decrypt_through_secrets_manager() {
         let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let via = [("kms:ViaService", "secretsmanager.us-east-1.amazonaws.com")];
         let functions = [
             "submit-claim",
             "manage-claims",
             "notify-customer",
+            "notify-partner",
             "record-opt-out",
             "finalize-association",
         ];
@@ -325,11 +326,12 @@ mod tests {
             .parameters
             .insert("TokenSecretKmsKeyArn".into(), key.into());
         let roles = roles(&with_key);
-        // THEN the two functions that read the secret may decrypt with it through Secrets
-        // Manager, and not directly
+        // THEN the functions that read the secret (notify-partner signs the customer's link in
+        // the "it is official" e-mail) may decrypt with it through Secrets Manager, and not
+        // directly
         assert_eq!(
             decrypting(&roles, &via),
-            vec!["notify-customer", "record-opt-out"]
+            vec!["notify-customer", "notify-partner", "record-opt-out"]
         );
         assert!(
             decrypting(&roles, &[("kms:ViaService", "kms.us-east-1.amazonaws.com")]).is_empty()
