@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
 use cpor_domain::clock::Clock;
-use cpor_domain::partner_email::ClaimEvent;
+use cpor_domain::partner_email::ReceivedEvent;
 use cpor_domain::usecase::notify::SEND_LEASE;
 use cpor_domain::usecase::tell_partner::{MailOutcome, TellError, TellOutcome, TellPartner};
 use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent, OptOutKeyring};
@@ -25,9 +25,6 @@ pub const FUNCTION: &str = "notify-partner";
 /// How long one worker may hold the right to send an event's e-mail, in seconds (the
 /// customer notification's setting: the same queue timing protects both).
 const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
-
-/// The events' `source` on the bus.
-pub const EVENT_SOURCE: &str = "cpor";
 
 /// The function: its clients and settings, built once per execution environment.
 pub struct NotifyPartnerFunction {
@@ -75,11 +72,11 @@ struct Detail {
 
 /// The claim event of a message body, checked for consistency: an event whose parts disagree
 /// is not one the publisher wrote.
-pub fn parse_event(body: &str) -> Result<ClaimEvent, MessageError> {
+pub fn parse_event(body: &str) -> Result<ReceivedEvent, MessageError> {
     let poison = |what: String| MessageError::Poison(what);
     let bus: BusEvent = serde_json::from_str(body).map_err(|e| poison(e.to_string()))?;
     let d = bus.detail;
-    if bus.source != EVENT_SOURCE {
+    if bus.source != cpor_domain::events::SOURCE {
         return Err(poison(format!("source {:?}", bus.source)));
     }
     if bus.detail_type != format!("claim.{}", d.event.as_str()) {
@@ -88,7 +85,7 @@ pub fn parse_event(body: &str) -> Result<ClaimEvent, MessageError> {
     if d.event_id != format!("{}/{}", d.claim_id, d.sequence) {
         return Err(poison(format!("event_id {:?}", d.event_id)));
     }
-    Ok(ClaimEvent {
+    Ok(ReceivedEvent {
         claim_id: d.claim_id,
         sequence: d.sequence,
         at: d.at,
@@ -275,6 +272,53 @@ mod tests {
         assert_eq!(
             event.code.as_deref(),
             Some("insufficient_proof_of_execution")
+        );
+    }
+
+    #[test]
+    fn an_event_as_the_publisher_makes_it_is_read_back_whole() {
+        // GIVEN a history entry of a claim, made into its bus event by the publisher's mapping
+        let claim_id = ClaimId::parse(CLAIM).unwrap();
+        let subject = cpor_domain::events::EventSubject {
+            partner_id: cpor_domain::PartnerId::parse("1234567").unwrap(),
+            tenant_id: cpor_domain::TenantId::parse("0f8fad5b-d9cb-469f-a165-70867728950e")
+                .unwrap(),
+            program: cpor_domain::Program::parse("osu-m365").unwrap(),
+            workload: cpor_domain::Program::parse("osu-m365")
+                .unwrap()
+                .workload("teams")
+                .unwrap(),
+            subscription_id: None,
+        };
+        let entry = cpor_domain::HistoryEntry {
+            sequence: 5,
+            at: "2026-11-25T10:00:00.123Z".parse().unwrap(),
+            actor: cpor_domain::Actor::System,
+            reviewer: None,
+            event: HistoryEvent::EmailBounced,
+            from: Some(ClaimStatus::AwaitingCustomer),
+            to: ClaimStatus::CustomerUnreachable,
+            code: Some("permanent_bounce".into()),
+            reason: None,
+        };
+        let published = cpor_domain::events::ClaimEvent::of(claim_id, &entry, &subject);
+        // WHEN the rule delivers it (the whole event, `detail` an object) and it is read
+        let mut delivered = delivered();
+        delivered["detail-type"] = json!(published.detail_type);
+        delivered["detail"] = serde_json::from_str(&published.detail_json()).unwrap();
+        let event = parse_event(&delivered.to_string()).unwrap();
+        // THEN it is the entry, as the history holds it
+        assert_eq!(
+            event,
+            ReceivedEvent {
+                claim_id,
+                sequence: 5,
+                at: entry.at,
+                event: HistoryEvent::EmailBounced,
+                from: Some(ClaimStatus::AwaitingCustomer),
+                to: ClaimStatus::CustomerUnreachable,
+                code: Some("permanent_bounce".into()),
+            }
         );
     }
 

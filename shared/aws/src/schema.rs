@@ -442,7 +442,7 @@ pub async fn create_documents_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cpor_domain::partner_email::{ClaimEvent, PartnerNews};
+    use cpor_domain::partner_email::{PartnerNews, ReceivedEvent};
     use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent};
 
     #[test]
@@ -470,7 +470,7 @@ mod tests {
         ];
         for name in names {
             let event: HistoryEvent = serde_json::from_value(serde_json::json!(name)).unwrap();
-            let claim_event = ClaimEvent {
+            let claim_event = ReceivedEvent {
                 claim_id: ClaimId::new_at(chrono::Utc::now()),
                 sequence: 2,
                 at: chrono::Utc::now(),

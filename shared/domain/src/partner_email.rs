@@ -11,10 +11,11 @@ use crate::review::{DISPUTE_PERIOD, UNREACHABLE_PERIOD, five_business_days_after
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-/// One history entry as other systems receive it (api.md, "Events for other systems"): no
-/// names, addresses or free text, so the e-mails read those from the claim.
+/// One history entry as a consumer of the bus receives it (api.md, "Events for other
+/// systems"; [`crate::events::ClaimEvent`] is the publisher's side): no names, addresses or free
+/// text, so the e-mails read those from the claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimEvent {
+pub struct ReceivedEvent {
     pub claim_id: ClaimId,
     /// The entry's position in the claim's history: with the claim, the event's identity.
     pub sequence: u32,
@@ -52,7 +53,7 @@ impl PartnerNews {
     /// What `event` tells the partner, if anything. The deadlines are computed from the event's
     /// own time, as the transition that recorded it computed them, so the e-mail says the same
     /// even when the claim has moved on since.
-    pub fn of(event: &ClaimEvent, calendar: &BusinessCalendar) -> Option<Self> {
+    pub fn of(event: &ReceivedEvent, calendar: &BusinessCalendar) -> Option<Self> {
         match event.event {
             HistoryEvent::InformationRequested => Some(Self::InformationRequested {
                 response_due: five_business_days_after(calendar, event.at),
@@ -263,8 +264,8 @@ mod tests {
         claim
     }
 
-    fn event(event: HistoryEvent, from: Option<ClaimStatus>, to: ClaimStatus) -> ClaimEvent {
-        ClaimEvent {
+    fn event(event: HistoryEvent, from: Option<ClaimStatus>, to: ClaimStatus) -> ReceivedEvent {
+        ReceivedEvent {
             claim_id: submitted(at("2026-11-25T09:00:00Z")).id,
             sequence: 2,
             at: at("2026-11-25T10:00:00Z"),

@@ -8,7 +8,7 @@ use crate::clock::{Clock, Pause};
 use crate::contact::mask_addresses;
 use crate::email::CustomerEmail;
 use crate::partner_email::{
-    ClaimEvent, PartnerNews, compose_official_email, compose_partner_email,
+    PartnerNews, ReceivedEvent, compose_official_email, compose_partner_email,
 };
 use crate::ports::{
     ClaimRepository, EventMailLedger, EventMailRecipient, EventMailRef, Mailer, NotificationLease,
@@ -77,7 +77,7 @@ pub struct TellPartner<'a> {
 
 impl TellPartner<'_> {
     /// Sends the e-mails `event` calls for; safe to call again for the same event.
-    pub async fn tell(&self, event: &ClaimEvent) -> Result<TellOutcome, TellError> {
+    pub async fn tell(&self, event: &ReceivedEvent) -> Result<TellOutcome, TellError> {
         let Some(news) = PartnerNews::of(event, self.calendar) else {
             return Ok(TellOutcome::NotForThePartner);
         };
@@ -121,7 +121,7 @@ impl TellPartner<'_> {
     /// been) before.
     async fn send_once(
         &self,
-        event: &ClaimEvent,
+        event: &ReceivedEvent,
         recipient: EventMailRecipient,
         email: &CustomerEmail,
     ) -> Result<MailOutcome, TellError> {
@@ -232,7 +232,7 @@ mod tests {
             }
         }
 
-        async fn tell(&self, event: &ClaimEvent) -> Result<TellOutcome, TellError> {
+        async fn tell(&self, event: &ReceivedEvent) -> Result<TellOutcome, TellError> {
             TellPartner {
                 claims: &self.store,
                 ledger: &self.store,
@@ -248,7 +248,7 @@ mod tests {
             .await
         }
 
-        fn partner_mail(&self, event: &ClaimEvent) -> Option<LedgerEntry> {
+        fn partner_mail(&self, event: &ReceivedEvent) -> Option<LedgerEntry> {
             self.store.event_mail_entry(EventMailRef {
                 claim_id: event.claim_id,
                 sequence: event.sequence,
@@ -257,8 +257,8 @@ mod tests {
         }
     }
 
-    fn event_of(claim: &Claim, event: HistoryEvent, to: ClaimStatus) -> ClaimEvent {
-        ClaimEvent {
+    fn event_of(claim: &Claim, event: HistoryEvent, to: ClaimStatus) -> ReceivedEvent {
+        ReceivedEvent {
             claim_id: claim.id,
             sequence: claim.version + 1,
             at: at("2026-11-25T12:00:00Z"),
