@@ -291,7 +291,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     let stack = TestStack::start().await;
     let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     let id = created["claim_id"].as_str().unwrap_or_default().to_owned();
-    let email = stack.outbox().await.pop().expect("the e-mail");
+    let email = stack.customer_outbox().await.pop().expect("the e-mail");
     let email_file = dir.join("email.html");
     std::fs::write(&email_file, email["body"].as_str().unwrap_or_default()).unwrap();
     let driver = Chromedriver::start(&chromedriver, &dir.join("chromedriver.log")).await;

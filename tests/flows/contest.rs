@@ -93,7 +93,7 @@ async fn a_contest_goes_to_arbitration_and_its_approval_supersedes_the_holder_in
     stack
         .wait_for_status(NORTHWIND, &contest_id, "awaiting_customer")
         .await;
-    let mails = stack.outbox().await;
+    let mails = stack.customer_outbox().await;
     assert_eq!(mails.len(), 2);
     assert!(mails[1]["body"].as_str().unwrap().contains("Northwind"));
     // AND the holder's old link says another partner won; the new one offers the form

@@ -374,7 +374,7 @@ async fn finalization_interrupted_half_way_finishes_the_job_when_run_again() {
 async fn outbox_links(stack: &TestStack) -> HashMap<String, String> {
     let mut links: HashMap<String, String> = HashMap::new();
     let mut per_claim: HashMap<String, usize> = HashMap::new();
-    for message in &stack.outbox().await {
+    for message in &stack.customer_outbox().await {
         let link = link_in(message["body"].as_str().unwrap()).unwrap();
         let claim = link
             .rsplit('/')

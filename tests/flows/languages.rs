@@ -59,7 +59,7 @@ async fn notify(stack: &TestStack, claim_id: &str) -> String {
     event.records = vec![message];
     let response = stack.functions().notify.handle(event).await;
     assert!(response.batch_item_failures.is_empty());
-    let outbox = stack.outbox().await;
+    let outbox = stack.customer_outbox().await;
     let email = outbox.last().expect("an e-mail went out");
     link_in(email["body"].as_str().unwrap_or_default()).expect("the e-mail has a link")
 }
@@ -149,7 +149,7 @@ async fn the_email_and_every_page_are_in_the_readers_language(reader: Reader) {
 
     // THEN the e-mail is in the reader's language, with the deadline in their zone, and what
     // the partner and the customer typed escaped
-    let outbox = stack.outbox().await;
+    let outbox = stack.customer_outbox().await;
     let email = outbox.last().unwrap();
     assert_eq!(
         email["subject"],

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 /// record-document too: the documents queue delivers S3's test event once the bucket's
 /// notification is configured, at the stack's start. publish-events: the flow waits for its
 /// events before it stops.
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
@@ -20,6 +20,7 @@ const FUNCTIONS: [&str; 8] = [
     "record-document",
     "record-email-feedback",
     "publish-events",
+    "notify-partner",
 ];
 
 #[tokio::test]
@@ -159,6 +160,7 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
             "finalize_association",
             "record_email_feedback",
             "publish_events",
+            "notify_partner",
             "cpor_domain",
             "cpor_http",
         ])

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Every metric of the service, with its unit.
-const METRICS: [(&str, &str); 17] = [
+const METRICS: [(&str, &str); 22] = [
     ("ClaimsSubmitted", "Count"),
     ("ClaimsRefused", "Count"),
     ("NotificationsNotQueued", "Count"),
@@ -22,6 +22,8 @@ const METRICS: [(&str, &str); 17] = [
     ("NotificationsHeld", "Count"),
     ("NotificationsRejected", "Count"),
     ("OptOuts", "Count"),
+    ("AssociationsRevoked", "Count"),
+    ("CustomersUnreachable", "Count"),
     ("FinalizationRuns", "Count"),
     ("ClaimsFinalized", "Count"),
     ("FinalizationDuration", "Milliseconds"),
@@ -30,6 +32,9 @@ const METRICS: [(&str, &str); 17] = [
     ("PartnerMoves", "Count"),
     ("ClaimsRejectedForNoResponse", "Count"),
     ("ReviewsOverdue", "Count"),
+    ("EventEmailsSent", "Count"),
+    ("EventEmailsHeld", "Count"),
+    ("EventEmailsFailed", "Count"),
 ];
 
 #[tokio::test]

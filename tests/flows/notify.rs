@@ -27,7 +27,7 @@ async fn a_submitted_claim_is_notified_within_seconds_and_its_window_closes_five
     assert_eq!(instant(&claim["opt_out_deadline"]), expected.deadline);
     // AND one e-mail went to the customer, from the sender, with the link and the deadline in
     // the customer's language and zone
-    let outbox = stack.outbox().await;
+    let outbox = stack.customer_outbox().await;
     assert_eq!(outbox.len(), 1);
     let email = &outbox[0];
     assert_eq!(email["to"], json!(["giulia@contoso.com"]));
@@ -86,7 +86,7 @@ async fn the_same_notification_delivered_many_times_sends_one_email_and_makes_on
         "a settled claim acknowledges duplicates"
     );
     // THEN one e-mail and one transition
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     let claim = stack
         .get(FABRIKAM, &format!("/v1/claims/{id}"))
         .await
@@ -138,7 +138,7 @@ async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
     let waited = stack.wait_for_dead_letters(1).await;
     println!("poison message dead-lettered after {waited:?}");
     assert_eq!(
-        stack.outbox().await.len(),
+        stack.customer_outbox().await.len(),
         1,
         "the good claim was notified once"
     );
@@ -161,7 +161,7 @@ async fn a_claim_withdrawn_before_its_notification_is_never_emailed() {
         .get(FABRIKAM, &format!("/v1/claims/{id}"))
         .await
         .json();
-    assert!(stack.outbox().await.is_empty());
+    assert!(stack.customer_outbox().await.is_empty());
     assert_eq!(claim["status"], "withdrawn");
     assert_eq!(claim["notified_at"], serde_json::Value::Null);
     stack.stop().await;
@@ -185,7 +185,7 @@ async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_
     let listed = stack.all_claims(FABRIKAM).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["status"], "approved");
-    assert!(stack.outbox().await.is_empty());
+    assert!(stack.customer_outbox().await.is_empty());
     // AND once mail works again, re-driving the dead letters notifies the customer, once
     plan.set_rate(0.0);
     let redriven = stack
@@ -195,7 +195,7 @@ async fn a_notification_that_failed_for_good_leaves_its_claim_submitted_and_can_
     stack
         .wait_for_status(FABRIKAM, id, "awaiting_customer")
         .await;
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     println!("dead-lettered after {waited:?}; re-driven and notified");
     stack.stop().await;
 }

@@ -201,7 +201,7 @@ async fn what_partners_and_customers_typed_is_escaped_on_the_page_and_in_the_ema
     let page = stack.open(&link).await;
     assert!(!page.text.contains("<script>alert"), "{}", page.text);
     assert!(page.text.contains("&#60;script&#62;") || page.text.contains("&lt;script&gt;"));
-    let email = stack.outbox().await.pop().unwrap();
+    let email = stack.customer_outbox().await.pop().unwrap();
     let html = email["body"].as_str().unwrap();
     assert!(
         !html.contains("<script>") && !html.contains("<img src=x"),

@@ -1,8 +1,9 @@
 //! The partner is told by e-mail (domain.md, "The partner is told"): the claims' events, as the
 //! bus's rule delivers them to notify-partner's queue, become one e-mail each to the partner
 //! contact in its language, and `associated` one more to the customer, with the link to their
-//! page. Here the test puts the events on the queue itself, built from a real claim's history
-//! as the publisher builds them (the bus's rule is wired to the queue elsewhere).
+//! page. Most tests put the events on the queue themselves, built from a real claim's history
+//! as the publisher builds them; the last drives a whole flow through the table's stream, the
+//! publisher, the bus and its rule, as in AWS.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use cpor_tests::{FABRIKAM, TestStack, claim_body, instant, link_in};
@@ -252,10 +253,15 @@ async fn an_event_delivered_twice_sends_one_email() {
     wait_until_processed(&stack).await;
     deliver(&stack, &body).await;
     wait_until_processed(&stack).await;
-    // THEN the partner got one e-mail
+    // THEN the partner got one e-mail about it (the bus also brings the event itself, and the
+    // approval's: the same event_id is e-mailed once)
     let partner = mail_to(&stack, "sam@fabrikam.com").await;
+    let declined: Vec<&str> = subjects(&partner)
+        .into_iter()
+        .filter(|s| s.contains("declined"))
+        .collect();
     assert_eq!(
-        subjects(&partner),
+        declined,
         ["The customer declined your claim for Microsoft Teams (contoso.onmicrosoft.com)"]
     );
     stack.stop().await;
@@ -317,5 +323,92 @@ async fn an_unreadable_event_and_one_of_an_unknown_claim_reach_the_dead_letter_q
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(mail_to(&stack, "sam@fabrikam.com").await.is_empty());
+    stack.stop().await;
+}
+
+/// Waits (30 s at most) until `address` has received `n` e-mails.
+async fn wait_for_mail(stack: &TestStack, address: &str, n: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let mails = mail_to(stack, address).await;
+        if mails.len() >= n {
+            return mails;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{address} got {} of {n} e-mails: {:?}",
+            mails.len(),
+            subjects(&mails)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_bus_tells_the_partner_of_a_whole_flow_and_the_customer_that_it_is_official() {
+    // GIVEN a stack whose table stream feeds the bus, and the bus's rule notify-partner's queue
+    let stack = TestStack::start_manual().await;
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
+    let id = created["claim_id"].as_str().unwrap().to_owned();
+    // WHEN a reviewer asks for information, the partner answers, the reviewer approves, the
+    // customer is notified and the nightly run makes it official
+    let ask = json!({ "codes": ["missing_customer_signature"], "message": "Please sign." });
+    assert_eq!(
+        stack
+            .decide(ALICE, &id, "request-information", &ask)
+            .await
+            .status,
+        200
+    );
+    let answer = json!({ "message": "Signed copy attached." });
+    assert_eq!(
+        stack
+            .partner_move(FABRIKAM, &id, "respond", &answer)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        stack.decide(ALICE, &id, "approve", &json!({})).await.status,
+        200
+    );
+    let notified = stack
+        .wait_for_status(FABRIKAM, &id, "awaiting_customer")
+        .await;
+    stack
+        .finalize(instant(&notified["opt_out_deadline"]) + chrono::TimeDelta::seconds(1))
+        .await;
+    // THEN, through the bus and nothing else, the partner is told of the request, the
+    // approval and the association, once each, and never of the other events
+    let partner = wait_for_mail(&stack, "sam@fabrikam.com", 3).await;
+    let told = subjects(&partner);
+    assert_eq!(
+        told,
+        [
+            "Information requested on your claim for Microsoft Teams (contoso.onmicrosoft.com)",
+            "Your claim for Microsoft Teams (contoso.onmicrosoft.com) was approved",
+            "You are now the partner of record for Microsoft Teams (contoso.onmicrosoft.com)",
+        ]
+    );
+    // AND the customer gets the e-mail that it is official, whose link offers to end it
+    let official = wait_for_mail(&stack, "giulia@contoso.com", 2).await;
+    let link = link_in(official[1]["body"].as_str().unwrap()).expect("a link to the page");
+    let page = stack.open(&link).await;
+    assert!(page.text.contains("id=\"end-form\""), "{}", page.text);
+    // WHEN the customer ends it THEN the partner is told that too, and nothing else
+    assert_eq!(
+        stack
+            .post_form_body(&link, "action=end&confirm=yes")
+            .await
+            .status,
+        303
+    );
+    let partner = wait_for_mail(&stack, "sam@fabrikam.com", 4).await;
+    assert_eq!(
+        subjects(&partner)[3],
+        "The customer ended your association for Microsoft Teams (contoso.onmicrosoft.com)"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mail_to(&stack, "sam@fabrikam.com").await.len(), 4);
     stack.stop().await;
 }

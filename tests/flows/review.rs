@@ -51,7 +51,7 @@ async fn a_claim_waits_in_the_queue_until_a_reviewer_approves_it_and_then_its_cu
     let id = submitted(&stack, FABRIKAM, &claim_body("teams")).await;
     // THEN no e-mail goes out while it waits
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(stack.outbox().await.is_empty());
+    assert!(stack.customer_outbox().await.is_empty());
     // AND the queue shows it, with its review due time, not overdue
     let page = stack.review_get(ALICE, "/v1/review/claims").await.json();
     let item = &page["items"][0];
@@ -75,7 +75,7 @@ async fn a_claim_waits_in_the_queue_until_a_reviewer_approves_it_and_then_its_cu
     let claim = stack
         .wait_for_status(FABRIKAM, &id, "awaiting_customer")
         .await;
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     // AND it has left the queue
     assert!(queue(&stack, "").await.is_empty());
     // AND the partner's history says a reviewer approved it, without saying who

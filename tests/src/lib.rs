@@ -320,6 +320,17 @@ impl TestStack {
             .unwrap_or_default()
     }
 
+    /// The e-mails sent so far to customers (each carries the link to its page: the
+    /// notifications and the "it is official" e-mails), oldest first, without the partners'
+    /// e-mails that the bus's events bring.
+    pub async fn customer_outbox(&self) -> Vec<Value> {
+        self.outbox()
+            .await
+            .into_iter()
+            .filter(|m| link_in(m["body"].as_str().unwrap_or_default()).is_some())
+            .collect()
+    }
+
     /// Runs finalization as of `now`.
     pub async fn finalize(&self, now: DateTime<Utc>) -> Answer {
         self.send(

@@ -92,6 +92,50 @@ pub async fn provision(
     Ok(queue_url)
 }
 
+/// Routes the bus's events that partners are e-mailed about to the queue at `queue_url`, as the
+/// template's `PartnerEmailRule` does: `source` cpor and the `detail-type`s of
+/// [`cpor_aws::schema::PARTNER_EMAIL_EVENTS`].
+pub async fn route_partner_emails(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    queue_url: &str,
+) -> Result<(), EventsError> {
+    let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
+        .await
+        .map_err(|e| EventsError(e.to_string()))?;
+    let detail_types: Vec<String> = cpor_aws::schema::PARTNER_EMAIL_EVENTS
+        .iter()
+        .map(|event| format!("claim.{event}"))
+        .collect();
+    let rule = format!("{bus}-partner-emails");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(bus)
+        .event_pattern(
+            json!({ "source": [cpor_domain::events::SOURCE], "detail-type": detail_types })
+                .to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| EventsError(format!("rule {rule}: {}", describe(&e))))?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("partner-emails")
+        .arn(queue_arn)
+        .build()
+        .map_err(|e| EventsError(e.to_string()))?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| EventsError(format!("target of {rule}: {}", describe(&e))))?;
+    Ok(())
+}
+
 /// The events the bus delivered, oldest first: `{ "detail-type", "detail" }` each.
 #[derive(Debug, Default)]
 pub struct EventLog(Mutex<Vec<Value>>);

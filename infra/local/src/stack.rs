@@ -97,13 +97,11 @@ impl LocalStack {
         let bus = schema::event_bus(&settings.queue_prefix);
         let delivered = crate::events::delivery_queue(&settings.queue_prefix);
         tracing::info!(bus = %bus, queue = %delivered, "creating the event bus and its rule to a queue");
-        let events_queue_url = crate::events::provision(
-            &aws_sdk_eventbridge::Client::new(&sdk),
-            &sqs,
-            &bus,
-            &delivered,
-        )
-        .await?;
+        let eventbridge = aws_sdk_eventbridge::Client::new(&sdk);
+        let events_queue_url =
+            crate::events::provision(&eventbridge, &sqs, &bus, &delivered).await?;
+        crate::events::route_partner_emails(&eventbridge, &sqs, &bus, &partner_email_queue_url)
+            .await?;
         let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
