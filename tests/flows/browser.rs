@@ -255,6 +255,25 @@ async fn accessible(browser: &Client, axe: &str, what: &str) {
     assert_eq!(violations, json!([]), "{what}: accessibility violations");
 }
 
+/// The last e-mail to `address` whose subject has `words`, waiting for it (30 s at most): the
+/// e-mails that events bring arrive a moment after the change.
+async fn wait_for_email(stack: &TestStack, address: &str, words: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let found = stack.outbox().await.into_iter().rev().find(|m| {
+            m["to"][0] == address && m["subject"].as_str().is_some_and(|s| s.contains(words))
+        });
+        if let Some(mail) = found {
+            return mail;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no e-mail to {address} about {words}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The element fits the phone's width: nothing to scroll sideways.
 async fn fits_the_phone(browser: &Client, css: &str) {
     let (x, _, width, _) = find(browser, css).await.rectangle().await.expect("its box");
@@ -445,6 +464,9 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     body["customer_contact"]["email"] = json!("kenji@contoso.com");
     body["customer_contact"]["locale"] = json!("ja-JP");
     body["customer_contact"]["time_zone"] = json!("Asia/Tokyo");
+    // (its partner contact reads Japanese too: the partner's e-mails follow below)
+    body["partner_contact"]["email"] = json!("kaito@fabrikam.com");
+    body["partner_contact"]["locale"] = json!("ja");
     let (ja_claim, ja_link) = stack.notified_claim(FABRIKAM, &body).await;
     browser.goto(&ja_link).await.unwrap();
     screenshots.take(&browser, "ja-page-open").await;
@@ -553,6 +575,41 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
         stack.claim(FABRIKAM, official_id).await["status"],
         "revoked"
     );
+
+    // AND the e-mails the bus's events bring: the Japanese partner's (the approval of the
+    // Tokyo claim) and the Italian customer's that the association is official, each as
+    // accessible as the pages, opened in the browser
+    let partner_mail = wait_for_email(&stack, "kaito@fabrikam.com", "承認").await;
+    let partner_file = dir.join("partner-email.html");
+    std::fs::write(
+        &partner_file,
+        partner_mail["body"].as_str().unwrap_or_default(),
+    )
+    .unwrap();
+    browser
+        .goto(&format!("file://{}", partner_file.display()))
+        .await
+        .unwrap();
+    screenshots.take(&browser, "ja-partner-email").await;
+    assert_eq!(lang(&browser).await, "ja");
+    assert!(text(&browser, "main").await.contains("様"));
+    accessible(&browser, &axe, "the Japanese partner's e-mail").await;
+    let official_mail = wait_for_email(&stack, "giulia@contoso.com", "ufficiale").await;
+    let official_file = dir.join("official-email.html");
+    std::fs::write(
+        &official_file,
+        official_mail["body"].as_str().unwrap_or_default(),
+    )
+    .unwrap();
+    browser
+        .goto(&format!("file://{}", official_file.display()))
+        .await
+        .unwrap();
+    screenshots.take(&browser, "official-email").await;
+    assert_eq!(lang(&browser).await, "it");
+    accessible(&browser, &axe, "the customer's official e-mail").await;
+    let end_link = find(&browser, "main a").await.attr("href").await.unwrap();
+    assert_eq!(end_link.as_deref(), Some(&*official_link));
 
     browser.close().await.unwrap();
     drop(driver);
