@@ -154,10 +154,10 @@ curl -s "$BASE/v1/claims/$ID" -H "authorization: Bearer $FABRIKAM" | json 'd["st
 curl -s "$BASE/_local/outbox" > /tmp/cpor-walk.outbox
 LINK=$(python3 -c "
 import json,re,sys
-ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '$ID' in m['body']]
+ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '/opt-out/$ID' in m['body']]
 print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
 python3 -c "
-import json; ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '$ID' in m['body']]
+import json; ms=[m for m in json.load(open('/tmp/cpor-walk.outbox'))['messages'] if '/opt-out/$ID' in m['body']]
 print(len(ms), 'e-mail to', ms[-1]['to'], '|', ms[-1]['subject'])"
 echo "link: $LINK"
 
@@ -242,7 +242,7 @@ act POST "/v1/review/claims/$E/approve" "$ALICE" '{}'
 awaiting "$E" "$FABRIKAM"
 OLD_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
 import json,re,sys
-ms=[m for m in json.load(sys.stdin)['messages'] if '$E' in m['body']]
+ms=[m for m in json.load(sys.stdin)['messages'] if '/opt-out/$E' in m['body']]
 print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
 call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "giulia@contoso.com"}'
 call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "nobody@contoso.com"}'
@@ -262,7 +262,7 @@ act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "", "email": "not
 awaiting "$E" "$FABRIKAM"
 NEW_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
 import json,re,sys
-ms=[m for m in json.load(sys.stdin)['messages'] if '$E' in m['body'] and m['to'] == ['marco@contoso.com']]
+ms=[m for m in json.load(sys.stdin)['messages'] if '/opt-out/$E' in m['body'] and m['to'] == ['marco@contoso.com']]
 print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
 curl -s -o /dev/null -w 'old link: %{http_code}\n' "$OLD_LINK"
 curl -s -o /dev/null -w 'new link: %{http_code}\n' "$NEW_LINK"
@@ -310,7 +310,7 @@ history "/v1/claims/$D" "$FABRIKAM"
 awaiting "$E" "$NORTHWIND"
 curl -s "$BASE/_local/outbox" | python3 -c "
 import json, sys
-m = [m for m in json.load(sys.stdin)['messages'] if '$E' in m['body']][-1]
+m = [m for m in json.load(sys.stdin)['messages'] if '/opt-out/$E' in m['body']][-1]
 print('the customer is e-mailed about the new partner:', m['to'], '|', m['subject'], '| names Northwind:', 'Northwind' in m['body'])"
 act POST "/v1/claims/$E/withdraw" "$NORTHWIND" '{"reason": "walk-through done"}'
 

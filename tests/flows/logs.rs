@@ -79,6 +79,7 @@ async fn a_whole_flow_logs_json_lines_naming_function_request_and_claim_and_no_s
         .await
         .iter()
         .rev()
+        .filter(|m| m["to"][0] == "marco@contoso.com")
         .find_map(|m| link_in(m["body"].as_str().unwrap_or_default()))
         .unwrap();
     stack

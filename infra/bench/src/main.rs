@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 9] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -27,6 +27,8 @@ const FUNCTIONS: [&str; 7] = [
     "record-opt-out",
     "finalize-association",
     "publish-events",
+    "notify-partner",
+    "record-email-feedback",
 ];
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
@@ -136,7 +138,7 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     let vars: Vec<(&str, &str)> = match name {
         "submit-claim" => vec![table, queue],
         "review-claims" => vec![table, queue, holidays],
-        "notify-customer" => vec![
+        "notify-customer" | "notify-partner" => vec![
             table,
             ("CPOR_SENDER_EMAIL", "cpor@example.com"),
             ("CPOR_PUBLIC_BASE_URL", "https://claims.example.com"),

@@ -165,7 +165,7 @@ async fn redrive_moves_the_dead_letters_back_and_their_customers_are_then_notifi
     stack
         .wait_for_status(FABRIKAM, &id, "awaiting_customer")
         .await;
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     assert_eq!(stack.dead_letters().await, 0);
     // AND a second redrive finds nothing to move
     let again = cpor_ops(&operator_env(&stack), &["redrive"]).await;
@@ -207,7 +207,7 @@ async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_
     assert_eq!(claim["status"], "awaiting_customer");
     // (submitted, approved, awaiting_customer)
     assert_eq!(history_steps(&claim).len(), 3);
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     // AND a third resend is refused, naming the status and the deadline, and queues nothing
     let refused = cpor_ops(&env, &["resend", &id]).await;
     assert_eq!(refused.code, 1);
@@ -693,7 +693,7 @@ async fn a_held_notification_is_sent_only_after_an_operator_confirms_it_did_not_
     // THEN it is held, not retried: the claim waits, nothing was sent
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
-    assert!(stack.outbox().await.is_empty());
+    assert!(stack.customer_outbox().await.is_empty());
     // AND a plain resend is refused, saying why and what to do
     let refused = cpor_ops(&env, &["resend", &id]).await;
     assert_eq!(refused.code, 1);
@@ -713,7 +713,7 @@ async fn a_held_notification_is_sent_only_after_an_operator_confirms_it_did_not_
         .wait_for_status(FABRIKAM, &id, "awaiting_customer")
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     stack.stop().await;
 }
 
@@ -728,7 +728,7 @@ async fn a_held_notification_whose_email_went_out_opens_its_window_from_the_send
     plan.set_rate(0.0);
     // THEN one e-mail went out, and redeliveries send no second one
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     // WHEN the operator records the send, at the time SES's records give
     let sent_at = "2026-11-30T10:00:00Z";
     let run = cpor_ops(&env, &["resend", &id, "--confirm-sent", sent_at]).await;
@@ -738,7 +738,7 @@ async fn a_held_notification_whose_email_went_out_opens_its_window_from_the_send
     assert_eq!(claim["status"], "awaiting_customer");
     assert_eq!(claim["notified_at"], "2026-11-30T10:00:00.000Z");
     assert_eq!(run.json()["opt_out_deadline"], claim["opt_out_deadline"]);
-    assert_eq!(stack.outbox().await.len(), 1);
+    assert_eq!(stack.customer_outbox().await.len(), 1);
     stack.stop().await;
 }
 
