@@ -593,6 +593,10 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     screenshots.take(&browser, "ja-partner-email").await;
     assert_eq!(lang(&browser).await, "ja");
     assert!(text(&browser, "main").await.contains("様"));
+    // (the claim's API address, one long word, wraps rather than widening the e-mail)
+    for css in ["h1", "main", "code"] {
+        fits_the_phone(&browser, css).await;
+    }
     accessible(&browser, &axe, "the Japanese partner's e-mail").await;
     let official_mail = wait_for_email(&stack, "giulia@contoso.com", "ufficiale").await;
     let official_file = dir.join("official-email.html");
