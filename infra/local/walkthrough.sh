@@ -237,14 +237,18 @@ act POST "/v1/claims/$D/respond" "$FABRIKAM" '{"message": "too late"}'
 history "/v1/claims/$D" "$FABRIKAM"
 
 step "the customer's e-mail for $W5 bounces for good (SES's notification through SNS and SQS): silence is no consent"
-E=$(submit "$FABRIKAM" "$W5")
+# (a customer of its own: an earlier claim's "it is official" e-mail to the demo customer must not
+# be the last e-mail to the address that bounces)
+E=$(curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $FABRIKAM" -H 'content-type: application/json' \
+  --data-binary "$(body "$W5" | python3 -c 'import json,sys; b=json.load(sys.stdin); b["customer_contact"]["email"]="luca@contoso.com"; print(json.dumps(b))')" \
+  | json 'd["claim_id"]')
 act POST "/v1/review/claims/$E/approve" "$ALICE" '{}'
 awaiting "$E" "$FABRIKAM"
 OLD_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
 import json,re,sys
 ms=[m for m in json.load(sys.stdin)['messages'] if '/opt-out/$E' in m['body']]
 print(re.search(r'href=\"([^\"]+)\"', ms[-1]['body']).group(1))")
-call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "giulia@contoso.com"}'
+call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "luca@contoso.com"}'
 call POST /_local/ses-feedback "" '{"type": "bounce", "recipient": "nobody@contoso.com"}'
 for _ in $(seq 1 50); do
   s=$(curl -s "$BASE/v1/claims/$E" -H "authorization: Bearer $FABRIKAM" | json 'd["status"]'); [ "$s" = customer_unreachable ] && break; sleep 0.2
