@@ -56,17 +56,9 @@ pub async fn provision(
         .queue_url()
         .unwrap_or_default()
         .to_owned();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
+    let queue_arn = cpor_aws::schema::queue_arn(sqs, &queue_url)
         .await
-        .map_err(|e| EventsError(format!("queue {queue}: {}", describe(&e))))?
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
-        .unwrap_or_default();
+        .map_err(|e| EventsError(e.to_string()))?;
     let rule = format!("{queue}-rule");
     events
         .put_rule()
