@@ -436,6 +436,54 @@ impl Drop for TestStack {
 }
 
 impl TestStack {
+    /// Stores a copy of claim `id`'s last history entry as its next one, without its claim's
+    /// subject, as entries written before the events existed are stored (so that the
+    /// publisher must read the claim); returns the new entry's event id.
+    pub async fn store_entry_without_subject(&self, id: &str) -> String {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let client = aws_sdk_dynamodb::Client::new(&self.settings.sdk_config().await);
+        let page = client
+            .query()
+            .table_name(&self.settings.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :event)")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("CLAIM#{id}")))
+            .expression_attribute_values(":event", AttributeValue::S("EVENT#".into()))
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .expect("the claim's history");
+        let mut item = page.items().first().expect("a history entry").clone();
+        let sequence = item
+            .get("sequence")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u32>().ok())
+            .expect("a sequence")
+            + 1;
+        for subject in [
+            "partner_id",
+            "tenant_id",
+            "program",
+            "workload",
+            "subscription_id",
+        ] {
+            item.remove(subject);
+        }
+        item.insert(
+            "sk".into(),
+            AttributeValue::S(format!("EVENT#{sequence:06}")),
+        );
+        item.insert("sequence".into(), AttributeValue::N(sequence.to_string()));
+        client
+            .put_item()
+            .table_name(&self.settings.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("the entry stored");
+        format!("{id}/{sequence}")
+    }
+
     /// The claim ids named by the partner-of-record locks in the table (a test-only scan: the
     /// service itself never scans).
     pub async fn lock_holders(&self) -> std::collections::HashSet<String> {

@@ -38,19 +38,24 @@ pub const PARTNER_INDEX: IndexDefinition = IndexDefinition {
     projected: None,
 };
 
-/// Holds only the claims awaiting the customer, sorted by deadline within a few shards, so
-/// finalization queries what is due and never scans. Sparse: the attributes are removed when a
-/// claim leaves `awaiting_customer`.
+/// Holds only the claims with a nightly deadline (awaiting the customer, waiting for the
+/// partner's answer, customer unreachable), sorted by deadline within a few shards, so the
+/// nightly run queries what is due and never scans. Sparse: the attributes are removed when a
+/// claim leaves those statuses. It projects the whole claim, so that the run builds each
+/// transition from the index alone. (DynamoDB cannot change an index's projection: this is a
+/// new index, beside the `due` index that projected only the version.)
 pub const DUE_INDEX: IndexDefinition = IndexDefinition {
-    name: "due",
+    name: "due_claims",
     partition_key: "due_shard",
     sort_key: "due_at",
-    projected: Some(&["version"]),
+    projected: None,
 };
 
-/// Holds only the claims in the vendor's review queue (submitted, information requested,
-/// disputed), in one partition sorted by when they entered review, so the queue is read in
-/// order and never scanned. Sparse: the attributes are removed when a claim leaves review.
+/// Holds only the claims in the vendor's review queue, sorted by when they entered review, so
+/// the queue is read in order and never scanned: those waiting for a decision (submitted,
+/// disputed, contested) in one partition, those waiting for their partners' answers
+/// (information requested) in another. Sparse: the attributes are removed when a claim leaves
+/// review.
 pub const REVIEW_INDEX: IndexDefinition = IndexDefinition {
     name: "review",
     partition_key: "review_pk",

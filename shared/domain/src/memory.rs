@@ -8,16 +8,16 @@
 //! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
 //! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
 
-use crate::claim::{Claim, ClaimState, ClaimStatus, HistoryEntry, NightlyDeadline, Transition};
+use crate::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
-    ApplyError, ClaimRepository, CreateError, DueClaim, DueIndex, DueKind, DuePages,
-    EventMailLedger, EventMailRef, FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer,
-    NoticeRef, NotificationLease, NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue,
-    SendError, SubmissionContext, SubmissionStore, Unavailable,
+    ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, EventMailLedger, EventMailRef,
+    FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
+    NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
+    SubmissionStore, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -45,7 +45,6 @@ pub enum StoreCall {
     ReviewPage,
     /// The read of one page of the due index.
     DuePage,
-    Associate,
 }
 
 /// A claim's notification as the ledger holds it.
@@ -105,6 +104,8 @@ struct Tables {
     /// The e-mails that follow claims' events.
     event_mail: HashMap<EventMailRef, LedgerEntry>,
     faults: Faults,
+    /// Every call made, in order, as a test reads them ([`MemoryStore::calls`]).
+    calls: Vec<StoreCall>,
 }
 
 impl Tables {
@@ -241,33 +242,25 @@ impl Tables {
         Ok(())
     }
 
-    /// The due claims at `now` after `cursor`, oldest deadline first, at most `limit`.
+    /// The due claims at `now` after `cursor` (a deadline and a claim id), oldest deadline
+    /// first, at most `limit`, as the index holds them.
     fn due_after(
         &self,
         now: DateTime<Utc>,
         cursor: Option<(DateTime<Utc>, ClaimId)>,
         limit: usize,
-    ) -> Vec<DueClaim> {
-        let mut due: Vec<DueClaim> = self
+    ) -> Vec<(DateTime<Utc>, Claim)> {
+        let mut due: Vec<(DateTime<Utc>, Claim)> = self
             .claims
             .values()
             .filter_map(|(claim, _)| {
-                claim.state.nightly_deadline().map(|deadline| DueClaim {
-                    claim_id: claim.id,
-                    version: claim.version,
-                    deadline: deadline.at(),
-                    kind: match deadline {
-                        NightlyDeadline::OptOut(_) => DueKind::OptOut,
-                        NightlyDeadline::Response(_) => DueKind::Response,
-                        NightlyDeadline::Unreachable(_) => DueKind::Unreachable,
-                    },
-                })
+                let deadline = claim.state.nightly_deadline()?.at();
+                // The index's sort key is the deadline: a claim is due once `now` is past it.
+                (deadline < now && cursor.is_none_or(|c| (deadline, claim.id) > c))
+                    .then(|| (deadline, claim.clone()))
             })
-            // The index's sort key is the deadline: a claim is due once `now` is past it.
-            .filter(|d| d.deadline < now)
-            .filter(|d| cursor.is_none_or(|c| (d.deadline, d.claim_id) > c))
             .collect();
-        due.sort_by_key(|d| (d.deadline, d.claim_id));
+        due.sort_by_key(|(deadline, claim)| (*deadline, claim.id));
         due.truncate(limit);
         due
     }
@@ -353,8 +346,17 @@ impl MemoryStore {
         self.tables().faults.unavailable.insert(call, times);
     }
 
+    /// The calls made since the store was made or [`MemoryStore::reset_calls`], in order.
+    pub fn calls(&self) -> Vec<StoreCall> {
+        self.tables().calls.clone()
+    }
+
+    pub fn reset_calls(&self) {
+        self.tables().calls.clear();
+    }
+
     /// Makes the next `times` conditional writes of `call` (`Apply`, `RecordSent` with a
-    /// transition, `Associate`) answer `Conflict` without a change, as DynamoDB does when a
+    /// transition) answer `Conflict` without a change, as DynamoDB does when a
     /// concurrent transaction on the same items cancels them.
     pub fn conflict(&self, call: StoreCall, times: u32) {
         self.tables().faults.conflicts.insert(call, times);
@@ -380,6 +382,7 @@ impl MemoryStore {
     /// The tables, for `call`, unless a test made it fail.
     fn enter(&self, call: StoreCall) -> Result<MutexGuard<'_, Tables>, Unavailable> {
         let mut tables = self.tables();
+        tables.calls.push(call);
         if count_down(&mut tables.faults.unavailable, call) {
             return Err(Unavailable(format!("{call:?} was made to fail")));
         }
@@ -841,7 +844,6 @@ impl MailFeedbackLedger for MemoryStore {
     }
 }
 
-#[async_trait]
 impl DueIndex for MemoryStore {
     fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_> {
         // Read a page at a time as the stream is polled, after the last claim yielded, as a
@@ -856,48 +858,14 @@ impl DueIndex for MemoryStore {
                 Err(e) => Some((Err(e), None)),
                 Ok(page) => {
                     let next = (page.len() == self.due_page_size)
-                        .then(|| page.last().map(|d| (d.deadline, d.claim_id)))
+                        .then(|| page.last().map(|(deadline, claim)| (*deadline, claim.id)))
                         .flatten()
                         .map(Some);
-                    Some((Ok(page), next))
+                    Some((Ok(page.into_iter().map(|(_, claim)| claim).collect()), next))
                 }
             }
         })
         .boxed()
-    }
-
-    async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError> {
-        let mut tables = self.enter(StoreCall::Associate)?;
-        tables.contend(StoreCall::Associate)?;
-        let Some((stored, history)) = tables.claims.get_mut(&due.claim_id) else {
-            return Err(ApplyError::Conflict);
-        };
-        let window = match &stored.state {
-            ClaimState::AwaitingCustomer { window } => *window,
-            ClaimState::Submitted { .. }
-            | ClaimState::InformationRequested { .. }
-            | ClaimState::Approved { .. }
-            | ClaimState::Associated { .. }
-            | ClaimState::Rejected { .. }
-            | ClaimState::Disputed { .. }
-            | ClaimState::Declined { .. }
-            | ClaimState::Withdrawn { .. }
-            | ClaimState::Contested { .. }
-            | ClaimState::Superseded { .. }
-            | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => return Err(ApplyError::Conflict),
-        };
-        if stored.version != due.version
-            || window.deadline >= entry.at
-            || history.iter().any(|e| e.sequence == entry.sequence)
-        {
-            return Err(ApplyError::Conflict);
-        }
-        stored.state = ClaimState::Associated { window };
-        stored.decided_at = Some(entry.at);
-        stored.version = entry.sequence;
-        history.push(entry.clone());
-        Ok(())
     }
 }
 

@@ -284,40 +284,17 @@ pub trait EventMailLedger: Send + Sync {
     ) -> Result<(), Unavailable>;
 }
 
-/// A claim with a nightly deadline, as the due index holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueClaim {
-    pub claim_id: ClaimId,
-    pub version: u32,
-    pub deadline: DateTime<Utc>,
-    pub kind: DueKind,
-}
+/// Pages of claims whose nightly deadline passed, as the due index holds them: whole claims,
+/// so that the nightly run builds each transition without reading the claim again.
+pub type DuePages<'a> = futures::stream::BoxStream<'a, Result<Vec<Claim>, Unavailable>>;
 
-/// Which deadline a due claim waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DueKind {
-    /// Its customer's opt-out window closes: associate it.
-    OptOut,
-    /// Its information request's response is due: reject it (`no_response`).
-    Response,
-    /// Its customer stayed unreachable too long: reject it (`customer_unreachable`).
-    Unreachable,
-}
-
-/// Pages of due claims, as the index yields them.
-pub type DuePages<'a> = futures::stream::BoxStream<'a, Result<Vec<DueClaim>, Unavailable>>;
-
-/// The claims whose opt-out windows close, without scanning the table.
-#[async_trait]
+/// The claims whose nightly deadlines pass, without scanning the table.
 pub trait DueIndex: Send + Sync {
-    /// Every claim whose nightly deadline is before `now`, a page at a time, read
-    /// as the stream is polled: finalization writes the first page while the next is read, and
-    /// never holds the whole list.
+    /// Every claim whose nightly deadline is before `now`, a page at a time, read as the stream
+    /// is polled: the nightly run writes the first page while the next is read, and never holds
+    /// the whole list. The index may lag the table: each claim is written on the condition of
+    /// the version read here.
     fn due_pages(&self, now: DateTime<Utc>) -> DuePages<'_>;
-
-    /// Moves a due claim to `associated` at `now` with its history entry, if it is still
-    /// awaiting the customer at that version and its deadline has passed.
-    async fn associate(&self, due: &DueClaim, entry: &HistoryEntry) -> Result<(), ApplyError>;
 }
 
 /// A page of the review queue, oldest entry into review first, and where the next page

@@ -578,7 +578,7 @@ mod tests {
         let table = json!({ "TableName": "t", "KeyConditionExpression": "#pk = :v0",
             "ExpressionAttributeNames": { "#pk": "pk" },
             "ExpressionAttributeValues": { ":v0": { "S": "CLAIM#1" } } });
-        let index = json!({ "TableName": "t", "IndexName": "due",
+        let index = json!({ "TableName": "t", "IndexName": "due_claims",
             "KeyConditionExpression": "#due_shard = :v0 AND #due_at < :v1",
             "ExpressionAttributeNames": { "#due_shard": "due_shard", "#due_at": "due_at" },
             "ExpressionAttributeValues": { ":v0": { "S": "DUE#0" }, ":v1": { "S": "x" } } });
@@ -587,7 +587,7 @@ mod tests {
             actions(&dynamodb(&arns(), "Query", &table)),
             vec![("dynamodb:Query", TABLE, Some("CLAIM#1"))]
         );
-        let on_index = format!("{TABLE}/index/due");
+        let on_index = format!("{TABLE}/index/due_claims");
         assert_eq!(
             actions(&dynamodb(&arns(), "Query", &index)),
             vec![("dynamodb:Query", on_index.as_str(), None)]

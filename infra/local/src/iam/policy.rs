@@ -235,11 +235,11 @@ mod tests {
         assert!(!wildcard("CLAIM#*", "LOCK#CLAIM#"));
         assert!(wildcard(
             "arn:*:table/t/index/*",
-            "arn:aws:dynamodb:r:1:table/t/index/due"
+            "arn:aws:dynamodb:r:1:table/t/index/due_claims"
         ));
         assert!(!wildcard(
             "arn:aws:dynamodb:r:1:table/t",
-            "arn:aws:dynamodb:r:1:table/t/index/due"
+            "arn:aws:dynamodb:r:1:table/t/index/due_claims"
         ));
         assert!(wildcard("a?c", "abc"));
         assert!(!wildcard("a?c", "ac"));

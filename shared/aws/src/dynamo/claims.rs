@@ -6,7 +6,7 @@ use super::record::{Item, field};
 use super::transaction::{Part, TransactError, Transaction};
 use super::{
     DynamoStore, claim_from_item, claim_item, event_item, inconsistent, keys, lock_item, n, s,
-    unavailable,
+    text, unavailable,
 };
 use crate::schema::{PARTNER_INDEX, PK};
 use async_trait::async_trait;
@@ -48,7 +48,9 @@ impl DynamoStore {
         event_part: Part,
     ) -> Result<(), Unavailable> {
         let claim = &t.claim;
-        tx.put_if(claim_part, claim_item(claim)?, |e| {
+        let mut item = claim_item(claim)?;
+        item.insert(field::WRITTEN_BY.to_owned(), s(tx.written_by().to_owned()));
+        tx.put_if(claim_part, item, |e| {
             all(&[
                 e.equals(field::VERSION, n(t.expected_version)),
                 e.equals(field::STATUS, s(t.expected_status.as_str())),
@@ -112,19 +114,26 @@ impl DynamoStore {
     }
 
     /// A conflict on a transition whose answer was lost may be the transition itself, applied
-    /// by the SDK's first attempt: the stored claim then is exactly the claim it wrote.
+    /// by the SDK's first attempt: the stored claim then carries the transaction's mark.
     pub(super) async fn unless_already_applied(
         &self,
         result: Result<(), ApplyError>,
         t: &Transition,
+        tx: &Transaction,
     ) -> Result<(), ApplyError> {
         match result {
-            Err(ApplyError::Conflict) => match self.claim(t.claim.id).await? {
-                Some(stored) if stored == t.claim => Ok(()),
-                Some(_) | None => Err(ApplyError::Conflict),
-            },
+            Err(ApplyError::Conflict) if self.written_by(t.claim.id, tx).await? => Ok(()),
             other => other,
         }
+    }
+
+    /// Whether the stored claim `id` was last written by `tx`.
+    async fn written_by(&self, id: ClaimId, tx: &Transaction) -> Result<bool, Unavailable> {
+        let stored = self.get("claim", &keys::claim(id)).await?;
+        Ok(stored
+            .as_ref()
+            .and_then(|item| text(item, field::WRITTEN_BY))
+            .is_some_and(|by| by == tx.written_by()))
     }
 
     /// Every item a query yields, page after page.
@@ -209,7 +218,7 @@ impl ClaimRepository for DynamoStore {
     async fn apply(&self, transition: &Transition) -> Result<(), ApplyError> {
         let tx = self.transition(transition)?;
         let result = self.commit_transition(&tx).await;
-        self.unless_already_applied(result, transition).await
+        self.unless_already_applied(result, transition, &tx).await
     }
 
     async fn apply_arbitration(
@@ -219,17 +228,9 @@ impl ClaimRepository for DynamoStore {
     ) -> Result<(), ApplyError> {
         let tx = self.arbitration(award, loss)?;
         match self.commit_transition(&tx).await {
-            // As for one claim: a lost answer's retry finds both claims as it wrote them.
-            Err(ApplyError::Conflict) => {
-                let stored = (
-                    self.claim(award.claim.id).await?,
-                    self.claim(loss.claim.id).await?,
-                );
-                match stored {
-                    (Some(won), Some(lost)) if won == award.claim && lost == loss.claim => Ok(()),
-                    _ => Err(ApplyError::Conflict),
-                }
-            }
+            // As for one claim: a lost answer's retry finds both claims with its mark (the
+            // transaction wrote both or neither).
+            Err(ApplyError::Conflict) if self.written_by(award.claim.id, &tx).await? => Ok(()),
             other => other,
         }
     }

@@ -56,7 +56,7 @@ impl MailFeedbackLedger for DynamoStore {
             }
             Err(TransactError::Unavailable(e)) => Err(e.into()),
         };
-        match self.unless_already_applied(result, transition).await {
+        match self.unless_already_applied(result, transition, &tx).await {
             Ok(()) => Ok(()),
             Err(ApplyError::Conflict | ApplyError::UnitHeld) => Err(FeedbackRecordError::Conflict),
             Err(ApplyError::Unavailable(e)) => Err(e.into()),

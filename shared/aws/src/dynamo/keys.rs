@@ -4,11 +4,11 @@
 use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use cpor_domain::claim::{NightlyDeadline, PartnerOfRecordLock};
+use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
-use cpor_domain::ports::{DueKind, EventMailRecipient, EventMailRef, NoticeRef};
-use cpor_domain::time::{format_instant, parse_instant};
+use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef};
+use cpor_domain::time::format_instant;
 use std::collections::HashMap;
 
 /// The sort key of each kind of item (history entries: [`EVENT_PREFIX`] and a sequence).
@@ -214,17 +214,31 @@ const RESPONSE_MARK: &str = "response";
 /// The mark of the end of the time to correct a bounced contact in the due index.
 const UNREACHABLE_MARK: &str = "unreachable";
 
-/// Which deadline a due-index sort key is.
-pub(super) fn kind_of_due_at(due_at: &str) -> DueKind {
-    match due_at.split('#').nth(1) {
-        Some(RESPONSE_MARK) => DueKind::Response,
-        Some(UNREACHABLE_MARK) => DueKind::Unreachable,
-        _ => DueKind::OptOut,
+/// The review index's partition of the claims waiting for a reviewer's decision (submitted,
+/// disputed, contested): the queue is read in order of entry into review.
+pub(super) const REVIEW_QUEUE: &str = "REVIEW";
+/// The review index's partition of the claims waiting for their partners' answers: apart, so
+/// that reading the reviewers' queue (and counting its overdue claims) never reads past them.
+pub(super) const REVIEW_AWAITING_PARTNER: &str = "REVIEW#information_requested";
+
+/// The review index partition of a claim in review with status `status`.
+pub(super) fn review_partition(status: ClaimStatus) -> &'static str {
+    match status {
+        ClaimStatus::InformationRequested => REVIEW_AWAITING_PARTNER,
+        ClaimStatus::Submitted
+        | ClaimStatus::Disputed
+        | ClaimStatus::Contested
+        | ClaimStatus::Approved
+        | ClaimStatus::AwaitingCustomer
+        | ClaimStatus::CustomerUnreachable
+        | ClaimStatus::Associated
+        | ClaimStatus::Rejected
+        | ClaimStatus::Declined
+        | ClaimStatus::Revoked
+        | ClaimStatus::Superseded
+        | ClaimStatus::Withdrawn => REVIEW_QUEUE,
     }
 }
-
-/// The review index's one partition: the queue is read in order of entry into review.
-pub(super) const REVIEW_QUEUE: &str = "REVIEW";
 
 /// The review index's sort key of a claim: when it entered review, then its id.
 pub(super) fn review_position(since: DateTime<Utc>, id: ClaimId) -> String {
@@ -236,14 +250,11 @@ pub(super) fn due_before(now: DateTime<Utc>) -> String {
     format_instant(now)
 }
 
-/// The deadline of a due-index sort key.
-pub(super) fn deadline_of_due_at(due_at: &str) -> Option<DateTime<Utc>> {
-    due_at.split('#').next().and_then(parse_instant)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeDelta;
+    use cpor_domain::time::parse_instant;
 
     #[test]
     fn a_claims_items_share_its_partition_and_sort_its_history_in_order() {
@@ -277,7 +288,7 @@ mod tests {
     }
 
     #[test]
-    fn a_due_key_sorts_by_deadline_and_gives_its_deadline_back() {
+    fn a_due_key_sorts_by_deadline_whichever_deadline_it_is() {
         let id = ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
         let early = parse_instant("2026-12-02T22:59:59.999Z").unwrap();
         let late = parse_instant("2026-12-10T22:59:59.999Z").unwrap();
@@ -287,11 +298,8 @@ mod tests {
         );
         assert!(due_at(e, id) < due_at(l, id));
         assert!(due_at(e, id) < due_before(late));
-        assert_eq!(deadline_of_due_at(&due_at(l, id)), Some(late));
         let response = due_at(NightlyDeadline::Response(late), id);
-        assert_eq!(deadline_of_due_at(&response), Some(late));
-        assert_eq!(kind_of_due_at(&response), DueKind::Response);
-        assert_eq!(kind_of_due_at(&due_at(l, id)), DueKind::OptOut);
+        assert!(due_at(e, id) < response && response < due_before(late + TimeDelta::hours(1)));
         assert!(due_shard_of(id).starts_with(DUE_PREFIX));
     }
 }

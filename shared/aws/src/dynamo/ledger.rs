@@ -237,7 +237,7 @@ impl NotificationLedger for DynamoStore {
                 tx.put(Part::Notification, item)?;
                 tx.put(Part::Message, message)?;
                 let result = self.commit_transition(&tx).await;
-                self.unless_already_applied(result, t).await
+                self.unless_already_applied(result, t, &tx).await
             }
             None => {
                 let mut tx = Transaction::new(&self.table);

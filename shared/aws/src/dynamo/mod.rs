@@ -14,8 +14,11 @@
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
-//! first. Index `due` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims that have
-//! a nightly deadline, so finalization reads exactly what is due.
+//! first. Index `due_claims` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims
+//! that have a nightly deadline, whole, so the nightly run reads exactly what is due and writes
+//! each transition without reading the claim again. Index `review` (`review_pk`, `review_sk` =
+//! `<entry into review>#<id>`) holds the claims in review: those waiting for a reviewer in one
+//! partition, those waiting for their partners in another.
 //!
 //! One module per port: [`submission`] (new claims), [`claims`] (reading and changing them),
 //! [`ledger`] (the send records of the notification and of the e-mails that follow events), [`due`] (the due index), and [`bulk`] (reference
@@ -142,7 +145,10 @@ fn claim_item(claim: &Claim) -> Result<Item, Unavailable> {
         indexes.push((DUE_INDEX.sort_key, s(keys::due_at(deadline, claim.id))));
     }
     if let Some(since) = claim.state.in_review_since() {
-        indexes.push((REVIEW_INDEX.partition_key, s(keys::REVIEW_QUEUE)));
+        indexes.push((
+            REVIEW_INDEX.partition_key,
+            s(keys::review_partition(claim.status())),
+        ));
         indexes.push((
             REVIEW_INDEX.sort_key,
             s(keys::review_position(since, claim.id)),

@@ -31,11 +31,8 @@ pub(super) mod field {
     /// Of a claim.
     pub const STATUS: &str = "status";
     pub const VERSION: &str = "version";
-    pub const OPT_OUT_DEADLINE: &str = "opt_out_deadline";
-    pub const DECIDED_AT: &str = "decided_at";
-    /// Of a claim: which finalization run associated it (tells a run's own write, applied by an
-    /// attempt whose answer was lost, from another run's).
-    pub const FINALIZED_BY: &str = "finalized_by";
+    /// Of a claim: the transaction that wrote it last ([`super::super::transaction::Transaction::written_by`]).
+    pub const WRITTEN_BY: &str = "written_by";
     /// Of a lock and a notification record.
     pub const CLAIM_ID: &str = "claim_id";
     /// Of an idempotency record.
@@ -322,8 +319,7 @@ pub struct HistoryRecord {
     pub reason: Option<String>,
     /// The claim's subject, copied onto each entry so that the table's stream carries what its
     /// event needs (publish-events reads nothing else). Absent from entries written before the
-    /// events existed, and from those that the nightly association writes from the due index
-    /// (which does not read the claim): the publisher then reads the claim.
+    /// events existed: the publisher then reads the claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<PartnerId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -773,12 +769,7 @@ pub(crate) mod tests {
             .unwrap()
             .claim;
         let claim_item = to_item(&ClaimRecord::from(&associated)).unwrap();
-        for name in [
-            field::STATUS,
-            field::VERSION,
-            field::OPT_OUT_DEADLINE,
-            field::DECIDED_AT,
-        ] {
+        for name in [field::STATUS, field::VERSION] {
             assert!(claim_item.contains_key(name), "claim: {name}");
         }
         let lock = to_item(&LockRecord {

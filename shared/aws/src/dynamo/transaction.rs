@@ -44,6 +44,9 @@ pub(super) enum Part {
 pub(super) struct Transaction {
     table: String,
     items: Vec<(Part, TransactWriteItem)>,
+    /// This transaction's own mark, which the claims it writes carry (see
+    /// [`Transaction::written_by`]).
+    written_by: String,
 }
 
 /// Why a transaction did not take effect.
@@ -117,7 +120,17 @@ impl Transaction {
         Self {
             table: table.to_owned(),
             items: Vec::new(),
+            written_by: ulid::Ulid::new().to_string(),
         }
+    }
+
+    /// The mark that the claims this transaction writes carry (`written_by`): the SDK retries
+    /// the same request, so a claim found with it after a conflict was written by this very
+    /// transaction, whose answer was lost; a claim equal to the one this transaction meant to
+    /// write, but without its mark, was written by another writer (another nightly run deciding
+    /// the same claim at the same instant) and is a conflict.
+    pub fn written_by(&self) -> &str {
+        &self.written_by
     }
 
     /// Puts `item` if `condition` (given its expression's placeholders) holds; a failed

@@ -3,11 +3,8 @@
 //! every claim whose customer stayed unreachable 30 days after a bounce is rejected
 //! (`customer_unreachable`).
 
-use crate::calendar::window_open;
-use crate::claim::{
-    Actor, Claim, ClaimStatus, HistoryEntry, HistoryEvent, Transition, TransitionError,
-};
-use crate::ports::{ApplyError, ClaimRepository, DueClaim, DueIndex, DueKind, Unavailable};
+use crate::claim::{Claim, NightlyDeadline, TransitionError};
+use crate::ports::{ApplyError, ClaimRepository, DueIndex, Unavailable};
 use crate::time::serde_instant;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -39,28 +36,11 @@ pub struct FinalizeSummary {
     pub reviews_overdue: Option<usize>,
 }
 
-impl DueClaim {
-    /// The history entry that associates this claim at `now`, if its window has closed. (The
-    /// association is written without reading the claim: what the index holds is enough.)
-    pub fn association(&self, now: DateTime<Utc>) -> Option<HistoryEntry> {
-        (!window_open(self.deadline, now)).then(|| HistoryEntry {
-            sequence: self.version + 1,
-            at: now,
-            actor: Actor::System,
-            reviewer: None,
-            event: HistoryEvent::Associated,
-            from: Some(ClaimStatus::AwaitingCustomer),
-            to: ClaimStatus::Associated,
-            code: None,
-            reason: None,
-        })
-    }
-}
-
 /// The nightly run's use case.
 pub struct FinalizeAssociations<'a> {
     pub index: &'a dyn DueIndex,
-    /// For the unanswered requests: each is read and rejected by its own transition.
+    /// Where each due claim's transition is written, on the condition of the version the index
+    /// gave.
     pub claims: &'a dyn ClaimRepository,
     /// How many claims are written at once.
     pub concurrency: usize,
@@ -78,9 +58,10 @@ impl FinalizeAssociations<'_> {
     /// run twice: a claim already decided is left as it is.
     ///
     /// The index's pages stream into the writes, `concurrency` at a time, so the run costs one
-    /// index read per page of due claims and one conditional write per due claim; claims that
-    /// are not due are never read. A failed index read ends the run with an error once the
-    /// writes under way have finished (they are safe to repeat).
+    /// index read per page of due claims and one conditional write per due claim: the index
+    /// holds the whole claim, so no claim is read again, and claims that are not due are never
+    /// read. A failed index read ends the run with an error once the writes under way have
+    /// finished (they are safe to repeat).
     pub async fn run(&self, now: DateTime<Utc>) -> Result<FinalizeSummary, Unavailable> {
         let mut summary = FinalizeSummary {
             now,
@@ -127,60 +108,43 @@ impl FinalizeAssociations<'_> {
         }
     }
 
-    async fn finalize(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
-        match claim.kind {
-            DueKind::OptOut => self.associate(claim, now).await,
-            DueKind::Response => {
-                self.reject_overdue(
-                    claim,
-                    now,
-                    Claim::reject_for_no_response,
-                    "an unanswered information request",
-                )
-                .await
+    /// Applies the deadline that `claim` (as the index gave it) waits for: its association,
+    /// or its rejection for an unanswered request or an unreachable customer. One transition,
+    /// conditional on that version: a claim that changed meanwhile (an opt-out, a response, a
+    /// corrected contact, a withdrawal, an earlier run) is left as it is.
+    async fn finalize(&self, claim: Claim, now: DateTime<Utc>) -> Outcome {
+        let (transition, done, what) = match claim.state.nightly_deadline() {
+            Some(NightlyDeadline::OptOut(_)) => {
+                (claim.finalize(now), Outcome::Finalized, "claim associated")
             }
-            DueKind::Unreachable => {
-                self.reject_overdue(
-                    claim,
-                    now,
-                    Claim::reject_unreachable,
-                    "an unreachable customer",
-                )
-                .await
-            }
-        }
-    }
-
-    /// Rejects a claim whose deadline (`reject` says which) passed, unless the partner acted
-    /// (answered, corrected the contact) or anything else happened meanwhile: one transition,
-    /// conditional on the version read.
-    async fn reject_overdue(
-        &self,
-        due: DueClaim,
-        now: DateTime<Utc>,
-        reject: fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
-        what: &str,
-    ) -> Outcome {
+            Some(NightlyDeadline::Response(_)) => (
+                claim.reject_for_no_response(now),
+                Outcome::Rejected,
+                "an unanswered information request: claim rejected",
+            ),
+            Some(NightlyDeadline::Unreachable(_)) => (
+                claim.reject_unreachable(now),
+                Outcome::Rejected,
+                "an unreachable customer: claim rejected",
+            ),
+            // The index lagged behind a change that took the claim out of it.
+            None => return Outcome::AlreadyDecided,
+        };
         let failed = |e: &dyn std::fmt::Display| {
-            tracing::warn!(claim_id = %due.claim_id, error = %e, "could not reject {what}; a later run retries");
+            tracing::warn!(claim_id = %claim.id, error = %e, "could not apply a nightly deadline; a later run retries");
             Outcome::Failed
         };
-        let claim = match self.claims.claim(due.claim_id).await {
-            Ok(Some(claim)) => claim,
-            Ok(None) => return Outcome::AlreadyDecided,
-            Err(e) => return failed(&e),
-        };
-        let transition = match reject(&claim, now) {
+        let transition = match transition {
             Ok(transition) => transition,
             Err(
-                TransitionError::ResponseNotOverdue(_)
+                TransitionError::WindowStillOpen(_)
+                | TransitionError::ResponseNotOverdue(_)
                 | TransitionError::UnreachableNotOverdue(_)
                 | TransitionError::NotAllowedFrom(_)
                 | TransitionError::AlreadyFinal(_),
             ) => return Outcome::AlreadyDecided,
             Err(
                 e @ (TransitionError::WindowClosed(_)
-                | TransitionError::WindowStillOpen(_)
                 | TransitionError::ResponseWindowClosed(_)
                 | TransitionError::DisputeWindowClosed(_)
                 | TransitionError::DisputeExhausted
@@ -189,28 +153,11 @@ impl FinalizeAssociations<'_> {
         };
         match self.claims.apply(&transition).await {
             Ok(()) => {
-                tracing::info!(claim_id = %due.claim_id, "{what}: claim rejected");
-                Outcome::Rejected
+                tracing::info!(claim_id = %claim.id, "{what}");
+                done
             }
             Err(ApplyError::Conflict | ApplyError::UnitHeld) => Outcome::AlreadyDecided,
             Err(ApplyError::Unavailable(e)) => failed(&e),
-        }
-    }
-
-    async fn associate(&self, claim: DueClaim, now: DateTime<Utc>) -> Outcome {
-        let Some(entry) = claim.association(now) else {
-            return Outcome::AlreadyDecided;
-        };
-        match self.index.associate(&claim, &entry).await {
-            Ok(()) => {
-                tracing::info!(claim_id = %claim.claim_id, "claim associated");
-                Outcome::Finalized
-            }
-            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Outcome::AlreadyDecided,
-            Err(ApplyError::Unavailable(e)) => {
-                tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not finalize; a later run retries");
-                Outcome::Failed
-            }
         }
     }
 }
@@ -219,85 +166,90 @@ impl FinalizeAssociations<'_> {
 mod tests {
     use super::*;
     use crate::claim::tests::at;
-    use crate::ids::ClaimId;
+    use crate::claim::{Actor, ClaimStatus};
+    use crate::memory::{MemoryStore, StoreCall};
     use crate::ports::DuePages;
-    use std::sync::Mutex;
+    use crate::usecase::testing::{FABRIKAM, notified, now, store, submitted};
 
-    /// A due index whose pages are given, recording the associations asked of it.
+    /// A due index whose pages are given.
     struct PagedIndex {
-        pages: Vec<Result<Vec<DueClaim>, Unavailable>>,
-        associated: Mutex<Vec<ClaimId>>,
+        pages: Vec<Result<Vec<Claim>, Unavailable>>,
     }
 
-    #[async_trait::async_trait]
     impl DueIndex for PagedIndex {
         fn due_pages(&self, _now: DateTime<Utc>) -> DuePages<'_> {
             futures::stream::iter(self.pages.clone()).boxed()
         }
-
-        async fn associate(&self, due: &DueClaim, _: &HistoryEntry) -> Result<(), ApplyError> {
-            self.associated
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(due.claim_id);
-            Ok(())
-        }
     }
 
-    fn due(n: usize, deadline: DateTime<Utc>) -> Vec<DueClaim> {
-        (0..n)
-            .map(|_| DueClaim {
-                claim_id: ClaimId::new_at(deadline),
-                version: 2,
-                deadline,
-                kind: DueKind::OptOut,
-            })
-            .collect()
+    /// The workloads of `osu-m365`, one claim on each.
+    const WORKLOADS: [&str; 8] = [
+        "exchange",
+        "sharepoint",
+        "onedrive",
+        "teams",
+        "intune",
+        "entra-id",
+        "defender",
+        "windows",
+    ];
+
+    /// `n` claims of Fabrikam on Contoso, each awaiting its customer since [`now`].
+    async fn awaiting_claims(store: &MemoryStore, n: usize) -> Vec<Claim> {
+        let mut claims = Vec::new();
+        for workload in &WORKLOADS[..n] {
+            let claim = submitted(store, FABRIKAM, workload, now()).await;
+            claims.push(notified(store, &claim, now()).await);
+        }
+        claims
     }
 
     #[tokio::test]
-    async fn every_page_of_due_claims_is_written_one_write_per_claim() {
-        // GIVEN three pages of claims whose windows closed
+    async fn every_page_of_due_claims_is_written_one_write_per_claim_without_reading_it_again() {
+        // GIVEN three pages of claims whose windows closed, as the index holds them
         let now = at("2026-12-10T00:00:00Z");
-        let index_claims = crate::memory::MemoryStore::default();
+        let store = store();
+        let claims = awaiting_claims(&store, 8).await;
         let index = PagedIndex {
             pages: vec![
-                Ok(due(5, at("2026-12-01T22:59:59.999Z"))),
+                Ok(claims[..5].to_vec()),
                 Ok(vec![]),
-                Ok(due(3, at("2026-12-09T22:59:59.999Z"))),
+                Ok(claims[5..].to_vec()),
             ],
-            associated: Mutex::default(),
         };
+        store.reset_calls();
         // WHEN finalization runs
         let summary = FinalizeAssociations {
             index: &index,
-            claims: &index_claims,
+            claims: &store,
             concurrency: 2,
         }
         .run(now)
         .await
         .unwrap();
-        // THEN each claim is associated once
+        // THEN each claim is associated once, by one write and no read
         assert_eq!((summary.due, summary.finalized), (8, 8));
-        assert_eq!(index.associated.lock().unwrap().len(), 8);
+        for claim in &claims {
+            let (stored, history) = store.stored(claim.id).unwrap();
+            assert_eq!(stored.status(), ClaimStatus::Associated);
+            assert_eq!(history.last().unwrap().actor, Actor::System);
+        }
+        assert_eq!(store.calls(), vec![StoreCall::Apply; 8]);
     }
 
     #[tokio::test]
     async fn an_unreadable_page_fails_the_run_after_the_claims_already_read_are_written() {
         // GIVEN a page read, then a page that cannot be read
         let now = at("2026-12-10T00:00:00Z");
-        let index_claims = crate::memory::MemoryStore::default();
+        let store = store();
+        let claims = awaiting_claims(&store, 4).await;
         let index = PagedIndex {
-            pages: vec![
-                Ok(due(4, at("2026-12-01T22:59:59.999Z"))),
-                Err(Unavailable("throttled".into())),
-            ],
-            associated: Mutex::default(),
+            pages: vec![Ok(claims.clone()), Err(Unavailable("throttled".into()))],
         };
         // WHEN finalization runs
         let run = FinalizeAssociations {
             index: &index,
-            claims: &index_claims,
+            claims: &store,
             concurrency: 16,
         }
         .run(now)
@@ -305,7 +257,42 @@ mod tests {
         // THEN the run fails, so the scheduler retries it, and what was read was written (a
         // second run finds those claims decided and leaves them)
         assert_eq!(run, Err(Unavailable("throttled".into())));
-        assert_eq!(index.associated.lock().unwrap().len(), 4);
+        for claim in &claims {
+            assert_eq!(
+                store.stored(claim.id).unwrap().0.status(),
+                ClaimStatus::Associated
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_the_index_still_shows_at_an_earlier_version_is_left_as_it_is_now() {
+        // GIVEN a due claim as the index read it, withdrawn since (the index lags the table)
+        let now = at("2026-12-10T00:00:00Z");
+        let store = store();
+        let claims = awaiting_claims(&store, 1).await;
+        let withdrawal = claims[0]
+            .withdraw(now, crate::usecase::testing::reason("engagement ended"))
+            .unwrap();
+        store.apply(&withdrawal).await.unwrap();
+        let index = PagedIndex {
+            pages: vec![Ok(claims.clone())],
+        };
+        // WHEN finalization runs
+        let summary = FinalizeAssociations {
+            index: &index,
+            claims: &store,
+            concurrency: 1,
+        }
+        .run(now)
+        .await
+        .unwrap();
+        // THEN it counts as decided by someone else, and stays withdrawn
+        assert_eq!((summary.due, summary.already_decided), (1, 1));
+        assert_eq!(
+            store.stored(claims[0].id).unwrap().0.status(),
+            ClaimStatus::Withdrawn
+        );
     }
 
     mod on_the_memory_store {
@@ -453,7 +440,7 @@ mod tests {
             let withdrawal = claim
                 .withdraw(deadline(), reason("engagement ended"))
                 .unwrap();
-            store.race(StoreCall::Associate, withdrawal);
+            store.race(StoreCall::Apply, withdrawal);
             // WHEN finalization runs
             let summary = FinalizeAssociations {
                 index: &store,
@@ -474,7 +461,7 @@ mod tests {
             let store = store();
             awaiting(&store, "teams", now()).await;
             awaiting(&store, "exchange", now()).await;
-            store.fail(StoreCall::Associate, 1);
+            store.fail(StoreCall::Apply, 1);
             let finalize = FinalizeAssociations {
                 index: &store,
                 claims: &store,
