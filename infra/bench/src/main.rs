@@ -74,6 +74,8 @@ struct Options {
     events_only: bool,
     /// Only these functions' sizes and cold starts (with `--quick`; all by default).
     only: Vec<String>,
+    /// Only the nightly run at scale, printed, without writing the report.
+    scale_only: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -92,6 +94,7 @@ fn options() -> Result<Options, String> {
         extra_env: Vec::new(),
         events_only: false,
         only: Vec::new(),
+        scale_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -115,6 +118,7 @@ fn options() -> Result<Options, String> {
             "--command" => o.command = value()?,
             "--quick" => o.quick = true,
             "--events-only" => o.events_only = true,
+            "--scale-only" => o.scale_only = true,
             "--only" => o.only.push(value()?),
             "--env" => {
                 let pair = value()?;
@@ -310,6 +314,28 @@ async fn main() {
     }
 }
 
+/// The nightly run at scale: the floor, the run on `seed`, and the run with its not-due claims
+/// doubled, each on a fresh emulator.
+async fn scale_phases(seed: Seed, logs: &std::path::Path) -> Result<Vec<Phase>, String> {
+    let mut phases: Vec<Phase> = Vec::new();
+    let doubled = Seed {
+        not_due: seed.not_due * 2,
+        ..seed
+    };
+    for (run, seed) in [
+        (Run::Floor, seed),
+        (Run::Finalize, seed),
+        (Run::Finalize, doubled),
+    ] {
+        eprintln!(
+            "==> the nightly run at scale: {run:?}, {} due opt-outs, {} due responses, {} not due",
+            seed.due_opt_outs, seed.due_responses, seed.not_due
+        );
+        phases.push(scale::phase(run, seed, logs).await?);
+    }
+    Ok(phases)
+}
+
 async fn bench() -> Result<(), String> {
     let o = options()?;
     let logs = o.target_dir.join("bench");
@@ -319,6 +345,21 @@ async fn bench() -> Result<(), String> {
     if o.events_only {
         let run = events::measure(EVENT_ENTRIES, &logs).await?;
         println!("{}", events_text(&run));
+        return Ok(());
+    }
+    if o.scale_only {
+        for phase in scale_phases(o.seed, &logs).await? {
+            println!(
+                "{:?} {:?}: {:.2} s, index reads alone {:?}, {} / {}, {}",
+                phase.run,
+                phase.seed,
+                phase.time.as_secs_f64(),
+                phase.index_read,
+                phase.finalized,
+                phase.rejected,
+                calls_text(&phase.calls)
+            );
+        }
         return Ok(());
     }
     // `--only` (with `--quick`) measures some functions alone, the rest unbuilt.
@@ -435,22 +476,7 @@ async fn bench() -> Result<(), String> {
     let review = cpor_tests::round_trips::count_review_flow(REVIEW_DUE).await;
 
     // The nightly run at scale.
-    let mut phases: Vec<Phase> = Vec::new();
-    let doubled = Seed {
-        not_due: o.seed.not_due * 2,
-        ..o.seed
-    };
-    for (run, seed) in [
-        (Run::Floor, o.seed),
-        (Run::Finalize, o.seed),
-        (Run::Finalize, doubled),
-    ] {
-        eprintln!(
-            "==> the nightly run at scale: {run:?}, {} due opt-outs, {} due responses, {} not due",
-            seed.due_opt_outs, seed.due_responses, seed.not_due
-        );
-        phases.push(scale::phase(run, seed, &logs).await?);
-    }
+    let phases = scale_phases(o.seed, &logs).await?;
 
     // The publisher's throughput.
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
@@ -765,9 +791,9 @@ async fn bench() -> Result<(), String> {
     }
     writeln!(
         report,
-        "\nThe whole flow, set-up included: {}.\n\nThe nightly run rejected {} unanswered requests: a `GetItem` \
-         (the claim, to build its rejection) and a `TransactWriteItems` (the claim, its history entry, its lock \
-         released) each, beside its fixed reads: one `Query` per shard of the due index and one of the review index, \
+        "\nThe whole flow, set-up included: {}.\n\nThe nightly run rejected {} unanswered requests: a `TransactWriteItems` \
+         (the claim, its history entry, its lock released) each, built from the due index's entry without reading \
+         the claim, beside its fixed reads: one `Query` per shard of the due index and one of the review index, \
          which counts the overdue reviews oldest first and stops at the first that is not overdue.",
         calls_text(&review.total),
         review.finalized,
@@ -785,15 +811,15 @@ async fn bench() -> Result<(), String> {
          service, in turns of {}: 6 in 10 associated, 1 in 10 declined and 1 in 10 withdrawn (in no index the run \
          reads); 1 in 10 awaiting the customer with the deadline ahead and 1 in 20 waiting for a response not yet \
          due (in the due index, beyond the query's key condition); 1 in 20 submitted within the last two days (in \
-         the review index, not overdue); the waiting responses are in the review index too. The seed is checked \
+         the review index, not overdue); the waiting responses are in the review index too, in the partition \
+         of the claims waiting for their partners. The seed is checked \
          before it is written: exactly the due claims have a nightly deadline before the run, and no review is overdue.\n\n\
-         finalize-association's run (`FinalizeAssociationFunction::run`) reads the due index, associates each due \
-         opt-out with one conditional `TransactWriteItems` built from the index entry, reads each due response \
-         (`GetItem`) and rejects it with one `TransactWriteItems`, {} claims at a time, then counts the overdue \
-         reviews from the review index. The floor issues only those writes, at the same concurrency, for claims \
-         known in advance: `DynamoStore::associate` for each due opt-out, and for each due response \
-         `DynamoStore::apply` of `Claim::reject_for_no_response` built from the seeded claim, without reading it; \
-         it reads no index. Each run must associate every due opt-out and reject every due response (and the function \
+         finalize-association's run (`FinalizeAssociationFunction::run`) reads the due index (which holds whole \
+         claims), associates each due opt-out and rejects each due response with one conditional \
+         `TransactWriteItems` each, built from the index entry, {} claims at a time, then counts the overdue \
+         reviews from the review index's partition of the claims waiting for a reviewer. The floor issues only \
+         those writes, at the same concurrency, for claims known in advance: `DynamoStore::apply` of \
+         `Claim::finalize` or `Claim::reject_for_no_response` built from the seeded claim; it reads no index. Each run must associate every due opt-out and reject every due response (and the function \
          count no overdue review), or `make bench` fails. \"Its index reads alone\" is the due index's pages read \
          before the run plus the overdue count taken again after it, on the same table.\n\n\
          | run | due opt-outs | due responses | not due | items seeded (time) | run time | its index reads alone | per due claim | associated / rejected | AWS requests |\n\
@@ -830,13 +856,13 @@ async fn bench() -> Result<(), String> {
         "\nfinalize / floor = {scale_ratio:.2} ({writes_ratio:.2} without the index reads); doubling the not-due claims: \
          {doubling:.2} × the time ({doubled_writes:.2} without the index reads), {}. \
          These are the emulator's times: it serializes DynamoDB requests and answers each in milliseconds. \
-         The requests show the shape: one write per due claim and one read per due response, one query per page \
-         of a due-index shard, one query of the review index, and no request for a claim that is not due. What the \
+         The requests show the shape: one write per due claim, one query per page of a due-index shard, one \
+         query of the review index, and no request for a claim that is not due. What the \
          not-due claims can still cost is the emulator's: it gives a query only the index partition it reads \
          (`infra/local/serialized_moto.py`; moto alone sorts the whole table on every query, 2 s a query at \
          100,000 items), but then checks each item of that partition against the key condition in Python, so the \
-         not-due claims in the due index (deadlines ahead) and in the review index cost its queries some time; \
-         DynamoDB reads only the matching range.",
+         not-due claims in the due index (deadlines ahead) and in the review index's partition cost its queries \
+         some time; DynamoDB reads only the matching range.",
         if same_requests {
             "with the same requests".to_owned()
         } else {

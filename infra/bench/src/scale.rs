@@ -10,7 +10,7 @@ use cpor_domain::claim::{
 };
 use cpor_domain::clock::SystemClock;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
-use cpor_domain::ports::{ClaimRepository, DueClaim, DueIndex, DueKind};
+use cpor_domain::ports::{ClaimRepository, DueIndex};
 use cpor_domain::review::{InformationCode, Message};
 use cpor_domain::submission::parse_submission;
 use cpor_domain::usecase::finalize::DEFAULT_CONCURRENCY;
@@ -280,45 +280,30 @@ async fn sdk(endpoint: &str, plan: &Arc<FaultPlan>) -> aws_config::SdkConfig {
     sdk.to_builder().http_client(plan.wrap(client)).build()
 }
 
-/// The writes the nightly run makes, and nothing else: for each due opt-out the association
-/// from what the index would hold, for each due response the rejection built from the seeded
-/// claim (the run reads it first; the floor does not).
-enum Write {
-    Associate(DueClaim),
-    Reject(Box<Claim>),
-}
-
-/// The floor's run: every write, `DEFAULT_CONCURRENCY` at a time. Returns the claims associated
-/// and rejected, or the first write that failed.
+/// The floor's run: the writes the nightly run makes, and nothing else, `DEFAULT_CONCURRENCY`
+/// at a time: for each due claim, known in advance, its transition built from the seeded claim
+/// (its association, or its rejection for no response), without reading any index. Returns
+/// the claims associated and rejected, or the first write that failed.
 async fn floor(
     store: &DynamoStore,
-    writes: Vec<Write>,
+    due: Vec<Claim>,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), String> {
-    let outcomes: Vec<Result<DueKind, String>> = futures::stream::iter(writes)
-        .map(|write| async move {
-            match write {
-                Write::Associate(due) => {
-                    let entry = due
-                        .association(now)
-                        .ok_or("a due opt-out's window is still open")?;
-                    store
-                        .associate(&due, &entry)
-                        .await
-                        .map_err(|e| format!("associate: {e:?}"))?;
-                    Ok(DueKind::OptOut)
+    let outcomes: Vec<Result<bool, String>> = futures::stream::iter(due)
+        .map(|claim| async move {
+            let (transition, associates) = match claim.state.nightly_deadline() {
+                Some(NightlyDeadline::OptOut(_)) => (claim.finalize(now), true),
+                Some(NightlyDeadline::Response(_)) => (claim.reject_for_no_response(now), false),
+                Some(NightlyDeadline::Unreachable(_)) | None => {
+                    return Err(format!("seeded due claim {} is neither kind", claim.id));
                 }
-                Write::Reject(claim) => {
-                    let transition = claim
-                        .reject_for_no_response(now)
-                        .map_err(|e| format!("reject: {e}"))?;
-                    store
-                        .apply(&transition)
-                        .await
-                        .map_err(|e| format!("reject: {e:?}"))?;
-                    Ok(DueKind::Response)
-                }
-            }
+            };
+            let transition = transition.map_err(|e| format!("{}: {e}", claim.id))?;
+            store
+                .apply(&transition)
+                .await
+                .map_err(|e| format!("{}: {e:?}", claim.id))?;
+            Ok(associates)
         })
         .buffer_unordered(DEFAULT_CONCURRENCY)
         .collect()
@@ -326,8 +311,8 @@ async fn floor(
     let (mut associated, mut rejected) = (0, 0);
     for outcome in outcomes {
         match outcome? {
-            DueKind::OptOut => associated += 1,
-            DueKind::Response | DueKind::Unreachable => rejected += 1,
+            true => associated += 1,
+            false => rejected += 1,
         }
     }
     Ok((associated, rejected))
@@ -358,28 +343,11 @@ async fn seeded_run(run: Run, seed: Seed, endpoint: &str) -> Result<Phase, Strin
     let seeded_items = store.seed_claims(&claims).await.map_err(|e| e.0)?;
     let seed_time = seed_started.elapsed();
     // The floor knows the due claims without reading anything.
-    let writes = claims
+    let due: Vec<Claim> = claims
         .into_iter()
         .take(seed.due())
-        .enumerate()
-        .map(|(i, (claim, _))| {
-            if i < seed.due_opt_outs {
-                let deadline = claim
-                    .state
-                    .window()
-                    .map(|w| w.deadline)
-                    .ok_or("a due opt-out without its window")?;
-                Ok(Write::Associate(DueClaim {
-                    claim_id: claim.id,
-                    version: claim.version,
-                    deadline,
-                    kind: DueKind::OptOut,
-                }))
-            } else {
-                Ok(Write::Reject(Box::new(claim)))
-            }
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+        .map(|(claim, _)| claim)
+        .collect();
     let calendar = BusinessCalendar::default();
     // What the due index's reads cost on their own, in the emulator: the pages the run reads.
     let due_read = match run {
@@ -418,7 +386,7 @@ async fn seeded_run(run: Run, seed: Seed, endpoint: &str) -> Result<Phase, Strin
             }
             (summary.finalized, summary.rejected)
         }
-        Run::Floor => floor(&store, writes, now).await?,
+        Run::Floor => floor(&store, due, now).await?,
     };
     let time = started.elapsed();
     let calls = plan.calls();
