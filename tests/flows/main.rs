@@ -43,5 +43,8 @@ mod round_trips;
 // What AWS would allow: each function's recorded calls against its role in the template.
 mod iam;
 
+// The emulator's answers, where the project changed moto.
+mod emulator;
+
 // The contract: every documented answer against openapi.yaml.
 mod openapi;
