@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Every metric of the service, with its unit.
-const METRICS: [(&str, &str); 22] = [
+const METRICS: [(&str, &str); 23] = [
     ("ClaimsSubmitted", "Count"),
     ("ClaimsRefused", "Count"),
     ("NotificationsNotQueued", "Count"),
@@ -31,6 +31,7 @@ const METRICS: [(&str, &str); 22] = [
     ("ClaimsReviewed", "Count"),
     ("PartnerMoves", "Count"),
     ("ClaimsRejectedForNoResponse", "Count"),
+    ("ClaimsRejectedUnreachable", "Count"),
     ("ReviewsOverdue", "Count"),
     ("EventEmailsSent", "Count"),
     ("EventEmailsHeld", "Count"),

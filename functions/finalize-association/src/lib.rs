@@ -86,7 +86,14 @@ impl FinalizeAssociationFunction {
         let mut metrics = Metrics::new(FUNCTION)
             .count(name::FINALIZATION_RUNS, 1)
             .count(name::CLAIMS_FINALIZED, summary.finalized)
-            .count(name::CLAIMS_REJECTED_FOR_NO_RESPONSE, summary.rejected)
+            .count(
+                name::CLAIMS_REJECTED_FOR_NO_RESPONSE,
+                summary.rejected_for_no_response,
+            )
+            .count(
+                name::CLAIMS_REJECTED_UNREACHABLE,
+                summary.rejected_unreachable,
+            )
             .count(name::FINALIZATION_BACKLOG, summary.failed)
             .millis(name::FINALIZATION_DURATION, elapsed.as_secs_f64() * 1000.0);
         if let Some(overdue) = summary.reviews_overdue {

@@ -58,10 +58,12 @@ pub mod name {
     /// A partner's move on a claim in review, by `move` (`respond`, `dispute`, `proof`). Unit
     /// `Count`.
     pub const PARTNER_MOVES: &str = "PartnerMoves";
-    /// Claims a nightly run rejected at a deadline: their information requests went
-    /// unanswered, or their customers stayed unreachable (the name predates the second). Unit
-    /// `Count`.
+    /// Claims a nightly run rejected because their information requests went unanswered past
+    /// `response_due` (`no_response`). Unit `Count`.
     pub const CLAIMS_REJECTED_FOR_NO_RESPONSE: &str = "ClaimsRejectedForNoResponse";
+    /// Claims a nightly run rejected because their customers stayed unreachable 30 days after a
+    /// bounce (`customer_unreachable`). Unit `Count`.
+    pub const CLAIMS_REJECTED_UNREACHABLE: &str = "ClaimsRejectedUnreachable";
     /// Claims waiting for a reviewer's decision past their review due time, as a nightly run
     /// counted them. Unit `Count`.
     pub const REVIEWS_OVERDUE: &str = "ReviewsOverdue";
@@ -74,7 +76,7 @@ pub mod name {
     /// An event message that failed and goes back to the queue. Unit `Count`.
     pub const EVENT_EMAILS_FAILED: &str = "EventEmailsFailed";
 
-    pub const ALL: [&str; 22] = [
+    pub const ALL: [&str; 23] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
         NOTIFICATIONS_NOT_QUEUED,
@@ -93,6 +95,7 @@ pub mod name {
         CLAIMS_REVIEWED,
         PARTNER_MOVES,
         CLAIMS_REJECTED_FOR_NO_RESPONSE,
+        CLAIMS_REJECTED_UNREACHABLE,
         REVIEWS_OVERDUE,
         EVENT_EMAILS_SENT,
         EVENT_EMAILS_HELD,
@@ -222,6 +225,17 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runbook_s_table_names_every_metric() {
+        let runbook = include_str!("../../../docs/runbook.md");
+        for metric in name::ALL {
+            assert!(
+                runbook.contains(&format!("| `{metric}` | ")),
+                "docs/runbook.md's metrics table lacks {metric}"
+            );
+        }
+    }
 
     #[test]
     fn the_emf_object_declares_each_value_with_its_unit_and_dimensions() {

@@ -24,8 +24,12 @@ pub struct FinalizeSummary {
     /// Claims made official by this run.
     pub finalized: usize,
     /// Claims rejected by this run: their information requests went unanswered, or their
-    /// customers stayed unreachable.
+    /// customers stayed unreachable (the next two, added up).
     pub rejected: usize,
+    /// Claims rejected by this run because their information requests went unanswered.
+    pub rejected_for_no_response: usize,
+    /// Claims rejected by this run because their customers stayed unreachable.
+    pub rejected_unreachable: usize,
     /// Claims decided meanwhile by someone else (an opt-out, a withdrawal, an earlier run).
     pub already_decided: usize,
     /// Claims that could not be written; a later run retries them.
@@ -48,7 +52,8 @@ pub struct FinalizeAssociations<'a> {
 
 enum Outcome {
     Finalized,
-    Rejected,
+    RejectedForNoResponse,
+    RejectedUnreachable,
     AlreadyDecided,
     Failed,
 }
@@ -92,7 +97,14 @@ impl FinalizeAssociations<'_> {
                     summary.due += 1;
                     match outcome {
                         Outcome::Finalized => summary.finalized += 1,
-                        Outcome::Rejected => summary.rejected += 1,
+                        Outcome::RejectedForNoResponse => {
+                            summary.rejected += 1;
+                            summary.rejected_for_no_response += 1;
+                        }
+                        Outcome::RejectedUnreachable => {
+                            summary.rejected += 1;
+                            summary.rejected_unreachable += 1;
+                        }
                         Outcome::AlreadyDecided => summary.already_decided += 1,
                         Outcome::Failed => summary.failed += 1,
                     }
@@ -119,12 +131,12 @@ impl FinalizeAssociations<'_> {
             }
             Some(NightlyDeadline::Response(_)) => (
                 claim.reject_for_no_response(now),
-                Outcome::Rejected,
+                Outcome::RejectedForNoResponse,
                 "an unanswered information request: claim rejected",
             ),
             Some(NightlyDeadline::Unreachable(_)) => (
                 claim.reject_unreachable(now),
-                Outcome::Rejected,
+                Outcome::RejectedUnreachable,
                 "an unreachable customer: claim rejected",
             ),
             // The index lagged behind a change that took the claim out of it.
@@ -404,7 +416,11 @@ mod tests {
             // WHEN a run comes 30 days after the bounce
             let summary = run(bounced + TimeDelta::days(30) + TimeDelta::hours(1)).await;
             // THEN it is rejected by the system, its unit free, and a second run leaves it
-            assert_eq!((summary.due, summary.rejected), (1, 1));
+            assert_eq!(
+                (summary.due, summary.rejected, summary.rejected_unreachable),
+                (1, 1, 1)
+            );
+            assert_eq!(summary.rejected_for_no_response, 0);
             let (stored, history) = store.stored(claim.id).unwrap();
             assert_eq!(stored.status(), ClaimStatus::Rejected);
             assert_eq!(
