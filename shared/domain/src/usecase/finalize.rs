@@ -194,23 +194,13 @@ mod tests {
         }
     }
 
-    /// The workloads of `osu-m365`, one claim on each.
-    const WORKLOADS: [&str; 8] = [
-        "exchange",
-        "sharepoint",
-        "onedrive",
-        "teams",
-        "intune",
-        "entra-id",
-        "defender",
-        "windows",
-    ];
-
-    /// `n` claims of Fabrikam on Contoso, each awaiting its customer since [`now`].
+    /// `n` claims of Fabrikam on Contoso, each on a workload of `osu-m365` and awaiting its
+    /// customer since [`now`].
     async fn awaiting_claims(store: &MemoryStore, n: usize) -> Vec<Claim> {
+        let program = crate::catalogue::Program::parse("osu-m365").unwrap();
         let mut claims = Vec::new();
-        for workload in &WORKLOADS[..n] {
-            let claim = submitted(store, FABRIKAM, workload, now()).await;
+        for workload in program.workloads().take(n) {
+            let claim = submitted(store, FABRIKAM, workload.code(), now()).await;
             claims.push(notified(store, &claim, now()).await);
         }
         claims
