@@ -220,13 +220,15 @@ impl Door for ReviewClaimsFunction {
     /// On the table (`CPOR_TABLE_NAME`), the notification queue (`CPOR_NOTIFICATION_QUEUE_URL`)
     /// the business calendar (`CPOR_HOLIDAYS`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        // One DynamoDB client for both ports: each client built costs the cold start.
+        let store = wiring.store()?;
         Ok(Self::new(
-            wiring.store()?,
+            store.clone(),
             wiring.queue()?,
             wiring.clock(),
             wiring.calendar()?,
         )
-        .with_documents(wiring.store()?, wiring.documents()?))
+        .with_documents(store, wiring.documents()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {

@@ -58,6 +58,13 @@ const DOUBLING_LIMIT: f64 = 1.1;
 const SUBMIT_MANUAL_LIMIT: u64 = 2;
 const DECISION_LIMIT: u64 = 2;
 const APPROVAL_LIMIT: u64 = 3;
+/// Targets of the documents and contests: a document's declaration (a read and a transaction)
+/// and its arrival's check and record; a contest's submission (the refused ordinary attempt,
+/// then the contest) and its approval (holder superseded, queue message).
+const DOCUMENT_DECLARATION_LIMIT: u64 = 2;
+const DOCUMENT_ARRIVAL_LIMIT: u64 = 4;
+const CONTEST_SUBMIT_LIMIT: u64 = 3;
+const CONTEST_APPROVAL_LIMIT: u64 = 4;
 
 struct Options {
     bin_dir: PathBuf,
@@ -138,10 +145,13 @@ fn function_env(name: &str) -> Vec<(String, String)> {
         "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-notifications",
     );
     let holidays = ("CPOR_HOLIDAYS", "2026-12-25,2027-01-01");
+    let bucket = ("CPOR_DOCUMENTS_BUCKET", "cpor-bench-documents");
     // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
         "submit-claim" => vec![table, queue],
-        "review-claims" => vec![table, queue, holidays],
+        "manage-claims" => vec![table, bucket, queue],
+        "review-claims" => vec![table, queue, holidays, bucket],
+        "record-document" => vec![table, bucket],
         "notify-customer" | "notify-partner" => vec![
             table,
             ("CPOR_SENDER_EMAIL", "cpor@example.com"),
@@ -474,6 +484,9 @@ async fn bench() -> Result<(), String> {
     let flow = cpor_tests::round_trips::count_flow(3).await;
     eprintln!("==> round trips of the review (a local stack on a fresh emulator)");
     let review = cpor_tests::round_trips::count_review_flow(REVIEW_DUE).await;
+    eprintln!("==> round trips of a document upload and of a contest (a local stack each)");
+    let documents = cpor_tests::round_trips::count_document_flow().await;
+    let contest = cpor_tests::round_trips::count_contest_flow().await;
 
     // The nightly run at scale.
     let phases = scale_phases(o.seed, &logs).await?;
@@ -608,6 +621,35 @@ async fn bench() -> Result<(), String> {
         report,
         "| round trips of the review: submit under manual review / a decision (request information, reject) / an approval (with its queue message) | {submit_manual} / {decision} / {approval} requests, at most | | ≤ {SUBMIT_MANUAL_LIMIT} / {DECISION_LIMIT} / {APPROVAL_LIMIT} | {} |",
         verdict(review_met)
+    )
+    .ok();
+    let requests = |flow: &cpor_tests::round_trips::FlowCalls, prefix: &str| {
+        flow.of(prefix).values().sum::<u64>()
+    };
+    let (declaration, arrival) = (
+        requests(&documents, "manage-claims: POST /documents"),
+        requests(&documents, "record-document"),
+    );
+    let documents_met = (1..=DOCUMENT_DECLARATION_LIMIT).contains(&declaration)
+        && (1..=DOCUMENT_ARRIVAL_LIMIT).contains(&arrival);
+    met.push(documents_met);
+    writeln!(
+        report,
+        "| round trips of a document upload: its declaration / its arrival's check and record | {declaration} / {arrival} requests | | ≤ {DOCUMENT_DECLARATION_LIMIT} / {DOCUMENT_ARRIVAL_LIMIT} | {} |",
+        verdict(documents_met)
+    )
+    .ok();
+    let (contest_submit, contest_approval) = (
+        requests(&contest, "submit-claim: a contest"),
+        requests(&contest, "review-claims: approve a contest"),
+    );
+    let contest_met = (1..=CONTEST_SUBMIT_LIMIT).contains(&contest_submit)
+        && (1..=CONTEST_APPROVAL_LIMIT).contains(&contest_approval);
+    met.push(contest_met);
+    writeln!(
+        report,
+        "| round trips of a contest: its submission / its approval (holder superseded, queue message) | {contest_submit} / {contest_approval} requests | | ≤ {CONTEST_SUBMIT_LIMIT} / {CONTEST_APPROVAL_LIMIT} | {} |",
+        verdict(contest_met)
     )
     .ok();
     met.push(no_scan);
@@ -799,6 +841,43 @@ async fn bench() -> Result<(), String> {
         review.finalized,
     )
     .ok();
+
+    for (title, text, flow) in [
+        (
+            "Round trips of a document upload",
+            "`cpor_tests::round_trips::count_document_flow`, checked by `tests/flows/round_trips.rs`: a PDF of 2 KiB \
+             declared, its bytes sent with the presigned PUT (directly to storage: no request of the service's), \
+             then the bucket's notification handed to record-document by hand. Presigning is local computation: the \
+             upload and download links cost no request.",
+            &documents,
+        ),
+        (
+            "Round trips of a contest",
+            "`cpor_tests::round_trips::count_contest_flow`, checked by `tests/flows/round_trips.rs`: Fabrikam's claim \
+             approved, then Northwind's contest of its unit submitted (its ordinary attempt refused by the held lock, \
+             then the contested claim with its contest record) and approved (both claims, both history entries, the \
+             contest record and the lock handed over in one transaction, then the customer's notification queued). \
+             An ordinary submission costs nothing more for contests: its check that the partner does not contest the \
+             unit is a `ConditionCheck` inside its one transaction.",
+            &contest,
+        ),
+    ] {
+        writeln!(
+            report,
+            "\n## {title}\n\n{text}\n\n| operation | requests | AWS requests |\n| --- | --- | --- |"
+        )
+        .ok();
+        for op in &flow.operations {
+            writeln!(
+                report,
+                "| {} | {} | {} |",
+                op.operation,
+                op.calls.values().sum::<u64>(),
+                calls_text(&op.calls)
+            )
+            .ok();
+        }
+    }
 
     writeln!(
         report,
