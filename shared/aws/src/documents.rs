@@ -10,6 +10,7 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use chrono::{DateTime, Utc};
 use cpor_domain::document::{Document, SNIFF_BYTES};
 use cpor_domain::ports::{ArrivedObject, DocumentObjects, Unavailable};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// How long an upload link works (api.md: within 15 minutes).
@@ -31,8 +32,16 @@ pub struct SignedLink {
 /// The documents' bucket.
 #[derive(Debug, Clone)]
 pub struct S3Documents {
-    client: aws_sdk_s3::Client,
+    client: Arc<S3Client>,
     bucket: String,
+}
+
+/// The S3 client: given, or built on its first use (a function that serves documents on a
+/// few of its routes only does not pay for it in every cold start).
+#[derive(Debug)]
+enum S3Client {
+    Given(aws_sdk_s3::Client),
+    OnFirstUse(Box<aws_config::SdkConfig>, OnceLock<aws_sdk_s3::Client>),
 }
 
 fn failed(what: &str, error: &impl std::error::Error) -> Unavailable {
@@ -42,8 +51,23 @@ fn failed(what: &str, error: &impl std::error::Error) -> Unavailable {
 impl S3Documents {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
-            client,
+            client: Arc::new(S3Client::Given(client)),
             bucket: bucket.into(),
+        }
+    }
+
+    /// The bucket on `sdk`'s S3 client ([`S3Documents::client`]), built when first needed.
+    pub fn on_first_use(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+        Self {
+            client: Arc::new(S3Client::OnFirstUse(Box::new(sdk.clone()), OnceLock::new())),
+            bucket: bucket.into(),
+        }
+    }
+
+    fn s3(&self) -> &aws_sdk_s3::Client {
+        match &*self.client {
+            S3Client::Given(client) => client,
+            S3Client::OnFirstUse(sdk, client) => client.get_or_init(|| Self::client(sdk)),
         }
     }
 
@@ -71,7 +95,7 @@ impl S3Documents {
             .map_err(|_| Unavailable("a document's size is out of range".into()))?;
         let (config, expires_at) = presigning(UPLOAD_LINK_VALIDITY)?;
         let request = self
-            .client
+            .s3()
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -87,7 +111,7 @@ impl S3Documents {
     pub async fn download_link(&self, key: &str) -> Result<SignedLink, Unavailable> {
         let (config, expires_at) = presigning(DOWNLOAD_LINK_VALIDITY)?;
         let request = self
-            .client
+            .s3()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -125,7 +149,7 @@ fn link(request: &PresignedRequest, expires_at: DateTime<Utc>) -> SignedLink {
 impl DocumentObjects for S3Documents {
     async fn inspect(&self, key: &str) -> Result<Option<ArrivedObject>, Unavailable> {
         let head = match self
-            .client
+            .s3()
             .head_object()
             .bucket(&self.bucket)
             .key(key)
@@ -147,7 +171,7 @@ impl DocumentObjects for S3Documents {
             }));
         }
         let object = match self
-            .client
+            .s3()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -172,7 +196,7 @@ impl DocumentObjects for S3Documents {
     }
 
     async fn delete(&self, key: &str) -> Result<(), Unavailable> {
-        self.client
+        self.s3()
             .delete_object()
             .bucket(&self.bucket)
             .key(key)

@@ -124,13 +124,11 @@ impl<'a> Wiring<'a> {
         ))
     }
 
-    /// The documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
+    /// The documents' bucket (`CPOR_DOCUMENTS_BUCKET`); its S3 client is built when a request
+    /// first needs it.
     pub fn documents(&self) -> Result<crate::S3Documents, ConfigError> {
         let bucket = self.env.required(config::DOCUMENTS_BUCKET)?;
-        Ok(crate::S3Documents::new(
-            crate::S3Documents::client(self.sdk),
-            bucket,
-        ))
+        Ok(crate::S3Documents::on_first_use(self.sdk, bucket))
     }
 
     /// SES, sending from `CPOR_SENDER_EMAIL`, through the configuration set
