@@ -3,7 +3,7 @@
 //! reported one by one (`ReportBatchItemFailures`), so one bad message never costs the others,
 //! and a message that keeps failing reaches the dead-letter queue.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::metrics::name;
 use cpor_aws::queue::NotificationMessage;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
@@ -12,13 +12,9 @@ use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, S
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
 use std::convert::Infallible;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-customer";
-
-/// How long one worker may hold the right to send a claim's e-mail, in seconds.
-const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
 
 /// The function: its clients and settings, built once per execution environment.
 pub struct NotifyCustomerFunction {
@@ -86,35 +82,24 @@ impl NotifyCustomerFunction {
 
     /// Handles a batch; the answer names the messages to be retried.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let results = futures::future::join_all(event.records.iter().map(|message| {
-            let id = message.message_id.as_deref().unwrap_or_default();
-            let span = cpor_aws::logging::message_span(id);
-            async move {
-                let result = self.process(message).await;
-                match &result {
-                    Ok(outcome) => tracing::info!(?outcome, "notification processed"),
-                    Err(error) => {
-                        tracing::warn!(%error, "notification failed; the queue will retry it")
-                    }
+        let (results, response) = cpor_aws::batch::process(&event, |message| async move {
+            let result = self.process(message).await;
+            match &result {
+                Ok(outcome) => tracing::info!(?outcome, "notification processed"),
+                Err(error) => {
+                    tracing::warn!(%error, "notification failed; the queue will retry it")
                 }
-                result
             }
-            .instrument(span)
-        }))
+            result
+        })
         .await;
-        let mut response = SqsBatchResponse::default();
         let (mut sent, mut held, mut rejected) = (0, 0, 0);
-        for (message, result) in event.records.iter().zip(results) {
-            match result {
-                Ok(NotifyOutcome::Notified) => sent += 1,
-                Ok(NotifyOutcome::Held) => held += 1,
-                Ok(NotifyOutcome::Rejected) => rejected += 1,
-                Ok(NotifyOutcome::AlreadyNotified | NotifyOutcome::NotNeeded(_)) => {}
-                Err(_) => {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                    response.batch_item_failures.push(failure);
-                }
+        for outcome in results.into_iter().flatten() {
+            match outcome {
+                NotifyOutcome::Notified => sent += 1,
+                NotifyOutcome::Held => held += 1,
+                NotifyOutcome::Rejected => rejected += 1,
+                NotifyOutcome::AlreadyNotified | NotifyOutcome::NotNeeded(_) => {}
             }
         }
         Metrics::new(FUNCTION)
@@ -142,16 +127,7 @@ impl Door for NotifyCustomerFunction {
     /// `CPOR_TOKEN_KEY_ID`), the pages' address (`CPOR_PUBLIC_BASE_URL`) and the send lease
     /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        let lease: i64 = wiring
-            .env()
-            .or(SEND_LEASE_SECONDS, "120")
-            .parse()
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: SEND_LEASE_SECONDS,
-                problem: "must be a whole number of seconds above 0".into(),
-            })?;
+        let send_lease = wiring.send_lease()?;
         let function = Self::new(
             wiring.store()?,
             wiring.mailer()?,
@@ -161,7 +137,7 @@ impl Door for NotifyCustomerFunction {
             wiring.public_base_url()?,
         );
         Ok(Self {
-            send_lease: chrono::TimeDelta::seconds(lease),
+            send_lease,
             ..function
         })
     }

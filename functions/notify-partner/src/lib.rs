@@ -5,7 +5,7 @@
 //! (`ReportBatchItemFailures`); one that keeps failing (unreadable, or of an unknown claim)
 //! reaches the dead-letter queue.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
@@ -17,14 +17,9 @@ use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent, OptOutKe
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-partner";
-
-/// How long one worker may hold the right to send an event's e-mail, in seconds (the
-/// customer notification's setting: the same queue timing protects both).
-const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
 
 /// The function: its clients and settings, built once per execution environment.
 pub struct NotifyPartnerFunction {
@@ -138,27 +133,21 @@ impl NotifyPartnerFunction {
 
     /// Handles a batch; the answer names the messages to be retried.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let results = futures::future::join_all(event.records.iter().map(|message| {
-            let id = message.message_id.as_deref().unwrap_or_default();
-            let span = cpor_aws::logging::message_span(id);
-            async move {
-                let result = self.process(message).await;
-                match &result {
-                    Ok(outcome) => tracing::info!(?outcome, "event processed"),
-                    Err(error) => {
-                        tracing::warn!(%error, "event failed; the queue will retry it")
-                    }
+        let (results, response) = cpor_aws::batch::process(&event, |message| async move {
+            let result = self.process(message).await;
+            match &result {
+                Ok(outcome) => tracing::info!(?outcome, "event processed"),
+                Err(error) => {
+                    tracing::warn!(%error, "event failed; the queue will retry it")
                 }
-                result
             }
-            .instrument(span)
-        }))
+            result
+        })
         .await;
-        let mut response = SqsBatchResponse::default();
         let (mut sent, mut held) = (0, 0);
-        for (message, result) in event.records.iter().zip(results) {
-            match result {
-                Ok(TellOutcome::Told(mails)) => {
+        for outcome in results.into_iter().flatten() {
+            match outcome {
+                TellOutcome::Told(mails) => {
                     for (_, outcome) in mails {
                         match outcome {
                             MailOutcome::Sent => sent += 1,
@@ -167,12 +156,7 @@ impl NotifyPartnerFunction {
                         }
                     }
                 }
-                Ok(TellOutcome::NotForThePartner) => {}
-                Err(_) => {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                    response.batch_item_failures.push(failure);
-                }
+                TellOutcome::NotForThePartner => {}
             }
         }
         Metrics::new(FUNCTION)
@@ -200,16 +184,7 @@ impl Door for NotifyPartnerFunction {
     /// the service's address (`CPOR_PUBLIC_BASE_URL`), and the send lease
     /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        let lease: i64 = wiring
-            .env()
-            .or(SEND_LEASE_SECONDS, "120")
-            .parse()
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: SEND_LEASE_SECONDS,
-                problem: "must be a whole number of seconds above 0".into(),
-            })?;
+        let send_lease = wiring.send_lease()?;
         let function = Self::new(
             wiring.store()?,
             wiring.mailer()?,
@@ -219,7 +194,7 @@ impl Door for NotifyPartnerFunction {
             wiring.public_base_url()?,
         );
         Ok(Self {
-            send_lease: chrono::TimeDelta::seconds(lease),
+            send_lease,
             ..function
         })
     }

@@ -5,14 +5,13 @@
 //! pending. Failed messages are reported one by one (`ReportBatchItemFailures`); a message
 //! delivered twice changes nothing the second time.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::{ConfigError, Door, DynamoStore, S3Documents, Wiring};
 use cpor_domain::clock::Clock;
 use cpor_domain::ports::Unavailable;
 use cpor_domain::usecase::documents::{Arrival, DocumentDesk};
 use std::convert::Infallible;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "record-document";
@@ -76,34 +75,21 @@ impl RecordDocumentFunction {
 
     /// Processes a batch; the answer names the messages to retry.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let results = futures::future::join_all(event.records.iter().map(|message| {
-            let id = message.message_id.as_deref().unwrap_or_default();
-            let span = cpor_aws::logging::message_span(id);
-            async move {
-                let result = self.process(message).await;
-                match &result {
-                    // S3's test event, sent when the notification is configured: nothing arrived.
-                    Ok(arrivals) if arrivals.is_empty() => {
-                        tracing::debug!("a notification without uploads skipped")
-                    }
-                    Ok(arrivals) => tracing::info!(?arrivals, "uploads processed"),
-                    Err(error) => {
-                        tracing::warn!(%error, "uploads not processed; the queue will retry them")
-                    }
+        let (_, response) = cpor_aws::batch::process(&event, |message| async move {
+            let result = self.process(message).await;
+            match &result {
+                // S3's test event, sent when the notification is configured: nothing arrived.
+                Ok(arrivals) if arrivals.is_empty() => {
+                    tracing::debug!("a notification without uploads skipped")
                 }
-                result
+                Ok(arrivals) => tracing::info!(?arrivals, "uploads processed"),
+                Err(error) => {
+                    tracing::warn!(%error, "uploads not processed; the queue will retry them")
+                }
             }
-            .instrument(span)
-        }))
+            result
+        })
         .await;
-        let mut response = SqsBatchResponse::default();
-        for (message, result) in event.records.iter().zip(results) {
-            if result.is_err() {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
-            }
-        }
         response
     }
 }

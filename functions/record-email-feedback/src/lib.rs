@@ -5,7 +5,7 @@
 //! complaint is recorded in the claim's history. Failed messages are reported one by one
 //! (`ReportBatchItemFailures`); one that can never be read reaches the dead-letter queue.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::claim::{ClaimStatus, MailFeedback};
@@ -15,7 +15,6 @@ use cpor_domain::usecase::feedback::{FeedbackOutcome, FeedbackReport, MailFeedba
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "record-email-feedback";
@@ -166,38 +165,29 @@ impl RecordEmailFeedbackFunction {
 
     /// Handles a batch; the answer names the messages to be retried.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let results = futures::future::join_all(event.records.iter().map(|message| {
-            let id = message.message_id.as_deref().unwrap_or_default();
-            let span = cpor_aws::logging::message_span(id);
-            async move {
-                let result = self.process(message).await;
-                match &result {
-                    Ok(outcome) => tracing::info!(?outcome, "e-mail feedback processed"),
-                    Err(error) => {
-                        tracing::warn!(%error, "e-mail feedback failed; the queue will retry it")
-                    }
+        let (results, response) = cpor_aws::batch::process(&event, |message| async move {
+            let result = self.process(message).await;
+            match &result {
+                Ok(outcome) => tracing::info!(?outcome, "e-mail feedback processed"),
+                Err(error) => {
+                    tracing::warn!(%error, "e-mail feedback failed; the queue will retry it")
                 }
-                result
             }
-            .instrument(span)
-        }))
+            result
+        })
         .await;
-        let mut response = SqsBatchResponse::default();
-        let mut unreachable = 0;
-        for (message, result) in event.records.iter().zip(results) {
-            match result {
-                Ok(Processed::Recorded(FeedbackOutcome::Recorded {
-                    status: ClaimStatus::CustomerUnreachable,
-                    ..
-                })) => unreachable += 1,
-                Ok(_) => {}
-                Err(_) => {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                    response.batch_item_failures.push(failure);
-                }
-            }
-        }
+        let unreachable = results
+            .iter()
+            .filter(|result| {
+                matches!(
+                    result,
+                    Ok(Processed::Recorded(FeedbackOutcome::Recorded {
+                        status: ClaimStatus::CustomerUnreachable,
+                        ..
+                    }))
+                )
+            })
+            .count();
         Metrics::new(FUNCTION)
             .count(name::CUSTOMERS_UNREACHABLE, unreachable)
             .emit();

@@ -60,27 +60,15 @@ pub async fn provision(
         .await
         .map_err(|e| EventsError(e.to_string()))?;
     let rule = format!("{queue}-rule");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(bus)
-        .event_pattern(json!({ "source": [cpor_domain::events::SOURCE] }).to_string())
-        .send()
-        .await
-        .map_err(|e| EventsError(format!("rule {rule}: {}", describe(&e))))?;
-    let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("delivered-events")
-        .arn(queue_arn)
-        .build()
-        .map_err(|e| EventsError(e.to_string()))?;
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(bus)
-        .targets(target)
-        .send()
-        .await
-        .map_err(|e| EventsError(format!("target of {rule}: {}", describe(&e))))?;
+    rule_to_queue(
+        events,
+        bus,
+        &rule,
+        json!({ "source": [cpor_domain::events::SOURCE] }),
+        "delivered-events",
+        queue_arn,
+    )
+    .await?;
     Ok(queue_url)
 }
 
@@ -100,26 +88,43 @@ pub async fn route_partner_emails(
         .iter()
         .map(|event| format!("claim.{event}"))
         .collect();
-    let rule = format!("{bus}-partner-emails");
+    rule_to_queue(
+        events,
+        bus,
+        &format!("{bus}-partner-emails"),
+        json!({ "source": [cpor_domain::events::SOURCE], "detail-type": detail_types }),
+        "partner-emails",
+        queue_arn,
+    )
+    .await
+}
+
+/// A rule `rule` on `bus` with `pattern`, whose one target (`target_id`) is the queue
+/// `queue_arn`.
+async fn rule_to_queue(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    rule: &str,
+    pattern: Value,
+    target_id: &str,
+    queue_arn: String,
+) -> Result<(), EventsError> {
     events
         .put_rule()
-        .name(&rule)
+        .name(rule)
         .event_bus_name(bus)
-        .event_pattern(
-            json!({ "source": [cpor_domain::events::SOURCE], "detail-type": detail_types })
-                .to_string(),
-        )
+        .event_pattern(pattern.to_string())
         .send()
         .await
         .map_err(|e| EventsError(format!("rule {rule}: {}", describe(&e))))?;
     let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("partner-emails")
+        .id(target_id)
         .arn(queue_arn)
         .build()
         .map_err(|e| EventsError(e.to_string()))?;
     events
         .put_targets()
-        .rule(&rule)
+        .rule(rule)
         .event_bus_name(bus)
         .targets(target)
         .send()

@@ -154,6 +154,22 @@ impl<'a> Wiring<'a> {
         config::review_policy(self.env)
     }
 
+    /// How long one worker may hold the right to send an e-mail (the notification's, or an
+    /// event's): `CPOR_SEND_LEASE_SECONDS`, default 120, a whole number above 0.
+    pub fn send_lease(&self) -> Result<chrono::TimeDelta, ConfigError> {
+        const SEND_LEASE_SECONDS: &str = "CPOR_SEND_LEASE_SECONDS";
+        self.env
+            .or(SEND_LEASE_SECONDS, "120")
+            .parse()
+            .ok()
+            .filter(|s: &i64| *s > 0)
+            .map(chrono::TimeDelta::seconds)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: SEND_LEASE_SECONDS,
+                problem: "must be a whole number of seconds above 0".into(),
+            })
+    }
+
     /// The business calendar, skipping `CPOR_HOLIDAYS`.
     pub fn calendar(&self) -> Result<BusinessCalendar, ConfigError> {
         config::calendar(self.env)

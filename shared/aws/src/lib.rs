@@ -5,6 +5,7 @@
 //! The same code runs against AWS and against the local emulator: `AWS_ENDPOINT_URL` points the
 //! SDK at the emulator, and nothing here knows the difference.
 
+pub mod batch;
 pub mod config;
 pub mod documents;
 pub mod door;
