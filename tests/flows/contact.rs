@@ -5,7 +5,7 @@
 use chrono::TimeDelta;
 use cpor_tests::*;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn new_contact() -> serde_json::Value {
     json!({ "name": "Marco Bianchi", "email": "marco@contoso.com", "locale": "it",
@@ -112,4 +112,145 @@ async fn an_official_association_is_ended_from_its_page_only_when_confirmed() {
         201
     );
     stack.stop().await;
+}
+
+/// The customer's contact belongs to the customer: the consent e-mail may only go to an address
+/// at one of the tenant's verified domains, or a subdomain of one.
+#[tokio::test]
+async fn a_partner_cannot_direct_the_consent_email_to_itself_at_submission_or_correction() {
+    let stack = TestStack::start().await;
+    // GIVEN claims whose customer contact is the partner's own inbox, or a look-alike domain
+    for email in [
+        "ops@fabrikam.com",
+        "giulia@evilcontoso.com",
+        "giulia@contoso.com.fabrikam.example",
+    ] {
+        let mut body = claim_body("teams");
+        body["customer_contact"]["email"] = json!(email);
+        // WHEN the partner submits it
+        let answer = stack.submit(FABRIKAM, &body).await;
+        // THEN it is refused, naming the field, and nothing is created
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (422, "contact_domain_mismatch".to_owned()),
+            "{email}: {}",
+            answer.text
+        );
+        assert_eq!(
+            answer.json()["errors"][0]["field"],
+            "customer_contact.email",
+            "{}",
+            answer.text
+        );
+    }
+    assert!(stack.all_claims(FABRIKAM).await.is_empty());
+    // GIVEN a claim whose customer was e-mailed at the tenant's domain
+    let (created, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN the partner corrects the contact to its own inbox
+    let mut own = new_contact();
+    own["email"] = json!("ops@fabrikam.com");
+    let path = format!("/v1/claims/{id}/customer-contact");
+    let admin = stack.admin(FABRIKAM);
+    let answer = stack
+        .send(Method::PUT, &path, Some(&admin), Some(&own), &[])
+        .await;
+    // THEN it is refused and nothing changes: the customer's link still works, and no e-mail
+    // went to the partner's inbox
+    assert_eq!(
+        (answer.status.as_u16(), answer.code()),
+        (422, "contact_domain_mismatch".to_owned()),
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.json()["errors"][0]["field"], "email");
+    let claim = stack.claim(FABRIKAM, id).await;
+    assert_eq!(claim["status"], "awaiting_customer");
+    assert_eq!(claim["customer_contact"]["email"], "giulia@contoso.com");
+    assert_eq!(stack.open(&link).await.status, 200);
+    assert!(
+        stack
+            .outbox()
+            .await
+            .iter()
+            .all(|m| m["to"][0] != "ops@fabrikam.com")
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_contact_at_a_subdomain_of_the_tenants_domain_is_the_customers() {
+    // GIVEN a contact at a subdomain of contoso.com, written in capitals
+    let stack = TestStack::start().await;
+    let mut body = claim_body("teams");
+    body["customer_contact"]["email"] = json!("Giulia@EU.Contoso.com");
+    // WHEN the partner submits the claim
+    let answer = stack.submit(FABRIKAM, &body).await;
+    // THEN it is accepted
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    stack.stop().await;
+}
+
+/// When a correction moves the notification to another address, the contact who had been
+/// e-mailed is told, in their language, with the new address masked.
+#[tokio::test]
+async fn the_earlier_contact_is_told_in_their_language_when_a_correction_moves_the_notification() {
+    // GIVEN a claim awaiting Giulia, who reads Italian
+    let stack = TestStack::start().await;
+    let (created, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    // WHEN the partner names Marco, who reads German, instead
+    let mut marco = new_contact();
+    marco["locale"] = json!("de");
+    let path = format!("/v1/claims/{id}/customer-contact");
+    let admin = stack.admin(FABRIKAM);
+    let answer = stack
+        .send(Method::PUT, &path, Some(&admin), Some(&marco), &[])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    stack
+        .wait_for_status(FABRIKAM, id, "awaiting_customer")
+        .await;
+    // THEN Giulia receives one e-mail in Italian naming the new contact masked, with no link
+    let told = wait_for_mail(&stack, "giulia@contoso.com", |body| {
+        body.contains("m***@contoso.com")
+    })
+    .await;
+    assert!(told.contains("lang=\"it\""), "{told}");
+    assert!(!told.contains("marco@contoso.com"), "{told}");
+    assert!(link_in(&told).is_none(), "{told}");
+    // AND Marco is e-mailed the request in German
+    let to_marco: Vec<Value> = stack
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["to"][0] == "marco@contoso.com")
+        .collect();
+    assert_eq!(to_marco.len(), 1);
+    assert!(
+        to_marco[0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lang=\"de\"")
+    );
+    stack.stop().await;
+}
+
+/// The first e-mail to `to` whose body passes `wanted`, waiting up to 20 seconds.
+async fn wait_for_mail(stack: &TestStack, to: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let found = stack.outbox().await.into_iter().find_map(|m| {
+            let body = m["body"].as_str().unwrap_or_default().to_owned();
+            (m["to"][0] == to && wanted(&body)).then_some(body)
+        });
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no such e-mail to {to}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

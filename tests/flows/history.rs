@@ -90,6 +90,7 @@ async fn no_door_rewrites_a_claims_history() {
         to: ClaimStatus::Associated,
         code: None,
         reason: Some("rewritten".into()),
+        contact_change: None,
     };
     let mut forged_claim = stored.clone();
     forged_claim.version += 1;

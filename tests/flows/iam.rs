@@ -289,3 +289,74 @@ async fn the_publisher_s_stream_reads_its_events_and_its_subject_reads_are_all_i
     }
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_correction_reads_the_tenant_s_record_alone_and_the_earlier_contact_s_e_mail_its_entry() {
+    // GIVEN a claim awaiting its customer, whose contact the partner corrects to another address
+    let stack = TestStack::start().await;
+    let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = claim["claim_id"].as_str().unwrap_or_default();
+    let contact = serde_json::json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+    let path = format!("/v1/claims/{id}/customer-contact");
+    let admin = stack.admin(FABRIKAM);
+    let answer = stack
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin),
+            Some(&contact),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    // AND the earlier contact has been told (notify-partner read the correction's entry)
+    let started = std::time::Instant::now();
+    while !stack.outbox().await.iter().any(|m| {
+        m["to"][0] == "giulia@contoso.com"
+            && m["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("m***@contoso.com")
+    }) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let verdicts = verdicts(&stack);
+    // THEN manage-claims read Contoso's directory record, allowed by the grant of tenant
+    // records alone
+    let reads = made(&verdicts, "manage-claims", "dynamodb:GetItem");
+    let tenant = format!("TENANT#{CONTOSO}");
+    let tenant_reads: Vec<&&Verdict> = reads
+        .iter()
+        .filter(|v| v.call.leading_key() == Some(tenant.as_str()))
+        .collect();
+    assert_eq!(tenant_reads.len(), 1, "{reads:?}");
+    assert_eq!(
+        tenant_reads[0].allowed_by.as_deref(),
+        Some("TenantDirectory")
+    );
+    // AND the same read of a partner's record, or a write of the tenant's, would be refused
+    let roles = Roles::from_template(
+        &std::fs::read_to_string(TEMPLATE_PATH).expect("the template"),
+        &Deployment::local(stack.settings()),
+    )
+    .expect("readable roles");
+    let mut partner_read = tenant_reads[0].call.clone();
+    partner_read.context.insert(
+        "dynamodb:LeadingKeys".into(),
+        vec![format!("PARTNER#{FABRIKAM}")],
+    );
+    assert!(!roles.verdict(&partner_read).allowed());
+    let mut tenant_write = tenant_reads[0].call.clone();
+    tenant_write.action = "dynamodb:PutItem".into();
+    assert!(!roles.verdict(&tenant_write).allowed());
+    // AND notify-partner read the correction's history entry in the claim's partition, allowed
+    let entry_reads = made(&verdicts, "notify-partner", "dynamodb:GetItem");
+    assert!(
+        entry_reads
+            .iter()
+            .any(|v| v.call.leading_key() == Some(format!("CLAIM#{id}").as_str()))
+    );
+    assert!(entry_reads.iter().all(|v| v.allowed()));
+    stack.stop().await;
+}

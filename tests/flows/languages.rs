@@ -43,6 +43,7 @@ fn claim_for(reader: &Reader, workload: &str) -> Value {
     let mut body = claim_body(workload);
     body["tenant_id"] = json!(TENANT);
     body["customer_domain"] = json!("tailspin.example.com");
+    body["customer_contact"]["email"] = json!("kim@tailspin.example.com");
     body["customer_contact"]["name"] = json!("<b>Kim</b> O'Neil");
     body["customer_contact"]["locale"] = json!(reader.locale);
     body["customer_contact"]["time_zone"] = json!(reader.time_zone);

@@ -363,6 +363,8 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
     let mut foreign_subscription = bizapps.clone();
     foreign_subscription["workload"] = json!("power-bi");
     foreign_subscription["subscription_id"] = json!(UNKNOWN_TENANT);
+    let mut partners_inbox = claim_body("exchange");
+    partners_inbox["customer_contact"]["email"] = json!("ops@fabrikam.com");
     let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
     let submit: Vec<Expected> = vec![
         (201, "", created),
@@ -460,6 +462,11 @@ async fn every_documented_answer_of_the_partner_api_and_the_pages_matches_the_de
             "subscription_not_found",
             c.post(CLAIMS, CLAIMS, admin, Some(&foreign_subscription))
                 .await,
+        ),
+        (
+            422,
+            "contact_domain_mismatch",
+            c.post(CLAIMS, CLAIMS, admin, Some(&partners_inbox)).await,
         ),
         (
             422,
@@ -1011,6 +1018,17 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
             409,
             "invalid_transition",
             c.put(CONTACT, &on(&rejected), admin, Some(&contact)).await,
+        ),
+        (
+            422,
+            "contact_domain_mismatch",
+            c.put(
+                CONTACT,
+                &on(&in_review),
+                admin,
+                Some(&json!({ "name": "Ops", "email": "ops@fabrikam.com" })),
+            )
+            .await,
         ),
         (
             413,

@@ -522,10 +522,11 @@ impl TestStack {
             .json()
     }
 
-    /// Seeds `n` more tenants (`tenant_id(i)`, domain `tenant{i}.onmicrosoft.com`).
+    /// Seeds `n` more tenants (`tenant_id(i)`, domains `tenant{i}.onmicrosoft.com` and
+    /// `tenant{i}.example`, where their contacts are).
     pub async fn seed_tenants(&self, n: usize) {
         let tenants: Vec<Value> = (0..n)
-            .map(|i| json!({ "tenant_id": tenant_id(i), "domains": [format!("tenant{i}.onmicrosoft.com")] }))
+            .map(|i| json!({ "tenant_id": tenant_id(i), "domains": [format!("tenant{i}.onmicrosoft.com"), format!("tenant{i}.example")] }))
             .collect();
         self.seed(&json!({ "tenants": tenants })).await;
     }

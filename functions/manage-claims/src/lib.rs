@@ -75,6 +75,7 @@ impl ManageClaimsFunction {
         let caller = caller(event)?;
         let desk = ClaimDesk {
             claims: &self.store,
+            directory: &self.store,
             clock: self.clock.as_ref(),
             queue: &self.queue,
             pause: &cpor_aws::TokioPause,
@@ -306,6 +307,10 @@ fn to_problem(error: ManageError) -> Problem {
             "The proof of execution is not newer",
             format!("the proof of execution must be signed after the current one ({current})"),
         ),
+        // The body of a correction is the contact itself: its address is `email`.
+        ManageError::ContactDomainMismatch(refusal) => {
+            Problem::contact_domain_mismatch("email", &refusal)
+        }
         ManageError::Unavailable(e) => Problem::unavailable(&e),
     }
 }

@@ -176,11 +176,14 @@ fn to_problem(error: SubmitError) -> Problem {
         ),
         SubmitError::Invalid(errors) => Problem::validation(&errors),
         SubmitError::Reference(reference) => {
-            let code = match reference {
+            let code = match &reference {
                 ReferenceError::PartnerNotEnrolled { .. } => "partner_not_enrolled",
                 ReferenceError::UnknownTenant(_) => "unknown_tenant",
                 ReferenceError::DomainTenantMismatch { .. } => "domain_tenant_mismatch",
                 ReferenceError::SubscriptionNotFound { .. } => "subscription_not_found",
+                ReferenceError::ContactDomainMismatch(refusal) => {
+                    return Problem::contact_domain_mismatch("customer_contact.email", refusal);
+                }
             };
             Problem::new(
                 422,

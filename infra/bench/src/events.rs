@@ -96,6 +96,7 @@ fn records(
                     to: *to,
                     code: None,
                     reason: None,
+                    contact_change: None,
                 };
                 let mut item = serde_dynamo::aws_sdk_dynamodb_1::to_item(HistoryRecord::of(
                     &entry,

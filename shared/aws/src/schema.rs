@@ -175,8 +175,9 @@ impl QueueDefinition {
 }
 
 /// The history events whose bus events the partner e-mail rule sends to notify-partner
-/// (`detail-type` `claim.<event>`; domain.md, "The partner is told").
-pub const PARTNER_EMAIL_EVENTS: [&str; 8] = [
+/// (`detail-type` `claim.<event>`): those the partner is told of, and those that e-mail a
+/// customer contact (an association made official, a correction that moved the notification).
+pub const PARTNER_EMAIL_EVENTS: [&str; 9] = [
     "information_requested",
     "approved",
     "rejected",
@@ -185,6 +186,7 @@ pub const PARTNER_EMAIL_EVENTS: [&str; 8] = [
     "revoked",
     "superseded",
     "email_bounced",
+    "contact_corrected",
 ];
 
 /// The only prefix of the documents bucket the service writes, reads or is notified of.
@@ -447,12 +449,13 @@ pub async fn create_documents_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cpor_domain::partner_email::{PartnerNews, ReceivedEvent};
+    use cpor_domain::partner_email::{ReceivedEvent, is_mailed};
     use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent};
 
     #[test]
-    fn the_partner_email_rule_routes_exactly_the_events_the_partner_is_told_of() {
-        // GIVEN every history event, as the one that made a claim unreachable where it can
+    fn the_partner_email_rule_routes_exactly_the_events_that_e_mail_someone() {
+        // GIVEN every history event, made while the claim awaited its customer (as the one that
+        // made a claim unreachable, or a correction that moved the notification, where it can)
         let names = [
             "submitted",
             "approved",
@@ -484,8 +487,8 @@ mod tests {
                 to: ClaimStatus::CustomerUnreachable,
                 code: None,
             };
-            // THEN the rule routes it exactly when the domain tells the partner of it
-            let told = PartnerNews::of(&claim_event, &BusinessCalendar::default()).is_some();
+            // THEN the rule routes it exactly when the domain e-mails someone of it
+            let told = is_mailed(&claim_event, &BusinessCalendar::default());
             assert_eq!(PARTNER_EMAIL_EVENTS.contains(&name), told, "{name}");
         }
     }

@@ -5,10 +5,11 @@
 
 use crate::calendar::{BusinessCalendar, OptOutWindow, window_open};
 use crate::catalogue::{LockUnit, Program, Workload};
-use crate::contact::{CustomerContact, PartnerContact};
+use crate::contact::{CustomerContact, EmailAddress, PartnerContact};
 use crate::domain_name::CustomerDomain;
 use crate::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use crate::proof::ProofOfExecution;
+use crate::reference::TenantContact;
 use crate::review::{
     DISPUTE_PERIOD, InformationCode, InformationRequest, Message, Rejection, RejectionCode,
     UNREACHABLE_PERIOD, five_business_days_after,
@@ -485,6 +486,21 @@ pub struct HistoryEntry {
     pub code: Option<String>,
     /// The human text (a withdrawal's reason, a reviewer's message, ...).
     pub reason: Option<String>,
+    /// On a `contact_corrected` entry that moved the customer's notification away from a
+    /// contact who had received it: that contact, to be told. Kept with the record, never
+    /// shown in the API or the events.
+    pub contact_change: Option<Box<ContactChange>>,
+}
+
+/// A notification the customer had received, moved to another address by a correction: the
+/// earlier contact is told of it, with the new address masked, so a customer always learns
+/// that the request they were sent now goes to someone else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactChange {
+    /// The contact who had received the notification.
+    pub earlier: CustomerContact,
+    /// Where the notification goes now.
+    pub new_email: EmailAddress,
 }
 
 /// What a claim is about: who claims which tenant's workload, and the evidence.
@@ -687,6 +703,7 @@ struct Step {
     state: ClaimState,
     code: Option<String>,
     reason: Option<String>,
+    contact_change: Option<Box<ContactChange>>,
 }
 
 impl Step {
@@ -698,6 +715,7 @@ impl Step {
             state,
             code: None,
             reason: None,
+            contact_change: None,
         }
     }
 
@@ -747,6 +765,7 @@ impl Claim {
             to: ClaimStatus::Submitted,
             code: None,
             reason: None,
+            contact_change: None,
         };
         (claim, entry)
     }
@@ -803,6 +822,7 @@ impl Claim {
                 to,
                 code: step.code,
                 reason: step.reason,
+                contact_change: step.contact_change,
             });
         }
         if let Some(proof) = proof {
@@ -1420,15 +1440,31 @@ impl Claim {
         Ok(transition)
     }
 
-    /// The partner corrects the customer's contact while the claim holds its unit and is not
-    /// yet official. Once an e-mail may have gone out (approved, awaiting, unreachable), the
-    /// correction starts a new notification: the claim is `approved` again, to be e-mailed at
-    /// the new contact, and the earlier link stops working.
+    /// The partner corrects the customer's contact (one at the tenant's domains) while the
+    /// claim holds its unit and is not yet official. Once an e-mail may have gone out
+    /// (approved, awaiting, unreachable), the correction starts a new notification: the claim
+    /// is `approved` again, to be e-mailed at the new contact, and the earlier link stops
+    /// working. A notification the customer received (awaiting) moved to another address is
+    /// recorded as a [`ContactChange`], so that the earlier contact is told; an address that
+    /// bounced (unreachable) receives nothing more.
     pub fn correct_contact(
         &self,
         at: DateTime<Utc>,
-        contact: CustomerContact,
+        contact: TenantContact,
     ) -> Result<Transition, TransitionError> {
+        let contact = contact.into_contact();
+        let earlier = &self.subject.customer_contact;
+        let moved = !earlier
+            .email
+            .for_delivery()
+            .eq_ignore_ascii_case(&contact.email.for_delivery());
+        let received = matches!(self.state, ClaimState::AwaitingCustomer { .. });
+        let contact_change = (received && moved).then(|| {
+            Box::new(ContactChange {
+                earlier: earlier.clone(),
+                new_email: contact.email.clone(),
+            })
+        });
         let (state, notice) = match &self.state {
             ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
                 (self.state.clone(), self.notice)
@@ -1446,7 +1482,8 @@ impl Claim {
             | ClaimState::Superseded { .. }
             | ClaimState::Revoked { .. } => return Err(self.refuse()),
         };
-        let step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
+        let mut step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
+        step.contact_change = contact_change;
         let mut transition = self.change(at, vec![step], None);
         transition.claim.subject.customer_contact = contact;
         transition.claim.notice = notice;
@@ -2245,6 +2282,19 @@ pub(crate) mod tests {
             .claim
     }
 
+    /// `contact`, checked against Contoso's verified domains as a correction's is.
+    pub(crate) fn verified(contact: CustomerContact) -> TenantContact {
+        let contoso = crate::reference::TenantRecord {
+            tenant_id: subject().tenant_id,
+            domains: ["contoso.onmicrosoft.com", "contoso.com"]
+                .iter()
+                .map(|d| CustomerDomain::parse(d).unwrap())
+                .collect(),
+            subscriptions: vec![],
+        };
+        contoso.contact(contact).unwrap()
+    }
+
     fn corrected_contact() -> CustomerContact {
         CustomerContact {
             name: "Marco Bianchi".into(),
@@ -2346,7 +2396,7 @@ pub(crate) mod tests {
         // GIVEN a claim whose contact was corrected and e-mailed again (notification 2)
         let (claim, _) = notified();
         let corrected = claim
-            .correct_contact(at("2026-11-25T11:00:00Z"), corrected_contact())
+            .correct_contact(at("2026-11-25T11:00:00Z"), verified(corrected_contact()))
             .unwrap()
             .claim;
         let window = calendar().opt_out_window(at("2026-11-25T11:01:00Z"), crate::zone::Zone::UTC);
@@ -2379,7 +2429,7 @@ pub(crate) mod tests {
         for claim in [notified().0, unreachable()] {
             // WHEN the partner corrects the contact
             let t = claim
-                .correct_contact(at("2026-11-26T10:00:00Z"), corrected_contact())
+                .correct_contact(at("2026-11-26T10:00:00Z"), verified(corrected_contact()))
                 .unwrap();
             // THEN the claim is approved again, to be e-mailed at the new contact, as the next
             // notification (the earlier link stops working), its unit kept, its window gone
@@ -2395,6 +2445,50 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_correction_moving_a_received_notification_records_the_earlier_contact_to_tell() {
+        // GIVEN a claim whose customer, Giulia, received the notification
+        let (claim, _) = notified();
+        // WHEN the partner names Marco instead
+        let t = claim
+            .correct_contact(at("2026-11-26T10:00:00Z"), verified(corrected_contact()))
+            .unwrap();
+        // THEN the entry records Giulia, to be told, and Marco's address
+        let change = t.entry().contact_change.clone().unwrap();
+        assert_eq!(change.earlier, claim.subject.customer_contact);
+        assert_eq!(change.new_email.as_str(), "marco@contoso.com");
+    }
+
+    #[test]
+    fn a_correction_that_moves_no_received_notification_records_no_one_to_tell() {
+        // GIVEN claims whose customer received nothing yet, or whose address bounced
+        let in_review = [
+            submitted(at("2026-11-25T09:00:00Z")),
+            information_requested(),
+            approved(at("2026-11-25T09:00:00Z")),
+            unreachable(),
+        ];
+        for claim in in_review {
+            // WHEN the contact is corrected
+            let t = claim
+                .correct_contact(at("2026-11-26T10:00:00Z"), verified(corrected_contact()))
+                .unwrap();
+            // THEN no one is to be told
+            assert_eq!(t.entry().contact_change, None, "{}", claim.status());
+        }
+        // AND a correction of the name or language at the same address (in other capitals)
+        // tells no one either: the notification goes to the same mailbox
+        let (claim, _) = notified();
+        let mut same = claim.subject.customer_contact.clone();
+        same.name = "Giulia Rossi-Bianchi".into();
+        same.email = EmailAddress::parse("Giulia@Contoso.com").unwrap();
+        let t = claim
+            .correct_contact(at("2026-11-26T10:00:00Z"), verified(same))
+            .unwrap();
+        assert_eq!(t.entry().contact_change, None);
+        assert_eq!(t.claim.status(), ClaimStatus::Approved);
+    }
+
+    #[test]
     fn a_corrected_contact_in_review_changes_only_the_contact() {
         // GIVEN a claim in review, and one waiting for the partner's information
         for claim in [
@@ -2403,7 +2497,7 @@ pub(crate) mod tests {
         ] {
             // WHEN the partner corrects the contact
             let t = claim
-                .correct_contact(at("2026-11-26T10:00:00Z"), corrected_contact())
+                .correct_contact(at("2026-11-26T10:00:00Z"), verified(corrected_contact()))
                 .unwrap();
             // THEN the status stays, nothing was e-mailed so the notification stays the first
             assert_eq!(t.claim.status(), claim.status());
@@ -2418,7 +2512,7 @@ pub(crate) mod tests {
         let claim = approved(at("2026-11-25T09:00:00Z"));
         // WHEN the partner corrects the contact
         let t = claim
-            .correct_contact(at("2026-11-25T09:01:00Z"), corrected_contact())
+            .correct_contact(at("2026-11-25T09:01:00Z"), verified(corrected_contact()))
             .unwrap();
         // THEN it stays approved, as the next notification
         assert_eq!(t.claim.status(), ClaimStatus::Approved);
@@ -2429,7 +2523,7 @@ pub(crate) mod tests {
     fn an_official_or_decided_claim_s_contact_is_not_corrected() {
         for claim in [associated(), rejected(), disputed()] {
             assert_eq!(
-                claim.correct_contact(at("2027-01-04T10:00:00Z"), corrected_contact()),
+                claim.correct_contact(at("2027-01-04T10:00:00Z"), verified(corrected_contact())),
                 Err(TransitionError::NotAllowedFrom(claim.status()))
             );
         }
@@ -2562,7 +2656,9 @@ pub(crate) mod tests {
             Move::Complaint(x) => {
                 claim.record_mail_feedback(t(x), claim.notice.number, MailFeedback::Complaint)
             }
-            Move::CorrectContact(x) => claim.correct_contact(t(x), subject().customer_contact),
+            Move::CorrectContact(x) => {
+                claim.correct_contact(t(x), verified(subject().customer_contact))
+            }
             // Minutes are too few to reach 30 days: the deadline is tried in days here.
             Move::Unreachable(x) => claim.reject_unreachable(start + TimeDelta::days(x % 60)),
         }

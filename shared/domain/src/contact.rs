@@ -59,6 +59,13 @@ impl EmailAddress {
         }
     }
 
+    /// The domain as SES delivers to it: its A-label form, in lower case (`xn--bcher-kva.example`
+    /// for `Bücher.example`), what a tenant's verified domains are compared with.
+    pub fn delivery_domain(&self) -> String {
+        let domain = self.0.rsplit_once('@').map_or("", |(_, domain)| domain);
+        delivery_domain(domain).unwrap_or_else(|| domain.to_ascii_lowercase())
+    }
+
     /// The address with the local part hidden, for logs: `g***@contoso.com`.
     pub fn masked(&self) -> String {
         match self.0.split_once('@') {
@@ -391,6 +398,14 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_delivery_domain_is_the_a_label_form_in_lower_case() {
+        let email = EmailAddress::parse("Giulia@EU.Contoso.com").unwrap();
+        assert_eq!(email.delivery_domain(), "eu.contoso.com");
+        let idn = EmailAddress::parse("giulia@Bücher.example").unwrap();
+        assert_eq!(idn.delivery_domain(), "xn--bcher-kva.example");
     }
 
     #[test]

@@ -290,6 +290,7 @@ mod tests {
             to: ClaimStatus::Rejected,
             code: Some("other".into()),
             reason: Some("Giulia Rossi <giulia@contoso.com> said no".into()),
+            contact_change: None,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, EventMailLedger, EventMailRef,
     FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
     NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
-    SubmissionStore, Unavailable,
+    SubmissionStore, TenantDirectory, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -31,8 +31,11 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreCall {
     SubmissionContext,
+    /// The read of a tenant's directory record.
+    Tenant,
     CreateClaim,
     Claim,
+    HistoryEntry,
     ClaimWithHistory,
     ListClaims,
     Apply,
@@ -468,10 +471,30 @@ impl SubmissionStore for MemoryStore {
 }
 
 #[async_trait]
+impl TenantDirectory for MemoryStore {
+    async fn tenant(&self, id: TenantId) -> Result<Option<TenantRecord>, Unavailable> {
+        let tables = self.enter(StoreCall::Tenant)?;
+        Ok(tables.tenants.get(&id).cloned())
+    }
+}
+
+#[async_trait]
 impl ClaimRepository for MemoryStore {
     async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
         let tables = self.enter(StoreCall::Claim)?;
         Ok(tables.claims.get(&id).map(|(claim, _)| claim.clone()))
+    }
+
+    async fn history_entry(
+        &self,
+        id: ClaimId,
+        sequence: u32,
+    ) -> Result<Option<HistoryEntry>, Unavailable> {
+        let tables = self.enter(StoreCall::HistoryEntry)?;
+        Ok(tables
+            .claims
+            .get(&id)
+            .and_then(|(_, history)| history.iter().find(|e| e.sequence == sequence).cloned()))
     }
 
     async fn claim_with_history(

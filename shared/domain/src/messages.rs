@@ -6,7 +6,7 @@
 //! a slot that does not exist is not a [`Slot`]. A test checks that every translation names the
 //! same facts as the English.
 
-use crate::claim::{Claim, ClaimState};
+use crate::claim::{Claim, ClaimState, ContactChange};
 use crate::language::Language;
 use std::fmt;
 
@@ -30,6 +30,8 @@ pub enum Slot {
     ClaimId,
     /// The partner contact's name (partners' e-mails).
     PartnerContact,
+    /// The customer contact a correction named instead, its address masked (`m***@contoso.com`).
+    NewContact,
 }
 
 /// One piece of a sentence: words of the language, or a fact of the claim.
@@ -99,6 +101,25 @@ pub struct Messages {
     pub partner: PartnerMessages,
     /// The customer's second e-mail, once the association is official.
     pub official: OfficialMessages,
+    /// The e-mail to a customer contact whose notification a correction moved elsewhere.
+    pub contact_moved: ContactMovedMessages,
+}
+
+/// The words of the e-mail telling a customer contact that the partner named another contact
+/// for a request they had received.
+#[derive(Debug)]
+pub struct ContactMovedMessages {
+    pub subject: Message,
+    /// The HTML part's title and heading.
+    pub title: &'static str,
+    /// What the partner changed, naming the new contact masked.
+    pub moved: Message,
+    /// That the earlier link no longer works, and nothing is needed.
+    pub old_link: &'static str,
+    /// What to do if the change is not expected.
+    pub if_wrong: &'static str,
+    /// Why this person receives the message.
+    pub why_you: Message,
 }
 
 /// What one partner e-mail says: what happened, and what the partner can do, by when.
@@ -264,6 +285,8 @@ pub struct ClaimInWords<'a> {
     pub deadline: Option<String>,
     /// When the association became official, as the customer reads it, while it is.
     pub since: Option<String>,
+    /// The contact a correction named instead, masked, in the e-mail telling the earlier one.
+    pub new_contact: Option<String>,
 }
 
 impl<'a> ClaimInWords<'a> {
@@ -303,6 +326,20 @@ impl<'a> ClaimInWords<'a> {
                 | ClaimState::Revoked { .. } => None,
             }
             .map(|at| language.format_instant(at, zone)),
+            new_contact: None,
+        }
+    }
+
+    /// The claim as the contact that `change` replaced reads it, in their language, naming
+    /// the new contact's address masked.
+    pub fn for_earlier_contact(claim: &'a Claim, change: &'a ContactChange) -> Self {
+        Self {
+            language: Language::for_locale(&change.earlier.locale),
+            customer_name: &change.earlier.name,
+            deadline: None,
+            since: None,
+            new_contact: Some(change.new_email.masked()),
+            ..Self::of(claim)
         }
     }
 
@@ -334,6 +371,7 @@ impl<'a> ClaimInWords<'a> {
             Slot::Deadline => self.deadline.as_deref().unwrap_or_default(),
             Slot::ClaimId => &self.claim_id,
             Slot::PartnerContact => self.partner_contact,
+            Slot::NewContact => self.new_contact.as_deref().unwrap_or_default(),
         }
     }
 
@@ -394,6 +432,9 @@ mod tests {
             ("partner.why_you", m.partner.why_you),
             ("official.subject", m.official.subject),
             ("official.official", m.official.official),
+            ("contact_moved.subject", m.contact_moved.subject),
+            ("contact_moved.moved", m.contact_moved.moved),
+            ("contact_moved.why_you", m.contact_moved.why_you),
         ]
         .into_iter()
         .chain(
@@ -454,6 +495,9 @@ mod tests {
             m.official.title,
             m.official.how_to_end,
             m.official.end_link,
+            m.contact_moved.title,
+            m.contact_moved.old_link,
+            m.contact_moved.if_wrong,
         ]
     }
 

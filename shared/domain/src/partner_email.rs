@@ -3,7 +3,7 @@
 //! from the event and the claim as stored, in the recipient's language.
 
 use crate::calendar::BusinessCalendar;
-use crate::claim::{Claim, ClaimStatus, HistoryEvent};
+use crate::claim::{Claim, ClaimStatus, ContactChange, HistoryEvent};
 use crate::email::CustomerEmail;
 use crate::ids::ClaimId;
 use crate::messages::{ClaimInWords, Message, PartnerNewsMessages};
@@ -211,6 +211,87 @@ pub fn compose_partner_email(
             claim_url: &claim_url,
         }
         .render()?,
+    })
+}
+
+/// What an event tells a customer contact, beside the partner's news.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerNews {
+    /// The association is official: the customer is sent the link through which to end it.
+    Official,
+    /// A correction moved the notification the customer had received to another address: the
+    /// earlier contact, whom the history entry names, is told.
+    ContactMoved,
+}
+
+impl CustomerNews {
+    /// What `event` tells a customer contact, if anything.
+    pub fn of(event: &ReceivedEvent) -> Option<Self> {
+        match event.event {
+            HistoryEvent::Associated => Some(Self::Official),
+            // Only a notification the customer received (the claim was awaiting them) has an
+            // earlier contact to tell; whether the address changed, the entry says.
+            HistoryEvent::ContactCorrected => {
+                (event.from == Some(ClaimStatus::AwaitingCustomer)).then_some(Self::ContactMoved)
+            }
+            HistoryEvent::Submitted
+            | HistoryEvent::Approved
+            | HistoryEvent::InformationRequested
+            | HistoryEvent::Responded
+            | HistoryEvent::Rejected
+            | HistoryEvent::Disputed
+            | HistoryEvent::CustomerNotified
+            | HistoryEvent::Declined
+            | HistoryEvent::Withdrawn
+            | HistoryEvent::ProofAdded
+            | HistoryEvent::ContestFiled
+            | HistoryEvent::Superseded
+            | HistoryEvent::DocumentAdded
+            | HistoryEvent::Revoked
+            | HistoryEvent::EmailBounced
+            | HistoryEvent::EmailComplaint => None,
+        }
+    }
+}
+
+/// True when `event` calls for an e-mail to anyone: what the bus's e-mail rule routes to
+/// notify-partner.
+pub fn is_mailed(event: &ReceivedEvent, calendar: &BusinessCalendar) -> bool {
+    PartnerNews::of(event, calendar).is_some() || CustomerNews::of(event).is_some()
+}
+
+#[derive(Template)]
+#[template(path = "contact_moved_subject.txt")]
+struct ContactMovedSubject<'a> {
+    f: &'a ClaimInWords<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "contact_moved.txt")]
+struct ContactMovedText<'a> {
+    f: &'a ClaimInWords<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "contact_moved.html")]
+struct ContactMovedHtml<'a> {
+    f: &'a ClaimInWords<'a>,
+}
+
+/// Composes the e-mail telling the contact that `change` replaced that the partner of `claim`
+/// named another contact, in their language, with the new address masked and no link: their
+/// link stopped working, and the request is now the new contact's to decline.
+pub fn compose_contact_moved_email(
+    claim: &Claim,
+    change: &ContactChange,
+) -> Result<CustomerEmail, askama::Error> {
+    let facts = ClaimInWords::for_earlier_contact(claim, change);
+    let f = &facts;
+    Ok(CustomerEmail {
+        to: change.earlier.email.clone(),
+        subject: ContactMovedSubject { f }.render()?,
+        text: ContactMovedText { f }.render()?,
+        html: ContactMovedHtml { f }.render()?,
     })
 }
 
@@ -458,6 +539,82 @@ mod tests {
             "{}",
             email.text
         );
+    }
+
+    #[test]
+    fn only_a_correction_of_a_notification_the_customer_received_may_tell_a_customer() {
+        use ClaimStatus as S;
+        use HistoryEvent as E;
+        // GIVEN corrections made while the customer was awaited, in review, approved, unreachable
+        let moved = event(E::ContactCorrected, Some(S::AwaitingCustomer), S::Approved);
+        let unmoved = [
+            event(E::ContactCorrected, Some(S::Submitted), S::Submitted),
+            event(E::ContactCorrected, Some(S::Approved), S::Approved),
+            event(
+                E::ContactCorrected,
+                Some(S::CustomerUnreachable),
+                S::Approved,
+            ),
+        ];
+        // THEN only the first may tell the earlier contact, and none tells the partner
+        let calendar = BusinessCalendar::default();
+        assert_eq!(CustomerNews::of(&moved), Some(CustomerNews::ContactMoved));
+        assert!(is_mailed(&moved, &calendar));
+        for e in unmoved {
+            assert_eq!(CustomerNews::of(&e), None, "{:?}", e.from);
+            assert!(!is_mailed(&e, &calendar));
+        }
+        assert_eq!(PartnerNews::of(&moved, &calendar), None);
+        // AND an association tells the customer it is official
+        let associated = event(E::Associated, Some(S::AwaitingCustomer), S::Associated);
+        assert_eq!(CustomerNews::of(&associated), Some(CustomerNews::Official));
+    }
+
+    #[test]
+    fn the_earlier_contact_reads_of_the_change_in_their_language_with_the_new_address_masked() {
+        for (locale, lang, words) in [
+            ("it", "it", "ha poi indicato un altro contatto"),
+            ("en-GB", "en", "has since named another contact"),
+            ("de", "de", "einen anderen Kontakt"),
+            ("fr", "fr", "un autre contact"),
+            ("es", "es", "otro contacto"),
+            ("ja", "ja", "別の方を指定しました"),
+        ] {
+            // GIVEN a correction from Giulia, who reads `locale`, to Marco, who reads Japanese
+            let claim = claim_read_in("en");
+            let mut earlier = claim.subject.customer_contact.clone();
+            earlier.locale = Locale::parse(locale).unwrap();
+            let change = ContactChange {
+                earlier,
+                new_email: crate::contact::EmailAddress::parse("marco@contoso.com").unwrap(),
+            };
+            // WHEN the e-mail telling Giulia is composed
+            let email = compose_contact_moved_email(&claim, &change).unwrap();
+            // THEN it goes to Giulia, in her language, naming Marco's address masked only
+            assert_eq!(email.to.as_str(), "giulia@contoso.com");
+            for part in [&email.text, &email.html] {
+                assert!(part.contains(words), "{locale}: {part}");
+                assert!(part.contains("m***@contoso.com"), "{locale}: {part}");
+                assert!(!part.contains("marco@"), "{locale}");
+                assert!(part.contains("Microsoft Teams"), "{locale}");
+                // AND carries no link: hers stopped working, and the request is Marco's now
+                assert!(!part.contains("http"), "{locale}: {part}");
+            }
+            assert!(
+                email.subject.contains("Fabrikam & Söhne <b>"),
+                "{}",
+                email.subject
+            );
+            // AND its HTML part is a document with a language, a title, a landmark, a heading,
+            // the partner's name escaped
+            let html = &email.html;
+            assert!(
+                html.contains(&format!("<html lang=\"{lang}\">")),
+                "{locale}"
+            );
+            assert!(html.contains("<title>") && html.contains("<main>") && html.contains("<h1"));
+            assert!(!html.contains("<b>"), "{html}");
+        }
     }
 
     #[test]

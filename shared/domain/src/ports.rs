@@ -94,6 +94,13 @@ pub trait SubmissionStore: Send + Sync {
 pub trait ClaimRepository: Send + Sync {
     async fn claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable>;
 
+    /// One entry of a claim's history, by its sequence.
+    async fn history_entry(
+        &self,
+        id: ClaimId,
+        sequence: u32,
+    ) -> Result<Option<HistoryEntry>, Unavailable>;
+
     /// One claim with its history, oldest first.
     async fn claim_with_history(
         &self,
@@ -119,6 +126,13 @@ pub trait ClaimRepository: Send + Sync {
         award: &Transition,
         loss: &Transition,
     ) -> Result<(), ApplyError>;
+}
+
+/// The directory's tenants, read where a claim's customer contact is checked after its
+/// submission (a correction).
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    async fn tenant(&self, id: TenantId) -> Result<Option<TenantRecord>, Unavailable>;
 }
 
 /// The state of a claim's notification, for sending it at most once.
@@ -234,6 +248,9 @@ pub enum EventMailRecipient {
     Partner,
     /// The customer contact, told that the association is official.
     Customer,
+    /// The customer contact who had received the notification that a correction moved to
+    /// another address, told of the change.
+    EarlierContact,
 }
 
 /// One e-mail that follows a claim's event: what its record of sends is kept per, so that a

@@ -3,7 +3,7 @@
 
 use crate::catalogue::{LockUnit, Program, Workload};
 use crate::claim::ClaimSubject;
-use crate::contact::MAX_NAME_CHARS;
+use crate::contact::{CustomerContact, EmailAddress, MAX_NAME_CHARS};
 use crate::domain_name::CustomerDomain;
 use crate::ids::{PartnerId, SubscriptionId, TenantId};
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors, check_text};
@@ -40,6 +40,54 @@ pub struct TenantRecord {
     /// Its business-applications subscriptions.
     #[serde(default)]
     pub subscriptions: Vec<TenantSubscription>,
+}
+
+impl TenantRecord {
+    /// True when `email` is at one of the tenant's verified domains or a subdomain of one:
+    /// an address of the customer's, never one outside the tenant that a partner chose.
+    pub fn receives_mail_at(&self, email: &EmailAddress) -> bool {
+        let domain = email.delivery_domain();
+        self.domains.iter().any(|verified| {
+            let verified = verified.as_str();
+            domain == verified
+                || domain
+                    .strip_suffix(verified)
+                    .is_some_and(|sub| sub.ends_with('.'))
+        })
+    }
+
+    /// `contact`, once its address is known to be the tenant's ([`Self::receives_mail_at`]).
+    pub fn contact(&self, contact: CustomerContact) -> Result<TenantContact, ContactOutsideTenant> {
+        if self.receives_mail_at(&contact.email) {
+            Ok(TenantContact(contact))
+        } else {
+            Err(ContactOutsideTenant {
+                tenant_id: self.tenant_id,
+            })
+        }
+    }
+}
+
+/// A customer contact whose address is at one of its tenant's domains: the only contact a
+/// claim's customer contact may be corrected to, so the consent e-mail always reaches the
+/// customer and never an address the partner chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantContact(CustomerContact);
+
+impl TenantContact {
+    pub fn into_contact(self) -> CustomerContact {
+        self.0
+    }
+}
+
+/// The customer contact's address is at none of the tenant's domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the customer contact's e-mail address is at none of tenant {tenant_id}'s verified domains \
+     nor a subdomain of one: the customer's e-mail must reach the customer"
+)]
+pub struct ContactOutsideTenant {
+    pub tenant_id: TenantId,
 }
 
 /// Reference data to load, in the shape of `POST /_local/seed` and `cpor-ops import`.
@@ -261,10 +309,14 @@ pub enum ReferenceError {
         /// The workload claimed.
         workload: Workload,
     },
+    /// The customer contact's address is not the tenant's.
+    #[error(transparent)]
+    ContactDomainMismatch(ContactOutsideTenant),
 }
 
 /// Checks a claim against the reference data, in the order a partner would fix things: the
-/// partner's enrolment, the tenant, its domain, its subscription. Returns the partner record.
+/// partner's enrolment, the tenant, its domain, its subscription, the customer contact's
+/// address. Returns the partner record.
 pub fn check_subject<'a>(
     partner_id: &PartnerId,
     partner: Option<&'a PartnerRecord>,
@@ -298,6 +350,13 @@ pub fn check_subject<'a>(
                 workload: subject.workload,
             });
         }
+    }
+    if !tenant.receives_mail_at(&subject.customer_contact.email) {
+        return Err(ReferenceError::ContactDomainMismatch(
+            ContactOutsideTenant {
+                tenant_id: subject.tenant_id,
+            },
+        ));
     }
     Ok(partner)
 }
@@ -432,11 +491,69 @@ mod tests {
             check_subject(
                 &id,
                 Some(&p),
-                Some(&tenant(&["contoso.onmicrosoft.com"])),
+                Some(&tenant(&["contoso.onmicrosoft.com", "contoso.com"])),
                 &subject()
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_contact_at_a_verified_domain_or_a_subdomain_of_one_is_the_tenants() {
+        // GIVEN a tenant with two verified domains
+        let t = tenant(&["contoso.onmicrosoft.com", "contoso.com"]);
+        let at = |email: &str| t.receives_mail_at(&EmailAddress::parse(email).unwrap());
+        // THEN addresses at them, or at their subdomains, in any case, are the tenant's
+        for email in [
+            "giulia@contoso.com",
+            "giulia@contoso.onmicrosoft.com",
+            "Giulia@EU.Contoso.COM",
+            "it@milan.eu.contoso.com",
+        ] {
+            assert!(at(email), "{email}");
+        }
+        // AND the partner's own domain, look-alikes and suffix tricks are not
+        for email in [
+            "ops@fabrikam.com",
+            "giulia@evilcontoso.com",
+            "giulia@contoso.com.fabrikam.example",
+            "giulia@onmicrosoft.com",
+            "giulia@contoso.co",
+        ] {
+            assert!(!at(email), "{email}");
+        }
+    }
+
+    #[test]
+    fn an_internationalized_address_is_compared_in_its_a_label_form() {
+        let t = tenant(&["xn--bcher-kva.example"]);
+        assert!(t.receives_mail_at(&EmailAddress::parse("anna@Bücher.example").unwrap()));
+        assert!(
+            t.receives_mail_at(&EmailAddress::parse("anna@shop.xn--bcher-kva.example").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_claim_whose_contact_is_outside_the_tenant_is_refused_after_the_other_checks() {
+        // GIVEN a claim otherwise right, whose customer contact is the partner's own inbox
+        let p = partner(&["osu-m365"]);
+        let id = p.partner_id.clone();
+        let mut s = subject();
+        s.customer_contact.email = EmailAddress::parse("ops@fabrikam.com").unwrap();
+        let t = tenant(&["contoso.onmicrosoft.com", "contoso.com"]);
+        // WHEN it is checked
+        let err = check_subject(&id, Some(&p), Some(&t), &s).unwrap_err();
+        // THEN the contact is refused
+        assert_eq!(
+            err,
+            ReferenceError::ContactDomainMismatch(ContactOutsideTenant {
+                tenant_id: s.tenant_id
+            })
+        );
+        // AND a correction to it is refused the same way
+        assert!(t.contact(s.customer_contact.clone()).is_err());
+        s.customer_contact.email = EmailAddress::parse("giulia@contoso.com").unwrap();
+        assert!(t.contact(s.customer_contact.clone()).is_ok());
     }
 
     #[test]
@@ -448,7 +565,7 @@ mod tests {
         s.workload = s.program.workload("power-bi").unwrap();
         let sub = SubscriptionId::parse("11111111-2222-3333-4444-555555555555").unwrap();
         s.subscription_id = Some(sub);
-        let mut t = tenant(&["contoso.onmicrosoft.com"]);
+        let mut t = tenant(&["contoso.onmicrosoft.com", "contoso.com"]);
         t.subscriptions.push(TenantSubscription {
             subscription_id: sub,
             workload: Workload::parse("power-apps").unwrap(),

@@ -55,6 +55,8 @@ pub enum FieldCode {
     OutOfRange,
     /// A paging cursor this service did not issue.
     InvalidCursor,
+    /// A customer contact's address at none of the tenant's verified domains.
+    ContactDomainMismatch,
 }
 
 impl FieldCode {
@@ -84,6 +86,7 @@ impl FieldCode {
             Self::InvalidValue => "invalid_value",
             Self::OutOfRange => "out_of_range",
             Self::InvalidCursor => "invalid_cursor",
+            Self::ContactDomainMismatch => "contact_domain_mismatch",
         }
     }
 }

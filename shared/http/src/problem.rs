@@ -88,6 +88,31 @@ impl Problem {
         )
     }
 
+    /// 422 `contact_domain_mismatch`: the customer contact's address (`field`: its path in the
+    /// body) is at none of the tenant's verified domains. Named in `errors` too, as a refused
+    /// field is, so that a form marks the address.
+    pub fn contact_domain_mismatch(
+        field: &str,
+        refusal: &cpor_domain::reference::ContactOutsideTenant,
+    ) -> Self {
+        let message = "must be at one of the customer tenant's verified domains, or a subdomain \
+                       of one, such as the customer's domain named in the claim";
+        let errors = ValidationErrors::single(
+            field,
+            cpor_domain::validation::Invalid::new(
+                cpor_domain::validation::FieldCode::ContactDomainMismatch,
+                message,
+            ),
+        );
+        Self::new(
+            422,
+            "contact_domain_mismatch",
+            "The customer contact is not at the customer's domain",
+            refusal.to_string(),
+        )
+        .with("errors", json!(errors.errors()))
+    }
+
     /// 409 `invalid_transition`: the claim's status does not allow this.
     ///
     /// The contract (api.md) has this problem carry `status`, the claim's status now, in place

@@ -167,6 +167,18 @@ impl ClaimRepository for DynamoStore {
             .transpose()
     }
 
+    async fn history_entry(
+        &self,
+        id: ClaimId,
+        sequence: u32,
+    ) -> Result<Option<HistoryEntry>, Unavailable> {
+        self.get("history entry", &keys::event(id, sequence))
+            .await?
+            .as_ref()
+            .map(super::entry_from_item)
+            .transpose()
+    }
+
     async fn claim_with_history(
         &self,
         id: ClaimId,

@@ -40,6 +40,9 @@ const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 const PARTNER_EMAIL_PREFIX: &str = "PARTNER_EMAIL#";
 /// The customer's e-mail that the association is official (its `associated` event's).
 const OFFICIAL_EMAIL_PREFIX: &str = "OFFICIAL_EMAIL#";
+/// The record of the e-mail telling an earlier customer contact that a correction moved the
+/// notification (by the correction's sequence).
+const CONTACT_MOVED_EMAIL_PREFIX: &str = "CONTACT_MOVED_EMAIL#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +130,7 @@ pub(super) fn event_mail(mail: EventMailRef) -> ItemKey {
     let prefix = match mail.recipient {
         EventMailRecipient::Partner => PARTNER_EMAIL_PREFIX,
         EventMailRecipient::Customer => OFFICIAL_EMAIL_PREFIX,
+        EventMailRecipient::EarlierContact => CONTACT_MOVED_EMAIL_PREFIX,
     };
     ItemKey::new(
         claim_partition(mail.claim_id),
@@ -285,6 +289,11 @@ mod tests {
             ..partner_mail
         };
         assert_eq!(event_mail(official).sk, "OFFICIAL_EMAIL#000007");
+        let moved = EventMailRef {
+            recipient: EventMailRecipient::EarlierContact,
+            ..official
+        };
+        assert_eq!(event_mail(moved).sk, "CONTACT_MOVED_EMAIL#000007");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! | notification record | `CLAIM#<id>` | `NOTIFICATION` |
 //! | partner's e-mail of an event | `CLAIM#<id>` | `PARTNER_EMAIL#<sequence, 6 digits>` |
 //! | customer's "it is official" e-mail | `CLAIM#<id>` | `OFFICIAL_EMAIL#<sequence, 6 digits>` |
+//! | earlier contact's "the contact changed" e-mail | `CLAIM#<id>` | `CONTACT_MOVED_EMAIL#<sequence, 6 digits>` |
 //! | partner-of-record lock | `LOCK#<tenant>#workload#<w>` or `…#subscription#<s>` | `LOCK` |
 //! | idempotency record | `IDEMPOTENCY#<partner>#<key>` | `IDEMPOTENCY` (TTL `expires_at_epoch`) |
 //! | partner, tenant | `PARTNER#<id>`, `TENANT#<id>` | `PARTNER`, `TENANT` |

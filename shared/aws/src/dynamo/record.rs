@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use cpor_domain::calendar::OptOutWindow;
 use cpor_domain::catalogue::{Program, Workload};
 use cpor_domain::claim::{
-    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, HistoryEntry, HistoryEvent, Notice,
-    ReviewerId,
+    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, ContactChange, HistoryEntry, HistoryEvent,
+    Notice, ReviewerId,
 };
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::domain_name::CustomerDomain;
@@ -317,6 +317,10 @@ pub struct HistoryRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub reason: Option<String>,
+    /// On a `contact_corrected` entry that moved a notification the customer had received:
+    /// the contact to tell (notify-partner reads it; the publisher never copies it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_change: Option<ContactChange>,
     /// The claim's subject, copied onto each entry so that the table's stream carries what its
     /// event needs (publish-events reads nothing else). Absent from entries written before the
     /// events existed: the publisher then reads the claim.
@@ -374,6 +378,7 @@ impl From<&HistoryEntry> for HistoryRecord {
             to: e.to,
             code: e.code.clone(),
             reason: e.reason.clone(),
+            contact_change: e.contact_change.as_deref().cloned(),
         }
     }
 }
@@ -409,6 +414,7 @@ impl From<HistoryRecord> for HistoryEntry {
             to: r.to,
             code: r.code,
             reason: r.reason,
+            contact_change: r.contact_change.map(Box::new),
         }
     }
 }
@@ -598,6 +604,17 @@ pub(crate) mod tests {
         };
         let window = calendar.opt_out_window(at("2026-11-25T10:00:00Z"), Zone::UTC);
         let notified = approved.notify(window).unwrap().claim;
+        let contoso = cpor_domain::reference::TenantRecord {
+            tenant_id: claim.subject.tenant_id,
+            domains: vec![CustomerDomain::parse("contoso.com").unwrap()],
+            subscriptions: vec![],
+        };
+        let mut marco = claim.subject.customer_contact.clone();
+        marco.email = cpor_domain::contact::EmailAddress::parse("marco@contoso.com").unwrap();
+        let moved = notified
+            .correct_contact(at("2026-11-26T09:00:00Z"), contoso.contact(marco).unwrap())
+            .unwrap();
+        assert!(moved.entry().contact_change.is_some());
         let withdrawn = notified
             .withdraw(
                 at("2026-11-26T10:00:00Z"),
@@ -641,6 +658,7 @@ pub(crate) mod tests {
         }
         for entry in [
             approval.entry(),
+            moved.entry(),
             asked.entry(),
             rejected.entry(),
             disputed.entry(),

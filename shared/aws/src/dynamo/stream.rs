@@ -77,6 +77,7 @@ mod tests {
             to: claim.status(),
             code: None,
             reason: None,
+            contact_change: None,
         }];
         let subject = EventSubject::of(&claim);
         let item = super::super::event_item(claim.id, &entries[0], Some(&subject)).unwrap();

@@ -1,5 +1,6 @@
 //! Submissions ([`SubmissionStore`]): the reference data and idempotency record a submission is
-//! checked against, in one round trip, and the new claim with its lock, all or nothing.
+//! checked against, in one round trip, and the new claim with its lock, all or nothing; and the
+//! tenant's record alone ([`TenantDirectory`]), which a correction's contact is checked against.
 
 use super::expression::Expression;
 use super::record::{IdempotencyItem, LockRecord, field, from_item};
@@ -17,7 +18,7 @@ use cpor_domain::events::EventSubject;
 use cpor_domain::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use cpor_domain::ids::{PartnerId, TenantId};
 use cpor_domain::ports::{
-    CreateError, LockHolder, SubmissionContext, SubmissionStore, Unavailable,
+    CreateError, LockHolder, SubmissionContext, SubmissionStore, TenantDirectory, Unavailable,
 };
 use cpor_domain::reference::{PartnerRecord, TenantRecord};
 use cpor_domain::retry::RETRY;
@@ -120,6 +121,19 @@ impl std::fmt::Display for Retry {
             Self::Unprocessed => f.write_str("keys left unprocessed"),
             Self::Failed(e) => e.fmt(f),
         }
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for DynamoStore {
+    async fn tenant(&self, id: TenantId) -> Result<Option<TenantRecord>, Unavailable> {
+        self.get("tenant", &keys::tenant(id))
+            .await?
+            .map(|item| {
+                from_item::<TenantRecord>(&item)
+                    .map_err(|e| inconsistent(format!("{} item: {e}", keys::sk::TENANT)))
+            })
+            .transpose()
     }
 }
 

@@ -1,7 +1,8 @@
 //! German.
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -147,5 +148,19 @@ pub(super) static MESSAGES: Messages = Messages {
         how_to_end: "Sie können diese Zuordnung jederzeit über die folgende Seite beenden. Sie \
             fragt nie nach einer Anmeldung oder einem Passwort, und das Öffnen ändert nichts.",
         end_link: "Zuordnung ansehen oder beenden",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " hat für den Antrag zu " Workload " einen anderen Kontakt genannt"),
+        title: "Der Kontakt eines Antrags auf Partner of Record hat sich geändert",
+        moved: msg!("Wir haben Ihnen geschrieben, weil " Partner " beantragt hat, als Partner of \
+            Record für " Workload " in Ihrer Organisation (" Domain ") anerkannt zu werden. " Partner
+            " hat seitdem einen anderen Kontakt für diesen Antrag genannt: " NewContact ". Der \
+            Antrag geht nun dorthin."),
+        old_link: "Der Link in unserer früheren E-Mail funktioniert nicht mehr. Sie müssen nichts tun.",
+        if_wrong: "Wenn Sie diesen Kontakt nicht kennen oder diese Änderung nicht erwartet haben, \
+            informieren Sie bitte die Person, die die Microsoft-Dienste Ihrer Organisation \
+            verwaltet: Der neue Kontakt kann den Antrag bis zu seiner Frist ablehnen.",
+        why_you: msg!("Sie erhalten diese Nachricht, weil " Partner " Sie als Kontakt von " Domain
+            " für diesen Antrag genannt hatte."),
     },
 };

@@ -1,7 +1,8 @@
 //! English: the fallback language.
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -139,5 +140,18 @@ pub(super) static MESSAGES: Messages = Messages {
         how_to_end: "You may end this association at any time through the page below. It never \
             asks you to sign in or for a password, and opening it changes nothing.",
         end_link: "View or end this association",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " named another contact for its request about " Workload),
+        title: "The contact for a partner of record request changed",
+        moved: msg!("We e-mailed you because " Partner " asked to be recognised as the partner of \
+            record for " Workload " in your organisation (" Domain "). " Partner " has since named \
+            another contact for this request: " NewContact ". The request now goes there."),
+        old_link: "The link in our earlier e-mail no longer works. You do not need to do anything.",
+        if_wrong: "If you do not know this contact or did not expect this change, please tell \
+            the person who manages your organisation's Microsoft services: the new contact may \
+            decline the request until its deadline.",
+        why_you: msg!("You receive this message because " Partner " had named you as the contact \
+            of " Domain " for this request."),
     },
 };

@@ -1,7 +1,8 @@
 //! Spanish.
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -146,5 +147,19 @@ pub(super) static MESSAGES: Messages = Messages {
         how_to_end: "Puede poner fin a esta asociación en cualquier momento desde la página \
             siguiente. Nunca le pide iniciar sesión ni una contraseña, y abrirla no cambia nada.",
         end_link: "Ver o terminar esta asociación",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " indicó otro contacto para su solicitud sobre " Workload),
+        title: "Ha cambiado el contacto de una solicitud de partner de registro",
+        moved: msg!("Le escribimos porque " Partner " solicitó ser reconocido como partner de \
+            registro para " Workload " en su organización (" Domain "). Desde entonces, " Partner
+            " ha indicado otro contacto para esta solicitud: " NewContact ". La solicitud se \
+            envía ahora a ese contacto."),
+        old_link: "El enlace de nuestro correo anterior ya no funciona. No tiene que hacer nada.",
+        if_wrong: "Si no conoce este contacto o no esperaba este cambio, avise a la persona que \
+            gestiona los servicios de Microsoft de su organización: el nuevo contacto puede \
+            rechazar la solicitud hasta su plazo.",
+        why_you: msg!("Recibe este mensaje porque " Partner " le había indicado como contacto de "
+            Domain " para esta solicitud."),
     },
 };

@@ -1,7 +1,8 @@
 //! French (a no-break space before the two-part punctuation, as French typography wants).
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -154,5 +155,19 @@ pub(super) static MESSAGES: Messages = Messages {
             ci-dessous. Elle ne vous demande jamais de vous connecter ni de mot de passe, et \
             l’ouvrir ne change rien.",
         end_link: "Consulter ou mettre fin à cette association",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " a désigné un autre contact pour sa demande concernant " Workload),
+        title: "Le contact d’une demande de partenaire attitré a changé",
+        moved: msg!("Nous vous avons écrit car " Partner " a demandé à être reconnu comme \
+            partenaire attitré pour " Workload " dans votre organisation (" Domain "). " Partner
+            " a depuis désigné un autre contact pour cette demande : " NewContact ". La demande \
+            lui est désormais adressée."),
+        old_link: "Le lien de notre e-mail précédent ne fonctionne plus. Vous n’avez rien à faire.",
+        if_wrong: "Si vous ne connaissez pas ce contact ou ne vous attendiez pas à ce changement, \
+            prévenez la personne qui gère les services Microsoft de votre organisation : le \
+            nouveau contact peut refuser la demande jusqu’à sa date limite.",
+        why_you: msg!("Vous recevez ce message car " Partner " vous avait désigné comme contact de "
+            Domain " pour cette demande."),
     },
 };

@@ -1,7 +1,8 @@
 //! Italian.
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -146,5 +147,19 @@ pub(super) static MESSAGES: Messages = Messages {
         how_to_end: "Può terminare questa associazione in qualsiasi momento dalla pagina \
             indicata qui sotto. Non chiede mai di accedere né una password, e aprirla non cambia nulla.",
         end_link: "Visualizzi o termini questa associazione",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " ha indicato un altro contatto per la richiesta relativa a " Workload),
+        title: "Il contatto di una richiesta di partner di riferimento è cambiato",
+        moved: msg!("Le abbiamo scritto perché " Partner " ha chiesto di essere riconosciuto come \
+            partner di riferimento per " Workload " nella Sua organizzazione (" Domain "). " Partner
+            " ha poi indicato un altro contatto per questa richiesta: " NewContact ". La richiesta \
+            è ora inviata a quel contatto."),
+        old_link: "Il link della nostra e-mail precedente non funziona più. Non deve fare nulla.",
+        if_wrong: "Se non conosce questo contatto o non si aspettava questa modifica, lo segnali \
+            a chi gestisce i servizi Microsoft della Sua organizzazione: il nuovo contatto può \
+            rifiutare la richiesta entro il suo termine.",
+        why_you: msg!("Riceve questo messaggio perché " Partner " L'aveva indicata come contatto \
+            di " Domain " per questa richiesta."),
     },
 };

@@ -1,7 +1,8 @@
 //! Japanese (polite form; product and company names stay as they are).
 
 use super::{
-    EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages, PartnerNewsMessages,
+    ContactMovedMessages, EmailMessages, Messages, OfficialMessages, PageMessages, PartnerMessages,
+    PartnerNewsMessages,
 };
 
 pub(super) static MESSAGES: Messages = Messages {
@@ -138,5 +139,17 @@ pub(super) static MESSAGES: Messages = Messages {
         how_to_end: "この関連付けは、以下のページからいつでも終了できます。\
             サインインやパスワードを求めることはなく、開くだけでは何も変更されません。",
         end_link: "この関連付けを確認または終了する",
+    },
+    contact_moved: ContactMovedMessages {
+        subject: msg!(Partner " が " Workload " に関する申請の連絡先を変更しました"),
+        title: "パートナー・オブ・レコード申請の連絡先が変更されました",
+        moved: msg!(Partner " が貴組織 (" Domain ") の " Workload
+            " のパートナー・オブ・レコードとして認定されることを申請したため、ご連絡しました。その後、" Partner
+            " はこの申請の連絡先として別の方を指定しました: " NewContact "。申請は今後そちらに送られます。"),
+        old_link: "以前のメールのリンクは使用できなくなりました。お客様の対応は不要です。",
+        if_wrong: "この連絡先に心当たりがない場合や、この変更を想定していなかった場合は、貴組織の Microsoft \
+            サービスの管理者にお知らせください。新しい連絡先は期限までこの申請を拒否できます。",
+        why_you: msg!("このメッセージは、" Partner " がこの申請の " Domain
+            " の連絡先としてお客様を指定していたため送信されています。"),
     },
 };

@@ -10,8 +10,9 @@ use crate::clock::{Clock, Pause};
 use crate::contact::CustomerContact;
 use crate::ids::ClaimId;
 use crate::listing::{ClaimPage, ListQuery};
-use crate::ports::{ApplyError, ClaimRepository, NotificationQueue, Unavailable};
+use crate::ports::{ApplyError, ClaimRepository, NotificationQueue, TenantDirectory, Unavailable};
 use crate::proof::ProofOfExecution;
+use crate::reference::ContactOutsideTenant;
 use crate::retry::RETRY;
 use crate::review::Message;
 use crate::usecase::submit::Notification;
@@ -49,6 +50,9 @@ pub enum ManageError {
     /// The proof of execution is not signed after the claim's current one.
     #[error("the proof of execution is not signed after the current one ({0})")]
     ProofNotNewer(NaiveDate),
+    /// A corrected contact's address is not the tenant's.
+    #[error(transparent)]
+    ContactDomainMismatch(ContactOutsideTenant),
     /// A dependency failed.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -76,6 +80,8 @@ impl ManageError {
 /// The manage-claims use cases.
 pub struct ClaimDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
+    /// The tenants whose domains a corrected contact must be at.
+    pub directory: &'a dyn TenantDirectory,
     pub clock: &'a dyn Clock,
     /// Where a corrected contact's new notification is queued.
     pub queue: &'a dyn NotificationQueue,
@@ -213,10 +219,10 @@ impl ClaimDesk<'_> {
         .await
     }
 
-    /// Corrects the customer's contact (the body is a `customer_contact`). Once the customer
-    /// may have been e-mailed, the claim is `approved` again and the new contact's
-    /// notification is queued: its link replaces the earlier one, its window starts when it is
-    /// sent.
+    /// Corrects the customer's contact (the body is a `customer_contact`), which must be at
+    /// one of the tenant's verified domains, as at submission. Once the customer may have
+    /// been e-mailed, the claim is `approved` again and the new contact's notification is
+    /// queued: its link replaces the earlier one, its window starts when it is sent.
     pub async fn correct_contact(
         &self,
         caller: &Caller,
@@ -230,10 +236,20 @@ impl ClaimDesk<'_> {
         let contact = errors
             .into_result(|| contact)
             .map_err(ManageError::Invalid)?;
+        let id = ClaimId::parse(claim_id).ok_or(ManageError::NotFound)?;
+        let claim = self.own_claim(caller, id).await?;
+        // A claim's tenant never changes: its domains are read once, whatever the retries.
+        let tenant_id = claim.subject.tenant_id;
+        let contact = match self.directory.tenant(tenant_id).await? {
+            Some(tenant) => tenant.contact(contact),
+            // A tenant taken out of the directory has no domain a contact could be at.
+            None => Err(ContactOutsideTenant { tenant_id }),
+        }
+        .map_err(ManageError::ContactDomainMismatch)?;
         let claim = self
-            .change(
+            .change_from(
                 caller,
-                claim_id,
+                claim,
                 "customer's contact corrected",
                 |claim, now| claim.correct_contact(now, contact.clone()),
             )
@@ -274,6 +290,14 @@ impl ClaimDesk<'_> {
         }
     }
 
+    /// The caller's claim `id` as stored now.
+    async fn own_claim(&self, caller: &Caller, id: ClaimId) -> Result<Claim, ManageError> {
+        match self.claims.claim(id).await? {
+            Some(claim) if claim.partner_id == caller.partner_id => Ok(claim),
+            Some(_) | None => Err(ManageError::NotFound),
+        }
+    }
+
     /// Applies the transition `make` computes from the caller's claim as stored now; when the
     /// claim changed meanwhile, decides again on what is stored then.
     async fn change(
@@ -284,10 +308,24 @@ impl ClaimDesk<'_> {
         make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
     ) -> Result<Claim, ManageError> {
         let id = ClaimId::parse(claim_id).ok_or(ManageError::NotFound)?;
+        let claim = self.own_claim(caller, id).await?;
+        self.change_from(caller, claim, what, make).await
+    }
+
+    /// [`Self::change`], from `claim` as the caller's claim was just read.
+    async fn change_from(
+        &self,
+        caller: &Caller,
+        claim: Claim,
+        what: &str,
+        make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
+    ) -> Result<Claim, ManageError> {
+        let id = claim.id;
+        let mut read = Some(claim);
         for _ in 0..super::CONFLICT_RETRIES {
-            let claim = match self.claims.claim(id).await? {
-                Some(claim) if claim.partner_id == caller.partner_id => claim,
-                Some(_) | None => return Err(ManageError::NotFound),
+            let claim = match read.take() {
+                Some(claim) => claim,
+                None => self.own_claim(caller, id).await?,
             };
             let transition = make(&claim, self.clock.now())
                 .map_err(|e| ManageError::refused(e, claim.status()))?;
@@ -360,6 +398,7 @@ mod tests {
         fn desk(&self) -> ClaimDesk<'_> {
             ClaimDesk {
                 claims: &self.store,
+                directory: &self.store,
                 clock: &self.clock,
                 queue: &self.queue,
                 pause: &self.pauses,
@@ -890,6 +929,76 @@ mod tests {
                 .correct_contact(&admin(NORTHWIND), &id, &body)
                 .await,
             Err(ManageError::NotFound)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_contact_corrected_to_an_address_outside_the_tenant_is_refused_and_nothing_changes() {
+        // GIVEN a claim awaiting its customer at Contoso
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let id = claim.id.to_string();
+        // WHEN the partner corrects the contact to its own inbox
+        let body = json!({ "name": "Ops", "email": "ops@fabrikam.com" });
+        let refused = ports
+            .desk()
+            .correct_contact(&admin(FABRIKAM), &id, &body)
+            .await;
+        // THEN it is refused: the address is not the tenant's
+        assert!(
+            matches!(refused, Err(ManageError::ContactDomainMismatch(ref r)) if r.tenant_id == claim.subject.tenant_id),
+            "{refused:?}"
+        );
+        // AND the claim, its history and the queue are as they were
+        assert_eq!(ports.stored(&claim).0, claim);
+        assert!(ports.queue.queued().is_empty());
+        // AND another partner still learns nothing of the claim, not even its tenant's rule
+        assert_eq!(
+            ports
+                .desk()
+                .correct_contact(&admin(NORTHWIND), &id, &body)
+                .await,
+            Err(ManageError::NotFound)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_correction_reads_the_tenant_once_and_an_unreadable_directory_changes_nothing() {
+        // GIVEN a claim awaiting its customer, and a directory that fails once
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let id = claim.id.to_string();
+        let body = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+        ports.store.fail(StoreCall::Tenant, 1);
+        // WHEN the partner corrects the contact THEN the failure is the answer, nothing changed
+        assert!(matches!(
+            ports
+                .desk()
+                .correct_contact(&admin(FABRIKAM), &id, &body)
+                .await,
+            Err(ManageError::Unavailable(_))
+        ));
+        assert_eq!(ports.stored(&claim).0, claim);
+        // WHEN it is sent again, and the claim changes once while it is corrected
+        let calls_before = ports.store.calls().len();
+        ports.store.conflict(StoreCall::Apply, 1);
+        let corrected = ports
+            .desk()
+            .correct_contact(&admin(FABRIKAM), &id, &body)
+            .await
+            .unwrap();
+        // THEN it is corrected, having read the tenant once and the claim once per attempt
+        assert_eq!(corrected.claim.status(), ClaimStatus::Approved);
+        let calls = &ports.store.calls()[calls_before..];
+        assert_eq!(
+            calls,
+            [
+                StoreCall::Claim,
+                StoreCall::Tenant,
+                StoreCall::Apply,
+                StoreCall::Claim,
+                StoreCall::Apply
+            ]
         );
     }
 }

@@ -679,7 +679,10 @@ mod tests {
         ports.notify(claim.id).await.unwrap();
         let (notified, _) = ports.stored(claim.id);
         let correction = notified
-            .correct_contact(now(), corrected_contact(&notified))
+            .correct_contact(
+                now(),
+                crate::claim::tests::verified(corrected_contact(&notified)),
+            )
             .unwrap();
         ports.store.apply(&correction).await.unwrap();
         // WHEN the new notification is processed, a day later
@@ -711,7 +714,10 @@ mod tests {
         let ports = Ports::new();
         let claim = claim(&ports).await;
         let correction = claim
-            .correct_contact(now(), corrected_contact(&claim))
+            .correct_contact(
+                now(),
+                crate::claim::tests::verified(corrected_contact(&claim)),
+            )
             .unwrap();
         ports.store.race(StoreCall::RecordSent, correction);
         // WHEN that notification is processed

@@ -586,7 +586,9 @@ mod tests {
         let old_link = ports.link(&claim);
         let mut contact = claim.subject.customer_contact.clone();
         contact.name = "Marco Bianchi".into();
-        let t = claim.correct_contact(now(), contact).unwrap();
+        let t = claim
+            .correct_contact(now(), crate::claim::tests::verified(contact))
+            .unwrap();
         ports.store.apply(&t).await.unwrap();
         // WHEN the earlier link is opened or posted
         let viewed = ports.desk().view(&old_link).await;

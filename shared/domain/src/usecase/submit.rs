@@ -476,6 +476,7 @@ mod tests {
         let mut litware = body();
         litware["tenant_id"] = json!(LITWARE);
         litware["customer_domain"] = json!("litware.onmicrosoft.com");
+        litware["customer_contact"]["email"] = json!("it@litware.onmicrosoft.com");
         let submitted = ports
             .submit(&admin(FABRIKAM), &litware, Some("key-1"))
             .await

@@ -1,6 +1,7 @@
-//! Telling the partner of a claim's event by e-mail, and the customer that their association is
-//! official: each e-mail at most once per event, however often the event is delivered, with the
-//! customer notification's rules (domain.md, "The partner is told").
+//! Telling the partner of a claim's event by e-mail, the customer that their association is
+//! official, and a customer contact that a correction moved their notification elsewhere: each
+//! e-mail at most once per event, however often the event is delivered, with the customer
+//! notification's rules.
 
 use crate::calendar::BusinessCalendar;
 use crate::claim::Claim;
@@ -8,7 +9,8 @@ use crate::clock::{Clock, Pause};
 use crate::contact::mask_addresses;
 use crate::email::CustomerEmail;
 use crate::partner_email::{
-    PartnerNews, ReceivedEvent, compose_official_email, compose_partner_email,
+    CustomerNews, PartnerNews, ReceivedEvent, compose_contact_moved_email, compose_official_email,
+    compose_partner_email,
 };
 use crate::ports::{
     ClaimRepository, EventMailLedger, EventMailRecipient, EventMailRef, Mailer, NotificationLease,
@@ -78,31 +80,45 @@ pub struct TellPartner<'a> {
 impl TellPartner<'_> {
     /// Sends the e-mails `event` calls for; safe to call again for the same event.
     pub async fn tell(&self, event: &ReceivedEvent) -> Result<TellOutcome, TellError> {
-        let Some(news) = PartnerNews::of(event, self.calendar) else {
+        let partner_news = PartnerNews::of(event, self.calendar);
+        let customer_news = CustomerNews::of(event);
+        if partner_news.is_none() && customer_news.is_none() {
             return Ok(TellOutcome::NotForThePartner);
-        };
+        }
         let claim = self
             .claims
             .claim(event.claim_id)
             .await?
             .ok_or(TellError::UnknownClaim(event.claim_id))?;
         let compose = |e: askama::Error| TellError::Compose(e.to_string());
-        let mut told = Vec::new();
-        let partner =
-            compose_partner_email(&claim, &news, self.public_base_url).map_err(compose)?;
-        told.push((
-            EventMailRecipient::Partner,
-            self.send_once(event, EventMailRecipient::Partner, &partner)
-                .await?,
-        ));
-        if news == PartnerNews::Associated {
-            let official =
-                compose_official_email(&claim, &self.customer_link(&claim)).map_err(compose)?;
-            told.push((
-                EventMailRecipient::Customer,
-                self.send_once(event, EventMailRecipient::Customer, &official)
-                    .await?,
-            ));
+        let mut mails = Vec::new();
+        if let Some(news) = &partner_news {
+            let partner =
+                compose_partner_email(&claim, news, self.public_base_url).map_err(compose)?;
+            mails.push((EventMailRecipient::Partner, partner));
+        }
+        match customer_news {
+            Some(CustomerNews::Official) => {
+                let link = self.customer_link(&claim);
+                let official = compose_official_email(&claim, &link).map_err(compose)?;
+                mails.push((EventMailRecipient::Customer, official));
+            }
+            Some(CustomerNews::ContactMoved) => {
+                // The entry names the earlier contact only when the address changed.
+                let entry = self
+                    .claims
+                    .history_entry(event.claim_id, event.sequence)
+                    .await?;
+                if let Some(change) = entry.and_then(|e| e.contact_change) {
+                    let moved = compose_contact_moved_email(&claim, &change).map_err(compose)?;
+                    mails.push((EventMailRecipient::EarlierContact, moved));
+                }
+            }
+            None => {}
+        }
+        let mut told = Vec::with_capacity(mails.len());
+        for (recipient, email) in mails {
+            told.push((recipient, self.send_once(event, recipient, &email).await?));
         }
         Ok(TellOutcome::Told(told))
     }
@@ -532,5 +548,64 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Stores the correction of `claim`'s contact to `email` and returns its event.
+    async fn corrected(ports: &Ports, claim: &Claim, email: &str) -> ReceivedEvent {
+        let mut contact = claim.subject.customer_contact.clone();
+        contact.email = crate::contact::EmailAddress::parse(email).unwrap();
+        contact.locale = crate::contact::Locale::parse("de").unwrap();
+        let t = claim
+            .correct_contact(now(), crate::claim::tests::verified(contact))
+            .unwrap();
+        ports.store.apply(&t).await.unwrap();
+        event_of(claim, HistoryEvent::ContactCorrected, ClaimStatus::Approved)
+    }
+
+    #[tokio::test]
+    async fn a_correction_moving_a_received_notification_tells_the_earlier_contact_once() {
+        // GIVEN a claim awaiting Giulia, whose contact the partner corrects to Marco
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let moved = corrected(&ports, &claim, "marco@contoso.com").await;
+        // WHEN its event is processed, twice
+        let first = ports.tell(&moved).await;
+        let again = ports.tell(&moved).await;
+        // THEN Giulia is e-mailed once, in her language (English, not Marco's German), of
+        // Marco's masked address; the partner is told nothing of its own move
+        assert_eq!(
+            first,
+            Ok(told(&[(
+                EventMailRecipient::EarlierContact,
+                MailOutcome::Sent
+            )]))
+        );
+        assert_eq!(
+            again,
+            Ok(told(&[(
+                EventMailRecipient::EarlierContact,
+                MailOutcome::AlreadySent
+            )]))
+        );
+        let sent = ports.mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].to.as_str(), "giulia@contoso.com");
+        assert!(
+            sent[0].text.contains("m***@contoso.com"),
+            "{}",
+            sent[0].text
+        );
+        assert!(sent[0].html.contains("lang=\"en\""), "{}", sent[0].html);
+    }
+
+    #[tokio::test]
+    async fn a_correction_at_the_same_address_tells_no_one() {
+        // GIVEN a claim awaiting Giulia, whose contact is corrected at the same address
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let same = corrected(&ports, &claim, "Giulia@contoso.com").await;
+        // WHEN its event is processed THEN no e-mail goes out
+        assert_eq!(ports.tell(&same).await, Ok(told(&[])));
+        assert!(ports.mailer.sent().is_empty());
     }
 }
