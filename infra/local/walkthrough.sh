@@ -135,6 +135,8 @@ call POST /v1/claims "$NORTHWIND" "$(body power-bi | sed 's/osu-m365/osu-bizapps
 call POST /v1/claims "$FABRIKAM" "$(body "$W" aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee)"
 call POST /v1/claims "$FABRIKAM" "$(body "$W" 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b)"
 call POST /v1/claims "$FABRIKAM" "$(body dynamics-finance | sed 's/osu-m365/osu-bizapps/; s/"subscription_id": null/"subscription_id": "11111111-2222-3333-4444-555555555555"/')"
+echo "-- the customer contact at the partner's own domain: 422 contact_domain_mismatch"
+call POST /v1/claims "$FABRIKAM" "$(body "$W" | sed 's/giulia@contoso.com/ops@fabrikam.com/')"
 
 step "the claim waits for a reviewer (review policy manual); the review routes are the reviewers' only"
 queue_row "$ID"
@@ -263,6 +265,7 @@ step "the partner corrects the contact: approved, e-mailed again with a new link
 act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "Marco Bianchi", "email": "marco@contoso.com", "locale": "it", "time_zone": "Europe/Rome"}'
 act PUT "/v1/claims/$E/customer-contact" "$VIEWER" '{"name": "Marco Bianchi", "email": "marco@contoso.com"}'
 act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "", "email": "not an address"}'
+act PUT "/v1/claims/$E/customer-contact" "$FABRIKAM" '{"name": "Ops", "email": "ops@fabrikam.com"}'
 awaiting "$E" "$FABRIKAM"
 NEW_LINK=$(curl -s "$BASE/_local/outbox" | python3 -c "
 import json,re,sys

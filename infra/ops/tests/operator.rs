@@ -338,6 +338,7 @@ fn fourth_coffee_claim(workload: &str) -> Value {
     let mut body = claim_body(workload);
     body["tenant_id"] = json!(FOURTH_COFFEE);
     body["customer_domain"] = json!("fourthcoffee.onmicrosoft.com");
+    body["customer_contact"]["email"] = json!("it@fourthcoffee.onmicrosoft.com");
     body
 }
 
