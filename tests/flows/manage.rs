@@ -73,6 +73,7 @@ async fn filters_match_exactly_and_bad_query_values_are_refused() {
     let mut litware = claim_body("teams");
     litware["tenant_id"] = json!(LITWARE);
     litware["customer_domain"] = json!("litware.onmicrosoft.com");
+    litware["customer_contact"]["email"] = json!("it@litware.onmicrosoft.com");
     assert_eq!(stack.submit(FABRIKAM, &litware).await.status, 201);
     assert_eq!(
         stack

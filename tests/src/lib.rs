@@ -659,6 +659,7 @@ pub fn seeded_tenant_claim_body(tenant: &str, workload: &str) -> Value {
     if tenant == LITWARE {
         body["tenant_id"] = json!(LITWARE);
         body["customer_domain"] = json!("litware.onmicrosoft.com");
+        body["customer_contact"]["email"] = json!("it@litware.onmicrosoft.com");
     }
     body
 }
