@@ -615,6 +615,45 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     let end_link = find(&browser, "main a").await.attr("href").await.unwrap();
     assert_eq!(end_link.as_deref(), Some(&*official_link));
 
+    // AND a Japanese customer whose notification the partner moved to another contact reads,
+    // in Japanese, that the contact changed (the new address masked, no link), as accessibly
+    let mut moved = claim_body("windows");
+    moved["customer_contact"]["email"] = json!("aiko@contoso.com");
+    moved["customer_contact"]["locale"] = json!("ja");
+    let (moved_claim, _) = stack.notified_claim(FABRIKAM, &moved).await;
+    let moved_id = moved_claim["claim_id"].as_str().unwrap_or_default();
+    let corrected = stack
+        .send(
+            reqwest::Method::PUT,
+            &format!("/v1/claims/{moved_id}/customer-contact"),
+            Some(&stack.admin(FABRIKAM)),
+            Some(&json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" })),
+            &[],
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+    let moved_mail = wait_for_email(&stack, "aiko@contoso.com", "連絡先を変更").await;
+    let moved_file = dir.join("contact-moved-email.html");
+    std::fs::write(&moved_file, moved_mail["body"].as_str().unwrap_or_default()).unwrap();
+    browser
+        .goto(&format!("file://{}", moved_file.display()))
+        .await
+        .unwrap();
+    screenshots.take(&browser, "ja-contact-moved-email").await;
+    assert_eq!(lang(&browser).await, "ja");
+    assert!(text(&browser, "main").await.contains("m***@contoso.com"));
+    assert!(
+        browser
+            .find_all(Locator::Css("a"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for css in ["h1", "main"] {
+        fits_the_phone(&browser, css).await;
+    }
+    accessible(&browser, &axe, "the earlier contact's e-mail").await;
+
     browser.close().await.unwrap();
     drop(driver);
     stack.stop().await;
