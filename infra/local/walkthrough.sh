@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Drives the whole contract of ../shared/spec/api.md against a running local stack (`make run`,
+# Drives the whole contract of openapi.yaml against a running local stack (`make run`,
 # review policy manual) with curl, printing each request's status and the interesting part of
 # its answer: the partner API, the vendor's review (approve, request information and respond,
 # reject and dispute, the nightly rejection of an unanswered request), the customer's page, a
