@@ -274,6 +274,16 @@ async fn wait_for_email(stack: &TestStack, address: &str, words: &str) -> Value 
     }
 }
 
+/// Opens `mail`'s HTML part in the browser, as a mail client shows it, from `dir/<name>.html`.
+async fn open_email(browser: &Client, dir: &Path, mail: &Value, name: &str) {
+    let file = dir.join(format!("{name}.html"));
+    std::fs::write(&file, mail["body"].as_str().unwrap_or_default()).unwrap();
+    browser
+        .goto(&format!("file://{}", file.display()))
+        .await
+        .unwrap();
+}
+
 /// The element fits the phone's width: nothing to scroll sideways.
 async fn fits_the_phone(browser: &Client, css: &str) {
     let (x, _, width, _) = find(browser, css).await.rectangle().await.expect("its box");
@@ -580,16 +590,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     // Tokyo claim) and the Italian customer's that the association is official, each as
     // accessible as the pages, opened in the browser
     let partner_mail = wait_for_email(&stack, "kaito@fabrikam.com", "承認").await;
-    let partner_file = dir.join("partner-email.html");
-    std::fs::write(
-        &partner_file,
-        partner_mail["body"].as_str().unwrap_or_default(),
-    )
-    .unwrap();
-    browser
-        .goto(&format!("file://{}", partner_file.display()))
-        .await
-        .unwrap();
+    open_email(&browser, &dir, &partner_mail, "partner-email").await;
     screenshots.take(&browser, "ja-partner-email").await;
     assert_eq!(lang(&browser).await, "ja");
     assert!(text(&browser, "main").await.contains("様"));
@@ -599,16 +600,7 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     }
     accessible(&browser, &axe, "the Japanese partner's e-mail").await;
     let official_mail = wait_for_email(&stack, "giulia@contoso.com", "ufficiale").await;
-    let official_file = dir.join("official-email.html");
-    std::fs::write(
-        &official_file,
-        official_mail["body"].as_str().unwrap_or_default(),
-    )
-    .unwrap();
-    browser
-        .goto(&format!("file://{}", official_file.display()))
-        .await
-        .unwrap();
+    open_email(&browser, &dir, &official_mail, "official-email").await;
     screenshots.take(&browser, "official-email").await;
     assert_eq!(lang(&browser).await, "it");
     accessible(&browser, &axe, "the customer's official e-mail").await;
@@ -622,23 +614,11 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     moved["customer_contact"]["locale"] = json!("ja");
     let (moved_claim, _) = stack.notified_claim(FABRIKAM, &moved).await;
     let moved_id = moved_claim["claim_id"].as_str().unwrap_or_default();
-    let corrected = stack
-        .send(
-            reqwest::Method::PUT,
-            &format!("/v1/claims/{moved_id}/customer-contact"),
-            Some(&stack.admin(FABRIKAM)),
-            Some(&json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" })),
-            &[],
-        )
-        .await;
+    let marco = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
+    let corrected = stack.correct_contact(FABRIKAM, moved_id, &marco).await;
     assert_eq!(corrected.status, 200, "{}", corrected.text);
     let moved_mail = wait_for_email(&stack, "aiko@contoso.com", "連絡先を変更").await;
-    let moved_file = dir.join("contact-moved-email.html");
-    std::fs::write(&moved_file, moved_mail["body"].as_str().unwrap_or_default()).unwrap();
-    browser
-        .goto(&format!("file://{}", moved_file.display()))
-        .await
-        .unwrap();
+    open_email(&browser, &dir, &moved_mail, "contact-moved-email").await;
     screenshots.take(&browser, "ja-contact-moved-email").await;
     assert_eq!(lang(&browser).await, "ja");
     assert!(text(&browser, "main").await.contains("m***@contoso.com"));

@@ -4,7 +4,6 @@
 
 use chrono::TimeDelta;
 use cpor_tests::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 fn new_contact() -> serde_json::Value {
@@ -18,12 +17,8 @@ async fn a_corrected_contact_gets_a_new_email_whose_link_works_and_the_old_link_
     let stack = TestStack::start().await;
     let (created, old_link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     let id = created["claim_id"].as_str().unwrap();
-    let admin = stack.admin(FABRIKAM);
     // WHEN the partner corrects the customer's contact
-    let path = format!("/v1/claims/{id}/customer-contact");
-    let answer = stack
-        .send(Method::PUT, &path, Some(&admin), Some(&new_contact()), &[])
-        .await;
+    let answer = stack.correct_contact(FABRIKAM, id, &new_contact()).await;
     // THEN the claim is approved again with the new contact, and is e-mailed there
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.json()["status"], "approved");
@@ -150,11 +145,7 @@ async fn a_partner_cannot_direct_the_consent_email_to_itself_at_submission_or_co
     // WHEN the partner corrects the contact to its own inbox
     let mut own = new_contact();
     own["email"] = json!("ops@fabrikam.com");
-    let path = format!("/v1/claims/{id}/customer-contact");
-    let admin = stack.admin(FABRIKAM);
-    let answer = stack
-        .send(Method::PUT, &path, Some(&admin), Some(&own), &[])
-        .await;
+    let answer = stack.correct_contact(FABRIKAM, id, &own).await;
     // THEN it is refused and nothing changes: the customer's link still works, and no e-mail
     // went to the partner's inbox
     assert_eq!(
@@ -202,11 +193,7 @@ async fn the_earlier_contact_is_told_in_their_language_when_a_correction_moves_t
     // WHEN the partner names Marco, who reads German, instead
     let mut marco = new_contact();
     marco["locale"] = json!("de");
-    let path = format!("/v1/claims/{id}/customer-contact");
-    let admin = stack.admin(FABRIKAM);
-    let answer = stack
-        .send(Method::PUT, &path, Some(&admin), Some(&marco), &[])
-        .await;
+    let answer = stack.correct_contact(FABRIKAM, id, &marco).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     stack
         .wait_for_status(FABRIKAM, id, "awaiting_customer")

@@ -89,15 +89,7 @@ async fn a_bounced_customer_s_corrected_contact_is_emailed_with_a_new_window() {
         .await;
     // WHEN the partner corrects the contact
     let contact = json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
-    let answer = stack
-        .send(
-            Method::PUT,
-            &format!("/v1/claims/{id}/customer-contact"),
-            Some(&stack.admin(FABRIKAM)),
-            Some(&contact),
-            &[],
-        )
-        .await;
+    let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     // THEN the new contact is e-mailed, the claim awaits the customer again, and the old link
     // is the 404 page

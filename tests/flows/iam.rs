@@ -297,17 +297,7 @@ async fn a_correction_reads_the_tenant_s_record_alone_and_the_earlier_contact_s_
     let (claim, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     let id = claim["claim_id"].as_str().unwrap_or_default();
     let contact = serde_json::json!({ "name": "Marco Bianchi", "email": "marco@contoso.com" });
-    let path = format!("/v1/claims/{id}/customer-contact");
-    let admin = stack.admin(FABRIKAM);
-    let answer = stack
-        .send(
-            reqwest::Method::PUT,
-            &path,
-            Some(&admin),
-            Some(&contact),
-            &[],
-        )
-        .await;
+    let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     // AND the earlier contact has been told (notify-partner read the correction's entry)
     let started = std::time::Instant::now();

@@ -225,6 +225,25 @@ impl TestStack {
         .await
     }
 
+    /// A partner admin's correction of the customer's contact:
+    /// `PUT /v1/claims/{claim_id}/customer-contact` with `contact`.
+    pub async fn correct_contact(
+        &self,
+        partner_id: &str,
+        claim_id: &str,
+        contact: &Value,
+    ) -> Answer {
+        let path = format!("/v1/claims/{claim_id}/customer-contact");
+        self.send(
+            Method::PUT,
+            &path,
+            Some(&self.admin(partner_id)),
+            Some(contact),
+            &[],
+        )
+        .await
+    }
+
     /// An admin's token for a partner.
     pub fn admin(&self, partner_id: &str) -> String {
         self.token(partner_id, "incentives_admin")
