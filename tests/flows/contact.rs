@@ -241,3 +241,49 @@ async fn wait_for_mail(stack: &TestStack, to: &str, wanted: impl Fn(&str) -> boo
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The vendor's mail is not a partner's to aim: a claim's customer is e-mailed again through
+/// three corrections of the contact at most; the fourth that would e-mail is 429
+/// `too_many_corrections`, and nothing changes or is sent.
+#[tokio::test]
+async fn a_fourth_correction_that_would_email_the_customer_is_429_too_many_corrections() {
+    // GIVEN a claim awaiting its customer, whose contact is corrected three times, each new
+    // contact e-mailed
+    let stack = TestStack::start().await;
+    let (created, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap();
+    for name in ["marco", "anna", "luca"] {
+        let mut contact = new_contact();
+        contact["email"] = json!(format!("{name}@contoso.com"));
+        let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        stack
+            .wait_for_status(FABRIKAM, id, "awaiting_customer")
+            .await;
+    }
+    // (the last contact moved away from is told too: then every e-mail is out)
+    wait_for_mail(&stack, "anna@contoso.com", |body| {
+        body.contains("l***@contoso.com")
+    })
+    .await;
+    let before = stack.claim(FABRIKAM, id).await;
+    let mails = stack.outbox().await.len();
+    // WHEN the partner corrects it a fourth time
+    let mut contact = new_contact();
+    contact["email"] = json!("sara@contoso.com");
+    let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
+    // THEN it is refused with 429 too_many_corrections, and the claim is as it was
+    assert_eq!(answer.status, 429, "{}", answer.text);
+    assert_eq!(answer.json()["code"], "too_many_corrections");
+    let after = stack.claim(FABRIKAM, id).await;
+    assert_eq!(after["status"], "awaiting_customer");
+    assert_eq!(after["customer_contact"]["email"], "luca@contoso.com");
+    assert_eq!(after["history"], before["history"]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        stack.outbox().await.len(),
+        mails,
+        "nothing more was e-mailed"
+    );
+    stack.stop().await;
+}

@@ -366,3 +366,32 @@ async fn a_rare_filter_reads_a_bounded_amount_per_request_and_pages_on_with_a_cu
     assert_eq!(second.json()["next_cursor"], Value::Null);
     stack.stop().await;
 }
+
+/// A claim and its history always fit one answer: a partner adds at most 50 entries to a
+/// claim's history by its moves; the next move is 429 `too_many_changes` and changes nothing,
+/// and withdrawing stays possible.
+#[tokio::test]
+async fn a_partner_s_fifty_first_change_of_a_claim_is_429_too_many_changes() {
+    // GIVEN a claim in review (its submission: one entry), its contact corrected 49 times
+    let stack = TestStack::start_manual().await;
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await.json();
+    let id = created["claim_id"].as_str().unwrap();
+    for n in 0..49 {
+        let contact = json!({ "name": format!("Contact {n}"), "email": "it@contoso.com" });
+        let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    // WHEN the partner changes it once more
+    let contact = json!({ "name": "One too many", "email": "it@contoso.com" });
+    let answer = stack.correct_contact(FABRIKAM, id, &contact).await;
+    // THEN it is 429 too_many_changes, the history unchanged at 50 entries
+    assert_eq!(answer.status, 429, "{}", answer.text);
+    assert_eq!(answer.json()["code"], "too_many_changes");
+    let claim = stack.claim(FABRIKAM, id).await;
+    assert_eq!(claim["history"].as_array().unwrap().len(), 50);
+    assert_eq!(claim["customer_contact"]["name"], "Contact 48");
+    // AND the partner can still withdraw it
+    let answer = stack.withdraw(FABRIKAM, id, "engagement ended").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    stack.stop().await;
+}

@@ -311,6 +311,25 @@ fn to_problem(error: ManageError) -> Problem {
         ManageError::ContactDomainMismatch(refusal) => {
             Problem::contact_domain_mismatch("email", &refusal)
         }
+        ManageError::TooManyCorrections => Problem::new(
+            429,
+            "too_many_corrections",
+            "The contact was corrected too often",
+            format!(
+                "the customer was e-mailed again through {} corrections of the contact already; \
+                 the claim can be withdrawn and a new claim submitted",
+                cpor_domain::claim::MAX_EMAILING_CORRECTIONS
+            ),
+        ),
+        ManageError::TooManyChanges => Problem::new(
+            429,
+            "too_many_changes",
+            "The claim was changed too often",
+            format!(
+                "the claim records {} changes by its partner already",
+                cpor_domain::claim::MAX_PARTNER_ENTRIES
+            ),
+        ),
         ManageError::Unavailable(e) => Problem::unavailable(&e),
     }
 }

@@ -223,11 +223,13 @@ pub enum ClaimState {
         window: Option<OptOutWindow>,
     },
     /// The notification that opened `window` bounced for good at `bounced_at`: the window no
-    /// longer runs, and the nightly run rejects the claim 30 days later unless the partner
-    /// corrects the contact.
+    /// longer runs, and the nightly run rejects the claim 30 days after `since` (the claim's
+    /// first permanent bounce, however often the contact was corrected since) unless the
+    /// partner corrects the contact.
     CustomerUnreachable {
         window: OptOutWindow,
         bounced_at: DateTime<Utc>,
+        since: DateTime<Utc>,
     },
     /// The customer ended the association that `window` made official.
     Revoked {
@@ -281,9 +283,9 @@ impl ClaimState {
             Self::InformationRequested { request } => {
                 Some(NightlyDeadline::Response(request.response_due))
             }
-            Self::CustomerUnreachable { bounced_at, .. } => Some(NightlyDeadline::Unreachable(
-                *bounced_at + UNREACHABLE_PERIOD,
-            )),
+            Self::CustomerUnreachable { since, .. } => {
+                Some(NightlyDeadline::Unreachable(*since + UNREACHABLE_PERIOD))
+            }
             Self::Revoked { .. }
             | Self::Submitted { .. }
             | Self::Approved { .. }
@@ -541,7 +543,19 @@ pub struct Claim {
     pub version: u32,
     /// The customer's notification in force.
     pub notice: Notice,
+    /// How many of its history entries its partner made: at most [`MAX_PARTNER_ENTRIES`]
+    /// through the partner's own moves, so a claim and its history always fit one answer.
+    pub partner_entries: u32,
 }
+
+/// The most history entries a partner may add to a claim by its moves (submission, responses,
+/// disputes, proofs, corrections). Two kinds of entries are bounded by rules of their own and
+/// never refused: the arrival of an uploaded document (at most ten per claim) and a withdrawal
+/// (once).
+pub const MAX_PARTNER_ENTRIES: u32 = 50;
+
+/// The most corrections of a claim's contact that e-mail its customer again.
+pub const MAX_EMAILING_CORRECTIONS: u32 = 3;
 
 /// The customer's notification in force. `number` counts them: 1 for the first, one more for
 /// each correction of the contact once an e-mail may have gone out (approved, awaiting,
@@ -553,6 +567,9 @@ pub struct Notice {
     pub number: u32,
     /// The customer marked this notification as spam.
     pub complained: bool,
+    /// The first permanent bounce of any of the claim's notifications: the unreachable
+    /// clock runs from it, and a correction of the contact never resets it.
+    pub first_bounce: Option<DateTime<Utc>>,
 }
 
 impl Notice {
@@ -560,14 +577,21 @@ impl Notice {
     pub const FIRST: Self = Self {
         number: 1,
         complained: false,
+        first_bounce: None,
     };
 
-    /// The next notification's, for a corrected contact.
+    /// The next notification's, for a corrected contact: the unreachable clock goes on.
     pub fn next(self) -> Self {
         Self {
             number: self.number.saturating_add(1),
             complained: false,
+            first_bounce: self.first_bounce,
         }
+    }
+
+    /// How many corrections of the contact e-mailed (or were to e-mail) the customer again.
+    pub fn emailing_corrections(self) -> u32 {
+        self.number.saturating_sub(Self::FIRST.number)
     }
 }
 
@@ -666,6 +690,13 @@ pub enum TransitionError {
     /// The partner may still correct the bounced contact (the nightly run acts only after).
     #[error("the customer's contact may be corrected until {0}")]
     UnreachableNotOverdue(DateTime<Utc>),
+    /// The customer was e-mailed again through [`MAX_EMAILING_CORRECTIONS`] corrections
+    /// already: the vendor's mail is not the partner's to aim at will.
+    #[error("the customer's contact was corrected {MAX_EMAILING_CORRECTIONS} times already")]
+    TooManyCorrections,
+    /// The partner made [`MAX_PARTNER_ENTRIES`] entries of the claim's history already.
+    #[error("the claim records {MAX_PARTNER_ENTRIES} changes by its partner already")]
+    TooManyChanges,
 }
 
 /// The partner-of-record lock's key: what only one claim may hold at a time.
@@ -754,6 +785,7 @@ impl Claim {
             decided_at: None,
             version: 1,
             notice: Notice::FIRST,
+            partner_entries: 1,
         };
         let entry = HistoryEntry {
             sequence: 1,
@@ -808,6 +840,9 @@ impl Claim {
             let from = claim.status();
             let to = step.state.status();
             claim.version += 1;
+            if step.actor == Actor::Partner {
+                claim.partner_entries = claim.partner_entries.saturating_add(1);
+            }
             if to.is_decision() && from != to {
                 claim.decided_at = Some(at);
             }
@@ -833,6 +868,16 @@ impl Claim {
             expected_version: self.version,
             expected_status: self.status(),
             entries,
+        }
+    }
+
+    /// Checks that the partner may add `entries` more entries to the history.
+    fn room_for_partner(&self, entries: usize) -> Result<(), TransitionError> {
+        let entries = u32::try_from(entries).unwrap_or(u32::MAX);
+        if self.partner_entries.saturating_add(entries) <= MAX_PARTNER_ENTRIES {
+            Ok(())
+        } else {
+            Err(TransitionError::TooManyChanges)
         }
     }
 
@@ -993,6 +1038,7 @@ impl Claim {
                         .reason(Some(message.as_str())),
                 ];
                 steps.extend(Self::proof_step(proof.as_ref(), &state));
+                self.room_for_partner(steps.len())?;
                 Ok(self.change(at, steps, proof))
             }
             ClaimState::Submitted { .. }
@@ -1127,6 +1173,7 @@ impl Claim {
                         .reason(Some(justification.as_str())),
                 ];
                 steps.extend(Self::proof_step(proof.as_ref(), &state));
+                self.room_for_partner(steps.len())?;
                 Ok(self.change(at, steps, proof))
             }
             ClaimState::Submitted { .. }
@@ -1160,9 +1207,10 @@ impl Claim {
             | ClaimState::Disputed { .. }
             | ClaimState::Contested { .. } => {
                 self.newer(&proof)?;
-                let steps = Self::proof_step(Some(&proof), &self.state)
+                let steps: Vec<Step> = Self::proof_step(Some(&proof), &self.state)
                     .into_iter()
                     .collect();
+                self.room_for_partner(steps.len())?;
                 Ok(self.change(at, steps, Some(proof)))
             }
             ClaimState::Rejected { .. }
@@ -1420,6 +1468,7 @@ impl Claim {
                     ClaimState::CustomerUnreachable {
                         window: *window,
                         bounced_at: at,
+                        since: self.notice.first_bounce.unwrap_or(at),
                     },
                 )
             }
@@ -1436,6 +1485,9 @@ impl Claim {
         let mut transition = self.change(at, vec![step], None);
         if current && feedback == MailFeedback::Complaint {
             transition.claim.notice.complained = true;
+        }
+        if let ClaimState::CustomerUnreachable { since, .. } = transition.claim.state {
+            transition.claim.notice.first_bounce = Some(since);
         }
         Ok(transition)
     }
@@ -1469,9 +1521,9 @@ impl Claim {
             ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
                 (self.state.clone(), self.notice)
             }
-            ClaimState::Approved { .. } => (self.state.clone(), self.notice.next()),
+            ClaimState::Approved { .. } => (self.state.clone(), self.emailing_correction()?),
             ClaimState::AwaitingCustomer { .. } | ClaimState::CustomerUnreachable { .. } => {
-                (ClaimState::Approved { at }, self.notice.next())
+                (ClaimState::Approved { at }, self.emailing_correction()?)
             }
             ClaimState::Associated { .. }
             | ClaimState::Rejected { .. }
@@ -1482,6 +1534,7 @@ impl Claim {
             | ClaimState::Superseded { .. }
             | ClaimState::Revoked { .. } => return Err(self.refuse()),
         };
+        self.room_for_partner(1)?;
         let mut step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
         step.contact_change = contact_change;
         let mut transition = self.change(at, vec![step], None);
@@ -1490,12 +1543,23 @@ impl Claim {
         Ok(transition)
     }
 
+    /// The notification a correction starts, once an e-mail may have gone out: refused after
+    /// [`MAX_EMAILING_CORRECTIONS`] of them, so a partner cannot make the vendor's mail
+    /// e-mail a customer (or an earlier contact) over and over.
+    fn emailing_correction(&self) -> Result<Notice, TransitionError> {
+        if self.notice.emailing_corrections() >= MAX_EMAILING_CORRECTIONS {
+            Err(TransitionError::TooManyCorrections)
+        } else {
+            Ok(self.notice.next())
+        }
+    }
+
     /// The nightly run at `now` rejects a claim whose customer stayed unreachable for 30 days
     /// after the bounce (`customer_unreachable`); the partner may dispute it as any rejection.
     pub fn reject_unreachable(&self, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
         match &self.state {
-            ClaimState::CustomerUnreachable { bounced_at, .. } => {
-                let deadline = *bounced_at + UNREACHABLE_PERIOD;
+            ClaimState::CustomerUnreachable { since, .. } => {
+                let deadline = *since + UNREACHABLE_PERIOD;
                 if window_open(deadline, now) {
                     return Err(TransitionError::UnreachableNotOverdue(deadline));
                 }
@@ -2554,6 +2618,148 @@ pub(crate) mod tests {
                 ..
             }
         ));
+    }
+
+    /// Sent again to a corrected contact at `at`: the window of that notification.
+    fn renotified(claim: &Claim, at_: DateTime<Utc>) -> Claim {
+        let window = calendar().opt_out_window(at_, crate::zone::Zone::UTC);
+        claim.notify(window).unwrap().claim
+    }
+
+    #[test]
+    fn corrections_never_reset_the_unreachable_clock() {
+        // GIVEN a claim whose first notification bounced for good at 2026-11-25 10:05 UTC
+        let first_bounce = at("2026-11-25T10:05:00Z");
+        let mut claim = unreachable();
+        // WHEN the partner corrects the contact, the new one bounces, and so on, twice over
+        for (corrected, bounced) in [
+            ("2026-12-01T09:00:00Z", "2026-12-01T10:05:00Z"),
+            ("2026-12-20T09:00:00Z", "2026-12-20T10:05:00Z"),
+        ] {
+            let t = claim
+                .correct_contact(at(corrected), verified(corrected_contact()))
+                .unwrap();
+            let sent = renotified(&t.claim, at(corrected) + TimeDelta::minutes(5));
+            claim = sent
+                .record_mail_feedback(
+                    at(bounced),
+                    sent.notice.number,
+                    MailFeedback::PermanentBounce,
+                )
+                .unwrap()
+                .claim;
+        }
+        // THEN the claim is unreachable, the bounce shown is the latest, but the nightly run
+        // rejects it 30 days after the FIRST bounce, not after the latest
+        let deadline = first_bounce + TimeDelta::days(30);
+        assert_eq!(claim.status(), ClaimStatus::CustomerUnreachable);
+        assert!(matches!(
+            claim.state,
+            ClaimState::CustomerUnreachable { bounced_at, since, .. }
+                if bounced_at == at("2026-12-20T10:05:00Z") && since == first_bounce
+        ));
+        assert_eq!(
+            claim.state.nightly_deadline(),
+            Some(NightlyDeadline::Unreachable(deadline))
+        );
+        let t = claim
+            .reject_unreachable(deadline + TimeDelta::milliseconds(1))
+            .unwrap();
+        assert_eq!(t.entry().code.as_deref(), Some("customer_unreachable"));
+    }
+
+    #[test]
+    fn the_customer_is_e_mailed_through_three_corrections_at_most() {
+        // GIVEN a claim whose customer was e-mailed
+        let (mut claim, _) = notified();
+        // WHEN the partner corrects the contact three times, each e-mailing the customer again
+        for n in 0..3 {
+            let corrected = at("2026-11-26T09:00:00Z") + TimeDelta::days(n);
+            claim = claim
+                .correct_contact(corrected, verified(corrected_contact()))
+                .unwrap()
+                .claim;
+            claim = renotified(&claim, corrected + TimeDelta::minutes(5));
+        }
+        assert_eq!(claim.notice.emailing_corrections(), 3);
+        // THEN a fourth correction that would e-mail is refused, from awaiting as from approved
+        assert_eq!(
+            claim.correct_contact(at("2026-11-30T09:00:00Z"), verified(corrected_contact())),
+            Err(TransitionError::TooManyCorrections)
+        );
+        let bounced = claim
+            .record_mail_feedback(
+                at("2026-11-30T10:00:00Z"),
+                claim.notice.number,
+                MailFeedback::PermanentBounce,
+            )
+            .unwrap()
+            .claim;
+        assert_eq!(
+            bounced.correct_contact(at("2026-11-30T11:00:00Z"), verified(corrected_contact())),
+            Err(TransitionError::TooManyCorrections)
+        );
+    }
+
+    #[test]
+    fn corrections_before_approval_e_mail_no_one_and_count_only_toward_the_partner_bound() {
+        // GIVEN a claim in review, corrected five times (no e-mail is at stake yet)
+        let mut claim = submitted(at("2026-11-24T09:00:00Z"));
+        for n in 0..5 {
+            claim = claim
+                .correct_contact(
+                    at("2026-11-24T10:00:00Z") + TimeDelta::minutes(n),
+                    verified(corrected_contact()),
+                )
+                .unwrap()
+                .claim;
+        }
+        // THEN no notification was started: once approved, all three e-mailing corrections remain
+        assert_eq!(claim.notice, Notice::FIRST);
+        assert_eq!(claim.partner_entries, 6);
+    }
+
+    #[test]
+    fn a_partner_adds_at_most_fifty_entries_to_a_claim_but_may_always_withdraw() {
+        // GIVEN a submitted claim (one partner entry) corrected 49 times in review
+        let mut claim = submitted(at("2026-11-24T09:00:00Z"));
+        for n in 0..49 {
+            claim = claim
+                .correct_contact(
+                    at("2026-11-24T10:00:00Z") + TimeDelta::minutes(n),
+                    verified(corrected_contact()),
+                )
+                .unwrap()
+                .claim;
+        }
+        assert_eq!(claim.partner_entries, MAX_PARTNER_ENTRIES);
+        // WHEN the partner tries another move THEN it is refused, and nothing changes
+        let later = at("2026-11-25T10:00:00Z");
+        assert_eq!(
+            claim.correct_contact(later, verified(corrected_contact())),
+            Err(TransitionError::TooManyChanges)
+        );
+        assert_eq!(
+            claim.add_proof(later, proof("2026-11-20")),
+            Err(TransitionError::TooManyChanges)
+        );
+        // AND the reviewer's moves and the partner's withdrawal still go through
+        let asked = claim
+            .request_information(
+                later,
+                &reviewer(),
+                vec![InformationCode::MissingCustomerSignature],
+                message("the statement of work is not signed"),
+                &calendar(),
+            )
+            .unwrap()
+            .claim;
+        assert_eq!(
+            asked.respond(later, &message("here it is"), None),
+            Err(TransitionError::TooManyChanges)
+        );
+        let t = asked.withdraw(later, reason()).unwrap();
+        assert_eq!(t.claim.status(), ClaimStatus::Withdrawn);
     }
 
     #[test]

@@ -53,6 +53,9 @@ impl PartnerNews {
     /// What `event` tells the partner, if anything. The deadlines are computed from the event's
     /// own time, as the transition that recorded it computed them, so the e-mail says the same
     /// even when the claim has moved on since.
+    ///
+    /// An unreachable customer's date is counted from this bounce; [`Self::on`] counts it from
+    /// the claim's first permanent bounce, which a correction never resets.
     pub fn of(event: &ReceivedEvent, calendar: &BusinessCalendar) -> Option<Self> {
         match event.event {
             HistoryEvent::InformationRequested => Some(Self::InformationRequested {
@@ -87,6 +90,20 @@ impl PartnerNews {
             | HistoryEvent::ContactCorrected
             | HistoryEvent::EmailComplaint => None,
         }
+    }
+
+    /// The news as `claim` counts it: the date by which an unreachable customer's contact must
+    /// be corrected runs from the claim's first permanent bounce (it never changes once set).
+    #[must_use]
+    pub fn on(self, claim: &Claim) -> Self {
+        if let (Self::CustomerUnreachable { until }, Some(first)) =
+            (&self, claim.notice.first_bounce)
+        {
+            return Self::CustomerUnreachable {
+                until: (*until).min(first + UNREACHABLE_PERIOD),
+            };
+        }
+        self
     }
 
     /// The date by which the partner may act, if there is one.
@@ -380,6 +397,28 @@ mod tests {
                 until: at("2026-12-25T10:00:00Z"),
             },
         ]
+    }
+
+    #[test]
+    fn an_unreachable_customer_s_date_runs_from_the_claim_s_first_bounce() {
+        // GIVEN a claim whose first notification bounced on 2026-11-01, and a later bounce
+        // (of a corrected contact's notification) on 2026-11-25 that made it unreachable again
+        let mut claim = submitted(at("2026-10-30T09:00:00Z"));
+        claim.notice.first_bounce = Some(at("2026-11-01T10:00:00Z"));
+        let told = PartnerNews::CustomerUnreachable {
+            until: at("2026-12-25T10:00:00Z"),
+        };
+        // THEN the partner is told the date 30 days after the first bounce, not the latest
+        assert_eq!(
+            told.clone().on(&claim),
+            PartnerNews::CustomerUnreachable {
+                until: at("2026-12-01T10:00:00Z")
+            }
+        );
+        // AND a claim that bounced once keeps the event's date; other news is unchanged
+        claim.notice.first_bounce = None;
+        assert_eq!(told.clone().on(&claim), told);
+        assert_eq!(PartnerNews::Approved.on(&claim), PartnerNews::Approved);
     }
 
     #[test]

@@ -290,6 +290,7 @@ impl From<&Claim> for NotificationResource {
             ClaimState::CustomerUnreachable {
                 window,
                 bounced_at: at,
+                ..
             } => {
                 bounced_at = Some(instant(*at));
                 ("bounced", Some(instant(window.notified_at)))

@@ -103,6 +103,18 @@ pub struct ClaimRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub bounced_at: Option<DateTime<Utc>>,
+    /// The claim's first permanent bounce, from which the unreachable clock runs; claims
+    /// stored before it was kept count from `bounced_at`.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub first_bounced_at: Option<DateTime<Utc>>,
+    /// How many history entries the partner made (the bound on what a partner may append);
+    /// claims stored before they were counted start from none.
+    #[serde(default)]
+    pub partner_entries: u32,
     /// The number of the customer's notification in force; claims stored before they were
     /// counted have had one.
     #[serde(default = "first_notice")]
@@ -155,6 +167,8 @@ impl From<&Claim> for ClaimRecord {
             rejection: None,
             dispute_until: None,
             bounced_at: None,
+            first_bounced_at: claim.notice.first_bounce,
+            partner_entries: claim.partner_entries,
             notice: claim.notice.number,
             complained: claim.notice.complained,
             version: claim.version,
@@ -261,12 +275,16 @@ impl TryFrom<ClaimRecord> for Claim {
                     .ok_or_else(|| inconsistent("a contest of no claim"))?,
             },
             ClaimStatus::Superseded => ClaimState::Superseded { window },
-            ClaimStatus::CustomerUnreachable => ClaimState::CustomerUnreachable {
-                window: need_window()?,
-                bounced_at: r
+            ClaimStatus::CustomerUnreachable => {
+                let bounced_at = r
                     .bounced_at
-                    .ok_or_else(|| inconsistent("an unreachable customer without a bounce"))?,
-            },
+                    .ok_or_else(|| inconsistent("an unreachable customer without a bounce"))?;
+                ClaimState::CustomerUnreachable {
+                    window: need_window()?,
+                    bounced_at,
+                    since: r.first_bounced_at.unwrap_or(bounced_at),
+                }
+            }
             ClaimStatus::Revoked => ClaimState::Revoked {
                 window: need_window()?,
             },
@@ -295,7 +313,9 @@ impl TryFrom<ClaimRecord> for Claim {
             notice: Notice {
                 number: r.notice,
                 complained: r.complained,
+                first_bounce: r.first_bounced_at,
             },
+            partner_entries: r.partner_entries,
         })
     }
 }
@@ -609,12 +629,42 @@ pub(crate) mod tests {
             domains: vec![CustomerDomain::parse("contoso.com").unwrap()],
             subscriptions: vec![],
         };
-        let mut marco = claim.subject.customer_contact.clone();
-        marco.email = cpor_domain::contact::EmailAddress::parse("marco@contoso.com").unwrap();
+        let marco_ = || {
+            let mut marco = claim.subject.customer_contact.clone();
+            marco.email = cpor_domain::contact::EmailAddress::parse("marco@contoso.com").unwrap();
+            marco
+        };
         let moved = notified
-            .correct_contact(at("2026-11-26T09:00:00Z"), contoso.contact(marco).unwrap())
+            .correct_contact(
+                at("2026-11-26T09:00:00Z"),
+                contoso.contact(marco_()).unwrap(),
+            )
             .unwrap();
         assert!(moved.entry().contact_change.is_some());
+        // Unreachable twice over: the clock runs from the first bounce, kept in the record.
+        let bounce = cpor_domain::claim::MailFeedback::PermanentBounce;
+        let bounced_again = {
+            let unreachable = notified
+                .record_mail_feedback(at("2026-11-25T10:05:00Z"), 1, bounce)
+                .unwrap()
+                .claim;
+            let corrected = unreachable
+                .correct_contact(
+                    at("2026-11-27T09:00:00Z"),
+                    contoso.contact(marco_()).unwrap(),
+                )
+                .unwrap()
+                .claim;
+            let window = calendar.opt_out_window(at("2026-11-27T10:00:00Z"), Zone::UTC);
+            let sent = corrected.notify(window).unwrap().claim;
+            sent.record_mail_feedback(at("2026-11-27T10:05:00Z"), sent.notice.number, bounce)
+                .unwrap()
+                .claim
+        };
+        assert!(matches!(
+            bounced_again.state,
+            ClaimState::CustomerUnreachable { bounced_at, since, .. } if since < bounced_at
+        ));
         let withdrawn = notified
             .withdraw(
                 at("2026-11-26T10:00:00Z"),
@@ -647,6 +697,7 @@ pub(crate) mod tests {
             &claim,
             &approved,
             &notified,
+            &bounced_again,
             &withdrawn,
             &asked.claim,
             &rejected.claim,

@@ -160,7 +160,9 @@ impl FinalizeAssociations<'_> {
                 | TransitionError::ResponseWindowClosed(_)
                 | TransitionError::DisputeWindowClosed(_)
                 | TransitionError::DisputeExhausted
-                | TransitionError::ProofNotNewer(_)),
+                | TransitionError::ProofNotNewer(_)
+                | TransitionError::TooManyCorrections
+                | TransitionError::TooManyChanges),
             ) => return failed(&e),
         };
         match self.claims.apply(&transition).await {

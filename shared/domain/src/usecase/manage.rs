@@ -53,6 +53,12 @@ pub enum ManageError {
     /// A corrected contact's address is not the tenant's.
     #[error(transparent)]
     ContactDomainMismatch(ContactOutsideTenant),
+    /// The customer was e-mailed again through three corrections already.
+    #[error("the customer's contact was corrected three times already")]
+    TooManyCorrections,
+    /// The partner made fifty entries of the claim's history already.
+    #[error("the claim records fifty changes by its partner already")]
+    TooManyChanges,
     /// A dependency failed.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -68,6 +74,8 @@ impl ManageError {
             TransitionError::DisputeWindowClosed(until) => Self::DisputeWindowClosed(until),
             TransitionError::DisputeExhausted => Self::AlreadyFinal(current),
             TransitionError::ProofNotNewer(current) => Self::ProofNotNewer(current),
+            TransitionError::TooManyCorrections => Self::TooManyCorrections,
+            TransitionError::TooManyChanges => Self::TooManyChanges,
             // Not moves of the partner's.
             TransitionError::WindowClosed(_)
             | TransitionError::WindowStillOpen(_)

@@ -170,7 +170,9 @@ impl OptOutDesk<'_> {
                     | TransitionError::DisputeWindowClosed(_)
                     | TransitionError::DisputeExhausted
                     | TransitionError::ProofNotNewer(_)
-                    | TransitionError::UnreachableNotOverdue(_),
+                    | TransitionError::UnreachableNotOverdue(_)
+                    | TransitionError::TooManyCorrections
+                    | TransitionError::TooManyChanges,
                 ) => {
                     return Ok(DeclineOutcome::NotOpen(claim.status()));
                 }

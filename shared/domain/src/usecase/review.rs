@@ -288,7 +288,9 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
         | TransitionError::DisputeWindowClosed(_)
         | TransitionError::DisputeExhausted
         | TransitionError::ProofNotNewer(_)
-        | TransitionError::UnreachableNotOverdue(_) => ReviewError::InvalidTransition(current),
+        | TransitionError::UnreachableNotOverdue(_)
+        | TransitionError::TooManyCorrections
+        | TransitionError::TooManyChanges => ReviewError::InvalidTransition(current),
     }
 }
 

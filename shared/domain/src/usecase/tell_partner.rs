@@ -92,9 +92,10 @@ impl TellPartner<'_> {
             .ok_or(TellError::UnknownClaim(event.claim_id))?;
         let compose = |e: askama::Error| TellError::Compose(e.to_string());
         let mut mails = Vec::new();
-        if let Some(news) = &partner_news {
+        if let Some(news) = partner_news {
+            let news = news.on(&claim);
             let partner =
-                compose_partner_email(&claim, news, self.public_base_url).map_err(compose)?;
+                compose_partner_email(&claim, &news, self.public_base_url).map_err(compose)?;
             mails.push((EventMailRecipient::Partner, partner));
         }
         match customer_news {
