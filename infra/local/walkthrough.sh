@@ -305,13 +305,20 @@ E=$(curl -s -X POST "$BASE/v1/claims" -H "authorization: Bearer $NORTHWIND" -H '
 act GET "/v1/claims/$E" "$NORTHWIND"
 call POST /v1/claims "$NORTHWIND" "$CONTEST"
 
-step "the reviewer sees the holder beside the contest, both proofs, and approves: the holder is superseded"
-curl -s "$BASE/v1/review/claims/$E" -H "authorization: Bearer $ALICE" | python3 -c '
+step "the holder was told of the contest (contest_received), naming no one"
+history "/v1/claims/$D" "$FABRIKAM"
+
+step "the reviewer sees the holder beside the contest, both proofs, and approves what they compared: the holder is superseded"
+CASE=$(curl -s "$BASE/v1/review/claims/$E" -H "authorization: Bearer $ALICE")
+echo "$CASE" | python3 -c '
 import json, sys
 d = json.load(sys.stdin); h = d["holder"]
 print("contest:", d["status"], d["partner_name"], d["proof_of_execution"]["signed_on"])
-print("holder: ", h["status"], h["partner_name"], h["proof_of_execution"]["signed_on"], "| contester_proof_is_newer:", h["contester_proof_is_newer"])'
-act POST "/v1/review/claims/$E/approve" "$ALICE" '{"comment": "newer signed SOW"}'
+print("holder: ", h["status"], h["partner_name"], h["proof_of_execution"]["signed_on"], "| contester_proof_is_newer:", h["contester_proof_is_newer"])
+print("compared:", d["compared"])'
+COMPARED=$(echo "$CASE" | json 'd["compared"]')
+call POST "/v1/review/claims/$E/approve" "$ALICE" '{"comment": "no compared: refused"}'
+act POST "/v1/review/claims/$E/approve" "$ALICE" "{\"comment\": \"newer signed SOW\", \"compared\": \"$COMPARED\"}"
 act GET "/v1/claims/$D" "$FABRIKAM"
 history "/v1/claims/$D" "$FABRIKAM"
 awaiting "$E" "$NORTHWIND"

@@ -77,9 +77,28 @@ async fn a_contest_goes_to_arbitration_and_its_approval_supersedes_the_holder_in
         body["proof_of_execution"]
     );
     assert_eq!(case["holder"]["contester_proof_is_newer"], true);
-    // WHEN the reviewer approves the contest
-    let approved = stack
+    // AND the holder was told of the contest, in its history and by e-mail, naming no one
+    let told = stack.claim(FABRIKAM, &holder_id).await;
+    let last = told["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "contest_received");
+    assert_eq!(last["from"], last["to"]);
+    assert!(!told.to_string().contains(NORTHWIND), "{told}");
+    let holder_mail = wait_for_partner_mail(&stack, "is contested").await;
+    assert!(!holder_mail.contains("Northwind"), "{holder_mail}");
+    // WHEN the reviewer approves the contest without saying what was compared, it is refused
+    let blind = stack
         .decide(ALICE, &contest_id, "approve", &json!({}))
+        .await;
+    assert_eq!(blind.status, 400, "{}", blind.text);
+    assert_eq!(blind.json()["errors"][0]["field"], "compared");
+    // WHEN the reviewer approves the contest they compared
+    let approved = stack
+        .decide(
+            ALICE,
+            &contest_id,
+            "approve",
+            &json!({ "compared": case["compared"] }),
+        )
         .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
     // THEN the holder is superseded, the unit is Northwind's, and the customer is told of it
@@ -159,9 +178,9 @@ async fn a_contest_approval_racing_the_holder_s_withdrawal_decline_or_finalizati
         let holder_id = holder["claim_id"].as_str().unwrap().to_owned();
         let contest = id_of(&stack.submit(NORTHWIND, &contester_body(&body, true)).await);
         let after_deadline = instant(&holder["opt_out_deadline"]) + TimeDelta::seconds(1);
-        // WHEN the reviewer approves the contest while the holder's claim moves on
-        let empty = json!({});
-        let approve = stack.decide(ALICE, &contest, "approve", &empty);
+        // WHEN the reviewer approves the contest they compared while the holder's claim moves on
+        let compared = json!({ "compared": compared_of(&stack, &contest).await });
+        let approve = stack.decide(ALICE, &contest, "approve", &compared);
         let moved = async {
             match holder_move {
                 HolderMove::Withdraw => {
@@ -180,7 +199,15 @@ async fn a_contest_approval_racing_the_holder_s_withdrawal_decline_or_finalizati
             }
         };
         let (approved, moved) = tokio::join!(approve, moved);
-        // THEN the contest is approved whichever came first
+        // THEN the contest is approved if it came first; if the holder moved first, the
+        // approval is refused as stale (nothing changes), and approved once compared again
+        let approved = if approved.status == 409 {
+            assert_eq!(approved.code(), "arbitration_stale", "{holder_move:?}");
+            let compared = json!({ "compared": compared_of(&stack, &contest).await });
+            stack.decide(ALICE, &contest, "approve", &compared).await
+        } else {
+            approved
+        };
         assert_eq!(approved.status, 200, "{holder_move:?}: {}", approved.text);
         let lost = stack.claim(FABRIKAM, &holder_id).await;
         let status = lost["status"].as_str().unwrap().to_owned();
@@ -221,5 +248,99 @@ async fn a_contest_approval_racing_the_holder_s_withdrawal_decline_or_finalizati
             (json!("contested"), json!("approved"))
         );
     }
+    stack.stop().await;
+}
+
+/// What the reviewer's page of `contest` says was compared.
+async fn compared_of(stack: &TestStack, contest: &str) -> Value {
+    let case = stack
+        .review_get(ALICE, &format!("/v1/review/claims/{contest}"))
+        .await
+        .json();
+    assert!(case["compared"].is_string(), "{case}");
+    case["compared"].clone()
+}
+
+/// The body of the first partner e-mail whose subject contains `subject`, waiting up to 20 s.
+async fn wait_for_partner_mail(stack: &TestStack, subject: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let found = stack.outbox().await.into_iter().find_map(|m| {
+            let matches = m["subject"].as_str().unwrap_or_default().contains(subject);
+            matches.then(|| m["body"].as_str().unwrap_or_default().to_owned())
+        });
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no partner e-mail about {subject}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// An approval acts only on what the reviewer compared: the holder adds a newer proof after
+/// the reviewer read both claims, and the approval is refused (409 `arbitration_stale`),
+/// nothing changing; compared again, the reviewer decides on the new evidence.
+#[tokio::test]
+async fn a_contest_approved_after_the_holder_added_a_newer_proof_is_409_arbitration_stale() {
+    let stack = TestStack::start().await;
+    // GIVEN Fabrikam's claim, contested by Northwind, and the reviewer's page of the contest
+    let body = claim_body("teams");
+    let (holder, _) = stack.notified_claim(FABRIKAM, &body).await;
+    let holder_id = holder["claim_id"].as_str().unwrap().to_owned();
+    let contest = id_of(&stack.submit(NORTHWIND, &contester_body(&body, true)).await);
+    let read = compared_of(&stack, &contest).await;
+    // WHEN the holder adds a newer proof, and the reviewer then approves what they read
+    let today = chrono::Utc::now().date_naive().to_string();
+    let proof = stack
+        .partner_move(
+            FABRIKAM,
+            &holder_id,
+            "proof",
+            &json!({ "reference": "https://fabrikam.example/sow/3.pdf", "signed_on": today }),
+        )
+        .await;
+    assert_eq!(proof.status, 200, "{}", proof.text);
+    let stale = stack
+        .decide(ALICE, &contest, "approve", &json!({ "compared": read }))
+        .await;
+    // THEN it is refused as stale, and nothing changed: the holder holds, the contest waits
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    assert_eq!(stale.code(), "arbitration_stale");
+    assert_eq!(
+        stack.claim(FABRIKAM, &holder_id).await["status"],
+        "awaiting_customer"
+    );
+    assert_eq!(
+        stack.claim(NORTHWIND, &contest).await["status"],
+        "contested"
+    );
+    assert_eq!(stack.lock_holders().await, [holder_id.clone()].into());
+    // AND the page shows the holder's newer proof (no longer older than the contester's)
+    let case = stack
+        .review_get(ALICE, &format!("/v1/review/claims/{contest}"))
+        .await
+        .json();
+    assert_eq!(
+        case["holder"]["proof_of_execution"]["signed_on"],
+        today.as_str()
+    );
+    assert_ne!(case["compared"], read);
+    // AND compared again, the reviewer's approval acts on the claims as they are now
+    let approved = stack
+        .decide(
+            ALICE,
+            &contest,
+            "approve",
+            &json!({ "compared": case["compared"] }),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(
+        stack.claim(FABRIKAM, &holder_id).await["status"],
+        "superseded"
+    );
     stack.stop().await;
 }

@@ -1062,6 +1062,64 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
             c.put(CONTACT, &on(&in_review), admin, Some(&contact)).await,
         ),
     ]);
+    // (claims whose partner made 50 entries of their history: every move is 429)
+    let full = |workload: &'static str| {
+        let stack = &stack;
+        async move {
+            let id = id_of(&stack.submit(FABRIKAM, &claim_body(workload)).await);
+            for n in 0..49 {
+                let again = json!({ "name": format!("Contact {n}"), "email": "it@contoso.com" });
+                let answer = stack.correct_contact(FABRIKAM, &id, &again).await;
+                assert_eq!(answer.status, 200, "{}", answer.text);
+            }
+            id
+        }
+    };
+    let (full_asked, full_rejected) = (full("sharepoint").await, full("onedrive").await);
+    let asked_again = stack
+        .decide(
+            "reviewer-1",
+            &full_asked,
+            "request-information",
+            &information,
+        )
+        .await;
+    assert_eq!(asked_again.status, 200, "{}", asked_again.text);
+    let rejected_again = stack
+        .decide("reviewer-1", &full_rejected, "reject", &rejection)
+        .await;
+    assert_eq!(rejected_again.status, 200, "{}", rejected_again.text);
+    moves.extend([
+        (
+            429,
+            "too_many_changes",
+            c.post(RESPOND, &path(RESPOND, &full_asked), admin, Some(&respond))
+                .await,
+        ),
+        (
+            429,
+            "too_many_changes",
+            c.post(PROOF, &path(PROOF, &full_asked), admin, Some(&newer_proof))
+                .await,
+        ),
+        (
+            429,
+            "too_many_changes",
+            c.put(CONTACT, &path(CONTACT, &full_asked), admin, Some(&contact))
+                .await,
+        ),
+        (
+            429,
+            "too_many_changes",
+            c.post(
+                DISPUTE,
+                &path(DISPUTE, &full_rejected),
+                admin,
+                Some(&dispute),
+            )
+            .await,
+        ),
+    ]);
     // (a rejection that ended a dispute: no more proof)
     let final_rejection = stack
         .decide("reviewer-1", &rejected, "reject", &rejection)

@@ -149,11 +149,13 @@ async fn a_contest_costs_one_more_transaction_and_its_approval_reads_both_claims
     for op in &flow.operations {
         println!("{:<56} {:?}", op.operation, op.calls);
     }
-    // THEN the contest is the reference read, the refused ordinary write, and its own write
+    // THEN the contest is the reference read, the refused ordinary write, the read of the
+    // holder, and its own write (which tells the holder: `contest_received`)
     assert_eq!(
         flow.of("submit-claim: a contest (201 contested)"),
         calls(&[
             ("DynamoDB.BatchGetItem", 1),
+            ("DynamoDB.GetItem", 1),
             ("DynamoDB.TransactWriteItems", 2),
         ])
     );

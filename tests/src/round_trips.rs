@@ -418,9 +418,18 @@ pub async fn count_contest_flow() -> FlowCalls {
         .unwrap_or_default()
         .to_owned();
 
+    let case = stack
+        .review_get("reviewer-1", &format!("/v1/review/claims/{contest_id}"))
+        .await
+        .json();
     let before = plan.calls();
     let approved = stack
-        .decide("reviewer-1", &contest_id, "approve", &json!({}))
+        .decide(
+            "reviewer-1",
+            &contest_id,
+            "approve",
+            &json!({ "compared": case["compared"] }),
+        )
         .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
     step(

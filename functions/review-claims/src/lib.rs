@@ -254,6 +254,13 @@ fn to_problem(error: ReviewError) -> Problem {
             "another claim holds this tenant and workload now; the dispute cannot be approved \
              while it does",
         ),
+        ReviewError::ArbitrationStale => Problem::new(
+            409,
+            "arbitration_stale",
+            "The claims changed after they were compared",
+            "the contest or the claim it contests changed after the page was read (a newer \
+             proof, a status move): read the claim again, compare, and decide on what it shows",
+        ),
         ReviewError::Unavailable(e) => Problem::unavailable(&e),
     }
 }

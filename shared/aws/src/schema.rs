@@ -177,7 +177,7 @@ impl QueueDefinition {
 /// The history events whose bus events the partner e-mail rule sends to notify-partner
 /// (`detail-type` `claim.<event>`): those the partner is told of, and those that e-mail a
 /// customer contact (an association made official, a correction that moved the notification).
-pub const PARTNER_EMAIL_EVENTS: [&str; 9] = [
+pub const PARTNER_EMAIL_EVENTS: [&str; 10] = [
     "information_requested",
     "approved",
     "rejected",
@@ -187,6 +187,7 @@ pub const PARTNER_EMAIL_EVENTS: [&str; 9] = [
     "superseded",
     "email_bounced",
     "contact_corrected",
+    "contest_received",
 ];
 
 /// The only prefix of the documents bucket the service writes, reads or is notified of.

@@ -425,6 +425,8 @@ pub enum HistoryEvent {
     ContactCorrected,
     EmailBounced,
     EmailComplaint,
+    /// Another partner contested the unit this claim holds: told so it can add a newer proof.
+    ContestReceived,
 }
 
 impl HistoryEvent {
@@ -448,6 +450,7 @@ impl HistoryEvent {
             Self::ContactCorrected => "contact_corrected",
             Self::EmailBounced => "email_bounced",
             Self::EmailComplaint => "email_complaint",
+            Self::ContestReceived => "contest_received",
         }
     }
 }
@@ -1374,6 +1377,75 @@ impl Claim {
             | ClaimState::Superseded { .. }
             | ClaimState::Revoked { .. } => Err(self.refuse()),
         }
+    }
+
+    /// Another partner filed a contest of the unit this claim holds: recorded in its history
+    /// (`contest_received`, by the system, naming no one), the status unchanged, so its partner
+    /// is told and may add a newer proof before a reviewer compares the two.
+    pub fn receive_contest(&self, at: DateTime<Utc>) -> Result<Transition, TransitionError> {
+        if !self.status().holds_lock() {
+            return Err(self.refuse());
+        }
+        let step = Step::new(
+            Actor::System,
+            HistoryEvent::ContestReceived,
+            self.state.clone(),
+        );
+        Ok(self.change(at, vec![step], None))
+    }
+}
+
+/// What a reviewer compared in a contest, as its page showed them: the contest and the claim
+/// it contests, each at its version. An approval acts only on what was compared: if either
+/// claim changed since (a newer proof, a status move), it is refused. Shown to the reviewer as
+/// an opaque string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compared {
+    pub contest: ClaimId,
+    pub contest_version: u32,
+    pub holder: ClaimId,
+    pub holder_version: u32,
+}
+
+impl Compared {
+    /// What a reviewer compares when reading `contest` beside `holder`, the claim it contests.
+    pub fn of(contest: &Claim, holder: &Claim) -> Option<Self> {
+        (contest.state.contested_holder() == Some(holder.id)).then_some(Self {
+            contest: contest.id,
+            contest_version: contest.version,
+            holder: holder.id,
+            holder_version: holder.version,
+        })
+    }
+
+    /// The string a reviewer's client sends back: `None` when it is not one of ours.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let mut next = || parts.next();
+        let compared = Self {
+            contest: ClaimId::parse(next()?)?,
+            contest_version: next()?.parse().ok()?,
+            holder: ClaimId::parse(next()?)?,
+            holder_version: next()?.parse().ok()?,
+        };
+        next().is_none().then_some(compared)
+    }
+
+    /// True when `contest` and `holder` are still as compared.
+    pub fn still(&self, contest: &Claim, holder: Option<&Claim>) -> bool {
+        contest.id == self.contest
+            && contest.version == self.contest_version
+            && holder.is_some_and(|h| h.id == self.holder && h.version == self.holder_version)
+    }
+}
+
+impl fmt::Display for Compared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}.{}",
+            self.contest, self.contest_version, self.holder, self.holder_version
+        )
     }
 }
 
@@ -2618,6 +2690,67 @@ pub(crate) mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_holder_is_told_of_a_contest_in_its_history_without_a_status_change() {
+        // GIVEN a claim holding its unit, and one that lost it
+        let (holder, _) = notified();
+        // WHEN another partner contests its unit
+        let t = holder.receive_contest(at("2026-11-26T09:00:00Z")).unwrap();
+        // THEN its history records it, by the system, naming no one; the status is unchanged
+        assert_eq!(t.entry().event.as_str(), "contest_received");
+        assert_eq!(t.entry().actor, Actor::System);
+        assert_eq!(t.entry().from, Some(ClaimStatus::AwaitingCustomer));
+        assert_eq!(t.entry().to, ClaimStatus::AwaitingCustomer);
+        assert_eq!(
+            (t.entry().code.as_ref(), t.entry().reason.as_ref()),
+            (None, None)
+        );
+        assert_eq!(t.claim.partner_entries, holder.partner_entries);
+        let withdrawn = holder
+            .withdraw(at("2026-11-26T08:00:00Z"), reason())
+            .unwrap()
+            .claim;
+        assert!(
+            withdrawn
+                .receive_contest(at("2026-11-26T09:00:00Z"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn what_a_reviewer_compared_names_both_claims_at_their_versions() {
+        // GIVEN a contest and the claim it contests, as a reviewer read them
+        let (holder, _) = notified();
+        let contest = contested(&holder);
+        let compared = Compared::of(&contest, &holder).unwrap();
+        // THEN its text reads back as itself, and nothing else reads as one
+        assert_eq!(Compared::parse(&compared.to_string()), Some(compared));
+        for text in [
+            "",
+            "x",
+            "1.2.3.4",
+            &format!("{compared}.5"),
+            &format!("{compared}").replace('.', ":"),
+        ] {
+            assert_eq!(Compared::parse(text), None, "{text}");
+        }
+        // AND it holds while neither changed, and not once either did
+        assert!(compared.still(&contest, Some(&holder)));
+        let newer = holder
+            .add_proof(at("2026-11-27T09:00:00Z"), proof("2026-11-26"))
+            .unwrap()
+            .claim;
+        assert!(!compared.still(&contest, Some(&newer)));
+        assert!(!compared.still(&contest, None));
+        let withdrawn = contest
+            .withdraw(at("2026-11-27T09:00:00Z"), reason())
+            .unwrap()
+            .claim;
+        assert!(!compared.still(&withdrawn, Some(&holder)));
+        // AND only a contest and the claim it contests are compared
+        assert_eq!(Compared::of(&holder, &contest), None);
     }
 
     /// Sent again to a corrected contact at `at`: the window of that notification.

@@ -419,6 +419,7 @@ impl SubmissionStore for MemoryStore {
         claim: &Claim,
         entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
+        told: Option<&Transition>,
     ) -> Result<(), CreateError> {
         let mut tables = self.enter(StoreCall::CreateClaim)?;
         // In DynamoDB's order of answers: a claim already stored is this very write, a key
@@ -436,6 +437,14 @@ impl SubmissionStore for MemoryStore {
                 .is_some_and(|prior| prior.created_at > expired_before)
             {
                 return Err(CreateError::KeyTaken);
+            }
+        }
+        if let Some(told) = told {
+            let stored = tables.claims.get(&told.claim.id).map(|(c, _)| c);
+            if !stored.is_some_and(|c| {
+                c.version == told.expected_version && c.status() == told.expected_status
+            }) {
+                return Err(CreateError::HolderChanged);
             }
         }
         let lock = claim.subject.lock().as_str().to_owned();
@@ -466,7 +475,15 @@ impl SubmissionStore for MemoryStore {
         tables
             .claims
             .insert(claim.id, (claim.clone(), entries.to_vec()));
+        if let Some(told) = told {
+            tables.apply(told).map_err(|_| CreateError::HolderChanged)?;
+        }
         Ok(())
+    }
+
+    async fn held_claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+        let tables = self.enter(StoreCall::Claim)?;
+        Ok(tables.claims.get(&id).map(|(c, _)| c.clone()))
     }
 }
 

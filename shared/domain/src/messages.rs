@@ -148,6 +148,8 @@ pub struct PartnerMessages {
     pub associated: PartnerNewsMessages,
     pub revoked: PartnerNewsMessages,
     pub superseded: PartnerNewsMessages,
+    /// Another partner contested the unit the claim holds.
+    pub contest_received: PartnerNewsMessages,
     pub customer_unreachable: PartnerNewsMessages,
     /// Label of the machine reason code.
     pub reason_code: &'static str,
@@ -456,6 +458,7 @@ mod tests {
             ("partner.associated", &p.associated),
             ("partner.revoked", &p.revoked),
             ("partner.superseded", &p.superseded),
+            ("partner.contest_received", &p.contest_received),
             ("partner.customer_unreachable", &p.customer_unreachable),
         ]
     }

@@ -43,6 +43,8 @@ pub enum PartnerNews {
     Associated,
     Revoked,
     Superseded,
+    /// Another partner contested the unit the claim holds (the contester is never named).
+    ContestReceived,
     /// The customer's e-mail bounced for good: the contact may be corrected until `until`.
     CustomerUnreachable {
         until: DateTime<Utc>,
@@ -72,6 +74,7 @@ impl PartnerNews {
             HistoryEvent::Associated => Some(Self::Associated),
             HistoryEvent::Revoked => Some(Self::Revoked),
             HistoryEvent::Superseded => Some(Self::Superseded),
+            HistoryEvent::ContestReceived => Some(Self::ContestReceived),
             // Only the bounce that made the customer unreachable: a transient bounce, or one
             // of an earlier notification, changes nothing the partner must act on.
             HistoryEvent::EmailBounced => {
@@ -116,7 +119,8 @@ impl PartnerNews {
             | Self::Declined
             | Self::Associated
             | Self::Revoked
-            | Self::Superseded => None,
+            | Self::Superseded
+            | Self::ContestReceived => None,
         }
     }
 
@@ -130,6 +134,7 @@ impl PartnerNews {
             | Self::Associated
             | Self::Revoked
             | Self::Superseded
+            | Self::ContestReceived
             | Self::CustomerUnreachable { .. } => None,
         }
     }
@@ -145,6 +150,7 @@ impl PartnerNews {
             Self::Associated => &p.associated,
             Self::Revoked => &p.revoked,
             Self::Superseded => &p.superseded,
+            Self::ContestReceived => &p.contest_received,
             Self::CustomerUnreachable { .. } => &p.customer_unreachable,
         };
         let next = match self {
@@ -159,6 +165,7 @@ impl PartnerNews {
             | Self::Associated
             | Self::Revoked
             | Self::Superseded
+            | Self::ContestReceived
             | Self::CustomerUnreachable { .. } => news.next,
         };
         (news, next)
@@ -266,7 +273,8 @@ impl CustomerNews {
             | HistoryEvent::DocumentAdded
             | HistoryEvent::Revoked
             | HistoryEvent::EmailBounced
-            | HistoryEvent::EmailComplaint => None,
+            | HistoryEvent::EmailComplaint
+            | HistoryEvent::ContestReceived => None,
         }
     }
 }

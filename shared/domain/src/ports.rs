@@ -60,6 +60,9 @@ pub enum CreateError {
     /// A concurrent request with the same idempotency key was stored first.
     #[error("the idempotency key was used meanwhile")]
     KeyTaken,
+    /// The contested claim changed between its read and the contest's write: read it again.
+    #[error("the contested claim changed meanwhile")]
+    HolderChanged,
     /// The store could not be reached.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -80,13 +83,19 @@ pub trait SubmissionStore: Send + Sync {
     /// the automatic review policy), its partner-of-record lock and the idempotency record, all
     /// or nothing. A `contested` claim takes no lock: it records instead that its partner
     /// contests the unit, which a partner may do with one claim at a time; an ordinary claim is
-    /// refused while its partner contests the unit.
+    /// refused while its partner contests the unit. `told` is the contested claim's change
+    /// recording the contest (`contest_received`), in the same write, if that claim still has
+    /// the expected version and status (else [`CreateError::HolderChanged`]).
     async fn create_claim(
         &self,
         claim: &Claim,
         entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
+        told: Option<&Transition>,
     ) -> Result<(), CreateError>;
+
+    /// The claim holding a unit, read to tell it of a contest.
+    async fn held_claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable>;
 }
 
 /// Reading and changing stored claims.

@@ -176,6 +176,10 @@ pub struct ReviewedClaim {
     /// Only on a contested claim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<HolderResource>,
+    /// Only on a contested claim: both claims as read, which an approval sends back so that
+    /// it acts only on what the reviewer compared (opaque to clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared: Option<String>,
 }
 
 /// The claim a contest is against, beside the contester's own proof.
@@ -399,6 +403,9 @@ impl ReviewedClaim {
     ) -> Self {
         let newest = |c: &Claim| c.subject.proof_of_execution.signed_on;
         Self {
+            compared: holder
+                .and_then(|h| cpor_domain::claim::Compared::of(claim, h))
+                .map(|c| c.to_string()),
             holder: holder.map(|h| HolderResource {
                 claim_id: h.id.to_string(),
                 partner_id: h.partner_id.to_string(),

@@ -40,7 +40,7 @@ impl DynamoStore {
     /// Adds to `tx` the claim of `t` at its next version (if the stored one still has the
     /// expected version and status), its history entries, and the end of its contest if the
     /// change ends one.
-    fn claim_change(
+    pub(super) fn claim_change(
         &self,
         tx: &mut Transaction,
         t: &Transition,

@@ -13,10 +13,10 @@ use crate::pause::TokioPause;
 use crate::schema::PK;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry};
+use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
 use cpor_domain::events::EventSubject;
 use cpor_domain::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
-use cpor_domain::ids::{PartnerId, TenantId};
+use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{
     CreateError, LockHolder, SubmissionContext, SubmissionStore, TenantDirectory, Unavailable,
 };
@@ -139,6 +139,10 @@ impl TenantDirectory for DynamoStore {
 
 #[async_trait]
 impl SubmissionStore for DynamoStore {
+    async fn held_claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+        cpor_domain::ports::ClaimRepository::claim(self, id).await
+    }
+
     async fn submission_context(
         &self,
         partner_id: &PartnerId,
@@ -186,8 +190,12 @@ impl SubmissionStore for DynamoStore {
         claim: &Claim,
         entries: &[HistoryEntry],
         idempotency: Option<&IdempotencyRecord>,
+        told: Option<&Transition>,
     ) -> Result<(), CreateError> {
         let mut tx = Transaction::new(&self.table);
+        if let Some(told) = told {
+            self.claim_change(&mut tx, told, Part::Holder, Part::Holder)?;
+        }
         tx.put_if(Part::Claim, claim_item(claim)?, |e: &mut Expression| {
             e.not_exists(PK)
         })?;
@@ -252,6 +260,9 @@ impl SubmissionStore for DynamoStore {
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::Claim) => Ok(()),
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::Idempotency) => {
                 Err(CreateError::KeyTaken)
+            }
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Holder) => {
+                Err(CreateError::HolderChanged)
             }
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::Lock) => Err(
                 CreateError::LockHeld(self.lock_holder(claim, c.returned(Part::Lock)).await?),

@@ -27,6 +27,8 @@ pub(super) enum Part {
     Contest,
     /// The claim that loses its unit in an arbitration, and its history entry.
     Superseded,
+    /// The claim holding a unit, told of a contest in the contest's write, and its entry.
+    Holder,
     Idempotency,
     Notification,
     /// What a sent e-mail was: the mail service's feedback names its message id.

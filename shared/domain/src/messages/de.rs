@@ -119,6 +119,17 @@ pub(super) static MESSAGES: Messages = Messages {
                 sein Partner of Record für " Workload "."),
             next: msg!("Für diesen Antrag ist nichts weiter möglich."),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!("Ihr Antrag für " Workload " (" Domain ") wird angefochten"),
+            happened: msg!("Ein anderer Partner hat beim Anbieter beantragt, statt Ihrer der \
+                Partner of Record für " Workload " von " Domain " zu sein. Ein Prüfer vergleicht \
+                beide Leistungsnachweise; der zuletzt unterzeichnete gewinnt."),
+            next: msg!(
+                "Wenn Sie eine neuere unterzeichnete Leistungsbeschreibung haben, fügen \
+                Sie sie jetzt Ihrem Antrag hinzu, damit der Prüfer \
+                sie vergleicht."
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!("Ihre Zuordnung für " Workload " (" Domain ") wurde ersetzt"),
             happened: msg!("Nach dem Vergleich beider Leistungsnachweise hat der Anbieter den \

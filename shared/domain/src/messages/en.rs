@@ -112,6 +112,15 @@ pub(super) static MESSAGES: Messages = Messages {
                 partner of record for " Workload "."),
             next: msg!("Nothing more can be done on this claim."),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!("Your claim for " Workload " (" Domain ") is contested"),
+            happened: msg!("Another partner asked the vendor to be the partner of record for "
+                Workload " of " Domain " instead of you. A reviewer will compare both proofs of \
+                execution; the newest signed proof wins."),
+            next: msg!(
+                "If you have a newer signed statement of work, add it to your claim now so the reviewer compares it."
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!("Your association for " Workload " (" Domain ") was superseded"),
             happened: msg!("After comparing both proofs of execution, the vendor approved another \

@@ -118,6 +118,16 @@ pub(super) static MESSAGES: Messages = Messages {
                 partner de referencia para " Workload "."),
             next: msg!("No se puede hacer nada más con esta solicitud."),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!("Su solicitud para " Workload " (" Domain ") ha sido impugnada"),
+            happened: msg!("Otro partner ha pedido al proveedor ser el partner of record para "
+                Workload " de " Domain " en lugar de usted. Un revisor comparará ambas pruebas \
+                de ejecución; gana la firmada más recientemente."),
+            next: msg!(
+                "Si tiene una declaración de trabajo firmada más reciente, añádala ahora \
+                a su solicitud para que el revisor la compare."
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!("Su asociación para " Workload " (" Domain ") ha sido sustituida"),
             happened: msg!("Tras comparar ambas pruebas de ejecución, el proveedor aprobó la \

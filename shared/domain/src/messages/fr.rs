@@ -124,6 +124,17 @@ pub(super) static MESSAGES: Messages = Messages {
                 partenaire de référence pour " Workload "."),
             next: msg!("Plus rien ne peut être fait sur cette demande."),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!("Votre demande pour " Workload " (" Domain ") est contestée"),
+            happened: msg!("Un autre partenaire a demandé au fournisseur d’être le partner of \
+                record pour " Workload " de " Domain " à votre place. Un examinateur comparera \
+                les deux preuves d’exécution ; la plus récemment signée l’emporte."),
+            next: msg!(
+                "Si vous avez un énoncé des travaux signé plus récent, ajoutez-le dès \
+                maintenant à votre demande pour que l’examinateur \
+                le compare."
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!("Votre association pour " Workload " (" Domain ") a été remplacée"),
             happened: msg!("Après comparaison des deux preuves d’exécution, le fournisseur a \

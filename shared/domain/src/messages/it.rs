@@ -117,6 +117,16 @@ pub(super) static MESSAGES: Messages = Messages {
                 partner di riferimento per " Workload "."),
             next: msg!("Su questa richiesta non si può fare altro."),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!("La Sua richiesta per " Workload " (" Domain ") è contestata"),
+            happened: msg!("Un altro partner ha chiesto al fornitore di essere il partner of \
+                record per " Workload " di " Domain " al posto Suo. Un revisore confronterà le due \
+                prove di esecuzione; vince quella firmata più di recente."),
+            next: msg!(
+                "Se ha un documento di lavoro firmato più recente, lo aggiunga ora alla \
+                Sua richiesta perché il revisore lo confronti."
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!("La Sua associazione per " Workload " (" Domain ") è stata sostituita"),
             happened: msg!("Dopo aver confrontato le due prove di esecuzione, il fornitore ha \

@@ -111,6 +111,16 @@ pub(super) static MESSAGES: Messages = Messages {
                 " におけるこのお客様のパートナー・オブ・レコードではなくなりました。"),
             next: msg!("この申請について、これ以上の操作はできません。"),
         },
+        contest_received: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の申請に異議が申し立てられました"),
+            happened: msg!("別のパートナーが、" Domain " の " Workload
+                " について貴社に代わってパートナー・オブ・レコードとなるようベンダーに申請しました。\
+                審査担当者が双方の実施証明を比較し、最も新しく署名されたものが優先されます。"),
+            next: msg!(
+                "より新しい署名済みの作業範囲記述書がある場合は、審査担当者が比較できるよう、\
+                今すぐ申請に追加してください。"
+            ),
+        },
         superseded: PartnerNewsMessages {
             subject: msg!(Workload " (" Domain ") の関連付けが置き換えられました"),
             happened: msg!("双方の実施証明を比較した結果、ベンダーは " Domain " の " Workload

@@ -3,7 +3,9 @@
 //! wins, the other is told the claim has moved on.
 
 use crate::calendar::BusinessCalendar;
-use crate::claim::{Claim, ClaimStatus, HistoryEntry, ReviewerId, Transition, TransitionError};
+use crate::claim::{
+    Claim, ClaimStatus, Compared, HistoryEntry, ReviewerId, Transition, TransitionError,
+};
 use crate::clock::{Clock, Pause};
 use crate::ids::ClaimId;
 use crate::listing::ReviewQuery;
@@ -32,6 +34,9 @@ pub enum ReviewError {
     /// Approving a dispute, while another claim now holds the unit.
     #[error("another claim holds the tenant and workload now")]
     UnitHeld,
+    /// Approving a contest whose claims changed after the reviewer compared them.
+    #[error("the contest or the claim it contests changed after they were compared")]
+    ArbitrationStale,
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -95,11 +100,20 @@ impl ReviewDesk<'_> {
         claim_id: &str,
         body: &Value,
     ) -> Result<Decided, ReviewError> {
-        let comment = read_body(body, &["comment"], |r, e| {
-            r.optional("comment", e, Message::parse)
+        let (comment, compared) = read_body(body, &["comment", "compared"], |r, e| {
+            let comment = r.optional("comment", e, Message::parse);
+            let compared = r.optional("compared", e, |text| {
+                Compared::parse(text).ok_or_else(|| {
+                    Invalid::new(
+                        FieldCode::InvalidValue,
+                        "must be the `compared` string the claim's page gave",
+                    )
+                })
+            });
+            Some((comment?, compared?))
         })?;
         let claim = self
-            .approve_claim(reviewer, claim_id, comment.as_ref())
+            .approve_claim(reviewer, claim_id, comment.as_ref(), compared)
             .await?;
         let queued = RETRY
             .run(
@@ -131,12 +145,14 @@ impl ReviewDesk<'_> {
     }
 
     /// Approves the claim as stored now; a contest takes the unit from the claim it contests
-    /// in the same write, or takes it free if that claim has let it go.
+    /// in the same write, or takes it free if that claim has let it go, and only as the
+    /// reviewer `compared` the two: if either changed since, nothing changes.
     async fn approve_claim(
         &self,
         reviewer: &ReviewerId,
         claim_id: &str,
         comment: Option<&Message>,
+        compared: Option<Compared>,
     ) -> Result<Claim, ReviewError> {
         let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
         for _ in 0..super::CONFLICT_RETRIES {
@@ -146,7 +162,16 @@ impl ReviewDesk<'_> {
                 .approve(now, reviewer, comment)
                 .map_err(|e| refused(e, claim.status()))?;
             let applied = match claim.state.contested_holder() {
-                Some(holder) => self.arbitrate(&award, holder, now, reviewer).await,
+                Some(holder) => {
+                    let Some(compared) = compared else {
+                        return Err(compared_required());
+                    };
+                    let held = self.claims.claim(holder).await?;
+                    if !compared.still(&claim, held.as_ref()) {
+                        return Err(ReviewError::ArbitrationStale);
+                    }
+                    self.arbitrate(&award, held, now, reviewer).await
+                }
                 None => self.claims.apply(&award).await,
             };
             match applied {
@@ -168,18 +193,18 @@ impl ReviewDesk<'_> {
     async fn arbitrate(
         &self,
         award: &Transition,
-        holder: ClaimId,
+        held: Option<Claim>,
         now: DateTime<Utc>,
         reviewer: &ReviewerId,
     ) -> Result<(), ApplyError> {
-        match self.claims.claim(holder).await? {
+        match held {
             Some(held) if held.status().holds_lock() => {
                 let loss = held
                     .supersede(now, reviewer)
                     .map_err(|_| ApplyError::Conflict)?;
                 let applied = self.claims.apply_arbitration(award, &loss).await;
                 if applied.is_ok() {
-                    tracing::info!(claim_id = %holder, "claim superseded by an approved contest");
+                    tracing::info!(claim_id = %held.id, "claim superseded by an approved contest");
                 }
                 applied
             }
@@ -292,6 +317,19 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
         | TransitionError::TooManyCorrections
         | TransitionError::TooManyChanges => ReviewError::InvalidTransition(current),
     }
+}
+
+/// A contest approved without saying what the reviewer compared.
+fn compared_required() -> ReviewError {
+    let mut errors = ValidationErrors::default();
+    errors.push(
+        "compared",
+        Invalid::new(
+            FieldCode::Required,
+            "is required to approve a contest: the `compared` string the claim's page gave",
+        ),
+    );
+    ReviewError::Invalid(errors)
 }
 
 fn read_body<T>(

@@ -200,7 +200,7 @@ impl SubmitClaim<'_> {
             };
             let holder = match self
                 .store
-                .create_claim(&claim, &entries, idempotency(&claim).as_ref())
+                .create_claim(&claim, &entries, idempotency(&claim).as_ref(), None)
                 .await
             {
                 Ok(()) => {
@@ -211,7 +211,7 @@ impl SubmitClaim<'_> {
                         notification,
                     });
                 }
-                Err(CreateError::KeyTaken) => continue,
+                Err(CreateError::KeyTaken | CreateError::HolderChanged) => continue,
                 Err(CreateError::LockHeld(holder)) if holder.partner_id != caller.partner_id => {
                     holder
                 }
@@ -241,9 +241,21 @@ impl SubmitClaim<'_> {
                 holder.claim_id,
                 justification,
             );
+            // The holder is told in the same write (`contest_received`), so it may add a newer
+            // proof before a reviewer compares; a holder that let the unit go meanwhile is not.
+            let held = self.store.held_claim(holder.claim_id).await;
+            let told = match held.map_err(SubmitError::Unavailable)? {
+                Some(held) => held.receive_contest(now).ok(),
+                None => None,
+            };
             match self
                 .store
-                .create_claim(&claim, &[entry], idempotency(&claim).as_ref())
+                .create_claim(
+                    &claim,
+                    &[entry],
+                    idempotency(&claim).as_ref(),
+                    told.as_ref(),
+                )
                 .await
             {
                 Ok(()) => {
@@ -254,7 +266,7 @@ impl SubmitClaim<'_> {
                         notification: Notification::AfterReview,
                     });
                 }
-                Err(CreateError::KeyTaken) => continue,
+                Err(CreateError::KeyTaken | CreateError::HolderChanged) => continue,
                 Err(CreateError::AlreadyContesting(own)) => {
                     return Err(SubmitError::AlreadyClaimed {
                         own_claim: Some(own),
@@ -525,8 +537,15 @@ mod tests {
             claim: &Claim,
             entries: &[crate::claim::HistoryEntry],
             idempotency: Option<&IdempotencyRecord>,
+            told: Option<&crate::claim::Transition>,
         ) -> Result<(), CreateError> {
-            self.store.create_claim(claim, entries, idempotency).await
+            self.store
+                .create_claim(claim, entries, idempotency, told)
+                .await
+        }
+
+        async fn held_claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+            self.store.held_claim(id).await
         }
     }
 

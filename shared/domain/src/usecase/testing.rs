@@ -89,7 +89,7 @@ pub(crate) async fn submitted(
         at,
     );
     store
-        .create_claim(&claim, std::slice::from_ref(&entry), None)
+        .create_claim(&claim, std::slice::from_ref(&entry), None, None)
         .await
         .unwrap();
     claim
