@@ -571,3 +571,49 @@ fn the_table_s_stream_feeds_the_publisher_which_reports_failures_and_keeps_what_
         json!({ "Ref": "PublishEventsFunction" })
     );
 }
+
+/// The statements of a resource policy (an SQS queue's, an SNS topic's).
+fn statements(policy: &Value) -> &[Value] {
+    policy["PolicyDocument"]["Statement"]
+        .as_array()
+        .map_or(&[], Vec::as_slice)
+}
+
+#[test]
+fn only_the_configuration_set_s_feedback_may_publish_to_the_feedback_topic() {
+    let template = template();
+    // GIVEN the topic SES's configuration set publishes bounces and complaints to
+    let destination = resource(&template, "EmailFeedbackDestination");
+    assert_eq!(
+        destination["ConfigurationSetName"],
+        json!({ "Ref": "EmailConfigurationSet" })
+    );
+    assert_eq!(
+        destination["EventDestination"]["SnsDestination"]["TopicARN"],
+        json!({ "Ref": "EmailFeedbackTopic" })
+    );
+    // WHEN its policy is read
+    let policy = resource(&template, "EmailFeedbackTopicPolicy");
+    assert_eq!(policy["Topics"], json!([{ "Ref": "EmailFeedbackTopic" }]));
+    let granted: Vec<&Value> = statements(policy)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    // THEN SES alone may publish, and only for this configuration set of this account
+    assert_eq!(granted.len(), 1, "{granted:?}");
+    let statement = granted[0];
+    assert_eq!(
+        statement["Principal"],
+        json!({ "Service": "ses.amazonaws.com" })
+    );
+    assert_eq!(statement["Action"], "sns:Publish");
+    assert_eq!(
+        statement["Condition"]["StringEquals"],
+        json!({
+            "aws:SourceAccount": { "Ref": "AWS::AccountId" },
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${EmailConfigurationSet}"
+            },
+        })
+    );
+}
