@@ -617,3 +617,78 @@ fn only_the_configuration_set_s_feedback_may_publish_to_the_feedback_topic() {
         })
     );
 }
+
+/// The logical id `X` of `!GetAtt X.Arn`.
+fn arn_of(value: &Value) -> Option<String> {
+    match value["Fn::GetAtt"].as_array().map(Vec::as_slice) {
+        Some([resource, attribute]) if attribute == "Arn" => resource.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Every queue named as a dead-letter queue anywhere: a queue's redrive target, an EventBridge
+/// target's (or a SAM schedule's) `DeadLetterConfig`, an event source mapping's `OnFailure`.
+fn dead_letter_queues(value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let named = match key.as_str() {
+                    "deadLetterTargetArn" => arn_of(v),
+                    "DeadLetterConfig" => arn_of(&v["Arn"]),
+                    "OnFailure" => arn_of(&v["Destination"]),
+                    _ => None,
+                };
+                found.extend(named);
+                dead_letter_queues(v, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| dead_letter_queues(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_dead_letter_queue_has_one_alarm_to_the_alarm_topic() {
+    let template = template();
+    let resources = template["Resources"].as_object().expect("resources");
+    // GIVEN every queue the template names as a dead-letter queue
+    let mut queues = BTreeSet::new();
+    dead_letter_queues(&template["Resources"], &mut queues);
+    for known in [
+        "NotificationDeadLetterQueue",
+        "PartnerEmailDeadLetterQueue",
+        "DocumentsDeadLetterQueue",
+        "EmailFeedbackDeadLetterQueue",
+        "EventsDeadLetterQueue",
+    ] {
+        assert!(queues.contains(known), "{known} not found among {queues:?}");
+    }
+    // AND the topic the other alarms notify
+    let topic = json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] });
+    for queue in &queues {
+        assert_eq!(
+            template["Resources"][queue]["Type"], "AWS::SQS::Queue",
+            "{queue}"
+        );
+        // THEN exactly one alarm watches it: any message visible, to that topic
+        let watching: Vec<&String> = resources
+            .iter()
+            .filter(|(_, r)| {
+                r["Type"] == "AWS::CloudWatch::Alarm"
+                    && r["Properties"]["Namespace"] == "AWS/SQS"
+                    && r["Properties"]["Dimensions"]
+                        == json!([{ "Name": "QueueName", "Value": { "Fn::GetAtt": [queue, "QueueName"] } }])
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(watching.len(), 1, "{queue} is watched by {watching:?}");
+        let alarm = &resources[watching[0].as_str()]["Properties"];
+        assert_eq!(
+            alarm["MetricName"], "ApproximateNumberOfMessagesVisible",
+            "{queue}"
+        );
+        assert_eq!(alarm["Threshold"], 0, "{queue}");
+        assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold", "{queue}");
+        assert_eq!(alarm["AlarmActions"], topic, "{queue}");
+    }
+}
