@@ -692,3 +692,71 @@ fn every_dead_letter_queue_has_one_alarm_to_the_alarm_topic() {
         assert_eq!(alarm["AlarmActions"], topic, "{queue}");
     }
 }
+
+/// The values of a condition key: one string or a list.
+fn values(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+#[test]
+fn every_rule_s_targets_retry_a_bounded_time_then_leave_what_failed_in_a_dead_letter_queue() {
+    let template = template();
+    let resources = template["Resources"].as_object().expect("resources");
+    // GIVEN every EventBridge rule's targets: the template's rules, and the schedules SAM makes
+    // rules of (named <function><event>)
+    let mut targets: Vec<(Value, &Value)> = Vec::new();
+    for (name, resource) in resources {
+        if resource["Type"] == "AWS::Events::Rule" {
+            for target in resource["Properties"]["Targets"].as_array().expect("targets") {
+                targets.push((json!({ "Fn::GetAtt": [name, "Arn"] }), target));
+            }
+        }
+        if resource["Type"] == "AWS::Serverless::Function" {
+            for (event, source) in resource["Properties"]["Events"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                if source["Type"] == "Schedule" {
+                    let rule = format!("{name}{event}");
+                    targets.push((
+                        json!({ "Fn::GetAtt": [rule, "Arn"] }),
+                        &source["Properties"],
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        targets.len() >= 2,
+        "the partner e-mails' rule and the nightly schedule"
+    );
+    for (rule, target) in targets {
+        // THEN each retries for a bounded time and number of attempts
+        let retry = &target["RetryPolicy"];
+        let age = retry["MaximumEventAgeInSeconds"].as_u64();
+        let attempts = retry["MaximumRetryAttempts"].as_u64();
+        assert!(age.is_some_and(|s| (60..=86_400).contains(&s)), "{rule}");
+        assert!(attempts.is_some_and(|n| n <= 185), "{rule}");
+        // AND then leaves the event in a dead-letter queue
+        let queue = arn_of(&target["DeadLetterConfig"]["Arn"])
+            .unwrap_or_else(|| panic!("{rule}: no dead-letter queue"));
+        assert_eq!(resources[&queue]["Type"], "AWS::SQS::Queue", "{rule}");
+        // AND that queue's policy lets EventBridge send to it for this rule
+        let allowed = resources.values().any(|policy| {
+            policy["Type"] == "AWS::SQS::QueuePolicy"
+                && values(&policy["Properties"]["Queues"]).contains(&json!({ "Ref": queue }))
+                && statements(&policy["Properties"]).iter().any(|s| {
+                    s["Effect"] == "Allow"
+                        && s["Principal"] == json!({ "Service": "events.amazonaws.com" })
+                        && s["Action"] == "sqs:SendMessage"
+                        && s["Resource"] == json!({ "Fn::GetAtt": [queue, "Arn"] })
+                        && values(&s["Condition"]["ArnEquals"]["aws:SourceArn"]).contains(&rule)
+                })
+        });
+        assert!(allowed, "{queue}'s policy does not let {rule} send to it");
+    }
+}
