@@ -760,3 +760,144 @@ fn every_rule_s_targets_retry_a_bounded_time_then_leave_what_failed_in_a_dead_le
         assert!(allowed, "{queue}'s policy does not let {rule} send to it");
     }
 }
+
+/// One deployment's values of what a name is built from.
+struct Stack<'a> {
+    name: &'a str,
+    id: &'a str,
+    region: &'a str,
+    account: &'a str,
+    parameters: &'a [(&'a str, &'a str)],
+}
+
+/// `expression` (`!Ref`, `!Sub`, `!Join`, `!Select`, `!Split`, `!If` on the template's
+/// conditions of `!Equals` and `!Not`) as CloudFormation would evaluate it in `stack`.
+fn evaluate(template: &Value, stack: &Stack, expression: &Value) -> Value {
+    let reference = |name: &str| -> Value {
+        match name {
+            "AWS::StackName" => json!(stack.name),
+            "AWS::StackId" => json!(stack.id),
+            "AWS::Region" => json!(stack.region),
+            "AWS::AccountId" => json!(stack.account),
+            "AWS::Partition" => json!("aws"),
+            parameter => {
+                let given = stack.parameters.iter().find(|(p, _)| *p == parameter);
+                match given {
+                    Some((_, value)) => json!(value),
+                    None => template["Parameters"][parameter]["Default"].clone(),
+                }
+            }
+        }
+    };
+    let text = |v: &Value| evaluate(template, stack, v).as_str().unwrap_or_default().to_owned();
+    let Some((function, argument)) = expression.as_object().and_then(|m| m.iter().next()) else {
+        return expression.clone();
+    };
+    let args = argument.as_array().map_or(&[][..], Vec::as_slice);
+    match function.as_str() {
+        "Ref" => reference(argument.as_str().expect("!Ref name")),
+        "Condition" => evaluate(
+            template,
+            stack,
+            &template["Conditions"][argument.as_str().expect("a condition")],
+        ),
+        "Fn::Equals" => json!(evaluate(template, stack, &args[0]) == evaluate(template, stack, &args[1])),
+        "Fn::Not" => json!(!evaluate(template, stack, &args[0]).as_bool().expect("a condition")),
+        "Fn::If" => {
+            let condition = &template["Conditions"][args[0].as_str().expect("a condition")];
+            if evaluate(template, stack, condition).as_bool().expect("a condition") {
+                evaluate(template, stack, &args[1])
+            } else {
+                evaluate(template, stack, &args[2])
+            }
+        }
+        "Fn::Join" => {
+            let parts: Vec<String> = args[1].as_array().expect("parts").iter().map(text).collect();
+            json!(parts.join(args[0].as_str().expect("a delimiter")))
+        }
+        "Fn::Split" => json!(text(&args[1]).split(args[0].as_str().expect("a delimiter")).collect::<Vec<_>>()),
+        "Fn::Select" => {
+            let index = args[0].as_u64().expect("an index") as usize;
+            evaluate(template, stack, &args[1])[index].clone()
+        }
+        "Fn::Sub" => {
+            let (mut text_of, variables) = match argument {
+                Value::String(s) => (s.clone(), None),
+                _ => (args[0].as_str().expect("a string").to_owned(), Some(&args[1])),
+            };
+            while let Some(start) = text_of.find("${") {
+                let end = start + text_of[start..].find('}').expect("}");
+                let name = &text_of[start + 2..end];
+                let value = match variables.and_then(|v| v.get(name)) {
+                    Some(v) => text(v),
+                    None => reference(name).as_str().expect("a string").to_owned(),
+                };
+                text_of.replace_range(start..=end, &value);
+            }
+            json!(text_of)
+        }
+        other => panic!("{other} is not evaluated here"),
+    }
+}
+
+/// S3's rules for a bucket name (without dots, which break TLS of virtual-hosted URLs).
+fn valid_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+}
+
+#[test]
+fn the_documents_bucket_s_name_is_valid_whatever_the_stack_s_name() {
+    let template = template();
+    let bucket = resource(&template, "DocumentsBucket");
+    let policy = resource(&template, "DocumentsQueuePolicy");
+    let notifications = statements(policy)
+        .iter()
+        .find(|s| s["Principal"] == json!({ "Service": "s3.amazonaws.com" }))
+        .expect("S3 may send the bucket's notifications");
+    // GIVEN stacks whose names S3 would refuse in a bucket's: upper case, and long
+    for name in [
+        "Cpor",
+        "cpor-production-claiming-partner-of-record-for-the-european-union-tenants",
+    ] {
+        let stack = Stack {
+            name,
+            id: &format!(
+                "arn:aws:cloudformation:ap-southeast-2:123456789012:stack/{name}/1c2fa620-982a-11e3-aff7-50e2416294e0"
+            ),
+            region: "ap-southeast-2",
+            account: "123456789012",
+            parameters: &[],
+        };
+        // WHEN the bucket's name is built
+        let built = evaluate(&template, &stack, &bucket["BucketName"]);
+        let built = built.as_str().expect("a name");
+        // THEN S3 takes it
+        assert!(valid_bucket_name(built), "{name}: {built}");
+        // AND the queue's policy names that same bucket as the notifications' source
+        assert_eq!(
+            evaluate(&template, &stack, &notifications["Condition"]["ArnEquals"]["aws:SourceArn"]),
+            json!(format!("arn:aws:s3:::{built}")),
+            "{name}"
+        );
+        // AND a name given as a parameter (a stack that keeps the bucket it has) is used as is
+        let kept = Stack {
+            parameters: &[("DocumentsBucketName", "cpor-documents-123456789012-eu-west-1")],
+            ..stack
+        };
+        assert_eq!(
+            evaluate(&template, &kept, &bucket["BucketName"]),
+            "cpor-documents-123456789012-eu-west-1"
+        );
+    }
+    // AND the parameter refuses what S3 would refuse
+    assert_eq!(
+        template["Parameters"]["DocumentsBucketName"]["AllowedPattern"],
+        "^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])?$"
+    );
+}
