@@ -344,7 +344,8 @@ fn every_function_logs_json_lines() {
 fn the_public_page_and_the_queue_consumer_cannot_use_up_the_accounts_concurrency() {
     let template = template();
     let parameter = |name: &str| json!({ "Ref": name });
-    // GIVEN the HTTP API: every route throttled, the public page more tightly
+    // GIVEN the HTTP API: every route throttled, the public page by limits of its own (behind
+    // CloudFront's per-client limit, high enough that only a flood meets them)
     let api = resource(&template, "HttpApi");
     assert_eq!(
         api["DefaultRouteSettings"],
@@ -372,9 +373,9 @@ fn the_public_page_and_the_queue_consumer_cannot_use_up_the_accounts_concurrency
     for (name, default) in [
         ("ApiRateLimit", 50),
         ("ApiBurstLimit", 100),
-        ("OptOutRateLimit", 10),
-        ("OptOutBurstLimit", 20),
-        ("OptOutConcurrency", 10),
+        ("OptOutRateLimit", 100),
+        ("OptOutBurstLimit", 200),
+        ("OptOutConcurrency", 50),
         ("NotifyMaximumConcurrency", 5),
     ] {
         assert_eq!(template["Parameters"][name]["Default"], default, "{name}");
@@ -900,4 +901,112 @@ fn the_documents_bucket_s_name_is_valid_whatever_the_stack_s_name() {
         template["Parameters"]["DocumentsBucketName"]["AllowedPattern"],
         "^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])?$"
     );
+}
+
+/// CloudFront's managed cache policy `CachingDisabled`.
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+
+#[test]
+fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
+    let template = template();
+    let parameter = |name: &str| json!({ "Ref": name });
+    // GIVEN the web ACL (CloudFront's, made in us-east-1) unless one is given
+    let acl = &template["Resources"]["OptOutWebAcl"];
+    assert_eq!(acl["Type"], "AWS::WAFv2::WebACL");
+    assert_eq!(acl["Condition"], "CreateOptOutWebAcl");
+    let acl = &acl["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    assert_eq!(acl["DefaultAction"], json!({ "Allow": {} }));
+    let visible = |config: &Value| {
+        config["CloudWatchMetricsEnabled"] == true
+            && config["SampledRequestsEnabled"] == true
+            && !config["MetricName"].is_null()
+    };
+    assert!(visible(&acl["VisibilityConfig"]));
+    // THEN a rate-based rule blocks each client IP past the parameterised limit, in the
+    // parameterised window, with metrics and samples
+    let rules = acl["Rules"].as_array().expect("rules");
+    let rate: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["Statement"].get("RateBasedStatement").is_some())
+        .collect();
+    assert_eq!(rate.len(), 1, "{rules:?}");
+    assert_eq!(
+        rate[0]["Statement"]["RateBasedStatement"],
+        json!({
+            "AggregateKeyType": "IP",
+            "Limit": parameter("OptOutRequestsPerClient"),
+            "EvaluationWindowSec": parameter("OptOutRateWindowSeconds"),
+        })
+    );
+    assert!(rate[0]["Action"]["Block"].is_object(), "{}", rate[0]);
+    for rule in rules {
+        assert!(visible(&rule["VisibilityConfig"]), "{rule}");
+    }
+    assert_eq!(template["Parameters"]["OptOutRequestsPerClient"]["Default"], 100);
+    assert_eq!(template["Parameters"]["OptOutRateWindowSeconds"]["Default"], 300);
+    // AND the distribution uses it (or the one given), and sends the customer pages to the
+    // HTTP API, never cached
+    let config = &resource(&template, "CustomerPagesDistribution")["DistributionConfig"];
+    assert_eq!(
+        config["WebACLId"],
+        json!({ "Fn::If": ["CreateOptOutWebAcl", { "Fn::GetAtt": ["OptOutWebAcl", "Arn"] }, parameter("OptOutWebAclArn")] })
+    );
+    let origins = config["Origins"].as_array().expect("origins");
+    assert_eq!(origins.len(), 1);
+    assert_eq!(
+        origins[0]["DomainName"],
+        json!({ "Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" })
+    );
+    assert_eq!(
+        origins[0]["CustomOriginConfig"]["OriginProtocolPolicy"],
+        "https-only"
+    );
+    let pages = config["CacheBehaviors"]
+        .as_array()
+        .expect("cache behaviours")
+        .iter()
+        .find(|b| b["PathPattern"] == "/opt-out/*")
+        .expect("a behaviour for the customer pages");
+    assert_eq!(pages["TargetOriginId"], origins[0]["Id"]);
+    assert_eq!(pages["CachePolicyId"], CACHING_DISABLED);
+    assert!(
+        pages["AllowedMethods"]
+            .as_array()
+            .expect("methods")
+            .contains(&json!("POST"))
+    );
+    assert_eq!(pages["ViewerProtocolPolicy"], "redirect-to-https");
+    // AND what reaches the API is the query string and the headers the page reads, never the
+    // viewer's Host (API Gateway answers only to its own)
+    assert_eq!(
+        pages["OriginRequestPolicyId"],
+        parameter("CustomerPagesOriginRequestPolicy")
+    );
+    let forwarded = &resource(&template, "CustomerPagesOriginRequestPolicy")
+        ["OriginRequestPolicyConfig"];
+    assert_eq!(forwarded["QueryStringsConfig"]["QueryStringBehavior"], "all");
+    assert_eq!(forwarded["HeadersConfig"]["HeaderBehavior"], "whitelist");
+    let headers: Vec<String> = forwarded["HeadersConfig"]["Headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .map(|h| h.as_str().unwrap_or_default().to_ascii_lowercase())
+        .collect();
+    assert!(headers.contains(&"accept-language".to_owned()), "{headers:?}");
+    assert!(headers.contains(&"content-type".to_owned()), "{headers:?}");
+    assert!(!headers.contains(&"host".to_owned()), "{headers:?}");
+    // AND the links the service mails point at the distribution (or the custom domain given)
+    let base = json!({ "Fn::If": [
+        "UseDistributionAsPublicBaseUrl",
+        { "Fn::Sub": "https://${CustomerPagesDistribution.DomainName}" },
+        parameter("PublicBaseUrl"),
+    ] });
+    for function in ["NotifyCustomerFunction", "NotifyPartnerFunction"] {
+        assert_eq!(
+            resource(&template, function)["Environment"]["Variables"][config::PUBLIC_BASE_URL],
+            base,
+            "{function}"
+        );
+    }
 }
