@@ -689,7 +689,10 @@ fn every_dead_letter_queue_has_one_alarm_to_the_alarm_topic() {
             "{queue}"
         );
         assert_eq!(alarm["Threshold"], 0, "{queue}");
-        assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold", "{queue}");
+        assert_eq!(
+            alarm["ComparisonOperator"], "GreaterThanThreshold",
+            "{queue}"
+        );
         assert_eq!(alarm["AlarmActions"], topic, "{queue}");
     }
 }
@@ -711,7 +714,10 @@ fn every_rule_s_targets_retry_a_bounded_time_then_leave_what_failed_in_a_dead_le
     let mut targets: Vec<(Value, &Value)> = Vec::new();
     for (name, resource) in resources {
         if resource["Type"] == "AWS::Events::Rule" {
-            for target in resource["Properties"]["Targets"].as_array().expect("targets") {
+            for target in resource["Properties"]["Targets"]
+                .as_array()
+                .expect("targets")
+            {
                 targets.push((json!({ "Fn::GetAtt": [name, "Arn"] }), target));
             }
         }
@@ -790,7 +796,12 @@ fn evaluate(template: &Value, stack: &Stack, expression: &Value) -> Value {
             }
         }
     };
-    let text = |v: &Value| evaluate(template, stack, v).as_str().unwrap_or_default().to_owned();
+    let text = |v: &Value| {
+        evaluate(template, stack, v)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     let Some((function, argument)) = expression.as_object().and_then(|m| m.iter().next()) else {
         return expression.clone();
     };
@@ -802,21 +813,39 @@ fn evaluate(template: &Value, stack: &Stack, expression: &Value) -> Value {
             stack,
             &template["Conditions"][argument.as_str().expect("a condition")],
         ),
-        "Fn::Equals" => json!(evaluate(template, stack, &args[0]) == evaluate(template, stack, &args[1])),
-        "Fn::Not" => json!(!evaluate(template, stack, &args[0]).as_bool().expect("a condition")),
+        "Fn::Equals" => {
+            json!(evaluate(template, stack, &args[0]) == evaluate(template, stack, &args[1]))
+        }
+        "Fn::Not" => json!(
+            !evaluate(template, stack, &args[0])
+                .as_bool()
+                .expect("a condition")
+        ),
         "Fn::If" => {
             let condition = &template["Conditions"][args[0].as_str().expect("a condition")];
-            if evaluate(template, stack, condition).as_bool().expect("a condition") {
+            if evaluate(template, stack, condition)
+                .as_bool()
+                .expect("a condition")
+            {
                 evaluate(template, stack, &args[1])
             } else {
                 evaluate(template, stack, &args[2])
             }
         }
         "Fn::Join" => {
-            let parts: Vec<String> = args[1].as_array().expect("parts").iter().map(text).collect();
+            let parts: Vec<String> = args[1]
+                .as_array()
+                .expect("parts")
+                .iter()
+                .map(text)
+                .collect();
             json!(parts.join(args[0].as_str().expect("a delimiter")))
         }
-        "Fn::Split" => json!(text(&args[1]).split(args[0].as_str().expect("a delimiter")).collect::<Vec<_>>()),
+        "Fn::Split" => json!(
+            text(&args[1])
+                .split(args[0].as_str().expect("a delimiter"))
+                .collect::<Vec<_>>()
+        ),
         "Fn::Select" => {
             let index = args[0].as_u64().expect("an index") as usize;
             evaluate(template, stack, &args[1])[index].clone()
@@ -824,7 +853,10 @@ fn evaluate(template: &Value, stack: &Stack, expression: &Value) -> Value {
         "Fn::Sub" => {
             let (mut text_of, variables) = match argument {
                 Value::String(s) => (s.clone(), None),
-                _ => (args[0].as_str().expect("a string").to_owned(), Some(&args[1])),
+                _ => (
+                    args[0].as_str().expect("a string").to_owned(),
+                    Some(&args[1]),
+                ),
             };
             while let Some(start) = text_of.find("${") {
                 let end = start + text_of[start..].find('}').expect("}");
@@ -882,13 +914,20 @@ fn the_documents_bucket_s_name_is_valid_whatever_the_stack_s_name() {
         assert!(valid_bucket_name(built), "{name}: {built}");
         // AND the queue's policy names that same bucket as the notifications' source
         assert_eq!(
-            evaluate(&template, &stack, &notifications["Condition"]["ArnEquals"]["aws:SourceArn"]),
+            evaluate(
+                &template,
+                &stack,
+                &notifications["Condition"]["ArnEquals"]["aws:SourceArn"]
+            ),
             json!(format!("arn:aws:s3:::{built}")),
             "{name}"
         );
         // AND a name given as a parameter (a stack that keeps the bucket it has) is used as is
         let kept = Stack {
-            parameters: &[("DocumentsBucketName", "cpor-documents-123456789012-eu-west-1")],
+            parameters: &[(
+                "DocumentsBucketName",
+                "cpor-documents-123456789012-eu-west-1",
+            )],
             ..stack
         };
         assert_eq!(
@@ -943,8 +982,14 @@ fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
     for rule in rules {
         assert!(visible(&rule["VisibilityConfig"]), "{rule}");
     }
-    assert_eq!(template["Parameters"]["OptOutRequestsPerClient"]["Default"], 100);
-    assert_eq!(template["Parameters"]["OptOutRateWindowSeconds"]["Default"], 300);
+    assert_eq!(
+        template["Parameters"]["OptOutRequestsPerClient"]["Default"],
+        100
+    );
+    assert_eq!(
+        template["Parameters"]["OptOutRateWindowSeconds"]["Default"],
+        300
+    );
     // AND the distribution uses it (or the one given), and sends the customer pages to the
     // HTTP API, never cached
     let config = &resource(&template, "CustomerPagesDistribution")["DistributionConfig"];
@@ -983,9 +1028,12 @@ fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
         pages["OriginRequestPolicyId"],
         parameter("CustomerPagesOriginRequestPolicy")
     );
-    let forwarded = &resource(&template, "CustomerPagesOriginRequestPolicy")
-        ["OriginRequestPolicyConfig"];
-    assert_eq!(forwarded["QueryStringsConfig"]["QueryStringBehavior"], "all");
+    let forwarded =
+        &resource(&template, "CustomerPagesOriginRequestPolicy")["OriginRequestPolicyConfig"];
+    assert_eq!(
+        forwarded["QueryStringsConfig"]["QueryStringBehavior"],
+        "all"
+    );
     assert_eq!(forwarded["HeadersConfig"]["HeaderBehavior"], "whitelist");
     let headers: Vec<String> = forwarded["HeadersConfig"]["Headers"]
         .as_array()
@@ -993,7 +1041,10 @@ fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
         .iter()
         .map(|h| h.as_str().unwrap_or_default().to_ascii_lowercase())
         .collect();
-    assert!(headers.contains(&"accept-language".to_owned()), "{headers:?}");
+    assert!(
+        headers.contains(&"accept-language".to_owned()),
+        "{headers:?}"
+    );
     assert!(headers.contains(&"content-type".to_owned()), "{headers:?}");
     assert!(!headers.contains(&"host".to_owned()), "{headers:?}");
     // AND the links the service mails point at the distribution (or the custom domain given)
