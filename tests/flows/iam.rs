@@ -124,7 +124,7 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
         "submit-claim: sqs:SendMessage (SQS.SendMessage)",
         ":cpor-test-notifications",
         "Queue: action not granted",
-        "Table: action not granted",
+        "Reference: action not granted",
     ] {
         assert!(message.contains(part), "{part} not in {message}");
     }

@@ -344,7 +344,8 @@ fn every_function_logs_json_lines() {
 fn the_public_page_and_the_queue_consumer_cannot_use_up_the_accounts_concurrency() {
     let template = template();
     let parameter = |name: &str| json!({ "Ref": name });
-    // GIVEN the HTTP API: every route throttled, the public page more tightly
+    // GIVEN the HTTP API: every route throttled, the public page by limits of its own (behind
+    // CloudFront's per-client limit, high enough that only a flood meets them)
     let api = resource(&template, "HttpApi");
     assert_eq!(
         api["DefaultRouteSettings"],
@@ -372,9 +373,9 @@ fn the_public_page_and_the_queue_consumer_cannot_use_up_the_accounts_concurrency
     for (name, default) in [
         ("ApiRateLimit", 50),
         ("ApiBurstLimit", 100),
-        ("OptOutRateLimit", 10),
-        ("OptOutBurstLimit", 20),
-        ("OptOutConcurrency", 10),
+        ("OptOutRateLimit", 100),
+        ("OptOutBurstLimit", 200),
+        ("OptOutConcurrency", 50),
         ("NotifyMaximumConcurrency", 5),
     ] {
         assert_eq!(template["Parameters"][name]["Default"], default, "{name}");
@@ -570,4 +571,493 @@ fn the_table_s_stream_feeds_the_publisher_which_reports_failures_and_keeps_what_
         resource(&template, "PublishEventsErrorsAlarm")["Dimensions"][0]["Value"],
         json!({ "Ref": "PublishEventsFunction" })
     );
+}
+
+/// The statements of a resource policy (an SQS queue's, an SNS topic's).
+fn statements(policy: &Value) -> &[Value] {
+    policy["PolicyDocument"]["Statement"]
+        .as_array()
+        .map_or(&[], Vec::as_slice)
+}
+
+#[test]
+fn only_the_configuration_set_s_feedback_may_publish_to_the_feedback_topic() {
+    let template = template();
+    // GIVEN the topic SES's configuration set publishes bounces and complaints to
+    let destination = resource(&template, "EmailFeedbackDestination");
+    assert_eq!(
+        destination["ConfigurationSetName"],
+        json!({ "Ref": "EmailConfigurationSet" })
+    );
+    assert_eq!(
+        destination["EventDestination"]["SnsDestination"]["TopicARN"],
+        json!({ "Ref": "EmailFeedbackTopic" })
+    );
+    // WHEN its policy is read
+    let policy = resource(&template, "EmailFeedbackTopicPolicy");
+    assert_eq!(policy["Topics"], json!([{ "Ref": "EmailFeedbackTopic" }]));
+    let granted: Vec<&Value> = statements(policy)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    // THEN SES alone may publish, and only for this configuration set of this account
+    assert_eq!(granted.len(), 1, "{granted:?}");
+    let statement = granted[0];
+    assert_eq!(
+        statement["Principal"],
+        json!({ "Service": "ses.amazonaws.com" })
+    );
+    assert_eq!(statement["Action"], "sns:Publish");
+    assert_eq!(
+        statement["Condition"]["StringEquals"],
+        json!({
+            "aws:SourceAccount": { "Ref": "AWS::AccountId" },
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${EmailConfigurationSet}"
+            },
+        })
+    );
+}
+
+/// The logical id `X` of `!GetAtt X.Arn`.
+fn arn_of(value: &Value) -> Option<String> {
+    match value["Fn::GetAtt"].as_array().map(Vec::as_slice) {
+        Some([resource, attribute]) if attribute == "Arn" => resource.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Every queue named as a dead-letter queue anywhere: a queue's redrive target, an EventBridge
+/// target's (or a SAM schedule's) `DeadLetterConfig`, an event source mapping's `OnFailure`.
+fn dead_letter_queues(value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let named = match key.as_str() {
+                    "deadLetterTargetArn" => arn_of(v),
+                    "DeadLetterConfig" => arn_of(&v["Arn"]),
+                    "OnFailure" => arn_of(&v["Destination"]),
+                    _ => None,
+                };
+                found.extend(named);
+                dead_letter_queues(v, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| dead_letter_queues(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_dead_letter_queue_has_one_alarm_to_the_alarm_topic() {
+    let template = template();
+    let resources = template["Resources"].as_object().expect("resources");
+    // GIVEN every queue the template names as a dead-letter queue
+    let mut queues = BTreeSet::new();
+    dead_letter_queues(&template["Resources"], &mut queues);
+    for known in [
+        "NotificationDeadLetterQueue",
+        "PartnerEmailDeadLetterQueue",
+        "DocumentsDeadLetterQueue",
+        "EmailFeedbackDeadLetterQueue",
+        "EventsDeadLetterQueue",
+    ] {
+        assert!(queues.contains(known), "{known} not found among {queues:?}");
+    }
+    // AND the topic the other alarms notify
+    let topic = json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] });
+    for queue in &queues {
+        assert_eq!(
+            template["Resources"][queue]["Type"], "AWS::SQS::Queue",
+            "{queue}"
+        );
+        // THEN exactly one alarm watches it: any message visible, to that topic
+        let watching: Vec<&String> = resources
+            .iter()
+            .filter(|(_, r)| {
+                r["Type"] == "AWS::CloudWatch::Alarm"
+                    && r["Properties"]["Namespace"] == "AWS/SQS"
+                    && r["Properties"]["Dimensions"]
+                        == json!([{ "Name": "QueueName", "Value": { "Fn::GetAtt": [queue, "QueueName"] } }])
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(watching.len(), 1, "{queue} is watched by {watching:?}");
+        let alarm = &resources[watching[0].as_str()]["Properties"];
+        assert_eq!(
+            alarm["MetricName"], "ApproximateNumberOfMessagesVisible",
+            "{queue}"
+        );
+        assert_eq!(alarm["Threshold"], 0, "{queue}");
+        assert_eq!(
+            alarm["ComparisonOperator"], "GreaterThanThreshold",
+            "{queue}"
+        );
+        assert_eq!(alarm["AlarmActions"], topic, "{queue}");
+    }
+}
+
+/// The values of a condition key: one string or a list.
+fn values(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+#[test]
+fn every_rule_s_targets_retry_a_bounded_time_then_leave_what_failed_in_a_dead_letter_queue() {
+    let template = template();
+    let resources = template["Resources"].as_object().expect("resources");
+    // GIVEN every EventBridge rule's targets: the template's rules, and the schedules SAM makes
+    // rules of (named <function><event>)
+    let mut targets: Vec<(Value, &Value)> = Vec::new();
+    for (name, resource) in resources {
+        if resource["Type"] == "AWS::Events::Rule" {
+            for target in resource["Properties"]["Targets"]
+                .as_array()
+                .expect("targets")
+            {
+                targets.push((json!({ "Fn::GetAtt": [name, "Arn"] }), target));
+            }
+        }
+        if resource["Type"] == "AWS::Serverless::Function" {
+            for (event, source) in resource["Properties"]["Events"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                if source["Type"] == "Schedule" {
+                    let rule = format!("{name}{event}");
+                    targets.push((
+                        json!({ "Fn::GetAtt": [rule, "Arn"] }),
+                        &source["Properties"],
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        targets.len() >= 2,
+        "the partner e-mails' rule and the nightly schedule"
+    );
+    for (rule, target) in targets {
+        // THEN each retries for a bounded time and number of attempts
+        let retry = &target["RetryPolicy"];
+        let age = retry["MaximumEventAgeInSeconds"].as_u64();
+        let attempts = retry["MaximumRetryAttempts"].as_u64();
+        assert!(age.is_some_and(|s| (60..=86_400).contains(&s)), "{rule}");
+        assert!(attempts.is_some_and(|n| n <= 185), "{rule}");
+        // AND then leaves the event in a dead-letter queue
+        let queue = arn_of(&target["DeadLetterConfig"]["Arn"])
+            .unwrap_or_else(|| panic!("{rule}: no dead-letter queue"));
+        assert_eq!(resources[&queue]["Type"], "AWS::SQS::Queue", "{rule}");
+        // AND that queue's policy lets EventBridge send to it for this rule
+        let allowed = resources.values().any(|policy| {
+            policy["Type"] == "AWS::SQS::QueuePolicy"
+                && values(&policy["Properties"]["Queues"]).contains(&json!({ "Ref": queue }))
+                && statements(&policy["Properties"]).iter().any(|s| {
+                    s["Effect"] == "Allow"
+                        && s["Principal"] == json!({ "Service": "events.amazonaws.com" })
+                        && s["Action"] == "sqs:SendMessage"
+                        && s["Resource"] == json!({ "Fn::GetAtt": [queue, "Arn"] })
+                        && values(&s["Condition"]["ArnEquals"]["aws:SourceArn"]).contains(&rule)
+                })
+        });
+        assert!(allowed, "{queue}'s policy does not let {rule} send to it");
+    }
+}
+
+/// One deployment's values of what a name is built from.
+struct Stack<'a> {
+    name: &'a str,
+    id: &'a str,
+    region: &'a str,
+    account: &'a str,
+    parameters: &'a [(&'a str, &'a str)],
+}
+
+/// `expression` (`!Ref`, `!Sub`, `!Join`, `!Select`, `!Split`, `!If` on the template's
+/// conditions of `!Equals` and `!Not`) as CloudFormation would evaluate it in `stack`.
+fn evaluate(template: &Value, stack: &Stack, expression: &Value) -> Value {
+    let reference = |name: &str| -> Value {
+        match name {
+            "AWS::StackName" => json!(stack.name),
+            "AWS::StackId" => json!(stack.id),
+            "AWS::Region" => json!(stack.region),
+            "AWS::AccountId" => json!(stack.account),
+            "AWS::Partition" => json!("aws"),
+            parameter => {
+                let given = stack.parameters.iter().find(|(p, _)| *p == parameter);
+                match given {
+                    Some((_, value)) => json!(value),
+                    None => template["Parameters"][parameter]["Default"].clone(),
+                }
+            }
+        }
+    };
+    let text = |v: &Value| {
+        evaluate(template, stack, v)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let Some((function, argument)) = expression.as_object().and_then(|m| m.iter().next()) else {
+        return expression.clone();
+    };
+    let args = argument.as_array().map_or(&[][..], Vec::as_slice);
+    match function.as_str() {
+        "Ref" => reference(argument.as_str().expect("!Ref name")),
+        "Condition" => evaluate(
+            template,
+            stack,
+            &template["Conditions"][argument.as_str().expect("a condition")],
+        ),
+        "Fn::Equals" => {
+            json!(evaluate(template, stack, &args[0]) == evaluate(template, stack, &args[1]))
+        }
+        "Fn::Not" => json!(
+            !evaluate(template, stack, &args[0])
+                .as_bool()
+                .expect("a condition")
+        ),
+        "Fn::If" => {
+            let condition = &template["Conditions"][args[0].as_str().expect("a condition")];
+            if evaluate(template, stack, condition)
+                .as_bool()
+                .expect("a condition")
+            {
+                evaluate(template, stack, &args[1])
+            } else {
+                evaluate(template, stack, &args[2])
+            }
+        }
+        "Fn::Join" => {
+            let parts: Vec<String> = args[1]
+                .as_array()
+                .expect("parts")
+                .iter()
+                .map(text)
+                .collect();
+            json!(parts.join(args[0].as_str().expect("a delimiter")))
+        }
+        "Fn::Split" => json!(
+            text(&args[1])
+                .split(args[0].as_str().expect("a delimiter"))
+                .collect::<Vec<_>>()
+        ),
+        "Fn::Select" => {
+            let index = args[0].as_u64().expect("an index") as usize;
+            evaluate(template, stack, &args[1])[index].clone()
+        }
+        "Fn::Sub" => {
+            let (mut text_of, variables) = match argument {
+                Value::String(s) => (s.clone(), None),
+                _ => (
+                    args[0].as_str().expect("a string").to_owned(),
+                    Some(&args[1]),
+                ),
+            };
+            while let Some(start) = text_of.find("${") {
+                let end = start + text_of[start..].find('}').expect("}");
+                let name = &text_of[start + 2..end];
+                let value = match variables.and_then(|v| v.get(name)) {
+                    Some(v) => text(v),
+                    None => reference(name).as_str().expect("a string").to_owned(),
+                };
+                text_of.replace_range(start..=end, &value);
+            }
+            json!(text_of)
+        }
+        other => panic!("{other} is not evaluated here"),
+    }
+}
+
+/// S3's rules for a bucket name (without dots, which break TLS of virtual-hosted URLs).
+fn valid_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+}
+
+#[test]
+fn the_documents_bucket_s_name_is_valid_whatever_the_stack_s_name() {
+    let template = template();
+    let bucket = resource(&template, "DocumentsBucket");
+    let policy = resource(&template, "DocumentsQueuePolicy");
+    let notifications = statements(policy)
+        .iter()
+        .find(|s| s["Principal"] == json!({ "Service": "s3.amazonaws.com" }))
+        .expect("S3 may send the bucket's notifications");
+    // GIVEN stacks whose names S3 would refuse in a bucket's: upper case, and long
+    for name in [
+        "Cpor",
+        "cpor-production-claiming-partner-of-record-for-the-european-union-tenants",
+    ] {
+        let stack = Stack {
+            name,
+            id: &format!(
+                "arn:aws:cloudformation:ap-southeast-2:123456789012:stack/{name}/1c2fa620-982a-11e3-aff7-50e2416294e0"
+            ),
+            region: "ap-southeast-2",
+            account: "123456789012",
+            parameters: &[],
+        };
+        // WHEN the bucket's name is built
+        let built = evaluate(&template, &stack, &bucket["BucketName"]);
+        let built = built.as_str().expect("a name");
+        // THEN S3 takes it
+        assert!(valid_bucket_name(built), "{name}: {built}");
+        // AND the queue's policy names that same bucket as the notifications' source
+        assert_eq!(
+            evaluate(
+                &template,
+                &stack,
+                &notifications["Condition"]["ArnEquals"]["aws:SourceArn"]
+            ),
+            json!(format!("arn:aws:s3:::{built}")),
+            "{name}"
+        );
+        // AND a name given as a parameter (a stack that keeps the bucket it has) is used as is
+        let kept = Stack {
+            parameters: &[(
+                "DocumentsBucketName",
+                "cpor-documents-123456789012-eu-west-1",
+            )],
+            ..stack
+        };
+        assert_eq!(
+            evaluate(&template, &kept, &bucket["BucketName"]),
+            "cpor-documents-123456789012-eu-west-1"
+        );
+    }
+    // AND the parameter refuses what S3 would refuse
+    assert_eq!(
+        template["Parameters"]["DocumentsBucketName"]["AllowedPattern"],
+        "^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])?$"
+    );
+}
+
+/// CloudFront's managed cache policy `CachingDisabled`.
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+
+#[test]
+fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
+    let template = template();
+    let parameter = |name: &str| json!({ "Ref": name });
+    // GIVEN the web ACL (CloudFront's, made in us-east-1) unless one is given
+    let acl = &template["Resources"]["OptOutWebAcl"];
+    assert_eq!(acl["Type"], "AWS::WAFv2::WebACL");
+    assert_eq!(acl["Condition"], "CreateOptOutWebAcl");
+    let acl = &acl["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    assert_eq!(acl["DefaultAction"], json!({ "Allow": {} }));
+    let visible = |config: &Value| {
+        config["CloudWatchMetricsEnabled"] == true
+            && config["SampledRequestsEnabled"] == true
+            && !config["MetricName"].is_null()
+    };
+    assert!(visible(&acl["VisibilityConfig"]));
+    // THEN a rate-based rule blocks each client IP past the parameterised limit, in the
+    // parameterised window, with metrics and samples
+    let rules = acl["Rules"].as_array().expect("rules");
+    let rate: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["Statement"].get("RateBasedStatement").is_some())
+        .collect();
+    assert_eq!(rate.len(), 1, "{rules:?}");
+    assert_eq!(
+        rate[0]["Statement"]["RateBasedStatement"],
+        json!({
+            "AggregateKeyType": "IP",
+            "Limit": parameter("OptOutRequestsPerClient"),
+            "EvaluationWindowSec": parameter("OptOutRateWindowSeconds"),
+        })
+    );
+    assert!(rate[0]["Action"]["Block"].is_object(), "{}", rate[0]);
+    for rule in rules {
+        assert!(visible(&rule["VisibilityConfig"]), "{rule}");
+    }
+    assert_eq!(
+        template["Parameters"]["OptOutRequestsPerClient"]["Default"],
+        100
+    );
+    assert_eq!(
+        template["Parameters"]["OptOutRateWindowSeconds"]["Default"],
+        300
+    );
+    // AND the distribution uses it (or the one given), and sends the customer pages to the
+    // HTTP API, never cached
+    let config = &resource(&template, "CustomerPagesDistribution")["DistributionConfig"];
+    assert_eq!(
+        config["WebACLId"],
+        json!({ "Fn::If": ["CreateOptOutWebAcl", { "Fn::GetAtt": ["OptOutWebAcl", "Arn"] }, parameter("OptOutWebAclArn")] })
+    );
+    let origins = config["Origins"].as_array().expect("origins");
+    assert_eq!(origins.len(), 1);
+    assert_eq!(
+        origins[0]["DomainName"],
+        json!({ "Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" })
+    );
+    assert_eq!(
+        origins[0]["CustomOriginConfig"]["OriginProtocolPolicy"],
+        "https-only"
+    );
+    let pages = config["CacheBehaviors"]
+        .as_array()
+        .expect("cache behaviours")
+        .iter()
+        .find(|b| b["PathPattern"] == "/opt-out/*")
+        .expect("a behaviour for the customer pages");
+    assert_eq!(pages["TargetOriginId"], origins[0]["Id"]);
+    assert_eq!(pages["CachePolicyId"], CACHING_DISABLED);
+    assert!(
+        pages["AllowedMethods"]
+            .as_array()
+            .expect("methods")
+            .contains(&json!("POST"))
+    );
+    assert_eq!(pages["ViewerProtocolPolicy"], "redirect-to-https");
+    // AND what reaches the API is the query string and the headers the page reads, never the
+    // viewer's Host (API Gateway answers only to its own)
+    assert_eq!(
+        pages["OriginRequestPolicyId"],
+        parameter("CustomerPagesOriginRequestPolicy")
+    );
+    let forwarded =
+        &resource(&template, "CustomerPagesOriginRequestPolicy")["OriginRequestPolicyConfig"];
+    assert_eq!(
+        forwarded["QueryStringsConfig"]["QueryStringBehavior"],
+        "all"
+    );
+    assert_eq!(forwarded["HeadersConfig"]["HeaderBehavior"], "whitelist");
+    let headers: Vec<String> = forwarded["HeadersConfig"]["Headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .map(|h| h.as_str().unwrap_or_default().to_ascii_lowercase())
+        .collect();
+    assert!(
+        headers.contains(&"accept-language".to_owned()),
+        "{headers:?}"
+    );
+    assert!(headers.contains(&"content-type".to_owned()), "{headers:?}");
+    assert!(!headers.contains(&"host".to_owned()), "{headers:?}");
+    // AND the links the service mails point at the distribution (or the custom domain given)
+    let base = json!({ "Fn::If": [
+        "UseDistributionAsPublicBaseUrl",
+        { "Fn::Sub": "https://${CustomerPagesDistribution.DomainName}" },
+        parameter("PublicBaseUrl"),
+    ] });
+    for function in ["NotifyCustomerFunction", "NotifyPartnerFunction"] {
+        assert_eq!(
+            resource(&template, function)["Environment"]["Variables"][config::PUBLIC_BASE_URL],
+            base,
+            "{function}"
+        );
+    }
 }

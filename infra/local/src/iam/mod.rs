@@ -282,6 +282,40 @@ mod tests {
     }
 
     #[test]
+    fn submit_claim_reads_only_the_items_a_submission_is_checked_against() {
+        // GIVEN the template's roles
+        let roles = roles(&deployment());
+        let allowed = |action: &str, key: &str| {
+            roles
+                .verdict(&call(
+                    "submit-claim",
+                    action,
+                    TABLE,
+                    &[(calls::LEADING_KEYS, key)],
+                ))
+                .allowed()
+        };
+        // THEN its one BatchGetItem reads the partner, the tenant and the idempotency record,
+        // and its GetItem the lock that refused a claim
+        for key in ["PARTNER#1234567", "TENANT#t-1", "IDEMPOTENCY#1234567#k"] {
+            assert!(allowed("dynamodb:BatchGetItem", key), "{key}");
+        }
+        assert!(allowed("dynamodb:GetItem", "LOCK#t#workload#teams"));
+        // AND nothing else: not another claim, a sent e-mail's record or a contest
+        for key in [
+            "CLAIM#01J0000000000000000000000",
+            "MESSAGE#m-1",
+            "CONTEST#t#workload#teams#1234567",
+        ] {
+            assert!(!allowed("dynamodb:BatchGetItem", key), "{key}");
+            assert!(!allowed("dynamodb:GetItem", key), "{key}");
+        }
+        // AND a read whose partition the record could not tell is refused
+        let unknown = call("submit-claim", "dynamodb:BatchGetItem", TABLE, &[]);
+        assert!(!roles.verdict(&unknown).allowed());
+    }
+
+    #[test]
     fn a_condition_on_a_key_the_call_does_not_carry_refuses_rather_than_passes() {
         // GIVEN a write whose partition the record could not tell
         let roles = roles(&deployment());
