@@ -296,17 +296,15 @@ mod tests {
                 .allowed()
         };
         // THEN its one BatchGetItem reads the partner, the tenant and the idempotency record,
-        // and its GetItem the lock that refused a claim
+        // and its GetItem the lock that refused a claim, or the claim a contest is against
         for key in ["PARTNER#1234567", "TENANT#t-1", "IDEMPOTENCY#1234567#k"] {
             assert!(allowed("dynamodb:BatchGetItem", key), "{key}");
         }
         assert!(allowed("dynamodb:GetItem", "LOCK#t#workload#teams"));
-        // AND nothing else: not another claim, a sent e-mail's record or a contest
-        for key in [
-            "CLAIM#01J0000000000000000000000",
-            "MESSAGE#m-1",
-            "CONTEST#t#workload#teams#1234567",
-        ] {
+        assert!(allowed("dynamodb:GetItem", "CLAIM#01J0000000000000000000000"));
+        // AND nothing else: no claim in a batch, a sent e-mail's record or a contest
+        assert!(!allowed("dynamodb:BatchGetItem", "CLAIM#01J0000000000000000000000"));
+        for key in ["MESSAGE#m-1", "CONTEST#t#workload#teams#1234567"] {
             assert!(!allowed("dynamodb:BatchGetItem", key), "{key}");
             assert!(!allowed("dynamodb:GetItem", key), "{key}");
         }
