@@ -1,6 +1,6 @@
 //! Rotating the opt-out signing secret: a link names the key that signed it, so after a rotation
-//! the links already e-mailed still open and decline until their key retires (after the last
-//! window it signed has closed); from then on, and once the key is removed, they are refused.
+//! the links already e-mailed still open and decline; a key retired on purpose (a leak) has its
+//! links refused from then on, and so once the key is removed.
 
 use chrono::{TimeDelta, Utc};
 use cpor_tests::*;

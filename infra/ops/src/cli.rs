@@ -27,7 +27,7 @@ cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
 
 const AFTER_HELP: &str = "\
 Settings come from the options or from the variables the functions read:
-  --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import)
+  --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import, keyring prune)
   --queue-url URL               CPOR_NOTIFICATION_QUEUE_URL  (redrive, resend)
   --dead-letter-queue-url URL   CPOR_DEAD_LETTER_QUEUE_URL   (redrive; default: the queue's own)
   --secret-arn ARN              CPOR_TOKEN_SECRET_ARN        (keyring)
@@ -98,14 +98,13 @@ link already e-mailed working (each link names the key that signed it).";
 
 const KEYRING_AFTER_HELP: &str = "\
 Each step writes a new version of the secret only if the keyring stays valid, and never prints
-a secret. The functions read the secret at start-up: after add and after promote, give
-notify-customer and record-opt-out new execution environments (docs/runbook.md, \"Rotating the
-opt-out secret\") before the next step. Each step's own options: cpor-ops keyring STEP --help.
-Prints {\"current\": ID, \"keys\": [{\"id\", \"retire_at\"}], \"written\": true|false}.";
-
-/// The days a key that signed until a promotion keeps verifying, unless told otherwise: the
-/// longest opt-out window it may have signed a link for has closed by then.
-const DEFAULT_RETIRE_DAYS: u32 = 30;
+a secret. The functions read the secret at start-up: after add, promote and prune, give every
+function that signs or verifies links (notify-customer, notify-partner, record-opt-out) new
+execution environments (docs/runbook.md, \"Rotating the opt-out secret\") before the next step.
+A key that stopped signing keeps verifying until prune finds no link in force it may have
+signed (prune reads the table: --table or CPOR_TABLE_NAME). Each step's own options: cpor-ops
+keyring STEP --help. Prints {\"current\": ID, \"keys\": [{\"id\", \"retire_at\",
+\"signed_until\"}], \"written\": true|false}.";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,9 +180,11 @@ pub enum KeyringStep {
         new_key_id: Option<String>,
     },
     #[command(
-        about = "the added key signs from now on; the key that signed until now retires",
-        long_about = "the added key signs from now on; the key that signed until now retires\n\
-                      N days from now (default 30: after the last window it signed has closed)"
+        about = "the added key signs from now on; the key that signed until now only verifies",
+        long_about = "the added key signs from now on; the key that signed until now only\n\
+                      verifies, until prune finds no link in force it may have signed. Only for a\n\
+                      leaked key: --retire-at TIME (or --retire-in-days N) makes its links stop\n\
+                      working then, associations' links included"
     )]
     Promote {
         #[arg(
@@ -195,13 +196,21 @@ pub enum KeyringStep {
         #[command(flatten)]
         retire: Retire,
     },
-    #[command(about = "remove the keys that have retired")]
-    Prune,
+    #[command(
+        about = "remove the keys that no link in force uses: retired ones, and those that stopped \
+                 signing before every link a customer may still use was e-mailed"
+    )]
+    Prune {
+        #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
+        table: Option<String>,
+    },
 }
 
 /// When the key that signed until a promotion retires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retire {
+    /// Never by time: pruned once no link in force uses it.
+    WhenUnused,
     InDays(u32),
     At(DateTime<Utc>),
 }
@@ -312,9 +321,11 @@ impl Args for Retire {
                     .long("retire-in-days")
                     .value_name("N")
                     .value_parser(days)
-                    .default_value(DEFAULT_RETIRE_DAYS.to_string())
                     .conflicts_with("retire_at")
-                    .help("the key that signed until now retires N days from now"),
+                    .help(
+                        "a leaked key: the key that signed until now stops verifying N days \
+                         from now, its links in force included",
+                    ),
             )
             .arg(
                 Arg::new("retire_at")
@@ -335,8 +346,10 @@ impl FromArgMatches for Retire {
         if let Some(at) = matches.get_one::<DateTime<Utc>>("retire_at") {
             return Ok(Self::At(*at));
         }
-        let days = matches.get_one::<u32>("retire_in_days").copied();
-        Ok(Self::InDays(days.unwrap_or(DEFAULT_RETIRE_DAYS)))
+        Ok(match matches.get_one::<u32>("retire_in_days").copied() {
+            Some(days) => Self::InDays(days),
+            None => Self::WhenUnused,
+        })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -663,7 +676,7 @@ mod tests {
     }
 
     #[test]
-    fn keyring_options_go_before_or_after_the_step_and_promote_retires_in_30_days_by_default() {
+    fn keyring_options_go_before_or_after_the_step_and_promote_retires_no_key_by_time_by_default() {
         // GIVEN the same options before and after the step
         for line in [
             "keyring --secret-arn arn:s --key-id k7 promote",
@@ -671,13 +684,13 @@ mod tests {
         ] {
             // WHEN parsed
             let parsed = parse_line(line).unwrap();
-            // THEN they are the keyring's, and the old key retires 30 days on
+            // THEN they are the keyring's, and the old key retires only once unused
             assert_eq!(
                 parsed,
                 Parsed::Command(Command::Keyring(KeyringOptions {
                     step: KeyringStep::Promote {
                         new_key_id: None,
-                        retire: Retire::InDays(30),
+                        retire: Retire::WhenUnused,
                     },
                     secret_arn: Some("arn:s".into()),
                     key_id: Some("k7".into()),

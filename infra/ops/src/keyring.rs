@@ -6,15 +6,19 @@ use crate::settings;
 use crate::{OpsError, Report};
 use cpor_aws::Env;
 use cpor_aws::config::{TOKEN_KEY_ID, TOKEN_SECRET_ARN};
-use cpor_domain::rotation::KeyringDocument;
+use cpor_aws::dynamo::DynamoStore;
+use cpor_domain::rotation::{KeyringDocument, PruneCandidate};
 use cpor_domain::time::format_instant;
 use serde_json::Value;
 
 /// Bytes of a new key's secret (written as hexadecimal).
 const NEW_SECRET_BYTES: usize = 32;
 
+/// The functions that sign or verify opt-out links, and so read the secret at start-up.
+pub const LINK_FUNCTIONS: [&str; 3] = ["notify-customer", "notify-partner", "record-opt-out"];
+
 /// What to do once the secret holds a new keyring.
-const RECYCLE: &str = "notify-customer and record-opt-out read the secret at start-up: give them new execution environments now (docs/runbook.md, \"Rotating the opt-out secret\")";
+const RECYCLE: &str = "notify-customer, notify-partner and record-opt-out read the secret at start-up: give them new execution environments now (docs/runbook.md, \"Rotating the opt-out secret\")";
 
 /// Applies one step to the secret; prints the keyring without its secrets.
 pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError> {
@@ -81,29 +85,68 @@ pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError
                     }
                 },
             };
+            let now = chrono::Utc::now();
             let retire_at = match retire {
-                Retire::InDays(days) => {
-                    chrono::Utc::now() + chrono::TimeDelta::days(i64::from(*days))
-                }
-                Retire::At(at) => *at,
+                Retire::WhenUnused => None,
+                Retire::InDays(days) => Some(now + chrono::TimeDelta::days(i64::from(*days))),
+                Retire::At(at) => Some(*at),
             };
             let old = document.current.clone();
-            document.promote(&id, retire_at).map_err(refused)?;
-            format!(
-                "key {id} signs the links from now on; links signed with {old} work until {}. {RECYCLE}; after that time, `cpor-ops keyring prune`",
-                format_instant(retire_at)
-            )
+            document.promote(&id, now, retire_at).map_err(refused)?;
+            match retire_at {
+                None => format!(
+                    "key {id} signs the links from now on; links signed with {old} keep working. {RECYCLE}; `cpor-ops keyring prune` removes {old} once no link in force uses it"
+                ),
+                Some(at) => format!(
+                    "key {id} signs the links from now on; every link signed with {old}, associations' included, stops working at {}. {RECYCLE}",
+                    format_instant(at)
+                ),
+            }
         }
-        KeyringStep::Prune => {
-            let removed = document.prune(chrono::Utc::now());
+        KeyringStep::Prune { table } => {
+            let table = settings::table(table, env)?;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+            let mut removable = Vec::new();
+            let mut kept = Vec::new();
+            for candidate in document.prune_candidates(chrono::Utc::now()) {
+                match candidate {
+                    PruneCandidate::Retired(id) => removable.push(id),
+                    PruneCandidate::SignedUntil(id, until) => {
+                        let in_force = store
+                            .link_in_force_emailed_before(until)
+                            .await
+                            .map_err(|e| {
+                                OpsError::Failed(format!(
+                                    "could not look for links in force in {table}: {e}; nothing changed"
+                                ))
+                            })?;
+                        match in_force {
+                            None => removable.push(id),
+                            Some(claim) => kept.push(format!(
+                                "{id} (still verifies the link of claim {claim}, e-mailed before {})",
+                                format_instant(until)
+                            )),
+                        }
+                    }
+                }
+            }
+            let kept = if kept.is_empty() {
+                String::new()
+            } else {
+                format!("; kept {}", kept.join(", "))
+            };
+            let removed = document.remove(&removable);
             if removed.is_empty() {
                 return Ok(report(
                     &document,
                     false,
-                    "no key has retired yet; nothing changed".into(),
+                    format!("no key can be removed yet{kept}; nothing changed"),
                 ));
             }
-            format!("removed the retired keys {} from {arn}", removed.join(", "))
+            format!(
+                "removed the keys {} from {arn}, which no link in force uses{kept}. {RECYCLE}",
+                removed.join(", ")
+            )
         }
     };
     client

@@ -549,12 +549,17 @@ async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_nev
     let old_link = keyring().await.sign(claim);
     let mut printed = String::new();
 
+    // (a customer awaiting a decision holds a link e-mailed while k1 signed)
+    let (held, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(held["status"], "awaiting_customer");
+
     // WHEN a key is added: it does not sign yet, but links it signs would verify
     let show = cpor_ops(&env, &["keyring", "show"]).await;
     assert_eq!(show.code, 0);
     assert_eq!(
         show.json(),
-        json!({"current": "k1", "keys": [{"id": "k1", "retire_at": null}], "written": false})
+        json!({"current": "k1", "keys": [{"id": "k1", "retire_at": null, "signed_until": null}],
+               "written": false})
     );
     let add = cpor_ops(&env, &["keyring", "add"]).await;
     assert_eq!(add.code, 0, "{}", add.stderr);
@@ -584,18 +589,13 @@ async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_nev
         "refused once retired"
     );
 
-    // AND nothing is pruned before k1 retires; a promotion with nothing added is refused
-    let prune = cpor_ops(&env, &["keyring", "prune"]).await;
-    assert_eq!(
-        (prune.code, prune.json()["written"].clone()),
-        (0, json!(false))
-    );
+    // AND a promotion with nothing added is refused
     let again = cpor_ops(&env, &["keyring", "promote"]).await;
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("no key to promote"));
 
     // THEN a key promoted over with a retirement time already past is removed by prune, and
-    // its links are refused; k1, not yet retired, stays
+    // its links are refused; k1, which a link in force may use, stays
     let k2_link = rotated.sign(claim);
     let k3 = cpor_ops(&env, &["keyring", "add"]).await;
     assert_eq!(k3.code, 0);
@@ -614,7 +614,7 @@ async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_nev
         .iter()
         .map(|k| k["id"].as_str().unwrap())
         .collect::<Vec<_>>();
-    assert_eq!(ids, ["k1", "k3"]);
+    assert_eq!(ids, ["k1", "k3"], "{}", prune.stderr);
     assert_eq!(prune.json()["current"], "k3");
     let after = keyring().await;
     assert!(after.verify(&k2_link, Utc::now()).is_err());
@@ -643,6 +643,117 @@ async fn keyring_rotates_the_secret_in_steps_that_keep_old_links_working_and_nev
         }
     }
     stack.stop().await;
+}
+
+/// "End it at any time": a rotation never breaks the link an association's customer was
+/// e-mailed. A key that stopped signing keeps verifying; prune removes it only once no link in
+/// force was e-mailed before it stopped, so a customer ends the association through the
+/// official e-mail's link after the rotation and the pruning, and the key goes after that.
+#[tokio::test]
+async fn a_rotated_and_pruned_keyring_still_lets_an_associated_customer_end_it_through_the_official_email()
+ {
+    // GIVEN a stack signing with a secret kept in Secrets Manager (plain, key k1)
+    const OLD: &str = "a-generated-secret-of-64-letters-and-digits-abcdefghijklmnopqrst";
+    let mut stack = TestStack::start_with(|s| {
+        s.token_secret = OLD.into();
+        s.token_key_id = "k1".into();
+    })
+    .await;
+    let sdk = stack.settings().sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let arn = secrets
+        .create_secret()
+        .name("cpor/opt-out-token")
+        .secret_string(OLD)
+        .send()
+        .await
+        .expect("the secret is created")
+        .arn()
+        .expect("an ARN")
+        .to_owned();
+    let mut env = operator_env(&stack);
+    env.push(("CPOR_TOKEN_SECRET_ARN", arn.clone()));
+    let stored = || async {
+        secrets
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .unwrap()
+            .secret_string()
+            .unwrap()
+            .to_owned()
+    };
+    // AND an associated claim, whose customer got the "it is official" e-mail (signed by k1)
+    let (created, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = created["claim_id"].as_str().unwrap().to_owned();
+    let after_deadline = cpor_tests::instant(&created["opt_out_deadline"]) + TimeDelta::seconds(1);
+    assert_eq!(stack.finalize(after_deadline).await.json()["finalized"], 1);
+    let official = wait_for_official_link(&stack, &id).await;
+    assert!(official.contains(".k1."), "{official}");
+    // WHEN the secret is rotated (add, promote), every signer recycled after each step
+    for step in [&["keyring", "add"][..], &["keyring", "promote"]] {
+        let run = cpor_ops(&env, step).await;
+        assert_eq!(run.code, 0, "{step:?}: {}", run.stderr);
+        assert!(run.stderr.contains("notify-partner") || run.stdout.contains("notify-partner"));
+        let keyring = stored().await;
+        stack.redeploy(|s| s.token_secret = keyring).await;
+    }
+    // AND the operator prunes
+    let prune = cpor_ops(&env, &["keyring", "prune"]).await;
+    assert_eq!(prune.code, 0, "{}", prune.stderr);
+    // THEN k1 is kept: a link in force (the association's) may use it
+    let ids: Vec<String> = prune.json()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["k1", "k2"], "{}", prune.stderr);
+    assert!(
+        prune.stderr.contains(&id),
+        "names the claim: {}",
+        prune.stderr
+    );
+    let keyring = stored().await;
+    stack.redeploy(|s| s.token_secret = keyring).await;
+    // AND the customer ends the association through the official e-mail's link, years on
+    let page = stack.open(&official).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let ended = stack
+        .post_form_body(&official, "action=end&confirm=yes")
+        .await;
+    assert_eq!(ended.status, 303, "{}", ended.text);
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "revoked");
+    // AND once no link in force uses k1, prune removes it
+    let prune = cpor_ops(&env, &["keyring", "prune"]).await;
+    assert_eq!(prune.code, 0, "{}", prune.stderr);
+    assert_eq!(prune.json()["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(prune.json()["keys"][0]["id"], "k2");
+    stack.stop().await;
+}
+
+/// The link of the "it is official" e-mail to the customer of claim `id`, waiting up to 20 s.
+async fn wait_for_official_link(stack: &TestStack, id: &str) -> String {
+    let started = Instant::now();
+    loop {
+        // The customer's mails about the claim: the notification, then the official one.
+        let links: Vec<String> = stack
+            .customer_outbox()
+            .await
+            .into_iter()
+            .filter_map(|m| link_in(m["body"].as_str().unwrap_or_default()))
+            .filter(|link| link.contains(id))
+            .collect();
+        if let [_, official] = links.as_slice() {
+            return official.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no official e-mail"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A stack whose SES calls all fail with `fault`, until the plan's rate is set back to 0.

@@ -1061,3 +1061,41 @@ fn the_customer_pages_sit_behind_cloudfront_whose_web_acl_limits_each_client() {
         );
     }
 }
+
+/// Rotating the opt-out secret takes effect in new execution environments: the runbook's
+/// `recycle` must replace those of every function the template gives the secret, or one signer
+/// (notify-partner signs the "it is official" e-mail's link) keeps an old keyring.
+#[test]
+fn the_runbook_recycles_every_function_that_reads_the_opt_out_secret() {
+    // GIVEN the functions whose environment names the secret
+    let template = template();
+    let readers: BTreeSet<String> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .filter(|(_, r)| {
+            r["Properties"]["Environment"]["Variables"]
+                .get(config::TOKEN_SECRET_ARN)
+                .is_some()
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert!(readers.len() >= 3, "{readers:?}");
+    // THEN the runbook's recycle loop names exactly them
+    let runbook = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/runbook.md"
+    ))
+    .expect("docs/runbook.md is readable");
+    let recycled: BTreeSet<String> = runbook
+        .lines()
+        .find(|line| line.trim_start().starts_with("for f in ") && line.contains("Function"))
+        .expect("the runbook's recycle loop")
+        .split_whitespace()
+        .map(|word| word.trim_end_matches(';'))
+        .filter(|word| word.ends_with("Function"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(recycled, readers);
+}

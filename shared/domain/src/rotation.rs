@@ -1,7 +1,11 @@
 //! The opt-out keyring in its stored form (the secret's value), and the steps of a rotation:
-//! add a new key that only verifies, promote it to sign (the old key then retires at a given
-//! time), and prune the keys that have retired. Each step keeps the keyring valid, so the
-//! secret never holds a keyring the functions would refuse at start-up.
+//! add a new key that only verifies, promote it to sign (the old key then stops signing but
+//! goes on verifying), and prune the keys that no link in force uses any more. A customer may
+//! end an association at any time through the links they were e-mailed, so a key that signed
+//! an association's link verifies for as long as the association lasts; only a leak justifies
+//! a retirement time (`retire_at`), after which the functions refuse the key's links. Each
+//! step keeps the keyring valid, so the secret never holds a keyring the functions would
+//! refuse at start-up.
 //!
 //! The stored form is either a plain secret (one key, whose id the deployment names) or:
 //!
@@ -34,13 +38,22 @@ pub struct KeyDocument {
     /// The id the links carry.
     pub id: String,
     pub secret: String,
-    /// From when on the key verifies nothing (never for the current key).
+    /// From when on the key verifies nothing (never for the current key): set only when the
+    /// key must stop at once (a leak).
     #[serde(
         default,
         with = "serde_instant::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub retire_at: Option<DateTime<Utc>>,
+    /// When another key was promoted over it: it signed no link after this, so only the links
+    /// of claims notified before may use it.
+    #[serde(
+        default,
+        with = "serde_instant::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signed_until: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for KeyDocument {
@@ -48,6 +61,7 @@ impl fmt::Debug for KeyDocument {
         f.debug_struct("KeyDocument")
             .field("id", &self.id)
             .field("retire_at", &self.retire_at)
+            .field("signed_until", &self.signed_until)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +88,7 @@ impl KeyringDocument {
                     id: default_id.to_owned(),
                     secret: text.to_owned(),
                     retire_at: None,
+                    signed_until: None,
                 }],
             }
         };
@@ -122,6 +137,7 @@ impl KeyringDocument {
             "keys": self.keys.iter().map(|k| serde_json::json!({
                 "id": k.id,
                 "retire_at": k.retire_at.map(crate::time::format_instant),
+                "signed_until": k.signed_until.map(crate::time::format_instant),
             })).collect::<Vec<_>>(),
         })
     }
@@ -147,15 +163,22 @@ impl KeyringDocument {
             id: id.to_owned(),
             secret: secret.to_owned(),
             retire_at: None,
+            signed_until: None,
         });
         next.keyring()?;
         *self = next;
         Ok(())
     }
 
-    /// Step 2: `id` signs from now on; the key that signed until now retires at `retire_at`
-    /// (after the last window it signed for has closed).
-    pub fn promote(&mut self, id: &str, retire_at: DateTime<Utc>) -> Result<(), KeyringError> {
+    /// Step 2: `id` signs from `now` on; the key that signed until now stops signing and goes
+    /// on verifying the links it signed, until it is pruned once none is in force, or until
+    /// `retire_at` if one is given (a leak: its links then stop working).
+    pub fn promote(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+        retire_at: Option<DateTime<Utc>>,
+    ) -> Result<(), KeyringError> {
         if id == self.current {
             return Ok(());
         }
@@ -164,9 +187,11 @@ impl KeyringDocument {
             return Err(KeyringError::NoCurrent(id.to_owned()));
         };
         key.retire_at = None;
+        key.signed_until = None;
         let old = next.current.clone();
         if let Some(key) = next.keys.iter_mut().find(|k| k.id == old) {
-            key.retire_at = Some(retire_at);
+            key.retire_at = retire_at;
+            key.signed_until = Some(now);
         }
         next.current = id.to_owned();
         next.keyring()?;
@@ -174,24 +199,48 @@ impl KeyringDocument {
         Ok(())
     }
 
-    /// Step 3: removes the keys retired by `now`; returns their ids.
-    pub fn prune(&mut self, now: DateTime<Utc>) -> Vec<String> {
-        let (retired, kept): (Vec<KeyDocument>, Vec<KeyDocument>) = std::mem::take(&mut self.keys)
-            .into_iter()
-            .partition(|k| k.retire_at.is_some_and(|at| at <= now));
-        self.keys = kept;
-        retired.into_iter().map(|k| k.id).collect()
+    /// What step 3 asks of each key that no longer signs: a key retired by `now` verifies
+    /// nothing and goes; one that signed until a time goes once no link in force was signed
+    /// before then (the caller asks the store).
+    pub fn prune_candidates(&self, now: DateTime<Utc>) -> Vec<PruneCandidate> {
+        self.keys
+            .iter()
+            .filter(|k| k.id != self.current)
+            .filter_map(|k| match (k.retire_at, k.signed_until) {
+                (Some(at), _) if at <= now => Some(PruneCandidate::Retired(k.id.clone())),
+                (_, Some(until)) => Some(PruneCandidate::SignedUntil(k.id.clone(), until)),
+                // Retiring later, promoted before `signed_until` was kept: as it says.
+                (Some(_), None) | (None, None) => None,
+            })
+            .collect()
     }
 
-    /// The keys that verify but do not sign and have no retirement time: those added and not
-    /// yet promoted.
+    /// Step 3: removes the keys `ids` (never the current one); returns those removed.
+    pub fn remove(&mut self, ids: &[String]) -> Vec<String> {
+        let (removed, kept): (Vec<KeyDocument>, Vec<KeyDocument>) = std::mem::take(&mut self.keys)
+            .into_iter()
+            .partition(|k| k.id != self.current && ids.contains(&k.id));
+        self.keys = kept;
+        removed.into_iter().map(|k| k.id).collect()
+    }
+
+    /// The keys that verify but have never signed: those added and not yet promoted.
     pub fn staged(&self) -> Vec<&str> {
         self.keys
             .iter()
-            .filter(|k| k.id != self.current && k.retire_at.is_none())
+            .filter(|k| k.id != self.current && k.retire_at.is_none() && k.signed_until.is_none())
             .map(|k| k.id.as_str())
             .collect()
     }
+}
+
+/// A key that no longer signs, as step 3 considers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PruneCandidate {
+    /// Past its retirement time: it verifies nothing.
+    Retired(String),
+    /// It signed links until this time: removed once none of those is in force.
+    SignedUntil(String, DateTime<Utc>),
 }
 
 #[cfg(test)]
@@ -205,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rotation_in_three_steps_keeps_old_links_until_the_old_key_retires() {
+    fn a_rotation_in_three_steps_keeps_old_links_until_no_link_in_force_uses_the_old_key() {
         let now = at("2026-11-25T12:00:00Z");
         let claim = ClaimId::new_at(now);
         // GIVEN the plain secret a stack generates
@@ -227,27 +276,54 @@ mod tests {
             ring.verify(&k2_only.keyring().unwrap().sign(claim), now)
                 .is_ok()
         );
-        // AND k2 is promoted: k2 signs, k1 retires at the given time
-        let retire = at("2026-12-25T12:00:00Z");
-        document.promote("k2", retire).unwrap();
+        // AND k2 is promoted: k2 signs; k1 signs no more but verifies, years later still (an
+        // association's customer may end it at any time through the link they were e-mailed)
+        document.promote("k2", now, None).unwrap();
         let ring = document.keyring().unwrap();
         assert_eq!(ring.current_key_id(), "k2");
         assert!(document.staged().is_empty());
         assert!(
-            ring.verify(&old_link, retire - chrono::TimeDelta::seconds(1))
+            ring.verify(&old_link, now + chrono::TimeDelta::days(3650))
                 .is_ok()
         );
-        assert_eq!(ring.verify(&old_link, retire), Err(TokenError::RetiredKey));
         // AND what is stored reads back the same
         assert_eq!(
             KeyringDocument::read(&document.to_text(), "k1").unwrap(),
             document
         );
-        // AND pruning before the retirement keeps k1; after it removes it
-        assert!(document.prune(now).is_empty());
-        assert_eq!(document.prune(retire), ["k1"]);
+        // AND pruning asks whether any link in force was signed before k1 stopped signing
+        assert_eq!(
+            document.prune_candidates(now),
+            [PruneCandidate::SignedUntil("k1".into(), now)]
+        );
+        assert_eq!(document.remove(&["k1".into(), "k2".into()]), ["k1"]);
         assert_eq!(document.keys.len(), 1);
         assert_eq!(document.next_key_id(), "k3");
+    }
+
+    #[test]
+    fn a_leaked_key_retired_at_a_time_verifies_nothing_from_then_and_is_pruned_without_asking() {
+        let now = at("2026-11-25T12:00:00Z");
+        let claim = ClaimId::new_at(now);
+        let mut document = KeyringDocument::read("the-old-secret-16b", "k1").unwrap();
+        let old_link = document.keyring().unwrap().sign(claim);
+        document.add("k2", "the-new-secret-16b").unwrap();
+        // WHEN k2 is promoted with k1 retiring at once
+        document.promote("k2", now, Some(now)).unwrap();
+        // THEN k1's links are refused, and pruning removes it whatever links it signed
+        let ring = document.keyring().unwrap();
+        assert_eq!(ring.verify(&old_link, now), Err(TokenError::RetiredKey));
+        assert_eq!(
+            document.prune_candidates(now),
+            [PruneCandidate::Retired("k1".into())]
+        );
+        // AND a key retiring later is not a candidate before then
+        assert!(
+            document
+                .prune_candidates(now - chrono::TimeDelta::seconds(1))
+                .iter()
+                .all(|c| !matches!(c, PruneCandidate::Retired(_)))
+        );
     }
 
     #[test]
@@ -261,7 +337,7 @@ mod tests {
         assert!(document.add("k2", "short").is_err());
         assert!(document.add("K 2", "another-secret-16b").is_err());
         assert_eq!(
-            document.promote("k9", Utc::now()),
+            document.promote("k9", Utc::now(), None),
             Err(KeyringError::NoCurrent("k9".into()))
         );
         assert_eq!(document, before);

@@ -13,8 +13,9 @@
 //!
 //! Rotation: because a token names its key, the signing secret can change while links already
 //! e-mailed keep working. The keyring ([`OptOutKeyring::parse`]) holds the current key, which
-//! signs, and older keys, which only verify; an older key carries the time it retires
-//! (`retire_at`, after the last window it signed has closed), from which on its links are
+//! signs, and older keys, which only verify, for as long as a link in force may use them (an
+//! association's customer may end it at any time); an older key carries a time it retires
+//! (`retire_at`) only when it must stop at once (a leak), from which on its links are
 //! refused.
 
 use crate::ids::ClaimId;
@@ -132,7 +133,7 @@ pub enum TokenError {
     /// The signature does not match.
     #[error("the token's signature does not match")]
     BadSignature,
-    /// Signed with a key that has retired: every window it signed for has closed.
+    /// Signed with a key that has retired (a leaked key, stopped on purpose).
     #[error("the token's key has retired")]
     RetiredKey,
 }

@@ -301,9 +301,15 @@ mod tests {
             assert!(allowed("dynamodb:BatchGetItem", key), "{key}");
         }
         assert!(allowed("dynamodb:GetItem", "LOCK#t#workload#teams"));
-        assert!(allowed("dynamodb:GetItem", "CLAIM#01J0000000000000000000000"));
+        assert!(allowed(
+            "dynamodb:GetItem",
+            "CLAIM#01J0000000000000000000000"
+        ));
         // AND nothing else: no claim in a batch, a sent e-mail's record or a contest
-        assert!(!allowed("dynamodb:BatchGetItem", "CLAIM#01J0000000000000000000000"));
+        assert!(!allowed(
+            "dynamodb:BatchGetItem",
+            "CLAIM#01J0000000000000000000000"
+        ));
         for key in ["MESSAGE#m-1", "CONTEST#t#workload#teams#1234567"] {
             assert!(!allowed("dynamodb:BatchGetItem", key), "{key}");
             assert!(!allowed("dynamodb:GetItem", key), "{key}");

@@ -34,6 +34,7 @@ mod expression;
 mod feedback;
 pub mod keys;
 mod ledger;
+mod links;
 mod paging;
 mod review;
 pub mod stream;
