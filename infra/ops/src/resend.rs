@@ -5,7 +5,8 @@ use crate::cli::ResendOptions;
 use crate::settings;
 use crate::{OpsError, Report};
 use cpor_aws::{DynamoStore, Env, SqsNotificationQueue};
-use cpor_domain::claim::ClaimStatus;
+use cpor_domain::calendar::OptOutWindow;
+use cpor_domain::claim::{Claim, ClaimState, ClaimStatus};
 use cpor_domain::ports::{ClaimRepository, NoticeRef, NotificationQueue};
 use cpor_domain::time::format_instant;
 use serde_json::json;
@@ -28,23 +29,7 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
         })?;
     let status = claim.status();
     if status != ClaimStatus::Approved {
-        let why = match (status, claim.state.window()) {
-            (
-                ClaimStatus::Submitted | ClaimStatus::InformationRequested | ClaimStatus::Disputed,
-                _,
-            ) => "it waits for a reviewer's decision; approving it queues its notification"
-                .to_owned(),
-            (ClaimStatus::Rejected, _) => "it was rejected; there is nothing to notify".to_owned(),
-            (ClaimStatus::AwaitingCustomer, Some(window)) => format!(
-                "its customer was notified at {} and may opt out until {}",
-                format_instant(window.notified_at),
-                format_instant(window.deadline)
-            ),
-            (ClaimStatus::Withdrawn | ClaimStatus::Declined, _) => {
-                "it has left the lifecycle; there is nothing to notify".to_owned()
-            }
-            _ => "its customer was notified already".to_owned(),
-        };
+        let why = not_resent(&claim);
         return Err(OpsError::Failed(format!(
             "claim {id} is {status}, not approved: {why}. Nothing re-sent"
         )));
@@ -120,4 +105,54 @@ async fn confirm_sent(
             format_instant(window.deadline)
         ),
     })
+}
+
+/// Why the notification of `claim`, which is not `approved`, is not queued again: every status
+/// says its own reason, so a new status must say one before this compiles.
+fn not_resent(claim: &Claim) -> String {
+    let notified = |window: Option<&OptOutWindow>| {
+        window.map_or_else(String::new, |w| {
+            format!(" (notified at {})", format_instant(w.notified_at))
+        })
+    };
+    match &claim.state {
+        ClaimState::Submitted { .. }
+        | ClaimState::InformationRequested { .. }
+        | ClaimState::Disputed { .. }
+        | ClaimState::Contested { .. } => {
+            "it waits for a reviewer's decision; approving it queues its notification (a \
+             contest's customer is e-mailed only if the vendor approves it)"
+                .to_owned()
+        }
+        ClaimState::Approved { .. } => "its notification is to be queued".to_owned(),
+        ClaimState::Rejected { .. } => "it was rejected; there is nothing to notify".to_owned(),
+        ClaimState::AwaitingCustomer { window } => format!(
+            "its customer was notified at {} and may opt out until {}",
+            format_instant(window.notified_at),
+            format_instant(window.deadline)
+        ),
+        ClaimState::CustomerUnreachable { bounced_at, .. } => format!(
+            "its customer's e-mail bounced at {}: resending to the same address cannot help; the \
+             partner corrects the customer's contact (PUT /v1/claims/{{claim_id}}/customer-contact)",
+            format_instant(*bounced_at)
+        ),
+        ClaimState::Associated { window } => format!(
+            "its customer was notified at {} and the association is official",
+            format_instant(window.notified_at)
+        ),
+        ClaimState::Revoked { .. } => {
+            "its customer ended the association; there is nothing to notify".to_owned()
+        }
+        ClaimState::Superseded { window } => format!(
+            "another partner's claim won the arbitration{}; there is nothing to notify",
+            notified(window.as_ref())
+        ),
+        ClaimState::Withdrawn { window, .. } => format!(
+            "the partner withdrew it{}; there is nothing to notify",
+            notified(window.as_ref())
+        ),
+        ClaimState::Declined { .. } => {
+            "its customer declined it; there is nothing to notify".to_owned()
+        }
+    }
 }

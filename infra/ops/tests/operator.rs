@@ -228,7 +228,7 @@ async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_
 }
 
 #[tokio::test]
-async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_and_a_malformed_id() {
+async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_a_contest_and_a_malformed_id_each_saying_why() {
     let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
     let env = operator_env(&stack);
     // an id no claim has
@@ -256,6 +256,38 @@ async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_and_a_malformed_id() 
         "{}",
         withdrawn.stderr
     );
+    // a contest waiting for arbitration: its customer was never e-mailed, and the operator
+    // is told so (not that the customer "was notified already")
+    let holder = claim_id(&stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    let mut contest = claim_body("exchange");
+    contest["partner_contact"] = json!({ "name": "Ana Diaz", "email": "ana@northwind.example" });
+    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
+    let contested = stack.submit(NORTHWIND, &contest).await;
+    assert_eq!(
+        contested.json()["status"],
+        "contested",
+        "{}",
+        contested.text
+    );
+    drain_queue(&stack).await;
+    let refused = cpor_ops(&env, &["resend", &claim_id(&contested)]).await;
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("is contested, not approved"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("reviewer's decision"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("notified already"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!holder.is_empty());
     // a malformed id is a usage error
     let malformed = cpor_ops(&env, &["resend", "42"]).await;
     assert_eq!(malformed.code, 2);
