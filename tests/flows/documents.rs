@@ -1,8 +1,11 @@
 //! Documents on S3: real bytes through the presigned links, checked on arrival.
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::{TimeDelta, Utc};
+use cpor_domain::clock::FixedClock;
 use cpor_tests::*;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const MIB: usize = 1024 * 1024;
 
@@ -114,15 +117,298 @@ async fn an_uploaded_pdf_counts_and_downloads_back_byte_for_byte() {
     let downloaded = stack.http.get(&location).send().await.unwrap();
     assert!(downloaded.status().is_success());
     assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+    stack.stop().await;
+}
 
-    // WHEN, within the upload link's 15 minutes, other bytes of the same size replace it
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn s3_key(claim_id: &str, document_id: &str) -> String {
+    format!("claims/{claim_id}/{document_id}")
+}
+
+fn bucket(stack: &TestStack) -> String {
+    cpor_aws::schema::documents_bucket(&stack.settings().queue_prefix)
+}
+
+/// Hands record-document an S3 notification of `key` created, as the queue would.
+async fn notify_created(stack: &TestStack, key: &str) -> aws_lambda_events::sqs::SqsBatchResponse {
+    let body = json!({ "Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": { "bucket": { "name": bucket(stack) }, "object": { "key": key, "size": 1000 } }
+    }]});
+    let mut message = SqsMessage::default();
+    message.message_id = Some(format!("by-hand-{key}"));
+    message.body = Some(body.to_string());
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    stack.functions().record_document.handle(event).await
+}
+
+#[tokio::test]
+async fn a_counted_document_keeps_its_bytes_checksum_and_version_whatever_is_put_over_it() {
+    // GIVEN an uploaded and counted PDF, with its SHA-256 on record
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(4096);
+    let declared = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    let id = document_id(&declared);
+    assert!(stack.upload(&declared, bytes.clone()).await.is_success());
+    let claim = stack
+        .wait_for_document(FABRIKAM, &claim_id, &id, "uploaded")
+        .await;
+    assert_eq!(claim["documents"][0]["sha256"], sha256_hex(&bytes));
+
+    // WHEN, within the upload link's 15 minutes, other bytes of the same size are sent to it
     let mut forged = vec![b'x'; bytes.len()];
     forged[..4].copy_from_slice(b"MZ\x90\x00");
-    assert!(stack.upload(&declared, forged).await.is_success());
-    // THEN the replacement is checked as the upload was, and deleted: never served
-    wait_until_deleted(&stack, &claim_id, &id).await;
+    let again = stack.upload(&declared, forged.clone()).await;
+    // THEN storage refuses to write over the counted object
+    assert_eq!(again.as_u16(), 412, "the link only creates its object");
+
+    // WHEN bytes are put over it anyway (by anyone who may write to the bucket), bad and good
+    let s3 = cpor_aws::S3Documents::client(&stack.settings().sdk_config().await);
+    let key = s3_key(&claim_id, &id);
+    for replacement in [forged, pdf_bytes(4096 + 1)] {
+        s3.put_object()
+            .bucket(bucket(&stack))
+            .key(&key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(replacement))
+            .send()
+            .await
+            .expect("a direct put");
+        // and its notification is handled (the queue's, or this one, whichever comes first)
+        let answer = notify_created(&stack, &key).await;
+        assert!(answer.batch_item_failures.is_empty());
+    }
+
+    // THEN the record still shows the original checksum, one document_added, and the download
+    // still yields the original bytes, from the version that counted, which still exists
     let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"][0]["status"], "uploaded");
+    assert_eq!(claim["documents"][0]["sha256"], sha256_hex(&bytes));
     assert_eq!(events(&claim, "document_added"), 1);
+    let link = stack
+        .get(FABRIKAM, &format!("/v1/claims/{claim_id}/documents/{id}"))
+        .await;
+    assert_eq!(link.status, 303, "{}", link.text);
+    let location = link.header("location").unwrap().to_owned();
+    assert!(location.contains("versionId="), "{location}");
+    let downloaded = stack.http.get(&location).send().await.unwrap();
+    assert!(downloaded.status().is_success());
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+    let versions = s3
+        .list_object_versions()
+        .bucket(bucket(&stack))
+        .prefix(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.versions().len(),
+        3,
+        "nothing deleted: the counted version and the two put over it"
+    );
+    assert!(versions.delete_markers().is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_download_is_an_attachment_under_the_document_s_own_name() {
+    // GIVEN an uploaded document whose name has a space, a quote and letters beyond ASCII
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(1000);
+    let answer = stack
+        .add_document(
+            FABRIKAM,
+            &claim_id,
+            "Angebot \"Müller\".pdf",
+            "application/pdf",
+            bytes.len(),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let declared = answer.json();
+    let id = document_id(&declared);
+    stack.upload(&declared, bytes).await;
+    stack
+        .wait_for_document(FABRIKAM, &claim_id, &id, "uploaded")
+        .await;
+    // WHEN the partner's download link is followed
+    let link = stack
+        .get(FABRIKAM, &format!("/v1/claims/{claim_id}/documents/{id}"))
+        .await;
+    let location = link.header("location").unwrap().to_owned();
+    // THEN the link asks for an attachment, and storage answers with it, the name encoded
+    assert!(
+        location.contains("response-content-disposition=attachment"),
+        "{location}"
+    );
+    let downloaded = stack.http.get(&location).send().await.unwrap();
+    assert!(downloaded.status().is_success());
+    assert_eq!(
+        downloaded
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok()),
+        Some(
+            "attachment; filename=\"Angebot _M_ller_.pdf\"; \
+             filename*=UTF-8''Angebot%20%22M%C3%BCller%22.pdf"
+        )
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_notification_of_an_object_gone_since_is_handled_though_s3_answers_403() {
+    // GIVEN a declared document whose object is not (or no longer) there, and storage that
+    // answers 403 for a missing object, as AWS does to a role without s3:ListBucket
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let declared = declare_pdf(&stack, &claim_id, 1000).await;
+    let id = document_id(&declared);
+    // WHEN record-document is handed a notification of its creation
+    let answer = notify_created(&stack, &s3_key(&claim_id, &id)).await;
+    // THEN the message is handled (never retried into the dead-letter queue), and the
+    // document stays pending
+    assert!(
+        answer.batch_item_failures.is_empty(),
+        "a 403 on a missing document's object is not a failure"
+    );
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"][0]["status"], "pending");
+    assert_eq!(events(&claim, "document_added"), 0);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_document_is_removed_by_its_partner_and_frees_its_place() {
+    // GIVEN a claim with ten documents, one of them uploaded
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let bytes = pdf_bytes(1000);
+    let uploaded = declare_pdf(&stack, &claim_id, bytes.len()).await;
+    let uploaded_id = document_id(&uploaded);
+    stack.upload(&uploaded, bytes).await;
+    stack
+        .wait_for_document(FABRIKAM, &claim_id, &uploaded_id, "uploaded")
+        .await;
+    let mut pending = Vec::new();
+    for _ in 0..9 {
+        pending.push(document_id(&declare_pdf(&stack, &claim_id, 10).await));
+    }
+    let eleventh = stack
+        .add_document(FABRIKAM, &claim_id, "x.pdf", "application/pdf", 10)
+        .await;
+    assert_eq!(eleventh.code(), "too_many_documents");
+    let code = |a: &Answer| (a.status.as_u16(), a.code());
+
+    // WHEN another partner, a read-only user, and then the partner remove a pending one
+    let other = stack
+        .remove_document(NORTHWIND, &claim_id, &pending[0])
+        .await;
+    assert_eq!(code(&other), (404, "claim_not_found".into()));
+    let user = stack
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/claims/{claim_id}/documents/{}", pending[0]),
+            Some(&stack.token(FABRIKAM, "incentives_user")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(user.status, 403, "{}", user.text);
+    let removed = stack
+        .remove_document(FABRIKAM, &claim_id, &pending[0])
+        .await;
+    // THEN it is gone (204), no longer listed, and its place is free
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    let listed: Vec<&str> = claim["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["document_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 9);
+    assert!(!listed.contains(&pending[0].as_str()));
+    let tenth = stack
+        .add_document(FABRIKAM, &claim_id, "x.pdf", "application/pdf", 10)
+        .await;
+    assert_eq!(tenth.status, 201, "{}", tenth.text);
+    // AND removing it again, an unknown one, or the uploaded one is refused
+    let again = stack
+        .remove_document(FABRIKAM, &claim_id, &pending[0])
+        .await;
+    assert_eq!(code(&again), (404, "document_not_found".into()));
+    let unknown = stack
+        .remove_document(FABRIKAM, &claim_id, "01JDX3ZZZZZZZZZZZZZZZZZZZZ")
+        .await;
+    assert_eq!(code(&unknown), (404, "document_not_found".into()));
+    let counted = stack
+        .remove_document(FABRIKAM, &claim_id, &uploaded_id)
+        .await;
+    assert_eq!(code(&counted), (409, "document_already_uploaded".into()));
+    let claim = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(claim["documents"][0]["status"], "uploaded");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_document_expires_with_its_upload_link_and_frees_its_place() {
+    // GIVEN a claim whose ten documents were declared at `start` and never uploaded
+    let start = Utc::now();
+    let clock = Arc::new(FixedClock::at(start));
+    let shared = clock.clone();
+    let stack = TestStack::start_with(move |s| s.clock = shared).await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    for _ in 0..10 {
+        declare_pdf(&stack, &claim_id, 10).await;
+    }
+    let declared = stack.claim(FABRIKAM, &claim_id).await;
+    assert_eq!(
+        instant(&declared["documents"][0]["upload_expires_at"]),
+        cpor_domain::clock::to_millis(start) + TimeDelta::minutes(15)
+    );
+    let add = || stack.add_document(FABRIKAM, &claim_id, "x.pdf", "application/pdf", 10);
+    // WHEN a millisecond before their links expire another is declared
+    clock.set(start + TimeDelta::minutes(15) - TimeDelta::milliseconds(1));
+    // THEN it is refused: they still count
+    assert_eq!(add().await.code(), "too_many_documents");
+    assert_eq!(
+        stack.claim(FABRIKAM, &claim_id).await["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    // WHEN their links have expired
+    clock.set(start + TimeDelta::minutes(15));
+    // THEN they are listed no more, and ten new ones fit (no more)
+    assert!(
+        stack.claim(FABRIKAM, &claim_id).await["documents"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for _ in 0..10 {
+        let answer = add().await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+    }
+    assert_eq!(add().await.code(), "too_many_documents");
+    assert_eq!(
+        stack.claim(FABRIKAM, &claim_id).await["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
     stack.stop().await;
 }
 

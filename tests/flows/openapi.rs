@@ -255,6 +255,16 @@ impl Checked<'_> {
         answer
     }
 
+    /// `DELETE path`.
+    async fn delete(&self, template: &str, path: &str, token: Option<&str>) -> Answer {
+        let answer = self
+            .stack
+            .send(Method::DELETE, path, token, None, &[])
+            .await;
+        self.description.check("DELETE", template, &answer);
+        answer
+    }
+
     /// `PUT path` with a JSON body, or none.
     async fn put(
         &self,
@@ -1339,6 +1349,11 @@ async fn every_documented_answer_of_the_documents_matches_the_description() {
     for _ in 0..10 {
         c.post(DOCUMENTS, &on(&full), admin, Some(&body)).await;
     }
+    let pending = c.post(DOCUMENTS, &on(&claim), admin, Some(&body)).await;
+    let pending = DOCUMENT.replace("{claim_id}", &claim).replace(
+        "{document_id}",
+        pending.json()["document_id"].as_str().unwrap_or_default(),
+    );
     let mut answers: Vec<Expected> = vec![
         (201, "", created),
         (
@@ -1403,6 +1418,28 @@ async fn every_documented_answer_of_the_documents_matches_the_description() {
             "document_not_found",
             c.get(DOCUMENT, &link, northwind).await,
         ),
+        (204, "", c.delete(DOCUMENT, &pending, admin).await),
+        (
+            401,
+            "unauthenticated",
+            c.delete(DOCUMENT, &pending, None).await,
+        ),
+        (403, "forbidden", c.delete(DOCUMENT, &link, user).await),
+        (
+            404,
+            "document_not_found",
+            c.delete(DOCUMENT, &pending, admin).await,
+        ),
+        (
+            404,
+            "claim_not_found",
+            c.delete(DOCUMENT, &link, northwind).await,
+        ),
+        (
+            409,
+            "document_already_uploaded",
+            c.delete(DOCUMENT, &link, admin).await,
+        ),
     ];
     // ... and, once the table is gone, 503 on each
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
@@ -1421,6 +1458,11 @@ async fn every_documented_answer_of_the_documents_matches_the_description() {
         503,
         "service_unavailable",
         c.get(DOCUMENT, &link, admin).await,
+    ));
+    answers.push((
+        503,
+        "service_unavailable",
+        c.delete(DOCUMENT, &link, admin).await,
     ));
 
     // THEN each had its status and code, and every documented answer was produced

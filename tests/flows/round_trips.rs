@@ -123,13 +123,15 @@ async fn a_document_upload_costs_a_read_and_a_transaction_at_each_end() {
     for op in &flow.operations {
         println!("{:<48} {:?}", op.operation, op.calls);
     }
-    // THEN the declaration reads the claim and writes the document with its count at once
+    // THEN the declaration reads the claim's partition (the claim, and its documents: expired
+    // ones make room) and writes the document with its count at once
     assert_eq!(
         flow.of("manage-claims: POST /documents"),
-        calls(&[("DynamoDB.GetItem", 1), ("DynamoDB.TransactWriteItems", 1)])
+        calls(&[("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1)])
     );
-    // AND the arrival is one query of the claim's partition, the object's size and its first
-    // bytes, and one transaction (the claim's entry and the document uploaded)
+    // AND the arrival is one query of the claim's partition, the object's size and version
+    // and its bytes (for the type and the SHA-256), and one transaction (the claim's entry and
+    // the document uploaded)
     assert_eq!(
         flow.of("record-document"),
         calls(&[

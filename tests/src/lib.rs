@@ -792,6 +792,23 @@ impl TestStack {
         .await
     }
 
+    /// `DELETE /v1/claims/{id}/documents/{document_id}` as an admin of `partner_id`.
+    pub async fn remove_document(
+        &self,
+        partner_id: &str,
+        claim_id: &str,
+        document_id: &str,
+    ) -> Answer {
+        self.send(
+            Method::DELETE,
+            &format!("/v1/claims/{claim_id}/documents/{document_id}"),
+            Some(&self.admin(partner_id)),
+            None,
+            &[],
+        )
+        .await
+    }
+
     /// Sends `bytes` as the upload that `declared` (a `POST /documents` answer) allows, with
     /// exactly its signed headers, straight to storage; returns storage's status.
     pub async fn upload(&self, declared: &Value, bytes: Vec<u8>) -> StatusCode {

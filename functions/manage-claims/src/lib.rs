@@ -25,7 +25,8 @@ use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_domain::usecase::submit::Notification;
 use cpor_http::routes::{
     self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, DISPUTE_REJECTION,
-    DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
+    DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST,
+    WITHDRAW_CLAIM,
 };
 use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
 use serde_json::json;
@@ -145,15 +146,31 @@ impl ManageClaimsFunction {
                     .path_parameters
                     .get("document_id")
                     .map_or("", String::as_str);
-                let (_, key) = self
+                let (document, key) = self
                     .document_desk()
                     .downloadable(&caller, id, document_id)
                     .await
                     .map_err(document_problem)?;
-                let link = Box::pin(self.documents.download_link(&key))
+                let link = Box::pin(self.documents.download_link(&key, &document))
                     .await
                     .map_err(|e| Problem::unavailable(&e))?;
                 Ok(cpor_http::redirect(&link.url))
+            }
+            (Some(&REMOVE_DOCUMENT), Some(id)) => {
+                if !caller.may_manage_claims() {
+                    return Err(Problem::forbidden(
+                        "only an incentives_admin may remove documents",
+                    ));
+                }
+                let document_id = event
+                    .path_parameters
+                    .get("document_id")
+                    .map_or("", String::as_str);
+                self.document_desk()
+                    .remove(&caller, id, document_id)
+                    .await
+                    .map_err(document_problem)?;
+                Ok(cpor_http::no_content())
             }
             _ => Err(routes::not_found("this method and path are not served")),
         }
@@ -342,7 +359,13 @@ fn document_problem(error: DocumentError) -> Problem {
             404,
             "document_not_found",
             "No such document",
-            "no uploaded document of yours has this id",
+            "this claim has no such document (a download needs an uploaded one)",
+        ),
+        DocumentError::AlreadyUploaded => Problem::new(
+            409,
+            "document_already_uploaded",
+            "Document already uploaded",
+            "its bytes arrived and counted: an uploaded document is evidence and stays",
         ),
         DocumentError::Invalid(errors) => Problem::validation(&errors),
         DocumentError::AlreadyFinal(status) => Problem::already_final(status),
@@ -425,7 +448,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 9);
+        assert_eq!(served.len(), 10);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

@@ -68,7 +68,10 @@ impl RecordDocumentFunction {
                 continue;
             };
             let key = object_key_of(key);
-            arrivals.push(Box::pin(desk.arrived(&key, &self.bucket)).await?);
+            // The version created, in a versioned bucket (the emulator's notifications name
+            // none: the current version is checked then).
+            let version = record.s3.object.version_id.as_deref();
+            arrivals.push(Box::pin(desk.arrived(&key, version, &self.bucket)).await?);
         }
         Ok(arrivals)
     }
@@ -118,6 +121,8 @@ struct NotificationEntity {
 #[derive(Debug, serde::Deserialize)]
 struct NotificationObject {
     key: Option<String>,
+    #[serde(rename = "versionId")]
+    version_id: Option<String>,
 }
 
 /// The object's key as stored: S3's notifications URL-encode it, spaces as `+`.

@@ -92,13 +92,15 @@ impl ReviewClaimsFunction {
             .await
             .map_err(|e| Problem::unavailable(&e))?
             .ok_or_else(not_found)?;
+        // Expired pending documents are dropped, in every view.
+        let documents = cpor_domain::document::live(documents, self.clock.now());
         let mut resources = Vec::with_capacity(documents.len());
         for document in &documents {
             let mut resource = DocumentResource::from(document);
             match document.status {
                 DocumentStatus::Uploaded => {
                     let key = object_key(claim.id, document.id);
-                    let link = Box::pin(bucket.download_link(&key))
+                    let link = Box::pin(bucket.download_link(&key, document))
                         .await
                         .map_err(|e| Problem::unavailable(&e))?;
                     resource.download_url = Some(link.url);

@@ -210,6 +210,7 @@ pub fn operation_of(request: &HttpRequest) -> (String, String) {
             ("PUT", false) => "PutObject",
             ("DELETE", false) => "DeleteObject",
             ("PUT", true) if query.contains("notification") => "PutBucketNotificationConfiguration",
+            ("PUT", true) if query.contains("versioning") => "PutBucketVersioning",
             ("PUT", true) => "CreateBucket",
             _ => "Unknown",
         };
@@ -333,5 +334,64 @@ impl HttpConnector for FaultyConnector {
                 })
             }
         }
+    }
+}
+
+/// `inner`, with S3's answer for a missing object (or version) as AWS gives it to a caller
+/// without `s3:ListBucket` on the bucket: 403 (AccessDenied), where the emulator, which
+/// enforces no IAM, answers 404. A HEAD's answer has no body; a GET's or DELETE's says
+/// `AccessDenied`.
+pub fn s3_without_list_bucket(inner: SharedHttpClient) -> SharedHttpClient {
+    SharedHttpClient::new(NoListBucketClient { inner })
+}
+
+#[derive(Debug)]
+struct NoListBucketClient {
+    inner: SharedHttpClient,
+}
+
+impl HttpClient for NoListBucketClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(NoListBucketConnector {
+            inner: self.inner.http_connector(settings, components),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct NoListBucketConnector {
+    inner: SharedHttpConnector,
+}
+
+impl HttpConnector for NoListBucketConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (service, operation) = operation_of(&request);
+        let sent = self.inner.call(request);
+        if service != "S3" || !matches!(operation.as_str(), "HeadObject" | "GetObject") {
+            return sent;
+        }
+        HttpConnectorFuture::new(async move {
+            let response = sent.await?;
+            if response.status().as_u16() != 404 {
+                return Ok(response);
+            }
+            let body = if operation == "HeadObject" {
+                SdkBody::empty()
+            } else {
+                SdkBody::from(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>stand-in</RequestId></Error>",
+                )
+            };
+            let status = StatusCode::try_from(403).unwrap_or_else(|_| unreachable!());
+            let mut denied = Response::new(status, body);
+            denied
+                .headers_mut()
+                .insert("content-type", "application/xml");
+            Ok(denied)
+        })
     }
 }

@@ -206,19 +206,20 @@ impl LocalSettings {
     }
 
     /// `function`'s own SDK configuration: `sdk`, its requests recorded under the function's
-    /// name when the calls are kept.
+    /// name when the calls are kept, and S3's answers for a missing object as AWS gives them
+    /// to a role without `s3:ListBucket` (403, where the emulator says 404): no function's
+    /// role may list the bucket.
     pub fn function_sdk_config(
         &self,
         function: &'static str,
         sdk: &aws_config::SdkConfig,
     ) -> aws_config::SdkConfig {
-        match &self.aws_calls {
-            Some(calls) => sdk
-                .to_builder()
-                .http_client(calls.wrap(function, http_client(sdk)))
-                .build(),
-            None => sdk.clone(),
-        }
+        let client = crate::faults::s3_without_list_bucket(http_client(sdk));
+        let client = match &self.aws_calls {
+            Some(calls) => calls.wrap(function, client),
+            None => client,
+        };
+        sdk.to_builder().http_client(client).build()
     }
 
     /// The SDK configuration pointing at the emulator, with placeholder credentials.

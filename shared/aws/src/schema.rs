@@ -385,7 +385,7 @@ pub async fn verify_sender(
         .map_err(|e| failed(format!("sender {sender}"))(describe(&e)))
 }
 
-/// The documents bucket, and its notification of each object created under
+/// The documents bucket, versioned, and its notification of each object created under
 /// [`DOCUMENTS_KEY_PREFIX`] to the queue at `queue_url`.
 pub async fn create_documents_bucket(
     s3: &aws_sdk_s3::Client,
@@ -406,6 +406,18 @@ pub async fn create_documents_bucket(
             return Err(fail()(describe(&e)));
         }
     }
+    // As the template's: every version kept (a counted document is read at its version).
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| describe(&e))
+        .map_err(fail())?;
     let queue_arn = sqs
         .get_queue_attributes()
         .queue_url(queue_url)

@@ -3066,6 +3066,7 @@ pub(crate) mod tests {
         crate::document::Document::pending(
             crate::document::DocumentId::new_at(at("2026-11-28T09:00:00Z")),
             request,
+            at("2026-11-28T09:00:00Z"),
         )
     }
 

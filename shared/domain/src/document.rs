@@ -8,13 +8,18 @@
 
 use crate::ids::ClaimId;
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use std::fmt;
 use ulid::Ulid;
 
-/// Most documents a claim may carry, pending ones included.
+/// Most documents a claim may carry, pending ones included (expired ones are not: see
+/// [`Document::is_expired`]).
 pub const MAX_DOCUMENTS: u32 = 10;
+
+/// How long a declared document waits for its bytes: as long as its upload link works. A
+/// pending document older than this is dropped ([`Document::is_expired`]).
+pub const UPLOAD_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
 /// Largest document accepted: 10 MiB.
 pub const MAX_DOCUMENT_BYTES: u64 = 10 * 1024 * 1024;
@@ -40,6 +45,11 @@ impl DocumentId {
             return None;
         }
         Ulid::from_string(text).ok().map(Self)
+    }
+
+    /// The instant its ULID names: when the document was declared (to the millisecond).
+    pub fn declared_at(self) -> DateTime<Utc> {
+        DateTime::<Utc>::from(self.0.datetime())
     }
 }
 
@@ -215,6 +225,17 @@ impl DocumentStatus {
     }
 }
 
+/// The stored bytes a document counted with: storage keeps every version of an object, and a
+/// counted document is always read at this one, whatever is put under its key later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedObject {
+    /// Storage's version id of the object that was checked (`None` only for documents counted
+    /// before the bucket kept versions).
+    pub version_id: Option<String>,
+    /// The SHA-256 of those bytes, in lowercase hexadecimal, computed when they were checked.
+    pub sha256: Option<String>,
+}
+
 /// A document of a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -224,21 +245,61 @@ pub struct Document {
     /// The declared size, in bytes: the arrived object must have exactly this size.
     pub size: u64,
     pub status: DocumentStatus,
+    /// When its upload link stops working; a document still pending then is dropped.
+    pub upload_expires_at: DateTime<Utc>,
     /// When its bytes were accepted.
     pub uploaded_at: Option<DateTime<Utc>>,
+    /// Of an uploaded document: the version and checksum of the bytes that counted.
+    pub object: Option<CountedObject>,
 }
 
 impl Document {
-    /// A new document, pending until its upload arrives.
-    pub fn pending(id: DocumentId, request: UploadRequest) -> Self {
+    /// A new document, declared at `at`, pending until its upload arrives, for at most
+    /// [`UPLOAD_WINDOW`].
+    pub fn pending(id: DocumentId, request: UploadRequest, at: DateTime<Utc>) -> Self {
         Self {
             id,
             file_name: request.file_name,
             content_type: request.content_type,
             size: request.size,
             status: DocumentStatus::Pending,
+            upload_expires_at: at + UPLOAD_WINDOW,
             uploaded_at: None,
+            object: None,
         }
+    }
+
+    /// True for a pending document whose upload link stopped working: it is listed nowhere,
+    /// no longer counts toward [`MAX_DOCUMENTS`], and its record is removed when its slot is
+    /// needed. An uploaded document never expires.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == DocumentStatus::Pending && now >= self.upload_expires_at
+    }
+
+    /// The value of a download's `Content-Disposition`: always an attachment (a browser never
+    /// shows a partner's file inline, under the service's origin or storage's), named by its
+    /// file name: an ASCII fallback in `filename` and the exact name in `filename*` (RFC 6266,
+    /// with RFC 8187's `UTF-8''` percent-encoding).
+    pub fn attachment_disposition(&self) -> String {
+        let fallback: String = self
+            .file_name
+            .chars()
+            .map(|c| match c {
+                ' '..='~' if c != '"' && c != '\\' && c != '%' => c,
+                _ => '_',
+            })
+            .collect();
+        let mut encoded = String::with_capacity(self.file_name.len() * 3);
+        for byte in self.file_name.bytes() {
+            // RFC 8187's attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." /
+            // "^" / "_" / "`" / "|" / "~"; everything else is percent-encoded.
+            if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+                encoded.push(char::from(byte));
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
     }
 
     /// Checks what arrived against what was declared: its size (from storage's metadata) and
@@ -275,6 +336,14 @@ pub enum RefusedUpload {
         declared: ContentType,
         found: Option<ContentType>,
     },
+}
+
+/// The documents a partner or a reviewer sees: every one but the expired.
+pub fn live(documents: Vec<Document>, now: DateTime<Utc>) -> Vec<Document> {
+    documents
+        .into_iter()
+        .filter(|d| !d.is_expired(now))
+        .collect()
 }
 
 /// The key of a document's object in the bucket: always the service's choice, under
@@ -399,7 +468,62 @@ mod tests {
             content_type: ContentType::Pdf,
             size,
         };
-        Document::pending(DocumentId::new_at(Utc::now()), request)
+        let now = Utc::now();
+        Document::pending(DocumentId::new_at(now), request, now)
+    }
+
+    #[test]
+    fn a_pending_document_expires_when_its_upload_link_does() {
+        // GIVEN a document declared at noon
+        let at = "2026-10-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let request = UploadRequest {
+            file_name: "sow.pdf".into(),
+            content_type: ContentType::Pdf,
+            size: 10,
+        };
+        let mut document = Document::pending(DocumentId::new_at(at), request, at);
+        let boundary = at + TimeDelta::minutes(15);
+        // THEN it is live a millisecond before 12:15, expired at 12:15 and after
+        assert!(!document.is_expired(boundary - TimeDelta::milliseconds(1)));
+        assert!(document.is_expired(boundary));
+        assert!(document.is_expired(boundary + TimeDelta::days(1)));
+        assert_eq!(
+            live(vec![document.clone()], boundary).len(),
+            0,
+            "an expired document is listed nowhere"
+        );
+        // AND an uploaded one never expires
+        document.status = DocumentStatus::Uploaded;
+        assert!(!document.is_expired(boundary + TimeDelta::days(365)));
+        assert_eq!(live(vec![document], boundary).len(), 1);
+    }
+
+    #[test]
+    fn a_document_downloads_as_an_attachment_under_its_own_name() {
+        let named = |name: &str| {
+            let request = UploadRequest {
+                file_name: name.into(),
+                content_type: ContentType::Pdf,
+                size: 10,
+            };
+            let now = Utc::now();
+            Document::pending(DocumentId::new_at(now), request, now).attachment_disposition()
+        };
+        assert_eq!(
+            named("SOW 4711.pdf"),
+            "attachment; filename=\"SOW 4711.pdf\"; filename*=UTF-8''SOW%204711.pdf"
+        );
+        // Quotes, letters beyond ASCII and a percent sign never break the header: the
+        // fallback replaces them, the exact name is percent-encoded.
+        assert_eq!(
+            named("Angebot \"Müller\" 100%.pdf"),
+            "attachment; filename=\"Angebot _M_ller_ 100_.pdf\"; \
+             filename*=UTF-8''Angebot%20%22M%C3%BCller%22%20100%25.pdf"
+        );
+        assert_eq!(
+            named("見積書.pdf"),
+            "attachment; filename=\"___.pdf\"; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf"
+        );
     }
 
     #[test]

@@ -375,6 +375,10 @@ pub enum AddDocumentError {
     /// The claim has its [`crate::document::MAX_DOCUMENTS`] already.
     #[error("the claim has the most documents it may have")]
     TooMany,
+    /// A document to drop changed meanwhile (uploaded, removed, dropped by another request):
+    /// decide again on what is stored now.
+    #[error("the claim's documents changed meanwhile")]
+    Conflict,
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -406,19 +410,41 @@ pub trait DocumentStore: Send + Sync {
 
     /// Stores a pending document of a claim, unless the claim has its most documents already
     /// (counted in the same write, so concurrent requests cannot pass the limit together).
+    /// The records of `dropping` (expired pending documents) are removed in the same write,
+    /// each only if still pending, and no longer count.
     async fn add_pending(
         &self,
         claim_id: ClaimId,
         document: &crate::document::Document,
+        dropping: &[crate::document::DocumentId],
     ) -> Result<(), AddDocumentError>;
 
+    /// Removes a pending document's record, if it is still pending; it no longer counts.
+    async fn remove_pending(
+        &self,
+        claim_id: ClaimId,
+        document_id: crate::document::DocumentId,
+    ) -> Result<(), RemoveDocumentError>;
+
     /// Applies the claim's `document_added` transition and marks the document uploaded at the
-    /// transition's time, all or nothing, if the document is still pending.
+    /// transition's time, with the version and checksum of the bytes that counted, all or
+    /// nothing, if the document is still pending.
     async fn mark_uploaded(
         &self,
         transition: &Transition,
         document_id: crate::document::DocumentId,
+        object: &crate::document::CountedObject,
     ) -> Result<(), MarkUploadedError>;
+}
+
+/// Why a pending document was not removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemoveDocumentError {
+    /// No pending document has this id (any more): it was uploaded or removed meanwhile.
+    #[error("the document is not pending")]
+    NotPending,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
 /// What storage knows of an arrived object.
@@ -428,16 +454,27 @@ pub struct ArrivedObject {
     pub size: u64,
     /// Its first [`crate::document::SNIFF_BYTES`] bytes (fewer if it is shorter).
     pub first_bytes: Vec<u8>,
+    /// Storage's version id of these bytes (`None` where storage keeps no versions).
+    pub version_id: Option<String>,
+    /// The SHA-256 of all its bytes, lowercase hexadecimal (`None` when it was too large to
+    /// be read: it never counts then).
+    pub sha256: Option<String>,
 }
 
 /// The documents' bytes, in storage.
 #[async_trait]
 pub trait DocumentObjects: Send + Sync {
-    /// What arrived under `key`; `None` when nothing is there (deleted already).
-    async fn inspect(&self, key: &str) -> Result<Option<ArrivedObject>, Unavailable>;
+    /// What arrived under `key`, at `version` (storage's notification names it) or else the
+    /// current one; `None` when nothing is there (deleted already).
+    async fn inspect(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<ArrivedObject>, Unavailable>;
 
-    /// Deletes what is under `key` (nothing there is fine).
-    async fn delete(&self, key: &str) -> Result<(), Unavailable>;
+    /// Deletes `version` of `key` for good (or, without a version, what is under `key`);
+    /// nothing there is fine.
+    async fn delete(&self, key: &str, version: Option<&str>) -> Result<(), Unavailable>;
 }
 
 /// The service's event bus (EventBridge's `PutEvents`).

@@ -11,5 +11,5 @@ pub mod routes;
 pub use problem::Problem;
 pub use request::{caller, header, json_body, reviewer};
 pub use resource::{ClaimResource, ClaimWithHistory};
-pub use response::{html, json, redirect};
+pub use response::{html, json, no_content, redirect};
 pub use routes::{Access, Route};

@@ -45,6 +45,11 @@ pub struct DocumentResource {
     /// `pending` or `uploaded`.
     pub status: &'static str,
     pub uploaded_at: Option<String>,
+    /// Of an uploaded document: the SHA-256 of the bytes that counted (lowercase hex).
+    pub sha256: Option<String>,
+    /// Of a pending document: when its upload link stops working and, still pending, it is
+    /// dropped (no longer listed nor counted).
+    pub upload_expires_at: Option<String>,
     /// In the reviewers' view, of an uploaded document: a link valid 5 minutes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
@@ -59,6 +64,9 @@ impl From<&cpor_domain::document::Document> for DocumentResource {
             size: d.size,
             status: d.status.as_str(),
             uploaded_at: d.uploaded_at.map(instant),
+            sha256: d.object.as_ref().and_then(|o| o.sha256.clone()),
+            upload_expires_at: (d.status == cpor_domain::document::DocumentStatus::Pending)
+                .then(|| instant(d.upload_expires_at)),
             download_url: None,
         }
     }

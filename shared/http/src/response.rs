@@ -69,3 +69,13 @@ pub fn redirect(location: &str) -> ApiGatewayV2httpResponse {
         .insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }
+
+/// A 204 No Content: done, nothing to say.
+pub fn no_content() -> ApiGatewayV2httpResponse {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = 204;
+    response
+        .headers
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    response
+}

@@ -126,6 +126,13 @@ pub const DOWNLOAD_DOCUMENT: Route = Route {
     access: Access::Partner,
 };
 
+pub const REMOVE_DOCUMENT: Route = Route {
+    key: "DELETE /v1/claims/{claim_id}/documents/{document_id}",
+    operation: "removeDocument",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
 pub const LIST_REVIEW_QUEUE: Route = Route {
     key: "GET /v1/review/claims",
     operation: "listReviewQueue",
@@ -193,6 +200,7 @@ pub const ROUTES: &[Route] = &[
     DECLINE_ASSOCIATION,
     ADD_DOCUMENT,
     DOWNLOAD_DOCUMENT,
+    REMOVE_DOCUMENT,
     CORRECT_CUSTOMER_CONTACT,
 ];
 

@@ -208,12 +208,17 @@ impl AwsCalls {
     }
 }
 
-/// S3 authorizes HeadObject as `s3:GetObject`; an object's resource is `<bucket>/<key>`, a
-/// bucket's the bucket (S3's ARNs name no region or account).
+/// S3 authorizes HeadObject as `s3:GetObject`, and a HeadObject, GetObject or DeleteObject of
+/// a given version (`versionId`) as `s3:GetObjectVersion` or `s3:DeleteObjectVersion`; an
+/// object's resource is `<bucket>/<key>`, a bucket's the bucket (S3's ARNs name no region or
+/// account).
 fn s3(operation: &str, uri: &str) -> Authorization {
-    let (path, _) = crate::faults::s3_path(uri);
+    let (path, query) = crate::faults::s3_path(uri);
     let path = percent_decoded(path);
+    let versioned = query.split('&').any(|pair| pair.starts_with("versionId="));
     let action = match operation {
+        "HeadObject" | "GetObject" if versioned => "GetObjectVersion",
+        "DeleteObject" if versioned => "DeleteObjectVersion",
         "HeadObject" => "GetObject",
         "PutBucketNotificationConfiguration" => "PutBucketNotification",
         other => other,
@@ -534,6 +539,25 @@ mod tests {
     }
 
     const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
+
+    #[test]
+    fn an_s3_call_of_a_given_version_is_authorized_as_that_version_s_action() {
+        // GIVEN calls of an object's current version and of one version of it
+        let url = "http://127.0.0.1:4566/b/claims/c/d";
+        let versioned = "http://127.0.0.1:4566/b/claims/c/d?versionId=v1&x-id=GetObject";
+        let action = |operation: &str, uri: &str| s3(operation, uri).action;
+        // THEN a version's reads and deletions need the ...Version actions
+        assert_eq!(action("HeadObject", url), "s3:GetObject");
+        assert_eq!(action("GetObject", url), "s3:GetObject");
+        assert_eq!(action("DeleteObject", url), "s3:DeleteObject");
+        assert_eq!(action("HeadObject", versioned), "s3:GetObjectVersion");
+        assert_eq!(action("GetObject", versioned), "s3:GetObjectVersion");
+        assert_eq!(action("DeleteObject", versioned), "s3:DeleteObjectVersion");
+        assert_eq!(
+            s3("GetObject", versioned).resource,
+            "arn:aws:s3:::b/claims/c/d"
+        );
+    }
 
     #[test]
     fn a_transaction_is_authorized_item_by_item_with_each_items_partition() {

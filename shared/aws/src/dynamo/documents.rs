@@ -10,10 +10,13 @@ use crate::schema::PK;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::Transition;
-use cpor_domain::document::{ContentType, Document, DocumentId, DocumentStatus, MAX_DOCUMENTS};
+use cpor_domain::document::{
+    ContentType, CountedObject, Document, DocumentId, DocumentStatus, MAX_DOCUMENTS, UPLOAD_WINDOW,
+};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::ports::{
-    AddDocumentError, ApplyError, ClaimWithDocuments, DocumentStore, MarkUploadedError, Unavailable,
+    AddDocumentError, ApplyError, ClaimWithDocuments, DocumentStore, MarkUploadedError,
+    RemoveDocumentError, Unavailable,
 };
 use cpor_domain::time::serde_instant;
 use serde::{Deserialize, Serialize};
@@ -22,6 +25,8 @@ use serde::{Deserialize, Serialize};
 mod field {
     pub const STATUS: &str = "status";
     pub const UPLOADED_AT: &str = "uploaded_at";
+    pub const VERSION_ID: &str = "version_id";
+    pub const SHA256: &str = "sha256";
     pub const COUNT: &str = "count";
 }
 
@@ -39,6 +44,19 @@ struct DocumentRecord {
         skip_serializing_if = "Option::is_none"
     )]
     uploaded_at: Option<DateTime<Utc>>,
+    /// Absent from records written before documents expired: their declaration's time (their
+    /// id's) and the upload window then.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    upload_expires_at: Option<DateTime<Utc>>,
+    /// Of an uploaded document: the object's version that counted, and its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
 }
 
 impl From<&Document> for DocumentRecord {
@@ -50,6 +68,9 @@ impl From<&Document> for DocumentRecord {
             size: d.size,
             status: d.status.as_str().to_owned(),
             uploaded_at: d.uploaded_at,
+            upload_expires_at: Some(d.upload_expires_at),
+            version_id: d.object.as_ref().and_then(|o| o.version_id.clone()),
+            sha256: d.object.as_ref().and_then(|o| o.sha256.clone()),
         }
     }
 }
@@ -58,13 +79,23 @@ fn document_from_item(item: &Item) -> Result<Document, Unavailable> {
     let r: DocumentRecord =
         super::record::from_item(item).map_err(|e| inconsistent(format!("document item: {e}")))?;
     let bad = |what: &str| inconsistent(format!("document item: {what}"));
+    let id = DocumentId::parse(&r.document_id).ok_or_else(|| bad("document_id"))?;
+    let status = DocumentStatus::parse(&r.status).ok_or_else(|| bad("status"))?;
+    let object = (status == DocumentStatus::Uploaded).then_some(CountedObject {
+        version_id: r.version_id,
+        sha256: r.sha256,
+    });
     Ok(Document {
-        id: DocumentId::parse(&r.document_id).ok_or_else(|| bad("document_id"))?,
+        id,
         content_type: ContentType::parse(&r.content_type).ok_or_else(|| bad("content_type"))?,
-        status: DocumentStatus::parse(&r.status).ok_or_else(|| bad("status"))?,
+        status,
         file_name: r.file_name,
         size: r.size,
+        upload_expires_at: r
+            .upload_expires_at
+            .unwrap_or_else(|| id.declared_at() + UPLOAD_WINDOW),
         uploaded_at: r.uploaded_at,
+        object,
     })
 }
 
@@ -121,15 +152,25 @@ impl DocumentStore for DynamoStore {
         &self,
         claim_id: ClaimId,
         document: &Document,
+        dropping: &[DocumentId],
     ) -> Result<(), AddDocumentError> {
         let mut tx = Transaction::new(&self.table);
+        // Each dropped record leaves the count: the new one fits if the count less the dropped
+        // is under the limit. Each drop is conditioned on the record being still pending, so
+        // a record uploaded or dropped meanwhile cancels the whole write.
+        let dropped = i64::try_from(dropping.len()).unwrap_or(i64::MAX);
+        for id in dropping {
+            tx.delete_if(Part::Dropped, &keys::document(claim_id, *id), |e| {
+                e.equals(field::STATUS, s(DocumentStatus::Pending.as_str()))
+            })?;
+        }
         tx.update_if(Part::DocumentCount, &keys::document_count(claim_id), |e| {
             let count = e.name(field::COUNT);
-            let one = e.value(n(1));
-            let max = e.value(n(MAX_DOCUMENTS));
+            let change = e.value(n(1 - dropped));
+            let max = e.value(n(i64::from(MAX_DOCUMENTS) + dropped));
             let pk = e.name(PK);
             (
-                format!("ADD {count} {one}"),
+                format!("ADD {count} {change}"),
                 format!("attribute_not_exists({pk}) OR {count} < {max}"),
             )
         })?;
@@ -141,8 +182,41 @@ impl DocumentStore for DynamoStore {
         tx.put_if(Part::Document, item, |e| e.not_exists(PK))?;
         match tx.commit_through_conflicts(&self.client).await {
             Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Dropped) => {
+                Err(AddDocumentError::Conflict)
+            }
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::DocumentCount) => {
                 Err(AddDocumentError::TooMany)
+            }
+            Err(TransactError::Cancelled(c)) => Err(inconsistent(c.to_string()).into()),
+            Err(TransactError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    async fn remove_pending(
+        &self,
+        claim_id: ClaimId,
+        document_id: DocumentId,
+    ) -> Result<(), RemoveDocumentError> {
+        let mut tx = Transaction::new(&self.table);
+        tx.delete_if(
+            Part::Document,
+            &keys::document(claim_id, document_id),
+            |e| e.equals(field::STATUS, s(DocumentStatus::Pending.as_str())),
+        )?;
+        tx.update_if(Part::DocumentCount, &keys::document_count(claim_id), |e| {
+            let count = e.name(field::COUNT);
+            let change = e.value(n(-1));
+            let pk = e.name(PK);
+            (
+                format!("ADD {count} {change}"),
+                format!("attribute_exists({pk})"),
+            )
+        })?;
+        match tx.commit_through_conflicts(&self.client).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Document) => {
+                Err(RemoveDocumentError::NotPending)
             }
             Err(TransactError::Cancelled(c)) => Err(inconsistent(c.to_string()).into()),
             Err(TransactError::Unavailable(e)) => Err(e.into()),
@@ -153,6 +227,7 @@ impl DocumentStore for DynamoStore {
         &self,
         transition: &Transition,
         document_id: DocumentId,
+        object: &CountedObject,
     ) -> Result<(), MarkUploadedError> {
         let mut tx = self.transition(transition)?;
         let at = transition.entry().at;
@@ -160,13 +235,17 @@ impl DocumentStore for DynamoStore {
             Part::Document,
             &keys::document(transition.claim.id, document_id),
             |e| {
-                let update = e.update(
-                    vec![
-                        (field::STATUS, s(DocumentStatus::Uploaded.as_str())),
-                        (field::UPLOADED_AT, s(cpor_domain::time::format_instant(at))),
-                    ],
-                    &[],
-                );
+                let mut set = vec![
+                    (field::STATUS, s(DocumentStatus::Uploaded.as_str())),
+                    (field::UPLOADED_AT, s(cpor_domain::time::format_instant(at))),
+                ];
+                if let Some(version) = &object.version_id {
+                    set.push((field::VERSION_ID, s(version)));
+                }
+                if let Some(sha256) = &object.sha256 {
+                    set.push((field::SHA256, s(sha256)));
+                }
+                let update = e.update(set, &[]);
                 let condition = e.equals(field::STATUS, s(DocumentStatus::Pending.as_str()));
                 (update, condition)
             },

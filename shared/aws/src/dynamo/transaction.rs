@@ -39,6 +39,8 @@ pub(super) enum Part {
     Document,
     /// A claim's count of documents.
     DocumentCount,
+    /// An expired pending document's record, removed to make room.
+    Dropped,
 }
 
 /// The items of one transaction, each with its part.

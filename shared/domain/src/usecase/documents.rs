@@ -5,12 +5,13 @@ use crate::caller::Caller;
 use crate::claim::{Claim, ClaimStatus};
 use crate::clock::Clock;
 use crate::document::{
-    Document, DocumentId, DocumentStatus, UploadRequest, object_key, parse_object_key,
+    CountedObject, Document, DocumentId, DocumentStatus, UploadRequest, live, object_key,
+    parse_object_key,
 };
 use crate::ids::ClaimId;
 use crate::ports::{
-    AddDocumentError, ClaimRepository, DocumentObjects, DocumentStore, MarkUploadedError,
-    Unavailable,
+    AddDocumentError, ClaimRepository, ClaimWithDocuments, DocumentObjects, DocumentStore,
+    MarkUploadedError, RemoveDocumentError, Unavailable,
 };
 use crate::validation::ValidationErrors;
 use serde_json::Value;
@@ -26,6 +27,9 @@ pub enum DocumentError {
     /// No such document of the claim, or not uploaded (yet).
     #[error("no such document")]
     DocumentNotFound,
+    /// The document's bytes arrived and counted: it is evidence, and stays.
+    #[error("the document is uploaded already")]
+    AlreadyUploaded,
     #[error(transparent)]
     Invalid(ValidationErrors),
     #[error("the claim is already {0}")]
@@ -41,7 +45,9 @@ pub enum DocumentError {
 pub enum Arrival {
     /// Checked and recorded: the document counts.
     Counted,
-    /// Recorded before (the same notification, delivered again).
+    /// Recorded before: the same notification delivered again, or another object put under
+    /// the key of a counted document, which is left alone (the document stays at the version
+    /// that counted, which nothing deletes).
     AlreadyCounted,
     /// Not what was declared (or the claim is final): deleted, the document left pending.
     Refused(String),
@@ -60,7 +66,8 @@ pub struct DocumentDesk<'a> {
 
 impl DocumentDesk<'_> {
     /// Declares a document of one of the caller's claims; the caller then uploads its bytes to
-    /// [`object_key`] with a link the door signs.
+    /// [`object_key`] with a link the door signs. Expired pending documents make room: their
+    /// records are removed in the write that stores the new one.
     pub async fn declare(
         &self,
         caller: &Caller,
@@ -72,22 +79,73 @@ impl DocumentDesk<'_> {
         }
         let request = UploadRequest::read(body).map_err(DocumentError::Invalid)?;
         let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
-        let claim = match self.claims.claim(id).await? {
-            Some(claim) if claim.partner_id == caller.partner_id => claim,
-            Some(_) | None => return Err(DocumentError::ClaimNotFound),
-        };
-        let status = claim.status();
-        if status.is_final() {
-            return Err(DocumentError::AlreadyFinal(status));
-        }
-        let document = Document::pending(DocumentId::new_at(self.clock.now()), request);
-        match self.documents.add_pending(id, &document).await {
-            Ok(()) => {
-                tracing::info!(claim_id = %id, document_id = %document.id, "document declared");
-                Ok((claim, document))
+        for _ in 0..super::CONFLICT_RETRIES {
+            let (claim, _, documents) = self.own(caller, id).await?;
+            let status = claim.status();
+            if status.is_final() {
+                return Err(DocumentError::AlreadyFinal(status));
             }
-            Err(AddDocumentError::TooMany) => Err(DocumentError::TooMany),
-            Err(AddDocumentError::Unavailable(e)) => Err(e.into()),
+            let now = self.clock.now();
+            let dropping: Vec<DocumentId> = documents
+                .iter()
+                .filter(|d| d.is_expired(now))
+                .map(|d| d.id)
+                .collect();
+            let document = Document::pending(DocumentId::new_at(now), request.clone(), now);
+            match self.documents.add_pending(id, &document, &dropping).await {
+                Ok(()) => {
+                    tracing::info!(claim_id = %id, document_id = %document.id, dropped = dropping.len(), "document declared");
+                    return Ok((claim, document));
+                }
+                Err(AddDocumentError::TooMany) => return Err(DocumentError::TooMany),
+                Err(AddDocumentError::Conflict) => continue,
+                Err(AddDocumentError::Unavailable(e)) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable("the claim's documents kept changing".into()).into())
+    }
+
+    /// Removes a pending document of one of the caller's claims, which frees its place; an
+    /// uploaded one stays (it is evidence).
+    pub async fn remove(
+        &self,
+        caller: &Caller,
+        claim_id: &str,
+        document_id: &str,
+    ) -> Result<(), DocumentError> {
+        if !caller.may_manage_claims() {
+            return Err(DocumentError::Forbidden);
+        }
+        let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
+        for _ in 0..super::CONFLICT_RETRIES {
+            let (_, _, documents) = self.own(caller, id).await?;
+            let document_id =
+                DocumentId::parse(document_id).ok_or(DocumentError::DocumentNotFound)?;
+            let document = live(documents, self.clock.now())
+                .into_iter()
+                .find(|d| d.id == document_id)
+                .ok_or(DocumentError::DocumentNotFound)?;
+            if document.status == DocumentStatus::Uploaded {
+                return Err(DocumentError::AlreadyUploaded);
+            }
+            match self.documents.remove_pending(id, document_id).await {
+                Ok(()) => {
+                    tracing::info!(claim_id = %id, document_id = %document_id, "pending document removed");
+                    return Ok(());
+                }
+                // Uploaded or removed meanwhile: read again to say which.
+                Err(RemoveDocumentError::NotPending) => continue,
+                Err(RemoveDocumentError::Unavailable(e)) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable("the claim's documents kept changing".into()).into())
+    }
+
+    /// One of the caller's claims, with every stored document (expired ones included).
+    async fn own(&self, caller: &Caller, id: ClaimId) -> Result<ClaimWithDocuments, DocumentError> {
+        match self.documents.claim_with_documents(id).await? {
+            Some(found) if found.0.partner_id == caller.partner_id => Ok(found),
+            Some(_) | None => Err(DocumentError::ClaimNotFound),
         }
     }
 
@@ -101,10 +159,8 @@ impl DocumentDesk<'_> {
             return Err(DocumentError::Forbidden);
         }
         let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
-        match self.documents.claim_with_documents(id).await? {
-            Some(found) if found.0.partner_id == caller.partner_id => Ok(found),
-            Some(_) | None => Err(DocumentError::ClaimNotFound),
-        }
+        let (claim, history, documents) = self.own(caller, id).await?;
+        Ok((claim, history, live(documents, self.clock.now())))
     }
 
     /// An uploaded document of one of the caller's claims, and the key of its bytes. Another
@@ -130,12 +186,16 @@ impl DocumentDesk<'_> {
             .ok_or(DocumentError::DocumentNotFound)
     }
 
-    /// Storage reports an object created under `key`: it counts as its document if its real
-    /// size and type are those declared and the claim is not final; otherwise it is deleted
-    /// and the document stays pending. Reporting the same arrival again changes nothing.
+    /// Storage reports an object created under `key`, at `version` when its notification
+    /// names one: it counts as its document if its real size and type are those declared and
+    /// the claim is not final, recorded with its version and SHA-256; otherwise that version is
+    /// deleted and the document stays pending. Reporting the same arrival again changes
+    /// nothing, and so does any object put under the key of a counted document: the counted
+    /// version is never replaced nor deleted.
     pub async fn arrived(
         &self,
         key: &str,
+        version: Option<&str>,
         objects: &dyn DocumentObjects,
     ) -> Result<Arrival, Unavailable> {
         let Some((claim_id, document_id)) = parse_object_key(key) else {
@@ -146,29 +206,33 @@ impl DocumentDesk<'_> {
         for _ in 0..super::CONFLICT_RETRIES {
             let Some((claim, _, documents)) = self.documents.claim_with_documents(claim_id).await?
             else {
-                objects.delete(key).await?;
+                objects.delete(key, version).await?;
                 tracing::warn!(claim_id = %claim_id, "an object arrived for no stored claim: deleted");
                 return Ok(Arrival::Unknown);
             };
             let Some(document) = documents.into_iter().find(|d| d.id == document_id) else {
-                objects.delete(key).await?;
+                // Never declared, removed by its partner, or expired and its place taken: no
+                // record, so nothing counted under this key.
+                objects.delete(key, version).await?;
                 tracing::warn!(claim_id = %claim_id, document_id = %document_id, "an object arrived for no declared document: deleted");
                 return Ok(Arrival::Unknown);
             };
             if document.status == DocumentStatus::Uploaded {
-                // The upload link stays valid for its 15 minutes: a second PUT replaces the
-                // counted object. The replacement is checked as the first upload was, and
-                // deleted if it fails: a file of the wrong type or size is never served.
-                if let Some(object) = objects.inspect(key).await?
-                    && let Err(refused) = document.check_arrival(object.size, &object.first_bytes)
-                {
-                    objects.delete(key).await?;
-                    tracing::warn!(claim_id = %claim_id, document_id = %document_id, reason = %refused, "a replacement of a counted document refused and deleted");
-                    return Ok(Arrival::Refused(refused.to_string()));
+                let counted = document
+                    .object
+                    .as_ref()
+                    .and_then(|o| o.version_id.as_deref());
+                if version.is_some() && version != counted {
+                    // The upload link refuses to write over an object, so this came another
+                    // way; whatever it is, the document stays at the version that counted.
+                    tracing::warn!(claim_id = %claim_id, document_id = %document_id, "another object put under a counted document's key: ignored");
                 }
                 return Ok(Arrival::AlreadyCounted);
             }
-            let Some(object) = objects.inspect(key).await? else {
+            // A pending document counts even after its upload link expired, as long as its
+            // record stands (storage took the bytes while the link worked; the record still
+            // holds its place among the ten).
+            let Some(object) = objects.inspect(key, version).await? else {
                 return Ok(Arrival::Gone);
             };
             let refusal = match document.check_arrival(object.size, &object.first_bytes) {
@@ -179,14 +243,29 @@ impl DocumentDesk<'_> {
                 Ok(()) => None,
             };
             if let Some(why) = refusal {
-                objects.delete(key).await?;
+                objects
+                    .delete(key, object.version_id.as_deref().or(version))
+                    .await?;
                 tracing::warn!(claim_id = %claim_id, document_id = %document_id, reason = %why, "upload refused and deleted; the document stays pending");
                 return Ok(Arrival::Refused(why));
             }
+            let Some(sha256) = object.sha256 else {
+                return Err(Unavailable(
+                    "storage gave an object of the declared size without its checksum".into(),
+                ));
+            };
+            let counted = CountedObject {
+                version_id: object.version_id,
+                sha256: Some(sha256),
+            };
             let transition = claim
                 .add_document(self.clock.now(), &document)
                 .map_err(|e| Unavailable(format!("the claim refused its document: {e}")))?;
-            match self.documents.mark_uploaded(&transition, document_id).await {
+            match self
+                .documents
+                .mark_uploaded(&transition, document_id, &counted)
+                .await
+            {
                 Ok(()) => {
                     tracing::info!(claim_id = %claim_id, document_id = %document_id, "document uploaded");
                     return Ok(Arrival::Counted);
