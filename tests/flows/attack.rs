@@ -414,3 +414,38 @@ fn arbitrary_bodies_and_links_never_crash_a_door_or_answer_a_server_error() {
     );
     runtime.block_on(stack.stop());
 }
+
+/// One partner's tool in a loop meets its own limit, never the others': each partner has a
+/// share of the partner API a second (429 `rate_limited`, `Retry-After`), counted in the table,
+/// so no partner can use up the routes' shared throttle. (The stack's clock stands still, so
+/// every request falls in the same second however slow the machine.)
+#[tokio::test]
+async fn a_partner_flooding_the_api_meets_its_own_limit_and_another_partner_is_still_served() {
+    // GIVEN a stack letting each partner make 3 requests a second, its clock standing still
+    let second = chrono::Utc::now();
+    let clock = std::sync::Arc::new(cpor_domain::clock::FixedClock::at(second));
+    let stack = TestStack::start_with(|s| {
+        s.partner_requests_per_second = 3;
+        s.clock = clock.clone();
+    })
+    .await;
+    // WHEN Fabrikam sends 12 requests at once
+    let flood = futures::future::join_all((0..12).map(|_| stack.get(FABRIKAM, "/v1/claims"))).await;
+    // THEN 3 go through, and the others are 429 rate_limited with Retry-After
+    let served = flood.iter().filter(|a| a.status == 200).count();
+    assert_eq!(served, 3);
+    for answer in flood.iter().filter(|a| a.status != 200) {
+        assert_eq!(answer.status, 429, "{}", answer.text);
+        assert_eq!(answer.code(), "rate_limited", "{}", answer.text);
+        assert_eq!(answer.header("retry-after"), Some("1"));
+    }
+    // AND a submission in the same second counts against the same share
+    let submitted = stack.submit(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(submitted.status, 429, "{}", submitted.text);
+    // AND Northwind, in the same second, is served
+    assert_eq!(stack.get(NORTHWIND, "/v1/claims").await.status, 200);
+    // AND the next second, Fabrikam is served again
+    clock.set(second + chrono::TimeDelta::seconds(1));
+    assert_eq!(stack.get(FABRIKAM, "/v1/claims").await.status, 200);
+    stack.stop().await;
+}

@@ -6,6 +6,10 @@ use cpor_tests::round_trips::{calls, count_flow, count_review_flow};
 
 const DUE: usize = 3;
 
+/// What each partner request costs first: its partner's share of the API, counted (one
+/// conditional write).
+const BUDGET: (&str, u64) = ("DynamoDB.UpdateItem", 1);
+
 #[tokio::test]
 async fn each_operation_costs_the_fewest_requests_and_nothing_scans() {
     // GIVEN a local stack whose AWS requests are counted
@@ -14,10 +18,12 @@ async fn each_operation_costs_the_fewest_requests_and_nothing_scans() {
     for op in &flow.operations {
         println!("{:<48} {:?}", op.operation, op.calls);
     }
-    // THEN a submission is one reference read, one transaction and one queue message
+    // THEN a submission is the partner's share counted, one reference read, one transaction
+    // and one queue message
     assert_eq!(
         flow.of("submit-claim"),
         calls(&[
+            BUDGET,
             ("DynamoDB.BatchGetItem", 1),
             ("DynamoDB.TransactWriteItems", 1),
             ("SQS.SendMessage", 1),
@@ -57,15 +63,22 @@ async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
         println!("{:<56} {:?}", op.operation, op.calls);
     }
     let one_decision = calls(&[("DynamoDB.GetItem", 1), ("DynamoDB.TransactWriteItems", 1)]);
+    let one_move = calls(&[
+        BUDGET,
+        ("DynamoDB.GetItem", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+    ]);
     let with_notification = calls(&[
         ("DynamoDB.GetItem", 1),
         ("DynamoDB.TransactWriteItems", 1),
         ("SQS.SendMessage", 1),
     ]);
-    // THEN a submission waiting for review is the reference read and one transaction
+    // THEN a submission waiting for review is the partner's share counted, the reference read
+    // and one transaction
     assert_eq!(
         flow.of("submit-claim"),
         calls(&[
+            BUDGET,
             ("DynamoDB.BatchGetItem", 1),
             ("DynamoDB.TransactWriteItems", 1)
         ])
@@ -86,9 +99,9 @@ async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
         ("review-claims: POST reject (200)", &one_decision),
         ("review-claims: POST approve (200)", &with_notification),
         ("review-claims: POST approve a dispute", &with_notification),
-        ("manage-claims: POST respond", &one_decision),
-        ("manage-claims: POST proof", &one_decision),
-        ("manage-claims: POST dispute", &one_decision),
+        ("manage-claims: POST respond", &one_move),
+        ("manage-claims: POST proof", &one_move),
+        ("manage-claims: POST dispute", &one_move),
     ] {
         assert_eq!(&flow.of(operation), expected, "{operation}");
     }
@@ -127,7 +140,11 @@ async fn a_document_upload_costs_a_read_and_a_transaction_at_each_end() {
     // ones make room) and writes the document with its count at once
     assert_eq!(
         flow.of("manage-claims: POST /documents"),
-        calls(&[("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1)])
+        calls(&[
+            BUDGET,
+            ("DynamoDB.Query", 1),
+            ("DynamoDB.TransactWriteItems", 1)
+        ])
     );
     // AND the arrival is one query of the claim's partition, the object's size and version
     // and its bytes (for the type and the SHA-256), and one transaction (the claim's entry and
@@ -156,6 +173,7 @@ async fn a_contest_costs_one_more_transaction_and_its_approval_reads_both_claims
     assert_eq!(
         flow.of("submit-claim: a contest (201 contested)"),
         calls(&[
+            BUDGET,
             ("DynamoDB.BatchGetItem", 1),
             ("DynamoDB.GetItem", 1),
             ("DynamoDB.TransactWriteItems", 2),

@@ -12,6 +12,7 @@
 //! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
 use cpor_aws::{
     ConfigError, Door, DynamoStore, Metrics, S3Documents, SqsNotificationQueue, Wiring,
@@ -43,6 +44,8 @@ pub struct ManageClaimsFunction {
     queue: SqsNotificationQueue,
     documents: S3Documents,
     clock: Arc<dyn Clock>,
+    /// Each partner's share of the API.
+    budget: Option<PartnerBudget>,
 }
 
 impl ManageClaimsFunction {
@@ -58,7 +61,15 @@ impl ManageClaimsFunction {
             queue,
             documents,
             clock,
+            budget: None,
         }
+    }
+
+    /// The same, each partner's requests counted against `budget`.
+    #[must_use]
+    pub fn with_budget(mut self, budget: PartnerBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -66,7 +77,21 @@ impl ManageClaimsFunction {
         if let Some(id) = cpor_http::request::claim_id(&event) {
             cpor_aws::logging::record_claim(id);
         }
+        if self.over_budget(&event).await {
+            return Problem::answer(Err(Problem::rate_limited()));
+        }
         Problem::answer(self.route(&event).await)
+    }
+
+    /// Whether the caller's organisation used this second's share of the API (a request
+    /// without a valid caller is refused by its route, uncounted).
+    async fn over_budget(&self, event: &ApiGatewayV2httpRequest) -> bool {
+        match (&self.budget, caller(event)) {
+            (Some(budget), Ok(caller)) => {
+                budget.admit(&caller.partner_id, self.clock.now()).await == Admission::Exhausted
+            }
+            (None, _) | (_, Err(_)) => false,
+        }
     }
 
     async fn route(
@@ -271,7 +296,8 @@ impl Door for ManageClaimsFunction {
             wiring.queue()?,
             wiring.documents()?,
             wiring.clock(),
-        ))
+        )
+        .with_budget(wiring.partner_budget()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {

@@ -6,6 +6,7 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::HeaderValue;
+use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
 use cpor_domain::ReviewPolicy;
@@ -29,6 +30,8 @@ pub struct SubmitClaimFunction {
     queue: Arc<dyn NotificationQueue>,
     clock: Arc<dyn Clock>,
     policy: ReviewPolicy,
+    /// Each partner's share of the API; none where the function runs on in-memory ports.
+    budget: Option<PartnerBudget>,
 }
 
 impl SubmitClaimFunction {
@@ -55,7 +58,15 @@ impl SubmitClaimFunction {
             queue,
             clock,
             policy,
+            budget: None,
         }
+    }
+
+    /// The same, each partner's requests counted against `budget`.
+    #[must_use]
+    pub fn with_budget(mut self, budget: PartnerBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Handles one request; every failure is an answer, never a failed invocation.
@@ -111,6 +122,11 @@ impl SubmitClaimFunction {
 
     async fn submit(&self, event: &ApiGatewayV2httpRequest) -> Result<Submitted, Problem> {
         let caller = caller(event)?;
+        if let Some(budget) = &self.budget
+            && budget.admit(&caller.partner_id, self.clock.now()).await == Admission::Exhausted
+        {
+            return Err(Problem::rate_limited());
+        }
         let key = match header(event, "idempotency-key") {
             None => None,
             Some(text) => Some(IdempotencyKey::parse(text).ok_or_else(|| {
@@ -157,7 +173,8 @@ impl Door for SubmitClaimFunction {
             wiring.queue()?,
             wiring.clock(),
             wiring.review_policy()?,
-        ))
+        )
+        .with_budget(wiring.partner_budget()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {

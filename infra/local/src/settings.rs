@@ -47,6 +47,8 @@ pub struct LocalSettings {
     pub holidays: String,
     /// Who approves claims: a reviewer (`manual`, the default) or the service at submission.
     pub review_policy: ReviewPolicy,
+    /// Each partner's requests a second (`CPOR_PARTNER_REQUESTS_PER_SECOND`).
+    pub partner_requests_per_second: u32,
     /// How often finalization runs by itself; `None` runs it only on `/_local/finalize`.
     pub finalize_every: Option<Duration>,
     /// How long a failed notification stays invisible before the poller sees it again.
@@ -72,7 +74,8 @@ impl LocalSettings {
     /// `CPOR_LOCAL_ADDR` (127.0.0.1:3000), `CPOR_EMULATOR_PORT` (4566), `CPOR_TABLE_NAME`
     /// (cpor-local), `CPOR_SENDER_EMAIL` (cpor@example.com), `CPOR_PUBLIC_BASE_URL` (the
     /// gateway's address), `CPOR_LOCAL_JWT_SECRET`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`
-    /// (k1), `CPOR_HOLIDAYS`, `CPOR_REVIEW_POLICY` (manual), `CPOR_LOCAL_FINALIZE_EVERY`
+    /// (k1), `CPOR_HOLIDAYS`, `CPOR_REVIEW_POLICY` (manual), `CPOR_PARTNER_REQUESTS_PER_SECOND`
+    /// (25), `CPOR_LOCAL_FINALIZE_EVERY`
     /// (seconds, 60; 0 turns it off).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let listen: SocketAddr = env
@@ -107,6 +110,18 @@ impl LocalSettings {
                 env.or(HOLIDAYS, "")
             },
             review_policy: cpor_aws::config::review_policy(env)?,
+            partner_requests_per_second: env
+                .or(
+                    cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
+                    &cpor_aws::budget::DEFAULT_PER_SECOND.to_string(),
+                )
+                .parse()
+                .ok()
+                .filter(|n: &u32| *n > 0)
+                .ok_or(ConfigError::Invalid {
+                    name: cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
+                    problem: "must be a whole number of requests above 0".into(),
+                })?,
             finalize_every: (finalize_every > 0).then(|| Duration::from_secs(finalize_every)),
             retry_after: Duration::from_secs(5),
             poll_notifications: true,
@@ -145,6 +160,8 @@ impl LocalSettings {
             token_key_id: "k1".into(),
             holidays: String::new(),
             review_policy: ReviewPolicy::Automatic,
+            // Tests drive the API faster than a partner's tool; the budget's own test sets it.
+            partner_requests_per_second: 100_000,
             finalize_every: None,
             retry_after: Duration::from_secs(1),
             poll_notifications: true,
@@ -199,6 +216,10 @@ impl LocalSettings {
             )
             .with(HOLIDAYS, &self.holidays)
             .with(REVIEW_POLICY, self.review_policy.as_str())
+            .with(
+                cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
+                self.partner_requests_per_second.to_string(),
+            )
             .with(
                 "CPOR_SEND_LEASE_SECONDS",
                 self.send_lease.as_secs().to_string(),

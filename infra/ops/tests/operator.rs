@@ -228,7 +228,8 @@ async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_
 }
 
 #[tokio::test]
-async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_a_contest_and_a_malformed_id_each_saying_why() {
+async fn resend_refuses_an_unknown_claim_a_withdrawn_claim_a_contest_and_a_malformed_id_each_saying_why()
+ {
     let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
     let env = operator_env(&stack);
     // an id no claim has

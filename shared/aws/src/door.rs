@@ -106,6 +106,17 @@ impl<'a> Wiring<'a> {
         ))
     }
 
+    /// Each partner's share of the partner API, counted in the table (`CPOR_TABLE_NAME`):
+    /// `CPOR_PARTNER_REQUESTS_PER_SECOND` a second.
+    pub fn partner_budget(&self) -> Result<crate::budget::PartnerBudget, ConfigError> {
+        let table = self.env.required(TABLE_NAME)?;
+        crate::budget::PartnerBudget::from_env(
+            aws_sdk_dynamodb::Client::new(self.sdk),
+            &table,
+            self.env,
+        )
+    }
+
     /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`.
     pub fn queue(&self) -> Result<SqsNotificationQueue, ConfigError> {
         let url = self.env.required(QUEUE_URL)?;

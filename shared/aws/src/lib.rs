@@ -6,6 +6,7 @@
 //! SDK at the emulator, and nothing here knows the difference.
 
 pub mod batch;
+pub mod budget;
 pub mod config;
 pub mod documents;
 pub mod door;

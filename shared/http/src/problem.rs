@@ -150,6 +150,18 @@ impl Problem {
         )
     }
 
+    /// 429 `rate_limited`: the partner used this second's share of the partner API; retry in a
+    /// second (`Retry-After: 1`).
+    pub fn rate_limited() -> Self {
+        Self::new(
+            429,
+            "rate_limited",
+            "Too many requests from your organisation",
+            "your organisation made more requests this second than its share of the partner API; \
+             retry after the time in Retry-After",
+        )
+    }
+
     /// A route's answer: its response, or its problem (logged at info: a refusal is an answer,
     /// not an error of the service's).
     pub fn answer(routed: Result<ApiGatewayV2httpResponse, Problem>) -> ApiGatewayV2httpResponse {
@@ -180,7 +192,7 @@ impl Problem {
             "application/problem+json",
             Value::Object(body).to_string(),
         );
-        if self.status == 503 {
+        if self.status == 503 || self.code == "rate_limited" {
             response.headers.insert(
                 "retry-after",
                 aws_lambda_events::http::HeaderValue::from_static("1"),
