@@ -250,6 +250,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::REVIEW_POLICY,
         config::DOCUMENTS_BUCKET,
         config::EVENT_BUS_NAME,
+        cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
