@@ -748,6 +748,22 @@ async fn a_rotated_and_pruned_keyring_still_lets_an_associated_customer_end_it_t
         "names the claim: {}",
         prune.stderr
     );
+    // AND the keyring the functions load still verifies the official link years from now: no
+    // calendar retires a key an association's link uses
+    let functions_env = cpor_aws::Env::default()
+        .with("CPOR_TOKEN_SECRET", "")
+        .with("CPOR_TOKEN_KEY_ID", "k1")
+        .with("CPOR_TOKEN_SECRET_ARN", &arn);
+    let loaded = cpor_aws::config::load_keyring(&sdk, &functions_env)
+        .await
+        .expect("the functions accept the keyring");
+    let token = official.rsplit('/').next().unwrap_or_default();
+    for later in [TimeDelta::days(31), TimeDelta::days(3650)] {
+        assert!(
+            loaded.verify_link(token, Utc::now() + later).is_ok(),
+            "the official link is refused {later} from now"
+        );
+    }
     let keyring = stored().await;
     stack.redeploy(|s| s.token_secret = keyring).await;
     // AND the customer ends the association through the official e-mail's link, years on
