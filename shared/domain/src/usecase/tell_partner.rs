@@ -167,7 +167,9 @@ impl TellPartner<'_> {
             NotificationLease::Acquired => {}
             NotificationLease::AlreadySent { .. } => return Ok(MailOutcome::AlreadySent),
             NotificationLease::HeldElsewhere => return Err(TellError::HeldElsewhere),
-            NotificationLease::OutcomeUnknown => return Ok(MailOutcome::Held),
+            NotificationLease::OutcomeUnknown | NotificationLease::Held { .. } => {
+                return Ok(MailOutcome::Held);
+            }
             NotificationLease::Rejected => return Ok(MailOutcome::Rejected),
         }
         let message_id = match self.mailer.send(email).await {
@@ -448,7 +450,10 @@ mod tests {
         assert_eq!(outcome, Ok(held.clone()));
         assert_eq!(again, Ok(held));
         assert_eq!(ports.mailer.sent().len(), 1);
-        assert_eq!(ports.partner_mail(&revoked), Some(LedgerEntry::Held));
+        assert!(matches!(
+            ports.partner_mail(&revoked),
+            Some(LedgerEntry::Held { .. })
+        ));
     }
 
     #[tokio::test]
