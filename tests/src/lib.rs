@@ -844,3 +844,24 @@ impl TestStack {
             .unwrap_or_default()
     }
 }
+
+/// The system's time, moved forward by what a test says: the stack's clock control for waits
+/// the service measures (a held send's 15 minutes), while everything else runs in real time.
+#[derive(Debug, Default)]
+pub struct ShiftedClock(std::sync::Mutex<chrono::TimeDelta>);
+
+impl ShiftedClock {
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        if let Ok(mut offset) = self.0.lock() {
+            *offset += by;
+        }
+    }
+}
+
+impl cpor_domain::clock::Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.0.lock().map(|o| *o).unwrap_or_default();
+        cpor_domain::clock::to_millis(Utc::now() + offset)
+    }
+}
