@@ -5,12 +5,12 @@
 //! event, or released after its 15 minutes (the stack's clock is moved for them): no operator.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use cpor_domain::clock::Clock;
 use cpor_local::faults::FaultPlan;
 use cpor_tests::*;
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-use cpor_domain::clock::Clock;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -343,8 +343,10 @@ async fn every_customer_emailed_once<'a>(
         }
         // Only held sends left, and SES has said all it will (twice in a row, seconds apart,
         // so that its last events have reached record-email-feedback): their 15 minutes pass.
-        let quiet =
-            held > 0 && sent + held == claims && stack.settings().ses_events.pending() == 0;
+        let quiet = held > 0
+            && sent + held == claims
+            && stack.settings().ses_events.pending() == 0
+            && stack.feedback_backlog().await == 0;
         if quiet && quiet_before {
             clock.advance(cpor_domain::usecase::notify::SES_WORD_WAIT + TimeDelta::seconds(1));
             moves += 1;

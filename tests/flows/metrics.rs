@@ -160,7 +160,7 @@ async fn a_whole_flow_prints_each_metric_with_its_unit_and_dimensions() {
     }
     // AND the counts are those of the flow
     let sum = |key: &str| sums.get(key).copied().unwrap_or_default();
-    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 6.0, "{sums:?}");
+    assert_eq!(sum("submit-claim/ClaimsSubmitted"), 5.0, "{sums:?}");
     assert_eq!(
         sum("submit-claim/ClaimsRefused[code=workload_already_claimed]"),
         1.0

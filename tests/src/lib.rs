@@ -566,6 +566,52 @@ pub const M365_WORKLOADS: [&str; 10] = [
 ];
 
 impl TestStack {
+    /// How many messages wait in the e-mail feedback queue, or are being processed.
+    pub async fn feedback_backlog(&self) -> u32 {
+        use aws_sdk_sqs::types::QueueAttributeName as Name;
+        let sqs = self.sqs().await;
+        let name =
+            cpor_aws::schema::QueueDefinition::email_feedback(&self.settings.queue_prefix).name;
+        let url = sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("the feedback queue")
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(Name::ApproximateNumberOfMessages)
+            .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes");
+        [
+            Name::ApproximateNumberOfMessages,
+            Name::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|n| attrs.attributes().and_then(|a| a.get(n)))
+        .filter_map(|n| n.parse::<u32>().ok())
+        .sum()
+    }
+
+    /// Waits until SES's events of every e-mail accepted so far are published and processed
+    /// by record-email-feedback, or fails the test after 120 s.
+    pub async fn wait_for_ses_events(&self) {
+        let started = Instant::now();
+        while self.settings.ses_events.pending() > 0 || self.feedback_backlog().await > 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "SES's events were not all processed"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// How many messages wait in the notification dead-letter queue.
     pub async fn dead_letters(&self) -> u32 {
         let attrs = self
