@@ -569,7 +569,10 @@ impl TestStack {
     /// How many messages wait in the e-mail feedback queue, or are being processed.
     pub async fn feedback_backlog(&self) -> u32 {
         use aws_sdk_sqs::types::QueueAttributeName as Name;
-        let sqs = self.sqs().await;
+        // Read without the stack's injected faults: the test's own reads must not fail.
+        let mut clean = self.settings.clone();
+        clean.faults = None;
+        let sqs = aws_sdk_sqs::Client::new(&clean.sdk_config().await);
         let name =
             cpor_aws::schema::QueueDefinition::email_feedback(&self.settings.queue_prefix).name;
         let url = sqs
