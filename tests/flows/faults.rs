@@ -1,15 +1,18 @@
 //! Faults: with a fifth of all AWS calls failing (time-outs, broken connections, 500s, 503s,
 //! and responses lost after the request took effect), no claim is lost or duplicated, no
 //! e-mail goes out twice, no lock is orphaned, and every answer is a success or a retryable
-//! problem.
+//! problem. A send whose outcome SES's lost answer left unknown is settled by SES's own Send
+//! event, or released after its 15 minutes (the stack's clock is moved for them): no operator.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use cpor_domain::clock::Clock;
 use cpor_local::faults::FaultPlan;
 use cpor_tests::*;
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TENANTS: usize = 30;
@@ -53,7 +56,13 @@ where
 async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_written() {
     let plan = FaultPlan::new(0.0, 20261125);
     let shared = plan.clone();
-    let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
+    let clock = Arc::new(ShiftedClock::default());
+    let stack_clock = clock.clone();
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.clock = stack_clock;
+    })
+    .await;
     stack.seed_tenants(TENANTS).await;
     let claims = TENANTS * M365_WORKLOADS.len();
 
@@ -107,92 +116,13 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
         started.elapsed()
     );
 
-    // THEN no customer is e-mailed twice, and every notification is sent or held for an
-    // operator (SES timed out, or its answer was lost: whether it went out is unknown)
-    // (the test reads the table without faults: its own reads must not fail)
-    let mut reader = stack.settings().clone();
-    reader.faults = None;
-    let reader = reader.sdk_config().await;
-    let store = cpor_aws::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&reader),
-        stack.settings().table.clone(),
-    );
+    // THEN every customer is e-mailed once, no operator needed: a send whose answer was lost
+    // is recorded by SES's Send event, one that never went out is released after 15 minutes
+    let ids: HashMap<usize, String> = ids;
     let started = Instant::now();
-    let (links, held) = loop {
-        let (links, mut held, mut settled) = (outbox_links(&stack).await, Vec::new(), 0);
-        for id in ids.values() {
-            let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
-            let state = store
-                .notification_state(first_notice(claim_id))
-                .await
-                .unwrap();
-            match state.as_ref().map(|(s, _)| s.as_str()) {
-                Some("held") => {
-                    held.push(id.clone());
-                    settled += 1;
-                }
-                Some("sent") if links.contains_key(id) => settled += 1,
-                _ => {}
-            }
-        }
-        if settled == claims {
-            break (links, held);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(240),
-            "only {settled} of {claims} notified or held"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let links = every_customer_emailed_once(&stack, &clock, ids.values()).await;
     println!(
-        "notify: {} e-mails, none twice, {} held, {:?}",
-        links.len(),
-        held.len(),
-        started.elapsed()
-    );
-    // WHEN, the incident over, an operator settles each held notification as SES's records say:
-    // sent (its e-mail is in the outbox: record it, sending nothing) or not (lift the hold)
-    plan.set_rate(0.0);
-    let queue =
-        cpor_aws::SqsNotificationQueue::new(aws_sdk_sqs::Client::new(&reader), stack.queue_url());
-    for id in &held {
-        let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
-        if links.contains_key(id) {
-            let claim = cpor_domain::ports::ClaimRepository::claim(&store, claim_id)
-                .await
-                .unwrap()
-                .unwrap();
-            store
-                .confirm_sent(
-                    &claim,
-                    Utc::now(),
-                    &cpor_domain::BusinessCalendar::default(),
-                )
-                .await
-                .unwrap();
-        } else {
-            assert!(store.release_hold(first_notice(claim_id)).await.unwrap());
-            cpor_domain::ports::NotificationQueue::enqueue(&queue, claim_id)
-                .await
-                .unwrap();
-        }
-    }
-    // THEN every customer is notified, once
-    let started = Instant::now();
-    let links = loop {
-        let links = outbox_links(&stack).await;
-        if links.len() == claims {
-            break links;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(240),
-            "only {} of {claims} notified",
-            links.len()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    println!(
-        "notify: {claims} e-mails, none twice, {:?}",
+        "notify: {claims} e-mails, none twice, none held, {:?}",
         started.elapsed()
     );
     plan.set_rate(0.2);
@@ -220,7 +150,7 @@ async fn with_a_fifth_of_aws_calls_failing_nothing_is_lost_duplicated_or_half_wr
     // AND finalization runs after every deadline (read by the test without faults: its own
     // reads must not fail), until a run leaves nothing failed
     plan.set_rate(0.0);
-    let mut deadline: DateTime<Utc> = Utc::now();
+    let mut deadline: DateTime<Utc> = clock.now();
     for partner in partners {
         for claim in stack.all_claims(partner).await {
             if let Some(d) = claim["opt_out_deadline"]
@@ -366,6 +296,159 @@ async fn finalization_interrupted_half_way_finishes_the_job_when_run_again() {
     }
     assert!(statuses.iter().all(|s| s == "associated"), "{statuses:?}");
     assert_eq!(stack.lock_holders().await.len(), 20);
+    stack.stop().await;
+}
+
+/// Waits until every claim of `ids` has its notification recorded as sent and its customer
+/// e-mailed once (failing the test when one is e-mailed twice), moving `clock` past SES's 15
+/// minutes whenever only held sends are left and SES has published every event; returns the
+/// links. Prints what was held and released.
+async fn every_customer_emailed_once<'a>(
+    stack: &TestStack,
+    clock: &ShiftedClock,
+    ids: impl Iterator<Item = &'a String> + Clone,
+) -> HashMap<String, String> {
+    // The test reads the table without faults: its own reads must not fail.
+    let mut reader = stack.settings().clone();
+    reader.faults = None;
+    let store = cpor_aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&reader.sdk_config().await),
+        stack.settings().table.clone(),
+    );
+    let claims = ids.clone().count();
+    let started = Instant::now();
+    let (mut most_held, mut moves, mut quiet_before) = (0, 0, false);
+    loop {
+        let links = outbox_links(stack).await;
+        let (mut sent, mut held) = (0, 0);
+        for id in ids.clone() {
+            let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
+            let state = store
+                .notification_state(first_notice(claim_id))
+                .await
+                .unwrap();
+            match state.as_ref().map(|(s, _)| s.as_str()) {
+                Some("sent") if links.contains_key(id) => sent += 1,
+                Some("held") => held += 1,
+                _ => {}
+            }
+        }
+        most_held = most_held.max(held);
+        if sent == claims {
+            println!(
+                "held at most {most_held} at once; the clock moved {moves} times by 15 minutes"
+            );
+            assert_eq!(links.len(), claims);
+            return links;
+        }
+        // Only held sends left, and SES has said all it will (twice in a row, seconds apart,
+        // so that its last events have reached record-email-feedback): their 15 minutes pass.
+        let quiet = held > 0
+            && sent + held == claims
+            && stack.settings().ses_events.pending() == 0
+            && stack.feedback_backlog().await == 0;
+        if quiet && quiet_before {
+            clock.advance(cpor_domain::usecase::notify::SES_WORD_WAIT + TimeDelta::seconds(1));
+            moves += 1;
+            quiet_before = false;
+        } else {
+            quiet_before = quiet;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(420),
+            "only {sent} of {claims} notified, {held} held"
+        );
+        tokio::time::sleep(Duration::from_millis(if quiet_before { 3000 } else { 500 })).await;
+    }
+}
+
+/// How many claims the reviewers' fault flow approves: `CPOR_FAULT_CLAIMS`, 60 by default
+/// (`make bench` runs 300).
+fn reviewed_claims() -> usize {
+    std::env::var("CPOR_FAULT_CLAIMS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_approved_by_reviewers_under_faults_reach_every_customer_once_with_none_held() {
+    // GIVEN claims waiting for a reviewer, submitted before the faults begin
+    let claims = reviewed_claims();
+    let plan = FaultPlan::new(0.0, 20261126);
+    let shared = plan.clone();
+    let clock = Arc::new(ShiftedClock::default());
+    let stack_clock = clock.clone();
+    let stack = TestStack::start_with(move |s| {
+        s.faults = Some(shared);
+        s.clock = stack_clock;
+        s.review_policy = cpor_domain::ReviewPolicy::Manual;
+    })
+    .await;
+    stack
+        .seed_tenants(claims.div_ceil(M365_WORKLOADS.len()))
+        .await;
+    let ids: Vec<String> = futures::stream::iter(0..claims)
+        .map(|i| {
+            let stack = &stack;
+            async move {
+                let answer = stack.submit(FABRIKAM, &body(i)).await;
+                assert_eq!(answer.status, 201, "{}", answer.text);
+                answer.json()["claim_id"].as_str().unwrap().to_owned()
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+
+    // WHEN a fifth of the AWS calls fail while reviewers approve them all, retrying a 500 or
+    // 503 as a client would (a retried approval that had committed answers 409)
+    plan.set_rate(0.2);
+    let started = Instant::now();
+    let decisions: Vec<(String, Vec<u16>)> = futures::stream::iter(ids.iter().cloned())
+        .map(|id| {
+            let stack = &stack;
+            async move {
+                let body = json!({});
+                let (_, seen) =
+                    until_done(|| stack.decide("reviewer-1", &id, "approve", &body)).await;
+                (id, seen)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for (id, seen) in &decisions {
+        for s in seen {
+            *statuses.entry(*s).or_default() += 1;
+        }
+        let last = *seen.last().unwrap();
+        assert!(
+            last == 200 || (last == 409 && seen.len() > 1),
+            "claim {id}: {seen:?}"
+        );
+    }
+    println!(
+        "approve: {claims} claims, {} requests, statuses {statuses:?}, {:?}",
+        statuses.values().sum::<usize>(),
+        started.elapsed()
+    );
+
+    // THEN every customer is e-mailed exactly once and none is held: no approval lost its
+    // notification, and no send whose outcome was unknown waits for an operator
+    let started = Instant::now();
+    every_customer_emailed_once(&stack, &clock, ids.iter()).await;
+    println!(
+        "notify: {claims} e-mails, none twice, none held, {:?}; faults injected {:?}",
+        started.elapsed(),
+        plan.injected()
+    );
+    plan.set_rate(0.0);
+    for id in &ids {
+        let claim = stack.claim(FABRIKAM, id).await;
+        assert_eq!(claim["status"], "awaiting_customer", "{claim}");
+    }
     stack.stop().await;
 }
 

@@ -174,3 +174,81 @@ async fn outbox_message_id(stack: &TestStack, address: &str) -> String {
         .map(|m| m.message_id)
         .expect("an e-mail went to the address")
 }
+
+#[tokio::test]
+async fn a_bounce_of_a_held_send_that_arrives_before_ses_s_send_event_is_applied_when_it_does() {
+    // GIVEN a claim whose e-mail SES accepted while its answer was lost (held), and whose Send
+    // event cannot be published yet
+    let plan = cpor_local::faults::FaultPlan::new(0.0, 5);
+    let shared = plan.clone();
+    let stack = TestStack::start_with(move |s| s.faults = Some(shared)).await;
+    plan.set_targets(Some(&["SES.SendEmail", "Query.Publish"]));
+    plan.set_kinds(Some(&[cpor_local::faults::Fault::LostResponse]));
+    plan.set_rate(1.0);
+    let created = stack.submit(FABRIKAM, &claim_body("teams")).await;
+    let id = created.json()["claim_id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    while stack.settings().ses_events.pending() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "nothing sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let message_id = outbox_message_id(&stack, "giulia@contoso.com").await;
+    // WHEN SES's bounce of it arrives first (published by hand, without faults)
+    let sent = cpor_local::outbox::OutboxMessage {
+        to: vec!["giulia@contoso.com".into()],
+        from: stack.settings().sender.clone(),
+        subject: String::new(),
+        body: String::new(),
+        message_id,
+    };
+    let now = cpor_domain::time::format_instant(chrono::Utc::now());
+    let bounce = cpor_local::feedback::notification(
+        cpor_local::feedback::Kind::Bounce,
+        &sent,
+        "giulia@contoso.com",
+        &now,
+    );
+    let (_, topic) = &stack.functions().feedback_topic;
+    let mut clean = stack.settings().clone();
+    clean.faults = None;
+    aws_sdk_sns::Client::new(&clean.sdk_config().await)
+        .publish()
+        .topic_arn(topic)
+        .message(bounce.to_string())
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while stack.feedback_backlog().await > 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // THEN it is kept, the claim still approved, its send held
+    assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
+    // WHEN SES's Send event is published at last
+    plan.set_rate(0.0);
+    // THEN the send is recorded from it and the kept bounce applied: the customer is
+    // unreachable, and silence will not count as consent
+    let claim = with_history(&stack, &id, 4).await;
+    let steps: Vec<&str> = claim["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "submitted",
+            "approved",
+            "customer_notified",
+            "email_bounced"
+        ]
+    );
+    assert_eq!(claim["status"], "customer_unreachable", "{claim}");
+    assert_eq!(
+        stack.customer_outbox().await.len(),
+        1,
+        "one e-mail, never two"
+    );
+    stack.stop().await;
+}

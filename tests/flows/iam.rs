@@ -82,6 +82,7 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
     let stack = TestStack::start().await;
     let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     assert_eq!(stack.post_form(&link).await.status, 303);
+    stack.wait_for_ses_events().await;
     let calls = stack
         .settings()
         .aws_calls
@@ -90,17 +91,18 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
         .snapshot();
     let deployment = Deployment::local(stack.settings());
     let template = std::fs::read_to_string(TEMPLATE_PATH).expect("the template");
-    // AND the template with submit-claim's role lacking sqs:SendMessage
-    let granted = "Action: sqs:SendMessage";
+    // AND the template with record-email-feedback's role lacking the Query of the reports
+    // kept on messages not yet recorded (which SES's Send event of the e-mail made it read)
+    let granted = "Action: [dynamodb:PutItem, dynamodb:Query]";
     let role = template
-        .find("\n  SubmitClaimRole:")
-        .expect("submit-claim's role");
+        .find("\n  RecordEmailFeedbackRole:")
+        .expect("record-email-feedback's role");
     let grant = role
         + template[role..]
             .find(granted)
-            .expect("submit-claim's role grants sqs:SendMessage");
+            .expect("record-email-feedback's role grants dynamodb:Query");
     let stripped = format!(
-        "{}Action: sqs:GetQueueUrl{}",
+        "{}Action: dynamodb:PutItem{}",
         &template[..grant],
         &template[grant + granted.len()..]
     );
@@ -111,20 +113,24 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
     };
     // THEN the template as it is allows every call
     assert_eq!(check(&template), Ok(()));
-    // AND the stripped one refuses exactly submit-claim's SendMessage, saying why
+    // AND the stripped one refuses exactly record-email-feedback's Query, saying why
     let refused = check(&stripped).expect_err("a refused call");
     let what: Vec<(&str, &str)> = refused
         .0
         .iter()
         .map(|v| (v.call.function.as_str(), v.call.action.as_str()))
         .collect();
-    assert_eq!(what, vec![("submit-claim", "sqs:SendMessage")]);
+    assert!(!what.is_empty());
+    assert!(
+        what.iter()
+            .all(|w| *w == ("record-email-feedback", "dynamodb:Query")),
+        "{what:?}"
+    );
     let message = refused.to_string();
     for part in [
-        "submit-claim: sqs:SendMessage (SQS.SendMessage)",
-        ":cpor-test-notifications",
-        "Queue: action not granted",
-        "Reference: action not granted",
+        "record-email-feedback: dynamodb:Query (DynamoDB.Query)",
+        "UNMATCHED#",
+        "UnmatchedReports: action not granted",
     ] {
         assert!(message.contains(part), "{part} not in {message}");
     }

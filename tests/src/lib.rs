@@ -566,6 +566,55 @@ pub const M365_WORKLOADS: [&str; 10] = [
 ];
 
 impl TestStack {
+    /// How many messages wait in the e-mail feedback queue, or are being processed.
+    pub async fn feedback_backlog(&self) -> u32 {
+        use aws_sdk_sqs::types::QueueAttributeName as Name;
+        // Read without the stack's injected faults: the test's own reads must not fail.
+        let mut clean = self.settings.clone();
+        clean.faults = None;
+        let sqs = aws_sdk_sqs::Client::new(&clean.sdk_config().await);
+        let name =
+            cpor_aws::schema::QueueDefinition::email_feedback(&self.settings.queue_prefix).name;
+        let url = sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("the feedback queue")
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(Name::ApproximateNumberOfMessages)
+            .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes");
+        [
+            Name::ApproximateNumberOfMessages,
+            Name::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|n| attrs.attributes().and_then(|a| a.get(n)))
+        .filter_map(|n| n.parse::<u32>().ok())
+        .sum()
+    }
+
+    /// Waits until SES's events of every e-mail accepted so far are published and processed
+    /// by record-email-feedback, or fails the test after 120 s.
+    pub async fn wait_for_ses_events(&self) {
+        let started = Instant::now();
+        while self.settings.ses_events.pending() > 0 || self.feedback_backlog().await > 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "SES's events were not all processed"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// How many messages wait in the notification dead-letter queue.
     pub async fn dead_letters(&self) -> u32 {
         let attrs = self
@@ -859,5 +908,26 @@ impl TestStack {
             .as_ref()
             .map(|s| s.documents_queue_url().to_owned())
             .unwrap_or_default()
+    }
+}
+
+/// The system's time, moved forward by what a test says: the stack's clock control for waits
+/// the service measures (a held send's 15 minutes), while everything else runs in real time.
+#[derive(Debug, Default)]
+pub struct ShiftedClock(std::sync::Mutex<chrono::TimeDelta>);
+
+impl ShiftedClock {
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        if let Ok(mut offset) = self.0.lock() {
+            *offset += by;
+        }
+    }
+}
+
+impl cpor_domain::clock::Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.0.lock().map(|o| *o).unwrap_or_default();
+        cpor_domain::clock::to_millis(Utc::now() + offset)
     }
 }

@@ -14,16 +14,13 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
-use cpor_aws::{
-    ConfigError, Door, DynamoStore, Metrics, S3Documents, SqsNotificationQueue, Wiring,
-};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::caller::Caller;
 use cpor_domain::clock::Clock;
 use cpor_domain::document::object_key;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::documents::{DocumentDesk, DocumentError};
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
-use cpor_domain::usecase::submit::Notification;
 use cpor_http::routes::{
     self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, DISPUTE_REJECTION,
     DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST,
@@ -40,8 +37,6 @@ pub const FUNCTION: &str = "manage-claims";
 /// The function: its clients, built once per execution environment.
 pub struct ManageClaimsFunction {
     store: DynamoStore,
-    /// Where a corrected contact's notification is queued.
-    queue: SqsNotificationQueue,
     documents: S3Documents,
     clock: Arc<dyn Clock>,
     /// Each partner's share of the API.
@@ -49,16 +44,10 @@ pub struct ManageClaimsFunction {
 }
 
 impl ManageClaimsFunction {
-    /// The function on this store, notification queue and bucket.
-    pub fn new(
-        store: DynamoStore,
-        queue: SqsNotificationQueue,
-        documents: S3Documents,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// The function on this store and bucket.
+    pub fn new(store: DynamoStore, documents: S3Documents, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
-            queue,
             documents,
             clock,
             budget: None,
@@ -103,7 +92,6 @@ impl ManageClaimsFunction {
             claims: &self.store,
             directory: &self.store,
             clock: self.clock.as_ref(),
-            queue: &self.queue,
             pause: &cpor_aws::TokioPause,
         };
         // API Gateway names the route it matched on every event; the two with a claim have
@@ -153,11 +141,6 @@ impl ManageClaimsFunction {
                     .correct_contact(&caller, id, &body)
                     .await
                     .map_err(to_problem)?;
-                if corrected.notification == Some(Notification::NotQueued) {
-                    Metrics::new(FUNCTION)
-                        .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
-                        .emit();
-                }
                 moved("customer_contact", Ok(corrected.claim))
             }
             (Some(&ADD_DOCUMENT), Some(id)) => {
@@ -291,13 +274,10 @@ impl Door for ManageClaimsFunction {
 
     /// On the table (`CPOR_TABLE_NAME`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            wiring.store()?,
-            wiring.queue()?,
-            wiring.documents()?,
-            wiring.clock(),
+        Ok(
+            Self::new(wiring.store()?, wiring.documents()?, wiring.clock())
+                .with_budget(wiring.partner_budget()?),
         )
-        .with_budget(wiring.partner_budget()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
@@ -431,13 +411,7 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .build();
         let documents = S3Documents::new(aws_sdk_s3::Client::from_conf(s3), "unused");
-        let sqs = aws_sdk_sqs::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build();
-        let queue = SqsNotificationQueue::new(aws_sdk_sqs::Client::from_conf(sqs), "unused");
-        ManageClaimsFunction::new(store, queue, documents, Arc::new(SystemClock))
+        ManageClaimsFunction::new(store, documents, Arc::new(SystemClock))
     }
 
     /// A request by route key from a partner whose token carries no role the service knows:

@@ -156,7 +156,7 @@ impl NotifyPartnerFunction {
                         }
                     }
                 }
-                TellOutcome::NotForThePartner => {}
+                TellOutcome::NotForThePartner | TellOutcome::MovedOn(_) => {}
             }
         }
         Metrics::new(FUNCTION)

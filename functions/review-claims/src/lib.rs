@@ -5,7 +5,8 @@
 //!   review index (never a scan);
 //! - `GET /v1/review/claims/{claim_id}`: a claim with its whole history, reviewers' ids
 //!   included;
-//! - `POST /v1/review/claims/{claim_id}/approve`: approve, and queue the customer's e-mail;
+//! - `POST /v1/review/claims/{claim_id}/approve`: approve (the approval's history entry queues
+//!   the customer's e-mail through the history's outbox);
 //! - `POST /v1/review/claims/{claim_id}/request-information`: ask the partner for more;
 //! - `POST /v1/review/claims/{claim_id}/reject`: reject (the partner may dispute).
 //!
@@ -14,17 +15,14 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::metrics::name;
-use cpor_aws::{
-    ConfigError, Door, DynamoStore, Metrics, S3Documents, SqsNotificationQueue, Wiring,
-};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::clock::Clock;
 use cpor_domain::document::{DocumentStatus, object_key};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_review_cursor, parse_review_query};
 use cpor_domain::ports::DocumentStore;
-use cpor_domain::ports::{ClaimRepository, NotificationQueue, ReviewQueue};
+use cpor_domain::ports::{ClaimRepository, ReviewQueue};
 use cpor_domain::usecase::review::{Case, ReviewDesk, ReviewError};
-use cpor_domain::usecase::submit::Notification;
 use cpor_domain::{BusinessCalendar, Claim};
 use cpor_http::resource::DocumentResource;
 use cpor_http::resource::{ReviewQueueItem, ReviewedClaim};
@@ -43,7 +41,6 @@ pub const FUNCTION: &str = "review-claims";
 pub struct ReviewClaimsFunction {
     claims: Arc<dyn ClaimRepository>,
     review_queue: Arc<dyn ReviewQueue>,
-    queue: Arc<dyn NotificationQueue>,
     clock: Arc<dyn Clock>,
     calendar: BusinessCalendar,
     /// The documents' records and bucket, for the claim's download links.
@@ -51,18 +48,12 @@ pub struct ReviewClaimsFunction {
 }
 
 impl ReviewClaimsFunction {
-    /// The function on the table and the notification queue.
-    pub fn new(
-        store: DynamoStore,
-        queue: SqsNotificationQueue,
-        clock: Arc<dyn Clock>,
-        calendar: BusinessCalendar,
-    ) -> Self {
+    /// The function on the table.
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>, calendar: BusinessCalendar) -> Self {
         let store = Arc::new(store);
         Self {
             claims: store.clone(),
             review_queue: store,
-            queue: Arc::new(queue),
             clock,
             calendar,
             documents: None,
@@ -135,7 +126,6 @@ impl ReviewClaimsFunction {
         let desk = ReviewDesk {
             claims: self.claims.as_ref(),
             review_queue: self.review_queue.as_ref(),
-            queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
             pause: &cpor_aws::TokioPause,
             calendar: &self.calendar,
@@ -162,11 +152,6 @@ impl ReviewClaimsFunction {
                     .approve(&reviewer, id, &body)
                     .await
                     .map_err(to_problem)?;
-                if decided.notification == Notification::NotQueued {
-                    Metrics::new(FUNCTION)
-                        .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
-                        .emit();
-                }
                 Ok(self.decided("approved", &decided.claim))
             }
             (Some(&REQUEST_INFORMATION), Some(id)) => {
@@ -219,18 +204,12 @@ impl Door for ReviewClaimsFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`), the notification queue (`CPOR_NOTIFICATION_QUEUE_URL`)
-    /// the business calendar (`CPOR_HOLIDAYS`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
+    /// On the table (`CPOR_TABLE_NAME`), the business calendar (`CPOR_HOLIDAYS`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         // One DynamoDB client for both ports: each client built costs the cold start.
         let store = wiring.store()?;
-        Ok(Self::new(
-            store.clone(),
-            wiring.queue()?,
-            wiring.clock(),
-            wiring.calendar()?,
-        )
-        .with_documents(store, wiring.documents()?))
+        Ok(Self::new(store.clone(), wiring.clock(), wiring.calendar()?)
+            .with_documents(store, wiring.documents()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
@@ -276,7 +255,7 @@ mod tests {
     use cpor_domain::clock::SystemClock;
     use std::collections::HashMap;
 
-    /// The function on a table and a queue it never reaches: every request below is answered
+    /// The function on a table it never reaches: every request below is answered
     /// before.
     fn function() -> ReviewClaimsFunction {
         let region = aws_sdk_dynamodb::config::Region::new("us-east-1");
@@ -285,14 +264,8 @@ mod tests {
             .region(region.clone())
             .endpoint_url("http://127.0.0.1:9")
             .build();
-        let sqs = aws_sdk_sqs::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build();
         ReviewClaimsFunction::new(
             DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), "unused"),
-            SqsNotificationQueue::new(aws_sdk_sqs::Client::from_conf(sqs), "unused"),
             Arc::new(SystemClock),
             BusinessCalendar::default(),
         )

@@ -9,7 +9,7 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
 use chrono::Utc;
 use cpor_domain::ReviewPolicy;
 use cpor_domain::clock::SystemClock;
-use cpor_domain::memory::{MemoryQueue, MemoryStore};
+use cpor_domain::memory::MemoryStore;
 use cpor_domain::reference::ReferenceData;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -70,11 +70,10 @@ fn event() -> ApiGatewayV2httpRequest {
 }
 
 /// A fresh function on empty in-memory ports: every request is a first submission (201),
-/// approved at once and its notification queued (the most a submission does).
+/// approved at once in the same write (the most a submission does).
 fn function(reference: &ReferenceData) -> SubmitClaimFunction {
     SubmitClaimFunction::on_ports(
         Arc::new(MemoryStore::with_reference_data(reference)),
-        Arc::new(MemoryQueue::default()),
         Arc::new(SystemClock),
         ReviewPolicy::Automatic,
     )

@@ -1,20 +1,20 @@
 //! submit-claim: `POST /v1/claims` behind API Gateway's HTTP API.
 //!
 //! Under the `manual` review policy (`CPOR_REVIEW_POLICY`, the default) a claim waits for a
-//! reviewer in `submitted`; under `automatic` it is approved in the same write and its
-//! customer's notification queued.
+//! reviewer in `submitted`; under `automatic` it is approved in the same write, whose history
+//! entry queues the customer's notification through the history's outbox.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::HeaderValue;
 use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SqsNotificationQueue, Wiring};
+use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
 use cpor_domain::ReviewPolicy;
 use cpor_domain::clock::Clock;
 use cpor_domain::idempotency::IdempotencyKey;
-use cpor_domain::ports::{NotificationQueue, SubmissionStore};
+use cpor_domain::ports::SubmissionStore;
 use cpor_domain::reference::ReferenceError;
-use cpor_domain::usecase::submit::{Notification, SubmitClaim, SubmitError, Submitted};
+use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::{ClaimResource, Problem, caller, header, json, json_body};
 use serde_json::json;
@@ -27,7 +27,6 @@ pub const FUNCTION: &str = "submit-claim";
 /// The function: its clients, built once per execution environment.
 pub struct SubmitClaimFunction {
     store: Arc<dyn SubmissionStore>,
-    queue: Arc<dyn NotificationQueue>,
     clock: Arc<dyn Clock>,
     policy: ReviewPolicy,
     /// Each partner's share of the API; none where the function runs on in-memory ports.
@@ -36,26 +35,19 @@ pub struct SubmitClaimFunction {
 
 impl SubmitClaimFunction {
     /// The function on these adapters.
-    pub fn new(
-        store: DynamoStore,
-        queue: SqsNotificationQueue,
-        clock: Arc<dyn Clock>,
-        policy: ReviewPolicy,
-    ) -> Self {
-        Self::on_ports(Arc::new(store), Arc::new(queue), clock, policy)
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>, policy: ReviewPolicy) -> Self {
+        Self::on_ports(Arc::new(store), clock, policy)
     }
 
     /// The function on any implementation of its ports (in-memory ones measure the handler's
     /// own work).
     pub fn on_ports(
         store: Arc<dyn SubmissionStore>,
-        queue: Arc<dyn NotificationQueue>,
         clock: Arc<dyn Clock>,
         policy: ReviewPolicy,
     ) -> Self {
         Self {
             store,
-            queue,
             clock,
             policy,
             budget: None,
@@ -75,11 +67,6 @@ impl SubmitClaimFunction {
             Ok(submitted) => {
                 let claim = &submitted.claim;
                 cpor_aws::logging::record_claim(claim.id);
-                if submitted.notification == Notification::NotQueued {
-                    Metrics::new(FUNCTION)
-                        .count(name::NOTIFICATIONS_NOT_QUEUED, 1)
-                        .emit();
-                }
                 if submitted.replayed {
                     tracing::info!("idempotent replay: the first answer again, nothing created");
                 } else {
@@ -147,9 +134,7 @@ impl SubmitClaimFunction {
         let body = json_body(event)?;
         let usecase = SubmitClaim {
             store: self.store.as_ref(),
-            queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
             policy: self.policy,
         };
         usecase
@@ -165,16 +150,12 @@ impl Door for SubmitClaimFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`) and the notification queue
-    /// (`CPOR_NOTIFICATION_QUEUE_URL`), under the review policy (`CPOR_REVIEW_POLICY`).
+    /// On the table (`CPOR_TABLE_NAME`), under the review policy (`CPOR_REVIEW_POLICY`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        Ok(Self::new(
-            wiring.store()?,
-            wiring.queue()?,
-            wiring.clock(),
-            wiring.review_policy()?,
+        Ok(
+            Self::new(wiring.store()?, wiring.clock(), wiring.review_policy()?)
+                .with_budget(wiring.partner_budget()?),
         )
-        .with_budget(wiring.partner_budget()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {

@@ -99,6 +99,29 @@ pub async fn route_partner_emails(
     .await
 }
 
+/// Routes the bus's events that leave a claim `approved` to the notification queue at
+/// `queue_url`, as the template's `CustomerNotificationRule` does: the history's outbox queues
+/// the customer's notification.
+pub async fn route_customer_notifications(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    queue_url: &str,
+) -> Result<(), EventsError> {
+    let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
+        .await
+        .map_err(|e| EventsError(e.to_string()))?;
+    rule_to_queue(
+        events,
+        bus,
+        &format!("{bus}-customer-notifications"),
+        cpor_aws::schema::customer_notification_pattern(),
+        "customer-notifications",
+        queue_arn,
+    )
+    .await
+}
+
 /// A rule `rule` on `bus` with `pattern`, whose one target (`target_id`) is the queue
 /// `queue_arn`.
 async fn rule_to_queue(

@@ -5,7 +5,9 @@
 //! HTTP requests into API Gateway events for the functions (called in-process: what runs here
 //! is what runs in Lambda, minus the runtime loop), polls the queue for notify-customer, reads
 //! the table's stream for publish-events (and keeps what the bus delivers, `GET /_local/events`),
-//! and runs finalize-association on a timer and on `POST /_local/finalize`.
+//! and runs finalize-association on a timer and on `POST /_local/finalize`. What the emulator's
+//! SES accepted is published as SES's `Send` and `Delivery` events to the feedback topic
+//! ([`ses_events`]).
 
 pub mod emulator;
 pub mod events;
@@ -16,6 +18,7 @@ pub mod iam;
 pub mod jwt;
 pub mod outbox;
 pub mod poller;
+pub mod ses_events;
 pub mod settings;
 pub mod stack;
 

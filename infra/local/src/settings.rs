@@ -67,6 +67,8 @@ pub struct LocalSettings {
     pub fault_attempts: u32,
     /// The record of each function's AWS calls, for the IAM check (`crate::iam`), if kept.
     pub aws_calls: Option<Arc<AwsCalls>>,
+    /// What the emulator's SES accepted, whose Send and Delivery events the stack publishes.
+    pub ses_events: Arc<crate::ses_events::SesEvents>,
 }
 
 impl LocalSettings {
@@ -139,6 +141,7 @@ impl LocalSettings {
             },
             fault_attempts: 3,
             aws_calls: None,
+            ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
         })
     }
 
@@ -170,6 +173,7 @@ impl LocalSettings {
             faults: None,
             fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
+            ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
         }
     }
 
@@ -224,6 +228,12 @@ impl LocalSettings {
                 "CPOR_SEND_LEASE_SECONDS",
                 self.send_lease.as_secs().to_string(),
             )
+            // A held send's re-check comes back after the retry delay rather than SES's 15
+            // minutes: the stack's clock, which tests move, decides whether the wait is over.
+            .with(
+                "CPOR_RECHECK_MAX_DELAY_SECONDS",
+                self.retry_after.as_secs().to_string(),
+            )
     }
 
     /// `function`'s own SDK configuration: `sdk`, its requests recorded under the function's
@@ -253,13 +263,15 @@ impl LocalSettings {
             .credentials_provider(credentials)
             .load()
             .await;
+        // What SES accepted is seen below the faults: an e-mail whose answer is lost was sent.
+        let observed = self.ses_events.wrap(http_client(&sdk));
         match &self.faults {
             // Under injected faults the SDK retries as always, but without waiting a second
             // between attempts, so that a run of hundreds of claims stays short. The emulator
             // is plain HTTP on loopback: the wrapped client needs no TLS.
             Some(plan) => sdk
                 .to_builder()
-                .http_client(plan.wrap(http_client(&sdk)))
+                .http_client(plan.wrap(observed))
                 .retry_config(
                     aws_config::retry::RetryConfig::standard()
                         .with_max_attempts(self.fault_attempts.max(1))
@@ -267,7 +279,7 @@ impl LocalSettings {
                         .with_max_backoff(Duration::from_millis(200)),
                 )
                 .build(),
-            None => sdk,
+            None => sdk.to_builder().http_client(observed).build(),
         }
     }
 }

@@ -63,6 +63,7 @@ impl LocalStack {
     /// finalize timer.
     pub async fn start(mut settings: LocalSettings) -> Result<Self, StackError> {
         settings.check_retry_timing()?;
+        settings.ses_events.set_clock(settings.clock.clone());
         let sdk = settings.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -102,6 +103,7 @@ impl LocalStack {
             crate::events::provision(&eventbridge, &sqs, &bus, &delivered).await?;
         crate::events::route_partner_emails(&eventbridge, &sqs, &bus, &partner_email_queue_url)
             .await?;
+        crate::events::route_customer_notifications(&eventbridge, &sqs, &bus, &queue_url).await?;
         let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
@@ -204,6 +206,16 @@ impl LocalStack {
                 gateway.sqs.clone(),
                 events_queue_url,
                 gateway.events.clone(),
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // SES's configuration set publishes the Send and Delivery events of what it
+            // accepted to the feedback topic.
+            tasks.push(tokio::spawn(crate::ses_events::publish(
+                settings.ses_events.clone(),
+                gateway.feedback_topic.0.clone(),
+                gateway.feedback_topic.1.clone(),
                 watch_shutdown.clone(),
             )));
         }

@@ -19,7 +19,7 @@ const HELP_TEMPLATE: &str =
 
 const USAGE: &str = "\
 cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
-       cpor-ops resend CLAIM_ID [--confirm-unsent | --confirm-sent TIME] [--table NAME] [--queue-url URL]
+       cpor-ops resend CLAIM_ID [--confirm-unsent | --confirm-sent TIME [--message-id ID]] [--table NAME] [--queue-url URL]
        cpor-ops finalize [--at TIME] [--force] [--table NAME]
        cpor-ops import FILE.json [--table NAME] [--dry-run]
        cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
@@ -56,12 +56,15 @@ Refuses (exit 1) an unknown claim and a claim in any other status: it waits for 
 its customer was notified already, or the claim has left the lifecycle. Safe to repeat: notify-customer sends a claim's
 e-mail at most once, however many messages name it.
 
-A notification whose outcome is unknown (the NotificationsHeld alarm: SES may or may not have
-sent it) is held and never sent again by itself; resend refuses it until you have made sure,
-in SES's sending records or with the customer, that the e-mail did not go out, and say so with
---confirm-unsent: the hold is lifted and the notification queued. If it did go out, say when
-with --confirm-sent TIME: the send is recorded and the opt-out window opens from TIME (the
-business calendar skips CPOR_HOLIDAYS), and nothing is sent (docs/runbook.md).
+A notification whose outcome is unknown is held until SES's Send event records it, or, with no
+Send event within 15 minutes, released for one more attempt, up to 5 times; only then is it
+left to an operator (the NotificationsHeldForOperator alarm). resend refuses a held one until
+you have made sure, in SES's sending records or with the customer, that the e-mail did not go
+out, and say so with --confirm-unsent: the hold is lifted and the notification queued. If it
+did go out, say when with --confirm-sent TIME, and give SES's message id with --message-id ID
+(its bounces and complaints then find the claim; without it, SES's Send event records it):
+the send is recorded and the opt-out window opens from TIME (the business calendar skips
+CPOR_HOLIDAYS), and nothing is sent (docs/runbook.md).
 Prints {\"claim_id\": ID, \"status\": \"approved\", \"queued\": true}, with \"hold_lifted\": true when it lifted a hold.";
 
 const FINALIZE_ABOUT: &str = "\
@@ -278,6 +281,13 @@ pub struct ResendOptions {
         help = "the e-mail of a held notification went out at TIME (RFC 3339, from SES's records): record it and open the opt-out window from then, sending nothing"
     )]
     pub confirm_sent: Option<DateTime<Utc>>,
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "confirm_sent",
+        help = "with --confirm-sent: SES's message id of the e-mail (from its records), which its bounces and complaints name"
+    )]
+    pub message_id: Option<String>,
 }
 
 /// The options of `finalize`.

@@ -89,7 +89,7 @@ async fn confirm_sent(
     })?;
     let calendar = cpor_aws::config::calendar(env).map_err(|e| OpsError::Config(e.to_string()))?;
     let window = store
-        .confirm_sent(claim, sent_at, &calendar)
+        .confirm_sent(claim, sent_at, &calendar, options.message_id.as_deref())
         .await
         .map_err(|e| OpsError::Failed(format!("could not record the send of {id}: {e}")))?;
     Ok(Report {
@@ -98,6 +98,7 @@ async fn confirm_sent(
             "status": "awaiting_customer",
             "notified_at": format_instant(window.notified_at),
             "opt_out_deadline": format_instant(window.deadline),
+            "message_id": options.message_id,
         }),
         message: format!(
             "recorded the e-mail of claim {id} as sent at {}; the customer may opt out until {}",

@@ -181,9 +181,10 @@ async fn resend_of_a_claim_stuck_in_approved_sends_one_email_even_when_repeated_
     // The poller is off: this test plays Lambda's event source itself.
     let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
     let env = operator_env(&stack);
-    // GIVEN a claim whose notification message was lost
+    // GIVEN a claim whose notification never reached the queue (the outbox's reader is off
+    // with the poller here, as if its message had been lost)
     let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
-    assert_eq!(drain_queue(&stack).await.len(), 1);
+    assert_eq!(drain_queue(&stack).await.len(), 0);
     assert_eq!(stack.claim(FABRIKAM, &id).await["status"], "approved");
     // WHEN the operator re-sends it, twice (a repeated command, a double paste)
     for _ in 0..2 {
@@ -881,25 +882,56 @@ async fn a_held_notification_is_sent_only_after_an_operator_confirms_it_did_not_
 #[tokio::test]
 async fn a_held_notification_whose_email_went_out_opens_its_window_from_the_send_without_a_second_email()
  {
-    // GIVEN SES sends the e-mail and its answer is lost
+    // GIVEN SES sends the e-mail and its answer is lost, and SES's Send event of it cannot be
+    // published (its event destination failing)
     let (stack, plan) = stack_with_ses_failing(Fault::LostResponse).await;
+    plan.set_targets(Some(&["SES.SendEmail", "Query.Publish"]));
     let env = operator_env(&stack);
     let id = claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
     wait_until_held(&stack, &id).await;
-    plan.set_rate(0.0);
+    plan.set_targets(Some(&["Query.Publish"]));
     // THEN one e-mail went out, and redeliveries send no second one
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(stack.customer_outbox().await.len(), 1);
-    // WHEN the operator records the send, at the time SES's records give
+    // WHEN the operator records the send, at the time and with the message id SES's records
+    // give
     let sent_at = "2026-11-30T10:00:00Z";
-    let run = cpor_ops(&env, &["resend", &id, "--confirm-sent", sent_at]).await;
+    let run = cpor_ops(
+        &env,
+        &[
+            "resend",
+            &id,
+            "--confirm-sent",
+            sent_at,
+            "--message-id",
+            "ses-record-1",
+        ],
+    )
+    .await;
     // THEN the window opens from then, and nothing more is sent
     assert_eq!(run.code, 0, "{}", run.stderr);
     let claim = stack.claim(FABRIKAM, &id).await;
     assert_eq!(claim["status"], "awaiting_customer");
     assert_eq!(claim["notified_at"], "2026-11-30T10:00:00.000Z");
     assert_eq!(run.json()["opt_out_deadline"], claim["opt_out_deadline"]);
+    assert_eq!(run.json()["message_id"], "ses-record-1");
+    // AND the message id finds the notification for SES's feedback
+    let store = cpor_aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await),
+        stack.settings().table.clone(),
+    );
+    let notice = cpor_domain::ports::MailFeedbackLedger::notice_of(&store, "ses-record-1")
+        .await
+        .unwrap();
+    assert_eq!(notice.map(|n| n.claim_id.to_string()), Some(id.clone()));
+    // AND when SES's Send event comes at last, nothing more is sent or changed
+    plan.set_rate(0.0);
+    stack.wait_for_ses_events().await;
     assert_eq!(stack.customer_outbox().await.len(), 1);
+    assert_eq!(
+        stack.claim(FABRIKAM, &id).await["notified_at"],
+        "2026-11-30T10:00:00.000Z"
+    );
     stack.stop().await;
 }
 

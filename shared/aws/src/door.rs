@@ -117,13 +117,26 @@ impl<'a> Wiring<'a> {
         )
     }
 
-    /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`.
+    /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`; a re-check is delayed
+    /// `CPOR_RECHECK_MAX_DELAY_SECONDS` at most (default 900, SQS's longest delay; the local
+    /// stack, whose clock decides the re-check and can be moved, uses a short one).
     pub fn queue(&self) -> Result<SqsNotificationQueue, ConfigError> {
+        const RECHECK_MAX_DELAY: &str = "CPOR_RECHECK_MAX_DELAY_SECONDS";
         let url = self.env.required(QUEUE_URL)?;
-        Ok(SqsNotificationQueue::new(
-            aws_sdk_sqs::Client::new(self.sdk),
-            url,
-        ))
+        let max_delay = self
+            .env
+            .or(RECHECK_MAX_DELAY, "900")
+            .parse()
+            .ok()
+            .filter(|s: &i32| (0..=crate::queue::MAX_DELAY_SECONDS).contains(s))
+            .ok_or_else(|| ConfigError::Invalid {
+                name: RECHECK_MAX_DELAY,
+                problem: "must be a whole number of seconds from 0 to 900".into(),
+            })?;
+        Ok(
+            SqsNotificationQueue::new(aws_sdk_sqs::Client::new(self.sdk), url)
+                .with_max_delay(max_delay),
+        )
     }
 
     /// The service's event bus: `CPOR_EVENT_BUS_NAME`.

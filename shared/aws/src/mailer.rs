@@ -11,11 +11,11 @@ use crate::pause::TokioPause;
 use async_trait::async_trait;
 use aws_sdk_ses::error::SdkError;
 use aws_sdk_ses::operation::send_email::SendEmailError;
-use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use aws_sdk_ses::types::{Body, Content, Destination, Message, MessageTag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cpor_domain::contact::mask_addresses;
 use cpor_domain::email::CustomerEmail;
-use cpor_domain::ports::{Mailer, SendError, Unavailable};
+use cpor_domain::ports::{Mailer, NoticeRef, SendError, Unavailable, tags};
 use cpor_domain::retry::RETRY;
 
 /// Sends e-mail with SES from a verified sender.
@@ -46,7 +46,21 @@ impl SesMailer {
         self
     }
 
-    async fn send_once(&self, email: &CustomerEmail) -> Result<String, Failure> {
+    async fn send_once(
+        &self,
+        email: &CustomerEmail,
+        tags: &[(&str, String)],
+    ) -> Result<String, Failure> {
+        let tags = tags
+            .iter()
+            .map(|(name, value)| {
+                MessageTag::builder()
+                    .name(*name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| Failure::NotSent(format!("message tag: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let message = Message::builder()
             .subject(content(&email.subject)?)
             .body(
@@ -67,6 +81,7 @@ impl SesMailer {
             )
             .message(message)
             .set_configuration_set_name(self.configuration_set.clone())
+            .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
             .map_err(|e| classify(&e))?;
@@ -147,20 +162,44 @@ fn classify(error: &SdkError<SendEmailError, aws_smithy_runtime_api::http::Respo
     }
 }
 
-#[async_trait]
-impl Mailer for SesMailer {
-    async fn send(&self, email: &CustomerEmail) -> Result<String, SendError> {
+impl SesMailer {
+    async fn send_tagged(
+        &self,
+        email: &CustomerEmail,
+        tags: &[(&str, String)],
+    ) -> Result<String, SendError> {
         // Throttled means not sent: waiting and trying again is safe, and spares the message
         // a trip through the queue (each receive counts towards the dead-letter queue).
         RETRY
             .run(
                 "SendEmail throttled",
                 &TokioPause,
-                || self.send_once(email),
+                || self.send_once(email, tags),
                 |f| matches!(f, Failure::Throttled(_)),
             )
             .await
             .map_err(SendError::from)
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: &CustomerEmail) -> Result<String, SendError> {
+        self.send_tagged(email, &[]).await
+    }
+
+    async fn send_notice(
+        &self,
+        email: &CustomerEmail,
+        notice: NoticeRef,
+    ) -> Result<String, SendError> {
+        // SES's events about the message (its Send event above all) carry these tags: they
+        // name the notification whose send may be held.
+        let tags = [
+            (tags::CLAIM_ID, notice.claim_id.to_string()),
+            (tags::NOTICE, notice.number.to_string()),
+        ];
+        self.send_tagged(email, &tags).await
     }
 }
 
@@ -272,6 +311,29 @@ mod tests {
             "{}",
             requests[0]
         );
+    }
+
+    #[tokio::test]
+    async fn a_notification_is_tagged_with_its_claim_and_notice_for_ses_s_events() {
+        let (mailer, replay) = mailer(vec![sent()]);
+        let claim_id = cpor_domain::ClaimId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap();
+        let notice = NoticeRef {
+            claim_id,
+            number: 2,
+        };
+        assert_eq!(
+            mailer.send_notice(&email(), notice).await,
+            Ok("m-1".to_owned())
+        );
+        let request = replay.requests.lock().unwrap()[0].clone();
+        for part in [
+            "Tags.member.1.Name=claim_id",
+            "Tags.member.1.Value=01JDX3Z8Q6V6W4S0Y1B2C3D4E5",
+            "Tags.member.2.Name=notice",
+            "Tags.member.2.Value=2",
+        ] {
+            assert!(request.contains(part), "{part} in {request}");
+        }
     }
 
     #[tokio::test]

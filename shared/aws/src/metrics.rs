@@ -22,18 +22,19 @@ pub mod name {
     pub const CLAIMS_SUBMITTED: &str = "ClaimsSubmitted";
     /// A claim refused, by `code` (the problem code). Unit `Count`.
     pub const CLAIMS_REFUSED: &str = "ClaimsRefused";
-    /// A claim stored whose notification could not be queued (it waits in `submitted` for a
-    /// retry of the request or `cpor-ops resend`). Unit `Count`.
-    pub const NOTIFICATIONS_NOT_QUEUED: &str = "NotificationsNotQueued";
     /// A claim withdrawn by its partner. Unit `Count`.
     pub const CLAIMS_WITHDRAWN: &str = "ClaimsWithdrawn";
     /// A customer e-mail sent (and the window opened). Unit `Count`.
     pub const NOTIFICATIONS_SENT: &str = "NotificationsSent";
     /// A notification message that failed and goes back to the queue. Unit `Count`.
     pub const NOTIFICATIONS_FAILED: &str = "NotificationsFailed";
-    /// A notification whose e-mail may or may not have gone out, held for an operator (never
-    /// sent again by itself). Unit `Count`.
+    /// A notification whose e-mail may or may not have gone out, held until SES says (its Send
+    /// event records it as sent; without one within 15 minutes it is released for one retry).
+    /// Unit `Count`.
     pub const NOTIFICATIONS_HELD: &str = "NotificationsHeld";
+    /// A held notification left to an operator: its automatic retries are used up. Unit
+    /// `Count`.
+    pub const NOTIFICATIONS_HELD_FOR_OPERATOR: &str = "NotificationsHeldForOperator";
     /// A notification whose address SES refused for good. Unit `Count`.
     pub const NOTIFICATIONS_REJECTED: &str = "NotificationsRejected";
     /// A customer's decline, recorded now (not a repeat). Unit `Count`.
@@ -79,11 +80,11 @@ pub mod name {
     pub const ALL: [&str; 23] = [
         CLAIMS_SUBMITTED,
         CLAIMS_REFUSED,
-        NOTIFICATIONS_NOT_QUEUED,
         CLAIMS_WITHDRAWN,
         NOTIFICATIONS_SENT,
         NOTIFICATIONS_FAILED,
         NOTIFICATIONS_HELD,
+        NOTIFICATIONS_HELD_FOR_OPERATOR,
         NOTIFICATIONS_REJECTED,
         OPT_OUTS,
         REVOCATIONS,

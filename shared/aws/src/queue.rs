@@ -2,6 +2,7 @@
 
 use crate::describe;
 use async_trait::async_trait;
+use chrono::TimeDelta;
 use cpor_domain::ids::ClaimId;
 use cpor_domain::ports::{NotificationQueue, Unavailable};
 use serde::{Deserialize, Serialize};
@@ -14,11 +15,17 @@ pub struct NotificationMessage {
     pub claim_id: ClaimId,
 }
 
+/// The longest delay SQS gives a message (`DelaySeconds`): 15 minutes.
+pub const MAX_DELAY_SECONDS: i32 = 900;
+
 /// Queues notifications on SQS.
 #[derive(Debug, Clone)]
 pub struct SqsNotificationQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
+    /// The longest a re-check is delayed ([`MAX_DELAY_SECONDS`]; shorter locally, where the
+    /// clock the re-check is decided by can be moved).
+    max_delay_seconds: i32,
 }
 
 impl SqsNotificationQueue {
@@ -27,23 +34,43 @@ impl SqsNotificationQueue {
         Self {
             client,
             queue_url: queue_url.into(),
+            max_delay_seconds: MAX_DELAY_SECONDS,
         }
     }
-}
 
-#[async_trait]
-impl NotificationQueue for SqsNotificationQueue {
-    async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable> {
+    /// The same queue, delaying a re-check `seconds` at most.
+    pub fn with_max_delay(mut self, seconds: i32) -> Self {
+        self.max_delay_seconds = seconds.clamp(0, MAX_DELAY_SECONDS);
+        self
+    }
+
+    async fn send(&self, claim_id: ClaimId, delay_seconds: i32) -> Result<(), Unavailable> {
         let body = serde_json::to_string(&NotificationMessage { claim_id })
             .map_err(|e| Unavailable(format!("message body: {e}")))?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
+            .set_delay_seconds((delay_seconds > 0).then_some(delay_seconds))
             .send()
             .await
             .map(|_| ())
             .map_err(|e| Unavailable(format!("SendMessage: {}", describe(&e))))
+    }
+}
+
+#[async_trait]
+impl NotificationQueue for SqsNotificationQueue {
+    async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable> {
+        self.send(claim_id, 0).await
+    }
+
+    async fn enqueue_after(&self, claim_id: ClaimId, delay: TimeDelta) -> Result<(), Unavailable> {
+        // Rounded up: the re-check comes after the wait, not a moment before.
+        let seconds = (delay.num_milliseconds().max(0) + 999) / 1000;
+        let seconds = i32::try_from(seconds).unwrap_or(i32::MAX);
+        self.send(claim_id, seconds.min(self.max_delay_seconds))
+            .await
     }
 }
 

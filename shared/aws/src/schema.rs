@@ -174,6 +174,17 @@ impl QueueDefinition {
     }
 }
 
+/// The pattern of the bus's rule that queues the customer's notification (the template's
+/// `CustomerNotificationRule`): every claim event whose history entry leaves the claim
+/// `approved`, whatever the entry (an approval, a dispute's, a contest's award, a contact
+/// correction that e-mails the customer again).
+pub fn customer_notification_pattern() -> serde_json::Value {
+    serde_json::json!({
+        "source": [cpor_domain::events::SOURCE],
+        "detail": { "to": ["approved"] },
+    })
+}
+
 /// The history events whose bus events the partner e-mail rule sends to notify-partner
 /// (`detail-type` `claim.<event>`): those the partner is told of, and those that e-mail a
 /// customer contact (an association made official, a correction that moved the notification).

@@ -452,6 +452,34 @@ fn the_template_declares_the_partner_email_queues_and_the_rule_that_fills_them()
 }
 
 #[test]
+fn the_bus_rule_queues_the_customers_notification_as_the_schema_says() {
+    let template = template();
+    // GIVEN the rule that queues the customer's notification from the history's outbox
+    let rule = resource(&template, "CustomerNotificationRule");
+    // THEN it reads the service's bus with the schema's pattern, into the notification queue
+    assert_eq!(rule["EventBusName"], json!({ "Ref": "EventBus" }));
+    assert_eq!(
+        rule["EventPattern"],
+        cpor_aws::schema::customer_notification_pattern()
+    );
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({ "Fn::GetAtt": ["NotificationQueue", "Arn"] })
+    );
+    // AND the queue's policy lets that rule alone send to it
+    let policy = resource(&template, "NotificationQueuePolicy");
+    let statement = &policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(
+        statement["Principal"],
+        json!({ "Service": "events.amazonaws.com" })
+    );
+    assert_eq!(
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({ "Fn::GetAtt": ["CustomerNotificationRule", "Arn"] })
+    );
+}
+
+#[test]
 fn the_template_declares_the_documents_queues_and_notification_of_the_schema() {
     let template = template();
     let expected = QueueDefinition::documents("${AWS::StackName}");

@@ -21,7 +21,7 @@ use crate::ports::{
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -53,15 +53,19 @@ pub enum StoreCall {
 /// A claim's notification as the ledger holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LedgerEntry {
-    /// `owner` may be sending it until `until`.
-    Leased { owner: String, until: DateTime<Utc> },
+    /// `owner` may be sending it until `until`; `releases` held sends were released before.
+    Leased {
+        owner: String,
+        until: DateTime<Utc>,
+        releases: u32,
+    },
     /// It went out at `at`.
     Sent {
         at: DateTime<Utc>,
         message_id: String,
     },
-    /// Whether it went out is unknown: held for an operator.
-    Held,
+    /// Whether it went out is unknown: held since `since`, after `releases` releases.
+    Held { since: DateTime<Utc>, releases: u32 },
     /// The mail service refused the address for good.
     Rejected { reason: String },
 }
@@ -104,6 +108,10 @@ struct Tables {
     ledger: HashMap<NoticeRef, LedgerEntry>,
     /// The mail service's reports recorded, by their ids.
     feedback: std::collections::HashSet<String>,
+    /// Message ids recorded besides the ledger's sends (an operator's, then SES's word).
+    messages: HashMap<String, NoticeRef>,
+    /// Reports on messages not recorded when they arrived, with when they arrived.
+    unmatched: Vec<(crate::usecase::feedback::FeedbackReport, DateTime<Utc>)>,
     /// The e-mails that follow claims' events.
     event_mail: HashMap<EventMailRef, LedgerEntry>,
     faults: Faults,
@@ -623,33 +631,13 @@ impl NotificationLedger for MemoryStore {
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
-        let lease = match tables.ledger.get(&notice) {
-            None => None,
-            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
-                Some(NotificationLease::Acquired)
-            }
-            // A worker that did not finish: whether it sent is unknown.
-            Some(LedgerEntry::Leased { until, .. }) if *until < now => {
-                tables.ledger.insert(notice, LedgerEntry::Held);
-                Some(NotificationLease::OutcomeUnknown)
-            }
-            Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
-            Some(LedgerEntry::Sent { at, .. }) => {
-                Some(NotificationLease::AlreadySent { sent_at: *at })
-            }
-            Some(LedgerEntry::Held) => Some(NotificationLease::OutcomeUnknown),
-            Some(LedgerEntry::Rejected { .. }) => Some(NotificationLease::Rejected),
-        };
-        Ok(lease.unwrap_or_else(|| {
-            tables.ledger.insert(
-                notice,
-                LedgerEntry::Leased {
-                    owner: owner.to_owned(),
-                    until: lease_until,
-                },
-            );
-            NotificationLease::Acquired
-        }))
+        Ok(lease::acquire(
+            &mut tables.ledger,
+            notice,
+            owner,
+            now,
+            lease_until,
+        ))
     }
 
     async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
@@ -663,15 +651,62 @@ impl NotificationLedger for MemoryStore {
         Ok(())
     }
 
-    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
+    async fn hold(
+        &self,
+        notice: NoticeRef,
+        owner: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Hold)?;
-        if matches!(
-            tables.ledger.get(&notice),
-            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
-        ) {
-            tables.ledger.insert(notice, LedgerEntry::Held);
+        if let Some(LedgerEntry::Leased {
+            owner: holder,
+            releases,
+            ..
+        }) = tables.ledger.get(&notice)
+            && holder == owner
+        {
+            let releases = *releases;
+            tables
+                .ledger
+                .insert(notice, LedgerEntry::Held { since, releases });
         }
         Ok(())
+    }
+
+    async fn retry_held(
+        &self,
+        notice: NoticeRef,
+        since: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        let mut tables = self.enter(StoreCall::Acquire)?;
+        match tables.ledger.get(&notice) {
+            Some(LedgerEntry::Held {
+                since: held,
+                releases,
+            }) if *held == since => {
+                let releases = releases + 1;
+                tables.ledger.insert(
+                    notice,
+                    LedgerEntry::Leased {
+                        owner: owner.to_owned(),
+                        until: lease_until,
+                        releases,
+                    },
+                );
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable> {
+        let tables = self.enter(StoreCall::Claim)?;
+        Ok(match tables.ledger.get(&notice) {
+            Some(LedgerEntry::Sent { message_id, .. }) => Some(message_id.clone()),
+            _ => None,
+        })
     }
 
     async fn record_rejected(
@@ -742,16 +777,22 @@ mod lease {
             Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
                 Some(NotificationLease::Acquired)
             }
-            // A worker that did not finish: whether it sent is unknown.
-            Some(LedgerEntry::Leased { until, .. }) if *until < now => {
-                ledger.insert(key, LedgerEntry::Held);
-                Some(NotificationLease::OutcomeUnknown)
+            // A worker that did not finish: whether it sent is unknown from its lease's end.
+            Some(LedgerEntry::Leased {
+                until, releases, ..
+            }) if *until < now => {
+                let (since, releases) = (*until, *releases);
+                ledger.insert(key, LedgerEntry::Held { since, releases });
+                Some(NotificationLease::Held { since, releases })
             }
             Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
             Some(LedgerEntry::Sent { at, .. }) => {
                 Some(NotificationLease::AlreadySent { sent_at: *at })
             }
-            Some(LedgerEntry::Held) => Some(NotificationLease::OutcomeUnknown),
+            Some(LedgerEntry::Held { since, releases }) => Some(NotificationLease::Held {
+                since: *since,
+                releases: *releases,
+            }),
             Some(LedgerEntry::Rejected { .. }) => Some(NotificationLease::Rejected),
         };
         lease.unwrap_or_else(|| {
@@ -760,6 +801,7 @@ mod lease {
                 LedgerEntry::Leased {
                     owner: owner.to_owned(),
                     until: lease_until,
+                    releases: 0,
                 },
             );
             NotificationLease::Acquired
@@ -795,13 +837,13 @@ impl EventMailLedger for MemoryStore {
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
-        Ok(lease::acquire(
-            &mut tables.event_mail,
-            mail,
-            owner,
-            now,
-            lease_until,
-        ))
+        // An event's e-mail held is held for an operator.
+        Ok(
+            match lease::acquire(&mut tables.event_mail, mail, owner, now, lease_until) {
+                NotificationLease::Held { .. } => NotificationLease::OutcomeUnknown,
+                other => other,
+            },
+        )
     }
 
     async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
@@ -812,7 +854,11 @@ impl EventMailLedger for MemoryStore {
 
     async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Hold)?;
-        lease::settle(&mut tables.event_mail, mail, owner, LedgerEntry::Held);
+        let held = LedgerEntry::Held {
+            since: DateTime::<Utc>::MIN_UTC,
+            releases: 0,
+        };
+        lease::settle(&mut tables.event_mail, mail, owner, held);
         Ok(())
     }
 
@@ -852,6 +898,9 @@ impl EventMailLedger for MemoryStore {
 impl MailFeedbackLedger for MemoryStore {
     async fn notice_of(&self, message_id: &str) -> Result<Option<NoticeRef>, Unavailable> {
         let tables = self.enter(StoreCall::Claim)?;
+        if let Some(notice) = tables.messages.get(message_id) {
+            return Ok(Some(*notice));
+        }
         Ok(tables
             .ledger
             .iter()
@@ -859,9 +908,45 @@ impl MailFeedbackLedger for MemoryStore {
                 LedgerEntry::Sent { message_id: id, .. } if id == message_id => Some(*notice),
                 LedgerEntry::Sent { .. }
                 | LedgerEntry::Leased { .. }
-                | LedgerEntry::Held
+                | LedgerEntry::Held { .. }
                 | LedgerEntry::Rejected { .. } => None,
             }))
+    }
+
+    async fn record_message(&self, message_id: &str, notice: NoticeRef) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::RecordSent)?;
+        tables.messages.insert(message_id.to_owned(), notice);
+        Ok(())
+    }
+
+    async fn keep_unmatched(
+        &self,
+        report: &crate::usecase::feedback::FeedbackReport,
+        at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::Apply)?;
+        if !tables
+            .unmatched
+            .iter()
+            .any(|(kept, _)| kept.feedback_id == report.feedback_id)
+        {
+            tables.unmatched.push((report.clone(), at));
+        }
+        Ok(())
+    }
+
+    async fn unmatched(
+        &self,
+        message_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<crate::usecase::feedback::FeedbackReport>, Unavailable> {
+        let tables = self.enter(StoreCall::Claim)?;
+        Ok(tables
+            .unmatched
+            .iter()
+            .filter(|(report, at)| report.message_id == message_id && *at > since)
+            .map(|(report, _)| report.clone())
+            .collect())
     }
 
     async fn record_feedback(
@@ -932,10 +1017,19 @@ impl Countdown {
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     queued: Mutex<Vec<ClaimId>>,
+    delayed: Mutex<Vec<(ClaimId, TimeDelta)>>,
     failures: Countdown,
 }
 
 impl MemoryQueue {
+    /// The claims queued for a re-check so far, with their delays, oldest first.
+    pub fn delayed(&self) -> Vec<(ClaimId, TimeDelta)> {
+        self.delayed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// The claims queued so far, oldest first.
     pub fn queued(&self) -> Vec<ClaimId> {
         self.queued
@@ -960,6 +1054,16 @@ impl NotificationQueue for MemoryQueue {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(claim_id);
+        Ok(())
+    }
+    async fn enqueue_after(&self, claim_id: ClaimId, delay: TimeDelta) -> Result<(), Unavailable> {
+        if self.failures.take() {
+            return Err(Unavailable("the queue was made to fail".into()));
+        }
+        self.delayed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((claim_id, delay));
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, ReviewPosition, ReviewQuery};
 use crate::reference::{PartnerRecord, TenantRecord};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// A failure of a dependency that a caller may retry later (throttling, a 5xx, a time-out).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,8 +154,14 @@ pub enum NotificationLease {
     /// Another worker is sending it, and its lease is still running.
     HeldElsewhere,
     /// An earlier attempt may have sent it (its worker stopped, or the mail service's answer was
-    /// lost): it is held for an operator, never sent again by itself.
+    /// lost): it is held for an operator, never sent again by itself (the e-mails that follow
+    /// claims' events).
     OutcomeUnknown,
+    /// An earlier attempt may have sent it: it is held since `since`, until the mail service's
+    /// own word settles it (its `Send` event records it as sent), or until the use case releases
+    /// it for one more attempt ([`NotificationLedger::retry_held`]); `releases` counts the
+    /// attempts released so far (a customer's notification).
+    Held { since: DateTime<Utc>, releases: u32 },
     /// The mail service refused the customer's address for good.
     Rejected,
 }
@@ -185,7 +191,7 @@ pub trait NotificationLedger: Send + Sync {
     /// Takes the right to send one notification of a claim until `lease_until`, for `owner` (a
     /// value unique to this attempt), unless it was sent, refused, held, or another worker's
     /// lease is still running. An expired lease is an attempt whose outcome is unknown: it is
-    /// held ([`NotificationLease::OutcomeUnknown`]), never taken over.
+    /// held ([`NotificationLease::Held`] since the lease's end), never taken over.
     async fn acquire(
         &self,
         notice: NoticeRef,
@@ -198,9 +204,29 @@ pub trait NotificationLedger: Send + Sync {
     /// another owner's lease is left alone.
     async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable>;
 
-    /// Holds `owner`'s send for an operator: the mail service may have sent it, so it is never
-    /// sent again by itself (`cpor-ops resend --confirm-unsent` releases it).
-    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable>;
+    /// Holds `owner`'s send since `since`: the mail service may have sent it, so it is not sent
+    /// again until its `Send` event settles it or [`NotificationLedger::retry_held`] releases it
+    /// (`cpor-ops resend --confirm-unsent` releases it by hand). The count of releases is kept.
+    async fn hold(
+        &self,
+        notice: NoticeRef,
+        owner: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(), Unavailable>;
+
+    /// Takes a send held since `since` for one more attempt by `owner` until `lease_until`,
+    /// counting the release; false when it is no longer that hold (settled, or taken by another
+    /// worker).
+    async fn retry_held(
+        &self,
+        notice: NoticeRef,
+        since: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, Unavailable>;
+
+    /// The message id of the notification's recorded send, if it is recorded as sent.
+    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable>;
 
     /// Records that the mail service refused `owner`'s send for good, and why.
     async fn record_rejected(
@@ -227,6 +253,26 @@ pub trait MailFeedbackLedger: Send + Sync {
     /// its feedback names. `None` for a message the service did not record (another sender's,
     /// or one sent before message ids were recorded).
     async fn notice_of(&self, message_id: &str) -> Result<Option<NoticeRef>, Unavailable>;
+
+    /// Records that the mail service sent `message_id` as `notice` (a second id for one notice
+    /// too: an operator's confirmation, then SES's own word), so that its feedback finds it.
+    async fn record_message(&self, message_id: &str, notice: NoticeRef) -> Result<(), Unavailable>;
+
+    /// Keeps a report on a message not (yet) recorded, received `at`, for a while
+    /// ([`crate::usecase::feedback::UNMATCHED_KEPT`]): the send it is about may be recorded
+    /// after it arrived.
+    async fn keep_unmatched(
+        &self,
+        report: &crate::usecase::feedback::FeedbackReport,
+        at: DateTime<Utc>,
+    ) -> Result<(), Unavailable>;
+
+    /// The reports kept on `message_id` while it was not recorded, received after `since`.
+    async fn unmatched(
+        &self,
+        message_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<crate::usecase::feedback::FeedbackReport>, Unavailable>;
 
     /// Applies the transition recording feedback `feedback_id` (the mail service's own id of
     /// the report), once: a report delivered again is [`FeedbackRecordError::AlreadyRecorded`].
@@ -344,6 +390,11 @@ pub trait ReviewQueue: Send + Sync {
 pub trait NotificationQueue: Send + Sync {
     /// Queues the notification of a claim.
     async fn enqueue(&self, claim_id: ClaimId) -> Result<(), Unavailable>;
+
+    /// Queues the notification of a claim to be looked at again after `delay` (a held send's
+    /// re-check; the queue may deliver it sooner when it cannot wait that long, and the use
+    /// case then queues it again).
+    async fn enqueue_after(&self, claim_id: ClaimId, delay: TimeDelta) -> Result<(), Unavailable>;
 }
 
 /// Why an e-mail was not (known to be) sent.
@@ -367,6 +418,25 @@ pub enum SendError {
 pub trait Mailer: Send + Sync {
     /// Sends a message; returns the provider's message id.
     async fn send(&self, email: &CustomerEmail) -> Result<String, SendError>;
+
+    /// Sends a customer's notification, tagged with `notice` so that the mail service's own
+    /// events about it (its `Send` event) name the notification; returns the message id.
+    async fn send_notice(
+        &self,
+        email: &CustomerEmail,
+        notice: NoticeRef,
+    ) -> Result<String, SendError> {
+        let _ = notice;
+        self.send(email).await
+    }
+}
+
+/// The names of the message tags a customer's notification carries.
+pub mod tags {
+    /// The claim's id.
+    pub const CLAIM_ID: &str = "claim_id";
+    /// The notification's number ([`super::NoticeRef::number`]).
+    pub const NOTICE: &str = "notice";
 }
 
 /// Why a pending document was not stored.

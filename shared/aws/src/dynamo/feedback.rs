@@ -2,15 +2,36 @@
 //! notification (a `MESSAGE#` item written with the send), and each report is recorded once, by
 //! a marker in the claim's partition written in the transition's transaction.
 
-use super::record::{FeedbackMarker, MessageRecord, from_item};
+use super::expression::Expression;
+use super::record::{FeedbackMarker, MessageRecord, UnmatchedReport, from_item};
 use super::transaction::{Part, TransactError};
-use super::{DynamoStore, inconsistent, keyed, keys};
+use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
 use crate::schema::PK;
 use async_trait::async_trait;
-use cpor_domain::claim::Transition;
+use chrono::{DateTime, Utc};
+use cpor_domain::claim::{MailFeedback, Transition};
 use cpor_domain::ports::{
     ApplyError, FeedbackRecordError, MailFeedbackLedger, NoticeRef, Unavailable,
 };
+use cpor_domain::usecase::feedback::{FeedbackReport, UNMATCHED_KEPT};
+
+fn feedback_name(feedback: MailFeedback) -> &'static str {
+    match feedback {
+        MailFeedback::PermanentBounce => "permanent_bounce",
+        MailFeedback::TransientBounce => "transient_bounce",
+        MailFeedback::Complaint => "complaint",
+    }
+}
+
+fn feedback_of(name: &str) -> Option<MailFeedback> {
+    [
+        MailFeedback::PermanentBounce,
+        MailFeedback::TransientBounce,
+        MailFeedback::Complaint,
+    ]
+    .into_iter()
+    .find(|f| feedback_name(*f) == name)
+}
 
 #[async_trait]
 impl MailFeedbackLedger for DynamoStore {
@@ -24,6 +45,88 @@ impl MailFeedbackLedger for DynamoStore {
             claim_id: record.claim_id,
             number: record.notice,
         }))
+    }
+
+    async fn record_message(&self, message_id: &str, notice: NoticeRef) -> Result<(), Unavailable> {
+        let item = keyed(
+            &MessageRecord {
+                claim_id: notice.claim_id,
+                notice: notice.number,
+            },
+            &keys::message(message_id),
+            [],
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable("PutItem message", &e))?;
+        Ok(())
+    }
+
+    async fn keep_unmatched(
+        &self,
+        report: &FeedbackReport,
+        at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        let item = keyed(
+            &UnmatchedReport {
+                message_id: report.message_id.clone(),
+                feedback_id: report.feedback_id.clone(),
+                feedback: feedback_name(report.feedback).to_owned(),
+                received_at: at,
+                expires_at_epoch: (at + UNMATCHED_KEPT).timestamp(),
+            },
+            &keys::unmatched(&report.message_id, &report.feedback_id),
+            [],
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable("PutItem unmatched report", &e))?;
+        Ok(())
+    }
+
+    async fn unmatched(
+        &self,
+        message_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<FeedbackReport>, Unavailable> {
+        let mut e = Expression::default();
+        let condition = e.equals(PK, s(keys::unmatched_partition(message_id)));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query unmatched reports", &e))?;
+        let mut reports = Vec::new();
+        for item in out.items() {
+            let kept: UnmatchedReport =
+                from_item(item).map_err(|e| inconsistent(format!("unmatched report: {e}")))?;
+            // TTL deletion may lag: the record's own time decides.
+            if kept.received_at <= since {
+                continue;
+            }
+            let feedback = feedback_of(&kept.feedback)
+                .ok_or_else(|| inconsistent(format!("feedback {:?}", kept.feedback)))?;
+            reports.push(FeedbackReport {
+                message_id: kept.message_id,
+                feedback_id: kept.feedback_id,
+                feedback,
+            });
+        }
+        Ok(reports)
     }
 
     async fn record_feedback(

@@ -35,6 +35,8 @@ const TENANT_PREFIX: &str = "TENANT#";
 const DUE_PREFIX: &str = "DUE#";
 const DOCUMENT_PREFIX: &str = "DOC#";
 const MESSAGE_PREFIX: &str = "MESSAGE#";
+const UNMATCHED_PREFIX: &str = "UNMATCHED#";
+const REPORT_PREFIX: &str = "REPORT#";
 const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 /// The partner's e-mail of a claim's event.
 const PARTNER_EMAIL_PREFIX: &str = "PARTNER_EMAIL#";
@@ -142,6 +144,19 @@ pub(super) fn event_mail(mail: EventMailRef) -> ItemKey {
 /// feedback names only its message id.
 pub(super) fn message(message_id: &str) -> ItemKey {
     ItemKey::new(format!("{MESSAGE_PREFIX}{message_id}"), sk::MESSAGE)
+}
+
+/// The partition of the reports on a message not recorded when they arrived.
+pub(super) fn unmatched_partition(message_id: &str) -> String {
+    format!("{UNMATCHED_PREFIX}{message_id}")
+}
+
+/// One report on a message not recorded when it arrived.
+pub(super) fn unmatched(message_id: &str, feedback_id: &str) -> ItemKey {
+    ItemKey::new(
+        unmatched_partition(message_id),
+        format!("{REPORT_PREFIX}{feedback_id}"),
+    )
 }
 
 pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {

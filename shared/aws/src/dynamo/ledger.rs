@@ -97,6 +97,8 @@ fn settled(state: SendState, owner: &str, reason: Option<String>) -> Notificatio
         sent_at: None,
         message_id: None,
         reason,
+        held_at: None,
+        releases: 0,
     }
 }
 
@@ -116,6 +118,8 @@ impl DynamoStore {
             sent_at: None,
             message_id: None,
             reason: None,
+            held_at: None,
+            releases: 0,
         };
         let existing = match self
             .put_send_record_if(key, &lease, |e| Ok(e.not_exists(PK)))
@@ -138,13 +142,19 @@ impl DynamoStore {
             SendState::InProgress if existing.lease_until.is_some_and(|until| until >= now) => {
                 Ok(NotificationLease::HeldElsewhere)
             }
-            // A worker that did not finish: whether it sent is unknown, so the send is held.
+            // A worker that did not finish: whether it sent is unknown from its lease's end, so
+            // the send is held.
             SendState::InProgress => {
-                let held = settled(
-                    SendState::Held,
-                    existing.lease_owner.as_deref().unwrap_or_default(),
-                    None,
-                );
+                let since = existing.lease_until.unwrap_or(now);
+                let held = NotificationRecord {
+                    held_at: Some(since),
+                    releases: existing.releases,
+                    ..settled(
+                        SendState::Held,
+                        existing.lease_owner.as_deref().unwrap_or_default(),
+                        None,
+                    )
+                };
                 let expired = |e: &mut Expression| -> Result<String, Unavailable> {
                     Ok(all(&[
                         e.equals(field::STATE, state(SendState::InProgress)?),
@@ -152,7 +162,10 @@ impl DynamoStore {
                     ]))
                 };
                 match self.put_send_record_if(key, &held, expired).await {
-                    Ok(()) => Ok(NotificationLease::OutcomeUnknown),
+                    Ok(()) => Ok(NotificationLease::Held {
+                        since,
+                        releases: existing.releases,
+                    }),
                     // It moved on meanwhile: the next attempt reads it again.
                     Err(PutRefused::Condition(_)) => Ok(NotificationLease::HeldElsewhere),
                     Err(PutRefused::Unavailable(e)) => Err(e),
@@ -162,7 +175,10 @@ impl DynamoStore {
                 Some(sent_at) => Ok(NotificationLease::AlreadySent { sent_at }),
                 None => Err(inconsistent("notification sent without a time")),
             },
-            SendState::Held => Ok(NotificationLease::OutcomeUnknown),
+            SendState::Held => Ok(NotificationLease::Held {
+                since: existing.held_at.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                releases: existing.releases,
+            }),
             SendState::Rejected => Ok(NotificationLease::Rejected),
         }
     }
@@ -186,10 +202,76 @@ impl NotificationLedger for DynamoStore {
         self.release_send(&keys::notification(notice), owner).await
     }
 
-    async fn hold(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
-        let key = keys::notification(notice);
-        self.settle_lease(&key, owner, settled(SendState::Held, owner, None))
+    async fn hold(
+        &self,
+        notice: NoticeRef,
+        owner: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        // An update, not a put: the count of releases stays.
+        let mut e = Expression::default();
+        let update = e.update(
+            vec![
+                (field::STATE, state(SendState::Held)?),
+                (field::HELD_AT, s(format_instant(since))),
+            ],
+            &[field::LEASE_UNTIL],
+        );
+        let condition = all(&[
+            e.equals(field::STATE, state(SendState::InProgress)?),
+            e.equals(field::LEASE_OWNER, s(owner)),
+        ]);
+        self.update_send_record_if(&keys::notification(notice), update, condition, e)
             .await
+            .map(|_| ())
+    }
+
+    async fn retry_held(
+        &self,
+        notice: NoticeRef,
+        since: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        let mut e = Expression::default();
+        let releases = e.name(field::RELEASES);
+        let zero = e.value(AttributeValue::N("0".into()));
+        let one = e.value(AttributeValue::N("1".into()));
+        let set = e.update(
+            vec![
+                (field::STATE, state(SendState::InProgress)?),
+                (field::LEASE_OWNER, s(owner)),
+                (field::LEASE_UNTIL, s(format_instant(lease_until))),
+            ],
+            &[field::HELD_AT],
+        );
+        // `SET a = :v, ... REMOVE x`: the count goes in with the SET clause.
+        let update = set.replacen(
+            " REMOVE ",
+            &format!(", {releases} = if_not_exists({releases}, {zero}) + {one} REMOVE "),
+            1,
+        );
+        let condition = all(&[
+            e.equals(field::STATE, state(SendState::Held)?),
+            e.equals(field::HELD_AT, s(format_instant(since))),
+        ]);
+        self.update_send_record_if(&keys::notification(notice), update, condition, e)
+            .await
+    }
+
+    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable> {
+        let Some(item) = self
+            .get("notification", &keys::notification(notice))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let record: NotificationRecord =
+            from_item(&item).map_err(|e| inconsistent(format!("notification record: {e}")))?;
+        Ok(match record.state {
+            SendState::Sent => record.message_id,
+            SendState::InProgress | SendState::Held | SendState::Rejected => None,
+        })
     }
 
     async fn record_rejected(
@@ -227,6 +309,8 @@ impl NotificationLedger for DynamoStore {
                 sent_at: Some(sent_at),
                 message_id: Some(message_id.to_owned()),
                 reason: None,
+                held_at: None,
+                releases: 0,
             },
             &keys::notification(notice),
             [],
@@ -262,8 +346,16 @@ impl EventMailLedger for DynamoStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<NotificationLease, Unavailable> {
-        self.acquire_send(&keys::event_mail(mail), owner, now, lease_until)
-            .await
+        // An event's e-mail held is held for an operator.
+        Ok(
+            match self
+                .acquire_send(&keys::event_mail(mail), owner, now, lease_until)
+                .await?
+            {
+                NotificationLease::Held { .. } => NotificationLease::OutcomeUnknown,
+                other => other,
+            },
+        )
     }
 
     async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
@@ -300,6 +392,8 @@ impl EventMailLedger for DynamoStore {
             sent_at: Some(sent_at),
             message_id: Some(message_id.to_owned()),
             reason: None,
+            held_at: None,
+            releases: 0,
         };
         let item = keyed(&record, &keys::event_mail(mail), [])?;
         self.client
@@ -368,27 +462,70 @@ impl DynamoStore {
         }
     }
 
+    /// Updates the send record at `key` with `update` if `condition` holds; false when it did
+    /// not.
+    async fn update_send_record_if(
+        &self,
+        key: &ItemKey,
+        update: String,
+        condition: String,
+        e: Expression,
+    ) -> Result<bool, Unavailable> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("UpdateItem send record", &e)),
+        }
+    }
+
     /// Records that a held notification's e-mail went out at `sent_at` (as an operator read in
-    /// SES's records) and opens the claim's window from then, as notify-customer would have:
-    /// the window it opened.
+    /// SES's records), as SES's `message_id` when the operator gives it, and opens the claim's
+    /// window from then, as notify-customer would have; reports on that message kept while it
+    /// was not recorded are applied. Without the message id, SES's own Send event records it
+    /// when it arrives. Returns the window it opened.
     pub async fn confirm_sent(
         &self,
         claim: &cpor_domain::Claim,
         sent_at: DateTime<Utc>,
         calendar: &cpor_domain::BusinessCalendar,
+        message_id: Option<&str>,
     ) -> Result<cpor_domain::OptOutWindow, ConfirmError> {
         let sent_at = cpor_domain::clock::to_millis(sent_at);
         let window =
             calendar.opt_out_window(sent_at, claim.subject.customer_contact.time_zone.tz());
-        let transition = claim.notify(window).map_err(ConfirmError::NotNotifiable)?;
-        self.record_sent(
-            NoticeRef::of(claim),
+        // Refused before anything is written when the claim is past notification.
+        claim.notify(window).map_err(ConfirmError::NotNotifiable)?;
+        let desk = cpor_domain::usecase::feedback::MailFeedbackDesk {
+            claims: self,
+            ledger: self,
+            notifications: self,
+            clock: &cpor_domain::clock::SystemClock,
+            calendar,
+        };
+        let sent = cpor_domain::usecase::feedback::SentReport {
+            message_id: message_id.unwrap_or(CONFIRMED_BY_OPERATOR).to_owned(),
+            notice: NoticeRef::of(claim),
             sent_at,
-            "confirmed-by-operator",
-            Some(&transition),
-        )
-        .await
-        .map_err(ConfirmError::Store)?;
+        };
+        desk.record_send(&sent)
+            .await
+            .map_err(|e| ConfirmError::Store(ApplyError::Unavailable(e)))?;
         Ok(window)
     }
 
@@ -411,6 +548,9 @@ impl DynamoStore {
         Ok(Some((name, record.reason)))
     }
 }
+
+/// The message id of a send an operator confirmed without SES's.
+pub const CONFIRMED_BY_OPERATOR: &str = "confirmed-by-operator";
 
 /// Why a send could not be confirmed.
 #[derive(Debug, thiserror::Error)]

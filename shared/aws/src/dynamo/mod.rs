@@ -11,6 +11,8 @@
 //! | partner-of-record lock | `LOCK#<tenant>#workload#<w>` or `…#subscription#<s>` | `LOCK` |
 //! | idempotency record | `IDEMPOTENCY#<partner>#<key>` | `IDEMPOTENCY` (TTL `expires_at_epoch`) |
 //! | partner, tenant | `PARTNER#<id>`, `TENANT#<id>` | `PARTNER`, `TENANT` |
+//! | sent e-mail (a notification) | `MESSAGE#<SES message id>` | `MESSAGE` |
+//! | report on a message not yet recorded | `UNMATCHED#<SES message id>` | `REPORT#<feedback id>` (TTL `expires_at_epoch`) |
 //! | document of a claim | `CLAIM#<id>` | `DOC#<document id>` |
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //!

@@ -41,6 +41,8 @@ pub(super) mod field {
     pub const STATE: &str = "state";
     pub const LEASE_UNTIL: &str = "lease_until";
     pub const LEASE_OWNER: &str = "lease_owner";
+    pub const HELD_AT: &str = "held_at";
+    pub const RELEASES: &str = "releases";
 }
 
 /// A claim as one flat item.
@@ -509,7 +511,7 @@ pub(super) enum SendState {
     /// A worker holds the lease to send it, until `lease_until`.
     InProgress,
     Sent,
-    /// Whether it went out is unknown: held for an operator (`cpor-ops resend`).
+    /// Whether it went out is unknown: held since `held_at` until SES's word, or a release.
     Held,
     /// SES refused the address for good (`reason`).
     Rejected,
@@ -541,6 +543,33 @@ pub(super) struct NotificationRecord {
     /// Why SES refused it, addresses masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Since when a held send waits for SES's word.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub held_at: Option<DateTime<Utc>>,
+    /// How many times a held send was released for one more attempt.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub releases: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A report of the mail service on a message not recorded when it arrived, kept for a while
+/// (`pk = UNMATCHED#<message id>`, `sk = REPORT#<feedback id>`, TTL `expires_at_epoch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct UnmatchedReport {
+    pub message_id: String,
+    pub feedback_id: String,
+    /// `permanent_bounce`, `transient_bounce` or `complaint`.
+    pub feedback: String,
+    #[serde(with = "serde_instant")]
+    pub received_at: DateTime<Utc>,
+    pub expires_at_epoch: i64,
 }
 
 /// The attributes of `record`, which must serialize as a map.
@@ -864,6 +893,8 @@ pub(crate) mod tests {
             sent_at: None,
             message_id: None,
             reason: None,
+            held_at: None,
+            releases: 0,
         })
         .unwrap();
         for name in [field::STATE, field::LEASE_OWNER, field::LEASE_UNTIL] {

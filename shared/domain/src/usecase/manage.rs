@@ -10,10 +10,9 @@ use crate::clock::{Clock, Pause};
 use crate::contact::CustomerContact;
 use crate::ids::ClaimId;
 use crate::listing::{ClaimPage, ListQuery};
-use crate::ports::{ApplyError, ClaimRepository, NotificationQueue, TenantDirectory, Unavailable};
+use crate::ports::{ApplyError, ClaimRepository, TenantDirectory, Unavailable};
 use crate::proof::ProofOfExecution;
 use crate::reference::ContactOutsideTenant;
-use crate::retry::RETRY;
 use crate::review::Message;
 use crate::usecase::submit::Notification;
 use crate::validation::{ObjectReader, ValidationErrors};
@@ -91,9 +90,7 @@ pub struct ClaimDesk<'a> {
     /// The tenants whose domains a corrected contact must be at.
     pub directory: &'a dyn TenantDirectory,
     pub clock: &'a dyn Clock,
-    /// Where a corrected contact's new notification is queued.
-    pub queue: &'a dyn NotificationQueue,
-    /// Waiting between attempts to queue it.
+    /// Waiting between attempts of a retried call.
     pub pause: &'a dyn Pause,
 }
 
@@ -269,21 +266,9 @@ impl ClaimDesk<'_> {
                 notification: None,
             });
         }
-        let queued = RETRY
-            .run(
-                "queueing the notification",
-                self.pause,
-                || self.queue.enqueue(claim.id),
-                |_| true,
-            )
-            .await;
-        let notification = match queued {
-            Ok(()) => Notification::Queued,
-            Err(e) => {
-                tracing::error!(claim_id = %claim.id, error = %e, "contact corrected but the new notification could not be queued");
-                Notification::NotQueued
-            }
-        };
+        // Its `contact_corrected` history entry (to `approved`) queues the new notification
+        // through the history's outbox.
+        let notification = Notification::Queued;
         Ok(Corrected {
             claim,
             notification: Some(notification),
@@ -376,7 +361,7 @@ mod tests {
     use crate::clock::{FixedClock, RecordedPauses};
     use crate::ids::TenantId;
     use crate::listing::ClaimFilter;
-    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
+    use crate::memory::{MemoryStore, StoreCall};
     use crate::usecase::testing::{
         CONTOSO, FABRIKAM, LITWARE, NORTHWIND, admin, approved, awaiting_customer, caller,
         notified, now, store, submitted,
@@ -389,7 +374,6 @@ mod tests {
     struct Ports {
         store: MemoryStore,
         clock: FixedClock,
-        queue: MemoryQueue,
         pauses: RecordedPauses,
     }
 
@@ -398,7 +382,6 @@ mod tests {
             Self {
                 store: store(),
                 clock: FixedClock::at(now()),
-                queue: MemoryQueue::default(),
                 pauses: RecordedPauses::default(),
             }
         }
@@ -408,7 +391,6 @@ mod tests {
                 claims: &self.store,
                 directory: &self.store,
                 clock: &self.clock,
-                queue: &self.queue,
                 pause: &self.pauses,
             }
         }
@@ -898,7 +880,6 @@ mod tests {
             "marco@contoso.com"
         );
         assert_eq!(corrected.notification, Some(Notification::Queued));
-        assert_eq!(ports.queue.queued(), vec![claim.id]);
         assert_eq!(ports.stored(&claim).0, corrected.claim);
     }
 
@@ -918,7 +899,6 @@ mod tests {
         // THEN only the contact changed and nothing is queued
         assert_eq!(corrected.claim.status(), ClaimStatus::Submitted);
         assert_eq!(corrected.notification, None);
-        assert!(ports.queue.queued().is_empty());
         // WHEN the body is wrong in two ways THEN both are named and nothing changes
         let bad = json!({ "email": "not an address", "extra": 1 });
         let refused = ports
@@ -959,7 +939,6 @@ mod tests {
         );
         // AND the claim, its history and the queue are as they were
         assert_eq!(ports.stored(&claim).0, claim);
-        assert!(ports.queue.queued().is_empty());
         // AND another partner still learns nothing of the claim, not even its tenant's rule
         assert_eq!(
             ports

@@ -8,7 +8,7 @@ use crate::email::compose_notification;
 use crate::ids::ClaimId;
 use crate::ports::{
     ApplyError, ClaimRepository, Mailer, NoticeRef, NotificationLease, NotificationLedger,
-    SendError, Unavailable,
+    NotificationQueue, SendError, Unavailable,
 };
 use crate::retry::RETRY;
 use crate::token::OptOutKeyring;
@@ -17,6 +17,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// How long one worker may hold the right to send a notification. Longer than a send takes,
 /// shorter than the queue's retry delay, so a crashed worker's message is sent by the next.
 pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// How long a held send waits for the mail service's word: SES publishes a `Send` event for
+/// every message it accepted (the configuration set's event destination), which records the
+/// held send as sent. Without one by then, nothing went out, and the send is released for one
+/// more attempt.
+pub const SES_WORD_WAIT: TimeDelta = TimeDelta::minutes(15);
+
+/// How many times a held send is released by itself; after that, it is left to an operator.
+pub const AUTOMATIC_RETRIES: u32 = 5;
 
 /// What became of one notification request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +36,12 @@ pub enum NotifyOutcome {
     AlreadyNotified,
     /// The claim left the lifecycle before it was notified (the partner withdrew).
     NotNeeded(ClaimStatus),
-    /// Whether the e-mail went out is unknown: it is held for an operator, never sent again by
-    /// itself.
+    /// Whether the e-mail went out is unknown: it is held until the mail service's `Send` event
+    /// records it, or, without one within [`SES_WORD_WAIT`], released for one more attempt; a
+    /// re-check is queued for then.
     Held,
+    /// Held, and its automatic retries used up: left to an operator.
+    HeldForOperator,
     /// The mail service refused the customer's address for good.
     Rejected,
 }
@@ -56,6 +68,8 @@ pub struct NotifyCustomer<'a> {
     pub claims: &'a dyn ClaimRepository,
     /// The record of sends: what keeps an e-mail from going out twice.
     pub ledger: &'a dyn NotificationLedger,
+    /// Where a held send's re-check is queued.
+    pub rechecks: &'a dyn NotificationQueue,
     pub mailer: &'a dyn Mailer,
     pub clock: &'a dyn Clock,
     /// Waiting between attempts to record a sent e-mail.
@@ -102,7 +116,33 @@ impl NotifyCustomer<'_> {
             };
             let result = match lease {
                 NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
-                NotificationLease::OutcomeUnknown => return Ok(NotifyOutcome::Held),
+                NotificationLease::OutcomeUnknown => return Ok(NotifyOutcome::HeldForOperator),
+                NotificationLease::Held { since, releases } => {
+                    if releases >= AUTOMATIC_RETRIES {
+                        tracing::error!(%claim_id, releases, "a held notification's automatic retries are used up; left to an operator");
+                        return Ok(NotifyOutcome::HeldForOperator);
+                    }
+                    let release_at = since + SES_WORD_WAIT;
+                    if now < release_at {
+                        // SES may still say it sent it: look again then.
+                        self.recheck(claim_id, release_at - now).await?;
+                        return Ok(NotifyOutcome::Held);
+                    }
+                    let retried = self
+                        .ledger
+                        .retry_held(notice, since, &owner, now + self.send_lease)
+                        .await;
+                    match retried {
+                        Ok(true) => {}
+                        Ok(false) => return Err(NotifyError::HeldElsewhere),
+                        Err(e) => {
+                            self.release(notice, &owner).await;
+                            return Err(e.into());
+                        }
+                    }
+                    tracing::warn!(%claim_id, %since, releases, "no Send event of the held notification; released for one more attempt");
+                    self.send(&claim, &owner, now).await
+                }
                 NotificationLease::Rejected => return Ok(NotifyOutcome::Rejected),
                 NotificationLease::AlreadySent { sent_at } => {
                     self.open_window_of_earlier_send(&claim, sent_at).await
@@ -200,7 +240,7 @@ impl NotifyCustomer<'_> {
                 return Err(Retry::Failed(NotifyError::Compose(e)));
             }
         };
-        let message_id = match self.mailer.send(&email).await {
+        let message_id = match self.mailer.send_notice(&email, notice).await {
             Ok(id) => id,
             Err(SendError::NotSent(e)) => {
                 // Nothing went out: give the lease back so that the retry can send at once.
@@ -217,13 +257,17 @@ impl NotifyCustomer<'_> {
                 return Ok(NotifyOutcome::Rejected);
             }
             Err(SendError::OutcomeUnknown(reason)) => {
-                // Sending again could send it twice: an operator decides (docs/runbook.md). If
-                // the hold cannot be written, the lease expires and the redelivery holds it.
-                tracing::error!(%claim_id, reason = %mask_addresses(&reason), "whether the customer's e-mail went out is unknown; held for an operator");
+                // Sending again could send it twice: SES's own word decides (its Send event),
+                // or its silence within SES_WORD_WAIT. If the hold cannot be written, the lease
+                // expires and the redelivery holds it from then.
+                tracing::warn!(%claim_id, reason = %mask_addresses(&reason), "whether the customer's e-mail went out is unknown; held until SES says");
                 self.ledger
-                    .hold(notice, owner)
+                    .hold(notice, owner, sent)
                     .await
                     .map_err(|e| Retry::Failed(e.into()))?;
+                self.recheck(claim_id, SES_WORD_WAIT)
+                    .await
+                    .map_err(Retry::Failed)?;
                 return Ok(NotifyOutcome::Held);
             }
         };
@@ -292,6 +336,15 @@ impl NotifyCustomer<'_> {
         )))
     }
 
+    /// Queues the claim's notification to be looked at again after `delay`. A failure fails
+    /// the message, whose redelivery finds the hold and queues the re-check again.
+    async fn recheck(&self, claim_id: ClaimId, delay: TimeDelta) -> Result<(), NotifyError> {
+        self.rechecks
+            .enqueue_after(claim_id, delay)
+            .await
+            .map_err(NotifyError::from)
+    }
+
     /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
     /// until the lease expires.
     async fn release(&self, notice: NoticeRef, owner: &str) {
@@ -328,7 +381,7 @@ mod tests {
     use crate::claim::tests::at;
     use crate::claim::{Actor, HistoryEntry};
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
+    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryQueue, MemoryStore, StoreCall};
     use crate::ports::ClaimRepository;
     use crate::usecase::testing::{FABRIKAM, approved, keyring, now, reason, store, submitted};
     use chrono::NaiveDate;
@@ -338,6 +391,7 @@ mod tests {
     /// The use case's ports, in memory, with Thursday 26 November 2026 a holiday.
     struct Ports {
         store: MemoryStore,
+        queue: MemoryQueue,
         mailer: MemoryMailer,
         clock: FixedClock,
         pauses: RecordedPauses,
@@ -349,6 +403,7 @@ mod tests {
         fn new() -> Self {
             Self {
                 store: store(),
+                queue: MemoryQueue::default(),
                 mailer: MemoryMailer::default(),
                 clock: FixedClock::at(now()),
                 pauses: RecordedPauses::default(),
@@ -361,6 +416,7 @@ mod tests {
             NotifyCustomer {
                 claims: &self.store,
                 ledger: &self.store,
+                rechecks: &self.queue,
                 mailer: &self.mailer,
                 clock: &self.clock,
                 pause: &self.pauses,
@@ -469,36 +525,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_expired_lease_is_held_for_an_operator_and_never_sent_again_by_itself() {
+    async fn an_expired_lease_is_held_until_ses_says_and_never_taken_over_meanwhile() {
         // GIVEN a worker that took the lease and never finished: it may have sent the e-mail
         let ports = Ports::new();
         let claim = claim(&ports).await;
+        let lease_end = now() + SEND_LEASE;
         ports
             .store
-            .acquire(
-                NoticeRef::of(&claim),
-                "crashed-worker",
-                now(),
-                now() + SEND_LEASE,
-            )
+            .acquire(NoticeRef::of(&claim), "crashed-worker", now(), lease_end)
             .await
             .unwrap();
         // WHEN the request comes again after the lease ran out, and once more later
-        ports
-            .clock
-            .set(now() + SEND_LEASE + TimeDelta::milliseconds(1));
+        ports.clock.set(lease_end + TimeDelta::milliseconds(1));
         let outcome = ports.notify(claim.id).await;
+        ports.clock.set(lease_end + TimeDelta::minutes(5));
         let again = ports.notify(claim.id).await;
-        // THEN nothing is sent: the notification is held for an operator, and stays held
+        // THEN nothing is sent: the notification is held from the lease's end, and each
+        // request queues a re-check for when SES's word is overdue
         assert_eq!(outcome, Ok(NotifyOutcome::Held));
         assert_eq!(again, Ok(NotifyOutcome::Held));
         assert!(ports.mailer.sent().is_empty());
-        assert_eq!(ports.store.ledger_entry(claim.id), Some(LedgerEntry::Held));
+        assert_eq!(
+            ports.store.ledger_entry(claim.id),
+            Some(LedgerEntry::Held {
+                since: lease_end,
+                releases: 0
+            })
+        );
+        let delays: Vec<_> = ports.queue.delayed().into_iter().map(|(_, d)| d).collect();
+        assert_eq!(
+            delays,
+            vec![
+                SES_WORD_WAIT - TimeDelta::milliseconds(1),
+                SES_WORD_WAIT - TimeDelta::minutes(5)
+            ]
+        );
         assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
     }
 
     #[tokio::test]
-    async fn a_send_whose_answer_was_lost_is_held_and_never_sent_twice() {
+    async fn a_send_whose_answer_was_lost_is_held_and_never_sent_twice_while_ses_may_speak() {
         // GIVEN a mail service that sends the e-mail, and whose answer is lost
         let ports = Ports::new();
         let claim = claim(&ports).await;
@@ -506,25 +572,75 @@ mod tests {
         // WHEN the notification is processed, and the message is delivered again
         let outcome = ports.notify(claim.id).await;
         let redelivered = ports.notify(claim.id).await;
-        // THEN it is held: one e-mail went out, and no second one
+        // THEN it is held: one e-mail went out, and no second one; a re-check is queued
         assert_eq!(outcome, Ok(NotifyOutcome::Held));
         assert_eq!(redelivered, Ok(NotifyOutcome::Held));
         assert_eq!(ports.mailer.sent().len(), 1);
-        assert_eq!(ports.store.ledger_entry(claim.id), Some(LedgerEntry::Held));
+        assert_eq!(
+            ports.store.ledger_entry(claim.id),
+            Some(LedgerEntry::Held {
+                since: now(),
+                releases: 0
+            })
+        );
+        assert_eq!(ports.queue.delayed()[0], (claim.id, SES_WORD_WAIT));
     }
 
     #[tokio::test]
-    async fn a_send_that_timed_out_before_anything_went_out_is_held_too() {
+    async fn a_held_send_without_ses_s_word_is_released_for_one_retry_after_the_wait() {
         // GIVEN a mail service that times out without sending (which the caller cannot tell
         // from a lost answer)
         let ports = Ports::new();
         let claim = claim(&ports).await;
         ports.mailer.answer([Answer::NothingAnswerLost]);
-        // WHEN the notification is processed
-        let outcome = ports.notify(claim.id).await;
-        // THEN it is held all the same: an operator checks and sends it
-        assert_eq!(outcome, Ok(NotifyOutcome::Held));
+        assert_eq!(ports.notify(claim.id).await, Ok(NotifyOutcome::Held));
+        // WHEN the re-check comes before the wait is over, then after it, with no Send event
+        ports
+            .clock
+            .set(now() + SES_WORD_WAIT - TimeDelta::seconds(1));
+        let early = ports.notify(claim.id).await;
+        ports.clock.set(now() + SES_WORD_WAIT);
+        let due = ports.notify(claim.id).await;
+        // THEN the early one waits on, and the due one sends it, once
+        assert_eq!(early, Ok(NotifyOutcome::Held));
+        assert_eq!(due, Ok(NotifyOutcome::Notified));
+        assert_eq!(ports.mailer.sent().len(), 1);
+        assert_eq!(
+            ports.stored(claim.id).0.status(),
+            ClaimStatus::AwaitingCustomer
+        );
+        assert_eq!(
+            ports.notify(claim.id).await,
+            Ok(NotifyOutcome::AlreadyNotified)
+        );
+        assert_eq!(ports.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_send_held_again_and_again_is_left_to_an_operator_after_its_automatic_retries() {
+        // GIVEN a mail service whose every answer is lost without sending
+        let ports = Ports::new();
+        let claim = claim(&ports).await;
+        ports
+            .mailer
+            .answer(std::iter::repeat_n(Answer::NothingAnswerLost, 10));
+        // WHEN the notification is retried each time SES stays silent for the wait
+        let mut at = now();
+        for _ in 0..=AUTOMATIC_RETRIES {
+            assert_eq!(ports.notify(claim.id).await, Ok(NotifyOutcome::Held));
+            at += SES_WORD_WAIT;
+            ports.clock.set(at);
+        }
+        // THEN after the automatic retries it is left to an operator, and sent no more
+        assert_eq!(
+            ports.notify(claim.id).await,
+            Ok(NotifyOutcome::HeldForOperator)
+        );
         assert!(ports.mailer.sent().is_empty());
+        assert!(matches!(
+            ports.store.ledger_entry(claim.id),
+            Some(LedgerEntry::Held { releases, .. }) if releases == AUTOMATIC_RETRIES
+        ));
     }
 
     #[tokio::test]

@@ -9,10 +9,7 @@ use crate::claim::{
 use crate::clock::{Clock, Pause};
 use crate::ids::ClaimId;
 use crate::listing::ReviewQuery;
-use crate::ports::{
-    ApplyError, ClaimRepository, NotificationQueue, ReviewPage, ReviewQueue, Unavailable,
-};
-use crate::retry::RETRY;
+use crate::ports::{ApplyError, ClaimRepository, ReviewPage, ReviewQueue, Unavailable};
 use crate::review::{InformationCode, MAX_REQUEST_CODES, Message, RejectionCode};
 use crate::usecase::submit::Notification;
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
@@ -61,8 +58,6 @@ pub struct Case {
 pub struct ReviewDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
     pub review_queue: &'a dyn ReviewQueue,
-    /// Where an approval queues the customer's notification.
-    pub queue: &'a dyn NotificationQueue,
     pub clock: &'a dyn Clock,
     pub pause: &'a dyn Pause,
     /// The business calendar: response and review due times.
@@ -92,8 +87,10 @@ impl ReviewDesk<'_> {
         })
     }
 
-    /// Approves a claim in review, or a disputed one (which takes its unit back, if free); the
-    /// customer's notification is queued.
+    /// Approves a claim in review, or a disputed one (which takes its unit back, if free). The
+    /// customer's notification is queued by the approval's history entry, written in the same
+    /// transaction: the history's outbox carries it to the notification queue, so there is no
+    /// second write after the commit that could be lost.
     pub async fn approve(
         &self,
         reviewer: &ReviewerId,
@@ -115,21 +112,7 @@ impl ReviewDesk<'_> {
         let claim = self
             .approve_claim(reviewer, claim_id, comment.as_ref(), compared)
             .await?;
-        let queued = RETRY
-            .run(
-                "queueing the notification",
-                self.pause,
-                || self.queue.enqueue(claim.id),
-                |_| true,
-            )
-            .await;
-        let notification = match queued {
-            Ok(()) => Notification::Queued,
-            Err(e) => {
-                tracing::error!(claim_id = %claim.id, error = %e, "claim approved but its notification could not be queued");
-                Notification::NotQueued
-            }
-        };
+        let notification = Notification::Queued;
         Ok(Decided {
             claim,
             notification,
@@ -401,14 +384,13 @@ mod tests {
     use crate::claim::tests::at;
     use crate::claim::{Actor, ClaimState, HistoryEvent};
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
+    use crate::memory::{MemoryStore, StoreCall};
     use crate::review::Message;
     use crate::usecase::testing::{FABRIKAM, NORTHWIND, now, store, submitted};
     use serde_json::json;
 
     struct Ports {
         store: MemoryStore,
-        queue: MemoryQueue,
         clock: FixedClock,
         pauses: RecordedPauses,
         calendar: BusinessCalendar,
@@ -418,7 +400,6 @@ mod tests {
         fn new() -> Self {
             Self {
                 store: store(),
-                queue: MemoryQueue::default(),
                 clock: FixedClock::at(now()),
                 pauses: RecordedPauses::default(),
                 calendar: BusinessCalendar::default(),
@@ -429,7 +410,6 @@ mod tests {
             ReviewDesk {
                 claims: &self.store,
                 review_queue: &self.store,
-                queue: &self.queue,
                 clock: &self.clock,
                 pause: &self.pauses,
                 calendar: &self.calendar,
@@ -463,7 +443,6 @@ mod tests {
         // THEN it is approved, by that reviewer, and its customer's notification is queued
         assert_eq!(decided.claim.status(), ClaimStatus::Approved);
         assert_eq!(decided.notification, Notification::Queued);
-        assert_eq!(ports.queue.queued(), vec![claim.id]);
         let (_, history) = ports.stored(&claim);
         let last = history.last().unwrap();
         assert_eq!(
@@ -500,7 +479,6 @@ mod tests {
         let (stored, history) = ports.stored(&claim);
         assert_eq!(stored.status(), ClaimStatus::Rejected);
         assert_eq!(history.len(), 2);
-        assert!(ports.queue.queued().is_empty());
     }
 
     #[tokio::test]
@@ -537,7 +515,6 @@ mod tests {
                 .map(|h| h.claim_id),
             Some(other.id)
         );
-        assert!(ports.queue.queued().is_empty());
     }
 
     #[tokio::test]

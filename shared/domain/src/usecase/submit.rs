@@ -1,15 +1,16 @@
 //! Submitting a claim: validate everything, check the reference data, and store the claim with
 //! its lock atomically, in the vendor's review queue. Under the automatic review policy the
-//! claim is approved in the same write and its customer's notification queued.
+//! claim is approved in the same write, whose `approved` history entry queues the customer's
+//! notification through the history's outbox (the table's stream, the publisher, the bus's
+//! rule to the notification queue): no second write after the commit, none to lose.
 
 use crate::caller::Caller;
 use crate::claim::{Claim, ClaimStatus};
-use crate::clock::{Clock, Pause};
+use crate::clock::Clock;
 use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
 use crate::ids::ClaimId;
-use crate::ports::{CreateError, NotificationQueue, SubmissionStore, Unavailable};
+use crate::ports::{CreateError, SubmissionStore, Unavailable};
 use crate::reference::{ReferenceError, check_subject};
-use crate::retry::RETRY;
 use crate::review::ReviewPolicy;
 use crate::submission::{Submission, parse_submission};
 use crate::validation::ValidationErrors;
@@ -29,10 +30,9 @@ pub struct Submitted {
 pub enum Notification {
     /// None yet: the claim waits for a reviewer, whose approval queues it.
     AfterReview,
+    /// The claim is approved: its `approved` history entry, written in the same transaction,
+    /// reaches the notification queue through the history's outbox.
     Queued,
-    /// The claim was approved and stored but its notification could not be queued: it waits
-    /// until the partner repeats the request or an operator re-sends it.
-    NotQueued,
 }
 
 /// Why a submission was refused.
@@ -68,44 +68,16 @@ pub enum SubmitError {
 pub struct SubmitClaim<'a> {
     /// Claims, locks, reference data and idempotency records.
     pub store: &'a dyn SubmissionStore,
-    pub queue: &'a dyn NotificationQueue,
     pub clock: &'a dyn Clock,
-    /// Waiting between attempts to queue the notification.
-    pub pause: &'a dyn Pause,
     pub policy: ReviewPolicy,
 }
 
 impl SubmitClaim<'_> {
-    /// Queues the claim's notification, retrying beyond the SDK's own retries. If it still
-    /// fails, the claim is stored and stays `submitted`, visible to the partner: a retry of the
-    /// same request (same idempotency key) queues it again, and an operator can re-send it.
-    /// Failing the request instead would make the partner retry into a 409 on their own claim.
-    /// Returns whether it was queued.
-    async fn queue_notification(&self, claim_id: ClaimId) -> bool {
-        let queued = RETRY
-            .run(
-                "queueing the notification",
-                self.pause,
-                || self.queue.enqueue(claim_id),
-                |_| true,
-            )
-            .await;
-        if let Err(e) = &queued {
-            tracing::error!(%claim_id, error = %e, "claim stored but its notification could not be queued");
-        }
-        queued.is_ok()
-    }
-
-    /// Queues the notification of an approved claim; a claim in review has none yet.
-    async fn notification_of(&self, claim: &Claim) -> Notification {
+    /// The notification of a claim as stored: an approved claim's is queued by its history;
+    /// a claim in review has none yet.
+    fn notification_of(claim: &Claim) -> Notification {
         match claim.status() {
-            ClaimStatus::Approved => {
-                if self.queue_notification(claim.id).await {
-                    Notification::Queued
-                } else {
-                    Notification::NotQueued
-                }
-            }
+            ClaimStatus::Approved => Notification::Queued,
             ClaimStatus::Submitted
             | ClaimStatus::InformationRequested
             | ClaimStatus::AwaitingCustomer
@@ -147,9 +119,7 @@ impl SubmitClaim<'_> {
                 .map_err(SubmitError::Unavailable)?;
             if let Some(prior) = context.prior.filter(|p| p.is_live_at(now)) {
                 return if prior.fingerprint == fingerprint {
-                    // A retry may follow a first attempt whose notification could not be
-                    // queued: queue it again (notify-customer ignores a claim it already did).
-                    let notification = self.notification_of(&prior.response).await;
+                    let notification = Self::notification_of(&prior.response);
                     Ok(Submitted {
                         claim: prior.response,
                         replayed: true,
@@ -204,7 +174,7 @@ impl SubmitClaim<'_> {
                 .await
             {
                 Ok(()) => {
-                    let notification = self.notification_of(&claim).await;
+                    let notification = Self::notification_of(&claim);
                     return Ok(Submitted {
                         claim,
                         replayed: false,
@@ -292,13 +262,12 @@ mod tests {
     use crate::claim::HistoryEvent;
     use crate::claim::tests::at;
     use crate::claim::{Actor, ClaimStatus};
-    use crate::clock::{FixedClock, RecordedPauses};
+    use crate::clock::FixedClock;
     use crate::idempotency::IDEMPOTENCY_WINDOW;
     use crate::ids::TenantId;
-    use crate::memory::{MemoryQueue, MemoryStore, StoreCall};
+    use crate::memory::{MemoryStore, StoreCall};
     use crate::ports::{SubmissionContext, SubmissionStore};
     use crate::reference::ReferenceError;
-    use crate::retry::RETRY;
     use crate::usecase::testing::{
         FABRIKAM, LITWARE, NORTHWIND, admin, body, caller, now, store, submitted,
     };
@@ -309,9 +278,7 @@ mod tests {
     /// The use case's ports, in memory.
     struct Ports {
         store: MemoryStore,
-        queue: MemoryQueue,
         clock: FixedClock,
-        pauses: RecordedPauses,
         policy: ReviewPolicy,
     }
 
@@ -319,9 +286,7 @@ mod tests {
         fn new() -> Self {
             Self {
                 store: store(),
-                queue: MemoryQueue::default(),
                 clock: FixedClock::at(now()),
-                pauses: RecordedPauses::default(),
                 // Most rules here concern the notification, which the automatic policy queues.
                 policy: ReviewPolicy::Automatic,
             }
@@ -330,9 +295,7 @@ mod tests {
         fn usecase(&self) -> SubmitClaim<'_> {
             SubmitClaim {
                 store: &self.store,
-                queue: &self.queue,
                 clock: &self.clock,
-                pause: &self.pauses,
                 policy: self.policy,
             }
         }
@@ -372,13 +335,12 @@ mod tests {
             (history[0].actor, history[0].from, history[0].to),
             (Actor::Partner, None, ClaimStatus::Submitted)
         );
-        // AND it holds the tenant+workload, and nothing is queued: a reviewer decides first
+        // AND it holds the tenant+workload; a reviewer decides first
         let holder = ports
             .store
             .lock_holder(claim.subject.lock().as_str())
             .unwrap();
         assert_eq!(holder.claim_id, claim.id);
-        assert!(ports.queue.queued().is_empty());
     }
 
     #[tokio::test]
@@ -412,8 +374,6 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(ports.queue.queued(), vec![claim.id]);
-        assert!(ports.pauses.taken().is_empty());
     }
 
     #[tokio::test]
@@ -451,7 +411,6 @@ mod tests {
         // THEN it is refused, and nothing is stored or queued
         assert_eq!(refused, Err(SubmitError::IdempotencyKeyReused));
         assert_eq!(ports.store.claim_count(), 1);
-        assert_eq!(ports.queue.queued().len(), 1);
     }
 
     #[tokio::test]
@@ -590,7 +549,6 @@ mod tests {
             Err(SubmitError::AlreadyClaimed { own_claim: None })
         );
         assert_eq!(ports.store.claim_count(), 1);
-        assert!(ports.queue.queued().is_empty());
     }
 
     #[tokio::test]
@@ -611,68 +569,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_queue_that_keeps_failing_leaves_the_claim_stored_and_says_it_was_not_queued() {
-        // GIVEN a queue that fails every attempt the policy makes
-        let ports = Ports::new();
-        ports.queue.fail(RETRY.attempts);
-        // WHEN a claim is submitted
-        let submitted = ports
-            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
-            .await
-            .unwrap();
-        // THEN the queue was tried as often as the policy says, pausing between attempts
-        let pauses = ports.pauses.taken();
-        assert_eq!(pauses.len(), RETRY.attempts as usize - 1);
-        for (retry, pause) in (1..).zip(pauses) {
-            assert!(pause <= RETRY.ceiling(retry));
-        }
-        // AND the claim is kept, submitted, with its notification not queued
-        assert!(submitted.notification == Notification::NotQueued);
-        assert_eq!(
-            ports
-                .store
-                .stored(submitted.claim.id)
-                .map(|(c, _)| c.status()),
-            Some(ClaimStatus::Approved)
-        );
-        assert!(ports.queue.queued().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_queue_that_recovers_within_the_policy_queues_the_notification() {
-        // GIVEN a queue that fails twice
-        let ports = Ports::new();
-        ports.queue.fail(2);
-        // WHEN a claim is submitted
-        let submitted = ports.submit(&admin(FABRIKAM), &body(), None).await.unwrap();
-        // THEN it is queued on the third attempt, after two pauses
-        assert!(submitted.notification == Notification::Queued);
-        assert_eq!(ports.queue.queued(), vec![submitted.claim.id]);
-        assert_eq!(ports.pauses.taken().len(), 2);
-    }
-
-    #[tokio::test]
-    async fn a_replay_queues_the_notification_again() {
-        // GIVEN a claim whose notification could not be queued
-        let ports = Ports::new();
-        ports.queue.fail(RETRY.attempts);
-        let first = ports
-            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
-            .await
-            .unwrap();
-        assert!(first.notification == Notification::NotQueued);
-        // WHEN the partner repeats the request
-        let replay = ports
-            .submit(&admin(FABRIKAM), &body(), Some("key-1"))
-            .await
-            .unwrap();
-        // THEN the notification is queued this time, for the same claim
-        assert!(replay.replayed && replay.notification == Notification::Queued);
-        assert_eq!(ports.queue.queued(), vec![first.claim.id]);
-        assert_eq!(ports.store.claim_count(), 1);
-    }
-
-    #[tokio::test]
     async fn only_an_incentives_admin_may_submit() {
         // GIVEN a viewer and a caller whose role the service does not know
         let ports = Ports::new();
@@ -686,7 +582,6 @@ mod tests {
             assert_eq!(answer, Err(SubmitError::Forbidden), "{refused:?}");
         }
         assert_eq!(ports.store.claim_count(), 0);
-        assert!(ports.queue.queued().is_empty());
     }
 
     #[tokio::test]
@@ -758,7 +653,6 @@ mod tests {
         // THEN the request fails as unavailable, leaving nothing behind
         assert!(matches!(failed, Err(SubmitError::Unavailable(_))));
         assert_eq!(ports.store.claim_count(), 0);
-        assert!(ports.queue.queued().is_empty());
         // AND the same request, retried, is stored
         let retried = ports
             .submit(&admin(FABRIKAM), &body(), Some("key-1"))

@@ -4,7 +4,7 @@
 //! notification's rules.
 
 use crate::calendar::BusinessCalendar;
-use crate::claim::Claim;
+use crate::claim::{Claim, ClaimStatus, HistoryEvent};
 use crate::clock::{Clock, Pause};
 use crate::contact::mask_addresses;
 use crate::email::CustomerEmail;
@@ -39,6 +39,9 @@ pub enum TellOutcome {
     NotForThePartner,
     /// The e-mails it calls for, partner's first.
     Told(Vec<(EventMailRecipient, MailOutcome)>),
+    /// An association's event that arrived after the claim left it (the customer ended it, or
+    /// its subscription did): "it is official" would be false now, so nobody is told.
+    MovedOn(ClaimStatus),
 }
 
 /// Why an event must be retried.
@@ -90,6 +93,12 @@ impl TellPartner<'_> {
             .claim(event.claim_id)
             .await?
             .ok_or(TellError::UnknownClaim(event.claim_id))?;
+        // The e-mails are composed from the claim as it is now: an association's, delivered
+        // late, must not say "it is official" of a claim that is not any more.
+        if event.event == HistoryEvent::Associated && claim.status() != ClaimStatus::Associated {
+            tracing::info!(claim_id = %claim.id, status = %claim.status(), "a late association event of a claim that moved on; nobody is told");
+            return Ok(TellOutcome::MovedOn(claim.status()));
+        }
         let compose = |e: askama::Error| TellError::Compose(e.to_string());
         let mut mails = Vec::new();
         if let Some(news) = partner_news {
@@ -168,7 +177,9 @@ impl TellPartner<'_> {
             NotificationLease::Acquired => {}
             NotificationLease::AlreadySent { .. } => return Ok(MailOutcome::AlreadySent),
             NotificationLease::HeldElsewhere => return Err(TellError::HeldElsewhere),
-            NotificationLease::OutcomeUnknown => return Ok(MailOutcome::Held),
+            NotificationLease::OutcomeUnknown | NotificationLease::Held { .. } => {
+                return Ok(MailOutcome::Held);
+            }
             NotificationLease::Rejected => return Ok(MailOutcome::Rejected),
         }
         let message_id = match self.mailer.send(email).await {
@@ -220,9 +231,9 @@ impl TellPartner<'_> {
 mod tests {
     use super::*;
     use crate::claim::tests::at;
-    use crate::claim::{ClaimStatus, HistoryEvent};
     use crate::clock::{FixedClock, RecordedPauses};
     use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
+    use crate::ports::ClaimRepository;
     use crate::usecase::notify::SEND_LEASE;
     use crate::usecase::testing::{awaiting_customer, keyring, now, store};
 
@@ -286,6 +297,16 @@ mod tests {
         }
     }
 
+    /// A claim made official by the nightly run after its window (the event of it, as
+    /// [`event_of`] makes it from the claim before, is its last history entry).
+    async fn associated_claim(store: &MemoryStore) -> Claim {
+        let claim = awaiting_customer(store).await;
+        let deadline = claim.state.window().unwrap().deadline;
+        let official = claim.finalize(deadline + TimeDelta::seconds(1)).unwrap();
+        store.apply(&official).await.unwrap();
+        claim
+    }
+
     fn told(outcomes: &[(EventMailRecipient, MailOutcome)]) -> TellOutcome {
         TellOutcome::Told(outcomes.to_vec())
     }
@@ -337,7 +358,7 @@ mod tests {
     async fn an_association_tells_the_customer_too_with_the_link_of_the_notification_in_force() {
         // GIVEN a claim that became official
         let ports = Ports::new();
-        let claim = awaiting_customer(&ports.store).await;
+        let claim = associated_claim(&ports.store).await;
         let associated = event_of(&claim, HistoryEvent::Associated, ClaimStatus::Associated);
         // WHEN the event is processed, and delivered again
         let outcome = ports.tell(&associated).await;
@@ -373,11 +394,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_late_association_event_of_a_claim_the_customer_ended_since_tells_nobody() {
+        // GIVEN a claim that became official, then was ended by its customer, before the
+        // association's event was processed
+        let ports = Ports::new();
+        let claim = awaiting_customer(&ports.store).await;
+        let deadline = claim.state.window().unwrap().deadline;
+        let official = claim.finalize(deadline + TimeDelta::seconds(1)).unwrap();
+        ports.store.apply(&official).await.unwrap();
+        let associated = event_of(&claim, HistoryEvent::Associated, ClaimStatus::Associated);
+        let revoked = official.claim.end(deadline + TimeDelta::days(1)).unwrap();
+        ports.store.apply(&revoked).await.unwrap();
+        assert_eq!(revoked.claim.status(), ClaimStatus::Revoked);
+        // WHEN the association's event arrives
+        let outcome = ports.tell(&associated).await;
+        // THEN neither the partner nor the customer is told "it is official"
+        assert_eq!(outcome, Ok(TellOutcome::MovedOn(ClaimStatus::Revoked)));
+        assert!(ports.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_customer_email_that_failed_after_the_partners_is_sent_alone_on_the_retry() {
         // GIVEN an association whose partner e-mail an earlier delivery sent, and a mail
         // service that refuses the customer's once before sending anything
         let ports = Ports::new();
-        let claim = awaiting_customer(&ports.store).await;
+        let claim = associated_claim(&ports.store).await;
         let associated = event_of(&claim, HistoryEvent::Associated, ClaimStatus::Associated);
         let partner = EventMailRef {
             claim_id: claim.id,
@@ -449,7 +490,10 @@ mod tests {
         assert_eq!(outcome, Ok(held.clone()));
         assert_eq!(again, Ok(held));
         assert_eq!(ports.mailer.sent().len(), 1);
-        assert_eq!(ports.partner_mail(&revoked), Some(LedgerEntry::Held));
+        assert!(matches!(
+            ports.partner_mail(&revoked),
+            Some(LedgerEntry::Held { .. })
+        ));
     }
 
     #[tokio::test]
