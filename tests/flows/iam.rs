@@ -83,12 +83,28 @@ async fn a_role_stripped_of_one_action_fails_the_check_of_the_calls_a_flow_made(
     let (_, link) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
     assert_eq!(stack.post_form(&link).await.status, 303);
     stack.wait_for_ses_events().await;
-    let calls = stack
+    // (SES's Send event of the e-mail makes record-email-feedback read the kept reports: wait
+    // until it has, however busy the machine)
+    let recorded = stack
         .settings()
         .aws_calls
         .as_ref()
-        .expect("a test stack records its calls")
-        .snapshot();
+        .expect("a test stack records its calls");
+    let started = std::time::Instant::now();
+    let calls = loop {
+        let calls = recorded.snapshot();
+        let queried = calls
+            .iter()
+            .any(|c| c.function == "record-email-feedback" && c.action == "dynamodb:Query");
+        if queried {
+            break calls;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "record-email-feedback never read the kept reports"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     let deployment = Deployment::local(stack.settings());
     let template = std::fs::read_to_string(TEMPLATE_PATH).expect("the template");
     // AND the template with record-email-feedback's role lacking the Query of the reports

@@ -1,4 +1,4 @@
-//! The partner is told by e-mail (domain.md, "The partner is told"): the claims' events, as the
+//! The partner is told by e-mail (README, "The partner's e-mails"): the claims' events, as the
 //! bus's rule delivers them to notify-partner's queue, become one e-mail each to the partner
 //! contact in its language, and `associated` one more to the customer, with the link to their
 //! page. Most tests put the events on the queue themselves, built from a real claim's history
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const ALICE: &str = "reviewer-alice";
 
 /// The EventBridge event of one history entry of `claim`, as the rule's SQS target delivers
-/// it (api.md, "Events for other systems").
+/// it (README, "Events").
 fn bus_event(claim: &Value, entry: &Value) -> Value {
     let id = claim["claim_id"].as_str().unwrap();
     let sequence = entry["sequence"].as_u64().unwrap();

@@ -234,6 +234,11 @@ impl RecordEmailFeedbackFunction {
         let (results, response) = cpor_aws::batch::process(&event, |message| async move {
             let result = self.process(message).await;
             match &result {
+                // Another e-mail's send or delivery (a partner's), or SNS's own message: no
+                // claim's, and nothing done.
+                Ok(Processed::NotFeedback) => {
+                    tracing::debug!("an SES notification of no customer's notification, ignored")
+                }
                 Ok(outcome) => tracing::info!(?outcome, "e-mail feedback processed"),
                 Err(error) => {
                     tracing::warn!(%error, "e-mail feedback failed; the queue will retry it")

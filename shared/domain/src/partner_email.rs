@@ -11,8 +11,8 @@ use crate::review::{DISPUTE_PERIOD, UNREACHABLE_PERIOD, five_business_days_after
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-/// One history entry as a consumer of the bus receives it (api.md, "Events for other
-/// systems"; [`crate::events::ClaimEvent`] is the publisher's side): no names, addresses or free
+/// One history entry as a consumer of the bus receives it (README, "Events";
+/// [`crate::events::ClaimEvent`] is the publisher's side): no names, addresses or free
 /// text, so the e-mails read those from the claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedEvent {
@@ -66,7 +66,7 @@ impl PartnerNews {
             HistoryEvent::Approved => Some(Self::Approved),
             HistoryEvent::Rejected => Some(Self::Rejected {
                 code: event.code.clone(),
-                // A rejection that ends a dispute is final (domain.md).
+                // A rejection that ends a dispute is final (README, "The claim's lifecycle").
                 dispute_until: (event.from != Some(ClaimStatus::Disputed))
                     .then(|| event.at + DISPUTE_PERIOD),
             }),

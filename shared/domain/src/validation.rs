@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// The stable machine codes of field errors (api.md lists them; clients match on them).
+/// The stable machine codes of field errors (`openapi.yaml` lists them; clients match on them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldCode {

@@ -115,7 +115,7 @@ impl Problem {
 
     /// 409 `invalid_transition`: the claim's status does not allow this.
     ///
-    /// The contract (api.md) has this problem carry `status`, the claim's status now, in place
+    /// The contract (`openapi.yaml`) has this problem carry `status`, the claim's status now, in place
     /// of RFC 9457's numeric `status` (the HTTP status, which the response's own status line
     /// still gives): an extra member replaces the standard one of the same name. README,
     /// "Errors", says so to clients.

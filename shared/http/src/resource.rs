@@ -1,4 +1,4 @@
-//! The API's resources, in the shapes the contract fixes (api.md, `openapi.yaml`), built from
+//! The API's resources, in the shapes the contract fixes (`openapi.yaml`), built from
 //! the domain's types. The store has shapes of its own: renaming a stored attribute cannot
 //! change an answer, and the conformance test checks these types against `openapi.yaml`.
 
