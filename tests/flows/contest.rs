@@ -309,6 +309,12 @@ async fn a_contest_approved_after_the_holder_added_a_newer_proof_is_409_arbitrat
     // THEN it is refused as stale, and nothing changed: the holder holds, the contest waits
     assert_eq!(stale.status, 409, "{}", stale.text);
     assert_eq!(stale.code(), "arbitration_stale");
+    // (and so is a `compared` the service never wrote)
+    let forged = stack
+        .decide(ALICE, &contest, "approve", &json!({ "compared": "0000" }))
+        .await;
+    assert_eq!(forged.status, 409, "{}", forged.text);
+    assert_eq!(forged.code(), "arbitration_stale");
     assert_eq!(
         stack.claim(FABRIKAM, &holder_id).await["status"],
         "awaiting_customer"

@@ -99,13 +99,17 @@ impl ReviewDesk<'_> {
     ) -> Result<Decided, ReviewError> {
         let (comment, compared) = read_body(body, &["comment", "compared"], |r, e| {
             let comment = r.optional("comment", e, Message::parse);
+            // Opaque to clients: any text up to 200 characters is read, and one that names
+            // nothing as it is now is stale, as a changed claim is.
             let compared = r.optional("compared", e, |text| {
-                Compared::parse(text).ok_or_else(|| {
-                    Invalid::new(
-                        FieldCode::InvalidValue,
-                        "must be the `compared` string the claim's page gave",
-                    )
-                })
+                if text.chars().count() <= MAX_COMPARED_CHARS {
+                    Ok(text.to_owned())
+                } else {
+                    Err(Invalid::new(
+                        FieldCode::TooLong,
+                        format!("must be at most {MAX_COMPARED_CHARS} characters"),
+                    ))
+                }
             });
             Some((comment?, compared?))
         })?;
@@ -135,7 +139,7 @@ impl ReviewDesk<'_> {
         reviewer: &ReviewerId,
         claim_id: &str,
         comment: Option<&Message>,
-        compared: Option<Compared>,
+        compared: Option<String>,
     ) -> Result<Claim, ReviewError> {
         let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
         for _ in 0..super::CONFLICT_RETRIES {
@@ -146,11 +150,13 @@ impl ReviewDesk<'_> {
                 .map_err(|e| refused(e, claim.status()))?;
             let applied = match claim.state.contested_holder() {
                 Some(holder) => {
-                    let Some(compared) = compared else {
+                    let Some(compared) = &compared else {
                         return Err(compared_required());
                     };
                     let held = self.claims.claim(holder).await?;
-                    if !compared.still(&claim, held.as_ref()) {
+                    let still =
+                        Compared::parse(compared).is_some_and(|c| c.still(&claim, held.as_ref()));
+                    if !still {
                         return Err(ReviewError::ArbitrationStale);
                     }
                     self.arbitrate(&award, held, now, reviewer).await
@@ -301,6 +307,9 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
         | TransitionError::TooManyChanges => ReviewError::InvalidTransition(current),
     }
 }
+
+/// The longest `compared` text read.
+const MAX_COMPARED_CHARS: usize = 200;
 
 /// A contest approved without saying what the reviewer compared.
 fn compared_required() -> ReviewError {
