@@ -3,6 +3,7 @@
 //! a marker in the claim's partition written in the transition's transaction.
 
 use super::expression::Expression;
+use super::ledger::message_item;
 use super::record::{FeedbackMarker, MessageRecord, UnmatchedReport, from_item};
 use super::transaction::{Part, TransactError};
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
@@ -48,22 +49,7 @@ impl MailFeedbackLedger for DynamoStore {
     }
 
     async fn record_message(&self, message_id: &str, notice: NoticeRef) -> Result<(), Unavailable> {
-        let item = keyed(
-            &MessageRecord {
-                claim_id: notice.claim_id,
-                notice: notice.number,
-            },
-            &keys::message(message_id),
-            [],
-        )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| unavailable("PutItem message", &e))?;
-        Ok(())
+        self.put("message", message_item(message_id, notice)?).await
     }
 
     async fn keep_unmatched(
@@ -82,14 +68,7 @@ impl MailFeedbackLedger for DynamoStore {
             &keys::unmatched(&report.message_id, &report.feedback_id),
             [],
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| unavailable("PutItem unmatched report", &e))?;
-        Ok(())
+        self.put("unmatched report", item).await
     }
 
     async fn unmatched(

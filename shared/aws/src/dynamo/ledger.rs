@@ -293,14 +293,7 @@ impl NotificationLedger for DynamoStore {
         transition: Option<&Transition>,
     ) -> Result<(), ApplyError> {
         // What the mail service's feedback on this e-mail will name.
-        let message = keyed(
-            &MessageRecord {
-                claim_id: notice.claim_id,
-                notice: notice.number,
-            },
-            &keys::message(message_id),
-            [],
-        )?;
+        let message = message_item(message_id, notice)?;
         let item = keyed(
             &NotificationRecord {
                 state: SendState::Sent,
@@ -396,14 +389,7 @@ impl EventMailLedger for DynamoStore {
             releases: 0,
         };
         let item = keyed(&record, &keys::event_mail(mail), [])?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| unavailable("PutItem send record", &e))?;
-        Ok(())
+        self.put("send record", item).await
     }
 }
 
@@ -560,4 +546,17 @@ pub enum ConfirmError {
     NotNotifiable(cpor_domain::claim::TransitionError),
     #[error("{0}")]
     Store(ApplyError),
+}
+
+/// The item naming which claim's notification an SES message id is (`MESSAGE#<id>`), which the
+/// mail service's feedback and events name.
+pub(super) fn message_item(message_id: &str, notice: NoticeRef) -> Result<Item, Unavailable> {
+    keyed(
+        &MessageRecord {
+            claim_id: notice.claim_id,
+            notice: notice.number,
+        },
+        &keys::message(message_id),
+        [],
+    )
 }

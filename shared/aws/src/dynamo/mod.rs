@@ -90,6 +90,18 @@ impl DynamoStore {
             .map_err(|e| unavailable(&format!("GetItem {what}"), &e))?;
         Ok(out.item)
     }
+
+    /// Writes `item` whatever is stored at its key (records that only ever say the same).
+    async fn put(&self, what: &str, item: Item) -> Result<(), Unavailable> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable(&format!("PutItem {what}"), &e))?;
+        Ok(())
+    }
 }
 
 fn unavailable(what: &str, error: &impl std::error::Error) -> Unavailable {
