@@ -360,7 +360,7 @@ done
 
 step "documents: declare a PDF on one of Fabrikam's open claims, upload it with curl, wait until it counts"
 DOC_CLAIM=$(curl -s "$BASE/v1/claims?limit=100" -H "authorization: Bearer $FABRIKAM" \
-  | json 'next((c["claim_id"] for c in d["items"] if c["status"] not in ("declined", "withdrawn")), "")')
+  | json 'next((c["claim_id"] for c in d["items"] if c["status"] not in ("declined", "withdrawn", "revoked", "superseded")), "")')
 PDF=$(mktemp --suffix=.pdf)
 printf '%%PDF-1.7\n%% cpor walk-through: a signed statement of work\n%%%%EOF\n' > "$PDF"
 SIZE=$(stat -c %s "$PDF")
@@ -386,6 +386,13 @@ LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/v1/claims/$DOC_CLAIM
 curl -s "$LOCATION" -o "$PDF.back"
 cmp -s "$PDF" "$PDF.back" && echo "downloaded $SIZE bytes: identical" || echo "downloaded bytes DIFFER"
 rm -f "$PDF" "$PDF.back"
+
+step "documents: a declared document never uploaded is removed (204); a counted one is not (409)"
+PENDING=$(curl -s -X POST "$BASE/v1/claims/$DOC_CLAIM/documents" -H "authorization: Bearer $FABRIKAM" \
+  -H 'content-type: application/json' \
+  --data-binary '{"file_name": "draft.pdf", "content_type": "application/pdf", "size": 1024}' | json 'd["document_id"]')
+call DELETE "/v1/claims/$DOC_CLAIM/documents/$PENDING" "$FABRIKAM"
+call DELETE "/v1/claims/$DOC_CLAIM/documents/$DOC" "$FABRIKAM"
 
 step "events: what the bus delivered for the document's claim (one per history entry, oldest first)"
 ENTRIES=$(curl -s "$BASE/v1/claims/$DOC_CLAIM" -H "authorization: Bearer $FABRIKAM" | json 'len(d["history"])')
