@@ -1,6 +1,10 @@
 //! A claim's documents: the partner declares one (and gets an upload link for it), storage
 //! reports its arrival (checked before it counts), and partners and reviewers download them.
 
+use super::{
+    Attempt::{LostRace, Settled},
+    until_settled,
+};
 use crate::caller::Caller;
 use crate::claim::{Claim, ClaimStatus};
 use crate::clock::Clock;
@@ -79,7 +83,8 @@ impl DocumentDesk<'_> {
         }
         let request = UploadRequest::read(body).map_err(DocumentError::Invalid)?;
         let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
-        for _ in 0..super::CONFLICT_RETRIES {
+        let request = &request;
+        until_settled("the claim's documents", move || async move {
             let (claim, _, documents) = self.own(caller, id).await?;
             let status = claim.status();
             if status.is_final() {
@@ -95,14 +100,14 @@ impl DocumentDesk<'_> {
             match self.documents.add_pending(id, &document, &dropping).await {
                 Ok(()) => {
                     tracing::info!(claim_id = %id, document_id = %document.id, dropped = dropping.len(), "document declared");
-                    return Ok((claim, document));
+                    Ok(Settled((claim, document)))
                 }
-                Err(AddDocumentError::TooMany) => return Err(DocumentError::TooMany),
-                Err(AddDocumentError::Conflict) => continue,
-                Err(AddDocumentError::Unavailable(e)) => return Err(e.into()),
+                Err(AddDocumentError::TooMany) => Err(DocumentError::TooMany),
+                Err(AddDocumentError::Conflict) => Ok(LostRace),
+                Err(AddDocumentError::Unavailable(e)) => Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim's documents kept changing".into()).into())
+        })
+        .await
     }
 
     /// Removes a pending document of one of the caller's claims, which frees its place; an
