@@ -10,6 +10,8 @@ pub mod catalogue;
 pub mod claim;
 pub mod clock;
 pub mod contact;
+#[cfg(any(test, feature = "memory"))]
+pub mod contract;
 pub mod document;
 pub mod domain_name;
 pub mod email;

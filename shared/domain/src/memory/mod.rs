@@ -1,0 +1,391 @@
+//! In-memory implementations of the ports, for benchmarks that measure the domain's own work
+//! and for the use cases' unit tests, which prove each rule in milliseconds without a network
+//! (feature `memory`; always built for the crate's own tests).
+//!
+//! They keep the rules the real store keeps, because the use cases' behaviour depends on them:
+//! one holder per partner-of-record lock, one use of an idempotency key per partner, changes
+//! conditional on the stored version and status, one send lease at a time. A test can make a
+//! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
+//! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
+
+use crate::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
+use crate::email::CustomerEmail;
+use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
+use crate::ids::{ClaimId, PartnerId, TenantId};
+use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
+use crate::ports::{
+    ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, EventMailLedger, EventMailRef,
+    FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
+    NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
+    SubmissionStore, TenantDirectory, Unavailable,
+};
+use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::StreamExt;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// A call of [`MemoryStore`], named after the port method, for making it fail in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreCall {
+    SubmissionContext,
+    /// The read of a tenant's directory record.
+    Tenant,
+    CreateClaim,
+    Claim,
+    HistoryEntry,
+    ClaimWithHistory,
+    ListClaims,
+    Apply,
+    Acquire,
+    Release,
+    /// Both forms: with a transition (conditional) and without (a plain put).
+    RecordSent,
+    Hold,
+    RecordRejected,
+    ReviewPage,
+    /// The read of one page of the due index.
+    DuePage,
+}
+
+/// How many due claims one page of the due index holds when a test does not say.
+const DUE_PAGE_SIZE: usize = 25;
+
+/// What a test asked of the store's next calls.
+#[derive(Debug, Default)]
+struct Faults {
+    /// Calls that fail with `Unavailable`, and how many more times.
+    unavailable: HashMap<StoreCall, u32>,
+    /// Conditional writes refused as `Conflict` without a change, and how many more times.
+    conflicts: HashMap<StoreCall, u32>,
+    /// Transitions that another writer applies just before the next such write.
+    races: HashMap<StoreCall, VecDeque<Transition>>,
+}
+
+/// One fewer left of a countdown; true when there was one.
+fn count_down(counts: &mut HashMap<StoreCall, u32>, call: StoreCall) -> bool {
+    match counts.get_mut(&call) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        Some(_) | None => false,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    partners: HashMap<PartnerId, PartnerRecord>,
+    tenants: HashMap<TenantId, TenantRecord>,
+    /// Ordered by id, which is by creation time: listings and the due index read in order.
+    claims: BTreeMap<ClaimId, (Claim, Vec<HistoryEntry>)>,
+    locks: HashMap<String, LockHolder>,
+    /// The contested claim of each partner contesting a unit, by lock and partner.
+    contests: HashMap<(String, PartnerId), ClaimId>,
+    idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
+    ledger: HashMap<NoticeRef, LedgerEntry>,
+    /// The mail service's reports recorded, by their ids.
+    feedback: std::collections::HashSet<String>,
+    /// Message ids recorded besides the ledger's sends (an operator's, then SES's word).
+    messages: HashMap<String, NoticeRef>,
+    /// Reports on messages not recorded when they arrived, with when they arrived.
+    unmatched: Vec<(crate::usecase::feedback::FeedbackReport, DateTime<Utc>)>,
+    /// The e-mails that follow claims' events.
+    event_mail: HashMap<EventMailRef, LedgerEntry>,
+    faults: Faults,
+    /// Every call made, in order, as a test reads them ([`MemoryStore::calls`]).
+    calls: Vec<StoreCall>,
+}
+
+impl Tables {
+    /// Writes a transition if the stored claim still has the expected version and status: the
+    /// claim, its history entries, and the release or the taking of its lock, all or nothing.
+    fn apply(&mut self, t: &Transition) -> Result<(), ApplyError> {
+        let id = t.claim.id;
+        let lock = t.claim.subject.lock().as_str().to_owned();
+        if t.takes_lock() && self.locks.contains_key(&lock) {
+            let stored = self.claims.get(&id).map(|(c, _)| c);
+            if stored.is_some_and(|c| c.version == t.expected_version) {
+                return Err(ApplyError::UnitHeld);
+            }
+        }
+        let Some((stored, history)) = self.claims.get_mut(&id) else {
+            return Err(ApplyError::Conflict);
+        };
+        let taken = |h: &Vec<HistoryEntry>| {
+            t.entries
+                .iter()
+                .any(|e| h.iter().any(|s| s.sequence == e.sequence))
+        };
+        if stored.version != t.expected_version
+            || stored.status() != t.expected_status
+            || taken(history)
+        {
+            // As on DynamoDB, a transition that is already stored (a retry whose first answer
+            // was lost) is not a conflict.
+            return if *stored == t.claim {
+                Ok(())
+            } else {
+                Err(ApplyError::Conflict)
+            };
+        }
+        if t.takes_lock() {
+            self.locks.insert(
+                lock.clone(),
+                LockHolder {
+                    claim_id: id,
+                    partner_id: t.claim.partner_id.clone(),
+                },
+            );
+        }
+        if t.releases_lock() {
+            match self.locks.get(&lock) {
+                Some(holder) if holder.claim_id == id => {
+                    self.locks.remove(&lock);
+                }
+                // DynamoDB cancels the whole transaction, as a fault rather than a conflict.
+                Some(_) | None => {
+                    return Err(
+                        Unavailable(format!("the lock of claim {id} is not its own")).into(),
+                    );
+                }
+            }
+        }
+        *stored = t.claim.clone();
+        history.extend(t.entries.iter().cloned());
+        if t.ends_contest() {
+            self.contests.remove(&(lock, t.claim.partner_id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Writes an arbitration if both stored claims still have their expected versions and
+    /// statuses: both claims and their entries, the lock handed to the winner, all or nothing.
+    fn apply_arbitration(
+        &mut self,
+        award: &Transition,
+        loss: &Transition,
+    ) -> Result<(), ApplyError> {
+        let current = |t: &Transition| {
+            self.claims.get(&t.claim.id).is_some_and(|(c, _)| {
+                c.version == t.expected_version && c.status() == t.expected_status
+            })
+        };
+        if !current(award) || !current(loss) {
+            let applied = |t: &Transition| {
+                self.claims
+                    .get(&t.claim.id)
+                    .is_some_and(|(c, _)| *c == t.claim)
+            };
+            return if applied(award) && applied(loss) {
+                Ok(())
+            } else {
+                Err(ApplyError::Conflict)
+            };
+        }
+        let lock = award.claim.subject.lock().as_str().to_owned();
+        match self.locks.get(&lock) {
+            Some(holder) if holder.claim_id == loss.claim.id => {}
+            Some(_) | None => {
+                return Err(Unavailable(format!(
+                    "the lock of claim {} is not its own",
+                    loss.claim.id
+                ))
+                .into());
+            }
+        }
+        self.locks.insert(
+            lock.clone(),
+            LockHolder {
+                claim_id: award.claim.id,
+                partner_id: award.claim.partner_id.clone(),
+            },
+        );
+        self.contests
+            .remove(&(lock, award.claim.partner_id.clone()));
+        for t in [award, loss] {
+            if let Some((stored, history)) = self.claims.get_mut(&t.claim.id) {
+                *stored = t.claim.clone();
+                history.extend(t.entries.iter().cloned());
+            }
+        }
+        Ok(())
+    }
+
+    /// What a test arranged for the conditional write `call`: another writer's transition
+    /// first, or a conflict without a change.
+    fn contend(&mut self, call: StoreCall) -> Result<(), ApplyError> {
+        if let Some(winner) = self
+            .faults
+            .races
+            .get_mut(&call)
+            .and_then(VecDeque::pop_front)
+        {
+            // The race is the test's own setting: a winner that does not apply shows in the
+            // test's assertions on the stored claim.
+            let _ = self.apply(&winner);
+        }
+        if count_down(&mut self.faults.conflicts, call) {
+            return Err(ApplyError::Conflict);
+        }
+        Ok(())
+    }
+
+    /// The due claims at `now` after `cursor` (a deadline and a claim id), oldest deadline
+    /// first, at most `limit`, as the index holds them.
+    fn due_after(
+        &self,
+        now: DateTime<Utc>,
+        cursor: Option<(DateTime<Utc>, ClaimId)>,
+        limit: usize,
+    ) -> Vec<(DateTime<Utc>, Claim)> {
+        let mut due: Vec<(DateTime<Utc>, Claim)> = self
+            .claims
+            .values()
+            .filter_map(|(claim, _)| {
+                let deadline = claim.state.nightly_deadline()?.at();
+                // The index's sort key is the deadline: a claim is due once `now` is past it.
+                (deadline < now && cursor.is_none_or(|c| (deadline, claim.id) > c))
+                    .then(|| (deadline, claim.clone()))
+            })
+            .collect();
+        due.sort_by_key(|(deadline, claim)| (*deadline, claim.id));
+        due.truncate(limit);
+        due
+    }
+}
+
+/// Claims with their history and locks, idempotency records, the notification ledger and
+/// reference data, held in memory: the ports DynamoDB serves.
+#[derive(Debug)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+    due_page_size: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            tables: Mutex::default(),
+            due_page_size: DUE_PAGE_SIZE,
+        }
+    }
+}
+
+impl MemoryStore {
+    /// A store holding this reference data.
+    pub fn with_reference_data(data: &ReferenceData) -> Self {
+        let store = Self::default();
+        {
+            let mut tables = store.tables();
+            for partner in &data.partners {
+                tables
+                    .partners
+                    .insert(partner.partner_id.clone(), partner.clone());
+            }
+            for tenant in &data.tenants {
+                tables.tenants.insert(tenant.tenant_id, tenant.clone());
+            }
+        }
+        store
+    }
+
+    /// The same store, whose due index yields pages of at most `size` claims (at least one).
+    pub fn with_due_page_size(mut self, size: usize) -> Self {
+        self.due_page_size = size.max(1);
+        self
+    }
+
+    /// A stored claim, with its history.
+    pub fn stored(&self, id: ClaimId) -> Option<(Claim, Vec<HistoryEntry>)> {
+        self.tables().claims.get(&id).cloned()
+    }
+
+    /// How many claims are stored.
+    pub fn claim_count(&self) -> usize {
+        self.tables().claims.len()
+    }
+
+    /// The claim that holds a partner-of-record lock (as [`crate::claim::PartnerOfRecordLock`]
+    /// spells it), if one does.
+    pub fn lock_holder(&self, lock: &str) -> Option<LockHolder> {
+        self.tables().locks.get(lock).cloned()
+    }
+
+    /// What the ledger holds of a claim's first notification.
+    pub fn ledger_entry(&self, id: ClaimId) -> Option<LedgerEntry> {
+        self.notice_entry(NoticeRef {
+            claim_id: id,
+            number: 1,
+        })
+    }
+
+    /// What the ledger holds of an e-mail that follows a claim's event.
+    pub fn event_mail_entry(&self, mail: EventMailRef) -> Option<LedgerEntry> {
+        self.tables().event_mail.get(&mail).cloned()
+    }
+
+    /// What the ledger holds of one notification of a claim.
+    pub fn notice_entry(&self, notice: NoticeRef) -> Option<LedgerEntry> {
+        self.tables().ledger.get(&notice).cloned()
+    }
+
+    /// Makes the next `times` calls of `call` fail with `Unavailable`, writing nothing.
+    pub fn fail(&self, call: StoreCall, times: u32) {
+        self.tables().faults.unavailable.insert(call, times);
+    }
+
+    /// The calls made since the store was made or [`MemoryStore::reset_calls`], in order.
+    pub fn calls(&self) -> Vec<StoreCall> {
+        self.tables().calls.clone()
+    }
+
+    pub fn reset_calls(&self) {
+        self.tables().calls.clear();
+    }
+
+    /// Makes the next `times` conditional writes of `call` (`Apply`, `RecordSent` with a
+    /// transition) answer `Conflict` without a change, as DynamoDB does when a
+    /// concurrent transaction on the same items cancels them.
+    pub fn conflict(&self, call: StoreCall, times: u32) {
+        self.tables().faults.conflicts.insert(call, times);
+    }
+
+    /// Makes another writer apply `winner` just before the next conditional write of `call`,
+    /// as if it had won a race against it: the write then meets the claim `winner` left.
+    pub fn race(&self, call: StoreCall, winner: Transition) {
+        self.tables()
+            .faults
+            .races
+            .entry(call)
+            .or_default()
+            .push_back(winner);
+    }
+
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        // Every change below is checked before the first write, so a panic while holding the
+        // lock cannot leave the tables half-written.
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The tables, for `call`, unless a test made it fail.
+    fn enter(&self, call: StoreCall) -> Result<MutexGuard<'_, Tables>, Unavailable> {
+        let mut tables = self.tables();
+        tables.calls.push(call);
+        if count_down(&mut tables.faults.unavailable, call) {
+            return Err(Unavailable(format!("{call:?} was made to fail")));
+        }
+        Ok(tables)
+    }
+}
+
+mod claims;
+mod ledger;
+mod mailer;
+mod queue;
+
+pub use ledger::LedgerEntry;
+pub use mailer::{Answer, MemoryMailer};
+pub use queue::MemoryQueue;

@@ -1,0 +1,1 @@
+//! The claims' ports' contract on the DynamoDB store.

@@ -1,0 +1,1 @@
+//! The ledger's contract on the DynamoDB store.
