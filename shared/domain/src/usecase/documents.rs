@@ -122,7 +122,7 @@ impl DocumentDesk<'_> {
             return Err(DocumentError::Forbidden);
         }
         let id = ClaimId::parse(claim_id).ok_or(DocumentError::ClaimNotFound)?;
-        for _ in 0..super::CONFLICT_RETRIES {
+        until_settled("the claim's documents", move || async move {
             let (_, _, documents) = self.own(caller, id).await?;
             let document_id =
                 DocumentId::parse(document_id).ok_or(DocumentError::DocumentNotFound)?;
@@ -136,14 +136,14 @@ impl DocumentDesk<'_> {
             match self.documents.remove_pending(id, document_id).await {
                 Ok(()) => {
                     tracing::info!(claim_id = %id, document_id = %document_id, "pending document removed");
-                    return Ok(());
+                    Ok(Settled(()))
                 }
                 // Uploaded or removed meanwhile: read again to say which.
-                Err(RemoveDocumentError::NotPending) => continue,
-                Err(RemoveDocumentError::Unavailable(e)) => return Err(e.into()),
+                Err(RemoveDocumentError::NotPending) => Ok(LostRace),
+                Err(RemoveDocumentError::Unavailable(e)) => Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim's documents kept changing".into()).into())
+        })
+        .await
     }
 
     /// One of the caller's claims, with every stored document (expired ones included).
@@ -208,19 +208,19 @@ impl DocumentDesk<'_> {
             tracing::warn!("an object was created under a key the service never chose");
             return Ok(Arrival::Unknown);
         };
-        for _ in 0..super::CONFLICT_RETRIES {
+        until_settled("the claim", move || async move {
             let Some((claim, _, documents)) = self.documents.claim_with_documents(claim_id).await?
             else {
                 objects.delete(key, version).await?;
                 tracing::warn!(claim_id = %claim_id, "an object arrived for no stored claim: deleted");
-                return Ok(Arrival::Unknown);
+                return Ok(Settled(Arrival::Unknown));
             };
             let Some(document) = documents.into_iter().find(|d| d.id == document_id) else {
                 // Never declared, removed by its partner, or expired and its place taken: no
                 // record, so nothing counted under this key.
                 objects.delete(key, version).await?;
                 tracing::warn!(claim_id = %claim_id, document_id = %document_id, "an object arrived for no declared document: deleted");
-                return Ok(Arrival::Unknown);
+                return Ok(Settled(Arrival::Unknown));
             };
             if document.status == DocumentStatus::Uploaded {
                 let counted = document
@@ -232,13 +232,13 @@ impl DocumentDesk<'_> {
                     // way; whatever it is, the document stays at the version that counted.
                     tracing::warn!(claim_id = %claim_id, document_id = %document_id, "another object put under a counted document's key: ignored");
                 }
-                return Ok(Arrival::AlreadyCounted);
+                return Ok(Settled(Arrival::AlreadyCounted));
             }
             // A pending document counts even after its upload link expired, as long as its
             // record stands (storage took the bytes while the link worked; the record still
             // holds its place among the ten).
             let Some(object) = objects.inspect(key, version).await? else {
-                return Ok(Arrival::Gone);
+                return Ok(Settled(Arrival::Gone));
             };
             let refusal = match document.check_arrival(object.size, &object.first_bytes) {
                 Err(refused) => Some(refused.to_string()),
@@ -252,7 +252,7 @@ impl DocumentDesk<'_> {
                     .delete(key, object.version_id.as_deref().or(version))
                     .await?;
                 tracing::warn!(claim_id = %claim_id, document_id = %document_id, reason = %why, "upload refused and deleted; the document stays pending");
-                return Ok(Arrival::Refused(why));
+                return Ok(Settled(Arrival::Refused(why)));
             }
             let Some(sha256) = object.sha256 else {
                 return Err(Unavailable(
@@ -273,15 +273,13 @@ impl DocumentDesk<'_> {
             {
                 Ok(()) => {
                     tracing::info!(claim_id = %claim_id, document_id = %document_id, "document uploaded");
-                    return Ok(Arrival::Counted);
+                    Ok(Settled(Arrival::Counted))
                 }
-                Err(MarkUploadedError::NotPending) => return Ok(Arrival::AlreadyCounted),
-                Err(MarkUploadedError::Conflict) => continue,
-                Err(MarkUploadedError::Unavailable(e)) => return Err(e),
+                Err(MarkUploadedError::NotPending) => Ok(Settled(Arrival::AlreadyCounted)),
+                Err(MarkUploadedError::Conflict) => Ok(LostRace),
+                Err(MarkUploadedError::Unavailable(e)) => Err(e),
             }
-        }
-        Err(Unavailable(
-            "the claim kept changing while its document was recorded".into(),
-        ))
+        })
+        .await
     }
 }

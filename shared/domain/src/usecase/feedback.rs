@@ -8,6 +8,10 @@
 //! its message id is recorded in any case, so that its feedback finds it. A report on a message
 //! not yet recorded is kept ([`UNMATCHED_KEPT`]) and applied when the send is recorded.
 
+use super::{
+    Attempt::{LostRace, Settled},
+    until_settled,
+};
 use crate::calendar::BusinessCalendar;
 use crate::claim::{ClaimStatus, MailFeedback, TransitionError};
 use crate::clock::Clock;
@@ -93,9 +97,9 @@ impl MailFeedbackDesk<'_> {
             return Ok(FeedbackOutcome::Kept);
         };
         let claim_id = notice.claim_id;
-        for _ in 0..super::CONFLICT_RETRIES {
+        until_settled(&format!("claim {claim_id}"), move || async move {
             let Some(claim) = self.claims.claim(claim_id).await? else {
-                return Ok(FeedbackOutcome::UnknownMessage);
+                return Ok(Settled(FeedbackOutcome::UnknownMessage));
             };
             let transition = match claim.record_mail_feedback(
                 self.clock.now(),
@@ -104,7 +108,7 @@ impl MailFeedbackDesk<'_> {
             ) {
                 Ok(transition) => transition,
                 Err(TransitionError::AlreadyFinal(_)) => {
-                    return Ok(FeedbackOutcome::ClaimFinal(claim_id));
+                    return Ok(Settled(FeedbackOutcome::ClaimFinal(claim_id)));
                 }
                 Err(e) => {
                     return Err(Unavailable(format!(
@@ -117,22 +121,18 @@ impl MailFeedbackDesk<'_> {
                 .record_feedback(&transition, &report.feedback_id)
                 .await
             {
-                Ok(()) => {
-                    return Ok(FeedbackOutcome::Recorded {
-                        claim_id,
-                        status: transition.claim.status(),
-                    });
-                }
+                Ok(()) => Ok(Settled(FeedbackOutcome::Recorded {
+                    claim_id,
+                    status: transition.claim.status(),
+                })),
                 Err(FeedbackRecordError::AlreadyRecorded) => {
-                    return Ok(FeedbackOutcome::AlreadyRecorded(claim_id));
+                    Ok(Settled(FeedbackOutcome::AlreadyRecorded(claim_id)))
                 }
-                Err(FeedbackRecordError::Conflict) => continue,
-                Err(FeedbackRecordError::Unavailable(e)) => return Err(e),
+                Err(FeedbackRecordError::Conflict) => Ok(LostRace),
+                Err(FeedbackRecordError::Unavailable(e)) => Err(e),
             }
-        }
-        Err(Unavailable(format!(
-            "claim {claim_id} kept changing while its e-mail feedback was recorded"
-        )))
+        })
+        .await
     }
 
     /// Records the mail service's word that it sent `sent`, then applies the reports on it
@@ -171,7 +171,7 @@ impl MailFeedbackDesk<'_> {
     async fn record_unrecorded_send(&self, sent: &SentReport) -> Result<(), Unavailable> {
         let notice = sent.notice;
         let id = &sent.message_id;
-        for _ in 0..super::CONFLICT_RETRIES {
+        until_settled(&format!("claim {}", notice.claim_id), move || async move {
             let claim = self.claims.claim(notice.claim_id).await?;
             let transition = match &claim {
                 Some(claim)
@@ -189,15 +189,12 @@ impl MailFeedbackDesk<'_> {
                 .record_sent(notice, sent.sent_at, id, transition.as_ref())
                 .await;
             match result {
-                Ok(()) => return Ok(()),
-                Err(ApplyError::Unavailable(e)) => return Err(e),
-                Err(ApplyError::Conflict | ApplyError::UnitHeld) => continue,
+                Ok(()) => Ok(Settled(())),
+                Err(ApplyError::Unavailable(e)) => Err(e),
+                Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
             }
-        }
-        Err(Unavailable(format!(
-            "claim {} kept changing while its sent e-mail was recorded",
-            notice.claim_id
-        )))
+        })
+        .await
     }
 }
 

@@ -2,6 +2,10 @@
 //! respond to an information request, dispute a rejection, add a newer proof of execution,
 //! correct the customer's contact.
 
+use super::{
+    Attempt::{LostRace, Settled},
+    until_settled,
+};
 use crate::caller::Caller;
 use crate::claim::{
     Claim, ClaimStatus, HistoryEntry, Transition, TransitionError, WithdrawalReason,
@@ -315,8 +319,12 @@ impl ClaimDesk<'_> {
     ) -> Result<Claim, ManageError> {
         let id = claim.id;
         let mut read = Some(claim);
-        for _ in 0..super::CONFLICT_RETRIES {
-            let claim = match read.take() {
+        let make = &make;
+        until_settled("the claim", || {
+            // The caller's claim was just read: the first attempt decides on it.
+            let first = read.take();
+            async move {
+            let claim = match first {
                 Some(claim) => claim,
                 None => self.own_claim(caller, id).await?,
             };
@@ -325,17 +333,16 @@ impl ClaimDesk<'_> {
             match self.claims.apply(&transition).await {
                 Ok(()) => {
                     tracing::info!(claim_id = %id, status = %transition.claim.status(), "{what}");
-                    return Ok(transition.claim);
+                    Ok(Settled(transition.claim))
                 }
-                Err(ApplyError::Conflict) => continue,
+                Err(ApplyError::Conflict) => Ok(LostRace),
                 // A partner's move never takes a unit back (only a reviewer's approval does).
-                Err(ApplyError::UnitHeld) => {
-                    return Err(ManageError::InvalidTransition(claim.status()));
-                }
-                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+                Err(ApplyError::UnitHeld) => Err(ManageError::InvalidTransition(claim.status())),
+                Err(ApplyError::Unavailable(e)) => Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim kept changing while it was being changed".into()).into())
+            }
+        })
+        .await
     }
 }
 

@@ -1,8 +1,13 @@
 //! The customer's side: what the page behind the link shows, recording a decline, and ending
 //! an official association.
 
+use super::{
+    Attempt::{LostRace, Settled},
+    until_settled,
+};
 use crate::claim::{Claim, ClaimState, ClaimStatus, TransitionError};
 use crate::clock::Clock;
+use crate::ids::ClaimId;
 use crate::ports::{ApplyError, ClaimRepository, Unavailable};
 use crate::token::OptOutKeyring;
 use chrono::{DateTime, Utc};
@@ -135,11 +140,8 @@ impl OptOutDesk<'_> {
     }
 
     /// Reads the claim again after a conflict.
-    async fn reload(&self, claim: &Claim) -> Result<Claim, OptOutError> {
-        self.claims
-            .claim(claim.id)
-            .await?
-            .ok_or(OptOutError::InvalidLink)
+    async fn reload(&self, id: ClaimId) -> Result<Claim, OptOutError> {
+        self.claims.claim(id).await?.ok_or(OptOutError::InvalidLink)
     }
 
     /// The page for a link. Never changes anything: mail scanners open links.
@@ -152,72 +154,91 @@ impl OptOutDesk<'_> {
     /// Records the customer's decline, if the window is open. Repeating it changes nothing.
     pub async fn decline(&self, token: &str) -> Result<DeclineOutcome, OptOutError> {
         let received = self.clock.now();
-        let mut claim = self.load(token).await?;
-        for _ in 0..super::CONFLICT_RETRIES {
-            let transition = match claim.opt_out(received) {
-                Ok(transition) => transition,
-                Err(TransitionError::WindowClosed(_)) => return Ok(DeclineOutcome::WindowClosed),
-                Err(TransitionError::AlreadyFinal(ClaimStatus::Declined)) => {
-                    return Ok(DeclineOutcome::AlreadyDeclined);
+        let first = self.load(token).await?;
+        let id = first.id;
+        let mut read = Some(first);
+        until_settled("the claim", || {
+            // The link's claim was just read: the first attempt decides on it.
+            let read = read.take();
+            async move {
+                let claim = match read {
+                    Some(claim) => claim,
+                    None => self.reload(id).await?,
+                };
+                let transition = match claim.opt_out(received) {
+                    Ok(transition) => transition,
+                    Err(TransitionError::WindowClosed(_)) => {
+                        return Ok(Settled(DeclineOutcome::WindowClosed));
+                    }
+                    Err(TransitionError::AlreadyFinal(ClaimStatus::Declined)) => {
+                        return Ok(Settled(DeclineOutcome::AlreadyDeclined));
+                    }
+                    Err(
+                        TransitionError::AlreadyFinal(status)
+                        | TransitionError::NotAllowedFrom(status),
+                    ) => return Ok(Settled(DeclineOutcome::NotOpen(status))),
+                    Err(
+                        TransitionError::WindowStillOpen(_)
+                        | TransitionError::ResponseWindowClosed(_)
+                        | TransitionError::ResponseNotOverdue(_)
+                        | TransitionError::DisputeWindowClosed(_)
+                        | TransitionError::DisputeExhausted
+                        | TransitionError::ProofNotNewer(_)
+                        | TransitionError::UnreachableNotOverdue(_)
+                        | TransitionError::TooManyCorrections
+                        | TransitionError::TooManyChanges,
+                    ) => {
+                        return Ok(Settled(DeclineOutcome::NotOpen(claim.status())));
+                    }
+                };
+                match self.claims.apply(&transition).await {
+                    Ok(()) => {
+                        tracing::info!(claim_id = %claim.id, "customer declined");
+                        Ok(Settled(DeclineOutcome::Declined))
+                    }
+                    // Finalization or the partner wrote first: decide again on what is stored now.
+                    Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
+                    Err(ApplyError::Unavailable(e)) => Err(e.into()),
                 }
-                Err(
-                    TransitionError::AlreadyFinal(status) | TransitionError::NotAllowedFrom(status),
-                ) => return Ok(DeclineOutcome::NotOpen(status)),
-                Err(
-                    TransitionError::WindowStillOpen(_)
-                    | TransitionError::ResponseWindowClosed(_)
-                    | TransitionError::ResponseNotOverdue(_)
-                    | TransitionError::DisputeWindowClosed(_)
-                    | TransitionError::DisputeExhausted
-                    | TransitionError::ProofNotNewer(_)
-                    | TransitionError::UnreachableNotOverdue(_)
-                    | TransitionError::TooManyCorrections
-                    | TransitionError::TooManyChanges,
-                ) => {
-                    return Ok(DeclineOutcome::NotOpen(claim.status()));
-                }
-            };
-            match self.claims.apply(&transition).await {
-                Ok(()) => {
-                    tracing::info!(claim_id = %claim.id, "customer declined");
-                    return Ok(DeclineOutcome::Declined);
-                }
-                // Finalization or the partner wrote first: decide again on what is stored now.
-                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {
-                    claim = self.reload(&claim).await?;
-                }
-                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim kept changing while the decline was recorded".into()).into())
+        })
+        .await
     }
 
     /// Ends the official association at the customer's request: revoked, the unit free, the
     /// partner told (through the event of the change). Repeating it changes nothing.
     pub async fn end(&self, token: &str) -> Result<EndOutcome, OptOutError> {
         let received = self.clock.now();
-        let mut claim = self.load(token).await?;
-        for _ in 0..super::CONFLICT_RETRIES {
-            let transition = match claim.end(received) {
-                Ok(transition) => transition,
-                Err(TransitionError::AlreadyFinal(ClaimStatus::Revoked)) => {
-                    return Ok(EndOutcome::AlreadyEnded);
+        let first = self.load(token).await?;
+        let id = first.id;
+        let mut read = Some(first);
+        until_settled("the claim", || {
+            // The link's claim was just read: the first attempt decides on it.
+            let read = read.take();
+            async move {
+                let claim = match read {
+                    Some(claim) => claim,
+                    None => self.reload(id).await?,
+                };
+                let transition = match claim.end(received) {
+                    Ok(transition) => transition,
+                    Err(TransitionError::AlreadyFinal(ClaimStatus::Revoked)) => {
+                        return Ok(Settled(EndOutcome::AlreadyEnded));
+                    }
+                    Err(_) => return Ok(Settled(EndOutcome::NotAssociated(claim.status()))),
+                };
+                match self.claims.apply(&transition).await {
+                    Ok(()) => {
+                        tracing::info!(claim_id = %claim.id, "customer ended the association");
+                        Ok(Settled(EndOutcome::Ended))
+                    }
+                    // The partner withdrew, or a contest won, first: decide again.
+                    Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
+                    Err(ApplyError::Unavailable(e)) => Err(e.into()),
                 }
-                Err(_) => return Ok(EndOutcome::NotAssociated(claim.status())),
-            };
-            match self.claims.apply(&transition).await {
-                Ok(()) => {
-                    tracing::info!(claim_id = %claim.id, "customer ended the association");
-                    return Ok(EndOutcome::Ended);
-                }
-                // The partner withdrew, or a contest won, first: decide again.
-                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {
-                    claim = self.reload(&claim).await?;
-                }
-                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim kept changing while the end was recorded".into()).into())
+        })
+        .await
     }
 }
 

@@ -2,6 +2,10 @@
 //! (approve, request information, reject). Two reviewers deciding at once: the first write
 //! wins, the other is told the claim has moved on.
 
+use super::{
+    Attempt::{LostRace, Settled},
+    until_settled,
+};
 use crate::calendar::BusinessCalendar;
 use crate::claim::{
     Claim, ClaimStatus, Compared, HistoryEntry, ReviewerId, Transition, TransitionError,
@@ -142,7 +146,8 @@ impl ReviewDesk<'_> {
         compared: Option<String>,
     ) -> Result<Claim, ReviewError> {
         let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
-        for _ in 0..super::CONFLICT_RETRIES {
+        let compared = compared.as_deref();
+        until_settled("the claim", move || async move {
             let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
             let now = self.clock.now();
             let award = claim
@@ -150,7 +155,7 @@ impl ReviewDesk<'_> {
                 .map_err(|e| refused(e, claim.status()))?;
             let applied = match claim.state.contested_holder() {
                 Some(holder) => {
-                    let Some(compared) = &compared else {
+                    let Some(compared) = compared else {
                         return Err(compared_required());
                     };
                     let held = self.claims.claim(holder).await?;
@@ -166,14 +171,14 @@ impl ReviewDesk<'_> {
             match applied {
                 Ok(()) => {
                     tracing::info!(claim_id = %id, status = %award.claim.status(), "claim approved");
-                    return Ok(award.claim);
+                    Ok(Settled(award.claim))
                 }
-                Err(ApplyError::Conflict) => continue,
-                Err(ApplyError::UnitHeld) => return Err(ReviewError::UnitHeld),
-                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+                Err(ApplyError::Conflict) => Ok(LostRace),
+                Err(ApplyError::UnitHeld) => Err(ReviewError::UnitHeld),
+                Err(ApplyError::Unavailable(e)) => Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim kept changing while it was being decided".into()).into())
+        })
+        .await
     }
 
     /// Applies a contest's approval: the contested claim, if it still holds the unit, is
@@ -247,21 +252,22 @@ impl ReviewDesk<'_> {
         make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
     ) -> Result<Claim, ReviewError> {
         let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
-        for _ in 0..super::CONFLICT_RETRIES {
+        let make = &make;
+        until_settled("the claim", move || async move {
             let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
             let transition =
                 make(&claim, self.clock.now()).map_err(|e| refused(e, claim.status()))?;
             match self.claims.apply(&transition).await {
                 Ok(()) => {
                     tracing::info!(claim_id = %id, status = %transition.claim.status(), "{what}");
-                    return Ok(transition.claim);
+                    Ok(Settled(transition.claim))
                 }
-                Err(ApplyError::Conflict) => continue,
-                Err(ApplyError::UnitHeld) => return Err(ReviewError::UnitHeld),
-                Err(ApplyError::Unavailable(e)) => return Err(e.into()),
+                Err(ApplyError::Conflict) => Ok(LostRace),
+                Err(ApplyError::UnitHeld) => Err(ReviewError::UnitHeld),
+                Err(ApplyError::Unavailable(e)) => Err(e.into()),
             }
-        }
-        Err(Unavailable("the claim kept changing while it was being decided".into()).into())
+        })
+        .await
     }
 }
 
