@@ -15,11 +15,13 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
+use cpor_domain::ClaimId;
 use cpor_domain::caller::Caller;
 use cpor_domain::clock::Clock;
+use cpor_domain::command::{ContactCorrection, Dispute, NewProof, Response, Withdrawal};
 use cpor_domain::document::object_key;
 use cpor_domain::listing::{encode_cursor, parse_list_query};
-use cpor_domain::usecase::documents::{DocumentDesk, DocumentError};
+use cpor_domain::usecase::documents::DocumentDesk;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_http::routes::{
     self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, DISPUTE_REJECTION,
@@ -92,29 +94,22 @@ impl ManageClaimsFunction {
             claims: &self.store,
             directory: &self.store,
             clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
         };
         // API Gateway names the route it matched on every event; the two with a claim have
         // its id as a path parameter.
-        let claim_id = event.path_parameters.get("claim_id").map(String::as_str);
-        match (routes::of(event), claim_id) {
+        let path_id = event.path_parameters.get("claim_id").map(String::as_str);
+        match (routes::of(event), path_id) {
             (Some(&LIST_CLAIMS), _) => self.list(&desk, &caller, event).await,
             (Some(&GET_CLAIM), Some(id)) => {
-                let (claim, history, documents) = self
-                    .document_desk()
-                    .claim(&caller, id)
-                    .await
-                    .map_err(document_problem)?;
+                let (claim, history, documents) = self.document_desk().claim(&caller, id).await?;
                 let mut answer = ClaimWithHistory::of(&claim, &history);
                 answer.claim = answer.claim.with_documents(&documents);
                 Ok(json(200, &answer))
             }
             (Some(&WITHDRAW_CLAIM), Some(id)) => {
                 let body = self.move_body(&caller, event, "withdraw claims")?;
-                let claim = desk
-                    .withdraw(&caller, id, &body)
-                    .await
-                    .map_err(to_problem)?;
+                let withdrawal = Withdrawal::read(&body)?;
+                let claim = desk.withdraw(&caller, claim_id(id)?, withdrawal).await?;
                 Metrics::new(FUNCTION)
                     .count(name::CLAIMS_WITHDRAWN, 1)
                     .emit();
@@ -122,25 +117,28 @@ impl ManageClaimsFunction {
             }
             (Some(&RESPOND_TO_INFORMATION_REQUEST), Some(id)) => {
                 let body = self.move_body(&caller, event, "respond to information requests")?;
-                let claim = desk.respond(&caller, id, &body).await;
+                let response = Response::read(&body, self.today())?;
+                let claim = desk.respond(&caller, claim_id(id)?, response).await;
                 moved("respond", claim)
             }
             (Some(&DISPUTE_REJECTION), Some(id)) => {
                 let body = self.move_body(&caller, event, "dispute rejections")?;
-                let claim = desk.dispute(&caller, id, &body).await;
+                let dispute = Dispute::read(&body, self.today())?;
+                let claim = desk.dispute(&caller, claim_id(id)?, dispute).await;
                 moved("dispute", claim)
             }
             (Some(&ADD_PROOF_OF_EXECUTION), Some(id)) => {
                 let body = self.move_body(&caller, event, "add proofs of execution")?;
-                let claim = desk.add_proof(&caller, id, &body).await;
+                let proof = NewProof::read(&body, self.today())?;
+                let claim = desk.add_proof(&caller, claim_id(id)?, proof).await;
                 moved("proof", claim)
             }
             (Some(&CORRECT_CUSTOMER_CONTACT), Some(id)) => {
                 let body = self.move_body(&caller, event, "correct customer contacts")?;
+                let contact = ContactCorrection::read(&body)?;
                 let corrected = desk
-                    .correct_contact(&caller, id, &body)
-                    .await
-                    .map_err(to_problem)?;
+                    .correct_contact(&caller, claim_id(id)?, contact)
+                    .await?;
                 moved("customer_contact", Ok(corrected.claim))
             }
             (Some(&ADD_DOCUMENT), Some(id)) => {
@@ -157,8 +155,7 @@ impl ManageClaimsFunction {
                 let (document, key) = self
                     .document_desk()
                     .downloadable(&caller, id, document_id)
-                    .await
-                    .map_err(document_problem)?;
+                    .await?;
                 let link = Box::pin(self.documents.download_link(&key, &document))
                     .await
                     .map_err(|e| Problem::unavailable(&e))?;
@@ -176,12 +173,16 @@ impl ManageClaimsFunction {
                     .map_or("", String::as_str);
                 self.document_desk()
                     .remove(&caller, id, document_id)
-                    .await
-                    .map_err(document_problem)?;
+                    .await?;
                 Ok(cpor_http::no_content())
             }
             _ => Err(routes::not_found("this method and path are not served")),
         }
+    }
+
+    /// Today, as the proofs of execution in a move's body are read: none is signed later.
+    fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().date_naive()
     }
 
     fn document_desk(&self) -> DocumentDesk<'_> {
@@ -199,11 +200,7 @@ impl ManageClaimsFunction {
         claim_id: &str,
         body: &serde_json::Value,
     ) -> Result<ApiGatewayV2httpResponse, Problem> {
-        let (claim, document) = self
-            .document_desk()
-            .declare(caller, claim_id, body)
-            .await
-            .map_err(document_problem)?;
+        let (claim, document) = self.document_desk().declare(caller, claim_id, body).await?;
         let link = self
             .documents
             .upload_link(&object_key(claim.id, document.id), &document)
@@ -257,7 +254,7 @@ impl ManageClaimsFunction {
             .collect();
         let query = parse_list_query(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|e| Problem::validation(&e))?;
-        let page = desk.list(caller, &query).await.map_err(to_problem)?;
+        let page = desk.list(caller, &query).await?;
         let items: Vec<ClaimResource> = page.items.iter().map(ClaimResource::from).collect();
         Ok(json(
             200,
@@ -285,107 +282,22 @@ impl Door for ManageClaimsFunction {
     }
 }
 
+/// The claim a path names; a malformed id names none.
+fn claim_id(text: &str) -> Result<ClaimId, Problem> {
+    ClaimId::parse(text).ok_or_else(Problem::claim_not_found)
+}
+
 /// The answer to a partner's move on a claim in review: the claim, counted by move.
 fn moved(
     what: &'static str,
     claim: Result<cpor_domain::Claim, ManageError>,
 ) -> Result<ApiGatewayV2httpResponse, Problem> {
-    let claim = claim.map_err(to_problem)?;
+    let claim = claim?;
     Metrics::new(FUNCTION)
         .dimension("move", what)
         .count(name::PARTNER_MOVES, 1)
         .emit();
     Ok(json(200, &ClaimResource::from(&claim)))
-}
-
-fn to_problem(error: ManageError) -> Problem {
-    match error {
-        ManageError::Forbidden => Problem::forbidden("your role may not do this"),
-        ManageError::NotFound => Problem::claim_not_found(),
-        ManageError::NotAnObject => Problem::not_an_object(),
-        ManageError::Invalid(errors) => Problem::validation(&errors),
-        ManageError::AlreadyFinal(status) => Problem::already_final(status),
-        ManageError::InvalidTransition(status) => Problem::invalid_transition(status),
-        ManageError::ResponseWindowClosed(due) => Problem::new(
-            409,
-            "response_window_closed",
-            "The time to respond has ended",
-            format!(
-                "the response was due by {}; the claim will be rejected",
-                cpor_domain::time::format_instant(due)
-            ),
-        ),
-        ManageError::DisputeWindowClosed(until) => Problem::new(
-            409,
-            "dispute_window_closed",
-            "The time to dispute has ended",
-            format!(
-                "the rejection could be disputed until {}",
-                cpor_domain::time::format_instant(until)
-            ),
-        ),
-        ManageError::ProofNotNewer(current) => Problem::new(
-            422,
-            "proof_not_newer",
-            "The proof of execution is not newer",
-            format!("the proof of execution must be signed after the current one ({current})"),
-        ),
-        // The body of a correction is the contact itself: its address is `email`.
-        ManageError::ContactDomainMismatch(refusal) => {
-            Problem::contact_domain_mismatch("email", &refusal)
-        }
-        ManageError::TooManyCorrections => Problem::new(
-            429,
-            "too_many_corrections",
-            "The contact was corrected too often",
-            format!(
-                "the customer was e-mailed again through {} corrections of the contact already; \
-                 the claim can be withdrawn and a new claim submitted",
-                cpor_domain::claim::MAX_EMAILING_CORRECTIONS
-            ),
-        ),
-        ManageError::TooManyChanges => Problem::new(
-            429,
-            "too_many_changes",
-            "The claim was changed too often",
-            format!(
-                "the claim records {} changes by its partner already",
-                cpor_domain::claim::MAX_PARTNER_ENTRIES
-            ),
-        ),
-        ManageError::Unavailable(e) => Problem::unavailable(&e),
-    }
-}
-
-fn document_problem(error: DocumentError) -> Problem {
-    match error {
-        DocumentError::Forbidden => Problem::forbidden("your role may not do this"),
-        DocumentError::ClaimNotFound => Problem::claim_not_found(),
-        DocumentError::DocumentNotFound => Problem::new(
-            404,
-            "document_not_found",
-            "No such document",
-            "this claim has no such document (a download needs an uploaded one)",
-        ),
-        DocumentError::AlreadyUploaded => Problem::new(
-            409,
-            "document_already_uploaded",
-            "Document already uploaded",
-            "its bytes arrived and counted: an uploaded document is evidence and stays",
-        ),
-        DocumentError::Invalid(errors) => Problem::validation(&errors),
-        DocumentError::AlreadyFinal(status) => Problem::already_final(status),
-        DocumentError::TooMany => Problem::new(
-            422,
-            "too_many_documents",
-            "Too many documents",
-            format!(
-                "a claim may have at most {} documents",
-                cpor_domain::document::MAX_DOCUMENTS
-            ),
-        ),
-        DocumentError::Unavailable(e) => Problem::unavailable(&e),
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::clock::Clock;
+use cpor_domain::command::{Approval, InformationRequest, Rejection};
 use cpor_domain::document::{DocumentStatus, object_key};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{encode_review_cursor, parse_review_query};
@@ -71,13 +72,12 @@ impl ReviewClaimsFunction {
     async fn reviewed(
         &self,
         desk: &ReviewDesk<'_>,
-        claim_id: &str,
+        id: ClaimId,
     ) -> Result<(Case, Vec<DocumentResource>), Problem> {
         let Some((store, bucket)) = &self.documents else {
-            return Ok((desk.get(claim_id).await.map_err(to_problem)?, Vec::new()));
+            return Ok((desk.get(id).await?, Vec::new()));
         };
-        let not_found = || to_problem(ReviewError::NotFound);
-        let id = ClaimId::parse(claim_id).ok_or_else(not_found)?;
+        let not_found = || Problem::from(ReviewError::NotFound);
         let (claim, history, documents) = store
             .claim_with_documents(id)
             .await
@@ -100,7 +100,7 @@ impl ReviewClaimsFunction {
             }
             resources.push(resource);
         }
-        let holder = desk.holder_of(&claim).await.map_err(to_problem)?;
+        let holder = desk.holder_of(&claim).await?;
         let case = Case {
             claim,
             history,
@@ -127,14 +127,13 @@ impl ReviewClaimsFunction {
             claims: self.claims.as_ref(),
             review_queue: self.review_queue.as_ref(),
             clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
             calendar: &self.calendar,
         };
-        let claim_id = event.path_parameters.get("claim_id").map(String::as_str);
-        match (routes::of(event), claim_id) {
+        let path_id = event.path_parameters.get("claim_id").map(String::as_str);
+        match (routes::of(event), path_id) {
             (Some(&LIST_REVIEW_QUEUE), _) => self.queue_page(&desk, event).await,
             (Some(&GET_REVIEWED_CLAIM), Some(id)) => {
-                let (case, documents) = self.reviewed(&desk, id).await?;
+                let (case, documents) = self.reviewed(&desk, claim_id(id)?).await?;
                 let now = self.clock.now();
                 let mut answer = ReviewedClaim::of(
                     &case.claim,
@@ -147,22 +146,21 @@ impl ReviewClaimsFunction {
                 Ok(json(200, &answer))
             }
             (Some(&APPROVE_CLAIM), Some(id)) => {
-                let body = json_body(event)?;
-                let decided = desk
-                    .approve(&reviewer, id, &body)
-                    .await
-                    .map_err(to_problem)?;
+                let approval = Approval::read(&json_body(event)?)?;
+                let decided = desk.approve(&reviewer, claim_id(id)?, approval).await?;
                 Ok(self.decided("approved", &decided.claim))
             }
             (Some(&REQUEST_INFORMATION), Some(id)) => {
-                let body = json_body(event)?;
-                let claim = desk.request_information(&reviewer, id, &body).await;
-                Ok(self.decided("information_requested", &claim.map_err(to_problem)?))
+                let request = InformationRequest::read(&json_body(event)?)?;
+                let claim = desk
+                    .request_information(&reviewer, claim_id(id)?, request)
+                    .await?;
+                Ok(self.decided("information_requested", &claim))
             }
             (Some(&REJECT_CLAIM), Some(id)) => {
-                let body = json_body(event)?;
-                let claim = desk.reject(&reviewer, id, &body).await;
-                Ok(self.decided("rejected", &claim.map_err(to_problem)?))
+                let rejection = Rejection::read(&json_body(event)?)?;
+                let claim = desk.reject(&reviewer, claim_id(id)?, rejection).await?;
+                Ok(self.decided("rejected", &claim))
             }
             _ => Err(routes::not_found("this method and path are not served")),
         }
@@ -175,7 +173,7 @@ impl ReviewClaimsFunction {
     ) -> Result<ApiGatewayV2httpResponse, Problem> {
         let query = parse_review_query(event.query_string_parameters.iter())
             .map_err(|e| Problem::validation(&e))?;
-        let page = desk.queue_page(&query).await.map_err(to_problem)?;
+        let page = desk.queue_page(&query).await?;
         let now = self.clock.now();
         let items: Vec<ReviewQueueItem> = page
             .items
@@ -198,6 +196,11 @@ impl ReviewClaimsFunction {
     }
 }
 
+/// The claim a path names; a malformed id names none.
+fn claim_id(text: &str) -> Result<ClaimId, Problem> {
+    ClaimId::parse(text).ok_or_else(|| ReviewError::NotFound.into())
+}
+
 impl Door for ReviewClaimsFunction {
     const NAME: &'static str = FUNCTION;
     type Event = ApiGatewayV2httpRequest;
@@ -214,35 +217,6 @@ impl Door for ReviewClaimsFunction {
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
         Ok(self.handle(event).await)
-    }
-}
-
-fn to_problem(error: ReviewError) -> Problem {
-    match error {
-        ReviewError::NotFound => Problem::new(
-            404,
-            "claim_not_found",
-            "No such claim",
-            "no claim has this id",
-        ),
-        ReviewError::NotAnObject => Problem::not_an_object(),
-        ReviewError::Invalid(errors) => Problem::validation(&errors),
-        ReviewError::InvalidTransition(status) => Problem::invalid_transition(status),
-        ReviewError::UnitHeld => Problem::new(
-            409,
-            "workload_already_claimed",
-            "The tenant and workload are already claimed",
-            "another claim holds this tenant and workload now; the dispute cannot be approved \
-             while it does",
-        ),
-        ReviewError::ArbitrationStale => Problem::new(
-            409,
-            "arbitration_stale",
-            "The claims changed after they were compared",
-            "the contest or the claim it contests changed after the page was read (a newer \
-             proof, a status move): read the claim again, compare, and decide on what it shows",
-        ),
-        ReviewError::Unavailable(e) => Problem::unavailable(&e),
     }
 }
 

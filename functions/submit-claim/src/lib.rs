@@ -13,11 +13,9 @@ use cpor_domain::ReviewPolicy;
 use cpor_domain::clock::Clock;
 use cpor_domain::idempotency::IdempotencyKey;
 use cpor_domain::ports::SubmissionStore;
-use cpor_domain::reference::ReferenceError;
-use cpor_domain::usecase::submit::{SubmitClaim, SubmitError, Submitted};
+use cpor_domain::usecase::submit::{SubmitClaim, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::{ClaimResource, Problem, caller, header, json, json_body};
-use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -137,10 +135,7 @@ impl SubmitClaimFunction {
             clock: self.clock.as_ref(),
             policy: self.policy,
         };
-        usecase
-            .submit(&caller, &body, key.as_ref())
-            .await
-            .map_err(to_problem)
+        Ok(usecase.submit(&caller, &body, key.as_ref()).await?)
     }
 }
 
@@ -160,61 +155,5 @@ impl Door for SubmitClaimFunction {
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
         Ok(self.handle(event).await)
-    }
-}
-
-fn to_problem(error: SubmitError) -> Problem {
-    match error {
-        SubmitError::Forbidden => Problem::forbidden("only an incentives_admin may submit claims"),
-        SubmitError::NotAnObject => Problem::new(
-            400,
-            "malformed_json",
-            "The body is not a JSON object",
-            error.to_string(),
-        ),
-        SubmitError::Invalid(errors) => Problem::validation(&errors),
-        SubmitError::Reference(reference) => {
-            let code = match &reference {
-                ReferenceError::PartnerNotEnrolled { .. } => "partner_not_enrolled",
-                ReferenceError::UnknownTenant(_) => "unknown_tenant",
-                ReferenceError::DomainTenantMismatch { .. } => "domain_tenant_mismatch",
-                ReferenceError::SubscriptionNotFound { .. } => "subscription_not_found",
-                ReferenceError::ContactDomainMismatch(refusal) => {
-                    return Problem::contact_domain_mismatch("customer_contact.email", refusal);
-                }
-            };
-            Problem::new(
-                422,
-                code,
-                "The claim does not match the reference data",
-                reference.to_string(),
-            )
-        }
-        SubmitError::AlreadyClaimed { own_claim } => {
-            let problem = Problem::new(
-                409,
-                "workload_already_claimed",
-                "The tenant and workload are already claimed",
-                match own_claim {
-                    Some(_) => {
-                        "you already have an active claim or association for this tenant and workload"
-                    }
-                    None => {
-                        "this tenant and workload already have a partner of record or a pending claim"
-                    }
-                },
-            );
-            match own_claim {
-                Some(id) => problem.with("existing_claim_id", json!(id.to_string())),
-                None => problem,
-            }
-        }
-        SubmitError::IdempotencyKeyReused => Problem::new(
-            422,
-            "idempotency_key_reused",
-            "The idempotency key was used with another body",
-            "this Idempotency-Key was used in the last 24 hours with a different body; use a new key",
-        ),
-        SubmitError::Unavailable(e) => Problem::unavailable(&e),
     }
 }

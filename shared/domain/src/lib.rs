@@ -9,6 +9,7 @@ pub mod caller;
 pub mod catalogue;
 pub mod claim;
 pub mod clock;
+pub mod command;
 pub mod contact;
 #[cfg(any(test, feature = "memory"))]
 pub mod contract;

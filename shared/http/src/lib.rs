@@ -3,6 +3,7 @@
 //! table of the HTTP API's routes.
 
 pub mod problem;
+mod problems;
 pub mod request;
 pub mod resource;
 pub mod response;

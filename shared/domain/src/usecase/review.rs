@@ -10,23 +10,21 @@ use crate::calendar::BusinessCalendar;
 use crate::claim::{
     Claim, ClaimStatus, Compared, HistoryEntry, ReviewerId, Transition, TransitionError,
 };
-use crate::clock::{Clock, Pause};
+use crate::clock::Clock;
+use crate::command::{Approval, InformationRequest, Rejection};
 use crate::ids::ClaimId;
 use crate::listing::ReviewQuery;
 use crate::ports::{ApplyError, ClaimRepository, ReviewPage, ReviewQueue, Unavailable};
-use crate::review::{InformationCode, MAX_REQUEST_CODES, Message, RejectionCode};
 use crate::usecase::submit::Notification;
-use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
+use crate::validation::{FieldCode, Invalid, ValidationErrors};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 /// Why a reviewer's request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReviewError {
     #[error("no such claim")]
     NotFound,
-    #[error("the body must be a JSON object")]
-    NotAnObject,
+    /// A field the decision needs, refused (a contest's approval without `compared`).
     #[error(transparent)]
     Invalid(ValidationErrors),
     /// The claim's status does not allow the decision (another reviewer decided first).
@@ -63,7 +61,6 @@ pub struct ReviewDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
     pub review_queue: &'a dyn ReviewQueue,
     pub clock: &'a dyn Clock,
-    pub pause: &'a dyn Pause,
     /// The business calendar: response and review due times.
     pub calendar: &'a BusinessCalendar,
 }
@@ -76,8 +73,7 @@ impl ReviewDesk<'_> {
 
     /// A claim with its whole history (reviewers' ids included) and, for a contest, the claim
     /// it contests as it is now.
-    pub async fn get(&self, claim_id: &str) -> Result<Case, ReviewError> {
-        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
+    pub async fn get(&self, id: ClaimId) -> Result<Case, ReviewError> {
         let (claim, history) = self
             .claims
             .claim_with_history(id)
@@ -98,28 +94,10 @@ impl ReviewDesk<'_> {
     pub async fn approve(
         &self,
         reviewer: &ReviewerId,
-        claim_id: &str,
-        body: &Value,
+        id: ClaimId,
+        approval: Approval,
     ) -> Result<Decided, ReviewError> {
-        let (comment, compared) = read_body(body, &["comment", "compared"], |r, e| {
-            let comment = r.optional("comment", e, Message::parse);
-            // Opaque to clients: any text up to 200 characters is read, and one that names
-            // nothing as it is now is stale, as a changed claim is.
-            let compared = r.optional("compared", e, |text| {
-                if text.chars().count() <= MAX_COMPARED_CHARS {
-                    Ok(text.to_owned())
-                } else {
-                    Err(Invalid::new(
-                        FieldCode::TooLong,
-                        format!("must be at most {MAX_COMPARED_CHARS} characters"),
-                    ))
-                }
-            });
-            Some((comment?, compared?))
-        })?;
-        let claim = self
-            .approve_claim(reviewer, claim_id, comment.as_ref(), compared)
-            .await?;
+        let claim = self.approve_claim(reviewer, id, &approval).await?;
         let notification = Notification::Queued;
         Ok(Decided {
             claim,
@@ -141,12 +119,11 @@ impl ReviewDesk<'_> {
     async fn approve_claim(
         &self,
         reviewer: &ReviewerId,
-        claim_id: &str,
-        comment: Option<&Message>,
-        compared: Option<String>,
+        id: ClaimId,
+        approval: &Approval,
     ) -> Result<Claim, ReviewError> {
-        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
-        let compared = compared.as_deref();
+        let comment = approval.comment.as_ref();
+        let compared = approval.compared.as_deref();
         until_settled("the claim", move || async move {
             let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
             let now = self.clock.now();
@@ -210,15 +187,11 @@ impl ReviewDesk<'_> {
     pub async fn request_information(
         &self,
         reviewer: &ReviewerId,
-        claim_id: &str,
-        body: &Value,
+        id: ClaimId,
+        request: InformationRequest,
     ) -> Result<Claim, ReviewError> {
-        let (codes, message) = read_body(body, &["codes", "message"], |r, e| {
-            let codes = read_codes(r, e);
-            let message = r.required("message", e, Message::parse);
-            Some((codes?, message?))
-        })?;
-        self.decide(claim_id, "information requested", |claim, now| {
+        self.decide(id, "information requested", |claim, now| {
+            let InformationRequest { codes, message } = &request;
             claim.request_information(now, reviewer, codes.clone(), message.clone(), self.calendar)
         })
         .await
@@ -228,16 +201,11 @@ impl ReviewDesk<'_> {
     pub async fn reject(
         &self,
         reviewer: &ReviewerId,
-        claim_id: &str,
-        body: &Value,
+        id: ClaimId,
+        rejection: Rejection,
     ) -> Result<Claim, ReviewError> {
-        let (code, message) = read_body(body, &["code", "message"], |r, e| {
-            let code = r.required("code", e, RejectionCode::parse_reviewers);
-            let message = r.required("message", e, Message::parse);
-            Some((code?, message?))
-        })?;
-        self.decide(claim_id, "claim rejected", |claim, now| {
-            claim.reject(now, reviewer, code, message.clone())
+        self.decide(id, "claim rejected", |claim, now| {
+            claim.reject(now, reviewer, rejection.code, rejection.message.clone())
         })
         .await
     }
@@ -247,11 +215,10 @@ impl ReviewDesk<'_> {
     /// stored then, which normally refuses the decision.
     async fn decide(
         &self,
-        claim_id: &str,
+        id: ClaimId,
         what: &str,
         make: impl Fn(&Claim, DateTime<Utc>) -> Result<Transition, TransitionError>,
     ) -> Result<Claim, ReviewError> {
-        let id = ClaimId::parse(claim_id).ok_or(ReviewError::NotFound)?;
         let make = &make;
         until_settled("the claim", move || async move {
             let claim = self.claims.claim(id).await?.ok_or(ReviewError::NotFound)?;
@@ -314,9 +281,6 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
     }
 }
 
-/// The longest `compared` text read.
-const MAX_COMPARED_CHARS: usize = 200;
-
 /// A contest approved without saying what the reviewer compared.
 fn compared_required() -> ReviewError {
     let mut errors = ValidationErrors::default();
@@ -330,84 +294,19 @@ fn compared_required() -> ReviewError {
     ReviewError::Invalid(errors)
 }
 
-fn read_body<T>(
-    body: &Value,
-    fields: &[&str],
-    read: impl FnOnce(&ObjectReader<'_>, &mut ValidationErrors) -> Option<T>,
-) -> Result<T, ReviewError> {
-    let object = body.as_object().ok_or(ReviewError::NotAnObject)?;
-    let mut errors = ValidationErrors::default();
-    let reader = ObjectReader::new(object);
-    reader.reject_unknown(fields, &mut errors);
-    let value = read(&reader, &mut errors);
-    errors.into_result(|| value).map_err(ReviewError::Invalid)
-}
-
-/// `codes`: 1 to 6 information codes, each once.
-fn read_codes(
-    reader: &ObjectReader<'_>,
-    errors: &mut ValidationErrors,
-) -> Option<Vec<InformationCode>> {
-    let path = reader.path("codes");
-    let Some(value) = reader.value("codes") else {
-        errors.push(path, Invalid::new(FieldCode::Required, "is required"));
-        return None;
-    };
-    let Some(items) = value.as_array() else {
-        errors.push(
-            path,
-            Invalid::new(FieldCode::InvalidType, "must be a list of codes"),
-        );
-        return None;
-    };
-    if items.is_empty() || items.len() > MAX_REQUEST_CODES {
-        errors.push(
-            path,
-            Invalid::new(
-                FieldCode::OutOfRange,
-                format!("must name 1 to {MAX_REQUEST_CODES} codes"),
-            ),
-        );
-        return None;
-    }
-    let mut codes = Vec::new();
-    let mut ok = true;
-    for (i, item) in items.iter().enumerate() {
-        let at = format!("{path}[{i}]");
-        match item.as_str().map(InformationCode::parse) {
-            Some(Ok(code)) if !codes.contains(&code) => codes.push(code),
-            Some(Ok(_)) => {
-                errors.push(at, Invalid::new(FieldCode::InvalidValue, "is named twice"));
-                ok = false;
-            }
-            Some(Err(invalid)) => {
-                errors.push(at, invalid);
-                ok = false;
-            }
-            None => {
-                errors.push(at, Invalid::new(FieldCode::InvalidType, "must be a string"));
-                ok = false;
-            }
-        }
-    }
-    ok.then_some(codes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::claim::tests::at;
     use crate::claim::{Actor, ClaimState, HistoryEvent};
-    use crate::clock::{FixedClock, RecordedPauses};
+    use crate::clock::FixedClock;
     use crate::memory::{MemoryStore, StoreCall};
-    use crate::review::Message;
+    use crate::review::{InformationCode, Message, RejectionCode};
     use crate::usecase::testing::{FABRIKAM, NORTHWIND, now, store, submitted};
-    use serde_json::json;
 
     struct Ports {
         store: MemoryStore,
         clock: FixedClock,
-        pauses: RecordedPauses,
         calendar: BusinessCalendar,
     }
 
@@ -416,7 +315,6 @@ mod tests {
             Self {
                 store: store(),
                 clock: FixedClock::at(now()),
-                pauses: RecordedPauses::default(),
                 calendar: BusinessCalendar::default(),
             }
         }
@@ -426,7 +324,6 @@ mod tests {
                 claims: &self.store,
                 review_queue: &self.store,
                 clock: &self.clock,
-                pause: &self.pauses,
                 calendar: &self.calendar,
             }
         }
@@ -440,6 +337,10 @@ mod tests {
         ReviewerId::parse(id).unwrap()
     }
 
+    fn message(text: &str) -> Message {
+        Message::parse(text).unwrap()
+    }
+
     #[tokio::test]
     async fn approving_a_claim_in_review_records_the_reviewer_and_queues_the_notification() {
         // GIVEN a claim in review
@@ -450,8 +351,11 @@ mod tests {
             .desk()
             .approve(
                 &reviewer("r-1"),
-                &claim.id.to_string(),
-                &json!({ "comment": "good proof" }),
+                claim.id,
+                Approval {
+                    comment: Some(message("good proof")),
+                    compared: None,
+                },
             )
             .await
             .unwrap();
@@ -484,7 +388,7 @@ mod tests {
         // WHEN the first reviewer's approval is written
         let approval = ports
             .desk()
-            .approve(&reviewer("r-1"), &claim.id.to_string(), &json!({}))
+            .approve(&reviewer("r-1"), claim.id, Approval::default())
             .await;
         // THEN it is refused with the status the claim now has, and only the rejection stands
         assert_eq!(
@@ -505,8 +409,11 @@ mod tests {
         let desk = ports.desk();
         desk.reject(
             &reviewer("r-1"),
-            &claim.id.to_string(),
-            &json!({ "code": "insufficient_proof_of_execution", "message": "unsigned" }),
+            claim.id,
+            Rejection {
+                code: RejectionCode::InsufficientProofOfExecution,
+                message: message("unsigned"),
+            },
         )
         .await
         .unwrap();
@@ -518,7 +425,7 @@ mod tests {
         let other = submitted(&ports.store, NORTHWIND, "teams", now()).await;
         // WHEN a reviewer approves the dispute
         let approval = desk
-            .approve(&reviewer("r-1"), &claim.id.to_string(), &json!({}))
+            .approve(&reviewer("r-1"), claim.id, Approval::default())
             .await;
         // THEN it is refused: the unit is the other claim's, and neither claim changed
         assert_eq!(approval, Err(ReviewError::UnitHeld));
@@ -532,31 +439,24 @@ mod tests {
         );
     }
 
+    /// An information request moves the claim to `information_requested`, with its codes and
+    /// a response due five business days later, at the end of the day.
     #[tokio::test]
-    async fn an_information_request_names_one_to_six_known_codes_and_a_message() {
+    async fn an_information_request_records_its_codes_and_when_the_response_is_due() {
         let ports = Ports::new();
         let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
-        let id = claim.id.to_string();
-        for bad in [
-            json!({ "codes": [], "message": "?" }),
-            json!({ "codes": ["nope"], "message": "?" }),
-            json!({ "codes": ["other", "other"], "message": "?" }),
-            json!({ "codes": ["other"] }),
-            json!({ "codes": "other", "message": "?" }),
-            json!({ "codes": ["other"], "message": "?", "extra": 1 }),
-        ] {
-            let refused = ports
-                .desk()
-                .request_information(&reviewer("r-1"), &id, &bad)
-                .await;
-            assert!(matches!(refused, Err(ReviewError::Invalid(_))), "{bad}");
-        }
         let asked = ports
             .desk()
             .request_information(
                 &reviewer("r-1"),
-                &id,
-                &json!({ "codes": ["missing_customer_signature", "proof_of_execution_dates"], "message": "please sign" }),
+                claim.id,
+                InformationRequest {
+                    codes: vec![
+                        InformationCode::MissingCustomerSignature,
+                        InformationCode::ProofOfExecutionDates,
+                    ],
+                    message: message("please sign"),
+                },
             )
             .await
             .unwrap();
@@ -567,22 +467,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[tokio::test]
-    async fn a_reviewer_cannot_give_the_services_own_rejection_codes() {
-        let ports = Ports::new();
-        let claim = submitted(&ports.store, FABRIKAM, "teams", now()).await;
-        let refused = ports
-            .desk()
-            .reject(
-                &reviewer("r-1"),
-                &claim.id.to_string(),
-                &json!({ "code": "no_response", "message": "x" }),
-            )
-            .await;
-        assert!(matches!(refused, Err(ReviewError::Invalid(_))));
-        assert_eq!(ports.stored(&claim).0.status(), ClaimStatus::Submitted);
     }
 
     #[tokio::test]
