@@ -180,7 +180,7 @@ bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale,
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
 
 .PHONY: deploy
-deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see README; never in CI)
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
 	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
 
