@@ -66,7 +66,7 @@ redrive: ## move the notification dead-letter queue's messages back to the queue
 	@$(OPS_ENV) $(OPS) redrive
 
 .PHONY: resend
-resend: ## re-queue the notification of a claim stuck in submitted: make resend CLAIM=01J... [ARGS=--confirm-unsent]
+resend: ## re-queue the notification of a claim stuck in approved: make resend CLAIM=01J... [ARGS=--confirm-unsent]
 	@$(OPS_ENV) $(OPS) resend $(CLAIM) $(ARGS)
 
 .PHONY: finalize
@@ -154,7 +154,7 @@ lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the S
 	$(CFN_LINT) .run/template.translated.json
 
 .PHONY: build
-build: $(CARGO_LAMBDA) ## release builds of the five functions for Lambda: target/lambda/*/bootstrap
+build: $(CARGO_LAMBDA) ## release builds of the ten functions for Lambda: target/lambda/*/bootstrap
 	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
 	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
 	  echo "the Rust standard library for $$target is not installed:" \
@@ -180,7 +180,7 @@ bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale,
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
 
 .PHONY: deploy
-deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see README; never in CI)
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
 	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
 

@@ -1,5 +1,5 @@
 //! Events for other systems: every history entry of a claim reaches the service's bus once, in
-//! the claim's order, with the README's `detail` and nothing personal, through the same path as in
+//! the claim's order, with docs/api.md's `detail` and nothing personal, through the same path as in
 //! AWS (the table's stream, publish-events, the bus, a rule to a queue read by a consumer); also
 //! when a fifth of the publisher's AWS calls fail.
 

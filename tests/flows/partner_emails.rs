@@ -1,9 +1,9 @@
-//! The partner is told by e-mail (README, "The partner's e-mails"): the claims' events, as the
-//! bus's rule delivers them to notify-partner's queue, become one e-mail each to the partner
-//! contact in its language, and `associated` one more to the customer, with the link to their
-//! page. Most tests put the events on the queue themselves, built from a real claim's history
-//! as the publisher builds them; the last drives a whole flow through the table's stream, the
-//! publisher, the bus and its rule, as in AWS.
+//! The partner is told by e-mail (docs/emails-and-pages.md, "The partner's e-mails"): the
+//! claims' events, as the bus's rule delivers them to notify-partner's queue, become one e-mail
+//! each to the partner contact in its language, and `associated` one more to the customer, with
+//! the link to their page. Most tests put the events on the queue themselves, built from a real
+//! claim's history as the publisher builds them; the last drives a whole flow through the
+//! table's stream, the publisher, the bus and its rule, as in AWS.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use cpor_tests::{FABRIKAM, TestStack, claim_body, instant, link_in};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const ALICE: &str = "reviewer-alice";
 
 /// The EventBridge event of one history entry of `claim`, as the rule's SQS target delivers
-/// it (README, "Events").
+/// it (docs/api.md, "Events").
 fn bus_event(claim: &Value, entry: &Value) -> Value {
     let id = claim["claim_id"].as_str().unwrap();
     let sequence = entry["sequence"].as_u64().unwrap();

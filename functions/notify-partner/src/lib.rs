@@ -1,5 +1,5 @@
 //! notify-partner: consumes the queue that the event bus's rule fills with the claims' events
-//! (README, "Events"). For each event the partner is told of, it e-mails the
+//! (docs/api.md, "Events"). For each event the partner is told of, it e-mails the
 //! partner contact, and for `associated` the customer too, each at most once however often the
 //! event is delivered. Other events are acknowledged. Failed messages are reported one by one
 //! (`ReportBatchItemFailures`); one that keeps failing (unreadable, or of an unknown claim)

@@ -1,5 +1,5 @@
 //! publish-events: reads the table's stream (new images) and puts one EventBridge event on the
-//! service's bus per new history entry (README, "Events"). The history is the
+//! service's bus per new history entry (docs/architecture.md, "Events"). The history is the
 //! outbox: every entry was written in the same transaction as the change it records, so an
 //! event is never published for a change that did not happen, nor missed for one that did.
 //!

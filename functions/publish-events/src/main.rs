@@ -1,6 +1,6 @@
 use publish_events::PublishEventsFunction;
 
-// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
+// One invocation at a time, on a fraction of a vCPU: one thread (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::door::run::<PublishEventsFunction>().await

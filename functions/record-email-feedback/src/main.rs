@@ -1,6 +1,6 @@
 use record_email_feedback::RecordEmailFeedbackFunction;
 
-// One invocation at a time, on a fraction of a vCPU: one thread (README, "Performance").
+// One invocation at a time, on a fraction of a vCPU: one thread (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     cpor_aws::door::run::<RecordEmailFeedbackFunction>().await

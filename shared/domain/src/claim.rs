@@ -1,6 +1,6 @@
 //! A claim and its lifecycle. The state changes only through the transition functions here, each
 //! of which returns the new claim and the history entries that record the change, or says why
-//! the change is refused. The README's status table ("The claim's lifecycle") is
+//! the change is refused. The status table of docs/lifecycle.md ("The statuses") is
 //! [`ClaimStatus::holds_lock`], [`ClaimStatus::is_final`] and the transitions below.
 
 use crate::calendar::{BusinessCalendar, OptOutWindow, window_open};

@@ -1,4 +1,4 @@
-//! The events other systems receive: one per history entry (README, "Events"). The history is
+//! The events other systems receive: one per history entry (docs/api.md, "Events"). The history is
 //! the outbox: each entry, as the table's stream delivers it, becomes
 //! one event on the service's bus, in each claim's order.
 //!
@@ -45,8 +45,8 @@ impl EventSubject {
     }
 }
 
-/// An event's `detail`, field for field as the README's "Events" lists it. The entry's `reason` (free text)
-/// and reviewer (a person's id) are left out on purpose.
+/// An event's `detail`, field for field as docs/api.md's "Events" lists it. The entry's `reason`
+/// (free text) and reviewer (a person's id) are left out on purpose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventDetail {
     /// `<claim_id>/<sequence>`: the same for every delivery of the same entry, so consumers can
@@ -308,7 +308,7 @@ mod tests {
         let claim = claim_id(1);
         // WHEN it becomes an event
         let event = ClaimEvent::of(claim, &entry(3, HistoryEvent::Rejected), &subject());
-        // THEN its type and detail are the README's, field for field
+        // THEN its type and detail are docs/api.md's, field for field
         assert_eq!(event.detail_type, "claim.rejected");
         let detail: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
         assert_eq!(

@@ -11,7 +11,7 @@ use crate::review::{DISPUTE_PERIOD, UNREACHABLE_PERIOD, five_business_days_after
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-/// One history entry as a consumer of the bus receives it (README, "Events";
+/// One history entry as a consumer of the bus receives it (docs/api.md, "Events";
 /// [`crate::events::ClaimEvent`] is the publisher's side): no names, addresses or free
 /// text, so the e-mails read those from the claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl PartnerNews {
             HistoryEvent::Approved => Some(Self::Approved),
             HistoryEvent::Rejected => Some(Self::Rejected {
                 code: event.code.clone(),
-                // A rejection that ends a dispute is final (README, "The claim's lifecycle").
+                // A rejection that ends a dispute is final (docs/lifecycle.md).
                 dispute_until: (event.from != Some(ClaimStatus::Disputed))
                     .then(|| event.at + DISPUTE_PERIOD),
             }),

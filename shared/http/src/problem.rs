@@ -117,7 +117,7 @@ impl Problem {
     ///
     /// The contract (`openapi.yaml`) has this problem carry `status`, the claim's status now, in place
     /// of RFC 9457's numeric `status` (the HTTP status, which the response's own status line
-    /// still gives): an extra member replaces the standard one of the same name. README,
+    /// still gives): an extra member replaces the standard one of the same name. docs/api.md,
     /// "Errors", says so to clients.
     pub fn invalid_transition(status: cpor_domain::ClaimStatus) -> Self {
         Self::new(
