@@ -212,42 +212,32 @@ impl From<&Claim> for ClaimRecord {
     }
 }
 
-impl TryFrom<ClaimRecord> for Claim {
-    type Error = InconsistentRecord;
-
-    fn try_from(r: ClaimRecord) -> Result<Self, InconsistentRecord> {
-        let inconsistent = |problem| InconsistentRecord {
-            claim_id: r.claim_id,
-            problem,
-        };
-        let window = match (r.notified_at, r.opt_out_deadline) {
+impl ClaimRecord {
+    /// The claim's state, from the record's status and the fields that status keeps; what is
+    /// missing is named.
+    fn state(&self) -> Result<ClaimState, &'static str> {
+        let window = match (self.notified_at, self.opt_out_deadline) {
             (Some(notified_at), Some(deadline)) => Some(OptOutWindow {
                 notified_at,
                 deadline,
             }),
             (None, None) => None,
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(inconsistent("half an opt-out window"));
-            }
+            (Some(_), None) | (None, Some(_)) => return Err("half an opt-out window"),
         };
-        let need_window = || window.ok_or_else(|| inconsistent("no opt-out window"));
+        let need_window = || window.ok_or("no opt-out window");
         // Claims stored before the review existed were submitted for notification at once.
-        let since = r.in_review_since.unwrap_or(r.created_at);
-        let need_rejection = || {
-            r.rejection
-                .clone()
-                .ok_or_else(|| inconsistent("no rejection"))
-        };
-        let state = match r.status {
+        let since = self.in_review_since.unwrap_or(self.created_at);
+        let need_rejection = || self.rejection.clone().ok_or("no rejection");
+        Ok(match self.status {
             ClaimStatus::Submitted => ClaimState::Submitted { since },
             ClaimStatus::InformationRequested => ClaimState::InformationRequested {
-                request: r
+                request: self
                     .information_request
                     .clone()
-                    .ok_or_else(|| inconsistent("no information request"))?,
+                    .ok_or("no information request")?,
             },
             ClaimStatus::Approved => ClaimState::Approved {
-                at: r.approved_at.unwrap_or(r.created_at),
+                at: self.approved_at.unwrap_or(self.created_at),
             },
             ClaimStatus::AwaitingCustomer => ClaimState::AwaitingCustomer {
                 window: need_window()?,
@@ -257,7 +247,7 @@ impl TryFrom<ClaimRecord> for Claim {
             },
             ClaimStatus::Rejected => ClaimState::Rejected {
                 rejection: need_rejection()?,
-                dispute_until: r.dispute_until,
+                dispute_until: self.dispute_until,
             },
             ClaimStatus::Disputed => ClaimState::Disputed {
                 since,
@@ -268,29 +258,39 @@ impl TryFrom<ClaimRecord> for Claim {
             },
             ClaimStatus::Withdrawn => ClaimState::Withdrawn {
                 window,
-                reason: r.withdrawal_reason.clone().unwrap_or_default(),
+                reason: self.withdrawal_reason.clone().unwrap_or_default(),
             },
             ClaimStatus::Contested => ClaimState::Contested {
                 since,
-                holder: r
-                    .contested_holder
-                    .ok_or_else(|| inconsistent("a contest of no claim"))?,
+                holder: self.contested_holder.ok_or("a contest of no claim")?,
             },
             ClaimStatus::Superseded => ClaimState::Superseded { window },
             ClaimStatus::CustomerUnreachable => {
-                let bounced_at = r
+                let bounced_at = self
                     .bounced_at
-                    .ok_or_else(|| inconsistent("an unreachable customer without a bounce"))?;
+                    .ok_or("an unreachable customer without a bounce")?;
                 ClaimState::CustomerUnreachable {
                     window: need_window()?,
                     bounced_at,
-                    since: r.first_bounced_at.unwrap_or(bounced_at),
+                    since: self.first_bounced_at.unwrap_or(bounced_at),
                 }
             }
             ClaimStatus::Revoked => ClaimState::Revoked {
                 window: need_window()?,
             },
+        })
+    }
+}
+
+impl TryFrom<ClaimRecord> for Claim {
+    type Error = InconsistentRecord;
+
+    fn try_from(r: ClaimRecord) -> Result<Self, InconsistentRecord> {
+        let inconsistent = |problem| InconsistentRecord {
+            claim_id: r.claim_id,
+            problem,
         };
+        let state = r.state().map_err(inconsistent)?;
         if r.status.is_decision() && r.decided_at.is_none() {
             return Err(inconsistent("no decision time"));
         }
