@@ -5,7 +5,7 @@ use super::{
     Attempt::{LostRace, Settled},
     until_settled,
 };
-use crate::claim::{Claim, ClaimState, ClaimStatus, TransitionError};
+use crate::claim::{Claim, ClaimState, ClaimStatus, Transition, TransitionError};
 use crate::clock::Clock;
 use crate::ids::ClaimId;
 use crate::ports::{ApplyError, ClaimRepository, Unavailable};
@@ -154,54 +154,31 @@ impl OptOutDesk<'_> {
     /// Records the customer's decline, if the window is open. Repeating it changes nothing.
     pub async fn decline(&self, token: &str) -> Result<DeclineOutcome, OptOutError> {
         let received = self.clock.now();
-        let first = self.load(token).await?;
-        let id = first.id;
-        let mut read = Some(first);
-        until_settled("the claim", || {
-            // The link's claim was just read: the first attempt decides on it.
-            let read = read.take();
-            async move {
-                let claim = match read {
-                    Some(claim) => claim,
-                    None => self.reload(id).await?,
-                };
-                let transition = match claim.opt_out(received) {
-                    Ok(transition) => transition,
-                    Err(TransitionError::WindowClosed(_)) => {
-                        return Ok(Settled(DeclineOutcome::WindowClosed));
+        // Finalization or the partner may write first: each attempt decides on what is stored.
+        self.change(
+            token,
+            "customer declined",
+            DeclineOutcome::Declined,
+            |claim| {
+                claim.opt_out(received).map_err(|refused| match refused {
+                    TransitionError::WindowClosed(_) => DeclineOutcome::WindowClosed,
+                    TransitionError::AlreadyFinal(ClaimStatus::Declined) => {
+                        DeclineOutcome::AlreadyDeclined
                     }
-                    Err(TransitionError::AlreadyFinal(ClaimStatus::Declined)) => {
-                        return Ok(Settled(DeclineOutcome::AlreadyDeclined));
-                    }
-                    Err(
-                        TransitionError::AlreadyFinal(status)
-                        | TransitionError::NotAllowedFrom(status),
-                    ) => return Ok(Settled(DeclineOutcome::NotOpen(status))),
-                    Err(
-                        TransitionError::WindowStillOpen(_)
-                        | TransitionError::ResponseWindowClosed(_)
-                        | TransitionError::ResponseNotOverdue(_)
-                        | TransitionError::DisputeWindowClosed(_)
-                        | TransitionError::DisputeExhausted
-                        | TransitionError::ProofNotNewer(_)
-                        | TransitionError::UnreachableNotOverdue(_)
-                        | TransitionError::TooManyCorrections
-                        | TransitionError::TooManyChanges,
-                    ) => {
-                        return Ok(Settled(DeclineOutcome::NotOpen(claim.status())));
-                    }
-                };
-                match self.claims.apply(&transition).await {
-                    Ok(()) => {
-                        tracing::info!(claim_id = %claim.id, "customer declined");
-                        Ok(Settled(DeclineOutcome::Declined))
-                    }
-                    // Finalization or the partner wrote first: decide again on what is stored now.
-                    Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
-                    Err(ApplyError::Unavailable(e)) => Err(e.into()),
-                }
-            }
-        })
+                    TransitionError::AlreadyFinal(status)
+                    | TransitionError::NotAllowedFrom(status) => DeclineOutcome::NotOpen(status),
+                    TransitionError::WindowStillOpen(_)
+                    | TransitionError::ResponseWindowClosed(_)
+                    | TransitionError::ResponseNotOverdue(_)
+                    | TransitionError::DisputeWindowClosed(_)
+                    | TransitionError::DisputeExhausted
+                    | TransitionError::ProofNotNewer(_)
+                    | TransitionError::UnreachableNotOverdue(_)
+                    | TransitionError::TooManyCorrections
+                    | TransitionError::TooManyChanges => DeclineOutcome::NotOpen(claim.status()),
+                })
+            },
+        )
         .await
     }
 
@@ -209,9 +186,34 @@ impl OptOutDesk<'_> {
     /// partner told (through the event of the change). Repeating it changes nothing.
     pub async fn end(&self, token: &str) -> Result<EndOutcome, OptOutError> {
         let received = self.clock.now();
+        // The partner may withdraw, or a contest win, first: each attempt decides again.
+        self.change(
+            token,
+            "customer ended the association",
+            EndOutcome::Ended,
+            |claim| {
+                claim.end(received).map_err(|refused| match refused {
+                    TransitionError::AlreadyFinal(ClaimStatus::Revoked) => EndOutcome::AlreadyEnded,
+                    _ => EndOutcome::NotAssociated(claim.status()),
+                })
+            },
+        )
+        .await
+    }
+
+    /// Applies the customer's move that `decide` makes of the link's claim as stored now, and
+    /// answers `done`; or answers what `decide` says instead of a move.
+    async fn change<O: Clone>(
+        &self,
+        token: &str,
+        what: &str,
+        done: O,
+        decide: impl Fn(&Claim) -> Result<Transition, O>,
+    ) -> Result<O, OptOutError> {
         let first = self.load(token).await?;
         let id = first.id;
         let mut read = Some(first);
+        let (decide, done) = (&decide, &done);
         until_settled("the claim", || {
             // The link's claim was just read: the first attempt decides on it.
             let read = read.take();
@@ -220,19 +222,15 @@ impl OptOutDesk<'_> {
                     Some(claim) => claim,
                     None => self.reload(id).await?,
                 };
-                let transition = match claim.end(received) {
+                let transition = match decide(&claim) {
                     Ok(transition) => transition,
-                    Err(TransitionError::AlreadyFinal(ClaimStatus::Revoked)) => {
-                        return Ok(Settled(EndOutcome::AlreadyEnded));
-                    }
-                    Err(_) => return Ok(Settled(EndOutcome::NotAssociated(claim.status()))),
+                    Err(answer) => return Ok(Settled(answer)),
                 };
                 match self.claims.apply(&transition).await {
                     Ok(()) => {
-                        tracing::info!(claim_id = %claim.id, "customer ended the association");
-                        Ok(Settled(EndOutcome::Ended))
+                        tracing::info!(claim_id = %claim.id, "{what}");
+                        Ok(Settled(done.clone()))
                     }
-                    // The partner withdrew, or a contest won, first: decide again.
                     Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
                     Err(ApplyError::Unavailable(e)) => Err(e.into()),
                 }
