@@ -30,7 +30,7 @@ impl DynamoStore {
             tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
         }
         if t.releases_lock() {
-            tx.delete_if(Part::Lock, &keys::lock(&claim.subject.lock()), |e| {
+            tx.delete_if(Part::OwnLock, &keys::lock(&claim.subject.lock()), |e| {
                 e.equals(field::CLAIM_ID, s(claim.id.to_string()))
             })?;
         }
@@ -83,7 +83,7 @@ impl DynamoStore {
         self.claim_change(&mut tx, award, Part::Claim, Part::Event)?;
         self.claim_change(&mut tx, loss, Part::Superseded, Part::Superseded)?;
         let loser = loss.claim.id.to_string();
-        tx.put_if(Part::Lock, lock_item(&award.claim)?, |e| {
+        tx.put_if(Part::OwnLock, lock_item(&award.claim)?, |e| {
             e.equals(field::CLAIM_ID, s(loser))
         })?;
         Ok(tx)
@@ -103,6 +103,7 @@ impl DynamoStore {
                 Err(ApplyError::Conflict)
             }
             // Only a transition that takes its unit back puts the lock: another claim holds it.
+            // (A lock given up or handed over that is not the claim's own is inconsistent.)
             Err(TransactError::Cancelled(c)) if c.failed_check(Part::Lock) => {
                 Err(ApplyError::UnitHeld)
             }

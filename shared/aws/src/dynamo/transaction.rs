@@ -21,8 +21,12 @@ pub(super) enum Part {
     Claim,
     /// The history entry recording the change.
     Event,
-    /// The partner-of-record lock.
+    /// The partner-of-record lock, taken: its condition is that no claim holds it.
     Lock,
+    /// The claim's own partner-of-record lock, given up or handed over: its condition names the
+    /// claim, which holds it while its status does, so a failed condition is stored data that
+    /// disagrees with itself, never another claim's hold.
+    OwnLock,
     /// A partner's contest of a unit.
     Contest,
     /// The claim that loses its unit in an arbitration, and its history entry.
