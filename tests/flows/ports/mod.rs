@@ -14,19 +14,7 @@ async fn store_on_emulator(name: &str) -> (DynamoStore, Emulator) {
     let dir = std::env::temp_dir().join("cpor-tests");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = dir.join(format!("ports-{name}-{}.log", std::process::id()));
-    let emulator = Emulator::start_on_free_port(&log).expect("the emulator starts");
-    let credentials =
-        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "cpor-tests");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("ports-{name}");
-    cpor_aws::schema::create_table(&client, &table)
-        .await
-        .expect("the table");
+    let (emulator, client) = cpor_tests::table_alone(&table, &log).await;
     (DynamoStore::new(client, table), emulator)
 }
