@@ -255,7 +255,8 @@ mod tests {
     use crate::dynamo::keys::ItemKey;
     use crate::dynamo::record::tests::submitted;
     use crate::dynamo::replay::{
-        Replay, cancel, check_failed, internal_error, read_back, transaction_conflict, wire,
+        DynamoRequest, Replay, ScriptedDynamo, cancel, check_failed, internal_error, read_back,
+        transaction_conflict, wire,
     };
     use chrono::{DateTime, Utc};
     use cpor_domain::claim::{ReviewerId, WithdrawalReason};
@@ -342,14 +343,12 @@ mod tests {
         read: Option<Option<&'static str>>,
     ) -> (Result<(), ApplyError>, Vec<String>) {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", cancel(reasons));
+        replay.on("TransactWriteItems", cancel(reasons));
         if let Some(writer) = read {
-            replay.answer("GetItem", read_back(claim_key(t), writer));
+            replay.on("GetItem", read_back(claim_key(t), writer));
         }
         let result = replay.store().apply(t).await;
-        assert!(replay.done(), "every scripted answer must be asked for");
-        let sent = replay.requests().into_iter().map(|r| r.operation).collect();
-        (result, sent)
+        (result, replay.sent())
     }
 
     /// A claim changed meanwhile (its condition, or its entry's, failed; or another transaction
@@ -422,7 +421,7 @@ mod tests {
     #[tokio::test]
     async fn a_failure_that_is_no_cancellation_is_unavailable() {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", |_| internal_error());
+        replay.on("TransactWriteItems", |_| internal_error());
         let result = replay.store().apply(&withdrawal()).await;
         assert!(
             matches!(result, Err(ApplyError::Unavailable(_))),
@@ -452,9 +451,9 @@ mod tests {
             let (award, loss) = (award.clone(), loss.clone());
             async move {
                 let replay = Replay::default();
-                replay.answer("TransactWriteItems", cancel(reasons));
+                replay.on("TransactWriteItems", cancel(reasons));
                 if let Some(writer) = read {
-                    replay.answer("GetItem", read_back(claim_key(&award), writer));
+                    replay.on("GetItem", read_back(claim_key(&award), writer));
                 }
                 let result = replay.store().apply_arbitration(&award, &loss).await;
                 assert!(replay.done());

@@ -1,36 +1,90 @@
-//! A DynamoDB that answers from a script, for the tests of how the store reads DynamoDB's
-//! answers: each request the SDK sends gets the next scripted answer, written as DynamoDB writes
-//! it on the wire (a `TransactionCanceledException` with one cancellation reason per item of
-//! the transaction, an item read, ...), and is kept for the test to read (which item of a
-//! transaction is at which position).
+//! DynamoDB as a scripted service ([`crate::replay`]): a store on it, DynamoDB's answers as it
+//! writes them on the wire (a `TransactionCanceledException` with one cancellation reason per
+//! item of the transaction, an item read, ...), and the items of the transactions sent (which
+//! item is at which position).
 
 use super::DynamoStore;
 use super::keys::ItemKey;
 use super::record::{Item, field};
+pub(crate) use crate::replay::Replay;
+use crate::replay::{Answer, Request};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
 
-/// One request the store sent: the operation (`TransactWriteItems`, `GetItem`, ...) and its
-/// JSON body.
-#[derive(Debug, Clone)]
-pub(crate) struct Request {
-    pub operation: String,
-    pub body: Value,
+/// DynamoDB's side of a [`Replay`].
+pub(crate) trait ScriptedDynamo {
+    /// A store on this DynamoDB, whose SDK never retries by itself (each attempt is scripted).
+    fn store(&self) -> DynamoStore;
+
+    /// The operations of the requests sent, once every scripted answer was asked for.
+    fn sent(&self) -> Vec<String>;
+
+    /// Answers the next request, which must be `operation` (`TransactWriteItems`, `GetItem`,
+    /// ...), with what `answer` makes of the requests so far (the last is the one answered).
+    fn on(
+        &self,
+        operation: &'static str,
+        answer: impl FnOnce(&[Request]) -> Answer + Send + 'static,
+    ) -> &Self;
 }
 
-impl Request {
+impl ScriptedDynamo for Replay {
+    fn store(&self) -> DynamoStore {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .http_client(self.clone())
+            .build();
+        DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "replayed")
+    }
+
+    fn sent(&self) -> Vec<String> {
+        assert!(self.done(), "every scripted answer must be asked for");
+        let requests = self.requests().into_iter();
+        requests.map(|r| r.operation().to_owned()).collect()
+    }
+
+    fn on(
+        &self,
+        operation: &'static str,
+        answer: impl FnOnce(&[Request]) -> Answer + Send + 'static,
+    ) -> &Self {
+        self.answer(move |requests| {
+            let sent = requests.last().expect("the request answered");
+            assert_eq!(sent.operation(), operation, "the store's next request");
+            answer(requests)
+        })
+    }
+}
+
+/// A DynamoDB request as the tests read it.
+pub(crate) trait DynamoRequest {
+    /// The operation, from `x-amz-target` (`DynamoDB_20120810.GetItem`).
+    fn operation(&self) -> &str;
+    /// The JSON body.
+    fn json(&self) -> Value;
     /// The key of each item of a `TransactWriteItems` request, in the request's order.
-    pub fn items(&self) -> Vec<ItemKey> {
-        let items = self.body["TransactItems"].as_array().cloned();
+    fn items(&self) -> Vec<ItemKey>;
+    /// The position of the item at `key` in a `TransactWriteItems` request.
+    fn position(&self, key: &ItemKey) -> usize;
+    /// The item a `TransactWriteItems` request puts at `key`, as it is on the wire.
+    fn put_at(&self, key: &ItemKey) -> Value;
+}
+
+impl DynamoRequest for Request {
+    fn operation(&self) -> &str {
+        self.target.split('.').nth(1).unwrap_or_default()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    fn items(&self) -> Vec<ItemKey> {
+        let body = self.json();
+        let items = body["TransactItems"].as_array().cloned();
         items
             .unwrap_or_default()
             .iter()
@@ -52,136 +106,27 @@ impl Request {
             .collect()
     }
 
-    /// The position of the item at `key` in a `TransactWriteItems` request.
-    pub fn position(&self, key: &ItemKey) -> usize {
+    fn position(&self, key: &ItemKey) -> usize {
         self.items()
             .iter()
             .position(|k| k == key)
             .unwrap_or_else(|| panic!("no item at {key:?} in the transaction"))
     }
 
-    /// The item a `TransactWriteItems` request puts at `key`, as it is on the wire.
-    pub fn put_at(&self, key: &ItemKey) -> Value {
-        self.body["TransactItems"][self.position(key)]["Put"]["Item"].clone()
-    }
-}
-
-/// An answer: an HTTP status and a JSON body.
-pub(crate) type Answer = (u16, Value);
-
-type Scripted = (&'static str, Box<dyn FnOnce(&[Request]) -> Answer + Send>);
-
-#[derive(Default)]
-struct Script {
-    answers: VecDeque<Scripted>,
-    requests: Vec<Request>,
-}
-
-/// The scripted DynamoDB, as the SDK's HTTP client.
-#[derive(Clone, Default)]
-pub(crate) struct Replay(Arc<Mutex<Script>>);
-
-impl std::fmt::Debug for Replay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Replay")
-    }
-}
-
-impl Replay {
-    /// A store on this DynamoDB, whose SDK never retries by itself (each attempt is scripted).
-    pub fn store(&self) -> DynamoStore {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .http_client(self.clone())
-            .build();
-        DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "replayed")
-    }
-
-    /// Answers the next request, which must be `operation`, with what `answer` makes of the
-    /// requests so far (the last is the one answered).
-    pub fn answer(
-        &self,
-        operation: &'static str,
-        answer: impl FnOnce(&[Request]) -> Answer + Send + 'static,
-    ) -> &Self {
-        self.script()
-            .answers
-            .push_back((operation, Box::new(answer)));
-        self
-    }
-
-    /// The requests sent so far.
-    pub fn requests(&self) -> Vec<Request> {
-        self.script().requests.clone()
-    }
-
-    /// True when every scripted answer was given.
-    pub fn done(&self) -> bool {
-        self.script().answers.is_empty()
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl HttpConnector for Replay {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|target| target.split('.').nth(1))
-            .unwrap_or_default()
-            .to_owned();
-        let body = request
-            .body()
-            .bytes()
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or(Value::Null);
-        let mut script = self.script();
-        script.requests.push(Request {
-            operation: operation.clone(),
-            body,
-        });
-        let (expected, answer) = script
-            .answers
-            .pop_front()
-            .unwrap_or_else(|| panic!("no answer scripted for request {operation}"));
-        assert_eq!(operation, expected, "the store's next request");
-        let (status, body) = answer(&script.requests);
-        let status = StatusCode::try_from(status).expect("an HTTP status");
-        let mut response = HttpResponse::new(status, SdkBody::from(body.to_string()));
-        response
-            .headers_mut()
-            .insert("content-type", "application/x-amz-json-1.0");
-        HttpConnectorFuture::ready(Ok(response))
-    }
-}
-
-impl HttpClient for Replay {
-    fn http_connector(
-        &self,
-        _: &HttpConnectorSettings,
-        _: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
+    fn put_at(&self, key: &ItemKey) -> Value {
+        self.json()["TransactItems"][self.position(key)]["Put"]["Item"].clone()
     }
 }
 
 /// A request that succeeded, with nothing to say (a transaction written).
 pub(crate) fn written() -> Answer {
-    (200, json!({}))
+    (200, json!({}).to_string())
 }
 
 /// The answer of a `GetItem` that found `item` (`None`: nothing there).
 pub(crate) fn got(item: Option<Value>) -> Answer {
-    (
-        200,
-        item.map_or_else(|| json!({}), |item| json!({ "Item": item })),
-    )
+    let body = item.map_or_else(|| json!({}), |item| json!({ "Item": item }));
+    (200, body.to_string())
 }
 
 /// A `TransactionCanceledException`, with one reason per item of the transaction, in order.
@@ -199,7 +144,8 @@ pub(crate) fn cancelled(reasons: Vec<Value>) -> Answer {
                 codes.join(", ")
             ),
             "CancellationReasons": reasons,
-        }),
+        })
+        .to_string(),
     )
 }
 
@@ -225,7 +171,7 @@ pub(crate) fn read_back(
     another: Option<&'static str>,
 ) -> impl FnOnce(&[Request]) -> Answer + Send + 'static {
     move |requests| {
-        let read = &requests.last().expect("the read").body["Key"];
+        let read = &requests.last().expect("the read").json()["Key"];
         assert_eq!(
             (read["pk"]["S"].as_str(), read["sk"]["S"].as_str()),
             (Some(key.pk.as_str()), Some(key.sk.as_str())),
@@ -233,7 +179,7 @@ pub(crate) fn read_back(
         );
         let transaction = requests
             .iter()
-            .find(|r| r.operation == "TransactWriteItems")
+            .find(|r| r.operation() == "TransactWriteItems")
             .expect("a transaction sent before");
         let mut item = transaction.put_at(&key);
         if let Some(writer) = another {
@@ -271,7 +217,8 @@ pub(crate) fn internal_error() -> Answer {
         json!({
             "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
             "message": "Internal server error",
-        }),
+        })
+        .to_string(),
     )
 }
 

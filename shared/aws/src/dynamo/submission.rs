@@ -293,7 +293,8 @@ mod tests {
     use crate::dynamo::keys::ItemKey;
     use crate::dynamo::record::tests::submitted;
     use crate::dynamo::replay::{
-        Replay, cancel, check_failed, got, internal_error, transaction_conflict, wire, written,
+        DynamoRequest, Replay, ScriptedDynamo, cancel, check_failed, got, internal_error,
+        transaction_conflict, wire, written,
     };
     use cpor_domain::idempotency::BodyFingerprint;
     use cpor_domain::review::Message;
@@ -366,9 +367,9 @@ mod tests {
         reads: Vec<Option<Value>>,
     ) -> (Result<(), CreateError>, Vec<String>) {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", cancel(reasons));
+        replay.on("TransactWriteItems", cancel(reasons));
         for read in reads {
-            replay.answer("GetItem", move |_| got(read));
+            replay.on("GetItem", move |_| got(read));
         }
         let entry = [];
         let record = record_of(claim);
@@ -376,9 +377,7 @@ mod tests {
             .store()
             .create_claim(claim, &entry, Some(&record), told)
             .await;
-        assert!(replay.done(), "every scripted answer must be asked for");
-        let sent = replay.requests().into_iter().map(|r| r.operation).collect();
-        (result, sent)
+        (result, replay.sent())
     }
 
     /// A new claim's transaction holds, in order, the holder's change it tells (claim, entry),
@@ -424,7 +423,7 @@ mod tests {
             ),
         ] {
             let replay = Replay::default();
-            replay.answer("TransactWriteItems", |_| written());
+            replay.on("TransactWriteItems", |_| written());
             let record = record_of(new);
             replay
                 .store()
@@ -596,11 +595,11 @@ mod tests {
         let claim = submitted();
         let replay = Replay::default();
         replay
-            .answer(
+            .on(
                 "TransactWriteItems",
                 cancel(vec![(lock_of(&claim), transaction_conflict())]),
             )
-            .answer("TransactWriteItems", |_| written());
+            .on("TransactWriteItems", |_| written());
         let record = record_of(&claim);
         let stored = replay
             .store()
@@ -622,12 +621,12 @@ mod tests {
         );
         let replay = Replay::default();
         for _ in 0..RETRY.attempts {
-            replay.answer(
+            replay.on(
                 "TransactWriteItems",
                 cancel(vec![(lock_of(&claim), transaction_conflict())]),
             );
         }
-        replay.answer("TransactWriteItems", |_| internal_error());
+        replay.on("TransactWriteItems", |_| internal_error());
         let store = replay.store();
         let record = record_of(&claim);
         for what in ["persisting conflicts", "a failure"] {

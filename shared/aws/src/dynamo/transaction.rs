@@ -292,7 +292,8 @@ impl Transaction {
 mod tests {
     use super::*;
     use crate::dynamo::replay::{
-        Replay, cancelled, check_failed, internal_error, transaction_conflict, wire, written,
+        DynamoRequest, Replay, ScriptedDynamo, cancelled, check_failed, internal_error,
+        transaction_conflict, wire, written,
     };
     use crate::dynamo::s;
     use serde_json::json;
@@ -341,7 +342,7 @@ mod tests {
     /// What `commit` answers when DynamoDB cancels the transaction with `reasons`.
     async fn cancellation(reasons: Vec<serde_json::Value>) -> Cancellation {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", move |_| cancelled(reasons));
+        replay.on("TransactWriteItems", move |_| cancelled(reasons));
         match transaction().commit(&replay.store().client).await {
             Err(TransactError::Cancelled(c)) => c,
             other => panic!("a cancelled transaction, not {other:?}"),
@@ -353,7 +354,7 @@ mod tests {
     #[tokio::test]
     async fn a_cancellation_reason_is_read_as_the_part_of_the_item_at_its_position() {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", |_| written());
+        replay.on("TransactWriteItems", |_| written());
         transaction().commit(&replay.store().client).await.unwrap();
         let sent: Vec<String> = replay.requests()[0]
             .items()
@@ -420,7 +421,7 @@ mod tests {
     #[tokio::test]
     async fn a_failure_that_is_no_cancellation_is_unavailable() {
         let replay = Replay::default();
-        replay.answer("TransactWriteItems", |_| internal_error());
+        replay.on("TransactWriteItems", |_| internal_error());
         match transaction().commit(&replay.store().client).await {
             Err(TransactError::Unavailable(e)) => {
                 assert!(e.0.starts_with("TransactWriteItems"), "{e}");
@@ -442,9 +443,9 @@ mod tests {
             }
         };
         replay
-            .answer("TransactWriteItems", conflict_at(0))
-            .answer("TransactWriteItems", conflict_at(4))
-            .answer("TransactWriteItems", |_| written());
+            .on("TransactWriteItems", conflict_at(0))
+            .on("TransactWriteItems", conflict_at(4))
+            .on("TransactWriteItems", |_| written());
         let tx = transaction();
         tx.commit_through_conflicts(&replay.store().client)
             .await
@@ -478,7 +479,7 @@ mod tests {
         ] {
             let replay = Replay::default();
             for _ in 0..sent {
-                replay.answer("TransactWriteItems", move |_| answer());
+                replay.on("TransactWriteItems", move |_| answer());
             }
             let tx = transaction();
             assert!(
