@@ -89,17 +89,8 @@ pub async fn one_claim_holds_a_unit<S: SubmissionStore + ClaimRepository>(store:
     let tenant = tenant();
     let holder = create(store, &first, subject(tenant), t).await;
     for (who, minutes) in [(&second, 1), (&first, 2)] {
-        let (claim, entry) = new_claim(who, subject(tenant), t + min(minutes));
-        assert_eq!(
-            store.create_claim(&claim, &[entry], None, None).await,
-            Err(held_by(&holder)),
-            "a second claim on a held unit must be refused, naming its holder"
-        );
-        assert_eq!(
-            stored_whole(store, claim.id).await,
-            None,
-            "a refused claim must store nothing"
-        );
+        let why = "a second claim on a held unit must be refused, naming its holder";
+        refused_as_held(store, who, subject(tenant), t + min(minutes), &holder, why).await;
     }
     let mut exchange = subject(tenant);
     exchange.workload = workload("exchange");
@@ -110,12 +101,15 @@ pub async fn one_claim_holds_a_unit<S: SubmissionStore + ClaimRepository>(store:
     )
     .await;
     let next = create(store, &second, subject(tenant), t + min(5)).await;
-    let (claim, entry) = new_claim(&third, subject(tenant), t + min(6));
-    assert_eq!(
-        store.create_claim(&claim, &[entry], None, None).await,
-        Err(held_by(&next)),
-        "the claim made after the holder withdrew must hold the unit"
-    );
+    refused_as_held(
+        store,
+        &third,
+        subject(tenant),
+        t + min(6),
+        &next,
+        "the claim made after the holder withdrew must hold the unit",
+    )
+    .await;
 }
 
 /// A new claim is stored with its first history entries (its submission and its automatic
@@ -177,12 +171,7 @@ pub async fn a_partner_contests_a_held_unit_once<S: SubmissionStore + ClaimRepos
     let (first, second, third, fourth) = (partner(), partner(), partner(), partner());
     let tenant = tenant();
     let holder = create(store, &first, subject(tenant), t).await;
-    let (contest, entry, told) = contest_of(&second, &holder, t + min(1));
-    store
-        .create_claim(&contest, &[entry], None, Some(&told))
-        .await
-        .unwrap_or_else(|e| panic!("a contest of a held unit must be stored: {e}"));
-    let holder = told.claim;
+    let (contest, holder) = contested(store, &second, &holder, t + min(1)).await;
     assert_eq!(
         read(store, holder.id).await,
         holder,
@@ -202,18 +191,16 @@ pub async fn a_partner_contests_a_held_unit_once<S: SubmissionStore + ClaimRepos
         holder,
         "a refused contest must not tell the holder"
     );
-    let (other, entry, told) = contest_of(&third, &holder, t + min(3));
-    store
-        .create_claim(&other, &[entry], None, Some(&told))
-        .await
-        .unwrap_or_else(|e| panic!("another partner may contest the unit too: {e}"));
-    let holder = told.claim;
-    let (ordinary, entry) = new_claim(&fourth, subject(tenant), t + min(4));
-    assert_eq!(
-        store.create_claim(&ordinary, &[entry], None, None).await,
-        Err(held_by(&holder)),
-        "contests must leave the unit to its holder"
-    );
+    let (_, holder) = contested(store, &third, &holder, t + min(3)).await;
+    refused_as_held(
+        store,
+        &fourth,
+        subject(tenant),
+        t + min(4),
+        &holder,
+        "contests must leave the unit to its holder",
+    )
+    .await;
     applied(
         store,
         holder.withdraw(t + min(5), reason()).expect("withdrawn"),
@@ -435,12 +422,15 @@ pub async fn a_stale_transition_is_a_conflict_and_loses_no_update<
         "refused transitions must write nothing"
     );
     assert_eq!(stored_whole(store, never.id).await, None);
-    let (other, entry) = new_claim(&partner(), claim.subject.clone(), t + min(5));
-    assert_eq!(
-        store.create_claim(&other, &[entry], None, None).await,
-        Err(held_by(&approved)),
-        "a refused withdrawal must leave the unit held"
-    );
+    refused_as_held(
+        store,
+        &partner(),
+        claim.subject.clone(),
+        t + min(5),
+        &approved,
+        "a refused withdrawal must leave the unit held",
+    )
+    .await;
 }
 
 /// A claim's history grows by each transition's entries, after those before and in their order
@@ -567,12 +557,15 @@ pub async fn taking_a_unit_back_needs_it_free<S: SubmissionStore + ClaimReposito
     )
     .await;
     let approved = applied(store, approval).await;
-    let (other, entry) = new_claim(&second, subject(tenant), t + min(8));
-    assert_eq!(
-        store.create_claim(&other, &[entry], None, None).await,
-        Err(held_by(&approved)),
-        "the approval must take the free unit"
-    );
+    refused_as_held(
+        store,
+        &second,
+        subject(tenant),
+        t + min(8),
+        &approved,
+        "the approval must take the free unit",
+    )
+    .await;
 }
 
 /// An arbitration applies both of its changes or neither: if either claim changed since it was
@@ -588,12 +581,7 @@ pub async fn an_arbitration_hands_the_unit_to_the_winner_whole<
     let (first, second) = (partner(), partner());
     let tenant = tenant();
     let holder_read = create(store, &first, subject(tenant), t).await;
-    let (contest_read, entry, told) = contest_of(&second, &holder_read, t + min(1));
-    store
-        .create_claim(&contest_read, &[entry], None, Some(&told))
-        .await
-        .unwrap_or_else(|e| panic!("a contest must be stored: {e}"));
-    let holder = told.claim;
+    let (contest_read, holder) = contested(store, &second, &holder_read, t + min(1)).await;
     let contest = applied(
         store,
         contest_read
@@ -635,12 +623,15 @@ pub async fn an_arbitration_hands_the_unit_to_the_winner_whole<
             "both claims must be changed, each with its entry"
         );
     }
-    let (other, entry) = new_claim(&partner(), subject(tenant), t + min(4));
-    assert_eq!(
-        store.create_claim(&other, &[entry], None, None).await,
-        Err(held_by(&award.claim)),
-        "the winner must hold the unit"
-    );
+    refused_as_held(
+        store,
+        &partner(),
+        subject(tenant),
+        t + min(4),
+        &award.claim,
+        "the winner must hold the unit",
+    )
+    .await;
     applied(
         store,
         award
@@ -665,12 +656,7 @@ pub async fn a_lock_or_contest_not_the_claims_own_is_never_given_up<
     let (first, second, third) = (partner(), partner(), partner());
     let (held, free) = (tenant(), tenant());
     let holder = create(store, &first, subject(held), t).await;
-    let (contest, entry, told) = contest_of(&second, &holder, t + min(1));
-    store
-        .create_claim(&contest, &[entry], None, Some(&told))
-        .await
-        .unwrap_or_else(|e| panic!("a contest must be stored: {e}"));
-    let holder = told.claim;
+    let (contest, holder) = contested(store, &second, &holder, t + min(1)).await;
     let elsewhere = create(store, &third, subject(tenant()), t + min(2)).await;
     let moved = |claim: &Claim| {
         let mut t = claim.withdraw(t + min(3), reason()).expect("withdrawn");
@@ -710,12 +696,15 @@ pub async fn a_lock_or_contest_not_the_claims_own_is_never_given_up<
         before,
         "changes refused as faults must write nothing"
     );
-    let (other, entry) = new_claim(&partner(), subject(held), t + min(4));
-    assert_eq!(
-        store.create_claim(&other, &[entry], None, None).await,
-        Err(held_by(&holder)),
-        "the refused changes must leave the unit to its holder"
-    );
+    refused_as_held(
+        store,
+        &partner(),
+        subject(held),
+        t + min(4),
+        &holder,
+        "the refused changes must leave the unit to its holder",
+    )
+    .await;
 }
 
 /// A partner's claims list newest first, a page at a time: each page holds at most its limit,
@@ -954,12 +943,7 @@ pub async fn the_review_queue_lists_oldest_entry_first_a_page_at_a_time<
     .await;
     let asked = create(store, &first, subject(tenant()), t + min(30)).await;
     let submitted = create(store, &first, subject(tenant()), t + hours(1)).await;
-    let (contested, entry, told) = contest_of(&second, &submitted, t + hours(2));
-    store
-        .create_claim(&contested, &[entry], None, Some(&told))
-        .await
-        .unwrap_or_else(|e| panic!("a contest must be stored: {e}"));
-    let submitted = told.claim;
+    let (contest, submitted) = contested(store, &second, &submitted, t + hours(2)).await;
     let disputed = applied(
         store,
         disputed
@@ -991,7 +975,7 @@ pub async fn the_review_queue_lists_oldest_entry_first_a_page_at_a_time<
             .expect("information requested"),
     )
     .await;
-    let waiting = [&submitted, &contested, &disputed, &other_program];
+    let waiting = [&submitted, &contest, &disputed, &other_program];
     let mut after = Some(start_of(t));
     for (n, page) in waiting.chunks(2).enumerate() {
         let listed = review(store, queue(&WAITING_FOR_A_DECISION, None, 2, after)).await;
@@ -1165,6 +1149,48 @@ async fn create<S: SubmissionStore>(
     claim
 }
 
+/// A contest by `partner` of the unit `holder` holds, filed at `at` and stored with the holder's
+/// change telling it: the contest, and the holder as told.
+async fn contested<S: SubmissionStore>(
+    store: &S,
+    partner: &PartnerId,
+    holder: &Claim,
+    at: DateTime<Utc>,
+) -> (Claim, Claim) {
+    let (contest, entry, told) = contest_of(partner, holder, at);
+    store
+        .create_claim(&contest, &[entry], None, Some(&told))
+        .await
+        .unwrap_or_else(|e| panic!("a contest of a held unit must be stored: {e}"));
+    (contest, told.claim)
+}
+
+/// Checks that a new claim of `partner` on `subject`'s unit, at `at`, is refused as the unit
+/// `holder` holds (`why` says what the rule expects), and that nothing of it is stored.
+async fn refused_as_held<S: SubmissionStore + ClaimRepository>(
+    store: &S,
+    partner: &PartnerId,
+    subject: ClaimSubject,
+    at: DateTime<Utc>,
+    holder: &Claim,
+    why: &str,
+) {
+    let (claim, entry) = new_claim(partner, subject, at);
+    assert_eq!(
+        store.create_claim(&claim, &[entry], None, None).await,
+        Err(CreateError::LockHeld(LockHolder {
+            claim_id: holder.id,
+            partner_id: holder.partner_id.clone(),
+        })),
+        "{why}"
+    );
+    assert_eq!(
+        stored_whole(store, claim.id).await,
+        None,
+        "a refused claim must store nothing"
+    );
+}
+
 /// The claim as `transition` leaves it, applied.
 async fn applied<S: ClaimRepository>(store: &S, transition: Transition) -> Claim {
     store.apply(&transition).await.unwrap_or_else(|e| {
@@ -1201,14 +1227,6 @@ async fn stored_whole<S: ClaimRepository>(
     id: ClaimId,
 ) -> Option<(Claim, Vec<HistoryEntry>)> {
     store.claim_with_history(id).await.expect("a read")
-}
-
-/// The refusal of a new claim on the unit `holder` holds.
-fn held_by(holder: &Claim) -> CreateError {
-    CreateError::LockHeld(LockHolder {
-        claim_id: holder.id,
-        partner_id: holder.partner_id.clone(),
-    })
 }
 
 async fn list<S: ClaimRepository>(
