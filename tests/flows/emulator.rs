@@ -3,7 +3,6 @@
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as A;
-use cpor_local::emulator::Emulator;
 use std::collections::HashMap;
 
 const TABLE: &str = "emulator-answers";
@@ -47,19 +46,7 @@ async fn a_query_answers_every_kind_of_value_as_written_page_by_page_on_the_tabl
     // GIVEN the service's table on a fresh emulator, holding two items with every kind of value
     let log =
         std::env::temp_dir().join(format!("cpor-emulator-answers-{}.log", std::process::id()));
-    let emulator = Emulator::start_on_free_port(&log).expect("the emulator starts");
-    let credentials =
-        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "cpor-tests");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    cpor_aws::schema::create_table(&client, TABLE)
-        .await
-        .expect("the table");
+    let (emulator, client) = cpor_tests::table_alone(TABLE, &log).await;
     for n in [1, 2] {
         client
             .put_item()

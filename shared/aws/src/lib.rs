@@ -17,6 +17,8 @@ pub mod mailer;
 pub mod metrics;
 pub mod pause;
 pub mod queue;
+#[cfg(test)]
+mod replay;
 pub mod schema;
 
 pub use config::{ConfigError, Env};

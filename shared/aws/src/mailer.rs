@@ -206,47 +206,9 @@ impl Mailer for SesMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_smithy_runtime_api::client::http::{
-        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-        SharedHttpConnector,
-    };
-    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-    use aws_smithy_runtime_api::http::{Response, StatusCode};
-    use aws_smithy_types::body::SdkBody;
+    use crate::replay::Replay;
+    use aws_smithy_runtime_api::client::http::SharedHttpClient;
     use cpor_domain::contact::EmailAddress;
-    use std::sync::{Arc, Mutex};
-
-    /// SES as a list of answers, given in order; keeps the requests' bodies.
-    #[derive(Debug, Clone, Default)]
-    struct Replay {
-        answers: Arc<Mutex<Vec<(u16, String)>>>,
-        requests: Arc<Mutex<Vec<String>>>,
-    }
-
-    impl HttpClient for Replay {
-        fn http_connector(
-            &self,
-            _: &HttpConnectorSettings,
-            _: &RuntimeComponents,
-        ) -> SharedHttpConnector {
-            SharedHttpConnector::new(self.clone())
-        }
-    }
-
-    impl HttpConnector for Replay {
-        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-            let body = request
-                .body()
-                .bytes()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            self.requests.lock().unwrap().push(body.into_owned());
-            let (status, body) = self.answers.lock().unwrap().remove(0);
-            let status = StatusCode::try_from(status).unwrap();
-            HttpConnectorFuture::ready(Ok(Response::new(status, SdkBody::from(body))))
-        }
-    }
 
     fn error(code: &str, message: &str) -> (u16, String) {
         let status = if code == "InternalFailure" { 500 } else { 400 };
@@ -268,7 +230,9 @@ mod tests {
     /// A mailer on SES answering `answers` in order, and the replay that keeps its requests.
     fn mailer(answers: Vec<(u16, String)>) -> (SesMailer, Replay) {
         let replay = Replay::default();
-        *replay.answers.lock().unwrap() = answers;
+        for answer in answers {
+            replay.answer(move |_| answer);
+        }
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
@@ -303,7 +267,7 @@ mod tests {
         let result = mailer.send(&email()).await;
         // THEN it goes out on the third request, with no trip through the queue
         assert_eq!(result, Ok("m-1".to_owned()));
-        let requests = replay.requests.lock().unwrap().clone();
+        let requests: Vec<String> = replay.requests().into_iter().map(|r| r.body).collect();
         assert_eq!(requests.len(), 3);
         // AND to the domain's A-label form
         assert!(
@@ -325,7 +289,7 @@ mod tests {
             mailer.send_notice(&email(), notice).await,
             Ok("m-1".to_owned())
         );
-        let request = replay.requests.lock().unwrap()[0].clone();
+        let request = replay.requests()[0].body.clone();
         for part in [
             "Tags.member.1.Name=claim_id",
             "Tags.member.1.Value=01JDX3Z8Q6V6W4S0Y1B2C3D4E5",
@@ -344,7 +308,7 @@ mod tests {
             matches!(result, Err(SendError::OutcomeUnknown(_))),
             "{result:?}"
         );
-        assert_eq!(replay.requests.lock().unwrap().len(), 1);
+        assert_eq!(replay.requests().len(), 1);
     }
 
     #[tokio::test]
@@ -360,6 +324,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(replay.requests.lock().unwrap().len(), 1);
+        assert_eq!(replay.requests().len(), 1);
     }
 }

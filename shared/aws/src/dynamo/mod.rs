@@ -38,6 +38,8 @@ pub mod keys;
 mod ledger;
 mod links;
 mod paging;
+#[cfg(test)]
+mod replay;
 mod review;
 pub mod stream;
 pub use ledger::ConfirmError;

@@ -286,3 +286,356 @@ impl SubmissionStore for DynamoStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamo::keys::ItemKey;
+    use crate::dynamo::record::tests::submitted;
+    use crate::dynamo::replay::{
+        DynamoRequest, Replay, ScriptedDynamo, cancel, check_failed, got, internal_error,
+        transaction_conflict, wire, written,
+    };
+    use cpor_domain::idempotency::BodyFingerprint;
+    use cpor_domain::review::Message;
+    use serde_json::{Value, json};
+
+    /// Another partner's claim on the unit [`submitted`] claims.
+    fn rival() -> Claim {
+        let mut rival = submitted();
+        rival.id = ClaimId::new_at(rival.created_at + chrono::TimeDelta::minutes(1));
+        rival.partner_id = PartnerId::parse("7654321").unwrap();
+        rival
+    }
+
+    /// A contest of `holder`'s unit by `rival`'s partner, with the holder's change telling it.
+    fn contest_of(holder: &Claim) -> (Claim, Transition) {
+        let rival = rival();
+        let at = rival.created_at;
+        let message = Message::parse("we did the work").unwrap();
+        let (contest, _) = Claim::contest(
+            rival.id,
+            rival.partner_id,
+            rival.partner_name,
+            holder.subject.clone(),
+            at,
+            holder.id,
+            &message,
+        );
+        (contest, holder.receive_contest(at).unwrap())
+    }
+
+    fn record_of(claim: &Claim) -> IdempotencyRecord {
+        IdempotencyRecord {
+            partner_id: claim.partner_id.clone(),
+            key: "k-1".into(),
+            fingerprint: BodyFingerprint::of(&json!({})),
+            response: claim.clone(),
+            created_at: claim.created_at,
+        }
+    }
+
+    fn lock_of(claim: &Claim) -> ItemKey {
+        keys::lock(&claim.subject.lock())
+    }
+
+    fn contest_key(claim: &Claim) -> ItemKey {
+        keys::contest(&claim.subject.lock(), &claim.partner_id)
+    }
+
+    /// The lock or contest record of `claim`, as a failed condition returns it.
+    fn record_item(claim: &Claim, key: &ItemKey) -> Value {
+        let record = LockRecord {
+            claim_id: claim.id,
+            partner_id: claim.partner_id.clone(),
+        };
+        wire(&keyed(&record, key, []).unwrap())
+    }
+
+    /// The item at `key` with nothing but its key: no record of a holder.
+    fn bare(key: &ItemKey) -> Value {
+        wire(&key.attributes())
+    }
+
+    /// What storing `claim` (with an idempotency record, and `told` for a contest) answers when
+    /// DynamoDB cancels the transaction with `reasons` (by the items' keys), the store's reads
+    /// that follow being answered with `reads`; and the operations of the requests sent.
+    async fn created(
+        claim: &Claim,
+        told: Option<&Transition>,
+        reasons: Vec<(ItemKey, Value)>,
+        reads: Vec<Option<Value>>,
+    ) -> (Result<(), CreateError>, Vec<String>) {
+        let replay = Replay::default();
+        replay.on("TransactWriteItems", cancel(reasons));
+        for read in reads {
+            replay.on("GetItem", move |_| got(read));
+        }
+        let entry = [];
+        let record = record_of(claim);
+        let result = replay
+            .store()
+            .create_claim(claim, &entry, Some(&record), told)
+            .await;
+        (result, replay.sent())
+    }
+
+    /// A new claim's transaction holds, in order, the holder's change it tells (claim, entry),
+    /// the claim, its entries, then its lock and the check that its partner contests no claim
+    /// of the unit (or, for a contest, its contest record), and the idempotency record.
+    #[tokio::test]
+    async fn a_new_claims_transaction_holds_its_parts_in_order() {
+        let claim = submitted();
+        let (contest, told) = contest_of(&claim);
+        let (_, entry) = Claim::submit(
+            claim.id,
+            claim.partner_id.clone(),
+            claim.partner_name.clone(),
+            claim.subject.clone(),
+            claim.created_at,
+        );
+        let idempotency = |c: &Claim| keys::idempotency(&c.partner_id, "k-1");
+        for (what, new, told, order) in [
+            (
+                "an ordinary claim",
+                &claim,
+                None,
+                vec![
+                    keys::claim(claim.id),
+                    keys::event(claim.id, 1),
+                    lock_of(&claim),
+                    contest_key(&claim),
+                    idempotency(&claim),
+                ],
+            ),
+            (
+                "a contest",
+                &contest,
+                Some(&told),
+                vec![
+                    keys::claim(claim.id),
+                    keys::event(claim.id, told.entry().sequence),
+                    keys::claim(contest.id),
+                    keys::event(contest.id, 1),
+                    contest_key(&contest),
+                    idempotency(&contest),
+                ],
+            ),
+        ] {
+            let replay = Replay::default();
+            replay.on("TransactWriteItems", |_| written());
+            let record = record_of(new);
+            replay
+                .store()
+                .create_claim(new, std::slice::from_ref(&entry), Some(&record), told)
+                .await
+                .unwrap();
+            assert_eq!(replay.requests()[0].items(), order, "{what}");
+        }
+    }
+
+    /// A claim already stored is this very write, whose answer was lost before the SDK sent it
+    /// again: no error, whatever else failed with it (its own lock).
+    #[tokio::test]
+    async fn a_claim_already_stored_is_this_very_write() {
+        let claim = submitted();
+        let failed = vec![
+            (keys::claim(claim.id), check_failed(None)),
+            (
+                lock_of(&claim),
+                check_failed(Some(record_item(&claim, &lock_of(&claim)))),
+            ),
+        ];
+        assert_eq!(created(&claim, None, failed, vec![]).await.0, Ok(()));
+    }
+
+    /// The refusals in their order: a key in use first, then a changed holder, then a held lock,
+    /// then the partner's contest; each without a read when the failed condition returned what
+    /// it names.
+    #[tokio::test]
+    async fn a_refusal_names_the_first_failed_condition_in_order() {
+        let holder = submitted();
+        let (contest, told) = contest_of(&holder);
+        let rival = rival();
+        let held = (
+            lock_of(&rival),
+            check_failed(Some(record_item(&holder, &lock_of(&holder)))),
+        );
+        let contesting = (
+            contest_key(&rival),
+            check_failed(Some(record_item(&contest, &contest_key(&rival)))),
+        );
+        let key = (
+            keys::idempotency(&rival.partner_id, "k-1"),
+            check_failed(None),
+        );
+        let holder_claim = (keys::claim(holder.id), check_failed(None));
+        let contests_too = (
+            contest_key(&contest),
+            check_failed(Some(record_item(&rival, &contest_key(&contest)))),
+        );
+        let contest_key_used = (
+            keys::idempotency(&contest.partner_id, "k-1"),
+            check_failed(None),
+        );
+        let holder_entry = (
+            keys::event(holder.id, told.entry().sequence),
+            check_failed(None),
+        );
+        let lock_held = CreateError::LockHeld(LockHolder {
+            claim_id: holder.id,
+            partner_id: holder.partner_id.clone(),
+        });
+        for (what, claim, told, failed, refusal) in [
+            (
+                "a key in use",
+                &rival,
+                None,
+                vec![key.clone(), held.clone(), contesting.clone()],
+                CreateError::KeyTaken,
+            ),
+            (
+                "a held lock",
+                &rival,
+                None,
+                vec![held.clone(), contesting.clone()],
+                lock_held,
+            ),
+            (
+                "the partner's contest",
+                &rival,
+                None,
+                vec![contesting],
+                CreateError::AlreadyContesting(contest.id),
+            ),
+            (
+                "a contest's key in use",
+                &contest,
+                Some(&told),
+                vec![contest_key_used, holder_claim.clone(), contests_too.clone()],
+                CreateError::KeyTaken,
+            ),
+            (
+                "a changed holder",
+                &contest,
+                Some(&told),
+                vec![holder_claim, contests_too],
+                CreateError::HolderChanged,
+            ),
+            (
+                "an entry the holder has",
+                &contest,
+                Some(&told),
+                vec![holder_entry],
+                CreateError::HolderChanged,
+            ),
+        ] {
+            let (result, sent) = created(claim, told, failed, vec![]).await;
+            assert_eq!(result, Err(refusal), "{what}");
+            assert_eq!(sent, ["TransactWriteItems"], "{what}: no read");
+        }
+    }
+
+    /// A partner's own contest record refuses a contest too, named as returned.
+    #[tokio::test]
+    async fn a_contest_refused_by_its_partners_contest_names_it() {
+        let (contest, told) = contest_of(&submitted());
+        let (earlier, _) = contest_of(&submitted());
+        let failed = vec![(
+            contest_key(&contest),
+            check_failed(Some(record_item(&earlier, &contest_key(&contest)))),
+        )];
+        let (result, _) = created(&contest, Some(&told), failed, vec![]).await;
+        assert_eq!(result, Err(CreateError::AlreadyContesting(earlier.id)));
+    }
+
+    /// A held lock or a partner's contest whose failed condition did not return its record (not
+    /// asked for, or no record in it) is read again: named as read, or, gone meanwhile,
+    /// `Unavailable` (the caller may try again).
+    #[tokio::test]
+    async fn a_refusal_without_its_record_reads_it_again() {
+        let holder = submitted();
+        let rival = rival();
+        let (contest, _) = contest_of(&holder);
+        for (what, key, record, refusal) in [
+            (
+                "lock",
+                lock_of(&rival),
+                record_item(&holder, &lock_of(&holder)),
+                CreateError::LockHeld(LockHolder {
+                    claim_id: holder.id,
+                    partner_id: holder.partner_id.clone(),
+                }),
+            ),
+            (
+                "contest",
+                contest_key(&rival),
+                record_item(&contest, &contest_key(&rival)),
+                CreateError::AlreadyContesting(contest.id),
+            ),
+        ] {
+            for returned in [None, Some(bare(&key))] {
+                let failed = vec![(key.clone(), check_failed(returned.clone()))];
+                let (result, sent) =
+                    created(&rival, None, failed.clone(), vec![Some(record.clone())]).await;
+                assert_eq!(result, Err(refusal.clone()), "{what} {returned:?}");
+                assert_eq!(sent, ["TransactWriteItems", "GetItem"], "{what}");
+                let (result, _) = created(&rival, None, failed, vec![None]).await;
+                assert!(
+                    matches!(result, Err(CreateError::Unavailable(_))),
+                    "{what} gone: {result:?}"
+                );
+            }
+        }
+    }
+
+    /// A transaction cancelled only by others in progress is sent again until it goes through.
+    #[tokio::test]
+    async fn a_claim_in_conflict_with_another_transaction_is_stored_on_a_later_attempt() {
+        let claim = submitted();
+        let replay = Replay::default();
+        replay
+            .on(
+                "TransactWriteItems",
+                cancel(vec![(lock_of(&claim), transaction_conflict())]),
+            )
+            .on("TransactWriteItems", |_| written());
+        let record = record_of(&claim);
+        let stored = replay
+            .store()
+            .create_claim(&claim, &[], Some(&record), None)
+            .await;
+        assert_eq!((stored, replay.requests().len()), (Ok(()), 2));
+    }
+
+    /// Any other cancellation (a reason that is no failed condition, conflicts that persist
+    /// through the retry policy), and a failure that is no cancellation, are `Unavailable`.
+    #[tokio::test]
+    async fn any_other_failure_is_unavailable() {
+        let claim = submitted();
+        let throttled = json!({ "Code": "ThrottlingError", "Message": "Throughput exceeds" });
+        let (result, _) = created(&claim, None, vec![(lock_of(&claim), throttled)], vec![]).await;
+        assert!(
+            matches!(&result, Err(CreateError::Unavailable(e)) if e.0.starts_with("claim not stored")),
+            "{result:?}"
+        );
+        let replay = Replay::default();
+        for _ in 0..RETRY.attempts {
+            replay.on(
+                "TransactWriteItems",
+                cancel(vec![(lock_of(&claim), transaction_conflict())]),
+            );
+        }
+        replay.on("TransactWriteItems", |_| internal_error());
+        let store = replay.store();
+        let record = record_of(&claim);
+        for what in ["persisting conflicts", "a failure"] {
+            let result = store.create_claim(&claim, &[], Some(&record), None).await;
+            assert!(
+                matches!(result, Err(CreateError::Unavailable(_))),
+                "{what}: {result:?}"
+            );
+        }
+        assert!(replay.done());
+    }
+}

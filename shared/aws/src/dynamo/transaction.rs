@@ -21,8 +21,12 @@ pub(super) enum Part {
     Claim,
     /// The history entry recording the change.
     Event,
-    /// The partner-of-record lock.
+    /// The partner-of-record lock, taken: its condition is that no claim holds it.
     Lock,
+    /// The claim's own partner-of-record lock, given up or handed over: its condition names the
+    /// claim, which holds it while its status does, so a failed condition is stored data that
+    /// disagrees with itself, never another claim's hold.
+    OwnLock,
     /// A partner's contest of a unit.
     Contest,
     /// The claim that loses its unit in an arbitration, and its history entry.
@@ -281,5 +285,210 @@ impl Transaction {
                 |e| matches!(e, TransactError::Cancelled(c) if c.conflicted() && !c.any_failed_check()),
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamo::replay::{
+        DynamoRequest, Replay, ScriptedDynamo, cancelled, check_failed, internal_error,
+        transaction_conflict, wire, written,
+    };
+    use crate::dynamo::s;
+    use serde_json::json;
+
+    /// The item at `pk`/`sk`.
+    fn item(pk: &str, sk: &str) -> Item {
+        ItemKey {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+        .attributes()
+    }
+
+    fn key(pk: &str) -> ItemKey {
+        ItemKey {
+            pk: pk.into(),
+            sk: "S".into(),
+        }
+    }
+
+    /// A transaction of each kind of write, each item of another part, in this order.
+    const PARTS: [Part; 5] = [
+        Part::Claim,
+        Part::Event,
+        Part::Lock,
+        Part::OwnLock,
+        Part::DocumentCount,
+    ];
+
+    fn transaction() -> Transaction {
+        let mut tx = Transaction::new("replayed");
+        tx.put_if(Part::Claim, item("a", "S"), |e| e.not_exists("pk"))
+            .unwrap();
+        tx.put(Part::Event, item("b", "S")).unwrap();
+        tx.check(Part::Lock, &key("c"), |e| e.not_exists("pk"))
+            .unwrap();
+        tx.delete_if(Part::OwnLock, &key("d"), |e| e.equals("claim_id", s("x")))
+            .unwrap();
+        tx.update_if(Part::DocumentCount, &key("e"), |e| {
+            (e.update(vec![("count", s("1"))], &[]), e.not_exists("pk"))
+        })
+        .unwrap();
+        tx
+    }
+
+    /// What `commit` answers when DynamoDB cancels the transaction with `reasons`.
+    async fn cancellation(reasons: Vec<serde_json::Value>) -> Cancellation {
+        let replay = Replay::default();
+        replay.on("TransactWriteItems", move |_| cancelled(reasons));
+        match transaction().commit(&replay.store().client).await {
+            Err(TransactError::Cancelled(c)) => c,
+            other => panic!("a cancelled transaction, not {other:?}"),
+        }
+    }
+
+    /// The reasons of a cancelled transaction, one per item in the order of the request's items,
+    /// are read by the part of the item at the same position, whichever the position.
+    #[tokio::test]
+    async fn a_cancellation_reason_is_read_as_the_part_of_the_item_at_its_position() {
+        let replay = Replay::default();
+        replay.on("TransactWriteItems", |_| written());
+        transaction().commit(&replay.store().client).await.unwrap();
+        let sent: Vec<String> = replay.requests()[0]
+            .items()
+            .into_iter()
+            .map(|k| k.pk)
+            .collect();
+        assert_eq!(
+            sent,
+            ["a", "b", "c", "d", "e"],
+            "the items in the order added"
+        );
+        for (position, part) in PARTS.into_iter().enumerate() {
+            let mut reasons = vec![json!({ "Code": "None" }); PARTS.len()];
+            reasons[position] = check_failed(None);
+            let c = cancellation(reasons).await;
+            for other in PARTS {
+                assert_eq!(
+                    c.failed_check(other),
+                    other == part,
+                    "{other:?} at {position}"
+                );
+            }
+            assert!(c.any_failed_check() && !c.conflicted());
+        }
+    }
+
+    /// A failed condition returns the item as it was when its write asked for it, to the part
+    /// of its position only; the reasons read in full say each part's code.
+    #[tokio::test]
+    async fn a_failed_conditions_item_is_returned_to_its_part() {
+        let holder = item("c", "S");
+        let c = cancellation(vec![
+            json!({ "Code": "None" }),
+            json!({ "Code": "None" }),
+            check_failed(Some(wire(&holder))),
+            check_failed(None),
+            json!({ "Code": "None" }),
+        ])
+        .await;
+        assert_eq!(c.returned(Part::Lock), Some(&holder));
+        for part in [Part::Claim, Part::Event, Part::OwnLock, Part::DocumentCount] {
+            assert_eq!(c.returned(part), None, "{part:?}");
+        }
+        assert_eq!(
+            c.to_string(),
+            "transaction cancelled (Claim: None, Event: None, Lock: ConditionalCheckFailed, \
+             OwnLock: ConditionalCheckFailed, DocumentCount: None)"
+        );
+    }
+
+    /// A transaction cancelled by another one in progress on its items is a conflict, not a
+    /// failed condition.
+    #[tokio::test]
+    async fn a_transaction_conflict_is_no_failed_condition() {
+        let mut reasons = vec![json!({ "Code": "None" }); PARTS.len()];
+        reasons[3] = transaction_conflict();
+        let c = cancellation(reasons).await;
+        assert!(c.conflicted());
+        assert!(!c.any_failed_check());
+        assert!(PARTS.into_iter().all(|part| !c.failed_check(part)));
+    }
+
+    /// A failure that is no cancellation is `Unavailable`, naming the call.
+    #[tokio::test]
+    async fn a_failure_that_is_no_cancellation_is_unavailable() {
+        let replay = Replay::default();
+        replay.on("TransactWriteItems", |_| internal_error());
+        match transaction().commit(&replay.store().client).await {
+            Err(TransactError::Unavailable(e)) => {
+                assert!(e.0.starts_with("TransactWriteItems"), "{e}");
+            }
+            other => panic!("unavailable, not {other:?}"),
+        }
+    }
+
+    /// Through conflicts, a transaction cancelled only by other transactions in progress is
+    /// sent again until it goes through.
+    #[tokio::test]
+    async fn a_transaction_cancelled_only_by_conflicts_is_sent_again_until_it_goes_through() {
+        let replay = Replay::default();
+        let conflict_at = |position: usize| {
+            move |_: &[_]| {
+                let mut reasons = vec![json!({ "Code": "None" }); PARTS.len()];
+                reasons[position] = transaction_conflict();
+                cancelled(reasons)
+            }
+        };
+        replay
+            .on("TransactWriteItems", conflict_at(0))
+            .on("TransactWriteItems", conflict_at(4))
+            .on("TransactWriteItems", |_| written());
+        let tx = transaction();
+        tx.commit_through_conflicts(&replay.store().client)
+            .await
+            .unwrap();
+        assert_eq!(replay.requests().len(), 3);
+    }
+
+    /// Through conflicts, a failed condition is never sent again, even beside a conflict (trying
+    /// again cannot help); nor is a failure that is no cancellation; and conflicts that persist
+    /// are given up after the retry policy's attempts.
+    #[tokio::test]
+    async fn only_conflicts_are_sent_again_and_as_often_as_the_retry_policy_says() {
+        let beside = || {
+            cancelled(vec![
+                transaction_conflict(),
+                check_failed(None),
+                json!({ "Code": "None" }),
+                json!({ "Code": "None" }),
+                json!({ "Code": "None" }),
+            ])
+        };
+        let persisting = || {
+            let mut reasons = vec![json!({ "Code": "None" }); PARTS.len()];
+            reasons[2] = transaction_conflict();
+            cancelled(reasons)
+        };
+        for (what, answer, sent) in [
+            ("a failed condition", beside as fn() -> _, 1),
+            ("a failure", internal_error, 1),
+            ("persisting conflicts", persisting, RETRY.attempts as usize),
+        ] {
+            let replay = Replay::default();
+            for _ in 0..sent {
+                replay.on("TransactWriteItems", move |_| answer());
+            }
+            let tx = transaction();
+            assert!(
+                tx.commit_through_conflicts(&replay.store().client)
+                    .await
+                    .is_err(),
+                "{what}"
+            );
+            assert_eq!(replay.requests().len(), sent, "{what}");
+        }
     }
 }

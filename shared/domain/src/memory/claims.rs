@@ -2,6 +2,7 @@
 //! queue and the due index.
 
 use super::*;
+use crate::listing::ReviewPosition;
 
 #[async_trait]
 impl SubmissionStore for MemoryStore {
@@ -32,8 +33,8 @@ impl SubmissionStore for MemoryStore {
         told: Option<&Transition>,
     ) -> Result<(), CreateError> {
         let mut tables = self.enter(StoreCall::CreateClaim)?;
-        // In DynamoDB's order of answers: a claim already stored is this very write, a key
-        // in use wins over a held lock.
+        // In DynamoDB's order of answers: a claim already stored is this very write; then a key
+        // in use, a holder changed, a held lock, the partner's contest.
         if tables.claims.contains_key(&claim.id) {
             return Ok(());
         }
@@ -49,28 +50,27 @@ impl SubmissionStore for MemoryStore {
                 return Err(CreateError::KeyTaken);
             }
         }
-        if let Some(told) = told {
-            let stored = tables.claims.get(&told.claim.id).map(|(c, _)| c);
-            if !stored.is_some_and(|c| {
-                c.version == told.expected_version && c.status() == told.expected_status
-            }) {
-                return Err(CreateError::HolderChanged);
-            }
+        if told.is_some_and(|told| !tables.current(told)) {
+            return Err(CreateError::HolderChanged);
         }
         let lock = claim.subject.lock().as_str().to_owned();
-        let contest = (lock.clone(), claim.partner_id.clone());
+        let contest = contest_of(claim);
+        let contested = tables.contests.get(&contest).copied();
+        if claim.status() != ClaimStatus::Contested
+            && let Some(holder) = tables.locks.get(&lock)
+        {
+            return Err(CreateError::LockHeld(holder.clone()));
+        }
+        if let Some(contested) = contested {
+            return Err(CreateError::AlreadyContesting(contested));
+        }
+        // Every condition held: the holder told first, so that nothing is written if it fails.
+        if let Some(told) = told {
+            tables.apply(told).map_err(|_| CreateError::HolderChanged)?;
+        }
         if claim.status() == ClaimStatus::Contested {
-            if let Some(contested) = tables.contests.get(&contest) {
-                return Err(CreateError::AlreadyContesting(*contested));
-            }
             tables.contests.insert(contest, claim.id);
         } else {
-            if let Some(holder) = tables.locks.get(&lock) {
-                return Err(CreateError::LockHeld(holder.clone()));
-            }
-            if let Some(contested) = tables.contests.get(&contest) {
-                return Err(CreateError::AlreadyContesting(*contested));
-            }
             tables.locks.insert(
                 lock,
                 LockHolder {
@@ -85,9 +85,6 @@ impl SubmissionStore for MemoryStore {
         tables
             .claims
             .insert(claim.id, (claim.clone(), entries.to_vec()));
-        if let Some(told) = told {
-            tables.apply(told).map_err(|_| CreateError::HolderChanged)?;
-        }
         Ok(())
     }
 
@@ -143,30 +140,11 @@ impl ClaimRepository for MemoryStore {
             Some(after) => Box::new(tables.claims.range(..after).rev().map(|(_, c)| c)),
             None => Box::new(tables.claims.values().rev()),
         };
-        // One more than the page, to know whether another page follows; at most the read
-        // budget of the partner's claims is read, as on DynamoDB.
-        let mut partners = newest_first
+        let read = newest_first
             .map(|(claim, _)| claim)
             .filter(|claim| claim.partner_id == *partner_id)
-            .peekable();
-        let (mut items, mut read, mut last_read) = (Vec::new(), 0, None);
-        while items.len() <= query.limit && read < READ_BUDGET {
-            let Some(claim) = partners.next() else { break };
-            read += 1;
-            last_read = Some(claim.id);
-            if query.filter.matches(claim) {
-                items.push(claim.clone());
-            }
-        }
-        let budget_spent = items.len() <= query.limit && partners.peek().is_some();
-        let next_after = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items.last().map(|c| c.id)
-        } else if budget_spent {
-            last_read
-        } else {
-            None
-        };
+            .map(|claim| (claim.id, claim));
+        let (items, next_after) = budgeted_page(read, query.limit, |c| query.filter.matches(c));
         Ok(ClaimPage { items, next_after })
     }
 
@@ -191,36 +169,75 @@ impl ClaimRepository for MemoryStore {
 impl ReviewQueue for MemoryStore {
     async fn review_page(&self, query: &ReviewQuery) -> Result<ReviewPage, Unavailable> {
         let tables = self.enter(StoreCall::ReviewPage)?;
-        let mut queue: Vec<((DateTime<Utc>, ClaimId), &Claim)> = tables
+        // The index's partition that the query names (see `awaiting_partner`), oldest entry
+        // first, from the query's position.
+        let partition = awaiting_partner(
+            query
+                .statuses
+                .first()
+                .copied()
+                .unwrap_or(ClaimStatus::Submitted),
+        );
+        let mut queue: Vec<(ReviewPosition, &Claim)> = tables
             .claims
             .values()
             .filter_map(|(claim, _)| {
-                claim
-                    .state
-                    .in_review_since()
-                    .map(|s| ((s, claim.id), claim))
+                let since = claim.state.in_review_since()?;
+                (awaiting_partner(claim.status()) == partition)
+                    .then_some(((since, claim.id), claim))
             })
             .filter(|(position, _)| query.after.is_none_or(|after| *position > after))
             .collect();
         queue.sort_by_key(|(position, _)| *position);
-        let matching: Vec<_> = queue
-            .into_iter()
-            .filter(|(_, c)| query.statuses.contains(&c.status()))
-            .filter(|(_, c)| query.program.is_none_or(|p| c.subject.program == p))
-            .take(query.limit + 1)
-            .collect();
-        let more = matching.len() > query.limit;
-        let items: Vec<_> = matching.into_iter().take(query.limit).collect();
-        let next = if more {
-            items.last().map(|(p, _)| *p)
-        } else {
-            None
-        };
-        Ok(ReviewPage {
-            items: items.into_iter().map(|(_, c)| c.clone()).collect(),
-            next,
-        })
+        let (items, next) = budgeted_page(queue.into_iter(), query.limit, |c| {
+            query.statuses.contains(&c.status())
+                && query.program.is_none_or(|p| c.subject.program == p)
+        });
+        Ok(ReviewPage { items, next })
     }
+}
+
+/// The review index's partitions, as DynamoDB's store keeps them: the claims waiting for their
+/// partners (information requested) apart from those waiting for a decision. A query reads
+/// the partition of its first status.
+fn awaiting_partner(status: ClaimStatus) -> bool {
+    status == ClaimStatus::InformationRequested
+}
+
+/// Up to `limit` of the claims `read` yields, each with its position (an index's partition in
+/// its order, from the request's position), that `listed` accepts, reading at most
+/// [`READ_BUDGET`] of them, as DynamoDB's store pages a listing: the next page starts after the
+/// page's last claim, or, when the budget ran out before the page filled, after the last claim
+/// read.
+fn budgeted_page<'a, P: Copy>(
+    read: impl Iterator<Item = (P, &'a Claim)>,
+    limit: usize,
+    listed: impl Fn(&Claim) -> bool,
+) -> (Vec<Claim>, Option<P>) {
+    // One more than the page, to know whether another page follows.
+    let mut read = read.peekable();
+    let mut items: Vec<(P, Claim)> = Vec::new();
+    let (mut count, mut last_read) = (0, None);
+    while items.len() <= limit && count < READ_BUDGET {
+        let Some((position, claim)) = read.next() else {
+            break;
+        };
+        count += 1;
+        last_read = Some(position);
+        if listed(claim) {
+            items.push((position, claim.clone()));
+        }
+    }
+    let budget_spent = items.len() <= limit && read.peek().is_some();
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|(position, _)| *position)
+    } else if budget_spent {
+        last_read
+    } else {
+        None
+    };
+    (items.into_iter().map(|(_, claim)| claim).collect(), next)
 }
 
 impl DueIndex for MemoryStore {

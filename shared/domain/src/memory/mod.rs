@@ -75,6 +75,14 @@ fn count_down(counts: &mut HashMap<StoreCall, u32>, call: StoreCall) -> bool {
     }
 }
 
+/// The key of the record of `claim`'s partner contesting its unit.
+fn contest_of(claim: &Claim) -> (String, PartnerId) {
+    (
+        claim.subject.lock().as_str().to_owned(),
+        claim.partner_id.clone(),
+    )
+}
+
 #[derive(Debug, Default)]
 struct Tables {
     partners: HashMap<PartnerId, PartnerRecord>,
@@ -100,36 +108,67 @@ struct Tables {
 }
 
 impl Tables {
+    /// True when `t` may apply to the claim as stored: the claim still has the expected version
+    /// and status, and none of the transition's entries is recorded yet (DynamoDB's conditions
+    /// on the claim's item and on each history entry's item).
+    fn current(&self, t: &Transition) -> bool {
+        self.claims
+            .get(&t.claim.id)
+            .is_some_and(|(stored, history)| {
+                stored.version == t.expected_version
+                    && stored.status() == t.expected_status
+                    && !t
+                        .entries
+                        .iter()
+                        .any(|e| history.iter().any(|s| s.sequence == e.sequence))
+            })
+    }
+
+    /// Checks that the lock a change gives up or hands over is held by `owner`. A claim holds
+    /// its lock while its status does, so another holder (or none) is data that disagrees with
+    /// itself: DynamoDB cancels the whole transaction, as a fault rather than a conflict.
+    fn own_lock(&self, lock: &str, owner: ClaimId) -> Result<(), ApplyError> {
+        match self.locks.get(lock) {
+            Some(holder) if holder.claim_id == owner => Ok(()),
+            Some(_) | None => {
+                Err(Unavailable(format!("the lock of claim {owner} is not its own")).into())
+            }
+        }
+    }
+
+    /// Checks, as [`Tables::own_lock`] does for a lock, that the contest a change ends is its
+    /// claim's own.
+    fn own_contest(&self, t: &Transition) -> Result<(), ApplyError> {
+        match self.contests.get(&contest_of(&t.claim)) {
+            Some(contest) if *contest == t.claim.id => Ok(()),
+            Some(_) | None => Err(Unavailable(format!(
+                "the contest of claim {} is not its own",
+                t.claim.id
+            ))
+            .into()),
+        }
+    }
+
     /// Writes a transition if the stored claim still has the expected version and status: the
     /// claim, its history entries, and the release or the taking of its lock, all or nothing.
     fn apply(&mut self, t: &Transition) -> Result<(), ApplyError> {
+        // A claim changed meanwhile is a conflict first, whatever else would fail, as on
+        // DynamoDB. A transition equal to what is stored is a conflict too: DynamoDB's store
+        // tells its own lost answer (the SDK's retry of one call) from another writer's equal
+        // change by the transaction's mark, and a second call is another writer.
+        if !self.current(t) {
+            return Err(ApplyError::Conflict);
+        }
         let id = t.claim.id;
         let lock = t.claim.subject.lock().as_str().to_owned();
         if t.takes_lock() && self.locks.contains_key(&lock) {
-            let stored = self.claims.get(&id).map(|(c, _)| c);
-            if stored.is_some_and(|c| c.version == t.expected_version) {
-                return Err(ApplyError::UnitHeld);
-            }
+            return Err(ApplyError::UnitHeld);
         }
-        let Some((stored, history)) = self.claims.get_mut(&id) else {
-            return Err(ApplyError::Conflict);
-        };
-        let taken = |h: &Vec<HistoryEntry>| {
-            t.entries
-                .iter()
-                .any(|e| h.iter().any(|s| s.sequence == e.sequence))
-        };
-        if stored.version != t.expected_version
-            || stored.status() != t.expected_status
-            || taken(history)
-        {
-            // As on DynamoDB, a transition that is already stored (a retry whose first answer
-            // was lost) is not a conflict.
-            return if *stored == t.claim {
-                Ok(())
-            } else {
-                Err(ApplyError::Conflict)
-            };
+        if t.releases_lock() {
+            self.own_lock(&lock, id)?;
+        }
+        if t.ends_contest() {
+            self.own_contest(t)?;
         }
         if t.takes_lock() {
             self.locks.insert(
@@ -141,23 +180,12 @@ impl Tables {
             );
         }
         if t.releases_lock() {
-            match self.locks.get(&lock) {
-                Some(holder) if holder.claim_id == id => {
-                    self.locks.remove(&lock);
-                }
-                // DynamoDB cancels the whole transaction, as a fault rather than a conflict.
-                Some(_) | None => {
-                    return Err(
-                        Unavailable(format!("the lock of claim {id} is not its own")).into(),
-                    );
-                }
-            }
+            self.locks.remove(&lock);
         }
-        *stored = t.claim.clone();
-        history.extend(t.entries.iter().cloned());
         if t.ends_contest() {
-            self.contests.remove(&(lock, t.claim.partner_id.clone()));
+            self.contests.remove(&contest_of(&t.claim));
         }
+        self.write(t);
         Ok(())
     }
 
@@ -168,50 +196,34 @@ impl Tables {
         award: &Transition,
         loss: &Transition,
     ) -> Result<(), ApplyError> {
-        let current = |t: &Transition| {
-            self.claims.get(&t.claim.id).is_some_and(|(c, _)| {
-                c.version == t.expected_version && c.status() == t.expected_status
-            })
-        };
-        if !current(award) || !current(loss) {
-            let applied = |t: &Transition| {
-                self.claims
-                    .get(&t.claim.id)
-                    .is_some_and(|(c, _)| *c == t.claim)
-            };
-            return if applied(award) && applied(loss) {
-                Ok(())
-            } else {
-                Err(ApplyError::Conflict)
-            };
+        // As for one claim: an arbitration already stored is another writer's.
+        if !self.current(award) || !self.current(loss) {
+            return Err(ApplyError::Conflict);
         }
         let lock = award.claim.subject.lock().as_str().to_owned();
-        match self.locks.get(&lock) {
-            Some(holder) if holder.claim_id == loss.claim.id => {}
-            Some(_) | None => {
-                return Err(Unavailable(format!(
-                    "the lock of claim {} is not its own",
-                    loss.claim.id
-                ))
-                .into());
-            }
+        self.own_lock(&lock, loss.claim.id)?;
+        if award.ends_contest() {
+            self.own_contest(award)?;
+            self.contests.remove(&contest_of(&award.claim));
         }
         self.locks.insert(
-            lock.clone(),
+            lock,
             LockHolder {
                 claim_id: award.claim.id,
                 partner_id: award.claim.partner_id.clone(),
             },
         );
-        self.contests
-            .remove(&(lock, award.claim.partner_id.clone()));
-        for t in [award, loss] {
-            if let Some((stored, history)) = self.claims.get_mut(&t.claim.id) {
-                *stored = t.claim.clone();
-                history.extend(t.entries.iter().cloned());
-            }
-        }
+        self.write(award);
+        self.write(loss);
         Ok(())
+    }
+
+    /// The claim of `t` as it becomes, after its history, once every condition held.
+    fn write(&mut self, t: &Transition) {
+        if let Some((stored, history)) = self.claims.get_mut(&t.claim.id) {
+            *stored = t.claim.clone();
+            history.extend(t.entries.iter().cloned());
+        }
     }
 
     /// What a test arranged for the conditional write `call`: another writer's transition
