@@ -11,6 +11,8 @@
 //! - `POST /v1/claims/{claim_id}/documents`: declare a document, answered with its upload link;
 //! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes.
 
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::metrics::name;
@@ -28,7 +30,7 @@ use cpor_http::routes::{
     DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST,
     WITHDRAW_CLAIM,
 };
-use cpor_http::{ClaimResource, ClaimWithHistory, Problem, caller, json, json_body};
+use cpor_http::{ClaimResource, ClaimWithHistory, Problem, Route, caller, json, json_body};
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -141,27 +143,43 @@ impl ManageClaimsFunction {
                     .await?;
                 moved("customer_contact", Ok(corrected.claim))
             }
-            (Some(&ADD_DOCUMENT), Some(id)) => {
-                let body = self.move_body(&caller, event, "add documents")?;
+            (Some(route @ (&ADD_DOCUMENT | &DOWNLOAD_DOCUMENT | &REMOVE_DOCUMENT)), Some(id)) => {
+                self.document_route(route, &caller, id, event).await
+            }
+            _ => Err(routes::not_found("this method and path are not served")),
+        }
+    }
+
+    /// The routes of a claim's documents: declare one, download one, remove a pending one.
+    async fn document_route(
+        &self,
+        route: &Route,
+        caller: &Caller,
+        id: &str,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        match route {
+            &ADD_DOCUMENT => {
+                let body = self.move_body(caller, event, "add documents")?;
                 // Boxed: inlined, the S3 presigning's future makes the handler's too deep for
                 // the compiler's layout query.
-                Box::pin(self.declare_document(&caller, id, &body)).await
+                Box::pin(self.declare_document(caller, id, &body)).await
             }
-            (Some(&DOWNLOAD_DOCUMENT), Some(id)) => {
+            &DOWNLOAD_DOCUMENT => {
                 let document_id = event
                     .path_parameters
                     .get("document_id")
                     .map_or("", String::as_str);
                 let (document, key) = self
                     .document_desk()
-                    .downloadable(&caller, id, document_id)
+                    .downloadable(caller, id, document_id)
                     .await?;
                 let link = Box::pin(self.documents.download_link(&key, &document))
                     .await
                     .map_err(|e| Problem::unavailable(&e))?;
                 Ok(cpor_http::redirect(&link.url))
             }
-            (Some(&REMOVE_DOCUMENT), Some(id)) => {
+            &REMOVE_DOCUMENT => {
                 if !caller.may_manage_claims() {
                     return Err(Problem::forbidden(
                         "only an incentives_admin may remove documents",
@@ -171,9 +189,7 @@ impl ManageClaimsFunction {
                     .path_parameters
                     .get("document_id")
                     .map_or("", String::as_str);
-                self.document_desk()
-                    .remove(&caller, id, document_id)
-                    .await?;
+                self.document_desk().remove(caller, id, document_id).await?;
                 Ok(cpor_http::no_content())
             }
             _ => Err(routes::not_found("this method and path are not served")),

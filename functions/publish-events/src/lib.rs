@@ -9,6 +9,8 @@
 //! then retries the batch from that record, so nothing after it is skipped, and nothing before
 //! it is sent twice).
 
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use cpor_aws::dynamo::record::Item;

@@ -5,6 +5,8 @@
 //! pending. Failed messages are reported one by one (`ReportBatchItemFailures`); a message
 //! delivered twice changes nothing the second time.
 
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::{ConfigError, Door, DynamoStore, S3Documents, Wiring};
 use cpor_domain::clock::Clock;

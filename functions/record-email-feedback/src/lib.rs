@@ -13,6 +13,8 @@
 //! Failed messages are reported one by one (`ReportBatchItemFailures`); one that can never be
 //! read reaches the dead-letter queue.
 
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};

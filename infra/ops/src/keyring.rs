@@ -32,33 +32,11 @@ pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError
         settings::given(&options.key_id, env, TOKEN_KEY_ID).unwrap_or_else(|| "k1".to_owned());
     let sdk = settings::sdk_config().await?;
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
-    let stored = client
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
-        .await
-        .map_err(|e| {
-            OpsError::Failed(format!("could not read {arn}: {}", cpor_aws::describe(&e)))
-        })?;
-    let text = stored.secret_string().ok_or_else(|| {
-        OpsError::Failed(format!(
-            "{arn} has no SecretString (binary secrets are not supported)"
-        ))
-    })?;
-    let mut document = KeyringDocument::read(text, &key_id).map_err(|e| {
-        OpsError::Failed(format!(
-            "{arn} does not hold a keyring the functions accept ({e}); nothing changed"
-        ))
-    })?;
-    let refused =
-        |e: cpor_domain::token::KeyringError| OpsError::Failed(format!("{e}; nothing changed"));
+    let mut document = read(&client, &arn, &key_id).await?;
     let message = match &options.step {
         KeyringStep::Show => {
-            return Ok(report(
-                &document,
-                false,
-                format!("the keyring in {arn}: {} signs", document.current),
-            ));
+            let message = format!("the keyring in {arn}: {} signs", document.current);
+            return Ok(report(&document, false, message));
         }
         KeyringStep::Add { new_key_id } => {
             let id = new_key_id.clone().unwrap_or_else(|| document.next_key_id());
@@ -68,80 +46,15 @@ pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError
             )
         }
         KeyringStep::Promote { new_key_id, retire } => {
-            let id = match new_key_id {
-                Some(id) => id.clone(),
-                None => match document.staged().as_slice() {
-                    [only] => (*only).to_owned(),
-                    [] => {
-                        return Err(OpsError::Failed(
-                            "no key to promote: add one first (`cpor-ops keyring add`)".into(),
-                        ));
-                    }
-                    several => {
-                        return Err(OpsError::Failed(format!(
-                            "several keys could be promoted ({}): name one with --new-key-id",
-                            several.join(", ")
-                        )));
-                    }
-                },
-            };
-            let now = chrono::Utc::now();
-            let retire_at = match retire {
-                Retire::WhenUnused => None,
-                Retire::InDays(days) => Some(now + chrono::TimeDelta::days(i64::from(*days))),
-                Retire::At(at) => Some(*at),
-            };
-            let old = document.current.clone();
-            document.promote(&id, now, retire_at).map_err(refused)?;
-            match retire_at {
-                None => format!(
-                    "key {id} signs the links from now on; links signed with {old} keep working. {RECYCLE}; `cpor-ops keyring prune` removes {old} once no link in force uses it"
-                ),
-                Some(at) => format!(
-                    "key {id} signs the links from now on; every link signed with {old}, associations' included, stops working at {}. {RECYCLE}",
-                    format_instant(at)
-                ),
-            }
+            promote(&mut document, new_key_id.as_deref(), retire)?
         }
         KeyringStep::Prune { table } => {
             let table = settings::table(table, env)?;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
-            let mut removable = Vec::new();
-            let mut kept = Vec::new();
-            for candidate in document.prune_candidates(chrono::Utc::now()) {
-                match candidate {
-                    PruneCandidate::Retired(id) => removable.push(id),
-                    PruneCandidate::SignedUntil(id, until) => {
-                        let in_force = store
-                            .link_in_force_emailed_before(until)
-                            .await
-                            .map_err(|e| {
-                                OpsError::Failed(format!(
-                                    "could not look for links in force in {table}: {e}; nothing changed"
-                                ))
-                            })?;
-                        match in_force {
-                            None => removable.push(id),
-                            Some(claim) => kept.push(format!(
-                                "{id} (still verifies the link of claim {claim}, e-mailed before {})",
-                                format_instant(until)
-                            )),
-                        }
-                    }
-                }
-            }
-            let kept = if kept.is_empty() {
-                String::new()
-            } else {
-                format!("; kept {}", kept.join(", "))
-            };
-            let removed = document.remove(&removable);
+            let (removed, kept) = prune(&mut document, &store, &table).await?;
             if removed.is_empty() {
-                return Ok(report(
-                    &document,
-                    false,
-                    format!("no key can be removed yet{kept}; nothing changed"),
-                ));
+                let message = format!("no key can be removed yet{kept}; nothing changed");
+                return Ok(report(&document, false, message));
             }
             format!(
                 "removed the keys {} from {arn}, which no link in force uses{kept}. {RECYCLE}",
@@ -162,6 +75,118 @@ pub async fn run(options: &KeyringOptions, env: &Env) -> Result<Report, OpsError
             ))
         })?;
     Ok(report(&document, true, message))
+}
+
+/// A step the keyring refused.
+fn refused(e: cpor_domain::token::KeyringError) -> OpsError {
+    OpsError::Failed(format!("{e}; nothing changed"))
+}
+
+/// The keyring the secret holds, as the functions would read it.
+async fn read(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+    key_id: &str,
+) -> Result<KeyringDocument, OpsError> {
+    let stored = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            OpsError::Failed(format!("could not read {arn}: {}", cpor_aws::describe(&e)))
+        })?;
+    let text = stored.secret_string().ok_or_else(|| {
+        OpsError::Failed(format!(
+            "{arn} has no SecretString (binary secrets are not supported)"
+        ))
+    })?;
+    KeyringDocument::read(text, key_id).map_err(|e| {
+        OpsError::Failed(format!(
+            "{arn} does not hold a keyring the functions accept ({e}); nothing changed"
+        ))
+    })
+}
+
+/// Makes `new_key_id` (or the one staged key) sign from now on; says what became of the old.
+fn promote(
+    document: &mut KeyringDocument,
+    new_key_id: Option<&str>,
+    retire: &Retire,
+) -> Result<String, OpsError> {
+    let id = match new_key_id {
+        Some(id) => id.to_owned(),
+        None => match document.staged().as_slice() {
+            [only] => (*only).to_owned(),
+            [] => {
+                return Err(OpsError::Failed(
+                    "no key to promote: add one first (`cpor-ops keyring add`)".into(),
+                ));
+            }
+            several => {
+                return Err(OpsError::Failed(format!(
+                    "several keys could be promoted ({}): name one with --new-key-id",
+                    several.join(", ")
+                )));
+            }
+        },
+    };
+    let now = chrono::Utc::now();
+    let retire_at = match retire {
+        Retire::WhenUnused => None,
+        Retire::InDays(days) => Some(now + chrono::TimeDelta::days(i64::from(*days))),
+        Retire::At(at) => Some(*at),
+    };
+    let old = document.current.clone();
+    document.promote(&id, now, retire_at).map_err(refused)?;
+    Ok(match retire_at {
+        None => format!(
+            "key {id} signs the links from now on; links signed with {old} keep working. {RECYCLE}; `cpor-ops keyring prune` removes {old} once no link in force uses it"
+        ),
+        Some(at) => format!(
+            "key {id} signs the links from now on; every link signed with {old}, associations' included, stops working at {}. {RECYCLE}",
+            format_instant(at)
+        ),
+    })
+}
+
+/// Removes the keys no link in force uses; answers the removed keys, and what is said of the
+/// kept ones ("; kept ...", or nothing).
+async fn prune(
+    document: &mut KeyringDocument,
+    store: &DynamoStore,
+    table: &str,
+) -> Result<(Vec<String>, String), OpsError> {
+    let mut removable = Vec::new();
+    let mut kept = Vec::new();
+    for candidate in document.prune_candidates(chrono::Utc::now()) {
+        match candidate {
+            PruneCandidate::Retired(id) => removable.push(id),
+            PruneCandidate::SignedUntil(id, until) => {
+                let in_force = store
+                    .link_in_force_emailed_before(until)
+                    .await
+                    .map_err(|e| {
+                        OpsError::Failed(format!(
+                            "could not look for links in force in {table}: {e}; nothing changed"
+                        ))
+                    })?;
+                match in_force {
+                    None => removable.push(id),
+                    Some(claim) => kept.push(format!(
+                        "{id} (still verifies the link of claim {claim}, e-mailed before {})",
+                        format_instant(until)
+                    )),
+                }
+            }
+        }
+    }
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("; kept {}", kept.join(", "))
+    };
+    Ok((document.remove(&removable), kept))
 }
 
 fn report(document: &KeyringDocument, written: bool, message: String) -> Report {

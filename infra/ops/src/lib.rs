@@ -7,6 +7,8 @@
 //! what was refused and why) goes to stderr. Exit codes: 0 done, 1 the operation failed or was
 //! refused, 2 a usage or configuration error.
 
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
 pub mod cli;
 pub mod finalize;
 pub mod import;

@@ -9,5 +9,8 @@
 //! of the module on a store given to it. Each rule works on claims and ids of its own, so the
 //! rules can share one table with anything else.
 
+// The contracts are tests: the house rules bind the service's code (Cargo.toml), not them.
+#![allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines)]
+
 pub mod claims;
 pub mod ledger;

@@ -180,9 +180,13 @@ impl DocumentDesk<'_> {
             return Err(DocumentError::Forbidden);
         }
         let document_id = DocumentId::parse(document_id).ok_or(DocumentError::DocumentNotFound)?;
-        let (claim, _, documents) = self.claim(caller, claim_id).await.map_err(|e| match e {
-            DocumentError::ClaimNotFound => DocumentError::DocumentNotFound,
-            other => other,
+        // Another partner's claim, or none: its documents are not found alike.
+        let (claim, _, documents) = self.claim(caller, claim_id).await.map_err(|e| {
+            if e == DocumentError::ClaimNotFound {
+                DocumentError::DocumentNotFound
+            } else {
+                e
+            }
         })?;
         documents
             .into_iter()

@@ -194,7 +194,18 @@ impl OptOutDesk<'_> {
             |claim| {
                 claim.end(received).map_err(|refused| match refused {
                     TransitionError::AlreadyFinal(ClaimStatus::Revoked) => EndOutcome::AlreadyEnded,
-                    _ => EndOutcome::NotAssociated(claim.status()),
+                    TransitionError::AlreadyFinal(_)
+                    | TransitionError::NotAllowedFrom(_)
+                    | TransitionError::WindowClosed(_)
+                    | TransitionError::WindowStillOpen(_)
+                    | TransitionError::ResponseWindowClosed(_)
+                    | TransitionError::ResponseNotOverdue(_)
+                    | TransitionError::DisputeWindowClosed(_)
+                    | TransitionError::DisputeExhausted
+                    | TransitionError::ProofNotNewer(_)
+                    | TransitionError::UnreachableNotOverdue(_)
+                    | TransitionError::TooManyCorrections
+                    | TransitionError::TooManyChanges => EndOutcome::NotAssociated(claim.status()),
                 })
             },
         )
