@@ -1,0 +1,197 @@
+//! A claim's status, and what each status means for its unit and its lifecycle.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The status of a claim, as partners see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// Accepted after the synchronous checks; in the vendor's review queue.
+    Submitted,
+    /// A reviewer asked the partner for more, until `response_due`.
+    InformationRequested,
+    /// The vendor approved it; the customer's notification is queued.
+    Approved,
+    /// The customer was told; the opt-out window is open or awaiting finalization.
+    AwaitingCustomer,
+    /// The partner is partner of record.
+    Associated,
+    /// The vendor refused it; the partner may dispute it until `dispute_until`.
+    Rejected,
+    /// The partner disputes the rejection; back in the review queue.
+    Disputed,
+    /// The customer opted out.
+    Declined,
+    /// The partner withdrew or disassociated.
+    Withdrawn,
+    /// A claim for a unit another partner holds, awaiting the vendor's arbitration.
+    Contested,
+    /// Another partner's claim won arbitration for its unit.
+    Superseded,
+    /// The customer's notification bounced for good: the window is stopped, silence is no
+    /// consent.
+    CustomerUnreachable,
+    /// The customer ended the official association.
+    Revoked,
+}
+
+impl ClaimStatus {
+    /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
+    pub const ALL: [ClaimStatus; 13] = [
+        Self::Submitted,
+        Self::InformationRequested,
+        Self::Approved,
+        Self::AwaitingCustomer,
+        Self::Associated,
+        Self::Rejected,
+        Self::Disputed,
+        Self::Declined,
+        Self::Withdrawn,
+        Self::Contested,
+        Self::Superseded,
+        Self::CustomerUnreachable,
+        Self::Revoked,
+    ];
+
+    /// The status's place in [`ClaimStatus::ALL`].
+    pub const fn ordinal(self) -> usize {
+        match self {
+            Self::Submitted => 0,
+            Self::InformationRequested => 1,
+            Self::Approved => 2,
+            Self::AwaitingCustomer => 3,
+            Self::Associated => 4,
+            Self::Rejected => 5,
+            Self::Disputed => 6,
+            Self::Declined => 7,
+            Self::Withdrawn => 8,
+            Self::Contested => 9,
+            Self::Superseded => 10,
+            Self::CustomerUnreachable => 11,
+            Self::Revoked => 12,
+        }
+    }
+
+    /// The wire text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::InformationRequested => "information_requested",
+            Self::Approved => "approved",
+            Self::AwaitingCustomer => "awaiting_customer",
+            Self::Associated => "associated",
+            Self::Rejected => "rejected",
+            Self::Disputed => "disputed",
+            Self::Declined => "declined",
+            Self::Withdrawn => "withdrawn",
+            Self::Contested => "contested",
+            Self::Superseded => "superseded",
+            Self::CustomerUnreachable => "customer_unreachable",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// Parses the wire text.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// True for the statuses that hold the tenant+workload (the partner-of-record lock).
+    pub fn holds_lock(self) -> bool {
+        match self {
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Associated => true,
+            Self::Rejected
+            | Self::Disputed
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Contested
+            | Self::Superseded
+            | Self::Revoked => false,
+        }
+    }
+
+    /// True for the statuses a claim never leaves.
+    pub fn is_final(self) -> bool {
+        match self {
+            Self::Declined | Self::Withdrawn | Self::Superseded | Self::Revoked => true,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Associated
+            | Self::Rejected
+            | Self::Disputed
+            | Self::Contested => false,
+        }
+    }
+
+    /// True for the statuses whose reaching sets the claim's `decided_at`.
+    pub fn is_decision(self) -> bool {
+        match self {
+            Self::Associated
+            | Self::Rejected
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Superseded
+            | Self::Revoked => true,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Disputed
+            | Self::Contested => false,
+        }
+    }
+}
+
+impl fmt::Display for ClaimStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_is_listed_once_in_all_in_ordinal_order() {
+        for (i, status) in ClaimStatus::ALL.into_iter().enumerate() {
+            assert_eq!(status.ordinal(), i, "{status}");
+            assert_eq!(ClaimStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn the_statuses_hold_their_unit_as_the_status_table_says() {
+        use ClaimStatus::*;
+        let holding: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.holds_lock())
+            .collect();
+        assert_eq!(
+            holding,
+            vec![
+                Submitted,
+                InformationRequested,
+                Approved,
+                AwaitingCustomer,
+                Associated,
+                CustomerUnreachable
+            ]
+        );
+        let r#final: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .collect();
+        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked]);
+    }
+}
