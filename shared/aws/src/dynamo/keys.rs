@@ -240,22 +240,13 @@ pub(super) const REVIEW_QUEUE: &str = "REVIEW";
 /// that reading the reviewers' queue (and counting its overdue claims) never reads past them.
 pub(super) const REVIEW_AWAITING_PARTNER: &str = "REVIEW#information_requested";
 
-/// The review index partition of a claim in review with status `status`.
+/// The review index partition of a claim in review with status `status`: the reviewers'
+/// queue, or apart while the claim waits for its partner's answer.
 pub(super) fn review_partition(status: ClaimStatus) -> &'static str {
-    match status {
-        ClaimStatus::InformationRequested => REVIEW_AWAITING_PARTNER,
-        ClaimStatus::Submitted
-        | ClaimStatus::Disputed
-        | ClaimStatus::Contested
-        | ClaimStatus::Approved
-        | ClaimStatus::AwaitingCustomer
-        | ClaimStatus::CustomerUnreachable
-        | ClaimStatus::Associated
-        | ClaimStatus::Rejected
-        | ClaimStatus::Declined
-        | ClaimStatus::Revoked
-        | ClaimStatus::Superseded
-        | ClaimStatus::Withdrawn => REVIEW_QUEUE,
+    if status.waits_for_a_decision() {
+        REVIEW_QUEUE
+    } else {
+        REVIEW_AWAITING_PARTNER
     }
 }
 
@@ -325,5 +316,22 @@ mod tests {
         let response = due_at(NightlyDeadline::Response(late), id);
         assert!(due_at(e, id) < response && response < due_before(late + TimeDelta::hours(1)));
         assert!(due_shard_of(id).starts_with(DUE_PREFIX));
+    }
+
+    /// The review index keeps the claims waiting for their partners' answers apart from the
+    /// reviewers' queue, so that reading the queue never reads past them.
+    #[test]
+    fn a_claim_waiting_for_its_partner_is_kept_apart_from_the_reviewers_queue() {
+        assert_eq!(
+            review_partition(ClaimStatus::InformationRequested),
+            REVIEW_AWAITING_PARTNER
+        );
+        for status in [
+            ClaimStatus::Submitted,
+            ClaimStatus::Disputed,
+            ClaimStatus::Contested,
+        ] {
+            assert_eq!(review_partition(status), REVIEW_QUEUE, "{status}");
+        }
     }
 }

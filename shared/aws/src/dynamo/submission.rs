@@ -13,7 +13,7 @@ use crate::pause::TokioPause;
 use crate::schema::PK;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use cpor_domain::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
+use cpor_domain::claim::{Claim, HistoryEntry, Transition};
 use cpor_domain::events::EventSubject;
 use cpor_domain::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
@@ -207,34 +207,20 @@ impl SubmissionStore for DynamoStore {
             )?;
         }
         let contest = keys::contest(&claim.subject.lock(), &claim.partner_id);
-        match claim.status() {
+        if claim.status().contests_its_unit() {
             // A contest takes no lock: it is its partner's one contest of the unit.
-            ClaimStatus::Contested => {
-                let item = keyed(
-                    &LockRecord {
-                        claim_id: claim.id,
-                        partner_id: claim.partner_id.clone(),
-                    },
-                    &contest,
-                    [],
-                )?;
-                tx.put_if(Part::Contest, item, |e| e.not_exists(PK))?;
-            }
-            ClaimStatus::Submitted
-            | ClaimStatus::InformationRequested
-            | ClaimStatus::Approved
-            | ClaimStatus::AwaitingCustomer
-            | ClaimStatus::Associated
-            | ClaimStatus::Rejected
-            | ClaimStatus::Disputed
-            | ClaimStatus::Declined
-            | ClaimStatus::Withdrawn
-            | ClaimStatus::Superseded
-            | ClaimStatus::CustomerUnreachable
-            | ClaimStatus::Revoked => {
-                tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
-                tx.check(Part::Contest, &contest, |e| e.not_exists(PK))?;
-            }
+            let item = keyed(
+                &LockRecord {
+                    claim_id: claim.id,
+                    partner_id: claim.partner_id.clone(),
+                },
+                &contest,
+                [],
+            )?;
+            tx.put_if(Part::Contest, item, |e| e.not_exists(PK))?;
+        } else {
+            tx.put_if(Part::Lock, lock_item(claim)?, |e| e.not_exists(PK))?;
+            tx.check(Part::Contest, &contest, |e| e.not_exists(PK))?;
         }
         if let Some(record) = idempotency {
             let item = keyed(

@@ -150,6 +150,66 @@ impl ClaimStatus {
             | Self::Contested => false,
         }
     }
+
+    /// True for the statuses of the reviewers' queue: a reviewer's decision is what moves
+    /// them on. A claim whose reviewer asked for more is in review too, but waits for its
+    /// partner's answer, so it is kept apart (it is not the reviewers' to act on, nor overdue
+    /// for them).
+    pub fn waits_for_a_decision(self) -> bool {
+        match self {
+            Self::Submitted | Self::Disputed | Self::Contested => true,
+            Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Associated
+            | Self::Rejected
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Superseded
+            | Self::Revoked => false,
+        }
+    }
+
+    /// True for the status of a claim that contests a unit another claim holds: it takes no
+    /// lock, and is its partner's one contest of that unit until a reviewer decides it.
+    pub fn contests_its_unit(self) -> bool {
+        match self {
+            Self::Contested => true,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::Approved
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Associated
+            | Self::Rejected
+            | Self::Disputed
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Superseded
+            | Self::Revoked => false,
+        }
+    }
+
+    /// True for the status whose customer's notification is queued and not yet sent: an
+    /// approved claim's `approved` (or `contact_corrected`) entry is what queues it.
+    pub fn notification_queued(self) -> bool {
+        match self {
+            Self::Approved => true,
+            Self::Submitted
+            | Self::InformationRequested
+            | Self::AwaitingCustomer
+            | Self::CustomerUnreachable
+            | Self::Associated
+            | Self::Rejected
+            | Self::Disputed
+            | Self::Declined
+            | Self::Withdrawn
+            | Self::Contested
+            | Self::Superseded
+            | Self::Revoked => false,
+        }
+    }
 }
 
 impl fmt::Display for ClaimStatus {
@@ -193,5 +253,46 @@ mod tests {
             .filter(|s| s.is_final())
             .collect();
         assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked]);
+    }
+
+    /// The statuses a list names with `filter`, in [`ClaimStatus::ALL`] order.
+    fn those(filter: fn(ClaimStatus) -> bool) -> Vec<ClaimStatus> {
+        ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| filter(*s))
+            .collect()
+    }
+
+    /// The reviewers' queue is the submitted, disputed and contested claims (what the review
+    /// listing shows by default); a claim waiting for its partner's information is in review
+    /// but not among them.
+    #[test]
+    fn the_reviewers_queue_is_submitted_disputed_and_contested_claims() {
+        use ClaimStatus::*;
+        let waiting = those(ClaimStatus::waits_for_a_decision);
+        assert_eq!(waiting, vec![Submitted, Disputed, Contested]);
+        assert_eq!(waiting, crate::listing::WAITING_FOR_A_DECISION);
+        assert!(crate::listing::REVIEW_STATUSES.contains(&InformationRequested));
+        assert!(!InformationRequested.waits_for_a_decision());
+    }
+
+    /// Only a contest contests its unit, and it holds no lock while it does.
+    #[test]
+    fn only_a_contest_contests_its_unit_holding_no_lock() {
+        assert_eq!(
+            those(ClaimStatus::contests_its_unit),
+            vec![ClaimStatus::Contested]
+        );
+        assert!(!ClaimStatus::Contested.holds_lock());
+    }
+
+    /// Only an approved claim's notification is queued: one in review has none yet, and a
+    /// claim awaiting its customer was notified already.
+    #[test]
+    fn only_an_approved_claim_s_notification_is_queued() {
+        assert_eq!(
+            those(ClaimStatus::notification_queued),
+            vec![ClaimStatus::Approved]
+        );
     }
 }

@@ -37,8 +37,7 @@ impl Transition {
     /// True when the change ends the claim's contest of its unit (approved, rejected,
     /// withdrawn): the partner may contest the unit again, or hold it.
     pub fn ends_contest(&self) -> bool {
-        self.expected_status == ClaimStatus::Contested
-            && self.claim.status() != ClaimStatus::Contested
+        self.expected_status.contests_its_unit() && !self.claim.status().contests_its_unit()
     }
 
     /// The last history entry.

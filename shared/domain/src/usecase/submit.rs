@@ -5,7 +5,7 @@
 //! rule to the notification queue): no second write after the commit, none to lose.
 
 use crate::caller::Caller;
-use crate::claim::{Claim, ClaimStatus};
+use crate::claim::Claim;
 use crate::clock::Clock;
 use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
 use crate::ids::ClaimId;
@@ -76,20 +76,10 @@ impl SubmitClaim<'_> {
     /// The notification of a claim as stored: an approved claim's is queued by its history;
     /// a claim in review has none yet.
     fn notification_of(claim: &Claim) -> Notification {
-        match claim.status() {
-            ClaimStatus::Approved => Notification::Queued,
-            ClaimStatus::Submitted
-            | ClaimStatus::InformationRequested
-            | ClaimStatus::AwaitingCustomer
-            | ClaimStatus::Associated
-            | ClaimStatus::Rejected
-            | ClaimStatus::Disputed
-            | ClaimStatus::Declined
-            | ClaimStatus::Withdrawn
-            | ClaimStatus::Contested
-            | ClaimStatus::Superseded
-            | ClaimStatus::CustomerUnreachable
-            | ClaimStatus::Revoked => Notification::AfterReview,
+        if claim.status().notification_queued() {
+            Notification::Queued
+        } else {
+            Notification::AfterReview
         }
     }
 
