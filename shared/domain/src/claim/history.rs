@@ -89,7 +89,7 @@ impl HistoryEvent {
 pub struct ReviewerId(String);
 
 impl ReviewerId {
-    /// A reviewer id: 1 to 256 visible characters.
+    /// A reviewer id: 1 to 256 characters, none a control, once trimmed.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
         ((1..=256).contains(&text.chars().count()) && !text.chars().any(char::is_control))

@@ -65,7 +65,7 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
     /// Where it is in its lifecycle.
     pub state: ClaimState,
-    /// The last time it reached a decision (associated, rejected, declined, withdrawn).
+    /// When it last entered a decision status ([`ClaimStatus::is_decision`]).
     pub decided_at: Option<DateTime<Utc>>,
     /// How many history entries it has; the store's optimistic-concurrency token.
     pub version: u32,
@@ -110,7 +110,6 @@ impl ClaimSubject {
 }
 
 impl Claim {
-    /// The claim's status.
     pub fn status(&self) -> ClaimStatus {
         self.state.status()
     }

@@ -13,7 +13,6 @@ use crate::reference::TenantContact;
 use crate::review::Message;
 use chrono::{DateTime, Utc};
 
-/// Longest withdrawal reason accepted.
 pub const MAX_REASON_CHARS: usize = 500;
 
 /// Why a partner withdraws: 1 to 500 characters.
@@ -26,7 +25,6 @@ impl WithdrawalReason {
         crate::review::free_text(text, MAX_REASON_CHARS).map(Self)
     }
 
-    /// The reason as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -175,8 +173,9 @@ impl Claim {
         }
     }
 
-    /// The partner adds a newer proof of execution to a claim that holds its unit or is
-    /// disputed; the status does not change.
+    /// The partner adds a newer proof of execution to a claim in review, approved, awaiting
+    /// its customer, associated, disputed or contested (not to one whose customer is
+    /// unreachable); the status does not change.
     pub fn add_proof(
         &self,
         at: DateTime<Utc>,

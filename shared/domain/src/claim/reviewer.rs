@@ -95,9 +95,9 @@ impl Claim {
         }
     }
 
-    /// A reviewer rejects a claim in review, waiting for information, or disputed. The unit it
-    /// held is freed; the partner may dispute until 30 days later, unless the claim was
-    /// disputed already.
+    /// A reviewer rejects a claim in review, waiting for information, disputed or contested.
+    /// The unit it held is freed; the partner may dispute until 30 days later, unless the
+    /// claim was disputed already.
     pub fn reject(
         &self,
         at: DateTime<Utc>,

@@ -72,7 +72,6 @@ pub enum ClaimState {
 }
 
 impl ClaimState {
-    /// The status of this state.
     pub fn status(&self) -> ClaimStatus {
         match self {
             Self::Submitted { .. } => ClaimStatus::Submitted,
@@ -134,7 +133,7 @@ impl ClaimState {
     }
 
     /// When the claim entered the vendor's review queue, while it is in it (ordered by this):
-    /// submitted or responded, disputed, or when information was requested.
+    /// submitted or responded, disputed, contested, or when information was requested.
     pub fn in_review_since(&self) -> Option<DateTime<Utc>> {
         match self {
             Self::Submitted { since }
@@ -172,8 +171,8 @@ impl ClaimState {
         }
     }
 
-    /// The reviewer's target for a claim waiting for a decision (submitted or disputed): the
-    /// end of the fifth business day after it entered review, in UTC.
+    /// The reviewer's target for a claim waiting for a decision (submitted, disputed or
+    /// contested): the end of the fifth business day after it entered review, in UTC.
     pub fn review_due(&self, calendar: &BusinessCalendar) -> Option<DateTime<Utc>> {
         match self {
             Self::Submitted { since }

@@ -37,7 +37,9 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
-    /// Every status, in [`ClaimStatus::ordinal`] order (a test checks that none is missing).
+    /// Every status, in [`ClaimStatus::ordinal`] order. A new status is listed here by hand:
+    /// `ordinal` does not compile until it has a place, and a test checks each listed status
+    /// is at its place and reads back from its wire text (nothing can check one is missing).
     pub const ALL: [ClaimStatus; 13] = [
         Self::Submitted,
         Self::InformationRequested,
@@ -92,12 +94,12 @@ impl ClaimStatus {
         }
     }
 
-    /// Parses the wire text.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// True for the statuses that hold the tenant+workload (the partner-of-record lock).
+    /// True for the statuses that hold their unit: the partner-of-record lock
+    /// ([`ClaimSubject::lock`](super::ClaimSubject::lock)).
     pub fn holds_lock(self) -> bool {
         match self {
             Self::Submitted

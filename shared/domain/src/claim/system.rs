@@ -66,8 +66,8 @@ impl Claim {
     }
 
     /// The mail service's `feedback` on notification number `notice`, recorded in the
-    /// history. Only a permanent bounce of the notification in force, while the customer's
-    /// window runs, changes the status (`customer_unreachable`: silence is no longer consent);
+    /// history. Only a permanent bounce of the notification in force, while the claim awaits
+    /// its customer, changes the status (`customer_unreachable`: silence is no longer consent);
     /// a complaint marks the notification. A final claim records nothing more.
     pub fn record_mail_feedback(
         &self,
@@ -198,7 +198,8 @@ impl Claim {
     }
 
     /// The nightly run at `now` rejects a claim whose customer stayed unreachable for 30 days
-    /// after the bounce (`customer_unreachable`); the partner may dispute it as any rejection.
+    /// after its first bounce (`customer_unreachable`); the partner may dispute it as any
+    /// rejection.
     pub fn reject_unreachable(&self, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
         match &self.state {
             ClaimState::CustomerUnreachable { since, .. } => {

@@ -23,13 +23,14 @@ pub struct Transition {
 }
 
 impl Transition {
-    /// True when the change ends the claim's hold on its tenant+workload.
+    /// True when the change ends the claim's hold on its unit.
     pub fn releases_lock(&self) -> bool {
         self.expected_status.holds_lock() && !self.claim.status().holds_lock()
     }
 
-    /// True when the change takes the tenant+workload (a dispute approved): only if no other
-    /// claim holds it.
+    /// True when the change takes the unit (a dispute or a contest approved): the store
+    /// applies it only while no other claim holds the unit, or, for a contest, together with
+    /// the supersession of the claim it contests.
     pub fn takes_lock(&self) -> bool {
         !self.expected_status.holds_lock() && self.claim.status().holds_lock()
     }
@@ -51,31 +52,24 @@ impl Transition {
 /// Why a transition was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    /// The claim is already in a final state.
     #[error("the claim is already {0}")]
     AlreadyFinal(ClaimStatus),
-    /// The change does not apply to a claim in this status.
     #[error("a claim that is {0} cannot make this change")]
     NotAllowedFrom(ClaimStatus),
-    /// The customer's window is closed.
     #[error("the opt-out window closed at {0}")]
     WindowClosed(DateTime<Utc>),
-    /// The customer's window is still open.
     #[error("the opt-out window is open until {0}")]
     WindowStillOpen(DateTime<Utc>),
-    /// The time to answer the information request ended.
     #[error("the response was due by {0}")]
     ResponseWindowClosed(DateTime<Utc>),
     /// The response is not yet overdue (the nightly run acts only after it).
     #[error("the response is due by {0}")]
     ResponseNotOverdue(DateTime<Utc>),
-    /// The time to dispute the rejection ended.
     #[error("the rejection could be disputed until {0}")]
     DisputeWindowClosed(DateTime<Utc>),
     /// The rejection ended a dispute: only a new claim is possible.
     #[error("the rejection ended a dispute and is final")]
     DisputeExhausted,
-    /// The proof of execution is not signed after the current one.
     #[error("the proof of execution is not signed after the current one ({0})")]
     ProofNotNewer(NaiveDate),
     /// The partner may still correct the bounced contact (the nightly run acts only after).
@@ -176,6 +170,8 @@ impl Claim {
         }
     }
 
+    /// The refusal of a move the claim's status does not allow: a final claim says it is
+    /// final (it never moves again), any other which status refuses the move.
     pub(super) fn refuse(&self) -> TransitionError {
         let status = self.status();
         if status.is_final() {
