@@ -135,3 +135,20 @@ pub struct ContactChange {
     /// Where the notification goes now.
     pub new_email: EmailAddress,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reviewer id is the token's `sub` trimmed: 1 to 256 characters, none a control.
+    #[test]
+    fn a_reviewer_id_is_one_to_256_characters_without_controls() {
+        let id = ReviewerId::parse("  reviewer-7 ").unwrap();
+        assert_eq!(id.as_str(), "reviewer-7");
+        assert!(ReviewerId::parse(&"é".repeat(256)).is_some());
+        for refused in ["", "   ", "reviewer\n7", "reviewer\u{7}"] {
+            assert_eq!(ReviewerId::parse(refused), None, "{refused:?}");
+        }
+        assert_eq!(ReviewerId::parse(&"r".repeat(257)), None);
+    }
+}
