@@ -7,6 +7,7 @@ use super::{
     MAX_EMAILING_CORRECTIONS, MAX_PARTNER_ENTRIES, Notice, Step, Transition, TransitionError,
 };
 use crate::calendar::window_open;
+use crate::contact::CustomerContact;
 use crate::ids::{ClaimId, PartnerId};
 use crate::proof::ProofOfExecution;
 use crate::reference::TenantContact;
@@ -98,17 +99,10 @@ impl Claim {
                 if !window_open(request.response_due, at) {
                     return Err(TransitionError::ResponseWindowClosed(request.response_due));
                 }
-                if let Some(proof) = &proof {
-                    self.newer(proof)?;
-                }
                 let state = ClaimState::Submitted { since: at };
-                let mut steps = vec![
-                    Step::new(Actor::Partner, HistoryEvent::Responded, state.clone())
-                        .reason(Some(message.as_str())),
-                ];
-                steps.extend(Self::proof_step(proof.as_ref(), &state));
-                self.room_for_partner(steps.len())?;
-                Ok(self.change(at, steps, proof))
+                let step = Step::new(Actor::Partner, HistoryEvent::Responded, state)
+                    .reason(Some(message.as_str()));
+                self.with_proof(at, Some(step), proof)
             }
             ClaimState::Submitted { .. }
             | ClaimState::Approved { .. }
@@ -143,20 +137,13 @@ impl Claim {
                 if !window_open(until, at) {
                     return Err(TransitionError::DisputeWindowClosed(until));
                 }
-                if let Some(proof) = &proof {
-                    self.newer(proof)?;
-                }
                 let state = ClaimState::Disputed {
                     since: at,
                     rejection: rejection.clone(),
                 };
-                let mut steps = vec![
-                    Step::new(Actor::Partner, HistoryEvent::Disputed, state.clone())
-                        .reason(Some(justification.as_str())),
-                ];
-                steps.extend(Self::proof_step(proof.as_ref(), &state));
-                self.room_for_partner(steps.len())?;
-                Ok(self.change(at, steps, proof))
+                let step = Step::new(Actor::Partner, HistoryEvent::Disputed, state)
+                    .reason(Some(justification.as_str()));
+                self.with_proof(at, Some(step), proof)
             }
             ClaimState::Submitted { .. }
             | ClaimState::InformationRequested { .. }
@@ -188,14 +175,7 @@ impl Claim {
             | ClaimState::AwaitingCustomer { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Disputed { .. }
-            | ClaimState::Contested { .. } => {
-                self.newer(&proof)?;
-                let steps: Vec<Step> = Self::proof_step(Some(&proof), &self.state)
-                    .into_iter()
-                    .collect();
-                self.room_for_partner(steps.len())?;
-                Ok(self.change(at, steps, Some(proof)))
-            }
+            | ClaimState::Contested { .. } => self.with_proof(at, None, Some(proof)),
             ClaimState::Rejected { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
@@ -239,18 +219,6 @@ impl Claim {
         contact: TenantContact,
     ) -> Result<Transition, TransitionError> {
         let contact = contact.into_contact();
-        let earlier = &self.subject.customer_contact;
-        let moved = !earlier
-            .email
-            .for_delivery()
-            .eq_ignore_ascii_case(&contact.email.for_delivery());
-        let received = matches!(self.state, ClaimState::AwaitingCustomer { .. });
-        let contact_change = (received && moved).then(|| {
-            Box::new(ContactChange {
-                earlier: earlier.clone(),
-                new_email: contact.email.clone(),
-            })
-        });
         let (state, notice) = match &self.state {
             ClaimState::Submitted { .. } | ClaimState::InformationRequested { .. } => {
                 (self.state.clone(), self.notice)
@@ -270,7 +238,7 @@ impl Claim {
         };
         self.room_for_partner(1)?;
         let mut step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
-        step.contact_change = contact_change;
+        step.contact_change = self.contact_change(&contact);
         let mut transition = self.change(at, vec![step], None);
         transition.claim.subject.customer_contact = contact;
         transition.claim.notice = notice;
@@ -330,21 +298,50 @@ impl Claim {
         }
     }
 
-    /// Checks that `proof` is newer than the claim's: signed after it.
-    fn newer(&self, proof: &ProofOfExecution) -> Result<(), TransitionError> {
+    /// The partner's `step` (none when the proof is the whole move), then the addition of
+    /// `proof`, if any, in the state the step leaves: refused if the proof is not signed after
+    /// the claim's, or if the entries would pass the partner's bound.
+    fn with_proof(
+        &self,
+        at: DateTime<Utc>,
+        step: Option<Step>,
+        proof: Option<ProofOfExecution>,
+    ) -> Result<Transition, TransitionError> {
         let current = self.subject.proof_of_execution.signed_on;
-        if proof.signed_on > current {
-            Ok(())
-        } else {
-            Err(TransitionError::ProofNotNewer(current))
+        if proof
+            .as_ref()
+            .is_some_and(|proof| proof.signed_on <= current)
+        {
+            return Err(TransitionError::ProofNotNewer(current));
         }
+        let state = step
+            .as_ref()
+            .map_or(&self.state, |step| &step.state)
+            .clone();
+        let mut steps: Vec<Step> = step.into_iter().collect();
+        steps.extend(proof.as_ref().map(|proof| {
+            Step::new(Actor::Partner, HistoryEvent::ProofAdded, state)
+                .reason(Some(&proof.reference))
+        }));
+        self.room_for_partner(steps.len())?;
+        Ok(self.change(at, steps, proof))
     }
 
-    /// The step that adds `proof`, in `state`, if there is a proof.
-    fn proof_step(proof: Option<&ProofOfExecution>, state: &ClaimState) -> Option<Step> {
-        proof.map(|proof| {
-            Step::new(Actor::Partner, HistoryEvent::ProofAdded, state.clone())
-                .reason(Some(&proof.reference))
+    /// Whom a correction to `contact` is to tell: the earlier contact, when a notification
+    /// they received (the claim awaits its customer) moves to another mailbox. The same
+    /// mailbox in other capitals is not another.
+    fn contact_change(&self, contact: &CustomerContact) -> Option<Box<ContactChange>> {
+        let earlier = &self.subject.customer_contact;
+        let moved = !earlier
+            .email
+            .for_delivery()
+            .eq_ignore_ascii_case(&contact.email.for_delivery());
+        let received = matches!(self.state, ClaimState::AwaitingCustomer { .. });
+        (received && moved).then(|| {
+            Box::new(ContactChange {
+                earlier: earlier.clone(),
+                new_email: contact.email.clone(),
+            })
         })
     }
 }
