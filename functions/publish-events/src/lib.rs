@@ -4,7 +4,7 @@
 //! event is never published for a change that did not happen, nor missed for one that did.
 //!
 //! The rule of a batch (which records go into which `PutEvents` call, where a failed batch
-//! resumes) is the domain's (`cpor_domain::events::publish`); this door reads the stream's
+//! resumes) is the domain's (`cpor_domain::usecase::publish`); this door reads the stream's
 //! records and answers Lambda with the first record to retry (`ReportBatchItemFailures`: Lambda
 //! then retries the batch from that record, so nothing after it is skipped, and nothing before
 //! it is sent twice).
@@ -16,7 +16,8 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use cpor_aws::dynamo::record::Item;
 use cpor_aws::dynamo::stream::stream_item;
 use cpor_aws::{ConfigError, Door, DynamoStore, EventBridgeBus, Wiring};
-use cpor_domain::events::{Published, StreamItem, publish};
+use cpor_domain::events::StreamItem;
+use cpor_domain::usecase::publish::{Published, publish};
 use std::convert::Infallible;
 
 /// The function's short name in logs and metrics.
@@ -108,7 +109,7 @@ impl Door for PublishEventsFunction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cpor_domain::events::Stopped;
+    use cpor_domain::usecase::publish::Stopped;
 
     fn records(sequence_numbers: &[Option<&str>]) -> Vec<EventRecord> {
         sequence_numbers

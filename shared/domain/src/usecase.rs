@@ -6,6 +6,7 @@ pub mod finalize;
 pub mod manage;
 pub mod notify;
 pub mod opt_out;
+pub mod publish;
 pub mod review;
 pub mod submit;
 pub mod tell_partner;
