@@ -36,56 +36,8 @@ pub async fn publish(
     bus: &dyn EventBus,
     subjects: &dyn SubjectLookup,
 ) -> Published {
+    let (ready, stop) = events_of(items, subjects).await;
     let mut outcome = Published::default();
-    // The events to send, with their positions in the batch, up to the first record that
-    // cannot become one.
-    let mut ready: Vec<(usize, ClaimEvent)> = Vec::new();
-    let mut known: HashMap<ClaimId, EventSubject> = HashMap::new();
-    let mut stop: Option<Stopped> = None;
-    for (at, item) in items.iter().enumerate() {
-        match item {
-            StreamItem::NotAnEntry => {}
-            StreamItem::Unreadable(problem) => {
-                stop = Some(Stopped {
-                    at,
-                    reason: format!("an unreadable history item: {problem}"),
-                });
-                break;
-            }
-            StreamItem::Entry {
-                claim_id,
-                entry,
-                subject,
-            } => {
-                let subject = match (subject, known.get(claim_id)) {
-                    (Some(subject), _) | (None, Some(subject)) => subject.clone(),
-                    (None, None) => match subjects.subject_of(*claim_id).await {
-                        Ok(Some(subject)) => {
-                            known.insert(*claim_id, subject.clone());
-                            subject
-                        }
-                        Ok(None) => {
-                            stop = Some(Stopped {
-                                at,
-                                reason: format!(
-                                    "a history entry of claim {claim_id}, which is not stored"
-                                ),
-                            });
-                            break;
-                        }
-                        Err(Unavailable(e)) => {
-                            stop = Some(Stopped {
-                                at,
-                                reason: format!("the subject of claim {claim_id}: {e}"),
-                            });
-                            break;
-                        }
-                    },
-                };
-                ready.push((at, ClaimEvent::of(*claim_id, entry, &subject)));
-            }
-        }
-    }
     let mut rest: &[(usize, ClaimEvent)] = &ready;
     while !rest.is_empty() {
         let claims: Vec<ClaimId> = rest.iter().map(|(_, e)| e.claim_id()).collect();
@@ -117,6 +69,55 @@ pub async fn publish(
     }
     outcome.stopped = stop;
     outcome
+}
+
+/// The events of `items`, with their positions in the batch, up to the first record that
+/// cannot become one; and where and why that record stops the batch. Entries without their
+/// subject get it from `subjects`, once per claim.
+async fn events_of(
+    items: &[StreamItem],
+    subjects: &dyn SubjectLookup,
+) -> (Vec<(usize, ClaimEvent)>, Option<Stopped>) {
+    let mut ready = Vec::new();
+    let mut known: HashMap<ClaimId, EventSubject> = HashMap::new();
+    for (at, item) in items.iter().enumerate() {
+        let stopped = |reason: String| Some(Stopped { at, reason });
+        match item {
+            StreamItem::NotAnEntry => {}
+            StreamItem::Unreadable(problem) => {
+                return (
+                    ready,
+                    stopped(format!("an unreadable history item: {problem}")),
+                );
+            }
+            StreamItem::Entry {
+                claim_id,
+                entry,
+                subject,
+            } => {
+                let subject = match (subject, known.get(claim_id)) {
+                    (Some(subject), _) | (None, Some(subject)) => subject.clone(),
+                    (None, None) => match subjects.subject_of(*claim_id).await {
+                        Ok(Some(subject)) => {
+                            known.insert(*claim_id, subject.clone());
+                            subject
+                        }
+                        Ok(None) => {
+                            let why =
+                                format!("a history entry of claim {claim_id}, which is not stored");
+                            return (ready, stopped(why));
+                        }
+                        Err(Unavailable(e)) => {
+                            let why = format!("the subject of claim {claim_id}: {e}");
+                            return (ready, stopped(why));
+                        }
+                    },
+                };
+                ready.push((at, ClaimEvent::of(*claim_id, entry, &subject)));
+            }
+        }
+    }
+    (ready, None)
 }
 
 #[cfg(test)]
