@@ -158,14 +158,14 @@ impl ManageClaimsFunction {
         id: &str,
         event: &ApiGatewayV2httpRequest,
     ) -> Result<ApiGatewayV2httpResponse, Problem> {
-        match route {
-            &ADD_DOCUMENT => {
+        match *route {
+            ADD_DOCUMENT => {
                 let body = self.move_body(caller, event, "add documents")?;
                 // Boxed: inlined, the S3 presigning's future makes the handler's too deep for
                 // the compiler's layout query.
                 Box::pin(self.declare_document(caller, id, &body)).await
             }
-            &DOWNLOAD_DOCUMENT => {
+            DOWNLOAD_DOCUMENT => {
                 let document_id = event
                     .path_parameters
                     .get("document_id")
@@ -179,7 +179,7 @@ impl ManageClaimsFunction {
                     .map_err(|e| Problem::unavailable(&e))?;
                 Ok(cpor_http::redirect(&link.url))
             }
-            &REMOVE_DOCUMENT => {
+            REMOVE_DOCUMENT => {
                 if !caller.may_manage_claims() {
                     return Err(Problem::forbidden(
                         "only an incentives_admin may remove documents",

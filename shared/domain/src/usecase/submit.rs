@@ -4,16 +4,18 @@
 //! notification through the history's outbox (the table's stream, the publisher, the bus's
 //! rule to the notification queue): no second write after the commit, none to lose.
 
+use super::Attempt::{self, LostRace, Settled};
 use crate::caller::Caller;
-use crate::claim::Claim;
+use crate::claim::{Claim, ClaimSubject, HistoryEntry};
 use crate::clock::Clock;
 use crate::idempotency::{BodyFingerprint, IdempotencyKey, IdempotencyRecord};
 use crate::ids::ClaimId;
-use crate::ports::{CreateError, SubmissionStore, Unavailable};
+use crate::ports::{CreateError, LockHolder, SubmissionStore, Unavailable};
 use crate::reference::{ReferenceError, check_subject};
-use crate::review::ReviewPolicy;
+use crate::review::{Message, ReviewPolicy};
 use crate::submission::{Submission, parse_submission};
 use crate::validation::ValidationErrors;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// The accepted claim, as the first response showed it.
@@ -97,151 +99,192 @@ impl SubmitClaim<'_> {
         let now = self.clock.now();
         let Submission { subject, contest } =
             parse_submission(object, now.date_naive()).map_err(SubmitError::Invalid)?;
-        let fingerprint = BodyFingerprint::of(body);
-
+        let request = Request {
+            caller,
+            subject,
+            contest,
+            key,
+            fingerprint: BodyFingerprint::of(body),
+            now,
+        };
         // Twice at most: a concurrent request with the same key may win the write, and then
         // this one answers as that one did.
         for _ in 0..2 {
-            let context = self
-                .store
-                .submission_context(&caller.partner_id, &subject.tenant_id, key)
-                .await
-                .map_err(SubmitError::Unavailable)?;
-            if let Some(prior) = context.prior.filter(|p| p.is_live_at(now)) {
-                return if prior.fingerprint == fingerprint {
-                    let notification = Self::notification_of(&prior.response);
-                    Ok(Submitted {
-                        claim: prior.response,
-                        replayed: true,
-                        notification,
-                    })
-                } else {
-                    Err(SubmitError::IdempotencyKeyReused)
-                };
-            }
-            let partner = check_subject(
-                &caller.partner_id,
-                context.partner.as_ref(),
-                context.tenant.as_ref(),
-                &subject,
-            )
-            .map_err(SubmitError::Reference)?;
-            let id = ClaimId::new_at(now);
-            let (submitted, entry) = Claim::submit(
-                id,
-                caller.partner_id.clone(),
-                partner.name.clone(),
-                subject.clone(),
-                now,
-            );
-            let (claim, entries) = match self.policy {
-                ReviewPolicy::Manual => (submitted, vec![entry]),
-                ReviewPolicy::Automatic => match submitted.approve_automatically(now) {
-                    Ok(approval) => {
-                        let mut entries = vec![entry];
-                        entries.extend(approval.entries);
-                        (approval.claim, entries)
-                    }
-                    Err(e) => {
-                        return Err(SubmitError::Unavailable(Unavailable(format!(
-                            "a new claim could not be approved: {e}"
-                        ))));
-                    }
-                },
-            };
-            let idempotency = |claim: &Claim| {
-                key.map(|key| IdempotencyRecord {
-                    partner_id: caller.partner_id.clone(),
-                    key: key.as_str().to_owned(),
-                    fingerprint: fingerprint.clone(),
-                    response: claim.clone(),
-                    created_at: now,
-                })
-            };
-            let holder = match self
-                .store
-                .create_claim(&claim, &entries, idempotency(&claim).as_ref(), None)
-                .await
-            {
-                Ok(()) => {
-                    let notification = Self::notification_of(&claim);
-                    return Ok(Submitted {
-                        claim,
-                        replayed: false,
-                        notification,
-                    });
-                }
-                Err(CreateError::KeyTaken | CreateError::HolderChanged) => continue,
-                Err(CreateError::LockHeld(holder)) if holder.partner_id != caller.partner_id => {
-                    holder
-                }
-                Err(CreateError::LockHeld(holder)) => {
-                    return Err(SubmitError::AlreadyClaimed {
-                        own_claim: Some(holder.claim_id),
-                    });
-                }
-                Err(CreateError::AlreadyContesting(own)) => {
-                    return Err(SubmitError::AlreadyClaimed {
-                        own_claim: Some(own),
-                    });
-                }
-                Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
-            };
-            // Another partner holds the unit: without a contest that is the answer; with one,
-            // the claim goes to arbitration instead (always by hand, whatever the policy).
-            let Some(justification) = &contest else {
-                return Err(SubmitError::AlreadyClaimed { own_claim: None });
-            };
-            let (claim, entry) = Claim::contest(
-                id,
-                caller.partner_id.clone(),
-                partner.name.clone(),
-                subject.clone(),
-                now,
-                holder.claim_id,
-                justification,
-            );
-            // The holder is told in the same write (`contest_received`), so it may add a newer
-            // proof before a reviewer compares; a holder that let the unit go meanwhile is not.
-            let held = self.store.held_claim(holder.claim_id).await;
-            let told = match held.map_err(SubmitError::Unavailable)? {
-                Some(held) => held.receive_contest(now).ok(),
-                None => None,
-            };
-            match self
-                .store
-                .create_claim(
-                    &claim,
-                    &[entry],
-                    idempotency(&claim).as_ref(),
-                    told.as_ref(),
-                )
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(claim_id = %claim.id, "contest filed for arbitration");
-                    return Ok(Submitted {
-                        claim,
-                        replayed: false,
-                        notification: Notification::AfterReview,
-                    });
-                }
-                Err(CreateError::KeyTaken | CreateError::HolderChanged) => continue,
-                Err(CreateError::AlreadyContesting(own)) => {
-                    return Err(SubmitError::AlreadyClaimed {
-                        own_claim: Some(own),
-                    });
-                }
-                // A contest takes no lock: the store never answers this for one.
-                Err(CreateError::LockHeld(_)) => {
-                    return Err(SubmitError::AlreadyClaimed { own_claim: None });
-                }
-                Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
+            if let Settled(submitted) = self.attempt(&request).await? {
+                return Ok(submitted);
             }
         }
         Err(SubmitError::Unavailable(Unavailable(
             "the idempotency key is being used by a concurrent request; retry".into(),
         )))
+    }
+
+    /// One attempt: the answer of an earlier request with the key, or the new claim stored
+    /// (taking its unit, or contesting it when another partner holds it).
+    async fn attempt(&self, request: &Request<'_>) -> Result<Attempt<Submitted>, SubmitError> {
+        let Request { caller, now, .. } = *request;
+        let context = self
+            .store
+            .submission_context(&caller.partner_id, &request.subject.tenant_id, request.key)
+            .await
+            .map_err(SubmitError::Unavailable)?;
+        if let Some(prior) = context.prior.filter(|p| p.is_live_at(now)) {
+            return if prior.fingerprint == request.fingerprint {
+                let notification = Self::notification_of(&prior.response);
+                Ok(Settled(Submitted {
+                    claim: prior.response,
+                    replayed: true,
+                    notification,
+                }))
+            } else {
+                Err(SubmitError::IdempotencyKeyReused)
+            };
+        }
+        let partner = check_subject(
+            &caller.partner_id,
+            context.partner.as_ref(),
+            context.tenant.as_ref(),
+            &request.subject,
+        )
+        .map_err(SubmitError::Reference)?;
+        let id = ClaimId::new_at(now);
+        let (claim, entries) = self.new_claim(request, id, &partner.name)?;
+        let created = self
+            .store
+            .create_claim(&claim, &entries, request.idempotency(&claim).as_ref(), None)
+            .await;
+        let holder = match created {
+            Ok(()) => {
+                let notification = Self::notification_of(&claim);
+                return Ok(Settled(Submitted {
+                    claim,
+                    replayed: false,
+                    notification,
+                }));
+            }
+            Err(CreateError::KeyTaken | CreateError::HolderChanged) => return Ok(LostRace),
+            Err(CreateError::LockHeld(holder)) if holder.partner_id != caller.partner_id => holder,
+            Err(CreateError::LockHeld(LockHolder { claim_id: own, .. }))
+            | Err(CreateError::AlreadyContesting(own)) => {
+                return Err(SubmitError::AlreadyClaimed {
+                    own_claim: Some(own),
+                });
+            }
+            Err(CreateError::Unavailable(e)) => return Err(SubmitError::Unavailable(e)),
+        };
+        // Another partner holds the unit: without a contest that is the answer; with one,
+        // the claim goes to arbitration instead (always by hand, whatever the policy).
+        let Some(justification) = &request.contest else {
+            return Err(SubmitError::AlreadyClaimed { own_claim: None });
+        };
+        self.file_contest(request, id, &partner.name, holder.claim_id, justification)
+            .await
+    }
+
+    /// The new claim and its history entries: submitted for review, or, under the automatic
+    /// policy, approved in the same write.
+    fn new_claim(
+        &self,
+        request: &Request<'_>,
+        id: ClaimId,
+        partner_name: &str,
+    ) -> Result<(Claim, Vec<HistoryEntry>), SubmitError> {
+        let (submitted, entry) = Claim::submit(
+            id,
+            request.caller.partner_id.clone(),
+            partner_name.to_owned(),
+            request.subject.clone(),
+            request.now,
+        );
+        match self.policy {
+            ReviewPolicy::Manual => Ok((submitted, vec![entry])),
+            ReviewPolicy::Automatic => {
+                let approval = submitted.approve_automatically(request.now).map_err(|e| {
+                    SubmitError::Unavailable(Unavailable(format!(
+                        "a new claim could not be approved: {e}"
+                    )))
+                })?;
+                let mut entries = vec![entry];
+                entries.extend(approval.entries);
+                Ok((approval.claim, entries))
+            }
+        }
+    }
+
+    /// Files the claim as a contest of `holder`'s unit, for arbitration. The holder is told in
+    /// the same write (`contest_received`), so it may add a newer proof before a reviewer
+    /// compares; a holder that let the unit go meanwhile is not.
+    async fn file_contest(
+        &self,
+        request: &Request<'_>,
+        id: ClaimId,
+        partner_name: &str,
+        holder: ClaimId,
+        justification: &Message,
+    ) -> Result<Attempt<Submitted>, SubmitError> {
+        let (claim, entry) = Claim::contest(
+            id,
+            request.caller.partner_id.clone(),
+            partner_name.to_owned(),
+            request.subject.clone(),
+            request.now,
+            holder,
+            justification,
+        );
+        let held = self.store.held_claim(holder).await;
+        let told = match held.map_err(SubmitError::Unavailable)? {
+            Some(held) => held.receive_contest(request.now).ok(),
+            None => None,
+        };
+        let created = self
+            .store
+            .create_claim(
+                &claim,
+                &[entry],
+                request.idempotency(&claim).as_ref(),
+                told.as_ref(),
+            )
+            .await;
+        match created {
+            Ok(()) => {
+                tracing::info!(claim_id = %claim.id, "contest filed for arbitration");
+                Ok(Settled(Submitted {
+                    claim,
+                    replayed: false,
+                    notification: Notification::AfterReview,
+                }))
+            }
+            Err(CreateError::KeyTaken | CreateError::HolderChanged) => Ok(LostRace),
+            Err(CreateError::AlreadyContesting(own)) => Err(SubmitError::AlreadyClaimed {
+                own_claim: Some(own),
+            }),
+            // A contest takes no lock: the store never answers this for one.
+            Err(CreateError::LockHeld(_)) => Err(SubmitError::AlreadyClaimed { own_claim: None }),
+            Err(CreateError::Unavailable(e)) => Err(SubmitError::Unavailable(e)),
+        }
+    }
+}
+
+/// A submission, read and checked, as each attempt stores it.
+struct Request<'a> {
+    caller: &'a Caller,
+    subject: ClaimSubject,
+    contest: Option<Message>,
+    key: Option<&'a IdempotencyKey>,
+    fingerprint: BodyFingerprint,
+    now: DateTime<Utc>,
+}
+
+impl Request<'_> {
+    /// What the key remembers of the request when `claim` is its answer.
+    fn idempotency(&self, claim: &Claim) -> Option<IdempotencyRecord> {
+        self.key.map(|key| IdempotencyRecord {
+            partner_id: self.caller.partner_id.clone(),
+            key: key.as_str().to_owned(),
+            fingerprint: self.fingerprint.clone(),
+            response: claim.clone(),
+            created_at: self.now,
+        })
     }
 }
 
