@@ -16,7 +16,8 @@ use cpor_aws::metrics::name;
 use cpor_aws::queue::NotificationMessage;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, SqsNotificationQueue, Wiring};
 use cpor_domain::clock::Clock;
-use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, SEND_LEASE};
+use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome};
+use cpor_domain::usecase::send::{SEND_LEASE, SendOnce};
 use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, OptOutKeyring};
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -121,15 +122,17 @@ impl NotifyCustomerFunction {
         cpor_aws::logging::record_claim(claim_id);
         let usecase = NotifyCustomer {
             claims: &self.store,
-            ledger: &self.store,
+            sends: SendOnce {
+                ledger: &self.store,
+                mailer: &self.mailer,
+                clock: self.clock.as_ref(),
+                pause: &cpor_aws::TokioPause,
+                send_lease: self.send_lease,
+            },
             rechecks: &self.queue,
-            mailer: &self.mailer,
-            clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
             calendar: &self.calendar,
             keyring: &self.keyring,
             public_base_url: &self.public_base_url,
-            send_lease: self.send_lease,
         };
         Ok(usecase.notify(claim_id).await?)
     }

@@ -13,7 +13,7 @@ use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
 use cpor_domain::clock::Clock;
 use cpor_domain::partner_email::ReceivedEvent;
-use cpor_domain::usecase::notify::SEND_LEASE;
+use cpor_domain::usecase::send::{SEND_LEASE, SendOnce};
 use cpor_domain::usecase::tell_partner::{MailOutcome, TellError, TellOutcome, TellPartner};
 use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent, OptOutKeyring};
 use serde::Deserialize;
@@ -121,14 +121,16 @@ impl NotifyPartnerFunction {
         cpor_aws::logging::record_claim(event.claim_id);
         let usecase = TellPartner {
             claims: &self.store,
-            ledger: &self.store,
-            mailer: &self.mailer,
-            clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
+            sends: SendOnce {
+                ledger: &self.store,
+                mailer: &self.mailer,
+                clock: self.clock.as_ref(),
+                pause: &cpor_aws::TokioPause,
+                send_lease: self.send_lease,
+            },
             calendar: &self.calendar,
             keyring: &self.keyring,
             public_base_url: &self.public_base_url,
-            send_lease: self.send_lease,
         };
         Ok(usecase.tell(&event).await?)
     }

@@ -7,6 +7,7 @@ pub mod manage;
 pub mod notify;
 pub mod opt_out;
 pub mod review;
+pub mod send;
 pub mod submit;
 pub mod tell_partner;
 #[cfg(test)]
