@@ -15,6 +15,23 @@ use crate::ports::{ApplyError, Mailer, SendError, SendLease, SendLedger, SendRef
 use crate::retry::RETRY;
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// A log line about the send of `key`: it carries the claim's id, and the notification's number
+/// or the event's sequence and the recipient, each as a field of its own.
+macro_rules! about {
+    ($level:ident, $key:expr, $($rest:tt)*) => {{
+        let key: SendRef = $key;
+        let (notice, sequence, recipient) = match key {
+            SendRef::Notice(notice) => (Some(notice.number), None, None),
+            SendRef::EventMail(mail) => (
+                None,
+                Some(mail.sequence),
+                Some(tracing::field::debug(mail.recipient)),
+            ),
+        };
+        tracing::$level!(claim_id = %key.claim_id(), notice, sequence, recipient, $($rest)*)
+    }};
+}
+
 /// How long one worker may hold the right to send a message. Longer than a send takes, shorter
 /// than the queue's retry delay, so a crashed worker's message is looked at by the next.
 pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
@@ -92,7 +109,6 @@ impl SendOnce<'_> {
         when_unknown: WhenUnknown,
         compose: impl FnOnce(DateTime<Utc>) -> Result<(CustomerEmail, T), String>,
     ) -> Result<Sent<T>, SendOnceError> {
-        let claim_id = key.claim_id();
         let now = self.clock.now();
         let owner = ulid::Ulid::new().to_string();
         let lease_until = now + self.send_lease;
@@ -121,7 +137,12 @@ impl SendOnce<'_> {
                     });
                 };
                 if releases >= automatic_retries {
-                    tracing::error!(%claim_id, send = %key, releases, "a held send's automatic retries are used up; left to an operator");
+                    about!(
+                        error,
+                        key,
+                        releases,
+                        "a held send's automatic retries are used up; left to an operator"
+                    );
                     return Ok(Sent::Held {
                         look_again_in: None,
                     });
@@ -145,7 +166,7 @@ impl SendOnce<'_> {
                         return Err(e.into());
                     }
                 }
-                tracing::warn!(%claim_id, send = %key, %since, releases, "no word from the mail service of the held send; released for one more attempt");
+                about!(warn, key, %since, releases, "no word from the mail service of the held send; released for one more attempt");
             }
         }
         let (email, composed) = match compose(now) {
@@ -174,7 +195,7 @@ impl SendOnce<'_> {
             }
             Err(SendError::Rejected(reason)) => {
                 let reason = mask_addresses(&reason);
-                tracing::error!(%claim_id, send = %key, to = %email.to.masked(), %reason, "the address was refused for good; the e-mail is not sent");
+                about!(error, key, to = %email.to.masked(), %reason, "the address was refused for good; the e-mail is not sent");
                 self.ledger.record_rejected(key, &owner, &reason).await?;
                 Ok(Sent::Rejected)
             }
@@ -184,11 +205,11 @@ impl SendOnce<'_> {
                 let reason = mask_addresses(&reason);
                 let look_again_in = match when_unknown {
                     WhenUnknown::Operator => {
-                        tracing::error!(%claim_id, send = %key, %reason, "whether the e-mail went out is unknown; held for an operator");
+                        about!(error, key, %reason, "whether the e-mail went out is unknown; held for an operator");
                         None
                     }
                     WhenUnknown::MailServiceWord { wait, .. } => {
-                        tracing::warn!(%claim_id, send = %key, %reason, "whether the e-mail went out is unknown; held until the mail service says");
+                        about!(warn, key, %reason, "whether the e-mail went out is unknown; held until the mail service says");
                         Some(wait)
                     }
                 };
@@ -242,7 +263,7 @@ impl SendOnce<'_> {
     /// the lease expires.
     async fn release(&self, key: SendRef, owner: &str) {
         if let Err(e) = self.ledger.release(key, owner).await {
-            tracing::warn!(claim_id = %key.claim_id(), send = %key, error = %e, "could not release the send lease");
+            about!(warn, key, error = %e, "could not release the send lease");
         }
     }
 }
