@@ -9,6 +9,7 @@ use super::transaction::{Part, Transaction};
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
 use crate::schema::PK;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
@@ -108,6 +109,24 @@ impl DynamoStore {
                 ))),
             },
         }
+    }
+}
+
+/// Whether a conditional write was made: false when its condition did not hold.
+fn made<T, E, R>(result: Result<T, SdkError<E, R>>, what: &str) -> Result<bool, Unavailable>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(what, &e)),
     }
 }
 
@@ -332,16 +351,7 @@ impl DynamoStore {
             .set_expression_attribute_values(e.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("DeleteItem send record", &e)),
-        }
+        made(result, "DeleteItem send record")
     }
 
     /// Updates the send record at `key` with `update` if `condition` holds; false when it did
@@ -364,16 +374,7 @@ impl DynamoStore {
             .set_expression_attribute_values(e.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("UpdateItem send record", &e)),
-        }
+        made(result, "UpdateItem send record")
     }
 
     /// Records that a held notification's e-mail went out at `sent_at` (as an operator read in

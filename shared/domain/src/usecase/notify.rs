@@ -9,7 +9,7 @@ use crate::calendar::{BusinessCalendar, OptOutWindow};
 use crate::claim::{Claim, ClaimState, ClaimStatus, Transition};
 use crate::email::{CustomerEmail, compose_notification};
 use crate::ids::ClaimId;
-use crate::ports::{ApplyError, ClaimRepository, NoticeRef, NotificationQueue, Unavailable};
+use crate::ports::{ApplyError, ClaimRepository, NoticeRef, NotificationQueue};
 use crate::token::OptOutKeyring;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -49,31 +49,7 @@ pub enum NotifyOutcome {
 }
 
 /// Why a notification must be retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotifyError {
-    /// No such claim: the message is poison.
-    #[error("claim {0} does not exist")]
-    UnknownClaim(ClaimId),
-    /// Another worker holds the send lease.
-    #[error("another worker is sending this notification")]
-    HeldElsewhere,
-    /// The e-mail could not be composed.
-    #[error("the e-mail could not be composed: {0}")]
-    Compose(String),
-    /// A dependency failed.
-    #[error(transparent)]
-    Unavailable(#[from] Unavailable),
-}
-
-impl From<SendOnceError> for NotifyError {
-    fn from(e: SendOnceError) -> Self {
-        match e {
-            SendOnceError::HeldElsewhere => Self::HeldElsewhere,
-            SendOnceError::Compose(e) => Self::Compose(e),
-            SendOnceError::Unavailable(e) => Self::Unavailable(e),
-        }
-    }
-}
+pub type NotifyError = SendOnceError;
 
 /// The notify-customer use case.
 pub struct NotifyCustomer<'a> {

@@ -11,6 +11,7 @@ use crate::claim::Transition;
 use crate::clock::{Clock, Pause};
 use crate::contact::mask_addresses;
 use crate::email::CustomerEmail;
+use crate::ids::ClaimId;
 use crate::ports::{ApplyError, Mailer, SendError, SendLease, SendLedger, SendRef, Unavailable};
 use crate::retry::RETRY;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -72,9 +73,13 @@ pub enum Sent<T> {
     Rejected,
 }
 
-/// Why a message must be tried again later.
+/// Why a message was not sent, for its queue to try again later (or, when its claim does not
+/// exist, to give it up): the error of the use cases that send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendOnceError {
+    /// No such claim: the message is poison.
+    #[error("claim {0} does not exist")]
+    UnknownClaim(ClaimId),
     /// Another worker holds the send lease.
     #[error("another worker is sending this message")]
     HeldElsewhere,
@@ -273,7 +278,6 @@ mod tests {
     use super::*;
     use crate::claim::tests::at;
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::ids::ClaimId;
     use crate::memory::{Answer, MemoryMailer, MemoryStore};
     use crate::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendEntry};
 

@@ -11,7 +11,7 @@ use crate::partner_email::{
     CustomerNews, PartnerNews, ReceivedEvent, compose_contact_moved_email, compose_official_email,
     compose_partner_email,
 };
-use crate::ports::{ClaimRepository, EventMailRecipient, EventMailRef, SendRef, Unavailable};
+use crate::ports::{ClaimRepository, EventMailRecipient, EventMailRef, SendRef};
 use crate::token::OptOutKeyring;
 
 /// An event's e-mail that may have gone out is left to an operator: no word of the mail
@@ -43,30 +43,7 @@ pub enum TellOutcome {
 }
 
 /// Why an event must be retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TellError {
-    /// No such claim: the message is poison.
-    #[error("claim {0} does not exist")]
-    UnknownClaim(crate::ids::ClaimId),
-    /// Another worker holds the send lease.
-    #[error("another worker is sending this e-mail")]
-    HeldElsewhere,
-    /// The e-mail could not be composed.
-    #[error("the e-mail could not be composed: {0}")]
-    Compose(String),
-    #[error(transparent)]
-    Unavailable(#[from] Unavailable),
-}
-
-impl From<SendOnceError> for TellError {
-    fn from(e: SendOnceError) -> Self {
-        match e {
-            SendOnceError::HeldElsewhere => Self::HeldElsewhere,
-            SendOnceError::Compose(e) => Self::Compose(e),
-            SendOnceError::Unavailable(e) => Self::Unavailable(e),
-        }
-    }
-}
+pub type TellError = SendOnceError;
 
 /// The notify-partner use case.
 pub struct TellPartner<'a> {
