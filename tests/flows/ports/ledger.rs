@@ -1,17 +1,12 @@
 //! The ledger of sends' contract on the DynamoDB store.
 
-use cpor_aws::DynamoStore;
-use cpor_tests::*;
+use cpor_domain::contract::ledger::check_all;
 
-/// The DynamoDB store keeps every rule of the ledger of sends that the in-memory store keeps
-/// (`cpor_domain::contract::ledger`).
+/// The DynamoDB store keeps every rule of the ledger of sends that the in-memory store keeps:
+/// one lease at a time, expired leases held, releases, holds and refusals by the owner only,
+/// sends recorded with their message ids, retries of a hold counted, a record per message.
 #[tokio::test]
 async fn the_dynamodb_store_keeps_the_ledger_of_sends_rules() {
-    let stack = TestStack::start().await;
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await),
-        stack.settings().table.clone(),
-    );
-    cpor_domain::contract::ledger::check_all(&store).await;
-    stack.stop().await;
+    let (store, _emulator) = super::store_on_emulator("ledger").await;
+    check_all(&store).await;
 }
