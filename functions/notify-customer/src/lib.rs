@@ -75,9 +75,11 @@ pub fn claim_of(body: &str) -> Result<Requested, String> {
     if event.source != cpor_domain::events::SOURCE {
         return Err(format!("source {:?}", event.source));
     }
-    Ok(match event.detail.to {
-        ClaimStatus::Approved => Requested::Claim(event.detail.claim_id),
-        other => Requested::Nothing(other),
+    let to = event.detail.to;
+    Ok(if to == ClaimStatus::Approved {
+        Requested::Claim(event.detail.claim_id)
+    } else {
+        Requested::Nothing(to)
     })
 }
 

@@ -116,63 +116,8 @@ impl SendOnce<'_> {
     ) -> Result<Sent<T>, SendOnceError> {
         let now = self.clock.now();
         let owner = ulid::Ulid::new().to_string();
-        let lease_until = now + self.send_lease;
-        let lease = match self.ledger.acquire(key, &owner, now, lease_until).await {
-            Ok(lease) => lease,
-            Err(e) => {
-                // The lease may have been written before the failure: give it back, or every
-                // redelivery would find it held until it expires.
-                self.release(key, &owner).await;
-                return Err(e.into());
-            }
-        };
-        match lease {
-            SendLease::Acquired => {}
-            SendLease::AlreadySent { sent_at } => return Ok(Sent::Before { at: sent_at }),
-            SendLease::HeldElsewhere => return Err(SendOnceError::HeldElsewhere),
-            SendLease::Rejected => return Ok(Sent::Rejected),
-            SendLease::Held { since, releases } => {
-                let WhenUnknown::MailServiceWord {
-                    wait,
-                    automatic_retries,
-                } = when_unknown
-                else {
-                    return Ok(Sent::Held {
-                        look_again_in: None,
-                    });
-                };
-                if releases >= automatic_retries {
-                    about!(
-                        error,
-                        key,
-                        releases,
-                        "a held send's automatic retries are used up; left to an operator"
-                    );
-                    return Ok(Sent::Held {
-                        look_again_in: None,
-                    });
-                }
-                let due = since + wait;
-                if now < due {
-                    // The mail service may still say it sent it: look again then.
-                    return Ok(Sent::Held {
-                        look_again_in: Some(due - now),
-                    });
-                }
-                match self
-                    .ledger
-                    .retry_held(key, since, &owner, lease_until)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => return Err(SendOnceError::HeldElsewhere),
-                    Err(e) => {
-                        self.release(key, &owner).await;
-                        return Err(e.into());
-                    }
-                }
-                about!(warn, key, %since, releases, "no word from the mail service of the held send; released for one more attempt");
-            }
+        if let Some(answer) = self.lease(key, &owner, now, when_unknown).await? {
+            return Ok(answer);
         }
         let (email, composed) = match compose(now) {
             Ok(composed) => composed,
@@ -186,25 +131,136 @@ impl SendOnce<'_> {
             SendRef::Notice(notice) => self.mailer.send_notice(&email, notice).await,
             SendRef::EventMail(_) => self.mailer.send(&email).await,
         };
-        match sent {
-            Ok(message_id) => Ok(Sent::Now {
-                at: now,
-                message_id,
-                email,
-                composed,
-            }),
-            Err(SendError::NotSent(e)) => {
-                // Nothing went out: give the lease back so that the retry can send at once.
-                self.release(key, &owner).await;
+        let message_id = match sent {
+            Ok(message_id) => message_id,
+            Err(e) => {
+                return self
+                    .not_sent(key, &owner, now, when_unknown, &email, e)
+                    .await;
+            }
+        };
+        Ok(Sent::Now {
+            at: now,
+            message_id,
+            email,
+            composed,
+        })
+    }
+
+    /// Takes the lease of `key` for `owner` at `now`; `None` when this attempt may send, else
+    /// what became of the message before (a held send released for one more attempt may be
+    /// sent, by `when_unknown`).
+    async fn lease<T>(
+        &self,
+        key: SendRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        when_unknown: WhenUnknown,
+    ) -> Result<Option<Sent<T>>, SendOnceError> {
+        let lease = match self
+            .ledger
+            .acquire(key, owner, now, now + self.send_lease)
+            .await
+        {
+            Ok(lease) => lease,
+            Err(e) => {
+                // The lease may have been written before the failure: give it back, or every
+                // redelivery would find it held until it expires.
+                self.release(key, owner).await;
+                return Err(e.into());
+            }
+        };
+        match lease {
+            SendLease::Acquired => Ok(None),
+            SendLease::AlreadySent { sent_at } => Ok(Some(Sent::Before { at: sent_at })),
+            SendLease::HeldElsewhere => Err(SendOnceError::HeldElsewhere),
+            SendLease::Rejected => Ok(Some(Sent::Rejected)),
+            SendLease::Held { since, releases } => {
+                self.retry_held(key, owner, now, (since, releases), when_unknown)
+                    .await
+            }
+        }
+    }
+
+    /// A send held since `since` after `releases` releases: still held, unless `when_unknown`
+    /// waits for the mail service's word, that word is overdue and releases are left; then it
+    /// is taken for one more attempt by `owner` (`None`).
+    async fn retry_held<T>(
+        &self,
+        key: SendRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        (since, releases): (DateTime<Utc>, u32),
+        when_unknown: WhenUnknown,
+    ) -> Result<Option<Sent<T>>, SendOnceError> {
+        let for_operator = Some(Sent::Held {
+            look_again_in: None,
+        });
+        let WhenUnknown::MailServiceWord {
+            wait,
+            automatic_retries,
+        } = when_unknown
+        else {
+            return Ok(for_operator);
+        };
+        if releases >= automatic_retries {
+            about!(
+                error,
+                key,
+                releases,
+                "a held send's automatic retries are used up; left to an operator"
+            );
+            return Ok(for_operator);
+        }
+        let due = since + wait;
+        if now < due {
+            // The mail service may still say it sent it: look again then.
+            return Ok(Some(Sent::Held {
+                look_again_in: Some(due - now),
+            }));
+        }
+        match self
+            .ledger
+            .retry_held(key, since, owner, now + self.send_lease)
+            .await
+        {
+            Ok(true) => {
+                about!(warn, key, %since, releases, "no word from the mail service of the held send; released for one more attempt");
+                Ok(None)
+            }
+            Ok(false) => Err(SendOnceError::HeldElsewhere),
+            Err(e) => {
+                self.release(key, owner).await;
                 Err(e.into())
             }
-            Err(SendError::Rejected(reason)) => {
+        }
+    }
+
+    /// Writes down why `owner`'s send of `email` at `now` is not known to have gone out:
+    /// nothing went out (the lease is given back), the address was refused, or the outcome is
+    /// unknown (the send is held, by `when_unknown`).
+    async fn not_sent<T>(
+        &self,
+        key: SendRef,
+        owner: &str,
+        now: DateTime<Utc>,
+        when_unknown: WhenUnknown,
+        email: &CustomerEmail,
+        error: SendError,
+    ) -> Result<Sent<T>, SendOnceError> {
+        match error {
+            SendError::NotSent(e) => {
+                // Nothing went out: give the lease back so that the retry can send at once.
+                self.release(key, owner).await;
+                Err(e.into())
+            }
+            SendError::Rejected(reason) => {
                 let reason = mask_addresses(&reason);
                 about!(error, key, to = %email.to.masked(), %reason, "the address was refused for good; the e-mail is not sent");
-                self.ledger.record_rejected(key, &owner, &reason).await?;
+                self.ledger.record_rejected(key, owner, &reason).await?;
                 Ok(Sent::Rejected)
             }
-            Err(SendError::OutcomeUnknown(reason)) => {
+            SendError::OutcomeUnknown(reason) => {
                 // Sending again could send it twice. If the hold cannot be written, the lease
                 // expires and the redelivery holds the send from then.
                 let reason = mask_addresses(&reason);
@@ -218,7 +274,7 @@ impl SendOnce<'_> {
                         Some(wait)
                     }
                 };
-                self.ledger.hold(key, &owner, now).await?;
+                self.ledger.hold(key, owner, now).await?;
                 Ok(Sent::Held { look_again_in })
             }
         }
