@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cpor_domain::clock::Clock;
+use cpor_domain::ports::{SendEntry, SendLedger};
 use cpor_local::faults::FaultPlan;
 use cpor_tests::*;
 use futures::StreamExt;
@@ -323,13 +324,10 @@ async fn every_customer_emailed_once<'a>(
         let (mut sent, mut held) = (0, 0);
         for id in ids.clone() {
             let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
-            let state = store
-                .notification_state(first_notice(claim_id))
-                .await
-                .unwrap();
-            match state.as_ref().map(|(s, _)| s.as_str()) {
-                Some("sent") if links.contains_key(id) => sent += 1,
-                Some("held") => held += 1,
+            let state = store.entry(first_notice(claim_id).into()).await.unwrap();
+            match state {
+                Some(SendEntry::Sent { .. }) if links.contains_key(id) => sent += 1,
+                Some(SendEntry::Held { .. }) => held += 1,
                 _ => {}
             }
         }

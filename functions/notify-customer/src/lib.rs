@@ -11,31 +11,25 @@
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsMessage;
 use cpor_aws::metrics::name;
 use cpor_aws::queue::NotificationMessage;
-use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, SqsNotificationQueue, Wiring};
-use cpor_domain::clock::Clock;
-use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome, SEND_LEASE};
-use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, OptOutKeyring};
+use cpor_aws::sending::{SendPorts, SendingDoor, SendingJob};
+use cpor_aws::{ConfigError, Metrics, SqsNotificationQueue, Wiring};
+use cpor_domain::usecase::notify::{NotifyCustomer, NotifyError, NotifyOutcome};
+use cpor_domain::{ClaimId, ClaimStatus};
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-customer";
 
-/// The function: its clients and settings, built once per execution environment.
-pub struct NotifyCustomerFunction {
-    store: DynamoStore,
-    /// Where a held send's re-check is queued (the function's own queue).
+/// The function: the adapters of every door that sends, and its own job.
+pub type NotifyCustomerFunction = SendingDoor<Notifications>;
+
+/// What notify-customer brings of its own: where a held send's re-check is queued (the
+/// function's own queue).
+pub struct Notifications {
     queue: SqsNotificationQueue,
-    mailer: SesMailer,
-    clock: Arc<dyn Clock>,
-    calendar: BusinessCalendar,
-    keyring: OptOutKeyring,
-    public_base_url: String,
-    send_lease: chrono::TimeDelta,
 }
 
 /// Why one message failed.
@@ -89,31 +83,24 @@ pub fn claim_of(body: &str) -> Result<Requested, String> {
     })
 }
 
-impl NotifyCustomerFunction {
-    /// The function on these adapters and settings.
-    pub fn new(
-        store: DynamoStore,
-        queue: SqsNotificationQueue,
-        mailer: SesMailer,
-        clock: Arc<dyn Clock>,
-        calendar: BusinessCalendar,
-        keyring: OptOutKeyring,
-        public_base_url: String,
-    ) -> Self {
-        Self {
-            store,
-            queue,
-            mailer,
-            clock,
-            calendar,
-            keyring,
-            public_base_url,
-            send_lease: SEND_LEASE,
-        }
+impl SendingJob for Notifications {
+    const NAME: &'static str = FUNCTION;
+    const MESSAGE: &'static str = "notification";
+    type Outcome = NotifyOutcome;
+    type Error = MessageError;
+
+    /// Its queue, for re-checks (`CPOR_NOTIFICATION_QUEUE_URL`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            queue: wiring.queue()?,
+        })
     }
 
-    /// Processes one message.
-    pub async fn process(&self, message: &SqsMessage) -> Result<NotifyOutcome, MessageError> {
+    async fn process(
+        &self,
+        ports: &SendPorts,
+        message: &SqsMessage,
+    ) -> Result<NotifyOutcome, MessageError> {
         let body = message.body.as_deref().unwrap_or_default();
         let claim_id = match claim_of(body).map_err(MessageError::Poison)? {
             Requested::Claim(id) => id,
@@ -122,35 +109,19 @@ impl NotifyCustomerFunction {
         // The message's lines name its claim from here on.
         cpor_aws::logging::record_claim(claim_id);
         let usecase = NotifyCustomer {
-            claims: &self.store,
-            ledger: &self.store,
+            claims: &ports.store,
+            sends: ports.send_once(),
             rechecks: &self.queue,
-            mailer: &self.mailer,
-            clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
-            calendar: &self.calendar,
-            keyring: &self.keyring,
-            public_base_url: &self.public_base_url,
-            send_lease: self.send_lease,
+            calendar: &ports.calendar,
+            keyring: &ports.keyring,
+            public_base_url: &ports.public_base_url,
         };
         Ok(usecase.notify(claim_id).await?)
     }
 
-    /// Handles a batch; the answer names the messages to be retried.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let (results, response) = cpor_aws::batch::process(&event, |message| async move {
-            let result = self.process(message).await;
-            match &result {
-                Ok(outcome) => tracing::info!(?outcome, "notification processed"),
-                Err(error) => {
-                    tracing::warn!(%error, "notification failed; the queue will retry it")
-                }
-            }
-            result
-        })
-        .await;
+    fn metrics(outcomes: Vec<NotifyOutcome>, failed: usize) -> Metrics {
         let (mut sent, mut held, mut for_operator, mut rejected) = (0, 0, 0, 0);
-        for outcome in results.into_iter().flatten() {
+        for outcome in outcomes {
             match outcome {
                 NotifyOutcome::Notified => sent += 1,
                 NotifyOutcome::Held => held += 1,
@@ -164,46 +135,7 @@ impl NotifyCustomerFunction {
             .count(name::NOTIFICATIONS_HELD, held)
             .count(name::NOTIFICATIONS_HELD_FOR_OPERATOR, for_operator)
             .count(name::NOTIFICATIONS_REJECTED, rejected)
-            .count(
-                name::NOTIFICATIONS_FAILED,
-                response.batch_item_failures.len(),
-            )
-            .emit();
-        response
-    }
-}
-
-impl Door for NotifyCustomerFunction {
-    const NAME: &'static str = FUNCTION;
-    type Event = SqsEvent;
-    type Output = SqsBatchResponse;
-    // Failed messages are reported one by one in the answer, never by failing the batch.
-    type Error = Infallible;
-
-    /// On the table (`CPOR_TABLE_NAME`), its queue for re-checks
-    /// (`CPOR_NOTIFICATION_QUEUE_URL`), SES (`CPOR_SENDER_EMAIL`), the business calendar
-    /// (`CPOR_HOLIDAYS`), the opt-out keyring (`CPOR_TOKEN_SECRET_ARN` or `CPOR_TOKEN_SECRET`,
-    /// `CPOR_TOKEN_KEY_ID`), the pages' address (`CPOR_PUBLIC_BASE_URL`) and the send lease
-    /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
-    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        let send_lease = wiring.send_lease()?;
-        let function = Self::new(
-            wiring.store()?,
-            wiring.queue()?,
-            wiring.mailer()?,
-            wiring.clock(),
-            wiring.calendar()?,
-            wiring.keyring().await?,
-            wiring.public_base_url()?,
-        );
-        Ok(Self {
-            send_lease,
-            ..function
-        })
-    }
-
-    async fn invoke(&self, event: SqsEvent) -> Result<SqsBatchResponse, Infallible> {
-        Ok(self.handle(event).await)
+            .count(name::NOTIFICATIONS_FAILED, failed)
     }
 }
 

@@ -7,32 +7,25 @@
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsMessage;
 use chrono::{DateTime, Utc};
 use cpor_aws::metrics::name;
-use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, SesMailer, Wiring};
-use cpor_domain::clock::Clock;
+use cpor_aws::sending::{SendPorts, SendingDoor, SendingJob};
+use cpor_aws::{ConfigError, Metrics, Wiring};
 use cpor_domain::partner_email::ReceivedEvent;
-use cpor_domain::usecase::notify::SEND_LEASE;
 use cpor_domain::usecase::tell_partner::{MailOutcome, TellError, TellOutcome, TellPartner};
-use cpor_domain::{BusinessCalendar, ClaimId, ClaimStatus, HistoryEvent, OptOutKeyring};
+use cpor_domain::{ClaimId, ClaimStatus, HistoryEvent};
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::sync::Arc;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "notify-partner";
 
-/// The function: its clients and settings, built once per execution environment.
-pub struct NotifyPartnerFunction {
-    store: DynamoStore,
-    mailer: SesMailer,
-    clock: Arc<dyn Clock>,
-    calendar: BusinessCalendar,
-    keyring: OptOutKeyring,
-    public_base_url: String,
-    send_lease: chrono::TimeDelta,
-}
+/// The function: the adapters of every door that sends, and its own job.
+pub type NotifyPartnerFunction = SendingDoor<Events>;
+
+/// What notify-partner brings of its own: nothing beyond the shared adapters; it reads the
+/// claims' events and tells of them.
+pub struct Events;
 
 /// Why one message failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,116 +86,51 @@ pub fn parse_event(body: &str) -> Result<ReceivedEvent, MessageError> {
     })
 }
 
-impl NotifyPartnerFunction {
-    /// The function on these adapters and settings.
-    pub fn new(
-        store: DynamoStore,
-        mailer: SesMailer,
-        clock: Arc<dyn Clock>,
-        calendar: BusinessCalendar,
-        keyring: OptOutKeyring,
-        public_base_url: String,
-    ) -> Self {
-        Self {
-            store,
-            mailer,
-            clock,
-            calendar,
-            keyring,
-            public_base_url,
-            send_lease: SEND_LEASE,
-        }
+impl SendingJob for Events {
+    const NAME: &'static str = FUNCTION;
+    const MESSAGE: &'static str = "event";
+    type Outcome = TellOutcome;
+    type Error = MessageError;
+
+    async fn build(_: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self)
     }
 
-    /// Processes one message.
-    pub async fn process(&self, message: &SqsMessage) -> Result<TellOutcome, MessageError> {
+    async fn process(
+        &self,
+        ports: &SendPorts,
+        message: &SqsMessage,
+    ) -> Result<TellOutcome, MessageError> {
         let event = parse_event(message.body.as_deref().unwrap_or_default())?;
         // The message's lines name its claim from here on.
         cpor_aws::logging::record_claim(event.claim_id);
         let usecase = TellPartner {
-            claims: &self.store,
-            ledger: &self.store,
-            mailer: &self.mailer,
-            clock: self.clock.as_ref(),
-            pause: &cpor_aws::TokioPause,
-            calendar: &self.calendar,
-            keyring: &self.keyring,
-            public_base_url: &self.public_base_url,
-            send_lease: self.send_lease,
+            claims: &ports.store,
+            sends: ports.send_once(),
+            calendar: &ports.calendar,
+            keyring: &ports.keyring,
+            public_base_url: &ports.public_base_url,
         };
         Ok(usecase.tell(&event).await?)
     }
 
-    /// Handles a batch; the answer names the messages to be retried.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let (results, response) = cpor_aws::batch::process(&event, |message| async move {
-            let result = self.process(message).await;
-            match &result {
-                Ok(outcome) => tracing::info!(?outcome, "event processed"),
-                Err(error) => {
-                    tracing::warn!(%error, "event failed; the queue will retry it")
-                }
-            }
-            result
-        })
-        .await;
+    fn metrics(outcomes: Vec<TellOutcome>, failed: usize) -> Metrics {
         let (mut sent, mut held) = (0, 0);
-        for outcome in results.into_iter().flatten() {
+        let mails = outcomes.into_iter().flat_map(|outcome| match outcome {
+            TellOutcome::Told(mails) => mails,
+            TellOutcome::NotForThePartner | TellOutcome::MovedOn(_) => Vec::new(),
+        });
+        for (_, outcome) in mails {
             match outcome {
-                TellOutcome::Told(mails) => {
-                    for (_, outcome) in mails {
-                        match outcome {
-                            MailOutcome::Sent => sent += 1,
-                            MailOutcome::Held => held += 1,
-                            MailOutcome::AlreadySent | MailOutcome::Rejected => {}
-                        }
-                    }
-                }
-                TellOutcome::NotForThePartner | TellOutcome::MovedOn(_) => {}
+                MailOutcome::Sent => sent += 1,
+                MailOutcome::Held => held += 1,
+                MailOutcome::AlreadySent | MailOutcome::Rejected => {}
             }
         }
         Metrics::new(FUNCTION)
             .count(name::EVENT_EMAILS_SENT, sent)
             .count(name::EVENT_EMAILS_HELD, held)
-            .count(
-                name::EVENT_EMAILS_FAILED,
-                response.batch_item_failures.len(),
-            )
-            .emit();
-        response
-    }
-}
-
-impl Door for NotifyPartnerFunction {
-    const NAME: &'static str = FUNCTION;
-    type Event = SqsEvent;
-    type Output = SqsBatchResponse;
-    // Failed messages are reported one by one in the answer, never by failing the batch.
-    type Error = Infallible;
-
-    /// On the table (`CPOR_TABLE_NAME`), SES (`CPOR_SENDER_EMAIL`), the business calendar
-    /// (`CPOR_HOLIDAYS`, for `response_due`), the opt-out keyring (`CPOR_TOKEN_SECRET_ARN` or
-    /// `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`: the customer's link in the official e-mail) and
-    /// the service's address (`CPOR_PUBLIC_BASE_URL`), and the send lease
-    /// (`CPOR_SEND_LEASE_SECONDS`, default 120).
-    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
-        let send_lease = wiring.send_lease()?;
-        let function = Self::new(
-            wiring.store()?,
-            wiring.mailer()?,
-            wiring.clock(),
-            wiring.calendar()?,
-            wiring.keyring().await?,
-            wiring.public_base_url()?,
-        );
-        Ok(Self {
-            send_lease,
-            ..function
-        })
-    }
-
-    async fn invoke(&self, event: SqsEvent) -> Result<SqsBatchResponse, Infallible> {
-        Ok(self.handle(event).await)
+            .count(name::EVENT_EMAILS_FAILED, failed)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::{OpsError, Report};
 use cpor_aws::{DynamoStore, Env, SqsNotificationQueue};
 use cpor_domain::calendar::OptOutWindow;
 use cpor_domain::claim::{Claim, ClaimState, ClaimStatus};
-use cpor_domain::ports::{ClaimRepository, NoticeRef, NotificationQueue};
+use cpor_domain::ports::{ClaimRepository, NoticeRef, NotificationQueue, SendEntry, SendLedger};
 use cpor_domain::time::format_instant;
 use serde_json::json;
 
@@ -35,29 +35,28 @@ pub async fn run(options: &ResendOptions, env: &Env) -> Result<Report, OpsError>
         )));
     }
     let hold_lifted = match store
-        .notification_state(NoticeRef::of(&claim))
+        .entry(NoticeRef::of(&claim).into())
         .await
         .map_err(|e| OpsError::Failed(format!("could not read the notification of {id}: {e}")))?
     {
-        Some((state, _)) if state == "held" && options.confirm_sent.is_some() => {
+        Some(SendEntry::Held { .. }) if options.confirm_sent.is_some() => {
             return confirm_sent(&store, &claim, options, env).await;
         }
-        Some((state, _)) if state == "held" && !options.confirm_unsent => {
+        Some(SendEntry::Held { .. }) if !options.confirm_unsent => {
             return Err(OpsError::Failed(format!(
                 "the notification of claim {id} is held: SES may or may not have sent it, so it is not sent again by itself. Check SES's sending records (or ask the customer); if the e-mail did not go out, run this again with --confirm-unsent; if it did, do not resend it (docs/runbook.md)"
             )));
         }
-        Some((state, _)) if state == "held" => store
+        Some(SendEntry::Held { .. }) => store
             .release_hold(NoticeRef::of(&claim))
             .await
             .map_err(|e| OpsError::Failed(format!("could not lift the hold of {id}: {e}")))?,
-        Some((state, reason)) if state == "rejected" => {
+        Some(SendEntry::Rejected { reason }) => {
             return Err(OpsError::Failed(format!(
-                "SES refused the customer's address of claim {id} for good ({}): resending cannot help. The partner corrects the customer's contact (PUT /v1/claims/{{claim_id}}/customer-contact), which e-mails the new address",
-                reason.unwrap_or_default()
+                "SES refused the customer's address of claim {id} for good ({reason}): resending cannot help. The partner corrects the customer's contact (PUT /v1/claims/{{claim_id}}/customer-contact), which e-mails the new address"
             )));
         }
-        Some(_) | None => false,
+        Some(SendEntry::Leased { .. } | SendEntry::Sent { .. }) | None => false,
     };
     SqsNotificationQueue::new(aws_sdk_sqs::Client::new(&sdk), &queue_url)
         .enqueue(id)

@@ -7,6 +7,7 @@
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeDelta, Utc};
 use cpor_domain::clock::FixedClock;
+use cpor_domain::ports::{SendEntry, SendLedger};
 use cpor_local::faults::{Fault, FaultPlan};
 use cpor_tests::*;
 use serde_json::{Value, json};
@@ -829,14 +830,12 @@ async fn wait_until_held(stack: &TestStack, id: &str) {
     let claim_id = cpor_domain::ids::ClaimId::parse(id).expect("a claim id");
     let started = Instant::now();
     loop {
-        let state = store
-            .notification_state(cpor_domain::ports::NoticeRef {
-                claim_id,
-                number: 1,
-            })
-            .await
-            .expect("readable");
-        if state.as_ref().is_some_and(|(s, _)| s == "held") {
+        let notice = cpor_domain::ports::NoticeRef {
+            claim_id,
+            number: 1,
+        };
+        let state = store.entry(notice.into()).await.expect("readable");
+        if matches!(state, Some(SendEntry::Held { .. })) {
             return;
         }
         assert!(

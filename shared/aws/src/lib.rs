@@ -22,6 +22,7 @@ pub mod queue;
 #[cfg(test)]
 mod replay;
 pub mod schema;
+pub mod sending;
 
 pub use config::{ConfigError, Env};
 pub use documents::S3Documents;

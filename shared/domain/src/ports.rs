@@ -144,28 +144,6 @@ pub trait TenantDirectory: Send + Sync {
     async fn tenant(&self, id: TenantId) -> Result<Option<TenantRecord>, Unavailable>;
 }
 
-/// The state of a claim's notification, for sending it at most once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationLease {
-    /// This worker may send it now.
-    Acquired,
-    /// It was sent at this time.
-    AlreadySent { sent_at: DateTime<Utc> },
-    /// Another worker is sending it, and its lease is still running.
-    HeldElsewhere,
-    /// An earlier attempt may have sent it (its worker stopped, or the mail service's answer was
-    /// lost): it is held for an operator, never sent again by itself (the e-mails that follow
-    /// claims' events).
-    OutcomeUnknown,
-    /// An earlier attempt may have sent it: it is held since `since`, until the mail service's
-    /// own word settles it (its `Send` event records it as sent), or until the use case releases
-    /// it for one more attempt ([`NotificationLedger::retry_held`]); `releases` counts the
-    /// attempts released so far (a customer's notification).
-    Held { since: DateTime<Utc>, releases: u32 },
-    /// The mail service refused the customer's address for good.
-    Rejected,
-}
-
 /// One notification of a claim (its [`crate::claim::Notice`] number): what the record of
 /// sends is kept per, so that a corrected contact is e-mailed although an earlier notification
 /// went out.
@@ -183,67 +161,6 @@ impl NoticeRef {
             number: claim.notice.number,
         }
     }
-}
-
-/// The record of notifications sent.
-#[async_trait]
-pub trait NotificationLedger: Send + Sync {
-    /// Takes the right to send one notification of a claim until `lease_until`, for `owner` (a
-    /// value unique to this attempt), unless it was sent, refused, held, or another worker's
-    /// lease is still running. An expired lease is an attempt whose outcome is unknown: it is
-    /// held ([`NotificationLease::Held`] since the lease's end), never taken over.
-    async fn acquire(
-        &self,
-        notice: NoticeRef,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable>;
-
-    /// Gives `owner`'s lease back after a failed attempt, so that a retry may send at once;
-    /// another owner's lease is left alone.
-    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable>;
-
-    /// Holds `owner`'s send since `since`: the mail service may have sent it, so it is not sent
-    /// again until its `Send` event settles it or [`NotificationLedger::retry_held`] releases it
-    /// (`cpor-ops resend --confirm-unsent` releases it by hand). The count of releases is kept.
-    async fn hold(
-        &self,
-        notice: NoticeRef,
-        owner: &str,
-        since: DateTime<Utc>,
-    ) -> Result<(), Unavailable>;
-
-    /// Takes a send held since `since` for one more attempt by `owner` until `lease_until`,
-    /// counting the release; false when it is no longer that hold (settled, or taken by another
-    /// worker).
-    async fn retry_held(
-        &self,
-        notice: NoticeRef,
-        since: DateTime<Utc>,
-        owner: &str,
-        lease_until: DateTime<Utc>,
-    ) -> Result<bool, Unavailable>;
-
-    /// The message id of the notification's recorded send, if it is recorded as sent.
-    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable>;
-
-    /// Records that the mail service refused `owner`'s send for good, and why.
-    async fn record_rejected(
-        &self,
-        notice: NoticeRef,
-        owner: &str,
-        reason: &str,
-    ) -> Result<(), Unavailable>;
-
-    /// Records the send; with a transition, applies it in the same write.
-    async fn record_sent(
-        &self,
-        notice: NoticeRef,
-        sent_at: DateTime<Utc>,
-        message_id: &str,
-        transition: Option<&Transition>,
-    ) -> Result<(), ApplyError>;
 }
 
 /// The mail service's feedback, recorded against the notification it is about.
@@ -318,42 +235,196 @@ pub struct EventMailRef {
     pub recipient: EventMailRecipient,
 }
 
-/// The record of the e-mails that follow claims' events, with the rules of
-/// [`NotificationLedger`]: a lease while a worker sends, then the send; a hold when whether it
-/// went out is unknown (an expired lease included), never sent again by itself; a refusal.
+/// One message the service sends at most once: what the ledger of sends keeps one record per.
+/// Another kind of message joins as another variant, under the same rules and the same
+/// ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendRef {
+    /// A customer's notification of a claim.
+    Notice(NoticeRef),
+    /// An e-mail that follows a claim's event, to one recipient.
+    EventMail(EventMailRef),
+}
+
+impl SendRef {
+    /// The claim the message is about.
+    pub fn claim_id(&self) -> ClaimId {
+        match self {
+            Self::Notice(notice) => notice.claim_id,
+            Self::EventMail(mail) => mail.claim_id,
+        }
+    }
+}
+
+/// As the log lines name a send: `notice 2`, `partner e-mail of event 7`.
+impl std::fmt::Display for SendRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Notice(notice) => write!(f, "notice {}", notice.number),
+            Self::EventMail(mail) => {
+                let recipient = match mail.recipient {
+                    EventMailRecipient::Partner => "partner",
+                    EventMailRecipient::Customer => "customer",
+                    EventMailRecipient::EarlierContact => "earlier contact",
+                };
+                write!(f, "{recipient} e-mail of event {}", mail.sequence)
+            }
+        }
+    }
+}
+
+impl From<NoticeRef> for SendRef {
+    fn from(notice: NoticeRef) -> Self {
+        Self::Notice(notice)
+    }
+}
+
+impl From<EventMailRef> for SendRef {
+    fn from(mail: EventMailRef) -> Self {
+        Self::EventMail(mail)
+    }
+}
+
+/// Whether a worker may send a message now ([`SendLedger::acquire`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendLease {
+    /// This worker may send it now.
+    Acquired,
+    /// It was sent at this time.
+    AlreadySent { sent_at: DateTime<Utc> },
+    /// Another worker is sending it, and its lease is still running.
+    HeldElsewhere,
+    /// An earlier attempt may have sent it (its worker stopped, or the mail service's answer was
+    /// lost): it is held since `since`, never sent again by itself; `releases` counts the
+    /// attempts released so far ([`SendLedger::retry_held`]). Whether it is ever released is
+    /// its use case's policy ([`crate::usecase::send::WhenUnknown`]).
+    Held { since: DateTime<Utc>, releases: u32 },
+    /// The mail service refused the address for good.
+    Rejected,
+}
+
+/// What the ledger holds of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendEntry {
+    /// `owner` may be sending it until `until`; `releases` held sends were released before.
+    Leased {
+        owner: String,
+        until: DateTime<Utc>,
+        releases: u32,
+    },
+    /// It went out at `at`, as the mail service's `message_id` (`None` on a record older than
+    /// message ids).
+    Sent {
+        at: DateTime<Utc>,
+        message_id: Option<String>,
+    },
+    /// Whether it went out is unknown: held since `since`, after `releases` releases.
+    Held { since: DateTime<Utc>, releases: u32 },
+    /// The mail service refused the address for good, for `reason` (addresses masked).
+    Rejected { reason: String },
+}
+
+impl SendEntry {
+    /// What [`SendLedger::acquire`] answers `owner` at `now` when the ledger holds this entry.
+    /// A lease that ran out is an attempt whose outcome is unknown: it answers
+    /// [`SendLease::Held`] since the lease's end, and the ledger writes that hold in the same
+    /// step, never handing the send to another worker.
+    pub fn on_acquire(&self, owner: &str, now: DateTime<Utc>) -> SendLease {
+        match self {
+            // A retried acquire whose first answer was lost.
+            Self::Leased { owner: holder, .. } if holder == owner => SendLease::Acquired,
+            Self::Leased { until, .. } if *until >= now => SendLease::HeldElsewhere,
+            Self::Leased {
+                until, releases, ..
+            } => SendLease::Held {
+                since: *until,
+                releases: *releases,
+            },
+            Self::Sent { at, .. } => SendLease::AlreadySent { sent_at: *at },
+            Self::Held { since, releases } => SendLease::Held {
+                since: *since,
+                releases: *releases,
+            },
+            Self::Rejected { .. } => SendLease::Rejected,
+        }
+    }
+}
+
+/// The ledger of sends: what keeps each message ([`SendRef`]) from going out twice. A worker
+/// takes a lease while it sends, then records the send, or the mail service's refusal; when
+/// whether it went out is unknown, the send is held, never sent again by itself
+/// ([`crate::usecase::send`] has the sequence, and each use case's policy for a held send).
 #[async_trait]
-pub trait EventMailLedger: Send + Sync {
-    /// Takes the right to send `mail` until `lease_until`, for `owner`, unless it was sent,
-    /// refused, held, or another worker's lease is still running.
-    async fn acquire_event_mail(
+pub trait SendLedger: Send + Sync {
+    /// Takes the right to send `key` until `lease_until`, for `owner` (a value unique to this
+    /// attempt), unless it was sent, refused, held, or another worker's lease is still running
+    /// ([`SendEntry::on_acquire`]).
+    async fn acquire(
         &self,
-        mail: EventMailRef,
+        key: SendRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable>;
+    ) -> Result<SendLease, Unavailable>;
 
-    /// Gives `owner`'s lease back after a failed attempt; another owner's is left alone.
-    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable>;
+    /// Gives `owner`'s lease back after a failed attempt, so that a retry may send at once;
+    /// another owner's lease, or a send that has moved on, is left alone.
+    async fn release(&self, key: SendRef, owner: &str) -> Result<(), Unavailable>;
 
-    /// Holds `owner`'s send for an operator: it may have gone out.
-    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable>;
+    /// Holds `owner`'s send since `since`: the mail service may have sent it. The count of
+    /// releases is kept. (`cpor-ops resend --confirm-unsent` lifts a notification's hold by
+    /// hand.)
+    async fn hold(
+        &self,
+        key: SendRef,
+        owner: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(), Unavailable>;
+
+    /// Takes a send held since `since` for one more attempt by `owner` until `lease_until`,
+    /// counting the release; false when it is no longer that hold (settled, or taken by another
+    /// worker).
+    async fn retry_held(
+        &self,
+        key: SendRef,
+        since: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, Unavailable>;
 
     /// Records that the mail service refused `owner`'s send for good, and why.
-    async fn reject_event_mail(
+    async fn record_rejected(
         &self,
-        mail: EventMailRef,
+        key: SendRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable>;
 
-    /// Records the send.
-    async fn record_event_mail_sent(
+    /// Records the send, whoever holds it; with a transition, applies it in the same write. A
+    /// customer's notification's message id is recorded for its feedback too
+    /// ([`MailFeedbackLedger::notice_of`]).
+    async fn record_sent(
         &self,
-        mail: EventMailRef,
+        key: SendRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
-    ) -> Result<(), Unavailable>;
+        transition: Option<&Transition>,
+    ) -> Result<(), ApplyError>;
+
+    /// What the ledger holds of `key`; `None` when no attempt was made (or its lease was given
+    /// back).
+    async fn entry(&self, key: SendRef) -> Result<Option<SendEntry>, Unavailable>;
+
+    /// The message id of `key`'s recorded send, if it is recorded as sent with one.
+    async fn sent_message(&self, key: SendRef) -> Result<Option<String>, Unavailable> {
+        Ok(match self.entry(key).await? {
+            Some(SendEntry::Sent { message_id, .. }) => message_id,
+            Some(
+                SendEntry::Leased { .. } | SendEntry::Held { .. } | SendEntry::Rejected { .. },
+            )
+            | None => None,
+        })
+    }
 }
 
 /// Pages of claims whose nightly deadline passed, as the due index holds them: whole claims,

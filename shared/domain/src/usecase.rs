@@ -8,6 +8,7 @@ pub mod notify;
 pub mod opt_out;
 pub mod publish;
 pub mod review;
+pub mod send;
 pub mod submit;
 pub mod tell_partner;
 #[cfg(test)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
-use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef};
+use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
 use cpor_domain::time::format_instant;
 use std::collections::HashMap;
 
@@ -105,6 +105,14 @@ pub(super) fn is_document(sk: &str) -> bool {
 /// by every transition.
 pub(super) fn document_count(id: ClaimId) -> ItemKey {
     ItemKey::new(claim_partition(id), sk::DOCUMENTS)
+}
+
+/// The record of one message's send ([`SendRef`]), in its claim's partition.
+pub(super) fn send(key: SendRef) -> ItemKey {
+    match key {
+        SendRef::Notice(notice) => notification(notice),
+        SendRef::EventMail(mail) => event_mail(mail),
+    }
 }
 
 /// The record of one notification's send. The first keeps the key it had before

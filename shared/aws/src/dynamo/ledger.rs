@@ -1,6 +1,6 @@
-//! The record that keeps a claim's notification from going out twice ([`NotificationLedger`]):
-//! a lease while a worker sends it, then the send itself; or, when whether it went out is
-//! unknown, a hold that only an operator lifts; or SES's refusal of the address.
+//! The ledger of sends ([`SendLedger`]) on the table: one record per message, in its claim's
+//! partition ([`keys::send`]): a lease while a worker sends it, then the send itself; or, when
+//! whether it went out is unknown, a hold; or SES's refusal of the address.
 
 use super::expression::{Expression, all};
 use super::keys::ItemKey;
@@ -9,13 +9,13 @@ use super::transaction::{Part, Transaction};
 use super::{DynamoStore, inconsistent, keyed, keys, s, unavailable};
 use crate::schema::PK;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::Transition;
 use cpor_domain::ports::{
-    ApplyError, EventMailLedger, EventMailRef, NoticeRef, NotificationLease, NotificationLedger,
-    Unavailable,
+    ApplyError, NoticeRef, SendEntry, SendLease, SendLedger, SendRef, Unavailable,
 };
 use cpor_domain::time::format_instant;
 
@@ -23,6 +23,49 @@ use cpor_domain::time::format_instant;
 fn state(value: SendState) -> Result<AttributeValue, Unavailable> {
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| Unavailable(format!("a send state could not be written: {e}")))
+}
+
+/// A send record in no state yet: what each write fills in.
+fn record(state: SendState) -> NotificationRecord {
+    NotificationRecord {
+        state,
+        lease_owner: None,
+        lease_until: None,
+        sent_at: None,
+        message_id: None,
+        reason: None,
+        held_at: None,
+        releases: 0,
+    }
+}
+
+/// What the ledger holds, read from a send record.
+fn entry_of(item: &Item) -> Result<SendEntry, Unavailable> {
+    let record: NotificationRecord =
+        from_item(item).map_err(|e| inconsistent(format!("send record: {e}")))?;
+    Ok(match record.state {
+        SendState::InProgress => SendEntry::Leased {
+            owner: record.lease_owner.unwrap_or_default(),
+            until: record
+                .lease_until
+                .ok_or_else(|| inconsistent("a send's lease without its end"))?,
+            releases: record.releases,
+        },
+        SendState::Sent => SendEntry::Sent {
+            at: record
+                .sent_at
+                .ok_or_else(|| inconsistent("a send recorded without its time"))?,
+            message_id: record.message_id,
+        },
+        // A hold written before holds kept their time is as old as can be.
+        SendState::Held => SendEntry::Held {
+            since: record.held_at.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            releases: record.releases,
+        },
+        SendState::Rejected => SendEntry::Rejected {
+            reason: record.reason.unwrap_or_default(),
+        },
+    })
 }
 
 /// Why a conditional put was not made.
@@ -67,93 +110,70 @@ impl DynamoStore {
             },
         }
     }
+}
 
-    /// Replaces `owner`'s running lease with `record` (a hold or a refusal); another owner's
-    /// lease, or a record that has moved on, is left alone.
-    async fn settle_lease(
-        &self,
-        key: &ItemKey,
-        owner: &str,
-        record: NotificationRecord,
-    ) -> Result<(), Unavailable> {
-        let owned = |e: &mut Expression| -> Result<String, Unavailable> {
-            Ok(all(&[
-                e.equals(field::STATE, state(SendState::InProgress)?),
-                e.equals(field::LEASE_OWNER, s(owner)),
-            ]))
-        };
-        match self.put_send_record_if(key, &record, owned).await {
-            Ok(()) | Err(PutRefused::Condition(_)) => Ok(()),
-            Err(PutRefused::Unavailable(e)) => Err(e),
+/// Whether a conditional write was made: false when its condition did not hold.
+fn made<T, E, R>(result: Result<T, SdkError<E, R>>, what: &str) -> Result<bool, Unavailable>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
         }
+        Err(e) => Err(unavailable(what, &e)),
     }
 }
 
-fn settled(state: SendState, owner: &str, reason: Option<String>) -> NotificationRecord {
-    NotificationRecord {
-        state,
-        lease_owner: Some(owner.to_owned()),
-        lease_until: None,
-        sent_at: None,
-        message_id: None,
-        reason,
-        held_at: None,
-        releases: 0,
-    }
+/// The condition that `owner`'s lease is running: what a release, a hold and a refusal ask.
+fn leased_by(e: &mut Expression, owner: &str) -> Result<String, Unavailable> {
+    Ok(all(&[
+        e.equals(field::STATE, state(SendState::InProgress)?),
+        e.equals(field::LEASE_OWNER, s(owner)),
+    ]))
 }
 
-impl DynamoStore {
-    /// Takes the lease of the send record at `key` (the rules of [`NotificationLedger::acquire`]).
-    async fn acquire_send(
+#[async_trait]
+impl SendLedger for DynamoStore {
+    async fn acquire(
         &self,
-        key: &ItemKey,
+        key: SendRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
+    ) -> Result<SendLease, Unavailable> {
+        let key = keys::send(key);
         let lease = NotificationRecord {
-            state: SendState::InProgress,
             lease_owner: Some(owner.to_owned()),
             lease_until: Some(lease_until),
-            sent_at: None,
-            message_id: None,
-            reason: None,
-            held_at: None,
-            releases: 0,
+            ..record(SendState::InProgress)
         };
         let existing = match self
-            .put_send_record_if(key, &lease, |e| Ok(e.not_exists(PK)))
+            .put_send_record_if(&key, &lease, |e| Ok(e.not_exists(PK)))
             .await
         {
-            Ok(()) => return Ok(NotificationLease::Acquired),
+            Ok(()) => return Ok(SendLease::Acquired),
             Err(PutRefused::Unavailable(e)) => return Err(e),
             Err(PutRefused::Condition(Some(item))) => item,
             Err(PutRefused::Condition(None)) => {
-                self.get("send record", key).await?.unwrap_or_default()
+                self.get("send record", &key).await?.unwrap_or_default()
             }
         };
-        let existing: NotificationRecord =
-            from_item(&existing).map_err(|e| inconsistent(format!("notification record: {e}")))?;
-        match existing.state {
-            // A retried put whose first answer was lost.
-            SendState::InProgress if existing.lease_owner.as_deref() == Some(owner) => {
-                Ok(NotificationLease::Acquired)
-            }
-            SendState::InProgress if existing.lease_until.is_some_and(|until| until >= now) => {
-                Ok(NotificationLease::HeldElsewhere)
-            }
+        let existing = entry_of(&existing)?;
+        match (existing.on_acquire(owner, now), &existing) {
             // A worker that did not finish: whether it sent is unknown from its lease's end, so
             // the send is held.
-            SendState::InProgress => {
-                let since = existing.lease_until.unwrap_or(now);
+            (SendLease::Held { since, releases }, SendEntry::Leased { owner: holder, .. }) => {
                 let held = NotificationRecord {
+                    lease_owner: Some(holder.clone()),
                     held_at: Some(since),
-                    releases: existing.releases,
-                    ..settled(
-                        SendState::Held,
-                        existing.lease_owner.as_deref().unwrap_or_default(),
-                        None,
-                    )
+                    releases,
+                    ..record(SendState::Held)
                 };
                 let expired = |e: &mut Expression| -> Result<String, Unavailable> {
                     Ok(all(&[
@@ -161,50 +181,27 @@ impl DynamoStore {
                         e.less_than(field::LEASE_UNTIL, s(format_instant(now))),
                     ]))
                 };
-                match self.put_send_record_if(key, &held, expired).await {
-                    Ok(()) => Ok(NotificationLease::Held {
-                        since,
-                        releases: existing.releases,
-                    }),
+                match self.put_send_record_if(&key, &held, expired).await {
+                    Ok(()) => Ok(SendLease::Held { since, releases }),
                     // It moved on meanwhile: the next attempt reads it again.
-                    Err(PutRefused::Condition(_)) => Ok(NotificationLease::HeldElsewhere),
+                    Err(PutRefused::Condition(_)) => Ok(SendLease::HeldElsewhere),
                     Err(PutRefused::Unavailable(e)) => Err(e),
                 }
             }
-            SendState::Sent => match existing.sent_at {
-                Some(sent_at) => Ok(NotificationLease::AlreadySent { sent_at }),
-                None => Err(inconsistent("notification sent without a time")),
-            },
-            SendState::Held => Ok(NotificationLease::Held {
-                since: existing.held_at.unwrap_or(DateTime::<Utc>::MIN_UTC),
-                releases: existing.releases,
-            }),
-            SendState::Rejected => Ok(NotificationLease::Rejected),
+            (lease, _) => Ok(lease),
         }
     }
-}
 
-#[async_trait]
-impl NotificationLedger for DynamoStore {
-    async fn acquire(
-        &self,
-        notice: NoticeRef,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
-        self.acquire_send(&keys::notification(notice), owner, now, lease_until)
-            .await
-    }
-
-    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
+    async fn release(&self, key: SendRef, owner: &str) -> Result<(), Unavailable> {
         // Not ours (any more): nothing to give back.
-        self.release_send(&keys::notification(notice), owner).await
+        self.delete_send_record_if(&keys::send(key), |e| leased_by(e, owner))
+            .await
+            .map(|_| ())
     }
 
     async fn hold(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         owner: &str,
         since: DateTime<Utc>,
     ) -> Result<(), Unavailable> {
@@ -217,18 +214,15 @@ impl NotificationLedger for DynamoStore {
             ],
             &[field::LEASE_UNTIL],
         );
-        let condition = all(&[
-            e.equals(field::STATE, state(SendState::InProgress)?),
-            e.equals(field::LEASE_OWNER, s(owner)),
-        ]);
-        self.update_send_record_if(&keys::notification(notice), update, condition, e)
+        let condition = leased_by(&mut e, owner)?;
+        self.update_send_record_if(&keys::send(key), update, condition, e)
             .await
             .map(|_| ())
     }
 
     async fn retry_held(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         since: DateTime<Utc>,
         owner: &str,
         lease_until: DateTime<Utc>,
@@ -255,68 +249,60 @@ impl NotificationLedger for DynamoStore {
             e.equals(field::STATE, state(SendState::Held)?),
             e.equals(field::HELD_AT, s(format_instant(since))),
         ]);
-        self.update_send_record_if(&keys::notification(notice), update, condition, e)
+        self.update_send_record_if(&keys::send(key), update, condition, e)
             .await
-    }
-
-    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable> {
-        let Some(item) = self
-            .get("notification", &keys::notification(notice))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let record: NotificationRecord =
-            from_item(&item).map_err(|e| inconsistent(format!("notification record: {e}")))?;
-        Ok(match record.state {
-            SendState::Sent => record.message_id,
-            SendState::InProgress | SendState::Held | SendState::Rejected => None,
-        })
     }
 
     async fn record_rejected(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable> {
-        let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
-        self.settle_lease(&keys::notification(notice), owner, record)
+        let rejected = NotificationRecord {
+            lease_owner: Some(owner.to_owned()),
+            reason: Some(reason.to_owned()),
+            ..record(SendState::Rejected)
+        };
+        // Another owner's lease, or a record that has moved on, is left alone.
+        match self
+            .put_send_record_if(&keys::send(key), &rejected, |e| leased_by(e, owner))
             .await
+        {
+            Ok(()) | Err(PutRefused::Condition(_)) => Ok(()),
+            Err(PutRefused::Unavailable(e)) => Err(e),
+        }
     }
 
     async fn record_sent(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
         transition: Option<&Transition>,
     ) -> Result<(), ApplyError> {
-        // What the mail service's feedback on this e-mail will name.
-        let message = message_item(message_id, notice)?;
-        let item = keyed(
-            &NotificationRecord {
-                state: SendState::Sent,
-                lease_owner: None,
-                lease_until: None,
-                sent_at: Some(sent_at),
-                message_id: Some(message_id.to_owned()),
-                reason: None,
-                held_at: None,
-                releases: 0,
-            },
-            &keys::notification(notice),
-            [],
-        )?;
-        match transition {
-            Some(t) => {
+        let sent = NotificationRecord {
+            sent_at: Some(sent_at),
+            message_id: Some(message_id.to_owned()),
+            ..record(SendState::Sent)
+        };
+        let item = keyed(&sent, &keys::send(key), [])?;
+        // What the mail service's feedback on a customer's notification will name.
+        let message = match key {
+            SendRef::Notice(notice) => Some(message_item(message_id, notice)?),
+            SendRef::EventMail(_) => None,
+        };
+        match (transition, message) {
+            (Some(t), message) => {
                 let mut tx = self.transition(t)?;
                 tx.put(Part::Notification, item)?;
-                tx.put(Part::Message, message)?;
+                if let Some(message) = message {
+                    tx.put(Part::Message, message)?;
+                }
                 let result = self.commit_transition(&tx).await;
                 self.unless_already_applied(result, t, &tx).await
             }
-            None => {
+            (None, Some(message)) => {
                 let mut tx = Transaction::new(&self.table);
                 tx.put(Part::Notification, item)?;
                 tx.put(Part::Message, message)?;
@@ -324,72 +310,15 @@ impl NotificationLedger for DynamoStore {
                     .await
                     .map_err(|e| Unavailable(format!("recording the sent e-mail: {e}")).into())
             }
+            (None, None) => Ok(self.put("send record", item).await?),
         }
     }
-}
 
-/// The e-mails that follow claims' events: the same records and rules, one per event and
-/// recipient, in the claim's partition.
-#[async_trait]
-impl EventMailLedger for DynamoStore {
-    async fn acquire_event_mail(
-        &self,
-        mail: EventMailRef,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
-        // An event's e-mail held is held for an operator.
-        Ok(
-            match self
-                .acquire_send(&keys::event_mail(mail), owner, now, lease_until)
-                .await?
-            {
-                NotificationLease::Held { .. } => NotificationLease::OutcomeUnknown,
-                other => other,
-            },
-        )
-    }
-
-    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
-        self.release_send(&keys::event_mail(mail), owner).await
-    }
-
-    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
-        let record = settled(SendState::Held, owner, None);
-        self.settle_lease(&keys::event_mail(mail), owner, record)
-            .await
-    }
-
-    async fn reject_event_mail(
-        &self,
-        mail: EventMailRef,
-        owner: &str,
-        reason: &str,
-    ) -> Result<(), Unavailable> {
-        let record = settled(SendState::Rejected, owner, Some(reason.to_owned()));
-        self.settle_lease(&keys::event_mail(mail), owner, record)
-            .await
-    }
-
-    async fn record_event_mail_sent(
-        &self,
-        mail: EventMailRef,
-        sent_at: DateTime<Utc>,
-        message_id: &str,
-    ) -> Result<(), Unavailable> {
-        let record = NotificationRecord {
-            state: SendState::Sent,
-            lease_owner: None,
-            lease_until: None,
-            sent_at: Some(sent_at),
-            message_id: Some(message_id.to_owned()),
-            reason: None,
-            held_at: None,
-            releases: 0,
-        };
-        let item = keyed(&record, &keys::event_mail(mail), [])?;
-        self.put("send record", item).await
+    async fn entry(&self, key: SendRef) -> Result<Option<SendEntry>, Unavailable> {
+        match self.get("send record", &keys::send(key)).await? {
+            Some(item) => entry_of(&item).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
@@ -402,20 +331,6 @@ impl DynamoStore {
             Ok(e.equals(field::STATE, state(SendState::Held)?))
         })
         .await
-    }
-
-    /// Gives `owner`'s running lease of the send record at `key` back; another owner's is left
-    /// alone.
-    async fn release_send(&self, key: &ItemKey, owner: &str) -> Result<(), Unavailable> {
-        // Not ours (any more): nothing to give back.
-        self.delete_send_record_if(key, |e| {
-            Ok(all(&[
-                e.equals(field::STATE, state(SendState::InProgress)?),
-                e.equals(field::LEASE_OWNER, s(owner)),
-            ]))
-        })
-        .await
-        .map(|_| ())
     }
 
     /// Deletes the send record at `key` if `condition` holds; false when it did not.
@@ -436,16 +351,7 @@ impl DynamoStore {
             .set_expression_attribute_values(e.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("DeleteItem send record", &e)),
-        }
+        made(result, "DeleteItem send record")
     }
 
     /// Updates the send record at `key` with `update` if `condition` holds; false when it did
@@ -468,16 +374,7 @@ impl DynamoStore {
             .set_expression_attribute_values(e.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("UpdateItem send record", &e)),
-        }
+        made(result, "UpdateItem send record")
     }
 
     /// Records that a held notification's e-mail went out at `sent_at` (as an operator read in
@@ -513,25 +410,6 @@ impl DynamoStore {
             .await
             .map_err(|e| ConfirmError::Store(ApplyError::Unavailable(e)))?;
         Ok(window)
-    }
-
-    /// Where a claim's notification stands, as an operator reads it: `None` when no attempt
-    /// was made, else its state (`in_progress`, `sent`, `held`, `rejected`) and, for a refusal,
-    /// why.
-    pub async fn notification_state(
-        &self,
-        notice: NoticeRef,
-    ) -> Result<Option<(String, Option<String>)>, Unavailable> {
-        let Some(item) = self
-            .get("notification", &keys::notification(notice))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let record: NotificationRecord =
-            from_item(&item).map_err(|e| inconsistent(format!("notification record: {e}")))?;
-        let name = state(record.state)?.as_s().cloned().unwrap_or_default();
-        Ok(Some((name, record.reason)))
     }
 }
 

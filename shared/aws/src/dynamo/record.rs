@@ -504,7 +504,7 @@ impl TryFrom<IdempotencyItem> for IdempotencyRecord {
     }
 }
 
-/// Where the sending of a claim's notification stands.
+/// Where the sending of a message stands (a claim's notification, an event's e-mail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum SendState {
@@ -517,7 +517,8 @@ pub(super) enum SendState {
     Rejected,
 }
 
-/// The record that keeps a claim's notification from being sent twice.
+/// The record that keeps a message from being sent twice: the ledger of sends' item, one per
+/// message, whatever the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct NotificationRecord {
     pub state: SendState,

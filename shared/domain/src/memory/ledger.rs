@@ -2,95 +2,75 @@
 
 use super::*;
 
-/// A claim's notification as the ledger holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LedgerEntry {
-    /// `owner` may be sending it until `until`; `releases` held sends were released before.
-    Leased {
-        owner: String,
-        until: DateTime<Utc>,
-        releases: u32,
-    },
-    /// It went out at `at`.
-    Sent {
-        at: DateTime<Utc>,
-        message_id: String,
-    },
-    /// Whether it went out is unknown: held since `since`, after `releases` releases.
-    Held { since: DateTime<Utc>, releases: u32 },
-    /// The mail service refused the address for good.
-    Rejected { reason: String },
-}
-
 #[async_trait]
-impl NotificationLedger for MemoryStore {
+impl SendLedger for MemoryStore {
     async fn acquire(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
+    ) -> Result<SendLease, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
-        Ok(lease::acquire(
-            &mut tables.ledger,
-            notice,
-            owner,
-            now,
-            lease_until,
-        ))
+        let Some(entry) = tables.ledger.get(&key) else {
+            let lease = SendEntry::Leased {
+                owner: owner.to_owned(),
+                until: lease_until,
+                releases: 0,
+            };
+            tables.ledger.insert(key, lease);
+            return Ok(SendLease::Acquired);
+        };
+        let lease = entry.on_acquire(owner, now);
+        if let (SendEntry::Leased { .. }, SendLease::Held { since, releases }) = (entry, lease) {
+            // A worker that did not finish: held from its lease's end.
+            tables
+                .ledger
+                .insert(key, SendEntry::Held { since, releases });
+        }
+        Ok(lease)
     }
 
-    async fn release(&self, notice: NoticeRef, owner: &str) -> Result<(), Unavailable> {
+    async fn release(&self, key: SendRef, owner: &str) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Release)?;
-        if matches!(
-            tables.ledger.get(&notice),
-            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
-        ) {
-            tables.ledger.remove(&notice);
+        if tables.leased_by(key, owner).is_some() {
+            tables.ledger.remove(&key);
         }
         Ok(())
     }
 
     async fn hold(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         owner: &str,
         since: DateTime<Utc>,
     ) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::Hold)?;
-        if let Some(LedgerEntry::Leased {
-            owner: holder,
-            releases,
-            ..
-        }) = tables.ledger.get(&notice)
-            && holder == owner
-        {
-            let releases = *releases;
+        if let Some(releases) = tables.leased_by(key, owner) {
             tables
                 .ledger
-                .insert(notice, LedgerEntry::Held { since, releases });
+                .insert(key, SendEntry::Held { since, releases });
         }
         Ok(())
     }
 
     async fn retry_held(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         since: DateTime<Utc>,
         owner: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, Unavailable> {
         let mut tables = self.enter(StoreCall::Acquire)?;
-        match tables.ledger.get(&notice) {
-            Some(LedgerEntry::Held {
+        match tables.ledger.get(&key) {
+            Some(SendEntry::Held {
                 since: held,
                 releases,
             }) if *held == since => {
                 let releases = releases + 1;
                 tables.ledger.insert(
-                    notice,
-                    LedgerEntry::Leased {
+                    key,
+                    SendEntry::Leased {
                         owner: owner.to_owned(),
                         until: lease_until,
                         releases,
@@ -102,38 +82,23 @@ impl NotificationLedger for MemoryStore {
         }
     }
 
-    async fn sent_message(&self, notice: NoticeRef) -> Result<Option<String>, Unavailable> {
-        let tables = self.enter(StoreCall::Claim)?;
-        Ok(match tables.ledger.get(&notice) {
-            Some(LedgerEntry::Sent { message_id, .. }) => Some(message_id.clone()),
-            _ => None,
-        })
-    }
-
     async fn record_rejected(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         owner: &str,
         reason: &str,
     ) -> Result<(), Unavailable> {
         let mut tables = self.enter(StoreCall::RecordRejected)?;
-        if matches!(
-            tables.ledger.get(&notice),
-            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner
-        ) {
-            tables.ledger.insert(
-                notice,
-                LedgerEntry::Rejected {
-                    reason: reason.to_owned(),
-                },
-            );
+        if tables.leased_by(key, owner).is_some() {
+            let reason = reason.to_owned();
+            tables.ledger.insert(key, SendEntry::Rejected { reason });
         }
         Ok(())
     }
 
     async fn record_sent(
         &self,
-        notice: NoticeRef,
+        key: SendRef,
         sent_at: DateTime<Utc>,
         message_id: &str,
         transition: Option<&Transition>,
@@ -144,154 +109,32 @@ impl NotificationLedger for MemoryStore {
             tables.apply(t)?;
         }
         tables.ledger.insert(
-            notice,
-            LedgerEntry::Sent {
+            key,
+            SendEntry::Sent {
                 at: sent_at,
-                message_id: message_id.to_owned(),
+                message_id: Some(message_id.to_owned()),
             },
         );
         Ok(())
     }
-}
 
-/// The lease rules of both ledgers, on one ledger's entries.
-mod lease {
-    use super::LedgerEntry;
-    use crate::ports::NotificationLease;
-    use chrono::{DateTime, Utc};
-    use std::collections::HashMap;
-    use std::hash::Hash;
-
-    fn owned_by<K: Hash + Eq>(ledger: &HashMap<K, LedgerEntry>, key: &K, owner: &str) -> bool {
-        matches!(ledger.get(key), Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner)
-    }
-
-    pub(super) fn acquire<K: Hash + Eq + Copy>(
-        ledger: &mut HashMap<K, LedgerEntry>,
-        key: K,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> NotificationLease {
-        let lease = match ledger.get(&key) {
-            None => None,
-            Some(LedgerEntry::Leased { owner: holder, .. }) if holder == owner => {
-                Some(NotificationLease::Acquired)
-            }
-            // A worker that did not finish: whether it sent is unknown from its lease's end.
-            Some(LedgerEntry::Leased {
-                until, releases, ..
-            }) if *until < now => {
-                let (since, releases) = (*until, *releases);
-                ledger.insert(key, LedgerEntry::Held { since, releases });
-                Some(NotificationLease::Held { since, releases })
-            }
-            Some(LedgerEntry::Leased { .. }) => Some(NotificationLease::HeldElsewhere),
-            Some(LedgerEntry::Sent { at, .. }) => {
-                Some(NotificationLease::AlreadySent { sent_at: *at })
-            }
-            Some(LedgerEntry::Held { since, releases }) => Some(NotificationLease::Held {
-                since: *since,
-                releases: *releases,
-            }),
-            Some(LedgerEntry::Rejected { .. }) => Some(NotificationLease::Rejected),
-        };
-        lease.unwrap_or_else(|| {
-            ledger.insert(
-                key,
-                LedgerEntry::Leased {
-                    owner: owner.to_owned(),
-                    until: lease_until,
-                    releases: 0,
-                },
-            );
-            NotificationLease::Acquired
-        })
-    }
-
-    pub(super) fn release<K: Hash + Eq>(ledger: &mut HashMap<K, LedgerEntry>, key: K, owner: &str) {
-        if owned_by(ledger, &key, owner) {
-            ledger.remove(&key);
-        }
-    }
-
-    /// Replaces `owner`'s lease with `entry` (a hold, a refusal).
-    pub(super) fn settle<K: Hash + Eq>(
-        ledger: &mut HashMap<K, LedgerEntry>,
-        key: K,
-        owner: &str,
-        entry: LedgerEntry,
-    ) {
-        if owned_by(ledger, &key, owner) {
-            ledger.insert(key, entry);
-        }
+    async fn entry(&self, key: SendRef) -> Result<Option<SendEntry>, Unavailable> {
+        let tables = self.enter(StoreCall::SendEntry)?;
+        Ok(tables.ledger.get(&key).cloned())
     }
 }
 
-#[async_trait]
-impl EventMailLedger for MemoryStore {
-    async fn acquire_event_mail(
-        &self,
-        mail: EventMailRef,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<NotificationLease, Unavailable> {
-        let mut tables = self.enter(StoreCall::Acquire)?;
-        // An event's e-mail held is held for an operator.
-        Ok(
-            match lease::acquire(&mut tables.event_mail, mail, owner, now, lease_until) {
-                NotificationLease::Held { .. } => NotificationLease::OutcomeUnknown,
-                other => other,
-            },
-        )
-    }
-
-    async fn release_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
-        let mut tables = self.enter(StoreCall::Release)?;
-        lease::release(&mut tables.event_mail, mail, owner);
-        Ok(())
-    }
-
-    async fn hold_event_mail(&self, mail: EventMailRef, owner: &str) -> Result<(), Unavailable> {
-        let mut tables = self.enter(StoreCall::Hold)?;
-        let held = LedgerEntry::Held {
-            since: DateTime::<Utc>::MIN_UTC,
-            releases: 0,
-        };
-        lease::settle(&mut tables.event_mail, mail, owner, held);
-        Ok(())
-    }
-
-    async fn reject_event_mail(
-        &self,
-        mail: EventMailRef,
-        owner: &str,
-        reason: &str,
-    ) -> Result<(), Unavailable> {
-        let mut tables = self.enter(StoreCall::RecordRejected)?;
-        let entry = LedgerEntry::Rejected {
-            reason: reason.to_owned(),
-        };
-        lease::settle(&mut tables.event_mail, mail, owner, entry);
-        Ok(())
-    }
-
-    async fn record_event_mail_sent(
-        &self,
-        mail: EventMailRef,
-        sent_at: DateTime<Utc>,
-        message_id: &str,
-    ) -> Result<(), Unavailable> {
-        let mut tables = self.enter(StoreCall::RecordSent)?;
-        tables.event_mail.insert(
-            mail,
-            LedgerEntry::Sent {
-                at: sent_at,
-                message_id: message_id.to_owned(),
-            },
-        );
-        Ok(())
+impl Tables {
+    /// The count of releases of `owner`'s lease of `key`; `None` when `owner` holds none.
+    fn leased_by(&self, key: SendRef, owner: &str) -> Option<u32> {
+        match self.ledger.get(&key) {
+            Some(SendEntry::Leased {
+                owner: holder,
+                releases,
+                ..
+            }) if holder == owner => Some(*releases),
+            _ => None,
+        }
     }
 }
 
@@ -302,15 +145,19 @@ impl MailFeedbackLedger for MemoryStore {
         if let Some(notice) = tables.messages.get(message_id) {
             return Ok(Some(*notice));
         }
+        // Only a customer's notification is found by its message id, as on DynamoDB.
         Ok(tables
             .ledger
             .iter()
-            .find_map(|(notice, entry)| match entry {
-                LedgerEntry::Sent { message_id: id, .. } if id == message_id => Some(*notice),
-                LedgerEntry::Sent { .. }
-                | LedgerEntry::Leased { .. }
-                | LedgerEntry::Held { .. }
-                | LedgerEntry::Rejected { .. } => None,
+            .find_map(|(key, entry)| match (key, entry) {
+                (
+                    SendRef::Notice(notice),
+                    SendEntry::Sent {
+                        message_id: Some(id),
+                        ..
+                    },
+                ) if id == message_id => Some(*notice),
+                _ => None,
             }))
     }
 

@@ -14,10 +14,10 @@ use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
-    ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, EventMailLedger, EventMailRef,
-    FeedbackRecordError, LockHolder, MailFeedbackLedger, Mailer, NoticeRef, NotificationLease,
-    NotificationLedger, NotificationQueue, ReviewPage, ReviewQueue, SendError, SubmissionContext,
-    SubmissionStore, TenantDirectory, Unavailable,
+    ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, FeedbackRecordError, LockHolder,
+    MailFeedbackLedger, Mailer, NoticeRef, NotificationQueue, ReviewPage, ReviewQueue, SendEntry,
+    SendError, SendLease, SendLedger, SendRef, SubmissionContext, SubmissionStore, TenantDirectory,
+    Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -45,6 +45,8 @@ pub enum StoreCall {
     RecordSent,
     Hold,
     RecordRejected,
+    /// The read of one send's entry in the ledger.
+    SendEntry,
     ReviewPage,
     /// The read of one page of the due index.
     DuePage,
@@ -93,15 +95,14 @@ struct Tables {
     /// The contested claim of each partner contesting a unit, by lock and partner.
     contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
-    ledger: HashMap<NoticeRef, LedgerEntry>,
+    /// The ledger of sends: customers' notifications and the e-mails that follow events.
+    ledger: HashMap<SendRef, SendEntry>,
     /// The mail service's reports recorded, by their ids.
     feedback: std::collections::HashSet<String>,
     /// Message ids recorded besides the ledger's sends (an operator's, then SES's word).
     messages: HashMap<String, NoticeRef>,
     /// Reports on messages not recorded when they arrived, with when they arrived.
     unmatched: Vec<(crate::usecase::feedback::FeedbackReport, DateTime<Utc>)>,
-    /// The e-mails that follow claims' events.
-    event_mail: HashMap<EventMailRef, LedgerEntry>,
     faults: Faults,
     /// Every call made, in order, as a test reads them ([`MemoryStore::calls`]).
     calls: Vec<StoreCall>,
@@ -327,21 +328,16 @@ impl MemoryStore {
     }
 
     /// What the ledger holds of a claim's first notification.
-    pub fn ledger_entry(&self, id: ClaimId) -> Option<LedgerEntry> {
-        self.notice_entry(NoticeRef {
+    pub fn ledger_entry(&self, id: ClaimId) -> Option<SendEntry> {
+        self.send_entry(NoticeRef {
             claim_id: id,
             number: 1,
         })
     }
 
-    /// What the ledger holds of an e-mail that follows a claim's event.
-    pub fn event_mail_entry(&self, mail: EventMailRef) -> Option<LedgerEntry> {
-        self.tables().event_mail.get(&mail).cloned()
-    }
-
-    /// What the ledger holds of one notification of a claim.
-    pub fn notice_entry(&self, notice: NoticeRef) -> Option<LedgerEntry> {
-        self.tables().ledger.get(&notice).cloned()
+    /// What the ledger holds of one send, read as a test reads it (no call recorded).
+    pub fn send_entry(&self, key: impl Into<SendRef>) -> Option<SendEntry> {
+        self.tables().ledger.get(&key.into()).cloned()
     }
 
     /// Makes the next `times` calls of `call` fail with `Unavailable`, writing nothing.
@@ -398,6 +394,5 @@ mod ledger;
 mod mailer;
 mod queue;
 
-pub use ledger::LedgerEntry;
 pub use mailer::{Answer, MemoryMailer};
 pub use queue::MemoryQueue;

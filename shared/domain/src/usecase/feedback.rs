@@ -17,8 +17,8 @@ use crate::claim::{ClaimStatus, MailFeedback, TransitionError};
 use crate::clock::Clock;
 use crate::ids::ClaimId;
 use crate::ports::{
-    ApplyError, ClaimRepository, FeedbackRecordError, MailFeedbackLedger, NoticeRef,
-    NotificationLedger, Unavailable,
+    ApplyError, ClaimRepository, FeedbackRecordError, MailFeedbackLedger, NoticeRef, SendLedger,
+    Unavailable,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -81,7 +81,7 @@ pub struct MailFeedbackDesk<'a> {
     pub claims: &'a dyn ClaimRepository,
     pub ledger: &'a dyn MailFeedbackLedger,
     /// The record of the notifications' sends.
-    pub notifications: &'a dyn NotificationLedger,
+    pub notifications: &'a dyn SendLedger,
     pub clock: &'a dyn Clock,
     /// The opt-out window's length, for a send recorded from the mail service's word.
     pub calendar: &'a BusinessCalendar,
@@ -139,7 +139,7 @@ impl MailFeedbackDesk<'_> {
     /// that arrived before.
     pub async fn record_send(&self, sent: &SentReport) -> Result<SentOutcome, Unavailable> {
         let notice = sent.notice;
-        let recorded = match self.notifications.sent_message(notice).await? {
+        let recorded = match self.notifications.sent_message(notice.into()).await? {
             Some(id) if id == sent.message_id => false,
             // Recorded under another id (an operator's confirmation): this one is SES's.
             Some(_) => {
@@ -186,7 +186,7 @@ impl MailFeedbackDesk<'_> {
             };
             let result = self
                 .notifications
-                .record_sent(notice, sent.sent_at, id, transition.as_ref())
+                .record_sent(notice.into(), sent.sent_at, id, transition.as_ref())
                 .await;
             match result {
                 Ok(()) => Ok(Settled(())),
@@ -205,7 +205,7 @@ mod tests {
     use crate::claim::tests::at;
     use crate::clock::FixedClock;
     use crate::memory::MemoryStore;
-    use crate::ports::{NoticeRef, NotificationLedger};
+    use crate::ports::{NoticeRef, SendLedger};
     use crate::usecase::testing::{FABRIKAM, approved, awaiting_customer, store, submitted};
 
     /// A store holding an approved claim whose notification `owner` is sending (leased at
@@ -216,7 +216,7 @@ mod tests {
         let claim = approved(&store, &claim, at("2026-11-25T09:30:00Z")).await;
         store
             .acquire(
-                NoticeRef::of(&claim),
+                NoticeRef::of(&claim).into(),
                 owner,
                 at("2026-11-25T10:00:00Z"),
                 at("2026-11-25T10:02:00Z"),
@@ -249,7 +249,12 @@ mod tests {
         let claim = awaiting_customer(&store).await;
         let window = claim.state.window().copied().unwrap();
         store
-            .record_sent(NoticeRef::of(&claim), window.notified_at, "message-1", None)
+            .record_sent(
+                NoticeRef::of(&claim).into(),
+                window.notified_at,
+                "message-1",
+                None,
+            )
             .await
             .unwrap();
         (store, claim)
@@ -363,7 +368,7 @@ mod tests {
         let (store, claim) = sending("worker").await;
         let notice = NoticeRef::of(&claim);
         store
-            .hold(notice, "worker", at("2026-11-25T10:00:02Z"))
+            .hold(notice.into(), "worker", at("2026-11-25T10:00:02Z"))
             .await
             .unwrap();
         let early = record(&store, &bounce_of("ses-1", "bounce-1")).await;
@@ -381,7 +386,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            store.sent_message(notice).await.unwrap().as_deref(),
+            store.sent_message(notice.into()).await.unwrap().as_deref(),
             Some("ses-1")
         );
         assert_eq!(store.notice_of("ses-1").await.unwrap(), Some(notice));
@@ -414,7 +419,7 @@ mod tests {
         let (store, claim) = sending("worker").await;
         let notice = NoticeRef::of(&claim);
         store
-            .hold(notice, "worker", at("2026-11-25T10:00:02Z"))
+            .hold(notice.into(), "worker", at("2026-11-25T10:00:02Z"))
             .await
             .unwrap();
         record(&store, &bounce_of("ses-9", "bounce-9")).await;
@@ -436,7 +441,7 @@ mod tests {
         let (store, claim) = sending("worker").await;
         let notice = NoticeRef::of(&claim);
         store
-            .hold(notice, "worker", at("2026-11-25T10:00:02Z"))
+            .hold(notice.into(), "worker", at("2026-11-25T10:00:02Z"))
             .await
             .unwrap();
         record_send(&store, &sent(&claim, "confirmed-by-operator")).await;
@@ -469,7 +474,12 @@ mod tests {
             .opt_out_window(at("2026-11-25T10:00:01Z"), crate::zone::Zone::UTC);
         let transition = store.stored(claim.id).unwrap().0.notify(window).unwrap();
         store
-            .record_sent(notice, window.notified_at, "ses-5", Some(&transition))
+            .record_sent(
+                notice.into(),
+                window.notified_at,
+                "ses-5",
+                Some(&transition),
+            )
             .await
             .unwrap();
         let outcome = record_send(&store, &sent(&claim, "ses-5")).await;

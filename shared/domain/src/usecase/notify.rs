@@ -1,22 +1,17 @@
 //! Notifying the customer: send the e-mail at most once, then open the opt-out window.
 
-use crate::calendar::{BusinessCalendar, OptOutWindow};
-use crate::claim::{Claim, ClaimState, ClaimStatus};
-use crate::clock::{Clock, Pause};
-use crate::contact::mask_addresses;
-use crate::email::compose_notification;
-use crate::ids::ClaimId;
-use crate::ports::{
-    ApplyError, ClaimRepository, Mailer, NoticeRef, NotificationLease, NotificationLedger,
-    NotificationQueue, SendError, Unavailable,
+use super::send::{SendOnce, SendOnceError, Sent, WhenUnknown};
+use super::{
+    Attempt::{self, LostRace, Settled},
+    until_settled,
 };
-use crate::retry::RETRY;
+use crate::calendar::{BusinessCalendar, OptOutWindow};
+use crate::claim::{Claim, ClaimState, ClaimStatus, Transition};
+use crate::email::{CustomerEmail, compose_notification};
+use crate::ids::ClaimId;
+use crate::ports::{ApplyError, ClaimRepository, NoticeRef, NotificationQueue};
 use crate::token::OptOutKeyring;
 use chrono::{DateTime, TimeDelta, Utc};
-
-/// How long one worker may hold the right to send a notification. Longer than a send takes,
-/// shorter than the queue's retry delay, so a crashed worker's message is sent by the next.
-pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
 
 /// How long a held send waits for the mail service's word: SES publishes a `Send` event for
 /// every message it accepted (the configuration set's event destination), which records the
@@ -26,6 +21,13 @@ pub const SES_WORD_WAIT: TimeDelta = TimeDelta::minutes(15);
 
 /// How many times a held send is released by itself; after that, it is left to an operator.
 pub const AUTOMATIC_RETRIES: u32 = 5;
+
+/// A notification that may have gone out is settled by SES's word, not by an operator: its
+/// `Send` event, or its silence.
+pub const WHEN_UNKNOWN: WhenUnknown = WhenUnknown::MailServiceWord {
+    wait: SES_WORD_WAIT,
+    automatic_retries: AUTOMATIC_RETRIES,
+};
 
 /// What became of one notification request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,41 +49,21 @@ pub enum NotifyOutcome {
 }
 
 /// Why a notification must be retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotifyError {
-    /// No such claim: the message is poison.
-    #[error("claim {0} does not exist")]
-    UnknownClaim(ClaimId),
-    /// Another worker holds the send lease.
-    #[error("another worker is sending this notification")]
-    HeldElsewhere,
-    /// The e-mail could not be composed.
-    #[error("the e-mail could not be composed: {0}")]
-    Compose(String),
-    /// A dependency failed.
-    #[error(transparent)]
-    Unavailable(#[from] Unavailable),
-}
+pub type NotifyError = SendOnceError;
 
 /// The notify-customer use case.
 pub struct NotifyCustomer<'a> {
     pub claims: &'a dyn ClaimRepository,
-    /// The record of sends: what keeps an e-mail from going out twice.
-    pub ledger: &'a dyn NotificationLedger,
+    /// Sends the e-mail at most once.
+    pub sends: SendOnce<'a>,
     /// Where a held send's re-check is queued.
     pub rechecks: &'a dyn NotificationQueue,
-    pub mailer: &'a dyn Mailer,
-    pub clock: &'a dyn Clock,
-    /// Waiting between attempts to record a sent e-mail.
-    pub pause: &'a dyn Pause,
     /// Business days and holidays: the opt-out window's length.
     pub calendar: &'a BusinessCalendar,
     /// Signs the opt-out links.
     pub keyring: &'a OptOutKeyring,
     /// Where the customer pages are served, e.g. `https://cpor.example.com`.
     pub public_base_url: &'a str,
-    /// How long this worker may hold the right to send (normally [`SEND_LEASE`]).
-    pub send_lease: TimeDelta,
 }
 
 /// What a claim's state asks of a notification request.
@@ -93,71 +75,42 @@ enum Need {
 impl NotifyCustomer<'_> {
     /// Notifies the customer of `claim_id`; safe to call again for the same claim.
     pub async fn notify(&self, claim_id: ClaimId) -> Result<NotifyOutcome, NotifyError> {
-        for _ in 0..super::CONFLICT_RETRIES {
+        until_settled("the claim being notified", move || async move {
             let claim = match self.need(claim_id).await? {
                 Need::Send(claim) => claim,
-                Need::Nothing(outcome) => return Ok(outcome),
+                Need::Nothing(outcome) => return Ok(Settled(outcome)),
             };
-            let now = self.clock.now();
-            let owner = ulid::Ulid::new().to_string();
             let notice = NoticeRef::of(&claim);
-            let lease = match self
-                .ledger
-                .acquire(notice, &owner, now, now + self.send_lease)
-                .await
-            {
-                Ok(lease) => lease,
-                Err(e) => {
-                    // The lease may have been written before the failure: give it back, or
-                    // every redelivery would find it held until it expires.
-                    self.release(notice, &owner).await;
-                    return Err(e.into());
+            let sent = self
+                .sends
+                .send(notice.into(), WHEN_UNKNOWN, |at| self.compose(&claim, at))
+                .await?;
+            let outcome = match sent {
+                Sent::Now {
+                    at,
+                    message_id,
+                    email,
+                    composed: (transition, window),
+                } => {
+                    tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
+                    self.record_send(&claim, transition, window, at, &message_id)
+                        .await?
                 }
+                Sent::Before { at } => return self.open_window_of_earlier_send(&claim, at).await,
+                Sent::Held {
+                    look_again_in: Some(delay),
+                } => {
+                    self.recheck(claim_id, delay).await?;
+                    NotifyOutcome::Held
+                }
+                Sent::Held {
+                    look_again_in: None,
+                } => NotifyOutcome::HeldForOperator,
+                Sent::Rejected => NotifyOutcome::Rejected,
             };
-            let result = match lease {
-                NotificationLease::HeldElsewhere => return Err(NotifyError::HeldElsewhere),
-                NotificationLease::OutcomeUnknown => return Ok(NotifyOutcome::HeldForOperator),
-                NotificationLease::Held { since, releases } => {
-                    if releases >= AUTOMATIC_RETRIES {
-                        tracing::error!(%claim_id, releases, "a held notification's automatic retries are used up; left to an operator");
-                        return Ok(NotifyOutcome::HeldForOperator);
-                    }
-                    let release_at = since + SES_WORD_WAIT;
-                    if now < release_at {
-                        // SES may still say it sent it: look again then.
-                        self.recheck(claim_id, release_at - now).await?;
-                        return Ok(NotifyOutcome::Held);
-                    }
-                    let retried = self
-                        .ledger
-                        .retry_held(notice, since, &owner, now + self.send_lease)
-                        .await;
-                    match retried {
-                        Ok(true) => {}
-                        Ok(false) => return Err(NotifyError::HeldElsewhere),
-                        Err(e) => {
-                            self.release(notice, &owner).await;
-                            return Err(e.into());
-                        }
-                    }
-                    tracing::warn!(%claim_id, %since, releases, "no Send event of the held notification; released for one more attempt");
-                    self.send(&claim, &owner, now).await
-                }
-                NotificationLease::Rejected => return Ok(NotifyOutcome::Rejected),
-                NotificationLease::AlreadySent { sent_at } => {
-                    self.open_window_of_earlier_send(&claim, sent_at).await
-                }
-                NotificationLease::Acquired => self.send(&claim, &owner, now).await,
-            };
-            match result {
-                Err(Retry::Conflict) => continue,
-                Err(Retry::Failed(e)) => return Err(e),
-                Ok(outcome) => return Ok(outcome),
-            }
-        }
-        Err(NotifyError::Unavailable(Unavailable(
-            "the claim kept changing while it was being notified".into(),
-        )))
+            Ok(Settled(outcome))
+        })
+        .await
     }
 
     async fn need(&self, claim_id: ClaimId) -> Result<Need, NotifyError> {
@@ -191,91 +144,40 @@ impl NotifyCustomer<'_> {
         })
     }
 
-    /// A previous delivery sent the e-mail at `sent_at` but did not open the window.
-    async fn open_window_of_earlier_send(
+    /// The e-mail of the notification in force of `claim`, sent at `sent`, with the transition
+    /// that opens the window from then.
+    fn compose(
         &self,
         claim: &Claim,
-        sent_at: DateTime<Utc>,
-    ) -> Result<NotifyOutcome, Retry> {
-        let zone = claim.subject.customer_contact.time_zone.tz();
-        let transition = claim
-            .notify(self.calendar.opt_out_window(sent_at, zone))
-            .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
-        match self.claims.apply(&transition).await {
-            Ok(()) => Ok(NotifyOutcome::Notified),
-            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Err(Retry::Conflict),
-            Err(ApplyError::Unavailable(e)) => Err(Retry::Failed(e.into())),
-        }
-    }
-
-    /// Sends the e-mail under `owner`'s lease, then records the send with the transition that
-    /// opens the window.
-    async fn send(
-        &self,
-        claim: &Claim,
-        owner: &str,
         sent: DateTime<Utc>,
-    ) -> Result<NotifyOutcome, Retry> {
-        let claim_id = claim.id;
-        let notice = NoticeRef::of(claim);
+    ) -> Result<(CustomerEmail, (Transition, OptOutWindow)), String> {
         let zone = claim.subject.customer_contact.time_zone.tz();
         let window = self.calendar.opt_out_window(sent, zone);
         let link = format!(
             "{}/opt-out/{}",
             self.public_base_url.trim_end_matches('/'),
-            self.keyring.sign_notice(claim_id, notice.number)
+            self.keyring.sign_notice(claim.id, claim.notice.number)
         );
-        let composed = claim
-            .notify(window)
-            .map_err(|e| e.to_string())
-            .and_then(|transition| {
-                compose_notification(claim, &window, &link)
-                    .map(|email| (transition, email))
-                    .map_err(|e| e.to_string())
-            });
-        let (transition, email) = match composed {
-            Ok(composed) => composed,
-            Err(e) => {
-                self.release(notice, owner).await;
-                return Err(Retry::Failed(NotifyError::Compose(e)));
-            }
-        };
-        let message_id = match self.mailer.send_notice(&email, notice).await {
-            Ok(id) => id,
-            Err(SendError::NotSent(e)) => {
-                // Nothing went out: give the lease back so that the retry can send at once.
-                self.release(notice, owner).await;
-                return Err(Retry::Failed(e.into()));
-            }
-            Err(SendError::Rejected(reason)) => {
-                let reason = mask_addresses(&reason);
-                tracing::error!(%claim_id, to = %email.to.masked(), %reason, "the customer's address was refused for good; the notification is not sent");
-                self.ledger
-                    .record_rejected(notice, owner, &reason)
-                    .await
-                    .map_err(|e| Retry::Failed(e.into()))?;
-                return Ok(NotifyOutcome::Rejected);
-            }
-            Err(SendError::OutcomeUnknown(reason)) => {
-                // Sending again could send it twice: SES's own word decides (its Send event),
-                // or its silence within SES_WORD_WAIT. If the hold cannot be written, the lease
-                // expires and the redelivery holds it from then.
-                tracing::warn!(%claim_id, reason = %mask_addresses(&reason), "whether the customer's e-mail went out is unknown; held until SES says");
-                self.ledger
-                    .hold(notice, owner, sent)
-                    .await
-                    .map_err(|e| Retry::Failed(e.into()))?;
-                self.recheck(claim_id, SES_WORD_WAIT)
-                    .await
-                    .map_err(Retry::Failed)?;
-                return Ok(NotifyOutcome::Held);
-            }
-        };
-        tracing::info!(%claim_id, to = %email.to.masked(), email_message_id = %message_id, "customer notified");
-        // The e-mail is out: recording that is what keeps it from going out twice, so it is
-        // retried here, beyond the SDK's own retries, before the message is given up.
-        self.record_send(claim, transition, window, sent, &message_id)
-            .await
+        let transition = claim.notify(window).map_err(|e| e.to_string())?;
+        let email = compose_notification(claim, &window, &link).map_err(|e| e.to_string())?;
+        Ok((email, (transition, window)))
+    }
+
+    /// A previous delivery sent the e-mail at `sent_at` but did not open the window.
+    async fn open_window_of_earlier_send(
+        &self,
+        claim: &Claim,
+        sent_at: DateTime<Utc>,
+    ) -> Result<Attempt<NotifyOutcome>, NotifyError> {
+        let zone = claim.subject.customer_contact.time_zone.tz();
+        let transition = claim
+            .notify(self.calendar.opt_out_window(sent_at, zone))
+            .map_err(|e| NotifyError::Compose(e.to_string()))?;
+        match self.claims.apply(&transition).await {
+            Ok(()) => Ok(Settled(NotifyOutcome::Notified)),
+            Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
+            Err(ApplyError::Unavailable(e)) => Err(e.into()),
+        }
     }
 
     /// Records the sent e-mail with the transition that opens the window. A conflict means the
@@ -287,53 +189,52 @@ impl NotifyCustomer<'_> {
     async fn record_send(
         &self,
         claim: &Claim,
-        mut transition: crate::claim::Transition,
+        transition: Transition,
         window: OptOutWindow,
         sent: DateTime<Utc>,
         message_id: &str,
-    ) -> Result<NotifyOutcome, Retry> {
-        let claim_id = claim.id;
+    ) -> Result<NotifyOutcome, NotifyError> {
         let notice = NoticeRef::of(claim);
-        let failed = |e: Unavailable| Retry::Failed(e.into());
-        for _ in 0..super::CONFLICT_RETRIES {
-            let recorded = self
-                .persist(|| {
-                    self.ledger
-                        .record_sent(notice, sent, message_id, Some(&transition))
-                })
-                .await;
-            match recorded {
-                Ok(()) => return Ok(NotifyOutcome::Notified),
-                Err(ApplyError::Unavailable(e)) => return Err(failed(e)),
-                Err(ApplyError::Conflict | ApplyError::UnitHeld) => {}
-            }
-            let stored = self.claims.claim(claim_id).await.map_err(failed)?;
-            match stored {
-                Some(stored)
-                    if stored.status() == ClaimStatus::Approved
-                        && stored.notice.number == notice.number =>
-                {
-                    transition = stored
-                        .notify(window)
-                        .map_err(|e| Retry::Failed(NotifyError::Compose(e.to_string())))?;
-                }
-                moved_on => {
-                    self.persist(|| self.ledger.record_sent(notice, sent, message_id, None))
-                        .await
-                        .map_err(|e| match e {
-                            ApplyError::Unavailable(u) => failed(u),
-                            ApplyError::Conflict | ApplyError::UnitHeld => {
-                                failed(Unavailable("send record conflict".into()))
+        let mut first = Some(transition);
+        until_settled(
+            "the claim whose sent e-mail was being recorded",
+            move || {
+                let first = first.take();
+                async move {
+                    let transition = match first {
+                        Some(transition) => transition,
+                        None => match self.claims.claim(claim.id).await? {
+                            Some(stored)
+                                if stored.status() == ClaimStatus::Approved
+                                    && stored.notice.number == notice.number =>
+                            {
+                                stored
+                                    .notify(window)
+                                    .map_err(|e| NotifyError::Compose(e.to_string()))?
                             }
-                        })?;
-                    let status = moved_on.map_or(ClaimStatus::Withdrawn, |c| c.status());
-                    return Ok(NotifyOutcome::NotNeeded(status));
+                            moved_on => {
+                                self.sends
+                                    .record_alone(notice.into(), sent, message_id)
+                                    .await?;
+                                let status =
+                                    moved_on.map_or(ClaimStatus::Withdrawn, |c| c.status());
+                                return Ok(Settled(NotifyOutcome::NotNeeded(status)));
+                            }
+                        },
+                    };
+                    let recorded = self
+                        .sends
+                        .record(notice.into(), sent, message_id, Some(&transition))
+                        .await;
+                    match recorded {
+                        Ok(()) => Ok(Settled(NotifyOutcome::Notified)),
+                        Err(ApplyError::Conflict | ApplyError::UnitHeld) => Ok(LostRace),
+                        Err(ApplyError::Unavailable(e)) => Err(e.into()),
+                    }
                 }
-            }
-        }
-        Err(failed(Unavailable(
-            "the claim kept changing while its sent e-mail was recorded".into(),
-        )))
+            },
+        )
+        .await
     }
 
     /// Queues the claim's notification to be looked at again after `delay`. A failure fails
@@ -344,35 +245,6 @@ impl NotifyCustomer<'_> {
             .await
             .map_err(NotifyError::from)
     }
-
-    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry
-    /// until the lease expires.
-    async fn release(&self, notice: NoticeRef, owner: &str) {
-        if let Err(e) = self.ledger.release(notice, owner).await {
-            tracing::warn!(claim_id = %notice.claim_id, error = %e, "could not release the send lease");
-        }
-    }
-
-    /// Runs a write of the sent e-mail's record under the retry policy; a conflict is an
-    /// answer, not a failure to retry.
-    async fn persist<F, Fut>(&self, write: F) -> Result<(), ApplyError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<(), ApplyError>>,
-    {
-        RETRY
-            .run("recording the sent e-mail", self.pause, write, |e| {
-                matches!(e, ApplyError::Unavailable(_))
-            })
-            .await
-    }
-}
-
-/// How one attempt of [`NotifyCustomer::notify`] ended without an outcome.
-enum Retry {
-    /// The claim changed meanwhile: decide again on what is stored now.
-    Conflict,
-    Failed(NotifyError),
 }
 
 #[cfg(test)]
@@ -381,9 +253,13 @@ mod tests {
     use crate::claim::tests::at;
     use crate::claim::{Actor, HistoryEntry};
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryQueue, MemoryStore, StoreCall};
-    use crate::ports::ClaimRepository;
-    use crate::usecase::testing::{FABRIKAM, approved, keyring, now, reason, store, submitted};
+    use crate::memory::{Answer, MemoryMailer, MemoryQueue, MemoryStore, StoreCall};
+    use crate::ports::{ClaimRepository, SendEntry, SendLedger};
+    use crate::retry::RETRY;
+    use crate::usecase::send::SEND_LEASE;
+    use crate::usecase::testing::{
+        FABRIKAM, approved, keyring, now, reason, sends, store, submitted,
+    };
     use chrono::NaiveDate;
 
     const PUBLIC_BASE_URL: &str = "https://cpor.example.com/";
@@ -415,15 +291,11 @@ mod tests {
         async fn notify(&self, claim_id: ClaimId) -> Result<NotifyOutcome, NotifyError> {
             NotifyCustomer {
                 claims: &self.store,
-                ledger: &self.store,
+                sends: sends(&self.store, &self.mailer, &self.clock, &self.pauses),
                 rechecks: &self.queue,
-                mailer: &self.mailer,
-                clock: &self.clock,
-                pause: &self.pauses,
                 calendar: &self.calendar,
                 keyring: &self.keyring,
                 public_base_url: PUBLIC_BASE_URL,
-                send_lease: SEND_LEASE,
             }
             .notify(claim_id)
             .await
@@ -474,9 +346,9 @@ mod tests {
         // AND the ledger holds the send
         assert_eq!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Sent {
+            Some(SendEntry::Sent {
                 at: sent,
-                message_id: "memory-1".into()
+                message_id: Some("memory-1".into())
             })
         );
     }
@@ -504,7 +376,7 @@ mod tests {
         ports
             .store
             .acquire(
-                NoticeRef::of(&claim),
+                NoticeRef::of(&claim).into(),
                 "other-worker",
                 now(),
                 now() + SEND_LEASE,
@@ -520,7 +392,7 @@ mod tests {
         assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Leased { owner, .. }) if owner == "other-worker"
+            Some(SendEntry::Leased { owner, .. }) if owner == "other-worker"
         ));
     }
 
@@ -532,7 +404,12 @@ mod tests {
         let lease_end = now() + SEND_LEASE;
         ports
             .store
-            .acquire(NoticeRef::of(&claim), "crashed-worker", now(), lease_end)
+            .acquire(
+                NoticeRef::of(&claim).into(),
+                "crashed-worker",
+                now(),
+                lease_end,
+            )
             .await
             .unwrap();
         // WHEN the request comes again after the lease ran out, and once more later
@@ -547,7 +424,7 @@ mod tests {
         assert!(ports.mailer.sent().is_empty());
         assert_eq!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Held {
+            Some(SendEntry::Held {
                 since: lease_end,
                 releases: 0
             })
@@ -578,7 +455,7 @@ mod tests {
         assert_eq!(ports.mailer.sent().len(), 1);
         assert_eq!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Held {
+            Some(SendEntry::Held {
                 since: now(),
                 releases: 0
             })
@@ -639,7 +516,7 @@ mod tests {
         assert!(ports.mailer.sent().is_empty());
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Held { releases, .. }) if releases == AUTOMATIC_RETRIES
+            Some(SendEntry::Held { releases, .. }) if releases == AUTOMATIC_RETRIES
         ));
     }
 
@@ -657,7 +534,7 @@ mod tests {
         assert_eq!(redelivered, Ok(NotifyOutcome::Rejected));
         assert!(ports.mailer.sent().is_empty());
         match ports.store.ledger_entry(claim.id) {
-            Some(LedgerEntry::Rejected { reason }) => {
+            Some(SendEntry::Rejected { reason }) => {
                 assert!(!reason.contains("giulia@"), "{reason}")
             }
             other => panic!("{other:?}"),
@@ -691,7 +568,12 @@ mod tests {
         let earlier = at("2026-11-25T10:00:00Z");
         ports
             .store
-            .record_sent(NoticeRef::of(&claim), earlier, "earlier-message", None)
+            .record_sent(
+                NoticeRef::of(&claim).into(),
+                earlier,
+                "earlier-message",
+                None,
+            )
             .await
             .unwrap();
         // WHEN its notification is processed again at noon
@@ -742,7 +624,7 @@ mod tests {
         assert_eq!(ports.pauses.taken().len(), RETRY.attempts as usize - 1);
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Leased { .. })
+            Some(SendEntry::Leased { .. })
         ));
         // AND a redelivery within the lease sends nothing
         ports.clock.set(now() + TimeDelta::minutes(1));
@@ -770,7 +652,7 @@ mod tests {
         assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Withdrawn);
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Sent { .. })
+            Some(SendEntry::Sent { .. })
         ));
         // AND a redelivery sends no second e-mail
         assert_eq!(
@@ -843,7 +725,7 @@ mod tests {
         assert_eq!(ports.stored(claim.id).0.status(), ClaimStatus::Approved);
         assert!(matches!(
             ports.store.ledger_entry(claim.id),
-            Some(LedgerEntry::Sent { .. })
+            Some(SendEntry::Sent { .. })
         ));
         // AND the correction's own notification reaches the new address
         assert_eq!(ports.notify(claim.id).await, Ok(NotifyOutcome::Notified));

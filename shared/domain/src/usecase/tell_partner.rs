@@ -1,24 +1,22 @@
 //! Telling the partner of a claim's event by e-mail, the customer that their association is
 //! official, and a customer contact that a correction moved their notification elsewhere: each
-//! e-mail at most once per event, however often the event is delivered, with the customer
-//! notification's rules.
+//! e-mail at most once per event, however often the event is delivered ([`super::send`]); one
+//! that may have gone out is left to an operator.
 
+use super::send::{SendOnce, SendOnceError, Sent, WhenUnknown};
 use crate::calendar::BusinessCalendar;
 use crate::claim::{Claim, ClaimStatus, HistoryEvent};
-use crate::clock::{Clock, Pause};
-use crate::contact::mask_addresses;
 use crate::email::CustomerEmail;
 use crate::partner_email::{
     CustomerNews, PartnerNews, ReceivedEvent, compose_contact_moved_email, compose_official_email,
     compose_partner_email,
 };
-use crate::ports::{
-    ClaimRepository, EventMailLedger, EventMailRecipient, EventMailRef, Mailer, NotificationLease,
-    SendError, Unavailable,
-};
-use crate::retry::RETRY;
+use crate::ports::{ClaimRepository, EventMailRecipient, EventMailRef, SendRef};
 use crate::token::OptOutKeyring;
-use chrono::TimeDelta;
+
+/// An event's e-mail that may have gone out is left to an operator: no word of the mail
+/// service's settles it (it is sent without the configuration set that publishes SES's events).
+pub const WHEN_UNKNOWN: WhenUnknown = WhenUnknown::Operator;
 
 /// What became of one e-mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,39 +43,19 @@ pub enum TellOutcome {
 }
 
 /// Why an event must be retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TellError {
-    /// No such claim: the message is poison.
-    #[error("claim {0} does not exist")]
-    UnknownClaim(crate::ids::ClaimId),
-    /// Another worker holds the send lease.
-    #[error("another worker is sending this e-mail")]
-    HeldElsewhere,
-    /// The e-mail could not be composed.
-    #[error("the e-mail could not be composed: {0}")]
-    Compose(String),
-    #[error(transparent)]
-    Unavailable(#[from] Unavailable),
-}
+pub type TellError = SendOnceError;
 
 /// The notify-partner use case.
 pub struct TellPartner<'a> {
     pub claims: &'a dyn ClaimRepository,
-    /// The record of sends: what keeps an e-mail from going out twice.
-    pub ledger: &'a dyn EventMailLedger,
-    pub mailer: &'a dyn Mailer,
-    pub clock: &'a dyn Clock,
-    /// Waiting between attempts to record a sent e-mail.
-    pub pause: &'a dyn Pause,
+    /// Sends each e-mail at most once.
+    pub sends: SendOnce<'a>,
     /// The business calendar of `response_due`.
     pub calendar: &'a BusinessCalendar,
     /// Signs the customer's link in the official e-mail.
     pub keyring: &'a OptOutKeyring,
     /// Where the API and the customer pages are served, e.g. `https://cpor.example.com`.
     pub public_base_url: &'a str,
-    /// How long this worker may hold the right to send (normally
-    /// [`super::notify::SEND_LEASE`]).
-    pub send_lease: TimeDelta,
 }
 
 impl TellPartner<'_> {
@@ -128,7 +106,7 @@ impl TellPartner<'_> {
         }
         let mut told = Vec::with_capacity(mails.len());
         for (recipient, email) in mails {
-            told.push((recipient, self.send_once(event, recipient, &email).await?));
+            told.push((recipient, self.send_once(event, recipient, email).await?));
         }
         Ok(TellOutcome::Told(told))
     }
@@ -143,87 +121,38 @@ impl TellPartner<'_> {
         )
     }
 
-    /// Sends `email` under the event's lease for `recipient`, unless it was sent (or may have
-    /// been) before.
+    /// Sends `email` to `recipient` once for the event, unless it was sent (or may have been)
+    /// before.
     async fn send_once(
         &self,
         event: &ReceivedEvent,
         recipient: EventMailRecipient,
-        email: &CustomerEmail,
+        email: CustomerEmail,
     ) -> Result<MailOutcome, TellError> {
-        let mail = EventMailRef {
+        let key = SendRef::from(EventMailRef {
             claim_id: event.claim_id,
             sequence: event.sequence,
             recipient,
-        };
-        let claim_id = event.claim_id;
-        let sequence = event.sequence;
-        let now = self.clock.now();
-        let owner = ulid::Ulid::new().to_string();
-        let lease = match self
-            .ledger
-            .acquire_event_mail(mail, &owner, now, now + self.send_lease)
-            .await
-        {
-            Ok(lease) => lease,
-            Err(e) => {
-                // The lease may have been written before the failure: give it back, or every
-                // redelivery would find it held until it expires.
-                self.release(mail, &owner).await;
-                return Err(e.into());
-            }
-        };
-        match lease {
-            NotificationLease::Acquired => {}
-            NotificationLease::AlreadySent { .. } => return Ok(MailOutcome::AlreadySent),
-            NotificationLease::HeldElsewhere => return Err(TellError::HeldElsewhere),
-            NotificationLease::OutcomeUnknown | NotificationLease::Held { .. } => {
-                return Ok(MailOutcome::Held);
-            }
-            NotificationLease::Rejected => return Ok(MailOutcome::Rejected),
-        }
-        let message_id = match self.mailer.send(email).await {
-            Ok(id) => id,
-            Err(SendError::NotSent(e)) => {
-                // Nothing went out: give the lease back so that the retry can send at once.
-                self.release(mail, &owner).await;
-                return Err(e.into());
-            }
-            Err(SendError::Rejected(reason)) => {
-                let reason = mask_addresses(&reason);
-                tracing::error!(%claim_id, sequence, ?recipient, to = %email.to.masked(), %reason, "the address was refused for good; the e-mail is not sent");
-                self.ledger.reject_event_mail(mail, &owner, &reason).await?;
-                return Ok(MailOutcome::Rejected);
-            }
-            Err(SendError::OutcomeUnknown(reason)) => {
-                // Sending again could send it twice: an operator decides (docs/runbook.md). If
-                // the hold cannot be written, the lease expires and the redelivery holds it.
-                tracing::error!(%claim_id, sequence, ?recipient, reason = %mask_addresses(&reason), "whether the e-mail went out is unknown; held for an operator");
-                self.ledger.hold_event_mail(mail, &owner).await?;
-                return Ok(MailOutcome::Held);
-            }
-        };
-        tracing::info!(%claim_id, sequence, ?recipient, to = %email.to.masked(), email_message_id = %message_id, "e-mail sent");
-        // The e-mail is out: recording that is what keeps it from going out twice, so it is
-        // retried here before the message is given up; if it still fails, the lease stays and
-        // a redelivery holds the e-mail rather than send it again.
-        RETRY
-            .run(
-                "recording the sent e-mail",
-                self.pause,
-                || self.ledger.record_event_mail_sent(mail, now, &message_id),
-                |_: &Unavailable| true,
-            )
+        });
+        let sent = self
+            .sends
+            .send(key, WHEN_UNKNOWN, move |_| Ok((email, ())))
             .await?;
-        Ok(MailOutcome::Sent)
-    }
-
-    /// Gives this attempt's lease back, if it holds one; a failure only delays the retry until
-    /// the lease expires.
-    async fn release(&self, mail: EventMailRef, owner: &str) {
-        if let Err(e) = self.ledger.release_event_mail(mail, owner).await {
-            tracing::warn!(claim_id = %mail.claim_id, sequence = mail.sequence, error = %e, "could not release the send lease");
-        }
+        Ok(match sent {
+            Sent::Now {
+                at,
+                message_id,
+                email,
+                ..
+            } => {
+                tracing::info!(claim_id = %event.claim_id, sequence = event.sequence, ?recipient, to = %email.to.masked(), email_message_id = %message_id, "e-mail sent");
+                self.sends.record_alone(key, at, &message_id).await?;
+                MailOutcome::Sent
+            }
+            Sent::Before { .. } => MailOutcome::AlreadySent,
+            Sent::Held { .. } => MailOutcome::Held,
+            Sent::Rejected => MailOutcome::Rejected,
+        })
     }
 }
 
@@ -232,10 +161,12 @@ mod tests {
     use super::*;
     use crate::claim::tests::at;
     use crate::clock::{FixedClock, RecordedPauses};
-    use crate::memory::{Answer, LedgerEntry, MemoryMailer, MemoryStore, StoreCall};
-    use crate::ports::ClaimRepository;
-    use crate::usecase::notify::SEND_LEASE;
-    use crate::usecase::testing::{awaiting_customer, keyring, now, store};
+    use crate::memory::{Answer, MemoryMailer, MemoryStore, StoreCall};
+    use crate::ports::{ClaimRepository, SendEntry, SendLedger};
+    use crate::retry::RETRY;
+    use crate::usecase::send::SEND_LEASE;
+    use crate::usecase::testing::{awaiting_customer, keyring, now, sends, store};
+    use chrono::TimeDelta;
 
     const PUBLIC_BASE_URL: &str = "https://cpor.example.com/";
 
@@ -263,21 +194,17 @@ mod tests {
         async fn tell(&self, event: &ReceivedEvent) -> Result<TellOutcome, TellError> {
             TellPartner {
                 claims: &self.store,
-                ledger: &self.store,
-                mailer: &self.mailer,
-                clock: &self.clock,
-                pause: &self.pauses,
+                sends: sends(&self.store, &self.mailer, &self.clock, &self.pauses),
                 calendar: &self.calendar,
                 keyring: &self.keyring,
                 public_base_url: PUBLIC_BASE_URL,
-                send_lease: SEND_LEASE,
             }
             .tell(event)
             .await
         }
 
-        fn partner_mail(&self, event: &ReceivedEvent) -> Option<LedgerEntry> {
-            self.store.event_mail_entry(EventMailRef {
+        fn partner_mail(&self, event: &ReceivedEvent) -> Option<SendEntry> {
+            self.store.send_entry(EventMailRef {
                 claim_id: event.claim_id,
                 sequence: event.sequence,
                 recipient: EventMailRecipient::Partner,
@@ -330,7 +257,7 @@ mod tests {
         assert!(sent[0].subject.contains("declined"), "{}", sent[0].subject);
         assert!(matches!(
             ports.partner_mail(&declined),
-            Some(LedgerEntry::Sent { .. })
+            Some(SendEntry::Sent { .. })
         ));
     }
 
@@ -427,7 +354,7 @@ mod tests {
         };
         ports
             .store
-            .record_event_mail_sent(partner, now(), "earlier")
+            .record_sent(partner.into(), now(), "earlier", None)
             .await
             .unwrap();
         ports.mailer.fail(1);
@@ -492,7 +419,7 @@ mod tests {
         assert_eq!(ports.mailer.sent().len(), 1);
         assert!(matches!(
             ports.partner_mail(&revoked),
-            Some(LedgerEntry::Held { .. })
+            Some(SendEntry::Held { .. })
         ));
     }
 
@@ -509,7 +436,7 @@ mod tests {
         };
         ports
             .store
-            .acquire_event_mail(mail, "crashed-worker", now(), now() + SEND_LEASE)
+            .acquire(mail.into(), "crashed-worker", now(), now() + SEND_LEASE)
             .await
             .unwrap();
         // WHEN the event comes again within the lease, then after it ran out
@@ -541,7 +468,7 @@ mod tests {
         assert_eq!(ports.pauses.taken().len(), RETRY.attempts as usize - 1);
         assert!(matches!(
             ports.partner_mail(&approved),
-            Some(LedgerEntry::Leased { .. })
+            Some(SendEntry::Leased { .. })
         ));
         // AND a redelivery sends nothing: within the lease it waits, after it the e-mail is held
         assert_eq!(ports.tell(&approved).await, Err(TellError::HeldElsewhere));
@@ -588,7 +515,7 @@ mod tests {
         assert_eq!(outcome, Ok(rejected.clone()));
         assert_eq!(again, Ok(rejected));
         match ports.partner_mail(&declined) {
-            Some(LedgerEntry::Rejected { reason }) => {
+            Some(SendEntry::Rejected { reason }) => {
                 assert!(!reason.contains("sam@"), "{reason}")
             }
             other => panic!("{other:?}"),

@@ -38,6 +38,22 @@ pub(crate) fn admin(partner: &str) -> Caller {
     caller(partner, Some(Role::IncentivesAdmin))
 }
 
+/// The send-once routine on the in-memory store and mailer, with the service's lease.
+pub(crate) fn sends<'a>(
+    store: &'a MemoryStore,
+    mailer: &'a crate::memory::MemoryMailer,
+    clock: &'a crate::clock::FixedClock,
+    pauses: &'a crate::clock::RecordedPauses,
+) -> crate::usecase::send::SendOnce<'a> {
+    crate::usecase::send::SendOnce {
+        ledger: store,
+        mailer,
+        clock,
+        pause: pauses,
+        send_lease: crate::usecase::send::SEND_LEASE,
+    }
+}
+
 /// A store holding the partners and tenants of `infra/local/examples/seed.json`.
 pub(crate) fn store() -> MemoryStore {
     let document: Value =
