@@ -68,7 +68,7 @@ impl SubmissionStore for MemoryStore {
         if let Some(told) = told {
             tables.apply(told).map_err(|_| CreateError::HolderChanged)?;
         }
-        if claim.status() == ClaimStatus::Contested {
+        if claim.status().contests_its_unit() {
             tables.contests.insert(contest, claim.id);
         } else {
             tables.locks.insert(

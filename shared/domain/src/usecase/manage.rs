@@ -203,8 +203,10 @@ impl ClaimDesk<'_> {
         // A correction leaves a claim `approved` exactly when it starts a new notification;
         // its `contact_corrected` history entry (to `approved`) queues it through the
         // history's outbox.
-        let notification =
-            (claim.status() == ClaimStatus::Approved).then_some(Notification::Queued);
+        let notification = claim
+            .status()
+            .notification_queued()
+            .then_some(Notification::Queued);
         Ok(Corrected {
             claim,
             notification,
