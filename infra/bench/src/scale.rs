@@ -349,43 +349,14 @@ async fn seeded_run(run: Run, seed: Seed, endpoint: &str) -> Result<Phase, Strin
         .map(|(claim, _)| claim)
         .collect();
     let calendar = BusinessCalendar::default();
-    // What the due index's reads cost on their own, in the emulator: the pages the run reads.
     let due_read = match run {
-        Run::Finalize => {
-            let started = Instant::now();
-            let mut read = 0;
-            let mut pages = store.due_pages(now);
-            while let Some(page) = pages.next().await {
-                read += page.map_err(|e| e.0)?.len();
-            }
-            if read != seed.due() {
-                return Err(format!(
-                    "the due index gave {read} of {} due claims",
-                    seed.due()
-                ));
-            }
-            Some(started.elapsed())
-        }
+        Run::Finalize => Some(due_index_read(&store, seed, now).await?),
         Run::Floor => None,
     };
     plan.reset_counts();
     let started = Instant::now();
     let (finalized, rejected) = match run {
-        Run::Finalize => {
-            let function = FinalizeAssociationFunction::new(
-                store.clone(),
-                Arc::new(SystemClock),
-                calendar.clone(),
-            );
-            let summary = function.run(now).await.map_err(|e| e.to_string())?;
-            if summary.reviews_overdue != Some(0) {
-                return Err(format!(
-                    "the run counted {:?} overdue reviews; the seed has none",
-                    summary.reviews_overdue
-                ));
-            }
-            (summary.finalized, summary.rejected)
-        }
+        Run::Finalize => finalize(&store, &calendar, now).await?,
         Run::Floor => floor(&store, due, now).await?,
     };
     let time = started.elapsed();
@@ -418,4 +389,45 @@ async fn seeded_run(run: Run, seed: Seed, endpoint: &str) -> Result<Phase, Strin
         rejected,
         calls,
     })
+}
+
+/// What the due index's reads cost on their own, in the emulator: the pages the run reads,
+/// which must hold every due claim of `seed`.
+async fn due_index_read(
+    store: &DynamoStore,
+    seed: Seed,
+    now: DateTime<Utc>,
+) -> Result<Duration, String> {
+    let started = Instant::now();
+    let mut read = 0;
+    let mut pages = store.due_pages(now);
+    while let Some(page) = pages.next().await {
+        read += page.map_err(|e| e.0)?.len();
+    }
+    if read != seed.due() {
+        return Err(format!(
+            "the due index gave {read} of {} due claims",
+            seed.due()
+        ));
+    }
+    Ok(started.elapsed())
+}
+
+/// finalize-association's run: the due opt-outs associated and the due responses rejected;
+/// an overdue review counted is an error (the seed has none).
+async fn finalize(
+    store: &DynamoStore,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), String> {
+    let function =
+        FinalizeAssociationFunction::new(store.clone(), Arc::new(SystemClock), calendar.clone());
+    let summary = function.run(now).await.map_err(|e| e.to_string())?;
+    if summary.reviews_overdue != Some(0) {
+        return Err(format!(
+            "the run counted {:?} overdue reviews; the seed has none",
+            summary.reviews_overdue
+        ));
+    }
+    Ok((summary.finalized, summary.rejected))
 }
