@@ -17,7 +17,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A Lambda function as its door: its name, its event and answer, how it is built and how it
 /// handles one event.
@@ -71,6 +71,8 @@ pub struct Wiring<'a> {
     sdk: &'a aws_config::SdkConfig,
     env: &'a Env,
     clock: Arc<dyn Clock>,
+    /// The DynamoDB client of every adapter on the table (see [`Wiring::dynamodb`]).
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
 }
 
 impl<'a> Wiring<'a> {
@@ -80,6 +82,7 @@ impl<'a> Wiring<'a> {
             sdk,
             env,
             clock: Arc::new(SystemClock),
+            dynamodb: OnceLock::new(),
         }
     }
 
@@ -97,24 +100,28 @@ impl<'a> Wiring<'a> {
         self.clock.clone()
     }
 
+    /// The one DynamoDB client of the adapters on the table, built for the first of them.
+    ///
+    /// Building a client costs the cold start (its configuration and runtime plugins, a few
+    /// dozen microseconds); a client is a handle on shared parts, so the store and the partner
+    /// budget share one.
+    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk))
+            .clone()
+    }
+
     /// The table: `CPOR_TABLE_NAME`.
     pub fn store(&self) -> Result<DynamoStore, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        Ok(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(self.sdk),
-            table,
-        ))
+        Ok(DynamoStore::new(self.dynamodb(), table))
     }
 
     /// Each partner's share of the partner API, counted in the table (`CPOR_TABLE_NAME`):
     /// `CPOR_PARTNER_REQUESTS_PER_SECOND` a second.
     pub fn partner_budget(&self) -> Result<crate::budget::PartnerBudget, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        crate::budget::PartnerBudget::from_env(
-            aws_sdk_dynamodb::Client::new(self.sdk),
-            &table,
-            self.env,
-        )
+        crate::budget::PartnerBudget::from_env(self.dynamodb(), &table, self.env)
     }
 
     /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`; a re-check is delayed
