@@ -10,14 +10,14 @@
 //! generic, not a boxed trait object).
 
 use crate::config::{self, ConfigError, Env, PUBLIC_BASE_URL, QUEUE_URL, SENDER_EMAIL, TABLE_NAME};
-use crate::{DynamoStore, SesMailer, SqsNotificationQueue, logging};
+use crate::{DynamoStore, SdkClient, SesMailer, SqsNotificationQueue, logging};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// A Lambda function as its door: its name, its event and answer, how it is built and how it
 /// handles one event.
@@ -65,14 +65,16 @@ pub async fn run<D: Door>() -> Result<(), lambda_runtime::Error> {
 
 /// What a function is built from: the SDK configuration, the settings, and the clock. Each
 /// method builds one adapter a function asks for, from the variables that configure it, and
-/// names the variable when it is missing or wrong.
+/// names the variable when it is missing or wrong; its SDK client is built by the first request
+/// that uses it ([`SdkClient`]).
 #[derive(Clone)]
 pub struct Wiring<'a> {
     sdk: &'a aws_config::SdkConfig,
     env: &'a Env,
     clock: Arc<dyn Clock>,
-    /// The DynamoDB client of every adapter on the table (see [`Wiring::dynamodb`]).
-    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    /// The one DynamoDB client of the adapters on the table: a client is a handle on shared
+    /// parts, and each one built costs time.
+    dynamodb: SdkClient<aws_sdk_dynamodb::Client>,
 }
 
 impl<'a> Wiring<'a> {
@@ -82,7 +84,7 @@ impl<'a> Wiring<'a> {
             sdk,
             env,
             clock: Arc::new(SystemClock),
-            dynamodb: OnceLock::new(),
+            dynamodb: SdkClient::on_first_use(sdk, aws_sdk_dynamodb::Client::new),
         }
     }
 
@@ -100,28 +102,17 @@ impl<'a> Wiring<'a> {
         self.clock.clone()
     }
 
-    /// The one DynamoDB client of the adapters on the table, built for the first of them.
-    ///
-    /// Building a client costs the cold start (its configuration and runtime plugins, a few
-    /// dozen microseconds); a client is a handle on shared parts, so the store and the partner
-    /// budget share one.
-    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        self.dynamodb
-            .get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk))
-            .clone()
-    }
-
     /// The table: `CPOR_TABLE_NAME`.
     pub fn store(&self) -> Result<DynamoStore, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        Ok(DynamoStore::new(self.dynamodb(), table))
+        Ok(DynamoStore::new(self.dynamodb.clone(), table))
     }
 
     /// Each partner's share of the partner API, counted in the table (`CPOR_TABLE_NAME`):
     /// `CPOR_PARTNER_REQUESTS_PER_SECOND` a second.
     pub fn partner_budget(&self) -> Result<crate::budget::PartnerBudget, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        crate::budget::PartnerBudget::from_env(self.dynamodb(), &table, self.env)
+        crate::budget::PartnerBudget::from_env(self.dynamodb.clone(), &table, self.env)
     }
 
     /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`; a re-check is delayed
@@ -140,17 +131,18 @@ impl<'a> Wiring<'a> {
                 name: RECHECK_MAX_DELAY,
                 problem: "must be a whole number of seconds from 0 to 900".into(),
             })?;
-        Ok(
-            SqsNotificationQueue::new(aws_sdk_sqs::Client::new(self.sdk), url)
-                .with_max_delay(max_delay),
+        Ok(SqsNotificationQueue::new(
+            SdkClient::on_first_use(self.sdk, aws_sdk_sqs::Client::new),
+            url,
         )
+        .with_max_delay(max_delay))
     }
 
     /// The service's event bus: `CPOR_EVENT_BUS_NAME`.
     pub fn event_bus(&self) -> Result<crate::EventBridgeBus, ConfigError> {
         let bus = self.env.required(config::EVENT_BUS_NAME)?;
         Ok(crate::EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::new(self.sdk),
+            SdkClient::on_first_use(self.sdk, aws_sdk_eventbridge::Client::new),
             bus,
         ))
     }

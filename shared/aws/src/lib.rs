@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod pause;
 pub mod queue;
 pub mod schema;
+pub mod sdk_client;
 
 pub use config::{ConfigError, Env};
 pub use documents::S3Documents;
@@ -29,6 +30,7 @@ pub use mailer::SesMailer;
 pub use metrics::Metrics;
 pub use pause::TokioPause;
 pub use queue::SqsNotificationQueue;
+pub use sdk_client::SdkClient;
 
 /// Loads the SDK configuration from the environment (region, credentials, endpoint).
 ///
@@ -74,13 +76,23 @@ pub async fn lambda_sdk_config_from(env: &Env) -> aws_config::SdkConfig {
     // The SDK checks an HTTP client when it builds a service client with it, and this client's
     // check builds a TLS connector (trust store, crypto provider, rustls configuration) and
     // throws it away: the first request builds the connector it uses all the same. The check is
-    // there to load the system's certificates at start-up, which the SDK caches, rather than in
-    // the first request; so with the system's roots the client is checked, once however many
-    // service clients use it. The compiled-in roots leave nothing to load ahead but aws-lc's
-    // own set-up, which the first request's connector does then: their check would build a
-    // connector for nothing at every cold start, so it is left to the first request.
+    // there to load the system's certificates, which the SDK caches, at start-up rather than in
+    // the first request; the functions build their service clients when a request first needs
+    // them ([`SdkClient`]), so with the system's roots the client is checked here, at start-up,
+    // and not again. The compiled-in roots leave nothing to load ahead but aws-lc's own set-up,
+    // which the first request's connector does then: their check would build a connector for
+    // nothing at every cold start, so it is left to the first request.
     let http = if system_roots {
-        validated_once(https_client(true))
+        let http = validated_once(https_client(true));
+        let mut components =
+            aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder::new(
+                "lambda_sdk_config",
+            );
+        components.set_http_client(Some(http.clone()));
+        // The SDK's check of its client never fails: a missing bundle is a warning in its log.
+        let _ = components
+            .validate_base_client_config(&aws_smithy_types::config_bag::ConfigBag::base());
+        http
     } else {
         checked_by_first_request(https_client(false))
     };
@@ -260,8 +272,11 @@ mod tests {
     use super::{AMAZON_ROOTS, checked_by_first_request, https_client, validated_once};
     use aws_smithy_runtime_api::box_error::BoxError;
     use aws_smithy_runtime_api::client::http::{
-        HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
     };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_smithy_runtime_api::client::runtime_components::{
         RuntimeComponents, RuntimeComponentsBuilder,
     };
@@ -271,7 +286,8 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// An HTTP client that counts the SDK's checks of it (and is never asked for a connection).
+    /// An HTTP client that counts the SDK's checks of it, one for each service client built on
+    /// it, and refuses every request.
     #[derive(Debug, Clone, Default)]
     struct Checked(Arc<AtomicUsize>);
 
@@ -281,7 +297,7 @@ mod tests {
             _: &HttpConnectorSettings,
             _: &RuntimeComponents,
         ) -> SharedHttpConnector {
-            unreachable!("no request is made")
+            SharedHttpConnector::new(Refused)
         }
 
         fn validate_base_client_config(
@@ -291,6 +307,16 @@ mod tests {
         ) -> Result<(), BoxError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(())
+        }
+    }
+
+    /// A connection that is never made.
+    #[derive(Debug)]
+    struct Refused;
+
+    impl HttpConnector for Refused {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            HttpConnectorFuture::ready(Err(ConnectorError::io("no network in this test".into())))
         }
     }
 
@@ -321,24 +347,66 @@ mod tests {
         assert_eq!(wrapped.0.load(Ordering::SeqCst), 1);
     }
 
-    /// A function's adapters on the table share one DynamoDB client: each client built costs
-    /// the cold start.
-    #[tokio::test]
-    async fn the_store_and_the_partner_budget_share_one_dynamodb_client() {
-        // GIVEN a wiring on an HTTP client that counts the clients built on it
-        let http = Checked::default();
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    /// An SDK configuration on `http`, without retries.
+    async fn sdk_on(http: &Checked) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
             .http_client(SharedHttpClient::new(http.clone()))
             .load()
-            .await;
+            .await
+    }
+
+    /// Building a function's adapters builds none of their SDK clients: the first request that
+    /// uses one builds it.
+    #[tokio::test]
+    async fn a_function_s_adapters_are_built_without_their_sdk_clients() {
+        // GIVEN a wiring on an HTTP client that counts the service clients built on it
+        let http = Checked::default();
+        let sdk = sdk_on(&http).await;
+        let env = crate::Env::default()
+            .with(crate::config::TABLE_NAME, "cpor")
+            .with(crate::config::QUEUE_URL, "https://sqs.example/q")
+            .with(crate::config::SENDER_EMAIL, "cpor@example.com")
+            .with(crate::config::EVENT_BUS_NAME, "cpor")
+            .with(crate::config::DOCUMENTS_BUCKET, "cpor");
+        let wiring = crate::Wiring::new(&sdk, &env);
+        // WHEN every adapter is built
+        wiring.store().expect("store");
+        wiring.partner_budget().expect("budget");
+        wiring.queue().expect("queue");
+        wiring.mailer().expect("mailer");
+        wiring.event_bus().expect("bus");
+        wiring.documents().expect("documents");
+        // THEN no service client was built
+        assert_eq!(http.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// A function's adapters on the table share one DynamoDB client: each client built costs
+    /// time.
+    #[tokio::test]
+    async fn the_store_and_the_partner_budget_share_one_dynamodb_client() {
+        use cpor_domain::ports::ClaimRepository;
+        // GIVEN the store and the partner budget of a wiring on an HTTP client that counts the
+        // service clients built on it (and refuses every request)
+        let http = Checked::default();
+        let sdk = sdk_on(&http).await;
         let env = crate::Env::default().with(crate::config::TABLE_NAME, "cpor");
         let wiring = crate::Wiring::new(&sdk, &env);
-        // WHEN the store and the partner budget are built
-        wiring.store().expect("the table is named");
-        wiring.partner_budget().expect("the budget has its default");
-        // THEN one DynamoDB client was built for both
+        let store = wiring.store().expect("store");
+        let budget = wiring.partner_budget().expect("budget");
+        // WHEN each makes a request
+        let now = chrono::Utc::now();
+        assert!(
+            store
+                .claim(cpor_domain::ids::ClaimId::new_at(now))
+                .await
+                .is_err()
+        );
+        let partner = cpor_domain::ids::PartnerId::parse("1234567").expect("a partner id");
+        budget.admit(&partner, now).await;
+        // THEN one DynamoDB client was built, for both
         assert_eq!(http.0.load(Ordering::SeqCst), 1);
     }
 
