@@ -179,6 +179,16 @@ bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale,
 	# e-mailed once, none held (the flow's default is 60)
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
 
+# The release profile with its symbols, in a target directory of its own (the first build takes
+# some minutes: every dependency is built again with them).
+PROFILE_TARGET := target/profile-start
+.PHONY: profile-start
+profile-start: ## the start-up path of FUNCTION (default notify-customer) beside the hello world's, under callgrind
+	CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=1 CARGO_TARGET_DIR=$(PROFILE_TARGET) \
+		cargo build --release -p cpor-hello -p $(or $(FUNCTION),notify-customer)
+	cargo build -p cpor-bench
+	./target/debug/cpor-bench --bin-dir $(PROFILE_TARGET)/release --profile $(or $(FUNCTION),notify-customer)
+
 .PHONY: deploy
 deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see README; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build

@@ -9,6 +9,7 @@
 
 mod cold_start;
 mod events;
+mod profile;
 mod report;
 mod scale;
 
@@ -63,6 +64,10 @@ struct Options {
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
     scale_only: bool,
+    /// Only a profile of these functions' start-up beside the hello world's, printed.
+    profile: Vec<String>,
+    /// Binaries with their symbols, whose start-ups the report profiles (none by default).
+    profile_bin_dir: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
@@ -82,6 +87,8 @@ fn options() -> Result<Options, String> {
         events_only: false,
         only: Vec::new(),
         scale_only: false,
+        profile: Vec::new(),
+        profile_bin_dir: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -107,6 +114,8 @@ fn options() -> Result<Options, String> {
             "--events-only" => o.events_only = true,
             "--scale-only" => o.scale_only = true,
             "--only" => o.only.push(value()?),
+            "--profile" => o.profile.push(value()?),
+            "--profile-bin-dir" => o.profile_bin_dir = Some(value()?.into()),
             "--env" => {
                 let pair = value()?;
                 let (k, v) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
@@ -294,6 +303,12 @@ async fn bench() -> Result<(), String> {
         println!("{}", report::events_text(&run));
         return Ok(());
     }
+    if !o.profile.is_empty() {
+        let names: Vec<&str> = o.profile.iter().map(String::as_str).collect();
+        let profiles = profile_starts(&o, &o.bin_dir, &names, &logs)?;
+        println!("{}", report::profile_text(&profiles));
+        return Ok(());
+    }
     if o.scale_only {
         for phase in scale_phases(o.seed, &logs).await?.all() {
             println!(
@@ -438,6 +453,33 @@ async fn cold_starts(
         .collect())
 }
 
+/// The start-ups of the hello world on the current-thread runtime and of `functions`, under
+/// callgrind, from the binaries in `bin_dir` (built with their symbols: `make profile-start`).
+fn profile_starts(
+    o: &Options,
+    bin_dir: &Path,
+    functions: &[&str],
+    logs: &Path,
+) -> Result<Vec<profile::StartProfile>, String> {
+    std::iter::once(HELLO_CURRENT_THREAD)
+        .chain(functions.iter().copied())
+        .map(|name| {
+            eprintln!("==> the start-up of {name} under callgrind");
+            let env = if name == HELLO_CURRENT_THREAD {
+                Vec::new()
+            } else {
+                function_env(name)
+            };
+            let subject = Subject {
+                name: name.to_owned(),
+                binary: bin_dir.join(name),
+                env: env.into_iter().chain(o.extra_env.iter().cloned()).collect(),
+            };
+            profile::profile(&subject, logs)
+        })
+        .collect()
+}
+
 /// `--quick`: the sizes and cold starts alone, printed.
 fn print_quick(sizes: &[(String, u64)], cold_starts: &[(String, Vec<Duration>)]) {
     // The two hello worlds come first (`subjects`).
@@ -498,5 +540,9 @@ async fn measure_the_rest(
         events,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),
+        profiles: match &o.profile_bin_dir {
+            Some(dir) => profile_starts(o, dir, &FUNCTIONS, logs)?,
+            None => Vec::new(),
+        },
     })
 }

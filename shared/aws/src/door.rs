@@ -65,8 +65,10 @@ pub async fn run<D: Door>() -> Result<(), lambda_runtime::Error> {
 
 /// What a function is built from: the SDK configuration, the settings, and the clock. Each
 /// method builds one adapter a function asks for, from the variables that configure it, and
-/// names the variable when it is missing or wrong; its SDK client is built by the first request
-/// that uses it ([`SdkClient`]).
+/// names the variable when it is missing or wrong. The SDK clients that every request needs are
+/// built here, at start-up (Lambda runs the start-up on a whole vCPU, the requests on the
+/// memory's share of one); those that some requests need only are built by the first request
+/// that uses them ([`SdkClient`]).
 #[derive(Clone)]
 pub struct Wiring<'a> {
     sdk: &'a aws_config::SdkConfig,
@@ -84,7 +86,7 @@ impl<'a> Wiring<'a> {
             sdk,
             env,
             clock: Arc::new(SystemClock),
-            dynamodb: SdkClient::on_first_use(sdk, aws_sdk_dynamodb::Client::new),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk).into(),
         }
     }
 
@@ -142,7 +144,7 @@ impl<'a> Wiring<'a> {
     pub fn event_bus(&self) -> Result<crate::EventBridgeBus, ConfigError> {
         let bus = self.env.required(config::EVENT_BUS_NAME)?;
         Ok(crate::EventBridgeBus::new(
-            SdkClient::on_first_use(self.sdk, aws_sdk_eventbridge::Client::new),
+            aws_sdk_eventbridge::Client::new(self.sdk),
             bus,
         ))
     }

@@ -21,24 +21,21 @@ use cpor_domain::retry::RETRY;
 /// Sends e-mail with SES from a verified sender.
 #[derive(Debug, Clone)]
 pub struct SesMailer {
-    client: crate::SdkClient<aws_sdk_ses::Client>,
+    client: aws_sdk_ses::Client,
     sender: String,
     /// The configuration set whose event destination reports bounces and complaints.
     configuration_set: Option<String>,
 }
 
 impl SesMailer {
-    /// A mailer sending from `sender`, on an SES client that never retries by itself (built
-    /// when the first e-mail is sent).
+    /// A mailer sending from `sender`, on an SES client that never retries by itself.
     pub fn new(sdk: &aws_config::SdkConfig, sender: impl Into<String>) -> Self {
         Self {
-            client: crate::SdkClient::on_first_use(sdk, |sdk| {
-                aws_sdk_ses::Client::from_conf(
-                    aws_sdk_ses::config::Builder::from(sdk)
-                        .retry_config(aws_config::retry::RetryConfig::disabled())
-                        .build(),
-                )
-            }),
+            client: aws_sdk_ses::Client::from_conf(
+                aws_sdk_ses::config::Builder::from(sdk)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             sender: sender.into(),
             configuration_set: None,
         }
