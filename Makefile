@@ -169,15 +169,28 @@ build: $(CARGO_LAMBDA) ## release builds of the ten functions for Lambda: target
 
 # The functions and the hello-world baseline in one release build (one profile, one feature
 # set); criterion first, as a bench build may relink the package's binaries with its dev features.
+# The release profile with its symbols, in a target directory of its own, for the start-up's
+# profile under callgrind (the first build takes some minutes: every dependency is built again).
+PROFILE_TARGET := target/profile-start
+PROFILE_BUILD := CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=1 CARGO_TARGET_DIR=$(PROFILE_TARGET)
+
 .PHONY: bench
 bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale, handler cost: BENCHMARKS.md
 	cargo bench -p submit-claim --bench handler
 	cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
+	$(PROFILE_BUILD) cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
 	cargo build -p cpor-bench
-	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-bench --command "make bench" $(BENCH_ARGS)
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-bench --command "make bench" \
+		--profile-bin-dir $(PROFILE_TARGET)/release $(BENCH_ARGS)
 	# 300 claims approved by reviewers under a fifth of AWS calls failing: each customer
 	# e-mailed once, none held (the flow's default is 60)
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
+
+.PHONY: profile-start
+profile-start: ## the start-up path of FUNCTION (default notify-customer) beside the hello world's, under callgrind
+	$(PROFILE_BUILD) cargo build --release -p cpor-hello -p $(or $(FUNCTION),notify-customer)
+	cargo build -p cpor-bench
+	./target/debug/cpor-bench --bin-dir $(PROFILE_TARGET)/release --profile $(or $(FUNCTION),notify-customer)
 
 .PHONY: deploy
 deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)

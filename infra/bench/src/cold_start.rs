@@ -110,6 +110,55 @@ pub fn start_once(subject: &Subject, log: &Path) -> Result<Duration, String> {
     }
 }
 
+/// One start of `subject` under callgrind (valgrind's instruction-level profiler), written to
+/// `out`: the stand-in closes the connection once the first request for work has arrived, so
+/// the runtime stops by itself and callgrind writes its profile of the start-up path (from the
+/// loader's first instruction to the first `next`, plus the few of the runtime's error exit).
+pub fn profile(subject: &Subject, out: &Path, log: &Path) -> Result<(), String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+            if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        // Dropping the stream closes the connection: the runtime's `next` fails and it exits.
+        let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
+    });
+    let stderr = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&subject.binary)
+        .env_clear()
+        .envs(lambda_env(&addr.to_string(), &subject.name))
+        .envs(subject.env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .status()
+        .map_err(|e| format!("valgrind (is it installed?): {e}"))?;
+    match rx.recv_timeout(Duration::from_secs(1)) {
+        Ok(request) if request.starts_with(NEXT) => Ok(()),
+        _ => Err(format!(
+            "{} under callgrind ({status}) never asked for work; its output is in {}",
+            subject.name,
+            log.display()
+        )),
+    }
+}
+
 /// `starts` starts of every subject, taken in turns so that the machine's moods fall on all
 /// alike, after one unmeasured start each (to warm the page cache).
 pub fn measure(

@@ -9,6 +9,7 @@
 
 mod cold_start;
 mod events;
+mod profile;
 mod report;
 mod scale;
 
@@ -63,6 +64,10 @@ struct Options {
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
     scale_only: bool,
+    /// Only a profile of these functions' start-up beside the hello world's, printed.
+    profile: Vec<String>,
+    /// Binaries with their symbols, whose start-ups the report profiles (none by default).
+    profile_bin_dir: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
@@ -82,6 +87,8 @@ fn options() -> Result<Options, String> {
         events_only: false,
         only: Vec::new(),
         scale_only: false,
+        profile: Vec::new(),
+        profile_bin_dir: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -107,6 +114,8 @@ fn options() -> Result<Options, String> {
             "--events-only" => o.events_only = true,
             "--scale-only" => o.scale_only = true,
             "--only" => o.only.push(value()?),
+            "--profile" => o.profile.push(value()?),
+            "--profile-bin-dir" => o.profile_bin_dir = Some(value()?.into()),
             "--env" => {
                 let pair = value()?;
                 let (k, v) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
@@ -126,20 +135,27 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     );
     let holidays = ("CPOR_HOLIDAYS", "2026-12-25,2027-01-01");
     let bucket = ("CPOR_DOCUMENTS_BUCKET", "cpor-bench-documents");
+    // What both notifying functions are given.
+    let notify = [
+        table,
+        ("CPOR_SENDER_EMAIL", "cpor@example.com"),
+        ("CPOR_PUBLIC_BASE_URL", "https://claims.example.com"),
+        ("CPOR_TOKEN_SECRET", "bench-token-secret-0123456789"),
+        ("CPOR_TOKEN_KEY_ID", "k1"),
+        holidays,
+    ];
     // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
         "submit-claim" => vec![table, queue],
         "manage-claims" => vec![table, bucket, queue],
         "review-claims" => vec![table, queue, holidays, bucket],
         "record-document" => vec![table, bucket],
-        "notify-customer" | "notify-partner" => vec![
-            table,
-            ("CPOR_SENDER_EMAIL", "cpor@example.com"),
-            ("CPOR_PUBLIC_BASE_URL", "https://claims.example.com"),
-            ("CPOR_TOKEN_SECRET", "bench-token-secret-0123456789"),
-            ("CPOR_TOKEN_KEY_ID", "k1"),
-            holidays,
-        ],
+        "notify-customer" => [
+            &notify[..],
+            &[("CPOR_SES_CONFIGURATION_SET", "cpor-bench-email"), queue],
+        ]
+        .concat(),
+        "notify-partner" => notify.to_vec(),
         "record-opt-out" => vec![
             table,
             ("CPOR_TOKEN_SECRET", "bench-token-secret-0123456789"),
@@ -287,6 +303,12 @@ async fn bench() -> Result<(), String> {
         println!("{}", report::events_text(&run));
         return Ok(());
     }
+    if !o.profile.is_empty() {
+        let names: Vec<&str> = o.profile.iter().map(String::as_str).collect();
+        let profiles = profile_starts(&o, &o.bin_dir, &names, &logs)?;
+        println!("{}", report::profile_text(&profiles));
+        return Ok(());
+    }
     if o.scale_only {
         for phase in scale_phases(o.seed, &logs).await?.all() {
             println!(
@@ -431,21 +453,54 @@ async fn cold_starts(
         .collect())
 }
 
+/// The start-ups of the hello world on the current-thread runtime and of `functions`, under
+/// callgrind, from the binaries in `bin_dir` (built with their symbols: `make profile-start`).
+fn profile_starts(
+    o: &Options,
+    bin_dir: &Path,
+    functions: &[&str],
+    logs: &Path,
+) -> Result<Vec<profile::StartProfile>, String> {
+    std::iter::once(HELLO_CURRENT_THREAD)
+        .chain(functions.iter().copied())
+        .map(|name| {
+            eprintln!("==> the start-up of {name} under callgrind");
+            let env = if name == HELLO_CURRENT_THREAD {
+                Vec::new()
+            } else {
+                function_env(name)
+            };
+            let subject = Subject {
+                name: name.to_owned(),
+                binary: bin_dir.join(name),
+                env: env.into_iter().chain(o.extra_env.iter().cloned()).collect(),
+            };
+            profile::profile(&subject, logs)
+        })
+        .collect()
+}
+
 /// `--quick`: the sizes and cold starts alone, printed.
 fn print_quick(sizes: &[(String, u64)], cold_starts: &[(String, Vec<Duration>)]) {
-    let hello = cold_starts
-        .first()
-        .map_or(Duration::ZERO, |(_, times)| median(times));
+    // The two hello worlds come first (`subjects`).
+    let hello = |i: usize| {
+        cold_starts
+            .get(i)
+            .map_or(Duration::ZERO, |(_, times)| median(times))
+            .as_secs_f64()
+    };
     for (name, size) in sizes {
         println!("{name:<22} {}", mib(*size));
     }
     for (name, times) in cold_starts {
+        let time = median(times).as_secs_f64();
         println!(
-            "{:<44} median {:>9}  p90 {:>9}  {:.2} x hello",
+            "{:<44} median {:>9}  p90 {:>9}  {:.2} x hello  {:.2} x hello (current-thread)",
             name,
             ms(median(times)),
             ms(quantile(times, 0.9)),
-            median(times).as_secs_f64() / hello.as_secs_f64(),
+            time / hello(0),
+            time / hello(1),
         );
     }
 }
@@ -485,5 +540,9 @@ async fn measure_the_rest(
         events,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),
+        profiles: match &o.profile_bin_dir {
+            Some(dir) => profile_starts(o, dir, &FUNCTIONS, logs)?,
+            None => Vec::new(),
+        },
     })
 }

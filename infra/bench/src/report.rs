@@ -4,6 +4,7 @@
 
 use crate::cold_start::quantile;
 use crate::events::{self, EventsRun};
+use crate::profile::StartProfile;
 use crate::scale::{self, Phase, Run};
 use crate::{FUNCTIONS, HELLO_CURRENT_THREAD, REVIEW_DUE, SYSTEM_STORE};
 use cpor_tests::round_trips::{Calls, FlowCalls, OperationCalls};
@@ -52,6 +53,9 @@ pub struct Measurements {
     pub events: EventsRun,
     /// The criterion bench's median, if it ran.
     pub handler: Option<Criterion>,
+    /// The start-up paths under callgrind: the hello world on the current-thread runtime first,
+    /// then the functions (none when the bench was not given binaries with their symbols).
+    pub profiles: Vec<StartProfile>,
 }
 
 /// Where the numbers were taken.
@@ -96,6 +100,7 @@ pub fn render(m: &Measurements) -> Report {
     header(&mut out, m);
     summary(&mut out, &rows);
     cold_start(&mut out, m);
+    out.push_str(&profile_text(&m.profiles));
     sizes(&mut out, m);
     round_trips(&mut out, m);
     scale_section(&mut out, &m.scale);
@@ -519,6 +524,82 @@ fn cold_start_notes(out: &mut String, bundle_certificates: usize) {
          the one AWS request a cold start makes, and the price of never holding the secret in an environment variable."
     )
     .ok();
+}
+
+/// The section on the start-up paths under callgrind: each binary's instructions and
+/// relocations beside the hello world's, then where the function with the most instructions
+/// spends them beyond the hello world, by component.
+pub fn profile_text(profiles: &[StartProfile]) -> String {
+    let mut out = String::new();
+    let Some((hello, functions)) = profiles.split_first() else {
+        return out;
+    };
+    writeln!(
+        out,
+        "\n## The start-up, profiled\n\nEach binary started once under callgrind (`make profile-start`; the release \
+         profile with its symbols), from the loader's first instruction to its first request for work. \
+         Instructions, unlike times, do not vary with the machine's load.\n\n\
+         | binary | instructions | / {} | relative relocations |\n| --- | --- | --- | --- |",
+        hello.name
+    )
+    .ok();
+    for p in profiles {
+        writeln!(
+            out,
+            "| {} | {} | {:.2} × | {} |",
+            p.name,
+            thousands(p.instructions),
+            p.instructions as f64 / hello.instructions.max(1) as f64,
+            p.relocations
+        )
+        .ok();
+    }
+    let Some(most) = functions.iter().max_by_key(|p| p.instructions) else {
+        return out;
+    };
+    writeln!(
+        out,
+        "\nWhere {}'s start-up goes beyond {}'s: each component's own instructions (its callees' not \
+         included), largest difference first.\n\n| component | {} | {} | difference |\n| --- | --- | --- | --- |",
+        most.name, hello.name, hello.name, most.name
+    )
+    .ok();
+    let mut rows: Vec<(&String, u64, u64)> = most
+        .by_component
+        .iter()
+        .map(|(component, n)| {
+            (
+                component,
+                hello.by_component.get(component).copied().unwrap_or(0),
+                *n,
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(_, hello, function)| std::cmp::Reverse(function.saturating_sub(*hello)));
+    for (component, hello, function) in rows.into_iter().take(12) {
+        writeln!(
+            out,
+            "| {component} | {} | {} | {} |",
+            thousands(hello),
+            thousands(function),
+            thousands(function.saturating_sub(hello))
+        )
+        .ok();
+    }
+    out
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn sizes(out: &mut String, m: &Measurements) {

@@ -4,7 +4,7 @@
 //! partner's requests.
 
 use crate::schema::{PK, SK, TTL_ATTRIBUTE};
-use crate::{ConfigError, Env};
+use crate::{ConfigError, Env, SdkClient};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -34,22 +34,30 @@ pub enum Admission {
 /// Per-partner request budgets in the table: one counter item per partner and second.
 #[derive(Debug, Clone)]
 pub struct PartnerBudget {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     per_second: u32,
 }
 
 impl PartnerBudget {
-    pub fn new(client: Client, table: impl Into<String>, per_second: u32) -> Self {
+    pub fn new(
+        client: impl Into<SdkClient<Client>>,
+        table: impl Into<String>,
+        per_second: u32,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             table: table.into(),
             per_second,
         }
     }
 
     /// The budget configured by `CPOR_PARTNER_REQUESTS_PER_SECOND` on `table`.
-    pub fn from_env(client: Client, table: &str, env: &Env) -> Result<Self, ConfigError> {
+    pub fn from_env(
+        client: impl Into<SdkClient<Client>>,
+        table: &str,
+        env: &Env,
+    ) -> Result<Self, ConfigError> {
         let per_second = env
             .or(PARTNER_REQUESTS_PER_SECOND, &DEFAULT_PER_SECOND.to_string())
             .parse()

@@ -20,7 +20,6 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use chrono::{DateTime, Utc};
 use cpor_domain::document::{Document, MAX_DOCUMENT_BYTES, SNIFF_BYTES, UPLOAD_WINDOW};
 use cpor_domain::ports::{ArrivedObject, DocumentObjects, Unavailable};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// How long an upload link works: the window a pending document waits for its bytes.
@@ -42,16 +41,8 @@ pub struct SignedLink {
 /// The documents' bucket.
 #[derive(Debug, Clone)]
 pub struct S3Documents {
-    client: Arc<S3Client>,
+    client: crate::SdkClient<aws_sdk_s3::Client>,
     bucket: String,
-}
-
-/// The S3 client: given, or built on its first use (a function that serves documents on a
-/// few of its routes only does not pay for it in every cold start).
-#[derive(Debug)]
-enum S3Client {
-    Given(aws_sdk_s3::Client),
-    OnFirstUse(Box<aws_config::SdkConfig>, OnceLock<aws_sdk_s3::Client>),
 }
 
 fn failed(what: &str, error: &impl std::error::Error) -> Unavailable {
@@ -61,24 +52,23 @@ fn failed(what: &str, error: &impl std::error::Error) -> Unavailable {
 impl S3Documents {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
-            client: Arc::new(S3Client::Given(client)),
+            client: client.into(),
             bucket: bucket.into(),
         }
     }
 
-    /// The bucket on `sdk`'s S3 client ([`S3Documents::client`]), built when first needed.
+    /// The bucket on `sdk`'s S3 client ([`S3Documents::client`]), built when first needed (a
+    /// function that serves documents on a few of its routes only does not pay for it on the
+    /// others).
     pub fn on_first_use(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
         Self {
-            client: Arc::new(S3Client::OnFirstUse(Box::new(sdk.clone()), OnceLock::new())),
+            client: crate::SdkClient::on_first_use(sdk, Self::client),
             bucket: bucket.into(),
         }
     }
 
     fn s3(&self) -> &aws_sdk_s3::Client {
-        match &*self.client {
-            S3Client::Given(client) => client,
-            S3Client::OnFirstUse(sdk, client) => client.get_or_init(|| Self::client(sdk)),
-        }
+        &self.client
     }
 
     /// The client for `sdk`: path-style addressing when the configuration names an endpoint

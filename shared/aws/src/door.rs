@@ -10,7 +10,7 @@
 //! generic, not a boxed trait object).
 
 use crate::config::{self, ConfigError, Env, PUBLIC_BASE_URL, QUEUE_URL, SENDER_EMAIL, TABLE_NAME};
-use crate::{DynamoStore, SesMailer, SqsNotificationQueue, logging};
+use crate::{DynamoStore, SdkClient, SesMailer, SqsNotificationQueue, logging};
 use cpor_domain::clock::{Clock, SystemClock};
 use cpor_domain::{BusinessCalendar, OptOutKeyring};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -65,12 +65,18 @@ pub async fn run<D: Door>() -> Result<(), lambda_runtime::Error> {
 
 /// What a function is built from: the SDK configuration, the settings, and the clock. Each
 /// method builds one adapter a function asks for, from the variables that configure it, and
-/// names the variable when it is missing or wrong.
+/// names the variable when it is missing or wrong. The SDK clients that every request needs are
+/// built here, at start-up (Lambda runs the start-up on a whole vCPU, the requests on the
+/// memory's share of one); those that some requests need only are built by the first request
+/// that uses them ([`SdkClient`]).
 #[derive(Clone)]
 pub struct Wiring<'a> {
     sdk: &'a aws_config::SdkConfig,
     env: &'a Env,
     clock: Arc<dyn Clock>,
+    /// The one DynamoDB client of the adapters on the table: a client is a handle on shared
+    /// parts, and each one built costs time.
+    dynamodb: SdkClient<aws_sdk_dynamodb::Client>,
 }
 
 impl<'a> Wiring<'a> {
@@ -80,6 +86,7 @@ impl<'a> Wiring<'a> {
             sdk,
             env,
             clock: Arc::new(SystemClock),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk).into(),
         }
     }
 
@@ -100,21 +107,14 @@ impl<'a> Wiring<'a> {
     /// The table: `CPOR_TABLE_NAME`.
     pub fn store(&self) -> Result<DynamoStore, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        Ok(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(self.sdk),
-            table,
-        ))
+        Ok(DynamoStore::new(self.dynamodb.clone(), table))
     }
 
     /// Each partner's share of the partner API, counted in the table (`CPOR_TABLE_NAME`):
     /// `CPOR_PARTNER_REQUESTS_PER_SECOND` a second.
     pub fn partner_budget(&self) -> Result<crate::budget::PartnerBudget, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        crate::budget::PartnerBudget::from_env(
-            aws_sdk_dynamodb::Client::new(self.sdk),
-            &table,
-            self.env,
-        )
+        crate::budget::PartnerBudget::from_env(self.dynamodb.clone(), &table, self.env)
     }
 
     /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`; a re-check is delayed
@@ -133,10 +133,11 @@ impl<'a> Wiring<'a> {
                 name: RECHECK_MAX_DELAY,
                 problem: "must be a whole number of seconds from 0 to 900".into(),
             })?;
-        Ok(
-            SqsNotificationQueue::new(aws_sdk_sqs::Client::new(self.sdk), url)
-                .with_max_delay(max_delay),
+        Ok(SqsNotificationQueue::new(
+            SdkClient::on_first_use(self.sdk, aws_sdk_sqs::Client::new),
+            url,
         )
+        .with_max_delay(max_delay))
     }
 
     /// The service's event bus: `CPOR_EVENT_BUS_NAME`.

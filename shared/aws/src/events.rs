@@ -1,7 +1,7 @@
 //! The service's EventBridge bus, as the domain's [`EventBus`] port: `PutEvents`, its entries
 //! accepted or refused one by one.
 
-use crate::describe;
+use crate::{SdkClient, describe};
 use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -11,14 +11,14 @@ use cpor_domain::ports::{EventBus, Unavailable};
 /// The bus named `bus` (its name or ARN).
 #[derive(Debug, Clone)]
 pub struct EventBridgeBus {
-    client: Client,
+    client: SdkClient<Client>,
     bus: String,
 }
 
 impl EventBridgeBus {
-    pub fn new(client: Client, bus: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<SdkClient<Client>>, bus: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             bus: bus.into(),
         }
     }

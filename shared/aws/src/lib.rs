@@ -22,6 +22,7 @@ pub mod queue;
 #[cfg(test)]
 mod replay;
 pub mod schema;
+pub mod sdk_client;
 pub mod sending;
 
 pub use config::{ConfigError, Env};
@@ -34,6 +35,7 @@ pub use mailer::SesMailer;
 pub use metrics::Metrics;
 pub use pause::TokioPause;
 pub use queue::SqsNotificationQueue;
+pub use sdk_client::SdkClient;
 
 /// Loads the SDK configuration from the environment (region, credentials, endpoint).
 ///
@@ -62,11 +64,10 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
 /// The SDK configuration of a deployed function, from `env`.
 ///
 /// Its HTTPS client trusts the roots of Amazon Trust Services alone, which issue the
-/// certificates of every AWS endpoint a function calls (regional, FIPS and VPC endpoints alike).
-/// The SDK loads its trust store when it builds a client, at start-up: the system's whole
-/// bundle must be read and parsed at every cold start, five certificates compiled in cost next
-/// to nothing (BENCHMARKS.md measures both). `CPOR_TLS_SYSTEM_ROOTS=1` brings back the system's. The
-/// client is checked once, however many service clients use it ([`validated_once`]).
+/// certificates of every AWS endpoint a function calls (regional, FIPS and VPC endpoints alike):
+/// the system's whole bundle would be read and parsed at every cold start, five certificates
+/// compiled in cost next to nothing (BENCHMARKS.md measures both). `CPOR_TLS_SYSTEM_ROOTS=1`
+/// brings back the system's. See [`https_client`] for when the TLS set-up is built.
 ///
 /// Where Lambda has put the region and credentials in the environment (`AWS_REGION`,
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the configuration is
@@ -76,25 +77,30 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
 /// function is never given, at every cold start. Anywhere else, the loader's chains
 /// fill in what the environment lacks, as for [`sdk_config`].
 pub async fn lambda_sdk_config_from(env: &Env) -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls;
-    let trust = if env.get(TLS_SYSTEM_ROOTS).is_some_and(|v| v == "1") {
-        tls::TrustStore::default().with_native_roots(true)
+    let system_roots = env.get(TLS_SYSTEM_ROOTS).is_some_and(|v| v == "1");
+    // The SDK checks an HTTP client when it builds a service client with it, and this client's
+    // check builds a TLS connector (trust store, crypto provider, rustls configuration) and
+    // throws it away: the first request builds the connector it uses all the same. The check is
+    // there to load the system's certificates, which the SDK caches, at start-up rather than in
+    // the first request; the functions build some of their service clients when a request
+    // first needs them ([`SdkClient`]), so with the system's roots the client is checked here,
+    // at start-up, once, and not by each client. The compiled-in roots leave nothing to load ahead but aws-lc's own set-up,
+    // which the first request's connector does then: their check would build a connector for
+    // nothing at every cold start, so it is left to the first request.
+    let http = if system_roots {
+        let http = validated_once(https_client(true));
+        let mut components =
+            aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder::new(
+                "lambda_sdk_config",
+            );
+        components.set_http_client(Some(http.clone()));
+        // The SDK's check of its client never fails: a missing bundle is a warning in its log.
+        let _ = components
+            .validate_base_client_config(&aws_smithy_types::config_bag::ConfigBag::base());
+        http
     } else {
-        tls::TrustStore::empty()
-            .with_native_roots(false)
-            .with_pem_certificate(AMAZON_ROOTS)
+        checked_by_first_request(https_client(false))
     };
-    let context = tls::TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .unwrap_or_else(|_| unreachable!("a trust store of PEM certificates is a valid context"));
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(context)
-        .build_https();
-    let http = validated_once(http);
     let Some((region, credentials)) = lambda_environment(env) else {
         return loader().http_client(http).load().await;
     };
@@ -120,6 +126,29 @@ pub async fn lambda_sdk_config_from(env: &Env) -> aws_config::SdkConfig {
         config = config.endpoint_url(url);
     }
     config.build()
+}
+
+/// The functions' HTTPS client, trusting the compiled-in Amazon roots, or the system's
+/// (`system_roots`).
+fn https_client(system_roots: bool) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let trust = if system_roots {
+        tls::TrustStore::default().with_native_roots(true)
+    } else {
+        tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_ROOTS)
+    };
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_else(|_| unreachable!("a trust store of PEM certificates is a valid context"));
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https()
 }
 
 /// The default chains' connect timeout (`aws_config`'s), kept when the configuration is built
@@ -149,13 +178,14 @@ fn lambda_environment(
 
 /// `client`, whose set-up is checked when the first SDK client is built and not again.
 ///
-/// The SDK checks an HTTP client each time a service client is built with it, and this client's
-/// check builds a TLS connector (trust store, crypto provider, rustls configuration) and throws it
-/// away, so that certificates are loaded at start-up rather than by the first request. Once is
-/// enough for that: what it loads is kept (aws-lc's set-up; the system's certificates, which the
-/// SDK caches), and the connectors that requests use are built and kept apart from it. A function
-/// with two or three clients builds one connector at start-up instead of two or three. (The
-/// SDK's clients make no final check of their own, so none is passed on.)
+/// The SDK checks an HTTP client each time a service client is built with it, and the SDK's
+/// HTTPS client's check builds a TLS connector (trust store, crypto provider, rustls
+/// configuration) and throws it away, so that certificates are loaded at start-up rather than
+/// by the first request. Once is enough for that: what it loads is kept (aws-lc's set-up; the
+/// system's certificates, which the SDK caches), and the connectors that requests use are built
+/// and kept apart from it. A function with two or three clients builds one connector at start-up
+/// instead of two or three. (The SDK's clients make no final check of their own, so none is
+/// passed on.)
 pub fn validated_once(
     client: aws_smithy_runtime_api::client::http::SharedHttpClient,
 ) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
@@ -165,7 +195,18 @@ pub fn validated_once(
     })
 }
 
-/// See [`validated_once`].
+/// `client`, never checked when an SDK client is built: its TLS set-up is built when the first
+/// request needs a connection (see [`lambda_sdk_config_from`]).
+fn checked_by_first_request(
+    client: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ValidatedOnce {
+        inner: client,
+        validated: std::sync::OnceLock::from(()),
+    })
+}
+
+/// See [`validated_once`] and [`checked_by_first_request`].
 #[derive(Debug)]
 struct ValidatedOnce {
     inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
@@ -233,11 +274,14 @@ pub fn describe<E: std::error::Error>(error: &E) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{AMAZON_ROOTS, validated_once};
+    use super::{AMAZON_ROOTS, checked_by_first_request, https_client, validated_once};
     use aws_smithy_runtime_api::box_error::BoxError;
     use aws_smithy_runtime_api::client::http::{
-        HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
     };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_smithy_runtime_api::client::runtime_components::{
         RuntimeComponents, RuntimeComponentsBuilder,
     };
@@ -247,7 +291,8 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// An HTTP client that counts the SDK's checks of it (and is never asked for a connection).
+    /// An HTTP client that counts the SDK's checks of it, one for each service client built on
+    /// it, and refuses every request.
     #[derive(Debug, Clone, Default)]
     struct Checked(Arc<AtomicUsize>);
 
@@ -257,7 +302,7 @@ mod tests {
             _: &HttpConnectorSettings,
             _: &RuntimeComponents,
         ) -> SharedHttpConnector {
-            unreachable!("no request is made")
+            SharedHttpConnector::new(Refused)
         }
 
         fn validate_base_client_config(
@@ -267,6 +312,16 @@ mod tests {
         ) -> Result<(), BoxError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(())
+        }
+    }
+
+    /// A connection that is never made.
+    #[derive(Debug)]
+    struct Refused;
+
+    impl HttpConnector for Refused {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            HttpConnectorFuture::ready(Err(ConnectorError::io("no network in this test".into())))
         }
     }
 
@@ -295,6 +350,102 @@ mod tests {
         checks_for_three_clients(validated_once(SharedHttpClient::new(wrapped.clone()))).await;
         // THEN it is checked once, for the first client
         assert_eq!(wrapped.0.load(Ordering::SeqCst), 1);
+    }
+
+    /// An SDK configuration on `http`, without retries.
+    async fn sdk_on(http: &Checked) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .http_client(SharedHttpClient::new(http.clone()))
+            .load()
+            .await
+    }
+
+    /// Building a function's adapters builds the SDK clients that every request needs
+    /// (DynamoDB, SES, EventBridge), once each, and not those that some requests need only (SQS,
+    /// S3): the first request that uses one builds it.
+    #[tokio::test]
+    async fn a_function_s_adapters_build_the_clients_every_request_needs_and_no_others() {
+        // GIVEN a wiring on an HTTP client that counts the service clients built on it
+        let http = Checked::default();
+        let sdk = sdk_on(&http).await;
+        let env = crate::Env::default()
+            .with(crate::config::TABLE_NAME, "cpor")
+            .with(crate::config::QUEUE_URL, "https://sqs.example/q")
+            .with(crate::config::SENDER_EMAIL, "cpor@example.com")
+            .with(crate::config::EVENT_BUS_NAME, "cpor")
+            .with(crate::config::DOCUMENTS_BUCKET, "cpor");
+        let wiring = crate::Wiring::new(&sdk, &env);
+        // THEN the wiring built the one DynamoDB client
+        assert_eq!(http.0.load(Ordering::SeqCst), 1);
+        // WHEN every adapter is built
+        wiring.store().expect("store");
+        wiring.partner_budget().expect("budget");
+        wiring.queue().expect("queue");
+        wiring.mailer().expect("mailer");
+        wiring.event_bus().expect("bus");
+        wiring.documents().expect("documents");
+        // THEN the SES and EventBridge clients were built, and neither SQS's nor S3's
+        assert_eq!(http.0.load(Ordering::SeqCst), 3);
+    }
+
+    /// A function's adapters on the table share one DynamoDB client: each client built costs
+    /// time.
+    #[tokio::test]
+    async fn the_store_and_the_partner_budget_share_one_dynamodb_client() {
+        use cpor_domain::ports::ClaimRepository;
+        // GIVEN the store and the partner budget of a wiring on an HTTP client that counts the
+        // service clients built on it (and refuses every request)
+        let http = Checked::default();
+        let sdk = sdk_on(&http).await;
+        let env = crate::Env::default().with(crate::config::TABLE_NAME, "cpor");
+        let wiring = crate::Wiring::new(&sdk, &env);
+        let store = wiring.store().expect("store");
+        let budget = wiring.partner_budget().expect("budget");
+        // WHEN each makes a request
+        let now = chrono::Utc::now();
+        assert!(
+            store
+                .claim(cpor_domain::ids::ClaimId::new_at(now))
+                .await
+                .is_err()
+        );
+        let partner = cpor_domain::ids::PartnerId::parse("1234567").expect("a partner id");
+        budget.admit(&partner, now).await;
+        // THEN one DynamoDB client was built, for both
+        assert_eq!(http.0.load(Ordering::SeqCst), 1);
+    }
+
+    /// With the compiled-in roots, building SDK clients builds no TLS connector: the first
+    /// request builds the one it uses.
+    #[tokio::test]
+    async fn the_client_on_the_compiled_in_roots_is_not_checked_when_sdk_clients_are_built() {
+        // GIVEN the HTTP client of the compiled-in roots, whose check would build a TLS
+        // connector only to throw it away
+        let wrapped = Checked::default();
+        // WHEN a DynamoDB, an SQS and an SES client are built on it
+        checks_for_three_clients(checked_by_first_request(SharedHttpClient::new(
+            wrapped.clone(),
+        )))
+        .await;
+        // THEN none checks it: its connector is built by the first request
+        assert_eq!(wrapped.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// The compiled-in roots make a working TLS set-up: left to the first request, it must not
+    /// fail there.
+    #[test]
+    fn the_compiled_in_roots_make_a_tls_connector() {
+        // GIVEN the functions' HTTPS client on the compiled-in roots
+        let mut components = RuntimeComponentsBuilder::new("test");
+        components.set_http_client(Some(https_client(false)));
+        // WHEN the SDK's check builds its TLS connector, as the first request does
+        // THEN every root goes into the trust store (the SDK panics on one it cannot parse)
+        components
+            .validate_base_client_config(&ConfigBag::base())
+            .expect("the TLS connector is built");
     }
 
     #[test]

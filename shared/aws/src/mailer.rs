@@ -30,11 +30,12 @@ pub struct SesMailer {
 impl SesMailer {
     /// A mailer sending from `sender`, on an SES client that never retries by itself.
     pub fn new(sdk: &aws_config::SdkConfig, sender: impl Into<String>) -> Self {
-        let config = aws_sdk_ses::config::Builder::from(sdk)
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .build();
         Self {
-            client: aws_sdk_ses::Client::from_conf(config),
+            client: aws_sdk_ses::Client::from_conf(
+                aws_sdk_ses::config::Builder::from(sdk)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             sender: sender.into(),
             configuration_set: None,
         }

@@ -1,6 +1,6 @@
 //! The SQS notification queue.
 
-use crate::describe;
+use crate::{SdkClient, describe};
 use async_trait::async_trait;
 use chrono::TimeDelta;
 use cpor_domain::ids::ClaimId;
@@ -21,7 +21,7 @@ pub const MAX_DELAY_SECONDS: i32 = 900;
 /// Queues notifications on SQS.
 #[derive(Debug, Clone)]
 pub struct SqsNotificationQueue {
-    client: aws_sdk_sqs::Client,
+    client: SdkClient<aws_sdk_sqs::Client>,
     queue_url: String,
     /// The longest a re-check is delayed ([`MAX_DELAY_SECONDS`]; shorter locally, where the
     /// clock the re-check is decided by can be moved).
@@ -30,9 +30,12 @@ pub struct SqsNotificationQueue {
 
 impl SqsNotificationQueue {
     /// A queue at `queue_url`.
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<SdkClient<aws_sdk_sqs::Client>>,
+        queue_url: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             queue_url: queue_url.into(),
             max_delay_seconds: MAX_DELAY_SECONDS,
         }

@@ -47,8 +47,8 @@ pub mod record;
 mod submission;
 mod transaction;
 
-use crate::describe;
 use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, REVIEW_INDEX, SK};
+use crate::{SdkClient, describe};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use cpor_domain::claim::{Claim, HistoryEntry};
@@ -61,15 +61,15 @@ use record::{ClaimRecord, HistoryRecord, Item, LockRecord, from_item, to_item};
 /// The DynamoDB implementation of the storage ports.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
 }
 
 impl DynamoStore {
     /// A store on `table`.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             table: table.into(),
         }
     }
