@@ -322,13 +322,14 @@ async fn every_customer_emailed_once<'a>(
     loop {
         let links = outbox_links(stack).await;
         let (mut sent, mut held) = (0, 0);
+        let mut waiting = Vec::new();
         for id in ids.clone() {
             let claim_id = cpor_domain::ids::ClaimId::parse(id).unwrap();
             let state = store.entry(first_notice(claim_id).into()).await.unwrap();
             match state {
                 Some(SendEntry::Sent { .. }) if links.contains_key(id) => sent += 1,
                 Some(SendEntry::Held { .. }) => held += 1,
-                _ => {}
+                other => waiting.push((claim_id, other)),
             }
         }
         most_held = most_held.max(held);
@@ -352,12 +353,54 @@ async fn every_customer_emailed_once<'a>(
         } else {
             quiet_before = quiet;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(420),
-            "only {sent} of {claims} notified, {held} held"
-        );
+        if started.elapsed() >= Duration::from_secs(420) {
+            panic!(
+                "only {sent} of {claims} notified, {held} held; {}",
+                why_not_notified(stack, &store, &waiting).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(if quiet_before { 3000 } else { 500 })).await;
     }
+}
+
+/// What the claims not yet notified are waiting for: each one's status, its notice's ledger
+/// entry and its last history entries, and the notification queue's messages: what a failure
+/// of the flows above says.
+async fn why_not_notified(
+    stack: &TestStack,
+    store: &cpor_aws::DynamoStore,
+    waiting: &[(cpor_domain::ids::ClaimId, Option<SendEntry>)],
+) -> String {
+    use cpor_domain::ports::ClaimRepository;
+    let mut report = String::new();
+    for (id, entry) in waiting {
+        let (status, last) = match store.claim_with_history(*id).await {
+            Ok(Some((claim, history))) => (
+                format!("{:?}", claim.status()),
+                history
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .map(|e| format!("{:?}", e.event))
+                    .collect::<Vec<_>>()
+                    .join(" < "),
+            ),
+            other => (format!("{other:?}"), String::new()),
+        };
+        report.push_str(&format!(
+            "\n  claim {id}: {status}, notice {entry:?}, last history {last}"
+        ));
+    }
+    let queue = cpor_aws::schema::QueueDefinition::notifications(&stack.settings().queue_prefix);
+    let (waiting_messages, in_flight) = stack.queue_depth(&queue.name).await;
+    report.push_str(&format!(
+        "\n  notification queue: {waiting_messages} waiting, {in_flight} in flight; \
+         dead letters: {}; SES events pending: {}; feedback backlog: {}",
+        stack.dead_letters().await,
+        stack.settings().ses_events.pending(),
+        stack.feedback_backlog().await
+    ));
+    report
 }
 
 /// How many claims the reviewers' fault flow approves: `CPOR_FAULT_CLAIMS`, 60 by default

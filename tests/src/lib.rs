@@ -568,19 +568,26 @@ pub const M365_WORKLOADS: [&str; 10] = [
 impl TestStack {
     /// How many messages wait in the e-mail feedback queue, or are being processed.
     pub async fn feedback_backlog(&self) -> u32 {
+        let name =
+            cpor_aws::schema::QueueDefinition::email_feedback(&self.settings.queue_prefix).name;
+        let (waiting, in_flight) = self.queue_depth(&name).await;
+        waiting + in_flight
+    }
+
+    /// The messages of the queue named `name`: how many wait, and how many are being processed
+    /// (received, not yet deleted). Read without the stack's injected faults: the test's own
+    /// reads must not fail.
+    pub async fn queue_depth(&self, name: &str) -> (u32, u32) {
         use aws_sdk_sqs::types::QueueAttributeName as Name;
-        // Read without the stack's injected faults: the test's own reads must not fail.
         let mut clean = self.settings.clone();
         clean.faults = None;
         let sqs = aws_sdk_sqs::Client::new(&clean.sdk_config().await);
-        let name =
-            cpor_aws::schema::QueueDefinition::email_feedback(&self.settings.queue_prefix).name;
         let url = sqs
             .get_queue_url()
             .queue_name(name)
             .send()
             .await
-            .expect("the feedback queue")
+            .unwrap_or_else(|e| panic!("the queue {name}: {e}"))
             .queue_url()
             .unwrap_or_default()
             .to_owned();
@@ -592,14 +599,17 @@ impl TestStack {
             .send()
             .await
             .expect("queue attributes");
-        [
-            Name::ApproximateNumberOfMessages,
-            Name::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|n| attrs.attributes().and_then(|a| a.get(n)))
-        .filter_map(|n| n.parse::<u32>().ok())
-        .sum()
+        let count = |n: &Name| {
+            attrs
+                .attributes()
+                .and_then(|a| a.get(n))
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        (
+            count(&Name::ApproximateNumberOfMessages),
+            count(&Name::ApproximateNumberOfMessagesNotVisible),
+        )
     }
 
     /// Waits until SES's events of every e-mail accepted so far are published and processed
@@ -617,25 +627,9 @@ impl TestStack {
 
     /// How many messages wait in the notification dead-letter queue.
     pub async fn dead_letters(&self) -> u32 {
-        let attrs = self
-            .sqs()
-            .await
-            .get_queue_attributes()
-            .queue_url(
-                self.queue_url()
-                    .replace("-notifications", "-notifications-dlq"),
-            )
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .expect("queue attributes");
-        attrs
-            .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            })
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        let definition =
+            cpor_aws::schema::QueueDefinition::notifications(&self.settings.queue_prefix);
+        self.queue_depth(&definition.dead_letter_name).await.0
     }
 
     /// Waits until `n` messages wait in the dead-letter queue, or fails the test after 60 s.
