@@ -538,7 +538,8 @@ pub fn profile_text(profiles: &[StartProfile]) -> String {
         out,
         "\n## The start-up, profiled\n\nEach binary started once under callgrind (`make profile-start`; the release \
          profile with its symbols), from the loader's first instruction to its first request for work. \
-         Instructions, unlike times, do not vary with the machine's load.\n\n\
+         Instructions, unlike times, do not vary with the machine's load; `docs/performance.md` says what the \
+         components are and what was left alone.\n\n\
          | binary | instructions | / {} | relative relocations |\n| --- | --- | --- | --- |",
         hello.name
     )
