@@ -317,7 +317,12 @@ async fn every_customer_emailed_once<'a>(
         stack.settings().table.clone(),
     );
     let claims = ids.clone().count();
-    let started = Instant::now();
+    let notifications =
+        cpor_aws::schema::QueueDefinition::notifications(&stack.settings().queue_prefix).name;
+    // The wait fails when nothing moves for a while (no send recorded or held, no message
+    // received or retried), not after a fixed time: on a loaded machine the same work takes
+    // longer, and a lost notification stops every change all the same.
+    let (mut last_seen, mut last_change) = (String::new(), Instant::now());
     let (mut most_held, mut moves, mut quiet_before) = (0, 0, false);
     loop {
         let links = outbox_links(stack).await;
@@ -353,15 +358,37 @@ async fn every_customer_emailed_once<'a>(
         } else {
             quiet_before = quiet;
         }
-        if started.elapsed() >= Duration::from_secs(420) {
+        let seen = format!(
+            "{sent} {held} {waiting:?} {:?}",
+            stack.queue_depth(&notifications).await
+        );
+        if seen != last_seen {
+            (last_seen, last_change) = (seen, Instant::now());
+        }
+        let lost = stack.dead_letters().await > 0;
+        if lost || last_change.elapsed() >= STALLED || moves > MOST_MOVES {
             panic!(
-                "only {sent} of {claims} notified, {held} held; {}",
+                "only {sent} of {claims} notified, {held} held ({}); {}",
+                if lost {
+                    "a notification went to the dead-letter queue".to_owned()
+                } else if moves > MOST_MOVES {
+                    format!("the clock moved {moves} times")
+                } else {
+                    format!("nothing changed for {STALLED:?}")
+                },
                 why_not_notified(stack, &store, &waiting).await
             );
         }
         tokio::time::sleep(Duration::from_millis(if quiet_before { 3000 } else { 500 })).await;
     }
 }
+
+/// How long the notifications of the flows above may show no change before the test fails.
+const STALLED: Duration = Duration::from_secs(180);
+
+/// How many times the flows above may move the clock past SES's wait: a held send is released
+/// five times at most, so a wait that keeps moving it has lost track of a send.
+const MOST_MOVES: usize = 100;
 
 /// What the claims not yet notified are waiting for: each one's status, its notice's ledger
 /// entry and its last history entries, and the notification queue's messages: what a failure
