@@ -55,13 +55,21 @@ fn lambda_env(runtime_api: &str, function: &str) -> HashMap<String, String> {
     .collect()
 }
 
-/// One start: spawn, wait for the first `next` request, stop the process.
-pub fn start_once(subject: &Subject, log: &Path) -> Result<Duration, String> {
+/// What a stand-in does with the runtime's connection once its first request has arrived.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Holds it until the process is stopped.
+    Hold,
+    /// Closes it: the runtime's `next` fails and it exits by itself.
+    Close,
+}
+
+/// A stand-in for the Lambda Runtime API on loopback: its address, and what it says when the
+/// runtime's first request has arrived whole (request line and headers): when, and the request.
+fn stand_in(then: Then) -> Result<(String, mpsc::Receiver<(Instant, String)>), String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::channel();
-    // The stand-in: accepts the runtime's connection and notes when its first request for work
-    // has arrived whole (request line and headers).
     std::thread::spawn(move || {
         let Ok((mut stream, _)) = listener.accept() else {
             return;
@@ -75,24 +83,47 @@ pub fn start_once(subject: &Subject, log: &Path) -> Result<Duration, String> {
             seen.extend_from_slice(&buffer[..n]);
             if seen.windows(4).any(|w| w == b"\r\n\r\n") {
                 let _ = tx.send((Instant::now(), String::from_utf8_lossy(&seen).into_owned()));
-                // Hold the connection until the process is stopped.
-                let _ = stream.read(&mut buffer);
+                if let Then::Hold = then {
+                    let _ = stream.read(&mut buffer);
+                }
                 break;
             }
         }
     });
+    Ok((addr.to_string(), rx))
+}
+
+/// `program` with `args`, started as `subject` would be: Lambda's variables for a runtime at
+/// `runtime_api`, the subject's own, and nothing else of this machine's.
+fn lambda_command(
+    program: &Path,
+    args: &[String],
+    subject: &Subject,
+    runtime_api: &str,
+    log: &Path,
+) -> Result<Command, String> {
     let stderr = std::fs::File::create(log).map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let mut child = Command::new(&subject.binary)
+    let mut command = Command::new(program);
+    command
+        .args(args)
         .env_clear()
-        .envs(lambda_env(&addr.to_string(), &subject.name))
+        .envs(lambda_env(runtime_api, &subject.name))
         .envs(subject.env.iter().cloned())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(stderr)
+        .stderr(stderr);
+    Ok(command)
+}
+
+/// One start: spawn, wait for the first `next` request, stop the process.
+pub fn start_once(subject: &Subject, log: &Path) -> Result<Duration, String> {
+    let (runtime_api, first) = stand_in(Then::Hold)?;
+    let mut command = lambda_command(&subject.binary, &[], subject, &runtime_api, log)?;
+    let started = Instant::now();
+    let mut child = command
         .spawn()
         .map_err(|e| format!("{}: {e}", subject.binary.display()))?;
-    let outcome = rx.recv_timeout(Duration::from_secs(20));
+    let outcome = first.recv_timeout(Duration::from_secs(20));
     let _ = child.kill();
     let _ = child.wait();
     match outcome {
@@ -115,42 +146,24 @@ pub fn start_once(subject: &Subject, log: &Path) -> Result<Duration, String> {
 /// the runtime stops by itself and callgrind writes its profile of the start-up path (from the
 /// loader's first instruction to the first `next`, plus the few of the runtime's error exit).
 pub fn profile(subject: &Subject, out: &Path, log: &Path) -> Result<(), String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else {
-            return;
-        };
-        let mut seen = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buffer[..n]);
-            if seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        // Dropping the stream closes the connection: the runtime's `next` fails and it exits.
-        let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
-    });
-    let stderr = std::fs::File::create(log).map_err(|e| e.to_string())?;
-    let status = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(&subject.binary)
-        .env_clear()
-        .envs(lambda_env(&addr.to_string(), &subject.name))
-        .envs(subject.env.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
+    if !subject.binary.exists() {
+        return Err(format!(
+            "{}: no such binary (`make profile-start FUNCTION={}` builds it with its symbols)",
+            subject.binary.display(),
+            subject.name
+        ));
+    }
+    let (runtime_api, first) = stand_in(Then::Close)?;
+    let args = [
+        "--tool=callgrind".to_owned(),
+        format!("--callgrind-out-file={}", out.display()),
+        subject.binary.to_string_lossy().into_owned(),
+    ];
+    let status = lambda_command(Path::new("valgrind"), &args, subject, &runtime_api, log)?
         .status()
         .map_err(|e| format!("valgrind (is it installed?): {e}"))?;
-    match rx.recv_timeout(Duration::from_secs(1)) {
-        Ok(request) if request.starts_with(NEXT) => Ok(()),
+    match first.recv_timeout(Duration::from_secs(1)) {
+        Ok((_, request)) if request.starts_with(NEXT) => Ok(()),
         _ => Err(format!(
             "{} under callgrind ({status}) never asked for work; its output is in {}",
             subject.name,
