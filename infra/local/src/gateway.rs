@@ -172,6 +172,9 @@ pub async fn serve(
 async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    if let Some(page) = crate::console::serve(&parts.method, parts.uri.path()).await {
+        return page;
+    }
     let Some(target) = match_route(&parts.method, parts.uri.path()) else {
         return problem(routes::not_found(format!(
             "{} {} is not a route of this API",
