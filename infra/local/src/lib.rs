@@ -9,6 +9,7 @@
 //! SES accepted is published as SES's `Send` and `Delivery` events to the feedback topic
 //! ([`ses_events`]).
 
+pub mod authorizers;
 pub mod emulator;
 pub mod events;
 pub mod faults;
