@@ -22,7 +22,7 @@ CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
 SAM_VENV          := .venv-sam
 SAM               := $(SAM_VENV)/bin/sam
 SAM_PIN           := aws-sam-cli==1.170.0
-FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events
+FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller
 # The template deploys arm64; `make build ARCH=x86-64` builds for the other Lambda architecture.
 ARCH              ?= arm64
 
@@ -40,8 +40,32 @@ $(MOTO_SERVER):
 .PHONY: emulator
 emulator: $(MOTO_SERVER) ## install the AWS emulator into .venv (once)
 
+# The console (console/, TypeScript; console/README.md): its npm packages from its lock file,
+# installed when missing or older than the lock file; built to console/dist when its sources or
+# the contract changed (its API client is generated from openapi.yaml).
+CONSOLE_INSTALLED := console/node_modules/.installed
+CONSOLE_SOURCES   := $(shell find console/src console/public console/scripts -type f ! -name '*.gen.ts' 2>/dev/null) \
+                     $(addprefix console/,index.html silent-callback.html vite.config.ts tsconfig.json package.json) \
+                     openapi.yaml
+
+$(CONSOLE_INSTALLED): console/package-lock.json
+	@echo "==> installing the console's packages (npm ci)"
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+# A failed build leaves no page behind, so the next make builds again.
+console/dist/index.html: $(CONSOLE_INSTALLED) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build || { rm -f dist/index.html; exit 1; }
+
+.PHONY: console
+console: console/dist/index.html ## build the console into console/dist (make run serves it at /console/)
+
+.PHONY: console-test
+console-test: $(CONSOLE_INSTALLED) ## the console's lint, type check and unit tests
+	cd console && npm run --silent lint && npm run --silent check && npm run --silent test
+
 .PHONY: run
-run: $(MOTO_SERVER) ## serve the partner API and customer pages on 127.0.0.1:3000 (Ctrl-C stops)
+run: $(MOTO_SERVER) console ## serve the API, the customer pages and the console on 127.0.0.1:3000 (Ctrl-C stops)
 	cargo build --quiet -p cpor-local
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-local run
 
@@ -112,7 +136,7 @@ browser: $(AXE) ## install headless Chromium and chromedriver (Debian packages) 
 # once), without a test binary for the targets whose manifest says they have no tests
 # (`test = false`), which `--all-targets` would link all the same.
 .PHONY: test
-test: $(MOTO_SERVER) browser ## every test: unit, property and integration (against a fresh emulator)
+test: $(MOTO_SERVER) browser console-test ## every test: unit, property and integration (against a fresh emulator), and the console's
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --tests --benches
 
 $(SCHEMATHESIS): $(MOTO_SERVER)
@@ -154,7 +178,7 @@ lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the S
 	$(CFN_LINT) .run/template.translated.json
 
 .PHONY: build
-build: $(CARGO_LAMBDA) ## release builds of the ten functions for Lambda: target/lambda/*/bootstrap
+build: $(CARGO_LAMBDA) ## release builds of the eleven functions for Lambda: target/lambda/*/bootstrap
 	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
 	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
 	  echo "the Rust standard library for $$target is not installed:" \
@@ -200,4 +224,4 @@ deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of y
 .PHONY: clean
 clean: ## remove build output and the tools' virtual environments
 	cargo clean
-	rm -rf $(VENV) $(SAM_VENV) infra/.aws-sam
+	rm -rf $(VENV) $(SAM_VENV) infra/.aws-sam console/node_modules console/dist

@@ -20,6 +20,13 @@ export default defineConfig({
       },
     },
   },
+  // `npm run dev`: the API of a running `make run`, on the development server's own origin.
+  server: {
+    proxy: {
+      "/v1": "http://127.0.0.1:3000",
+      "/_local": "http://127.0.0.1:3000",
+    },
+  },
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",

@@ -43,6 +43,9 @@ mod round_trips;
 // What AWS would allow: each function's recorded calls against its role in the template.
 mod iam;
 
+// What the console needs: the catalogue, the local sign-in, identity providers' tokens.
+mod console;
+
 // The ports' contracts, on the DynamoDB store: the rules the in-memory store keeps too.
 mod ports;
 

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -30,6 +30,7 @@ const FUNCTIONS: [&str; 9] = [
     "publish-events",
     "notify-partner",
     "record-email-feedback",
+    "authorize-caller",
 ];
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
@@ -163,6 +164,19 @@ fn function_env(name: &str) -> Vec<(String, String)> {
         ],
         "finalize-association" => vec![table, holidays],
         "publish-events" => vec![table, ("CPOR_EVENT_BUS_NAME", "cpor-bench-events")],
+        // Its issuers' keys are read at the first token, not at start-up.
+        "authorize-caller" => vec![
+            (
+                "CPOR_PARTNER_ISSUER",
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_partners",
+            ),
+            ("CPOR_PARTNER_AUDIENCE", "cpor-api"),
+            (
+                "CPOR_REVIEWER_ISSUER",
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_reviewers",
+            ),
+            ("CPOR_REVIEWER_AUDIENCE", "cpor-review"),
+        ],
         _ => vec![table],
     };
     vars.into_iter()

@@ -3,12 +3,11 @@
 //! the same v2 events, calls the functions in-process and turns their answers back into HTTP.
 //! It also serves the local-only routes, which are never deployed.
 
-use crate::jwt;
+use crate::authorizers::{Authorizers, Refused};
 use crate::settings::LocalSettings;
 use crate::{feedback, outbox};
 use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
+    ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
 };
 use aws_lambda_events::encodings::Body as LambdaBody;
 use aws_lambda_events::http::{HeaderValue, Method, StatusCode};
@@ -25,7 +24,7 @@ use cpor_domain::reference::ReferenceData;
 use cpor_domain::time::parse_instant;
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::Problem;
-use cpor_http::routes::{self, Access, Route};
+use cpor_http::routes::{self, Route};
 use finalize_association::{FinalizeAssociationFunction, FinalizeError};
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
@@ -71,6 +70,8 @@ pub struct Gateway {
     pub events: Arc<crate::events::EventLog>,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
+    /// The HTTP API's authorizers.
+    pub authorizers: Authorizers,
     /// The settings.
     pub settings: LocalSettings,
     /// For reading the emulator's outbox.
@@ -195,18 +196,15 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     };
     let response = match &target {
         Target::Door(route, door, parameters) => {
-            // Locally one secret signs partners' and reviewers' tokens alike; the functions
-            // keep each kind to its own routes, as they do behind the two authorizers in AWS.
-            let claims = match route.access {
-                Access::Partner | Access::Reviewer => {
-                    authorize(&gateway.settings, &parts.headers).map(Some)
-                }
-                Access::Public => Ok(None),
-            };
-            match claims {
-                Err(detail) => problem(Problem::unauthenticated(detail)),
-                Ok(claims) => {
-                    let event = to_event(&parts, &body, route.key, parameters, claims);
+            let authorized = gateway
+                .authorizers
+                .authorize(route.access, route.key, &parts.headers)
+                .await;
+            match authorized {
+                Err(Refused::Unauthenticated(detail)) => problem(Problem::unauthenticated(detail)),
+                Err(Refused::Forbidden(detail)) => problem(Problem::forbidden(detail)),
+                Ok(authorizer) => {
+                    let event = to_event(&parts, &body, route.key, parameters, authorizer);
                     match door {
                         HttpDoor::Submit => invoke(&gateway.submit, event).await,
                         HttpDoor::Manage => invoke_signing(&gateway, &gateway.manage, event).await,
@@ -362,29 +360,12 @@ fn presigned_links(answer: &ApiGatewayV2httpResponse) -> Vec<(String, String)> {
     links
 }
 
-/// Verifies the bearer token as the JWT authorizer would; the claims go to the function.
-fn authorize(
-    settings: &LocalSettings,
-    headers: &axum::http::HeaderMap,
-) -> Result<HashMap<String, String>, String> {
-    let header = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("send Authorization: Bearer <token>")?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or("the Authorization header must be Bearer <token>")?;
-    jwt::verify(&settings.jwt_secret, token.trim())
-        .map_err(|e| format!("the bearer token is not valid: {e}"))
-}
-
 fn to_event(
     parts: &axum::http::request::Parts,
     body: &Bytes,
     route_key: &str,
     path_parameters: &HashMap<String, String>,
-    claims: Option<HashMap<String, String>>,
+    authorizer: Option<ApiGatewayRequestAuthorizer>,
 ) -> ApiGatewayV2httpRequest {
     let mut event = ApiGatewayV2httpRequest::default();
     event.version = Some("2.0".into());
@@ -412,13 +393,7 @@ fn to_event(
     event.request_context.http.path = Some(parts.uri.path().to_owned());
     event.request_context.http.protocol = Some("HTTP/1.1".into());
     event.request_context.http.source_ip = Some("127.0.0.1".into());
-    if let Some(claims) = claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims;
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        event.request_context.authorizer = Some(authorizer);
-    }
+    event.request_context.authorizer = authorizer;
     if !body.is_empty() {
         match std::str::from_utf8(body) {
             Ok(text) => event.body = Some(text.to_owned()),

@@ -76,17 +76,7 @@ pub fn verify(secret: &str, token: &str) -> Result<HashMap<String, String>, Stri
     let key = DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
     let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
         .map_err(|e| e.to_string())?;
-    Ok(data
-        .claims
-        .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
-        .collect())
+    Ok(authorize_caller::oidc::claims_as_strings(data.claims))
 }
 
 #[cfg(test)]

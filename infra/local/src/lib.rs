@@ -9,6 +9,7 @@
 //! SES accepted is published as SES's `Send` and `Delivery` events to the feedback topic
 //! ([`ses_events`]). It also serves the built console under `/console/` ([`console`]).
 
+pub mod authorizers;
 pub mod console;
 pub mod emulator;
 pub mod events;

@@ -1,8 +1,10 @@
 //! Starting and stopping the local stack.
 
+use crate::authorizers::Authorizers;
 use crate::gateway::{self, Gateway};
 use crate::poller;
 use crate::settings::LocalSettings;
+use authorize_caller::AuthorizeCallerFunction;
 use cpor_aws::schema::{self, QueueDefinition};
 use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
@@ -137,6 +139,15 @@ impl LocalStack {
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
+            authorizers: Authorizers::new(
+                &settings.jwt_secret,
+                settings.trusted_issuers.clone(),
+                if settings.trusted_issuers.is_empty() {
+                    None
+                } else {
+                    Some(build::<AuthorizeCallerFunction>(&settings, &sdk, &env).await?)
+                },
+            ),
             events: Arc::new(crate::events::EventLog::default()),
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),

@@ -254,6 +254,10 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::DOCUMENTS_BUCKET,
         config::EVENT_BUS_NAME,
         cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
+        config::PARTNER_ISSUER,
+        config::PARTNER_AUDIENCE,
+        config::REVIEWER_ISSUER,
+        config::REVIEWER_AUDIENCE,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -265,7 +269,12 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         let variables = resource["Properties"]["Environment"]["Variables"]
             .as_object()
             .expect("each function has its environment");
-        assert!(variables.contains_key(config::TABLE_NAME), "{name}");
+        // Every function but the authorizer, which reads tokens and no table.
+        assert_eq!(
+            variables.contains_key(config::TABLE_NAME),
+            name != "AuthorizeCallerFunction",
+            "{name}"
+        );
         for variable in variables.keys().filter(|k| k.starts_with("CPOR_")) {
             assert!(known.contains(&variable.as_str()), "{name} sets {variable}");
             assert_ne!(
@@ -275,7 +284,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 10);
+    assert_eq!(functions, 11);
 }
 
 #[test]
@@ -341,7 +350,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 10);
+    assert_eq!(functions, 11);
 }
 
 #[test]
@@ -1130,4 +1139,52 @@ fn the_runbook_recycles_every_function_that_reads_the_opt_out_secret() {
         .map(str::to_owned)
         .collect();
     assert_eq!(recycled, readers);
+}
+
+/// The routes open to partners and reviewers alike are behind authorize-caller, which trusts
+/// exactly the issuers and audiences the two JWT authorizers trust, is asked for every request
+/// (no cache: a token is refused the second it expires, as the JWT authorizers refuse it) and
+/// only when there is an `Authorization` header (API Gateway answers 401 itself otherwise).
+#[test]
+fn the_authorizer_of_both_kinds_of_caller_trusts_what_the_two_jwt_authorizers_trust() {
+    let template = template();
+    let authorizers = &resource(&template, "HttpApi")["Auth"]["Authorizers"];
+    let either = &authorizers["PartnerOrReviewer"];
+    assert_eq!(
+        either["FunctionArn"],
+        json!({ "Fn::GetAtt": ["AuthorizeCallerFunction", "Arn"] })
+    );
+    assert_eq!(either["AuthorizerPayloadFormatVersion"], "2.0");
+    assert_eq!(either["EnableSimpleResponses"], true);
+    assert_eq!(either["EnableFunctionDefaultPermissions"], true);
+    assert_eq!(
+        either["Identity"],
+        json!({ "Headers": ["Authorization"], "ReauthorizeEvery": 0 })
+    );
+    let variables = &resource(&template, "AuthorizeCallerFunction")["Environment"]["Variables"];
+    for (jwt, issuer, audience) in [
+        (
+            "PartnerJwt",
+            config::PARTNER_ISSUER,
+            config::PARTNER_AUDIENCE,
+        ),
+        (
+            "ReviewerJwt",
+            config::REVIEWER_ISSUER,
+            config::REVIEWER_AUDIENCE,
+        ),
+    ] {
+        let configuration = &authorizers[jwt]["JwtConfiguration"];
+        assert_eq!(variables[issuer], configuration["issuer"], "{jwt}");
+        assert_eq!(
+            json!([variables[audience].clone()]),
+            configuration["audience"],
+            "{jwt}"
+        );
+    }
+    // AND its role may write its logs, nothing else
+    let role = resource(&template, "AuthorizeCallerRole");
+    let statements = statements(&role["Policies"][0]);
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Sid"], "Logs");
 }
