@@ -124,6 +124,104 @@ async fn the_catalogue_is_401_without_a_token_and_403_with_a_refused_one() {
     stack.stop().await;
 }
 
+/// `POST /_local/token` with `body`.
+async fn sign_in(stack: &TestStack, body: &Value) -> Answer {
+    stack
+        .send(Method::POST, "/_local/token", None, Some(body), &[])
+        .await
+}
+
+/// The console's local sign-in: a partner's user or a reviewer gets the local token the API
+/// takes on their own routes, for an hour, as an OAuth token answer.
+#[tokio::test]
+async fn a_local_sign_in_gets_a_token_the_api_takes() {
+    let stack = TestStack::start().await;
+    // GIVEN a partner's admin and a reviewer signed in locally
+    let partner = sign_in(
+        &stack,
+        &json!({ "partner_id": FABRIKAM, "role": "incentives_admin" }),
+    )
+    .await;
+    let reviewer = sign_in(&stack, &json!({ "reviewer_id": "reviewer-1" })).await;
+    for answer in [&partner, &reviewer] {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.header("cache-control"), Some("no-store"));
+        assert_eq!(answer.json()["token_type"], "Bearer");
+        assert_eq!(answer.json()["expires_in"], 3600);
+    }
+    let token = |a: &Answer| a.json()["access_token"].as_str().unwrap().to_owned();
+    let (partner, reviewer) = (token(&partner), token(&reviewer));
+    // WHEN they call the API with their tokens
+    // THEN the partner submits a claim, and the reviewer reads the queue and decides it
+    let created = stack
+        .send(
+            Method::POST,
+            "/v1/claims",
+            Some(&partner),
+            Some(&claim_body("teams")),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let queue = stack
+        .send(Method::GET, "/v1/review/claims", Some(&reviewer), None, &[])
+        .await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    // AND each kind stays on its own routes
+    let crossed = stack
+        .send(Method::GET, "/v1/claims", Some(&reviewer), None, &[])
+        .await;
+    assert_eq!(crossed.status, 403);
+    // AND the tokens are the ones `make token` mints
+    let claims = cpor_local::jwt::verify(&stack.settings().jwt_secret, &reviewer).unwrap();
+    assert_eq!(claims["sub"], "reviewer-1");
+    assert_eq!(claims["role"], "cpor_reviewer");
+    stack.stop().await;
+}
+
+/// A local sign-in that names no one, both kinds at once, or bad fields is 400, naming each.
+#[tokio::test]
+async fn a_local_sign_in_with_bad_fields_is_400_naming_each() {
+    let stack = TestStack::start().await;
+    for (body, fields) in [
+        (
+            json!({ "partner_id": "12ab", "role": "owner" }),
+            vec!["partner_id", "role"],
+        ),
+        (json!({ "partner_id": FABRIKAM }), vec!["role"]),
+        (
+            json!({ "partner_id": FABRIKAM, "reviewer_id": "r" }),
+            vec!["reviewer_id"],
+        ),
+        (json!({ "reviewer_id": "" }), vec!["reviewer_id"]),
+        (json!({}), vec!["partner_id"]),
+    ] {
+        let answer = sign_in(&stack, &body).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code().as_str()),
+            (400, "validation_failed"),
+            "{body}"
+        );
+        let named: Vec<String> = answer.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(named, fields, "{body}");
+    }
+    let answer = stack
+        .http
+        .post(format!("{}/_local/token", stack.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    stack.stop().await;
+}
+
 /// With the identity providers' issuers configured, the gateway takes their RS256 tokens as
 /// the template's authorizers do: a partner's on the partner routes, a reviewer's on the review
 /// routes, either on the catalogue (through authorize-caller), the local tokens still beside

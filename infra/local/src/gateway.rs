@@ -4,6 +4,7 @@
 //! It also serves the local-only routes, which are never deployed.
 
 use crate::authorizers::{Authorizers, Refused};
+use crate::jwt;
 use crate::settings::LocalSettings;
 use crate::{feedback, outbox};
 use aws_lambda_events::apigw::{
@@ -114,15 +115,17 @@ enum LocalRoute {
     Redrive,
     SesFeedback,
     Events,
+    Token,
 }
 
-const LOCAL_ROUTES: [(&str, LocalRoute); 6] = [
+const LOCAL_ROUTES: [(&str, LocalRoute); 7] = [
     ("POST /_local/seed", LocalRoute::Seed),
     ("GET /_local/outbox", LocalRoute::Outbox),
     ("POST /_local/finalize", LocalRoute::Finalize),
     ("POST /_local/redrive", LocalRoute::Redrive),
     ("POST /_local/ses-feedback", LocalRoute::SesFeedback),
     ("GET /_local/events", LocalRoute::Events),
+    ("POST /_local/token", LocalRoute::Token),
 ];
 
 /// Where a request goes.
@@ -226,6 +229,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         Target::Local(_, LocalRoute::Events) => {
             json_response(200, &json!({ "events": gateway.events.snapshot() }))
         }
+        Target::Local(_, LocalRoute::Token) => local_token(&gateway.settings, &body),
         Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url
@@ -437,6 +441,46 @@ fn json_response(status: u16, body: &Value) -> Response {
 
 fn problem(problem: Problem) -> Response {
     from_lambda(problem.into_response())
+}
+
+/// `POST /_local/token`: the console's local sign-in. A partner's user
+/// (`{"partner_id", "role"}`) or a reviewer (`{"reviewer_id"}`) gets the local token `make token`
+/// mints, as an OAuth token answer; 400 naming every refused field.
+fn local_token(settings: &LocalSettings, body: &Bytes) -> Response {
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(e) => {
+            return problem(Problem::validation(&ValidationErrors::single(
+                "body",
+                Invalid::new(
+                    FieldCode::InvalidType,
+                    format!(
+                        "send {{\"partner_id\", \"role\"}} or {{\"reviewer_id\"}} as JSON: {e}"
+                    ),
+                ),
+            )));
+        }
+    };
+    let identity = match jwt::LocalIdentity::read(&request) {
+        Ok(identity) => identity,
+        Err(errors) => return problem(Problem::validation(&errors)),
+    };
+    match identity.mint(&settings.jwt_secret, jwt::SIGN_IN_SECONDS) {
+        Ok(token) => json_response(
+            200,
+            &json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": jwt::SIGN_IN_SECONDS,
+            }),
+        ),
+        Err(e) => problem(Problem::new(
+            500,
+            "internal_error",
+            "The token could not be signed",
+            e.to_string(),
+        )),
+    }
 }
 
 async fn seed(gateway: &Gateway, body: &Bytes) -> Response {

@@ -18,6 +18,8 @@ use std::time::Duration;
 pub const DEV_TOKEN_SECRET: &str = "local-dev-token-secret";
 /// Development default of the local JWT secret (never a production secret).
 pub const DEV_JWT_SECRET: &str = "local-dev-secret";
+/// The console's origin, for the documents bucket's CORS: `CPOR_CONSOLE_ORIGIN`.
+pub const CONSOLE_ORIGIN: &str = "CPOR_CONSOLE_ORIGIN";
 /// The region everything local uses; queue lookups are per region.
 pub const REGION: &str = "us-east-1";
 
@@ -42,6 +44,10 @@ pub struct LocalSettings {
     /// the template's authorizers do (`CPOR_PARTNER_ISSUER` and `CPOR_PARTNER_AUDIENCE`,
     /// `CPOR_REVIEWER_ISSUER` and `CPOR_REVIEWER_AUDIENCE`); none by default.
     pub trusted_issuers: Vec<authorize_caller::oidc::TrustedIssuer>,
+    /// The console's origin, which the documents bucket lets upload (CORS) as the template's
+    /// lets the deployed console's (`CPOR_CONSOLE_ORIGIN`); empty: the gateway's own origin,
+    /// where the console is served.
+    pub console_origin: String,
 
     /// The opt-out token secret.
     pub token_secret: String,
@@ -85,7 +91,8 @@ impl LocalSettings {
     /// gateway's address), `CPOR_LOCAL_JWT_SECRET`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`
     /// (k1), `CPOR_HOLIDAYS`, `CPOR_REVIEW_POLICY` (manual), `CPOR_PARTNER_REQUESTS_PER_SECOND`
     /// (25), `CPOR_LOCAL_FINALIZE_EVERY` (seconds, 60; 0 turns it off), `CPOR_PARTNER_ISSUER`
-    /// and `CPOR_PARTNER_AUDIENCE`, `CPOR_REVIEWER_ISSUER` and `CPOR_REVIEWER_AUDIENCE` (none).
+    /// and `CPOR_PARTNER_AUDIENCE`, `CPOR_REVIEWER_ISSUER` and `CPOR_REVIEWER_AUDIENCE` (none),
+    /// `CPOR_CONSOLE_ORIGIN` (the gateway's address).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let listen: SocketAddr = env
             .or("CPOR_LOCAL_ADDR", "127.0.0.1:3000")
@@ -111,6 +118,7 @@ impl LocalSettings {
             public_base_url: env.or(PUBLIC_BASE_URL, &format!("http://{listen}")),
             jwt_secret: env.or("CPOR_LOCAL_JWT_SECRET", DEV_JWT_SECRET),
             trusted_issuers: authorize_caller::oidc::TrustedIssuer::from_env(env)?,
+            console_origin: env.or(CONSOLE_ORIGIN, ""),
             token_secret: env.or(TOKEN_SECRET, DEV_TOKEN_SECRET),
             token_secret_arn: String::new(),
             token_key_id: env.or(TOKEN_KEY_ID, "k1"),
@@ -167,6 +175,7 @@ impl LocalSettings {
             public_base_url: String::new(),
             jwt_secret: DEV_JWT_SECRET.into(),
             trusted_issuers: Vec::new(),
+            console_origin: String::new(),
             token_secret: DEV_TOKEN_SECRET.into(),
             token_secret_arn: String::new(),
             token_key_id: "k1".into(),

@@ -119,6 +119,16 @@ impl LocalStack {
         if settings.public_base_url.is_empty() {
             settings.public_base_url = format!("http://{addr}");
         }
+        // The console is served by the gateway: its pages upload from the gateway's origin.
+        if settings.console_origin.is_empty() {
+            settings.console_origin = format!("http://{addr}");
+        }
+        schema::allow_console_uploads(
+            &cpor_aws::S3Documents::client(&sdk),
+            &bucket,
+            &settings.console_origin,
+        )
+        .await?;
 
         // The functions are built exactly as in Lambda, from their environment, on the stack's
         // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
