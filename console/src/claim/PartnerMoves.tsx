@@ -67,8 +67,7 @@ export function PartnerMoves(props: MoveProps & { uploading: (documentId: string
           {open !== null && (
             <div id={`move-${open}`} class="panel">
               <h3>{t(ACTION_NAMES[open])}</h3>
-              {open === "respond" && <RespondForm claim={props.claim} done={done} />}
-              {open === "dispute" && <DisputeForm claim={props.claim} done={done} />}
+              {(open === "respond" || open === "dispute") && <AnswerForm key={open} kind={open} claim={props.claim} done={done} />}
               {open === "add_proof" && <ProofForm claim={props.claim} done={done} />}
               {open === "upload" && <UploadForm claim={props.claim} uploading={props.uploading} done={done} />}
               {open === "correct_contact" && <ContactForm claim={props.claim} done={done} />}
@@ -163,68 +162,39 @@ function NewerProofFields(props: {
   );
 }
 
-function RespondForm({ claim, done }: MoveProps) {
+/**
+ * "Respond" and "Dispute": the partner's words (a message, or a justification) and, optionally,
+ * a newer proof of execution, which the API adds as "Add newer proof" would.
+ */
+function AnswerForm({ claim, done, kind }: MoveProps & { kind: "respond" | "dispute" }) {
   const { api, words } = useConsole();
   const { t } = words;
-  const [message, setMessage] = useState("");
+  const [text, setText] = useState("");
   const [reference, setReference] = useState("");
   const [signedOn, setSignedOn] = useState("");
-  const move = useMove({ paths: { message: "respond-message", ...proofPaths("respond") } });
+  const field = kind === "respond" ? "message" : "justification";
+  const control = `${kind}-${field}`;
+  const move = useMove({ paths: { [field]: control, ...proofPaths(kind) } });
+  const send = () => {
+    const path = { path: { claim_id: claim.claim_id } };
+    const proof = proofOf(reference, signedOn);
+    return kind === "respond"
+      ? outcome(api.POST("/v1/claims/{claim_id}/respond", { params: path, body: { message: text, proof_of_execution: proof } }))
+      : outcome(api.POST("/v1/claims/{claim_id}/dispute", { params: path, body: { justification: text, proof_of_execution: proof } }));
+  };
   return (
     <MoveForm
       refusal={move.refusal}
       busy={move.busy}
-      submit={t("action.send_response")}
+      submit={t(kind === "respond" ? "action.send_response" : "action.send_dispute")}
       onSubmit={() => {
-        void move
-          .send(() =>
-            outcome(
-              api.POST("/v1/claims/{claim_id}/respond", {
-                params: { path: { claim_id: claim.claim_id } },
-                body: { message, proof_of_execution: proofOf(reference, signedOn) },
-              }),
-            ),
-          )
-          .then((moved) => {
-            if (moved !== null) done({ key: "action.done.respond" });
-          });
+        void move.send(send).then((moved) => {
+          if (moved !== null) done({ key: kind === "respond" ? "action.done.respond" : "action.done.dispute" });
+        });
       }}
     >
-      <TextArea id="respond-message" label={t("action.message")} value={message} onValue={setMessage} error={move.refusal.byControl["respond-message"]} />
-      <NewerProofFields prefix="respond" legend={t("action.newer_proof")} reference={reference} signedOn={signedOn} setReference={setReference} setSignedOn={setSignedOn} errors={move.refusal.byControl} />
-    </MoveForm>
-  );
-}
-
-function DisputeForm({ claim, done }: MoveProps) {
-  const { api, words } = useConsole();
-  const { t } = words;
-  const [justification, setJustification] = useState("");
-  const [reference, setReference] = useState("");
-  const [signedOn, setSignedOn] = useState("");
-  const move = useMove({ paths: { justification: "dispute-justification", ...proofPaths("dispute") } });
-  return (
-    <MoveForm
-      refusal={move.refusal}
-      busy={move.busy}
-      submit={t("action.send_dispute")}
-      onSubmit={() => {
-        void move
-          .send(() =>
-            outcome(
-              api.POST("/v1/claims/{claim_id}/dispute", {
-                params: { path: { claim_id: claim.claim_id } },
-                body: { justification, proof_of_execution: proofOf(reference, signedOn) },
-              }),
-            ),
-          )
-          .then((moved) => {
-            if (moved !== null) done({ key: "action.done.dispute" });
-          });
-      }}
-    >
-      <TextArea id="dispute-justification" label={t("action.justification")} value={justification} onValue={setJustification} error={move.refusal.byControl["dispute-justification"]} />
-      <NewerProofFields prefix="dispute" legend={t("action.newer_proof")} reference={reference} signedOn={signedOn} setReference={setReference} setSignedOn={setSignedOn} errors={move.refusal.byControl} />
+      <TextArea id={control} label={t(`action.${field}`)} value={text} onValue={setText} error={move.refusal.byControl[control]} />
+      <NewerProofFields prefix={kind} legend={t("action.newer_proof")} reference={reference} signedOn={signedOn} setReference={setReference} setSignedOn={setSignedOn} errors={move.refusal.byControl} />
     </MoveForm>
   );
 }

@@ -8,7 +8,7 @@ import { outcome, useLoad } from "../api/load";
 import { Contacts, Details, Documents, History, Proof, ReviewNotes } from "../claim/ClaimFacts";
 import { PartnerMoves } from "../claim/PartnerMoves";
 import { nextDeadline, nextStep, statusWords } from "../claim/progress";
-import { Done, LoadProblem, Loading } from "../ui/notices";
+import { Done, NotYet } from "../ui/notices";
 import { Screen } from "../ui/Screen";
 
 /** How often a claim with a document being checked is read again: never faster than this. */
@@ -42,13 +42,7 @@ export function ClaimScreen({ claimId }: { claimId: string }) {
     }
   }, [loaded, watched]);
 
-  if (loaded.state !== "done") {
-    return (
-      <Screen title={t("claim.title")}>
-        {loaded.state === "loading" ? <Loading /> : <LoadProblem problem={loaded.problem} retry={reload} />}
-      </Screen>
-    );
-  }
+  if (loaded.state !== "done") return <NotYet title={t("claim.title")} loaded={loaded} retry={reload} />;
   const claim = loaded.data;
   return (
     <Screen title={`${names.workload(claim.workload)} — ${claim.customer_domain}`}>

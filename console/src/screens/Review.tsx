@@ -12,8 +12,8 @@ import { NO_REFUSAL, refusalOf, type Refusal } from "../forms/refusal";
 import type { MessageKey } from "../i18n/messages";
 import { Link } from "../router";
 import { ErrorSummary } from "../ui/ErrorSummary";
-import { SelectField, TextArea } from "../ui/fields";
-import { DeadlineCell, Done, LoadProblem, Loading, When } from "../ui/notices";
+import { Radios, SelectField, TextArea } from "../ui/fields";
+import { DeadlineCell, Done, NotYet, When } from "../ui/notices";
 import { Screen } from "../ui/Screen";
 
 const INFORMATION_CODES: readonly InformationCode[] = [
@@ -46,13 +46,7 @@ export function Review({ claimId }: { claimId: string }) {
     () => outcome(api.GET("/v1/review/claims/{claim_id}", { params: { path: { claim_id: claimId } } })),
     [claimId],
   );
-  if (loaded.state !== "done") {
-    return (
-      <Screen title={t("queue.title")}>
-        {loaded.state === "loading" ? <Loading /> : <LoadProblem problem={loaded.problem} retry={reload} />}
-      </Screen>
-    );
-  }
+  if (loaded.state !== "done") return <NotYet title={t("queue.title")} loaded={loaded} retry={reload} />;
   const claim = loaded.data;
   const title = t("review.title", { claim: `${names.workload(claim.workload)} — ${claim.customer_domain}` });
   return (
@@ -248,25 +242,16 @@ function DecisionPanel({ claim, reread }: { claim: ReviewedClaim; reread: () => 
           }}
         >
           <ErrorSummary refusal={refusal} />
-          <fieldset class="radios">
-            <legend>{t("review.choose_decision")}</legend>
-            {allowed.map((decision) => (
-              <div class="radio" key={decision}>
-                <input
-                  type="radio"
-                  id={`decision-${decision}`}
-                  name="decision"
-                  value={decision}
-                  checked={choice === decision}
-                  onChange={() => {
-                    setChoice(decision);
-                    setRefusal(NO_REFUSAL);
-                  }}
-                />
-                <label for={`decision-${decision}`}>{t(DECISION_NAMES[decision])}</label>
-              </div>
-            ))}
-          </fieldset>
+          <Radios
+            legend={t("review.choose_decision")}
+            name="decision"
+            value={choice}
+            choices={allowed.map((decision) => ({ value: decision, label: t(DECISION_NAMES[decision]) }))}
+            onValue={(decision) => {
+              setChoice(decision);
+              setRefusal(NO_REFUSAL);
+            }}
+          />
           {choice === "approve" && (
             <TextArea id="decision-comment" label={t("review.comment")} optional value={comment} onValue={setComment} error={refusal.byControl["decision-comment"]} />
           )}

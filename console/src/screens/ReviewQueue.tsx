@@ -1,16 +1,13 @@
 // Review queue: the claims in review, oldest entry first, one API request a page.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import { useConsole } from "../app/context";
 import type { Program, ReviewQueueStatus } from "../api/client";
 import { outcome, useLoad } from "../api/load";
 import { statusWords } from "../claim/progress";
-import { Link, navigate, useLocation } from "../router";
-import { SelectField } from "../ui/fields";
-import { DeadlineCell, LoadProblem, Loading, TableRegion, When } from "../ui/notices";
+import { navigate, useLocation } from "../router";
+import { Filters, listAddress, Listing, PAGE_SIZE } from "../ui/listing";
+import { DeadlineCell, LoadProblem, Loading, When } from "../ui/notices";
 import { Screen } from "../ui/Screen";
-import { Pages } from "./Claims";
-
-const PAGE_SIZE = 25;
 
 // The statuses a reviewer may list one at a time; without one, the queue is the claims that
 // wait for a decision.
@@ -21,6 +18,7 @@ export function ReviewQueue() {
   const { t } = words;
   const { query } = useLocation();
   const status = QUEUE_STATUSES.find((code) => code === query.get("status"));
+  // The API checks the program and names a bad one.
   const program = (query.get("program") ?? undefined) as Program | undefined;
   const cursor = query.get("cursor") ?? undefined;
   const [page, retry] = useLoad(
@@ -30,118 +28,66 @@ export function ReviewQueue() {
       ),
     [status, program, cursor],
   );
-  const address = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams();
-    const values: Record<string, string | undefined> = { status, program, ...changes };
-    for (const [name, value] of Object.entries(values)) {
-      if (value !== undefined && value !== "") next.set(name, value);
-    }
-    const text = next.toString();
-    return text === "" ? "review" : `review?${text}`;
-  };
-  const [chosenStatus, setChosenStatus] = useState<string>(status ?? "");
-  const [chosenProgram, setChosenProgram] = useState<string>(program ?? "");
-  useEffect(() => {
-    setChosenStatus(status ?? "");
-    setChosenProgram(program ?? "");
-  }, [status, program]);
+  const filtered = { status, program };
 
   return (
     <Screen title={t("queue.title")}>
-      <form
-        class="filters"
-        onSubmit={(event) => {
-          event.preventDefault();
-          navigate(address({ status: chosenStatus, program: chosenProgram }));
+      <Filters
+        filters={[
+          {
+            id: "status",
+            label: t("field.status"),
+            value: status ?? "",
+            choices: [
+              { value: "", label: t("queue.waiting") },
+              ...QUEUE_STATUSES.map((code) => ({ value: code, label: t(statusWords(code)) })),
+            ],
+          },
+          {
+            id: "program",
+            label: t("field.program"),
+            value: program ?? "",
+            choices: [
+              { value: "", label: t("common.any") },
+              ...(names.catalogue?.programs ?? []).map((entry) => ({ value: entry.program, label: entry.name })),
+            ],
+          },
+        ]}
+        apply={(chosen) => {
+          navigate(listAddress("review", chosen));
         }}
-      >
-        <fieldset>
-          <legend>{t("common.filters")}</legend>
-          <div class="filter-fields">
-            <SelectField
-              id="filter-status"
-              label={t("field.status")}
-              value={chosenStatus}
-              onValue={setChosenStatus}
-              choices={[
-                { value: "", label: t("queue.waiting") },
-                ...QUEUE_STATUSES.map((code) => ({ value: code, label: t(statusWords(code)) })),
-              ]}
-            />
-            <SelectField
-              id="filter-program"
-              label={t("field.program")}
-              value={chosenProgram}
-              onValue={setChosenProgram}
-              choices={[
-                { value: "", label: t("common.any") },
-                ...(names.catalogue?.programs ?? []).map((entry) => ({ value: entry.program, label: entry.name })),
-              ]}
-            />
-          </div>
-          <button type="submit" class="secondary">
-            {t("common.apply_filters")}
-          </button>
-        </fieldset>
-      </form>
-      {page.state === "loading" && <Loading />}
-      {page.state === "failed" && <LoadProblem problem={page.problem} retry={retry} />}
-      {page.state === "done" && (
-        <>
-          {page.data.items.length === 0 ? (
-            <p>{t("queue.empty")}</p>
-          ) : (
-            <TableRegion label={t("queue.caption")}>
-              <table>
-                <caption>{t("queue.caption")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("field.customer_domain")}</th>
-                    <th scope="col">{t("field.status")}</th>
-                    <th scope="col">{t("field.program")}</th>
-                    <th scope="col">{t("field.workload")}</th>
-                    <th scope="col">{t("field.partner")}</th>
-                    <th scope="col">{t("field.submitted")}</th>
-                    <th scope="col">{t("field.due")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.items.map((claim) => (
-                    <tr key={claim.claim_id} class={claim.overdue ? "overdue" : undefined}>
-                      <th scope="row">
-                        <Link to={`review/${claim.claim_id}`}>{claim.customer_domain}</Link>
-                      </th>
-                      <td>{t(statusWords(claim.status))}</td>
-                      <td>{names.program(claim.program)}</td>
-                      <td>{names.workload(claim.workload)}</td>
-                      <td>
-                        {claim.partner_name} <span class="muted">({claim.partner_id})</span>
-                      </td>
-                      <td>
-                        <When at={claim.created_at} />
-                      </td>
-                      <td>
-                        {claim.review_due === null ? (
-                          <span class="muted">{t("common.none")}</span>
-                        ) : (
-                          <DeadlineCell at={claim.review_due} timeZone={null} />
-                        )}
-                        {claim.overdue && <strong class="tag tag-overdue">{t("common.overdue")}</strong>}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableRegion>
-          )}
-          <Pages
-            more={page.data.next_cursor}
-            first={cursor === undefined ? null : address({})}
-            next={(more) => address({ cursor: more })}
-            note={page.data.next_cursor !== null && page.data.items.length < PAGE_SIZE ? t("claims.more") : null}
-          />
-        </>
-      )}
+      />
+      <Listing
+        page={page}
+        retry={retry}
+        caption={t("queue.caption")}
+        columns={[t("field.status"), t("field.program"), t("field.workload"), t("field.partner"), t("field.submitted"), t("field.due")]}
+        link={(claim) => `review/${claim.claim_id}`}
+        rowClass={(claim) => (claim.overdue ? "overdue" : undefined)}
+        cells={(claim) => (
+          <>
+            <td>{t(statusWords(claim.status))}</td>
+            <td>{names.program(claim.program)}</td>
+            <td>{names.workload(claim.workload)}</td>
+            <td>
+              {claim.partner_name} <span class="muted">({claim.partner_id})</span>
+            </td>
+            <td>
+              <When at={claim.created_at} />
+            </td>
+            <td>
+              {claim.review_due === null ? (
+                <span class="muted">{t("common.none")}</span>
+              ) : (
+                <DeadlineCell at={claim.review_due} timeZone={null} />
+              )}
+              {claim.overdue && <strong class="tag tag-overdue">{t("common.overdue")}</strong>}
+            </td>
+          </>
+        )}
+        first={cursor === undefined ? null : listAddress("review", filtered)}
+        next={(more) => listAddress("review", { ...filtered, cursor: more })}
+      />
     </Screen>
   );
 }

@@ -6,7 +6,7 @@ import type { Side } from "../auth/identity";
 import type { Auth, LocalSignIn } from "../auth/session";
 import { NO_REFUSAL, refusalOf, type Refusal } from "../forms/refusal";
 import { ErrorSummary } from "../ui/ErrorSummary";
-import { SelectField, TextField } from "../ui/fields";
+import { Radios, SelectField, TextField } from "../ui/fields";
 import { Screen } from "../ui/Screen";
 
 export function SignIn({ auth }: { auth: Auth }) {
@@ -113,25 +113,19 @@ function LocalForm({ auth }: { auth: Auth }) {
     <form onSubmit={(event) => void submit(event)} noValidate>
       <p>{t("signin.local")}</p>
       <ErrorSummary refusal={refusal} />
-      <fieldset class="radios">
-        <legend>{t("signin.as")}</legend>
-        {(["partner", "reviewer"] as const).map((choice) => (
-          <div class="radio" key={choice}>
-            <input
-              type="radio"
-              id={`as-${choice}`}
-              name="side"
-              value={choice}
-              checked={side === choice}
-              onChange={() => {
-                setSide(choice);
-                setRefusal(NO_REFUSAL);
-              }}
-            />
-            <label for={`as-${choice}`}>{t(choice === "partner" ? "signin.partner" : "signin.reviewer")}</label>
-          </div>
-        ))}
-      </fieldset>
+      <Radios
+        legend={t("signin.as")}
+        name="as"
+        value={side}
+        choices={[
+          { value: "partner", label: t("signin.partner") },
+          { value: "reviewer", label: t("signin.reviewer") },
+        ]}
+        onValue={(choice) => {
+          setSide(choice);
+          setRefusal(NO_REFUSAL);
+        }}
+      />
       {side === "partner" ? (
         <>
           <TextField

@@ -130,3 +130,33 @@ export function SelectField(
     </Frame>
   );
 }
+
+/** Radios in a fieldset: one choice of a few, each with its label beside it. */
+export function Radios<T extends string>(props: {
+  legend: string;
+  name: string;
+  value: T | null;
+  choices: readonly { readonly value: T; readonly label: string }[];
+  onValue: (value: T) => void;
+}) {
+  return (
+    <fieldset class="radios">
+      <legend>{props.legend}</legend>
+      {props.choices.map((choice) => (
+        <div class="radio" key={choice.value}>
+          <input
+            type="radio"
+            id={`${props.name}-${choice.value}`}
+            name={props.name}
+            value={choice.value}
+            checked={props.value === choice.value}
+            onChange={() => {
+              props.onValue(choice.value);
+            }}
+          />
+          <label for={`${props.name}-${choice.value}`}>{choice.label}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}

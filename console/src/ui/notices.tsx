@@ -1,6 +1,8 @@
 import type { ComponentChildren } from "preact";
 import { useWords } from "../app/context";
+import type { Loaded } from "../api/load";
 import type { Problem } from "../api/problem";
+import { Screen } from "./Screen";
 
 /** Why a screen could not be shown, in the reader's words where the cause is known. */
 export function LoadProblem({ problem, retry }: { problem: Problem; retry?: () => void }) {
@@ -71,5 +73,14 @@ export function TableRegion({ label, children }: { label: string; children: Comp
     <div class="table-region" role="region" aria-label={t("common.table_scroll", { table: label })} tabIndex={0}>
       {children}
     </div>
+  );
+}
+
+/** A screen whose data is not in yet: "Loading…", or why it could not be read. */
+export function NotYet({ title, loaded, retry }: { title: string; loaded: Loaded<unknown>; retry: () => void }) {
+  return (
+    <Screen title={title}>
+      {loaded.state === "failed" ? <LoadProblem problem={loaded.problem} retry={retry} /> : <Loading />}
+    </Screen>
   );
 }
