@@ -317,10 +317,20 @@ async fn click(browser: &Client, role: Role, name: &str) {
 async fn fill(browser: &Client, label: &str, value: &str) {
     let field = named(browser, Role::Field, label).await;
     if field.tag_name().await.unwrap_or_default() == "select" {
-        field
-            .select_by_value(value)
+        // (Preact sets an option's value as a property, not an attribute: no CSS finds it)
+        let index = browser
+            .execute(
+                "return Array.from(arguments[0].options).findIndex((o) => o.value === arguments[1]);",
+                vec![serde_json::to_value(&field).unwrap(), json!(value)],
+            )
             .await
-            .unwrap_or_else(|e| panic!("{label:?} has no choice {value:?}: {e}"));
+            .ok()
+            .and_then(|i| i.as_u64())
+            .unwrap_or_else(|| panic!("{label:?} has no choice {value:?}"));
+        field
+            .select_by_index(index as usize)
+            .await
+            .unwrap_or_else(|e| panic!("{label:?} could not choose {value:?}: {e}"));
         return;
     }
     field.clear().await.expect("the field clears");
@@ -329,13 +339,31 @@ async fn fill(browser: &Client, label: &str, value: &str) {
     }
 }
 
-/// A date field takes the day as a person's keyboard enters it in the browser's format: day,
-/// month and year in the order the browser's locale (British English here) shows them.
+/// A date field takes the day as a person's keyboard enters it: day, month and year in the
+/// order the browser's own locale shows them.
 async fn fill_date(browser: &Client, label: &str, day: chrono::NaiveDate) {
+    let order = browser
+        .execute(
+            "return new Intl.DateTimeFormat().formatToParts(new Date(2001, 1, 3))
+               .map((p) => p.type).filter((t) => ['day', 'month', 'year'].includes(t)).join(' ');",
+            vec![],
+        )
+        .await
+        .expect("the browser's date format");
+    let keys: String = order
+        .as_str()
+        .unwrap_or("month day year")
+        .split(' ')
+        .map(|part| match part {
+            "day" => day.format("%d").to_string(),
+            "month" => day.format("%m").to_string(),
+            _ => day.format("%Y").to_string(),
+        })
+        .collect();
     let field = named(browser, Role::Field, label).await;
     field.click().await.expect("the date field takes focus");
     field
-        .send_keys(&day.format("%d%m%Y").to_string())
+        .send_keys(&keys)
         .await
         .expect("the date field takes keys");
 }
