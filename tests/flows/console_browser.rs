@@ -15,11 +15,11 @@
 
 use crate::chromium::{self, Chromedriver, DESKTOP, PHONE, Screen, Screenshots, accessible};
 use cpor_tests::*;
+use fantoccini::Client;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
-use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -452,6 +452,113 @@ async fn fits(browser: &Client, screen: Screen, what: &str) {
     );
 }
 
+/// Runs `script` and returns what it returns, as text.
+async fn browser_text(browser: &Client, script: &str) -> String {
+    browser
+        .execute(script, vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The page's language (`<html lang>`).
+async fn lang(browser: &Client) -> String {
+    browser_text(browser, "return document.documentElement.lang;").await
+}
+
+/// Presses and releases `key` on whatever has the focus.
+async fn press(browser: &Client, key: Key) {
+    let key: char = key.into();
+    let actions = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    browser
+        .perform_actions(actions)
+        .await
+        .expect("the key is pressed");
+}
+
+/// Types `text` into whatever has the focus, a key at a time.
+async fn type_keys(browser: &Client, text: &str) {
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for key in text.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser
+        .perform_actions(actions)
+        .await
+        .expect("the keys are typed");
+}
+
+/// Presses Tab until the focus is on the control of `role` named `name`, and returns it; fails
+/// when 80 presses do not reach it.
+async fn tab_to(browser: &Client, role: Role, name: &str) -> Element {
+    for _ in 0..80 {
+        press(browser, Key::Tab).await;
+        let focused = browser.active_element().await.expect("a focused element");
+        if names(&computed(browser, &focused, "computedlabel").await, name)
+            && role.is(&computed(browser, &focused, "computedrole").await)
+        {
+            return focused;
+        }
+    }
+    panic!(
+        "Tab never reached the {role:?} {name:?}:\n{}",
+        screen_text(browser).await
+    );
+}
+
+/// Fills in "New claim" with a claim's request body (`claim_body`'s shape), as a person types
+/// it: Program before Workload, whose choices follow the program.
+async fn fill_new_claim(browser: &Client, body: &Value) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let contact = &body["customer_contact"];
+    let partner = &body["partner_contact"];
+    let proof = &body["proof_of_execution"];
+    let fields = [
+        ("Tenant ID", text(&body["tenant_id"])),
+        ("Customer domain", text(&body["customer_domain"])),
+        ("Program", text(&body["program"])),
+        ("Workload", text(&body["workload"])),
+        ("Customer name", text(&contact["name"])),
+        ("Customer e-mail", text(&contact["email"])),
+        ("Customer title", text(&contact["title"])),
+        ("Customer language", text(&contact["locale"])),
+        ("Customer time zone", text(&contact["time_zone"])),
+        ("Partner contact name", text(&partner["name"])),
+        ("Partner contact e-mail", text(&partner["email"])),
+        ("Proof of execution reference", text(&proof["reference"])),
+    ];
+    for (label, value) in &fields {
+        fill(browser, label, value).await;
+    }
+    let signed_on = text(&proof["signed_on"]).parse().expect("a day");
+    fill_date(browser, "Signed on", signed_on).await;
+}
+
+/// The console's words in `language`, from its message catalogue, for the screens read in
+/// other languages than English (whose names the tests spell out).
+struct Words(Value);
+
+impl Words {
+    fn of(language: &str) -> Self {
+        let path = repository().join(format!("console/src/i18n/{language}.json"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self(serde_json::from_str(&text).expect("a catalogue"))
+    }
+
+    fn get(&self, key: &str) -> String {
+        self.0[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message {key}"))
+            .to_owned()
+    }
+}
+
 // ----- signing in -----------------------------------------------------------------------------------
 
 /// Signs in with the local sign-in form as a partner's user.
@@ -528,40 +635,19 @@ async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_throug
     click(&browser, Role::Link, "New claim").await;
     heading_is(&browser, "New claim").await;
     let today = chrono::Utc::now().date_naive();
-    let future = today + chrono::Days::new(10);
     let signed = today - chrono::Days::new(30);
-    let typed = [
-        ("Tenant ID", "contoso"),
-        ("Customer domain", "contoso.onmicrosoft.com"),
-        ("Program", "osu-m365"),
-        ("Workload", "teams"),
-        ("Customer name", "Giulia Rossi"),
-        ("Customer e-mail", "giulia-at-contoso.com"),
-        ("Customer title", "IT Director"),
-        ("Customer language", "it"),
-        ("Customer time zone", "Europe/Rome"),
-        ("Partner contact name", "Sam Lee"),
-        ("Partner contact e-mail", "sam@"),
-        ("Proof of execution reference", ""),
-    ];
-    for (label, value) in typed {
-        fill(&browser, label, value).await;
-    }
-    fill_date(&browser, "Signed on", future).await;
+    let mut request = claim_body("teams");
+    request["tenant_id"] = json!("contoso");
+    request["customer_contact"]["email"] = json!("giulia-at-contoso.com");
+    request["partner_contact"]["email"] = json!("sam@");
+    request["proof_of_execution"] = json!({
+        "reference": "",
+        "signed_on": (today + chrono::Days::new(10)).to_string(),
+    });
+    fill_new_claim(&browser, &request).await;
     click(&browser, Role::Button, "Submit claim").await;
 
     // THEN the API's refusal of that very request names five fields
-    let request = json!({
-        "tenant_id": "contoso",
-        "customer_domain": "contoso.onmicrosoft.com",
-        "program": "osu-m365",
-        "workload": "teams",
-        "subscription_id": null,
-        "customer_contact": { "name": "Giulia Rossi", "email": "giulia-at-contoso.com",
-                              "title": "IT Director", "locale": "it", "time_zone": "Europe/Rome" },
-        "partner_contact": { "name": "Sam Lee", "email": "sam@" },
-        "proof_of_execution": { "reference": "", "signed_on": future.to_string() }
-    });
     let refused = bench.stack.submit(FABRIKAM, &request).await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     let by_label = [
@@ -874,5 +960,506 @@ async fn another_reviewer_approves_and_the_customer_is_e_mailed() {
     assert!(link.contains(&id), "{link}");
     assert_eq!(claim["customer_notification"]["status"], "sent");
     browser.close().await.ok();
+    bench.finish().await;
+}
+
+/// A second partner's claim to a unit another partner holds is offered a contest; the reviewer
+/// sees the holder beside the contest (its partner, proof and since when it holds the unit) with
+/// the newer proof marked, and "Approve" supersedes the holder.
+#[tokio::test]
+async fn a_contest_shows_the_holder_beside_it_with_the_newer_proof_marked_and_approve_supersedes_it()
+ {
+    let Some(mut bench) = Bench::start("contest", true).await else {
+        return;
+    };
+    // GIVEN Fabrikam's claim to Contoso's Teams, in review
+    let body = claim_body("teams");
+    let holder = claim_id(&bench.stack.submit(FABRIKAM, &body).await);
+    // WHEN Northwind claims the same unit through "New claim", with a newer proof
+    let northwind = bench.browser(DESKTOP).await;
+    sign_in_partner(&bench, &northwind, NORTHWIND, "incentives_admin").await;
+    click(&northwind, Role::Link, "New claim").await;
+    heading_is(&northwind, "New claim").await;
+    fill_new_claim(&northwind, &contester_body(&body)).await;
+    click(&northwind, Role::Button, "Submit claim").await;
+    // THEN it is told another claim holds it, and may contest
+    named(
+        &northwind,
+        Role::Heading,
+        "Another claim holds this workload for this customer",
+    )
+    .await;
+    fill(
+        &northwind,
+        "Contest",
+        "We run Teams for Contoso since last month.",
+    )
+    .await;
+    bench.shots.take(&northwind, "contest-offered").await;
+    click(&northwind, Role::Button, "Submit contest").await;
+    heading_is(&northwind, "Microsoft Teams — contoso.onmicrosoft.com").await;
+    says(&northwind, "Contested").await;
+    let contest = id_in_address(&northwind, "claims").await;
+    assert_eq!(
+        bench.stack.claim(NORTHWIND, &contest).await["status"],
+        "contested"
+    );
+
+    // WHEN a reviewer lists the contests and opens it
+    let reviewer = bench.browser(DESKTOP).await;
+    sign_in_reviewer(&bench, &reviewer, ALICE).await;
+    fill(&reviewer, "Status", "contested").await;
+    click(&reviewer, Role::Button, "Apply filters").await;
+    says(&reviewer, "Northwind Traders").await;
+    click(&reviewer, Role::Link, "contoso.onmicrosoft.com").await;
+    heading_is(
+        &reviewer,
+        "Review: Microsoft Teams — contoso.onmicrosoft.com",
+    )
+    .await;
+    assert_eq!(id_in_address(&reviewer, "review").await, contest);
+    // THEN the holder is beside it: Fabrikam, its proof, since when; the contest's proof is
+    // marked newer, the holder's is not
+    named(&reviewer, Role::Heading, "This claim Newer proof").await;
+    let holder_heading = named(&reviewer, Role::Heading, "The claim it contests").await;
+    assert_eq!(
+        computed(&reviewer, &holder_heading, "computedlabel").await,
+        "The claim it contests"
+    );
+    let beside = browser_text(
+        &reviewer,
+        "return [...document.querySelectorAll('h3')]
+           .find((h) => h.textContent.trim() === 'The claim it contests')
+           ?.closest('.panel')?.innerText ?? '';",
+    )
+    .await;
+    for fact in [
+        "Fabrikam Consulting (1234567)",
+        "Holds it since",
+        "https://fabrikam.example/sow/4711.pdf",
+        &holder,
+    ] {
+        assert!(
+            beside.contains(fact),
+            "the holder's panel lacks {fact:?}:\n{beside}"
+        );
+    }
+    bench.shots.take(&reviewer, "contest-review").await;
+    // WHEN the reviewer approves the contest
+    click(&reviewer, Role::Radio, "Approve").await;
+    click(&reviewer, Role::Button, "Approve").await;
+    says(&reviewer, "Decision recorded").await;
+    // THEN the holder is superseded, and the unit is Northwind's
+    let lost = bench.stack.claim(FABRIKAM, &holder).await;
+    assert_eq!(lost["status"], "superseded");
+    assert_eq!(bench.stack.lock_holders().await, [contest.clone()].into());
+    bench
+        .stack
+        .wait_for_status(NORTHWIND, &contest, "awaiting_customer")
+        .await;
+    northwind.close().await.ok();
+    reviewer.close().await.ok();
+    bench.finish().await;
+}
+
+/// Two reviewers decide the same claim in two browsers: the second is told that another
+/// reviewer decided first, with the claim's status now, and nothing of theirs is recorded.
+#[tokio::test]
+async fn the_second_of_two_reviewers_deciding_one_claim_is_told_and_nothing_changes() {
+    let Some(mut bench) = Bench::start("two-reviewers", true).await else {
+        return;
+    };
+    // GIVEN a claim in review, open in Alice's browser and in Bob's
+    let id = claim_id(&bench.stack.submit(FABRIKAM, &claim_body("teams")).await);
+    let alice = bench.browser(DESKTOP).await;
+    let bob = bench.browser(DESKTOP).await;
+    sign_in_reviewer(&bench, &alice, ALICE).await;
+    sign_in_reviewer(&bench, &bob, BOB).await;
+    let title = "Review: Microsoft Teams — contoso.onmicrosoft.com";
+    for browser in [&alice, &bob] {
+        browser
+            .goto(&bench.console(&format!("review/{id}")))
+            .await
+            .unwrap();
+        heading_is(browser, title).await;
+    }
+    // WHEN Alice approves it, then Bob, who still sees it in review, rejects it
+    click(&alice, Role::Radio, "Approve").await;
+    click(&alice, Role::Button, "Approve").await;
+    says(&alice, "Decision recorded").await;
+    click(&bob, Role::Radio, "Reject").await;
+    fill(&bob, "Reason", "insufficient_proof_of_execution").await;
+    fill(&bob, "Message", "The statement of work is not signed.").await;
+    click(&bob, Role::Button, "Reject").await;
+
+    // THEN Bob is told another reviewer decided first, and where the claim stands now
+    says(&bob, "Another reviewer decided this claim first: it is now").await;
+    says(&bob, "Nothing was changed.").await;
+    bench.shots.take(&bob, "decided-first").await;
+    let told = browser_text(
+        &bob,
+        "return document.querySelector('[role=alert]')?.innerText ?? '';",
+    )
+    .await;
+    let claim = bench.stack.claim(FABRIKAM, &id).await;
+    let now = match claim["status"].as_str() {
+        Some("approved") => "Approved",
+        Some("awaiting_customer") => "Waiting for the customer",
+        other => panic!("the claim is {other:?}"),
+    };
+    // (the customer's e-mail may move it from approved to awaiting_customer meanwhile)
+    assert!(
+        told.contains("it is now Approved") || told.contains(&format!("it is now {now}")),
+        "{told}"
+    );
+    // AND nothing of Bob's is recorded: Alice's approval stands alone
+    let reviewed = bench
+        .stack
+        .review_get(ALICE, &format!("/v1/review/claims/{id}"))
+        .await
+        .json();
+    let history = reviewed["history"].as_array().cloned().unwrap_or_default();
+    assert!(history.iter().all(|e| e["reviewer"] != BOB), "{reviewed}");
+    assert!(
+        history.iter().all(|e| e["event"] != "rejected"),
+        "{reviewed}"
+    );
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e["event"] == "approved" && e["reviewer"] == ALICE)
+            .count(),
+        1
+    );
+    assert!(reviewed["review"]["rejection"].is_null(), "{reviewed}");
+    alice.close().await.ok();
+    bob.close().await.ok();
+    bench.finish().await;
+}
+
+/// A partner's read-only user (`incentives_user`) sees the same claims with no action at all:
+/// no "New claim", and none of the moves an admin is offered on the same claim.
+#[tokio::test]
+async fn a_partner_s_read_only_user_sees_no_action() {
+    let Some(bench) = Bench::start("read-only", true).await else {
+        return;
+    };
+    // GIVEN a claim waiting for the partner's answer, on which an admin may move
+    let id = asked_for_information(&bench.stack, "teams").await;
+    let browser = bench.browser(DESKTOP).await;
+    sign_in_partner(&bench, &browser, FABRIKAM, "incentives_admin").await;
+    named(&browser, Role::Link, "New claim").await;
+    click(&browser, Role::Link, "contoso.onmicrosoft.com").await;
+    for action in ["Respond", "Upload document", "Withdraw"] {
+        named(&browser, Role::Button, action).await;
+    }
+    click(&browser, Role::Button, "Sign out").await;
+    heading_is(&browser, "Sign in").await;
+
+    // WHEN a read-only user of the same partner signs in
+    sign_in_partner(&bench, &browser, FABRIKAM, "incentives_user").await;
+    says(&browser, "contoso.onmicrosoft.com").await;
+    // THEN the claims have no "New claim"
+    assert!(
+        all_named(&browser, Role::Link, "New claim")
+            .await
+            .is_empty()
+    );
+    // AND the claim shows what it is, says the role only reads, and offers no move
+    click(&browser, Role::Link, "contoso.onmicrosoft.com").await;
+    heading_is(&browser, "Microsoft Teams — contoso.onmicrosoft.com").await;
+    assert_eq!(id_in_address(&browser, "claims").await, id);
+    says(&browser, "Information requested").await;
+    says(&browser, "Your role may read claims but not change them.").await;
+    for action in PARTNER_ACTIONS {
+        assert!(
+            all_named(&browser, Role::Button, action).await.is_empty(),
+            "a read-only user is offered {action:?}"
+        );
+    }
+    let buttons = browser_text(
+        &browser,
+        "return String(document.querySelectorAll('main button').length);",
+    )
+    .await;
+    assert_eq!(buttons, "0", "buttons in a read-only user's claim");
+    // AND "New claim" by its address offers no form
+    browser.goto(&bench.console("claims/new")).await.unwrap();
+    heading_is(&browser, "New claim").await;
+    says(&browser, "Your role may read claims but not change them.").await;
+    assert!(
+        all_named(&browser, Role::Button, "Submit claim")
+            .await
+            .is_empty()
+    );
+    browser.close().await.ok();
+    bench.finish().await;
+}
+
+/// Every screen, partner's and reviewer's, in English and in Japanese, on a 390 px phone:
+/// axe-core finds no violation (WCAG 2.1 A and AA, best practices), and nothing is wider than
+/// the phone.
+#[tokio::test]
+async fn every_screen_is_accessible_in_english_and_japanese_on_a_phone() {
+    let Some(mut bench) = Bench::start("accessibility", true).await else {
+        return;
+    };
+    // GIVEN a claim waiting for the partner, and a contest of another claim in review
+    let asked = asked_for_information(&bench.stack, "teams").await;
+    let held = claim_body("exchange");
+    let holder = claim_id(&bench.stack.submit(FABRIKAM, &held).await);
+    let mut contest = contester_body(&held);
+    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
+    let contest = claim_id(&bench.stack.submit(NORTHWIND, &contest).await);
+    let axe = chromium::axe_source();
+    let browser = bench.browser(PHONE).await;
+    browser.goto(&bench.console("")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+
+    for language in ["en", "ja"] {
+        let words = Words::of(language);
+        if language != "en" {
+            fill(&browser, "Language", language).await;
+        }
+        let check = async |what: &str| {
+            accessible(&browser, &axe, &format!("{what} ({language})")).await;
+            fits(&browser, PHONE, &format!("{what} ({language})")).await;
+        };
+        // The partner's screens
+        heading_is(&browser, &words.get("signin.title")).await;
+        check("sign in").await;
+        fill(&browser, &words.get("signin.partner_id"), FABRIKAM).await;
+        click(&browser, Role::Button, &words.get("signin.submit")).await;
+        heading_is(&browser, &words.get("claims.title")).await;
+        says(&browser, "contoso.onmicrosoft.com").await;
+        check("claims").await;
+        bench
+            .shots
+            .take(&browser, &format!("{language}-claims"))
+            .await;
+        click(&browser, Role::Link, &words.get("new.title")).await;
+        heading_is(&browser, &words.get("new.title")).await;
+        check("new claim").await;
+        click(&browser, Role::Button, &words.get("new.submit")).await;
+        named(&browser, Role::Heading, &words.get("common.error_summary")).await;
+        check("new claim, refused").await;
+        bench
+            .shots
+            .take(&browser, &format!("{language}-new-claim-refused"))
+            .await;
+        browser
+            .goto(&bench.console(&format!("claims/{asked}")))
+            .await
+            .unwrap();
+        heading_is(&browser, "Microsoft Teams — contoso.onmicrosoft.com").await;
+        check("claim").await;
+        click(&browser, Role::Button, &words.get("action.respond")).await;
+        named(&browser, Role::Button, &words.get("action.send_response")).await;
+        check("claim, responding").await;
+        bench
+            .shots
+            .take(&browser, &format!("{language}-claim"))
+            .await;
+        click(&browser, Role::Button, &words.get("header.sign_out")).await;
+
+        // The reviewer's screens
+        heading_is(&browser, &words.get("signin.title")).await;
+        click(&browser, Role::Radio, &words.get("signin.reviewer")).await;
+        fill(&browser, &words.get("signin.reviewer_id"), ALICE).await;
+        click(&browser, Role::Button, &words.get("signin.submit")).await;
+        heading_is(&browser, &words.get("queue.title")).await;
+        says(&browser, "Northwind Traders").await;
+        check("review queue").await;
+        bench
+            .shots
+            .take(&browser, &format!("{language}-queue"))
+            .await;
+        browser
+            .goto(&bench.console(&format!("review/{contest}")))
+            .await
+            .unwrap();
+        let title = words
+            .get("review.title")
+            .replace("{claim}", "Exchange Online — contoso.onmicrosoft.com");
+        heading_is(&browser, &title).await;
+        check("review of a contest").await;
+        click(&browser, Role::Radio, &words.get("review.reject")).await;
+        named(&browser, Role::Field, &words.get("review.reason")).await;
+        check("review of a contest, rejecting").await;
+        bench
+            .shots
+            .take(&browser, &format!("{language}-review"))
+            .await;
+        browser
+            .goto(&bench.console(&format!("review/{holder}")))
+            .await
+            .unwrap();
+        heading_is(&browser, &title).await;
+        click(
+            &browser,
+            Role::Radio,
+            &words.get("review.request_information"),
+        )
+        .await;
+        named(&browser, Role::Field, &words.get("review.message")).await;
+        check("review, requesting information").await;
+        click(&browser, Role::Button, &words.get("header.sign_out")).await;
+        heading_is(&browser, &words.get("signin.title")).await;
+    }
+    browser.close().await.ok();
+    bench.finish().await;
+}
+
+/// A whole review with the keyboard alone: signing in, opening the claim from the queue,
+/// choosing "Approve", writing a comment, deciding and going on to the next claim, with Tab,
+/// Enter and Space (and the arrow that moves within the sign-in's radio group), no click.
+#[tokio::test]
+async fn a_whole_review_is_done_with_the_keyboard_alone() {
+    let Some(mut bench) = Bench::start("keyboard", true).await else {
+        return;
+    };
+    // GIVEN two claims in review, Teams first
+    let first = claim_id(&bench.stack.submit(FABRIKAM, &claim_body("teams")).await);
+    let second = claim_id(&bench.stack.submit(FABRIKAM, &claim_body("intune")).await);
+    let browser = bench.browser(DESKTOP).await;
+    browser.goto(&bench.console("")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+
+    // WHEN the reviewer signs in with the keyboard
+    tab_to(&browser, Role::Radio, "Partner").await;
+    press(&browser, Key::Down).await;
+    tab_to(&browser, Role::Field, "Reviewer ID").await;
+    type_keys(&browser, "reviewer-kim").await;
+    tab_to(&browser, Role::Button, "Sign in").await;
+    press(&browser, Key::Enter).await;
+    heading_is(&browser, "Review queue").await;
+    says(&browser, "Fabrikam Consulting").await;
+    // AND opens the oldest claim, approves it with a comment
+    tab_to(&browser, Role::Link, "contoso.onmicrosoft.com").await;
+    press(&browser, Key::Enter).await;
+    heading_is(
+        &browser,
+        "Review: Microsoft Teams — contoso.onmicrosoft.com",
+    )
+    .await;
+    assert_eq!(id_in_address(&browser, "review").await, first);
+    let approve = tab_to(&browser, Role::Radio, "Approve").await;
+    press(&browser, Key::Space).await;
+    assert!(approve.is_selected().await.unwrap(), "Space chose Approve");
+    tab_to(&browser, Role::Field, "Comment").await;
+    type_keys(&browser, "Signed and dated.").await;
+    tab_to(&browser, Role::Button, "Approve").await;
+    bench.shots.take(&browser, "before-deciding").await;
+    press(&browser, Key::Enter).await;
+    says(&browser, "Decision recorded").await;
+    // AND goes on to the next claim
+    tab_to(&browser, Role::Link, "Next in queue").await;
+    press(&browser, Key::Enter).await;
+
+    // THEN the next claim is open, and the first was approved by the reviewer
+    heading_is(
+        &browser,
+        "Review: Microsoft Intune — contoso.onmicrosoft.com",
+    )
+    .await;
+    assert_eq!(id_in_address(&browser, "review").await, second);
+    bench.shots.take(&browser, "next").await;
+    let reviewed = bench
+        .stack
+        .review_get(ALICE, &format!("/v1/review/claims/{first}"))
+        .await
+        .json();
+    let approval = reviewed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "approved")
+        .cloned()
+        .expect("an approval");
+    assert_eq!(approval["reviewer"], "reviewer-kim");
+    browser.close().await.ok();
+    bench.finish().await;
+}
+
+/// The queue, a review and a claim read in English and in Italian (screenshots kept under
+/// `target/test-output/console/screenshots/`): the language chosen in the header applies to
+/// every screen, and stays chosen after signing out.
+#[tokio::test]
+async fn the_queue_a_review_and_a_claim_read_in_english_and_italian() {
+    let Some(mut bench) = Bench::start("screenshots", true).await else {
+        return;
+    };
+    // GIVEN a claim waiting for the partner, with a counted document, and a contest in review
+    let asked = asked_for_information(&bench.stack, "teams").await;
+    let declared = bench
+        .stack
+        .add_document(FABRIKAM, &asked, "sow-4711.pdf", "application/pdf", 2048)
+        .await
+        .json();
+    let stored = bench.stack.upload(&declared, pdf_bytes(2048)).await;
+    assert!(stored.is_success(), "{stored}");
+    let document = declared["document_id"].as_str().unwrap_or_default();
+    bench
+        .stack
+        .wait_for_document(FABRIKAM, &asked, document, "uploaded")
+        .await;
+    let held = claim_body("exchange");
+    claim_id(&bench.stack.submit(FABRIKAM, &held).await);
+    let mut contest = contester_body(&held);
+    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
+    let contest = claim_id(&bench.stack.submit(NORTHWIND, &contest).await);
+    let reviewer = bench.browser(DESKTOP).await;
+    let partner = bench.browser(DESKTOP).await;
+    sign_in_reviewer(&bench, &reviewer, ALICE).await;
+    sign_in_partner(&bench, &partner, FABRIKAM, "incentives_admin").await;
+
+    for language in ["en", "it"] {
+        let words = Words::of(language);
+        if language != "en" {
+            fill(&reviewer, "Language", language).await;
+            fill(&partner, "Language", language).await;
+        }
+        // The queue
+        reviewer.goto(&bench.console("review")).await.unwrap();
+        heading_is(&reviewer, &words.get("queue.title")).await;
+        says(&reviewer, "Northwind Traders").await;
+        assert_eq!(lang(&reviewer).await, language);
+        bench
+            .shots
+            .take(&reviewer, &format!("{language}-queue"))
+            .await;
+        // A review: the contest, the holder beside it
+        reviewer
+            .goto(&bench.console(&format!("review/{contest}")))
+            .await
+            .unwrap();
+        let title = words
+            .get("review.title")
+            .replace("{claim}", "Exchange Online — contoso.onmicrosoft.com");
+        heading_is(&reviewer, &title).await;
+        says(&reviewer, &words.get("review.holder")).await;
+        bench
+            .shots
+            .take(&reviewer, &format!("{language}-review"))
+            .await;
+        // A claim: the request, its counted document
+        partner
+            .goto(&bench.console(&format!("claims/{asked}")))
+            .await
+            .unwrap();
+        heading_is(&partner, "Microsoft Teams — contoso.onmicrosoft.com").await;
+        says(&partner, &words.get("status.information_requested")).await;
+        says(&partner, &words.get("claim.counted")).await;
+        assert_eq!(lang(&partner).await, language);
+        bench
+            .shots
+            .take(&partner, &format!("{language}-claim"))
+            .await;
+    }
+    // AND the choice outlives a sign-out
+    click(&partner, Role::Button, "Esci").await;
+    heading_is(&partner, "Accedi").await;
+    reviewer.close().await.ok();
+    partner.close().await.ok();
     bench.finish().await;
 }
