@@ -134,9 +134,10 @@ browser: $(AXE) ## install headless Chromium and chromedriver (Debian packages) 
 
 # `--tests --benches` rather than `--all-targets`: the same tests (and the criterion bench, run
 # once), without a test binary for the targets whose manifest says they have no tests
-# (`test = false`), which `--all-targets` would link all the same.
+# (`test = false`), which `--all-targets` would link all the same. The console is built first for
+# its browser tests (which also run `make console` themselves when run alone with cargo).
 .PHONY: test
-test: $(MOTO_SERVER) browser console-test ## every test: unit, property and integration (against a fresh emulator), and the console's
+test: $(MOTO_SERVER) browser console-test console ## every test: unit, property and integration (against a fresh emulator), and the console's
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --tests --benches
 
 $(SCHEMATHESIS): $(MOTO_SERVER)
