@@ -97,28 +97,23 @@ pub fn chromium() -> Option<(PathBuf, PathBuf)> {
     Some((chromedriver, chromium))
 }
 
-/// A chromedriver process on a free loopback port, in a process group of its own so that it
-/// stops with every browser it started, when dropped, even when the test fails.
-pub struct Chromedriver {
+/// A program the test started, in a process group of its own so that it stops with every
+/// process it started in turn (chromedriver's browsers) when dropped, even when the test fails,
+/// and when the test process dies.
+pub struct Group {
     child: Child,
-    url: String,
-    chromium: PathBuf,
-    /// Each browser's profile: two browsers of one test never share one (Chromium locks it).
-    profiles: Mutex<Vec<PathBuf>>,
 }
 
-impl Chromedriver {
-    pub async fn start(chromedriver: &Path, chromium: &Path, log: &Path) -> Self {
-        let port = cpor_local::emulator::free_port().expect("a free port");
-        let log_file = std::fs::File::create(log).expect("the chromedriver log");
-        let mut command = Command::new(chromedriver);
+impl Group {
+    /// Starts `command`, its output going to `log`.
+    pub fn spawn(mut command: Command, log: &Path) -> Self {
+        let log_file = std::fs::File::create(log).expect("the log");
         command
-            .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("the log"))
             .stderr(log_file)
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it asks the kernel to stop chromedriver if this
+        // SAFETY: prctl is async-signal-safe; it asks the kernel to stop the program if this
         // process dies without running destructors.
         unsafe {
             command.pre_exec(|| {
@@ -126,12 +121,58 @@ impl Chromedriver {
                 Ok(())
             });
         }
-        let child = command.spawn().expect("chromedriver starts");
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+        Self { child }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let group = -(self.child.id() as libc::pid_t);
+        // SAFETY: signalling the process group this test created: SIGTERM, then SIGKILL for
+        // whatever lingers.
+        unsafe {
+            libc::kill(group, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unsafe {
+            libc::kill(group, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A chromedriver process on a free loopback port, stopped with every browser it started when
+/// dropped.
+pub struct Chromedriver {
+    process: Group,
+    url: String,
+    chromium: PathBuf,
+    /// Each browser's profile: two browsers of one test never share one (Chromium locks it).
+    /// Declared after the process: removed once the browsers have stopped.
+    profiles: Profiles,
+}
+
+impl Chromedriver {
+    pub async fn start(chromedriver: &Path, chromium: &Path, log: &Path) -> Self {
+        let port = cpor_local::emulator::free_port().expect("a free port");
+        let mut command = Command::new(chromedriver);
+        command.arg(format!("--port={port}"));
+        let process = Group::spawn(command, log);
         let driver = Self {
-            child,
+            process,
             url: format!("http://127.0.0.1:{port}"),
             chromium: chromium.to_owned(),
-            profiles: Mutex::new(Vec::new()),
+            profiles: Profiles::default(),
         };
         driver.wait_until_ready(log).await;
         driver
@@ -163,10 +204,10 @@ impl Chromedriver {
         static SESSIONS: AtomicUsize = AtomicUsize::new(0);
         let profile = std::env::temp_dir().join(format!(
             "cpor-chromium-{}-{}",
-            self.child.id(),
+            self.process.id(),
             SESSIONS.fetch_add(1, Ordering::Relaxed)
         ));
-        if let Ok(mut profiles) = self.profiles.lock() {
+        if let Ok(mut profiles) = self.profiles.0.lock() {
             profiles.push(profile.clone());
         }
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
@@ -198,23 +239,13 @@ impl Chromedriver {
     }
 }
 
-impl Drop for Chromedriver {
+/// The browsers' profiles, removed when dropped.
+#[derive(Default)]
+struct Profiles(Mutex<Vec<PathBuf>>);
+
+impl Drop for Profiles {
     fn drop(&mut self) {
-        let group = -(self.child.id() as libc::pid_t);
-        // SAFETY: signalling the process group this test created (chromedriver and the browsers
-        // it started): SIGTERM, then SIGKILL for whatever lingers.
-        unsafe {
-            libc::kill(group, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        unsafe {
-            libc::kill(group, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-        if let Ok(profiles) = self.profiles.lock() {
+        if let Ok(profiles) = self.0.lock() {
             for profile in profiles.iter() {
                 let _ = std::fs::remove_dir_all(profile);
             }

@@ -14,6 +14,9 @@
 //! Screenshots go to `target/test-output/console/`.
 
 use crate::chromium::{self, Chromedriver, DESKTOP, PHONE, Screen, Screenshots, accessible};
+use authorize_caller::oidc::{Provider, TrustedIssuer};
+use cpor_domain::ReviewPolicy;
+use cpor_local::LocalSettings;
 use cpor_tests::*;
 use fantoccini::Client;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -77,6 +80,35 @@ fn console_built() -> bool {
     })
 }
 
+/// The loopback identity provider's packages (`tests/oidc`: oidc-provider), installed from its
+/// lock file once per test process when missing or older than the lock file.
+fn provider_installed() -> bool {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        let Some(npm) = chromium::program("CPOR_NPM", "npm") else {
+            assert!(!chromium::in_ci(), "CI needs npm for the identity provider");
+            eprintln!("SKIPPED: npm is missing: no identity provider");
+            return false;
+        };
+        let dir = repository().join("tests/oidc");
+        let modified = |path: PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let installed = modified(dir.join("node_modules/.package-lock.json"));
+        if installed.is_none() || installed < modified(dir.join("package-lock.json")) {
+            let done = std::process::Command::new(npm)
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .output()
+                .expect("npm runs");
+            assert!(
+                done.status.success(),
+                "npm ci in tests/oidc failed:\n{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+        }
+        true
+    })
+}
+
 /// A test's stack, browser driver and screenshots, or None when the test is to be skipped.
 struct Bench {
     stack: TestStack,
@@ -87,18 +119,19 @@ struct Bench {
 }
 
 impl Bench {
-    /// `manual`: claims wait in review for a reviewer (the policy outside tests).
-    async fn start(name: &'static str, manual: bool) -> Option<Self> {
+    /// A stack under the manual review policy (claims wait in review for a reviewer, as outside
+    /// tests), its settings adjusted by `adjust`.
+    async fn start(name: &'static str, adjust: impl FnOnce(&mut LocalSettings)) -> Option<Self> {
         let started = Instant::now();
         let (chromedriver, chromium) = chromium::chromium()?;
         if !console_built() {
             return None;
         }
-        let stack = if manual {
-            TestStack::start_manual().await
-        } else {
-            TestStack::start().await
-        };
+        let stack = TestStack::start_with(|s| {
+            s.review_policy = ReviewPolicy::Manual;
+            adjust(s);
+        })
+        .await;
         let shots = Screenshots::new(chromium::output_dir("console").join(name));
         let log = shots.dir.join("chromedriver.log");
         let driver = Chromedriver::start(&chromedriver, &chromium, &log).await;
@@ -214,7 +247,7 @@ impl Role {
     }
 }
 
-/// The shown elements matching `css` whose text, label or ARIA name holds `name`: the
+/// The shown elements matching `css` whose text, label, ARIA name or placeholder holds `name`: the
 /// candidates whose computed name is then asked for.
 const CANDIDATES: &str = r#"
 const [css, name] = arguments;
@@ -222,6 +255,8 @@ const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
 const texts = (e) => [
   e.textContent,
   e.getAttribute("aria-label"),
+  e.getAttribute("placeholder"),
+  e.getAttribute("title"),
   ...Array.from(e.labels || [], (l) => l.textContent),
   ...(e.getAttribute("aria-labelledby") || "").split(/\s+/)
     .map((id) => (id && document.getElementById(id)?.textContent) || ""),
@@ -625,7 +660,7 @@ fn contester_body(body: &Value) -> Value {
 /// the partner lands on it.
 #[tokio::test]
 async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_through_once_corrected() {
-    let Some(mut bench) = Bench::start("new-claim", true).await else {
+    let Some(mut bench) = Bench::start("new-claim", |_| {}).await else {
         return;
     };
     let browser = bench.browser(DESKTOP).await;
@@ -743,7 +778,7 @@ async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_throug
 /// information: the reasons as checkboxes and a "Message", recorded as the reviewer's.
 #[tokio::test]
 async fn a_reviewer_opens_a_claim_from_the_queue_and_requests_information() {
-    let Some(mut bench) = Bench::start("request-information", true).await else {
+    let Some(mut bench) = Bench::start("request-information", |_| {}).await else {
         return;
     };
     // GIVEN a claim in review
@@ -820,7 +855,7 @@ async fn a_reviewer_opens_a_claim_from_the_queue_and_requests_information() {
 /// counted once the service checked it; "Respond" sends the claim back to review.
 #[tokio::test]
 async fn a_partner_uploads_a_pdf_from_the_browser_and_responds_to_a_request_for_information() {
-    let Some(mut bench) = Bench::start("respond-upload", true).await else {
+    let Some(mut bench) = Bench::start("respond-upload", |_| {}).await else {
         return;
     };
     // GIVEN a claim a reviewer asked information for
@@ -896,7 +931,7 @@ async fn a_partner_uploads_a_pdf_from_the_browser_and_responds_to_a_request_for_
 /// recorded as theirs, and the customer's e-mail reaches the outbox.
 #[tokio::test]
 async fn another_reviewer_approves_and_the_customer_is_e_mailed() {
-    let Some(mut bench) = Bench::start("approve", true).await else {
+    let Some(mut bench) = Bench::start("approve", |_| {}).await else {
         return;
     };
     // GIVEN a claim Alice asked information for, and the partner's response
@@ -969,7 +1004,7 @@ async fn another_reviewer_approves_and_the_customer_is_e_mailed() {
 #[tokio::test]
 async fn a_contest_shows_the_holder_beside_it_with_the_newer_proof_marked_and_approve_supersedes_it()
  {
-    let Some(mut bench) = Bench::start("contest", true).await else {
+    let Some(mut bench) = Bench::start("contest", |_| {}).await else {
         return;
     };
     // GIVEN Fabrikam's claim to Contoso's Teams, in review
@@ -1066,7 +1101,7 @@ async fn a_contest_shows_the_holder_beside_it_with_the_newer_proof_marked_and_ap
 /// reviewer decided first, with the claim's status now, and nothing of theirs is recorded.
 #[tokio::test]
 async fn the_second_of_two_reviewers_deciding_one_claim_is_told_and_nothing_changes() {
-    let Some(mut bench) = Bench::start("two-reviewers", true).await else {
+    let Some(mut bench) = Bench::start("two-reviewers", |_| {}).await else {
         return;
     };
     // GIVEN a claim in review, open in Alice's browser and in Bob's
@@ -1141,7 +1176,7 @@ async fn the_second_of_two_reviewers_deciding_one_claim_is_told_and_nothing_chan
 /// no "New claim", and none of the moves an admin is offered on the same claim.
 #[tokio::test]
 async fn a_partner_s_read_only_user_sees_no_action() {
-    let Some(bench) = Bench::start("read-only", true).await else {
+    let Some(bench) = Bench::start("read-only", |_| {}).await else {
         return;
     };
     // GIVEN a claim waiting for the partner's answer, on which an admin may move
@@ -1201,7 +1236,7 @@ async fn a_partner_s_read_only_user_sees_no_action() {
 /// the phone.
 #[tokio::test]
 async fn every_screen_is_accessible_in_english_and_japanese_on_a_phone() {
-    let Some(mut bench) = Bench::start("accessibility", true).await else {
+    let Some(mut bench) = Bench::start("accessibility", |_| {}).await else {
         return;
     };
     // GIVEN a claim waiting for the partner, and a contest of another claim in review
@@ -1315,7 +1350,7 @@ async fn every_screen_is_accessible_in_english_and_japanese_on_a_phone() {
 /// Enter and Space (and the arrow that moves within the sign-in's radio group), no click.
 #[tokio::test]
 async fn a_whole_review_is_done_with_the_keyboard_alone() {
-    let Some(mut bench) = Bench::start("keyboard", true).await else {
+    let Some(mut bench) = Bench::start("keyboard", |_| {}).await else {
         return;
     };
     // GIVEN two claims in review, Teams first
@@ -1386,7 +1421,7 @@ async fn a_whole_review_is_done_with_the_keyboard_alone() {
 /// every screen, and stays chosen after signing out.
 #[tokio::test]
 async fn the_queue_a_review_and_a_claim_read_in_english_and_italian() {
-    let Some(mut bench) = Bench::start("screenshots", true).await else {
+    let Some(mut bench) = Bench::start("screenshots", |_| {}).await else {
         return;
     };
     // GIVEN a claim waiting for the partner, with a counted document, and a contest in review
@@ -1461,5 +1496,106 @@ async fn the_queue_a_review_and_a_claim_read_in_english_and_italian() {
     heading_is(&partner, "Accedi").await;
     reviewer.close().await.ok();
     partner.close().await.ok();
+    bench.finish().await;
+}
+
+/// Signing in through a real OpenID provider on loopback: the console, whose config.json names
+/// the provider, sends the partner there (the authorization code flow with PKCE) and back, keeps
+/// the tokens in memory only (nothing in the browser's storage), and the gateway accepts the
+/// provider's RS256 access token, checked through the keys the provider publishes.
+#[tokio::test]
+async fn a_partner_signs_in_through_an_openid_provider_whose_token_the_gateway_accepts() {
+    // GIVEN an identity provider on loopback that the gateway trusts for partners
+    let provider_port = cpor_local::emulator::free_port().expect("a free port");
+    let console_port = cpor_local::emulator::free_port().expect("a free port");
+    let issuer = format!("http://127.0.0.1:{provider_port}");
+    let trusted = TrustedIssuer {
+        provider: Provider::Partner,
+        issuer: issuer.clone(),
+        audiences: vec!["https://api.cpor.example".into()],
+    };
+    let Some(mut bench) = Bench::start("openid", |s| s.trusted_issuers = vec![trusted]).await
+    else {
+        return;
+    };
+    if !provider_installed() {
+        return;
+    }
+    let mut node =
+        std::process::Command::new(chromium::program("CPOR_NODE", "node").expect("node"));
+    node.arg(repository().join("tests/oidc/provider.mjs"))
+        .arg(provider_port.to_string())
+        .arg(console_port.to_string())
+        .arg(&bench.stack.base);
+    let _provider = chromium::Group::spawn(node, &bench.shots.dir.join("provider.log"));
+    // (the console's origin, in front of the gateway, serves the config.json naming the provider)
+    let origin = format!("http://127.0.0.1:{console_port}");
+    for url in [
+        format!("{issuer}/.well-known/openid-configuration"),
+        format!("{origin}/console/config.json"),
+    ] {
+        let started = Instant::now();
+        while !bench
+            .stack
+            .http
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(started.elapsed() < WAIT, "{url} never answered");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // AND a claim of Fabrikam's
+    claim_id(&bench.stack.submit(FABRIKAM, &claim_body("teams")).await);
+
+    // WHEN a partner opens the console and signs in at the provider as Fabrikam
+    let browser = bench.browser(DESKTOP).await;
+    browser.goto(&format!("{origin}/console/")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+    click(&browser, Role::Button, "Sign in").await;
+    fill(&browser, "Enter any login", FABRIKAM).await;
+    fill(&browser, "and password", "any").await;
+    bench.shots.take(&browser, "provider").await;
+    let url = browser.current_url().await.unwrap();
+    assert!(url.as_str().starts_with(&issuer), "{url}");
+    click(&browser, Role::Button, "Sign-in").await;
+    click(&browser, Role::Button, "Continue").await;
+
+    // THEN the console is back, signed in as the provider's token says, and lists the claims
+    // the gateway answered with that token
+    heading_is(&browser, "Claims").await;
+    says(&browser, "contoso.onmicrosoft.com").await;
+    let header = browser_text(
+        &browser,
+        "return document.querySelector('header').innerText;",
+    )
+    .await;
+    assert!(
+        header.contains("Partner 1234567") && header.contains("administrator"),
+        "{header}"
+    );
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&format!("{origin}/console/")),
+        "back at the console"
+    );
+    bench.shots.take(&browser, "signed-in").await;
+    // AND no token is kept in the browser's storage
+    let stored = browser_text(
+        &browser,
+        "return JSON.stringify([{ ...localStorage }, { ...sessionStorage }]);",
+    )
+    .await;
+    assert!(
+        !stored.contains("eyJ"),
+        "a token in the browser's storage: {stored}"
+    );
+    browser.close().await.ok();
     bench.finish().await;
 }
