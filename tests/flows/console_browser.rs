@@ -154,7 +154,11 @@ impl Bench {
         format!("{}/console/{path}", self.stack.base)
     }
 
-    async fn finish(self) {
+    /// Closes `browsers`, stops the driver and the stack, and says how long the test took.
+    async fn finish(self, browsers: &[&Client]) {
+        for browser in browsers {
+            Client::clone(browser).close().await.ok();
+        }
         let Self {
             stack,
             driver,
@@ -653,6 +657,38 @@ fn contester_body(body: &Value) -> Value {
     body
 }
 
+/// Fabrikam's claim to Contoso's Exchange in review, and Northwind's contest of it: their ids.
+async fn contested(stack: &TestStack) -> (String, String) {
+    let held = claim_body("exchange");
+    let holder = claim_id(&stack.submit(FABRIKAM, &held).await);
+    let mut contest = contester_body(&held);
+    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
+    (holder, claim_id(&stack.submit(NORTHWIND, &contest).await))
+}
+
+/// The claim's history as reviewers read it (with each decision's reviewer).
+async fn reviewed_history(stack: &TestStack, id: &str) -> Vec<Value> {
+    let reviewed = stack
+        .review_get(ALICE, &format!("/v1/review/claims/{id}"))
+        .await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.text);
+    reviewed.json()["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The reviewer of the claim's one approval.
+async fn approver(stack: &TestStack, id: &str) -> Value {
+    let approvals: Vec<Value> = reviewed_history(stack, id)
+        .await
+        .into_iter()
+        .filter(|e| e["event"] == "approved")
+        .collect();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    approvals[0]["reviewer"].clone()
+}
+
 // ----- the tests -----------------------------------------------------------------------------------
 
 /// "New claim" marks every field the API refuses at once, each beside its field with the API's
@@ -770,8 +806,7 @@ async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_throug
     assert_eq!(claim["customer_contact"]["time_zone"], "Europe/Rome");
     assert_eq!(claim["proof_of_execution"]["signed_on"], signed.to_string());
     assert_eq!(bench.stack.all_claims(FABRIKAM).await.len(), 1);
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// A reviewer finds a claim in the "Review queue", opens it and asks the partner for
@@ -833,21 +868,11 @@ async fn a_reviewer_opens_a_claim_from_the_queue_and_requests_information() {
         request["message"],
         "Please send the signed statement of work."
     );
-    let reviewed = bench
-        .stack
-        .review_get(BOB, &format!("/v1/review/claims/{id}"))
-        .await
-        .json();
-    let last = reviewed["history"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let history = reviewed_history(&bench.stack, &id).await;
+    let last = history.last().cloned().unwrap_or_default();
     assert_eq!(last["event"], "information_requested");
     assert_eq!(last["reviewer"], ALICE);
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// The partner answers a request for information from the claim: "Upload document" sends a PDF
@@ -923,8 +948,7 @@ async fn a_partner_uploads_a_pdf_from_the_browser_and_responds_to_a_request_for_
     assert_eq!(claim["status"], "submitted");
     let last = claim["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["event"], "responded");
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// Another reviewer approves the answered claim: the history shows who asked, the approval is
@@ -971,19 +995,7 @@ async fn another_reviewer_approves_and_the_customer_is_e_mailed() {
         .stack
         .wait_for_status(FABRIKAM, &id, "awaiting_customer")
         .await;
-    let reviewed = bench
-        .stack
-        .review_get(ALICE, &format!("/v1/review/claims/{id}"))
-        .await
-        .json();
-    let approval = reviewed["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "approved")
-        .cloned()
-        .expect("an approval");
-    assert_eq!(approval["reviewer"], BOB);
+    assert_eq!(approver(&bench.stack, &id).await, BOB);
     let mail = bench
         .stack
         .customer_outbox()
@@ -994,8 +1006,7 @@ async fn another_reviewer_approves_and_the_customer_is_e_mailed() {
     let link = link_in(mail["body"].as_str().unwrap_or_default()).expect("a link");
     assert!(link.contains(&id), "{link}");
     assert_eq!(claim["customer_notification"]["status"], "sent");
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// A second partner's claim to a unit another partner holds is offered a contest; the reviewer
@@ -1092,9 +1103,7 @@ async fn a_contest_shows_the_holder_beside_it_with_the_newer_proof_marked_and_ap
         .stack
         .wait_for_status(NORTHWIND, &contest, "awaiting_customer")
         .await;
-    northwind.close().await.ok();
-    reviewer.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&northwind, &reviewer]).await;
 }
 
 /// Two reviewers decide the same claim in two browsers: the second is told that another
@@ -1148,28 +1157,16 @@ async fn the_second_of_two_reviewers_deciding_one_claim_is_told_and_nothing_chan
         "{told}"
     );
     // AND nothing of Bob's is recorded: Alice's approval stands alone
-    let reviewed = bench
-        .stack
-        .review_get(ALICE, &format!("/v1/review/claims/{id}"))
-        .await
-        .json();
-    let history = reviewed["history"].as_array().cloned().unwrap_or_default();
-    assert!(history.iter().all(|e| e["reviewer"] != BOB), "{reviewed}");
+    let history = reviewed_history(&bench.stack, &id).await;
     assert!(
-        history.iter().all(|e| e["event"] != "rejected"),
-        "{reviewed}"
-    );
-    assert_eq!(
         history
             .iter()
-            .filter(|e| e["event"] == "approved" && e["reviewer"] == ALICE)
-            .count(),
-        1
+            .all(|e| e["reviewer"] != BOB && e["event"] != "rejected"),
+        "{history:?}"
     );
-    assert!(reviewed["review"]["rejection"].is_null(), "{reviewed}");
-    alice.close().await.ok();
-    bob.close().await.ok();
-    bench.finish().await;
+    assert_eq!(approver(&bench.stack, &id).await, ALICE);
+    assert!(claim["review"]["rejection"].is_null(), "{claim}");
+    bench.finish(&[&alice, &bob]).await;
 }
 
 /// A partner's read-only user (`incentives_user`) sees the same claims with no action at all:
@@ -1227,8 +1224,7 @@ async fn a_partner_s_read_only_user_sees_no_action() {
             .await
             .is_empty()
     );
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// Every screen, partner's and reviewer's, in English and in Japanese, on a 390 px phone:
@@ -1241,11 +1237,7 @@ async fn every_screen_is_accessible_in_english_and_japanese_on_a_phone() {
     };
     // GIVEN a claim waiting for the partner, and a contest of another claim in review
     let asked = asked_for_information(&bench.stack, "teams").await;
-    let held = claim_body("exchange");
-    let holder = claim_id(&bench.stack.submit(FABRIKAM, &held).await);
-    let mut contest = contester_body(&held);
-    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
-    let contest = claim_id(&bench.stack.submit(NORTHWIND, &contest).await);
+    let (holder, contest) = contested(&bench.stack).await;
     let axe = chromium::axe_source();
     let browser = bench.browser(PHONE).await;
     browser.goto(&bench.console("")).await.unwrap();
@@ -1341,8 +1333,7 @@ async fn every_screen_is_accessible_in_english_and_japanese_on_a_phone() {
         click(&browser, Role::Button, &words.get("header.sign_out")).await;
         heading_is(&browser, &words.get("signin.title")).await;
     }
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
 
 /// A whole review with the keyboard alone: signing in, opening the claim from the queue,
@@ -1399,21 +1390,8 @@ async fn a_whole_review_is_done_with_the_keyboard_alone() {
     .await;
     assert_eq!(id_in_address(&browser, "review").await, second);
     bench.shots.take(&browser, "next").await;
-    let reviewed = bench
-        .stack
-        .review_get(ALICE, &format!("/v1/review/claims/{first}"))
-        .await
-        .json();
-    let approval = reviewed["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "approved")
-        .cloned()
-        .expect("an approval");
-    assert_eq!(approval["reviewer"], "reviewer-kim");
-    browser.close().await.ok();
-    bench.finish().await;
+    assert_eq!(approver(&bench.stack, &first).await, "reviewer-kim");
+    bench.finish(&[&browser]).await;
 }
 
 /// The queue, a review and a claim read in English and in Italian (screenshots kept under
@@ -1438,11 +1416,7 @@ async fn the_queue_a_review_and_a_claim_read_in_english_and_italian() {
         .stack
         .wait_for_document(FABRIKAM, &asked, document, "uploaded")
         .await;
-    let held = claim_body("exchange");
-    claim_id(&bench.stack.submit(FABRIKAM, &held).await);
-    let mut contest = contester_body(&held);
-    contest["contest"] = json!({ "justification": "We run Exchange for Contoso now." });
-    let contest = claim_id(&bench.stack.submit(NORTHWIND, &contest).await);
+    let (_, contest) = contested(&bench.stack).await;
     let reviewer = bench.browser(DESKTOP).await;
     let partner = bench.browser(DESKTOP).await;
     sign_in_reviewer(&bench, &reviewer, ALICE).await;
@@ -1494,9 +1468,7 @@ async fn the_queue_a_review_and_a_claim_read_in_english_and_italian() {
     // AND the choice outlives a sign-out
     click(&partner, Role::Button, "Esci").await;
     heading_is(&partner, "Accedi").await;
-    reviewer.close().await.ok();
-    partner.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&reviewer, &partner]).await;
 }
 
 /// Signing in through a real OpenID provider on loopback: the console, whose config.json names
@@ -1596,6 +1568,5 @@ async fn a_partner_signs_in_through_an_openid_provider_whose_token_the_gateway_a
         !stored.contains("eyJ"),
         "a token in the browser's storage: {stored}"
     );
-    browser.close().await.ok();
-    bench.finish().await;
+    bench.finish(&[&browser]).await;
 }
