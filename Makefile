@@ -180,9 +180,12 @@ bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale,
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
 
 .PHONY: deploy
-deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment, then the console's files (see docs/deploying.md; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
 	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
+	# The console: its built files (console/dist) and config.json to its bucket, its cache
+	# invalidated (STACK=<name> when DEPLOY_ARGS names another stack than samconfig.toml's).
+	$(SAM_VENV)/bin/python infra/deploy_console.py $(STACK)
 
 .PHONY: clean
 clean: ## remove build output and the tools' virtual environments
