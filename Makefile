@@ -218,9 +218,12 @@ profile-start: ## the start-up path of FUNCTION (default notify-customer) beside
 	./target/debug/cpor-bench --bin-dir $(PROFILE_TARGET)/release --profile $(or $(FUNCTION),notify-customer)
 
 .PHONY: deploy
-deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment, then the console's files (see docs/deploying.md; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
 	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
+	# The console: its built files (console/dist) and config.json to its bucket, its cache
+	# invalidated (STACK=<name> when DEPLOY_ARGS names another stack than samconfig.toml's).
+	$(SAM_VENV)/bin/python infra/deploy_console.py $(STACK)
 
 .PHONY: clean
 clean: ## remove build output and the tools' virtual environments

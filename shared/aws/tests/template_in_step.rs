@@ -1162,29 +1162,282 @@ fn the_authorizer_of_both_kinds_of_caller_trusts_what_the_two_jwt_authorizers_tr
         json!({ "Headers": ["Authorization"], "ReauthorizeEvery": 0 })
     );
     let variables = &resource(&template, "AuthorizeCallerFunction")["Environment"]["Variables"];
-    for (jwt, issuer, audience) in [
-        (
-            "PartnerJwt",
-            config::PARTNER_ISSUER,
-            config::PARTNER_AUDIENCE,
-        ),
-        (
-            "ReviewerJwt",
-            config::REVIEWER_ISSUER,
-            config::REVIEWER_AUDIENCE,
-        ),
-    ] {
-        let configuration = &authorizers[jwt]["JwtConfiguration"];
-        assert_eq!(variables[issuer], configuration["issuer"], "{jwt}");
-        assert_eq!(
-            json!([variables[audience].clone()]),
-            configuration["audience"],
-            "{jwt}"
-        );
+    // (with and without the console's own client ids)
+    let apis = [
+        ("JwtAudience", "cpor-api"),
+        ("ReviewerJwtAudience", "cpor-review"),
+    ];
+    let consoles = [
+        ("PartnerConsoleClientId", "partner-console"),
+        ("ReviewerConsoleClientId", "review-console"),
+    ];
+    let with_consoles = [apis[0], apis[1], consoles[0], consoles[1]];
+    for (parameters, each) in [(&apis[..], 1), (&with_consoles[..], 2)] {
+        let stack = stack_with(parameters);
+        for (jwt, issuer, audience) in [
+            (
+                "PartnerJwt",
+                config::PARTNER_ISSUER,
+                config::PARTNER_AUDIENCE,
+            ),
+            (
+                "ReviewerJwt",
+                config::REVIEWER_ISSUER,
+                config::REVIEWER_AUDIENCE,
+            ),
+        ] {
+            let configuration = &authorizers[jwt]["JwtConfiguration"];
+            assert_eq!(variables[issuer], configuration["issuer"], "{jwt}");
+            let trusted: Vec<Value> = evaluate(&template, &stack, &configuration["audience"])
+                .as_array()
+                .expect("a list of audiences")
+                .iter()
+                .map(|a| evaluate(&template, &stack, a))
+                .collect();
+            let given = evaluate(&template, &stack, &variables[audience]);
+            let given: Vec<Value> = given
+                .as_str()
+                .expect("audiences")
+                .split(',')
+                .map(|a| json!(a))
+                .collect();
+            assert_eq!(given, trusted, "{jwt} {parameters:?}");
+            assert_eq!(trusted.len(), each, "{jwt} {parameters:?}");
+        }
     }
     // AND its role may write its logs, nothing else
     let role = resource(&template, "AuthorizeCallerRole");
     let statements = statements(&role["Policies"][0]);
     assert_eq!(statements.len(), 1);
     assert_eq!(statements[0]["Sid"], "Logs");
+}
+
+/// The parameters of a stack in eu-west-1 named cpor, with `parameters` given.
+fn stack_with<'a>(parameters: &'a [(&'a str, &'a str)]) -> Stack<'a> {
+    Stack {
+        name: "cpor",
+        id: "arn:aws:cloudformation:eu-west-1:123456789012:stack/cpor/1c2fa620-982a-11e3-aff7-50e2416294e0",
+        region: "eu-west-1",
+        account: "123456789012",
+        parameters,
+    }
+}
+
+/// The console's files are in a bucket that blocks every public access and that only the
+/// console's distribution may read (origin access control, signing every request), over TLS.
+#[test]
+fn the_console_is_served_from_a_private_bucket_through_its_distribution_alone() {
+    let template = template();
+    let bucket = resource(&template, "ConsoleBucket");
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"],
+        json!({
+            "BlockPublicAcls": true,
+            "BlockPublicPolicy": true,
+            "IgnorePublicAcls": true,
+            "RestrictPublicBuckets": true,
+        })
+    );
+    assert_eq!(
+        bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        "BucketOwnerEnforced"
+    );
+    assert!(
+        bucket["WebsiteConfiguration"].is_null(),
+        "no website endpoint"
+    );
+    // GIVEN the bucket's policy
+    let policy = resource(&template, "ConsoleBucketPolicy");
+    assert_eq!(policy["Bucket"], json!({ "Ref": "ConsoleBucket" }));
+    let statements = statements(policy);
+    // THEN it allows one thing: CloudFront reading objects for the console's distribution
+    let allowed: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    assert_eq!(allowed.len(), 1, "{statements:?}");
+    assert_eq!(
+        allowed[0]["Principal"],
+        json!({ "Service": "cloudfront.amazonaws.com" })
+    );
+    assert_eq!(allowed[0]["Action"], "s3:GetObject");
+    assert_eq!(
+        allowed[0]["Condition"]["StringEquals"]["AWS:SourceArn"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}" })
+    );
+    // AND refuses anything in clear text
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
+    );
+    // AND the distribution reads the bucket through origin access control, signing always
+    let config = &resource(&template, "ConsoleDistribution")["DistributionConfig"];
+    let origins = config["Origins"].as_array().expect("origins");
+    assert_eq!(origins.len(), 1);
+    assert_eq!(
+        origins[0]["DomainName"],
+        json!({ "Fn::GetAtt": ["ConsoleBucket", "RegionalDomainName"] })
+    );
+    assert_eq!(
+        origins[0]["OriginAccessControlId"],
+        json!({ "Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"] })
+    );
+    assert_eq!(origins[0]["S3OriginConfig"]["OriginAccessIdentity"], "");
+    assert_eq!(
+        resource(&template, "ConsoleOriginAccessControl")["OriginAccessControlConfig"],
+        json!({
+            "Name": { "Fn::Sub": "${AWS::StackName}-console" },
+            "Description": "The console's distribution reading its bucket",
+            "OriginAccessControlOriginType": "s3",
+            "SigningBehavior": "always",
+            "SigningProtocol": "sigv4",
+        })
+    );
+    assert_eq!(
+        config["DefaultCacheBehavior"]["ViewerProtocolPolicy"],
+        "redirect-to-https"
+    );
+    assert_eq!(
+        config["DefaultCacheBehavior"]["TargetOriginId"],
+        origins[0]["Id"]
+    );
+}
+
+/// The console's pages may run only the scripts and styles of their own origin (no inline
+/// code, no eval), be framed by no one, call only their origin, the API, the documents bucket
+/// and the identity providers, and come with HSTS, nosniff and no referrer.
+#[test]
+fn the_console_s_headers_allow_no_inline_code_no_framing_and_only_its_own_connections() {
+    let template = template();
+    let behavior =
+        &resource(&template, "ConsoleDistribution")["DistributionConfig"]["DefaultCacheBehavior"];
+    assert_eq!(
+        behavior["ResponseHeadersPolicyId"],
+        json!({ "Ref": "ConsoleSecurityHeaders" })
+    );
+    let headers = &resource(&template, "ConsoleSecurityHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    let csp = &headers["ContentSecurityPolicy"];
+    assert_eq!(csp["Override"], true);
+    let sub = csp["ContentSecurityPolicy"]["Fn::Sub"]
+        .as_array()
+        .expect("!Sub [text, variables]");
+    let text = sub[0].as_str().expect("the policy's text");
+    let directives: Vec<(&str, Vec<&str>)> = text
+        .split(';')
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next().unwrap_or_default(), words.collect())
+        })
+        .collect();
+    let directive = |name: &str| {
+        directives
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, sources)| sources.clone())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    assert_eq!(directive("default-src"), ["'self'"]);
+    assert_eq!(directive("script-src"), ["'self'"]);
+    assert_eq!(directive("style-src"), ["'self'"]);
+    assert_eq!(directive("frame-ancestors"), ["'none'"]);
+    assert_eq!(directive("object-src"), ["'none'"]);
+    assert!(!text.contains("unsafe-"), "{text}");
+    assert_eq!(
+        directive("connect-src"),
+        [
+            "'self'",
+            "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+            "https://${DocumentsBucket.RegionalDomainName}",
+            "https://${PartnerIssuerHost}",
+            "https://${ReviewerIssuerHost}${MoreSources}",
+        ]
+    );
+    // AND the identity providers are named by their origins (a CSP source with a path would
+    // match that path alone, not the discovery document under it), and more only if given
+    let issuers = [
+        (
+            "JwtIssuer",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_partners",
+        ),
+        (
+            "ReviewerJwtIssuer",
+            "https://login.example.com/reviewers/v2.0",
+        ),
+    ];
+    let stack = stack_with(&issuers);
+    let variables = &sub[1];
+    assert_eq!(
+        evaluate(&template, &stack, &variables["PartnerIssuerHost"]),
+        "cognito-idp.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(
+        evaluate(&template, &stack, &variables["ReviewerIssuerHost"]),
+        "login.example.com"
+    );
+    assert_eq!(evaluate(&template, &stack, &variables["MoreSources"]), "");
+    let more = [(
+        "ConsoleConnectSources",
+        "https://partners.auth.eu-west-1.amazoncognito.com",
+    )];
+    assert_eq!(
+        evaluate(&template, &stack_with(&more), &variables["MoreSources"]),
+        " https://partners.auth.eu-west-1.amazoncognito.com"
+    );
+    // AND the other headers
+    assert!(
+        headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"]
+            .as_u64()
+            .is_some_and(|age| age >= 31_536_000)
+    );
+    assert_eq!(headers["ContentTypeOptions"]["Override"], true);
+    assert_eq!(headers["ReferrerPolicy"]["ReferrerPolicy"], "no-referrer");
+    assert_eq!(headers["FrameOptions"]["FrameOption"], "DENY");
+}
+
+/// Browsers may call the API, and upload to the documents bucket, from the console's origin
+/// and from no other: none at all until it is given.
+#[test]
+fn browsers_may_call_the_api_and_upload_from_the_console_s_origin_alone() {
+    let template = template();
+    let origin = json!([{ "Ref": "ConsoleOrigin" }]);
+    assert_eq!(
+        template["Conditions"]["HasConsoleOrigin"],
+        json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "ConsoleOrigin" }, ""] }] })
+    );
+    assert_eq!(template["Parameters"]["ConsoleOrigin"]["Default"], "");
+    assert!(
+        template["Parameters"]["ConsoleOrigin"]["AllowedPattern"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("^(https://"))
+    );
+    // GIVEN the HTTP API's CORS
+    let cors = resource(&template, "HttpApi")["CorsConfiguration"]["Fn::If"]
+        .as_array()
+        .expect("CORS only with an origin");
+    assert_eq!(cors[0], "HasConsoleOrigin");
+    assert_eq!(cors[2], json!({ "Ref": "AWS::NoValue" }));
+    // THEN it names the console's origin alone, and the headers the API reads
+    assert_eq!(cors[1]["AllowOrigins"], origin);
+    let headers = cors[1]["AllowHeaders"].as_array().expect("headers");
+    assert!(headers.contains(&json!("authorization")), "{headers:?}");
+    assert!(cors[1]["AllowCredentials"].is_null(), "no cookies");
+    // AND the documents bucket's CORS is the schema's rule, for that origin alone
+    let rules = resource(&template, "DocumentsBucket")["CorsConfiguration"]["Fn::If"]
+        .as_array()
+        .expect("CORS only with an origin");
+    assert_eq!(rules[0], "HasConsoleOrigin");
+    assert_eq!(rules[2], json!({ "Ref": "AWS::NoValue" }));
+    let cors = schema::DOCUMENTS_CORS;
+    assert_eq!(
+        rules[1]["CorsRules"],
+        json!([{
+            "AllowedOrigins": origin,
+            "AllowedMethods": cors.methods,
+            "AllowedHeaders": cors.headers,
+            "ExposedHeaders": cors.exposed,
+            "MaxAge": cors.max_age_seconds,
+        }])
+    );
 }
