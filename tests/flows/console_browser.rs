@@ -1,7 +1,8 @@
-//! The console in a real browser: partners and reviewers sign in with the local stack's sign-in
-//! form, submit, answer, upload and decide through the screens, in headless Chromium driven
-//! through chromedriver (`crate::chromium`), against a local stack of their own that serves the
-//! built console at `/console/`, from the same origin as the API.
+//! The console in a real browser: partners and reviewers sign in (with the local stack's sign-in
+//! form, or at a real OpenID provider on loopback: `tests/oidc`), submit, answer, upload and
+//! decide through the screens, in headless Chromium driven through chromedriver
+//! (`crate::chromium`), against a local stack of their own that serves the built console at
+//! `/console/`, from the same origin as the API.
 //!
 //! Controls are found as people and assistive technology find them: by the accessible name and
 //! role that Chromium computes for them (WebDriver's computed label and role), with the English
@@ -468,7 +469,7 @@ async fn description(browser: &Client, element: &Element) -> String {
         .unwrap_or_default()
 }
 
-/// The texts of the claim ids in the page's address, after `/console/<screen>/`.
+/// The claim id in the page's address, after `/console/<screen>/`.
 async fn id_in_address(browser: &Client, screen: &str) -> String {
     let url = browser.current_url().await.expect("an address");
     let path = url.path();
