@@ -2,7 +2,7 @@
 //! the local sign-in, and the identity providers' own tokens, which the local gateway takes as
 //! API Gateway's authorizers do.
 
-use authorize_caller::oidc::{Provider, TrustedIssuer};
+use authorize_caller::oidc::Provider;
 use authorize_caller::testing::TestIssuer;
 use cpor_tests::*;
 use reqwest::Method;
@@ -153,15 +153,7 @@ async fn a_local_sign_in_gets_a_token_the_api_takes() {
     let (partner, reviewer) = (token(&partner), token(&reviewer));
     // WHEN they call the API with their tokens
     // THEN the partner submits a claim, and the reviewer reads the queue and decides it
-    let created = stack
-        .send(
-            Method::POST,
-            "/v1/claims",
-            Some(&partner),
-            Some(&claim_body("teams")),
-            &[],
-        )
-        .await;
+    let created = stack.submit_with(&partner, &claim_body("teams")).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let queue = stack
         .send(Method::GET, "/v1/review/claims", Some(&reviewer), None, &[])
@@ -202,13 +194,7 @@ async fn a_local_sign_in_with_bad_fields_is_400_naming_each() {
             (400, "validation_failed"),
             "{body}"
         );
-        let named: Vec<String> = answer.json()["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(named, fields, "{body}");
+        assert_eq!(answer.refused_fields(), fields, "{body}");
     }
     let answer = stack
         .http
@@ -231,16 +217,8 @@ async fn identity_providers_tokens_pass_the_gateway_as_in_aws() {
     let partners = TestIssuer::start().await;
     let reviewers = TestIssuer::start().await;
     let trusted = vec![
-        TrustedIssuer {
-            provider: Provider::Partner,
-            issuer: partners.issuer().to_owned(),
-            audiences: vec!["cpor-api".into(), "partner-console".into()],
-        },
-        TrustedIssuer {
-            provider: Provider::Reviewer,
-            issuer: reviewers.issuer().to_owned(),
-            audiences: vec!["review-console".into()],
-        },
+        partners.trusted_as(Provider::Partner, &["cpor-api", "partner-console"]),
+        reviewers.trusted_as(Provider::Reviewer, &["review-console"]),
     ];
     let stack = TestStack::start_with(|s| s.trusted_issuers = trusted).await;
     let exp = chrono::Utc::now().timestamp() + 300;
@@ -254,15 +232,7 @@ async fn identity_providers_tokens_pass_the_gateway_as_in_aws() {
     }));
     let status = |answer: Answer| answer.status.as_u16();
     // a partner's token on the partner routes
-    let created = stack
-        .send(
-            Method::POST,
-            "/v1/claims",
-            Some(&partner),
-            Some(&claim_body("teams")),
-            &[],
-        )
-        .await;
+    let created = stack.submit_with(&partner, &claim_body("teams")).await;
     assert_eq!(created.status, 201, "{}", created.text);
     // a reviewer's on the review routes
     let id = created.json()["claim_id"].as_str().unwrap().to_owned();

@@ -168,14 +168,6 @@ mod tests {
     use aws_lambda_events::http::HeaderValue;
     use serde_json::json;
 
-    fn function(issuer: &TestIssuer, provider: Provider) -> AuthorizeCallerFunction {
-        AuthorizeCallerFunction::new(vec![TrustedIssuer {
-            provider,
-            issuer: issuer.issuer().to_owned(),
-            audiences: vec!["cpor".into()],
-        }])
-    }
-
     fn request(authorization: Option<&str>) -> ApiGatewayV2CustomAuthorizerV2Request {
         let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
         if let Some(value) = authorization {
@@ -192,23 +184,10 @@ mod tests {
     async fn a_token_of_either_provider_passes_and_anything_else_does_not() {
         let partners = TestIssuer::start().await;
         let reviewers = TestIssuer::start().await;
-        let function = AuthorizeCallerFunction {
-            verifier: Verifier::new(
-                vec![
-                    TrustedIssuer {
-                        provider: Provider::Partner,
-                        issuer: partners.issuer().to_owned(),
-                        audiences: vec!["cpor".into()],
-                    },
-                    TrustedIssuer {
-                        provider: Provider::Reviewer,
-                        issuer: reviewers.issuer().to_owned(),
-                        audiences: vec!["review".into()],
-                    },
-                ],
-                WebFetch::default(),
-            ),
-        };
+        let function = AuthorizeCallerFunction::new(vec![
+            partners.trusted_as(Provider::Partner, &["cpor"]),
+            reviewers.trusted_as(Provider::Reviewer, &["review"]),
+        ]);
         let exp = jsonwebtoken::get_current_timestamp() + 60;
         let partner = partners.sign(&json!({
             "iss": partners.issuer(), "aud": "cpor", "exp": exp,
@@ -244,7 +223,8 @@ mod tests {
     #[tokio::test]
     async fn the_answer_is_in_api_gateway_s_simple_format() {
         let issuer = TestIssuer::start().await;
-        let function = function(&issuer, Provider::Partner);
+        let function =
+            AuthorizeCallerFunction::new(vec![issuer.trusted_as(Provider::Partner, &["cpor"])]);
         let answer = function.handle(&request(None)).await;
         assert_eq!(
             serde_json::to_value(&answer).unwrap(),

@@ -322,11 +322,7 @@ mod tests {
     const AUDIENCE: &str = "cpor-api";
 
     fn partner(issuer: &TestIssuer) -> TrustedIssuer {
-        TrustedIssuer {
-            provider: Provider::Partner,
-            issuer: issuer.issuer().to_owned(),
-            audiences: vec![AUDIENCE.into(), "console-client".into()],
-        }
+        issuer.trusted_as(Provider::Partner, &[AUDIENCE, "console-client"])
     }
 
     /// A partner's user's claims, valid for a minute from now.
@@ -564,11 +560,7 @@ mod tests {
     #[tokio::test]
     async fn one_issuer_for_both_providers_is_told_apart_by_audience() {
         let issuer = TestIssuer::start().await;
-        let reviewer = TrustedIssuer {
-            provider: Provider::Reviewer,
-            issuer: issuer.issuer().to_owned(),
-            audiences: vec!["review-console".into()],
-        };
+        let reviewer = issuer.trusted_as(Provider::Reviewer, &["review-console"]);
         let verifier = Verifier::new(vec![partner(&issuer), reviewer], crate::WebFetch::default());
         let mut review = claims(&issuer);
         review["aud"] = json!("review-console");

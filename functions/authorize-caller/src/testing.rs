@@ -2,6 +2,7 @@
 //! keys over plain HTTP on 127.0.0.1, as an identity provider does over HTTPS, and signs RS256
 //! tokens with them. Its keys are made when it starts; it stops when dropped.
 
+use crate::oidc::{Provider, TrustedIssuer};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use axum::Json;
@@ -110,6 +111,15 @@ impl TestIssuer {
     /// Its issuer URL (`iss`).
     pub fn issuer(&self) -> &str {
         &self.published.issuer
+    }
+
+    /// It, trusted as `provider`'s identity provider for `audiences`.
+    pub fn trusted_as(&self, provider: Provider, audiences: &[&str]) -> TrustedIssuer {
+        TrustedIssuer {
+            provider,
+            issuer: self.issuer().to_owned(),
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+        }
     }
 
     /// `claims` signed with its current key.

@@ -216,16 +216,8 @@ mod tests {
     /// The local gateway's authorizers trusting a partners' and a reviewers' issuer.
     fn authorizers(partners: &TestIssuer, reviewers: &TestIssuer) -> Authorizers {
         let trusted = vec![
-            TrustedIssuer {
-                provider: Provider::Partner,
-                issuer: partners.issuer().to_owned(),
-                audiences: vec!["cpor".into()],
-            },
-            TrustedIssuer {
-                provider: Provider::Reviewer,
-                issuer: reviewers.issuer().to_owned(),
-                audiences: vec!["review".into()],
-            },
+            partners.trusted_as(Provider::Partner, &["cpor"]),
+            reviewers.trusted_as(Provider::Reviewer, &["review"]),
         ];
         let either = AuthorizeCallerFunction::new(trusted.clone());
         Authorizers::new(SECRET, trusted, Some(either))
