@@ -736,7 +736,7 @@ async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_throug
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let mut fields: Vec<&str> = errors.iter().filter_map(|e| e["field"].as_str()).collect();
+    let mut fields = refused.refused_fields();
     fields.sort_unstable();
     let mut expected: Vec<&str> = by_label.iter().map(|(f, _)| *f).collect();
     expected.sort_unstable();
