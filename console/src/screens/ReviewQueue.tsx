@@ -61,7 +61,7 @@ export function ReviewQueue() {
         page={page}
         retry={retry}
         caption={t("queue.caption")}
-        columns={[t("field.status"), t("field.program"), t("field.workload"), t("field.partner"), t("field.submitted"), t("field.due")]}
+        columns={[t("field.status"), t("field.program"), t("field.workload"), t("field.partner"), t("field.entered_review"), t("field.due")]}
         link={(claim) => `review/${claim.claim_id}`}
         rowClass={(claim) => (claim.overdue ? "overdue" : undefined)}
         cells={(claim) => (
@@ -73,7 +73,11 @@ export function ReviewQueue() {
               {claim.partner_name} <span class="muted">({claim.partner_id})</span>
             </td>
             <td>
-              <When at={claim.created_at} />
+              {claim.entered_review_at === null ? (
+                <span class="muted">{t("common.none")}</span>
+              ) : (
+                <When at={claim.entered_review_at} />
+              )}
             </td>
             <td>
               {claim.review_due === null ? (

@@ -215,6 +215,9 @@ pub struct HistoryEntryResource {
 pub struct ReviewQueueItem {
     #[serde(flatten)]
     pub claim: ClaimResource,
+    /// When it entered the list it is in (the queue's order): submitted, responded, disputed
+    /// or contested, or asked for information; null out of review.
+    pub entered_review_at: Option<String>,
     /// The end of the fifth business day after it entered review; null while the partner is
     /// asked for information.
     pub review_due: Option<String>,
@@ -442,6 +445,7 @@ impl ReviewQueueItem {
         let due = claim.state.review_due(calendar);
         Self {
             claim: claim.into(),
+            entered_review_at: claim.state.in_review_since().map(instant),
             review_due: due.map(instant),
             overdue: due.is_some_and(|due| due < now),
         }
