@@ -143,7 +143,62 @@ pub async fn serve(method: &Method, path: &str) -> Option<Response> {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    let framed = Framing::of(&answer);
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy(framed)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(match framed {
+            Framing::Never => "DENY",
+            Framing::BySelf => "SAMEORIGIN",
+        }),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     Some(response)
+}
+
+/// Who may frame a page of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// No one: every page but the one below.
+    Never,
+    /// The console's own page: `silent-callback.html`, which the identity provider's silent
+    /// sign-in comes back to inside a hidden frame.
+    BySelf,
+}
+
+impl Framing {
+    fn of(file: &Path) -> Self {
+        if file
+            .file_name()
+            .is_some_and(|name| name == "silent-callback.html")
+        {
+            Self::BySelf
+        } else {
+            Self::Never
+        }
+    }
+}
+
+/// The content security policy of the template's response headers policies (no inline script
+/// or style, nothing framed but the identity providers, framed by no one), with loopback, on
+/// any port, where AWS names the API's, the documents bucket's and the identity providers'
+/// hosts: locally those are the emulator's and a test provider's, on ports chosen at start.
+fn content_security_policy(framed: Framing) -> String {
+    const LOOPBACK: &str = "http://127.0.0.1:* http://localhost:*";
+    let ancestors = match framed {
+        Framing::Never => "'none'",
+        Framing::BySelf => "'self'",
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self' {LOOPBACK}; frame-src 'self' {LOOPBACK}; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+    )
 }
 
 fn text(status: StatusCode, message: &'static str) -> Response {
@@ -245,6 +300,25 @@ mod tests {
         assert_eq!(resolve(&root, "/v1/claims"), None);
         assert_eq!(resolve(&root, "/consoles"), None);
         assert_eq!(resolve(&root, "/opt-out/abc"), None);
+    }
+
+    /// The console's pages carry the template's policy: no inline script or style (none is
+    /// allowed anywhere), framed by no one, but the silent sign-in's page by the console.
+    #[test]
+    fn pages_allow_no_inline_code_and_only_the_silent_sign_in_may_be_framed_by_the_console() {
+        let page = content_security_policy(Framing::of(Path::new("dist/index.html")));
+        let silent = content_security_policy(Framing::of(Path::new("dist/silent-callback.html")));
+        for policy in [&page, &silent] {
+            assert!(!policy.contains("unsafe-"), "{policy}");
+            assert!(policy.contains("script-src 'self';"), "{policy}");
+            assert!(policy.contains("style-src 'self';"), "{policy}");
+        }
+        assert!(page.ends_with("frame-ancestors 'none'"), "{page}");
+        assert!(silent.ends_with("frame-ancestors 'self'"), "{silent}");
+        assert_eq!(
+            page.replace("'none'", "'self'"),
+            silent.replace("'none'", "'self'")
+        );
     }
 
     /// Each kind of built file goes with its content type.

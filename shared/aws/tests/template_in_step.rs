@@ -1343,6 +1343,15 @@ fn the_console_s_headers_allow_no_inline_code_no_framing_and_only_its_own_connec
     assert_eq!(directive("style-src"), ["'self'"]);
     assert_eq!(directive("frame-ancestors"), ["'none'"]);
     assert_eq!(directive("object-src"), ["'none'"]);
+    // (it may frame its own pages and the identity providers: the silent sign-in's frame)
+    assert_eq!(
+        directive("frame-src"),
+        [
+            "'self'",
+            "https://${PartnerIssuerHost}",
+            "https://${ReviewerIssuerHost}"
+        ]
+    );
     assert!(!text.contains("unsafe-"), "{text}");
     assert_eq!(
         directive("connect-src"),
@@ -1394,6 +1403,55 @@ fn the_console_s_headers_allow_no_inline_code_no_framing_and_only_its_own_connec
     assert_eq!(headers["ContentTypeOptions"]["Override"], true);
     assert_eq!(headers["ReferrerPolicy"]["ReferrerPolicy"], "no-referrer");
     assert_eq!(headers["FrameOptions"]["FrameOption"], "DENY");
+}
+
+/// The silent sign-in comes back to `silent-callback.html` in a hidden frame of the console's
+/// own page: that page alone may be framed, by its own origin alone, with every other header
+/// the same as the console's.
+#[test]
+fn only_the_silent_sign_in_s_page_may_be_framed_and_only_by_the_console() {
+    let template = template();
+    let behaviors =
+        resource(&template, "ConsoleDistribution")["DistributionConfig"]["CacheBehaviors"]
+            .as_array()
+            .expect("the distribution's cache behaviors");
+    let [silent] = behaviors.as_slice() else {
+        panic!("one behavior of its own, for the silent sign-in's page: {behaviors:?}")
+    };
+    assert_eq!(silent["PathPattern"], "/console/silent-callback.html");
+    let page =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/silent-callback.html");
+    assert!(page.is_file(), "the console builds {}", page.display());
+    assert_eq!(
+        silent["ResponseHeadersPolicyId"],
+        json!({ "Ref": "ConsoleSilentCallbackHeaders" })
+    );
+    let default =
+        &resource(&template, "ConsoleDistribution")["DistributionConfig"]["DefaultCacheBehavior"];
+    for same in [
+        "TargetOriginId",
+        "ViewerProtocolPolicy",
+        "AllowedMethods",
+        "CachePolicyId",
+    ] {
+        assert_eq!(silent[same], default[same], "{same}");
+    }
+    let headers = |name: &str| {
+        resource(&template, name)["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"].clone()
+    };
+    let (console, callback) = (
+        headers("ConsoleSecurityHeaders"),
+        headers("ConsoleSilentCallbackHeaders"),
+    );
+    assert_eq!(callback["FrameOptions"]["FrameOption"], "SAMEORIGIN");
+    let mut expected = console.clone();
+    expected["FrameOptions"]["FrameOption"] = json!("SAMEORIGIN");
+    let policy = console["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0]
+        .as_str()
+        .unwrap();
+    expected["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0] =
+        json!(policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
+    assert_eq!(callback, expected);
 }
 
 /// Browsers may call the API, and upload to the documents bucket, from the console's origin
