@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { readProblem } from "../src/api/problem";
-import { refusalOf } from "../src/forms/refusal";
+import { ownRefusal, refusalOf } from "../src/forms/refusal";
 import { SUBMISSION_FIELDS } from "../src/forms/submission";
 
 function validationFailed(errors: { field: string; code: string; message: string }[]) {
@@ -68,6 +68,7 @@ describe("the API's refusal beside the fields of New claim", () => {
     expect(refusalOf(problem, SUBMISSION_FIELDS)).toEqual({
       byControl: { tenant_id: "The tenant is not in the directory" },
       summary: [{ control: "tenant_id", message: "The tenant is not in the directory" }],
+      lang: "en",
     });
   });
 
@@ -77,6 +78,21 @@ describe("the API's refusal beside the fields of New claim", () => {
     expect(refusalOf(problem, SUBMISSION_FIELDS)).toEqual({
       byControl: {},
       summary: [{ control: null, message: "try later" }],
+      lang: "en",
+    });
+  });
+
+  /**
+   * The API words its refusals in English whatever the console's language, so they are marked
+   * English for a screen reader; the console's own refusals are in the page's language.
+   */
+  test("the API's messages are marked English, the console's own are not", () => {
+    const problem = readProblem({ code: "service_unavailable", detail: "try later", status: 503 }, 503);
+    expect(refusalOf(problem, SUBMISSION_FIELDS).lang).toBe("en");
+    expect(ownRefusal("upload-file", "Choisissez un fichier.")).toEqual({
+      byControl: { "upload-file": "Choisissez un fichier." },
+      summary: [{ control: "upload-file", message: "Choisissez un fichier." }],
+      lang: null,
     });
   });
 });

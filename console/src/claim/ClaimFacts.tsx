@@ -5,6 +5,7 @@ import { useConsole } from "../app/context";
 import type { Claim, Document, ReviewedClaim, Schemas } from "../api/client";
 import { readProblem, unreachable } from "../api/problem";
 import { isMessageKey, type MessageKey } from "../i18n/messages";
+import { API_LANGUAGE } from "../forms/refusal";
 import { When } from "../ui/notices";
 
 type HistoryEntry = Schemas["HistoryEntry"] | ReviewedClaim["history"][number];
@@ -284,7 +285,7 @@ function DownloadLink({ claimId, document }: { claimId: string; document: Docume
       {failure !== null && (
         <span role="alert" class="error-message">
           {" "}
-          {words.t("claim.download_failed", { detail: failure })}
+          {words.t("claim.download_failed")} <span lang={API_LANGUAGE}>{failure}</span>
         </span>
       )}
     </>

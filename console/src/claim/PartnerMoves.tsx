@@ -7,10 +7,10 @@ import type { Notice } from "../app/flash";
 import type { Claim, CustomerContactInput } from "../api/client";
 import { outcome, type Outcome } from "../api/load";
 import { CustomerContactFields, type ContactValues } from "../forms/CustomerContactFields";
-import { NO_REFUSAL, refusalOf, type FormFields, type Refusal } from "../forms/refusal";
+import { NO_REFUSAL, ownRefusal, refusalOf, type FormFields, type Refusal } from "../forms/refusal";
 import type { MessageKey } from "../i18n/messages";
 import { ErrorSummary } from "../ui/ErrorSummary";
-import { TextArea, TextField } from "../ui/fields";
+import { RefusedIn, TextArea, TextField } from "../ui/fields";
 import { partnerActions, type PartnerAction } from "./moves";
 import { UploadForm } from "./UploadForm";
 
@@ -97,7 +97,7 @@ export function useMove(fields: FormFields) {
     if (problem.code === "invalid_transition" && problem.claimStatus !== null) {
       // Someone else moved the claim first (a reviewer, the nightly run): say where it is now.
       const message = words.t("action.moved", { status: words.t(`status.${problem.claimStatus}`) });
-      setRefusal({ byControl: {}, summary: [{ control: null, message }] });
+      setRefusal(ownRefusal(null, message));
     } else {
       setRefusal(refusalOf(problem, fields));
     }
@@ -116,7 +116,7 @@ function MoveForm(props: { refusal: Refusal; busy: boolean; submit: string; onSu
       }}
     >
       <ErrorSummary refusal={props.refusal} />
-      {props.children}
+      <RefusedIn refusal={props.refusal}>{props.children}</RefusedIn>
       <button type="submit" disabled={props.busy}>
         {props.submit}
       </button>
@@ -307,7 +307,7 @@ function WithdrawForm({ claim, done }: MoveProps) {
       onSubmit={() => {
         if (!confirmed) {
           const message = t("action.confirm_required");
-          move.setRefusal({ byControl: { "withdraw-confirm": message }, summary: [{ control: "withdraw-confirm", message }] });
+          move.setRefusal(ownRefusal("withdraw-confirm", message));
           return;
         }
         void move

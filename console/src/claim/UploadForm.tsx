@@ -5,6 +5,8 @@ import { useConsole } from "../app/context";
 import { outcome } from "../api/load";
 import type { MoveProps } from "./PartnerMoves";
 import { useMove } from "./PartnerMoves";
+import { ownRefusal } from "../forms/refusal";
+import { ErrorSummary } from "../ui/ErrorSummary";
 import { upload } from "./upload";
 
 const FILE = "upload-file";
@@ -18,7 +20,7 @@ export function UploadForm({ claim, done, uploading }: MoveProps & { uploading: 
   const error = move.refusal.byControl[FILE];
 
   const refuse = (message: string) => {
-    move.setRefusal({ byControl: { [FILE]: message }, summary: [{ control: FILE, message }] });
+    move.setRefusal(ownRefusal(FILE, message));
   };
 
   const submit = async () => {
@@ -66,22 +68,14 @@ export function UploadForm({ claim, done, uploading }: MoveProps & { uploading: 
         void submit();
       }}
     >
-      {move.refusal.summary.length > 0 && (
-        <div class="error-summary" role="alert">
-          <ul>
-            {move.refusal.summary.map((line, index) => (
-              <li key={index}>{line.message}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <ErrorSummary refusal={move.refusal} />
       <div class={error === undefined ? "field" : "field field-error"}>
         <label for={FILE}>{t("action.file")}</label>
         <p id={`${FILE}-hint`} class="hint">
           {t("action.file_hint")}
         </p>
         {error !== undefined && (
-          <p id={`${FILE}-error`} class="error-message">
+          <p id={`${FILE}-error`} class="error-message" lang={move.refusal.lang ?? undefined}>
             {error}
           </p>
         )}

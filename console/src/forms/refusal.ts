@@ -7,9 +7,26 @@ export interface Refusal {
   readonly byControl: Readonly<Record<string, string>>;
   /** The error summary's lines, in the API's order; `control` is null for what no control shows. */
   readonly summary: readonly { readonly control: string | null; readonly message: string }[];
+  /**
+   * The messages' language when it is not the page's: the API words its refusals in English,
+   * whatever the console's language, and a screen reader must read them as English.
+   */
+  readonly lang: string | null;
 }
 
-export const NO_REFUSAL: Refusal = { byControl: {}, summary: [] };
+export const NO_REFUSAL: Refusal = { byControl: {}, summary: [], lang: null };
+
+/** The language the API words its refusals in. */
+export const API_LANGUAGE = "en";
+
+/** The console's own refusal (in the page's language) of one control, or of none. */
+export function ownRefusal(control: string | null, message: string): Refusal {
+  return {
+    byControl: control === null ? {} : { [control]: message },
+    summary: [{ control, message }],
+    lang: null,
+  };
+}
 
 export interface FormFields {
   /** The control showing each request path. */
@@ -48,5 +65,5 @@ export function refusalOf(problem: Problem, form: FormFields): Refusal {
     const control = problem.code === null ? undefined : form.codes?.[problem.code];
     mark(control ?? null, problem.detail);
   }
-  return { byControl, summary };
+  return { byControl, summary, lang: API_LANGUAGE };
 }

@@ -8,11 +8,11 @@ import type { Problem } from "../api/problem";
 import { Contacts, Details, Documents, Fact, History, Proof, ReviewNotes } from "../claim/ClaimFacts";
 import { decisions, type Decision } from "../claim/moves";
 import { statusWords } from "../claim/progress";
-import { NO_REFUSAL, refusalOf, type Refusal } from "../forms/refusal";
+import { NO_REFUSAL, ownRefusal, refusalOf, type Refusal } from "../forms/refusal";
 import type { MessageKey } from "../i18n/messages";
 import { Link } from "../router";
 import { ErrorSummary } from "../ui/ErrorSummary";
-import { Radios, SelectField, TextArea } from "../ui/fields";
+import { Radios, RefusedIn, SelectField, TextArea } from "../ui/fields";
 import { DeadlineCell, Done, NotYet, When } from "../ui/notices";
 import { Screen } from "../ui/Screen";
 
@@ -169,7 +169,11 @@ function DecisionPanel({ claim, reread }: { claim: ReviewedClaim; reread: () => 
 
   const explain = (problem: Problem) => {
     if (problem.code === "invalid_transition" && problem.claimStatus !== null) {
+      // Another reviewer decided first: say so, and show the claim as it stands now (its
+      // status, its history, no decision left to make); nothing of this reviewer's was recorded.
       setBlocked({ message: t("review.decided_first", { status: t(statusWords(problem.claimStatus)) }), stale: false });
+      setRefusal(NO_REFUSAL);
+      reread();
     } else if (problem.code === "arbitration_stale") {
       setBlocked({ message: t("review.stale"), stale: true });
     } else if (problem.code === "workload_already_claimed") {
@@ -183,7 +187,7 @@ function DecisionPanel({ claim, reread }: { claim: ReviewedClaim; reread: () => 
     setBlocked(null);
     if (choice === null) {
       const message = t("review.choose_decision");
-      setRefusal({ byControl: { "decision-approve": message }, summary: [{ control: `decision-${allowed[0] ?? "approve"}`, message }] });
+      setRefusal(ownRefusal(`decision-${allowed[0] ?? "approve"}`, message));
       return;
     }
     const path = { params: { path: { claim_id: claim.claim_id } } };
@@ -234,76 +238,78 @@ function DecisionPanel({ claim, reread }: { claim: ReviewedClaim; reread: () => 
       {allowed.length === 0 ? (
         <p>{t("review.no_decision", { status: t(statusWords(claim.status)) })}</p>
       ) : (
-        <form
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
-          <ErrorSummary refusal={refusal} />
-          <Radios
-            legend={t("review.choose_decision")}
-            name="decision"
-            value={choice}
-            choices={allowed.map((decision) => ({ value: decision, label: t(DECISION_NAMES[decision]) }))}
-            onValue={(decision) => {
-              setChoice(decision);
-              setRefusal(NO_REFUSAL);
+        <RefusedIn refusal={refusal}>
+          <form
+            noValidate
+            onSubmit={(event) => {
+              event.preventDefault();
+              void submit();
             }}
-          />
-          {choice === "approve" && (
-            <TextArea id="decision-comment" label={t("review.comment")} optional value={comment} onValue={setComment} error={refusal.byControl["decision-comment"]} />
-          )}
-          {choice === "request_information" && (
-            <>
-              <fieldset class="checkboxes" aria-describedby={refusal.byControl["decision-code-0"] === undefined ? undefined : "decision-codes-error"}>
-                <legend>{t("review.codes")}</legend>
-                {refusal.byControl["decision-code-0"] !== undefined && (
-                  <p id="decision-codes-error" class="error-message">
-                    {refusal.byControl["decision-code-0"]}
-                  </p>
-                )}
-                {INFORMATION_CODES.map((code, index) => (
-                  <div class="checkbox" key={code}>
-                    <input
-                      type="checkbox"
-                      id={`decision-code-${index}`}
-                      checked={codes.includes(code)}
-                      onChange={(event) => {
-                        const on = event.currentTarget.checked;
-                        setCodes((earlier) => (on ? [...earlier, code] : earlier.filter((c) => c !== code)));
-                      }}
-                    />
-                    <label for={`decision-code-${index}`}>{t(`info_code.${code}`)}</label>
-                  </div>
-                ))}
-              </fieldset>
-              <TextArea id="decision-message" label={t("review.message")} value={message} onValue={setMessage} error={refusal.byControl["decision-message"]} />
-            </>
-          )}
-          {choice === "reject" && (
-            <>
-              <SelectField
-                id="decision-reason"
-                label={t("review.reason")}
-                value={reason}
-                onValue={setReason}
-                choices={[
-                  { value: "", label: t("common.choose") },
-                  ...REJECTION_CODES.map((code) => ({ value: code, label: t(`rejection.${code}`) })),
-                ]}
-                error={refusal.byControl["decision-reason"]}
-              />
-              <TextArea id="decision-message" label={t("review.message")} value={message} onValue={setMessage} error={refusal.byControl["decision-message"]} />
-            </>
-          )}
-          {choice !== null && (
-            <button type="submit" disabled={busy}>
-              {t(DECISION_NAMES[choice])}
-            </button>
-          )}
-        </form>
+          >
+            <ErrorSummary refusal={refusal} />
+            <Radios
+              legend={t("review.choose_decision")}
+              name="decision"
+              value={choice}
+              choices={allowed.map((decision) => ({ value: decision, label: t(DECISION_NAMES[decision]) }))}
+              onValue={(decision) => {
+                setChoice(decision);
+                setRefusal(NO_REFUSAL);
+              }}
+            />
+            {choice === "approve" && (
+              <TextArea id="decision-comment" label={t("review.comment")} optional value={comment} onValue={setComment} error={refusal.byControl["decision-comment"]} />
+            )}
+            {choice === "request_information" && (
+              <>
+                <fieldset class="checkboxes" aria-describedby={refusal.byControl["decision-code-0"] === undefined ? undefined : "decision-codes-error"}>
+                  <legend>{t("review.codes")}</legend>
+                  {refusal.byControl["decision-code-0"] !== undefined && (
+                    <p id="decision-codes-error" class="error-message" lang={refusal.lang ?? undefined}>
+                      {refusal.byControl["decision-code-0"]}
+                    </p>
+                  )}
+                  {INFORMATION_CODES.map((code, index) => (
+                    <div class="checkbox" key={code}>
+                      <input
+                        type="checkbox"
+                        id={`decision-code-${index}`}
+                        checked={codes.includes(code)}
+                        onChange={(event) => {
+                          const on = event.currentTarget.checked;
+                          setCodes((earlier) => (on ? [...earlier, code] : earlier.filter((c) => c !== code)));
+                        }}
+                      />
+                      <label for={`decision-code-${index}`}>{t(`info_code.${code}`)}</label>
+                    </div>
+                  ))}
+                </fieldset>
+                <TextArea id="decision-message" label={t("review.message")} value={message} onValue={setMessage} error={refusal.byControl["decision-message"]} />
+              </>
+            )}
+            {choice === "reject" && (
+              <>
+                <SelectField
+                  id="decision-reason"
+                  label={t("review.reason")}
+                  value={reason}
+                  onValue={setReason}
+                  choices={[
+                    { value: "", label: t("common.choose") },
+                    ...REJECTION_CODES.map((code) => ({ value: code, label: t(`rejection.${code}`) })),
+                  ]}
+                  error={refusal.byControl["decision-reason"]}
+                />
+                <TextArea id="decision-message" label={t("review.message")} value={message} onValue={setMessage} error={refusal.byControl["decision-message"]} />
+              </>
+            )}
+            {choice !== null && (
+              <button type="submit" disabled={busy}>
+                {t(DECISION_NAMES[choice])}
+              </button>
+            )}
+          </form>
+        </RefusedIn>
       )}
     </section>
   );

@@ -4,9 +4,9 @@ import { useState } from "preact/hooks";
 import { useWords } from "../app/context";
 import type { Side } from "../auth/identity";
 import type { Auth, LocalSignIn } from "../auth/session";
-import { NO_REFUSAL, refusalOf, type Refusal } from "../forms/refusal";
+import { NO_REFUSAL, ownRefusal, refusalOf, type Refusal } from "../forms/refusal";
 import { ErrorSummary } from "../ui/ErrorSummary";
-import { Radios, SelectField, TextField } from "../ui/fields";
+import { Radios, RefusedIn, SelectField, TextField } from "../ui/fields";
 import { Screen } from "../ui/Screen";
 
 export function SignIn({ auth }: { auth: Auth }) {
@@ -87,12 +87,12 @@ function LocalForm({ auth }: { auth: Auth }) {
     // The same checks as the local stack's, said before asking it.
     if (side === "partner" && !/^[0-9]{6,10}$/.test(partnerId.trim())) {
       const message = t("signin.partner_id_invalid");
-      setRefusal({ byControl: { "partner-id": message }, summary: [{ control: "partner-id", message }] });
+      setRefusal(ownRefusal("partner-id", message));
       return;
     }
     if (side === "reviewer" && reviewerId.trim() === "") {
       const message = t("signin.reviewer_id_invalid");
-      setRefusal({ byControl: { "reviewer-id": message }, summary: [{ control: "reviewer-id", message }] });
+      setRefusal(ownRefusal("reviewer-id", message));
       return;
     }
     const request: LocalSignIn =
@@ -110,57 +110,59 @@ function LocalForm({ auth }: { auth: Auth }) {
   };
 
   return (
-    <form onSubmit={(event) => void submit(event)} noValidate>
-      <p>{t("signin.local")}</p>
-      <ErrorSummary refusal={refusal} />
-      <Radios
-        legend={t("signin.as")}
-        name="as"
-        value={side}
-        choices={[
-          { value: "partner", label: t("signin.partner") },
-          { value: "reviewer", label: t("signin.reviewer") },
-        ]}
-        onValue={(choice) => {
-          setSide(choice);
-          setRefusal(NO_REFUSAL);
-        }}
-      />
-      {side === "partner" ? (
-        <>
-          <TextField
-            id="partner-id"
-            label={t("signin.partner_id")}
-            hint={t("signin.partner_id_hint")}
-            inputMode="numeric"
-            value={partnerId}
-            onValue={setPartnerId}
-            error={refusal.byControl["partner-id"]}
-          />
-          <SelectField
-            id="role"
-            label={t("signin.role")}
-            value={role}
-            onValue={(value) => {
-              setRole(value === "incentives_user" ? "incentives_user" : "incentives_admin");
-            }}
-            choices={ROLES.map((code) => ({ value: code, label: code }))}
-            error={refusal.byControl["role"]}
-          />
-        </>
-      ) : (
-        <TextField
-          id="reviewer-id"
-          label={t("signin.reviewer_id")}
-          hint={t("signin.reviewer_id_hint")}
-          value={reviewerId}
-          onValue={setReviewerId}
-          error={refusal.byControl["reviewer-id"]}
+    <RefusedIn refusal={refusal}>
+      <form onSubmit={(event) => void submit(event)} noValidate>
+        <p>{t("signin.local")}</p>
+        <ErrorSummary refusal={refusal} />
+        <Radios
+          legend={t("signin.as")}
+          name="as"
+          value={side}
+          choices={[
+            { value: "partner", label: t("signin.partner") },
+            { value: "reviewer", label: t("signin.reviewer") },
+          ]}
+          onValue={(choice) => {
+            setSide(choice);
+            setRefusal(NO_REFUSAL);
+          }}
         />
-      )}
-      <button type="submit" disabled={busy}>
-        {t("signin.submit")}
-      </button>
-    </form>
+        {side === "partner" ? (
+          <>
+            <TextField
+              id="partner-id"
+              label={t("signin.partner_id")}
+              hint={t("signin.partner_id_hint")}
+              inputMode="numeric"
+              value={partnerId}
+              onValue={setPartnerId}
+              error={refusal.byControl["partner-id"]}
+            />
+            <SelectField
+              id="role"
+              label={t("signin.role")}
+              value={role}
+              onValue={(value) => {
+                setRole(value === "incentives_user" ? "incentives_user" : "incentives_admin");
+              }}
+              choices={ROLES.map((code) => ({ value: code, label: code }))}
+              error={refusal.byControl["role"]}
+            />
+          </>
+        ) : (
+          <TextField
+            id="reviewer-id"
+            label={t("signin.reviewer_id")}
+            hint={t("signin.reviewer_id_hint")}
+            value={reviewerId}
+            onValue={setReviewerId}
+            error={refusal.byControl["reviewer-id"]}
+          />
+        )}
+        <button type="submit" disabled={busy}>
+          {t("signin.submit")}
+        </button>
+      </form>
+    </RefusedIn>
   );
 }

@@ -3,8 +3,25 @@ import { useWords } from "../app/context";
 import type { Refusal } from "../forms/refusal";
 
 /**
+ * What the person calls control `id` on the screen: its label's own words (without "optional"),
+ * or, for a box of a group, the group's legend. Read from the page, where the form that was
+ * refused is shown: the summary names each field exactly as the form does.
+ */
+function nameOf(id: string): string | null {
+  const control = document.getElementById(id);
+  if (control === null) return null;
+  if (control instanceof HTMLInputElement && (control.type === "checkbox" || control.type === "radio")) {
+    const legend = control.closest("fieldset")?.querySelector("legend")?.textContent;
+    if (legend != null) return legend.trim();
+  }
+  const labels = "labels" in control ? (control as HTMLInputElement).labels : null;
+  const words = labels?.[0]?.firstChild?.textContent?.trim();
+  return words === undefined || words === "" ? null : words;
+}
+
+/**
  * The refusal at the top of a form: taken focus when it appears, so it is read out, with a link
- * to each refused field.
+ * to each refused field, named as the form names it.
  */
 export function ErrorSummary({ refusal }: { refusal: Refusal }) {
   const { t } = useWords();
@@ -18,23 +35,26 @@ export function ErrorSummary({ refusal }: { refusal: Refusal }) {
     <div class="error-summary" role="alert" tabIndex={-1} ref={box} aria-labelledby={title}>
       <h2 id={title}>{t("common.error_summary")}</h2>
       <ul>
-        {refusal.summary.map((line, index) => (
-          <li key={index}>
-            {line.control === null ? (
-              line.message
-            ) : (
+        {refusal.summary.map((line, index) => {
+          const message = <span lang={refusal.lang ?? undefined}>{line.message}</span>;
+          if (line.control === null) return <li key={index}>{message}</li>;
+          const control = line.control;
+          const name = nameOf(control);
+          return (
+            <li key={index}>
               <a
-                href={`#${line.control}`}
+                href={`#${control}`}
                 onClick={(event) => {
                   event.preventDefault();
-                  document.getElementById(line.control ?? "")?.focus();
+                  document.getElementById(control)?.focus();
                 }}
               >
-                {line.message}
+                {name !== null && name !== line.message && <>{name}: </>}
+                {message}
               </a>
-            )}
-          </li>
-        ))}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

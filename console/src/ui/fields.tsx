@@ -1,7 +1,16 @@
 // Form fields as people must get them right: the label above the field, a hint under it, and
 // the API's message beside it when it refused the value (aria-invalid, aria-describedby).
-import type { ComponentChildren, InputHTMLAttributes } from "preact";
+import { createContext, type ComponentChildren, type InputHTMLAttributes } from "preact";
+import { useContext } from "preact/hooks";
 import { useWords } from "../app/context";
+import type { Refusal } from "../forms/refusal";
+
+const MessagesLanguage = createContext<string | null>(null);
+
+/** The fields inside say a refusal's messages in its language (the API's English). */
+export function RefusedIn({ refusal, children }: { refusal: Refusal; children: ComponentChildren }) {
+  return <MessagesLanguage.Provider value={refusal.lang}>{children}</MessagesLanguage.Provider>;
+}
 
 interface FieldFrame {
   id: string;
@@ -19,6 +28,7 @@ function describedBy({ id, hint, error }: FieldFrame): string | undefined {
 
 function Frame(props: FieldFrame & { children: ComponentChildren }) {
   const { t } = useWords();
+  const messagesLanguage = useContext(MessagesLanguage);
   return (
     <div class={props.error === undefined ? "field" : "field field-error"}>
       <label for={props.id}>
@@ -31,7 +41,7 @@ function Frame(props: FieldFrame & { children: ComponentChildren }) {
         </p>
       )}
       {props.error !== undefined && (
-        <p id={`${props.id}-error`} class="error-message">
+        <p id={`${props.id}-error`} class="error-message" lang={messagesLanguage ?? undefined}>
           {props.error}
         </p>
       )}

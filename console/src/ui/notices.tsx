@@ -2,19 +2,24 @@ import type { ComponentChildren } from "preact";
 import { useWords } from "../app/context";
 import type { Loaded } from "../api/load";
 import type { Problem } from "../api/problem";
+import { API_LANGUAGE } from "../forms/refusal";
 import { Screen } from "./Screen";
 
 /** Why a screen could not be shown, in the reader's words where the cause is known. */
 export function LoadProblem({ problem, retry }: { problem: Problem; retry?: () => void }) {
   const { t } = useWords();
   const message =
-    problem.httpStatus === 404
-      ? t("common.not_found")
-      : problem.httpStatus === 403
-        ? t("common.forbidden")
-        : problem.httpStatus === 0 || problem.httpStatus >= 500
-          ? t("common.unavailable")
-          : t("problem.generic", { detail: problem.detail });
+    problem.httpStatus === 404 ? (
+      t("common.not_found")
+    ) : problem.httpStatus === 403 ? (
+      t("common.forbidden")
+    ) : problem.httpStatus === 0 || problem.httpStatus >= 500 ? (
+      t("common.unavailable")
+    ) : (
+      <>
+        {t("problem.generic")} <span lang={API_LANGUAGE}>{problem.detail}</span>
+      </>
+    );
   return (
     <div class="notice notice-problem" role="alert">
       <p>{message}</p>
