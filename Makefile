@@ -69,6 +69,11 @@ run: $(MOTO_SERVER) console ## serve the API, the customer pages and the console
 	cargo build --quiet -p cpor-local
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-local run
 
+.PHONY: seed
+seed: ## load the example reference data (partners, tenants, subscriptions) into a running `make run`
+	@curl -sS --fail-with-body -X POST $(or $(BASE),http://127.0.0.1:3000)/_local/seed \
+	  -H 'content-type: application/json' -d @infra/local/examples/seed.json && echo
+
 .PHONY: token
 token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin, or ROLE=cpor_reviewer REVIEWER=reviewer-1
 	@cargo run --quiet -p cpor-local -- token $(if $(filter cpor_reviewer,$(ROLE)),$(or $(REVIEWER),reviewer-1),$(or $(PARTNER),1234567)) $(or $(ROLE),incentives_admin)
