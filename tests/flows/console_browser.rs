@@ -741,9 +741,27 @@ async fn a_partner_s_new_claim_shows_every_refused_field_at_once_and_goes_throug
     let mut expected: Vec<&str> = by_label.iter().map(|(f, _)| *f).collect();
     expected.sort_unstable();
     assert_eq!(fields, expected, "{}", refused.text);
-    // AND the screen shows the summary, and beside each of the five fields the API's message
+    // AND the screen shows the summary, naming each field as the form does, and beside each
+    // of the five fields the API's message, marked as English (the API's language)
     named(&browser, Role::Heading, "There is a problem").await;
     bench.shots.take(&browser, "refused").await;
+    let summary = browser_text(
+        &browser,
+        "return document.querySelector('.error-summary')?.innerText ?? '';",
+    )
+    .await;
+    for (_, label) in by_label {
+        assert!(summary.contains(&format!("{label}: ")), "{summary}");
+    }
+    let english = browser
+        .execute(
+            "return [document.querySelectorAll('.error-summary li [lang=en]').length,
+                     document.querySelectorAll('.error-message[lang=en]').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(english, json!([errors.len(), by_label.len()]));
     for (field, label) in by_label {
         let control = named(&browser, Role::Field, label).await;
         assert_eq!(
@@ -822,8 +840,17 @@ async fn a_reviewer_opens_a_claim_from_the_queue_and_requests_information() {
     let browser = bench.browser(DESKTOP).await;
     sign_in_reviewer(&bench, &browser, ALICE).await;
 
-    // WHEN the reviewer opens it from the queue
+    // WHEN the reviewer opens it from the queue, which says when each claim entered review
     says(&browser, "Fabrikam Consulting").await;
+    let columns = browser_text(
+        &browser,
+        "return Array.from(document.querySelectorAll('thead th'), (th) => th.innerText).join('|');",
+    )
+    .await;
+    assert_eq!(
+        columns,
+        "Customer domain|Status|Program|Workload|Partner|Entered review|Due"
+    );
     click(&browser, Role::Link, "contoso.onmicrosoft.com").await;
     heading_is(
         &browser,
@@ -1140,6 +1167,16 @@ async fn the_second_of_two_reviewers_deciding_one_claim_is_told_and_nothing_chan
     // THEN Bob is told another reviewer decided first, and where the claim stands now
     says(&bob, "Another reviewer decided this claim first: it is now").await;
     says(&bob, "Nothing was changed.").await;
+    // AND his screen is read again: the claim as it is now, with no decision left to make
+    let started = Instant::now();
+    while !all_named(&bob, Role::Radio, "Reject").await.is_empty() {
+        assert!(
+            started.elapsed() < WAIT,
+            "Bob may still decide:\n{}",
+            screen_text(&bob).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     bench.shots.take(&bob, "decided-first").await;
     let told = browser_text(
         &bob,
@@ -1570,4 +1607,229 @@ async fn a_partner_signs_in_through_an_openid_provider_whose_token_the_gateway_a
         "a token in the browser's storage: {stored}"
     );
     bench.finish(&[&browser]).await;
+}
+
+// ----- what the screens cost -----------------------------------------------------------------------
+
+/// The paths of the API requests the page made since the last `forget_requests`.
+async fn api_requests(browser: &Client) -> Vec<String> {
+    let paths = browser
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .map((e) => new URL(e.name)).filter((u) => u.pathname.startsWith('/v1/'))
+               .map((u) => u.pathname + u.search);",
+            vec![],
+        )
+        .await
+        .unwrap_or(Value::Null);
+    paths
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn forget_requests(browser: &Client) {
+    browser
+        .execute("performance.clearResourceTimings();", vec![])
+        .await
+        .expect("the page's timings cleared");
+}
+
+/// The API requests a screen makes when it is opened by `open` and shows `title`, counted once
+/// the page has been quiet for a second (an answer still on its way is waited for).
+async fn requests_of<F: std::future::Future<Output = ()>>(
+    browser: &Client,
+    title: &str,
+    open: impl FnOnce() -> F,
+) -> Vec<String> {
+    forget_requests(browser).await;
+    open().await;
+    heading_is(browser, title).await;
+    let mut seen = api_requests(browser).await;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = api_requests(browser).await;
+        if now == seen {
+            return now;
+        }
+        seen = now;
+    }
+}
+
+/// The JavaScript and CSS files the page loaded, with their sizes as served and compressed
+/// (gzip -9, as CloudFront's compression would send them at best).
+async fn scripts_and_styles(bench: &Bench, browser: &Client) -> Vec<(String, u64, u64)> {
+    let paths = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)
+               .filter((p) => p.endsWith('.js') || p.endsWith('.css'));",
+            vec![],
+        )
+        .await
+        .unwrap_or(Value::Null);
+    let mut files = Vec::new();
+    for path in paths
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let served = reqwest::get(format!("{}{path}", bench.stack.base))
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("a file the page loaded")
+            .bytes()
+            .await
+            .expect("its bytes");
+        let mut gzip = std::process::Command::new("gzip")
+            .args(["-9", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("gzip runs");
+        std::io::Write::write_all(&mut gzip.stdin.take().expect("its input"), &served)
+            .expect("gzip reads");
+        let compressed = gzip.wait_with_output().expect("gzip's output").stdout;
+        files.push((
+            path.to_owned(),
+            served.len() as u64,
+            compressed.len() as u64,
+        ));
+    }
+    files
+}
+
+/// The console's budget for the first screen's compressed JavaScript and CSS.
+const FIRST_SCREEN_BUDGET: u64 = 150 * 1024;
+
+/// What the screens cost, as the browser saw it: a list or queue page makes one API request (the
+/// catalogue is read once per sign-in), and the first screen loads at most 150 KB of compressed
+/// JavaScript and CSS. Every screen's count is written, with the files, to
+/// `target/test-output/console/costs.json`, which `make bench` reports.
+#[tokio::test]
+async fn a_list_or_queue_page_costs_one_api_request_and_the_first_screen_is_light() {
+    let Some(bench) = Bench::start("costs", |_| {}).await else {
+        return;
+    };
+    // GIVEN a claim waiting for the partner and one in review
+    let asked = asked_for_information(&bench.stack, "teams").await;
+    let in_review = claim_id(&bench.stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    let partner = bench.browser(DESKTOP).await;
+    let reviewer = bench.browser(DESKTOP).await;
+
+    // WHEN a partner opens the console: the sign-in page, then the claims
+    partner.goto(&bench.console("")).await.expect("the console");
+    heading_is(&partner, "Sign in").await;
+    let files = scripts_and_styles(&bench, &partner).await;
+    let first_screen: u64 = files.iter().map(|(_, _, gzip)| gzip).sum();
+    let signed_in = requests_of(&partner, "Claims", || async {
+        fill(&partner, "Partner ID", FABRIKAM).await;
+        click(&partner, Role::Button, "Sign in").await;
+    })
+    .await;
+    says(&partner, "contoso.onmicrosoft.com").await;
+    // (nothing more is loaded for the screens after the first)
+    let loaded: u64 = scripts_and_styles(&bench, &partner)
+        .await
+        .iter()
+        .map(|(_, _, gzip)| gzip)
+        .sum();
+    let claim = requests_of(
+        &partner,
+        "Microsoft Teams — contoso.onmicrosoft.com",
+        || async {
+            partner
+                .goto(&bench.console(&format!("claims/{asked}")))
+                .await
+                .expect("the claim");
+        },
+    )
+    .await;
+    let claims = requests_of(&partner, "Claims", || async {
+        click(&partner, Role::Link, "Claims").await;
+    })
+    .await;
+    let new_claim = requests_of(&partner, "New claim", || async {
+        click(&partner, Role::Link, "New claim").await;
+    })
+    .await;
+    // AND a reviewer opens the queue, a review, and the queue again
+    reviewer
+        .goto(&bench.console(""))
+        .await
+        .expect("the console");
+    heading_is(&reviewer, "Sign in").await;
+    let reviewer_signed_in = requests_of(&reviewer, "Review queue", || async {
+        click(&reviewer, Role::Radio, "Reviewer").await;
+        fill(&reviewer, "Reviewer ID", ALICE).await;
+        click(&reviewer, Role::Button, "Sign in").await;
+    })
+    .await;
+    let review = requests_of(
+        &reviewer,
+        "Review: Exchange Online — contoso.onmicrosoft.com",
+        || async {
+            click(&reviewer, Role::Link, "contoso.onmicrosoft.com").await;
+        },
+    )
+    .await;
+    let queue = requests_of(&reviewer, "Review queue", || async {
+        click(&reviewer, Role::Link, "Review queue").await;
+    })
+    .await;
+
+    // THEN a list or queue page is one request, the catalogue once per sign-in beside it
+    let paths = |requests: &[String]| -> Vec<String> {
+        let mut paths: Vec<String> = requests
+            .iter()
+            .map(|r| r.split('?').next().unwrap_or_default().to_owned())
+            .collect();
+        paths.sort_unstable();
+        paths
+    };
+    assert_eq!(paths(&claims), ["/v1/claims"], "Claims");
+    assert_eq!(paths(&queue), ["/v1/review/claims"], "Review queue");
+    assert_eq!(paths(&signed_in), ["/v1/catalogue", "/v1/claims"]);
+    assert_eq!(
+        paths(&reviewer_signed_in),
+        ["/v1/catalogue", "/v1/review/claims"]
+    );
+    // AND a claim's screen reads the claim once, a review the claim it shows
+    assert_eq!(paths(&claim), [format!("/v1/claims/{asked}")], "Claim");
+    assert_eq!(
+        paths(&review),
+        [format!("/v1/review/claims/{in_review}")],
+        "Review"
+    );
+    assert!(new_claim.is_empty(), "New claim: {new_claim:?}");
+    // AND the first screen's compressed JavaScript and CSS are within the budget, and all
+    // there is: the later screens load no more
+    assert!(
+        first_screen <= FIRST_SCREEN_BUDGET,
+        "the first screen loads {first_screen} bytes compressed: {files:?}"
+    );
+    assert_eq!(loaded, first_screen, "later screens loaded more");
+    let costs = json!({
+        "first_screen": {
+            "gzip_bytes": first_screen,
+            "budget_bytes": FIRST_SCREEN_BUDGET,
+            "files": files.iter().map(|(path, served, gzip)|
+                json!({ "path": path, "bytes": served, "gzip_bytes": gzip })).collect::<Vec<_>>(),
+        },
+        "requests": [
+            { "screen": "Claims, first after signing in (with the catalogue)", "paths": signed_in },
+            { "screen": "Claims", "paths": claims },
+            { "screen": "Claim", "paths": claim },
+            { "screen": "New claim", "paths": new_claim },
+            { "screen": "Review queue, first after signing in (with the catalogue)", "paths": reviewer_signed_in },
+            { "screen": "Review queue", "paths": queue },
+            { "screen": "Review", "paths": review },
+        ],
+    });
+    let path = chromium::output_dir("console").join("costs.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&costs).expect("JSON"))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bench.finish(&[&partner, &reviewer]).await;
 }

@@ -8,6 +8,7 @@
 //! [`report::Measurements`], then writes the report from them (`report::render`).
 
 mod cold_start;
+mod console;
 mod events;
 mod profile;
 mod report;
@@ -69,6 +70,8 @@ struct Options {
     profile: Vec<String>,
     /// Binaries with their symbols, whose start-ups the report profiles (none by default).
     profile_bin_dir: Option<PathBuf>,
+    /// The console's costs as its browser test measured them in this run (none by default).
+    console_costs: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
@@ -90,6 +93,7 @@ fn options() -> Result<Options, String> {
         scale_only: false,
         profile: Vec::new(),
         profile_bin_dir: None,
+        console_costs: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -117,6 +121,7 @@ fn options() -> Result<Options, String> {
             "--only" => o.only.push(value()?),
             "--profile" => o.profile.push(value()?),
             "--profile-bin-dir" => o.profile_bin_dir = Some(value()?.into()),
+            "--console-costs" => o.console_costs = Some(value()?.into()),
             "--env" => {
                 let pair = value()?;
                 let (k, v) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
@@ -558,5 +563,6 @@ async fn measure_the_rest(
             Some(dir) => profile_starts(o, dir, &FUNCTIONS, logs)?,
             None => Vec::new(),
         },
+        console: o.console_costs.as_deref().map(console::read).transpose()?,
     })
 }
