@@ -235,7 +235,9 @@ mod tests {
     /// Without a trusted issuer the function does not start, naming the setting.
     #[tokio::test]
     async fn without_an_issuer_the_function_does_not_start() {
-        let sdk = aws_config::SdkConfig::builder().build();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
         let env = cpor_aws::Env::default()
             .with(cpor_aws::config::PARTNER_ISSUER, "")
             .with(cpor_aws::config::REVIEWER_ISSUER, "");
