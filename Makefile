@@ -22,7 +22,7 @@ CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
 SAM_VENV          := .venv-sam
 SAM               := $(SAM_VENV)/bin/sam
 SAM_PIN           := aws-sam-cli==1.170.0
-FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events
+FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller
 # The template deploys arm64; `make build ARCH=x86-64` builds for the other Lambda architecture.
 ARCH              ?= arm64
 
@@ -40,10 +40,39 @@ $(MOTO_SERVER):
 .PHONY: emulator
 emulator: $(MOTO_SERVER) ## install the AWS emulator into .venv (once)
 
+# The console (console/, TypeScript; console/README.md): its npm packages from its lock file,
+# installed when missing or older than the lock file; built to console/dist when its sources or
+# the contract changed (its API client is generated from openapi.yaml).
+CONSOLE_INSTALLED := console/node_modules/.installed
+CONSOLE_SOURCES   := $(shell find console/src console/public console/scripts -type f ! -name '*.gen.ts' 2>/dev/null) \
+                     $(addprefix console/,index.html silent-callback.html vite.config.ts tsconfig.json package.json) \
+                     openapi.yaml
+
+$(CONSOLE_INSTALLED): console/package-lock.json
+	@echo "==> installing the console's packages (npm ci)"
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+# A failed build leaves no page behind, so the next make builds again.
+console/dist/index.html: $(CONSOLE_INSTALLED) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build || { rm -f dist/index.html; exit 1; }
+
+.PHONY: console
+console: console/dist/index.html ## build the console into console/dist (make run serves it at /console/)
+
+.PHONY: console-test
+console-test: $(CONSOLE_INSTALLED) ## the console's lint, type check and unit tests
+	cd console && npm run --silent lint && npm run --silent check && npm run --silent test
+
 .PHONY: run
-run: $(MOTO_SERVER) ## serve the partner API and customer pages on 127.0.0.1:3000 (Ctrl-C stops)
+run: $(MOTO_SERVER) console ## serve the API, the customer pages and the console on 127.0.0.1:3000 (Ctrl-C stops)
 	cargo build --quiet -p cpor-local
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-local run
+
+.PHONY: seed
+seed: ## load the example reference data (partners, tenants, subscriptions) into a running `make run`
+	@curl -sS --fail-with-body -X POST $(or $(BASE),http://127.0.0.1:3000)/_local/seed \
+	  -H 'content-type: application/json' -d @infra/local/examples/seed.json && echo
 
 .PHONY: token
 token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives_admin, or ROLE=cpor_reviewer REVIEWER=reviewer-1
@@ -110,9 +139,10 @@ browser: $(AXE) ## install headless Chromium and chromedriver (Debian packages) 
 
 # `--tests --benches` rather than `--all-targets`: the same tests (and the criterion bench, run
 # once), without a test binary for the targets whose manifest says they have no tests
-# (`test = false`), which `--all-targets` would link all the same.
+# (`test = false`), which `--all-targets` would link all the same. The console is built first for
+# its browser tests (which also run `make console` themselves when run alone with cargo).
 .PHONY: test
-test: $(MOTO_SERVER) browser ## every test: unit, property and integration (against a fresh emulator)
+test: $(MOTO_SERVER) browser console-test console ## every test: unit, property and integration (against a fresh emulator), and the console's
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --tests --benches
 
 $(SCHEMATHESIS): $(MOTO_SERVER)
@@ -154,7 +184,7 @@ lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the S
 	$(CFN_LINT) .run/template.translated.json
 
 .PHONY: build
-build: $(CARGO_LAMBDA) ## release builds of the ten functions for Lambda: target/lambda/*/bootstrap
+build: $(CARGO_LAMBDA) ## release builds of the eleven functions for Lambda: target/lambda/*/bootstrap
 	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
 	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
 	  echo "the Rust standard library for $$target is not installed:" \
@@ -175,13 +205,18 @@ PROFILE_TARGET := target/profile-start
 PROFILE_BUILD := CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=1 CARGO_TARGET_DIR=$(PROFILE_TARGET)
 
 .PHONY: bench
-bench: $(MOTO_SERVER) ## cold starts, sizes, round trips, finalization at scale, handler cost: BENCHMARKS.md
+bench: $(MOTO_SERVER) browser console ## the console's costs, cold starts, sizes, round trips, finalization at scale, handler cost: BENCHMARKS.md
 	cargo bench -p submit-claim --bench handler
 	cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
 	$(PROFILE_BUILD) cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
 	cargo build -p cpor-bench
+	# The console's costs in a browser: its first screen's weight, each screen's API requests
+	rm -f target/test-output/console/costs.json
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- --exact \
+		console_browser::a_list_or_queue_page_costs_one_api_request_and_the_first_screen_is_light
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-bench --command "make bench" \
-		--profile-bin-dir $(PROFILE_TARGET)/release $(BENCH_ARGS)
+		--profile-bin-dir $(PROFILE_TARGET)/release \
+		--console-costs target/test-output/console/costs.json $(BENCH_ARGS)
 	# 300 claims approved by reviewers under a fifth of AWS calls failing: each customer
 	# e-mailed once, none held (the flow's default is 60)
 	CPOR_FAULT_CLAIMS=300 CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- claims_approved_by_reviewers_under_faults --nocapture
@@ -193,11 +228,14 @@ profile-start: ## the start-up path of FUNCTION (default notify-customer) beside
 	./target/debug/cpor-bench --bin-dir $(PROFILE_TARGET)/release --profile $(or $(FUNCTION),notify-customer)
 
 .PHONY: deploy
-deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment (see docs/deploying.md; never in CI)
+deploy: $(SAM) $(CARGO_LAMBDA) ## sam build + sam deploy to the AWS account of your environment, then the console's files (see docs/deploying.md; never in CI)
 	cd infra && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(SAM)) build
 	cd infra && $(abspath $(SAM)) deploy $(DEPLOY_ARGS)
+	# The console: its built files (console/dist) and config.json to its bucket, its cache
+	# invalidated (STACK=<name> when DEPLOY_ARGS names another stack than samconfig.toml's).
+	$(SAM_VENV)/bin/python infra/deploy_console.py $(STACK)
 
 .PHONY: clean
 clean: ## remove build output and the tools' virtual environments
 	cargo clean
-	rm -rf $(VENV) $(SAM_VENV) infra/.aws-sam
+	rm -rf $(VENV) $(SAM_VENV) infra/.aws-sam console/node_modules console/dist

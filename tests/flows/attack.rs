@@ -131,15 +131,7 @@ async fn forged_expired_and_incomplete_bearer_tokens_are_refused() {
             .code(),
         "forbidden"
     );
-    let answer = stack
-        .send(
-            Method::POST,
-            "/v1/claims",
-            Some(&stranger),
-            Some(&claim_body("teams")),
-            &[],
-        )
-        .await;
+    let answer = stack.submit_with(&stranger, &claim_body("teams")).await;
     assert_eq!(answer.code(), "forbidden");
     // and in-process, an event without the authorizer's claims is refused by the function itself
     let mut event = ApiGatewayV2httpRequest::default();
@@ -266,13 +258,11 @@ async fn control_characters_are_refused_in_every_text_field_and_markup_is_kept_a
                 "{field} with {bad:?}: {}",
                 answer.text
             );
-            let named: Vec<String> = answer.json()["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["field"].as_str().unwrap().to_owned())
-                .collect();
-            assert_eq!(named, vec![field.to_owned()], "{field} with {bad:?}");
+            assert_eq!(
+                answer.refused_fields(),
+                vec![field.to_owned()],
+                "{field} with {bad:?}"
+            );
             refused += 1;
         }
     }

@@ -4,182 +4,17 @@
 //! what the browser does here it does without JavaScript. (Turning script off in Chromium's
 //! settings as well makes chromedriver's own navigation commands hang until their 600 s timeout,
 //! so the test relies on the CSP and checks that no page has a script element.) Each page
-//! visited is kept as a screenshot under `target/test-output/browser/`.
-//!
-//! `make test` installs Chromium and chromedriver (Debian's `chromium` and `chromium-driver`)
-//! when they are missing. Without them the test is skipped, except in CI (`CI=true`), where it
-//! fails.
+//! visited is kept as a screenshot under `target/test-output/browser/`. Chromium and
+//! chromedriver as `crate::chromium` starts them (skipped where they are missing, except in CI).
 
+use crate::chromium::{Chromedriver, PHONE, Screenshots, accessible, axe_source, output_dir};
 use cpor_domain::Language;
 use cpor_tests::*;
 use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// The phone the page is shown on: CSS pixels.
-const PHONE_WIDTH: u32 = 390;
-const PHONE_HEIGHT: u32 = 1100;
-
-/// Flags that make Chromium run headless here, and keep it off the network (which is closed).
-const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--disable-crash-reporter",
-    "--disable-breakpad",
-];
-
-/// Where the screenshots and logs of the last run are kept.
-fn output_dir() -> PathBuf {
-    let target_tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    target_tmp
-        .parent()
-        .unwrap_or(target_tmp)
-        .join("test-output")
-        .join("browser")
-}
-
-/// A program named by the environment variable `var`, or found on `PATH`.
-fn program(var: &str, name: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(var) {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-/// A chromedriver process on a free loopback port, in a process group of its own so that it
-/// stops with every browser it started, when dropped, even when the test fails.
-struct Chromedriver {
-    child: Child,
-    url: String,
-    profile: PathBuf,
-}
-
-impl Chromedriver {
-    async fn start(program: &Path, log: &Path) -> Self {
-        let port = cpor_local::emulator::free_port().expect("a free port");
-        let log_file = std::fs::File::create(log).expect("the chromedriver log");
-        let mut command = Command::new(program);
-        command
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("the log"))
-            .stderr(log_file)
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it asks the kernel to stop chromedriver if this
-        // process dies without running destructors.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("chromedriver starts");
-        let profile = std::env::temp_dir().join(format!("cpor-chromium-{port}"));
-        let driver = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            profile,
-        };
-        driver.wait_until_ready(log).await;
-        driver
-    }
-
-    async fn wait_until_ready(&self, log: &Path) {
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            let status = http.get(format!("{}/status", self.url)).send().await;
-            if let Ok(status) = status {
-                let ready: Value = status.json().await.unwrap_or_default();
-                if ready["value"]["ready"] == true {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "chromedriver did not start; see {}",
-                log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// A browser session: headless, a phone's width, asking for German pages.
-    async fn browser(&self, chromium: &Path) -> Client {
-        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
-        args.push(format!("--user-data-dir={}", self.profile.display()));
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": args,
-                "mobileEmulation": {
-                    "deviceMetrics": { "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 1.0 }
-                },
-                "prefs": { "intl.accept_languages": "de-DE,de" }
-            }
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!("a JSON object")
-        };
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session")
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let group = -(self.child.id() as libc::pid_t);
-        // SAFETY: signalling the process group this test created (chromedriver and the browsers
-        // it started): SIGTERM, then SIGKILL for whatever lingers.
-        unsafe {
-            libc::kill(group, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        unsafe {
-            libc::kill(group, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-/// Numbered screenshots of the pages the browser shows.
-struct Screenshots {
-    dir: PathBuf,
-    taken: usize,
-}
-
-impl Screenshots {
-    async fn take(&mut self, browser: &Client, name: &str) -> PathBuf {
-        self.taken += 1;
-        let path = self.dir.join(format!("{:02}-{name}.png", self.taken));
-        let png = browser.screenshot().await.expect("a screenshot");
-        std::fs::write(&path, png).expect("the screenshot is written");
-        println!("screenshot: {}", path.display());
-        path
-    }
-}
 
 async fn find(browser: &Client, css: &str) -> Element {
     browser
@@ -218,43 +53,6 @@ async fn lang(browser: &Client) -> String {
         .unwrap_or_default()
 }
 
-/// axe-core (`make browser` fetches it into `.venv/axe`), or `CPOR_AXE`.
-fn axe_source() -> String {
-    let path = std::env::var_os("CPOR_AXE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/axe/axe.min.js"),
-        PathBuf::from,
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "axe-core is missing at {} ({e}): run `make browser`",
-            path.display()
-        )
-    })
-}
-
-/// The page in the browser has no accessibility violation that axe-core finds under WCAG 2.1
-/// A and AA and its best practices. (WebDriver runs axe outside the page's CSP, which forbids
-/// every script of the page's own.)
-async fn accessible(browser: &Client, axe: &str, what: &str) {
-    browser
-        .execute(&format!("{axe}\nreturn true;"), vec![])
-        .await
-        .unwrap_or_else(|e| panic!("axe-core could not be loaded in {what}: {e}"));
-    let violations = browser
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag',
-                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
-                   help: v.help, nodes: v.nodes.map(n => n.html) }))))
-               .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
-            vec![],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("axe-core did not run in {what}: {e}"));
-    assert_eq!(violations, json!([]), "{what}: accessibility violations");
-}
-
 /// The last e-mail to `address` whose subject has `words`, waiting for it (30 s at most): the
 /// e-mails that events bring arrive a moment after the change.
 async fn wait_for_email(stack: &TestStack, address: &str, words: &str) -> Value {
@@ -288,33 +86,20 @@ async fn open_email(browser: &Client, dir: &Path, mail: &Value, name: &str) {
 async fn fits_the_phone(browser: &Client, css: &str) {
     let (x, _, width, _) = find(browser, css).await.rectangle().await.expect("its box");
     assert!(
-        x >= 0.0 && x + width <= f64::from(PHONE_WIDTH),
-        "{css} spans {x}..{} on a {PHONE_WIDTH}px phone",
-        x + width
+        x >= 0.0 && x + width <= f64::from(PHONE.width),
+        "{css} spans {x}..{} on a {}px phone",
+        x + width,
+        PHONE.width
     );
 }
 
 #[tokio::test]
 async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_sees_the_outcome() {
-    let (Some(chromedriver), Some(chromium)) = (
-        program("CPOR_CHROMEDRIVER", "chromedriver"),
-        program("CPOR_CHROMIUM", "chromium"),
-    ) else {
-        let in_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-        assert!(
-            !in_ci,
-            "CI needs Chromium and chromedriver for the browser test: run `make browser`"
-        );
-        eprintln!("SKIPPED: chromium or chromedriver is missing; `make browser` installs them");
+    let Some((chromedriver, chromium)) = crate::chromium::chromium() else {
         return;
     };
-    let dir = output_dir();
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the output folder");
-    let mut screenshots = Screenshots {
-        dir: dir.clone(),
-        taken: 0,
-    };
+    let dir = output_dir("browser");
+    let mut screenshots = Screenshots::new(dir.clone());
 
     // GIVEN a claim whose customer (Italian, in Rome) has been e-mailed
     let stack = TestStack::start().await;
@@ -323,8 +108,8 @@ async fn a_customer_opens_the_emailed_link_in_a_browser_confirms_declines_and_se
     let email = stack.customer_outbox().await.pop().expect("the e-mail");
     let email_file = dir.join("email.html");
     std::fs::write(&email_file, email["body"].as_str().unwrap_or_default()).unwrap();
-    let driver = Chromedriver::start(&chromedriver, &dir.join("chromedriver.log")).await;
-    let browser = driver.browser(&chromium).await;
+    let driver = Chromedriver::start(&chromedriver, &chromium, &dir.join("chromedriver.log")).await;
+    let browser = driver.browser(PHONE, "de-DE,de").await;
     let axe = axe_source();
 
     // WHEN the customer opens the e-mail and follows its link

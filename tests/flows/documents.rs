@@ -630,3 +630,77 @@ async fn a_final_claim_takes_no_document() {
     );
     stack.stop().await;
 }
+
+/// The preflight a browser sends before a page's upload (`OPTIONS` to the presigned link, from
+/// the page's origin, asking for `PUT` with the signed headers), as the emulator's S3 answers it.
+async fn preflight(stack: &TestStack, url: &str, origin: &str) -> reqwest::Response {
+    stack
+        .http
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", origin)
+        .header("access-control-request-method", "PUT")
+        .header(
+            "access-control-request-headers",
+            "content-type,if-none-match",
+        )
+        .send()
+        .await
+        .expect("storage answers")
+}
+
+/// The console, served at the gateway's origin, may upload from the browser to the presigned
+/// link (its preflight is allowed, for PUT and the signed headers, and the upload answers its
+/// origin); a page of any other origin may not.
+#[tokio::test]
+async fn a_page_of_the_console_s_origin_may_upload_to_the_link_and_no_other_origin_may() {
+    let stack = TestStack::start().await;
+    let claim_id = claim_of(&stack, FABRIKAM).await;
+    let declared = declare_pdf(&stack, &claim_id, 1024).await;
+    let url = declared["upload"]["url"].as_str().unwrap();
+    // GIVEN the console's origin: the gateway's own
+    let console = stack.base.clone();
+    assert_eq!(stack.settings().console_origin, console);
+    // WHEN its page's browser asks before uploading
+    let allowed = preflight(&stack, url, &console).await;
+    // THEN storage allows the origin, the method and the headers
+    assert_eq!(allowed.status(), 200);
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header(&allowed, "access-control-allow-origin"), console);
+    assert_eq!(header(&allowed, "access-control-allow-methods"), "PUT");
+    assert_eq!(
+        header(&allowed, "access-control-allow-headers"),
+        "content-type, if-none-match"
+    );
+    // AND the upload itself answers the origin, so the page reads its result
+    let mut request = stack
+        .http
+        .put(url)
+        .header("origin", console.as_str())
+        .body(vec![b'%'; 1024]);
+    for (name, value) in declared["upload"]["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if !name.eq_ignore_ascii_case("content-length") {
+            request = request.header(name.as_str(), value.as_str().unwrap_or_default());
+        }
+    }
+    let uploaded = request.send().await.expect("storage answers");
+    assert_eq!(uploaded.status(), 200);
+    assert_eq!(header(&uploaded, "access-control-allow-origin"), console);
+    // AND a page of another origin is refused at the preflight: 403, which no browser gets
+    // past (the emulator's server adds permissive CORS headers to every error answer, so the
+    // status is what tells; it judges the origin, not the method or headers asked for)
+    for origin in ["http://evil.example", "http://localhost:3000"] {
+        let refused = preflight(&stack, url, origin).await;
+        assert_eq!(refused.status(), 403, "{origin}");
+    }
+    stack.stop().await;
+}

@@ -23,6 +23,7 @@ mod submit;
 
 // What the customer reads, and what a claim keeps.
 mod browser;
+mod chromium;
 mod history;
 mod languages;
 
@@ -42,6 +43,11 @@ mod round_trips;
 
 // What AWS would allow: each function's recorded calls against its role in the template.
 mod iam;
+
+// What the console needs: the catalogue, the local sign-in, identity providers' tokens.
+mod console;
+// The console in a browser: partners and reviewers through its screens.
+mod console_browser;
 
 // The ports' contracts, on the DynamoDB store: the rules the in-memory store keeps too.
 mod ports;

@@ -1475,3 +1475,36 @@ async fn every_documented_answer_of_the_documents_matches_the_description() {
     description.assert_covered("documents", |_| true);
     stack.stop().await;
 }
+
+/// The catalogue's answers (a partner's and a reviewer's, in a language and in the fallback;
+/// without a token; with a refused one) match the description, and each documented one is
+/// produced.
+#[tokio::test]
+async fn every_documented_answer_of_the_catalogue_matches_the_description() {
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let path = "/v1/catalogue";
+    let expired = cpor_local::jwt::mint(
+        &stack.settings().jwt_secret,
+        FABRIKAM,
+        "incentives_admin",
+        -60,
+    )
+    .expect("a token");
+    let tokens = [
+        Some(stack.token(FABRIKAM, "incentives_user")),
+        Some(stack.reviewer_token("reviewer-1")),
+        None,
+        Some(expired),
+    ];
+    for token in &tokens {
+        for language in [&[("accept-language", "fr-CA,fr;q=0.8")][..], &[]] {
+            let answer = stack
+                .send(Method::GET, path, token.as_deref(), None, language)
+                .await;
+            description.check("GET", path, &answer);
+        }
+    }
+    description.assert_covered("catalogue", |_| true);
+    stack.stop().await;
+}

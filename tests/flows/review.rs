@@ -2,7 +2,7 @@
 //! `dispute`, `proof`), under the `manual` review policy: every route, the races between two
 //! reviewers and between a response and the nightly run, and what the partner never sees.
 
-use chrono::{Days, TimeDelta, Utc};
+use chrono::{DateTime, Days, TimeDelta, Utc};
 use cpor_domain::clock::FixedClock;
 use cpor_tests::*;
 use reqwest::Method;
@@ -52,11 +52,12 @@ async fn a_claim_waits_in_the_queue_until_a_reviewer_approves_it_and_then_its_cu
     // THEN no e-mail goes out while it waits
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(stack.customer_outbox().await.is_empty());
-    // AND the queue shows it, with its review due time, not overdue
+    // AND the queue shows it, since its submission, with its review due time, not overdue
     let page = stack.review_get(ALICE, "/v1/review/claims").await.json();
     let item = &page["items"][0];
     assert_eq!(item["claim_id"], id.as_str());
     assert_eq!(item["status"], "submitted");
+    assert_eq!(item["entered_review_at"], item["created_at"]);
     assert_eq!(item["overdue"], false);
     assert!(instant(&item["review_due"]) > Utc::now() + TimeDelta::days(4));
     assert_eq!(page["next_cursor"], Value::Null);
@@ -146,6 +147,14 @@ async fn the_queue_is_oldest_first_filtered_by_status_and_program_and_paged_with
         .map(|c| c["claim_id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, [&ids[0], &ids[2], &ids[3], &sales]);
+    // (each says when it entered review: the queue's order)
+    let entered: Vec<DateTime<Utc>> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .map(|c| instant(&c["entered_review_at"]))
+        .collect();
+    assert!(entered.is_sorted(), "{entered:?}");
+    assert_eq!(entered[0], instant(&first["items"][0]["created_at"]));
     // AND the claims waiting for the partner by their own status, one program by its name
     assert_eq!(
         queue(&stack, "?status=information_requested").await,

@@ -54,6 +54,16 @@ impl Answer {
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or_default().to_owned()
     }
+
+    /// The fields a `validation_failed` problem names, in its order.
+    pub fn refused_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
 }
 
 /// A fresh emulator and local stack.
@@ -275,14 +285,13 @@ impl TestStack {
 
     /// `POST /v1/claims` as an admin of `partner_id`.
     pub async fn submit(&self, partner_id: &str, body: &Value) -> Answer {
-        self.send(
-            Method::POST,
-            "/v1/claims",
-            Some(&self.admin(partner_id)),
-            Some(body),
-            &[],
-        )
-        .await
+        self.submit_with(&self.admin(partner_id), body).await
+    }
+
+    /// `POST /v1/claims` with the bearer token `token`.
+    pub async fn submit_with(&self, token: &str, body: &Value) -> Answer {
+        self.send(Method::POST, "/v1/claims", Some(token), Some(body), &[])
+            .await
     }
 
     /// `GET path` as an admin of `partner_id`.

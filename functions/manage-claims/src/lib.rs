@@ -9,7 +9,9 @@
 //! - `PUT /v1/claims/{claim_id}/customer-contact`: correct the customer's contact (e-mailed
 //!   again once the customer may have been);
 //! - `POST /v1/claims/{claim_id}/documents`: declare a document, answered with its upload link;
-//! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes.
+//! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes;
+//! - `GET /v1/catalogue`: the programs and their workloads, named in the reader's language, for
+//!   partners and reviewers alike (behind the authorizer that accepts either's token).
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
@@ -27,10 +29,12 @@ use cpor_domain::usecase::documents::DocumentDesk;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
 use cpor_http::routes::{
     self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, DISPUTE_REJECTION,
-    DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST,
-    WITHDRAW_CLAIM,
+    DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, READ_CATALOGUE, REMOVE_DOCUMENT,
+    RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
 };
-use cpor_http::{ClaimResource, ClaimWithHistory, Problem, Route, caller, json, json_body};
+use cpor_http::{
+    CatalogueResource, ClaimResource, ClaimWithHistory, Problem, Route, caller, json, json_body,
+};
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -67,6 +71,10 @@ impl ManageClaimsFunction {
 
     /// Handles one request; every failure is an answer, never a failed invocation.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        // Read by reviewers too, whose tokens name no partner: no partner's share is counted.
+        if routes::of(&event) == Some(&READ_CATALOGUE) {
+            return catalogue(&event);
+        }
         if let Some(id) = cpor_http::request::claim_id(&event) {
             cpor_aws::logging::record_claim(id);
         }
@@ -316,6 +324,22 @@ fn moved(
     Ok(json(200, &ClaimResource::from(&claim)))
 }
 
+/// `GET /v1/catalogue`: the same for every caller but for its language, so a browser keeps it
+/// for an hour, one copy per language it asks for.
+fn catalogue(event: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+    use aws_lambda_events::http::HeaderValue;
+    let language = cpor_http::request::reader_language(&event.headers);
+    let mut answer = json(200, &CatalogueResource::in_language(language));
+    let headers = &mut answer.headers;
+    headers.insert("cache-control", HeaderValue::from_static("max-age=3600"));
+    headers.insert("vary", HeaderValue::from_static("Accept-Language"));
+    headers.insert(
+        "content-language",
+        HeaderValue::from_static(language.code()),
+    );
+    answer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,11 +400,16 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 10);
+        assert_eq!(served.len(), 11);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;
-            // THEN it reaches its handler (which refuses the caller's role)
+            // THEN it reaches its handler (which refuses the caller's role, but for the
+            // catalogue, which any caller the authorizer let through may read)
+            if route == &READ_CATALOGUE {
+                assert_eq!(response.status_code, 200);
+                continue;
+            }
             assert_eq!(
                 (response.status_code, code(&response).as_str()),
                 (403, "forbidden"),
@@ -408,6 +437,55 @@ mod tests {
                 (404, "route_not_found"),
                 "{route_key:?}"
             );
+        }
+    }
+
+    /// The catalogue is answered in the reader's language (English when it asks for none of
+    /// the six), for any token (no partner is needed), and may be kept an hour per language.
+    #[tokio::test]
+    async fn the_catalogue_speaks_the_reader_s_language_and_may_be_kept_an_hour() {
+        let function = function();
+        for (accepted, language, osu_m365) in [
+            (
+                Some("it-IT,it;q=0.9"),
+                "it",
+                "Online Services Usage (OSU) per Microsoft 365",
+            ),
+            (
+                Some("pt-BR"),
+                "en",
+                "Online Services Usage (OSU) for Microsoft 365",
+            ),
+            (None, "en", "Online Services Usage (OSU) for Microsoft 365"),
+        ] {
+            // GIVEN a reviewer's request (no partner_id), in a language or none
+            let mut event = ApiGatewayV2httpRequest::default();
+            event.route_key = Some(READ_CATALOGUE.key.to_owned());
+            if let Some(accepted) = accepted {
+                event.headers.insert(
+                    "accept-language",
+                    aws_lambda_events::http::HeaderValue::from_static(accepted),
+                );
+            }
+            // WHEN it is handled
+            let response = function.handle(event).await;
+            // THEN the catalogue comes back in that language, cacheable for an hour
+            assert_eq!(response.status_code, 200, "{accepted:?}");
+            let header = |name: &str| response.headers[name].to_str().unwrap().to_owned();
+            assert_eq!(header("cache-control"), "max-age=3600");
+            assert_eq!(header("content-language"), language);
+            assert_eq!(header("vary"), "Accept-Language");
+            let Some(aws_lambda_events::encodings::Body::Text(body)) = &response.body else {
+                panic!("a JSON body");
+            };
+            let body: serde_json::Value = serde_json::from_str(body).unwrap();
+            let m365 = body["programs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["program"] == "osu-m365")
+                .unwrap();
+            assert_eq!(m365["name"], osu_m365, "{accepted:?}");
         }
     }
 }

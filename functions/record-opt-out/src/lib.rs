@@ -9,12 +9,11 @@
 
 use askama::Template;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::http::{HeaderMap, Method};
+use aws_lambda_events::http::Method;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, Wiring};
-use cpor_domain::Language;
 use cpor_domain::OptOutKeyring;
 use cpor_domain::clock::Clock;
 use cpor_domain::ids::ClaimId;
@@ -127,7 +126,7 @@ impl RecordOptOutFunction {
             }
             _ => desk.view(&token).await,
         };
-        let reader = reader_language(&event.headers);
+        let reader = cpor_http::request::reader_language(&event.headers);
         let (lang, m) = (reader.code(), reader.messages());
         match result {
             Ok(page) => {
@@ -269,40 +268,9 @@ fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
     )
 }
 
-/// The language a browser asks for (`Accept-Language`, by preference), for pages that have no
-/// claim to take it from; English when it asks for none the service writes in.
-fn reader_language(headers: &HeaderMap) -> Language {
-    let Some(accepted) = headers.get("accept-language").and_then(|v| v.to_str().ok()) else {
-        return Language::default();
-    };
-    let mut ranges: Vec<(f32, Language)> = accepted
-        .split(',')
-        .filter_map(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let tag = parts.next()?;
-            let quality = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .map_or(Some(1.0), |q| q.parse::<f32>().ok())?;
-            let language = Language::for_subtag(tag.split('-').next()?)?;
-            (quality > 0.0).then_some((quality, language))
-        })
-        .collect();
-    // Stable: among equal qualities the browser's order stands.
-    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
-    ranges.first().map_or_else(Language::default, |r| r.1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_lambda_events::http::HeaderValue;
-
-    fn asking(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("accept-language", HeaderValue::from_str(value).unwrap());
-        headers
-    }
-
     fn posting(body: &str, base64: bool) -> ApiGatewayV2httpRequest {
         let mut event = ApiGatewayV2httpRequest::default();
         event.body = Some(if base64 {
@@ -336,22 +304,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn pages_without_a_claim_speak_the_browsers_preferred_language_or_english() {
-        for (accepted, language) in [
-            ("de-CH, de;q=0.9, en;q=0.8", Language::German),
-            ("pt-BR, ja;q=0.5, en;q=0.4", Language::Japanese),
-            ("en;q=0.3, fr;q=0.7", Language::French),
-            ("it;q=0, es", Language::Spanish),
-            ("pt-BR", Language::English),
-            ("*", Language::English),
-            ("", Language::English),
-            ("garbage;q=x, it", Language::Italian),
-        ] {
-            assert_eq!(reader_language(&asking(accepted)), language, "{accepted}");
-        }
-        assert_eq!(reader_language(&HeaderMap::new()), Language::English);
     }
 }

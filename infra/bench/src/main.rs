@@ -8,6 +8,7 @@
 //! [`report::Measurements`], then writes the report from them (`report::render`).
 
 mod cold_start;
+mod console;
 mod events;
 mod profile;
 mod report;
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -30,6 +31,7 @@ const FUNCTIONS: [&str; 9] = [
     "publish-events",
     "notify-partner",
     "record-email-feedback",
+    "authorize-caller",
 ];
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
@@ -68,6 +70,8 @@ struct Options {
     profile: Vec<String>,
     /// Binaries with their symbols, whose start-ups the report profiles (none by default).
     profile_bin_dir: Option<PathBuf>,
+    /// The console's costs as its browser test measured them in this run (none by default).
+    console_costs: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
@@ -89,6 +93,7 @@ fn options() -> Result<Options, String> {
         scale_only: false,
         profile: Vec::new(),
         profile_bin_dir: None,
+        console_costs: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -116,6 +121,7 @@ fn options() -> Result<Options, String> {
             "--only" => o.only.push(value()?),
             "--profile" => o.profile.push(value()?),
             "--profile-bin-dir" => o.profile_bin_dir = Some(value()?.into()),
+            "--console-costs" => o.console_costs = Some(value()?.into()),
             "--env" => {
                 let pair = value()?;
                 let (k, v) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
@@ -163,6 +169,19 @@ fn function_env(name: &str) -> Vec<(String, String)> {
         ],
         "finalize-association" => vec![table, holidays],
         "publish-events" => vec![table, ("CPOR_EVENT_BUS_NAME", "cpor-bench-events")],
+        // Its issuers' keys are read at the first token, not at start-up.
+        "authorize-caller" => vec![
+            (
+                "CPOR_PARTNER_ISSUER",
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_partners",
+            ),
+            ("CPOR_PARTNER_AUDIENCE", "cpor-api"),
+            (
+                "CPOR_REVIEWER_ISSUER",
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_reviewers",
+            ),
+            ("CPOR_REVIEWER_AUDIENCE", "cpor-review"),
+        ],
         _ => vec![table],
     };
     vars.into_iter()
@@ -544,5 +563,6 @@ async fn measure_the_rest(
             Some(dir) => profile_starts(o, dir, &FUNCTIONS, logs)?,
             None => Vec::new(),
         },
+        console: o.console_costs.as_deref().map(console::read).transpose()?,
     })
 }

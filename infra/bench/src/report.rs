@@ -3,6 +3,7 @@
 //! table of rows ([`SummaryRow`]), each with its verdict.
 
 use crate::cold_start::quantile;
+use crate::console::ConsoleCosts;
 use crate::events::{self, EventsRun};
 use crate::profile::StartProfile;
 use crate::scale::{self, Phase, Run};
@@ -61,6 +62,8 @@ pub struct Measurements {
     /// The start-up paths under callgrind: the hello world on the current-thread runtime first,
     /// then the functions (none when the bench was not given binaries with their symbols).
     pub profiles: Vec<StartProfile>,
+    /// What the console's screens cost in a browser (none when the bench was not given them).
+    pub console: Option<ConsoleCosts>,
 }
 
 /// Where the numbers were taken.
@@ -111,6 +114,9 @@ pub fn render(m: &Measurements) -> Report {
     scale_section(&mut out, &m.scale);
     writeln!(out, "\n{}", events_text(&m.events)).ok();
     handler(&mut out, m.handler.as_ref());
+    if let Some(costs) = &m.console {
+        console_section(&mut out, costs);
+    }
     Report {
         text: out,
         met: rows.iter().all(|row| row.counted != Some(false)),
@@ -174,6 +180,7 @@ fn summary_rows(m: &Measurements) -> Vec<SummaryRow> {
     rows.extend(round_trip_rows(m));
     rows.extend(scale_rows(&m.scale));
     rows.push(handler_row(m.handler.as_ref()));
+    rows.extend(m.console.as_ref().map(console_rows).into_iter().flatten());
     rows
 }
 
@@ -869,4 +876,73 @@ pub fn calls_text(calls: &Calls) -> String {
         .map(|(op, n)| format!("{n} × {op}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The console's two targets: the first screen's weight, and one API request a list or queue
+/// page (once signed in: the first list after signing in also reads the catalogue).
+fn console_rows(costs: &ConsoleCosts) -> [SummaryRow; 2] {
+    let weight = costs.first_screen_gzip();
+    let claims = costs.requests("Claims");
+    let queue = costs.requests("Review queue");
+    [
+        SummaryRow::target(
+            "the console's first screen: its JavaScript and CSS, compressed (gzip -9)".into(),
+            format!("{:.1} KB", weight as f64 / 1024.0),
+            String::new(),
+            format!("≤ {} KB", costs.budget / 1024),
+            weight <= costs.budget,
+        ),
+        SummaryRow::target(
+            "API requests of a list or queue page: Claims / Review queue".into(),
+            format!(
+                "{} / {} requests",
+                claims.map_or("?".into(), |n| n.to_string()),
+                queue.map_or("?".into(), |n| n.to_string())
+            ),
+            String::new(),
+            "1 / 1".into(),
+            claims == Some(1) && queue == Some(1),
+        ),
+    ]
+}
+
+fn console_section(out: &mut String, costs: &ConsoleCosts) {
+    writeln!(
+        out,
+        "\n## The console\n\nMeasured in headless Chromium by the browser test \
+         `console_browser::a_list_or_queue_page_costs_one_api_request_and_the_first_screen_is_light`, \
+         run by `make bench` just before this program, against a local stack serving the built \
+         console. The first screen (the sign-in page; the screens after it load nothing more) \
+         loads these files, weighed as served and compressed with gzip -9 (CloudFront compresses \
+         what it serves):\n\n| file | size | compressed |\n| --- | --- | --- |"
+    )
+    .ok();
+    for (path, bytes, gzip) in &costs.files {
+        writeln!(
+            out,
+            "{}",
+            table_row(&[
+                &format!("`{path}`"),
+                &format!("{:.1} KB", *bytes as f64 / 1024.0),
+                &format!("{:.1} KB", *gzip as f64 / 1024.0),
+            ])
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "\nThe API requests each screen made when it was opened (counted from the browser's \
+         resource timings once the page was quiet for a second):\n\n\
+         | screen | requests | paths |\n| --- | --- | --- |"
+    )
+    .ok();
+    for (screen, paths) in &costs.screens {
+        let listed: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+        writeln!(
+            out,
+            "{}",
+            table_row(&[screen, &paths.len().to_string(), &listed.join(", ")])
+        )
+        .ok();
+    }
 }

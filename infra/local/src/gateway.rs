@@ -3,12 +3,12 @@
 //! the same v2 events, calls the functions in-process and turns their answers back into HTTP.
 //! It also serves the local-only routes, which are never deployed.
 
+use crate::authorizers::{Authorizers, Refused};
 use crate::jwt;
 use crate::settings::LocalSettings;
 use crate::{feedback, outbox};
 use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
+    ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequest, ApiGatewayV2httpResponse,
 };
 use aws_lambda_events::encodings::Body as LambdaBody;
 use aws_lambda_events::http::{HeaderValue, Method, StatusCode};
@@ -25,7 +25,7 @@ use cpor_domain::reference::ReferenceData;
 use cpor_domain::time::parse_instant;
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
 use cpor_http::Problem;
-use cpor_http::routes::{self, Access, Route};
+use cpor_http::routes::{self, Route};
 use finalize_association::{FinalizeAssociationFunction, FinalizeError};
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
@@ -71,6 +71,8 @@ pub struct Gateway {
     pub events: Arc<crate::events::EventLog>,
     /// The table, for `/_local/seed`.
     pub reference: DynamoStore,
+    /// The HTTP API's authorizers.
+    pub authorizers: Authorizers,
     /// The settings.
     pub settings: LocalSettings,
     /// For reading the emulator's outbox.
@@ -113,15 +115,17 @@ enum LocalRoute {
     Redrive,
     SesFeedback,
     Events,
+    Token,
 }
 
-const LOCAL_ROUTES: [(&str, LocalRoute); 6] = [
+const LOCAL_ROUTES: [(&str, LocalRoute); 7] = [
     ("POST /_local/seed", LocalRoute::Seed),
     ("GET /_local/outbox", LocalRoute::Outbox),
     ("POST /_local/finalize", LocalRoute::Finalize),
     ("POST /_local/redrive", LocalRoute::Redrive),
     ("POST /_local/ses-feedback", LocalRoute::SesFeedback),
     ("GET /_local/events", LocalRoute::Events),
+    ("POST /_local/token", LocalRoute::Token),
 ];
 
 /// Where a request goes.
@@ -172,6 +176,9 @@ pub async fn serve(
 async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    if let Some(page) = crate::console::serve(&parts.method, parts.uri.path()).await {
+        return page;
+    }
     let Some(target) = match_route(&parts.method, parts.uri.path()) else {
         return problem(routes::not_found(format!(
             "{} {} is not a route of this API",
@@ -192,18 +199,15 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     };
     let response = match &target {
         Target::Door(route, door, parameters) => {
-            // Locally one secret signs partners' and reviewers' tokens alike; the functions
-            // keep each kind to its own routes, as they do behind the two authorizers in AWS.
-            let claims = match route.access {
-                Access::Partner | Access::Reviewer => {
-                    authorize(&gateway.settings, &parts.headers).map(Some)
-                }
-                Access::Public => Ok(None),
-            };
-            match claims {
-                Err(detail) => problem(Problem::unauthenticated(detail)),
-                Ok(claims) => {
-                    let event = to_event(&parts, &body, route.key, parameters, claims);
+            let authorized = gateway
+                .authorizers
+                .authorize(route.access, route.key, &parts.headers)
+                .await;
+            match authorized {
+                Err(Refused::Unauthenticated(detail)) => problem(Problem::unauthenticated(detail)),
+                Err(Refused::Forbidden(detail)) => problem(Problem::forbidden(detail)),
+                Ok(authorizer) => {
+                    let event = to_event(&parts, &body, route.key, parameters, authorizer);
                     match door {
                         HttpDoor::Submit => invoke(&gateway.submit, event).await,
                         HttpDoor::Manage => invoke_signing(&gateway, &gateway.manage, event).await,
@@ -225,6 +229,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         Target::Local(_, LocalRoute::Events) => {
             json_response(200, &json!({ "events": gateway.events.snapshot() }))
         }
+        Target::Local(_, LocalRoute::Token) => local_token(&gateway.settings, &body),
         Target::Local(_, LocalRoute::Redrive) => {
             let dead_letters = gateway
                 .queue_url
@@ -359,29 +364,12 @@ fn presigned_links(answer: &ApiGatewayV2httpResponse) -> Vec<(String, String)> {
     links
 }
 
-/// Verifies the bearer token as the JWT authorizer would; the claims go to the function.
-fn authorize(
-    settings: &LocalSettings,
-    headers: &axum::http::HeaderMap,
-) -> Result<HashMap<String, String>, String> {
-    let header = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("send Authorization: Bearer <token>")?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or("the Authorization header must be Bearer <token>")?;
-    jwt::verify(&settings.jwt_secret, token.trim())
-        .map_err(|e| format!("the bearer token is not valid: {e}"))
-}
-
 fn to_event(
     parts: &axum::http::request::Parts,
     body: &Bytes,
     route_key: &str,
     path_parameters: &HashMap<String, String>,
-    claims: Option<HashMap<String, String>>,
+    authorizer: Option<ApiGatewayRequestAuthorizer>,
 ) -> ApiGatewayV2httpRequest {
     let mut event = ApiGatewayV2httpRequest::default();
     event.version = Some("2.0".into());
@@ -409,13 +397,7 @@ fn to_event(
     event.request_context.http.path = Some(parts.uri.path().to_owned());
     event.request_context.http.protocol = Some("HTTP/1.1".into());
     event.request_context.http.source_ip = Some("127.0.0.1".into());
-    if let Some(claims) = claims {
-        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-        jwt.claims = claims;
-        let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.jwt = Some(jwt);
-        event.request_context.authorizer = Some(authorizer);
-    }
+    event.request_context.authorizer = authorizer;
     if !body.is_empty() {
         match std::str::from_utf8(body) {
             Ok(text) => event.body = Some(text.to_owned()),
@@ -459,6 +441,46 @@ fn json_response(status: u16, body: &Value) -> Response {
 
 fn problem(problem: Problem) -> Response {
     from_lambda(problem.into_response())
+}
+
+/// `POST /_local/token`: the console's local sign-in. A partner's user
+/// (`{"partner_id", "role"}`) or a reviewer (`{"reviewer_id"}`) gets the local token `make token`
+/// mints, as an OAuth token answer; 400 naming every refused field.
+fn local_token(settings: &LocalSettings, body: &Bytes) -> Response {
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(e) => {
+            return problem(Problem::validation(&ValidationErrors::single(
+                "body",
+                Invalid::new(
+                    FieldCode::InvalidType,
+                    format!(
+                        "send {{\"partner_id\", \"role\"}} or {{\"reviewer_id\"}} as JSON: {e}"
+                    ),
+                ),
+            )));
+        }
+    };
+    let identity = match jwt::LocalIdentity::read(&request) {
+        Ok(identity) => identity,
+        Err(errors) => return problem(Problem::validation(&errors)),
+    };
+    match identity.mint(&settings.jwt_secret, jwt::SIGN_IN_SECONDS) {
+        Ok(token) => json_response(
+            200,
+            &json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": jwt::SIGN_IN_SECONDS,
+            }),
+        ),
+        Err(e) => problem(Problem::new(
+            500,
+            "internal_error",
+            "The token could not be signed",
+            e.to_string(),
+        )),
+    }
 }
 
 async fn seed(gateway: &Gateway, body: &Bytes) -> Response {

@@ -2,6 +2,10 @@
 //! gateway does, with HS256 and a development secret (`CPOR_LOCAL_JWT_SECRET`, default
 //! `local-dev-secret`: a development default, never a production secret).
 
+use cpor_domain::Role;
+use cpor_domain::claim::ReviewerId;
+use cpor_domain::ids::PartnerId;
+use cpor_domain::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -43,6 +47,91 @@ pub fn mint_reviewer(
     )
 }
 
+/// How long a token of `POST /_local/token` (the console's local sign-in) lasts.
+pub const SIGN_IN_SECONDS: i64 = 3600;
+
+/// Who signs in locally (`POST /_local/token`): a partner's user with a role, or a reviewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalIdentity {
+    /// `{"partner_id", "role"}`.
+    Partner(PartnerId, Role),
+    /// `{"reviewer_id"}`.
+    Reviewer(ReviewerId),
+}
+
+impl LocalIdentity {
+    /// Reads `{"partner_id": "1234567", "role": "incentives_admin" | "incentives_user"}` or
+    /// `{"reviewer_id": "reviewer-1"}`, naming every refused field.
+    pub fn read(body: &Value) -> Result<Self, ValidationErrors> {
+        let Some(object) = body.as_object() else {
+            return Err(ValidationErrors::single(
+                "body",
+                Invalid::new(
+                    FieldCode::InvalidType,
+                    "send {\"partner_id\", \"role\"} or {\"reviewer_id\"}",
+                ),
+            ));
+        };
+        let reader = ObjectReader::new(object);
+        let mut errors = ValidationErrors::default();
+        match (reader.value("partner_id"), reader.value("reviewer_id")) {
+            (Some(_), None) => {
+                reader.reject_unknown(&["partner_id", "role"], &mut errors);
+                let partner = reader.required("partner_id", &mut errors, PartnerId::parse);
+                let role = reader.required("role", &mut errors, |role| {
+                    Role::parse(role).ok_or_else(|| {
+                        Invalid::new(
+                            FieldCode::InvalidValue,
+                            "must be incentives_admin or incentives_user",
+                        )
+                    })
+                });
+                errors.into_result(|| Some(Self::Partner(partner?, role?)))
+            }
+            (None, Some(_)) => {
+                reader.reject_unknown(&["reviewer_id"], &mut errors);
+                let reviewer = reader.required("reviewer_id", &mut errors, |id| {
+                    ReviewerId::parse(id).ok_or_else(|| {
+                        Invalid::new(
+                            FieldCode::InvalidValue,
+                            "must be 1 to 256 characters, none a control character",
+                        )
+                    })
+                });
+                errors.into_result(|| reviewer.map(Self::Reviewer))
+            }
+            (Some(_), Some(_)) => Err(ValidationErrors::single(
+                "reviewer_id",
+                Invalid::new(
+                    FieldCode::UnknownField,
+                    "a partner's user or a reviewer, not both: send partner_id with role, or reviewer_id alone",
+                ),
+            )),
+            (None, None) => Err(ValidationErrors::single(
+                "partner_id",
+                Invalid::new(
+                    FieldCode::Required,
+                    "send partner_id with role (a partner's user), or reviewer_id (a reviewer)",
+                ),
+            )),
+        }
+    }
+
+    /// Its local token, the same as `make token` mints, valid for `ttl_seconds`.
+    pub fn mint(
+        &self,
+        secret: &str,
+        ttl_seconds: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        match self {
+            Self::Partner(partner, role) => {
+                mint(secret, partner.as_str(), role.as_str(), ttl_seconds)
+            }
+            Self::Reviewer(reviewer) => mint_reviewer(secret, reviewer.as_str(), ttl_seconds),
+        }
+    }
+}
+
 /// Signs `identity` with the issuer, audience and lifetime of a local token.
 fn sign(
     secret: &str,
@@ -76,17 +165,7 @@ pub fn verify(secret: &str, token: &str) -> Result<HashMap<String, String>, Stri
     let key = DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
     let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
         .map_err(|e| e.to_string())?;
-    Ok(data
-        .claims
-        .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
-        .collect())
+    Ok(authorize_caller::oidc::claims_as_strings(data.claims))
 }
 
 #[cfg(test)]
@@ -152,6 +231,61 @@ mod tests {
                 "no {claim}"
             );
         }
+    }
+
+    /// The local sign-in takes a partner's user (6 to 10 digits and a role of the two) or a
+    /// reviewer, and mints the token `make token` mints for them.
+    #[test]
+    fn a_local_sign_in_names_a_partner_s_user_or_a_reviewer_and_gets_their_token() {
+        let partner =
+            LocalIdentity::read(&json!({ "partner_id": "1234567", "role": "incentives_user" }))
+                .unwrap();
+        let claims = verify("s", &partner.mint("s", 60).unwrap()).unwrap();
+        assert_eq!(claims["partner_id"], "1234567");
+        assert_eq!(claims["role"], "incentives_user");
+        assert_eq!(claims["sub"], "user-of-1234567");
+        let reviewer = LocalIdentity::read(&json!({ "reviewer_id": " reviewer-1 " })).unwrap();
+        let claims = verify("s", &reviewer.mint("s", 60).unwrap()).unwrap();
+        assert_eq!(claims["sub"], "reviewer-1");
+        assert_eq!(claims["role"], REVIEWER_ROLE);
+    }
+
+    /// Every refused field of a local sign-in is named, with its code.
+    #[test]
+    fn a_local_sign_in_names_every_refused_field() {
+        let refused = |body: Value| -> Vec<(String, &'static str)> {
+            LocalIdentity::read(&body)
+                .unwrap_err()
+                .errors()
+                .iter()
+                .map(|e| (e.field.clone(), e.code.as_str()))
+                .collect()
+        };
+        let named = |pairs: &[(&str, &'static str)]| -> Vec<(String, &'static str)> {
+            pairs.iter().map(|(f, c)| ((*f).to_owned(), *c)).collect()
+        };
+        assert_eq!(
+            refused(json!({ "partner_id": "12", "role": "cpor_reviewer", "tenant": 1 })),
+            named(&[
+                ("tenant", "unknown_field"),
+                ("partner_id", "invalid_value"),
+                ("role", "invalid_value")
+            ])
+        );
+        assert_eq!(
+            refused(json!({ "partner_id": 1234567 })),
+            named(&[("partner_id", "invalid_type"), ("role", "required")])
+        );
+        assert_eq!(
+            refused(json!({ "reviewer_id": "  ", "role": "incentives_admin" })),
+            named(&[("role", "unknown_field"), ("reviewer_id", "invalid_value")])
+        );
+        assert_eq!(
+            refused(json!({ "reviewer_id": "r", "partner_id": "1234567" })),
+            named(&[("reviewer_id", "unknown_field")])
+        );
+        assert_eq!(refused(json!({})), named(&[("partner_id", "required")]));
+        assert_eq!(refused(json!([1])), named(&[("body", "invalid_type")]));
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! the table's stream for publish-events (and keeps what the bus delivers, `GET /_local/events`),
 //! and runs finalize-association on a timer and on `POST /_local/finalize`. What the emulator's
 //! SES accepted is published as SES's `Send` and `Delivery` events to the feedback topic
-//! ([`ses_events`]).
+//! ([`ses_events`]). It also serves the built console under `/console/` ([`console`]).
 
+pub mod authorizers;
+pub mod console;
 pub mod emulator;
 pub mod events;
 pub mod faults;

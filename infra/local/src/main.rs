@@ -117,6 +117,9 @@ async fn run() -> ExitCode {
     );
     eprintln!("  a bearer token   make token PARTNER=1234567 ROLE=incentives_admin");
     eprintln!("  a reviewer's     make token ROLE=cpor_reviewer REVIEWER=reviewer-1");
+    eprintln!(
+        "  local sign-in    POST {base}/_local/token  {{\"partner_id\", \"role\"}} or {{\"reviewer_id\"}}"
+    );
     eprintln!("  review policy    {}", s.review_policy.as_str());
     let operator_env = log_dir.join("local.env");
     match write_operator_env(&operator_env, &s.endpoint, &s.table, stack.queue_url()) {

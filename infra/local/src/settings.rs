@@ -2,8 +2,10 @@
 
 use crate::faults::FaultPlan;
 use crate::iam::{Arns, AwsCalls};
+use authorize_caller::oidc::Provider;
 use cpor_aws::config::{
-    HOLIDAYS, PUBLIC_BASE_URL, REVIEW_POLICY, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
+    HOLIDAYS, PARTNER_AUDIENCE, PARTNER_ISSUER, PUBLIC_BASE_URL, REVIEW_POLICY, REVIEWER_AUDIENCE,
+    REVIEWER_ISSUER, SENDER_EMAIL, TABLE_NAME, TOKEN_KEY_ID, TOKEN_SECRET,
 };
 use cpor_aws::{ConfigError, Env};
 use cpor_domain::ReviewPolicy;
@@ -16,6 +18,8 @@ use std::time::Duration;
 pub const DEV_TOKEN_SECRET: &str = "local-dev-token-secret";
 /// Development default of the local JWT secret (never a production secret).
 pub const DEV_JWT_SECRET: &str = "local-dev-secret";
+/// The console's origin, for the documents bucket's CORS: `CPOR_CONSOLE_ORIGIN`.
+pub const CONSOLE_ORIGIN: &str = "CPOR_CONSOLE_ORIGIN";
 /// The region everything local uses; queue lookups are per region.
 pub const REGION: &str = "us-east-1";
 
@@ -36,6 +40,15 @@ pub struct LocalSettings {
     pub public_base_url: String,
     /// The HS256 secret of local bearer tokens.
     pub jwt_secret: String,
+    /// The identity providers whose RS256 tokens the gateway accepts beside the local ones, as
+    /// the template's authorizers do (`CPOR_PARTNER_ISSUER` and `CPOR_PARTNER_AUDIENCE`,
+    /// `CPOR_REVIEWER_ISSUER` and `CPOR_REVIEWER_AUDIENCE`); none by default.
+    pub trusted_issuers: Vec<authorize_caller::oidc::TrustedIssuer>,
+    /// The console's origin, which the documents bucket lets upload (CORS) as the template's
+    /// lets the deployed console's (`CPOR_CONSOLE_ORIGIN`); empty: the gateway's own origin,
+    /// where the console is served.
+    pub console_origin: String,
+
     /// The opt-out token secret.
     pub token_secret: String,
     /// The ARN of a secret in the emulator's Secrets Manager that the functions read instead
@@ -77,8 +90,9 @@ impl LocalSettings {
     /// (cpor-local), `CPOR_SENDER_EMAIL` (cpor@example.com), `CPOR_PUBLIC_BASE_URL` (the
     /// gateway's address), `CPOR_LOCAL_JWT_SECRET`, `CPOR_TOKEN_SECRET`, `CPOR_TOKEN_KEY_ID`
     /// (k1), `CPOR_HOLIDAYS`, `CPOR_REVIEW_POLICY` (manual), `CPOR_PARTNER_REQUESTS_PER_SECOND`
-    /// (25), `CPOR_LOCAL_FINALIZE_EVERY`
-    /// (seconds, 60; 0 turns it off).
+    /// (25), `CPOR_LOCAL_FINALIZE_EVERY` (seconds, 60; 0 turns it off), `CPOR_PARTNER_ISSUER`
+    /// and `CPOR_PARTNER_AUDIENCE`, `CPOR_REVIEWER_ISSUER` and `CPOR_REVIEWER_AUDIENCE` (none),
+    /// `CPOR_CONSOLE_ORIGIN` (the gateway's address).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let listen: SocketAddr = env
             .or("CPOR_LOCAL_ADDR", "127.0.0.1:3000")
@@ -103,6 +117,8 @@ impl LocalSettings {
             sender: env.or(SENDER_EMAIL, "cpor@example.com"),
             public_base_url: env.or(PUBLIC_BASE_URL, &format!("http://{listen}")),
             jwt_secret: env.or("CPOR_LOCAL_JWT_SECRET", DEV_JWT_SECRET),
+            trusted_issuers: authorize_caller::oidc::TrustedIssuer::from_env(env)?,
+            console_origin: env.or(CONSOLE_ORIGIN, ""),
             token_secret: env.or(TOKEN_SECRET, DEV_TOKEN_SECRET),
             token_secret_arn: String::new(),
             token_key_id: env.or(TOKEN_KEY_ID, "k1"),
@@ -158,6 +174,8 @@ impl LocalSettings {
             sender: "cpor@example.com".into(),
             public_base_url: String::new(),
             jwt_secret: DEV_JWT_SECRET.into(),
+            trusted_issuers: Vec::new(),
+            console_origin: String::new(),
             token_secret: DEV_TOKEN_SECRET.into(),
             token_secret_arn: String::new(),
             token_key_id: "k1".into(),
@@ -219,6 +237,11 @@ impl LocalSettings {
                 cpor_aws::schema::event_bus(&self.queue_prefix),
             )
             .with(HOLIDAYS, &self.holidays)
+            // authorize-caller's issuers: the settings' (it is built only when there is one).
+            .with(PARTNER_ISSUER, self.issuer(Provider::Partner).0)
+            .with(PARTNER_AUDIENCE, self.issuer(Provider::Partner).1)
+            .with(REVIEWER_ISSUER, self.issuer(Provider::Reviewer).0)
+            .with(REVIEWER_AUDIENCE, self.issuer(Provider::Reviewer).1)
             .with(REVIEW_POLICY, self.review_policy.as_str())
             .with(
                 cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
@@ -234,6 +257,16 @@ impl LocalSettings {
                 "CPOR_RECHECK_MAX_DELAY_SECONDS",
                 self.retry_after.as_secs().to_string(),
             )
+    }
+
+    /// The issuer of `provider` the settings trust and its audiences, comma-separated, as the
+    /// functions' settings name them (empty: none).
+    fn issuer(&self, provider: Provider) -> (String, String) {
+        self.trusted_issuers
+            .iter()
+            .find(|t| t.provider == provider)
+            .map(|t| (t.issuer.clone(), t.audiences.join(",")))
+            .unwrap_or_default()
     }
 
     /// `function`'s own SDK configuration: `sdk`, its requests recorded under the function's

@@ -1,8 +1,10 @@
 //! Starting and stopping the local stack.
 
+use crate::authorizers::Authorizers;
 use crate::gateway::{self, Gateway};
 use crate::poller;
 use crate::settings::LocalSettings;
+use authorize_caller::AuthorizeCallerFunction;
 use cpor_aws::schema::{self, QueueDefinition};
 use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
 use finalize_association::FinalizeAssociationFunction;
@@ -117,6 +119,16 @@ impl LocalStack {
         if settings.public_base_url.is_empty() {
             settings.public_base_url = format!("http://{addr}");
         }
+        // The console is served by the gateway: its pages upload from the gateway's origin.
+        if settings.console_origin.is_empty() {
+            settings.console_origin = format!("http://{addr}");
+        }
+        schema::allow_console_uploads(
+            &cpor_aws::S3Documents::client(&sdk),
+            &bucket,
+            &settings.console_origin,
+        )
+        .await?;
 
         // The functions are built exactly as in Lambda, from their environment, on the stack's
         // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
@@ -137,6 +149,15 @@ impl LocalStack {
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
+            authorizers: Authorizers::new(
+                &settings.jwt_secret,
+                settings.trusted_issuers.clone(),
+                if settings.trusted_issuers.is_empty() {
+                    None
+                } else {
+                    Some(build::<AuthorizeCallerFunction>(&settings, &sdk, &env).await?)
+                },
+            ),
             events: Arc::new(crate::events::EventLog::default()),
             reference: DynamoStore::new(dynamodb, settings.table.clone()),
             settings: settings.clone(),

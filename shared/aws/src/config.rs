@@ -102,6 +102,17 @@ pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
 /// Who approves a claim: `CPOR_REVIEW_POLICY`, `manual` (a reviewer; the default) or
 /// `automatic` (the service, at submission).
 pub const REVIEW_POLICY: &str = "CPOR_REVIEW_POLICY";
+/// The partners' identity provider's issuer (`iss`), whose RS256 tokens authorize-caller checks
+/// through its published keys (and the local gateway, when it is given one):
+/// `CPOR_PARTNER_ISSUER`.
+pub const PARTNER_ISSUER: &str = "CPOR_PARTNER_ISSUER";
+/// The audiences (`aud`, or `client_id` in a token without `aud`) the partners' tokens may
+/// carry, comma-separated: `CPOR_PARTNER_AUDIENCE`.
+pub const PARTNER_AUDIENCE: &str = "CPOR_PARTNER_AUDIENCE";
+/// The reviewers' identity provider's issuer: `CPOR_REVIEWER_ISSUER`.
+pub const REVIEWER_ISSUER: &str = "CPOR_REVIEWER_ISSUER";
+/// The audiences the reviewers' tokens may carry, comma-separated: `CPOR_REVIEWER_AUDIENCE`.
+pub const REVIEWER_AUDIENCE: &str = "CPOR_REVIEWER_AUDIENCE";
 
 /// The opt-out keyring from `CPOR_TOKEN_SECRET` and `CPOR_TOKEN_KEY_ID` (default `k1`).
 ///

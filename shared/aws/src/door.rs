@@ -17,7 +17,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A Lambda function as its door: its name, its event and answer, how it is built and how it
 /// handles one event.
@@ -75,8 +75,9 @@ pub struct Wiring<'a> {
     env: &'a Env,
     clock: Arc<dyn Clock>,
     /// The one DynamoDB client of the adapters on the table: a client is a handle on shared
-    /// parts, and each one built costs time.
-    dynamodb: SdkClient<aws_sdk_dynamodb::Client>,
+    /// parts, and each one built costs time. Built by the first adapter on the table that a
+    /// function asks for (at its start-up), never for a function that has none.
+    dynamodb: Arc<OnceLock<SdkClient<aws_sdk_dynamodb::Client>>>,
 }
 
 impl<'a> Wiring<'a> {
@@ -86,13 +87,20 @@ impl<'a> Wiring<'a> {
             sdk,
             env,
             clock: Arc::new(SystemClock),
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk).into(),
+            dynamodb: Arc::default(),
         }
     }
 
     /// The same, reading time from `clock` (tests and the local stack move time).
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self { clock, ..self }
+    }
+
+    /// The DynamoDB client, built now if no adapter has asked for it yet.
+    fn dynamodb(&self) -> SdkClient<aws_sdk_dynamodb::Client> {
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk).into())
+            .clone()
     }
 
     /// The settings, for what a single function reads.
@@ -107,14 +115,14 @@ impl<'a> Wiring<'a> {
     /// The table: `CPOR_TABLE_NAME`.
     pub fn store(&self) -> Result<DynamoStore, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        Ok(DynamoStore::new(self.dynamodb.clone(), table))
+        Ok(DynamoStore::new(self.dynamodb(), table))
     }
 
     /// Each partner's share of the partner API, counted in the table (`CPOR_TABLE_NAME`):
     /// `CPOR_PARTNER_REQUESTS_PER_SECOND` a second.
     pub fn partner_budget(&self) -> Result<crate::budget::PartnerBudget, ConfigError> {
         let table = self.env.required(TABLE_NAME)?;
-        crate::budget::PartnerBudget::from_env(self.dynamodb.clone(), &table, self.env)
+        crate::budget::PartnerBudget::from_env(self.dynamodb(), &table, self.env)
     }
 
     /// The notification queue: `CPOR_NOTIFICATION_QUEUE_URL`; a re-check is delayed

@@ -378,11 +378,14 @@ mod tests {
             .with(crate::config::EVENT_BUS_NAME, "cpor")
             .with(crate::config::DOCUMENTS_BUCKET, "cpor");
         let wiring = crate::Wiring::new(&sdk, &env);
-        // THEN the wiring built the one DynamoDB client
-        assert_eq!(http.0.load(Ordering::SeqCst), 1);
-        // WHEN every adapter is built
+        // THEN the wiring alone builds no client (a function with no adapter, such as the
+        // authorizer, builds none)
+        assert_eq!(http.0.load(Ordering::SeqCst), 0);
+        // WHEN the adapters on the table are built, THEN they built the one DynamoDB client
         wiring.store().expect("store");
         wiring.partner_budget().expect("budget");
+        assert_eq!(http.0.load(Ordering::SeqCst), 1);
+        // WHEN every other adapter is built
         wiring.queue().expect("queue");
         wiring.mailer().expect("mailer");
         wiring.event_bus().expect("bus");

@@ -396,6 +396,62 @@ pub async fn verify_sender(
         .map_err(|e| failed(format!("sender {sender}"))(describe(&e)))
 }
 
+/// What the documents bucket lets a page of the console's origin do (CORS): `PUT` an upload to
+/// its presigned link, with the two signed headers a page sets itself (`Content-Type`, and
+/// `If-None-Match` that keeps the link from writing over an object; the browser sets
+/// `Content-Length`), and read the answer's `ETag`. Downloads are links the browser follows,
+/// which need no CORS. The template's `DocumentsBucket` declares this rule for its
+/// `ConsoleOrigin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CorsRule {
+    pub methods: &'static [&'static str],
+    pub headers: &'static [&'static str],
+    pub exposed: &'static [&'static str],
+    pub max_age_seconds: i32,
+}
+
+/// The documents bucket's one CORS rule, for the console's origin.
+pub const DOCUMENTS_CORS: CorsRule = CorsRule {
+    methods: &["PUT"],
+    headers: &["content-type", "if-none-match"],
+    exposed: &["ETag"],
+    max_age_seconds: 3000,
+};
+
+/// Lets pages of `origin` (the console's) upload to the documents bucket: [`DOCUMENTS_CORS`]
+/// for that origin alone.
+pub async fn allow_console_uploads(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    origin: &str,
+) -> Result<(), ProvisionError> {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule as S3CorsRule};
+    let fail = || failed(format!("the CORS of bucket {bucket}"));
+    let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let rule = S3CorsRule::builder()
+        .allowed_origins(origin)
+        .set_allowed_methods(Some(strings(DOCUMENTS_CORS.methods)))
+        .set_allowed_headers(Some(strings(DOCUMENTS_CORS.headers)))
+        .set_expose_headers(Some(strings(DOCUMENTS_CORS.exposed)))
+        .max_age_seconds(DOCUMENTS_CORS.max_age_seconds)
+        .build()
+        .map_err(|e| e.to_string())
+        .map_err(fail())?;
+    let configuration = CorsConfiguration::builder()
+        .cors_rules(rule)
+        .build()
+        .map_err(|e| e.to_string())
+        .map_err(fail())?;
+    s3.put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(configuration)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+        .map_err(fail())
+}
+
 /// The documents bucket, versioned, and its notification of each object created under
 /// [`DOCUMENTS_KEY_PREFIX`] to the queue at `queue_url`.
 pub async fn create_documents_bucket(

@@ -254,6 +254,10 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::DOCUMENTS_BUCKET,
         config::EVENT_BUS_NAME,
         cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
+        config::PARTNER_ISSUER,
+        config::PARTNER_AUDIENCE,
+        config::REVIEWER_ISSUER,
+        config::REVIEWER_AUDIENCE,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -265,7 +269,12 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         let variables = resource["Properties"]["Environment"]["Variables"]
             .as_object()
             .expect("each function has its environment");
-        assert!(variables.contains_key(config::TABLE_NAME), "{name}");
+        // Every function but the authorizer, which reads tokens and no table.
+        assert_eq!(
+            variables.contains_key(config::TABLE_NAME),
+            name != "AuthorizeCallerFunction",
+            "{name}"
+        );
         for variable in variables.keys().filter(|k| k.starts_with("CPOR_")) {
             assert!(known.contains(&variable.as_str()), "{name} sets {variable}");
             assert_ne!(
@@ -275,7 +284,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 10);
+    assert_eq!(functions, 11);
 }
 
 #[test]
@@ -341,7 +350,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 10);
+    assert_eq!(functions, 11);
 }
 
 #[test]
@@ -1130,4 +1139,363 @@ fn the_runbook_recycles_every_function_that_reads_the_opt_out_secret() {
         .map(str::to_owned)
         .collect();
     assert_eq!(recycled, readers);
+}
+
+/// The routes open to partners and reviewers alike are behind authorize-caller, which trusts
+/// exactly the issuers and audiences the two JWT authorizers trust, is asked for every request
+/// (no cache: a token is refused the second it expires, as the JWT authorizers refuse it) and
+/// only when there is an `Authorization` header (API Gateway answers 401 itself otherwise).
+#[test]
+fn the_authorizer_of_both_kinds_of_caller_trusts_what_the_two_jwt_authorizers_trust() {
+    let template = template();
+    let authorizers = &resource(&template, "HttpApi")["Auth"]["Authorizers"];
+    let either = &authorizers["PartnerOrReviewer"];
+    assert_eq!(
+        either["FunctionArn"],
+        json!({ "Fn::GetAtt": ["AuthorizeCallerFunction", "Arn"] })
+    );
+    assert_eq!(either["AuthorizerPayloadFormatVersion"], "2.0");
+    assert_eq!(either["EnableSimpleResponses"], true);
+    assert_eq!(either["EnableFunctionDefaultPermissions"], true);
+    assert_eq!(
+        either["Identity"],
+        json!({ "Headers": ["Authorization"], "ReauthorizeEvery": 0 })
+    );
+    let variables = &resource(&template, "AuthorizeCallerFunction")["Environment"]["Variables"];
+    // (with and without the console's own client ids)
+    let apis = [
+        ("JwtAudience", "cpor-api"),
+        ("ReviewerJwtAudience", "cpor-review"),
+    ];
+    let consoles = [
+        ("PartnerConsoleClientId", "partner-console"),
+        ("ReviewerConsoleClientId", "review-console"),
+    ];
+    let with_consoles = [apis[0], apis[1], consoles[0], consoles[1]];
+    for (parameters, each) in [(&apis[..], 1), (&with_consoles[..], 2)] {
+        let stack = stack_with(parameters);
+        for (jwt, issuer, audience) in [
+            (
+                "PartnerJwt",
+                config::PARTNER_ISSUER,
+                config::PARTNER_AUDIENCE,
+            ),
+            (
+                "ReviewerJwt",
+                config::REVIEWER_ISSUER,
+                config::REVIEWER_AUDIENCE,
+            ),
+        ] {
+            let configuration = &authorizers[jwt]["JwtConfiguration"];
+            assert_eq!(variables[issuer], configuration["issuer"], "{jwt}");
+            let trusted: Vec<Value> = evaluate(&template, &stack, &configuration["audience"])
+                .as_array()
+                .expect("a list of audiences")
+                .iter()
+                .map(|a| evaluate(&template, &stack, a))
+                .collect();
+            let given = evaluate(&template, &stack, &variables[audience]);
+            let given: Vec<Value> = given
+                .as_str()
+                .expect("audiences")
+                .split(',')
+                .map(|a| json!(a))
+                .collect();
+            assert_eq!(given, trusted, "{jwt} {parameters:?}");
+            assert_eq!(trusted.len(), each, "{jwt} {parameters:?}");
+        }
+    }
+    // AND its role may write its logs, nothing else
+    let role = resource(&template, "AuthorizeCallerRole");
+    let statements = statements(&role["Policies"][0]);
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Sid"], "Logs");
+}
+
+/// The parameters of a stack in eu-west-1 named cpor, with `parameters` given.
+fn stack_with<'a>(parameters: &'a [(&'a str, &'a str)]) -> Stack<'a> {
+    Stack {
+        name: "cpor",
+        id: "arn:aws:cloudformation:eu-west-1:123456789012:stack/cpor/1c2fa620-982a-11e3-aff7-50e2416294e0",
+        region: "eu-west-1",
+        account: "123456789012",
+        parameters,
+    }
+}
+
+/// The console's files are in a bucket that blocks every public access and that only the
+/// console's distribution may read (origin access control, signing every request), over TLS.
+#[test]
+fn the_console_is_served_from_a_private_bucket_through_its_distribution_alone() {
+    let template = template();
+    let bucket = resource(&template, "ConsoleBucket");
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"],
+        json!({
+            "BlockPublicAcls": true,
+            "BlockPublicPolicy": true,
+            "IgnorePublicAcls": true,
+            "RestrictPublicBuckets": true,
+        })
+    );
+    assert_eq!(
+        bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        "BucketOwnerEnforced"
+    );
+    assert!(
+        bucket["WebsiteConfiguration"].is_null(),
+        "no website endpoint"
+    );
+    // GIVEN the bucket's policy
+    let policy = resource(&template, "ConsoleBucketPolicy");
+    assert_eq!(policy["Bucket"], json!({ "Ref": "ConsoleBucket" }));
+    let statements = statements(policy);
+    // THEN it allows one thing: CloudFront reading objects for the console's distribution
+    let allowed: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    assert_eq!(allowed.len(), 1, "{statements:?}");
+    assert_eq!(
+        allowed[0]["Principal"],
+        json!({ "Service": "cloudfront.amazonaws.com" })
+    );
+    assert_eq!(allowed[0]["Action"], "s3:GetObject");
+    assert_eq!(
+        allowed[0]["Condition"]["StringEquals"]["AWS:SourceArn"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}" })
+    );
+    // AND refuses anything in clear text
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
+    );
+    // AND the distribution reads the bucket through origin access control, signing always
+    let config = &resource(&template, "ConsoleDistribution")["DistributionConfig"];
+    let origins = config["Origins"].as_array().expect("origins");
+    assert_eq!(origins.len(), 1);
+    assert_eq!(
+        origins[0]["DomainName"],
+        json!({ "Fn::GetAtt": ["ConsoleBucket", "RegionalDomainName"] })
+    );
+    assert_eq!(
+        origins[0]["OriginAccessControlId"],
+        json!({ "Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"] })
+    );
+    assert_eq!(origins[0]["S3OriginConfig"]["OriginAccessIdentity"], "");
+    assert_eq!(
+        resource(&template, "ConsoleOriginAccessControl")["OriginAccessControlConfig"],
+        json!({
+            "Name": { "Fn::Sub": "${AWS::StackName}-console" },
+            "Description": "The console's distribution reading its bucket",
+            "OriginAccessControlOriginType": "s3",
+            "SigningBehavior": "always",
+            "SigningProtocol": "sigv4",
+        })
+    );
+    assert_eq!(
+        config["DefaultCacheBehavior"]["ViewerProtocolPolicy"],
+        "redirect-to-https"
+    );
+    assert_eq!(
+        config["DefaultCacheBehavior"]["TargetOriginId"],
+        origins[0]["Id"]
+    );
+}
+
+/// The console's pages may run only the scripts and styles of their own origin (no inline
+/// code, no eval), be framed by no one, call only their origin, the API, the documents bucket
+/// and the identity providers, and come with HSTS, nosniff and no referrer.
+#[test]
+fn the_console_s_headers_allow_no_inline_code_no_framing_and_only_its_own_connections() {
+    let template = template();
+    let behavior =
+        &resource(&template, "ConsoleDistribution")["DistributionConfig"]["DefaultCacheBehavior"];
+    assert_eq!(
+        behavior["ResponseHeadersPolicyId"],
+        json!({ "Ref": "ConsoleSecurityHeaders" })
+    );
+    let headers = &resource(&template, "ConsoleSecurityHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    let csp = &headers["ContentSecurityPolicy"];
+    assert_eq!(csp["Override"], true);
+    let sub = csp["ContentSecurityPolicy"]["Fn::Sub"]
+        .as_array()
+        .expect("!Sub [text, variables]");
+    let text = sub[0].as_str().expect("the policy's text");
+    let directives: Vec<(&str, Vec<&str>)> = text
+        .split(';')
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next().unwrap_or_default(), words.collect())
+        })
+        .collect();
+    let directive = |name: &str| {
+        directives
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, sources)| sources.clone())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    assert_eq!(directive("default-src"), ["'self'"]);
+    assert_eq!(directive("script-src"), ["'self'"]);
+    assert_eq!(directive("style-src"), ["'self'"]);
+    assert_eq!(directive("frame-ancestors"), ["'none'"]);
+    assert_eq!(directive("object-src"), ["'none'"]);
+    // (it may frame its own pages and the identity providers: the silent sign-in's frame)
+    assert_eq!(
+        directive("frame-src"),
+        [
+            "'self'",
+            "https://${PartnerIssuerHost}",
+            "https://${ReviewerIssuerHost}"
+        ]
+    );
+    assert!(!text.contains("unsafe-"), "{text}");
+    assert_eq!(
+        directive("connect-src"),
+        [
+            "'self'",
+            "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+            "https://${DocumentsBucket.RegionalDomainName}",
+            "https://${PartnerIssuerHost}",
+            "https://${ReviewerIssuerHost}${MoreSources}",
+        ]
+    );
+    // AND the identity providers are named by their origins (a CSP source with a path would
+    // match that path alone, not the discovery document under it), and more only if given
+    let issuers = [
+        (
+            "JwtIssuer",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_partners",
+        ),
+        (
+            "ReviewerJwtIssuer",
+            "https://login.example.com/reviewers/v2.0",
+        ),
+    ];
+    let stack = stack_with(&issuers);
+    let variables = &sub[1];
+    assert_eq!(
+        evaluate(&template, &stack, &variables["PartnerIssuerHost"]),
+        "cognito-idp.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(
+        evaluate(&template, &stack, &variables["ReviewerIssuerHost"]),
+        "login.example.com"
+    );
+    assert_eq!(evaluate(&template, &stack, &variables["MoreSources"]), "");
+    let more = [(
+        "ConsoleConnectSources",
+        "https://partners.auth.eu-west-1.amazoncognito.com",
+    )];
+    assert_eq!(
+        evaluate(&template, &stack_with(&more), &variables["MoreSources"]),
+        " https://partners.auth.eu-west-1.amazoncognito.com"
+    );
+    // AND the other headers
+    assert!(
+        headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"]
+            .as_u64()
+            .is_some_and(|age| age >= 31_536_000)
+    );
+    assert_eq!(headers["ContentTypeOptions"]["Override"], true);
+    assert_eq!(headers["ReferrerPolicy"]["ReferrerPolicy"], "no-referrer");
+    assert_eq!(headers["FrameOptions"]["FrameOption"], "DENY");
+}
+
+/// The silent sign-in comes back to `silent-callback.html` in a hidden frame of the console's
+/// own page: that page alone may be framed, by its own origin alone, with every other header
+/// the same as the console's.
+#[test]
+fn only_the_silent_sign_in_s_page_may_be_framed_and_only_by_the_console() {
+    let template = template();
+    let behaviors =
+        resource(&template, "ConsoleDistribution")["DistributionConfig"]["CacheBehaviors"]
+            .as_array()
+            .expect("the distribution's cache behaviors");
+    let [silent] = behaviors.as_slice() else {
+        panic!("one behavior of its own, for the silent sign-in's page: {behaviors:?}")
+    };
+    assert_eq!(silent["PathPattern"], "/console/silent-callback.html");
+    let page =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/silent-callback.html");
+    assert!(page.is_file(), "the console builds {}", page.display());
+    assert_eq!(
+        silent["ResponseHeadersPolicyId"],
+        json!({ "Ref": "ConsoleSilentCallbackHeaders" })
+    );
+    let default =
+        &resource(&template, "ConsoleDistribution")["DistributionConfig"]["DefaultCacheBehavior"];
+    for same in [
+        "TargetOriginId",
+        "ViewerProtocolPolicy",
+        "AllowedMethods",
+        "CachePolicyId",
+    ] {
+        assert_eq!(silent[same], default[same], "{same}");
+    }
+    let headers = |name: &str| {
+        resource(&template, name)["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"].clone()
+    };
+    let (console, callback) = (
+        headers("ConsoleSecurityHeaders"),
+        headers("ConsoleSilentCallbackHeaders"),
+    );
+    assert_eq!(callback["FrameOptions"]["FrameOption"], "SAMEORIGIN");
+    let mut expected = console.clone();
+    expected["FrameOptions"]["FrameOption"] = json!("SAMEORIGIN");
+    let policy = console["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0]
+        .as_str()
+        .unwrap();
+    expected["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0] =
+        json!(policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
+    assert_eq!(callback, expected);
+}
+
+/// Browsers may call the API, and upload to the documents bucket, from the console's origin
+/// and from no other: none at all until it is given.
+#[test]
+fn browsers_may_call_the_api_and_upload_from_the_console_s_origin_alone() {
+    let template = template();
+    let origin = json!([{ "Ref": "ConsoleOrigin" }]);
+    assert_eq!(
+        template["Conditions"]["HasConsoleOrigin"],
+        json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "ConsoleOrigin" }, ""] }] })
+    );
+    assert_eq!(template["Parameters"]["ConsoleOrigin"]["Default"], "");
+    assert!(
+        template["Parameters"]["ConsoleOrigin"]["AllowedPattern"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("^(https://"))
+    );
+    // GIVEN the HTTP API's CORS
+    let cors = resource(&template, "HttpApi")["CorsConfiguration"]["Fn::If"]
+        .as_array()
+        .expect("CORS only with an origin");
+    assert_eq!(cors[0], "HasConsoleOrigin");
+    assert_eq!(cors[2], json!({ "Ref": "AWS::NoValue" }));
+    // THEN it names the console's origin alone, and the headers the API reads
+    assert_eq!(cors[1]["AllowOrigins"], origin);
+    let headers = cors[1]["AllowHeaders"].as_array().expect("headers");
+    assert!(headers.contains(&json!("authorization")), "{headers:?}");
+    assert!(cors[1]["AllowCredentials"].is_null(), "no cookies");
+    // AND the documents bucket's CORS is the schema's rule, for that origin alone
+    let rules = resource(&template, "DocumentsBucket")["CorsConfiguration"]["Fn::If"]
+        .as_array()
+        .expect("CORS only with an origin");
+    assert_eq!(rules[0], "HasConsoleOrigin");
+    assert_eq!(rules[2], json!({ "Ref": "AWS::NoValue" }));
+    let cors = schema::DOCUMENTS_CORS;
+    assert_eq!(
+        rules[1]["CorsRules"],
+        json!([{
+            "AllowedOrigins": origin,
+            "AllowedMethods": cors.methods,
+            "AllowedHeaders": cors.headers,
+            "ExposedHeaders": cors.exposed,
+            "MaxAge": cors.max_age_seconds,
+        }])
+    );
 }

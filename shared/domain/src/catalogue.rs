@@ -1,6 +1,7 @@
 //! The programs and the workloads each one covers. The catalogue is data: adding a workload is
 //! adding a row, never a branch.
 
+use crate::language::Language;
 use crate::validation::{FieldCode, Invalid};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 use std::fmt;
@@ -23,26 +24,74 @@ pub struct Program(&'static ProgramEntry);
 pub struct ProgramEntry {
     /// The code used on the wire, e.g. `osu-m365`.
     pub code: &'static str,
-    /// The name in words, as shown to customers.
-    pub name: &'static str,
+    /// The name in words, in each language: the program's own name stays as it is, the words
+    /// around it are translated.
+    pub names: ProgramNames,
     /// What one partner of record holds.
     pub unit: LockUnit,
+}
+
+/// A program's name in each language the service writes in.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ProgramNames {
+    pub en: &'static str,
+    pub it: &'static str,
+    pub de: &'static str,
+    pub fr: &'static str,
+    pub es: &'static str,
+    pub ja: &'static str,
+}
+
+impl ProgramNames {
+    /// The name a reader of `language` reads.
+    pub fn get(&self, language: Language) -> &'static str {
+        match language {
+            Language::English => self.en,
+            Language::Italian => self.it,
+            Language::German => self.de,
+            Language::French => self.fr,
+            Language::Spanish => self.es,
+            Language::Japanese => self.ja,
+        }
+    }
 }
 
 static PROGRAMS: &[ProgramEntry] = &[
     ProgramEntry {
         code: "osa-sell",
-        name: "Online Services Advisory (OSA) Sell",
+        // The program's name alone, which no language translates.
+        names: ProgramNames {
+            en: "Online Services Advisory (OSA) Sell",
+            it: "Online Services Advisory (OSA) Sell",
+            de: "Online Services Advisory (OSA) Sell",
+            fr: "Online Services Advisory (OSA) Sell",
+            es: "Online Services Advisory (OSA) Sell",
+            ja: "Online Services Advisory (OSA) Sell",
+        },
         unit: LockUnit::Workload,
     },
     ProgramEntry {
         code: "osu-m365",
-        name: "Online Services Usage (OSU) for Microsoft 365",
+        names: ProgramNames {
+            en: "Online Services Usage (OSU) for Microsoft 365",
+            it: "Online Services Usage (OSU) per Microsoft 365",
+            de: "Online Services Usage (OSU) für Microsoft 365",
+            fr: "Online Services Usage (OSU) pour Microsoft 365",
+            es: "Online Services Usage (OSU) para Microsoft 365",
+            ja: "Microsoft 365 向け Online Services Usage (OSU)",
+        },
         unit: LockUnit::Workload,
     },
     ProgramEntry {
         code: "osu-bizapps",
-        name: "Online Services Usage (OSU) for Business Applications",
+        names: ProgramNames {
+            en: "Online Services Usage (OSU) for Business Applications",
+            it: "Online Services Usage (OSU) per le applicazioni aziendali",
+            de: "Online Services Usage (OSU) für Geschäftsanwendungen",
+            fr: "Online Services Usage (OSU) pour les applications métier",
+            es: "Online Services Usage (OSU) para aplicaciones empresariales",
+            ja: "ビジネス アプリケーション向け Online Services Usage (OSU)",
+        },
         unit: LockUnit::Subscription,
     },
 ];
@@ -52,7 +101,8 @@ static PROGRAMS: &[ProgramEntry] = &[
 pub struct WorkloadEntry {
     /// The code used on the wire, e.g. `teams`.
     pub code: &'static str,
-    /// The name in words, as shown to customers.
+    /// The product's name, which is written the same in every language the service writes in
+    /// (the vendor does not translate its products' names).
     pub name: &'static str,
     /// The programs in which the workload is eligible.
     pub programs: &'static [&'static str],
@@ -179,9 +229,19 @@ impl Program {
         self.0.code
     }
 
-    /// The name in words.
+    /// The name in English, as the customers' e-mails and pages name it.
     pub fn name(self) -> &'static str {
-        self.0.name
+        self.0.names.en
+    }
+
+    /// The name a reader of `language` reads.
+    pub fn name_in(self, language: Language) -> &'static str {
+        self.0.names.get(language)
+    }
+
+    /// Whether a claim in this program names a subscription (its unit is one).
+    pub fn needs_subscription(self) -> bool {
+        self.0.unit == LockUnit::Subscription
     }
 
     /// What one partner of record holds in this program.
@@ -308,6 +368,38 @@ mod tests {
             Workload::parse("minecraft").unwrap_err().code,
             FieldCode::UnknownWorkload
         );
+    }
+
+    /// Each program is named in every language; the words around the program's own name are
+    /// the language's, and English is what the customers' e-mails keep.
+    #[test]
+    fn a_program_is_named_in_each_language_with_its_own_name_kept() {
+        let m365 = Program::parse("osu-m365").unwrap();
+        assert_eq!(m365.name_in(Language::English), m365.name());
+        assert_eq!(
+            m365.name_in(Language::German),
+            "Online Services Usage (OSU) für Microsoft 365"
+        );
+        assert_eq!(
+            m365.name_in(Language::Japanese),
+            "Microsoft 365 向け Online Services Usage (OSU)"
+        );
+        for program in Program::all() {
+            for language in Language::ALL {
+                let name = program.name_in(language);
+                assert!(name.contains("(OS"), "{program} in {language:?}: {name}");
+            }
+        }
+    }
+
+    /// Only the business applications' program claims a subscription rather than a workload.
+    #[test]
+    fn only_the_business_applications_program_needs_a_subscription() {
+        let needing: Vec<&str> = Program::all()
+            .filter(|p| p.needs_subscription())
+            .map(Program::code)
+            .collect();
+        assert_eq!(needing, ["osu-bizapps"]);
     }
 
     #[test]

@@ -13,6 +13,6 @@ pub mod routes;
 
 pub use problem::Problem;
 pub use request::{caller, header, json_body, reviewer};
-pub use resource::{ClaimResource, ClaimWithHistory};
+pub use resource::{CatalogueResource, ClaimResource, ClaimWithHistory};
 pub use response::{html, json, no_content, redirect};
 pub use routes::{Access, Route};

@@ -2,8 +2,10 @@
 
 use crate::problem::Problem;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use cpor_domain::Language;
 use cpor_domain::caller::{Caller, Role};
 use cpor_domain::claim::ReviewerId;
 use cpor_domain::ids::PartnerId;
@@ -139,5 +141,59 @@ pub fn json_body(event: &ApiGatewayV2httpRequest) -> Result<Value, Problem> {
             "The body is not a JSON object",
             "the body must be a JSON object",
         ))
+    }
+}
+
+/// The language a reader's browser asks for (`Accept-Language`, by preference), where no claim
+/// says it; English when it asks for none the service writes in.
+pub fn reader_language(headers: &HeaderMap) -> Language {
+    let Some(accepted) = headers.get("accept-language").and_then(|v| v.to_str().ok()) else {
+        return Language::default();
+    };
+    let mut ranges: Vec<(f32, Language)> = accepted
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let tag = parts.next()?;
+            let quality = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.parse::<f32>().ok())?;
+            let language = Language::for_subtag(tag.split('-').next()?)?;
+            (quality > 0.0).then_some((quality, language))
+        })
+        .collect();
+    // Stable: among equal qualities the browser's order stands.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.first().map_or_else(Language::default, |r| r.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::http::HeaderValue;
+
+    fn asking(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("accept-language", HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    /// A reader is answered in the language their browser prefers among the six, by quality
+    /// and then by order, and in English when it names none of them.
+    #[test]
+    fn a_reader_gets_the_browsers_preferred_language_or_english() {
+        for (accepted, language) in [
+            ("de-CH, de;q=0.9, en;q=0.8", Language::German),
+            ("pt-BR, ja;q=0.5, en;q=0.4", Language::Japanese),
+            ("en;q=0.3, fr;q=0.7", Language::French),
+            ("it;q=0, es", Language::Spanish),
+            ("pt-BR", Language::English),
+            ("*", Language::English),
+            ("", Language::English),
+            ("garbage;q=x, it", Language::Italian),
+        ] {
+            assert_eq!(reader_language(&asking(accepted)), language, "{accepted}");
+        }
+        assert_eq!(reader_language(&HeaderMap::new()), Language::English);
     }
 }

@@ -8,7 +8,54 @@ use cpor_domain::claim::{Claim, ClaimState, HistoryEntry};
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::proof::ProofOfExecution;
 use cpor_domain::time::format_instant;
+use cpor_domain::{Language, Program};
 use serde::Serialize;
+
+/// The programs and the workloads each covers, as `GET /v1/catalogue` answers them, named in a
+/// reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueResource {
+    pub programs: Vec<CatalogueProgram>,
+}
+
+/// A program of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueProgram {
+    pub program: &'static str,
+    pub name: &'static str,
+    /// Whether a claim in it names a subscription (`subscription_id`) rather than a workload.
+    pub needs_subscription: bool,
+    pub workloads: Vec<CatalogueWorkload>,
+}
+
+/// A workload of a program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueWorkload {
+    pub workload: &'static str,
+    pub name: &'static str,
+}
+
+impl CatalogueResource {
+    /// Every program of the catalogue, in its order, named for a reader of `language`.
+    pub fn in_language(language: Language) -> Self {
+        Self {
+            programs: Program::all()
+                .map(|program| CatalogueProgram {
+                    program: program.code(),
+                    name: program.name_in(language),
+                    needs_subscription: program.needs_subscription(),
+                    workloads: program
+                        .workloads()
+                        .map(|workload| CatalogueWorkload {
+                            workload: workload.code(),
+                            name: workload.name(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
 
 /// A claim, as `GET /v1/claims` lists it and the moves on it answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,6 +215,9 @@ pub struct HistoryEntryResource {
 pub struct ReviewQueueItem {
     #[serde(flatten)]
     pub claim: ClaimResource,
+    /// When it entered the list it is in (the queue's order): submitted, responded, disputed
+    /// or contested, or asked for information; null out of review.
+    pub entered_review_at: Option<String>,
     /// The end of the fifth business day after it entered review; null while the partner is
     /// asked for information.
     pub review_due: Option<String>,
@@ -395,6 +445,7 @@ impl ReviewQueueItem {
         let due = claim.state.review_due(calendar);
         Self {
             claim: claim.into(),
+            entered_review_at: claim.state.in_review_since().map(instant),
             review_due: due.map(instant),
             overdue: due.is_some_and(|due| due < now),
         }

@@ -32,6 +32,11 @@ pub enum Access {
     Partner,
     /// The vendor's reviewers' identity provider (`ReviewerJwt`).
     Reviewer,
+    /// Either identity provider: a token that the partners' or the reviewers' JWT authorizer
+    /// would let through. An HTTP API's route has one authorizer, and a JWT authorizer trusts
+    /// one issuer, so these routes are behind a Lambda authorizer (`PartnerOrReviewer`,
+    /// authorize-caller) that checks a token against both, as each JWT authorizer would.
+    PartnerOrReviewer,
     /// Anyone: the customer's pages, whose signed link is their credential.
     Public,
 }
@@ -42,16 +47,19 @@ impl Access {
         match self {
             Self::Partner => "PartnerJwt",
             Self::Reviewer => "ReviewerJwt",
+            Self::PartnerOrReviewer => "PartnerOrReviewer",
             Self::Public => "NONE",
         }
     }
 
-    /// The security scheme that openapi.yaml names for it (none for a public route).
-    pub fn security_scheme(self) -> Option<&'static str> {
+    /// The security schemes that openapi.yaml names for it, any one of which will do (none for
+    /// a public route).
+    pub fn security_schemes(self) -> &'static [&'static str] {
         match self {
-            Self::Partner => Some("bearerAuth"),
-            Self::Reviewer => Some("reviewerAuth"),
-            Self::Public => None,
+            Self::Partner => &["bearerAuth"],
+            Self::Reviewer => &["reviewerAuth"],
+            Self::PartnerOrReviewer => &["bearerAuth", "reviewerAuth"],
+            Self::Public => &[],
         }
     }
 }
@@ -168,6 +176,13 @@ pub const REJECT_CLAIM: Route = Route {
     access: Access::Reviewer,
 };
 
+pub const READ_CATALOGUE: Route = Route {
+    key: "GET /v1/catalogue",
+    operation: "getCatalogue",
+    function: "manage-claims",
+    access: Access::PartnerOrReviewer,
+};
+
 pub const VIEW_OPT_OUT_PAGE: Route = Route {
     key: "GET /opt-out/{token}",
     operation: "viewOptOutPage",
@@ -202,6 +217,7 @@ pub const ROUTES: &[Route] = &[
     DOWNLOAD_DOCUMENT,
     REMOVE_DOCUMENT,
     CORRECT_CUSTOMER_CONTACT,
+    READ_CATALOGUE,
 ];
 
 impl Route {
@@ -318,13 +334,23 @@ mod tests {
                 access.authorizer()
             );
         }
+        assert!(
+            !auth["Authorizers"][Access::PartnerOrReviewer.authorizer()]["FunctionArn"].is_null(),
+            "the HTTP API declares the Lambda authorizer {}",
+            Access::PartnerOrReviewer.authorizer()
+        );
         let authorizer = |name: Option<&str>| match name {
             None => Access::Partner.authorizer(),
-            Some(name) => [Access::Partner, Access::Reviewer, Access::Public]
-                .into_iter()
-                .map(Access::authorizer)
-                .find(|known| *known == name)
-                .unwrap_or_else(|| panic!("an unknown authorizer {name}")),
+            Some(name) => [
+                Access::Partner,
+                Access::Reviewer,
+                Access::PartnerOrReviewer,
+                Access::Public,
+            ]
+            .into_iter()
+            .map(Access::authorizer)
+            .find(|known| *known == name)
+            .unwrap_or_else(|| panic!("an unknown authorizer {name}")),
         };
         let mut deployed = BTreeSet::new();
         for (name, resource) in entries(&template["Resources"]) {
@@ -426,11 +452,11 @@ mod tests {
         let routes: BTreeSet<(String, String, Vec<String>)> = ROUTES
             .iter()
             .map(|r| {
-                let security = r.access.security_scheme().map(str::to_owned);
+                let security = r.access.security_schemes().iter();
                 (
                     r.key.to_owned(),
                     r.operation.to_owned(),
-                    security.into_iter().collect(),
+                    security.map(|s| (*s).to_owned()).collect(),
                 )
             })
             .collect();
