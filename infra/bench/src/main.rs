@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -30,6 +30,7 @@ const FUNCTIONS: [&str; 10] = [
     "finalize-association",
     "publish-events",
     "notify-partner",
+    "record-document",
     "record-email-feedback",
     "authorize-caller",
 ];
