@@ -37,6 +37,14 @@ impl Consumer {
         }
     }
 
+    /// Whether its messages are sent under a send lease that a failed attempt may keep.
+    fn sends_under_lease(self) -> bool {
+        match self {
+            Self::Notify | Self::NotifyPartner => true,
+            Self::RecordDocument | Self::EmailFeedback => false,
+        }
+    }
+
     async fn handle(self, gateway: &Gateway, event: SqsEvent) -> SqsBatchResponse {
         match self {
             Self::Notify => gateway.notify.handle(event).await,
@@ -63,10 +71,10 @@ pub async fn poll_notifications(
 /// delay (and, after the queue's maximum receives, go to the dead-letter queue).
 ///
 /// In AWS a failed message comes back when the queue's visibility timeout (180 s) ends, after
-/// the send lease (120 s) a failed attempt may keep. Locally the retry comes sooner: the
-/// settings keep the same order (`LocalSettings::check_retry_timing`), and `retries` (a client
-/// outside notify-customer's recorded calls: the event source mapping never makes this call)
-/// shortens each failed message's invisibility to the retry delay.
+/// the send lease (120 s) a failed attempt may keep. Locally the retry comes sooner, in the same
+/// order (`LocalSettings::retry_delay`): `retries` (a client outside the functions' recorded
+/// calls: the event source mapping never makes this call) shortens each failed message's
+/// invisibility to that delay.
 pub async fn poll_queue(
     sqs: aws_sdk_sqs::Client,
     retries: aws_sdk_sqs::Client,
@@ -75,7 +83,11 @@ pub async fn poll_queue(
     consumer: Consumer,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let retry_after = i32::try_from(gateway.settings.retry_after.as_secs()).unwrap_or(5);
+    let retry_delay = gateway
+        .settings
+        .retry_delay(consumer.sends_under_lease())
+        .as_secs();
+    let retry_after = i32::try_from(retry_delay).unwrap_or(PROCESSING_LIMIT_SECONDS);
     loop {
         let receive = sqs
             .receive_message()

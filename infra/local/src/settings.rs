@@ -195,23 +195,17 @@ impl LocalSettings {
         }
     }
 
-    /// Checks that a notification whose send lease a failed attempt kept comes back after the
-    /// lease ended, before the dead-letter queue takes it: its redeliveries find the lease held
-    /// until then (in AWS the 180 s visibility timeout outlasts the 120 s lease at the first).
-    pub fn check_retry_timing(&self) -> Result<(), ConfigError> {
-        let redeliveries = cpor_aws::schema::QueueDefinition::notifications(&self.queue_prefix)
-            .max_receive_count
-            .saturating_sub(1);
-        if self.retry_after * redeliveries > self.send_lease {
-            Ok(())
+    /// How long a failed message of `consumer`'s queue stays invisible before it is received
+    /// again. A message sent under a lease comes back only after the lease a failed attempt may
+    /// have kept has ended, as in AWS (its 180 s visibility timeout outlasts the 120 s lease):
+    /// otherwise its redeliveries could all find the lease still held, and the dead-letter
+    /// queue would take it. Other messages come back after `retry_after`.
+    pub fn retry_delay(&self, sends_under_lease: bool) -> Duration {
+        if sends_under_lease {
+            self.retry_after
+                .max(self.send_lease + Duration::from_secs(1))
         } else {
-            Err(ConfigError::Invalid {
-                name: "send_lease",
-                problem: format!(
-                    "{} redeliveries {:?} apart end before a send lease of {:?}: a kept lease would send its notification to the dead-letter queue",
-                    redeliveries, self.retry_after, self.send_lease
-                ),
-            })
+            self.retry_after
         }
     }
 
@@ -331,24 +325,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_kept_send_lease_ends_before_the_dead_letter_queue_takes_its_notification() {
-        // GIVEN the settings of the tests and of `make run`
+    fn a_message_sent_under_a_lease_comes_back_only_after_the_lease_ended() {
+        // GIVEN the settings of the tests, of `make run`, and a lease as long as AWS's
         let tests = LocalSettings::for_tests("http://127.0.0.1:1");
         let run = LocalSettings::from_env(&Env::process()).unwrap();
-        // THEN both let a kept lease run out while its message still has receives left
-        assert!(tests.check_retry_timing().is_ok());
-        assert!(run.check_retry_timing().is_ok());
-        // AND a lease as long as AWS's, with the local retry delay, is refused at start-up
         let aws_lease = LocalSettings {
             send_lease: Duration::from_secs(120),
-            ..run
+            ..run.clone()
         };
-        assert!(matches!(
-            aws_lease.check_retry_timing(),
-            Err(ConfigError::Invalid {
-                name: "send_lease",
-                ..
-            })
-        ));
+        for settings in [&tests, &run, &aws_lease] {
+            // THEN each retry of a message sent under a lease comes after a kept lease ended
+            assert!(settings.retry_delay(true) > settings.send_lease);
+            // AND other messages come back after the retry delay alone
+            assert_eq!(settings.retry_delay(false), settings.retry_after);
+        }
     }
 }

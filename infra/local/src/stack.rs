@@ -64,7 +64,6 @@ impl LocalStack {
     /// Creates the resources in the emulator and starts the gateway, the queue poller and the
     /// finalize timer.
     pub async fn start(mut settings: LocalSettings) -> Result<Self, StackError> {
-        settings.check_retry_timing()?;
         settings.ses_events.set_clock(settings.clock.clone());
         let sdk = settings.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
