@@ -91,6 +91,7 @@ async fn no_door_rewrites_a_claims_history() {
         code: None,
         reason: Some("rewritten".into()),
         contact_change: None,
+        association: None,
     };
     let mut forged_claim = stored.clone();
     forged_claim.version += 1;

@@ -18,6 +18,7 @@ mod manage;
 mod notify;
 mod opt_out;
 mod partner_emails;
+mod periods;
 mod review;
 mod submit;
 

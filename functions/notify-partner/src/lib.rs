@@ -206,6 +206,7 @@ mod tests {
             code: Some("permanent_bounce".into()),
             reason: None,
             contact_change: None,
+            association: None,
         };
         let published = cpor_domain::events::ClaimEvent::of(claim_id, &entry, &subject);
         // WHEN the rule delivers it (the whole event, `detail` an object) and it is read

@@ -8,7 +8,9 @@
 //! - `POST /v1/review/claims/{claim_id}/approve`: approve (the approval's history entry queues
 //!   the customer's e-mail through the history's outbox);
 //! - `POST /v1/review/claims/{claim_id}/request-information`: ask the partner for more;
-//! - `POST /v1/review/claims/{claim_id}/reject`: reject (the partner may dispute).
+//! - `POST /v1/review/claims/{claim_id}/reject`: reject (the partner may dispute);
+//! - `GET /v1/review/partner-of-record`: the association effective for a unit at an instant,
+//!   in one Query of the unit's periods.
 //!
 //! Each decision is one read and one conditional transaction: two reviewers deciding the same
 //! claim at once, one wins and the other is told the claim moved on (409).
@@ -22,15 +24,19 @@ use cpor_domain::clock::Clock;
 use cpor_domain::command::{Approval, InformationRequest, Rejection};
 use cpor_domain::document::{DocumentStatus, object_key};
 use cpor_domain::ids::ClaimId;
-use cpor_domain::listing::{encode_review_cursor, parse_review_query};
+use cpor_domain::listing::{
+    encode_review_cursor, parse_partner_of_record_query, parse_review_query,
+};
 use cpor_domain::ports::DocumentStore;
-use cpor_domain::ports::{ClaimRepository, ReviewQueue};
+use cpor_domain::ports::{ClaimRepository, PartnersOfRecord, ReviewQueue};
+use cpor_domain::time::format_instant;
 use cpor_domain::usecase::review::{Case, ReviewDesk, ReviewError};
 use cpor_domain::{BusinessCalendar, Claim};
 use cpor_http::resource::DocumentResource;
-use cpor_http::resource::{ReviewQueueItem, ReviewedClaim};
+use cpor_http::resource::{PartnerOfRecordResource, ReviewQueueItem, ReviewedClaim};
 use cpor_http::routes::{
-    self, APPROVE_CLAIM, GET_REVIEWED_CLAIM, LIST_REVIEW_QUEUE, REJECT_CLAIM, REQUEST_INFORMATION,
+    self, APPROVE_CLAIM, GET_REVIEWED_CLAIM, LIST_REVIEW_QUEUE, PARTNER_OF_RECORD, REJECT_CLAIM,
+    REQUEST_INFORMATION,
 };
 use cpor_http::{ClaimResource, Problem, json, json_body, reviewer};
 use serde_json::json;
@@ -44,6 +50,8 @@ pub const FUNCTION: &str = "review-claims";
 pub struct ReviewClaimsFunction {
     claims: Arc<dyn ClaimRepository>,
     review_queue: Arc<dyn ReviewQueue>,
+    /// The associations' periods, by unit.
+    periods: Arc<dyn PartnersOfRecord>,
     clock: Arc<dyn Clock>,
     calendar: BusinessCalendar,
     /// The documents' records and bucket, for the claim's download links.
@@ -56,7 +64,8 @@ impl ReviewClaimsFunction {
         let store = Arc::new(store);
         Self {
             claims: store.clone(),
-            review_queue: store,
+            review_queue: store.clone(),
+            periods: store,
             clock,
             calendar,
             documents: None,
@@ -134,6 +143,7 @@ impl ReviewClaimsFunction {
         let path_id = event.path_parameters.get("claim_id").map(String::as_str);
         match (routes::of(event), path_id) {
             (Some(&LIST_REVIEW_QUEUE), _) => self.queue_page(&desk, event).await,
+            (Some(&PARTNER_OF_RECORD), _) => self.partner_of_record(event).await,
             (Some(&GET_REVIEWED_CLAIM), Some(id)) => {
                 let (case, documents) = self.reviewed(&desk, claim_id(id)?).await?;
                 let now = self.clock.now();
@@ -186,6 +196,33 @@ impl ReviewClaimsFunction {
             200,
             &json!({ "items": items, "next_cursor": page.next.map(encode_review_cursor) }),
         ))
+    }
+
+    /// The association effective for the query's unit at its instant (now by default).
+    async fn partner_of_record(
+        &self,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        let query = parse_partner_of_record_query(event.query_string_parameters.iter())
+            .map_err(|e| Problem::validation(&e))?;
+        let at = query.at.unwrap_or_else(|| self.clock.now());
+        let period = self
+            .periods
+            .partner_of_record(&query.unit, at)
+            .await
+            .map_err(|e| Problem::unavailable(&e))?
+            .ok_or_else(|| {
+                Problem::new(
+                    404,
+                    "no_partner_of_record",
+                    "No partner of record",
+                    format!(
+                        "no association was effective for this unit at {}",
+                        format_instant(at)
+                    ),
+                )
+            })?;
+        Ok(json(200, &PartnerOfRecordResource::from(&period)))
     }
 
     /// The answer to a decision: the claim, counted by decision.

@@ -97,6 +97,7 @@ fn records(
                     code: None,
                     reason: None,
                     contact_change: None,
+                    association: None,
                 };
                 let mut item = serde_dynamo::aws_sdk_dynamodb_1::to_item(HistoryRecord::of(
                     &entry,

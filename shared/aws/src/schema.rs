@@ -63,6 +63,17 @@ pub const REVIEW_INDEX: IndexDefinition = IndexDefinition {
     projected: None,
 };
 
+/// Holds the associations' periods by program and the month each began, sorted by when each
+/// ended (open ones last), so that a month's payout ledger reads, for each month up to it, only
+/// the periods still effective when it began, and never the table. Sparse: only period items
+/// carry its attributes.
+pub const LEDGER_INDEX: IndexDefinition = IndexDefinition {
+    name: "ledger",
+    partition_key: "ledger_pk",
+    sort_key: "ledger_sk",
+    projected: None,
+};
+
 /// What the table's stream carries: each item as written (publish-events reads the new history
 /// entries; it never needs what an item was before).
 pub const STREAM_VIEW_TYPE: &str = "NEW_IMAGE";
@@ -76,7 +87,7 @@ pub fn event_bus(prefix: &str) -> String {
 pub const DUE_SHARDS: u32 = 4;
 
 /// Every index of the table.
-pub const INDEXES: [IndexDefinition; 3] = [PARTNER_INDEX, DUE_INDEX, REVIEW_INDEX];
+pub const INDEXES: [IndexDefinition; 4] = [PARTNER_INDEX, DUE_INDEX, REVIEW_INDEX, LEDGER_INDEX];
 
 /// The notification queue and its dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]

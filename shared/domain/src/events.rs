@@ -63,6 +63,17 @@ pub struct EventDetail {
     pub from: Option<&'static str>,
     pub to: &'static str,
     pub code: Option<String>,
+    /// On the events that start or end an association: its effective period.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub association: Option<EventAssociation>,
+}
+
+/// An association's effective period in an event: `effective_until` is null on the event that
+/// starts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventAssociation {
+    pub effective_from: String,
+    pub effective_until: Option<String>,
 }
 
 /// One event for the bus.
@@ -95,6 +106,10 @@ impl ClaimEvent {
                 from: entry.from.map(|s| s.as_str()),
                 to: entry.to.as_str(),
                 code: entry.code.clone(),
+                association: entry.association.map(|a| EventAssociation {
+                    effective_from: format_instant(a.effective_from),
+                    effective_until: a.effective_until.map(format_instant),
+                }),
             },
         }
     }
@@ -175,6 +190,7 @@ pub(crate) mod tests {
             code: Some("other".into()),
             reason: Some("Giulia Rossi <giulia@contoso.com> said no".into()),
             contact_change: None,
+            association: None,
         }
     }
 

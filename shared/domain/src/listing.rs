@@ -1,8 +1,8 @@
 //! Listing a partner's claims: filters, page size and the opaque cursor.
 
-use crate::catalogue::{Program, Workload};
-use crate::claim::{Claim, ClaimStatus};
-use crate::ids::{ClaimId, TenantId};
+use crate::catalogue::{LockUnit, Program, Workload};
+use crate::claim::{Claim, ClaimStatus, PartnerOfRecordLock};
+use crate::ids::{ClaimId, SubscriptionId, TenantId};
 use crate::time::{format_instant, parse_instant};
 use crate::validation::{FieldCode, Invalid, ValidationErrors};
 use base64::Engine;
@@ -241,9 +241,156 @@ pub fn parse_review_query<'a>(
     errors.into_result(|| Some(query))
 }
 
+/// A question of `GET /v1/review/partner-of-record`: which association was effective for a
+/// unit at an instant (now when none is given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerOfRecordQuery {
+    pub unit: PartnerOfRecordLock,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Parses the query of `GET /v1/review/partner-of-record`: `tenant_id`, then `workload` (a
+/// workload some program locks by workload) or `subscription_id` (one of the two), and `at`
+/// (RFC 3339).
+pub fn parse_partner_of_record_query<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<PartnerOfRecordQuery, ValidationErrors> {
+    let (mut tenant, mut workload, mut subscription, mut at) = (None, None, None, None);
+    let mut errors = parse_params(params, |name, value| {
+        match name {
+            "tenant_id" => tenant = Some(TenantId::parse(value)?),
+            "workload" => workload = Some(unit_workload(value)?),
+            "subscription_id" => subscription = Some(SubscriptionId::parse(value)?),
+            "at" => {
+                at = Some(crate::time::parse_instant(value).ok_or_else(|| {
+                    Invalid::new(FieldCode::InvalidValue, "must be an RFC 3339 instant")
+                })?);
+            }
+            _ => return Err(unknown_parameter()),
+        }
+        Ok(())
+    });
+    if tenant.is_none() && !errors.refuses("tenant_id") {
+        errors.push(
+            "tenant_id",
+            Invalid::new(FieldCode::Required, "is required"),
+        );
+    }
+    let unit = match (workload, subscription) {
+        (Some(workload), None) => tenant.map(|t| PartnerOfRecordLock::of_workload(t, workload)),
+        (None, Some(subscription)) => {
+            tenant.map(|t| PartnerOfRecordLock::of_subscription(t, subscription))
+        }
+        (Some(_), Some(_)) => {
+            errors.push(
+                "subscription_id",
+                Invalid::new(
+                    FieldCode::InvalidValue,
+                    "give either workload or subscription_id, not both",
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            if !errors.refuses("workload") && !errors.refuses("subscription_id") {
+                errors.push(
+                    "workload",
+                    Invalid::new(
+                        FieldCode::Required,
+                        "workload or subscription_id is required",
+                    ),
+                );
+            }
+            None
+        }
+    };
+    errors.into_result(|| unit.map(|unit| PartnerOfRecordQuery { unit, at }))
+}
+
+/// A workload whose units are the tenant's workload: the business applications' units are
+/// their subscriptions, asked for by `subscription_id`.
+fn unit_workload(code: &str) -> Result<Workload, Invalid> {
+    let workload = Workload::parse(code)?;
+    let locked_by_workload = Program::all()
+        .filter(|p| p.lock_unit() == LockUnit::Workload)
+        .any(|p| p.workloads().any(|w| w == workload));
+    if locked_by_workload {
+        Ok(workload)
+    } else {
+        Err(Invalid::new(
+            FieldCode::SubscriptionRequired,
+            "this workload's units are subscriptions: ask with subscription_id",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The partner of record is asked of a tenant's workload (the programs that lock
+    /// workloads) or of its subscription, never both, at an RFC 3339 instant or now.
+    #[test]
+    fn the_partner_of_record_is_asked_of_a_tenant_s_workload_or_subscription() {
+        let tenant = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        let subscription = "11111111-2222-3333-4444-555555555555";
+        let q =
+            parse_partner_of_record_query([("tenant_id", tenant), ("workload", "teams")]).unwrap();
+        assert_eq!(q.unit.as_str(), format!("{tenant}#workload#teams"));
+        assert_eq!(q.at, None);
+        let q = parse_partner_of_record_query([
+            ("tenant_id", tenant),
+            ("subscription_id", subscription),
+            ("at", "2026-03-14T12:00:00+01:00"),
+        ])
+        .unwrap();
+        assert_eq!(
+            q.unit.as_str(),
+            format!("{tenant}#subscription#{subscription}")
+        );
+        assert_eq!(q.at, parse_instant("2026-03-14T11:00:00Z"));
+        let refused = |params: &[(&str, &str)]| -> Vec<(String, FieldCode)> {
+            parse_partner_of_record_query(params.iter().copied())
+                .unwrap_err()
+                .errors()
+                .iter()
+                .map(|e| (e.field.clone(), e.code))
+                .collect()
+        };
+        assert_eq!(
+            refused(&[("workload", "teams")]),
+            [("tenant_id".to_owned(), FieldCode::Required)]
+        );
+        assert_eq!(
+            refused(&[("tenant_id", tenant)]),
+            [("workload".to_owned(), FieldCode::Required)]
+        );
+        assert_eq!(
+            refused(&[
+                ("tenant_id", tenant),
+                ("workload", "teams"),
+                ("subscription_id", subscription)
+            ]),
+            [("subscription_id".to_owned(), FieldCode::InvalidValue)]
+        );
+        assert_eq!(
+            refused(&[("tenant_id", tenant), ("workload", "dynamics-sales")]),
+            [("workload".to_owned(), FieldCode::SubscriptionRequired)]
+        );
+        assert_eq!(
+            refused(&[
+                ("tenant_id", "nope"),
+                ("workload", "teams"),
+                ("at", "yesterday"),
+                ("x", "1")
+            ]),
+            [
+                ("tenant_id".to_owned(), FieldCode::InvalidGuid),
+                ("at".to_owned(), FieldCode::InvalidValue),
+                ("x".to_owned(), FieldCode::UnknownField),
+            ]
+        );
+    }
 
     #[test]
     fn no_parameters_lists_twenty_five_of_everything() {

@@ -109,6 +109,23 @@ impl PartnerNews {
         self
     }
 
+    /// The date the e-mail about `claim` names: by which the partner may act, or, for an
+    /// association made official, since when it counts (its effective period's beginning, the
+    /// approval, which the claim keeps once set).
+    fn date_on(&self, claim: &Claim) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Associated => claim.association.map(|a| a.effective_from),
+            Self::InformationRequested { .. }
+            | Self::Approved
+            | Self::Rejected { .. }
+            | Self::Declined
+            | Self::Revoked
+            | Self::Superseded
+            | Self::ContestReceived
+            | Self::CustomerUnreachable { .. } => self.deadline(),
+        }
+    }
+
     /// The date by which the partner may act, if there is one.
     fn deadline(&self) -> Option<DateTime<Utc>> {
         match self {
@@ -207,7 +224,7 @@ pub fn compose_partner_email(
     news: &PartnerNews,
     api_base_url: &str,
 ) -> Result<CustomerEmail, askama::Error> {
-    let facts = ClaimInWords::for_partner(claim, news.deadline());
+    let facts = ClaimInWords::for_partner(claim, news.date_on(claim));
     let f = &facts;
     let (n, next) = news.words(f);
     let claim_url = format!(
@@ -560,6 +577,35 @@ mod tests {
                 assert!(email.text.contains("Sam <i>Lee</i>"));
             }
         }
+    }
+
+    /// The partner's "official" e-mail says since when the association counts: the approval
+    /// that led to it, the beginning of its effective period, not the night it became official.
+    #[test]
+    fn the_official_email_says_the_association_counts_from_its_approval() {
+        // GIVEN an association approved on 2026-11-25 at 09:30 and official a week later
+        let mut claim = claim_read_in("en");
+        claim.association = Some(crate::claim::Association {
+            effective_from: at("2026-11-25T09:30:00Z"),
+            effective_until: None,
+        });
+        // WHEN its partner's e-mail is composed, in English and in Japanese
+        let english = compose_partner_email(&claim, &PartnerNews::Associated, API).unwrap();
+        claim.subject.partner_contact.locale = Locale::parse("ja").unwrap();
+        let japanese = compose_partner_email(&claim, &PartnerNews::Associated, API).unwrap();
+        // THEN both name the approval's date
+        assert!(
+            english
+                .text
+                .contains("It counts from the vendor's approval on Wednesday 25 November 2026"),
+            "{}",
+            english.text
+        );
+        assert!(
+            japanese.text.contains("2026年11月25日(水)"),
+            "{}",
+            japanese.text
+        );
     }
 
     #[test]

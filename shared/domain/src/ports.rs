@@ -1,7 +1,7 @@
 //! What the domain needs from the outside world. The adapters crate implements these on
 //! DynamoDB, SQS and SES; each function is handed only the ports it uses.
 
-use crate::claim::{Claim, HistoryEntry, Transition};
+use crate::claim::{Claim, HistoryEntry, PartnerOfRecordLock, Period, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
@@ -425,6 +425,18 @@ pub trait SendLedger: Send + Sync {
             | None => None,
         })
     }
+}
+
+/// The associations' effective periods, kept beside their units.
+#[async_trait]
+pub trait PartnersOfRecord: Send + Sync {
+    /// The association effective for `unit` at `at` ([`crate::claim::covering`]), read in one
+    /// request however long the unit's history.
+    async fn partner_of_record(
+        &self,
+        unit: &PartnerOfRecordLock,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Period>, Unavailable>;
 }
 
 /// Pages of claims whose nightly deadline passed, as the due index holds them: whole claims,

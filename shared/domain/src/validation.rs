@@ -142,6 +142,11 @@ impl ValidationErrors {
         });
     }
 
+    /// True when `field` was refused.
+    pub fn refuses(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     /// True when nothing was refused.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

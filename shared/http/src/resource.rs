@@ -78,8 +78,52 @@ pub struct ClaimResource {
     pub proof_of_execution: ProofResource,
     pub review: ReviewResource,
     pub customer_notification: NotificationResource,
+    /// Its association's effective period: null until it became official.
+    pub association: Option<AssociationResource>,
     /// Its documents, oldest first (none until the partner declares some).
     pub documents: Vec<DocumentResource>,
+}
+
+/// An association's effective period: from the approval that led to it, until it stopped
+/// holding its unit (null while it holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssociationResource {
+    pub effective_from: String,
+    pub effective_until: Option<String>,
+}
+
+impl From<&cpor_domain::claim::Association> for AssociationResource {
+    fn from(a: &cpor_domain::claim::Association) -> Self {
+        Self {
+            effective_from: instant(a.effective_from),
+            effective_until: a.effective_until.map(instant),
+        }
+    }
+}
+
+/// The answer of `GET /v1/review/partner-of-record`: the association effective for a unit at
+/// an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartnerOfRecordResource {
+    pub claim_id: String,
+    pub partner_id: String,
+    pub partner_name: String,
+    pub program: &'static str,
+    pub effective_from: String,
+    pub effective_until: Option<String>,
+}
+
+impl From<&cpor_domain::claim::Period> for PartnerOfRecordResource {
+    fn from(p: &cpor_domain::claim::Period) -> Self {
+        Self {
+            claim_id: p.claim_id.to_string(),
+            partner_id: p.partner_id.to_string(),
+            partner_name: p.partner_name.clone(),
+            program: p.program.code(),
+            effective_from: instant(p.association.effective_from),
+            effective_until: p.association.effective_until.map(instant),
+        }
+    }
 }
 
 /// A document of a claim.
@@ -292,6 +336,7 @@ impl From<&Claim> for ClaimResource {
             proof_of_execution: (&s.proof_of_execution).into(),
             review: (&claim.state).into(),
             customer_notification: claim.into(),
+            association: claim.association.as_ref().map(AssociationResource::from),
             documents: Vec::new(),
         }
     }

@@ -183,6 +183,13 @@ pub const READ_CATALOGUE: Route = Route {
     access: Access::PartnerOrReviewer,
 };
 
+pub const PARTNER_OF_RECORD: Route = Route {
+    key: "GET /v1/review/partner-of-record",
+    operation: "getPartnerOfRecord",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
 pub const VIEW_OPT_OUT_PAGE: Route = Route {
     key: "GET /opt-out/{token}",
     operation: "viewOptOutPage",
@@ -211,6 +218,7 @@ pub const ROUTES: &[Route] = &[
     APPROVE_CLAIM,
     REQUEST_INFORMATION,
     REJECT_CLAIM,
+    PARTNER_OF_RECORD,
     VIEW_OPT_OUT_PAGE,
     DECLINE_ASSOCIATION,
     ADD_DOCUMENT,

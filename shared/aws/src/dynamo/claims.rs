@@ -63,6 +63,13 @@ impl DynamoStore {
                 |e| e.not_exists(PK),
             )?;
         }
+        // The change that starts or ends an association writes its period (whole: a put is
+        // the same whether it begins the period or closes it).
+        if t.entries.iter().any(|e| e.association.is_some())
+            && let Some(period) = super::periods::period_item(claim)?
+        {
+            tx.put(Part::Period, period)?;
+        }
         if t.ends_contest() {
             let key = keys::contest(&claim.subject.lock(), &claim.partner_id);
             tx.delete_if(Part::Contest, &key, |e| {

@@ -4,10 +4,12 @@
 use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use cpor_domain::catalogue::Program;
 use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
+use cpor_domain::time::YearMonth;
 use cpor_domain::time::format_instant;
 use std::collections::HashMap;
 
@@ -28,6 +30,14 @@ pub(super) mod sk {
 const CLAIM_PREFIX: &str = "CLAIM#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
+/// A unit's partition of association periods.
+const UNIT_PREFIX: &str = "UNIT#";
+const PERIOD_PREFIX: &str = "PERIOD#";
+/// The payout ledger index's partition of a program's periods that began in a month.
+const LEDGER_PREFIX: &str = "LEDGER#";
+/// Sorts after every instant and claim id: an open period's end in the ledger index, and the
+/// bound that takes in every period beginning at an instant.
+const AFTER_ALL: &str = "~";
 const CONTEST_PREFIX: &str = "CONTEST#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 const PARTNER_PREFIX: &str = "PARTNER#";
@@ -169,6 +179,43 @@ pub(super) fn unmatched(message_id: &str, feedback_id: &str) -> ItemKey {
 
 pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {
     ItemKey::new(format!("{LOCK_PREFIX}{}", lock.as_str()), sk::LOCK)
+}
+
+/// The period of `claim`'s association with the unit of `lock`, which began at `from`: the
+/// unit's periods sort by their beginning.
+pub(super) fn period(lock: &PartnerOfRecordLock, from: DateTime<Utc>, claim: ClaimId) -> ItemKey {
+    ItemKey::new(
+        unit_partition(lock),
+        format!("{PERIOD_PREFIX}{}#{claim}", format_instant(from)),
+    )
+}
+
+/// The partition of the unit of `lock`'s periods.
+pub(super) fn unit_partition(lock: &PartnerOfRecordLock) -> String {
+    format!("{UNIT_PREFIX}{}", lock.as_str())
+}
+
+/// The greatest sort key of a period that began at or before `at`.
+pub(super) fn periods_until(at: DateTime<Utc>) -> String {
+    format!("{PERIOD_PREFIX}{}#{AFTER_ALL}", format_instant(at))
+}
+
+/// The payout ledger index's partition of `program`'s periods that began in `month`.
+pub fn ledger_partition(program: Program, month: YearMonth) -> String {
+    format!("{LEDGER_PREFIX}{}#{month}", program.code())
+}
+
+/// A period's place in its ledger partition: by its end (open periods last), so that the
+/// periods that ended before a month began are left out by the key alone.
+pub fn ledger_position(until: Option<DateTime<Utc>>, claim: ClaimId) -> String {
+    let until = until.map_or_else(|| AFTER_ALL.to_owned(), format_instant);
+    format!("{until}#{claim}")
+}
+
+/// The ledger index's sort key after which the periods still effective at `at` are: those
+/// that ended after it, and the open ones (a period ending exactly at `at` no longer counts).
+pub fn ledger_after(at: DateTime<Utc>) -> String {
+    format!("{}#{AFTER_ALL}", format_instant(at))
 }
 
 /// A partner's contest of the unit of `lock`, naming the contested claim: one per partner and

@@ -38,6 +38,7 @@ pub mod keys;
 mod ledger;
 mod links;
 mod paging;
+pub mod periods;
 #[cfg(test)]
 mod replay;
 mod review;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use cpor_domain::calendar::OptOutWindow;
 use cpor_domain::catalogue::{Program, Workload};
 use cpor_domain::claim::{
-    Actor, Claim, ClaimState, ClaimStatus, ClaimSubject, ContactChange, HistoryEntry, HistoryEvent,
-    Notice, ReviewerId,
+    Actor, Association, Claim, ClaimState, ClaimStatus, ClaimSubject, ContactChange, HistoryEntry,
+    HistoryEvent, Notice, ReviewerId,
 };
 use cpor_domain::contact::{CustomerContact, PartnerContact};
 use cpor_domain::domain_name::CustomerDomain;
@@ -124,6 +124,20 @@ pub struct ClaimRecord {
     /// The customer marked the notification in force as spam.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub complained: bool,
+    /// Where its association's effective period starts, once it became official.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub effective_from: Option<DateTime<Utc>>,
+    /// Where that period ended, once the association stopped holding its unit.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub effective_until: Option<DateTime<Utc>>,
     /// The optimistic-concurrency version: the number of history entries.
     pub version: u32,
 }
@@ -165,7 +179,8 @@ impl From<&Claim> for ClaimRecord {
             contested_holder: None,
             in_review_since: None,
             information_request: None,
-            approved_at: None,
+            // The last approval, whatever the status: an association's period starts there.
+            approved_at: claim.approved_at,
             rejection: None,
             dispute_until: None,
             bounced_at: None,
@@ -173,6 +188,8 @@ impl From<&Claim> for ClaimRecord {
             partner_entries: claim.partner_entries,
             notice: claim.notice.number,
             complained: claim.notice.complained,
+            effective_from: claim.association.map(|a| a.effective_from),
+            effective_until: claim.association.and_then(|a| a.effective_until),
             version: claim.version,
         };
         match &claim.state {
@@ -318,6 +335,11 @@ impl TryFrom<ClaimRecord> for Claim {
                 first_bounce: r.first_bounced_at,
             },
             partner_entries: r.partner_entries,
+            approved_at: r.approved_at,
+            association: r.effective_from.map(|effective_from| Association {
+                effective_from,
+                effective_until: r.effective_until,
+            }),
         })
     }
 }
@@ -356,6 +378,19 @@ pub struct HistoryRecord {
     pub workload: Option<Workload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<SubscriptionId>,
+    /// On the entry that starts or ends an association: its period, for the event.
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub effective_from: Option<DateTime<Utc>>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub effective_until: Option<DateTime<Utc>>,
 }
 
 impl HistoryRecord {
@@ -401,6 +436,8 @@ impl From<&HistoryEntry> for HistoryRecord {
             code: e.code.clone(),
             reason: e.reason.clone(),
             contact_change: e.contact_change.as_deref().cloned(),
+            effective_from: e.association.map(|a| a.effective_from),
+            effective_until: e.association.and_then(|a| a.effective_until),
         }
     }
 }
@@ -437,6 +474,10 @@ impl From<HistoryRecord> for HistoryEntry {
             code: r.code,
             reason: r.reason,
             contact_change: r.contact_change.map(Box::new),
+            association: r.effective_from.map(|effective_from| Association {
+                effective_from,
+                effective_until: r.effective_until,
+            }),
         }
     }
 }

@@ -78,6 +78,7 @@ mod tests {
             code: None,
             reason: None,
             contact_change: None,
+            association: None,
         }];
         let subject = EventSubject::of(&claim);
         let item = super::super::event_item(claim.id, &entries[0], Some(&subject)).unwrap();

@@ -29,6 +29,8 @@ pub(super) enum Part {
     OwnLock,
     /// A partner's contest of a unit.
     Contest,
+    /// An association's period, begun or ended by the change.
+    Period,
     /// The claim that loses its unit in an arbitration, and its history entry.
     Superseded,
     /// The claim holding a unit, told of a contest in the contest's write, and its entry.

@@ -123,6 +123,10 @@ pub struct HistoryEntry {
     /// contact who had received it: that contact, to be told. Kept with the record, never
     /// shown in the API or the events.
     pub contact_change: Option<Box<ContactChange>>,
+    /// On the entry that starts an association (`associated`) or ends one (`revoked`,
+    /// `superseded`, `withdrawn`, `expired` from `associated`): its effective period as the
+    /// change left it. The events carry it.
+    pub association: Option<super::Association>,
 }
 
 /// A notification the customer had received, moved to another address by a correction: the

@@ -5,6 +5,7 @@
 //! [`ClaimStatus::is_final`] and the moves, one file for each who makes them: `partner`,
 //! `reviewer`, `customer` and `system` (the service itself, and its nightly run).
 
+mod association;
 mod customer;
 mod history;
 mod notice;
@@ -17,6 +18,7 @@ mod system;
 pub(crate) mod tests;
 mod transition;
 
+pub use association::{Association, Period, covering};
 pub use history::{Actor, ContactChange, HistoryEntry, HistoryEvent, ReviewerId};
 pub use notice::{MAX_EMAILING_CORRECTIONS, MailFeedback, Notice};
 pub use partner::{MAX_REASON_CHARS, WithdrawalReason};
@@ -67,6 +69,11 @@ pub struct Claim {
     pub state: ClaimState,
     /// When it last entered a decision status ([`ClaimStatus::is_decision`]).
     pub decided_at: Option<DateTime<Utc>>,
+    /// When the vendor last approved it (a reviewer, or the service under the automatic
+    /// policy): where its association's effective period starts, once it has one.
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Its association's effective period, from the moment it became official.
+    pub association: Option<Association>,
     /// How many history entries it has; the store's optimistic-concurrency token.
     pub version: u32,
     /// The customer's notification in force.
@@ -87,6 +94,16 @@ pub const MAX_PARTNER_ENTRIES: u32 = 50;
 pub struct PartnerOfRecordLock(String);
 
 impl PartnerOfRecordLock {
+    /// The unit of a tenant's workload (the programs that lock workloads).
+    pub fn of_workload(tenant_id: TenantId, workload: Workload) -> Self {
+        Self(format!("{tenant_id}#workload#{}", workload.code()))
+    }
+
+    /// The unit of a tenant's subscription (business applications).
+    pub fn of_subscription(tenant_id: TenantId, subscription_id: SubscriptionId) -> Self {
+        Self(format!("{tenant_id}#subscription#{subscription_id}"))
+    }
+
     /// The lock's key as text, e.g. `0f8f…#workload#teams`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -99,12 +116,12 @@ impl ClaimSubject {
     pub fn lock(&self) -> PartnerOfRecordLock {
         match (self.program.lock_unit(), self.subscription_id) {
             (LockUnit::Subscription, Some(subscription)) => {
-                PartnerOfRecordLock(format!("{}#subscription#{subscription}", self.tenant_id))
+                PartnerOfRecordLock::of_subscription(self.tenant_id, subscription)
             }
             // Parsing refuses a business-applications claim without a subscription.
-            (LockUnit::Subscription, None) | (LockUnit::Workload, _) => PartnerOfRecordLock(
-                format!("{}#workload#{}", self.tenant_id, self.workload.code()),
-            ),
+            (LockUnit::Subscription, None) | (LockUnit::Workload, _) => {
+                PartnerOfRecordLock::of_workload(self.tenant_id, self.workload)
+            }
         }
     }
 }

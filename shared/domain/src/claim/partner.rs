@@ -51,6 +51,8 @@ impl Claim {
             version: 1,
             notice: Notice::FIRST,
             partner_entries: 1,
+            approved_at: None,
+            association: None,
         };
         let entry = HistoryEntry {
             sequence: 1,
@@ -63,6 +65,7 @@ impl Claim {
             code: None,
             reason: None,
             contact_change: None,
+            association: None,
         };
         (claim, entry)
     }

@@ -145,6 +145,10 @@ impl Claim {
             if to.is_decision() && from != to {
                 claim.decided_at = Some(at);
             }
+            if step.event == HistoryEvent::Approved {
+                claim.approved_at = Some(at);
+            }
+            let association = claim.association_after(from, to, at);
             claim.state = step.state;
             entries.push(HistoryEntry {
                 sequence: claim.version,
@@ -157,6 +161,7 @@ impl Claim {
                 code: step.code,
                 reason: step.reason,
                 contact_change: step.contact_change,
+                association,
             });
         }
         if let Some(proof) = proof {
@@ -167,6 +172,34 @@ impl Claim {
             expected_version: self.version,
             expected_status: self.status(),
             entries,
+        }
+    }
+
+    /// Starts or ends the claim's association as a step from `from` to `to` at `at` does, and
+    /// answers the period the step's entry records (only a step that starts or ends one has
+    /// one). The period starts at the approval that led to it, so a contest's winner counts
+    /// from the instant its approval ended the holder's period: periods meet, never overlap.
+    fn association_after(
+        &mut self,
+        from: ClaimStatus,
+        to: ClaimStatus,
+        at: DateTime<Utc>,
+    ) -> Option<super::Association> {
+        match (from.is_association(), to.is_association()) {
+            (false, true) => {
+                self.association = Some(super::Association {
+                    effective_from: self.approved_at.unwrap_or(at),
+                    effective_until: None,
+                });
+                self.association
+            }
+            (true, false) => {
+                if let Some(association) = &mut self.association {
+                    association.effective_until = Some(at);
+                }
+                self.association
+            }
+            (true, true) | (false, false) => None,
         }
     }
 

@@ -166,6 +166,28 @@ impl ClaimRepository for MemoryStore {
 }
 
 #[async_trait]
+impl PartnersOfRecord for MemoryStore {
+    async fn partner_of_record(
+        &self,
+        unit: &PartnerOfRecordLock,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Period>, Unavailable> {
+        let tables = self.enter(StoreCall::PartnerOfRecord)?;
+        let unit = unit.as_str().to_owned();
+        // The unit's periods that began at or before `at`, newest first: the store's query.
+        let newest_first = tables
+            .periods
+            .iter()
+            .filter(|((u, from, _), _)| *u == unit && *from <= at)
+            .map(|(_, period)| period.clone())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev();
+        Ok(crate::claim::covering(newest_first, at))
+    }
+}
+
+#[async_trait]
 impl ReviewQueue for MemoryStore {
     async fn review_page(&self, query: &ReviewQuery) -> Result<ReviewPage, Unavailable> {
         let tables = self.enter(StoreCall::ReviewPage)?;

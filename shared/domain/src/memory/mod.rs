@@ -8,16 +8,16 @@
 //! call fail ([`MemoryStore::fail`], [`MemoryQueue::fail`], [`MemoryMailer::fail`]) and make a
 //! conditional write lose a race ([`MemoryStore::conflict`], [`MemoryStore::race`]).
 
-use crate::claim::{Claim, ClaimStatus, HistoryEntry, Transition};
+use crate::claim::{Claim, ClaimStatus, HistoryEntry, PartnerOfRecordLock, Period, Transition};
 use crate::email::CustomerEmail;
 use crate::idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, READ_BUDGET, ReviewQuery};
 use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, FeedbackRecordError, LockHolder,
-    MailFeedbackLedger, Mailer, NoticeRef, NotificationQueue, ReviewPage, ReviewQueue, SendEntry,
-    SendError, SendLease, SendLedger, SendRef, SubmissionContext, SubmissionStore, TenantDirectory,
-    Unavailable,
+    MailFeedbackLedger, Mailer, NoticeRef, NotificationQueue, PartnersOfRecord, ReviewPage,
+    ReviewQueue, SendEntry, SendError, SendLease, SendLedger, SendRef, SubmissionContext,
+    SubmissionStore, TenantDirectory, Unavailable,
 };
 use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
@@ -50,6 +50,8 @@ pub enum StoreCall {
     ReviewPage,
     /// The read of one page of the due index.
     DuePage,
+    /// The one query of a unit's periods.
+    PartnerOfRecord,
 }
 
 /// How many due claims one page of the due index holds when a test does not say.
@@ -92,6 +94,9 @@ struct Tables {
     /// Ordered by id, which is by creation time: listings and the due index read in order.
     claims: BTreeMap<ClaimId, (Claim, Vec<HistoryEntry>)>,
     locks: HashMap<String, LockHolder>,
+    /// The associations' periods by unit (the lock's key), then `effective_from` and claim:
+    /// in the order the store's query reads them.
+    periods: BTreeMap<(String, DateTime<Utc>, ClaimId), Period>,
     /// The contested claim of each partner contesting a unit, by lock and partner.
     contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
@@ -224,6 +229,17 @@ impl Tables {
         if let Some((stored, history)) = self.claims.get_mut(&t.claim.id) {
             *stored = t.claim.clone();
             history.extend(t.entries.iter().cloned());
+        }
+        // The change that starts or ends an association writes its period with it.
+        if t.entries.iter().any(|e| e.association.is_some())
+            && let Some(period) = Period::of(&t.claim)
+        {
+            let key = (
+                t.claim.subject.lock().as_str().to_owned(),
+                period.association.effective_from,
+                period.claim_id,
+            );
+            self.periods.insert(key, period);
         }
     }
 

@@ -107,7 +107,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!("Sie sind jetzt Partner of Record für " Workload " (" Domain ")"),
             happened: msg!("Der Kunde hat nicht rechtzeitig abgelehnt: Die Zuordnung ist offiziell. \
-                Sie sind Partner of Record für " Workload " von " Domain "."),
+                Sie sind Partner of Record für " Workload " von " Domain "." " Sie zählt ab der Genehmigung durch den Anbieter am " Deadline "."),
             next: msg!(
                 "Sie müssen nichts tun. Der Kunde kann die Zuordnung jederzeit beenden; \
                 Sie werden dann benachrichtigt."

@@ -100,7 +100,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!("You are now the partner of record for " Workload " (" Domain ")"),
             happened: msg!("The customer did not decline in time: the association is official. You \
-                are the partner of record for " Workload " of " Domain "."),
+                are the partner of record for " Workload " of " Domain "." " It counts from the vendor's approval on " Deadline "."),
             next: msg!(
                 "Nothing is needed. The customer may still end the association at any time; \
                 you will be told if they do."

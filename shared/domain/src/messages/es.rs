@@ -106,7 +106,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!("Ahora es el partner de referencia para " Workload " (" Domain ")"),
             happened: msg!("El cliente no la rechazó a tiempo: la asociación es oficial. Usted es \
-                el partner de referencia para " Workload " de " Domain "."),
+                el partner de referencia para " Workload " de " Domain "." " Cuenta desde la aprobación del proveedor el " Deadline "."),
             next: msg!(
                 "No necesita hacer nada. El cliente puede poner fin a la asociación en \
                 cualquier momento; se le avisará si lo hace."

@@ -112,7 +112,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!("Vous êtes désormais partenaire de référence pour " Workload " (" Domain ")"),
             happened: msg!("Le client n’a pas refusé à temps\u{a0}: l’association est officielle. \
-                Vous êtes le partenaire de référence pour " Workload " de " Domain "."),
+                Vous êtes le partenaire de référence pour " Workload " de " Domain "." " Elle compte à partir de l’approbation du fournisseur le " Deadline "."),
             next: msg!(
                 "Vous n’avez rien à faire. Le client peut toutefois mettre fin à \
                 l’association à tout moment\u{a0}; vous en serez alors prévenu."

@@ -105,7 +105,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!("Ora è il partner di riferimento per " Workload " (" Domain ")"),
             happened: msg!("Il cliente non ha rifiutato entro il termine: l'associazione è \
-                ufficiale. È il partner di riferimento per " Workload " di " Domain "."),
+                ufficiale. È il partner di riferimento per " Workload " di " Domain "." " Conta dall'approvazione del fornitore del " Deadline "."),
             next: msg!(
                 "Non deve fare nulla. Il cliente può comunque terminare l'associazione in \
                 qualsiasi momento; in tal caso sarà informato."

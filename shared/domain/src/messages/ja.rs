@@ -99,7 +99,7 @@ pub(super) static MESSAGES: Messages = Messages {
         associated: PartnerNewsMessages {
             subject: msg!(Workload " (" Domain ") のパートナー・オブ・レコードになりました"),
             happened: msg!("お客様が期限内に辞退しなかったため、関連付けが正式に成立しました。\
-                貴社は " Domain " の " Workload " におけるパートナー・オブ・レコードです。"),
+                貴社は " Domain " の " Workload " におけるパートナー・オブ・レコードです。" "関連付けはベンダーの承認日 (" Deadline ") から有効です。"),
             next: msg!(
                 "必要な操作はありません。お客様はいつでも関連付けを終了できます。\
                 その場合はお知らせします。"
