@@ -52,7 +52,7 @@ describe("the partner's moves a status allows", () => {
   /** Documents may be added until the claim is final. */
   test("upload document is offered until the claim is final", () => {
     const offering = CLAIM_STATUSES.filter((status) => partnerActions(claim(status), "incentives_admin").includes("upload"));
-    expect(offering.sort()).toEqual(CLAIM_STATUSES.filter((s) => !["declined", "withdrawn", "superseded", "revoked"].includes(s)).sort());
+    expect(offering.sort()).toEqual(CLAIM_STATUSES.filter((s) => !["declined", "withdrawn", "superseded", "revoked", "expired"].includes(s)).sort());
   });
 
   /** A partner user (incentives_user), or a token with no known role, sees no move at all. */

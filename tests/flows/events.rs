@@ -189,18 +189,23 @@ async fn every_entry_arrives_once_in_order(stack: &TestStack, ids: &[String], se
             format!("claim.{}", entry["event"].as_str().unwrap_or_default()),
             "{id}"
         );
-        assert_eq!(
-            event["detail"],
-            json!({
-                "event_id": id, "claim_id": claim["claim_id"], "partner_id": claim["partner_id"],
-                "tenant_id": claim["tenant_id"], "program": claim["program"],
-                "workload": claim["workload"], "subscription_id": claim["subscription_id"],
-                "sequence": entry["sequence"], "at": entry["at"], "actor": entry["actor"],
-                "event": entry["event"], "from": entry["from"], "to": entry["to"],
-                "code": entry["code"]
-            }),
-            "{id}"
-        );
+        let mut detail = json!({
+            "event_id": id, "claim_id": claim["claim_id"], "partner_id": claim["partner_id"],
+            "tenant_id": claim["tenant_id"], "program": claim["program"],
+            "workload": claim["workload"], "subscription_id": claim["subscription_id"],
+            "sequence": entry["sequence"], "at": entry["at"], "actor": entry["actor"],
+            "event": entry["event"], "from": entry["from"], "to": entry["to"],
+            "code": entry["code"]
+        });
+        // The events that start or end an association carry its period as that change left it.
+        if entry["to"] == "associated" && entry["from"] != "associated" {
+            detail["effective_from"] = claim["association"]["effective_from"].clone();
+            detail["effective_until"] = Value::Null;
+        } else if entry["from"] == "associated" && entry["to"] != "associated" {
+            detail["effective_from"] = claim["association"]["effective_from"].clone();
+            detail["effective_until"] = claim["association"]["effective_until"].clone();
+        }
+        assert_eq!(event["detail"], detail, "{id}");
     }
     // AND no name, address, token, free text or reviewer is in any of them
     let text = serde_json::to_string(&events).unwrap_or_default();

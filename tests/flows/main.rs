@@ -21,6 +21,7 @@ mod partner_emails;
 mod periods;
 mod review;
 mod submit;
+mod subscriptions;
 
 // What the customer reads, and what a claim keeps.
 mod browser;

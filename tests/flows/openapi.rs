@@ -700,6 +700,7 @@ const PROOF: &str = "/v1/claims/{claim_id}/proof";
 const CONTACT: &str = "/v1/claims/{claim_id}/customer-contact";
 const QUEUE: &str = "/v1/review/claims";
 const REVIEWED: &str = "/v1/review/claims/{claim_id}";
+const PARTNER_OF_RECORD: &str = "/v1/review/partner-of-record";
 const APPROVE: &str = "/v1/review/claims/{claim_id}/approve";
 const REQUEST_INFORMATION: &str = "/v1/review/claims/{claim_id}/request-information";
 const REJECT: &str = "/v1/review/claims/{claim_id}/reject";
@@ -1150,6 +1151,38 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
             .await,
     ));
 
+    // (the approved claim becomes official: its unit has a partner of record; another has none)
+    let notified = stack
+        .wait_for_status(FABRIKAM, &asked, "awaiting_customer")
+        .await;
+    let deadline = cpor_tests::instant(&notified["opt_out_deadline"]);
+    let run = stack
+        .finalize(deadline + chrono::TimeDelta::milliseconds(1))
+        .await;
+    assert_eq!(run.status, 200, "{}", run.text);
+    let unit =
+        |workload: &str| format!("{PARTNER_OF_RECORD}?tenant_id={CONTOSO}&workload={workload}");
+    let teams = unit("teams");
+    moves.extend([
+        (200, "", c.get(PARTNER_OF_RECORD, &teams, reviewer).await),
+        (
+            404,
+            "no_partner_of_record",
+            c.get(PARTNER_OF_RECORD, &unit("windows"), reviewer).await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.get(PARTNER_OF_RECORD, PARTNER_OF_RECORD, reviewer).await,
+        ),
+        (401, "", c.get(PARTNER_OF_RECORD, &teams, None).await),
+        (
+            403,
+            "forbidden",
+            c.get(PARTNER_OF_RECORD, &teams, admin).await,
+        ),
+    ]);
+
     // ... and, once a dependency fails (the table is gone), 503 on each route
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
     dynamo
@@ -1163,6 +1196,11 @@ async fn every_documented_answer_of_the_review_and_of_the_partner_s_moves_matche
             503,
             "service_unavailable",
             c.get(QUEUE, QUEUE, reviewer).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(PARTNER_OF_RECORD, &teams, reviewer).await,
         ),
         (
             503,
@@ -1279,6 +1317,7 @@ fn an_answer_that_contradicts_the_description_is_caught() {
         "review": { "information_request": null, "response_due": null, "rejection": null,
                     "dispute_until": null },
         "customer_notification": { "status": "not_sent", "sent_at": null, "bounced_at": null },
+        "association": null,
         "documents": []
     });
     assert_eq!(d.validate(claim_schema, &good), Ok(()));

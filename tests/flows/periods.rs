@@ -252,6 +252,16 @@ async fn the_partner_of_record_is_one_query_with_fifty_periods_on_the_unit() {
             entry_at(&claim, "withdrawn"),
         ));
     }
+    // (once the e-mails that follow those changes went out: the table then changes no more)
+    let mut sent = stack.outbox().await.len();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let now_sent = stack.outbox().await.len();
+        if now_sent == sent {
+            break;
+        }
+        sent = now_sent;
+    }
     // WHEN the partner of record is asked at the first, a middle and the last period, and
     // after them all
     for (id, from, until) in [&periods[0], &periods[25], &periods[49]] {
@@ -259,10 +269,12 @@ async fn the_partner_of_record_is_one_query_with_fifty_periods_on_the_unit() {
         let before = plan.calls();
         let holder = holder_at(&stack, middle).await;
         let after = plan.calls();
-        // THEN each answer is right, and costs one query
+        // THEN each answer is right, and costs one query of the table (the stack's pollers read
+        // the stream and the queues meanwhile: not the table)
         assert_eq!(holder.as_deref(), Some(id.as_str()));
         let spent: std::collections::BTreeMap<String, u64> = after
             .iter()
+            .filter(|(op, _)| op.starts_with("DynamoDB."))
             .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
             .filter(|(_, n)| *n > 0)
             .collect();

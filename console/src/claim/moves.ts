@@ -27,6 +27,7 @@ const PARTNER_ACTIONS: Readonly<Record<ClaimStatus, readonly PartnerAction[]>> =
   superseded: [],
   customer_unreachable: ["upload", "correct_contact", "withdraw"],
   revoked: [],
+  expired: [],
 };
 
 const DECISIONS: Readonly<Record<ClaimStatus, readonly Decision[]>> = {
@@ -43,6 +44,7 @@ const DECISIONS: Readonly<Record<ClaimStatus, readonly Decision[]>> = {
   superseded: [],
   customer_unreachable: [],
   revoked: [],
+  expired: [],
 };
 
 /** The partner's moves on `claim`; none for a role that may only read. */

@@ -28,6 +28,7 @@ const DEADLINES: Readonly<Record<ClaimStatus, (claim: Facts) => Deadline | null>
   superseded: () => null,
   customer_unreachable: () => null,
   revoked: () => null,
+  expired: () => null,
 };
 
 function at(instant: string | null): Deadline | null {

@@ -16,6 +16,7 @@ use cpor_domain::clock::Clock;
 use cpor_domain::ports::Unavailable;
 use cpor_domain::usecase::finalize::{DEFAULT_CONCURRENCY, FinalizeAssociations, FinalizeSummary};
 use cpor_domain::usecase::review::reviews_overdue;
+use cpor_domain::usecase::subscription_ends::EndSubscriptions;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -67,6 +68,22 @@ impl FinalizeAssociationFunction {
                 return Err(e.into());
             }
         };
+        // The claims of subscriptions that ended, through the ends the directory recorded.
+        let ends = EndSubscriptions {
+            ends: &self.store,
+            directory: &self.store,
+            claims: &self.store,
+        };
+        match ends.run(now).await {
+            Ok(ended) => {
+                summary.failed += ended.failed;
+                summary.subscription_ends = Some(ended);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the ended subscriptions could not be read; a later run retries");
+                summary.failed += 1;
+            }
+        }
         let elapsed = started.elapsed();
         // Counted after the deadlines, from the review index alone; a failure to count is
         // logged, and leaves the metric out of this run rather than failing the run.

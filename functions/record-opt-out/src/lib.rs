@@ -255,6 +255,7 @@ fn render(page_: &OptOutPage) -> ApiGatewayV2httpResponse {
         PageState::WindowClosed { .. } => "window_closed",
         PageState::Withdrawn => "withdrawn",
         PageState::Superseded => "superseded",
+        PageState::Expired => "expired",
     };
     page(
         200,

@@ -143,6 +143,10 @@ fn not_resent(claim: &Claim) -> String {
         ClaimState::Revoked { .. } => {
             "its customer ended the association; there is nothing to notify".to_owned()
         }
+        ClaimState::Expired { .. } => {
+            "its subscription ended and the association with it; there is nothing to notify"
+                .to_owned()
+        }
         ClaimState::Superseded { window } => format!(
             "another partner's claim won the arbitration{}; there is nothing to notify",
             notified(window.as_ref())

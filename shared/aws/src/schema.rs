@@ -199,7 +199,7 @@ pub fn customer_notification_pattern() -> serde_json::Value {
 /// The history events whose bus events the partner e-mail rule sends to notify-partner
 /// (`detail-type` `claim.<event>`): those the partner is told of, and those that e-mail a
 /// customer contact (an association made official, a correction that moved the notification).
-pub const PARTNER_EMAIL_EVENTS: [&str; 10] = [
+pub const PARTNER_EMAIL_EVENTS: [&str; 11] = [
     "information_requested",
     "approved",
     "rejected",
@@ -210,6 +210,7 @@ pub const PARTNER_EMAIL_EVENTS: [&str; 10] = [
     "email_bounced",
     "contact_corrected",
     "contest_received",
+    "expired",
 ];
 
 /// The only prefix of the documents bucket the service writes, reads or is notified of.

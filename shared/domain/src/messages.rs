@@ -151,6 +151,8 @@ pub struct PartnerMessages {
     /// Another partner contested the unit the claim holds.
     pub contest_received: PartnerNewsMessages,
     pub customer_unreachable: PartnerNewsMessages,
+    /// The subscription claimed ended: the association expired, or the claim was rejected.
+    pub subscription_ended: PartnerNewsMessages,
     /// Label of the machine reason code.
     pub reason_code: &'static str,
     /// Where the claim and its history are read in the partner API.
@@ -227,6 +229,8 @@ pub struct PageMessages {
     pub withdrawn: Message,
     /// The outcome once another partner's contest won.
     pub superseded: Message,
+    /// The outcome once the subscription of the association ended.
+    pub expired: Message,
     /// Label of the time the association became official.
     pub since: &'static str,
     /// The heading over the form that ends an official association.
@@ -325,7 +329,8 @@ impl<'a> ClaimInWords<'a> {
                 | ClaimState::Withdrawn { .. }
                 | ClaimState::Contested { .. }
                 | ClaimState::Superseded { .. }
-                | ClaimState::Revoked { .. } => None,
+                | ClaimState::Revoked { .. }
+                | ClaimState::Expired { .. } => None,
             }
             .map(|at| language.format_instant(at, zone)),
             new_contact: None,
@@ -426,6 +431,7 @@ mod tests {
             ("page.associated", m.page.associated),
             ("page.withdrawn", m.page.withdrawn),
             ("page.superseded", m.page.superseded),
+            ("page.expired", m.page.expired),
             ("page.end_confirm", m.page.end_confirm),
             ("page.revoked", m.page.revoked),
             ("partner.greeting", m.partner.greeting),
@@ -460,6 +466,7 @@ mod tests {
             ("partner.superseded", &p.superseded),
             ("partner.contest_received", &p.contest_received),
             ("partner.customer_unreachable", &p.customer_unreachable),
+            ("partner.subscription_ended", &p.subscription_ended),
         ]
     }
 

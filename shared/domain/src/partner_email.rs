@@ -7,7 +7,7 @@ use crate::claim::{Claim, ClaimStatus, ContactChange, HistoryEvent};
 use crate::email::CustomerEmail;
 use crate::ids::ClaimId;
 use crate::messages::{ClaimInWords, Message, PartnerNewsMessages};
-use crate::review::{DISPUTE_PERIOD, UNREACHABLE_PERIOD, five_business_days_after};
+use crate::review::{DISPUTE_PERIOD, RejectionCode, UNREACHABLE_PERIOD, five_business_days_after};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -49,6 +49,9 @@ pub enum PartnerNews {
     CustomerUnreachable {
         until: DateTime<Utc>,
     },
+    /// The subscription claimed ended: the association expired, or the claim was rejected
+    /// (not disputable).
+    SubscriptionEnded,
 }
 
 impl PartnerNews {
@@ -64,6 +67,12 @@ impl PartnerNews {
                 response_due: five_business_days_after(calendar, event.at),
             }),
             HistoryEvent::Approved => Some(Self::Approved),
+            HistoryEvent::Expired => Some(Self::SubscriptionEnded),
+            HistoryEvent::Rejected
+                if event.code.as_deref() == Some(RejectionCode::SubscriptionEnded.as_str()) =>
+            {
+                Some(Self::SubscriptionEnded)
+            }
             HistoryEvent::Rejected => Some(Self::Rejected {
                 code: event.code.clone(),
                 // A rejection that ends a dispute is final (docs/lifecycle.md).
@@ -122,7 +131,8 @@ impl PartnerNews {
             | Self::Revoked
             | Self::Superseded
             | Self::ContestReceived
-            | Self::CustomerUnreachable { .. } => self.deadline(),
+            | Self::CustomerUnreachable { .. }
+            | Self::SubscriptionEnded => self.deadline(),
         }
     }
 
@@ -137,7 +147,8 @@ impl PartnerNews {
             | Self::Associated
             | Self::Revoked
             | Self::Superseded
-            | Self::ContestReceived => None,
+            | Self::ContestReceived
+            | Self::SubscriptionEnded => None,
         }
     }
 
@@ -153,6 +164,7 @@ impl PartnerNews {
             | Self::Superseded
             | Self::ContestReceived
             | Self::CustomerUnreachable { .. } => None,
+            Self::SubscriptionEnded => Some(RejectionCode::SubscriptionEnded.as_str()),
         }
     }
 
@@ -169,6 +181,7 @@ impl PartnerNews {
             Self::Superseded => &p.superseded,
             Self::ContestReceived => &p.contest_received,
             Self::CustomerUnreachable { .. } => &p.customer_unreachable,
+            Self::SubscriptionEnded => &p.subscription_ended,
         };
         let next = match self {
             Self::Rejected {
@@ -183,7 +196,8 @@ impl PartnerNews {
             | Self::Revoked
             | Self::Superseded
             | Self::ContestReceived
-            | Self::CustomerUnreachable { .. } => news.next,
+            | Self::CustomerUnreachable { .. }
+            | Self::SubscriptionEnded => news.next,
         };
         (news, next)
     }
@@ -291,7 +305,8 @@ impl CustomerNews {
             | HistoryEvent::Revoked
             | HistoryEvent::EmailBounced
             | HistoryEvent::EmailComplaint
-            | HistoryEvent::ContestReceived => None,
+            | HistoryEvent::ContestReceived
+            | HistoryEvent::Expired => None,
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::email::CustomerEmail;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ClaimId, PartnerId, TenantId};
 use crate::listing::{ClaimPage, ListQuery, ReviewPosition, ReviewQuery};
-use crate::reference::{PartnerRecord, TenantRecord};
+use crate::reference::{EndedSubscription, PartnerRecord, TenantRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -437,6 +437,18 @@ pub trait PartnersOfRecord: Send + Sync {
         unit: &PartnerOfRecordLock,
         at: DateTime<Utc>,
     ) -> Result<Option<Period>, Unavailable>;
+}
+
+/// The ends of subscriptions the directory recorded (at each import), kept until the nightly run
+/// applies them, and the locks that name each unit's holder.
+#[async_trait]
+pub trait SubscriptionEnds: Send + Sync {
+    /// The ends at or before `now` not yet applied, oldest first.
+    async fn ends_due(&self, now: DateTime<Utc>) -> Result<Vec<EndedSubscription>, Unavailable>;
+    /// The claim holding `unit`, if one does.
+    async fn holder(&self, unit: &PartnerOfRecordLock) -> Result<Option<ClaimId>, Unavailable>;
+    /// Forgets `end`, applied.
+    async fn applied(&self, end: &EndedSubscription) -> Result<(), Unavailable>;
 }
 
 /// Pages of claims whose nightly deadline passed, as the due index holds them: whole claims,

@@ -7,6 +7,7 @@ use crate::contact::{CustomerContact, EmailAddress, MAX_NAME_CHARS};
 use crate::domain_name::CustomerDomain;
 use crate::ids::{PartnerId, SubscriptionId, TenantId};
 use crate::validation::{FieldCode, Invalid, ObjectReader, ValidationErrors, check_text};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -28,6 +29,74 @@ pub struct PartnerRecord {
 pub struct TenantSubscription {
     pub subscription_id: SubscriptionId,
     pub workload: Workload,
+    /// Whether it may be claimed: active or in grace; records kept before states existed are
+    /// active.
+    #[serde(default)]
+    pub state: SubscriptionState,
+    /// When it ended, once it did.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::serde_instant::option"
+    )]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Where a subscription stands, as the directory says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionState {
+    #[default]
+    Active,
+    /// Lapsed but still usable for a while: it may still be claimed.
+    Grace,
+    /// It ended: its claims end with it, and it may not be claimed.
+    Ended,
+}
+
+impl SubscriptionState {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        match text {
+            "active" => Ok(Self::Active),
+            "grace" => Ok(Self::Grace),
+            "ended" => Ok(Self::Ended),
+            _ => Err(Invalid::new(
+                FieldCode::InvalidValue,
+                "must be one of: active, grace, ended",
+            )),
+        }
+    }
+
+    /// True when a claim may name it.
+    pub fn may_be_claimed(self) -> bool {
+        match self {
+            Self::Active | Self::Grace => true,
+            Self::Ended => false,
+        }
+    }
+}
+
+/// A subscription the directory says ended: the nightly run ends the claim holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSubscription {
+    pub tenant_id: TenantId,
+    pub subscription_id: SubscriptionId,
+    pub ended_at: DateTime<Utc>,
+}
+
+impl TenantRecord {
+    /// Its subscriptions that ended.
+    pub fn ended_subscriptions(&self) -> impl Iterator<Item = EndedSubscription> + '_ {
+        self.subscriptions.iter().filter_map(|s| {
+            s.ended_at
+                .filter(|_| s.state == SubscriptionState::Ended)
+                .map(|ended_at| EndedSubscription {
+                    tenant_id: self.tenant_id,
+                    subscription_id: s.subscription_id,
+                    ended_at,
+                })
+        })
+    }
 }
 
 /// A tenant of the directory.
@@ -260,14 +329,53 @@ fn read_tenant(record: &ObjectReader<'_>, errors: &mut ValidationErrors) -> Opti
     let mut subscriptions = Some(Vec::new());
     for (path, object) in list_of_objects(record, "subscriptions", errors) {
         let subscription = ObjectReader::at(object, path);
-        subscription.reject_unknown(&["subscription_id", "workload"], errors);
+        subscription.reject_unknown(
+            &["subscription_id", "workload", "state", "ended_at"],
+            errors,
+        );
         let id = subscription.required("subscription_id", errors, SubscriptionId::parse);
         let workload = subscription.required("workload", errors, Workload::parse);
-        subscriptions = match (subscriptions, id, workload) {
-            (Some(mut list), Some(subscription_id), Some(workload)) => {
+        let state = subscription.optional("state", errors, SubscriptionState::parse);
+        let ended_at = subscription.optional("ended_at", errors, |text| {
+            crate::time::parse_instant(text)
+                .ok_or_else(|| Invalid::new(FieldCode::InvalidValue, "must be an RFC 3339 instant"))
+        });
+        // An ended subscription says when; another has no end.
+        let ended = match (state, ended_at) {
+            (Some(Some(SubscriptionState::Ended)), Some(None)) => {
+                errors.push(
+                    subscription.path("ended_at"),
+                    Invalid::new(
+                        FieldCode::Required,
+                        "an ended subscription says when it ended",
+                    ),
+                );
+                None
+            }
+            (
+                Some(None | Some(SubscriptionState::Active | SubscriptionState::Grace)),
+                Some(Some(_)),
+            ) => {
+                errors.push(
+                    subscription.path("ended_at"),
+                    Invalid::new(
+                        FieldCode::InvalidValue,
+                        "only an ended subscription has an end",
+                    ),
+                );
+                None
+            }
+            (Some(state), Some(ended_at)) => Some((state.unwrap_or_default(), ended_at)),
+            // Refused already.
+            (None, _) | (_, None) => None,
+        };
+        subscriptions = match (subscriptions, id, workload, ended) {
+            (Some(mut list), Some(subscription_id), Some(workload), Some((state, ended_at))) => {
                 list.push(TenantSubscription {
                     subscription_id,
                     workload,
+                    state,
+                    ended_at,
                 });
                 Some(list)
             }
@@ -309,6 +417,12 @@ pub enum ReferenceError {
         /// The workload claimed.
         workload: Workload,
     },
+    /// The subscription ended: it may not be claimed.
+    #[error("subscription {subscription_id} of tenant {tenant_id} is neither active nor in grace")]
+    SubscriptionNotActive {
+        tenant_id: TenantId,
+        subscription_id: SubscriptionId,
+    },
     /// The customer contact's address is not the tenant's.
     #[error(transparent)]
     ContactDomainMismatch(ContactOutsideTenant),
@@ -342,12 +456,16 @@ pub fn check_subject<'a>(
         let found = tenant
             .subscriptions
             .iter()
-            .any(|s| s.subscription_id == subscription_id && s.workload == subject.workload);
-        if !found {
-            return Err(ReferenceError::SubscriptionNotFound {
+            .find(|s| s.subscription_id == subscription_id && s.workload == subject.workload)
+            .ok_or(ReferenceError::SubscriptionNotFound {
                 tenant_id: subject.tenant_id,
                 subscription_id,
                 workload: subject.workload,
+            })?;
+        if !found.state.may_be_claimed() {
+            return Err(ReferenceError::SubscriptionNotActive {
+                tenant_id: subject.tenant_id,
+                subscription_id,
             });
         }
     }
@@ -569,10 +687,73 @@ mod tests {
         t.subscriptions.push(TenantSubscription {
             subscription_id: sub,
             workload: Workload::parse("power-apps").unwrap(),
+            state: SubscriptionState::Active,
+            ended_at: None,
         });
         let err = check_subject(&id, Some(&p), Some(&t), &s).unwrap_err();
         assert!(matches!(err, ReferenceError::SubscriptionNotFound { .. }));
         t.subscriptions[0].workload = Workload::parse("power-bi").unwrap();
         assert!(check_subject(&id, Some(&p), Some(&t), &s).is_ok());
+        // AND one in grace may be claimed, an ended one not
+        t.subscriptions[0].state = SubscriptionState::Grace;
+        assert!(check_subject(&id, Some(&p), Some(&t), &s).is_ok());
+        t.subscriptions[0].state = SubscriptionState::Ended;
+        let err = check_subject(&id, Some(&p), Some(&t), &s).unwrap_err();
+        assert!(matches!(err, ReferenceError::SubscriptionNotActive { .. }));
+    }
+
+    /// A subscription is active unless the directory says otherwise; an ended one says when it
+    /// ended, and only an ended one has an end.
+    #[test]
+    fn a_subscription_s_state_is_active_by_default_and_only_an_ended_one_has_an_end() {
+        let tenant = |subscription: Value| {
+            serde_json::json!({ "tenants": [{
+                "tenant_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                "domains": ["contoso.com"],
+                "subscriptions": [subscription],
+            }] })
+        };
+        let sub = "11111111-2222-3333-4444-555555555555";
+        let data = ReferenceData::parse(&tenant(
+            serde_json::json!({ "subscription_id": sub, "workload": "power-bi" }),
+        ))
+        .unwrap();
+        assert_eq!(
+            data.tenants[0].subscriptions[0].state,
+            SubscriptionState::Active
+        );
+        let ended = ReferenceData::parse(&tenant(serde_json::json!({
+            "subscription_id": sub, "workload": "power-bi",
+            "state": "ended", "ended_at": "2026-11-30T00:00:00Z",
+        })))
+        .unwrap();
+        let ends: Vec<EndedSubscription> = ended.tenants[0].ended_subscriptions().collect();
+        assert_eq!(ends.len(), 1);
+        assert_eq!(
+            crate::time::format_instant(ends[0].ended_at),
+            "2026-11-30T00:00:00.000Z"
+        );
+        for (subscription, field) in [
+            (
+                serde_json::json!({ "subscription_id": sub, "workload": "power-bi", "state": "ended" }),
+                "ended_at",
+            ),
+            (
+                serde_json::json!({ "subscription_id": sub, "workload": "power-bi", "state": "grace", "ended_at": "2026-11-30T00:00:00Z" }),
+                "ended_at",
+            ),
+            (
+                serde_json::json!({ "subscription_id": sub, "workload": "power-bi", "state": "paused" }),
+                "state",
+            ),
+        ] {
+            let errors = ReferenceData::parse(&tenant(subscription)).unwrap_err();
+            let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(
+                fields,
+                [format!("tenants[0].subscriptions[0].{field}")],
+                "{field}"
+            );
+        }
     }
 }

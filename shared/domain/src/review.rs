@@ -111,11 +111,13 @@ pub enum RejectionCode {
     CustomerUnreachable,
     /// Another partner's claim won arbitration.
     LostArbitration,
+    /// The subscription claimed ended (the system's; not disputable).
+    SubscriptionEnded,
     Other,
 }
 
 impl RejectionCode {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::InsufficientProofOfExecution,
         Self::NotWorkingWithCustomer,
         Self::WrongPartnerId,
@@ -123,6 +125,7 @@ impl RejectionCode {
         Self::NoResponse,
         Self::CustomerUnreachable,
         Self::LostArbitration,
+        Self::SubscriptionEnded,
         Self::Other,
     ];
 
@@ -136,6 +139,7 @@ impl RejectionCode {
             Self::NoResponse => "no_response",
             Self::CustomerUnreachable => "customer_unreachable",
             Self::LostArbitration => "lost_arbitration",
+            Self::SubscriptionEnded => "subscription_ended",
             Self::Other => "other",
         }
     }
@@ -148,7 +152,10 @@ impl RejectionCode {
             | Self::WrongPartnerId
             | Self::WrongProgram
             | Self::Other => true,
-            Self::NoResponse | Self::CustomerUnreachable | Self::LostArbitration => false,
+            Self::NoResponse
+            | Self::CustomerUnreachable
+            | Self::LostArbitration
+            | Self::SubscriptionEnded => false,
         }
     }
 

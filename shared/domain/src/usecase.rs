@@ -10,6 +10,7 @@ pub mod publish;
 pub mod review;
 pub mod send;
 pub mod submit;
+pub mod subscription_ends;
 pub mod tell_partner;
 #[cfg(test)]
 mod testing;

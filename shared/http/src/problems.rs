@@ -161,6 +161,7 @@ impl From<SubmitError> for Problem {
                     ReferenceError::UnknownTenant(_) => "unknown_tenant",
                     ReferenceError::DomainTenantMismatch { .. } => "domain_tenant_mismatch",
                     ReferenceError::SubscriptionNotFound { .. } => "subscription_not_found",
+                    ReferenceError::SubscriptionNotActive { .. } => "subscription_not_active",
                     ReferenceError::ContactDomainMismatch(refusal) => {
                         return Problem::contact_domain_mismatch("customer_contact.email", refusal);
                     }

@@ -384,7 +384,8 @@ impl From<&ClaimState> for ReviewResource {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => none,
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => none,
         }
     }
 }
@@ -405,6 +406,7 @@ impl From<&Claim> for NotificationResource {
             ClaimState::AwaitingCustomer { window }
             | ClaimState::Associated { window }
             | ClaimState::Revoked { window }
+            | ClaimState::Expired { window }
             | ClaimState::Declined { window }
             | ClaimState::Withdrawn {
                 window: Some(window),

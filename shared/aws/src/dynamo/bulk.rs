@@ -28,13 +28,21 @@ impl DynamoStore {
         }
         for tenant in &data.tenants {
             items.push(keyed(tenant, &keys::tenant(tenant.tenant_id), [])?);
+            // Each subscription said to have ended, for the nightly run to end its claim.
+            for end in tenant.ended_subscriptions() {
+                items.push(keyed(
+                    &super::ends::EndRecord::from(&end),
+                    &keys::subscription_end(&end),
+                    [],
+                )?);
+            }
         }
         // One batch may not hold one key twice: the last record of an id wins.
-        let mut by_key: Vec<(String, Item)> = Vec::new();
+        let mut by_key: Vec<((String, String), Item)> = Vec::new();
         for item in items {
-            let pk = partition_key_of(&item);
-            by_key.retain(|(k, _)| *k != pk);
-            by_key.push((pk, item));
+            let key = (partition_key_of(&item), super::sort_key_of(&item));
+            by_key.retain(|(k, _)| *k != key);
+            by_key.push((key, item));
         }
         self.put_all(by_key.into_iter().map(|(_, item)| item)).await
     }

@@ -9,6 +9,7 @@ use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
+use cpor_domain::reference::EndedSubscription;
 use cpor_domain::time::YearMonth;
 use cpor_domain::time::format_instant;
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ pub(super) mod sk {
 const CLAIM_PREFIX: &str = "CLAIM#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
+/// The subscriptions' ends the directory recorded, until the nightly run applies them.
+const SUBSCRIPTION_ENDS: &str = "SUBSCRIPTION_ENDS";
 /// A unit's partition of association periods.
 const UNIT_PREFIX: &str = "UNIT#";
 const PERIOD_PREFIX: &str = "PERIOD#";
@@ -179,6 +182,29 @@ pub(super) fn unmatched(message_id: &str, feedback_id: &str) -> ItemKey {
 
 pub(super) fn lock(lock: &PartnerOfRecordLock) -> ItemKey {
     ItemKey::new(format!("{LOCK_PREFIX}{}", lock.as_str()), sk::LOCK)
+}
+
+/// The recorded end of a subscription: in one partition, by when it ended.
+pub(super) fn subscription_end(end: &EndedSubscription) -> ItemKey {
+    ItemKey::new(
+        SUBSCRIPTION_ENDS.to_owned(),
+        format!(
+            "{}#{}#{}",
+            format_instant(end.ended_at),
+            end.tenant_id,
+            end.subscription_id
+        ),
+    )
+}
+
+/// The partition of the subscriptions' ends.
+pub(super) fn subscription_ends() -> &'static str {
+    SUBSCRIPTION_ENDS
+}
+
+/// The greatest sort key of a subscription's end at or before `at`.
+pub(super) fn subscription_ends_until(at: DateTime<Utc>) -> String {
+    format!("{}#{AFTER_ALL}", format_instant(at))
 }
 
 /// The period of `claim`'s association with the unit of `lock`, which began at `from`: the

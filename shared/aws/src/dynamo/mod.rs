@@ -32,6 +32,7 @@ mod bulk;
 mod claims;
 mod documents;
 mod due;
+mod ends;
 mod expression;
 mod feedback;
 pub mod keys;

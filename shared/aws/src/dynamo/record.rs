@@ -223,7 +223,8 @@ impl From<&Claim> for ClaimRecord {
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => {}
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => {}
         }
         record
     }
@@ -293,6 +294,9 @@ impl ClaimRecord {
                 }
             }
             ClaimStatus::Revoked => ClaimState::Revoked {
+                window: need_window()?,
+            },
+            ClaimStatus::Expired => ClaimState::Expired {
                 window: need_window()?,
             },
         })
@@ -460,7 +464,8 @@ impl From<HistoryRecord> for HistoryEntry {
                 | ClaimStatus::Contested
                 | ClaimStatus::Superseded
                 | ClaimStatus::CustomerUnreachable
-                | ClaimStatus::Revoked,
+                | ClaimStatus::Revoked
+                | ClaimStatus::Expired,
             ) => HistoryEvent::Submitted,
         });
         Self {

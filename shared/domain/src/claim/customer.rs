@@ -30,7 +30,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -56,7 +57,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 }

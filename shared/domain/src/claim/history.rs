@@ -55,6 +55,8 @@ pub enum HistoryEvent {
     EmailComplaint,
     /// Another partner contested the unit this claim holds: told so it can add a newer proof.
     ContestReceived,
+    /// The subscription of an official association ended.
+    Expired,
 }
 
 impl HistoryEvent {
@@ -79,6 +81,7 @@ impl HistoryEvent {
             Self::EmailBounced => "email_bounced",
             Self::EmailComplaint => "email_complaint",
             Self::ContestReceived => "contest_received",
+            Self::Expired => "expired",
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::contact::CustomerContact;
 use crate::ids::{ClaimId, PartnerId};
 use crate::proof::ProofOfExecution;
 use crate::reference::TenantContact;
-use crate::review::Message;
+use crate::review::{Message, RejectionCode};
 use chrono::{DateTime, Utc};
 
 pub const MAX_REASON_CHARS: usize = 500;
@@ -118,7 +118,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -136,6 +137,9 @@ impl Claim {
                 rejection,
                 dispute_until,
             } => {
+                if rejection.code == RejectionCode::SubscriptionEnded {
+                    return Err(TransitionError::SubscriptionEnded);
+                }
                 let until = dispute_until.ok_or(TransitionError::DisputeExhausted)?;
                 if !window_open(until, at) {
                     return Err(TransitionError::DisputeWindowClosed(until));
@@ -159,7 +163,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -184,7 +189,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -237,7 +243,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => return Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => return Err(self.refuse()),
         };
         self.room_for_partner(1)?;
         let mut step = Step::new(Actor::Partner, HistoryEvent::ContactCorrected, state);
@@ -276,7 +283,8 @@ impl Claim {
             | ClaimState::Declined { .. }
             | ClaimState::Withdrawn { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 

@@ -46,7 +46,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -91,7 +92,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -118,7 +120,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => return Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => return Err(self.refuse()),
         };
         let reason = message.as_str().to_owned();
         let rejection = Rejection {
@@ -172,7 +175,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 }

@@ -69,6 +69,10 @@ pub enum ClaimState {
     Revoked {
         window: OptOutWindow,
     },
+    /// The subscription of the association that `window` made official ended.
+    Expired {
+        window: OptOutWindow,
+    },
 }
 
 impl ClaimState {
@@ -87,6 +91,7 @@ impl ClaimState {
             Self::Superseded { .. } => ClaimStatus::Superseded,
             Self::CustomerUnreachable { .. } => ClaimStatus::CustomerUnreachable,
             Self::Revoked { .. } => ClaimStatus::Revoked,
+            Self::Expired { .. } => ClaimStatus::Expired,
         }
     }
 
@@ -97,6 +102,7 @@ impl ClaimState {
             | Self::CustomerUnreachable { window, .. }
             | Self::Associated { window }
             | Self::Revoked { window }
+            | Self::Expired { window }
             | Self::Declined { window } => Some(window),
             Self::Withdrawn { window, .. } | Self::Superseded { window } => window.as_ref(),
             Self::Contested { .. }
@@ -120,6 +126,7 @@ impl ClaimState {
                 Some(NightlyDeadline::Unreachable(*since + UNREACHABLE_PERIOD))
             }
             Self::Revoked { .. }
+            | Self::Expired { .. }
             | Self::Submitted { .. }
             | Self::Approved { .. }
             | Self::Associated { .. }
@@ -144,6 +151,7 @@ impl ClaimState {
             | Self::AwaitingCustomer { .. }
             | Self::CustomerUnreachable { .. }
             | Self::Revoked { .. }
+            | Self::Expired { .. }
             | Self::Associated { .. }
             | Self::Rejected { .. }
             | Self::Declined { .. }
@@ -158,6 +166,7 @@ impl ClaimState {
             Self::Contested { holder, .. } => Some(*holder),
             Self::CustomerUnreachable { .. }
             | Self::Revoked { .. }
+            | Self::Expired { .. }
             | Self::Submitted { .. }
             | Self::InformationRequested { .. }
             | Self::Approved { .. }
@@ -180,6 +189,7 @@ impl ClaimState {
             | Self::Contested { since, .. } => Some(five_business_days_after(calendar, *since)),
             Self::CustomerUnreachable { .. }
             | Self::Revoked { .. }
+            | Self::Expired { .. }
             | Self::InformationRequested { .. }
             | Self::Approved { .. }
             | Self::AwaitingCustomer { .. }

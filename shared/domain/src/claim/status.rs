@@ -34,13 +34,16 @@ pub enum ClaimStatus {
     CustomerUnreachable,
     /// The customer ended the official association.
     Revoked,
+    /// The subscription of the official association ended (business applications): a new
+    /// subscription needs a claim of its own.
+    Expired,
 }
 
 impl ClaimStatus {
     /// Every status, in [`ClaimStatus::ordinal`] order. A new status is listed here by hand:
     /// `ordinal` does not compile until it has a place, and a test checks each listed status
     /// is at its place and reads back from its wire text (nothing can check one is missing).
-    pub const ALL: [ClaimStatus; 13] = [
+    pub const ALL: [ClaimStatus; 14] = [
         Self::Submitted,
         Self::InformationRequested,
         Self::Approved,
@@ -54,6 +57,7 @@ impl ClaimStatus {
         Self::Superseded,
         Self::CustomerUnreachable,
         Self::Revoked,
+        Self::Expired,
     ];
 
     /// The status's place in [`ClaimStatus::ALL`].
@@ -72,6 +76,7 @@ impl ClaimStatus {
             Self::Superseded => 10,
             Self::CustomerUnreachable => 11,
             Self::Revoked => 12,
+            Self::Expired => 13,
         }
     }
 
@@ -91,6 +96,7 @@ impl ClaimStatus {
             Self::Superseded => "superseded",
             Self::CustomerUnreachable => "customer_unreachable",
             Self::Revoked => "revoked",
+            Self::Expired => "expired",
         }
     }
 
@@ -114,14 +120,17 @@ impl ClaimStatus {
             | Self::Withdrawn
             | Self::Contested
             | Self::Superseded
-            | Self::Revoked => false,
+            | Self::Revoked
+            | Self::Expired => false,
         }
     }
 
     /// True for the statuses a claim never leaves.
     pub fn is_final(self) -> bool {
         match self {
-            Self::Declined | Self::Withdrawn | Self::Superseded | Self::Revoked => true,
+            Self::Declined | Self::Withdrawn | Self::Superseded | Self::Revoked | Self::Expired => {
+                true
+            }
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
@@ -142,7 +151,8 @@ impl ClaimStatus {
             | Self::Declined
             | Self::Withdrawn
             | Self::Superseded
-            | Self::Revoked => true,
+            | Self::Revoked
+            | Self::Expired => true,
             Self::Submitted
             | Self::InformationRequested
             | Self::Approved
@@ -169,7 +179,8 @@ impl ClaimStatus {
             | Self::Declined
             | Self::Withdrawn
             | Self::Superseded
-            | Self::Revoked => false,
+            | Self::Revoked
+            | Self::Expired => false,
         }
     }
 
@@ -189,7 +200,8 @@ impl ClaimStatus {
             | Self::Declined
             | Self::Withdrawn
             | Self::Superseded
-            | Self::Revoked => false,
+            | Self::Revoked
+            | Self::Expired => false,
         }
     }
 
@@ -209,7 +221,8 @@ impl ClaimStatus {
             | Self::Withdrawn
             | Self::Contested
             | Self::Superseded
-            | Self::Revoked => false,
+            | Self::Revoked
+            | Self::Expired => false,
         }
     }
 }
@@ -254,7 +267,7 @@ mod tests {
             .into_iter()
             .filter(|s| s.is_final())
             .collect();
-        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked]);
+        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked, Expired]);
     }
 
     /// The statuses a list names with `filter`, in [`ClaimStatus::ALL`] order.

@@ -35,7 +35,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -61,7 +62,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -151,8 +153,48 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
+    }
+
+    /// The nightly run at `now` ends the claim holding a subscription the directory says ended:
+    /// an association expires (`expired`), a claim in review or awaiting its customer is
+    /// rejected, for good (`subscription_ended`, not disputable). Either frees the unit.
+    pub fn end_with_subscription(&self, now: DateTime<Utc>) -> Result<Transition, TransitionError> {
+        let code = RejectionCode::SubscriptionEnded;
+        let step = match &self.state {
+            ClaimState::Associated { window } => Step::new(
+                Actor::System,
+                HistoryEvent::Expired,
+                ClaimState::Expired { window: *window },
+            ),
+            ClaimState::Submitted { .. }
+            | ClaimState::InformationRequested { .. }
+            | ClaimState::Approved { .. }
+            | ClaimState::AwaitingCustomer { .. }
+            | ClaimState::CustomerUnreachable { .. } => Step::new(
+                Actor::System,
+                HistoryEvent::Rejected,
+                ClaimState::Rejected {
+                    rejection: Rejection {
+                        code,
+                        message: None,
+                        at: now,
+                    },
+                    dispute_until: None,
+                },
+            ),
+            ClaimState::Rejected { .. }
+            | ClaimState::Disputed { .. }
+            | ClaimState::Declined { .. }
+            | ClaimState::Withdrawn { .. }
+            | ClaimState::Contested { .. }
+            | ClaimState::Superseded { .. }
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => return Err(self.refuse()),
+        };
+        Ok(self.change(now, vec![step.code(code.as_str())], None))
     }
 
     /// The nightly run at `now` rejects a claim whose information request went unanswered past
@@ -193,7 +235,8 @@ impl Claim {
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
             | ClaimState::CustomerUnreachable { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 
@@ -234,7 +277,8 @@ impl Claim {
             | ClaimState::Withdrawn { .. }
             | ClaimState::Contested { .. }
             | ClaimState::Superseded { .. }
-            | ClaimState::Revoked { .. } => Err(self.refuse()),
+            | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. } => Err(self.refuse()),
         }
     }
 }

@@ -70,6 +70,10 @@ pub enum TransitionError {
     /// The rejection ended a dispute: only a new claim is possible.
     #[error("the rejection ended a dispute and is final")]
     DisputeExhausted,
+    /// The subscription claimed ended: the rejection is final; a new subscription needs a
+    /// claim of its own.
+    #[error("the subscription claimed ended: the rejection is final")]
+    SubscriptionEnded,
     #[error("the proof of execution is not signed after the current one ({0})")]
     ProofNotNewer(NaiveDate),
     /// The partner may still correct the bounced contact (the nightly run acts only after).

@@ -188,6 +188,33 @@ impl PartnersOfRecord for MemoryStore {
 }
 
 #[async_trait]
+impl SubscriptionEnds for MemoryStore {
+    async fn ends_due(&self, now: DateTime<Utc>) -> Result<Vec<EndedSubscription>, Unavailable> {
+        let tables = self.enter(StoreCall::EndsDue)?;
+        Ok(tables
+            .ends
+            .values()
+            .filter(|e| e.ended_at <= now)
+            .cloned()
+            .collect())
+    }
+
+    async fn holder(&self, unit: &PartnerOfRecordLock) -> Result<Option<ClaimId>, Unavailable> {
+        let tables = self.enter(StoreCall::LockHolder)?;
+        Ok(tables.locks.get(unit.as_str()).map(|h| h.claim_id))
+    }
+
+    async fn applied(&self, end: &EndedSubscription) -> Result<(), Unavailable> {
+        let mut tables = self.enter(StoreCall::EndApplied)?;
+        tables.ends.remove(&(
+            end.ended_at,
+            format!("{}#{}", end.tenant_id, end.subscription_id),
+        ));
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl ReviewQueue for MemoryStore {
     async fn review_page(&self, query: &ReviewQuery) -> Result<ReviewPage, Unavailable> {
         let tables = self.enter(StoreCall::ReviewPage)?;

@@ -17,9 +17,9 @@ use crate::ports::{
     ApplyError, ClaimRepository, CreateError, DueIndex, DuePages, FeedbackRecordError, LockHolder,
     MailFeedbackLedger, Mailer, NoticeRef, NotificationQueue, PartnersOfRecord, ReviewPage,
     ReviewQueue, SendEntry, SendError, SendLease, SendLedger, SendRef, SubmissionContext,
-    SubmissionStore, TenantDirectory, Unavailable,
+    SubmissionStore, SubscriptionEnds, TenantDirectory, Unavailable,
 };
-use crate::reference::{PartnerRecord, ReferenceData, TenantRecord};
+use crate::reference::{EndedSubscription, PartnerRecord, ReferenceData, TenantRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
@@ -52,6 +52,12 @@ pub enum StoreCall {
     DuePage,
     /// The one query of a unit's periods.
     PartnerOfRecord,
+    /// The read of the subscriptions' ends due.
+    EndsDue,
+    /// The read of a unit's lock.
+    LockHolder,
+    /// The removal of an applied subscription end.
+    EndApplied,
 }
 
 /// How many due claims one page of the due index holds when a test does not say.
@@ -97,6 +103,8 @@ struct Tables {
     /// The associations' periods by unit (the lock's key), then `effective_from` and claim:
     /// in the order the store's query reads them.
     periods: BTreeMap<(String, DateTime<Utc>, ClaimId), Period>,
+    /// The ends of subscriptions the directory recorded and the nightly run has not applied.
+    ends: BTreeMap<(DateTime<Utc>, String), EndedSubscription>,
     /// The contested claim of each partner contesting a unit, by lock and partner.
     contests: HashMap<(String, PartnerId), ClaimId>,
     idempotency: HashMap<(PartnerId, String), IdempotencyRecord>,
@@ -307,18 +315,31 @@ impl MemoryStore {
     /// A store holding this reference data.
     pub fn with_reference_data(data: &ReferenceData) -> Self {
         let store = Self::default();
-        {
-            let mut tables = store.tables();
-            for partner in &data.partners {
-                tables
-                    .partners
-                    .insert(partner.partner_id.clone(), partner.clone());
-            }
-            for tenant in &data.tenants {
-                tables.tenants.insert(tenant.tenant_id, tenant.clone());
+        store.load(data);
+        store
+    }
+
+    /// Loads reference data, as an import does: the records replaced, and the end of each
+    /// subscription said to have ended recorded for the nightly run.
+    pub fn load(&self, data: &ReferenceData) {
+        let mut tables = self.tables();
+        for partner in &data.partners {
+            tables
+                .partners
+                .insert(partner.partner_id.clone(), partner.clone());
+        }
+        for tenant in &data.tenants {
+            tables.tenants.insert(tenant.tenant_id, tenant.clone());
+            for end in tenant.ended_subscriptions() {
+                tables.ends.insert(
+                    (
+                        end.ended_at,
+                        format!("{}#{}", end.tenant_id, end.subscription_id),
+                    ),
+                    end,
+                );
             }
         }
-        store
     }
 
     /// The same store, whose due index yields pages of at most `size` claims (at least one).

@@ -48,6 +48,7 @@ pub(super) static MESSAGES: Messages = Messages {
             mehr abgelehnt werden.",
         withdrawn: msg!(Partner " hat diesen Antrag zurückgezogen. Sie müssen nichts tun."),
         superseded: msg!(Partner " ist nicht mehr Partner of Record für diesen Dienst: Der Anbieter hat den Antrag eines anderen Partners genehmigt. Sie müssen nichts tun."),
+        expired: msg!(Partner " ist nicht mehr Partner of Record für diesen Dienst: Das zugehörige Abonnement ist beendet. Sie müssen nichts tun."),
         since: "Wirksam seit",
         end_heading: "Diese Zuordnung beenden",
         end_confirm: msg!("Ja, wir beenden sie: " Partner " ist nicht länger unser Partner of Record für " Workload "."),
@@ -145,6 +146,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!("Bitte korrigieren Sie den Kundenkontakt über die Partner-API bis "
                 Deadline ". Andernfalls wird der Antrag abgelehnt."),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!("Das Abonnement Ihres Antrags für " Workload " (" Domain ") ist beendet"),
+            happened: msg!("Laut Verzeichnis ist das Abonnement des Kunden für " Workload " von " Domain " beendet. Ihr Antrag dafür ist damit ebenfalls beendet; das Abonnement ist frei."),
+            next: msg!(
+                "Ein neues Abonnement braucht einen eigenen Antrag. Für diesen Antrag ist nichts mehr möglich."
+            ),
         },
         reason_code: "Begründungscode",
         see_claim: "Der Antrag und sein gesamter Verlauf in der Partner-API:",

@@ -45,6 +45,7 @@ pub(super) static MESSAGES: Messages = Messages {
             declined here.",
         withdrawn: msg!(Partner " withdrew this request. Nothing needs doing."),
         superseded: msg!(Partner " is no longer the partner of record for this service: the vendor approved another partner's claim. Nothing needs doing."),
+        expired: msg!(Partner " is no longer the partner of record for this service: the subscription it was for has ended. Nothing needs doing."),
         since: "Official since",
         end_heading: "End this association",
         end_confirm: msg!("Yes, we end it: " Partner " will no longer be our partner of record for " Workload "."),
@@ -135,6 +136,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!("Please correct the customer's contact, through the partner API, by "
                 Deadline ". Otherwise the claim is rejected."),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!("The subscription of your claim for " Workload " (" Domain ") has ended"),
+            happened: msg!("The directory says the customer's subscription for " Workload " of " Domain " has ended. Your claim for it has ended too; the subscription is free."),
+            next: msg!(
+                "A new subscription needs a claim of its own. Nothing more can be done on this claim."
+            ),
         },
         reason_code: "Reason code",
         see_claim: "The claim and its whole history in the partner API:",

@@ -48,6 +48,7 @@ pub(super) static MESSAGES: Messages = Messages {
             puede rechazar aquí.",
         withdrawn: msg!(Partner " retiró esta solicitud. No tiene que hacer nada."),
         superseded: msg!(Partner " ya no es el partner of record de este servicio: el proveedor aprobó la solicitud de otro partner. No tiene que hacer nada."),
+        expired: msg!(Partner " ya no es el partner de referencia para este servicio: la suscripción a la que correspondía ha terminado. No necesita hacer nada."),
         since: "Oficial desde",
         end_heading: "Poner fin a esta asociación",
         end_confirm: msg!("Sí, le ponemos fin: " Partner " dejará de ser nuestro partner de referencia para " Workload "."),
@@ -143,6 +144,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!("Corrija el contacto del cliente, a través de la API de partners, antes \
                 del " Deadline ". De lo contrario, la solicitud se rechaza."),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!("La suscripción de su solicitud para " Workload " (" Domain ") ha terminado"),
+            happened: msg!("Según el directorio, la suscripción del cliente para " Workload " de " Domain " ha terminado. Su solicitud también ha terminado; la suscripción queda libre."),
+            next: msg!(
+                "Una nueva suscripción necesita su propia solicitud. No se puede hacer nada más con esta solicitud."
+            ),
         },
         reason_code: "Código del motivo",
         see_claim: "La solicitud y todo su historial en la API de partners:",

@@ -53,6 +53,7 @@ pub(super) static MESSAGES: Messages = Messages {
             être refusée ici.",
         withdrawn: msg!(Partner " a retiré cette demande. Vous n’avez rien à faire."),
         superseded: msg!(Partner " n’est plus le partenaire de référence pour ce service. Le fournisseur a approuvé la demande d’un autre partenaire. Vous n’avez rien à faire."),
+        expired: msg!(Partner " n’est plus le partenaire de référence pour ce service\u{a0}: l’abonnement concerné a pris fin. Vous n’avez rien à faire."),
         since: "Officielle depuis",
         end_heading: "Mettre fin à cette association",
         end_confirm: msg!("Oui, nous y mettons fin\u{a0}: " Partner " ne sera plus notre partenaire de référence pour " Workload "."),
@@ -150,6 +151,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!("Veuillez corriger le contact du client, via l’API partenaire, avant le "
                 Deadline ". Sinon, la demande est rejetée."),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!("L’abonnement de votre demande pour " Workload " (" Domain ") a pris fin"),
+            happened: msg!("Selon l’annuaire, l’abonnement du client pour " Workload " de " Domain " a pris fin. Votre demande prend fin avec lui\u{a0}; l’abonnement est libre."),
+            next: msg!(
+                "Un nouvel abonnement demande une nouvelle demande. Plus rien n’est possible sur celle-ci."
+            ),
         },
         reason_code: "Code du motif",
         see_claim: "La demande et tout son historique dans l’API partenaire\u{a0}:",

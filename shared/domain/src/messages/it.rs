@@ -48,6 +48,7 @@ pub(super) static MESSAGES: Messages = Messages {
             rifiutarla qui.",
         withdrawn: msg!(Partner " ha ritirato questa richiesta. Non deve fare nulla."),
         superseded: msg!(Partner " non è più il partner of record per questo servizio: il fornitore ha approvato la richiesta di un altro partner. Non deve fare nulla."),
+        expired: msg!(Partner " non è più il partner di riferimento per questo servizio: l'abbonamento a cui si riferiva è terminato. Non deve fare nulla."),
         since: "Ufficiale dal",
         end_heading: "Terminare questa associazione",
         end_confirm: msg!("Sì, la terminiamo: " Partner " non sarà più il nostro partner di riferimento per " Workload "."),
@@ -143,6 +144,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!("Corregga il referente del cliente, tramite l'API per i partner, entro "
                 Deadline ". Altrimenti la richiesta viene respinta."),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!("L'abbonamento della sua richiesta per " Workload " (" Domain ") è terminato"),
+            happened: msg!("Secondo la directory, l'abbonamento del cliente per " Workload " di " Domain " è terminato. Anche la sua richiesta è terminata; l'abbonamento è libero."),
+            next: msg!(
+                "Un nuovo abbonamento richiede una richiesta a sé. Su questa richiesta non si può fare altro."
+            ),
         },
         reason_code: "Codice del motivo",
         see_claim: "La richiesta e tutta la sua cronologia nell'API per i partner:",

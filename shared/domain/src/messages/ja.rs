@@ -45,6 +45,7 @@ pub(super) static MESSAGES: Messages = Messages {
         window_closed: "この申請の辞退期限は過ぎたため、ここから辞退することはできません。",
         withdrawn: msg!(Partner " はこの申請を取り下げました。操作は必要ありません。"),
         superseded: msg!(Partner " は、このサービスのパートナー・オブ・レコードではなくなりました。ベンダーが別のパートナーの申請を承認しました。操作は必要ありません。"),
+        expired: msg!(Partner " は、このサービスのパートナー・オブ・レコードではなくなりました。対象のサブスクリプションが終了したためです。操作は必要ありません。"),
         since: "成立日時",
         end_heading: "この関連付けを終了する",
         end_confirm: msg!("はい、終了します。" Partner " は " Workload " における当社のパートナー・オブ・レコードではなくなります。"),
@@ -135,6 +136,13 @@ pub(super) static MESSAGES: Messages = Messages {
             ),
             next: msg!(Deadline " までに、パートナー API からお客様の連絡先を修正してください。\
                 修正がない場合、申請は却下されます。"),
+        },
+        subscription_ended: PartnerNewsMessages {
+            subject: msg!(Workload " (" Domain ") の申請のサブスクリプションが終了しました"),
+            happened: msg!("ディレクトリによると、" Domain " の " Workload " のお客様のサブスクリプションは終了しました。この申請も終了し、サブスクリプションは空きになりました。"),
+            next: msg!(
+                "新しいサブスクリプションには新しい申請が必要です。この申請でできることはもうありません。"
+            ),
         },
         reason_code: "理由コード",
         see_claim: "パートナー API での申請とその全履歴:",

@@ -38,6 +38,10 @@ pub struct FinalizeSummary {
     /// counted them (the function does, after the deadlines).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviews_overdue: Option<usize>,
+    /// What became of the subscriptions the directory says ended, once the run applied them
+    /// (the function does, after the deadlines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_ends: Option<crate::usecase::subscription_ends::EndsSummary>,
 }
 
 /// The nightly run's use case.
@@ -160,6 +164,7 @@ impl FinalizeAssociations<'_> {
                 | TransitionError::ResponseWindowClosed(_)
                 | TransitionError::DisputeWindowClosed(_)
                 | TransitionError::DisputeExhausted
+                | TransitionError::SubscriptionEnded
                 | TransitionError::ProofNotNewer(_)
                 | TransitionError::TooManyCorrections
                 | TransitionError::TooManyChanges),

@@ -63,7 +63,9 @@ impl ManageError {
             TransitionError::NotAllowedFrom(status) => Self::InvalidTransition(status),
             TransitionError::ResponseWindowClosed(due) => Self::ResponseWindowClosed(due),
             TransitionError::DisputeWindowClosed(until) => Self::DisputeWindowClosed(until),
-            TransitionError::DisputeExhausted => Self::AlreadyFinal(current),
+            TransitionError::DisputeExhausted | TransitionError::SubscriptionEnded => {
+                Self::AlreadyFinal(current)
+            }
             TransitionError::ProofNotNewer(current) => Self::ProofNotNewer(current),
             TransitionError::TooManyCorrections => Self::TooManyCorrections,
             TransitionError::TooManyChanges => Self::TooManyChanges,

@@ -135,6 +135,7 @@ impl NotifyCustomer<'_> {
             ClaimState::AwaitingCustomer { .. }
             | ClaimState::CustomerUnreachable { .. }
             | ClaimState::Revoked { .. }
+            | ClaimState::Expired { .. }
             | ClaimState::Associated { .. }
             | ClaimState::Declined { .. }
             | ClaimState::Superseded { window: Some(_) }

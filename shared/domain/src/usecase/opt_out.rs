@@ -37,6 +37,8 @@ pub enum PageState {
     Withdrawn,
     /// Another partner became the partner of record for the workload.
     Superseded,
+    /// The subscription of the association ended.
+    Expired,
 }
 
 impl PageState {
@@ -69,6 +71,7 @@ impl PageState {
             },
             ClaimState::Withdrawn { .. } => Self::Withdrawn,
             ClaimState::Superseded { .. } => Self::Superseded,
+            ClaimState::Expired { .. } => Self::Expired,
         }
     }
 }
@@ -172,6 +175,7 @@ impl OptOutDesk<'_> {
                     | TransitionError::ResponseNotOverdue(_)
                     | TransitionError::DisputeWindowClosed(_)
                     | TransitionError::DisputeExhausted
+                    | TransitionError::SubscriptionEnded
                     | TransitionError::ProofNotNewer(_)
                     | TransitionError::UnreachableNotOverdue(_)
                     | TransitionError::TooManyCorrections
@@ -202,6 +206,7 @@ impl OptOutDesk<'_> {
                     | TransitionError::ResponseNotOverdue(_)
                     | TransitionError::DisputeWindowClosed(_)
                     | TransitionError::DisputeExhausted
+                    | TransitionError::SubscriptionEnded
                     | TransitionError::ProofNotNewer(_)
                     | TransitionError::UnreachableNotOverdue(_)
                     | TransitionError::TooManyCorrections

@@ -274,6 +274,7 @@ fn refused(error: TransitionError, current: ClaimStatus) -> ReviewError {
         | TransitionError::ResponseNotOverdue(_)
         | TransitionError::DisputeWindowClosed(_)
         | TransitionError::DisputeExhausted
+        | TransitionError::SubscriptionEnded
         | TransitionError::ProofNotNewer(_)
         | TransitionError::UnreachableNotOverdue(_)
         | TransitionError::TooManyCorrections

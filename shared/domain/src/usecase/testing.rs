@@ -54,11 +54,36 @@ pub(crate) fn sends<'a>(
     }
 }
 
+/// The partners and tenants of `infra/local/examples/seed.json`.
+pub(crate) fn reference_json() -> Value {
+    serde_json::from_str(include_str!("../../../../infra/local/examples/seed.json")).unwrap()
+}
+
 /// A store holding the partners and tenants of `infra/local/examples/seed.json`.
 pub(crate) fn store() -> MemoryStore {
-    let document: Value =
-        serde_json::from_str(include_str!("../../../../infra/local/examples/seed.json")).unwrap();
-    MemoryStore::with_reference_data(&ReferenceData::parse(&document).unwrap())
+    MemoryStore::with_reference_data(&ReferenceData::parse(&reference_json()).unwrap())
+}
+
+/// A claim of `partner` on Contoso's Dynamics 365 Sales subscription (`osu-bizapps`), submitted
+/// and stored at `at` with its lock.
+pub(crate) async fn bizapps_claim(store: &MemoryStore, partner: &str, at: DateTime<Utc>) -> Claim {
+    let mut subject = subject();
+    subject.program = crate::catalogue::Program::parse("osu-bizapps").unwrap();
+    subject.workload = subject.program.workload("dynamics-sales").unwrap();
+    subject.subscription_id =
+        Some(crate::ids::SubscriptionId::parse("11111111-2222-3333-4444-555555555555").unwrap());
+    let (claim, entry) = Claim::submit(
+        ClaimId::new_at(at),
+        PartnerId::parse(partner).unwrap(),
+        "Fabrikam Consulting".into(),
+        subject,
+        at,
+    );
+    store
+        .create_claim(&claim, std::slice::from_ref(&entry), None, None)
+        .await
+        .unwrap();
+    claim
 }
 
 /// Fabrikam's claim on Contoso's Teams, as the contract's example sends it.
