@@ -35,13 +35,14 @@ async fn each_operation_costs_the_fewest_requests_and_nothing_scans() {
         calls(&[("DynamoDB.GetItem", 1), ("DynamoDB.TransactWriteItems", 1)])
     );
     // AND finalization is one conditional write per due claim, one query per page of each
-    // shard of the due index (here every shard fits in one page), and one query of the review
-    // index to count the overdue reviews (it stops at the first claim not overdue)
+    // shard of the due index (here every shard fits in one page), one query of the review
+    // index to count the overdue reviews (it stops at the first claim not overdue), and one
+    // query of the subscriptions' ends (none here)
     assert_eq!(flow.finalized, DUE);
     assert_eq!(
         flow.of("finalize-association"),
         calls(&[
-            ("DynamoDB.Query", u64::from(DUE_SHARDS) + 1),
+            ("DynamoDB.Query", u64::from(DUE_SHARDS) + 2),
             ("DynamoDB.TransactWriteItems", DUE as u64),
         ])
     );
@@ -81,6 +82,11 @@ async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
         ])
     );
     // AND the queue and a claim's page are one query each
+    // AND the partner of record at an instant is one query, with fifty periods on the unit
+    assert_eq!(
+        flow.of("review-claims: GET /v1/review/partner-of-record (50 periods on the unit)"),
+        calls(&[("DynamoDB.Query", 1)])
+    );
     assert_eq!(
         flow.of("review-claims: GET /v1/review/claims (the queue)"),
         calls(&[("DynamoDB.Query", 1)])
@@ -107,13 +113,13 @@ async fn each_step_of_the_review_costs_the_fewest_requests_and_nothing_scans() {
         calls(&[("DynamoDB.GetItem", 1)])
     );
     // AND the nightly run reads the due index (one query per shard), rejects each due
-    // request from what the index holds (a transaction each, no read), and counts the overdue
-    // reviews (one query of the review index)
+    // request from what the index holds (a transaction each, no read), counts the overdue
+    // reviews (one query of the review index) and reads the subscriptions' ends (one query)
     assert_eq!(flow.finalized, DUE);
     assert_eq!(
         flow.of("finalize-association"),
         calls(&[
-            ("DynamoDB.Query", u64::from(DUE_SHARDS) + 1),
+            ("DynamoDB.Query", u64::from(DUE_SHARDS) + 2),
             ("DynamoDB.TransactWriteItems", DUE as u64),
         ])
     );

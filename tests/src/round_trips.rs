@@ -4,6 +4,10 @@
 use crate::{FABRIKAM, NORTHWIND, TestStack, claim_body, instant, link_in};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::TimeDelta;
+use cpor_domain::calendar::OptOutWindow;
+use cpor_domain::claim::{Claim, HistoryEntry, WithdrawalReason};
+use cpor_domain::ids::{ClaimId, PartnerId};
+use cpor_domain::submission::parse_submission;
 use cpor_local::faults::FaultPlan;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -146,6 +150,57 @@ pub async fn count_flow(due: usize) -> FlowCalls {
     }
 }
 
+/// Fifty associations of Litware's Teams one after the other, each official and then
+/// withdrawn, as the service stores them; the instant the 25th held the unit.
+fn fifty_periods() -> (
+    Vec<(Claim, Vec<HistoryEntry>)>,
+    chrono::DateTime<chrono::Utc>,
+) {
+    let mut at = chrono::Utc::now() - TimeDelta::days(3650);
+    let mut claims = Vec::new();
+    let mut middle = at;
+    for i in 0..50 {
+        let body = crate::seeded_tenant_claim_body(crate::LITWARE, "teams");
+        let subject = body
+            .as_object()
+            .and_then(|o| parse_submission(o, chrono::Utc::now().date_naive()).ok())
+            .expect("a valid claim")
+            .subject;
+        let (claim, entry) = Claim::submit(
+            ClaimId::new_at(at),
+            PartnerId::parse(crate::FABRIKAM).expect("a partner id"),
+            "Fabrikam Consulting".into(),
+            subject,
+            at,
+        );
+        let mut history = vec![entry];
+        let step = |t: cpor_domain::claim::Transition, history: &mut Vec<HistoryEntry>| {
+            history.extend(t.entries);
+            t.claim
+        };
+        let claim = step(
+            claim.approve_automatically(at).expect("approved"),
+            &mut history,
+        );
+        let window = OptOutWindow {
+            notified_at: at,
+            deadline: at + TimeDelta::days(7),
+        };
+        let claim = step(claim.notify(window).expect("notified"), &mut history);
+        at = window.deadline + TimeDelta::hours(1);
+        let claim = step(claim.finalize(at).expect("official"), &mut history);
+        if i == 25 {
+            middle = at;
+        }
+        at += TimeDelta::days(30);
+        let reason = WithdrawalReason::parse("engagement ended").expect("a reason");
+        let claim = step(claim.withdraw(at, reason).expect("withdrawn"), &mut history);
+        at += TimeDelta::days(1);
+        claims.push((claim, history));
+    }
+    (claims, middle)
+}
+
 /// Runs the review once through a local stack under the `manual` policy, each step counted on
 /// its own: a submission waiting for review, the queue, a claim's page, each decision, each of
 /// the partner's moves, and a nightly run rejecting `due` unanswered information requests.
@@ -286,6 +341,28 @@ pub async fn count_review_flow(due: usize) -> FlowCalls {
     let rejected_by_run = run["rejected"].as_u64().unwrap_or_default() as usize;
     step(
         &format!("finalize-association: {rejected_by_run} unanswered requests due"),
+        &before,
+    );
+
+    // Partner of record at an instant, on a unit with fifty periods behind it: one query.
+    let (history, middle) = fifty_periods();
+    let store = cpor_aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await),
+        stack.settings().table.clone(),
+    );
+    store
+        .seed_claims(&history)
+        .await
+        .expect("the periods are written");
+    let before = plan.calls();
+    let path = format!(
+        "/v1/review/partner-of-record?tenant_id={}&workload=teams&at={}",
+        crate::LITWARE,
+        cpor_domain::time::format_instant(middle)
+    );
+    expect(stack.review_get("r", &path).await, 200);
+    step(
+        "review-claims: GET /v1/review/partner-of-record (50 periods on the unit)",
         &before,
     );
 

@@ -48,7 +48,8 @@ impl DynamoStore {
     }
 
     /// Writes claims as the service stores them (the claim with its index attributes, its
-    /// history, and its lock while it holds one), for seeding a table in bulk (benchmarks).
+    /// history, its lock while it holds one, and its association's period once it has one),
+    /// for seeding a table in bulk (benchmarks).
     /// Returns how many items were written.
     pub async fn seed_claims(
         &self,
@@ -63,6 +64,7 @@ impl DynamoStore {
             if claim.status().holds_lock() {
                 items.push(lock_item(claim)?);
             }
+            items.extend(super::periods::period_item(claim)?);
         }
         let written = items.len();
         self.put_all(items).await?;

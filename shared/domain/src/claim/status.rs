@@ -267,7 +267,10 @@ mod tests {
             .into_iter()
             .filter(|s| s.is_final())
             .collect();
-        assert_eq!(r#final, vec![Declined, Withdrawn, Superseded, Revoked, Expired]);
+        assert_eq!(
+            r#final,
+            vec![Declined, Withdrawn, Superseded, Revoked, Expired]
+        );
     }
 
     /// The statuses a list names with `filter`, in [`ClaimStatus::ALL`] order.
