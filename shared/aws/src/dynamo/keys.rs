@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
+use cpor_domain::export::{ExportId, Month};
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
 use cpor_domain::time::format_instant;
@@ -23,9 +24,14 @@ pub(super) mod sk {
     pub const TENANT: &str = "TENANT";
     /// A claim's count of documents.
     pub const DOCUMENTS: &str = "DOCUMENTS";
+    pub const EXPORT: &str = "EXPORT";
 }
 
 const CLAIM_PREFIX: &str = "CLAIM#";
+const EXPORT_PREFIX: &str = "EXPORT#";
+const LEDGER_PREFIX: &str = "LEDGER#";
+/// What a period's `ledger_sk` starts with while it lasts: after every instant.
+pub const OPEN_PERIOD: &str = "~";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
 const CONTEST_PREFIX: &str = "CONTEST#";
@@ -194,6 +200,31 @@ pub(super) fn idempotency(partner_id: &PartnerId, key: &str) -> ItemKey {
 
 pub(super) fn partner(id: &PartnerId) -> ItemKey {
     ItemKey::new(format!("{PARTNER_PREFIX}{id}"), sk::PARTNER)
+}
+
+/// An export's record.
+pub(super) fn export(id: ExportId) -> ItemKey {
+    ItemKey::new(format!("{EXPORT_PREFIX}{id}"), sk::EXPORT)
+}
+
+/// The ledger index's partition of the periods of `program` that started in `month`.
+pub fn ledger_partition(program: &str, month: Month) -> String {
+    format!("{LEDGER_PREFIX}{program}#{month}")
+}
+
+/// The ledger index's sort key of a period: its end (or [`OPEN_PERIOD`]), then its claim.
+pub fn ledger_position(until: Option<DateTime<Utc>>, claim_id: &str) -> String {
+    match until {
+        Some(until) => format!("{}#{claim_id}", format_instant(until)),
+        None => format!("{OPEN_PERIOD}#{claim_id}"),
+    }
+}
+
+/// The ledger sort key after which lie the periods not ended by `at`: every period that ended
+/// at `at` or before sorts below it (`<at>#<claim id>`: a claim id's characters sort below
+/// `~`), every later or open one above.
+pub fn ledger_not_ended_by(at: DateTime<Utc>) -> String {
+    format!("{}#{OPEN_PERIOD}", format_instant(at))
 }
 
 pub(super) fn tenant(id: TenantId) -> ItemKey {
