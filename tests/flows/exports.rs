@@ -529,7 +529,10 @@ async fn a_bad_export_body_is_refused_naming_every_field() {
         &json!({ "kind": "claims", "format": "csv" }),
     )
     .await;
-    assert_eq!((answer.status.as_u16(), answer.code().as_str()), (403, "forbidden"));
+    assert_eq!(
+        (answer.status.as_u16(), answer.code().as_str()),
+        (403, "forbidden")
+    );
     stack.stop().await;
 }
 
