@@ -387,7 +387,7 @@ async fn a_reviewer_s_ledger_of_a_month_holds_exactly_the_associations_effective
         header,
         cpor_domain::export::LEDGER_COLUMNS.map(str::to_owned)
     );
-    let mut expected = vec![
+    let mut expected = [
         &other_program,
         &spans,
         &open,

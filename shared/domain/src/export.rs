@@ -471,7 +471,10 @@ pub fn csv_record(cells: &[Value]) -> String {
             let text = match cell {
                 Value::Null => String::new(),
                 Value::String(s) => s.clone(),
-                other => other.to_string(),
+                other
+                @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_)) => {
+                    other.to_string()
+                }
             };
             quoted(&neutralised(text))
         })
