@@ -30,6 +30,16 @@ def _recent_proof(proof) -> None:
         proof["signed_on"] = (today - datetime.timedelta(days=30)).isoformat()
 
 
+def _ledger_month(body) -> None:
+    """A ledger's `month` must lie from 2026-01 (the service's first) to the month of the run."""
+    month = body.get("month") if isinstance(body, dict) else None
+    if not isinstance(month, str) or len(month) != 7:
+        return
+    current = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+    if not "2026-01" <= month <= current:
+        body["month"] = current
+
+
 # The partner's moves that carry a proof of execution: in the body's `proof_of_execution`, or as
 # the body itself (`/proof`).
 PROOF_IN_BODY = {
@@ -49,6 +59,8 @@ def before_call(context, case, kwargs):
     if method == "POST" and path in PROOF_IN_BODY and isinstance(case.body, dict):
         member = PROOF_IN_BODY[path]
         _recent_proof(case.body.get(member) if member else case.body)
+    elif method == "POST" and path == "/v1/review/exports":
+        _ledger_month(case.body)
     elif path == "/v1/claims" and method == "GET" and CURSOR:
         # A cursor is opaque: only the `next_cursor` of an earlier page is one.
         if isinstance(case.query, dict) and "cursor" in case.query:

@@ -222,6 +222,8 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
             "record-document",
             "record-email-feedback",
             "record-opt-out",
+            // run-export's event source mapping polls the exports queue on its role.
+            "run-export",
             "submit-claim"
         ]
         .into_iter()

@@ -12,6 +12,7 @@ mod contact;
 mod contest;
 mod documents;
 mod events;
+mod exports;
 mod feedback;
 mod finalize;
 mod manage;

@@ -1515,6 +1515,208 @@ async fn every_documented_answer_of_the_documents_matches_the_description() {
     stack.stop().await;
 }
 
+const EXPORTS: &str = "/v1/exports";
+const EXPORT: &str = "/v1/exports/{export_id}";
+const LEDGER_EXPORTS: &str = "/v1/review/exports";
+const LEDGER_EXPORT: &str = "/v1/review/exports/{export_id}";
+
+/// Waits until the export at `path` is no longer running (unchecked reads), or fails after 60 s.
+async fn export_ended(stack: &TestStack, path: &str, token: &str) {
+    let started = std::time::Instant::now();
+    while stack
+        .send(Method::GET, path, Some(token), None, &[])
+        .await
+        .json()["status"]
+        == "running"
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the export never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_documented_answer_of_the_exports_matches_the_description() {
+    // GIVEN the description, a stack and a claim of Fabrikam's
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.token(FABRIKAM, "auditor"),
+        stack.reviewer_token("reviewer-1"),
+        stack.admin(NORTHWIND),
+    ];
+    let [user_token, no_role, reviewer_token, northwind] = tokens.each_ref().map(String::as_str);
+    let (user, reviewer) = (Some(user_token), Some(reviewer_token));
+    stack.submit(FABRIKAM, &claim_body("teams")).await;
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+    let claims = json!({ "kind": "claims", "status": "approved", "format": "csv" });
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let ledger = json!({ "kind": "associations", "month": month, "format": "jsonl" });
+    let id_of = |answer: &Answer| {
+        answer.json()["export_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // WHEN every answer of the exports is produced: asked for, read running and ready, refused
+    let asked = c.post(EXPORTS, EXPORTS, user, Some(&claims)).await;
+    let partner_export = EXPORT.replace("{export_id}", &id_of(&asked));
+    let asked_ledger = c
+        .post(LEDGER_EXPORTS, LEDGER_EXPORTS, reviewer, Some(&ledger))
+        .await;
+    let vendor_export = LEDGER_EXPORT.replace("{export_id}", &id_of(&asked_ledger));
+    let mut answers: Vec<Expected> = vec![(202, "", asked), (202, "", asked_ledger)];
+    export_ended(&stack, &partner_export, user_token).await;
+    export_ended(&stack, &vendor_export, reviewer_token).await;
+    let unknown = "01JDX3K2Z4W5Y6V7T8S9R0Q1P2";
+    for (template, post, read, token, body, other) in [
+        (
+            EXPORTS,
+            EXPORT,
+            &partner_export,
+            user_token,
+            &claims,
+            Some(northwind),
+        ),
+        // (no other owner may read the vendor's: a partner's token is refused, 403, below)
+        (
+            LEDGER_EXPORTS,
+            LEDGER_EXPORT,
+            &vendor_export,
+            reviewer_token,
+            &ledger,
+            None,
+        ),
+    ] {
+        let ready = c.get(post, read, Some(token)).await;
+        assert_eq!(ready.json()["status"], "ready", "{}", ready.text);
+        assert!(ready.json()["download_url"].is_string(), "{}", ready.text);
+        answers.extend([
+            (200, "", ready),
+            (
+                400,
+                "validation_failed",
+                c.post(
+                    template,
+                    template,
+                    Some(token),
+                    Some(&json!({ "kind": "x" })),
+                )
+                .await,
+            ),
+            (
+                400,
+                "malformed_json",
+                c.post(template, template, Some(token), Some(&json!([])))
+                    .await,
+            ),
+            (
+                401,
+                "unauthenticated",
+                c.post(template, template, None, Some(body)).await,
+            ),
+            (401, "unauthenticated", c.get(post, read, None).await),
+            (
+                413,
+                "payload_too_large",
+                c.post_raw(template, template, token, "application/json", big.clone())
+                    .await,
+            ),
+            (
+                415,
+                "unsupported_media_type",
+                c.post_raw(template, template, token, "text/plain", body.to_string())
+                    .await,
+            ),
+            (
+                404,
+                "export_not_found",
+                c.get(post, &post.replace("{export_id}", unknown), Some(token))
+                    .await,
+            ),
+        ]);
+        if let Some(other) = other {
+            answers.push((
+                404,
+                "export_not_found",
+                c.get(post, read, Some(other)).await,
+            ));
+        }
+    }
+    answers.extend([
+        (
+            403,
+            "forbidden",
+            c.post(EXPORTS, EXPORTS, Some(no_role), Some(&claims)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.get(EXPORT, &partner_export, Some(no_role)).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post(LEDGER_EXPORTS, LEDGER_EXPORTS, user, Some(&ledger))
+                .await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.get(LEDGER_EXPORT, &vendor_export, user).await,
+        ),
+    ]);
+    // ... and, once the table is gone, 503 on each
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    answers.extend([
+        (
+            503,
+            "service_unavailable",
+            c.post(EXPORTS, EXPORTS, user, Some(&claims)).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(EXPORT, &partner_export, user).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.post(LEDGER_EXPORTS, LEDGER_EXPORTS, reviewer, Some(&ledger))
+                .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(LEDGER_EXPORT, &vendor_export, reviewer).await,
+        ),
+    ]);
+
+    // THEN each had its status and code, and every documented answer was produced
+    for (status, code, answer) in &answers {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    description.assert_covered("exports", |_| true);
+    stack.stop().await;
+}
+
 /// The catalogue's answers (a partner's and a reviewer's, in a language and in the fallback;
 /// without a token; with a refused one) match the description, and each documented one is
 /// produced.

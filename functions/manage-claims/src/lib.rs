@@ -10,6 +10,10 @@
 //!   again once the customer may have been);
 //! - `POST /v1/claims/{claim_id}/documents`: declare a document, answered with its upload link;
 //! - `GET /v1/claims/{claim_id}/documents/{document_id}`: 303 to an uploaded document's bytes;
+//! - `POST /v1/exports`: export the partner's claims (filtered) as a CSV or JSON Lines file,
+//!   written in the background by run-export; `GET /v1/exports/{export_id}`: where it stands,
+//!   with a 5-minute link to the file once ready. Any role that may view the partner's claims
+//!   may export them (`incentives_user` too: an export shows nothing a listing does not);
 //! - `GET /v1/catalogue`: the programs and their workloads, named in the reader's language, for
 //!   partners and reviewers alike (behind the authorizer that accepts either's token).
 
@@ -17,6 +21,7 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use cpor_aws::budget::{Admission, PartnerBudget};
+use cpor_aws::exports::ExportDesk;
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::ClaimId;
@@ -24,13 +29,15 @@ use cpor_domain::caller::Caller;
 use cpor_domain::clock::Clock;
 use cpor_domain::command::{ContactCorrection, Dispute, NewProof, Response, Withdrawal};
 use cpor_domain::document::object_key;
+use cpor_domain::export::{ExportRequest, Owner};
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::documents::DocumentDesk;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
+use cpor_http::resource::ExportResource;
 use cpor_http::routes::{
-    self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, DISPUTE_REJECTION,
-    DOWNLOAD_DOCUMENT, GET_CLAIM, LIST_CLAIMS, READ_CATALOGUE, REMOVE_DOCUMENT,
-    RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
+    self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, CREATE_EXPORT,
+    DISPUTE_REJECTION, DOWNLOAD_DOCUMENT, GET_CLAIM, GET_EXPORT, LIST_CLAIMS, READ_CATALOGUE,
+    REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
 };
 use cpor_http::{
     CatalogueResource, ClaimResource, ClaimWithHistory, Problem, Route, caller, json, json_body,
@@ -49,6 +56,8 @@ pub struct ManageClaimsFunction {
     clock: Arc<dyn Clock>,
     /// Each partner's share of the API.
     budget: Option<PartnerBudget>,
+    /// The partner's exports of its claims.
+    exports: Option<ExportDesk>,
 }
 
 impl ManageClaimsFunction {
@@ -59,7 +68,15 @@ impl ManageClaimsFunction {
             documents,
             clock,
             budget: None,
+            exports: None,
         }
+    }
+
+    /// The same, asking for and reading exports through `exports`.
+    #[must_use]
+    pub fn with_exports(mut self, exports: ExportDesk) -> Self {
+        self.exports = Some(exports);
+        self
     }
 
     /// The same, each partner's requests counted against `budget`.
@@ -154,6 +171,9 @@ impl ManageClaimsFunction {
             (Some(route @ (&ADD_DOCUMENT | &DOWNLOAD_DOCUMENT | &REMOVE_DOCUMENT)), Some(id)) => {
                 self.document_route(route, &caller, id, event).await
             }
+            (Some(route @ (&CREATE_EXPORT | &GET_EXPORT)), _) => {
+                Box::pin(self.export_route(route, &caller, event)).await
+            }
             _ => Err(routes::not_found("this method and path are not served")),
         }
     }
@@ -199,6 +219,48 @@ impl ManageClaimsFunction {
                     .map_or("", String::as_str);
                 self.document_desk().remove(caller, id, document_id).await?;
                 Ok(cpor_http::no_content())
+            }
+            _ => Err(routes::not_found("this method and path are not served")),
+        }
+    }
+
+    /// `POST /v1/exports` (202, the export running) and `GET /v1/exports/{export_id}`: the
+    /// caller's partner's exports alone; another's is not found.
+    async fn export_route(
+        &self,
+        route: &Route,
+        caller: &Caller,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        if !caller.may_view_claims() {
+            return Err(Problem::forbidden(
+                "only an incentives_admin or an incentives_user may export claims",
+            ));
+        }
+        let owner = Owner::Partner(caller.partner_id.clone());
+        let unconfigured = || Problem::unavailable(&"exports are not configured");
+        match *route {
+            CREATE_EXPORT => {
+                let request = ExportRequest::claims(&json_body(event)?)?;
+                let desk = self.exports.as_ref().ok_or_else(unconfigured)?;
+                let export = desk
+                    .ask(owner, request)
+                    .await
+                    .map_err(|e| Problem::unavailable(&e))?;
+                Ok(json(202, &ExportResource::of(&export, None)))
+            }
+            GET_EXPORT => {
+                let id = event
+                    .path_parameters
+                    .get("export_id")
+                    .map_or("", String::as_str);
+                let desk = self.exports.as_ref().ok_or_else(unconfigured)?;
+                let (export, link) = desk
+                    .read(&owner, id)
+                    .await
+                    .map_err(|e| Problem::unavailable(&e))?
+                    .ok_or_else(Problem::export_not_found)?;
+                Ok(json(200, &ExportResource::of(&export, link.map(|l| l.url))))
             }
             _ => Err(routes::not_found("this method and path are not served")),
         }
@@ -293,11 +355,13 @@ impl Door for ManageClaimsFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
+    /// On the table (`CPOR_TABLE_NAME`), the documents' bucket (`CPOR_DOCUMENTS_BUCKET`) and
+    /// the exports' queue (`CPOR_EXPORTS_QUEUE_URL`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         Ok(
             Self::new(wiring.store()?, wiring.documents()?, wiring.clock())
-                .with_budget(wiring.partner_budget()?),
+                .with_budget(wiring.partner_budget()?)
+                .with_exports(wiring.exports()?),
         )
     }
 
@@ -400,7 +464,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 11);
+        assert_eq!(served.len(), 13);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

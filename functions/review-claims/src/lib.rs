@@ -11,6 +11,9 @@
 //! - `POST /v1/review/claims/{claim_id}/reject`: reject (the partner may dispute);
 //! - `GET /v1/review/partner-of-record`: the association effective for a unit at an instant,
 //!   in one Query of the unit's periods.
+//! - `POST /v1/review/exports`: export the payout ledger of a month (every association
+//!   effective at any time in it), written in the background by run-export;
+//!   `GET /v1/review/exports/{export_id}`: where it stands, with a 5-minute link once ready.
 //!
 //! Each decision is one read and one conditional transaction: two reviewers deciding the same
 //! claim at once, one wins and the other is told the claim moved on (409).
@@ -18,11 +21,13 @@
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use cpor_aws::exports::ExportDesk;
 use cpor_aws::metrics::name;
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::clock::Clock;
 use cpor_domain::command::{Approval, InformationRequest, Rejection};
 use cpor_domain::document::{DocumentStatus, object_key};
+use cpor_domain::export::{ExportRequest, Owner};
 use cpor_domain::ids::ClaimId;
 use cpor_domain::listing::{
     encode_review_cursor, parse_partner_of_record_query, parse_review_query,
@@ -32,11 +37,11 @@ use cpor_domain::ports::{ClaimRepository, PartnersOfRecord, ReviewQueue};
 use cpor_domain::time::format_instant;
 use cpor_domain::usecase::review::{Case, ReviewDesk, ReviewError};
 use cpor_domain::{BusinessCalendar, Claim};
-use cpor_http::resource::DocumentResource;
+use cpor_http::resource::{DocumentResource, ExportResource};
 use cpor_http::resource::{PartnerOfRecordResource, ReviewQueueItem, ReviewedClaim};
 use cpor_http::routes::{
-    self, APPROVE_CLAIM, GET_REVIEWED_CLAIM, LIST_REVIEW_QUEUE, PARTNER_OF_RECORD, REJECT_CLAIM,
-    REQUEST_INFORMATION,
+    self, APPROVE_CLAIM, CREATE_LEDGER_EXPORT, GET_LEDGER_EXPORT, GET_REVIEWED_CLAIM,
+    LIST_REVIEW_QUEUE, PARTNER_OF_RECORD, REJECT_CLAIM, REQUEST_INFORMATION,
 };
 use cpor_http::{ClaimResource, Problem, json, json_body, reviewer};
 use serde_json::json;
@@ -56,6 +61,8 @@ pub struct ReviewClaimsFunction {
     calendar: BusinessCalendar,
     /// The documents' records and bucket, for the claim's download links.
     documents: Option<(Arc<dyn DocumentStore>, S3Documents)>,
+    /// The vendor's exports of the payout ledger.
+    exports: Option<ExportDesk>,
 }
 
 impl ReviewClaimsFunction {
@@ -69,7 +76,15 @@ impl ReviewClaimsFunction {
             clock,
             calendar,
             documents: None,
+            exports: None,
         }
+    }
+
+    /// The function asking for and reading the ledger's exports through `exports`.
+    #[must_use]
+    pub fn with_exports(mut self, exports: ExportDesk) -> Self {
+        self.exports = Some(exports);
+        self
     }
 
     /// The function with the claims' documents in its answers, their bytes in `bucket`.
@@ -169,6 +184,11 @@ impl ReviewClaimsFunction {
                     .await?;
                 Ok(self.decided("information_requested", &claim))
             }
+            (Some(route @ (&CREATE_LEDGER_EXPORT | &GET_LEDGER_EXPORT)), _) => {
+                // Boxed: inlined, the presigning's future makes the handler's too deep for the
+                // compiler's layout query.
+                Box::pin(self.export_route(route, event)).await
+            }
             (Some(&REJECT_CLAIM), Some(id)) => {
                 let rejection = Rejection::read(&json_body(event)?)?;
                 let claim = desk.reject(&reviewer, claim_id(id)?, rejection).await?;
@@ -225,6 +245,49 @@ impl ReviewClaimsFunction {
         Ok(json(200, &PartnerOfRecordResource::from(&period)))
     }
 
+    /// `POST /v1/review/exports` (202, the export running) and
+    /// `GET /v1/review/exports/{export_id}`: the vendor's exports alone.
+    async fn export_route(
+        &self,
+        route: &cpor_http::Route,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        match *route {
+            CREATE_LEDGER_EXPORT => {
+                let request = ExportRequest::ledger(&json_body(event)?, self.clock.now())?;
+                let export = self
+                    .export_desk()?
+                    .ask(Owner::Vendor, request)
+                    .await
+                    .map_err(|e| Problem::unavailable(&e))?;
+                Ok(json(202, &ExportResource::of(&export, None)))
+            }
+            GET_LEDGER_EXPORT => {
+                let id = event
+                    .path_parameters
+                    .get("export_id")
+                    .map_or("", String::as_str);
+                if cpor_domain::export::ExportId::parse(id).is_none() {
+                    return Err(Problem::export_not_found());
+                }
+                let (export, link) = self
+                    .export_desk()?
+                    .read(&Owner::Vendor, id)
+                    .await
+                    .map_err(|e| Problem::unavailable(&e))?
+                    .ok_or_else(Problem::export_not_found)?;
+                Ok(json(200, &ExportResource::of(&export, link.map(|l| l.url))))
+            }
+            _ => Err(routes::not_found("this method and path are not served")),
+        }
+    }
+
+    fn export_desk(&self) -> Result<&ExportDesk, Problem> {
+        self.exports
+            .as_ref()
+            .ok_or_else(|| Problem::unavailable(&"exports are not configured"))
+    }
+
     /// The answer to a decision: the claim, counted by decision.
     fn decided(&self, decision: &'static str, claim: &Claim) -> ApiGatewayV2httpResponse {
         Metrics::new(FUNCTION)
@@ -246,12 +309,15 @@ impl Door for ReviewClaimsFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`), the business calendar (`CPOR_HOLIDAYS`) and the documents' bucket (`CPOR_DOCUMENTS_BUCKET`).
+    /// On the table (`CPOR_TABLE_NAME`), the business calendar (`CPOR_HOLIDAYS`), the
+    /// documents' bucket (`CPOR_DOCUMENTS_BUCKET`) and the exports' queue
+    /// (`CPOR_EXPORTS_QUEUE_URL`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         // One DynamoDB client for both ports: each client built costs the cold start.
         let store = wiring.store()?;
         Ok(Self::new(store.clone(), wiring.clock(), wiring.calendar()?)
-            .with_documents(store, wiring.documents()?))
+            .with_documents(store, wiring.documents()?)
+            .with_exports(wiring.exports()?))
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
@@ -330,7 +396,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 5);
+        assert_eq!(served.len(), 8);
         for route in served {
             // WHEN a reviewer's request with a bad body or query comes by each
             let response = function.handle(request(Some(route.key), REVIEWER)).await;
@@ -338,7 +404,10 @@ mod tests {
             // claim's own route has no body; its id is no claim's)
             let expected = match route.key {
                 k if k == GET_REVIEWED_CLAIM.key => (404, "claim_not_found"),
-                k if k == LIST_REVIEW_QUEUE.key => (400, "validation_failed"),
+                k if k == GET_LEDGER_EXPORT.key => (404, "export_not_found"),
+                k if k == LIST_REVIEW_QUEUE.key || k == PARTNER_OF_RECORD.key => {
+                    (400, "validation_failed")
+                }
                 _ => (400, "malformed_json"),
             };
             let (status, code) = answer(&response);

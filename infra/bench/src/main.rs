@@ -10,6 +10,7 @@
 mod cold_start;
 mod console;
 mod events;
+mod ledger;
 mod profile;
 mod report;
 mod scale;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 11] = [
+const FUNCTIONS: [&str; 12] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -33,6 +34,7 @@ const FUNCTIONS: [&str; 11] = [
     "record-document",
     "record-email-feedback",
     "authorize-caller",
+    "run-export",
 ];
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
@@ -67,6 +69,10 @@ struct Options {
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
     scale_only: bool,
+    /// The payout ledger's export at scale: how many periods it seeds.
+    ledger: ledger::LedgerSeed,
+    /// Only the payout ledger's export at scale, printed, without writing the report.
+    ledger_only: bool,
     /// Only a profile of these functions' start-up beside the hello world's, printed.
     profile: Vec<String>,
     /// Binaries with their symbols, whose start-ups the report profiles (none by default).
@@ -92,6 +98,11 @@ fn options() -> Result<Options, String> {
         events_only: false,
         only: Vec::new(),
         scale_only: false,
+        ledger: ledger::LedgerSeed {
+            effective: 20_000,
+            outside: 80_000,
+        },
+        ledger_only: false,
         profile: Vec::new(),
         profile_bin_dir: None,
         console_costs: None,
@@ -119,6 +130,17 @@ fn options() -> Result<Options, String> {
             "--quick" => o.quick = true,
             "--events-only" => o.events_only = true,
             "--scale-only" => o.scale_only = true,
+            "--ledger-only" => o.ledger_only = true,
+            "--ledger-effective" => {
+                o.ledger.effective = value()?
+                    .parse()
+                    .map_err(|e| format!("--ledger-effective: {e}"))?;
+            }
+            "--ledger-outside" => {
+                o.ledger.outside = value()?
+                    .parse()
+                    .map_err(|e| format!("--ledger-outside: {e}"))?;
+            }
             "--only" => o.only.push(value()?),
             "--profile" => o.profile.push(value()?),
             "--profile-bin-dir" => o.profile_bin_dir = Some(value()?.into()),
@@ -142,6 +164,10 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     );
     let holidays = ("CPOR_HOLIDAYS", "2026-12-25,2027-01-01");
     let bucket = ("CPOR_DOCUMENTS_BUCKET", "cpor-bench-documents");
+    let exports = (
+        "CPOR_EXPORTS_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-exports",
+    );
     // What both notifying functions are given.
     let notify = [
         table,
@@ -154,9 +180,9 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
         "submit-claim" => vec![table, queue],
-        "manage-claims" => vec![table, bucket, queue],
-        "review-claims" => vec![table, queue, holidays, bucket],
-        "record-document" => vec![table, bucket],
+        "manage-claims" => vec![table, bucket, queue, exports],
+        "review-claims" => vec![table, queue, holidays, bucket, exports],
+        "record-document" | "run-export" => vec![table, bucket],
         "notify-customer" => [
             &notify[..],
             &[("CPOR_SES_CONFIGURATION_SET", "cpor-bench-email"), queue],
@@ -327,6 +353,11 @@ async fn bench() -> Result<(), String> {
         let names: Vec<&str> = o.profile.iter().map(String::as_str).collect();
         let profiles = profile_starts(&o, &o.bin_dir, &names, &logs)?;
         println!("{}", report::profile_text(&profiles));
+        return Ok(());
+    }
+    if o.ledger_only {
+        let runs = ledger::runs(o.ledger, &logs).await?;
+        println!("{}", report::ledger_text(&runs));
         return Ok(());
     }
     if o.scale_only {
@@ -541,6 +572,7 @@ async fn measure_the_rest(
     let documents = cpor_tests::round_trips::count_document_flow().await;
     let contest = cpor_tests::round_trips::count_contest_flow().await;
     let scale = scale_phases(o.seed, logs).await?;
+    let ledger = ledger::runs(o.ledger, logs).await?;
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
     let events = events::measure(EVENT_ENTRIES, logs).await?;
     Ok(Measurements {
@@ -557,6 +589,7 @@ async fn measure_the_rest(
         documents,
         contest,
         scale,
+        ledger,
         events,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),

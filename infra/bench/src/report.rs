@@ -5,6 +5,7 @@
 use crate::cold_start::quantile;
 use crate::console::ConsoleCosts;
 use crate::events::{self, EventsRun};
+use crate::ledger::{LedgerPhase, LedgerRun, LedgerRuns};
 use crate::profile::StartProfile;
 use crate::scale::{self, Phase, Run};
 use crate::{FUNCTIONS, HELLO_CURRENT_THREAD, REVIEW_DUE, SYSTEM_STORE};
@@ -56,6 +57,8 @@ pub struct Measurements {
     pub documents: FlowCalls,
     pub contest: FlowCalls,
     pub scale: ScaleRuns,
+    /// The payout ledger's export at scale.
+    pub ledger: LedgerRuns,
     pub events: EventsRun,
     /// The criterion bench's median, if it ran.
     pub handler: Option<Criterion>,
@@ -112,6 +115,7 @@ pub fn render(m: &Measurements) -> Report {
     sizes(&mut out, m);
     round_trips(&mut out, m);
     scale_section(&mut out, &m.scale);
+    out.push_str(&ledger_text(&m.ledger));
     writeln!(out, "\n{}", events_text(&m.events)).ok();
     handler(&mut out, m.handler.as_ref());
     if let Some(costs) = &m.console {
@@ -179,6 +183,7 @@ fn summary_rows(m: &Measurements) -> Vec<SummaryRow> {
     rows.push(size_row(m));
     rows.extend(round_trip_rows(m));
     rows.extend(scale_rows(&m.scale));
+    rows.extend(ledger_rows(&m.ledger));
     rows.push(handler_row(m.handler.as_ref()));
     rows.extend(m.console.as_ref().map(console_rows).into_iter().flatten());
     rows
@@ -747,6 +752,98 @@ fn scale_section(out: &mut String, s: &ScaleRuns) {
         writeln!(out, "{}", phase_row(p)).ok();
     }
     scale_notes(out, s);
+}
+
+/// The payout ledger's export against its floor, and flat when the periods outside the month
+/// double.
+fn ledger_rows(l: &LedgerRuns) -> [SummaryRow; 2] {
+    let secs = |p: &LedgerPhase| p.time.as_secs_f64();
+    let same = l.doubled.calls == l.export.calls;
+    let doubling = secs(&l.doubled) / secs(&l.export);
+    let requests = if same {
+        "the same requests".to_owned()
+    } else {
+        format!("other requests: {}", calls_text(&l.doubled.calls))
+    };
+    [
+        SummaryRow::target(
+            format!(
+                "the payout ledger of a month with {} effective associations among {} periods: its export",
+                l.export.seed.effective,
+                l.export.seed.effective + l.export.seed.outside
+            ),
+            format!("{:.2} s", secs(&l.export)),
+            format!("floor (the same queries, items discarded) {:.2} s", secs(&l.floor)),
+            "reported".to_owned(),
+            true,
+        )
+        .because(format!("{:.2} × the floor", secs(&l.export) / secs(&l.floor)))
+        .uncounted(),
+        SummaryRow::target(
+            format!(
+                "the payout ledger's export, periods outside the month doubled ({})",
+                l.doubled.seed.outside
+            ),
+            format!("{:.2} s, {requests}", secs(&l.doubled)),
+            format!("{:.2} s with {}", secs(&l.export), l.export.seed.outside),
+            format!("flat (≤ {DOUBLING_LIMIT} × the time, the same requests)"),
+            doubling <= DOUBLING_LIMIT && same,
+        )
+        .because(format!("{doubling:.2} ×")),
+    ]
+}
+
+/// The payout ledger's section: each run's seed, time and requests.
+pub fn ledger_text(l: &LedgerRuns) -> String {
+    let mut out = String::new();
+    writeln!(
+        out,
+        "\n## The payout ledger's export at scale\n\nEach row on a fresh emulator whose table was seeded with \
+         `BatchWriteItem` with period items as finalization writes them (`ledger_export::period_item`: \
+         `UNIT#<lock key>` / `PERIOD#<effective_from>#<claim id>`, in the `ledger` index by program and month of \
+         their start, sorted by their end), spread over the months from 2026-01 to 2026-11, and 50 partners in the \
+         directory. The month measured is 2026-06. Its effective periods: a quarter open since an earlier month, a \
+         quarter started and ended in it, a quarter started earlier and ended in it, a quarter started earlier and \
+         ended after it. The periods outside it: half ended before its start (in the partitions it queries, below \
+         the key condition), half started after it (in partitions it never queries). The export \
+         (`RunExportFunction::run` of the vendor's export of every program, CSV) queries each program's partition \
+         of each month from 2026-01 to 2026-06 (`ledger_sk > <start>#~`, {} at a time), reads the partners' names \
+         (`BatchGetItem`), sorts, writes the file with one `PutObject` and ends the export; the floor \
+         (`DynamoStore::page_ledger_index`) makes the same queries and discards their items. Each run must read \
+         exactly the effective periods, or `make bench` fails.\n\n\
+         | run | effective | outside | seed time | run time | rows | AWS requests |\n\
+         | --- | --- | --- | --- | --- | --- | --- |",
+        cpor_aws::dynamo::ledger_export::LEDGER_CONCURRENCY
+    )
+    .ok();
+    for p in [&l.floor, &l.export, &l.doubled] {
+        writeln!(
+            out,
+            "| {} | {} | {} | {:.1} s | {:.2} s | {} | {} |",
+            match p.run {
+                LedgerRun::Floor => "floor (the index's pages only)",
+                LedgerRun::Export => "run-export",
+            },
+            p.seed.effective,
+            p.seed.outside,
+            p.seed_time.as_secs_f64(),
+            p.time.as_secs_f64(),
+            p.rows,
+            calls_text(&p.calls)
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "\nexport / floor = {:.2}; the periods outside the month doubled: {:.2} × the time. These are the \
+         emulator's times; as for the nightly run, the emulator checks every item of a queried partition against \
+         the key condition in Python, so the periods that ended before the month still cost its queries some \
+         time, where DynamoDB reads only the matching range: the requests are what shows the shape.",
+        l.export.time.as_secs_f64() / l.floor.time.as_secs_f64(),
+        l.doubled.time.as_secs_f64() / l.export.time.as_secs_f64()
+    )
+    .ok();
+    out
 }
 
 fn phase_row(p: &Phase) -> String {

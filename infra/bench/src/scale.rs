@@ -264,7 +264,7 @@ fn check_seed(
     Ok(())
 }
 
-async fn sdk(endpoint: &str, plan: &Arc<FaultPlan>) -> aws_config::SdkConfig {
+pub(crate) async fn sdk(endpoint: &str, plan: &Arc<FaultPlan>) -> aws_config::SdkConfig {
     let credentials =
         aws_sdk_dynamodb::config::Credentials::new("bench", "bench", None, None, "cpor-bench");
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())

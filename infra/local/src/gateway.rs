@@ -61,6 +61,8 @@ pub struct Gateway {
     pub finalize: FinalizeAssociationFunction,
     /// record-document (fed by the documents queue's poller).
     pub record_document: record_document::RecordDocumentFunction,
+    /// run-export (fed by the exports queue's poller).
+    pub run_export: run_export::RunExportFunction,
     /// record-email-feedback (fed by the e-mail feedback queue's poller).
     pub email_feedback: record_email_feedback::RecordEmailFeedbackFunction,
     /// The topic SES's feedback is published to, and its client, for `/_local/ses-feedback`.
@@ -354,6 +356,10 @@ fn presigned_links(answer: &ApiGatewayV2httpResponse) -> Vec<(String, String)> {
         body["upload"]["url"].as_str(),
     ) {
         links.push((method.to_owned(), url.to_owned()));
+    }
+    // An export's file, once ready.
+    if let Some(url) = body["download_url"].as_str() {
+        links.push(("GET".to_owned(), url.to_owned()));
     }
     for document in body["documents"].as_array().into_iter().flatten() {
         if let Some(url) = document["download_url"].as_str() {

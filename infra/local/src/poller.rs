@@ -1,5 +1,5 @@
 //! The background work of the local stack: the queue pollers that feed notify-customer,
-//! notify-partner, record-document and record-email-feedback as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
+//! notify-partner, record-document, record-email-feedback and run-export as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
@@ -25,6 +25,8 @@ pub enum Consumer {
     EmailFeedback,
     /// notify-partner, on the partner e-mail queue.
     NotifyPartner,
+    /// run-export, on the exports queue (one message a batch, as its event source mapping).
+    RunExport,
 }
 
 impl Consumer {
@@ -34,6 +36,7 @@ impl Consumer {
             Self::RecordDocument => record_document::FUNCTION,
             Self::EmailFeedback => record_email_feedback::FUNCTION,
             Self::NotifyPartner => notify_partner::FUNCTION,
+            Self::RunExport => run_export::FUNCTION,
         }
     }
 
@@ -41,7 +44,7 @@ impl Consumer {
     fn sends_under_lease(self) -> bool {
         match self {
             Self::Notify | Self::NotifyPartner => true,
-            Self::RecordDocument | Self::EmailFeedback => false,
+            Self::RecordDocument | Self::EmailFeedback | Self::RunExport => false,
         }
     }
 
@@ -51,6 +54,15 @@ impl Consumer {
             Self::RecordDocument => gateway.record_document.handle(event).await,
             Self::EmailFeedback => gateway.email_feedback.handle(event).await,
             Self::NotifyPartner => gateway.notify_partner.handle(event).await,
+            Self::RunExport => gateway.run_export.handle(event).await,
+        }
+    }
+
+    /// The most messages its event source mapping hands it at once.
+    fn batch_size(self) -> i32 {
+        match self {
+            Self::RunExport => 1,
+            Self::Notify | Self::RecordDocument | Self::EmailFeedback | Self::NotifyPartner => 10,
         }
     }
 }
@@ -92,7 +104,7 @@ pub async fn poll_queue(
         let receive = sqs
             .receive_message()
             .queue_url(&queue_url)
-            .max_number_of_messages(10)
+            .max_number_of_messages(consumer.batch_size())
             .wait_time_seconds(1)
             .visibility_timeout(PROCESSING_LIMIT_SECONDS)
             .message_system_attribute_names(

@@ -16,6 +16,7 @@ use record_document::RecordDocumentFunction;
 use record_email_feedback::RecordEmailFeedbackFunction;
 use record_opt_out::RecordOptOutFunction;
 use review_claims::ReviewClaimsFunction;
+use run_export::RunExportFunction;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use submit_claim::SubmitClaimFunction;
@@ -55,6 +56,7 @@ pub struct LocalStack {
     queue_url: String,
     documents_queue_url: String,
     partner_email_queue_url: String,
+    exports_queue_url: String,
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -78,6 +80,8 @@ impl LocalStack {
         let partner_email_queue = QueueDefinition::partner_emails(&settings.queue_prefix);
         tracing::info!(queue = %partner_email_queue.name, dead_letter = %partner_email_queue.dead_letter_name, "creating the partner e-mail queues");
         let partner_email_queue_url = schema::create_queues(&sqs, &partner_email_queue).await?;
+        let exports_queue = QueueDefinition::exports(&settings.queue_prefix);
+        let exports_queue_url = schema::create_queues(&sqs, &exports_queue).await?;
         let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
         let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -131,7 +135,9 @@ impl LocalStack {
 
         // The functions are built exactly as in Lambda, from their environment, on the stack's
         // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
-        let env = settings.function_env(&queue_url);
+        let env = settings
+            .function_env(&queue_url)
+            .with(cpor_aws::config::EXPORTS_QUEUE_URL, &exports_queue_url);
         // Lambda's event source mapping polls the queue with notify-customer's role.
         let poller_sqs = aws_sdk_sqs::Client::new(
             &settings.function_sdk_config(NotifyCustomerFunction::NAME, &sdk),
@@ -145,6 +151,7 @@ impl LocalStack {
             notify_partner: build::<NotifyPartnerFunction>(&settings, &sdk, &env).await?,
             finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
+            run_export: build::<RunExportFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
@@ -193,6 +200,20 @@ impl LocalStack {
                 documents_queue_url.clone(),
                 gateway.clone(),
                 poller::Consumer::RecordDocument,
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // ... the exports queue with run-export's.
+            let exports_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(RunExportFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                exports_sqs,
+                gateway.sqs.clone(),
+                exports_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::RunExport,
                 watch_shutdown.clone(),
             )));
         }
@@ -265,6 +286,7 @@ impl LocalStack {
             queue_url,
             documents_queue_url,
             partner_email_queue_url,
+            exports_queue_url,
             gateway,
             shutdown,
             tasks,
@@ -296,6 +318,11 @@ impl LocalStack {
     /// AWS).
     pub fn partner_email_queue_url(&self) -> &str {
         &self.partner_email_queue_url
+    }
+
+    /// The exports' queue, which run-export reads.
+    pub fn exports_queue_url(&self) -> &str {
+        &self.exports_queue_url
     }
 
     pub fn functions(&self) -> &Gateway {

@@ -97,6 +97,8 @@ pub const TOKEN_KEY_ID: &str = "CPOR_TOKEN_KEY_ID";
 pub const EVENT_BUS_NAME: &str = "CPOR_EVENT_BUS_NAME";
 /// The documents' bucket: `CPOR_DOCUMENTS_BUCKET`.
 pub const DOCUMENTS_BUCKET: &str = "CPOR_DOCUMENTS_BUCKET";
+/// The queue of the exports asked for, which run-export reads.
+pub const EXPORTS_QUEUE_URL: &str = "CPOR_EXPORTS_QUEUE_URL";
 /// Holidays skipped by the business calendar, comma-separated dates: `CPOR_HOLIDAYS`.
 pub const HOLIDAYS: &str = "CPOR_HOLIDAYS";
 /// Who approves a claim: `CPOR_REVIEW_POLICY`, `manual` (a reviewer; the default) or

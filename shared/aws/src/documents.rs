@@ -135,6 +135,44 @@ impl S3Documents {
     }
 }
 
+impl S3Documents {
+    /// Writes an export's file at `key`, whole, in one `PutObject` (run-export builds it in
+    /// memory: see its module's note on sizes), downloaded as an attachment named `file_name`.
+    pub async fn put_export(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        file_name: &str,
+    ) -> Result<(), Unavailable> {
+        self.s3()
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_disposition(format!("attachment; filename=\"{file_name}\""))
+            .body(bytes.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("PutObject", &e))
+    }
+
+    /// A link to download the export's file at `key`, valid [`DOWNLOAD_LINK_VALIDITY`].
+    pub async fn export_link(&self, key: &str) -> Result<SignedLink, Unavailable> {
+        let (config, expires_at) = presigning(DOWNLOAD_LINK_VALIDITY)?;
+        let request = self
+            .s3()
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| failed("presign GetObject", &e))?;
+        Ok(link(&request, expires_at))
+    }
+}
+
 /// Signed now, for `validity`: links are about real time, whatever the service's clock says.
 fn presigning(validity: Duration) -> Result<(PresigningConfig, DateTime<Utc>), Unavailable> {
     let now = SystemTime::now();

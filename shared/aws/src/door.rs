@@ -164,6 +164,22 @@ impl<'a> Wiring<'a> {
         Ok(crate::S3Documents::on_first_use(self.sdk, bucket))
     }
 
+    /// Exports: asked for on the table and the queue `CPOR_EXPORTS_QUEUE_URL`, their files
+    /// in the documents bucket (`CPOR_DOCUMENTS_BUCKET`).
+    pub fn exports(&self) -> Result<crate::exports::ExportDesk, ConfigError> {
+        let url = self.env.required(config::EXPORTS_QUEUE_URL)?;
+        let queue = crate::exports::ExportQueue::new(
+            SdkClient::on_first_use(self.sdk, aws_sdk_sqs::Client::new),
+            url,
+        );
+        Ok(crate::exports::ExportDesk::new(
+            self.store()?,
+            self.documents()?,
+            queue,
+            self.clock(),
+        ))
+    }
+
     /// SES, sending from `CPOR_SENDER_EMAIL`, through the configuration set
     /// `CPOR_SES_CONFIGURATION_SET` when one is named (whose event destination publishes the
     /// bounces and complaints).

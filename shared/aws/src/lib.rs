@@ -14,6 +14,7 @@ pub mod documents;
 pub mod door;
 pub mod dynamo;
 pub mod events;
+pub mod exports;
 pub mod logging;
 pub mod mailer;
 pub mod metrics;

@@ -145,6 +145,21 @@ impl QueueDefinition {
     }
 }
 
+impl QueueDefinition {
+    /// The queue of the exports asked for, read by run-export. After its receives an export
+    /// is recorded `failed` and its message waits in the dead-letter queue.
+    pub fn exports(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-exports"),
+            dead_letter_name: format!("{prefix}-exports-dlq"),
+            // Six times run-export's timeout (300 s): Lambda's advice for a queue's consumer.
+            visibility_timeout_seconds: 1800,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
 /// The local stack's e-mail feedback topic (the template lets CloudFormation name it).
 pub fn email_feedback_topic(prefix: &str) -> String {
     format!("{prefix}-email-feedback")
@@ -215,6 +230,18 @@ pub const PARTNER_EMAIL_EVENTS: [&str; 11] = [
 
 /// The only prefix of the documents bucket the service writes, reads or is notified of.
 pub const DOCUMENTS_KEY_PREFIX: &str = "claims/";
+
+/// Where the exports' files are written in the documents bucket: never a document, never
+/// notified to record-document (whose notification filters on [`DOCUMENTS_KEY_PREFIX`]), and
+/// expired after [`EXPORTS_EXPIRY_DAYS`] by the bucket's lifecycle rule [`EXPORTS_LIFECYCLE_RULE`].
+pub const EXPORTS_KEY_PREFIX: &str = cpor_domain::export::KEY_PREFIX;
+
+/// Days an export's file is kept (its current version expires; S3 removes the version it
+/// leaves noncurrent a day later, the bucket being versioned).
+pub const EXPORTS_EXPIRY_DAYS: i32 = 7;
+
+/// The id of the documents bucket's lifecycle rule expiring the exports' files.
+pub const EXPORTS_LIFECYCLE_RULE: &str = "expire-exports";
 
 /// The local stack's documents bucket (the template lets CloudFormation name it).
 pub fn documents_bucket(prefix: &str) -> String {
@@ -464,6 +491,71 @@ pub async fn allow_console_uploads(
         .map_err(fail())
 }
 
+/// The documents bucket's lifecycle rules, as the template's: the exports' files expire after
+/// [`EXPORTS_EXPIRY_DAYS`] (and their noncurrent versions a day later); the parts of multipart
+/// uploads never completed go after a day; delete markers with no version behind them go.
+async fn expire_exports(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
+    use aws_sdk_s3::types::{
+        AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus,
+        LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    };
+    let exports = LifecycleRule::builder()
+        .id(EXPORTS_LIFECYCLE_RULE)
+        .status(ExpirationStatus::Enabled)
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(EXPORTS_KEY_PREFIX)
+                .build(),
+        )
+        .expiration(
+            LifecycleExpiration::builder()
+                .days(EXPORTS_EXPIRY_DAYS)
+                .build(),
+        )
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(1)
+                .build(),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    let multipart = LifecycleRule::builder()
+        .id("abort-incomplete-multipart-uploads")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(1)
+                .build(),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    let markers = LifecycleRule::builder()
+        .id("expired-delete-markers")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .expiration(
+            LifecycleExpiration::builder()
+                .expired_object_delete_marker(true)
+                .build(),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    let configuration = BucketLifecycleConfiguration::builder()
+        .rules(exports)
+        .rules(multipart)
+        .rules(markers)
+        .build()
+        .map_err(|e| e.to_string())?;
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(configuration)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
 /// The documents bucket, versioned, and its notification of each object created under
 /// [`DOCUMENTS_KEY_PREFIX`] to the queue at `queue_url`.
 pub async fn create_documents_bucket(
@@ -497,6 +589,7 @@ pub async fn create_documents_bucket(
         .await
         .map_err(|e| describe(&e))
         .map_err(fail())?;
+    expire_exports(s3, bucket).await.map_err(fail())?;
     let queue_arn = sqs
         .get_queue_attributes()
         .queue_url(queue_url)

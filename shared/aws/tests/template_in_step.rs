@@ -252,6 +252,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::HOLIDAYS,
         config::REVIEW_POLICY,
         config::DOCUMENTS_BUCKET,
+        config::EXPORTS_QUEUE_URL,
         config::EVENT_BUS_NAME,
         cpor_aws::budget::PARTNER_REQUESTS_PER_SECOND,
         config::PARTNER_ISSUER,
@@ -284,7 +285,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 11);
+    assert_eq!(functions, 12);
 }
 
 #[test]
@@ -350,7 +351,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 11);
+    assert_eq!(functions, 12);
 }
 
 #[test]
@@ -537,6 +538,91 @@ fn the_template_declares_the_documents_queues_and_notification_of_the_schema() {
         record["Events"]["Uploads"]["Properties"]["FunctionResponseTypes"],
         json!(["ReportBatchItemFailures"])
     );
+}
+
+#[test]
+fn the_template_declares_the_exports_queues_of_the_schema_read_by_run_export() {
+    let template = template();
+    let expected = QueueDefinition::exports("${AWS::StackName}");
+    let queue = resource(&template, "ExportsQueue");
+    let dead_letter = resource(&template, "ExportsDeadLetterQueue");
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["ExportsDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    assert_eq!(
+        dead_letter["MessageRetentionPeriod"],
+        expected.dead_letter_retention_seconds
+    );
+    let run = resource(&template, "RunExportFunction");
+    let timeout = run["Timeout"].as_u64().expect("run-export's timeout");
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    let source = &run["Events"]["Exports"]["Properties"];
+    assert_eq!(
+        source["Queue"],
+        json!({ "Fn::GetAtt": ["ExportsQueue", "Arn"] })
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(source["BatchSize"], 1);
+}
+
+#[test]
+fn the_exports_files_expire_after_seven_days_and_are_never_notified_as_documents() {
+    // GIVEN the documents bucket of the template
+    let template = template();
+    let bucket = resource(&template, "DocumentsBucket");
+    let rules = bucket["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .expect("lifecycle rules");
+    // THEN one rule expires what is under exports/ after the schema's days, and the version
+    // that leaves behind (the bucket is versioned)
+    let exports: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["Id"] == schema::EXPORTS_LIFECYCLE_RULE)
+        .collect();
+    assert_eq!(exports.len(), 1, "{rules:?}");
+    let rule = exports[0];
+    assert_eq!(rule["Status"], "Enabled");
+    assert_eq!(rule["Prefix"], schema::EXPORTS_KEY_PREFIX);
+    assert_eq!(rule["ExpirationInDays"], schema::EXPORTS_EXPIRY_DAYS);
+    assert_eq!(rule["NoncurrentVersionExpiration"]["NoncurrentDays"], 1);
+    // AND no other rule expires a current object: documents are evidence
+    for other in rules
+        .iter()
+        .filter(|r| r["Id"] != schema::EXPORTS_LIFECYCLE_RULE)
+    {
+        assert!(other["ExpirationInDays"].is_null(), "{other}");
+        assert!(other["ExpirationDate"].is_null(), "{other}");
+        assert!(other["NoncurrentVersionExpiration"].is_null(), "{other}");
+    }
+    // AND the bucket notifies record-document of claims/ alone, which exports/ is not under
+    let configurations = bucket["NotificationConfiguration"]["QueueConfigurations"]
+        .as_array()
+        .expect("the bucket's notifications");
+    for configuration in configurations {
+        let rules = &configuration["Filter"]["S3Key"]["Rules"];
+        assert_eq!(
+            rules,
+            &json!([{ "Name": "prefix", "Value": schema::DOCUMENTS_KEY_PREFIX }])
+        );
+    }
+    assert!(!schema::EXPORTS_KEY_PREFIX.starts_with(schema::DOCUMENTS_KEY_PREFIX));
+    assert!(!schema::DOCUMENTS_KEY_PREFIX.starts_with(schema::EXPORTS_KEY_PREFIX));
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub enum BodyError {
 }
 
 /// Reads an object body whose fields are `fields`, with `read`.
-fn read_object<T>(
+pub(crate) fn read_object<T>(
     body: &Value,
     fields: &[&str],
     read: impl FnOnce(&ObjectReader<'_>, &mut ValidationErrors) -> Option<T>,

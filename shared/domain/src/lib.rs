@@ -19,6 +19,7 @@ pub mod document;
 pub mod domain_name;
 pub mod email;
 pub mod events;
+pub mod export;
 pub mod idempotency;
 pub mod ids;
 pub mod language;

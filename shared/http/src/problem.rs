@@ -78,6 +78,17 @@ impl Problem {
         )
     }
 
+    /// 404 `export_not_found`: none of the caller's exports has this id (another's, or one
+    /// expired, is not told apart).
+    pub fn export_not_found() -> Self {
+        Self::new(
+            404,
+            "export_not_found",
+            "No such export",
+            "no export of yours has this id (exports are kept 7 days)",
+        )
+    }
+
     /// 400 `malformed_json`: the body is JSON, but not an object.
     pub fn not_an_object() -> Self {
         Self::new(

@@ -126,6 +126,97 @@ impl From<&cpor_domain::claim::Period> for PartnerOfRecordResource {
     }
 }
 
+/// The columns of a claims export: the claim's fields as [`ClaimResource`] has them, nested
+/// objects flattened with dots (`customer_contact.email`), without its history or documents.
+pub const CLAIM_EXPORT_COLUMNS: [&str; 35] = [
+    "claim_id",
+    "partner_id",
+    "partner_name",
+    "tenant_id",
+    "customer_domain",
+    "program",
+    "workload",
+    "subscription_id",
+    "status",
+    "created_at",
+    "notified_at",
+    "opt_out_deadline",
+    "decided_at",
+    "customer_contact.name",
+    "customer_contact.email",
+    "customer_contact.title",
+    "customer_contact.locale",
+    "customer_contact.time_zone",
+    "partner_contact.name",
+    "partner_contact.email",
+    "partner_contact.locale",
+    "proof_of_execution.reference",
+    "proof_of_execution.signed_on",
+    "review.information_request.codes",
+    "review.information_request.message",
+    "review.response_due",
+    "review.rejection.code",
+    "review.rejection.message",
+    "review.dispute_until",
+    "customer_notification.status",
+    "customer_notification.sent_at",
+    "customer_notification.bounced_at",
+    "customer_notification.complained",
+    "association.effective_from",
+    "association.effective_until",
+];
+
+impl ClaimResource {
+    /// Its cells in a claims export, in [`CLAIM_EXPORT_COLUMNS`]' order (`null` where a field,
+    /// or the object holding it, is absent).
+    pub fn export_cells(&self) -> Vec<serde_json::Value> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        CLAIM_EXPORT_COLUMNS
+            .iter()
+            .map(|column| {
+                let pointer = format!("/{}", column.replace('.', "/"));
+                value
+                    .pointer(&pointer)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null)
+            })
+            .collect()
+    }
+}
+
+/// An export, as `POST` and `GET` of `/v1/exports` and `/v1/review/exports` answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportResource {
+    pub export_id: String,
+    /// `claims` or `associations`.
+    pub kind: &'static str,
+    /// `running`, `ready` or `failed`.
+    pub status: &'static str,
+    /// Rows in its file (the header not counted), once ready.
+    pub rows: Option<u64>,
+    pub created_at: String,
+    /// When ready: a link to its file, valid 5 minutes (ask again for a fresh one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// When its file and record are deleted: 7 days after it was asked for.
+    pub expires_at: String,
+}
+
+impl ExportResource {
+    /// `export`, with the link to its file when there is one.
+    pub fn of(export: &cpor_domain::export::Export, download_url: Option<String>) -> Self {
+        Self {
+            export_id: export.id.to_string(),
+            kind: export.query.kind(),
+            status: export.status.as_str(),
+            rows: export.rows,
+            created_at: instant(export.created_at),
+            download_url,
+            expires_at: instant(export.expires_at),
+        }
+    }
+}
+
 /// A document of a claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DocumentResource {
@@ -529,6 +620,146 @@ impl ReviewedClaim {
                     reviewer: e.reviewer.as_ref().map(|r| r.as_str().to_owned()),
                 })
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    /// Every field of a claim, none absent.
+    fn full_claim() -> ClaimResource {
+        let text = |t: &str| t.to_owned();
+        ClaimResource {
+            claim_id: text("01JDX3ZQ5K7M9N1P3R5T7V9X1Z"),
+            partner_id: text("1234567"),
+            partner_name: text("Fabrikam"),
+            tenant_id: text("0f8fad5b-d9cb-469f-a165-70867728950e"),
+            customer_domain: text("contoso.com"),
+            program: "osu-m365",
+            workload: "teams",
+            subscription_id: Some(text("s")),
+            status: "rejected",
+            created_at: text("t"),
+            notified_at: Some(text("t")),
+            opt_out_deadline: Some(text("t")),
+            decided_at: Some(text("t")),
+            customer_contact: CustomerContactResource {
+                name: text("n"),
+                email: text("e"),
+                title: Some(text("t")),
+                locale: text("it"),
+                time_zone: "Europe/Rome",
+            },
+            partner_contact: PartnerContactResource {
+                name: text("n"),
+                email: text("e"),
+                locale: text("en"),
+            },
+            proof_of_execution: ProofResource {
+                reference: text("r"),
+                signed_on: text("d"),
+            },
+            review: ReviewResource {
+                information_request: Some(InformationRequestResource {
+                    codes: vec!["other"],
+                    message: text("m"),
+                }),
+                response_due: Some(text("t")),
+                rejection: Some(RejectionResource {
+                    code: "other",
+                    message: Some(text("m")),
+                }),
+                dispute_until: Some(text("t")),
+            },
+            customer_notification: NotificationResource {
+                status: "bounced",
+                sent_at: Some(text("t")),
+                bounced_at: Some(text("t")),
+                complained: Some(true),
+            },
+            association: Some(AssociationResource {
+                effective_from: text("t"),
+                effective_until: Some(text("t")),
+            }),
+            documents: Vec::new(),
+        }
+    }
+
+    fn leaves(value: &Value, path: &str, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    let inner = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    leaves(field, &inner, found);
+                }
+            }
+            _ => {
+                found.insert(path.to_owned());
+            }
+        }
+    }
+
+    #[test]
+    fn a_claims_export_has_a_column_for_every_field_of_the_claim_but_its_documents() {
+        // GIVEN a claim with every field present
+        let claim = full_claim();
+        // WHEN its resource's fields are flattened
+        let mut fields = BTreeSet::new();
+        leaves(&serde_json::to_value(&claim).unwrap(), "", &mut fields);
+        fields.remove("documents");
+        // THEN each is a column, and each column a field
+        let columns: BTreeSet<String> = CLAIM_EXPORT_COLUMNS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        assert_eq!(fields, columns);
+        // AND the cells are the fields' values, in the columns' order
+        let cells = claim.export_cells();
+        assert_eq!(cells[0], "01JDX3ZQ5K7M9N1P3R5T7V9X1Z");
+        let at = |column: &str| {
+            let i = CLAIM_EXPORT_COLUMNS
+                .iter()
+                .position(|c| *c == column)
+                .unwrap();
+            cells[i].clone()
+        };
+        assert_eq!(at("customer_contact.time_zone"), "Europe/Rome");
+        assert_eq!(
+            at("review.information_request.codes"),
+            serde_json::json!(["other"])
+        );
+        assert_eq!(at("customer_notification.complained"), true);
+    }
+
+    #[test]
+    fn an_absent_object_s_fields_are_empty_cells() {
+        // GIVEN a claim with no information request, rejection nor complaint
+        let mut claim = full_claim();
+        claim.review.information_request = None;
+        claim.review.rejection = None;
+        claim.customer_notification.complained = None;
+        // WHEN its cells are read
+        let cells = claim.export_cells();
+        // THEN they are null there, and the row keeps its width
+        assert_eq!(cells.len(), CLAIM_EXPORT_COLUMNS.len());
+        for column in [
+            "review.information_request.codes",
+            "review.rejection.code",
+            "customer_notification.complained",
+        ] {
+            let i = CLAIM_EXPORT_COLUMNS
+                .iter()
+                .position(|c| *c == column)
+                .unwrap();
+            assert_eq!(cells[i], Value::Null, "{column}");
         }
     }
 }

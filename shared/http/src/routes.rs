@@ -190,6 +190,34 @@ pub const PARTNER_OF_RECORD: Route = Route {
     access: Access::Reviewer,
 };
 
+pub const CREATE_EXPORT: Route = Route {
+    key: "POST /v1/exports",
+    operation: "createExport",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const GET_EXPORT: Route = Route {
+    key: "GET /v1/exports/{export_id}",
+    operation: "getExport",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const CREATE_LEDGER_EXPORT: Route = Route {
+    key: "POST /v1/review/exports",
+    operation: "createLedgerExport",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
+pub const GET_LEDGER_EXPORT: Route = Route {
+    key: "GET /v1/review/exports/{export_id}",
+    operation: "getLedgerExport",
+    function: "review-claims",
+    access: Access::Reviewer,
+};
+
 pub const VIEW_OPT_OUT_PAGE: Route = Route {
     key: "GET /opt-out/{token}",
     operation: "viewOptOutPage",
@@ -226,6 +254,10 @@ pub const ROUTES: &[Route] = &[
     REMOVE_DOCUMENT,
     CORRECT_CUSTOMER_CONTACT,
     READ_CATALOGUE,
+    CREATE_EXPORT,
+    GET_EXPORT,
+    CREATE_LEDGER_EXPORT,
+    GET_LEDGER_EXPORT,
 ];
 
 impl Route {

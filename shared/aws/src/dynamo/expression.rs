@@ -39,6 +39,11 @@ impl Expression {
         format!("{} < {}", self.name(name), self.value(value))
     }
 
+    /// `name > value`.
+    pub fn greater_than(&mut self, name: &str, value: AttributeValue) -> String {
+        format!("{} > {}", self.name(name), self.value(value))
+    }
+
     /// `name <= value`.
     pub fn at_most(&mut self, name: &str, value: AttributeValue) -> String {
         format!("{} <= {}", self.name(name), self.value(value))

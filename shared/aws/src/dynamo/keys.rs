@@ -4,13 +4,12 @@
 use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use cpor_domain::catalogue::Program;
 use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
+use cpor_domain::export::{ExportId, Month};
 use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
 use cpor_domain::reference::EndedSubscription;
-use cpor_domain::time::YearMonth;
 use cpor_domain::time::format_instant;
 use std::collections::HashMap;
 
@@ -26,9 +25,14 @@ pub(super) mod sk {
     pub const TENANT: &str = "TENANT";
     /// A claim's count of documents.
     pub const DOCUMENTS: &str = "DOCUMENTS";
+    pub const EXPORT: &str = "EXPORT";
 }
 
 const CLAIM_PREFIX: &str = "CLAIM#";
+const EXPORT_PREFIX: &str = "EXPORT#";
+const LEDGER_PREFIX: &str = "LEDGER#";
+/// What a period's `ledger_sk` starts with while it lasts: after every instant.
+pub const OPEN_PERIOD: &str = "~";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
 /// The subscriptions' ends the directory recorded, until the nightly run applies them.
@@ -36,11 +40,9 @@ const SUBSCRIPTION_ENDS: &str = "SUBSCRIPTION_ENDS";
 /// A unit's partition of association periods.
 const UNIT_PREFIX: &str = "UNIT#";
 const PERIOD_PREFIX: &str = "PERIOD#";
-/// The payout ledger index's partition of a program's periods that began in a month.
-const LEDGER_PREFIX: &str = "LEDGER#";
 /// Sorts after every instant and claim id: an open period's end in the ledger index, and the
 /// bound that takes in every period beginning at an instant.
-const AFTER_ALL: &str = "~";
+const AFTER_ALL: &str = OPEN_PERIOD;
 const CONTEST_PREFIX: &str = "CONTEST#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 const PARTNER_PREFIX: &str = "PARTNER#";
@@ -226,24 +228,6 @@ pub(super) fn periods_until(at: DateTime<Utc>) -> String {
     format!("{PERIOD_PREFIX}{}#{AFTER_ALL}", format_instant(at))
 }
 
-/// The payout ledger index's partition of `program`'s periods that began in `month`.
-pub fn ledger_partition(program: Program, month: YearMonth) -> String {
-    format!("{LEDGER_PREFIX}{}#{month}", program.code())
-}
-
-/// A period's place in its ledger partition: by its end (open periods last), so that the
-/// periods that ended before a month began are left out by the key alone.
-pub fn ledger_position(until: Option<DateTime<Utc>>, claim: ClaimId) -> String {
-    let until = until.map_or_else(|| AFTER_ALL.to_owned(), format_instant);
-    format!("{until}#{claim}")
-}
-
-/// The ledger index's sort key after which the periods still effective at `at` are: those
-/// that ended after it, and the open ones (a period ending exactly at `at` no longer counts).
-pub fn ledger_after(at: DateTime<Utc>) -> String {
-    format!("{}#{AFTER_ALL}", format_instant(at))
-}
-
 /// A partner's contest of the unit of `lock`, naming the contested claim: one per partner and
 /// unit at a time.
 pub(super) fn contest(lock: &PartnerOfRecordLock, partner_id: &PartnerId) -> ItemKey {
@@ -267,6 +251,31 @@ pub(super) fn idempotency(partner_id: &PartnerId, key: &str) -> ItemKey {
 
 pub(super) fn partner(id: &PartnerId) -> ItemKey {
     ItemKey::new(format!("{PARTNER_PREFIX}{id}"), sk::PARTNER)
+}
+
+/// An export's record.
+pub(super) fn export(id: ExportId) -> ItemKey {
+    ItemKey::new(format!("{EXPORT_PREFIX}{id}"), sk::EXPORT)
+}
+
+/// The ledger index's partition of the periods of `program` that started in `month`.
+pub fn ledger_partition(program: &str, month: Month) -> String {
+    format!("{LEDGER_PREFIX}{program}#{month}")
+}
+
+/// The ledger index's sort key of a period: its end (or [`OPEN_PERIOD`]), then its claim.
+pub fn ledger_position(until: Option<DateTime<Utc>>, claim_id: &str) -> String {
+    match until {
+        Some(until) => format!("{}#{claim_id}", format_instant(until)),
+        None => format!("{OPEN_PERIOD}#{claim_id}"),
+    }
+}
+
+/// The ledger sort key after which lie the periods not ended by `at`: every period that ended
+/// at `at` or before sorts below it (`<at>#<claim id>`: a claim id's characters sort below
+/// `~`), every later or open one above.
+pub fn ledger_not_ended_by(at: DateTime<Utc>) -> String {
+    format!("{}#{OPEN_PERIOD}", format_instant(at))
 }
 
 pub(super) fn tenant(id: TenantId) -> ItemKey {

@@ -15,13 +15,17 @@
 //! | report on a message not yet recorded | `UNMATCHED#<SES message id>` | `REPORT#<feedback id>` (TTL `expires_at_epoch`) |
 //! | document of a claim | `CLAIM#<id>` | `DOC#<document id>` |
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
+//! | export (TTL `expires_at_epoch`) | `EXPORT#<id>` | `EXPORT` |
+//! | period of a unit (the ledger's) | `UNIT#<lock key>` | `PERIOD#<effective_from>#<claim id>` |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
 //! first. Index `due_claims` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims
 //! that have a nightly deadline, whole, so the nightly run reads exactly what is due and writes
 //! each transition without reading the claim again. Index `review` (`review_pk`, `review_sk` =
 //! `<entry into review>#<id>`) holds the claims in review: those waiting for a reviewer in one
-//! partition, those waiting for their partners in another.
+//! partition, those waiting for their partners in another. Index `ledger` (`ledger_pk` =
+//! `LEDGER#<program>#<YYYY-MM>`, `ledger_sk` = `<effective_until or ~>#<id>`) holds the periods
+//! of the associations, for the payout ledger ([`ledger_export`]).
 //!
 //! One module per port: [`submission`] (new claims), [`claims`] (reading and changing them),
 //! [`ledger`] (the send records of the notification and of the e-mails that follow events), [`due`] (the due index), and [`bulk`] (reference
@@ -33,10 +37,12 @@ mod claims;
 mod documents;
 mod due;
 mod ends;
+mod exports;
 mod expression;
 mod feedback;
 pub mod keys;
 mod ledger;
+pub mod ledger_export;
 mod links;
 mod paging;
 pub mod periods;

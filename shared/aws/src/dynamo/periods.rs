@@ -11,9 +11,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cpor_domain::catalogue::{Program, Workload};
 use cpor_domain::claim::{Association, Claim, PartnerOfRecordLock, Period};
+use cpor_domain::export::Month;
 use cpor_domain::ids::{ClaimId, PartnerId, SubscriptionId, TenantId};
 use cpor_domain::ports::{PartnersOfRecord, Unavailable};
-use cpor_domain::time::{YearMonth, serde_instant};
+use cpor_domain::time::serde_instant;
 use serde::{Deserialize, Serialize};
 
 /// A period as stored.
@@ -83,13 +84,16 @@ pub(super) fn period_item(claim: &Claim) -> Result<Option<Item>, Unavailable> {
         (
             LEDGER_INDEX.partition_key,
             s(keys::ledger_partition(
-                period.program,
-                YearMonth::of(a.effective_from),
+                period.program.code(),
+                Month::of(a.effective_from),
             )),
         ),
         (
             LEDGER_INDEX.sort_key,
-            s(keys::ledger_position(a.effective_until, claim.id)),
+            s(keys::ledger_position(
+                a.effective_until,
+                &claim.id.to_string(),
+            )),
         ),
     ];
     keyed(&PeriodRecord::from(&period), &key, ledger).map(Some)

@@ -51,7 +51,7 @@ impl DynamoStore {
 
     /// Reads `keys` in one `BatchGetItem`, asking again (the retry policy) for the keys that
     /// DynamoDB left unprocessed.
-    async fn batch_get(
+    pub(super) async fn batch_get(
         &self,
         keys: KeysAndAttributes,
     ) -> Result<Vec<super::record::Item>, Unavailable> {
