@@ -588,3 +588,45 @@ async fn an_export_whose_file_cannot_be_written_ends_failed_and_its_message_dead
     plan.set_rate(0.0);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_payout_ledger_holds_the_periods_the_service_wrote_with_its_associations() {
+    let stack = TestStack::start().await;
+    let reviewer = stack.reviewer_token("reviewer-1");
+    // GIVEN Fabrikam's association with Contoso's Teams, made official and then withdrawn
+    let (notified, _) = stack.notified_claim(FABRIKAM, &claim_body("teams")).await;
+    let id = notified["claim_id"].as_str().unwrap().to_owned();
+    let deadline = cpor_tests::instant(&notified["opt_out_deadline"]);
+    let run = stack
+        .finalize(deadline + chrono::TimeDelta::milliseconds(1))
+        .await;
+    assert_eq!(run.json()["finalized"], 1, "{}", run.text);
+    assert_eq!(
+        stack
+            .withdraw(FABRIKAM, &id, "engagement ended")
+            .await
+            .status,
+        200
+    );
+    let claim = stack.claim(FABRIKAM, &id).await;
+    let association = claim["association"].clone();
+    // WHEN a reviewer exports the payout ledger of the month it began in
+    let month = &association["effective_from"].as_str().unwrap()[..7];
+    let (_, text) = exported(
+        &stack,
+        &reviewer,
+        "/v1/review/exports",
+        &json!({ "kind": "associations", "month": month, "format": "jsonl" }),
+    )
+    .await;
+    // THEN it holds the association with the period the service recorded with its changes
+    let rows = jsonl(&text);
+    let row = rows
+        .iter()
+        .find(|r| r["claim_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("the association is in the ledger: {text}"));
+    assert_eq!(row["partner_id"], FABRIKAM);
+    assert_eq!(row["effective_from"], association["effective_from"]);
+    assert_eq!(row["effective_until"], association["effective_until"]);
+    stack.stop().await;
+}
