@@ -7,8 +7,11 @@
 //! submission's body or, for a CSV row that cannot be one (a wrong number of cells), the
 //! refusal that row gets as its result.
 
+use crate::claim::ClaimStatus;
 use crate::idempotency::IdempotencyKey;
+use crate::ids::{ClaimId, PartnerId};
 use crate::validation::{FieldCode, Invalid, ValidationErrors};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::fmt;
 use ulid::Ulid;
@@ -63,6 +66,44 @@ impl<'de> serde::Deserialize<'de> for BatchId {
 /// submission's key can ever be a row's, and no two rows' keys are alike.
 pub fn row_key(batch_key: &IdempotencyKey, row: usize) -> IdempotencyKey {
     IdempotencyKey::derived(format!("batch {} row {row}", batch_key.as_str()))
+}
+
+/// A batch as kept: whose it is, how many rows it has, and how many have their result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub batch_id: BatchId,
+    pub partner_id: PartnerId,
+    pub rows: usize,
+    pub accepted: usize,
+    pub refused: usize,
+    pub created_at: DateTime<Utc>,
+}
+
+impl BatchHeader {
+    /// True once every row has its result.
+    pub fn is_done(&self) -> bool {
+        self.accepted + self.refused >= self.rows
+    }
+}
+
+/// One row's result: the claim a single submission would have answered with, or the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowResult {
+    /// The row's number, from 1 (a CSV's header is row 0).
+    pub row: usize,
+    pub outcome: RowOutcome,
+}
+
+/// What became of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Its claim, created (or created by an earlier delivery of the row: the same claim).
+    Accepted {
+        claim_id: ClaimId,
+        status: ClaimStatus,
+    },
+    /// Refused: the problem+json body `POST /v1/claims` would have answered.
+    Refused { problem: Value },
 }
 
 /// One row of a batch, as read.
@@ -436,7 +477,10 @@ mod tests {
         assert_eq!(rows_from_json(&one).unwrap().len(), 1);
         for (claims, code) in [
             (json!([]), FieldCode::OutOfRange),
-            (Value::Array(vec![json!({}); MAX_ROWS + 1]), FieldCode::OutOfRange),
+            (
+                Value::Array(vec![json!({}); MAX_ROWS + 1]),
+                FieldCode::OutOfRange,
+            ),
             (json!({}), FieldCode::InvalidType),
             (Value::Null, FieldCode::Required),
         ] {

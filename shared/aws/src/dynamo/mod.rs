@@ -28,6 +28,7 @@
 //! data and seeding). [`keys`] defines every key, [`record`] every stored shape, [`expression`]
 //! and [`transaction`] the requests' plumbing.
 
+mod batch;
 mod bulk;
 mod claims;
 mod documents;
@@ -42,6 +43,7 @@ mod paging;
 mod replay;
 mod review;
 pub mod stream;
+pub use batch::{Opened, Recorded};
 pub use ledger::ConfirmError;
 pub mod record;
 mod submission;
