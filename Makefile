@@ -22,7 +22,7 @@ CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
 SAM_VENV          := .venv-sam
 SAM               := $(SAM_VENV)/bin/sam
 SAM_PIN           := aws-sam-cli==1.170.0
-FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller
+FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller process-claim-batch
 # The template deploys arm64; `make build ARCH=x86-64` builds for the other Lambda architecture.
 ARCH              ?= arm64
 

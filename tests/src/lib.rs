@@ -935,6 +935,14 @@ impl TestStack {
             .map(|s| s.documents_queue_url().to_owned())
             .unwrap_or_default()
     }
+
+    /// The claim batches' queue's URL.
+    pub fn batch_queue_url(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| s.batch_queue_url().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 /// The system's time, moved forward by what a test says: the stack's clock control for waits

@@ -1,5 +1,5 @@
 //! The background work of the local stack: the queue pollers that feed notify-customer,
-//! notify-partner, record-document and record-email-feedback as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
+//! notify-partner, record-document, record-email-feedback and process-claim-batch as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
@@ -25,6 +25,8 @@ pub enum Consumer {
     EmailFeedback,
     /// notify-partner, on the partner e-mail queue.
     NotifyPartner,
+    /// process-claim-batch, on the claim batches' queue.
+    ProcessClaimBatch,
 }
 
 impl Consumer {
@@ -34,6 +36,7 @@ impl Consumer {
             Self::RecordDocument => record_document::FUNCTION,
             Self::EmailFeedback => record_email_feedback::FUNCTION,
             Self::NotifyPartner => notify_partner::FUNCTION,
+            Self::ProcessClaimBatch => process_claim_batch::FUNCTION,
         }
     }
 
@@ -41,7 +44,7 @@ impl Consumer {
     fn sends_under_lease(self) -> bool {
         match self {
             Self::Notify | Self::NotifyPartner => true,
-            Self::RecordDocument | Self::EmailFeedback => false,
+            Self::RecordDocument | Self::EmailFeedback | Self::ProcessClaimBatch => false,
         }
     }
 
@@ -51,6 +54,7 @@ impl Consumer {
             Self::RecordDocument => gateway.record_document.handle(event).await,
             Self::EmailFeedback => gateway.email_feedback.handle(event).await,
             Self::NotifyPartner => gateway.notify_partner.handle(event).await,
+            Self::ProcessClaimBatch => gateway.process_batch.handle(event).await,
         }
     }
 }

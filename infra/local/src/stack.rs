@@ -11,6 +11,7 @@ use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
 use notify_partner::NotifyPartnerFunction;
+use process_claim_batch::ProcessClaimBatchFunction;
 use publish_events::PublishEventsFunction;
 use record_document::RecordDocumentFunction;
 use record_email_feedback::RecordEmailFeedbackFunction;
@@ -54,6 +55,7 @@ pub struct LocalStack {
     addr: SocketAddr,
     queue_url: String,
     documents_queue_url: String,
+    batch_queue_url: String,
     partner_email_queue_url: String,
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
@@ -78,6 +80,8 @@ impl LocalStack {
         let partner_email_queue = QueueDefinition::partner_emails(&settings.queue_prefix);
         tracing::info!(queue = %partner_email_queue.name, dead_letter = %partner_email_queue.dead_letter_name, "creating the partner e-mail queues");
         let partner_email_queue_url = schema::create_queues(&sqs, &partner_email_queue).await?;
+        let batch_queue = QueueDefinition::claim_batches(&settings.queue_prefix);
+        let batch_queue_url = schema::create_queues(&sqs, &batch_queue).await?;
         let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
         let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -131,7 +135,9 @@ impl LocalStack {
 
         // The functions are built exactly as in Lambda, from their environment, on the stack's
         // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
-        let env = settings.function_env(&queue_url);
+        let env = settings
+            .function_env(&queue_url)
+            .with(cpor_aws::config::BATCH_QUEUE_URL, &batch_queue_url);
         // Lambda's event source mapping polls the queue with notify-customer's role.
         let poller_sqs = aws_sdk_sqs::Client::new(
             &settings.function_sdk_config(NotifyCustomerFunction::NAME, &sdk),
@@ -146,6 +152,7 @@ impl LocalStack {
             finalize: build::<FinalizeAssociationFunction>(&settings, &sdk, &env).await?,
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
+            process_batch: build::<ProcessClaimBatchFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
             authorizers: Authorizers::new(
@@ -193,6 +200,20 @@ impl LocalStack {
                 documents_queue_url.clone(),
                 gateway.clone(),
                 poller::Consumer::RecordDocument,
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // ... the claim batches' queue with process-claim-batch's ...
+            let batch_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(ProcessClaimBatchFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                batch_sqs,
+                gateway.sqs.clone(),
+                batch_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::ProcessClaimBatch,
                 watch_shutdown.clone(),
             )));
         }
@@ -264,6 +285,7 @@ impl LocalStack {
             addr,
             queue_url,
             documents_queue_url,
+            batch_queue_url,
             partner_email_queue_url,
             gateway,
             shutdown,
@@ -290,6 +312,11 @@ impl LocalStack {
     /// The documents bucket's notification queue.
     pub fn documents_queue_url(&self) -> &str {
         &self.documents_queue_url
+    }
+
+    /// The claim batches' queue's URL.
+    pub fn batch_queue_url(&self) -> &str {
+        &self.batch_queue_url
     }
 
     /// The queue of the claims' events that notify-partner reads (the bus's rule fills it in
