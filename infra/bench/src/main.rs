@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 11] = [
+const FUNCTIONS: [&str; 12] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -33,7 +33,10 @@ const FUNCTIONS: [&str; 11] = [
     "record-document",
     "record-email-feedback",
     "authorize-caller",
+    "process-claim-batch",
 ];
+/// Claims in the batch whose processing is measured: a whole batch.
+const BATCH_ROWS: usize = cpor_domain::batch::MAX_ROWS;
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
 const HELLO: &str = "cpor-hello";
@@ -63,6 +66,8 @@ struct Options {
     extra_env: Vec<(String, String)>,
     /// Only the publisher's throughput, printed, without writing the report.
     events_only: bool,
+    /// Only a batch of claims against its floor, printed, without writing the report.
+    batch_only: bool,
     /// Only these functions' sizes and cold starts (with `--quick`; all by default).
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
@@ -90,6 +95,7 @@ fn options() -> Result<Options, String> {
         quick: false,
         extra_env: Vec::new(),
         events_only: false,
+        batch_only: false,
         only: Vec::new(),
         scale_only: false,
         profile: Vec::new(),
@@ -118,6 +124,7 @@ fn options() -> Result<Options, String> {
             "--command" => o.command = value()?,
             "--quick" => o.quick = true,
             "--events-only" => o.events_only = true,
+            "--batch-only" => o.batch_only = true,
             "--scale-only" => o.scale_only = true,
             "--only" => o.only.push(value()?),
             "--profile" => o.profile.push(value()?),
@@ -153,7 +160,14 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     ];
     // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
-        "submit-claim" => vec![table, queue],
+        "submit-claim" => vec![
+            table,
+            queue,
+            (
+                "CPOR_BATCH_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-claim-batches",
+            ),
+        ],
         "manage-claims" => vec![table, bucket, queue],
         "review-claims" => vec![table, queue, holidays, bucket],
         "record-document" => vec![table, bucket],
@@ -321,6 +335,11 @@ async fn bench() -> Result<(), String> {
     if o.events_only {
         let run = events::measure(EVENT_ENTRIES, &logs).await?;
         println!("{}", report::events_text(&run));
+        return Ok(());
+    }
+    if o.batch_only {
+        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+        println!("{}", report::batch_text(&batch));
         return Ok(());
     }
     if !o.profile.is_empty() {
@@ -543,6 +562,8 @@ async fn measure_the_rest(
     let scale = scale_phases(o.seed, logs).await?;
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
     let events = events::measure(EVENT_ENTRIES, logs).await?;
+    eprintln!("==> a batch of {BATCH_ROWS} claims, against its rows' writes alone");
+    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
     Ok(Measurements {
         command: o.command.clone(),
         machine: machine(),
@@ -558,6 +579,7 @@ async fn measure_the_rest(
         contest,
         scale,
         events,
+        batch,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),
         profiles: match &o.profile_bin_dir {

@@ -10,7 +10,7 @@ use super::transaction::{Part, TransactError, Transaction};
 use super::{DynamoStore, inconsistent, keyed, n, s, unavailable};
 use crate::schema::{PK, SK};
 use chrono::{DateTime, TimeDelta, Utc};
-use cpor_domain::batch::{BatchHeader, BatchId, RowOutcome, RowResult};
+use cpor_domain::batch::{BatchHeader, BatchId, MAX_ROWS, RowOutcome, RowResult};
 use cpor_domain::claim::ClaimStatus;
 use cpor_domain::idempotency::{BodyFingerprint, IDEMPOTENCY_WINDOW};
 use cpor_domain::ids::{ClaimId, PartnerId};
@@ -237,15 +237,16 @@ impl DynamoStore {
         after: usize,
         limit: usize,
     ) -> Result<Vec<RowResult>, Unavailable> {
-        let from = keys::batch_row(id, after);
+        // One condition on the sort key (DynamoDB takes no more): the rows after `after`.
+        let from = keys::batch_row(id, after + 1);
+        let to = keys::batch_row(id, MAX_ROWS);
         let mut e = Expression::default();
         let condition = format!(
-            "{} AND {} > {} AND begins_with({}, {})",
+            "{} AND {} BETWEEN {} AND {}",
             e.equals(PK, s(from.pk.clone())),
             e.name(SK),
             e.value(s(from.sk.clone())),
-            e.name(SK),
-            e.value(s(keys::ROW_PREFIX)),
+            e.value(s(to.sk)),
         );
         let out = self
             .client

@@ -33,7 +33,7 @@ pub(super) mod sk {
 const CLAIM_PREFIX: &str = "CLAIM#";
 const BATCH_PREFIX: &str = "BATCH#";
 /// A batch's row result, by row number (five digits: the rows sort in order).
-pub(super) const ROW_PREFIX: &str = "ROW#";
+const ROW_PREFIX: &str = "ROW#";
 const BATCH_KEY_PREFIX: &str = "BATCH_KEY#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
