@@ -285,6 +285,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
     let known = [
         config::TABLE_NAME,
         config::QUEUE_URL,
+        config::BATCH_QUEUE_URL,
         config::SENDER_EMAIL,
         config::SES_CONFIGURATION_SET,
         config::PUBLIC_BASE_URL,
@@ -325,7 +326,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 11);
+    assert_eq!(functions, 12);
 }
 
 #[test]
@@ -391,7 +392,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 11);
+    assert_eq!(functions, 12);
 }
 
 #[test]
