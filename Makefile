@@ -184,7 +184,7 @@ lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the S
 	$(CFN_LINT) .run/template.translated.json
 
 .PHONY: build
-build: $(CARGO_LAMBDA) ## release builds of the eleven functions for Lambda: target/lambda/*/bootstrap
+build: $(CARGO_LAMBDA) ## release builds of the twelve functions for Lambda: target/lambda/*/bootstrap
 	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
 	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
 	  echo "the Rust standard library for $$target is not installed:" \
