@@ -4,6 +4,7 @@ signed). Bearer tokens come from schemathesis.toml. Negative cases are left as g
 
 import datetime
 import os
+import uuid
 
 import schemathesis
 from schemathesis.generation import GenerationMode
@@ -61,6 +62,15 @@ def before_call(context, case, kwargs):
         _recent_proof(case.body.get(member) if member else case.body)
     elif method == "POST" and path == "/v1/review/exports":
         _ledger_month(case.body)
+    elif path == "/v1/claim-batches" and method == "POST":
+        # A key opens one batch: the same key with another body is 422, as documented, so a
+        # valid request is a new key. The rows' proofs are dated as a submission's.
+        case.headers = dict(case.headers or {})
+        case.headers["Idempotency-Key"] = f"contract-{uuid.uuid4().hex}"
+        if isinstance(case.body, dict) and isinstance(case.body.get("claims"), list):
+            for claim in case.body["claims"]:
+                if isinstance(claim, dict):
+                    _recent_proof(claim.get("proof_of_execution"))
     elif path == "/v1/claims" and method == "GET" and CURSOR:
         # A cursor is opaque: only the `next_cursor` of an earlier page is one.
         if isinstance(case.query, dict) and "cursor" in case.query:

@@ -218,6 +218,7 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
             // Their event source mappings read the table's stream, or poll their queues, on
             // their roles.
             "notify-partner",
+            "process-claim-batch",
             "publish-events",
             "record-document",
             "record-email-feedback",

@@ -8,6 +8,7 @@
 //! its stack's data, and for the log lines, `cpor_tests::LogCapture` (the test's own thread only).
 
 // The partner's and the customer's flows, one door each.
+mod batches;
 mod contact;
 mod contest;
 mod documents;

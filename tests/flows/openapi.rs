@@ -1749,3 +1749,176 @@ async fn every_documented_answer_of_the_catalogue_matches_the_description() {
     description.assert_covered("catalogue", |_| true);
     stack.stop().await;
 }
+
+const BATCHES: &str = "/v1/claim-batches";
+const BATCH: &str = "/v1/claim-batches/{batch_id}";
+
+impl Checked<'_> {
+    /// `POST /v1/claim-batches` with `body` as `content_type`, under `key` when given.
+    async fn post_batch(
+        &self,
+        token: Option<&str>,
+        key: Option<&str>,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let mut request = self
+            .stack
+            .http
+            .post(format!("{}{BATCHES}", self.stack.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        let answer = Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap_or_default(),
+        };
+        self.description.check("POST", BATCHES, &answer);
+        answer
+    }
+}
+
+#[tokio::test]
+async fn every_documented_answer_of_the_claim_batches_matches_the_description() {
+    // GIVEN the description and a fresh stack
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let admin = stack.admin(FABRIKAM);
+    let user = stack.token(FABRIKAM, "incentives_user");
+    let json_type = "application/json";
+    let one = json!({ "claims": [claim_body("teams")] }).to_string();
+    // WHEN every documented answer of the two routes is asked for
+    let opened = c
+        .post_batch(Some(&admin), Some("b-1"), json_type, one.clone())
+        .await;
+    let id = opened.json()["batch_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let done = stack.wait_for_batch(FABRIKAM, &id).await;
+    let path = format!("{BATCHES}/{id}");
+    let other = json!({ "claims": [claim_body("exchange")] }).to_string();
+    let csv = "tenant_id\r\n\"unclosed\r\n".to_owned();
+    let expected: Vec<Expected> = vec![
+        (202, "", opened),
+        (
+            400,
+            "idempotency_key_required",
+            c.post_batch(Some(&admin), None, json_type, one.clone())
+                .await,
+        ),
+        (
+            400,
+            "malformed_csv",
+            c.post_batch(Some(&admin), Some("b-2"), "text/csv", csv)
+                .await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post_batch(
+                Some(&admin),
+                Some("b-3"),
+                json_type,
+                "{\"claims\": []}".into(),
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post_batch(None, Some("b-4"), json_type, one.clone())
+                .await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post_batch(Some(&user), Some("b-5"), json_type, one.clone())
+                .await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.post_batch(
+                Some(&admin),
+                Some("b-6"),
+                json_type,
+                "x".repeat(5 * 1024 * 1024 + 1),
+            )
+            .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.post_batch(Some(&admin), Some("b-7"), "text/plain", one.clone())
+                .await,
+        ),
+        (
+            422,
+            "idempotency_key_reused",
+            c.post_batch(Some(&admin), Some("b-1"), json_type, other)
+                .await,
+        ),
+        (200, "", c.get(BATCH, &path, Some(&admin)).await),
+        (
+            400,
+            "validation_failed",
+            c.get(BATCH, &format!("{path}?limit=0"), Some(&admin)).await,
+        ),
+        (401, "unauthenticated", c.get(BATCH, &path, None).await),
+        (
+            403,
+            "forbidden",
+            c.get(BATCH, &path, Some(&stack.reviewer_token("reviewer-1")))
+                .await,
+        ),
+        (
+            404,
+            "batch_not_found",
+            c.get(BATCH, &path, Some(&stack.admin(NORTHWIND))).await,
+        ),
+    ];
+    assert_eq!(done["accepted"], 1, "{done}");
+    // ... and, once the table is gone, 503
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    let unavailable: Vec<Expected> = vec![
+        (
+            503,
+            "service_unavailable",
+            c.post_batch(Some(&admin), Some("b-8"), json_type, one)
+                .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(BATCH, &path, Some(&admin)).await,
+        ),
+    ];
+    // THEN each answer had the intended status and code (and matched the description), and
+    // every documented answer was produced
+    for (status, code, answer) in expected.iter().chain(&unavailable) {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    description.assert_covered("batches", |_| true);
+    stack.stop().await;
+}

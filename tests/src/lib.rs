@@ -6,6 +6,7 @@
 //! Each [`TestStack`] owns its emulator process, which stops when the stack is dropped, so a
 //! failing test leaves nothing running.
 
+pub mod batch_cost;
 pub mod round_trips;
 
 use chrono::{DateTime, Utc};
@@ -281,6 +282,51 @@ impl TestStack {
             request = request.header(*name, *value);
         }
         read(request.send().await.expect("the gateway answers")).await
+    }
+
+    /// `POST /v1/claim-batches` as an admin of `partner_id`: `body` as `content_type`, under
+    /// the `Idempotency-Key` `key` when there is one.
+    pub async fn submit_batch(
+        &self,
+        partner_id: &str,
+        key: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/v1/claim-batches", self.base))
+            .bearer_auth(self.admin(partner_id))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
+    /// Reads the batch `batch_id` of `partner_id` until it is done, or fails the test after 60
+    /// seconds; answers its last read.
+    pub async fn wait_for_batch(&self, partner_id: &str, batch_id: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let answer = self
+                .get(
+                    partner_id,
+                    &format!("/v1/claim-batches/{batch_id}?limit=500"),
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            let batch = answer.json();
+            if batch["status"] == "done" {
+                return batch;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "batch {batch_id} is not done: {batch}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// `POST /v1/claims` as an admin of `partner_id`.
@@ -933,6 +979,14 @@ impl TestStack {
         self.stack
             .as_ref()
             .map(|s| s.documents_queue_url().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The claim batches' queue's URL.
+    pub fn batch_queue_url(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| s.batch_queue_url().to_owned())
             .unwrap_or_default()
     }
 }

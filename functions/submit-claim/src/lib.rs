@@ -17,9 +17,12 @@ use cpor_domain::idempotency::IdempotencyKey;
 use cpor_domain::ports::SubmissionStore;
 use cpor_domain::usecase::submit::{SubmitClaim, Submitted};
 use cpor_domain::validation::{FieldCode, Invalid, ValidationErrors};
-use cpor_http::{ClaimResource, Problem, caller, header, json, json_body};
+use cpor_http::{ClaimResource, Problem, caller, header, json, json_body, routes};
 use std::convert::Infallible;
 use std::sync::Arc;
+
+pub mod batches;
+use batches::BatchDesk;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "submit-claim";
@@ -31,6 +34,8 @@ pub struct SubmitClaimFunction {
     policy: ReviewPolicy,
     /// Each partner's share of the API; none where the function runs on in-memory ports.
     budget: Option<PartnerBudget>,
+    /// The claim batches' routes; none where the function runs on in-memory ports.
+    batches: Option<BatchDesk>,
 }
 
 impl SubmitClaimFunction {
@@ -51,7 +56,20 @@ impl SubmitClaimFunction {
             clock,
             policy,
             budget: None,
+            batches: None,
         }
+    }
+
+    /// The same, serving the claim batches' routes on the table `store` and the batches'
+    /// queue `queue`.
+    #[must_use]
+    pub fn with_batches(
+        mut self,
+        store: DynamoStore,
+        queue: cpor_aws::claim_batch::BatchQueue,
+    ) -> Self {
+        self.batches = Some(BatchDesk { store, queue });
+        self
     }
 
     /// The same, each partner's requests counted against `budget`.
@@ -63,7 +81,57 @@ impl SubmitClaimFunction {
 
     /// Handles one request; every failure is an answer, never a failed invocation.
     pub async fn handle(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-        match self.submit(&event).await {
+        let route = cpor_http::routes::of(&event).map(|route| route.key);
+        if route == Some(routes::SUBMIT_CLAIM_BATCH.key) {
+            // Boxed: the batch routes' futures would make the handler's too deep for the compiler.
+            return Problem::answer(Box::pin(self.batch(&event, true)).await);
+        }
+        if route == Some(routes::GET_CLAIM_BATCH.key) {
+            return Problem::answer(Box::pin(self.batch(&event, false)).await);
+        }
+        self.handle_submission(&event).await
+    }
+
+    /// A batch's route: `open` a new batch, or read one.
+    async fn batch(
+        &self,
+        event: &ApiGatewayV2httpRequest,
+        open: bool,
+    ) -> Result<ApiGatewayV2httpResponse, Problem> {
+        let caller = caller(event)?;
+        self.admit(&caller).await?;
+        let Some(batches) = &self.batches else {
+            return Err(cpor_http::routes::not_found(
+                "claim batches are not served here",
+            ));
+        };
+        if !open {
+            return batches.read(&caller, event).await;
+        }
+        if !caller.may_manage_claims() {
+            return Err(Problem::forbidden(
+                "only an incentives_admin may submit claims",
+            ));
+        }
+        batches.open(&caller, event, self.clock.as_ref()).await
+    }
+
+    /// Counts the request against the partner's share of the API.
+    async fn admit(&self, caller: &cpor_domain::Caller) -> Result<(), Problem> {
+        match &self.budget {
+            Some(budget)
+                if budget.admit(&caller.partner_id, self.clock.now()).await
+                    == Admission::Exhausted =>
+            {
+                Err(Problem::rate_limited())
+            }
+            Some(_) | None => Ok(()),
+        }
+    }
+
+    /// `POST /v1/claims`.
+    async fn handle_submission(&self, event: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        match self.submit(event).await {
             Ok(submitted) => {
                 let claim = &submitted.claim;
                 cpor_aws::logging::record_claim(claim.id);
@@ -109,11 +177,7 @@ impl SubmitClaimFunction {
 
     async fn submit(&self, event: &ApiGatewayV2httpRequest) -> Result<Submitted, Problem> {
         let caller = caller(event)?;
-        if let Some(budget) = &self.budget
-            && budget.admit(&caller.partner_id, self.clock.now()).await == Admission::Exhausted
-        {
-            return Err(Problem::rate_limited());
-        }
+        self.admit(&caller).await?;
         let key = match header(event, "idempotency-key") {
             None => None,
             Some(text) => Some(IdempotencyKey::parse(text).ok_or_else(|| {
@@ -147,11 +211,13 @@ impl Door for SubmitClaimFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`), under the review policy (`CPOR_REVIEW_POLICY`).
+    /// On the table (`CPOR_TABLE_NAME`), under the review policy (`CPOR_REVIEW_POLICY`),
+    /// queueing batches on `CPOR_BATCH_QUEUE_URL`.
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         Ok(
             Self::new(wiring.store()?, wiring.clock(), wiring.review_policy()?)
-                .with_budget(wiring.partner_budget()?),
+                .with_budget(wiring.partner_budget()?)
+                .with_batches(wiring.store()?, wiring.batch_queue()?),
         )
     }
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 12] = [
+const FUNCTIONS: [&str; 13] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -35,7 +35,10 @@ const FUNCTIONS: [&str; 12] = [
     "record-email-feedback",
     "authorize-caller",
     "run-export",
+    "process-claim-batch",
 ];
+/// Claims in the batch whose processing is measured: a whole batch.
+const BATCH_ROWS: usize = cpor_domain::batch::MAX_ROWS;
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
 const HELLO: &str = "cpor-hello";
@@ -65,6 +68,8 @@ struct Options {
     extra_env: Vec<(String, String)>,
     /// Only the publisher's throughput, printed, without writing the report.
     events_only: bool,
+    /// Only a batch of claims against its floor, printed, without writing the report.
+    batch_only: bool,
     /// Only these functions' sizes and cold starts (with `--quick`; all by default).
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
@@ -96,6 +101,7 @@ fn options() -> Result<Options, String> {
         quick: false,
         extra_env: Vec::new(),
         events_only: false,
+        batch_only: false,
         only: Vec::new(),
         scale_only: false,
         ledger: ledger::LedgerSeed {
@@ -129,6 +135,7 @@ fn options() -> Result<Options, String> {
             "--command" => o.command = value()?,
             "--quick" => o.quick = true,
             "--events-only" => o.events_only = true,
+            "--batch-only" => o.batch_only = true,
             "--scale-only" => o.scale_only = true,
             "--ledger-only" => o.ledger_only = true,
             "--ledger-effective" => {
@@ -179,7 +186,14 @@ fn function_env(name: &str) -> Vec<(String, String)> {
     ];
     // As the template sets them.
     let vars: Vec<(&str, &str)> = match name {
-        "submit-claim" => vec![table, queue],
+        "submit-claim" => vec![
+            table,
+            queue,
+            (
+                "CPOR_BATCH_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-claim-batches",
+            ),
+        ],
         "manage-claims" => vec![table, bucket, queue, exports],
         "review-claims" => vec![table, queue, holidays, bucket, exports],
         "record-document" | "run-export" => vec![table, bucket],
@@ -347,6 +361,11 @@ async fn bench() -> Result<(), String> {
     if o.events_only {
         let run = events::measure(EVENT_ENTRIES, &logs).await?;
         println!("{}", report::events_text(&run));
+        return Ok(());
+    }
+    if o.batch_only {
+        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+        println!("{}", report::batch_text(&batch));
         return Ok(());
     }
     if !o.profile.is_empty() {
@@ -575,6 +594,8 @@ async fn measure_the_rest(
     let ledger = ledger::runs(o.ledger, logs).await?;
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
     let events = events::measure(EVENT_ENTRIES, logs).await?;
+    eprintln!("==> a batch of {BATCH_ROWS} claims, against its rows' writes alone");
+    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
     Ok(Measurements {
         command: o.command.clone(),
         machine: machine(),
@@ -591,6 +612,7 @@ async fn measure_the_rest(
         scale,
         ledger,
         events,
+        batch,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),
         profiles: match &o.profile_bin_dir {

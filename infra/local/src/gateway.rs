@@ -39,9 +39,10 @@ use std::time::Instant;
 use submit_claim::SubmitClaimFunction;
 use tokio::sync::watch;
 
-/// The largest request the gateway reads (API Gateway's own limit is far larger; the functions
-/// refuse anything over 64 KiB with a clear answer).
-const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// The largest request the gateway reads: API Gateway's HTTP API takes 10 MB. The functions
+/// refuse anything over their own limits with a clear answer (a claim's 64 KiB, a batch's
+/// 5 MiB).
+const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 /// The functions and settings behind the gateway.
 pub struct Gateway {
@@ -63,6 +64,8 @@ pub struct Gateway {
     pub record_document: record_document::RecordDocumentFunction,
     /// run-export (fed by the exports queue's poller).
     pub run_export: run_export::RunExportFunction,
+    /// process-claim-batch (fed by the claim batches' queue's poller).
+    pub process_batch: process_claim_batch::ProcessClaimBatchFunction,
     /// record-email-feedback (fed by the e-mail feedback queue's poller).
     pub email_feedback: record_email_feedback::RecordEmailFeedbackFunction,
     /// The topic SES's feedback is published to, and its client, for `/_local/ses-feedback`.

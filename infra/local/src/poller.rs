@@ -1,5 +1,5 @@
 //! The background work of the local stack: the queue pollers that feed notify-customer,
-//! notify-partner, record-document, record-email-feedback and run-export as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
+//! notify-partner, record-document, record-email-feedback, run-export and process-claim-batch as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
 //! schedule.
 
 use crate::gateway::Gateway;
@@ -27,6 +27,8 @@ pub enum Consumer {
     NotifyPartner,
     /// run-export, on the exports queue (one message a batch, as its event source mapping).
     RunExport,
+    /// process-claim-batch, on the claim batches' queue.
+    ProcessClaimBatch,
 }
 
 impl Consumer {
@@ -37,6 +39,7 @@ impl Consumer {
             Self::EmailFeedback => record_email_feedback::FUNCTION,
             Self::NotifyPartner => notify_partner::FUNCTION,
             Self::RunExport => run_export::FUNCTION,
+            Self::ProcessClaimBatch => process_claim_batch::FUNCTION,
         }
     }
 
@@ -44,7 +47,10 @@ impl Consumer {
     fn sends_under_lease(self) -> bool {
         match self {
             Self::Notify | Self::NotifyPartner => true,
-            Self::RecordDocument | Self::EmailFeedback | Self::RunExport => false,
+            Self::RecordDocument
+            | Self::EmailFeedback
+            | Self::RunExport
+            | Self::ProcessClaimBatch => false,
         }
     }
 
@@ -55,13 +61,14 @@ impl Consumer {
             Self::EmailFeedback => gateway.email_feedback.handle(event).await,
             Self::NotifyPartner => gateway.notify_partner.handle(event).await,
             Self::RunExport => gateway.run_export.handle(event).await,
+            Self::ProcessClaimBatch => gateway.process_batch.handle(event).await,
         }
     }
 
     /// The most messages its event source mapping hands it at once.
     fn batch_size(self) -> i32 {
         match self {
-            Self::RunExport => 1,
+            Self::RunExport | Self::ProcessClaimBatch => 1,
             Self::Notify | Self::RecordDocument | Self::EmailFeedback | Self::NotifyPartner => 10,
         }
     }

@@ -11,6 +11,7 @@ use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
 use notify_partner::NotifyPartnerFunction;
+use process_claim_batch::ProcessClaimBatchFunction;
 use publish_events::PublishEventsFunction;
 use record_document::RecordDocumentFunction;
 use record_email_feedback::RecordEmailFeedbackFunction;
@@ -55,6 +56,7 @@ pub struct LocalStack {
     addr: SocketAddr,
     queue_url: String,
     documents_queue_url: String,
+    batch_queue_url: String,
     partner_email_queue_url: String,
     exports_queue_url: String,
     gateway: Arc<Gateway>,
@@ -82,6 +84,8 @@ impl LocalStack {
         let partner_email_queue_url = schema::create_queues(&sqs, &partner_email_queue).await?;
         let exports_queue = QueueDefinition::exports(&settings.queue_prefix);
         let exports_queue_url = schema::create_queues(&sqs, &exports_queue).await?;
+        let batch_queue = QueueDefinition::claim_batches(&settings.queue_prefix);
+        let batch_queue_url = schema::create_queues(&sqs, &batch_queue).await?;
         let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
         let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -137,7 +141,8 @@ impl LocalStack {
         // clock, each with SDK clients of its own (whose calls the IAM check attributes to it).
         let env = settings
             .function_env(&queue_url)
-            .with(cpor_aws::config::EXPORTS_QUEUE_URL, &exports_queue_url);
+            .with(cpor_aws::config::EXPORTS_QUEUE_URL, &exports_queue_url)
+            .with(cpor_aws::config::BATCH_QUEUE_URL, &batch_queue_url);
         // Lambda's event source mapping polls the queue with notify-customer's role.
         let poller_sqs = aws_sdk_sqs::Client::new(
             &settings.function_sdk_config(NotifyCustomerFunction::NAME, &sdk),
@@ -153,6 +158,7 @@ impl LocalStack {
             record_document: build::<RecordDocumentFunction>(&settings, &sdk, &env).await?,
             run_export: build::<RunExportFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
+            process_batch: build::<ProcessClaimBatchFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
             authorizers: Authorizers::new(
@@ -214,6 +220,20 @@ impl LocalStack {
                 exports_queue_url.clone(),
                 gateway.clone(),
                 poller::Consumer::RunExport,
+                watch_shutdown.clone(),
+            )));
+        }
+        if settings.poll_notifications {
+            // ... the claim batches' queue with process-claim-batch's ...
+            let batch_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(ProcessClaimBatchFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                batch_sqs,
+                gateway.sqs.clone(),
+                batch_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::ProcessClaimBatch,
                 watch_shutdown.clone(),
             )));
         }
@@ -285,6 +305,7 @@ impl LocalStack {
             addr,
             queue_url,
             documents_queue_url,
+            batch_queue_url,
             partner_email_queue_url,
             exports_queue_url,
             gateway,
@@ -312,6 +333,11 @@ impl LocalStack {
     /// The documents bucket's notification queue.
     pub fn documents_queue_url(&self) -> &str {
         &self.documents_queue_url
+    }
+
+    /// The claim batches' queue's URL.
+    pub fn batch_queue_url(&self) -> &str {
+        &self.batch_queue_url
     }
 
     /// The queue of the claims' events that notify-partner reads (the bus's rule fills it in

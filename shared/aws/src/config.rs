@@ -78,6 +78,8 @@ impl Env {
 pub const TABLE_NAME: &str = "CPOR_TABLE_NAME";
 /// The notification queue's URL: `CPOR_NOTIFICATION_QUEUE_URL`.
 pub const QUEUE_URL: &str = "CPOR_NOTIFICATION_QUEUE_URL";
+/// The claim batches' queue's URL: `CPOR_BATCH_QUEUE_URL`.
+pub const BATCH_QUEUE_URL: &str = "CPOR_BATCH_QUEUE_URL";
 /// The sender of customer e-mail: `CPOR_SENDER_EMAIL`.
 pub const SENDER_EMAIL: &str = "CPOR_SENDER_EMAIL";
 /// The SES configuration set the customer's e-mail is sent through (optional):

@@ -148,6 +148,16 @@ impl<'a> Wiring<'a> {
         .with_max_delay(max_delay))
     }
 
+    /// The claim batches' queue: `CPOR_BATCH_QUEUE_URL`; its SQS client is built when a request
+    /// first queues a batch.
+    pub fn batch_queue(&self) -> Result<crate::claim_batch::BatchQueue, ConfigError> {
+        let url = self.env.required(config::BATCH_QUEUE_URL)?;
+        Ok(crate::claim_batch::BatchQueue::new(
+            SdkClient::on_first_use(self.sdk, aws_sdk_sqs::Client::new),
+            url,
+        ))
+    }
+
     /// The service's event bus: `CPOR_EVENT_BUS_NAME`.
     pub fn event_bus(&self) -> Result<crate::EventBridgeBus, ConfigError> {
         let bus = self.env.required(config::EVENT_BUS_NAME)?;

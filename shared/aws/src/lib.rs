@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod budget;
+pub mod claim_batch;
 pub mod config;
 pub mod documents;
 pub mod door;

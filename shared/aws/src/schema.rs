@@ -117,6 +117,21 @@ impl QueueDefinition {
     }
 }
 
+impl QueueDefinition {
+    /// The queue of claim batches' chunks, filled by submit-claim and read by
+    /// process-claim-batch (a chunk of up to 25 rows per message).
+    pub fn claim_batches(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-claim-batches"),
+            dead_letter_name: format!("{prefix}-claim-batches-dlq"),
+            // Six times process-claim-batch's timeout (60 s).
+            visibility_timeout_seconds: 360,
+            max_receive_count: 5,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
 /// A failure to create the resources.
 impl QueueDefinition {
     /// The queue of the documents bucket's `ObjectCreated` notifications, read by

@@ -193,6 +193,47 @@ fn the_template_declares_the_queues_of_the_schema() {
 }
 
 #[test]
+fn the_template_declares_the_claim_batches_queues_of_the_schema_and_their_consumer() {
+    let template = template();
+    let expected = QueueDefinition::claim_batches("${AWS::StackName}");
+    let queue = resource(&template, "ClaimBatchQueue");
+    let dead_letter = resource(&template, "ClaimBatchDeadLetterQueue");
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["ClaimBatchDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    assert_eq!(
+        dead_letter["MessageRetentionPeriod"],
+        expected.dead_letter_retention_seconds
+    );
+    // AND its consumer reports failed chunks one by one, within a sixth of the visibility
+    let consumer = resource(&template, "ProcessClaimBatchFunction");
+    let timeout = consumer["Timeout"].as_u64().expect("its own timeout");
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    let source = &consumer["Events"]["Chunks"]["Properties"];
+    assert_eq!(
+        source["Queue"],
+        json!({ "Fn::GetAtt": ["ClaimBatchQueue", "Arn"] })
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+}
+
+#[test]
 fn the_visibility_timeout_is_six_times_the_consumers_timeout() {
     let template = template();
     let notify = resource(&template, "NotifyCustomerFunction");
@@ -244,6 +285,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
     let known = [
         config::TABLE_NAME,
         config::QUEUE_URL,
+        config::BATCH_QUEUE_URL,
         config::SENDER_EMAIL,
         config::SES_CONFIGURATION_SET,
         config::PUBLIC_BASE_URL,
@@ -285,7 +327,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 12);
+    assert_eq!(functions, 13);
 }
 
 #[test]
@@ -351,7 +393,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 12);
+    assert_eq!(functions, 13);
 }
 
 #[test]

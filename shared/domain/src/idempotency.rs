@@ -22,6 +22,12 @@ impl IdempotencyKey {
             .then(|| Self(text.to_owned()))
     }
 
+    /// A key the service derives itself (a batch's row's: [`crate::batch::row_key`]), which
+    /// may hold spaces so that no client's key can be it.
+    pub(crate) fn derived(text: String) -> Self {
+        Self(text)
+    }
+
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0

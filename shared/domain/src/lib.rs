@@ -6,6 +6,7 @@
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
+pub mod batch;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;

@@ -188,6 +188,24 @@ impl Problem {
 
     /// The API Gateway response carrying this problem.
     pub fn into_response(self) -> ApiGatewayV2httpResponse {
+        let status = self.status;
+        let retry = status == 503 || self.code == "rate_limited";
+        let mut response = with_body(
+            status,
+            "application/problem+json",
+            self.into_body().to_string(),
+        );
+        if retry {
+            response.headers.insert(
+                "retry-after",
+                aws_lambda_events::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+
+    /// The problem+json body (a batch's row result carries it as its `problem`).
+    pub fn into_body(self) -> Value {
         let mut body = Map::new();
         body.insert(
             "type".into(),
@@ -198,17 +216,6 @@ impl Problem {
         body.insert("detail".into(), json!(self.detail));
         body.insert("code".into(), json!(self.code));
         body.extend(self.extra);
-        let mut response = with_body(
-            self.status,
-            "application/problem+json",
-            Value::Object(body).to_string(),
-        );
-        if self.status == 503 || self.code == "rate_limited" {
-            response.headers.insert(
-                "retry-after",
-                aws_lambda_events::http::HeaderValue::from_static("1"),
-            );
-        }
-        response
+        Value::Object(body)
     }
 }

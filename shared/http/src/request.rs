@@ -77,8 +77,9 @@ pub fn caller(event: &ApiGatewayV2httpRequest) -> Result<Caller, Problem> {
     })
 }
 
-/// The request's JSON body: `application/json`, at most 64 KiB, and JSON.
-pub fn json_body(event: &ApiGatewayV2httpRequest) -> Result<Value, Problem> {
+/// The request's body as bytes, decoded when API Gateway base64-encoded it (it does for the
+/// media types it does not take for text), at most `max` bytes (413 `payload_too_large`).
+pub fn raw_body(event: &ApiGatewayV2httpRequest, max: usize) -> Result<Vec<u8>, Problem> {
     let raw = match (&event.body, event.is_base64_encoded) {
         (None, _) => Vec::new(),
         (Some(body), false) => body.as_bytes().to_vec(),
@@ -91,17 +92,34 @@ pub fn json_body(event: &ApiGatewayV2httpRequest) -> Result<Value, Problem> {
             )
         })?,
     };
-    if raw.len() > MAX_BODY_BYTES {
+    if raw.len() > max {
         return Err(Problem::new(
             413,
             "payload_too_large",
             "The body is too large",
             format!(
-                "the body has {} bytes; at most {MAX_BODY_BYTES} are accepted",
+                "the body has {} bytes; at most {max} are accepted",
                 raw.len()
             ),
         ));
     }
+    Ok(raw)
+}
+
+/// The request's media type (`Content-Type` without its parameters), lower-cased.
+pub fn media_type(event: &ApiGatewayV2httpRequest) -> String {
+    header(event, "content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The request's JSON body: `application/json`, at most 64 KiB, and JSON.
+pub fn json_body(event: &ApiGatewayV2httpRequest) -> Result<Value, Problem> {
+    let raw = raw_body(event, MAX_BODY_BYTES)?;
     let content_type = header(event, "content-type").unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     let json_type = media_type.eq_ignore_ascii_case("application/json")

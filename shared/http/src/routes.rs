@@ -71,6 +71,20 @@ pub const SUBMIT_CLAIM: Route = Route {
     access: Access::Partner,
 };
 
+pub const SUBMIT_CLAIM_BATCH: Route = Route {
+    key: "POST /v1/claim-batches",
+    operation: "submitClaimBatch",
+    function: "submit-claim",
+    access: Access::Partner,
+};
+
+pub const GET_CLAIM_BATCH: Route = Route {
+    key: "GET /v1/claim-batches/{batch_id}",
+    operation: "getClaimBatch",
+    function: "submit-claim",
+    access: Access::Partner,
+};
+
 pub const LIST_CLAIMS: Route = Route {
     key: "GET /v1/claims",
     operation: "listClaims",
@@ -235,6 +249,8 @@ pub const DECLINE_ASSOCIATION: Route = Route {
 /// Every deployed route.
 pub const ROUTES: &[Route] = &[
     SUBMIT_CLAIM,
+    SUBMIT_CLAIM_BATCH,
+    GET_CLAIM_BATCH,
     LIST_CLAIMS,
     GET_CLAIM,
     WITHDRAW_CLAIM,

@@ -322,7 +322,10 @@ fn authorizations(arns: &Arns, service: &str, operation: &str, body: &[u8]) -> V
                     let resource = json["QueueUrl"]
                         .as_str()
                         .map_or_else(|| "*".to_owned(), |url| arns.queue(url));
-                    vec![Authorization::new(format!("sqs:{operation}"), resource)]
+                    // A batch call is authorized as its single call: SendMessageBatch needs
+                    // sqs:SendMessage (there is no sqs:SendMessageBatch action).
+                    let action = operation.strip_suffix("Batch").unwrap_or(operation);
+                    vec![Authorization::new(format!("sqs:{action}"), resource)]
                 }
                 "secretsmanager" => {
                     let resource = json["SecretId"]

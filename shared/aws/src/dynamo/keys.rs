@@ -4,6 +4,7 @@
 use crate::schema::{DUE_SHARDS, PK, SK};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use cpor_domain::batch::BatchId;
 use cpor_domain::claim::{ClaimStatus, NightlyDeadline, PartnerOfRecordLock};
 use cpor_domain::document::DocumentId;
 use cpor_domain::export::{ExportId, Month};
@@ -26,6 +27,10 @@ pub(super) mod sk {
     /// A claim's count of documents.
     pub const DOCUMENTS: &str = "DOCUMENTS";
     pub const EXPORT: &str = "EXPORT";
+    /// A claim batch's header.
+    pub const BATCH: &str = "BATCH";
+    /// A claim batch's idempotency record.
+    pub const BATCH_KEY: &str = "BATCH_KEY";
 }
 
 const CLAIM_PREFIX: &str = "CLAIM#";
@@ -33,6 +38,10 @@ const EXPORT_PREFIX: &str = "EXPORT#";
 const LEDGER_PREFIX: &str = "LEDGER#";
 /// What a period's `ledger_sk` starts with while it lasts: after every instant.
 pub const OPEN_PERIOD: &str = "~";
+const BATCH_PREFIX: &str = "BATCH#";
+/// A batch's row result, by row number (five digits: the rows sort in order).
+const ROW_PREFIX: &str = "ROW#";
+const BATCH_KEY_PREFIX: &str = "BATCH_KEY#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
 /// The subscriptions' ends the directory recorded, until the nightly run applies them.
@@ -246,6 +255,28 @@ pub(super) fn idempotency(partner_id: &PartnerId, key: &str) -> ItemKey {
     ItemKey::new(
         format!("{IDEMPOTENCY_PREFIX}{partner_id}#{key}"),
         sk::IDEMPOTENCY,
+    )
+}
+
+/// A claim batch's header: its partner, its rows and its counts of results.
+pub(super) fn batch(id: BatchId) -> ItemKey {
+    ItemKey::new(format!("{BATCH_PREFIX}{id}"), sk::BATCH)
+}
+
+/// One row's result, in its batch's partition (one query pages them in row order).
+pub(super) fn batch_row(id: BatchId, row: usize) -> ItemKey {
+    ItemKey::new(
+        format!("{BATCH_PREFIX}{id}"),
+        format!("{ROW_PREFIX}{row:05}"),
+    )
+}
+
+/// What a batch's `Idempotency-Key` opened (its own partition: the batch's id is not known
+/// from the key).
+pub(super) fn batch_key(partner_id: &PartnerId, key: &str) -> ItemKey {
+    ItemKey::new(
+        format!("{BATCH_KEY_PREFIX}{partner_id}#{key}"),
+        sk::BATCH_KEY,
     )
 }
 

@@ -32,6 +32,7 @@
 //! data and seeding). [`keys`] defines every key, [`record`] every stored shape, [`expression`]
 //! and [`transaction`] the requests' plumbing.
 
+mod batch;
 mod bulk;
 mod claims;
 mod documents;
@@ -50,6 +51,7 @@ pub mod periods;
 mod replay;
 mod review;
 pub mod stream;
+pub use batch::{Opened, Recorded};
 pub use ledger::ConfirmError;
 pub mod record;
 mod submission;

@@ -47,6 +47,12 @@ pub(super) enum Part {
     DocumentCount,
     /// An expired pending document's record, removed to make room.
     Dropped,
+    /// A claim batch's header.
+    Batch,
+    /// A claim batch's idempotency record.
+    BatchKey,
+    /// A batch's row result.
+    RowResult,
 }
 
 /// The items of one transaction, each with its part.

@@ -1,0 +1,144 @@
+//! process-claim-batch: consumes the claim batches' queue, a chunk of a batch's rows per message
+//! (shared/aws/src/claim_batch.rs). Each row is submitted exactly as `POST /v1/claims` would
+//! submit it for the batch's partner (the same checks, codes, review policy and contests),
+//! under its own idempotency key derived from the batch's; then the chunk's results are written
+//! with the batch's counts in one transaction. A chunk delivered again submits its rows again,
+//! which replays their claims (creating nothing), and writes nothing: its results are there.
+//!
+//! The rows of a chunk go one after the other, in row order, so that two rows on one unit are
+//! decided as two submissions one after the other would be. A failure of a dependency fails the
+//! message, which the queue retries (and, after five receives, moves to the dead-letter queue).
+
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use cpor_aws::claim_batch::ChunkMessage;
+use cpor_aws::dynamo::Recorded;
+use cpor_aws::{ConfigError, Door, DynamoStore, Wiring};
+use cpor_domain::ReviewPolicy;
+use cpor_domain::batch::{RowOutcome, RowResult, row_key};
+use cpor_domain::caller::{Caller, Role};
+use cpor_domain::clock::Clock;
+use cpor_domain::idempotency::IdempotencyKey;
+use cpor_domain::ports::Unavailable;
+use cpor_domain::usecase::submit::{SubmitClaim, SubmitError};
+use cpor_http::Problem;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "process-claim-batch";
+
+/// The function: its clients, built once per execution environment.
+pub struct ProcessClaimBatchFunction {
+    store: DynamoStore,
+    clock: Arc<dyn Clock>,
+    policy: ReviewPolicy,
+}
+
+/// Why a chunk was not processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkError {
+    /// Not a chunk: retrying cannot help; it ends in the dead-letter queue.
+    #[error("the message is not a chunk of a claim batch: {0}")]
+    Poison(String),
+    /// A dependency failed: the queue delivers the chunk again.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl ProcessClaimBatchFunction {
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>, policy: ReviewPolicy) -> Self {
+        Self {
+            store,
+            clock,
+            policy,
+        }
+    }
+
+    /// Processes a batch of messages; the answer names the chunks to retry.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let (_, response) = cpor_aws::batch::process(&event, |message| async move {
+            let result = self.process(message).await;
+            match &result {
+                Ok(recorded) => tracing::info!(?recorded, "chunk of a claim batch processed"),
+                Err(error) => {
+                    tracing::warn!(%error, "chunk not processed; the queue will retry it")
+                }
+            }
+            result
+        })
+        .await;
+        response
+    }
+
+    /// Processes one chunk: each row submitted, then the chunk's results written.
+    pub async fn process(&self, message: &SqsMessage) -> Result<Recorded, ChunkError> {
+        let body = message.body.as_deref().unwrap_or_default();
+        let chunk: ChunkMessage =
+            serde_json::from_str(body).map_err(|e| ChunkError::Poison(e.to_string()))?;
+        let key = IdempotencyKey::parse(&chunk.key)
+            .ok_or_else(|| ChunkError::Poison("the batch's key is not a key".into()))?;
+        // The batch was opened by an incentives admin of its partner: each row is theirs.
+        let caller = Caller {
+            partner_id: chunk.partner_id.clone(),
+            role: Some(Role::IncentivesAdmin),
+        };
+        let usecase = SubmitClaim {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            policy: self.policy,
+        };
+        let mut results = Vec::with_capacity(chunk.rows.len());
+        for row in chunk.rows {
+            let outcome = match (row.problem, row.body) {
+                (Some(problem), _) => RowOutcome::Refused { problem },
+                (None, Some(body)) => {
+                    let key = row_key(&key, row.row);
+                    match Box::pin(usecase.submit(&caller, &body, Some(&key))).await {
+                        Ok(submitted) => RowOutcome::Accepted {
+                            claim_id: submitted.claim.id,
+                            status: submitted.claim.status(),
+                        },
+                        Err(SubmitError::Unavailable(e)) => return Err(e.into()),
+                        Err(refused) => RowOutcome::Refused {
+                            problem: Problem::from(refused).into_body(),
+                        },
+                    }
+                }
+                (None, None) => {
+                    return Err(ChunkError::Poison(format!("row {} is empty", row.row)));
+                }
+            };
+            results.push(RowResult {
+                row: row.row,
+                outcome,
+            });
+        }
+        Ok(self
+            .store
+            .record_results(chunk.batch_id, chunk.opened_at, &results)
+            .await?)
+    }
+}
+
+impl Door for ProcessClaimBatchFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = SqsEvent;
+    type Output = SqsBatchResponse;
+    // Failed messages are reported one by one in the answer, never by failing the batch.
+    type Error = Infallible;
+
+    /// On the table (`CPOR_TABLE_NAME`), under the review policy (`CPOR_REVIEW_POLICY`).
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            wiring.store()?,
+            wiring.clock(),
+            wiring.review_policy()?,
+        ))
+    }
+
+    async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
+        Ok(self.handle(event).await)
+    }
+}
