@@ -82,6 +82,7 @@ token: ## print a local bearer token: make token PARTNER=1234567 ROLE=incentives
 walkthrough: ## drive the whole API with curl against a running `make run`
 	cargo build --quiet -p cpor-local
 	infra/local/walkthrough.sh $(or $(BASE),http://127.0.0.1:3000)
+	infra/local/walkthrough-payouts.sh $(or $(BASE),http://127.0.0.1:3000)
 
 # Operator commands (cpor-ops, see docs/operator-commands.md). They act on the stack that the
 # environment names (CPOR_TABLE_NAME, CPOR_NOTIFICATION_QUEUE_URL, AWS credentials and region);
