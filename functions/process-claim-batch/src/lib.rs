@@ -14,17 +14,22 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cpor_aws::claim_batch::ChunkMessage;
 use cpor_aws::dynamo::Recorded;
+use cpor_aws::dynamo::SubmissionContexts;
 use cpor_aws::{ConfigError, Door, DynamoStore, Wiring};
 use cpor_domain::ReviewPolicy;
 use cpor_domain::batch::{RowOutcome, RowResult, row_key};
 use cpor_domain::caller::{Caller, Role};
+use cpor_domain::claim::{Claim, HistoryEntry, Transition};
 use cpor_domain::clock::Clock;
 use cpor_domain::idempotency::IdempotencyKey;
-use cpor_domain::ports::Unavailable;
+use cpor_domain::idempotency::IdempotencyRecord;
+use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
+use cpor_domain::ports::{CreateError, SubmissionContext, SubmissionStore, Unavailable};
 use cpor_domain::usecase::submit::{SubmitClaim, SubmitError};
 use cpor_http::Problem;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "process-claim-batch";
@@ -84,8 +89,9 @@ impl ProcessClaimBatchFunction {
             partner_id: chunk.partner_id.clone(),
             role: Some(Role::IncentivesAdmin),
         };
+        let prefetched = self.prefetch(&chunk, &key).await?;
         let usecase = SubmitClaim {
-            store: &self.store,
+            store: &prefetched,
             clock: self.clock.as_ref(),
             policy: self.policy,
         };
@@ -119,6 +125,99 @@ impl ProcessClaimBatchFunction {
             .store
             .record_results(chunk.batch_id, chunk.opened_at, &results)
             .await?)
+    }
+}
+
+impl ProcessClaimBatchFunction {
+    /// What the chunk's rows are checked against, read at once: its partner, the tenants its
+    /// rows name and their idempotency records (one `BatchGetItem` for up to 25 rows, where
+    /// each row would read its own).
+    async fn prefetch(
+        &self,
+        chunk: &ChunkMessage,
+        key: &IdempotencyKey,
+    ) -> Result<ChunkContext<'_>, Unavailable> {
+        let rows: Vec<_> = chunk
+            .rows
+            .iter()
+            .filter_map(|r| r.body.as_ref().map(|b| (r.row, b)))
+            .collect();
+        let tenants: Vec<TenantId> = rows
+            .iter()
+            .filter_map(|(_, body)| body.get("tenant_id")?.as_str())
+            .filter_map(|t| TenantId::parse(t).ok())
+            .collect();
+        let keys: Vec<IdempotencyKey> = rows.iter().map(|(row, _)| row_key(key, *row)).collect();
+        let contexts = self
+            .store
+            .submission_contexts(&chunk.partner_id, &tenants, &keys)
+            .await?;
+        Ok(ChunkContext {
+            store: &self.store,
+            partner_id: chunk.partner_id.clone(),
+            tenants,
+            keys: keys.iter().map(|k| k.as_str().to_owned()).collect(),
+            state: Mutex::new((contexts, std::collections::HashSet::new())),
+        })
+    }
+}
+
+/// The store as a chunk's rows see it: each row's first read of its partner, tenant and
+/// idempotency record is answered from what the chunk read at once; any other read (a row whose
+/// write lost a race reads again) goes to the table.
+struct ChunkContext<'a> {
+    store: &'a DynamoStore,
+    partner_id: PartnerId,
+    /// The tenants read at once (found or not).
+    tenants: Vec<TenantId>,
+    /// The rows' keys whose records were read at once and not yet answered.
+    keys: std::collections::HashSet<String>,
+    /// What was read at once, and the keys already answered from it.
+    state: Mutex<(SubmissionContexts, std::collections::HashSet<String>)>,
+}
+
+#[async_trait::async_trait]
+impl SubmissionStore for ChunkContext<'_> {
+    async fn submission_context(
+        &self,
+        partner_id: &PartnerId,
+        tenant_id: &TenantId,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<SubmissionContext, Unavailable> {
+        let read_at_once = *partner_id == self.partner_id
+            && self.tenants.contains(tenant_id)
+            && key.is_some_and(|k| self.keys.contains(k.as_str()));
+        if let (true, Some(key)) = (read_at_once, key) {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let (contexts, answered) = &mut *state;
+            // Answered once: a row that reads again (after losing a race) reads the table.
+            if answered.insert(key.as_str().to_owned()) {
+                return Ok(SubmissionContext {
+                    partner: contexts.partner.clone(),
+                    tenant: contexts.tenants.get(tenant_id).cloned(),
+                    prior: contexts.priors.remove(key.as_str()),
+                });
+            }
+        }
+        self.store
+            .submission_context(partner_id, tenant_id, key)
+            .await
+    }
+
+    async fn create_claim(
+        &self,
+        claim: &Claim,
+        entries: &[HistoryEntry],
+        idempotency: Option<&IdempotencyRecord>,
+        told: Option<&Transition>,
+    ) -> Result<(), CreateError> {
+        self.store
+            .create_claim(claim, entries, idempotency, told)
+            .await
+    }
+
+    async fn held_claim(&self, id: ClaimId) -> Result<Option<Claim>, Unavailable> {
+        self.store.held_claim(id).await
     }
 }
 

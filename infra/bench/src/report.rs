@@ -960,8 +960,8 @@ pub fn batch_text(b: &BatchCost) -> String {
          `MaximumConcurrency`), on a fresh emulator. The floor, on another, issues only the rows' writes: \
          the same `TransactWriteItems` a single submission makes (claim, history entry, lock, contest check, \
          idempotency record), built in advance by the bench, {BATCH_CONCURRENCY} at a time. The batch also reads \
-         each row's reference data and idempotency record (`BatchGetItem`) and records each chunk's results with \
-         the batch's counts (one `TransactWriteItems` a chunk).\n\n\
+         each chunk's reference data and its rows' idempotency records (one `BatchGetItem` a chunk) and records \
+         each chunk's results with the batch's counts (one `TransactWriteItems` a chunk).\n\n\
          | run | time | / floor |\n| --- | --- | --- |\n\
          | floor: the rows' submission writes alone | {:.2} s | 1.00 × |\n\
          | the batch's processing | {:.2} s | {ratio:.2} × |\n\n\

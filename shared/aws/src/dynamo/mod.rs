@@ -53,6 +53,7 @@ mod review;
 pub mod stream;
 pub use batch::{Opened, Recorded};
 pub use ledger::ConfirmError;
+pub use submission::SubmissionContexts;
 pub mod record;
 mod submission;
 mod transaction;

@@ -25,7 +25,73 @@ use cpor_domain::retry::RETRY;
 use cpor_domain::time::format_instant;
 use std::sync::Mutex;
 
+/// What several submissions are checked against, read at once: the partner, the tenants found
+/// (by id), and the idempotency records found (by key).
+#[derive(Debug, Clone, Default)]
+pub struct SubmissionContexts {
+    pub partner: Option<PartnerRecord>,
+    pub tenants: std::collections::HashMap<TenantId, TenantRecord>,
+    pub priors: std::collections::HashMap<String, IdempotencyRecord>,
+}
+
 impl DynamoStore {
+    /// What the submissions of a chunk of a batch are checked against, in one round trip: the
+    /// partner, each tenant the rows name, and the prior use of each row's idempotency key (at
+    /// most 100 keys, DynamoDB's limit for one `BatchGetItem`).
+    pub async fn submission_contexts(
+        &self,
+        partner_id: &PartnerId,
+        tenants: &[TenantId],
+        idempotency_keys: &[IdempotencyKey],
+    ) -> Result<SubmissionContexts, Unavailable> {
+        let mut wanted = vec![keys::partner(partner_id).attributes()];
+        let mut tenants = tenants.to_vec();
+        tenants.sort_by_key(ToString::to_string);
+        tenants.dedup();
+        wanted.extend(tenants.iter().map(|t| keys::tenant(*t).attributes()));
+        wanted.extend(
+            idempotency_keys
+                .iter()
+                .map(|k| keys::idempotency(partner_id, k.as_str()).attributes()),
+        );
+        let request = build(
+            "keys",
+            KeysAndAttributes::builder()
+                .set_keys(Some(wanted))
+                .consistent_read(true)
+                .build(),
+        )?;
+        self.read_contexts(request).await
+    }
+
+    /// Reads `request`'s partner, tenants and idempotency records.
+    async fn read_contexts(
+        &self,
+        request: KeysAndAttributes,
+    ) -> Result<SubmissionContexts, Unavailable> {
+        let mut contexts = SubmissionContexts::default();
+        for item in self.batch_get(request).await? {
+            let sk = sort_key_of(&item);
+            let corrupt = |e: serde_dynamo::Error| inconsistent(format!("{sk} item: {e}"));
+            match sk.as_str() {
+                keys::sk::PARTNER => {
+                    contexts.partner = Some(from_item::<PartnerRecord>(&item).map_err(corrupt)?);
+                }
+                keys::sk::TENANT => {
+                    let tenant = from_item::<TenantRecord>(&item).map_err(corrupt)?;
+                    contexts.tenants.insert(tenant.tenant_id, tenant);
+                }
+                keys::sk::IDEMPOTENCY => {
+                    let stored = from_item::<IdempotencyItem>(&item).map_err(corrupt)?;
+                    let record = IdempotencyRecord::try_from(stored).map_err(inconsistent)?;
+                    contexts.priors.insert(record.key.clone(), record);
+                }
+                other => return Err(inconsistent(format!("unexpected item {other}"))),
+            }
+        }
+        Ok(contexts)
+    }
+
     /// Who holds the lock that refused a new claim: the holder the failed condition returned,
     /// or, if the answer did not carry it, the lock as it is now.
     async fn lock_holder(
@@ -163,26 +229,12 @@ impl SubmissionStore for DynamoStore {
                 .consistent_read(true)
                 .build(),
         )?;
-        let mut context = SubmissionContext::default();
-        for item in self.batch_get(request).await? {
-            let sk = sort_key_of(&item);
-            let corrupt = |e: serde_dynamo::Error| inconsistent(format!("{sk} item: {e}"));
-            match sk.as_str() {
-                keys::sk::PARTNER => {
-                    context.partner = Some(from_item::<PartnerRecord>(&item).map_err(corrupt)?);
-                }
-                keys::sk::TENANT => {
-                    context.tenant = Some(from_item::<TenantRecord>(&item).map_err(corrupt)?);
-                }
-                keys::sk::IDEMPOTENCY => {
-                    let stored = from_item::<IdempotencyItem>(&item).map_err(corrupt)?;
-                    context.prior =
-                        Some(IdempotencyRecord::try_from(stored).map_err(inconsistent)?);
-                }
-                other => return Err(inconsistent(format!("unexpected item {other}"))),
-            }
-        }
-        Ok(context)
+        let mut contexts = self.read_contexts(request).await?;
+        Ok(SubmissionContext {
+            partner: contexts.partner,
+            tenant: contexts.tenants.remove(tenant_id),
+            prior: idempotency_key.and_then(|k| contexts.priors.remove(k.as_str())),
+        })
     }
 
     async fn create_claim(
