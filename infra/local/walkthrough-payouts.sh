@@ -94,7 +94,7 @@ print(json.dumps({k: c[k] for k in ("tenant_id", "customer_domain", "program", "
          "proof_of_execution": c["proof_of_execution"]}))')" | json '(d["status"], d["code"])'
 echo "the partner's e-mail:"
 for _ in $(seq 1 50); do
-  told=$(curl -s "$BASE/_local/outbox" | json "[m['subject'] for m in d['messages'] if m['to'][0] == 'sam@fabrikam.com' and 'has ended' in m['subject']]")
+  told=$(curl -s "$BASE/_local/outbox" | json "[m['subject'] for m in d['messages'] if m['to'][0] == 'sam@fabrikam.com' and 'has ended' in m['subject'] and '$DOMAIN' in m['subject']]")
   [ "$told" != "[]" ] && break; sleep 0.2
 done
 echo "   $told"
