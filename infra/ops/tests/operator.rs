@@ -335,7 +335,8 @@ async fn finalize_at_a_time_associates_the_claims_due_by_then_and_no_others() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.json(),
-        json!({ "now": at, "due": 1, "finalized": 1, "rejected": 0, "rejected_for_no_response": 0, "rejected_unreachable": 0, "already_decided": 0, "failed": 0, "reviews_overdue": 0 })
+        json!({ "now": at, "due": 1, "finalized": 1, "rejected": 0, "rejected_for_no_response": 0, "rejected_unreachable": 0, "already_decided": 0, "failed": 0, "reviews_overdue": 0,
+                "subscription_ends": { "ended": 0, "expired": 0, "rejected": 0, "unheld": 0, "resumed": 0, "failed": 0 } })
     );
     assert_eq!(
         stack.claim(FABRIKAM, first_id).await["status"],
