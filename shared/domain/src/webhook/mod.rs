@@ -3,3 +3,6 @@
 //! signed, when a failed one is tried again).
 
 pub mod address;
+pub mod delivery;
+pub mod schedule;
+pub mod signature;
