@@ -96,11 +96,17 @@ impl<'a> Wiring<'a> {
         Self { clock, ..self }
     }
 
-    /// The DynamoDB client, built now if no adapter has asked for it yet.
-    fn dynamodb(&self) -> SdkClient<aws_sdk_dynamodb::Client> {
+    /// The DynamoDB client, built now if no adapter has asked for it yet (for a function whose
+    /// items are its own: deliver-webhooks' endpoints and delivery records).
+    pub fn dynamodb(&self) -> SdkClient<aws_sdk_dynamodb::Client> {
         self.dynamodb
             .get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk).into())
             .clone()
+    }
+
+    /// The SDK configuration, for the clients a single function builds (deliver-webhooks' KMS).
+    pub fn sdk(&self) -> &aws_config::SdkConfig {
+        self.sdk
     }
 
     /// The settings, for what a single function reads.

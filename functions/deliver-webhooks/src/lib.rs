@@ -1,0 +1,624 @@
+//! deliver-webhooks: consumes the queue that the bus's rule (`source: [cpor]`) fills with every
+//! event of the service, and posts each to the active endpoints of the event's partner that
+//! asked for its type (a `webhook.test` event to the one endpoint it names), signed as the
+//! Standard Webhooks specification says (docs/api.md, "Webhooks").
+//!
+//! SQS is the retry engine. Each endpoint and event has a delivery record: a redelivered
+//! message posts nothing to an endpoint whose delivery is settled (a 2xx, a failure for good,
+//! a refusal), nor to one whose next attempt is not yet due. A message with a delivery to try
+//! again is made visible again after the schedule's next pause (`ChangeMessageVisibility`, at
+//! most 12 hours a step) and reported failed (`ReportBatchItemFailures`); the queue's
+//! `maxReceiveCount` stays above the schedule's attempts.
+//!
+//! Deliveries run concurrently: a message's endpoints at once, and the batch's claims at once
+//! (one claim's events one after the other, in their order), so that a slow endpoint holds
+//! back only the events that follow on its own claim in the same batch, never another
+//! endpoint's deliveries of other claims.
+
+#![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
+
+pub mod post;
+pub mod table;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use cpor_aws::{ConfigError, Door, DynamoStore, SdkClient, SesMailer, Wiring, describe};
+use cpor_domain::clock::Clock;
+use cpor_domain::ports::{ClaimRepository, Mailer};
+use cpor_domain::webhook::delivery::{Outcome, TEST_EVENT, delivery_key, failed_too_long, wants};
+use cpor_domain::webhook::schedule::RetrySchedule;
+use cpor_domain::webhook::signature::{SigningKey, signature_header};
+use post::{Delivery, Poster, Reach};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use table::{After, Attempt, Endpoint, Record, TableError, WebhookTable};
+use tracing::Instrument;
+
+/// The function's short name in logs and metrics.
+pub const FUNCTION: &str = "deliver-webhooks";
+
+/// The KMS key that encrypts the webhooks' secrets: `CPOR_WEBHOOK_KEY_ID`.
+pub const KEY_ID: &str = "CPOR_WEBHOOK_KEY_ID";
+/// The queue this function reads (for `ChangeMessageVisibility`): `CPOR_WEBHOOK_QUEUE_URL`.
+pub const QUEUE_URL: &str = "CPOR_WEBHOOK_QUEUE_URL";
+/// Comma-separated pauses replacing the retry schedule (the local stack's `1,2,4`):
+/// `CPOR_WEBHOOK_RETRY_SECONDS`.
+pub const RETRY_SECONDS: &str = "CPOR_WEBHOOK_RETRY_SECONDS";
+/// `true` lets deliveries reach loopback addresses, over plain `http` too (the local stack
+/// only): `CPOR_WEBHOOKS_ALLOW_LOOPBACK`.
+pub const ALLOW_LOOPBACK: &str = "CPOR_WEBHOOKS_ALLOW_LOOPBACK";
+/// The longest exchange with an endpoint, in milliseconds (default 10000):
+/// `CPOR_WEBHOOK_TIMEOUT_MS`.
+pub const TIMEOUT_MS: &str = "CPOR_WEBHOOK_TIMEOUT_MS";
+/// Fixed resolver answers, `host=ip,host=ip` (the local stack's tests: a host that resolves
+/// to a private address without a DNS server); honoured only with loopback allowed:
+/// `CPOR_WEBHOOK_FIXED_ADDRESSES`.
+pub const FIXED_ADDRESSES: &str = "CPOR_WEBHOOK_FIXED_ADDRESSES";
+/// Seconds before a message whose processing failed (an AWS call) comes back; unset, the
+/// queue's visibility timeout: `CPOR_WEBHOOK_ERROR_RETRY_SECONDS`.
+pub const ERROR_RETRY_SECONDS: &str = "CPOR_WEBHOOK_ERROR_RETRY_SECONDS";
+
+/// The longest pause a message is hidden for: SQS counts its 12 hours from the receipt, and
+/// the function's own time (its timeout, 60 s) has passed since.
+const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600 - 120;
+
+/// Why a message failed (and is tried again by the queue).
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// The body is not one of the service's events: it can never succeed.
+    #[error("the message body is not an event of the service: {0}")]
+    Poison(String),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// A secret could not be decrypted, or does not name a key.
+    #[error("the secret of endpoint {0} could not be read: {1}")]
+    Secret(String, String),
+    /// The claim of an event could not be read (for the partner contact's e-mail).
+    #[error("the claim could not be read: {0}")]
+    Claim(String),
+}
+
+/// The function.
+pub struct DeliverWebhooksFunction {
+    table: WebhookTable,
+    claims: DynamoStore,
+    kms: SdkClient<aws_sdk_kms::Client>,
+    key_id: String,
+    sqs: SdkClient<aws_sdk_sqs::Client>,
+    queue_url: String,
+    mailer: SesMailer,
+    clock: Arc<dyn Clock>,
+    schedule: RetrySchedule,
+    error_pause: Option<i32>,
+    poster: Poster,
+    /// Secrets decrypted in this execution environment, by ciphertext: a secret changes only
+    /// with its ciphertext.
+    keys: Mutex<HashMap<Vec<u8>, SigningKey>>,
+}
+
+/// An event as the rule's SQS target delivers it: the whole EventBridge event.
+#[derive(Debug, Deserialize)]
+struct BusEvent {
+    source: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    #[serde(default)]
+    time: Option<String>,
+    /// Set by EventBridge on an event replayed from the archive.
+    #[serde(rename = "replay-name", default)]
+    replay_name: Option<String>,
+    detail: Value,
+}
+
+/// One event to deliver.
+#[derive(Debug)]
+struct Event {
+    detail_type: String,
+    event_id: String,
+    partner_id: String,
+    claim_id: Option<String>,
+    /// A test event's endpoint.
+    webhook_id: Option<String>,
+    key: String,
+    body: Bytes,
+}
+
+fn parse(body: &str) -> Result<Event, MessageError> {
+    let poison = |what: String| MessageError::Poison(what);
+    let bus: BusEvent = serde_json::from_str(body).map_err(|e| poison(e.to_string()))?;
+    if bus.source != cpor_domain::events::SOURCE {
+        return Err(poison(format!("source {:?}", bus.source)));
+    }
+    let field = |name: &str| bus.detail[name].as_str().map(str::to_owned);
+    let event_id = field("event_id").ok_or_else(|| poison("no event_id".into()))?;
+    let partner_id = field("partner_id").ok_or_else(|| poison("no partner_id".into()))?;
+    let timestamp = field("at").or(bus.time.clone()).unwrap_or_default();
+    let body = serde_json::json!({
+        "type": bus.detail_type,
+        "timestamp": timestamp,
+        "data": bus.detail,
+    });
+    Ok(Event {
+        key: delivery_key(&event_id, bus.replay_name.as_deref()),
+        claim_id: field("claim_id"),
+        webhook_id: field("webhook_id"),
+        detail_type: bus.detail_type,
+        event_id,
+        partner_id,
+        body: Bytes::from(body.to_string()),
+    })
+}
+
+/// The position of a message in its claim's order: its claim, and its sequence.
+fn order_of(message: &SqsMessage) -> (String, u64) {
+    let body: Value = message
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    let detail = &body["detail"];
+    match detail["claim_id"].as_str() {
+        Some(claim) => (claim.to_owned(), detail["sequence"].as_u64().unwrap_or(0)),
+        None => (message.message_id.clone().unwrap_or_default(), 0),
+    }
+}
+
+fn config_error(name: &'static str, problem: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        problem: problem.to_string(),
+    }
+}
+
+/// What `CPOR_WEBHOOKS_ALLOW_LOOPBACK` and `CPOR_WEBHOOK_FIXED_ADDRESSES` allow.
+fn reach(wiring: &Wiring<'_>) -> Result<Reach, ConfigError> {
+    let env = wiring.env();
+    let allow_loopback = matches!(env.get(ALLOW_LOOPBACK).as_deref(), Some("true" | "1"));
+    let mut fixed = HashMap::new();
+    if let Some(text) = env.get(FIXED_ADDRESSES) {
+        if !allow_loopback {
+            return Err(config_error(
+                FIXED_ADDRESSES,
+                "fixed addresses are for the local stack, with loopback allowed",
+            ));
+        }
+        for pair in text.split(',') {
+            let (host, ip) = pair
+                .split_once('=')
+                .ok_or_else(|| config_error(FIXED_ADDRESSES, "host=ip, comma-separated"))?;
+            let ip = ip
+                .trim()
+                .parse()
+                .map_err(|e| config_error(FIXED_ADDRESSES, e))?;
+            fixed
+                .entry(host.trim().to_owned())
+                .or_insert_with(Vec::new)
+                .push(ip);
+        }
+    }
+    Ok(Reach {
+        allow_loopback,
+        fixed,
+    })
+}
+
+impl Door for DeliverWebhooksFunction {
+    const NAME: &'static str = FUNCTION;
+    type Event = SqsEvent;
+    type Output = SqsBatchResponse;
+    // Failed messages are reported one by one in the answer, never by failing the batch.
+    type Error = Infallible;
+
+    async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
+        let env = wiring.env();
+        let schedule = match env.get(RETRY_SECONDS) {
+            Some(text) => {
+                RetrySchedule::parse(&text).map_err(|e| config_error(RETRY_SECONDS, e))?
+            }
+            None => RetrySchedule::default(),
+        };
+        let timeout = env
+            .or(TIMEOUT_MS, "10000")
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=10_000).contains(ms))
+            .map(Duration::from_millis)
+            .ok_or_else(|| config_error(TIMEOUT_MS, "milliseconds from 1 to 10000"))?;
+        let error_pause = env
+            .get(ERROR_RETRY_SECONDS)
+            .map(|s| {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|s| (0..=MAX_VISIBILITY_SECONDS).contains(s))
+                    .ok_or_else(|| config_error(ERROR_RETRY_SECONDS, "whole seconds"))
+            })
+            .transpose()?;
+        let table = env.required(cpor_aws::config::TABLE_NAME)?;
+        Ok(Self {
+            table: WebhookTable::new(wiring.dynamodb(), table),
+            claims: wiring.store()?,
+            kms: SdkClient::on_first_use(wiring.sdk(), aws_sdk_kms::Client::new),
+            key_id: env.required(KEY_ID)?,
+            sqs: SdkClient::on_first_use(wiring.sdk(), aws_sdk_sqs::Client::new),
+            queue_url: env.required(QUEUE_URL)?,
+            mailer: wiring.mailer()?,
+            clock: wiring.clock(),
+            schedule,
+            error_pause,
+            poster: Poster::new(reach(wiring)?, timeout)
+                .map_err(|e| config_error(ALLOW_LOOPBACK, e))?,
+            keys: Mutex::default(),
+        })
+    }
+
+    async fn invoke(&self, event: SqsEvent) -> Result<SqsBatchResponse, Infallible> {
+        Ok(self.handle(event).await)
+    }
+}
+
+impl DeliverWebhooksFunction {
+    /// Handles a batch: its claims at once, each claim's events in their order; the answer
+    /// names the messages to be tried again.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut claims: BTreeMap<String, Vec<(u64, &SqsMessage)>> = BTreeMap::new();
+        for message in &event.records {
+            let (claim, sequence) = order_of(message);
+            claims.entry(claim).or_default().push((sequence, message));
+        }
+        let runs = claims.into_values().map(|mut messages| async move {
+            messages.sort_by_key(|(sequence, _)| *sequence);
+            let mut failed = Vec::new();
+            for (_, message) in messages {
+                let id = message.message_id.clone().unwrap_or_default();
+                if !self
+                    .settle(message)
+                    .instrument(cpor_aws::logging::message_span(&id))
+                    .await
+                {
+                    failed.push(id);
+                }
+            }
+            failed
+        });
+        let mut response = SqsBatchResponse::default();
+        for id in futures::future::join_all(runs).await.into_iter().flatten() {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+        response
+    }
+
+    /// Processes one message, and sets when it comes back if it must: true when it is done.
+    async fn settle(&self, message: &SqsMessage) -> bool {
+        let pause = match self.process(message).await {
+            Ok(None) => {
+                tracing::info!("event delivered to every endpoint that asked for it");
+                return true;
+            }
+            Ok(Some(pause)) => {
+                tracing::info!(pause_seconds = pause.as_secs(), "a delivery is tried again");
+                i32::try_from(pause.as_secs().max(1))
+                    .unwrap_or(i32::MAX)
+                    .min(MAX_VISIBILITY_SECONDS)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "event failed; the queue will retry it");
+                match self.error_pause {
+                    Some(pause) => pause,
+                    None => return false,
+                }
+            }
+        };
+        if let Some(handle) = &message.receipt_handle
+            && let Err(e) = self
+                .sqs
+                .change_message_visibility()
+                .queue_url(&self.queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(pause)
+                .send()
+                .await
+        {
+            tracing::warn!(error = %describe(&e), "could not set when the message comes back; the queue's visibility timeout decides");
+        }
+        false
+    }
+
+    /// Processes one message: `Some(pause)` when a delivery is to be tried again after
+    /// `pause` (the shortest of its endpoints').
+    pub async fn process(&self, message: &SqsMessage) -> Result<Option<Duration>, MessageError> {
+        let event = parse(message.body.as_deref().unwrap_or_default())?;
+        if let Some(claim) = &event.claim_id {
+            cpor_aws::logging::record_claim(claim);
+        }
+        let endpoints = self.endpoints_of(&event).await?;
+        let results =
+            futures::future::join_all(endpoints.iter().map(|e| self.deliver(e, &event))).await;
+        let mut pause: Option<Duration> = None;
+        for result in results {
+            if let Some(p) = result? {
+                pause = Some(pause.map_or(p, |q| q.min(p)));
+            }
+        }
+        Ok(pause)
+    }
+
+    /// The endpoints an event goes to.
+    async fn endpoints_of(&self, event: &Event) -> Result<Vec<Endpoint>, MessageError> {
+        if event.detail_type == TEST_EVENT {
+            let Some(id) = &event.webhook_id else {
+                return Err(MessageError::Poison("a test event names no webhook".into()));
+            };
+            let endpoint = self.table.endpoint(&event.partner_id, id).await?;
+            return Ok(endpoint.into_iter().filter(|e| e.active).collect());
+        }
+        Ok(self
+            .table
+            .endpoints(&event.partner_id)
+            .await?
+            .into_iter()
+            .filter(|e| e.active && wants(&e.events, &event.detail_type))
+            .collect())
+    }
+
+    /// Delivers `event` to `endpoint` unless done or not yet due: `Some(pause)` when it is to
+    /// be tried again after `pause`.
+    async fn deliver(
+        &self,
+        endpoint: &Endpoint,
+        event: &Event,
+    ) -> Result<Option<Duration>, MessageError> {
+        let now = self.clock.now();
+        let attempt = match self.table.record(&endpoint.webhook_id, &event.key).await? {
+            Record::Settled => return Ok(None),
+            Record::Pending { due, .. } if due > now => {
+                return Ok(Some((due - now).to_std().unwrap_or_default()));
+            }
+            Record::Pending { attempts, .. } => attempts + 1,
+            Record::New => 1,
+        };
+        let keys = self.keys_of(endpoint, now).await?;
+        let timestamp = now.timestamp();
+        let signature = signature_header(&keys, &event.event_id, timestamp, &event.body);
+        let exchange = self
+            .poster
+            .post(Delivery {
+                url: &endpoint.url,
+                body: event.body.clone(),
+                headers: [
+                    ("webhook-id", event.event_id.clone()),
+                    ("webhook-timestamp", timestamp.to_string()),
+                    ("webhook-signature", signature),
+                ],
+            })
+            .await;
+        let at = self.clock.now();
+        let outcome = Outcome::of(exchange, attempt, &self.schedule);
+        tracing::info!(
+            webhook_id = %endpoint.webhook_id,
+            attempt,
+            outcome = outcome.as_str(),
+            status = exchange.status(),
+            "delivery attempted"
+        );
+        let after = match outcome {
+            Outcome::Retrying(pause) => After::Pending(at + pause),
+            Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => {
+                After::Settled(outcome.as_str())
+            }
+        };
+        let logged = Attempt {
+            event_id: &event.event_id,
+            attempt,
+            at,
+            outcome: outcome.as_str(),
+            status_code: exchange.status(),
+            error: exchange.error(),
+        };
+        if !self
+            .table
+            .settle(&endpoint.webhook_id, &event.key, &logged, after)
+            .await?
+        {
+            // Another receipt of the message recorded its attempt first, and carries on.
+            return Ok(None);
+        }
+        self.keep_health(endpoint, outcome, at, event).await?;
+        Ok(match outcome {
+            Outcome::Retrying(pause) => Some(pause),
+            Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => None,
+        })
+    }
+
+    /// The endpoint's health after an attempt: failing since the first failure after a
+    /// delivery, disabled by a 410 or after three days of failures (the partner e-mailed).
+    async fn keep_health(
+        &self,
+        endpoint: &Endpoint,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+        event: &Event,
+    ) -> Result<(), MessageError> {
+        match (outcome, endpoint.failing_since) {
+            (Outcome::Delivered, None) => Ok(()),
+            (Outcome::Delivered, Some(_)) => Ok(self.table.recovered(endpoint).await?),
+            (Outcome::Disabled, _) => {
+                if self.table.disable(endpoint, "gone").await? {
+                    tracing::warn!(webhook_id = %endpoint.webhook_id, "endpoint gone (410): disabled");
+                }
+                Ok(())
+            }
+            (Outcome::Retrying(_) | Outcome::Failed | Outcome::Refused, None) => {
+                Ok(self.table.failing(endpoint, at).await?)
+            }
+            (Outcome::Retrying(_) | Outcome::Failed | Outcome::Refused, Some(since)) => {
+                if failed_too_long(since, at) && self.table.disable(endpoint, "failing").await? {
+                    tracing::warn!(webhook_id = %endpoint.webhook_id, %since, "endpoint failing for three days: disabled");
+                    self.tell_partner(endpoint, since, event).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// E-mails the partner contact of the event's claim that the endpoint was disabled.
+    async fn tell_partner(
+        &self,
+        endpoint: &Endpoint,
+        since: DateTime<Utc>,
+        event: &Event,
+    ) -> Result<(), MessageError> {
+        let claim_id = event
+            .claim_id
+            .as_deref()
+            .and_then(cpor_domain::ClaimId::parse);
+        let Some(claim_id) = claim_id else {
+            tracing::warn!("the event names no claim: no partner contact to e-mail");
+            return Ok(());
+        };
+        let claim = self
+            .claims
+            .claim(claim_id)
+            .await
+            .map_err(|e| MessageError::Claim(e.to_string()))?;
+        let Some(claim) = claim else {
+            tracing::warn!("the event's claim is unknown: no partner contact to e-mail");
+            return Ok(());
+        };
+        let email = cpor_domain::webhook::notice::endpoint_disabled(
+            claim.subject.partner_contact.email.clone(),
+            &endpoint.webhook_id,
+            &endpoint.url,
+            since,
+        );
+        // The endpoint is disabled already: a failed send is logged, not retried.
+        if let Err(error) = self.mailer.send(&email).await {
+            tracing::warn!(%error, "the partner could not be e-mailed that its endpoint is disabled");
+        }
+        Ok(())
+    }
+
+    /// The keys that sign for `endpoint` at `now`: its secret's, and the previous secret's
+    /// while it still signs.
+    async fn keys_of(
+        &self,
+        endpoint: &Endpoint,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SigningKey>, MessageError> {
+        let mut keys = vec![self.key(endpoint, &endpoint.secret).await?];
+        if let Some((previous, until)) = &endpoint.previous_secret
+            && *until > now
+        {
+            keys.push(self.key(endpoint, previous).await?);
+        }
+        Ok(keys)
+    }
+
+    /// The key of a secret's ciphertext, decrypted with the service's key under the
+    /// endpoint's encryption context.
+    async fn key(
+        &self,
+        endpoint: &Endpoint,
+        ciphertext: &[u8],
+    ) -> Result<SigningKey, MessageError> {
+        if let Some(key) = self
+            .keys
+            .lock()
+            .ok()
+            .and_then(|k| k.get(ciphertext).cloned())
+        {
+            return Ok(key);
+        }
+        let unreadable =
+            |problem: String| MessageError::Secret(endpoint.webhook_id.clone(), problem);
+        let out = self
+            .kms
+            .decrypt()
+            .key_id(&self.key_id)
+            .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(ciphertext))
+            .encryption_context("partner_id", &endpoint.partner_id)
+            .encryption_context("webhook_id", &endpoint.webhook_id)
+            .send()
+            .await
+            .map_err(|e| unreadable(describe(&e)))?;
+        let text = out
+            .plaintext
+            .map(|p| p.into_inner())
+            .and_then(|p| String::from_utf8(p).ok())
+            .ok_or_else(|| unreadable("no text".into()))?;
+        let key = SigningKey::from_secret(&text).map_err(|e| unreadable(e.to_string()))?;
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.insert(ciphertext.to_vec(), key.clone());
+        }
+        Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn delivered(detail_type: &str, replay: Option<&str>) -> String {
+        let mut event = json!({
+            "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": detail_type, "source": "cpor", "account": "123456789012",
+            "time": "2026-11-25T10:00:00Z", "region": "eu-west-1", "resources": [],
+            "detail": {
+                "event_id": "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3", "claim_id": "01JDX3Z8Q6V6W4S0Y1B2C3D4E5",
+                "partner_id": "1234567", "sequence": 3, "at": "2026-11-25T10:00:00.000Z",
+                "event": "rejected", "from": "submitted", "to": "rejected", "code": null
+            }
+        });
+        if let Some(name) = replay {
+            event["replay-name"] = json!(name);
+        }
+        event.to_string()
+    }
+
+    #[test]
+    fn an_event_is_delivered_as_its_type_its_time_and_its_detail_whole() {
+        // GIVEN a claim event as the rule delivers it
+        let event = parse(&delivered("claim.rejected", None)).unwrap();
+        // THEN the body is { type, timestamp, data: the detail }, keyed by its event id
+        let body: Value = serde_json::from_slice(&event.body).unwrap();
+        assert_eq!(body["type"], "claim.rejected");
+        assert_eq!(body["timestamp"], "2026-11-25T10:00:00.000Z");
+        assert_eq!(body["data"]["code"], Value::Null);
+        assert_eq!(body["data"]["sequence"], 3);
+        assert_eq!(event.key, "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3");
+        assert_eq!(event.partner_id, "1234567");
+    }
+
+    #[test]
+    fn a_replayed_event_is_keyed_apart_from_the_live_one() {
+        let event = parse(&delivered("claim.rejected", Some("replay-1"))).unwrap();
+        assert_eq!(event.key, "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3#replay:replay-1");
+        assert_eq!(event.event_id, "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3");
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_event_of_the_service_is_poison() {
+        let mut other = serde_json::from_str::<Value>(&delivered("claim.rejected", None)).unwrap();
+        other["source"] = json!("someone-else");
+        let mut no_partner =
+            serde_json::from_str::<Value>(&delivered("claim.rejected", None)).unwrap();
+        no_partner["detail"]["partner_id"] = Value::Null;
+        for body in [
+            "not json".to_owned(),
+            other.to_string(),
+            no_partner.to_string(),
+        ] {
+            assert!(
+                matches!(parse(&body), Err(MessageError::Poison(_))),
+                "{body}"
+            );
+        }
+    }
+}
