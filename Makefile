@@ -22,7 +22,7 @@ CARGO_LAMBDA_PIN  := cargo-lambda==1.9.2 ziglang==0.17.1
 SAM_VENV          := .venv-sam
 SAM               := $(SAM_VENV)/bin/sam
 SAM_PIN           := aws-sam-cli==1.170.0
-FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller run-export process-claim-batch
+FUNCTIONS         := submit-claim manage-claims review-claims notify-customer notify-partner record-opt-out finalize-association record-document record-email-feedback publish-events authorize-caller run-export process-claim-batch deliver-webhooks
 # The template deploys arm64; `make build ARCH=x86-64` builds for the other Lambda architecture.
 ARCH              ?= arm64
 
@@ -185,7 +185,7 @@ lint-infra: $(CFN_LINT_STAMP) ## cfn-lint on the SAM template, and on what the S
 	$(CFN_LINT) .run/template.translated.json
 
 .PHONY: build
-build: $(CARGO_LAMBDA) ## release builds of the thirteen functions for Lambda: target/lambda/*/bootstrap
+build: $(CARGO_LAMBDA) ## release builds of the fourteen functions for Lambda: target/lambda/*/bootstrap
 	@target=$(if $(filter x86-64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu; \
 	if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$$target"; then \
 	  echo "the Rust standard library for $$target is not installed:" \

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FUNCTIONS: [&str; 13] = [
+const FUNCTIONS: [&str; 14] = [
     "submit-claim",
     "manage-claims",
     "review-claims",
@@ -36,6 +36,7 @@ const FUNCTIONS: [&str; 13] = [
     "authorize-caller",
     "run-export",
     "process-claim-batch",
+    "deliver-webhooks",
 ];
 /// Claims in the batch whose processing is measured: a whole batch.
 const BATCH_ROWS: usize = cpor_domain::batch::MAX_ROWS;
@@ -210,6 +211,18 @@ fn function_env(name: &str) -> Vec<(String, String)> {
         ],
         "finalize-association" => vec![table, holidays],
         "publish-events" => vec![table, ("CPOR_EVENT_BUS_NAME", "cpor-bench-events")],
+        "deliver-webhooks" => vec![
+            table,
+            ("CPOR_SENDER_EMAIL", "cpor@example.com"),
+            (
+                "CPOR_WEBHOOK_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+            ),
+            (
+                "CPOR_WEBHOOK_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-webhooks",
+            ),
+        ],
         // Its issuers' keys are read at the first token, not at start-up.
         "authorize-caller" => vec![
             (

@@ -122,6 +122,28 @@ pub async fn route_customer_notifications(
     .await
 }
 
+/// Routes every event of the bus to the webhooks' queue at `queue_url`, as the template's
+/// `WebhookRule` does.
+pub async fn route_webhooks(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    queue_url: &str,
+) -> Result<(), EventsError> {
+    let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
+        .await
+        .map_err(|e| EventsError(e.to_string()))?;
+    rule_to_queue(
+        events,
+        bus,
+        &format!("{bus}-webhooks"),
+        cpor_aws::schema::webhook_pattern(),
+        "webhooks",
+        queue_arn,
+    )
+    .await
+}
+
 /// A rule `rule` on `bus` with `pattern`, whose one target (`target_id`) is the queue
 /// `queue_arn`.
 async fn rule_to_queue(

@@ -66,6 +66,8 @@ pub struct Gateway {
     pub run_export: run_export::RunExportFunction,
     /// process-claim-batch (fed by the claim batches' queue's poller).
     pub process_batch: process_claim_batch::ProcessClaimBatchFunction,
+    /// deliver-webhooks (fed by the webhooks queue's poller).
+    pub deliver_webhooks: deliver_webhooks::DeliverWebhooksFunction,
     /// record-email-feedback (fed by the e-mail feedback queue's poller).
     pub email_feedback: record_email_feedback::RecordEmailFeedbackFunction,
     /// The topic SES's feedback is published to, and its client, for `/_local/ses-feedback`.

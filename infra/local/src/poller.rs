@@ -1,6 +1,7 @@
 //! The background work of the local stack: the queue pollers that feed notify-customer,
-//! notify-partner, record-document, record-email-feedback, run-export and process-claim-batch as Lambda's event source mappings would, and the finalize timer that stands in for the nightly
-//! schedule.
+//! notify-partner, record-document, record-email-feedback, run-export, process-claim-batch and
+//! deliver-webhooks as Lambda's event source mappings would, and the finalize timer that stands
+//! in for the nightly schedule.
 
 use crate::gateway::Gateway;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -29,6 +30,8 @@ pub enum Consumer {
     RunExport,
     /// process-claim-batch, on the claim batches' queue.
     ProcessClaimBatch,
+    /// deliver-webhooks, on the webhooks' queue.
+    DeliverWebhooks,
 }
 
 impl Consumer {
@@ -40,6 +43,36 @@ impl Consumer {
             Self::NotifyPartner => notify_partner::FUNCTION,
             Self::RunExport => run_export::FUNCTION,
             Self::ProcessClaimBatch => process_claim_batch::FUNCTION,
+            Self::DeliverWebhooks => deliver_webhooks::FUNCTION,
+        }
+    }
+
+    /// Whether the function sets when each failed message comes back itself
+    /// (`ChangeMessageVisibility`: deliver-webhooks' retry schedule), which the poller must
+    /// then leave alone.
+    fn sets_own_visibility(self) -> bool {
+        match self {
+            Self::DeliverWebhooks => true,
+            Self::Notify
+            | Self::NotifyPartner
+            | Self::RecordDocument
+            | Self::EmailFeedback
+            | Self::RunExport
+            | Self::ProcessClaimBatch => false,
+        }
+    }
+
+    /// How long a received batch stays invisible while the function works on it: its
+    /// timeout in the template.
+    fn processing_limit(self) -> i32 {
+        match self {
+            Self::DeliverWebhooks => 120,
+            Self::Notify
+            | Self::NotifyPartner
+            | Self::RecordDocument
+            | Self::EmailFeedback
+            | Self::RunExport
+            | Self::ProcessClaimBatch => PROCESSING_LIMIT_SECONDS,
         }
     }
 
@@ -50,7 +83,8 @@ impl Consumer {
             Self::RecordDocument
             | Self::EmailFeedback
             | Self::RunExport
-            | Self::ProcessClaimBatch => false,
+            | Self::ProcessClaimBatch
+            | Self::DeliverWebhooks => false,
         }
     }
 
@@ -62,6 +96,7 @@ impl Consumer {
             Self::NotifyPartner => gateway.notify_partner.handle(event).await,
             Self::RunExport => gateway.run_export.handle(event).await,
             Self::ProcessClaimBatch => gateway.process_batch.handle(event).await,
+            Self::DeliverWebhooks => gateway.deliver_webhooks.handle(event).await,
         }
     }
 
@@ -69,7 +104,11 @@ impl Consumer {
     fn batch_size(self) -> i32 {
         match self {
             Self::RunExport | Self::ProcessClaimBatch => 1,
-            Self::Notify | Self::RecordDocument | Self::EmailFeedback | Self::NotifyPartner => 10,
+            Self::Notify
+            | Self::RecordDocument
+            | Self::EmailFeedback
+            | Self::NotifyPartner
+            | Self::DeliverWebhooks => 10,
         }
     }
 }
@@ -113,7 +152,7 @@ pub async fn poll_queue(
             .queue_url(&queue_url)
             .max_number_of_messages(consumer.batch_size())
             .wait_time_seconds(1)
-            .visibility_timeout(PROCESSING_LIMIT_SECONDS)
+            .visibility_timeout(consumer.processing_limit())
             .message_system_attribute_names(
                 aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
             )
@@ -183,6 +222,9 @@ pub async fn poll_queue(
         for message in &messages {
             let id = message.message_id.as_deref().unwrap_or_default();
             if failed.contains(id) {
+                if consumer.sets_own_visibility() {
+                    continue;
+                }
                 if let Some(handle) = &message.receipt_handle
                     && let Err(e) = retries
                         .change_message_visibility()

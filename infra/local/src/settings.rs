@@ -82,6 +82,38 @@ pub struct LocalSettings {
     pub aws_calls: Option<Arc<AwsCalls>>,
     /// What the emulator's SES accepted, whose Send and Delivery events the stack publishes.
     pub ses_events: Arc<crate::ses_events::SesEvents>,
+    /// deliver-webhooks' settings.
+    pub webhooks: WebhookSettings,
+}
+
+/// deliver-webhooks' local settings: loopback endpoints allowed (over plain `http` too), a
+/// short retry schedule, and what the tests change.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The KMS key of the webhooks' secrets (`CPOR_WEBHOOK_KEY_ID`; default the alias
+    /// `alias/<prefix>-webhooks`).
+    pub key_id: String,
+    /// The pauses between attempts (`CPOR_WEBHOOK_RETRY_SECONDS`, default `1,2,4`).
+    pub retry_seconds: String,
+    /// The longest exchange with an endpoint, in milliseconds (10000, as in AWS).
+    pub timeout_ms: u64,
+    /// Fixed resolver answers, `host=ip,...` (tests: a host that resolves to a private
+    /// address); empty for none.
+    pub fixed_addresses: String,
+}
+
+impl WebhookSettings {
+    fn new(env: &Env, prefix: &str) -> Self {
+        Self {
+            key_id: env.or(
+                deliver_webhooks::KEY_ID,
+                &format!("alias/{prefix}-webhooks"),
+            ),
+            retry_seconds: env.or(deliver_webhooks::RETRY_SECONDS, "1,2,4"),
+            timeout_ms: 10_000,
+            fixed_addresses: String::new(),
+        }
+    }
 }
 
 impl LocalSettings {
@@ -158,6 +190,7 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: None,
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
+            webhooks: WebhookSettings::new(env, "cpor-local"),
         })
     }
 
@@ -192,6 +225,7 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
+            webhooks: WebhookSettings::new(&Env::default(), "cpor-test"),
         }
     }
 
@@ -249,6 +283,26 @@ impl LocalSettings {
             // minutes: the stack's clock, which tests move, decides whether the wait is over.
             .with(
                 "CPOR_RECHECK_MAX_DELAY_SECONDS",
+                self.retry_after.as_secs().to_string(),
+            )
+            .with(deliver_webhooks::KEY_ID, &self.webhooks.key_id)
+            .with(
+                deliver_webhooks::RETRY_SECONDS,
+                &self.webhooks.retry_seconds,
+            )
+            .with(deliver_webhooks::ALLOW_LOOPBACK, "true")
+            .with(
+                deliver_webhooks::TIMEOUT_MS,
+                self.webhooks.timeout_ms.to_string(),
+            )
+            .with(
+                deliver_webhooks::FIXED_ADDRESSES,
+                &self.webhooks.fixed_addresses,
+            )
+            // A message whose processing failed comes back after the retry delay, as the
+            // stack's other messages do (in AWS: the queue's visibility timeout).
+            .with(
+                deliver_webhooks::ERROR_RETRY_SECONDS,
                 self.retry_after.as_secs().to_string(),
             )
     }

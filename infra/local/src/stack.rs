@@ -7,6 +7,7 @@ use crate::settings::LocalSettings;
 use authorize_caller::AuthorizeCallerFunction;
 use cpor_aws::schema::{self, QueueDefinition};
 use cpor_aws::{ConfigError, Door, DynamoStore, Env, Wiring};
+use deliver_webhooks::DeliverWebhooksFunction;
 use finalize_association::FinalizeAssociationFunction;
 use manage_claims::ManageClaimsFunction;
 use notify_customer::NotifyCustomerFunction;
@@ -59,6 +60,7 @@ pub struct LocalStack {
     batch_queue_url: String,
     partner_email_queue_url: String,
     exports_queue_url: String,
+    webhook_queue_url: String,
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -86,6 +88,8 @@ impl LocalStack {
         let exports_queue_url = schema::create_queues(&sqs, &exports_queue).await?;
         let batch_queue = QueueDefinition::claim_batches(&settings.queue_prefix);
         let batch_queue_url = schema::create_queues(&sqs, &batch_queue).await?;
+        let webhook_queue = QueueDefinition::webhooks(&settings.queue_prefix);
+        let webhook_queue_url = schema::create_queues(&sqs, &webhook_queue).await?;
         let feedback_queue = QueueDefinition::email_feedback(&settings.queue_prefix);
         let feedback_queue_url = schema::create_queues(&sqs, &feedback_queue).await?;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -113,6 +117,7 @@ impl LocalStack {
         crate::events::route_partner_emails(&eventbridge, &sqs, &bus, &partner_email_queue_url)
             .await?;
         crate::events::route_customer_notifications(&eventbridge, &sqs, &bus, &queue_url).await?;
+        crate::events::route_webhooks(&eventbridge, &sqs, &bus, &webhook_queue_url).await?;
         let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
@@ -142,7 +147,8 @@ impl LocalStack {
         let env = settings
             .function_env(&queue_url)
             .with(cpor_aws::config::EXPORTS_QUEUE_URL, &exports_queue_url)
-            .with(cpor_aws::config::BATCH_QUEUE_URL, &batch_queue_url);
+            .with(cpor_aws::config::BATCH_QUEUE_URL, &batch_queue_url)
+            .with(deliver_webhooks::QUEUE_URL, &webhook_queue_url);
         // Lambda's event source mapping polls the queue with notify-customer's role.
         let poller_sqs = aws_sdk_sqs::Client::new(
             &settings.function_sdk_config(NotifyCustomerFunction::NAME, &sdk),
@@ -159,6 +165,7 @@ impl LocalStack {
             run_export: build::<RunExportFunction>(&settings, &sdk, &env).await?,
             email_feedback: build::<RecordEmailFeedbackFunction>(&settings, &sdk, &env).await?,
             process_batch: build::<ProcessClaimBatchFunction>(&settings, &sdk, &env).await?,
+            deliver_webhooks: build::<DeliverWebhooksFunction>(&settings, &sdk, &env).await?,
             feedback_topic: (sns, feedback_topic),
             publish: build::<PublishEventsFunction>(&settings, &sdk, &env).await?,
             authorizers: Authorizers::new(
@@ -294,6 +301,20 @@ impl LocalStack {
                 watch_shutdown.clone(),
             )));
         }
+        if settings.poll_notifications {
+            // ... and the webhooks' queue with deliver-webhooks'.
+            let webhook_sqs = aws_sdk_sqs::Client::new(
+                &settings.function_sdk_config(DeliverWebhooksFunction::NAME, &sdk),
+            );
+            tasks.push(tokio::spawn(poller::poll_queue(
+                webhook_sqs,
+                gateway.sqs.clone(),
+                webhook_queue_url.clone(),
+                gateway.clone(),
+                poller::Consumer::DeliverWebhooks,
+                watch_shutdown.clone(),
+            )));
+        }
         if let Some(every) = settings.finalize_every {
             tasks.push(tokio::spawn(poller::finalize_every(
                 every,
@@ -308,6 +329,7 @@ impl LocalStack {
             batch_queue_url,
             partner_email_queue_url,
             exports_queue_url,
+            webhook_queue_url,
             gateway,
             shutdown,
             tasks,
@@ -344,6 +366,11 @@ impl LocalStack {
     /// AWS).
     pub fn partner_email_queue_url(&self) -> &str {
         &self.partner_email_queue_url
+    }
+
+    /// The webhooks' queue, which deliver-webhooks reads (the bus's rule fills it).
+    pub fn webhook_queue_url(&self) -> &str {
+        &self.webhook_queue_url
     }
 
     /// The exports' queue, which run-export reads.

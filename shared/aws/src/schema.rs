@@ -215,6 +215,29 @@ impl QueueDefinition {
     }
 }
 
+impl QueueDefinition {
+    /// The queue of every event of the service's bus, filled by a rule (`source: [cpor]`) and
+    /// read by deliver-webhooks. A delivery to retry hides its message for the schedule's next
+    /// pause, and every receipt counts: the receives allowed are well above the schedule's ten
+    /// attempts, so that only a message that keeps failing to be processed (not one whose
+    /// endpoint keeps failing) reaches the dead-letter queue.
+    pub fn webhooks(prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}-webhooks"),
+            dead_letter_name: format!("{prefix}-webhooks-dlq"),
+            // Six times deliver-webhooks' timeout (120 s).
+            visibility_timeout_seconds: 720,
+            max_receive_count: 50,
+            dead_letter_retention_seconds: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// The pattern of the bus's rule that queues every event for deliver-webhooks.
+pub fn webhook_pattern() -> serde_json::Value {
+    serde_json::json!({ "source": [cpor_domain::events::SOURCE] })
+}
+
 /// The pattern of the bus's rule that queues the customer's notification (the template's
 /// `CustomerNotificationRule`): every claim event whose history entry leaves the claim
 /// `approved`, whatever the entry (an approval, a dispute's, a contest's award, a contact

@@ -301,6 +301,9 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::PARTNER_AUDIENCE,
         config::REVIEWER_ISSUER,
         config::REVIEWER_AUDIENCE,
+        // deliver-webhooks' own (its crate depends on this one).
+        "CPOR_WEBHOOK_KEY_ID",
+        "CPOR_WEBHOOK_QUEUE_URL",
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -327,7 +330,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
             );
         }
     }
-    assert_eq!(functions, 13);
+    assert_eq!(functions, 14);
 }
 
 #[test]
@@ -393,7 +396,7 @@ fn every_function_logs_json_lines() {
             "{name}"
         );
     }
-    assert_eq!(functions, 13);
+    assert_eq!(functions, 14);
 }
 
 #[test]
@@ -503,6 +506,67 @@ fn the_template_declares_the_partner_email_queues_and_the_rule_that_fills_them()
     assert_eq!(
         source["FunctionResponseTypes"],
         json!(["ReportBatchItemFailures"])
+    );
+}
+
+#[test]
+fn the_template_declares_the_webhooks_queues_the_rule_that_fills_them_and_their_capped_consumer() {
+    let template = template();
+    // GIVEN the schema's webhooks' queue
+    let expected = QueueDefinition::webhooks("${AWS::StackName}");
+    let queue = resource(&template, "WebhookQueue");
+    let dead_letter = resource(&template, "WebhookDeadLetterQueue");
+    // THEN the template declares it and its dead-letter queue alike, keeping a message four
+    // days (the retry schedule lasts about two and a quarter), and redriving only after more
+    // receipts than the schedule's ten attempts
+    assert_eq!(queue["QueueName"], json!({ "Fn::Sub": expected.name }));
+    assert_eq!(
+        queue["VisibilityTimeout"],
+        expected.visibility_timeout_seconds
+    );
+    assert!(queue["MessageRetentionPeriod"].as_u64() >= Some(4 * 24 * 3600));
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": { "Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"] },
+            "maxReceiveCount": expected.max_receive_count,
+        })
+    );
+    let attempts = cpor_domain::webhook::schedule::RetrySchedule::default().retries() + 1;
+    assert!(expected.max_receive_count as usize > attempts);
+    assert_eq!(
+        dead_letter["QueueName"],
+        json!({ "Fn::Sub": expected.dead_letter_name })
+    );
+    // AND the rule on the service's bus sends it every event of the service
+    let rule = resource(&template, "WebhookRule");
+    assert_eq!(rule["EventBusName"], json!({ "Ref": "EventBus" }));
+    assert_eq!(rule["EventPattern"], cpor_aws::schema::webhook_pattern());
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({ "Fn::GetAtt": ["WebhookQueue", "Arn"] })
+    );
+    // AND deliver-webhooks reads it, reporting failed messages one by one, within six times
+    // its timeout, at most so many at once
+    let function = resource(&template, "DeliverWebhooksFunction");
+    let timeout = function["Timeout"].as_u64().expect("its timeout");
+    assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
+    let source = &function["Events"]["Deliveries"]["Properties"];
+    assert_eq!(
+        source["Queue"],
+        json!({ "Fn::GetAtt": ["WebhookQueue", "Arn"] })
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(
+        source["ScalingConfig"]["MaximumConcurrency"],
+        json!({ "Ref": "WebhookMaximumConcurrency" })
+    );
+    assert_eq!(
+        template["Parameters"]["WebhookMaximumConcurrency"]["Default"],
+        10
     );
 }
 
@@ -830,6 +894,7 @@ fn every_dead_letter_queue_has_one_alarm_to_the_alarm_topic() {
         "DocumentsDeadLetterQueue",
         "EmailFeedbackDeadLetterQueue",
         "EventsDeadLetterQueue",
+        "WebhookDeadLetterQueue",
     ] {
         assert!(queues.contains(known), "{known} not found among {queues:?}");
     }

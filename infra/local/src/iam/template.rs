@@ -420,6 +420,8 @@ impl Resolver<'_> {
             ("AWS::Logs::LogGroup", "Arn") => {
                 format!("arn:{p}:logs:{r}:{a}:log-group:{}:*", name()?)
             }
+            // A key's id is made when it is created: any key of the account and region.
+            ("AWS::KMS::Key", "Arn") => format!("arn:{p}:kms:{r}:{a}:key/*"),
             ("AWS::IAM::Role", "Arn") => format!("arn:{p}:iam::{a}:role/{resource}"),
             ("AWS::S3::Bucket", "Arn") => format!("arn:{p}:s3:::{}", name()?),
             _ => {
