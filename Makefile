@@ -7,6 +7,10 @@ SHELL := /bin/bash
 VENV        := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 MOTO_PIN    := moto[server]==5.2.5
+# The Standard Webhooks specification's Python library, which the webhook flows verify every
+# delivery with (a second implementation beside ours); a stamp, as venvs made before it lack it.
+STANDARDWEBHOOKS_STAMP := $(VENV)/.standardwebhooks-installed
+STANDARDWEBHOOKS_PIN   := standardwebhooks==1.3.0
 SCHEMATHESIS     := $(VENV)/bin/schemathesis
 SCHEMATHESIS_PIN := schemathesis==4.32.5 openapi-spec-validator==0.9.0
 
@@ -143,7 +147,12 @@ browser: $(AXE) ## install headless Chromium and chromedriver (Debian packages) 
 # (`test = false`), which `--all-targets` would link all the same. The console is built first for
 # its browser tests (which also run `make console` themselves when run alone with cargo).
 .PHONY: test
-test: $(MOTO_SERVER) browser console-test console ## every test: unit, property and integration (against a fresh emulator), and the console's
+$(STANDARDWEBHOOKS_STAMP): $(MOTO_SERVER)
+	@echo "==> installing the webhooks' reference verifier ($(STANDARDWEBHOOKS_PIN)) into $(VENV)"
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(STANDARDWEBHOOKS_PIN)'
+	@touch $@
+
+test: $(MOTO_SERVER) $(STANDARDWEBHOOKS_STAMP) browser console-test console ## every test: unit, property and integration (against a fresh emulator), and the console's
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test --workspace --tests --benches
 
 $(SCHEMATHESIS): $(MOTO_SERVER)

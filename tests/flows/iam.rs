@@ -213,6 +213,9 @@ async fn each_function_is_checked_on_its_own_role_with_the_items_it_touched() {
     assert_eq!(
         functions,
         [
+            // Its event source mapping polls the webhooks' queue on its role, and it reads the
+            // endpoints of each event's partner (none here).
+            "deliver-webhooks",
             "manage-claims",
             "notify-customer",
             // Their event source mappings read the table's stream, or poll their queues, on

@@ -237,10 +237,17 @@ impl WebhookTable {
                 .item("due", s(format_instant(due))),
             After::Settled(outcome) => put.item("state", s("settled")).item("outcome", s(outcome)),
         };
+        // Written over the previous attempt's record, or over this very write (its answer
+        // lost, the SDK sent it again): never over another receipt's attempt.
         let written = put
-            .condition_expression("attribute_not_exists(#pk) OR attempts = :previous")
+            .condition_expression(
+                "attribute_not_exists(#pk) OR attempts = :previous \
+                 OR (attempts = :this AND updated_at = :at)",
+            )
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":previous", n(attempt.attempt - 1))
+            .expression_attribute_values(":this", n(attempt.attempt))
+            .expression_attribute_values(":at", s(format_instant(attempt.at)))
             .send()
             .await;
         match written {
