@@ -26,7 +26,9 @@ use chrono::{DateTime, Utc};
 use cpor_aws::{ConfigError, Door, DynamoStore, SdkClient, SesMailer, Wiring, describe};
 use cpor_domain::clock::Clock;
 use cpor_domain::ports::{ClaimRepository, Mailer};
-use cpor_domain::webhook::delivery::{Outcome, TEST_EVENT, delivery_key, failed_too_long, wants};
+use cpor_domain::webhook::delivery::{
+    Exchange, Outcome, TEST_EVENT, delivery_key, failed_too_long, wants,
+};
 use cpor_domain::webhook::schedule::RetrySchedule;
 use cpor_domain::webhook::signature::{SigningKey, signature_header};
 use post::{Delivery, Poster, Reach};
@@ -82,6 +84,10 @@ pub enum MessageError {
     #[error("the claim could not be read: {0}")]
     Claim(String),
 }
+
+/// An attempt made: its endpoint, its number, how the exchange ended, what it comes to, and
+/// when it ended.
+type Settled<'a> = (&'a Endpoint, u32, Exchange, Outcome, DateTime<Utc>);
 
 /// The function.
 pub struct DeliverWebhooksFunction {
@@ -331,19 +337,103 @@ impl DeliverWebhooksFunction {
     }
 
     /// Processes one message: `Some(pause)` when a delivery is to be tried again after
-    /// `pause` (the shortest of its endpoints').
+    /// `pause` (the shortest of its endpoints'). Its endpoints' delivery records are read at
+    /// once, the due ones posted to at once, and their attempts recorded in one transaction.
     pub async fn process(&self, message: &SqsMessage) -> Result<Option<Duration>, MessageError> {
         let event = parse(message.body.as_deref().unwrap_or_default())?;
         if let Some(claim) = &event.claim_id {
             cpor_aws::logging::record_claim(claim);
         }
         let endpoints = self.endpoints_of(&event).await?;
-        let results =
-            futures::future::join_all(endpoints.iter().map(|e| self.deliver(e, &event))).await;
+        if endpoints.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<&str> = endpoints.iter().map(|e| e.webhook_id.as_str()).collect();
+        let records = self.table.records(&ids, &event.key).await?;
+        let now = self.clock.now();
         let mut pause: Option<Duration> = None;
-        for result in results {
-            if let Some(p) = result? {
-                pause = Some(pause.map_or(p, |q| q.min(p)));
+        let mut shortest = |p: Duration| pause = Some(pause.map_or(p, |q: Duration| q.min(p)));
+        let mut due = Vec::new();
+        for (endpoint, record) in endpoints.iter().zip(records) {
+            match record {
+                Record::Settled => {}
+                Record::Pending { due: at, .. } if at > now => {
+                    shortest((at - now).to_std().unwrap_or_default());
+                }
+                Record::Pending { attempts, .. } => due.push((endpoint, attempts + 1)),
+                Record::New => due.push((endpoint, 1)),
+            }
+        }
+        let results = futures::future::join_all(
+            due.iter()
+                .map(|(endpoint, attempt)| self.attempt(endpoint, &event, *attempt)),
+        )
+        .await;
+        let mut failure = None;
+        let mut settled = Vec::new();
+        for ((endpoint, attempt), result) in due.iter().zip(results) {
+            match result {
+                Ok((exchange, outcome, at)) => {
+                    settled.push((*endpoint, *attempt, exchange, outcome, at))
+                }
+                Err(error) => failure = Some(error),
+            }
+        }
+        if let Some(p) = self.record(&event, &settled).await? {
+            shortest(p);
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(pause),
+        }
+    }
+
+    /// Records a message's attempts and keeps its endpoints' health: the shortest pause of the
+    /// deliveries to try again, if any.
+    async fn record(
+        &self,
+        event: &Event,
+        settled: &[Settled<'_>],
+    ) -> Result<Option<Duration>, MessageError> {
+        let mut pause: Option<Duration> = None;
+        let writes: Vec<(&str, Attempt<'_>, After)> = settled
+            .iter()
+            .map(|(endpoint, attempt, exchange, outcome, at)| {
+                let after = match outcome {
+                    Outcome::Retrying(pause) => After::Pending(*at + *pause),
+                    Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => {
+                        After::Settled(outcome.as_str())
+                    }
+                };
+                let logged = Attempt {
+                    event_id: &event.event_id,
+                    attempt: *attempt,
+                    at: *at,
+                    outcome: outcome.as_str(),
+                    status_code: exchange.status(),
+                    error: exchange.error(),
+                };
+                (endpoint.webhook_id.as_str(), logged, after)
+            })
+            .collect();
+        let recorded = self.table.settle_all(&event.key, &writes).await?;
+        // Another receipt that recorded its attempt first carries on with it.
+        let ours: Vec<_> = settled
+            .iter()
+            .zip(recorded)
+            .filter_map(|(s, recorded)| recorded.then_some(s))
+            .collect();
+        let health =
+            futures::future::join_all(ours.iter().map(|(endpoint, _, _, outcome, at)| {
+                self.keep_health(endpoint, *outcome, *at, event)
+            }))
+            .await;
+        for result in health {
+            result?;
+        }
+        for (_, _, _, outcome, _) in ours {
+            if let Outcome::Retrying(p) = outcome {
+                pause = Some(pause.map_or(*p, |q| q.min(*p)));
             }
         }
         Ok(pause)
@@ -367,22 +457,15 @@ impl DeliverWebhooksFunction {
             .collect())
     }
 
-    /// Delivers `event` to `endpoint` unless done or not yet due: `Some(pause)` when it is to
-    /// be tried again after `pause`.
-    async fn deliver(
+    /// Posts `event` to `endpoint` as its attempt `attempt`: how the exchange ended, what it
+    /// comes to, and when it ended.
+    async fn attempt(
         &self,
         endpoint: &Endpoint,
         event: &Event,
-    ) -> Result<Option<Duration>, MessageError> {
+        attempt: u32,
+    ) -> Result<(Exchange, Outcome, DateTime<Utc>), MessageError> {
         let now = self.clock.now();
-        let attempt = match self.table.record(&endpoint.webhook_id, &event.key).await? {
-            Record::Settled => return Ok(None),
-            Record::Pending { due, .. } if due > now => {
-                return Ok(Some((due - now).to_std().unwrap_or_default()));
-            }
-            Record::Pending { attempts, .. } => attempts + 1,
-            Record::New => 1,
-        };
         let keys = self.keys_of(endpoint, now).await?;
         let timestamp = now.timestamp();
         let signature = signature_header(&keys, &event.event_id, timestamp, &event.body);
@@ -398,7 +481,6 @@ impl DeliverWebhooksFunction {
                 ],
             })
             .await;
-        let at = self.clock.now();
         let outcome = Outcome::of(exchange, attempt, &self.schedule);
         tracing::info!(
             webhook_id = %endpoint.webhook_id,
@@ -407,33 +489,7 @@ impl DeliverWebhooksFunction {
             status = exchange.status(),
             "delivery attempted"
         );
-        let after = match outcome {
-            Outcome::Retrying(pause) => After::Pending(at + pause),
-            Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => {
-                After::Settled(outcome.as_str())
-            }
-        };
-        let logged = Attempt {
-            event_id: &event.event_id,
-            attempt,
-            at,
-            outcome: outcome.as_str(),
-            status_code: exchange.status(),
-            error: exchange.error(),
-        };
-        if !self
-            .table
-            .settle(&endpoint.webhook_id, &event.key, &logged, after)
-            .await?
-        {
-            // Another receipt of the message recorded its attempt first, and carries on.
-            return Ok(None);
-        }
-        self.keep_health(endpoint, outcome, at, event).await?;
-        Ok(match outcome {
-            Outcome::Retrying(pause) => Some(pause),
-            Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => None,
-        })
+        Ok((exchange, outcome, self.clock.now()))
     }
 
     /// The endpoint's health after an attempt: failing since the first failure after a

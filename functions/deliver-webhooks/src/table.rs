@@ -5,7 +5,7 @@
 //! `ATTEMPT#<at>#<event id>#<attempt>`, kept 30 days).
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use chrono::{DateTime, TimeDelta, Utc};
 use cpor_aws::schema::{PK, SK, TTL_ATTRIBUTE};
 use cpor_aws::{SdkClient, describe};
@@ -183,32 +183,108 @@ impl WebhookTable {
         Ok(out.item.as_ref().and_then(Endpoint::read))
     }
 
-    /// Where the delivery `key` to `webhook_id` stands.
-    pub async fn record(&self, webhook_id: &str, key: &str) -> Result<Record, TableError> {
-        let out = self
+    /// Where the delivery `key` to each of `webhook_ids` stands, in their order: one
+    /// `BatchGetItem` (a partner has five endpoints at most).
+    pub async fn records(
+        &self,
+        webhook_ids: &[&str],
+        key: &str,
+    ) -> Result<Vec<Record>, TableError> {
+        let keys: Vec<Item> = webhook_ids.iter().map(|id| record_key(id, key)).collect();
+        let mut found: HashMap<String, Record> = HashMap::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| TableError(format!("BatchGetItem deliveries: {e}")))?,
+            );
+            // What the table left unprocessed (throttling) is asked for again.
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| failed("BatchGetItem deliveries", &e))?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(pk) = text(&item, PK) {
+                        found.insert(pk, record_of(&item));
+                    }
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+            }
+        }
+        Ok(webhook_ids
+            .iter()
+            .map(|id| {
+                found
+                    .remove(&format!("WEBHOOK#{id}"))
+                    .unwrap_or(Record::New)
+            })
+            .collect())
+    }
+
+    /// Records each attempt of `settled` (its endpoint, the delivery key, the attempt, where it
+    /// leaves the delivery) in one transaction; when another receipt recorded one of them first,
+    /// each is recorded alone. Returns, for each, whether this call recorded it.
+    pub async fn settle_all(
+        &self,
+        key: &str,
+        settled: &[(&str, Attempt<'_>, After)],
+    ) -> Result<Vec<bool>, TableError> {
+        if settled.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut items = Vec::with_capacity(2 * settled.len());
+        for (webhook_id, attempt, after) in settled {
+            let log = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(attempt_item(webhook_id, attempt)))
+                .build()
+                .map_err(|e| TableError(format!("attempt: {e}")))?;
+            let (item, condition, names, values) = record_put(webhook_id, key, attempt, *after);
+            let record = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(|e| TableError(format!("delivery: {e}")))?;
+            items.push(TransactWriteItem::builder().put(log).build());
+            items.push(TransactWriteItem::builder().put(record).build());
+        }
+        let written = self
             .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, webhook_pk(webhook_id))
-            .key(SK, s(format!("DELIVERY#{key}")))
-            .consistent_read(true)
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
-            .await
-            .map_err(|e| failed("GetItem delivery", &e))?;
-        let Some(item) = out.item else {
-            return Ok(Record::New);
-        };
-        let attempts = item
-            .get("attempts")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        Ok(
-            match (text(&item, "state").as_deref(), instant(&item, "due")) {
-                (Some("pending"), Some(due)) => Record::Pending { attempts, due },
-                _ => Record::Settled,
-            },
-        )
+            .await;
+        match written {
+            Ok(_) => Ok(vec![true; settled.len()]),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+            {
+                let mut recorded = Vec::with_capacity(settled.len());
+                for (webhook_id, attempt, after) in settled {
+                    recorded.push(self.settle(webhook_id, key, attempt, *after).await?);
+                }
+                Ok(recorded)
+            }
+            Err(e) => Err(failed("TransactWriteItems deliveries", &e)),
+        }
     }
 
     /// Records the attempt `attempt` of the delivery `key` to `webhook_id` and where it
@@ -221,33 +297,22 @@ impl WebhookTable {
         attempt: &Attempt<'_>,
         after: After,
     ) -> Result<bool, TableError> {
-        self.log(webhook_id, attempt).await?;
-        let mut put = self
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attempt_item(webhook_id, attempt)))
+            .send()
+            .await
+            .map_err(|e| failed("PutItem attempt", &e))?;
+        let (item, condition, names, values) = record_put(webhook_id, key, attempt, after);
+        let written = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PK, webhook_pk(webhook_id))
-            .item(SK, s(format!("DELIVERY#{key}")))
-            .item("event_id", s(attempt.event_id))
-            .item("attempts", n(attempt.attempt))
-            .item("updated_at", s(format_instant(attempt.at)));
-        put = match after {
-            After::Pending(due) => put
-                .item("state", s("pending"))
-                .item("due", s(format_instant(due))),
-            After::Settled(outcome) => put.item("state", s("settled")).item("outcome", s(outcome)),
-        };
-        // Written over the previous attempt's record, or over this very write (its answer
-        // lost, the SDK sent it again): never over another receipt's attempt.
-        let written = put
-            .condition_expression(
-                "attribute_not_exists(#pk) OR attempts = :previous \
-                 OR (attempts = :this AND updated_at = :at)",
-            )
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":previous", n(attempt.attempt - 1))
-            .expression_attribute_values(":this", n(attempt.attempt))
-            .expression_attribute_values(":at", s(format_instant(attempt.at)))
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         match written {
@@ -260,39 +325,6 @@ impl WebhookTable {
             }
             Err(e) => Err(failed("PutItem delivery", &e)),
         }
-    }
-
-    /// Writes an attempt to the log (the same attempt written twice is one item).
-    async fn log(&self, webhook_id: &str, attempt: &Attempt<'_>) -> Result<(), TableError> {
-        let at = format_instant(attempt.at);
-        let expires = (attempt.at + ATTEMPT_KEPT).timestamp();
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(PK, webhook_pk(webhook_id))
-            .item(
-                SK,
-                s(format!(
-                    "ATTEMPT#{at}#{}#{}",
-                    attempt.event_id, attempt.attempt
-                )),
-            )
-            .item("event_id", s(attempt.event_id))
-            .item("attempt", n(attempt.attempt))
-            .item("at", s(at))
-            .item("outcome", s(attempt.outcome))
-            .item(TTL_ATTRIBUTE, n(expires));
-        if let Some(status) = attempt.status_code {
-            put = put.item("status_code", n(status));
-        }
-        if let Some(error) = attempt.error {
-            put = put.item("error", s(error));
-        }
-        put.send()
-            .await
-            .map_err(|e| failed("PutItem attempt", &e))?;
-        Ok(())
     }
 
     /// The endpoint answered: it is failing no more.
@@ -361,6 +393,94 @@ impl WebhookTable {
             Err(e) => Err(failed("UpdateItem endpoint", &e)),
         }
     }
+}
+
+fn record_key(webhook_id: &str, key: &str) -> Item {
+    HashMap::from([
+        (PK.to_owned(), webhook_pk(webhook_id)),
+        (SK.to_owned(), s(format!("DELIVERY#{key}"))),
+    ])
+}
+
+fn record_of(item: &Item) -> Record {
+    let attempts = item
+        .get("attempts")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    match (text(item, "state").as_deref(), instant(item, "due")) {
+        (Some("pending"), Some(due)) => Record::Pending { attempts, due },
+        _ => Record::Settled,
+    }
+}
+
+/// An attempt's item in the log (the same attempt written twice is one item).
+fn attempt_item(webhook_id: &str, attempt: &Attempt<'_>) -> Item {
+    let at = format_instant(attempt.at);
+    let expires = (attempt.at + ATTEMPT_KEPT).timestamp();
+    let mut item = HashMap::from([
+        (PK.to_owned(), webhook_pk(webhook_id)),
+        (
+            SK.to_owned(),
+            s(format!(
+                "ATTEMPT#{at}#{}#{}",
+                attempt.event_id, attempt.attempt
+            )),
+        ),
+        ("event_id".to_owned(), s(attempt.event_id)),
+        ("attempt".to_owned(), n(attempt.attempt)),
+        ("at".to_owned(), s(at)),
+        ("outcome".to_owned(), s(attempt.outcome)),
+        (TTL_ATTRIBUTE.to_owned(), n(expires)),
+    ]);
+    if let Some(status) = attempt.status_code {
+        item.insert("status_code".into(), n(status));
+    }
+    if let Some(error) = attempt.error {
+        item.insert("error".into(), s(error));
+    }
+    item
+}
+
+type Names = HashMap<String, String>;
+
+/// The delivery record after an attempt, and the condition it is written on: over the
+/// previous attempt's record, or over this very write (its answer lost, the SDK sent it
+/// again), never over another receipt's attempt.
+fn record_put(
+    webhook_id: &str,
+    key: &str,
+    attempt: &Attempt<'_>,
+    after: After,
+) -> (Item, &'static str, Names, Item) {
+    let updated = format_instant(attempt.at);
+    let mut item = record_key(webhook_id, key);
+    item.insert("event_id".into(), s(attempt.event_id));
+    item.insert("attempts".into(), n(attempt.attempt));
+    item.insert("updated_at".into(), s(&updated));
+    match after {
+        After::Pending(due) => {
+            item.insert("state".into(), s("pending"));
+            item.insert("due".into(), s(format_instant(due)));
+        }
+        After::Settled(outcome) => {
+            item.insert("state".into(), s("settled"));
+            item.insert("outcome".into(), s(outcome));
+        }
+    }
+    let names = HashMap::from([("#pk".to_owned(), PK.to_owned())]);
+    let values = HashMap::from([
+        (":previous".to_owned(), n(attempt.attempt - 1)),
+        (":this".to_owned(), n(attempt.attempt)),
+        (":at".to_owned(), s(updated)),
+    ]);
+    (
+        item,
+        "attribute_not_exists(#pk) OR attempts = :previous \
+         OR (attempts = :this AND updated_at = :at)",
+        names,
+        values,
+    )
 }
 
 /// An endpoint deleted meanwhile has no health to keep.

@@ -14,6 +14,7 @@ mod ledger;
 mod profile;
 mod report;
 mod scale;
+mod webhooks;
 
 use cold_start::{Subject, quantile};
 use report::{Criterion, Machine, Measurements, ScaleRuns, calls_text, median, mib, ms};
@@ -71,6 +72,8 @@ struct Options {
     events_only: bool,
     /// Only a batch of claims against its floor, printed, without writing the report.
     batch_only: bool,
+    /// Only the webhook deliveries' measures, printed, without writing the report.
+    webhooks_only: bool,
     /// Only these functions' sizes and cold starts (with `--quick`; all by default).
     only: Vec<String>,
     /// Only the nightly run at scale, printed, without writing the report.
@@ -103,6 +106,7 @@ fn options() -> Result<Options, String> {
         extra_env: Vec::new(),
         events_only: false,
         batch_only: false,
+        webhooks_only: false,
         only: Vec::new(),
         scale_only: false,
         ledger: ledger::LedgerSeed {
@@ -137,6 +141,7 @@ fn options() -> Result<Options, String> {
             "--quick" => o.quick = true,
             "--events-only" => o.events_only = true,
             "--batch-only" => o.batch_only = true,
+            "--webhooks-only" => o.webhooks_only = true,
             "--scale-only" => o.scale_only = true,
             "--ledger-only" => o.ledger_only = true,
             "--ledger-effective" => {
@@ -374,6 +379,11 @@ async fn bench() -> Result<(), String> {
     if o.events_only {
         let run = events::measure(EVENT_ENTRIES, &logs).await?;
         println!("{}", report::events_text(&run));
+        return Ok(());
+    }
+    if o.webhooks_only {
+        let runs = webhooks::measure(&logs).await?;
+        println!("{}", webhooks::text(&runs));
         return Ok(());
     }
     if o.batch_only {
