@@ -619,6 +619,12 @@ async fn measure_the_rest(
     let events = events::measure(EVENT_ENTRIES, logs).await?;
     eprintln!("==> a batch of {BATCH_ROWS} claims, against its rows' writes alone");
     let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+    eprintln!(
+        "==> webhooks: {} events to {} loopback endpoints, against signing and posting alone",
+        webhooks::EVENTS,
+        webhooks::ENDPOINTS
+    );
+    let webhooks = webhooks::measure(logs).await?;
     Ok(Measurements {
         command: o.command.clone(),
         machine: machine(),
@@ -636,6 +642,7 @@ async fn measure_the_rest(
         ledger,
         events,
         batch,
+        webhooks,
         // Criterion ran before this program.
         handler: criterion_median(&o.target_dir),
         profiles: match &o.profile_bin_dir {

@@ -63,6 +63,8 @@ pub struct Measurements {
     /// The payout ledger's export at scale.
     pub ledger: LedgerRuns,
     pub events: EventsRun,
+    /// Webhook deliveries against their floor, their latency, a slow endpoint's effect.
+    pub webhooks: crate::webhooks::WebhookRuns,
     /// A batch of valid claims against its floor, and its requests per row.
     pub batch: BatchCost,
     /// The criterion bench's median, if it ran.
@@ -123,6 +125,7 @@ pub fn render(m: &Measurements) -> Report {
     out.push_str(&ledger_text(&m.ledger));
     writeln!(out, "\n{}", events_text(&m.events)).ok();
     writeln!(out, "\n{}", batch_text(&m.batch)).ok();
+    writeln!(out, "\n{}", crate::webhooks::text(&m.webhooks)).ok();
     handler(&mut out, m.handler.as_ref());
     if let Some(costs) = &m.console {
         console_section(&mut out, costs);
