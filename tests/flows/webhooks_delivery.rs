@@ -70,6 +70,8 @@ struct Receiver {
     base: String,
     seen: Arc<Mutex<Vec<Received>>>,
     scripts: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
+    /// Requests being answered now, and the most there were at once since the last reset.
+    busy: Arc<Mutex<(usize, usize)>>,
 }
 
 impl Receiver {
@@ -124,7 +126,13 @@ impl Receiver {
         match reply {
             Reply::Status(status) => StatusCode::from_u16(status).unwrap().into_response(),
             Reply::Slow(pause, status) => {
+                {
+                    let mut busy = self.busy.lock().unwrap();
+                    busy.0 += 1;
+                    busy.1 = busy.1.max(busy.0);
+                }
                 tokio::time::sleep(pause).await;
+                self.busy.lock().unwrap().0 -= 1;
                 StatusCode::from_u16(status).unwrap().into_response()
             }
             Reply::Redirect => (StatusCode::FOUND, [("location", "/elsewhere")]).into_response(),
@@ -993,5 +1001,47 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_claims_partner_c
         .count();
     assert_eq!(told, 1);
     assert_eq!(receiver.at("/down").len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_endpoint_is_posted_to_one_delivery_at_a_time_and_still_receives_every_event() {
+    // GIVEN Fabrikam's endpoint that takes two and a half seconds to answer
+    let (stack, key) = webhook_stack(|_| {}).await;
+    let receiver = Receiver::start().await;
+    let slow = [Reply::Slow(Duration::from_millis(2500), 200); 10];
+    let endpoint = register(
+        &stack,
+        &key,
+        FABRIKAM,
+        &receiver.url("/slow", &slow),
+        &["*"],
+        1,
+        None,
+    )
+    .await;
+    // WHEN a first event is delivered
+    let claim = cpor_domain::ClaimId::new_at(Utc::now()).to_string();
+    queue(&stack, &bus_event(FABRIKAM, &claim, 1, "approved")).await;
+    receiver.wait_for("/slow", 1).await;
+    wait_for_empty_queue(&stack).await;
+    // THEN the endpoint is marked slow
+    assert!(
+        endpoint_item(&stack, &endpoint)
+            .await
+            .contains_key("slow_until")
+    );
+
+    // WHEN three events of three claims come at once
+    *receiver.busy.lock().unwrap() = (0, 0);
+    for _ in 0..3 {
+        let claim = cpor_domain::ClaimId::new_at(Utc::now()).to_string();
+        queue(&stack, &bus_event(FABRIKAM, &claim, 1, "approved")).await;
+    }
+    // THEN each arrives, one at a time
+    receiver.wait_for("/slow", 4).await;
+    wait_for_empty_queue(&stack).await;
+    assert_eq!(receiver.at("/slow").len(), 4);
+    assert_eq!(receiver.busy.lock().unwrap().1, 1);
     stack.stop().await;
 }

@@ -69,6 +69,16 @@ pub const ERROR_RETRY_SECONDS: &str = "CPOR_WEBHOOK_ERROR_RETRY_SECONDS";
 /// the function's own time (its timeout, 60 s) has passed since.
 const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600 - 120;
 
+/// An exchange longer than this makes its endpoint slow for [`SLOW_FOR`]: one delivery to it
+/// at a time, so that a slow endpoint holds one execution, not all of them.
+const SLOW_EXCHANGE: Duration = Duration::from_secs(2);
+const SLOW_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// A delivery to a slow endpoint that another execution is posting to waits this much more at
+/// each receipt of its message (up to [`POSTPONE_MAX`]), so that a backlog drains within the
+/// queue's receives (`CPOR_WEBHOOK_ERROR_RETRY_SECONDS` replaces it: the local stack's second).
+const POSTPONE_STEP: Duration = Duration::from_secs(30);
+const POSTPONE_MAX: Duration = Duration::from_secs(900);
+
 /// Why a message failed (and is tried again by the queue).
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
@@ -102,6 +112,8 @@ pub struct DeliverWebhooksFunction {
     schedule: RetrySchedule,
     error_pause: Option<i32>,
     poster: Poster,
+    /// The longest exchange with an endpoint.
+    timeout: Duration,
     /// Secrets decrypted in this execution environment, by ciphertext: a secret changes only
     /// with its ciphertext.
     keys: Mutex<HashMap<Vec<u8>, SigningKey>>,
@@ -158,6 +170,17 @@ fn parse(body: &str) -> Result<Event, MessageError> {
         partner_id,
         body: Bytes::from(body.to_string()),
     })
+}
+
+/// How long a delivery to a busy slow endpoint waits: `step` more at each receipt of its
+/// message.
+fn postponed(message: &SqsMessage, step: Duration) -> Duration {
+    let receipts: u32 = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    step.saturating_mul(receipts.max(1)).min(POSTPONE_MAX)
 }
 
 /// The position of a message in its claim's order: its claim, and its sequence.
@@ -258,6 +281,7 @@ impl Door for DeliverWebhooksFunction {
             error_pause,
             poster: Poster::new(reach(wiring)?, timeout)
                 .map_err(|e| config_error(ALLOW_LOOPBACK, e))?,
+            timeout,
             keys: Mutex::default(),
         })
     }
@@ -373,9 +397,10 @@ impl DeliverWebhooksFunction {
         let mut settled = Vec::new();
         for ((endpoint, attempt), result) in due.iter().zip(results) {
             match result {
-                Ok((exchange, outcome, at)) => {
+                Ok(Some((exchange, outcome, at))) => {
                     settled.push((*endpoint, *attempt, exchange, outcome, at))
                 }
+                Ok(None) => shortest(postponed(message, self.postpone_step())),
                 Err(error) => failure = Some(error),
             }
         }
@@ -439,6 +464,13 @@ impl DeliverWebhooksFunction {
         Ok(pause)
     }
 
+    fn postpone_step(&self) -> Duration {
+        self.error_pause
+            .and_then(|s| u64::try_from(s).ok())
+            .filter(|s| *s > 0)
+            .map_or(POSTPONE_STEP, Duration::from_secs)
+    }
+
     /// The endpoints an event goes to.
     async fn endpoints_of(&self, event: &Event) -> Result<Vec<Endpoint>, MessageError> {
         if event.detail_type == TEST_EVENT {
@@ -458,17 +490,33 @@ impl DeliverWebhooksFunction {
     }
 
     /// Posts `event` to `endpoint` as its attempt `attempt`: how the exchange ended, what it
-    /// comes to, and when it ended.
+    /// comes to, and when it ended; `None` when the endpoint is slow and another execution is
+    /// posting to it (the delivery waits).
     async fn attempt(
         &self,
         endpoint: &Endpoint,
         event: &Event,
         attempt: u32,
-    ) -> Result<(Exchange, Outcome, DateTime<Utc>), MessageError> {
+    ) -> Result<Option<(Exchange, Outcome, DateTime<Utc>)>, MessageError> {
         let now = self.clock.now();
+        let holder = format!("{}#{attempt}", event.key);
+        let slow = endpoint.slow_until.is_some_and(|until| until > now);
+        if slow {
+            let until =
+                now + chrono::TimeDelta::from_std(self.timeout + SLOW_EXCHANGE).unwrap_or_default();
+            if !self
+                .table
+                .hold(&endpoint.webhook_id, &holder, now, until)
+                .await?
+            {
+                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint busy: the delivery waits");
+                return Ok(None);
+            }
+        }
         let keys = self.keys_of(endpoint, now).await?;
         let timestamp = now.timestamp();
         let signature = signature_header(&keys, &event.event_id, timestamp, &event.body);
+        let started = std::time::Instant::now();
         let exchange = self
             .poster
             .post(Delivery {
@@ -481,15 +529,30 @@ impl DeliverWebhooksFunction {
                 ],
             })
             .await;
+        let took = started.elapsed();
+        let at = self.clock.now();
         let outcome = Outcome::of(exchange, attempt, &self.schedule);
         tracing::info!(
             webhook_id = %endpoint.webhook_id,
             attempt,
             outcome = outcome.as_str(),
             status = exchange.status(),
+            took_ms = took.as_millis(),
             "delivery attempted"
         );
-        Ok((exchange, outcome, self.clock.now()))
+        // What follows is about later deliveries: a failure here must not lose this attempt.
+        let later = async {
+            if slow {
+                self.table.release(&endpoint.webhook_id, &holder).await?;
+            } else if took > SLOW_EXCHANGE {
+                self.table.slow(endpoint, at + SLOW_FOR).await?;
+            }
+            Ok::<_, TableError>(())
+        };
+        if let Err(error) = later.await {
+            tracing::warn!(%error, "a slow endpoint's hold or mark could not be written");
+        }
+        Ok(Some((exchange, outcome, at)))
     }
 
     /// The endpoint's health after an attempt: failing since the first failure after a

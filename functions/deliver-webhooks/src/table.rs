@@ -41,6 +41,9 @@ pub struct Endpoint {
     pub previous_secret: Option<(Vec<u8>, DateTime<Utc>)>,
     /// The first failed attempt since the last delivery.
     pub failing_since: Option<DateTime<Utc>>,
+    /// Until when it counts as slow (an exchange of it took long): one delivery to it at a
+    /// time, so that it cannot hold many executions.
+    pub slow_until: Option<DateTime<Utc>>,
 }
 
 fn text(item: &Item, name: &str) -> Option<String> {
@@ -74,6 +77,7 @@ impl Endpoint {
             secret: bytes(item, "secret")?,
             previous_secret,
             failing_since: instant(item, "failing_since"),
+            slow_until: instant(item, "slow_until"),
         })
     }
 }
@@ -325,6 +329,86 @@ impl WebhookTable {
             }
             Err(e) => Err(failed("PutItem delivery", &e)),
         }
+    }
+
+    /// Takes the right to post to a slow endpoint until `until`, unless another execution
+    /// holds it: false then. `holder` names this attempt, for [`WebhookTable::release`].
+    pub async fn hold(
+        &self,
+        webhook_id: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, TableError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, webhook_pk(webhook_id))
+            .item(SK, s("IN_FLIGHT"))
+            .item("holder", s(holder))
+            .item("until", s(format_instant(until)))
+            // A hold whose execution ended without releasing it lapses; the same holder's
+            // write sent again (its answer lost) is its own.
+            .condition_expression("attribute_not_exists(#pk) OR #until < :now OR holder = :holder")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":now", s(format_instant(now)))
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(failed("PutItem in-flight hold", &e)),
+        }
+    }
+
+    /// Gives the right to post to a slow endpoint back, if `holder` still has it.
+    pub async fn release(&self, webhook_id: &str, holder: &str) -> Result<(), TableError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, webhook_pk(webhook_id))
+            .key(SK, s("IN_FLIGHT"))
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(failed("DeleteItem in-flight hold", &e)),
+        }
+    }
+
+    /// The endpoint took long to answer: slow until `until`.
+    pub async fn slow(&self, endpoint: &Endpoint, until: DateTime<Utc>) -> Result<(), TableError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, partner_pk(&endpoint.partner_id))
+            .key(SK, s(format!("WEBHOOK#{}", endpoint.webhook_id)))
+            .update_expression("SET slow_until = :until")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":until", s(format_instant(until)))
+            .send()
+            .await
+            .map_err(|e| failed("UpdateItem endpoint", &e))
+            .map(|_| ())
+            .or_else(|e| ignore_missing(e, endpoint))
     }
 
     /// The endpoint answered: it is failing no more.

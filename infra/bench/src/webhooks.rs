@@ -245,8 +245,9 @@ impl Harness {
         })
     }
 
-    /// Hands every batch to the function, [`CONCURRENCY`] at once; fails on a failed message.
-    async fn deliver(&self, batches: Vec<SqsEvent>) -> Result<Duration, String> {
+    /// Hands every batch to the function, [`CONCURRENCY`] at once; fails on a failed message
+    /// when `strict` (otherwise a failed message is one SQS would hand over again later).
+    async fn deliver(&self, batches: Vec<SqsEvent>, strict: bool) -> Result<Duration, String> {
         let started = Instant::now();
         let failures: Vec<usize> = futures::stream::iter(batches)
             .map(|batch| async move { self.function.handle(batch).await.batch_item_failures.len() })
@@ -254,7 +255,7 @@ impl Harness {
             .collect()
             .await;
         let failed: usize = failures.iter().sum();
-        if failed > 0 {
+        if strict && failed > 0 {
             return Err(format!("{failed} messages failed"));
         }
         Ok(started.elapsed())
@@ -352,7 +353,7 @@ async fn throughput(logs: &Path) -> Result<(Duration, Duration), String> {
     )
     .map_err(|e| e.to_string())?;
     let floor = floor(&events, &endpoints, &poster).await?;
-    let function = harness.deliver(batches(&events)).await?;
+    let function = harness.deliver(batches(&events), true).await?;
     let delivered = (0..ENDPOINTS)
         .map(|i| receiver.arrivals(&format!("/e{i}")).len())
         .sum::<usize>();
@@ -407,6 +408,9 @@ async fn beside(logs: &Path, pause: Duration) -> Result<(Duration, Duration), St
         &secret(2),
     )
     .await?;
+    // The other endpoint's first delivery shows what it is (a slow one is then marked so).
+    let first = bus_event("7654321", &ClaimId::new_at(Utc::now()).to_string(), 1);
+    harness.deliver(batches(&[first]), true).await?;
     let events: Vec<Value> = (0..200)
         .map(|i| {
             let partner = if i % 2 == 0 { "1234567" } else { "7654321" };
@@ -414,7 +418,7 @@ async fn beside(logs: &Path, pause: Duration) -> Result<(Duration, Duration), St
         })
         .collect();
     let started = Instant::now();
-    harness.deliver(batches(&events)).await?;
+    harness.deliver(batches(&events), false).await?;
     let mut after: Vec<Duration> = receiver
         .arrivals("/fast")
         .iter()
