@@ -11,7 +11,7 @@ use std::collections::HashSet;
 /// record-document too: the documents queue delivers S3's test event once the bucket's
 /// notification is configured, at the stack's start. publish-events: the flow waits for its
 /// events before it stops.
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "submit-claim",
     "manage-claims",
     "notify-customer",
@@ -21,6 +21,8 @@ const FUNCTIONS: [&str; 9] = [
     "record-email-feedback",
     "publish-events",
     "notify-partner",
+    // Every event reaches the webhooks' queue (no endpoint here: it delivers nothing).
+    "deliver-webhooks",
 ];
 
 #[tokio::test]

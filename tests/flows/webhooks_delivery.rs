@@ -513,6 +513,22 @@ print(len(cases))
     );
 }
 
+/// Keeps a delivery as its endpoint received it, headers and body, in
+/// `target/test-output/webhooks/delivery.txt` (what a partner's system sees).
+fn keep_as_received(received: &Received) {
+    let dir = crate::chromium::output_dir("webhooks");
+    let mut text = format!("POST {}\n", received.path);
+    for (name, value) in &received.headers {
+        text.push_str(&format!("{name}: {value}\n"));
+    }
+    text.push('\n');
+    text.push_str(&String::from_utf8_lossy(&received.body));
+    text.push('\n');
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join("delivery.txt"), text);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claims_whole_flow_reaches_its_partners_endpoints_in_order_signed_and_filtered() {
     // GIVEN Fabrikam's endpoint for every type, another for approvals only, and Northwind's
@@ -590,6 +606,7 @@ async fn a_claims_whole_flow_reaches_its_partners_endpoints_in_order_signed_and_
     }
     // AND the Standard Webhooks Python library verifies every one
     verify_in_python(&every_seen, &every.secret).await;
+    keep_as_received(&every_seen[1]);
     // AND the approvals' endpoint received the approval alone
     let approvals: Vec<String> = receiver
         .at("/approvals")
