@@ -39,8 +39,8 @@ const LEDGER_PREFIX: &str = "LEDGER#";
 /// What a period's `ledger_sk` starts with while it lasts: after every instant.
 pub const OPEN_PERIOD: &str = "~";
 const BATCH_PREFIX: &str = "BATCH#";
-/// A batch's row result, by row number (five digits: the rows sort in order).
-const ROW_PREFIX: &str = "ROW#";
+/// A chunk's row results, by the chunk's last row (five digits: the chunks sort in row order).
+const CHUNK_PREFIX: &str = "CHUNK#";
 const BATCH_KEY_PREFIX: &str = "BATCH_KEY#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
@@ -263,11 +263,12 @@ pub(super) fn batch(id: BatchId) -> ItemKey {
     ItemKey::new(format!("{BATCH_PREFIX}{id}"), sk::BATCH)
 }
 
-/// One row's result, in its batch's partition (one query pages them in row order).
-pub(super) fn batch_row(id: BatchId, row: usize) -> ItemKey {
+/// The results of a chunk whose last row is `last_row`, in its batch's partition (one query
+/// reads them in row order).
+pub(super) fn batch_chunk(id: BatchId, last_row: usize) -> ItemKey {
     ItemKey::new(
         format!("{BATCH_PREFIX}{id}"),
-        format!("{ROW_PREFIX}{row:05}"),
+        format!("{CHUNK_PREFIX}{last_row:05}"),
     )
 }
 

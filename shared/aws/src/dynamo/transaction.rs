@@ -51,8 +51,8 @@ pub(super) enum Part {
     Batch,
     /// A claim batch's idempotency record.
     BatchKey,
-    /// A batch's row result.
-    RowResult,
+    /// The row results of a chunk of a batch.
+    ChunkResults,
 }
 
 /// The items of one transaction, each with its part.
