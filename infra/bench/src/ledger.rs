@@ -2,7 +2,7 @@
 //! period items in the shape finalization writes them, spread over the months from
 //! `LEDGER_EPOCH`, a share of them effective in the measured month; run-export's export of that
 //! month's ledger timed against a floor that only pages through the same index (the same
-//! queries, its items discarded), and again with the periods outside the month doubled.
+//! queries, its items discarded), and both again with the periods outside the month doubled.
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{DateTime, Months, TimeDelta, Utc};
@@ -60,19 +60,24 @@ pub struct LedgerPhase {
     pub time: Duration,
     /// Rows exported, or items the floor paged through.
     pub rows: u64,
+    /// The items the index read for the run's queries (their key conditions', before the
+    /// filter): what DynamoDB's time and cost follow. Counted by the floor's own pages, and
+    /// for the export by the same queries made again after it, untimed.
+    pub read: u64,
     /// The run's AWS requests.
     pub calls: BTreeMap<String, u64>,
 }
 
-/// The floor, the export, and the export with the periods outside the month doubled.
+/// The floor and the export, then both with the periods outside the month doubled.
 #[derive(Debug, Clone)]
 pub struct LedgerRuns {
     pub floor: LedgerPhase,
     pub export: LedgerPhase,
+    pub doubled_floor: LedgerPhase,
     pub doubled: LedgerPhase,
 }
 
-/// The three runs, each on a fresh emulator.
+/// The four runs, each on a fresh emulator.
 pub async fn runs(seed: LedgerSeed, logs: &Path) -> Result<LedgerRuns, String> {
     let doubled = LedgerSeed {
         outside: seed.outside * 2,
@@ -82,6 +87,7 @@ pub async fn runs(seed: LedgerSeed, logs: &Path) -> Result<LedgerRuns, String> {
     for (run, seed) in [
         (LedgerRun::Floor, seed),
         (LedgerRun::Export, seed),
+        (LedgerRun::Floor, doubled),
         (LedgerRun::Export, doubled),
     ] {
         eprintln!(
@@ -95,11 +101,12 @@ pub async fn runs(seed: LedgerSeed, logs: &Path) -> Result<LedgerRuns, String> {
         emulator.stop();
         phases.push(phase?);
     }
-    let [floor, export, doubled] =
-        <[_; 3]>::try_from(phases).unwrap_or_else(|_| unreachable!("three runs, three phases"));
+    let [floor, export, doubled_floor, doubled] =
+        <[_; 4]>::try_from(phases).unwrap_or_else(|_| unreachable!("four runs, four phases"));
     Ok(LedgerRuns {
         floor,
         export,
+        doubled_floor,
         doubled,
     })
 }
@@ -259,17 +266,31 @@ async fn phase(run: LedgerRun, seed: LedgerSeed, endpoint: &str) -> Result<Ledge
     let function = RunExportFunction::new(store.clone(), S3Documents::new(s3, BUCKET));
     plan.reset_counts();
     let started = Instant::now();
-    let rows = match run {
-        LedgerRun::Floor => store
-            .page_ledger_index(month, &programs)
-            .await
-            .map_err(|e| e.0)?,
+    let (rows, pages) = match run {
+        LedgerRun::Floor => {
+            let pages = store
+                .page_ledger_index(month, &programs)
+                .await
+                .map_err(|e| e.0)?;
+            (pages.items, Some(pages))
+        }
         LedgerRun::Export => match function.run(export.id).await.map_err(|e| e.to_string())? {
-            Outcome::Ready(rows) => rows,
+            Outcome::Ready(rows) => (rows, None),
             Outcome::AlreadyEnded => return Err("the export had ended before it ran".into()),
         },
     };
     let time = started.elapsed();
+    let calls = plan.calls();
+    let read = match pages {
+        Some(pages) => pages.read,
+        None => {
+            store
+                .page_ledger_index(month, &programs)
+                .await
+                .map_err(|e| e.0)?
+                .read
+        }
+    };
     if rows != seed.effective as u64 {
         return Err(format!(
             "{run:?}: {rows} rows of {} effective periods",
@@ -282,6 +303,7 @@ async fn phase(run: LedgerRun, seed: LedgerSeed, endpoint: &str) -> Result<Ledge
         seed_time,
         time,
         rows,
-        calls: plan.calls(),
+        read,
+        calls,
     })
 }
