@@ -112,7 +112,9 @@ async fn an_index_query_answers_each_sort_key_condition_as_dynamodb_after_moves_
     // condition bounds)
     let log = std::env::temp_dir().join(format!("cpor-emulator-ranges-{}.log", std::process::id()));
     let (emulator, client) = cpor_tests::table_alone(TABLE, &log).await;
-    let sorts = ["a1", "ab", "ab3", "ab30", "abc", "b", "ba", "c5", "c6", "é", "~"];
+    let sorts = [
+        "a1", "ab", "ab3", "ab30", "abc", "b", "ba", "c5", "c6", "é", "~",
+    ];
     let mut model: std::collections::BTreeMap<u32, (&str, &str)> = Default::default();
     for step in 0..240u32 {
         let unit = (step * 7) % 90;
@@ -146,7 +148,9 @@ async fn an_index_query_answers_each_sort_key_condition_as_dynamodb_after_moves_
         ("ledger_sk <= :a", |v| v <= "ab3"),
         ("ledger_sk > :a", |v| v > "ab3"),
         ("ledger_sk >= :a", |v| v >= "ab3"),
-        ("ledger_sk BETWEEN :a AND :b", |v| ("ab3"..="c5").contains(&v)),
+        ("ledger_sk BETWEEN :a AND :b", |v| {
+            ("ab3"..="c5").contains(&v)
+        }),
         ("begins_with(ledger_sk, :p)", |v| v.starts_with("ab")),
     ];
     for (condition, keeps) in conditions {
@@ -191,7 +195,10 @@ async fn an_index_query_answers_each_sort_key_condition_as_dynamodb_after_moves_
                 if !forward {
                     want.reverse();
                 }
-                assert_eq!(got, want, "{condition}, forward {forward}, partition {partition}");
+                assert_eq!(
+                    got, want,
+                    "{condition}, forward {forward}, partition {partition}"
+                );
             }
         }
     }

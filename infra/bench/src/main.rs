@@ -39,6 +39,8 @@ const FUNCTIONS: [&str; 13] = [
 ];
 /// Claims in the batch whose processing is measured: a whole batch.
 const BATCH_ROWS: usize = cpor_domain::batch::MAX_ROWS;
+/// Rounds of a batch and its floor, whose medians are compared.
+const BATCH_ROUNDS: usize = 5;
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
 const HELLO: &str = "cpor-hello";
@@ -364,7 +366,7 @@ async fn bench() -> Result<(), String> {
         return Ok(());
     }
     if o.batch_only {
-        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS, BATCH_ROUNDS).await;
         println!("{}", report::batch_text(&batch));
         return Ok(());
     }
@@ -595,7 +597,7 @@ async fn measure_the_rest(
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
     let events = events::measure(EVENT_ENTRIES, logs).await?;
     eprintln!("==> a batch of {BATCH_ROWS} claims, against its rows' writes alone");
-    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS, BATCH_ROUNDS).await;
     Ok(Measurements {
         command: o.command.clone(),
         machine: machine(),

@@ -983,20 +983,32 @@ pub fn batch_text(b: &BatchCost) -> String {
          idempotency record), built in advance by the bench, {BATCH_CONCURRENCY} at a time. The batch also reads \
          each chunk's reference data and its rows' idempotency records (one `BatchGetItem` a chunk) and records \
          each chunk's results, one item, with the batch's counts (one `TransactWriteItems` of two items a chunk).\n\n\
-         | run | time | / floor |\n| --- | --- | --- |\n\
-         | floor: the rows' submission writes alone | {:.2} s | 1.00 × |\n\
-         | the batch's processing | {:.2} s | {ratio:.2} × |\n\n\
+         Each is measured {} times, a floor then a batch, each on a fresh stack; the medians are compared.\n\n\
+         | run | median time | / floor | each round |\n| --- | --- | --- | --- |\n\
+         | floor: the rows' submission writes alone | {:.2} s | 1.00 × | {} |\n\
+         | the batch's processing | {:.2} s | {ratio:.2} × | {} |\n\n\
          AWS requests: opening the batch {}; processing it {}; {:.2} a row, against a single submission's {} ({}).",
         b.rows,
         b.chunks,
+        b.rounds.len(),
         b.floor.as_secs_f64(),
+        seconds(b.rounds.iter().map(|r| r.0)),
         b.processing.as_secs_f64(),
+        seconds(b.rounds.iter().map(|r| r.1)),
         calls_text(&b.opening),
         calls_text(&b.processed),
         b.requests_per_row(),
         b.single_requests(),
         calls_text(&b.single),
     )
+}
+
+/// Times in seconds, in the order given.
+fn seconds(times: impl Iterator<Item = Duration>) -> String {
+    times
+        .map(|t| format!("{:.2} s", t.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The publisher's section of the report.
