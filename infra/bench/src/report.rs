@@ -832,17 +832,19 @@ pub fn ledger_text(l: &LedgerRuns) -> String {
          of each month from 2026-01 to 2026-06 (`ledger_sk > <start>#~`, {} at a time), reads the partners' names \
          (`BatchGetItem`), sorts, writes the file with one `PutObject` and ends the export; the floor \
          (`DynamoStore::page_ledger_index`) makes the same queries and discards their items. Each run must read \
-         exactly the effective periods, or `make bench` fails. \"Items read\" is the queries' `ScannedCount` \
+         exactly the effective periods, or `make bench` fails. On each table the floor and the export run \
+         alternately, {} times each; the run time is the median. \"Items read\" is the queries' `ScannedCount` \
          summed: the items their key conditions select, which DynamoDB's time and cost follow.\n\n\
-         | run | effective | outside | seed time | run time | rows | items read | AWS requests |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |",
-        cpor_aws::dynamo::ledger_export::LEDGER_CONCURRENCY
+         | run | effective | outside | seed time | run time (median) | each round | rows | items read | AWS requests |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        cpor_aws::dynamo::ledger_export::LEDGER_CONCURRENCY,
+        crate::ledger::ROUNDS,
     )
     .ok();
     for p in [&l.floor, &l.export, &l.doubled_floor, &l.doubled] {
         writeln!(
             out,
-            "| {} | {} | {} | {:.1} s | {:.2} s | {} | {} | {} |",
+            "| {} | {} | {} | {:.1} s | {:.2} s | {} | {} | {} | {} |",
             match p.run {
                 LedgerRun::Floor => "floor (the index's pages only)",
                 LedgerRun::Export => "run-export",
@@ -851,6 +853,7 @@ pub fn ledger_text(l: &LedgerRuns) -> String {
             p.seed.outside,
             p.seed_time.as_secs_f64(),
             p.time.as_secs_f64(),
+            seconds(p.rounds.iter().copied()),
             p.rows,
             p.read,
             calls_text(&p.calls)
