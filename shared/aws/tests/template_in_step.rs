@@ -301,6 +301,7 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::PARTNER_AUDIENCE,
         config::REVIEWER_ISSUER,
         config::REVIEWER_AUDIENCE,
+        cpor_aws::webhooks::WEBHOOK_KEY_ID,
     ];
     let resources = template["Resources"].as_object().expect("resources");
     let mut functions = 0;
@@ -320,6 +321,12 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         );
         for variable in variables.keys().filter(|k| k.starts_with("CPOR_")) {
             assert!(known.contains(&variable.as_str()), "{name} sets {variable}");
+            // Loopback receivers are the local stack's alone.
+            assert_ne!(
+                variable,
+                cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK,
+                "{name}: webhooks to loopback in AWS"
+            );
             assert_ne!(
                 variable,
                 config::TOKEN_SECRET,
