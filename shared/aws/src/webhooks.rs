@@ -342,3 +342,27 @@ impl WebhookDesk {
 fn webhook_id(text: &str) -> Result<WebhookId, WebhookError> {
     WebhookId::parse(text).ok_or(WebhookError::NotFound)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpor_domain::webhook::address::is_public;
+
+    #[tokio::test]
+    async fn the_system_resolver_s_answer_for_a_name_of_etc_hosts_on_loopback_is_refused() {
+        // GIVEN a name the system resolves from /etc/hosts to loopback (no DNS needed)
+        let addresses = SystemResolver.resolve("localhost", 443).await.unwrap();
+        // THEN its addresses are all loopback, and the host is refused for them
+        assert!(!addresses.is_empty());
+        assert!(addresses.iter().all(IpAddr::is_loopback), "{addresses:?}");
+        assert!(refused_addresses(&addresses, is_public).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_refused() {
+        // (`.invalid` never resolves: RFC 6761)
+        let answer = SystemResolver.resolve("cpor-test.invalid", 443).await;
+        let addresses = answer.unwrap_or_default();
+        assert!(refused_addresses(&addresses, is_public).is_some());
+    }
+}
