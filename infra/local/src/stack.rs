@@ -121,6 +121,9 @@ impl LocalStack {
         crate::events::route_partner_emails(&eventbridge, &sqs, &bus, &partner_email_queue_url)
             .await?;
         crate::events::route_customer_notifications(&eventbridge, &sqs, &bus, &queue_url).await?;
+        let archive = schema::event_archive(&settings.queue_prefix);
+        tracing::info!(archive = %archive, "archiving the bus's events");
+        crate::webhooks::create_archive(&eventbridge, &bus, &archive).await?;
         let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
         if settings.webhook_key.is_empty() {
             settings.webhook_key =
