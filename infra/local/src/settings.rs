@@ -167,7 +167,11 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: None,
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
-            webhooks_allow_loopback: true,
+            // On unless told `0` (to try AWS's rules locally); AWS never sets it.
+            webhooks_allow_loopback: env
+                .get(cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK)
+                .as_deref()
+                != Some("0"),
             webhook_key: String::new(),
             webhook_resolver: None,
         })

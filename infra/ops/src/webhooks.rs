@@ -231,33 +231,7 @@ impl Replay {
     async fn run(&self) -> Result<Report, PartialFailure> {
         let sdk = settings::sdk_config().await?;
         let events = aws_sdk_eventbridge::Client::new(&sdk);
-        let failed = |what: &str, why: String| OpsError::Failed(format!("{what}: {why}"));
-        let bus_arn = events
-            .describe_event_bus()
-            .name(&self.bus)
-            .send()
-            .await
-            .map_err(|e| {
-                failed(
-                    &format!("could not read the bus {}", self.bus),
-                    cpor_aws::describe(&e),
-                )
-            })?
-            .arn
-            .ok_or_else(|| OpsError::Failed(format!("the bus {} has no ARN", self.bus)))?;
-        let archive_arn = events
-            .describe_archive()
-            .archive_name(&self.archive)
-            .send()
-            .await
-            .map_err(|e| {
-                failed(
-                    &format!("could not read the archive {}", self.archive),
-                    cpor_aws::describe(&e),
-                )
-            })?
-            .archive_arn
-            .ok_or_else(|| OpsError::Failed(format!("the archive {} has no ARN", self.archive)))?;
+        let (bus_arn, archive_arn) = self.arns(&events).await?;
         let name = format!(
             "{REPLAY_PREFIX}{}-{}",
             self.partner,
@@ -303,6 +277,51 @@ impl Replay {
         } else {
             false
         };
+        Self::outcome(
+            self.report(&name, &rule_arn, &state, removed),
+            &state,
+            removed,
+        )
+    }
+
+    /// The bus's ARN and the archive's.
+    async fn arns(
+        &self,
+        events: &aws_sdk_eventbridge::Client,
+    ) -> Result<(String, String), OpsError> {
+        let bus_arn = events
+            .describe_event_bus()
+            .name(&self.bus)
+            .send()
+            .await
+            .map_err(|e| {
+                OpsError::Failed(format!(
+                    "could not read the bus {}: {}",
+                    self.bus,
+                    cpor_aws::describe(&e)
+                ))
+            })?
+            .arn
+            .ok_or_else(|| OpsError::Failed(format!("the bus {} has no ARN", self.bus)))?;
+        let archive_arn = events
+            .describe_archive()
+            .archive_name(&self.archive)
+            .send()
+            .await
+            .map_err(|e| {
+                OpsError::Failed(format!(
+                    "could not read the archive {}: {}",
+                    self.archive,
+                    cpor_aws::describe(&e)
+                ))
+            })?
+            .archive_arn
+            .ok_or_else(|| OpsError::Failed(format!("the archive {} has no ARN", self.archive)))?;
+        Ok((bus_arn, archive_arn))
+    }
+
+    /// What the replay did: its result, and a sentence for the operator.
+    fn report(&self, name: &str, rule_arn: &str, state: &ReplayState, removed: bool) -> Report {
         let result = json!({
             "replay_name": name,
             "partner_id": self.partner.as_str(),
@@ -312,7 +331,7 @@ impl Replay {
             "rule": rule_arn,
             "rule_removed": removed,
         });
-        let message = match (&state, removed) {
+        let message = match (state, removed) {
             (ReplayState::Completed, true) => format!(
                 "replayed partner {}'s claim events of {} to {} to its webhooks (replay {name}); the delivery sends each again, recorded under the replay's name",
                 self.partner,
@@ -332,12 +351,22 @@ impl Replay {
                 state.as_str()
             ),
         };
-        if state == ReplayState::Completed && removed {
-            Ok(Report { result, message })
+        Report { result, message }
+    }
+
+    /// Done when the replay completed and its rule is gone; else a failure that still prints
+    /// what it did.
+    fn outcome(
+        report: Report,
+        state: &ReplayState,
+        removed: bool,
+    ) -> Result<Report, PartialFailure> {
+        if *state == ReplayState::Completed && removed {
+            Ok(report)
         } else {
             Err(PartialFailure {
-                result,
-                error: OpsError::Failed(message),
+                result: report.result,
+                error: OpsError::Failed(report.message),
             })
         }
     }
