@@ -24,6 +24,7 @@ mod periods;
 mod review;
 mod submit;
 mod subscriptions;
+mod webhooks_registry;
 
 // What the customer reads, and what a claim keeps.
 mod browser;

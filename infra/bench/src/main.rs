@@ -196,7 +196,17 @@ fn function_env(name: &str) -> Vec<(String, String)> {
                 "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-claim-batches",
             ),
         ],
-        "manage-claims" => vec![table, bucket, queue, exports],
+        "manage-claims" => vec![
+            table,
+            bucket,
+            queue,
+            exports,
+            (
+                "CPOR_WEBHOOK_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000",
+            ),
+            ("CPOR_EVENT_BUS_NAME", "cpor-bench-events"),
+        ],
         "review-claims" => vec![table, queue, holidays, bucket, exports],
         "record-document" | "run-export" => vec![table, bucket],
         "notify-customer" => [

@@ -82,6 +82,15 @@ pub struct LocalSettings {
     pub aws_calls: Option<Arc<AwsCalls>>,
     /// What the emulator's SES accepted, whose Send and Delivery events the stack publishes.
     pub ses_events: Arc<crate::ses_events::SesEvents>,
+    /// Whether loopback webhook receivers may be registered and delivered to, over `http`
+    /// too (`CPOR_WEBHOOKS_ALLOW_LOOPBACK`; on, but for the tests of AWS's rules).
+    pub webhooks_allow_loopback: bool,
+    /// The ARN of the emulator's KMS key that seals webhook secrets: made when the stack
+    /// starts (kept when it is started again on the same emulator).
+    pub webhook_key: String,
+    /// What webhook hosts resolve to at registration, instead of the system's resolver (a
+    /// test's answers: the local stack has no DNS of its own).
+    pub webhook_resolver: Option<Arc<dyn cpor_aws::webhooks::Resolve>>,
 }
 
 impl LocalSettings {
@@ -158,6 +167,13 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: None,
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
+            // On unless told `0` (to try AWS's rules locally); AWS never sets it.
+            webhooks_allow_loopback: env
+                .get(cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK)
+                .as_deref()
+                != Some("0"),
+            webhook_key: String::new(),
+            webhook_resolver: None,
         })
     }
 
@@ -192,6 +208,9 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
+            webhooks_allow_loopback: true,
+            webhook_key: String::new(),
+            webhook_resolver: None,
         }
     }
 
@@ -231,6 +250,15 @@ impl LocalSettings {
                 cpor_aws::schema::event_bus(&self.queue_prefix),
             )
             .with(HOLIDAYS, &self.holidays)
+            .with(cpor_aws::webhooks::WEBHOOK_KEY_ID, &self.webhook_key)
+            .with(
+                cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK,
+                if self.webhooks_allow_loopback {
+                    "1"
+                } else {
+                    "0"
+                },
+            )
             // authorize-caller's issuers: the settings' (it is built only when there is one).
             .with(PARTNER_ISSUER, self.issuer(Provider::Partner).0)
             .with(PARTNER_AUDIENCE, self.issuer(Provider::Partner).1)

@@ -40,6 +40,7 @@ pub mod time;
 pub mod token;
 pub mod usecase;
 pub mod validation;
+pub mod webhook;
 pub mod zone;
 
 pub use calendar::{BusinessCalendar, OptOutWindow};

@@ -118,6 +118,16 @@ impl Arns {
         }
     }
 
+    /// A KMS key's, from its id (an ARN or a key id; an alias is not resolved, and so matches
+    /// no key's statement).
+    pub fn kms_key(&self, id: &str) -> String {
+        if id.starts_with("arn:") {
+            id.to_owned()
+        } else {
+            self.arn("kms", &format!("key/{id}"))
+        }
+    }
+
     /// A secret's, from its id (an ARN or a name).
     pub fn secret(&self, id: &str) -> String {
         if id.starts_with("arn:") {
@@ -283,6 +293,7 @@ fn iam_prefix(service: &str) -> String {
         "EventBridge" => "events".into(),
         "SQS" => "sqs".into(),
         "SES" => "ses".into(),
+        "KMS" => "kms".into(),
         other => other.to_ascii_lowercase(),
     }
 }
@@ -326,6 +337,14 @@ fn authorizations(arns: &Arns, service: &str, operation: &str, body: &[u8]) -> V
                     // sqs:SendMessage (there is no sqs:SendMessageBatch action).
                     let action = operation.strip_suffix("Batch").unwrap_or(operation);
                     vec![Authorization::new(format!("sqs:{action}"), resource)]
+                }
+                // A call naming no key (a Decrypt may leave it to the ciphertext) is recorded
+                // on `*`, which no statement of a key grants.
+                "KMS" => {
+                    let resource = json["KeyId"]
+                        .as_str()
+                        .map_or_else(|| "*".to_owned(), |id| arns.kms_key(id));
+                    vec![Authorization::new(format!("kms:{operation}"), resource)]
                 }
                 "secretsmanager" => {
                     let resource = json["SecretId"]

@@ -382,7 +382,7 @@ impl Resolver<'_> {
                     d.arns.region, d.arns.account
                 ))
             }
-            Some("AWS::DynamoDB::Table" | "AWS::SecretsManager::Secret") => Err(
+            Some("AWS::DynamoDB::Table" | "AWS::SecretsManager::Secret" | "AWS::KMS::Key") => Err(
                 TemplateError::Malformed(format!("no physical name for {target}")),
             ),
             // Log groups, functions, APIs: their logical id serves as their name.
@@ -422,6 +422,7 @@ impl Resolver<'_> {
             }
             ("AWS::IAM::Role", "Arn") => format!("arn:{p}:iam::{a}:role/{resource}"),
             ("AWS::S3::Bucket", "Arn") => format!("arn:{p}:s3:::{}", name()?),
+            ("AWS::KMS::Key", "Arn") => arns.kms_key(&name()?),
             _ => {
                 return Err(TemplateError::Unsupported(format!(
                     "!GetAtt {resource}.{attribute}"

@@ -12,6 +12,7 @@ use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
 use cpor_domain::reference::EndedSubscription;
 use cpor_domain::time::format_instant;
+use cpor_domain::webhook::endpoint::WebhookId;
 use std::collections::HashMap;
 
 /// The sort key of each kind of item (history entries: [`EVENT_PREFIX`] and a sequence).
@@ -381,6 +382,41 @@ pub(super) fn review_position(since: DateTime<Utc>, id: ClaimId) -> String {
 pub(super) fn due_before(now: DateTime<Utc>) -> String {
     format_instant(now)
 }
+
+/// A partner's webhook endpoint, in the partner's partition (beside its directory record and
+/// its count of endpoints).
+const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+/// The count of a partner's webhook endpoints (the limit's guard).
+const WEBHOOK_COUNT: &str = "WEBHOOKS";
+/// One delivery attempt to an endpoint, in the endpoint's partition, by time.
+const ATTEMPT_PREFIX: &str = "ATTEMPT#";
+
+/// The partition of a partner's own items: its directory record, its webhook endpoints and
+/// their count.
+pub(super) fn partner_partition(id: &PartnerId) -> String {
+    format!("{PARTNER_PREFIX}{id}")
+}
+
+/// The sort keys of a partner's endpoints begin so (and its count's does not: `WEBHOOKS`).
+pub(super) const WEBHOOK_SK_PREFIX: &str = WEBHOOK_PREFIX;
+
+/// A partner's webhook endpoint.
+pub(super) fn webhook(partner: &PartnerId, id: WebhookId) -> ItemKey {
+    ItemKey::new(partner_partition(partner), format!("{WEBHOOK_PREFIX}{id}"))
+}
+
+/// A partner's count of webhook endpoints.
+pub(super) fn webhook_count(partner: &PartnerId) -> ItemKey {
+    ItemKey::new(partner_partition(partner), WEBHOOK_COUNT)
+}
+
+/// The partition of an endpoint's deliveries and attempts.
+pub(super) fn webhook_partition(id: WebhookId) -> String {
+    format!("{WEBHOOK_PREFIX}{id}")
+}
+
+/// The sort keys of an endpoint's attempts begin so (then the attempt's instant).
+pub(super) const ATTEMPT_SK_PREFIX: &str = ATTEMPT_PREFIX;
 
 #[cfg(test)]
 mod tests {

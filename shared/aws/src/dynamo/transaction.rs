@@ -53,6 +53,10 @@ pub(super) enum Part {
     BatchKey,
     /// The row results of a chunk of a batch.
     ChunkResults,
+    /// A partner's webhook endpoint.
+    Webhook,
+    /// A partner's count of webhook endpoints.
+    WebhookCount,
 }
 
 /// The items of one transaction, each with its part.
