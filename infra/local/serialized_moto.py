@@ -12,11 +12,13 @@ longer needs moto's snapshot: a deep copy of the whole table on every transactio
 grows with the table.
 
 A query reads only what DynamoDB would read: the items of its partition key, on the table or on
-a global secondary index. moto instead sorts every item of the table on every query, so a
-query's cost grew with the table; the service's
-sparse due index would look like a scan. The index's partitions are kept up to date as each
-write is made (under the lock), and a query is given only their items; moto's own code still
-does the key conditions, order, paging and filters.
+a global secondary index, and on an index only the range of its sort key condition. moto instead
+sorts every item of the table on every query, so a query's cost grew with the table; the
+service's sparse due index would look like a scan, and a ledger partition's periods that ended
+long ago would cost every month's query. The index's partitions are kept up to date, each in the
+order of its sort key, as each write is made (under the lock), and a query is given only the
+items its key condition bounds; moto's own code still does the key conditions, order, paging
+and filters.
 
 A query's answer is written as JSON text directly. moto's generic response serializer walks each
 attribute of each item through the service model, about a millisecond an item of a claim's size:
@@ -32,6 +34,7 @@ Run as moto's own server: python serialized_moto.py -H 127.0.0.1 -p 4566
 """
 
 import base64
+import bisect
 import functools
 import inspect
 import json
@@ -145,9 +148,14 @@ DynamoDBBackend.transact_write_items = _transact_write_items
 
 
 # Global secondary index partitions: (table, index) -> {partition value: {item key: (hash, range)}},
-# and where each item is: (table, index) -> {item key: partition value}.
+# each partition's members in the order of the index's sort key: (table, index) -> {partition
+# value: [(sort value, item key), ...]}, and where each item is: (table, index) -> {item key:
+# (partition value, sort value or None)}.
 _partitions = {}
+_ordered = {}
 _placed = {}
+# Partitions holding an item whose sort key is of a type not ordered here: queried whole.
+_unordered = set()
 
 
 def _text(raw):
@@ -162,6 +170,20 @@ def _key_of(table, attrs):
     return key
 
 
+def _sort_value(value):
+    """A sort key's value as DynamoDB orders it, for strings and numbers (a string's code points
+    order as its UTF-8 bytes do); None for any other type, which is then not ordered here."""
+    if value is None or value.type not in ("S", "N"):
+        return None
+    return (value.type, value.cast_value)
+
+
+def _index_keys(index):
+    hash_attr = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+    ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+    return hash_attr, (ranges[0] if len(ranges) == 1 else None)
+
+
 def _place(backend, table_name, key):
     """Puts the item with `key` in the partition of each index it belongs to now, or none."""
     table = backend.tables.get(table_name)
@@ -172,22 +194,65 @@ def _place(backend, table_name, key):
     item = table.get_item(hash_value, range_value)
     item_key = _text(key)
     for index in table.global_indexes or []:
-        attribute = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+        attribute, sort_attribute = _index_keys(index)
         partitions = _partitions.setdefault((table_name, index.name), {})
+        ordered = _ordered.setdefault((table_name, index.name), {})
         placed = _placed.setdefault((table_name, index.name), {})
         before = placed.pop(item_key, None)
         if before is not None:
-            partitions.get(before, {}).pop(item_key, None)
+            partition, sort_value = before
+            partitions.get(partition, {}).pop(item_key, None)
+            if sort_value is not None:
+                members = ordered.get(partition, [])
+                at = bisect.bisect_left(members, (sort_value, item_key))
+                if at < len(members) and members[at] == (sort_value, item_key):
+                    del members[at]
         if item is not None and attribute in item.attrs:
             now = _text(item.attrs[attribute].to_json())
             partitions.setdefault(now, {})[item_key] = (hash_value, range_value)
-            placed[item_key] = now
+            sort_value = None
+            if sort_attribute is not None:
+                sort_value = _sort_value(item.attrs.get(sort_attribute))
+                if sort_value is not None:
+                    bisect.insort(ordered.setdefault(now, []), (sort_value, item_key))
+                elif sort_attribute in item.attrs:
+                    _unordered.add((table_name, index.name, now))
+            placed[item_key] = (now, sort_value)
+
+
+def _bounded(members, comparison, values):
+    """The members whose sort value meets the key condition (`comparison` of `values`), found
+    by bisection; None when the condition is not one of the sort key's."""
+    bounds = [_sort_value(v) for v in values]
+    if not bounds or any(b is None for b in bounds):
+        return None
+    comparison = comparison.upper()
+    value = lambda member: member[0]  # noqa: E731
+    first = lambda b: bisect.bisect_left(members, b, key=value)  # noqa: E731
+    after = lambda b: bisect.bisect_right(members, b, key=value)  # noqa: E731
+    if comparison in ("=", "EQ"):
+        return members[first(bounds[0]) : after(bounds[0])]
+    if comparison in ("<", "LT"):
+        return members[: first(bounds[0])]
+    if comparison in ("<=", "LE"):
+        return members[: after(bounds[0])]
+    if comparison in (">", "GT"):
+        return members[after(bounds[0]) :]
+    if comparison in (">=", "GE"):
+        return members[first(bounds[0]) :]
+    if comparison == "BETWEEN" and len(bounds) == 2:
+        return members[first(bounds[0]) : after(bounds[1])]
+    if comparison == "BEGINS_WITH" and bounds[0][0] == "S":
+        prefix = bounds[0][1]
+        return members[first(bounds[0]) : first(("S", prefix + "\U0010ffff"))]
+    return None
 
 
 def _forget(table_name):
-    for store in (_partitions, _placed):
+    for store in (_partitions, _ordered, _placed):
         for name in [n for n in store if n[0] == table_name]:
             del store[name]
+    _unordered.difference_update({n for n in _unordered if n[0] == table_name})
 
 
 def _placing(operation, key_of):
@@ -254,8 +319,20 @@ def _query(self, *args, **kwargs):
         attribute = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
         values = [value for name, value in conditions if name == attribute]
         if len(values) == 1:
-            members = _partitions[(self.name, index_name)].get(_text(values[0].to_json()), {})
-            candidates = [self.get_item(h, r) for h, r in members.values()]
+            partition = _text(values[0].to_json())
+            members = _partitions[(self.name, index_name)].get(partition, {})
+            keys = members.keys()
+            ranges = arguments.get("range_key_conditions") or []
+            comparison = arguments.get("range_comparison")
+            ordered_whole = _index_keys(index)[1] is not None and (
+                (self.name, index_name, partition) not in _unordered
+            )
+            if comparison and len(ranges) <= 1 and ordered_whole:
+                ordered = _ordered[(self.name, index_name)].get(partition, [])
+                bounded = _bounded(ordered, comparison, arguments.get("range_objs") or [])
+                if bounded is not None:
+                    keys = [item_key for _, item_key in bounded]
+            candidates = [self.get_item(*members[k]) for k in keys]
             candidates = [item for item in candidates if item is not None]
     if candidates is None:
         return _table_query(self, *args, **kwargs)

@@ -187,16 +187,16 @@ async fn the_same_key_and_body_answer_the_same_batch_and_another_body_is_refused
 
 #[tokio::test]
 async fn another_partner_s_batch_is_not_found_and_results_come_in_pages_in_row_order() {
-    // GIVEN a batch of twelve rows of Fabrikam's (ten claims and two refused rows)
+    // GIVEN a batch of thirty rows of Fabrikam's (ten claims and twenty refused rows), in two
+    // chunks (rows 1 to 25, 26 to 30) whose results are recorded one item a chunk
     let stack = TestStack::start_manual().await;
     let mut rows: Vec<Value> = M365_WORKLOADS.iter().map(|w| claim_body(w)).collect();
-    rows.push(json!({}));
-    rows.push(json!({}));
+    rows.resize(30, json!({}));
     let id = opened(
         &stack
             .submit_batch(FABRIKAM, Some("pages"), JSON, claims_body(&rows))
             .await,
-        12,
+        30,
     );
     stack.wait_for_batch(FABRIKAM, &id).await;
     // WHEN Northwind reads it THEN it does not exist for Northwind
@@ -205,16 +205,16 @@ async fn another_partner_s_batch_is_not_found_and_results_come_in_pages_in_row_o
         .await;
     assert_eq!(theirs.status, 404);
     assert_eq!(theirs.code(), "batch_not_found");
-    // WHEN Fabrikam reads it five results at a time
+    // WHEN Fabrikam reads it seven results at a time (a page across the chunks' seam)
     let mut rows_read = Vec::new();
-    let mut path = format!("/v1/claim-batches/{id}?limit=5");
+    let mut path = format!("/v1/claim-batches/{id}?limit=7");
     let mut pages = 0;
     loop {
         let page = stack.get(FABRIKAM, &path).await;
         assert_eq!(page.status, 200, "{}", page.text);
         let page = page.json();
         pages += 1;
-        assert!(pages <= 3, "a fourth page: {page}");
+        assert!(pages <= 5, "a sixth page: {page}");
         rows_read.extend(
             page["results"]
                 .as_array()
@@ -223,13 +223,13 @@ async fn another_partner_s_batch_is_not_found_and_results_come_in_pages_in_row_o
                 .map(|r| r["row"].as_u64().unwrap()),
         );
         match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/v1/claim-batches/{id}?limit=5&cursor={cursor}"),
+            Some(cursor) => path = format!("/v1/claim-batches/{id}?limit=7&cursor={cursor}"),
             None => break,
         }
     }
-    // THEN three pages hold every row once, in order
-    assert_eq!(pages, 3);
-    assert_eq!(rows_read, (1..=12).collect::<Vec<u64>>());
+    // THEN five pages hold every row once, in order
+    assert_eq!(pages, 5);
+    assert_eq!(rows_read, (1..=30).collect::<Vec<u64>>());
     // AND a bad cursor or limit is refused
     let bad = stack
         .get(

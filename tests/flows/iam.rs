@@ -353,18 +353,23 @@ async fn a_correction_reads_the_tenant_s_record_alone_and_the_earlier_contact_s_
         tenant_reads[0].allowed_by.as_deref(),
         Some("TenantDirectory")
     );
-    // AND the same read of a partner's record, or a write of the tenant's, would be refused
+    // AND the same read of a lock or of a sent message's record, or a write of the tenant's,
+    // would be refused (a partner's partition it may read: its webhook endpoints are there)
     let roles = Roles::from_template(
         &std::fs::read_to_string(TEMPLATE_PATH).expect("the template"),
         &Deployment::local(stack.settings()),
     )
     .expect("readable roles");
-    let mut partner_read = tenant_reads[0].call.clone();
-    partner_read.context.insert(
-        "dynamodb:LeadingKeys".into(),
-        vec![format!("PARTNER#{FABRIKAM}")],
-    );
-    assert!(!roles.verdict(&partner_read).allowed());
+    for key in [
+        format!("LOCK#{CONTOSO}#workload#teams"),
+        "MESSAGE#m-1".to_owned(),
+    ] {
+        let mut other_read = tenant_reads[0].call.clone();
+        other_read
+            .context
+            .insert("dynamodb:LeadingKeys".into(), vec![key.clone()]);
+        assert!(!roles.verdict(&other_read).allowed(), "{key}");
+    }
     let mut tenant_write = tenant_reads[0].call.clone();
     tenant_write.action = "dynamodb:PutItem".into();
     assert!(!roles.verdict(&tenant_write).allowed());

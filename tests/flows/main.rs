@@ -25,6 +25,7 @@ mod review;
 mod submit;
 mod subscriptions;
 mod webhooks_delivery;
+mod webhooks_registry;
 
 // What the customer reads, and what a claim keeps.
 mod browser;

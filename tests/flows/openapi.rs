@@ -1922,3 +1922,273 @@ async fn every_documented_answer_of_the_claim_batches_matches_the_description() 
     description.assert_covered("batches", |_| true);
     stack.stop().await;
 }
+
+const WEBHOOKS: &str = "/v1/webhooks";
+const WEBHOOK: &str = "/v1/webhooks/{webhook_id}";
+const ROTATE_WEBHOOK: &str = "/v1/webhooks/{webhook_id}/rotate-secret";
+const TEST_WEBHOOK: &str = "/v1/webhooks/{webhook_id}/test";
+const ENABLE_WEBHOOK: &str = "/v1/webhooks/{webhook_id}/enable";
+
+/// Every documented answer of the webhook routes is produced and matches the description:
+/// registered (its secret), listed, read with its deliveries, rotated, tested, refused when
+/// disabled, enabled, deleted; each refusal; and 503 once the table is gone.
+#[tokio::test]
+async fn every_documented_answer_of_the_webhooks_matches_the_description() {
+    // GIVEN the description, a stack, and tokens of Fabrikam's admin, user and an unknown role
+    let description = Description::load();
+    let stack = TestStack::start().await;
+    let c = Checked {
+        stack: &stack,
+        description: &description,
+    };
+    let tokens = [
+        stack.admin(FABRIKAM),
+        stack.token(FABRIKAM, "incentives_user"),
+        stack.token(FABRIKAM, "auditor"),
+    ];
+    let [admin_token, user_token, no_role_token] = tokens.each_ref().map(String::as_str);
+    let (admin, user, no_role) = (Some(admin_token), Some(user_token), Some(no_role_token));
+    let body = |i: usize| {
+        json!({
+            "url": format!("https://hooks{i}.example.com/cpor"),
+            "events": ["claim.approved"],
+            "description": "CRM sync",
+        })
+    };
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(70_000));
+    let unknown = "01JDX3K2Z4W5Y6V7T8S9R0Q1P2";
+
+    // WHEN every answer is produced
+    let created = c.post(WEBHOOKS, WEBHOOKS, admin, Some(&body(0))).await;
+    let id = created.json()["webhook_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let at = |template: &str| template.replace("{webhook_id}", &id);
+    let mut answers: Vec<Expected> = vec![(201, "", created)];
+    for i in 1..5 {
+        answers.push((
+            201,
+            "",
+            c.post(WEBHOOKS, WEBHOOKS, admin, Some(&body(i))).await,
+        ));
+    }
+    answers.extend([
+        (
+            409,
+            "too_many_webhooks",
+            c.post(WEBHOOKS, WEBHOOKS, admin, Some(&body(5))).await,
+        ),
+        (
+            400,
+            "validation_failed",
+            c.post(
+                WEBHOOKS,
+                WEBHOOKS,
+                admin,
+                Some(&json!({ "url": "http://10.0.0.1/", "events": [] })),
+            )
+            .await,
+        ),
+        (
+            400,
+            "malformed_json",
+            c.post(WEBHOOKS, WEBHOOKS, admin, Some(&json!([]))).await,
+        ),
+        (
+            401,
+            "unauthenticated",
+            c.post(WEBHOOKS, WEBHOOKS, None, Some(&body(6))).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.post(WEBHOOKS, WEBHOOKS, user, Some(&body(6))).await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            c.post_raw(WEBHOOKS, WEBHOOKS, admin_token, "application/json", big)
+                .await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            c.post_raw(
+                WEBHOOKS,
+                WEBHOOKS,
+                admin_token,
+                "text/plain",
+                body(6).to_string(),
+            )
+            .await,
+        ),
+        (200, "", c.get(WEBHOOKS, WEBHOOKS, user).await),
+        (
+            401,
+            "unauthenticated",
+            c.get(WEBHOOKS, WEBHOOKS, None).await,
+        ),
+        (403, "forbidden", c.get(WEBHOOKS, WEBHOOKS, no_role).await),
+        (200, "", c.get(WEBHOOK, &at(WEBHOOK), user).await),
+        (
+            200,
+            "",
+            c.post(ROTATE_WEBHOOK, &at(ROTATE_WEBHOOK), admin, None)
+                .await,
+        ),
+        (
+            202,
+            "",
+            c.post(TEST_WEBHOOK, &at(TEST_WEBHOOK), admin, None).await,
+        ),
+        (
+            200,
+            "",
+            c.post(ENABLE_WEBHOOK, &at(ENABLE_WEBHOOK), admin, None)
+                .await,
+        ),
+    ]);
+    // ... a disabled endpoint's test (the delivery disabled it: 410 Gone)
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    dynamo
+        .update_item()
+        .table_name(&stack.settings().table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("PARTNER#{FABRIKAM}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("WEBHOOK#{id}")),
+        )
+        .update_expression("SET #s = :d, disabled_reason = :r")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(
+            ":d",
+            aws_sdk_dynamodb::types::AttributeValue::S("disabled".into()),
+        )
+        .expression_attribute_values(
+            ":r",
+            aws_sdk_dynamodb::types::AttributeValue::S("gone".into()),
+        )
+        .send()
+        .await
+        .expect("the endpoint is disabled");
+    answers.push((
+        409,
+        "webhook_disabled",
+        c.post(TEST_WEBHOOK, &at(TEST_WEBHOOK), admin, None).await,
+    ));
+    answers.push((200, "", c.get(WEBHOOKS, WEBHOOKS, admin).await));
+    answers.push((
+        200,
+        "",
+        c.post(ENABLE_WEBHOOK, &at(ENABLE_WEBHOOK), admin, None)
+            .await,
+    ));
+    for template in [WEBHOOK, ROTATE_WEBHOOK, TEST_WEBHOOK, ENABLE_WEBHOOK] {
+        let (path, other) = (at(template), template.replace("{webhook_id}", unknown));
+        // The read is GET (an unknown role may not read); the changes POST (a user may not).
+        let refused = if template == WEBHOOK {
+            [
+                c.get(template, &other, admin).await,
+                c.get(template, &path, None).await,
+                c.get(template, &path, no_role).await,
+            ]
+        } else {
+            [
+                c.post(template, &other, admin, None).await,
+                c.post(template, &path, None, None).await,
+                c.post(template, &path, user, None).await,
+            ]
+        };
+        let [not_found, unauthenticated, forbidden] = refused;
+        answers.extend([
+            (404, "webhook_not_found", not_found),
+            (401, "unauthenticated", unauthenticated),
+            (403, "forbidden", forbidden),
+        ]);
+    }
+    answers.extend([
+        (
+            401,
+            "unauthenticated",
+            c.delete(WEBHOOK, &at(WEBHOOK), None).await,
+        ),
+        (
+            403,
+            "forbidden",
+            c.delete(WEBHOOK, &at(WEBHOOK), user).await,
+        ),
+        (
+            404,
+            "webhook_not_found",
+            c.delete(WEBHOOK, &WEBHOOK.replace("{webhook_id}", unknown), admin)
+                .await,
+        ),
+        (204, "", c.delete(WEBHOOK, &at(WEBHOOK), admin).await),
+    ]);
+    // ... and, once the table is gone, 503 on each
+    let second = c.get(WEBHOOKS, WEBHOOKS, admin).await.json()["items"][0]["webhook_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let other = |template: &str| template.replace("{webhook_id}", &second);
+    dynamo
+        .delete_table()
+        .table_name(&stack.settings().table)
+        .send()
+        .await
+        .expect("the table is deleted");
+    answers.extend([
+        (
+            503,
+            "service_unavailable",
+            c.post(WEBHOOKS, WEBHOOKS, admin, Some(&body(7))).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(WEBHOOKS, WEBHOOKS, admin).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.get(WEBHOOK, &other(WEBHOOK), admin).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.delete(WEBHOOK, &other(WEBHOOK), admin).await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.post(ROTATE_WEBHOOK, &other(ROTATE_WEBHOOK), admin, None)
+                .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.post(TEST_WEBHOOK, &other(TEST_WEBHOOK), admin, None)
+                .await,
+        ),
+        (
+            503,
+            "service_unavailable",
+            c.post(ENABLE_WEBHOOK, &other(ENABLE_WEBHOOK), admin, None)
+                .await,
+        ),
+    ]);
+
+    // THEN each had its status and code, and every documented answer was produced
+    for (status, code, answer) in &answers {
+        assert_eq!(answer.status.as_u16(), *status, "{}", answer.text);
+        if !code.is_empty() {
+            assert_eq!(answer.code(), *code, "{}", answer.text);
+        }
+    }
+    description.assert_covered("webhooks", |_| true);
+    stack.stop().await;
+}

@@ -9,8 +9,8 @@
 //!
 //! The receivers are axum servers on loopback, which the local stack may deliver to
 //! (`CPOR_WEBHOOKS_ALLOW_LOOPBACK`). The endpoints are written as the webhook routes write them
-//! (`PARTNER#<p>`, `WEBHOOK#<id>`, the secret encrypted with the emulator's KMS under the
-//! endpoint's encryption context), with a key each test creates in the emulator.
+//! (`PARTNER#<p>`, `WEBHOOK#<id>`, the secret encrypted with the local stack's KMS key under
+//! the endpoint's encryption context).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -192,24 +192,11 @@ impl Endpoint {
     }
 }
 
-/// A stack with webhooks: the KMS key of the secrets created in the emulator, and
-/// deliver-webhooks redeployed on it (the local stack names an alias no one created yet).
+/// A stack with webhooks, and the KMS key of the secrets (the local stack makes it).
 async fn webhook_stack(adjust: impl FnOnce(&mut cpor_local::LocalSettings)) -> (TestStack, String) {
-    let mut stack = TestStack::start_with(adjust).await;
-    let kms = aws_sdk_kms::Client::new(&stack.settings().sdk_config().await);
-    let key = kms
-        .create_key()
-        .description("webhook secrets (test)")
-        .send()
-        .await
-        .expect("a key");
-    let arn = key
-        .key_metadata()
-        .map(|m| m.arn().unwrap_or_default().to_owned())
-        .expect("its ARN");
-    let key_id = arn.clone();
-    stack.redeploy(move |s| s.webhooks.key_id = key_id).await;
-    (stack, arn)
+    let stack = TestStack::start_with(adjust).await;
+    let key = stack.settings().webhook_key.clone();
+    (stack, key)
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -1060,5 +1047,67 @@ async fn a_slow_endpoint_is_posted_to_one_delivery_at_a_time_and_still_receives_
     wait_for_empty_queue(&stack).await;
     assert_eq!(receiver.at("/slow").len(), 4);
     assert_eq!(receiver.busy.lock().unwrap().1, 1);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_registered_through_the_api_receives_its_test_event_signed_with_the_secret_shown()
+ {
+    // GIVEN a receiver registered through POST /v1/webhooks, its secret shown once
+    let stack = TestStack::start().await;
+    let receiver = Receiver::start().await;
+    let admin = stack.admin(FABRIKAM);
+    let created = stack
+        .send(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            Some(&admin),
+            Some(&json!({ "url": receiver.url("/api", &[]), "events": ["claim.approved"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["webhook_id"].as_str().unwrap().to_owned();
+    let secret = created.json()["secret"].as_str().unwrap().to_owned();
+    // WHEN the partner asks for a test event
+    let tested = stack
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(tested.status, 202, "{}", tested.text);
+    // THEN the receiver gets it, signed with that secret (as the Python library checks too)
+    let seen = receiver.wait_for("/api", 1).await;
+    assert_eq!(seen[0].json()["type"], "webhook.test");
+    assert!(signed_by(
+        &seen[0],
+        &SigningKey::from_secret(&secret).unwrap()
+    ));
+    verify_in_python(&seen, &secret).await;
+    // AND the endpoint's recent deliveries show it
+    let started = Instant::now();
+    loop {
+        let shown = stack
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/webhooks/{id}"),
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await;
+        let recent = shown.json()["recent_deliveries"].clone();
+        if recent.as_array().is_some_and(|r| !r.is_empty()) {
+            assert_eq!(recent[0]["outcome"], "delivered", "{recent}");
+            assert_eq!(recent[0]["status_code"], 200, "{recent}");
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "{}", shown.text);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     stack.stop().await;
 }

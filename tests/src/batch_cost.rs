@@ -2,8 +2,10 @@
 //! chunks handed to process-claim-batch as Lambda would, `BATCH_CONCURRENCY` at a time) against
 //! a floor that issues only the writes of as many single submissions (the same
 //! `TransactWriteItems` a submission makes, built and issued by the bench itself, as many at a
-//! time), each on a stack of its own; and the AWS requests per row against a single
-//! submission's, counted at the SDK's HTTP connector.
+//! time), each on a stack of its own, in rounds (floor, batch, floor, batch, ...) whose medians
+//! are compared, so that a burst of other work on a shared machine weighs on one round, not on
+//! the ratio; and the AWS requests per row against a single submission's, counted at the SDK's
+//! HTTP connector.
 
 use crate::round_trips::Calls;
 use crate::{FABRIKAM, TestStack, tenant_claim_body};
@@ -29,9 +31,13 @@ pub const BATCH_CONCURRENCY: usize = 10;
 pub struct BatchCost {
     pub rows: usize,
     pub chunks: usize,
-    /// The floor: the rows' claims written directly, one transaction each.
+    /// Each round's floor and processing, in the order measured.
+    pub rounds: Vec<(Duration, Duration)>,
+    /// The floor (the median of the rounds'): the rows' claims written directly, one
+    /// transaction each.
     pub floor: Duration,
-    /// The batch's chunks processed, every row's claim written and its result recorded.
+    /// The batch's chunks processed, every row's claim written and its result recorded (the
+    /// median of the rounds').
     pub processing: Duration,
     /// Opening the batch (`POST /v1/claim-batches`).
     pub opening: Calls,
@@ -62,9 +68,35 @@ fn since(before: &Calls, after: &Calls) -> Calls {
         .collect()
 }
 
-/// Measures a batch of `rows` valid claims (each on a tenant of its own).
-pub async fn measure(rows: usize) -> BatchCost {
-    let floor = floor(rows).await;
+/// Measures a batch of `rows` valid claims (each on a tenant of its own) beside its floor,
+/// `rounds` times each, one after the other.
+pub async fn measure(rows: usize, rounds: usize) -> BatchCost {
+    let mut measured = Vec::new();
+    let mut last = None;
+    for _ in 0..rounds.max(1) {
+        let floor = floor(rows).await;
+        let cost = batch(rows).await;
+        measured.push((floor, cost.processing));
+        last = Some(cost);
+    }
+    let median = |pick: fn(&(Duration, Duration)) -> Duration| {
+        let mut times: Vec<Duration> = measured.iter().map(pick).collect();
+        times.sort();
+        times[times.len() / 2]
+    };
+    let floor = median(|r| r.0);
+    let processing = median(|r| r.1);
+    let cost = last.unwrap_or_else(|| unreachable!("at least one round"));
+    BatchCost {
+        rounds: measured,
+        floor,
+        processing,
+        ..cost
+    }
+}
+
+/// One batch of `rows` valid claims processed on a stack of its own (its floor not measured).
+async fn batch(rows: usize) -> BatchCost {
     let plan = FaultPlan::counting();
     let shared: Arc<FaultPlan> = plan.clone();
     // The pollers are off: the chunks are handed to the function by the bench, timed.
@@ -119,7 +151,8 @@ pub async fn measure(rows: usize) -> BatchCost {
     BatchCost {
         rows,
         chunks: chunk_count,
-        floor,
+        rounds: Vec::new(),
+        floor: Duration::ZERO,
         processing,
         opening,
         processed,

@@ -14,6 +14,11 @@
 //!   written in the background by run-export; `GET /v1/exports/{export_id}`: where it stands,
 //!   with a 5-minute link to the file once ready. Any role that may view the partner's claims
 //!   may export them (`incentives_user` too: an export shows nothing a listing does not);
+//! - `POST /v1/webhooks`, `GET /v1/webhooks`, `GET /v1/webhooks/{webhook_id}`, `POST
+//!   .../rotate-secret`, `.../test`, `.../enable`, `DELETE /v1/webhooks/{webhook_id}`: the
+//!   partner's webhook endpoints. Registering and changing them is an `incentives_admin`'s;
+//!   an `incentives_user` may read them, as it reads the partner's claims (an endpoint's
+//!   answer never carries its secret, which only the answers that make one show);
 //! - `GET /v1/catalogue`: the programs and their workloads, named in the reader's language, for
 //!   partners and reviewers alike (behind the authorizer that accepts either's token).
 
@@ -23,6 +28,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use cpor_aws::budget::{Admission, PartnerBudget};
 use cpor_aws::exports::ExportDesk;
 use cpor_aws::metrics::name;
+use cpor_aws::webhooks::{WebhookDesk, WebhookError};
 use cpor_aws::{ConfigError, Door, DynamoStore, Metrics, S3Documents, Wiring};
 use cpor_domain::ClaimId;
 use cpor_domain::caller::Caller;
@@ -33,11 +39,13 @@ use cpor_domain::export::{ExportRequest, Owner};
 use cpor_domain::listing::{encode_cursor, parse_list_query};
 use cpor_domain::usecase::documents::DocumentDesk;
 use cpor_domain::usecase::manage::{ClaimDesk, ManageError};
-use cpor_http::resource::ExportResource;
+use cpor_http::resource::{DeliveryAttemptResource, ExportResource, WebhookResource};
 use cpor_http::routes::{
     self, ADD_DOCUMENT, ADD_PROOF_OF_EXECUTION, CORRECT_CUSTOMER_CONTACT, CREATE_EXPORT,
-    DISPUTE_REJECTION, DOWNLOAD_DOCUMENT, GET_CLAIM, GET_EXPORT, LIST_CLAIMS, READ_CATALOGUE,
-    REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST, WITHDRAW_CLAIM,
+    CREATE_WEBHOOK, DELETE_WEBHOOK, DISPUTE_REJECTION, DOWNLOAD_DOCUMENT, ENABLE_WEBHOOK,
+    GET_CLAIM, GET_EXPORT, GET_WEBHOOK, LIST_CLAIMS, LIST_WEBHOOKS, READ_CATALOGUE,
+    REMOVE_DOCUMENT, RESPOND_TO_INFORMATION_REQUEST, ROTATE_WEBHOOK_SECRET, TEST_WEBHOOK,
+    WITHDRAW_CLAIM,
 };
 use cpor_http::{
     CatalogueResource, ClaimResource, ClaimWithHistory, Problem, Route, caller, json, json_body,
@@ -58,6 +66,8 @@ pub struct ManageClaimsFunction {
     budget: Option<PartnerBudget>,
     /// The partner's exports of its claims.
     exports: Option<ExportDesk>,
+    /// The partner's webhook endpoints.
+    webhooks: Option<WebhookDesk>,
 }
 
 impl ManageClaimsFunction {
@@ -69,7 +79,15 @@ impl ManageClaimsFunction {
             clock,
             budget: None,
             exports: None,
+            webhooks: None,
         }
+    }
+
+    /// The same, registering and managing webhook endpoints through `webhooks`.
+    #[must_use]
+    pub fn with_webhooks(mut self, webhooks: WebhookDesk) -> Self {
+        self.webhooks = Some(webhooks);
+        self
     }
 
     /// The same, asking for and reading exports through `exports`.
@@ -174,6 +192,20 @@ impl ManageClaimsFunction {
             (Some(route @ (&CREATE_EXPORT | &GET_EXPORT)), _) => {
                 Box::pin(self.export_route(route, &caller, event)).await
             }
+            (
+                Some(
+                    route @ (&CREATE_WEBHOOK
+                    | &LIST_WEBHOOKS
+                    | &GET_WEBHOOK
+                    | &ROTATE_WEBHOOK_SECRET
+                    | &TEST_WEBHOOK
+                    | &ENABLE_WEBHOOK
+                    | &DELETE_WEBHOOK),
+                ),
+                _,
+            ) => Box::pin(self.webhook_route(route, &caller, event))
+                .await
+                .map_err(webhook_problem),
             _ => Err(routes::not_found("this method and path are not served")),
         }
     }
@@ -266,6 +298,89 @@ impl ManageClaimsFunction {
         }
     }
 
+    /// The routes of the partner's webhook endpoints: another partner's endpoint is not found.
+    async fn webhook_route(
+        &self,
+        route: &Route,
+        caller: &Caller,
+        event: &ApiGatewayV2httpRequest,
+    ) -> Result<ApiGatewayV2httpResponse, WebhookRefusal> {
+        let reads = *route == LIST_WEBHOOKS || *route == GET_WEBHOOK;
+        if reads && !caller.may_view_claims() {
+            return Err(Problem::forbidden(
+                "only an incentives_admin or an incentives_user may read webhooks",
+            )
+            .into());
+        }
+        if !reads && !caller.may_manage_claims() {
+            return Err(Problem::forbidden("only an incentives_admin may manage webhooks").into());
+        }
+        let desk = self
+            .webhooks
+            .as_ref()
+            .ok_or_else(|| Problem::unavailable(&"webhooks are not configured"))?;
+        let partner = &caller.partner_id;
+        let id = event
+            .path_parameters
+            .get("webhook_id")
+            .map_or("", String::as_str);
+        let now = self.clock.now();
+        match *route {
+            CREATE_WEBHOOK => {
+                let body = json_body(event)?;
+                let (endpoint, secret) = desk.register(partner, &body).await?;
+                let answer = WebhookResource::of(&endpoint, now).with_secret(&secret);
+                Ok(json(201, &answer))
+            }
+            LIST_WEBHOOKS => {
+                let items: Vec<WebhookResource> = desk
+                    .list(partner)
+                    .await?
+                    .iter()
+                    .map(|e| WebhookResource::of(e, now))
+                    .collect();
+                Ok(json(200, &json!({ "items": items })))
+            }
+            GET_WEBHOOK => {
+                let (endpoint, attempts) = desk.read(partner, id).await?;
+                let mut answer = WebhookResource::of(&endpoint, now);
+                answer.recent_deliveries = Some(
+                    attempts
+                        .into_iter()
+                        .map(|a| DeliveryAttemptResource {
+                            event_id: a.event_id,
+                            attempt: a.attempt,
+                            at: cpor_domain::time::format_instant(a.at),
+                            outcome: a.outcome,
+                            status_code: a.status_code,
+                        })
+                        .collect(),
+                );
+                Ok(json(200, &answer))
+            }
+            ROTATE_WEBHOOK_SECRET => {
+                let (endpoint, secret) = desk.rotate(partner, id).await?;
+                Ok(json(
+                    200,
+                    &WebhookResource::of(&endpoint, now).with_secret(&secret),
+                ))
+            }
+            TEST_WEBHOOK => {
+                let event_id = desk.test(partner, id).await?;
+                Ok(json(202, &json!({ "event_id": event_id })))
+            }
+            ENABLE_WEBHOOK => {
+                let endpoint = desk.enable(partner, id).await?;
+                Ok(json(200, &WebhookResource::of(&endpoint, now)))
+            }
+            DELETE_WEBHOOK => {
+                desk.delete(partner, id).await?;
+                Ok(cpor_http::no_content())
+            }
+            _ => Err(routes::not_found("this method and path are not served").into()),
+        }
+    }
+
     /// Today, as the proofs of execution in a move's body are read: none is signed later.
     fn today(&self) -> chrono::NaiveDate {
         self.clock.now().date_naive()
@@ -355,18 +470,68 @@ impl Door for ManageClaimsFunction {
     type Output = ApiGatewayV2httpResponse;
     type Error = Infallible;
 
-    /// On the table (`CPOR_TABLE_NAME`), the documents' bucket (`CPOR_DOCUMENTS_BUCKET`) and
-    /// the exports' queue (`CPOR_EXPORTS_QUEUE_URL`).
+    /// On the table (`CPOR_TABLE_NAME`), the documents' bucket (`CPOR_DOCUMENTS_BUCKET`),
+    /// the exports' queue (`CPOR_EXPORTS_QUEUE_URL`), and for webhooks the KMS key
+    /// (`CPOR_WEBHOOK_KEY_ID`) and the bus (`CPOR_EVENT_BUS_NAME`).
     async fn build(wiring: &Wiring<'_>) -> Result<Self, ConfigError> {
         Ok(
             Self::new(wiring.store()?, wiring.documents()?, wiring.clock())
                 .with_budget(wiring.partner_budget()?)
-                .with_exports(wiring.exports()?),
+                .with_exports(wiring.exports()?)
+                .with_webhooks(wiring.webhooks()?),
         )
     }
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
         Ok(self.handle(event).await)
+    }
+}
+
+/// A webhook route's refusal: the desk's, or the door's own problem.
+enum WebhookRefusal {
+    Desk(WebhookError),
+    Problem(Problem),
+}
+
+impl From<WebhookError> for WebhookRefusal {
+    fn from(error: WebhookError) -> Self {
+        Self::Desk(error)
+    }
+}
+
+impl From<Problem> for WebhookRefusal {
+    fn from(problem: Problem) -> Self {
+        Self::Problem(problem)
+    }
+}
+
+/// The problem a webhook route answers with.
+fn webhook_problem(refusal: WebhookRefusal) -> Problem {
+    match refusal {
+        WebhookRefusal::Problem(problem) => problem,
+        WebhookRefusal::Desk(WebhookError::NotFound) => Problem::new(
+            404,
+            "webhook_not_found",
+            "No such webhook",
+            "the partner has no webhook of this id",
+        ),
+        WebhookRefusal::Desk(WebhookError::TooMany) => Problem::new(
+            409,
+            "too_many_webhooks",
+            "Too many webhooks",
+            format!(
+                "a partner may register at most {} webhooks; delete one first",
+                cpor_domain::webhook::endpoint::MAX_ENDPOINTS
+            ),
+        ),
+        WebhookRefusal::Desk(WebhookError::Disabled) => Problem::new(
+            409,
+            "webhook_disabled",
+            "The webhook is disabled",
+            "nothing is delivered to a disabled webhook: enable it first",
+        ),
+        WebhookRefusal::Desk(WebhookError::Body(error)) => Problem::from(error),
+        WebhookRefusal::Desk(WebhookError::Unavailable(error)) => Problem::unavailable(&error),
     }
 }
 
@@ -464,7 +629,7 @@ mod tests {
             .iter()
             .filter(|r| r.function == FUNCTION)
             .collect();
-        assert_eq!(served.len(), 13);
+        assert_eq!(served.len(), 20);
         for route in served {
             // WHEN a request comes by each
             let response = function.handle(request(Some(route.key))).await;

@@ -2,7 +2,8 @@
 //! period items in the shape finalization writes them, spread over the months from
 //! `LEDGER_EPOCH`, a share of them effective in the measured month; run-export's export of that
 //! month's ledger timed against a floor that only pages through the same index (the same
-//! queries, its items discarded), and again with the periods outside the month doubled.
+//! queries, its items discarded), alternately on the same table, [`ROUNDS`] times each, their
+//! medians compared; and both again on a table with the periods outside the month doubled.
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{DateTime, Months, TimeDelta, Utc};
@@ -31,6 +32,8 @@ const PARTNERS: usize = 50;
 const BATCH: usize = 25;
 /// Batches written at once while seeding.
 const SEED_CONCURRENCY: usize = 8;
+/// How many times the floor and the export are timed on a table, one after the other.
+pub const ROUNDS: usize = 3;
 
 /// How many periods a phase seeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,55 +54,61 @@ pub enum LedgerRun {
     Export,
 }
 
-/// One timed run on a fresh table.
+/// What a run took on a table: its median time among the rounds.
 #[derive(Debug, Clone)]
 pub struct LedgerPhase {
     pub run: LedgerRun,
     pub seed: LedgerSeed,
     pub seed_time: Duration,
+    /// The median of the rounds' times.
     pub time: Duration,
+    /// Each round's time, in the order measured.
+    pub rounds: Vec<Duration>,
     /// Rows exported, or items the floor paged through.
     pub rows: u64,
+    /// The items the index read for the run's queries (their key conditions', before the
+    /// filter): what DynamoDB's time and cost follow. Counted by the floor's own pages, and
+    /// for the export by the same queries made again after it, untimed.
+    pub read: u64,
     /// The run's AWS requests.
     pub calls: BTreeMap<String, u64>,
 }
 
-/// The floor, the export, and the export with the periods outside the month doubled.
+/// The floor and the export, then both with the periods outside the month doubled.
 #[derive(Debug, Clone)]
 pub struct LedgerRuns {
     pub floor: LedgerPhase,
     pub export: LedgerPhase,
+    pub doubled_floor: LedgerPhase,
     pub doubled: LedgerPhase,
 }
 
-/// The three runs, each on a fresh emulator.
+/// The floor and the export on a fresh emulator's table, then on another's with the periods
+/// outside the month doubled.
 pub async fn runs(seed: LedgerSeed, logs: &Path) -> Result<LedgerRuns, String> {
     let doubled = LedgerSeed {
         outside: seed.outside * 2,
         ..seed
     };
     let mut phases = Vec::new();
-    for (run, seed) in [
-        (LedgerRun::Floor, seed),
-        (LedgerRun::Export, seed),
-        (LedgerRun::Export, doubled),
-    ] {
+    for seed in [seed, doubled] {
         eprintln!(
-            "==> the payout ledger: {run:?}, {} effective periods among {}",
+            "==> the payout ledger: {} effective periods among {}, its floor and its export {ROUNDS} times each",
             seed.effective,
             seed.effective + seed.outside
         );
         let mut emulator = Emulator::start_on_free_port(&logs.join("ledger-emulator.log"))
             .map_err(|e| e.to_string())?;
-        let phase = phase(run, seed, &emulator.endpoint()).await;
+        let measured = measure(seed, &emulator.endpoint()).await;
         emulator.stop();
-        phases.push(phase?);
+        phases.push(measured?);
     }
-    let [floor, export, doubled] =
-        <[_; 3]>::try_from(phases).unwrap_or_else(|_| unreachable!("three runs, three phases"));
+    let [(floor, export), (doubled_floor, doubled)] =
+        <[_; 2]>::try_from(phases).unwrap_or_else(|_| unreachable!("two tables, two measures"));
     Ok(LedgerRuns {
         floor,
         export,
+        doubled_floor,
         doubled,
     })
 }
@@ -209,7 +218,8 @@ async fn batch_write(
     results.into_iter().collect()
 }
 
-async fn phase(run: LedgerRun, seed: LedgerSeed, endpoint: &str) -> Result<LedgerPhase, String> {
+/// Seeds a table with `seed`'s periods, then times the floor and the export on it, alternately.
+async fn measure(seed: LedgerSeed, endpoint: &str) -> Result<(LedgerPhase, LedgerPhase), String> {
     let plan = FaultPlan::counting();
     let sdk = crate::scale::sdk(endpoint, &plan).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -248,7 +258,67 @@ async fn phase(run: LedgerRun, seed: LedgerSeed, endpoint: &str) -> Result<Ledge
     let seed_time = seed_started.elapsed();
     let month = month()?;
     let programs: Vec<Program> = Program::all().collect();
-    // The vendor's export of the month, of every program, recorded as the door records it.
+    let function = RunExportFunction::new(store.clone(), S3Documents::new(s3, BUCKET));
+    let mut times = [Vec::new(), Vec::new()];
+    let mut runs: [Option<Timed>; 2] = [None, None];
+    for _ in 0..ROUNDS {
+        for (at, run) in [LedgerRun::Floor, LedgerRun::Export]
+            .into_iter()
+            .enumerate()
+        {
+            let timed = timed(run, &store, &function, &plan, month, &programs).await?;
+            if timed.rows != seed.effective as u64 {
+                return Err(format!(
+                    "{run:?}: {} rows of {} effective periods",
+                    timed.rows, seed.effective
+                ));
+            }
+            times[at].push(timed.time);
+            runs[at] = Some(timed);
+        }
+    }
+    let [floor, export] = runs.map(|r| r.unwrap_or_else(|| unreachable!("at least one round")));
+    let [floor_times, export_times] = times;
+    let phase = |run: LedgerRun, timed: Timed, rounds: Vec<Duration>| LedgerPhase {
+        run,
+        seed,
+        seed_time,
+        time: median(&rounds),
+        rounds,
+        rows: timed.rows,
+        read: timed.read,
+        calls: timed.calls,
+    };
+    Ok((
+        phase(LedgerRun::Floor, floor, floor_times),
+        phase(LedgerRun::Export, export, export_times),
+    ))
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+/// One timed run.
+struct Timed {
+    time: Duration,
+    rows: u64,
+    read: u64,
+    calls: BTreeMap<String, u64>,
+}
+
+/// `run` timed once: the floor's queries, or the export of a new vendor's export of the month
+/// of every program, recorded as the door records it.
+async fn timed(
+    run: LedgerRun,
+    store: &DynamoStore,
+    function: &RunExportFunction,
+    plan: &FaultPlan,
+    month: Month,
+    programs: &[Program],
+) -> Result<Timed, String> {
     let request = ExportRequest::ledger(
         &serde_json::json!({ "kind": "associations", "month": MONTH, "format": "csv" }),
         Utc::now(),
@@ -256,32 +326,37 @@ async fn phase(run: LedgerRun, seed: LedgerSeed, endpoint: &str) -> Result<Ledge
     .map_err(|e| e.to_string())?;
     let export = Export::new(Owner::Vendor, request, Utc::now());
     store.create_export(&export).await.map_err(|e| e.0)?;
-    let function = RunExportFunction::new(store.clone(), S3Documents::new(s3, BUCKET));
     plan.reset_counts();
     let started = Instant::now();
-    let rows = match run {
-        LedgerRun::Floor => store
-            .page_ledger_index(month, &programs)
-            .await
-            .map_err(|e| e.0)?,
+    let (rows, pages) = match run {
+        LedgerRun::Floor => {
+            let pages = store
+                .page_ledger_index(month, programs)
+                .await
+                .map_err(|e| e.0)?;
+            (pages.items, Some(pages))
+        }
         LedgerRun::Export => match function.run(export.id).await.map_err(|e| e.to_string())? {
-            Outcome::Ready(rows) => rows,
+            Outcome::Ready(rows) => (rows, None),
             Outcome::AlreadyEnded => return Err("the export had ended before it ran".into()),
         },
     };
     let time = started.elapsed();
-    if rows != seed.effective as u64 {
-        return Err(format!(
-            "{run:?}: {rows} rows of {} effective periods",
-            seed.effective
-        ));
-    }
-    Ok(LedgerPhase {
-        run,
-        seed,
-        seed_time,
+    let calls = plan.calls();
+    let read = match pages {
+        Some(pages) => pages.read,
+        None => {
+            store
+                .page_ledger_index(month, programs)
+                .await
+                .map_err(|e| e.0)?
+                .read
+        }
+    };
+    Ok(Timed {
         time,
         rows,
-        calls: plan.calls(),
+        read,
+        calls,
     })
 }

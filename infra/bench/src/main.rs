@@ -41,6 +41,8 @@ const FUNCTIONS: [&str; 14] = [
 ];
 /// Claims in the batch whose processing is measured: a whole batch.
 const BATCH_ROWS: usize = cpor_domain::batch::MAX_ROWS;
+/// Rounds of a batch and its floor, whose medians are compared.
+const BATCH_ROUNDS: usize = 5;
 /// History entries through publish-events in the throughput run.
 const EVENT_ENTRIES: usize = 10_000;
 const HELLO: &str = "cpor-hello";
@@ -200,7 +202,17 @@ fn function_env(name: &str) -> Vec<(String, String)> {
                 "https://sqs.us-east-1.amazonaws.com/123456789012/cpor-bench-claim-batches",
             ),
         ],
-        "manage-claims" => vec![table, bucket, queue, exports],
+        "manage-claims" => vec![
+            table,
+            bucket,
+            queue,
+            exports,
+            (
+                "CPOR_WEBHOOK_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000",
+            ),
+            ("CPOR_EVENT_BUS_NAME", "cpor-bench-events"),
+        ],
         "review-claims" => vec![table, queue, holidays, bucket, exports],
         "record-document" | "run-export" => vec![table, bucket],
         "notify-customer" => [
@@ -387,7 +399,7 @@ async fn bench() -> Result<(), String> {
         return Ok(());
     }
     if o.batch_only {
-        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+        let batch = cpor_tests::batch_cost::measure(BATCH_ROWS, BATCH_ROUNDS).await;
         println!("{}", report::batch_text(&batch));
         return Ok(());
     }
@@ -618,7 +630,7 @@ async fn measure_the_rest(
     eprintln!("==> the publisher: {EVENT_ENTRIES} history entries, against PutEvents alone");
     let events = events::measure(EVENT_ENTRIES, logs).await?;
     eprintln!("==> a batch of {BATCH_ROWS} claims, against its rows' writes alone");
-    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS).await;
+    let batch = cpor_tests::batch_cost::measure(BATCH_ROWS, BATCH_ROUNDS).await;
     eprintln!(
         "==> webhooks: {} events to {} loopback endpoints, against signing and posting alone",
         webhooks::EVENTS,

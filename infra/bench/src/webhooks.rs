@@ -435,11 +435,9 @@ async fn beside(logs: &Path, pause: Duration) -> Result<(Duration, Duration), St
 /// entry to the table, its stream, publish-events, the bus, the webhooks' queue,
 /// deliver-webhooks.
 async fn latency(claims: usize) -> Result<(Duration, Duration, usize), String> {
-    let mut stack = cpor_tests::TestStack::start_with(|s| s.aws_calls = None).await;
+    let stack = cpor_tests::TestStack::start_with(|s| s.aws_calls = None).await;
     let sdk = stack.settings().sdk_config().await;
-    let key = create_key(&sdk).await?;
-    let key_id = key.clone();
-    stack.redeploy(move |s| s.webhooks.key_id = key_id).await;
+    let key = stack.settings().webhook_key.clone();
     let receiver = Receiver::start().await?;
     let url = format!("{}/latency", receiver.base);
     let table = stack.settings().table.clone();

@@ -227,6 +227,8 @@ pub fn operation_of(request: &HttpRequest) -> (String, String) {
             "EventBridge"
         } else if prefix.starts_with("AmazonSQS") {
             "SQS"
+        } else if prefix == "TrentService" {
+            "KMS"
         } else {
             prefix
         };

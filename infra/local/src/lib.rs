@@ -23,6 +23,7 @@ pub mod poller;
 pub mod ses_events;
 pub mod settings;
 pub mod stack;
+pub mod webhooks;
 
 pub use emulator::Emulator;
 pub use settings::LocalSettings;

@@ -122,7 +122,7 @@ async fn run() -> ExitCode {
     );
     eprintln!("  review policy    {}", s.review_policy.as_str());
     let operator_env = log_dir.join("local.env");
-    match write_operator_env(&operator_env, &s.endpoint, &s.table, stack.queue_url()) {
+    match write_operator_env(&operator_env, s, stack.queue_url()) {
         Ok(()) => eprintln!(
             "  operator env     {}  (make redrive LOCAL=1, make finalize LOCAL=1 ...)",
             operator_env.display()
@@ -146,10 +146,11 @@ async fn run() -> ExitCode {
 /// queue, as `NAME=value` lines for a shell's `set -a; . FILE`. Removed when the stack stops.
 fn write_operator_env(
     path: &std::path::Path,
-    endpoint: &str,
-    table: &str,
+    settings: &LocalSettings,
     queue_url: &str,
 ) -> std::io::Result<()> {
+    let (endpoint, table) = (&settings.endpoint, &settings.table);
+    let prefix = &settings.queue_prefix;
     let lines = [
         "# The local stack's AWS emulator, for cpor-ops: written by `make run`, removed when it stops.".to_owned(),
         format!("AWS_ENDPOINT_URL={endpoint}"),
@@ -158,6 +159,16 @@ fn write_operator_env(
         "AWS_SECRET_ACCESS_KEY=local".to_owned(),
         format!("{}={table}", cpor_aws::config::TABLE_NAME),
         format!("{}={queue_url}", cpor_aws::config::QUEUE_URL),
+        // cpor-ops webhooks replay: the bus and its archive.
+        format!(
+            "{}={}",
+            cpor_aws::config::EVENT_BUS_NAME,
+            cpor_aws::schema::event_bus(prefix)
+        ),
+        format!(
+            "CPOR_EVENT_ARCHIVE_NAME={}",
+            cpor_aws::schema::event_archive(prefix)
+        ),
     ];
     std::fs::write(path, lines.join("\n") + "\n")
 }

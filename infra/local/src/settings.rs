@@ -82,6 +82,15 @@ pub struct LocalSettings {
     pub aws_calls: Option<Arc<AwsCalls>>,
     /// What the emulator's SES accepted, whose Send and Delivery events the stack publishes.
     pub ses_events: Arc<crate::ses_events::SesEvents>,
+    /// Whether loopback webhook receivers may be registered and delivered to, over `http`
+    /// too (`CPOR_WEBHOOKS_ALLOW_LOOPBACK`; on, but for the tests of AWS's rules).
+    pub webhooks_allow_loopback: bool,
+    /// The ARN of the emulator's KMS key that seals webhook secrets: made when the stack
+    /// starts (kept when it is started again on the same emulator).
+    pub webhook_key: String,
+    /// What webhook hosts resolve to at registration, instead of the system's resolver (a
+    /// test's answers: the local stack has no DNS of its own).
+    pub webhook_resolver: Option<Arc<dyn cpor_aws::webhooks::Resolve>>,
     /// deliver-webhooks' settings.
     pub webhooks: WebhookSettings,
 }
@@ -90,9 +99,6 @@ pub struct LocalSettings {
 /// short retry schedule, and what the tests change.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
-    /// The KMS key of the webhooks' secrets (`CPOR_WEBHOOK_KEY_ID`; default the alias
-    /// `alias/<prefix>-webhooks`).
-    pub key_id: String,
     /// The pauses between attempts (`CPOR_WEBHOOK_RETRY_SECONDS`, default `1,2,4`).
     pub retry_seconds: String,
     /// The longest exchange with an endpoint, in milliseconds (10000, as in AWS).
@@ -103,12 +109,8 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
-    fn new(env: &Env, prefix: &str) -> Self {
+    fn new(env: &Env) -> Self {
         Self {
-            key_id: env.or(
-                deliver_webhooks::KEY_ID,
-                &format!("alias/{prefix}-webhooks"),
-            ),
             retry_seconds: env.or(deliver_webhooks::RETRY_SECONDS, "1,2,4"),
             timeout_ms: 10_000,
             fixed_addresses: String::new(),
@@ -190,7 +192,14 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: None,
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
-            webhooks: WebhookSettings::new(env, "cpor-local"),
+            // On unless told `0` (to try AWS's rules locally); AWS never sets it.
+            webhooks_allow_loopback: env
+                .get(cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK)
+                .as_deref()
+                != Some("0"),
+            webhook_key: String::new(),
+            webhook_resolver: None,
+            webhooks: WebhookSettings::new(env),
         })
     }
 
@@ -225,7 +234,10 @@ impl LocalSettings {
             fault_attempts: 3,
             aws_calls: Some(AwsCalls::new(Arns::emulator(REGION))),
             ses_events: crate::ses_events::SesEvents::new(Arc::new(SystemClock)),
-            webhooks: WebhookSettings::new(&Env::default(), "cpor-test"),
+            webhooks_allow_loopback: true,
+            webhook_key: String::new(),
+            webhook_resolver: None,
+            webhooks: WebhookSettings::new(&Env::default()),
         }
     }
 
@@ -265,6 +277,15 @@ impl LocalSettings {
                 cpor_aws::schema::event_bus(&self.queue_prefix),
             )
             .with(HOLIDAYS, &self.holidays)
+            .with(cpor_aws::webhooks::WEBHOOK_KEY_ID, &self.webhook_key)
+            .with(
+                cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK,
+                if self.webhooks_allow_loopback {
+                    "1"
+                } else {
+                    "0"
+                },
+            )
             // authorize-caller's issuers: the settings' (it is built only when there is one).
             .with(PARTNER_ISSUER, self.issuer(Provider::Partner).0)
             .with(PARTNER_AUDIENCE, self.issuer(Provider::Partner).1)
@@ -285,12 +306,10 @@ impl LocalSettings {
                 "CPOR_RECHECK_MAX_DELAY_SECONDS",
                 self.retry_after.as_secs().to_string(),
             )
-            .with(deliver_webhooks::KEY_ID, &self.webhooks.key_id)
             .with(
                 deliver_webhooks::RETRY_SECONDS,
                 &self.webhooks.retry_seconds,
             )
-            .with(deliver_webhooks::ALLOW_LOOPBACK, "true")
             .with(
                 deliver_webhooks::TIMEOUT_MS,
                 self.webhooks.timeout_ms.to_string(),

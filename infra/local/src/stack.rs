@@ -37,6 +37,9 @@ pub enum StackError {
     /// The event bus, its rule or its queue could not be created.
     #[error(transparent)]
     Events(#[from] crate::events::EventsError),
+    /// The webhooks' key could not be created.
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhooks::WebhooksError),
     /// The gateway's address could not be bound.
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
@@ -49,7 +52,12 @@ async fn build<D: Door>(
     env: &Env,
 ) -> Result<D, ConfigError> {
     let sdk = settings.function_sdk_config(D::NAME, sdk);
-    D::build(&Wiring::new(&sdk, env).with_clock(settings.clock.clone())).await
+    let wiring = Wiring::new(&sdk, env).with_clock(settings.clock.clone());
+    let wiring = match &settings.webhook_resolver {
+        Some(resolver) => wiring.with_webhook_resolver(resolver.clone()),
+        None => wiring,
+    };
+    D::build(&wiring).await
 }
 
 /// A running local stack. [`LocalStack::stop`] ends its server and background tasks.
@@ -118,7 +126,15 @@ impl LocalStack {
             .await?;
         crate::events::route_customer_notifications(&eventbridge, &sqs, &bus, &queue_url).await?;
         crate::events::route_webhooks(&eventbridge, &sqs, &bus, &webhook_queue_url).await?;
+        let archive = schema::event_archive(&settings.queue_prefix);
+        tracing::info!(archive = %archive, "archiving the bus's events");
+        crate::webhooks::create_archive(&eventbridge, &bus, &archive).await?;
         let stream_arn = crate::events::stream_arn(&dynamodb, &settings.table).await?;
+        if settings.webhook_key.is_empty() {
+            settings.webhook_key =
+                crate::webhooks::create_key(&aws_sdk_kms::Client::new(&sdk)).await?;
+            tracing::info!(key = %settings.webhook_key, "created the webhooks' key");
+        }
         tracing::info!(sender = %settings.sender, "verifying the SES sender");
         schema::verify_sender(&aws_sdk_ses::Client::new(&sdk), &settings.sender).await?;
 

@@ -23,14 +23,19 @@ cpor-ops redrive [--queue-url URL] [--dead-letter-queue-url URL]
        cpor-ops finalize [--at TIME] [--force] [--table NAME]
        cpor-ops import FILE.json [--table NAME] [--dry-run]
        cpor-ops keyring STEP [--secret-arn ARN] [--key-id ID] [OPTIONS]
+       cpor-ops webhooks failing WEBHOOK_ID [--table NAME]
+       cpor-ops webhooks replay --partner ID --from TIME --to TIME [--bus NAME] [--archive NAME] [--queue-arn ARN]
        cpor-ops help [COMMAND]";
 
 const AFTER_HELP: &str = "\
 Settings come from the options or from the variables the functions read:
-  --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import, keyring prune)
+  --table NAME                  CPOR_TABLE_NAME              (resend, finalize, import, keyring prune, webhooks failing)
   --queue-url URL               CPOR_NOTIFICATION_QUEUE_URL  (redrive, resend)
   --dead-letter-queue-url URL   CPOR_DEAD_LETTER_QUEUE_URL   (redrive; default: the queue's own)
   --secret-arn ARN              CPOR_TOKEN_SECRET_ARN        (keyring)
+  --bus NAME                    CPOR_EVENT_BUS_NAME          (webhooks replay)
+  --archive NAME                CPOR_EVENT_ARCHIVE_NAME      (webhooks replay)
+  --queue-arn ARN               CPOR_WEBHOOK_QUEUE_ARN       (webhooks replay)
 AWS credentials, region and profile are the SDK's usual ones (AWS_PROFILE, AWS_REGION, ...);
 AWS_ENDPOINT_URL points the commands at an emulator (the local stack writes .run/local.env).
 
@@ -95,6 +100,21 @@ with the same id; records not in the file are left alone. Importing the same fil
 harmless.
 Prints {\"partners\": N, \"tenants\": M, \"written\": true|false}.";
 
+const WEBHOOKS_ABOUT: &str = "\
+what an operator does for a partner whose webhooks fail: list an endpoint's
+failing deliveries (failing), or send a partner's events of a time range to its webhooks again,
+from the bus's archive (replay).";
+const WEBHOOKS_AFTER_HELP: &str = "\
+failing reads the attempts the delivery recorded (kept 30 days) and prints each event whose
+latest attempt did not succeed: {\"webhook_id\", \"attempts_read\", \"failing\": [{\"event_id\",
+\"attempts\", \"first_at\", \"last_at\", \"outcome\", \"status_code\", \"error\"}]}.
+replay makes a rule of its own on the bus (cpor-webhook-replay-<partner>-<id>) matching the
+partner's claim events of this replay alone, aimed at the webhook delivery queue, starts a
+replay of the archive from --from to --to naming only that rule, waits for it to end
+(--wait-seconds, default 3600) and removes the rule. Every endpoint of the partner that asks
+for an event's type receives it again, even if it had it before (docs/runbook.md, \"Replaying
+a partner's events\"). Prints {\"replay_name\", \"partner_id\", \"from\", \"to\", \"state\",
+\"rule\", \"rule_removed\"}; exits 1 when the replay did not complete or its rule stays.";
 const KEYRING_ABOUT: &str = "\
 rotate the secret that signs the opt-out links, in steps that each keep every
 link already e-mailed working (each link names the key that signed it).";
@@ -170,6 +190,59 @@ pub enum Command {
         disable_help_subcommand = true
     )]
     Keyring(KeyringOptions),
+    #[command(
+        about = "a partner's webhooks: an endpoint's failing deliveries; replay a partner's events",
+        long_about = WEBHOOKS_ABOUT,
+        after_help = WEBHOOKS_AFTER_HELP,
+        subcommand_value_name = "STEP",
+        subcommand_help_heading = "Steps",
+        arg_required_else_help = false,
+        disable_help_subcommand = true
+    )]
+    Webhooks(WebhooksOptions),
+}
+
+/// The options of `webhooks`: its step.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct WebhooksOptions {
+    #[command(subcommand)]
+    pub step: WebhooksStep,
+}
+
+/// A step of `webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum WebhooksStep {
+    #[command(about = "the endpoint's deliveries whose latest attempt did not succeed")]
+    Failing {
+        #[arg(value_name = "WEBHOOK_ID", help = "the endpoint's id (26 characters)")]
+        webhook_id: String,
+        #[arg(long, value_name = "NAME", env = TABLE_NAME, help = "the table")]
+        table: Option<String>,
+    },
+    #[command(
+        about = "send the partner's claim events of a time range to its webhooks again, from the bus's archive"
+    )]
+    Replay {
+        #[arg(long, value_name = "ID", help = "the partner's id")]
+        partner: String,
+        #[arg(long, value_name = "TIME", value_parser = instant, help = "RFC 3339: the events published from then")]
+        from: DateTime<Utc>,
+        #[arg(long, value_name = "TIME", value_parser = instant, help = "RFC 3339: ... until then")]
+        to: DateTime<Utc>,
+        #[arg(long, value_name = "NAME", env = cpor_aws::config::EVENT_BUS_NAME, help = "the service's bus (stack output EventBusName)")]
+        bus: Option<String>,
+        #[arg(long, value_name = "NAME", env = crate::webhooks::EVENT_ARCHIVE_NAME, help = "its archive (stack output EventArchiveName)")]
+        archive: Option<String>,
+        #[arg(long, value_name = "ARN", env = crate::webhooks::WEBHOOK_QUEUE_ARN, help = "the webhook delivery queue (stack output WebhookDeliveryQueueArn)")]
+        queue_arn: Option<String>,
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 3600,
+            help = "how long to wait for the replay to end before leaving its rule in place"
+        )]
+        wait_seconds: u64,
+    },
 }
 
 /// A step of a keyring rotation.
@@ -623,7 +696,9 @@ mod tests {
 
     #[test]
     fn every_command_has_its_own_help() {
-        for command in ["redrive", "resend", "finalize", "import", "keyring"] {
+        for command in [
+            "redrive", "resend", "finalize", "import", "keyring", "webhooks",
+        ] {
             let Ok(Parsed::Help(text)) = parse_line(&format!("{command} --help")) else {
                 panic!("{command} --help");
             };

@@ -16,6 +16,7 @@ pub mod keyring;
 pub mod redrive;
 pub mod resend;
 pub mod settings;
+pub mod webhooks;
 
 use cpor_aws::Env;
 use serde_json::Value;
@@ -108,5 +109,6 @@ async fn execute(command: cli::Command, env: &Env) -> Result<Report, PartialFail
         cli::Command::Finalize(options) => finalize::run(&options, env).await,
         cli::Command::Import(options) => Ok(import::run(&options, env).await?),
         cli::Command::Keyring(options) => Ok(keyring::run(&options, env).await?),
+        cli::Command::Webhooks(options) => webhooks::run(&options, env).await,
     }
 }

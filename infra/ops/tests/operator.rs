@@ -958,3 +958,313 @@ async fn finalization_as_of_a_future_time_is_refused_without_force() {
     );
     stack.stop().await;
 }
+
+/// An attempt to deliver an event: its id, number, instant, outcome, status code and error.
+struct Attempt<'a>(&'a str, u32, &'a str, &'a str, Option<u16>, Option<&'a str>);
+
+/// Records an attempt to deliver an event to the endpoint `webhook_id`, as the delivery writes
+/// one (the attempt log of the webhooks' contract).
+async fn record_attempt(stack: &TestStack, webhook_id: &str, attempt: Attempt<'_>) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let Attempt(event_id, attempt, at, outcome, status_code, error) = attempt;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
+    let mut put = dynamo
+        .put_item()
+        .table_name(&stack.settings().table)
+        .item("pk", AttributeValue::S(format!("WEBHOOK#{webhook_id}")))
+        .item(
+            "sk",
+            AttributeValue::S(format!("ATTEMPT#{at}#{event_id}#{attempt}")),
+        )
+        .item("event_id", AttributeValue::S(event_id.into()))
+        .item("attempt", AttributeValue::N(attempt.to_string()))
+        .item("at", AttributeValue::S(at.into()))
+        .item("outcome", AttributeValue::S(outcome.into()))
+        .item("expires_at", AttributeValue::N("1893456000".into()));
+    if let Some(code) = status_code {
+        put = put.item("status_code", AttributeValue::N(code.to_string()));
+    }
+    if let Some(error) = error {
+        put = put.item("error", AttributeValue::S(error.into()));
+    }
+    put.send().await.expect("the attempt is recorded");
+}
+
+#[tokio::test]
+async fn webhooks_failing_lists_the_events_whose_latest_attempt_did_not_succeed() {
+    // GIVEN an endpoint's attempts: one event retried then delivered, one retried twice and
+    // still retrying, one failed for good; and another endpoint's failure
+    let stack = TestStack::start().await;
+    let env = operator_env(&stack);
+    let webhook = "01JE0B7Q2M4N6P8R0S2T4V6W8X";
+    let other = "01JE0B7Q2M4N6P8R0S2T4V6W8Y";
+    let (a, b, c) = (
+        "01JE0A00000000000000000000/1",
+        "01JE0A00000000000000000000/2",
+        "01JE0A00000000000000000000/3",
+    );
+    record_attempt(
+        &stack,
+        webhook,
+        Attempt(
+            a,
+            1,
+            "2026-12-07T10:00:00.000Z",
+            "retrying",
+            Some(503),
+            Some("status"),
+        ),
+    )
+    .await;
+    record_attempt(
+        &stack,
+        webhook,
+        Attempt(
+            a,
+            2,
+            "2026-12-07T10:00:05.000Z",
+            "delivered",
+            Some(200),
+            None,
+        ),
+    )
+    .await;
+    record_attempt(
+        &stack,
+        webhook,
+        Attempt(
+            b,
+            1,
+            "2026-12-07T10:01:00.000Z",
+            "retrying",
+            None,
+            Some("timeout"),
+        ),
+    )
+    .await;
+    record_attempt(
+        &stack,
+        webhook,
+        Attempt(
+            b,
+            2,
+            "2026-12-07T10:01:05.000Z",
+            "retrying",
+            Some(500),
+            Some("status"),
+        ),
+    )
+    .await;
+    record_attempt(
+        &stack,
+        webhook,
+        Attempt(
+            c,
+            1,
+            "2026-12-07T10:00:30.000Z",
+            "failed",
+            Some(404),
+            Some("status"),
+        ),
+    )
+    .await;
+    record_attempt(
+        &stack,
+        other,
+        Attempt(
+            a,
+            1,
+            "2026-12-07T09:00:00.000Z",
+            "failed",
+            Some(400),
+            Some("status"),
+        ),
+    )
+    .await;
+    // WHEN the operator lists the endpoint's failing deliveries
+    let run = cpor_ops(&env, &["webhooks", "failing", webhook]).await;
+    // THEN the two events not delivered are listed, the earliest failure first, each with its
+    // latest attempt
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.json(),
+        json!({
+            "webhook_id": webhook,
+            "attempts_read": 5,
+            "failing": [
+                { "event_id": c, "attempts": 1, "first_at": "2026-12-07T10:00:30.000Z",
+                  "last_at": "2026-12-07T10:00:30.000Z", "outcome": "failed",
+                  "status_code": 404, "error": "status" },
+                { "event_id": b, "attempts": 2, "first_at": "2026-12-07T10:01:00.000Z",
+                  "last_at": "2026-12-07T10:01:05.000Z", "outcome": "retrying",
+                  "status_code": 500, "error": "status" },
+            ],
+        })
+    );
+    assert!(
+        run.stderr
+            .contains("2 events not delivered, failing since 2026-12-07T10:00:30.000Z"),
+        "{}",
+        run.stderr
+    );
+    // AND an endpoint with none says so, and a malformed id is a usage error
+    let none = cpor_ops(&env, &["webhooks", "failing", "01JE0B7Q2M4N6P8R0S2T4V6W8Z"]).await;
+    assert_eq!((none.code, none.json()["failing"].clone()), (0, json!([])));
+    let bad = cpor_ops(&env, &["webhooks", "failing", "not-an-id"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    stack.stop().await;
+}
+
+/// The claim events the bus delivered (the local stack's own consumer), once `count` of them
+/// for `partner` have arrived.
+async fn partner_events(stack: &TestStack, partner: &str, count: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let answer = stack
+            .send(reqwest::Method::GET, "/_local/events", None, None, &[])
+            .await;
+        let events: Vec<Value> = answer.json()["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["detail"]["partner_id"] == partner)
+            .collect();
+        if events.len() >= count {
+            return events;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{events:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn webhooks_replay_sends_one_partner_s_archived_events_to_the_delivery_queue_and_removes_its_rule()
+ {
+    // GIVEN two partners' claims, whose events reached the bus and its archive (under the
+    // manual review policy: each claim waits for a reviewer, its one event published)
+    let stack = TestStack::start_manual().await;
+    let from = Utc::now() - TimeDelta::minutes(1);
+    claim_id(&stack.submit(FABRIKAM, &claim_body("teams")).await);
+    claim_id(&stack.submit(FABRIKAM, &claim_body("exchange")).await);
+    claim_id(&stack.submit(NORTHWIND, &claim_body("intune")).await);
+    let fabrikam = partner_events(&stack, FABRIKAM, 2).await;
+    partner_events(&stack, NORTHWIND, 1).await;
+    // AND a queue standing for the webhook delivery's (the delivery's own is another branch's)
+    let sqs = stack.sqs().await;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("webhook-delivery-stand-in")
+        .send()
+        .await
+        .expect("a queue")
+        .queue_url
+        .unwrap_or_default();
+    let queue_arn = cpor_aws::schema::queue_arn(&sqs, &queue_url)
+        .await
+        .expect("its ARN");
+    let prefix = stack.settings().queue_prefix.clone();
+    let mut env = operator_env(&stack);
+    env.extend([
+        ("CPOR_EVENT_BUS_NAME", cpor_aws::schema::event_bus(&prefix)),
+        (
+            "CPOR_EVENT_ARCHIVE_NAME",
+            cpor_aws::schema::event_archive(&prefix),
+        ),
+        ("CPOR_WEBHOOK_QUEUE_ARN", queue_arn),
+    ]);
+    // WHEN the operator replays Fabrikam's events
+    let to = Utc::now() + TimeDelta::minutes(1);
+    let (from, to) = (from.to_rfc3339(), to.to_rfc3339());
+    let run = cpor_ops(
+        &env,
+        &[
+            "webhooks",
+            "replay",
+            "--partner",
+            FABRIKAM,
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ],
+    )
+    .await;
+    // THEN the replay completed and its rule is gone
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let result = run.json();
+    assert_eq!(result["state"], "COMPLETED", "{result}");
+    assert_eq!(result["rule_removed"], true);
+    let name = result["replay_name"].as_str().unwrap().to_owned();
+    assert!(
+        name.starts_with(&format!("cpor-webhook-replay-{FABRIKAM}-")),
+        "{name}"
+    );
+    let events = aws_sdk_eventbridge::Client::new(&stack.settings().sdk_config().await);
+    let rules = events
+        .list_rules()
+        .event_bus_name(cpor_aws::schema::event_bus(&prefix))
+        .name_prefix("cpor-webhook-replay-")
+        .send()
+        .await
+        .expect("the rules");
+    assert!(rules.rules().is_empty(), "{:?}", rules.rules());
+    // AND the queue holds Fabrikam's claim events alone, each once, marked as this replay's
+    let mut replayed = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            replayed.push(serde_json::from_str::<Value>(m.body().unwrap_or_default()).unwrap());
+            sqs.delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+    let mut ids: Vec<&str> = replayed
+        .iter()
+        .map(|e| e["detail"]["event_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<&str> = fabrikam
+        .iter()
+        .map(|e| e["detail"]["event_id"].as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    for event in &replayed {
+        assert_eq!(event["replay-name"], name.as_str(), "{event}");
+        assert_eq!(event["detail"]["partner_id"], FABRIKAM);
+        assert!(event["detail-type"].as_str().unwrap().starts_with("claim."));
+    }
+    // AND a range that ends before it starts is a usage error
+    let backwards = cpor_ops(
+        &env,
+        &[
+            "webhooks",
+            "replay",
+            "--partner",
+            FABRIKAM,
+            "--from",
+            &to,
+            "--to",
+            &from,
+        ],
+    )
+    .await;
+    assert_eq!(backwards.code, 2, "{}", backwards.stderr);
+    stack.stop().await;
+}

@@ -228,8 +228,45 @@ pub fn review_policy(env: &Env) -> Result<cpor_domain::ReviewPolicy, ConfigError
     }
 }
 
+/// Which webhook URLs may be registered: loopback receivers too when
+/// `CPOR_WEBHOOKS_ALLOW_LOOPBACK` is `1` or `true` (the local stack), public HTTPS hosts only
+/// when it is unset, empty, `0` or `false` (AWS); anything else stops the function, rather than
+/// guess which.
+pub fn webhook_allowance(env: &Env) -> Result<cpor_domain::webhook::url::Allowance, ConfigError> {
+    use crate::webhooks::WEBHOOKS_ALLOW_LOOPBACK;
+    use cpor_domain::webhook::url::Allowance;
+    match env.get(WEBHOOKS_ALLOW_LOOPBACK).as_deref() {
+        None | Some("0" | "false") => Ok(Allowance::PublicOnly),
+        Some("1" | "true") => Ok(Allowance::Loopback),
+        Some(_) => Err(ConfigError::Invalid {
+            name: WEBHOOKS_ALLOW_LOOPBACK,
+            problem: "must be 1 or true (the local stack), or unset".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn webhooks_allow_loopback_only_when_the_environment_says_so() {
+        use super::{Env, webhook_allowance};
+        use crate::webhooks::WEBHOOKS_ALLOW_LOOPBACK;
+        use cpor_domain::webhook::url::Allowance;
+        let env = |v: &str| Env::default().with(WEBHOOKS_ALLOW_LOOPBACK, v);
+        assert_eq!(webhook_allowance(&env("")).unwrap(), Allowance::PublicOnly);
+        assert_eq!(webhook_allowance(&env("0")).unwrap(), Allowance::PublicOnly);
+        assert_eq!(
+            webhook_allowance(&env("false")).unwrap(),
+            Allowance::PublicOnly
+        );
+        assert_eq!(webhook_allowance(&env("1")).unwrap(), Allowance::Loopback);
+        assert_eq!(
+            webhook_allowance(&env("true")).unwrap(),
+            Allowance::Loopback
+        );
+        assert!(webhook_allowance(&env("yes")).is_err());
+    }
+
     #[test]
     fn the_review_policy_is_manual_unless_the_environment_says_automatic() {
         use super::{Env, REVIEW_POLICY, review_policy};

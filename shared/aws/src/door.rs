@@ -78,6 +78,9 @@ pub struct Wiring<'a> {
     /// parts, and each one built costs time. Built by the first adapter on the table that a
     /// function asks for (at its start-up), never for a function that has none.
     dynamodb: Arc<OnceLock<SdkClient<aws_sdk_dynamodb::Client>>>,
+    /// What webhook hosts resolve to at registration: the system's resolver unless the local
+    /// stack gives its own.
+    webhook_resolver: Option<Arc<dyn crate::webhooks::Resolve>>,
 }
 
 impl<'a> Wiring<'a> {
@@ -88,12 +91,22 @@ impl<'a> Wiring<'a> {
             env,
             clock: Arc::new(SystemClock),
             dynamodb: Arc::default(),
+            webhook_resolver: None,
         }
     }
 
     /// The same, reading time from `clock` (tests and the local stack move time).
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self { clock, ..self }
+    }
+
+    /// The same, webhook hosts resolved by `resolver` (the local stack's answers, for tests
+    /// that need a name resolving to loopback without DNS).
+    pub fn with_webhook_resolver(self, resolver: Arc<dyn crate::webhooks::Resolve>) -> Self {
+        Self {
+            webhook_resolver: Some(resolver),
+            ..self
+        }
     }
 
     /// The DynamoDB client, built now if no adapter has asked for it yet (for a function whose
@@ -192,6 +205,33 @@ impl<'a> Wiring<'a> {
             self.store()?,
             self.documents()?,
             queue,
+            self.clock(),
+        ))
+    }
+
+    /// Partners' webhook endpoints: on the table, their secrets sealed with the KMS key
+    /// `CPOR_WEBHOOK_KEY_ID`, test events put on the bus `CPOR_EVENT_BUS_NAME`; loopback
+    /// receivers allowed when `CPOR_WEBHOOKS_ALLOW_LOOPBACK` is `1` (the local stack alone).
+    /// The KMS and EventBridge clients are built when a request first needs them.
+    pub fn webhooks(&self) -> Result<crate::webhooks::WebhookDesk, ConfigError> {
+        use crate::webhooks::{SystemResolver, TestBus, WEBHOOK_KEY_ID, WebhookKey};
+        let key_id = self.env.required(WEBHOOK_KEY_ID)?;
+        let bus = self.env.required(config::EVENT_BUS_NAME)?;
+        let allowance = config::webhook_allowance(self.env)?;
+        Ok(crate::webhooks::WebhookDesk::new(
+            self.store()?,
+            WebhookKey::new(
+                SdkClient::on_first_use(self.sdk, aws_sdk_kms::Client::new),
+                key_id,
+            ),
+            TestBus {
+                client: SdkClient::on_first_use(self.sdk, aws_sdk_eventbridge::Client::new),
+                name: bus,
+            },
+            allowance,
+            self.webhook_resolver
+                .clone()
+                .unwrap_or_else(|| Arc::new(SystemResolver)),
             self.clock(),
         ))
     }

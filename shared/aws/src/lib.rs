@@ -26,6 +26,7 @@ mod replay;
 pub mod schema;
 pub mod sdk_client;
 pub mod sending;
+pub mod webhooks;
 
 pub use config::{ConfigError, Env};
 pub use documents::S3Documents;

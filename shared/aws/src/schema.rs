@@ -83,6 +83,12 @@ pub fn event_bus(prefix: &str) -> String {
     format!("{prefix}-events")
 }
 
+/// The archive of the bus of a stack called `prefix`, locally (the template's `EventArchive`
+/// takes the name CloudFormation gives it: its output `EventArchiveName`).
+pub fn event_archive(prefix: &str) -> String {
+    format!("{prefix}-events-archive")
+}
+
 /// How many shards the due index spreads claims over.
 pub const DUE_SHARDS: u32 = 4;
 

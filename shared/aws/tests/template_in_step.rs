@@ -301,8 +301,8 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         config::PARTNER_AUDIENCE,
         config::REVIEWER_ISSUER,
         config::REVIEWER_AUDIENCE,
+        cpor_aws::webhooks::WEBHOOK_KEY_ID,
         // deliver-webhooks' own (its crate depends on this one).
-        "CPOR_WEBHOOK_KEY_ID",
         "CPOR_WEBHOOK_QUEUE_URL",
     ];
     let resources = template["Resources"].as_object().expect("resources");
@@ -323,6 +323,12 @@ fn the_functions_read_only_variables_they_know_and_no_plain_secret() {
         );
         for variable in variables.keys().filter(|k| k.starts_with("CPOR_")) {
             assert!(known.contains(&variable.as_str()), "{name} sets {variable}");
+            // Loopback receivers are the local stack's alone.
+            assert_ne!(
+                variable,
+                cpor_aws::webhooks::WEBHOOKS_ALLOW_LOOPBACK,
+                "{name}: webhooks to loopback in AWS"
+            );
             assert_ne!(
                 variable,
                 config::TOKEN_SECRET,
@@ -1690,5 +1696,55 @@ fn browsers_may_call_the_api_and_upload_from_the_console_s_origin_alone() {
             "ExposedHeaders": cors.exposed,
             "MaxAge": cors.max_age_seconds,
         }])
+    );
+}
+
+#[test]
+fn webhook_secrets_are_sealed_by_a_rotated_key_that_manage_claims_may_only_encrypt_with() {
+    let template = template();
+    // GIVEN the webhooks' key: symmetric, rotated by KMS
+    let key = resource(&template, "WebhookKey");
+    assert_eq!(template["Resources"]["WebhookKey"]["Type"], "AWS::KMS::Key");
+    assert_eq!(key["EnableKeyRotation"], json!(true));
+    assert_eq!(key["KeySpec"], "SYMMETRIC_DEFAULT");
+    // THEN manage-claims is given it by its ARN, as the IAM check records its calls
+    let key_arn = json!({ "Fn::GetAtt": ["WebhookKey", "Arn"] });
+    assert_eq!(
+        resource(&template, "ManageClaimsFunction")["Environment"]["Variables"]
+            [cpor_aws::webhooks::WEBHOOK_KEY_ID],
+        key_arn
+    );
+    // AND the statements that name the key are manage-claims' Encrypt alone (a role that
+    // decrypts is the delivery's, which names it on its own)
+    let mut granted = Vec::new();
+    for (name, role) in template["Resources"].as_object().expect("resources") {
+        if role["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for policy in role["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for statement in policy["PolicyDocument"]["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if statement["Resource"] == key_arn {
+                    granted.push((name.clone(), statement["Action"].clone()));
+                }
+            }
+        }
+    }
+    assert!(
+        granted.contains(&("ManageClaimsRole".to_owned(), json!("kms:Encrypt"))),
+        "{granted:?}"
+    );
+    assert!(
+        granted
+            .iter()
+            .all(|(role, action)| role != "ManageClaimsRole" || action == &json!("kms:Encrypt")),
+        "{granted:?}"
     );
 }

@@ -13,8 +13,6 @@ use crate::ids::{ClaimId, PartnerId};
 use crate::validation::{FieldCode, Invalid, ValidationErrors};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use std::fmt;
-use ulid::Ulid;
 
 /// The most rows a batch may carry.
 pub const MAX_ROWS: usize = 500;
@@ -23,43 +21,11 @@ pub const MAX_ROWS: usize = 500;
 /// travels inside the event, escaped as JSON text).
 pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
-/// A batch's id: a ULID, so ids sort by creation time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BatchId(Ulid);
-
-impl BatchId {
-    /// A new id for a batch opened at `at`.
-    pub fn new_at(at: chrono::DateTime<chrono::Utc>) -> Self {
-        Self(Ulid::from_datetime(at.into()))
-    }
-
-    /// Parses the 26-character text form.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 26 {
-            return None;
-        }
-        Ulid::from_string(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for BatchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl serde::Serialize for BatchId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BatchId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not a batch id"))
-    }
-}
+crate::ids::ulid_id!(
+    /// A batch's id.
+    BatchId,
+    "batch id"
+);
 
 /// The idempotency key of a batch's row `row` (from 1): the batch's key and the row's number,
 /// joined by spaces. A single submission's key is visible ASCII without spaces, so no single

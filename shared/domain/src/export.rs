@@ -13,7 +13,6 @@ use crate::validation::{FieldCode, Invalid};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
 use std::fmt;
-use ulid::Ulid;
 
 /// How long an export's file (and its record) is kept after it was asked for.
 pub const RETENTION: TimeDelta = TimeDelta::days(7);
@@ -29,30 +28,11 @@ pub const LEDGER_EPOCH: Month = Month {
 /// a claim's document nor noticed by record-document, and expired by the bucket's lifecycle).
 pub const KEY_PREFIX: &str = "exports/";
 
-/// An export's id: a ULID, so ids sort by creation time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExportId(Ulid);
-
-impl ExportId {
-    /// A new id for an export asked for at `at`.
-    pub fn new_at(at: DateTime<Utc>) -> Self {
-        Self(Ulid::from_datetime(at.into()))
-    }
-
-    /// Parses the 26-character text form.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 26 {
-            return None;
-        }
-        Ulid::from_string(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for ExportId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ids::ulid_id!(
+    /// An export's id.
+    ExportId,
+    "export id"
+);
 
 /// The file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,34 +3,71 @@
 use crate::validation::{FieldCode, Invalid};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 use std::fmt;
-use std::str::FromStr;
-use ulid::Ulid;
 use uuid::Uuid;
 
-/// A claim's id: a ULID, so ids sort by creation time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClaimId(Ulid);
+/// An id made at a moment: a ULID (26 characters), so that ids sort by when they were made.
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(::ulid::Ulid);
 
-impl ClaimId {
-    /// A new id for a claim created at `at`.
-    pub fn new_at(at: chrono::DateTime<chrono::Utc>) -> Self {
-        Self(Ulid::from_datetime(at.into()))
-    }
+        impl $name {
+            /// A new id for what is made at `at`.
+            pub fn new_at(at: ::chrono::DateTime<::chrono::Utc>) -> Self {
+                Self(::ulid::Ulid::from_datetime(at.into()))
+            }
 
-    /// Parses the 26-character text form.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 26 {
-            return None;
+            /// Parses the 26-character text form.
+            pub fn parse(text: &str) -> Option<Self> {
+                if text.len() != 26 {
+                    return None;
+                }
+                ::ulid::Ulid::from_string(text).ok().map(Self)
+            }
         }
-        Ulid::from_string(text).ok().map(Self)
-    }
-}
 
-impl fmt::Display for ClaimId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::validation::Invalid;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text).ok_or_else(|| {
+                    $crate::validation::Invalid::new(
+                        $crate::validation::FieldCode::InvalidValue,
+                        concat!("is not a ", $what),
+                    )
+                })
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                Self::parse(&text).ok_or_else(|| {
+                    <D::Error as ::serde::de::Error>::custom(format!(concat!("not a ", $what, ": {}"), text))
+                })
+            }
+        }
+    };
 }
+pub(crate) use ulid_id;
+
+ulid_id!(
+    /// A claim's id.
+    ClaimId,
+    "claim id"
+);
 
 /// A partner's id: 6 to 10 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -118,19 +155,6 @@ guid_id!(
     SubscriptionId
 );
 
-impl Serialize for ClaimId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ClaimId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Self::parse(&text).ok_or_else(|| D::Error::custom(format!("not a claim id: {text}")))
-    }
-}
-
 impl Serialize for PartnerId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
@@ -141,13 +165,6 @@ impl<'de> Deserialize<'de> for PartnerId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         Self::parse(&text).map_err(|e| D::Error::custom(e.message))
-    }
-}
-
-impl FromStr for ClaimId {
-    type Err = Invalid;
-    fn from_str(text: &str) -> Result<Self, Invalid> {
-        Self::parse(text).ok_or_else(|| Invalid::new(FieldCode::InvalidValue, "is not a claim id"))
     }
 }
 

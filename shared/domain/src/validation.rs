@@ -57,6 +57,9 @@ pub enum FieldCode {
     InvalidCursor,
     /// A customer contact's address at none of the tenant's verified domains.
     ContactDomainMismatch,
+    /// A webhook URL the service will not call: not `https`, with credentials, an IP
+    /// literal, or a host that is not public.
+    InvalidWebhookUrl,
 }
 
 impl FieldCode {
@@ -87,6 +90,7 @@ impl FieldCode {
             Self::OutOfRange => "out_of_range",
             Self::InvalidCursor => "invalid_cursor",
             Self::ContactDomainMismatch => "contact_domain_mismatch",
+            Self::InvalidWebhookUrl => "invalid_webhook_url",
         }
     }
 }

@@ -217,6 +217,84 @@ impl ExportResource {
     }
 }
 
+/// A partner's webhook endpoint, as the `/v1/webhooks` routes answer it: never its secret,
+/// but in the answers that make one (`secret`, shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookResource {
+    pub webhook_id: String,
+    /// As it is called: normalized (lower-case host, a path of at least `/`).
+    pub url: String,
+    /// `claim.<event>` types, or `["*"]`.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    /// `active` or `disabled`.
+    pub status: &'static str,
+    /// Why it was disabled: `gone` (a delivery was answered 410) or `failing` (three days of
+    /// failed deliveries); null while active.
+    pub disabled_reason: Option<&'static str>,
+    pub created_at: String,
+    /// Until when the secret before the last rotation signs too; null when none does.
+    pub previous_secret_until: Option<String>,
+    /// The first failed delivery since the last one that succeeded; null when none failed.
+    pub failing_since: Option<String>,
+    /// The signing secret: in the answers of `POST /v1/webhooks` and `rotate-secret` alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// `GET /v1/webhooks/{webhook_id}` alone: the latest attempts, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_deliveries: Option<Vec<DeliveryAttemptResource>>,
+}
+
+impl WebhookResource {
+    /// `endpoint`, as of `now` (a previous secret whose time is over is not shown).
+    pub fn of(
+        endpoint: &cpor_domain::webhook::endpoint::Endpoint,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        use cpor_domain::webhook::endpoint::EndpointStatus;
+        Self {
+            webhook_id: endpoint.id.to_string(),
+            url: endpoint.url.as_str().to_owned(),
+            events: endpoint.events.names(),
+            description: endpoint.description.clone(),
+            status: endpoint.status.as_str(),
+            disabled_reason: match endpoint.status {
+                EndpointStatus::Active => None,
+                EndpointStatus::Disabled(reason) => Some(reason.as_str()),
+            },
+            created_at: instant(endpoint.created_at),
+            previous_secret_until: endpoint
+                .previous_secret_until
+                .filter(|_| endpoint.previous_secret_signs(now))
+                .map(instant),
+            failing_since: endpoint.failing_since.map(instant),
+            secret: None,
+            recent_deliveries: None,
+        }
+    }
+
+    /// The same, with the secret it was just given.
+    #[must_use]
+    pub fn with_secret(mut self, secret: &cpor_domain::webhook::secret::WebhookSecret) -> Self {
+        self.secret = Some(secret.expose());
+        self
+    }
+}
+
+/// One attempt to deliver an event to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryAttemptResource {
+    /// The event's `event_id` (the `webhook-id` header of the delivery).
+    pub event_id: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub at: String,
+    /// `delivered`, `retrying`, `failed`, `disabled` or `refused`.
+    pub outcome: String,
+    /// The endpoint's HTTP status; null when it gave no answer.
+    pub status_code: Option<u16>,
+}
+
 /// A document of a claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DocumentResource {

@@ -246,6 +246,55 @@ pub const DECLINE_ASSOCIATION: Route = Route {
     access: Access::Public,
 };
 
+pub const CREATE_WEBHOOK: Route = Route {
+    key: "POST /v1/webhooks",
+    operation: "createWebhook",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const LIST_WEBHOOKS: Route = Route {
+    key: "GET /v1/webhooks",
+    operation: "listWebhooks",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const GET_WEBHOOK: Route = Route {
+    key: "GET /v1/webhooks/{webhook_id}",
+    operation: "getWebhook",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const ROTATE_WEBHOOK_SECRET: Route = Route {
+    key: "POST /v1/webhooks/{webhook_id}/rotate-secret",
+    operation: "rotateWebhookSecret",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const TEST_WEBHOOK: Route = Route {
+    key: "POST /v1/webhooks/{webhook_id}/test",
+    operation: "testWebhook",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const ENABLE_WEBHOOK: Route = Route {
+    key: "POST /v1/webhooks/{webhook_id}/enable",
+    operation: "enableWebhook",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
+pub const DELETE_WEBHOOK: Route = Route {
+    key: "DELETE /v1/webhooks/{webhook_id}",
+    operation: "deleteWebhook",
+    function: "manage-claims",
+    access: Access::Partner,
+};
+
 /// Every deployed route.
 pub const ROUTES: &[Route] = &[
     SUBMIT_CLAIM,
@@ -274,6 +323,13 @@ pub const ROUTES: &[Route] = &[
     GET_EXPORT,
     CREATE_LEDGER_EXPORT,
     GET_LEDGER_EXPORT,
+    CREATE_WEBHOOK,
+    LIST_WEBHOOKS,
+    GET_WEBHOOK,
+    ROTATE_WEBHOOK_SECRET,
+    TEST_WEBHOOK,
+    ENABLE_WEBHOOK,
+    DELETE_WEBHOOK,
 ];
 
 impl Route {

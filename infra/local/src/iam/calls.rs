@@ -118,16 +118,13 @@ impl Arns {
         }
     }
 
-    /// A KMS key's, from the `KeyId` of a request: a key's ARN or id, or an alias (its ARN, or
-    /// `alias/<name>`), which AWS authorizes as the key it names (the local stack's alias is
-    /// recorded as itself: the template names keys, so an alias is refused).
-    pub fn kms_key(&self, key_id: &str) -> String {
-        if key_id.starts_with("arn:") {
-            key_id.to_owned()
-        } else if key_id.starts_with("alias/") {
-            self.arn("kms", key_id)
+    /// A KMS key's, from its id (an ARN or a key id; an alias is not resolved, and so matches
+    /// no key's statement).
+    pub fn kms_key(&self, id: &str) -> String {
+        if id.starts_with("arn:") {
+            id.to_owned()
         } else {
-            self.arn("kms", &format!("key/{key_id}"))
+            self.arn("kms", &format!("key/{id}"))
         }
     }
 
@@ -296,7 +293,7 @@ fn iam_prefix(service: &str) -> String {
         "EventBridge" => "events".into(),
         "SQS" => "sqs".into(),
         "SES" => "ses".into(),
-        "TrentService" => "kms".into(),
+        "KMS" => "kms".into(),
         other => other.to_ascii_lowercase(),
     }
 }
@@ -341,9 +338,9 @@ fn authorizations(arns: &Arns, service: &str, operation: &str, body: &[u8]) -> V
                     let action = operation.strip_suffix("Batch").unwrap_or(operation);
                     vec![Authorization::new(format!("sqs:{action}"), resource)]
                 }
-                // A request without a `KeyId` (a Decrypt may omit it) is authorized against
-                // the key its ciphertext names, which the record cannot read: `*`.
-                "TrentService" => {
+                // A call naming no key (a Decrypt may leave it to the ciphertext) is recorded
+                // on `*`, which no statement of a key grants.
+                "KMS" => {
                     let resource = json["KeyId"]
                         .as_str()
                         .map_or_else(|| "*".to_owned(), |id| arns.kms_key(id));

@@ -186,6 +186,17 @@ impl Deployment {
                     "EventBus".to_owned(),
                     cpor_aws::schema::event_bus(&settings.queue_prefix),
                 ),
+                // The key's id (its ARN's last part): `!Ref` of a key is its id.
+                (
+                    "WebhookKey".to_owned(),
+                    settings
+                        .webhook_key
+                        .rsplit('/')
+                        .next()
+                        .filter(|id| !id.is_empty())
+                        .unwrap_or("no-webhook-key")
+                        .to_owned(),
+                ),
             ]),
             arns,
         }

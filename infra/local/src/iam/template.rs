@@ -382,7 +382,7 @@ impl Resolver<'_> {
                     d.arns.region, d.arns.account
                 ))
             }
-            Some("AWS::DynamoDB::Table" | "AWS::SecretsManager::Secret") => Err(
+            Some("AWS::DynamoDB::Table" | "AWS::SecretsManager::Secret" | "AWS::KMS::Key") => Err(
                 TemplateError::Malformed(format!("no physical name for {target}")),
             ),
             // Log groups, functions, APIs: their logical id serves as their name.
@@ -420,10 +420,9 @@ impl Resolver<'_> {
             ("AWS::Logs::LogGroup", "Arn") => {
                 format!("arn:{p}:logs:{r}:{a}:log-group:{}:*", name()?)
             }
-            // A key's id is made when it is created: any key of the account and region.
-            ("AWS::KMS::Key", "Arn") => format!("arn:{p}:kms:{r}:{a}:key/*"),
             ("AWS::IAM::Role", "Arn") => format!("arn:{p}:iam::{a}:role/{resource}"),
             ("AWS::S3::Bucket", "Arn") => format!("arn:{p}:s3:::{}", name()?),
+            ("AWS::KMS::Key", "Arn") => arns.kms_key(&name()?),
             _ => {
                 return Err(TemplateError::Unsupported(format!(
                     "!GetAtt {resource}.{attribute}"

@@ -1,7 +1,7 @@
 //! Claim batches: the batch opened under its key (its header and its idempotency record, in
-//! one transaction), each chunk's row results written with the header's counts in one
-//! transaction (a chunk delivered again writes nothing), and the results paged in row order by
-//! one query of the batch's partition. Nothing scans.
+//! one transaction), each chunk's row results written as one item with the header's counts in
+//! one transaction (a chunk delivered again writes nothing), and the results read in row order
+//! by one query of the batch's partition. Nothing scans.
 
 use super::expression::Expression;
 use super::keys;
@@ -63,17 +63,24 @@ struct KeyRecord {
     expires_at_epoch: i64,
 }
 
+/// A chunk's results: one item, where an item a row would make a transaction of 26 items of
+/// a chunk of 25 rows (each written, and each counted against the table's writes).
+#[derive(Debug, Serialize, Deserialize)]
+struct ChunkRecord {
+    rows: Vec<RowRecord>,
+    expires_at_epoch: i64,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct RowRecord {
     row: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     claim_id: Option<ClaimId>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<ClaimStatus>,
     /// The problem+json body, as JSON text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
-    expires_at_epoch: i64,
 }
 
 const ACCEPTED: &str = "accepted";
@@ -166,23 +173,22 @@ impl DynamoStore {
         }))
     }
 
-    /// Writes one chunk's `results` and adds them to the batch's counts, all or nothing: each
-    /// result on the condition that its row has none yet, so a chunk delivered again (whose
-    /// results a first delivery wrote) writes and counts nothing.
+    /// Writes one chunk's `results` (its rows, in order) as one item and adds them to the
+    /// batch's counts, all or nothing, on the condition that the chunk has no results yet: a
+    /// chunk delivered again (whose results a first delivery wrote) writes and counts nothing.
     pub async fn record_results(
         &self,
         batch_id: BatchId,
         opened_at: DateTime<Utc>,
         results: &[RowResult],
     ) -> Result<Recorded, Unavailable> {
-        if results.is_empty() {
+        let Some(last) = results.iter().map(|r| r.row).max() else {
             return Ok(Recorded::Now);
-        }
-        let expires = (opened_at + BATCH_RETENTION).timestamp();
-        let mut tx = Transaction::new(&self.table);
+        };
         let (mut accepted, mut refused) = (0, 0);
-        for result in results {
-            let record = match &result.outcome {
+        let rows = results
+            .iter()
+            .map(|result| match &result.outcome {
                 RowOutcome::Accepted { claim_id, status } => {
                     accepted += 1;
                     RowRecord {
@@ -190,7 +196,6 @@ impl DynamoStore {
                         claim_id: Some(*claim_id),
                         status: Some(*status),
                         problem: None,
-                        expires_at_epoch: expires,
                     }
                 }
                 RowOutcome::Refused { problem } => {
@@ -200,13 +205,17 @@ impl DynamoStore {
                         claim_id: None,
                         status: None,
                         problem: Some(problem.to_string()),
-                        expires_at_epoch: expires,
                     }
                 }
-            };
-            let item = keyed(&record, &keys::batch_row(batch_id, result.row), [])?;
-            tx.put_if(Part::RowResult, item, |e| e.not_exists(PK))?;
-        }
+            })
+            .collect();
+        let record = ChunkRecord {
+            rows,
+            expires_at_epoch: (opened_at + BATCH_RETENTION).timestamp(),
+        };
+        let mut tx = Transaction::new(&self.table);
+        let item = keyed(&record, &keys::batch_chunk(batch_id, last), [])?;
+        tx.put_if(Part::ChunkResults, item, |e| e.not_exists(PK))?;
         tx.update_if(Part::Batch, &keys::batch(batch_id), |e| {
             let update = format!(
                 "ADD {} {}, {} {}",
@@ -220,7 +229,7 @@ impl DynamoStore {
         match tx.commit_through_conflicts(&self.client).await {
             Ok(()) => Ok(Recorded::Now),
             Err(TransactError::Unavailable(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed_check(Part::RowResult) => {
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::ChunkResults) => {
                 Ok(Recorded::Before)
             }
             Err(TransactError::Cancelled(c)) => {
@@ -230,52 +239,72 @@ impl DynamoStore {
     }
 
     /// Up to `limit` row results of batch `id` after row `after` (0: from the first), in row
-    /// order: one query of the batch's partition.
+    /// order: the chunks that end after `after`, one query of the batch's partition (a batch's
+    /// results fit in one page; a second is read if they ever do not).
     pub async fn batch_results(
         &self,
         id: BatchId,
         after: usize,
         limit: usize,
     ) -> Result<Vec<RowResult>, Unavailable> {
-        // One condition on the sort key (DynamoDB takes no more): the rows after `after`.
-        let from = keys::batch_row(id, after + 1);
-        let to = keys::batch_row(id, MAX_ROWS);
-        let mut e = Expression::default();
-        let condition = format!(
-            "{} AND {} BETWEEN {} AND {}",
-            e.equals(PK, s(from.pk.clone())),
-            e.name(SK),
-            e.value(s(from.sk.clone())),
-            e.value(s(to.sk)),
-        );
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable("Query batch results", &e))?;
-        out.items().iter().map(row_result).collect()
+        // One condition on the sort key (DynamoDB takes no more): the chunks ending after `after`.
+        let from = keys::batch_chunk(id, after + 1);
+        let to = keys::batch_chunk(id, MAX_ROWS);
+        let mut results = Vec::new();
+        let mut start = None;
+        loop {
+            let mut e = Expression::default();
+            let condition = format!(
+                "{} AND {} BETWEEN {} AND {}",
+                e.equals(PK, s(from.pk.clone())),
+                e.name(SK),
+                e.value(s(from.sk.clone())),
+                e.value(s(to.sk.clone())),
+            );
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .set_exclusive_start_key(start.take())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query batch results", &e))?;
+            for item in out.items() {
+                results.extend(chunk_results(item)?.into_iter().filter(|r| r.row > after));
+            }
+            match out.last_evaluated_key() {
+                Some(last) if results.len() < limit => start = Some(last.clone()),
+                Some(_) | None => break,
+            }
+        }
+        results.sort_by_key(|r| r.row);
+        results.truncate(limit);
+        Ok(results)
     }
 }
 
-fn row_result(item: &Item) -> Result<RowResult, Unavailable> {
-    let corrupt = |what: String| inconsistent(format!("row result: {what}"));
-    let record: RowRecord = from_item(item).map_err(|e| corrupt(e.to_string()))?;
-    let outcome = match (record.claim_id, record.status, record.problem) {
-        (Some(claim_id), Some(status), None) => RowOutcome::Accepted { claim_id, status },
-        (None, None, Some(problem)) => RowOutcome::Refused {
-            problem: serde_json::from_str(&problem).map_err(|e| corrupt(e.to_string()))?,
-        },
-        (_, _, _) => return Err(corrupt(format!("row {} is neither kind", record.row))),
-    };
-    Ok(RowResult {
-        row: record.row,
-        outcome,
-    })
+fn chunk_results(item: &Item) -> Result<Vec<RowResult>, Unavailable> {
+    let corrupt = |what: String| inconsistent(format!("chunk results: {what}"));
+    let chunk: ChunkRecord = from_item(item).map_err(|e| corrupt(e.to_string()))?;
+    chunk
+        .rows
+        .into_iter()
+        .map(|record| {
+            let outcome = match (record.claim_id, record.status, record.problem) {
+                (Some(claim_id), Some(status), None) => RowOutcome::Accepted { claim_id, status },
+                (None, None, Some(problem)) => RowOutcome::Refused {
+                    problem: serde_json::from_str(&problem).map_err(|e| corrupt(e.to_string()))?,
+                },
+                (_, _, _) => return Err(corrupt(format!("row {} is neither kind", record.row))),
+            };
+            Ok(RowResult {
+                row: record.row,
+                outcome,
+            })
+        })
+        .collect()
 }

@@ -54,6 +54,11 @@ impl Expression {
         format!("attribute_not_exists({})", self.name(name))
     }
 
+    /// `attribute_exists(name)`: true only where an item has this key.
+    pub fn exists(&mut self, name: &str) -> String {
+        format!("attribute_exists({})", self.name(name))
+    }
+
     /// `SET a = :v, b = :w REMOVE c, d`.
     pub fn update(&mut self, set: Vec<(&str, AttributeValue)>, remove: &[&str]) -> String {
         let set: Vec<String> = set

@@ -12,6 +12,7 @@ use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{EventMailRecipient, EventMailRef, NoticeRef, SendRef};
 use cpor_domain::reference::EndedSubscription;
 use cpor_domain::time::format_instant;
+use cpor_domain::webhook::endpoint::WebhookId;
 use std::collections::HashMap;
 
 /// The sort key of each kind of item (history entries: [`EVENT_PREFIX`] and a sequence).
@@ -39,8 +40,8 @@ const LEDGER_PREFIX: &str = "LEDGER#";
 /// What a period's `ledger_sk` starts with while it lasts: after every instant.
 pub const OPEN_PERIOD: &str = "~";
 const BATCH_PREFIX: &str = "BATCH#";
-/// A batch's row result, by row number (five digits: the rows sort in order).
-const ROW_PREFIX: &str = "ROW#";
+/// A chunk's row results, by the chunk's last row (five digits: the chunks sort in row order).
+const CHUNK_PREFIX: &str = "CHUNK#";
 const BATCH_KEY_PREFIX: &str = "BATCH_KEY#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 const LOCK_PREFIX: &str = "LOCK#";
@@ -263,11 +264,12 @@ pub(super) fn batch(id: BatchId) -> ItemKey {
     ItemKey::new(format!("{BATCH_PREFIX}{id}"), sk::BATCH)
 }
 
-/// One row's result, in its batch's partition (one query pages them in row order).
-pub(super) fn batch_row(id: BatchId, row: usize) -> ItemKey {
+/// The results of a chunk whose last row is `last_row`, in its batch's partition (one query
+/// reads them in row order).
+pub(super) fn batch_chunk(id: BatchId, last_row: usize) -> ItemKey {
     ItemKey::new(
         format!("{BATCH_PREFIX}{id}"),
-        format!("{ROW_PREFIX}{row:05}"),
+        format!("{CHUNK_PREFIX}{last_row:05}"),
     )
 }
 
@@ -380,6 +382,41 @@ pub(super) fn review_position(since: DateTime<Utc>, id: ClaimId) -> String {
 pub(super) fn due_before(now: DateTime<Utc>) -> String {
     format_instant(now)
 }
+
+/// A partner's webhook endpoint, in the partner's partition (beside its directory record and
+/// its count of endpoints).
+const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+/// The count of a partner's webhook endpoints (the limit's guard).
+const WEBHOOK_COUNT: &str = "WEBHOOKS";
+/// One delivery attempt to an endpoint, in the endpoint's partition, by time.
+const ATTEMPT_PREFIX: &str = "ATTEMPT#";
+
+/// The partition of a partner's own items: its directory record, its webhook endpoints and
+/// their count.
+pub(super) fn partner_partition(id: &PartnerId) -> String {
+    format!("{PARTNER_PREFIX}{id}")
+}
+
+/// The sort keys of a partner's endpoints begin so (and its count's does not: `WEBHOOKS`).
+pub(super) const WEBHOOK_SK_PREFIX: &str = WEBHOOK_PREFIX;
+
+/// A partner's webhook endpoint.
+pub(super) fn webhook(partner: &PartnerId, id: WebhookId) -> ItemKey {
+    ItemKey::new(partner_partition(partner), format!("{WEBHOOK_PREFIX}{id}"))
+}
+
+/// A partner's count of webhook endpoints.
+pub(super) fn webhook_count(partner: &PartnerId) -> ItemKey {
+    ItemKey::new(partner_partition(partner), WEBHOOK_COUNT)
+}
+
+/// The partition of an endpoint's deliveries and attempts.
+pub(super) fn webhook_partition(id: WebhookId) -> String {
+    format!("{WEBHOOK_PREFIX}{id}")
+}
+
+/// The sort keys of an endpoint's attempts begin so (then the attempt's instant).
+pub(super) const ATTEMPT_SK_PREFIX: &str = ATTEMPT_PREFIX;
 
 #[cfg(test)]
 mod tests {

@@ -96,6 +96,15 @@ pub struct LedgerQuery {
     before: String,
 }
 
+/// What paging through a ledger's queries found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerPages {
+    /// The periods answered (effective in the month).
+    pub items: u64,
+    /// The items the index read for them: its key conditions', before the filter.
+    pub read: u64,
+}
+
 /// The queries of the ledger of `month` for `programs`: one per program and month from
 /// [`LEDGER_EPOCH`] to `month`.
 pub fn ledger_queries(month: Month, programs: &[Program]) -> Vec<LedgerQuery> {
@@ -114,13 +123,15 @@ pub fn ledger_queries(month: Month, programs: &[Program]) -> Vec<LedgerQuery> {
 }
 
 impl DynamoStore {
-    /// Every page of one ledger query, each handed to `page`.
+    /// Every page of one ledger query, each handed to `page`; answers how many items the
+    /// index read for it (its key condition's, before the filter).
     async fn ledger_pages(
         &self,
         query: &LedgerQuery,
         mut page: impl FnMut(&[Item]) -> Result<(), Unavailable>,
-    ) -> Result<(), Unavailable> {
+    ) -> Result<u64, Unavailable> {
         let mut start = None;
+        let mut read = 0u64;
         loop {
             let mut e = Expression::default();
             let key = all(&[
@@ -142,9 +153,10 @@ impl DynamoStore {
                 .await
                 .map_err(|e| unavailable("Query ledger", &e))?;
             page(out.items())?;
+            read += u64::try_from(out.scanned_count()).unwrap_or_default();
             match out.last_evaluated_key() {
                 Some(last) => start = Some(last.clone()),
-                None => return Ok(()),
+                None => return Ok(read),
             }
         }
     }
@@ -182,22 +194,28 @@ impl DynamoStore {
         &self,
         month: Month,
         programs: &[Program],
-    ) -> Result<u64, Unavailable> {
+    ) -> Result<LedgerPages, Unavailable> {
         let queries = ledger_queries(month, programs);
-        let counts: Vec<u64> = futures::stream::iter(queries)
+        let counts: Vec<LedgerPages> = futures::stream::iter(queries)
             .map(|query| async move {
-                let mut count = 0u64;
-                self.ledger_pages(&query, |items| {
-                    count += items.len() as u64;
-                    Ok(())
-                })
-                .await?;
-                Ok::<_, Unavailable>(count)
+                let mut items = 0u64;
+                let read = self
+                    .ledger_pages(&query, |page| {
+                        items += page.len() as u64;
+                        Ok(())
+                    })
+                    .await?;
+                Ok::<_, Unavailable>(LedgerPages { items, read })
             })
             .buffer_unordered(LEDGER_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(counts.into_iter().sum())
+        Ok(counts
+            .into_iter()
+            .fold(LedgerPages::default(), |sum, pages| LedgerPages {
+                items: sum.items + pages.items,
+                read: sum.read + pages.read,
+            }))
     }
 
     /// The payout ledger of `month` for `programs`: each period effective at any time in it,

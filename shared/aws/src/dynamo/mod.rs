@@ -17,6 +17,8 @@
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //! | export (TTL `expires_at_epoch`) | `EXPORT#<id>` | `EXPORT` |
 //! | period of a unit (the ledger's) | `UNIT#<lock key>` | `PERIOD#<effective_from>#<claim id>` |
+//! | a partner's webhook endpoint, and its count of them | `PARTNER#<id>` | `WEBHOOK#<webhook id>`, `WEBHOOKS` (`count`) |
+//! | an attempt to deliver to an endpoint (TTL `expires_at`) | `WEBHOOK#<webhook id>` | `ATTEMPT#<at>#<event id>#<attempt>` |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
 //! first. Index `due_claims` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims
@@ -57,6 +59,7 @@ pub use submission::SubmissionContexts;
 pub mod record;
 mod submission;
 mod transaction;
+pub mod webhooks;
 
 use crate::schema::{DUE_INDEX, PARTNER_INDEX, PK, REVIEW_INDEX, SK};
 use crate::{SdkClient, describe};

@@ -51,8 +51,12 @@ pub(super) enum Part {
     Batch,
     /// A claim batch's idempotency record.
     BatchKey,
-    /// A batch's row result.
-    RowResult,
+    /// The row results of a chunk of a batch.
+    ChunkResults,
+    /// A partner's webhook endpoint.
+    Webhook,
+    /// A partner's count of webhook endpoints.
+    WebhookCount,
 }
 
 /// The items of one transaction, each with its part.

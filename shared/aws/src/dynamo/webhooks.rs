@@ -1,0 +1,381 @@
+//! Partners' webhook endpoints (`PARTNER#<id>`, `WEBHOOK#<webhook id>`), each with its secret
+//! as KMS ciphertext, beside the partner's count of them (`WEBHOOKS`), which every registration
+//! raises and every removal lowers in the same transaction, so the limit holds under concurrent
+//! requests. And the read of an endpoint's latest delivery attempts (`WEBHOOK#<id>`,
+//! `ATTEMPT#...`), which the delivery function writes.
+
+use super::expression::Expression;
+use super::record::{Item, from_item};
+use super::transaction::{Part, TransactError, Transaction};
+use super::{DynamoStore, inconsistent, keyed, keys, n, s, unavailable};
+use crate::schema::{PK, SK};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+use cpor_domain::ids::PartnerId;
+use cpor_domain::ports::Unavailable;
+use cpor_domain::time::serde_instant;
+use cpor_domain::webhook::endpoint::{
+    DisabledReason, Endpoint, EndpointStatus, EventFilter, MAX_ENDPOINTS, WebhookId,
+};
+use cpor_domain::webhook::url::WebhookUrl;
+use serde::{Deserialize, Serialize};
+
+/// The attributes that the expressions below name.
+pub mod field {
+    pub const STATUS: &str = "status";
+    pub const DISABLED_REASON: &str = "disabled_reason";
+    pub const FAILING_SINCE: &str = "failing_since";
+    pub const SECRET: &str = "secret";
+    pub const PREVIOUS_SECRET: &str = "previous_secret";
+    pub const PREVIOUS_SECRET_UNTIL: &str = "previous_secret_until";
+    pub const VERSION: &str = "version";
+    pub const COUNT: &str = "count";
+}
+
+/// An endpoint as its item holds it (the secrets, binary, are added beside).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EndpointRecord {
+    webhook_id: String,
+    partner_id: String,
+    url: String,
+    events: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disabled_reason: Option<String>,
+    #[serde(with = "serde_instant")]
+    created_at: DateTime<Utc>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    previous_secret_until: Option<DateTime<Utc>>,
+    #[serde(
+        with = "serde_instant::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    failing_since: Option<DateTime<Utc>>,
+    version: u64,
+}
+
+impl From<&Endpoint> for EndpointRecord {
+    fn from(e: &Endpoint) -> Self {
+        let disabled_reason = match e.status {
+            EndpointStatus::Active => None,
+            EndpointStatus::Disabled(reason) => Some(reason.as_str().to_owned()),
+        };
+        Self {
+            webhook_id: e.id.to_string(),
+            partner_id: e.partner_id.to_string(),
+            url: e.url.as_str().to_owned(),
+            events: e.events.names(),
+            description: e.description.clone(),
+            status: e.status.as_str().to_owned(),
+            disabled_reason,
+            created_at: e.created_at,
+            previous_secret_until: e.previous_secret_until,
+            failing_since: e.failing_since,
+            version: e.version,
+        }
+    }
+}
+
+fn endpoint_from_item(item: &Item) -> Result<Endpoint, Unavailable> {
+    let r: EndpointRecord =
+        from_item(item).map_err(|e| inconsistent(format!("webhook item: {e}")))?;
+    let bad = |what: &str| inconsistent(format!("webhook {}: {what}", r.webhook_id));
+    let names: Vec<&str> = r.events.iter().map(String::as_str).collect();
+    let status = match (r.status.as_str(), r.disabled_reason.as_deref()) {
+        ("active", _) => EndpointStatus::Active,
+        ("disabled", Some(reason)) => {
+            EndpointStatus::Disabled(DisabledReason::parse(reason).ok_or_else(|| bad("reason"))?)
+        }
+        _ => return Err(bad("status")),
+    };
+    Ok(Endpoint {
+        id: WebhookId::parse(&r.webhook_id).ok_or_else(|| bad("id"))?,
+        partner_id: PartnerId::parse(&r.partner_id).map_err(|_| bad("partner"))?,
+        url: WebhookUrl::stored(r.url.clone()),
+        events: EventFilter::parse(&names).map_err(|_| bad("events"))?,
+        description: r.description.clone(),
+        status,
+        created_at: r.created_at,
+        previous_secret_until: r.previous_secret_until,
+        failing_since: r.failing_since,
+        version: r.version,
+    })
+}
+
+/// An endpoint with its secrets' ciphertexts (KMS's, under the encryption context of its
+/// partner and id): what the delivery decrypts to sign.
+#[derive(Debug, Clone)]
+pub struct SealedEndpoint {
+    pub endpoint: Endpoint,
+    pub secret: Vec<u8>,
+    /// The secret before the last rotation, while it signs too.
+    pub previous_secret: Option<Vec<u8>>,
+}
+
+fn sealed_from_item(item: &Item) -> Result<SealedEndpoint, Unavailable> {
+    let endpoint = endpoint_from_item(item)?;
+    let blob = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_b().ok())
+            .map(|b| b.as_ref().to_vec())
+    };
+    Ok(SealedEndpoint {
+        secret: blob(field::SECRET)
+            .ok_or_else(|| inconsistent(format!("webhook {}: no secret", endpoint.id)))?,
+        previous_secret: blob(field::PREVIOUS_SECRET),
+        endpoint,
+    })
+}
+
+/// One attempt to deliver an event to an endpoint, as the delivery recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub event_id: String,
+    pub attempt: u32,
+    #[serde(with = "serde_instant")]
+    pub at: DateTime<Utc>,
+    /// `delivered`, `retrying`, `failed`, `disabled` or `refused`.
+    pub outcome: String,
+    /// The endpoint's HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// A short reason (`timeout`, `connection`, `private_address`, `redirect`, `status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a registration was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateWebhookError {
+    #[error("the partner has {MAX_ENDPOINTS} webhook endpoints already")]
+    TooMany,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl DynamoStore {
+    /// Records a new endpoint with its sealed secret, and counts it: refused when the partner
+    /// has [`MAX_ENDPOINTS`] already.
+    pub async fn create_webhook(
+        &self,
+        endpoint: &Endpoint,
+        secret: &[u8],
+    ) -> Result<(), CreateWebhookError> {
+        let mut tx = Transaction::new(&self.table);
+        tx.update_if(
+            Part::WebhookCount,
+            &keys::webhook_count(&endpoint.partner_id),
+            |e| {
+                let count = e.name(field::COUNT);
+                let one = e.value(n(1));
+                let max = e.value(n(MAX_ENDPOINTS));
+                let pk = e.name(PK);
+                (
+                    format!("ADD {count} {one}"),
+                    format!("attribute_not_exists({pk}) OR {count} < {max}"),
+                )
+            },
+        )?;
+        let mut item = keyed(
+            &EndpointRecord::from(endpoint),
+            &keys::webhook(&endpoint.partner_id, endpoint.id),
+            [],
+        )?;
+        item.insert(
+            field::SECRET.to_owned(),
+            AttributeValue::B(secret.to_vec().into()),
+        );
+        tx.put_if(Part::Webhook, item, |e| e.not_exists(PK))?;
+        match tx.commit_through_conflicts(&self.client).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::WebhookCount) => {
+                Err(CreateWebhookError::TooMany)
+            }
+            Err(TransactError::Cancelled(c)) => Err(inconsistent(c.to_string()).into()),
+            Err(TransactError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    /// The partner's endpoints, oldest first (their ids are ULIDs).
+    pub async fn webhooks(&self, partner: &PartnerId) -> Result<Vec<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let condition = format!(
+            "{} AND begins_with({}, {})",
+            e.equals(PK, s(keys::partner_partition(partner))),
+            e.name(SK),
+            e.value(s(keys::WEBHOOK_SK_PREFIX))
+        );
+        // A partner has five at most: one page holds them.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query webhooks", &e))?;
+        out.items().iter().map(endpoint_from_item).collect()
+    }
+
+    /// The partner's endpoint `id`, with its sealed secrets; `None` when the partner has none
+    /// of that id (another partner's is not told apart from none).
+    pub async fn webhook(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+    ) -> Result<Option<SealedEndpoint>, Unavailable> {
+        self.get("webhook", &keys::webhook(partner, id))
+            .await?
+            .as_ref()
+            .map(sealed_from_item)
+            .transpose()
+    }
+
+    /// Replaces the endpoint's secret with `secret`, the one it had signing beside it until
+    /// `previous_until`; `None` when there is no such endpoint.
+    pub async fn rotate_webhook_secret(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+        secret: &[u8],
+        previous_until: DateTime<Utc>,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let (current, previous) = (e.name(field::SECRET), e.name(field::PREVIOUS_SECRET));
+        let until = e.equals(
+            field::PREVIOUS_SECRET_UNTIL,
+            s(cpor_domain::time::format_instant(previous_until)),
+        );
+        let version = e.name(field::VERSION);
+        let new = e.value(AttributeValue::B(secret.to_vec().into()));
+        let one = e.value(n(1));
+        // The old ciphertext moves in the same write: never read, never decrypted here.
+        let update = format!(
+            "SET {previous} = {current}, {current} = {new}, {until}, {version} = {version} + {one}"
+        );
+        self.change_webhook(partner, id, update, e).await
+    }
+
+    /// Makes the endpoint active again (its failures forgotten); `None` when there is none.
+    pub async fn enable_webhook(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let status = e.equals(field::STATUS, s(EndpointStatus::Active.as_str()));
+        let version = e.name(field::VERSION);
+        let one = e.value(n(1));
+        let (reason, since) = (e.name(field::DISABLED_REASON), e.name(field::FAILING_SINCE));
+        let update =
+            format!("SET {status}, {version} = {version} + {one} REMOVE {reason}, {since}");
+        self.change_webhook(partner, id, update, e).await
+    }
+
+    /// Applies `update` to an existing endpoint, answering it as it is after.
+    async fn change_webhook(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+        update: String,
+        mut e: Expression,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let condition = e.exists(PK);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::webhook(partner, id).attributes()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .as_ref()
+                .map(endpoint_from_item)
+                .transpose()?
+                .ok_or_else(|| inconsistent("an update answered no item"))
+                .map(Some),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(unavailable("UpdateItem webhook", &error)),
+        }
+    }
+
+    /// Removes the endpoint and uncounts it; false when there was none. Its attempts expire by
+    /// their TTL.
+    pub async fn delete_webhook(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+    ) -> Result<bool, Unavailable> {
+        let mut tx = Transaction::new(&self.table);
+        tx.delete_if(Part::Webhook, &keys::webhook(partner, id), |e| e.exists(PK))?;
+        tx.update_if(Part::WebhookCount, &keys::webhook_count(partner), |e| {
+            let count = e.name(field::COUNT);
+            let minus_one = e.value(n(-1));
+            let zero = e.value(n(0));
+            (
+                format!("ADD {count} {minus_one}"),
+                format!("{count} > {zero}"),
+            )
+        })?;
+        match tx.commit_through_conflicts(&self.client).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Webhook) => Ok(false),
+            Err(TransactError::Cancelled(c)) => Err(inconsistent(c.to_string())),
+            Err(TransactError::Unavailable(e)) => Err(e),
+        }
+    }
+
+    /// The endpoint's latest `limit` attempts, newest first.
+    pub async fn webhook_attempts(
+        &self,
+        id: WebhookId,
+        limit: u32,
+    ) -> Result<Vec<AttemptRecord>, Unavailable> {
+        let mut e = Expression::default();
+        let condition = format!(
+            "{} AND begins_with({}, {})",
+            e.equals(PK, s(keys::webhook_partition(id))),
+            e.name(SK),
+            e.value(s(keys::ATTEMPT_SK_PREFIX))
+        );
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| unavailable("Query webhook attempts", &e))?;
+        out.items()
+            .iter()
+            .map(|item| from_item(item).map_err(|e| inconsistent(format!("webhook attempt: {e}"))))
+            .collect()
+    }
+}
