@@ -353,14 +353,16 @@ async fn a_correction_reads_the_tenant_s_record_alone_and_the_earlier_contact_s_
         tenant_reads[0].allowed_by.as_deref(),
         Some("TenantDirectory")
     );
-    // AND the same read of a lock or of a sent message's record, or a write of the tenant's,
-    // would be refused (a partner's partition it may read: its webhook endpoints are there)
+    // AND the same read of a partner's directory record (its webhook endpoints have a
+    // partition of their own), of a lock or of a sent message's record, or a write of the
+    // tenant's, would be refused
     let roles = Roles::from_template(
         &std::fs::read_to_string(TEMPLATE_PATH).expect("the template"),
         &Deployment::local(stack.settings()),
     )
     .expect("readable roles");
     for key in [
+        format!("PARTNER#{FABRIKAM}"),
         format!("LOCK#{CONTOSO}#workload#teams"),
         "MESSAGE#m-1".to_owned(),
     ] {

@@ -2056,7 +2056,7 @@ async fn every_documented_answer_of_the_webhooks_matches_the_description() {
         .table_name(&stack.settings().table)
         .key(
             "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("PARTNER#{FABRIKAM}")),
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("WEBHOOKS#{FABRIKAM}")),
         )
         .key(
             "sk",

@@ -9,7 +9,7 @@
 //!
 //! The receivers are axum servers on loopback, which the local stack may deliver to
 //! (`CPOR_WEBHOOKS_ALLOW_LOOPBACK`). The endpoints are written as the webhook routes write them
-//! (`PARTNER#<p>`, `WEBHOOK#<id>`, the secret encrypted with the local stack's KMS key under
+//! (`WEBHOOKS#<p>`, `WEBHOOK#<id>`, the secret encrypted with the local stack's KMS key under
 //! the endpoint's encryption context).
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -252,7 +252,7 @@ async fn register(
         previous: previous.map(secret),
     };
     let mut item = HashMap::from([
-        ("pk".to_owned(), s(format!("PARTNER#{partner}"))),
+        ("pk".to_owned(), s(format!("WEBHOOKS#{partner}"))),
         ("sk".to_owned(), s(format!("WEBHOOK#{id}"))),
         ("webhook_id".to_owned(), s(&id)),
         ("partner_id".to_owned(), s(partner)),
@@ -294,7 +294,7 @@ async fn endpoint_item(stack: &TestStack, endpoint: &Endpoint) -> HashMap<String
     aws_sdk_dynamodb::Client::new(&sdk)
         .get_item()
         .table_name(&stack.settings().table)
-        .key("pk", s(format!("PARTNER#{}", endpoint.partner)))
+        .key("pk", s(format!("WEBHOOKS#{}", endpoint.partner)))
         .key("sk", s(format!("WEBHOOK#{}", endpoint.id)))
         .send()
         .await
@@ -962,7 +962,7 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_claims_partner_c
     aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await)
         .update_item()
         .table_name(&stack.settings().table)
-        .key("pk", s(format!("PARTNER#{FABRIKAM}")))
+        .key("pk", s(format!("WEBHOOKS#{FABRIKAM}")))
         .key("sk", s(format!("WEBHOOK#{}", failing.id)))
         .update_expression("SET failing_since = :since")
         .expression_attribute_values(":since", s(cpor_domain::time::format_instant(since)))

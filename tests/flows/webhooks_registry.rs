@@ -60,7 +60,7 @@ async fn stored(
     dynamo
         .get_item()
         .table_name(&stack.settings().table)
-        .key("pk", AttributeValue::S(format!("PARTNER#{partner}")))
+        .key("pk", AttributeValue::S(format!("WEBHOOKS#{partner}")))
         .key("sk", AttributeValue::S(format!("WEBHOOK#{id}")))
         .consistent_read(true)
         .send()
@@ -278,7 +278,7 @@ async fn a_disabled_endpoint_is_not_tested_until_enabled_and_enabling_forgets_it
     dynamo
         .update_item()
         .table_name(&stack.settings().table)
-        .key("pk", AttributeValue::S(format!("PARTNER#{FABRIKAM}")))
+        .key("pk", AttributeValue::S(format!("WEBHOOKS#{FABRIKAM}")))
         .key("sk", AttributeValue::S(format!("WEBHOOK#{id}")))
         .update_expression("SET #s = :d, disabled_reason = :r, failing_since = :f")
         .expression_attribute_names("#s", "status")
@@ -427,8 +427,8 @@ async fn a_deleted_endpoint_is_gone_and_frees_its_place() {
     let count = dynamo
         .get_item()
         .table_name(&stack.settings().table)
-        .key("pk", AttributeValue::S(format!("PARTNER#{FABRIKAM}")))
-        .key("sk", AttributeValue::S("WEBHOOKS".into()))
+        .key("pk", AttributeValue::S(format!("WEBHOOKS#{FABRIKAM}")))
+        .key("sk", AttributeValue::S("COUNT".into()))
         .send()
         .await
         .unwrap()

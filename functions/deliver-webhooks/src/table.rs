@@ -1,5 +1,5 @@
 //! deliver-webhooks' items in the table (docs/architecture.md, "Storage"): the partner's
-//! endpoints (`PARTNER#<p>`, `WEBHOOK#<id>`, written by the webhook routes; read here, their
+//! endpoints (`WEBHOOKS#<p>`, `WEBHOOK#<id>`, written by the webhook routes; read here, their
 //! health updated here), the delivery record of each endpoint and event
 //! (`WEBHOOK#<id>`, `DELIVERY#<delivery key>`) and the attempt log (`WEBHOOK#<id>`,
 //! `ATTEMPT#<at>#<event id>#<attempt>`, kept 30 days).
@@ -134,7 +134,7 @@ fn webhook_pk(webhook_id: &str) -> AttributeValue {
 }
 
 fn partner_pk(partner_id: &str) -> AttributeValue {
-    s(format!("PARTNER#{partner_id}"))
+    s(format!("WEBHOOKS#{partner_id}"))
 }
 
 impl WebhookTable {

@@ -136,7 +136,7 @@ async fn register(
     aws_sdk_dynamodb::Client::new(sdk)
         .put_item()
         .table_name(table)
-        .item("pk", s(&format!("PARTNER#{partner}")))
+        .item("pk", s(&format!("WEBHOOKS#{partner}")))
         .item("sk", s(&format!("WEBHOOK#{id}")))
         .item("webhook_id", s(&id))
         .item("partner_id", s(partner))

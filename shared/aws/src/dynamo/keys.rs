@@ -383,31 +383,34 @@ pub(super) fn due_before(now: DateTime<Utc>) -> String {
     format_instant(now)
 }
 
-/// A partner's webhook endpoint, in the partner's partition (beside its directory record and
-/// its count of endpoints).
+/// A partner's webhook endpoints and their count: a partition of their own, not the partner's
+/// (`PARTNER#`), so that the roles that keep endpoints reach no directory record (IAM's
+/// `dynamodb:LeadingKeys` tells partitions apart, never sort keys).
+const WEBHOOKS_PREFIX: &str = "WEBHOOKS#";
+/// A partner's webhook endpoint, in its partner's endpoints' partition; also the partition of
+/// the endpoint's deliveries and attempts.
 const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 /// The count of a partner's webhook endpoints (the limit's guard).
-const WEBHOOK_COUNT: &str = "WEBHOOKS";
+const WEBHOOK_COUNT: &str = "COUNT";
 /// One delivery attempt to an endpoint, in the endpoint's partition, by time.
 const ATTEMPT_PREFIX: &str = "ATTEMPT#";
 
-/// The partition of a partner's own items: its directory record, its webhook endpoints and
-/// their count.
-pub(super) fn partner_partition(id: &PartnerId) -> String {
-    format!("{PARTNER_PREFIX}{id}")
+/// The partition of a partner's webhook endpoints and their count.
+pub(super) fn webhooks_partition(id: &PartnerId) -> String {
+    format!("{WEBHOOKS_PREFIX}{id}")
 }
 
-/// The sort keys of a partner's endpoints begin so (and its count's does not: `WEBHOOKS`).
+/// The sort keys of a partner's endpoints begin so (and its count's does not: `COUNT`).
 pub(super) const WEBHOOK_SK_PREFIX: &str = WEBHOOK_PREFIX;
 
 /// A partner's webhook endpoint.
 pub(super) fn webhook(partner: &PartnerId, id: WebhookId) -> ItemKey {
-    ItemKey::new(partner_partition(partner), format!("{WEBHOOK_PREFIX}{id}"))
+    ItemKey::new(webhooks_partition(partner), format!("{WEBHOOK_PREFIX}{id}"))
 }
 
 /// A partner's count of webhook endpoints.
 pub(super) fn webhook_count(partner: &PartnerId) -> ItemKey {
-    ItemKey::new(partner_partition(partner), WEBHOOK_COUNT)
+    ItemKey::new(webhooks_partition(partner), WEBHOOK_COUNT)
 }
 
 /// The partition of an endpoint's deliveries and attempts.

@@ -17,7 +17,7 @@
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //! | export (TTL `expires_at_epoch`) | `EXPORT#<id>` | `EXPORT` |
 //! | period of a unit (the ledger's) | `UNIT#<lock key>` | `PERIOD#<effective_from>#<claim id>` |
-//! | a partner's webhook endpoint, and its count of them | `PARTNER#<id>` | `WEBHOOK#<webhook id>`, `WEBHOOKS` (`count`) |
+//! | a partner's webhook endpoint, and its count of them | `WEBHOOKS#<partner id>` | `WEBHOOK#<webhook id>`, `COUNT` (`count`) |
 //! | an attempt to deliver to an endpoint (TTL `expires_at`) | `WEBHOOK#<webhook id>` | `ATTEMPT#<at>#<event id>#<attempt>` |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest

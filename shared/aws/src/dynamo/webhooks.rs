@@ -1,4 +1,4 @@
-//! Partners' webhook endpoints (`PARTNER#<id>`, `WEBHOOK#<webhook id>`), each with its secret
+//! Partners' webhook endpoints (`WEBHOOKS#<partner id>`, `WEBHOOK#<webhook id>`), each with its secret
 //! as KMS ciphertext, beside the partner's count of them (`WEBHOOKS`), which every registration
 //! raises and every removal lowers in the same transaction, so the limit holds under concurrent
 //! requests. And the read of an endpoint's latest delivery attempts (`WEBHOOK#<id>`,
@@ -208,7 +208,7 @@ impl DynamoStore {
         let mut e = Expression::default();
         let condition = format!(
             "{} AND begins_with({}, {})",
-            e.equals(PK, s(keys::partner_partition(partner))),
+            e.equals(PK, s(keys::webhooks_partition(partner))),
             e.name(SK),
             e.value(s(keys::WEBHOOK_SK_PREFIX))
         );
