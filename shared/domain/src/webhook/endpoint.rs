@@ -14,8 +14,6 @@ use crate::webhook::url::{Allowance, WebhookUrl};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::fmt;
-use ulid::Ulid;
 
 /// The most endpoints one partner may register.
 pub const MAX_ENDPOINTS: u32 = 5;
@@ -94,30 +92,11 @@ pub fn event_types() -> impl Iterator<Item = String> {
         .map(|e| format!("{CLAIM_EVENT_PREFIX}{}", e.as_str()))
 }
 
-/// An endpoint's id: a ULID, so a partner's endpoints list in the order they were made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WebhookId(Ulid);
-
-impl WebhookId {
-    /// A new id for an endpoint registered at `at`.
-    pub fn new_at(at: DateTime<Utc>) -> Self {
-        Self(Ulid::from_datetime(at.into()))
-    }
-
-    /// Parses the 26-character text form.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 26 {
-            return None;
-        }
-        Ulid::from_string(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for WebhookId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+crate::ids::ulid_id!(
+    /// An endpoint's id: a partner's endpoints list in the order they were made.
+    WebhookId,
+    "webhook id"
+);
 
 /// Which events an endpoint is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
