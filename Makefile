@@ -219,12 +219,12 @@ bench: $(MOTO_SERVER) browser console ## the console's costs, cold starts, sizes
 	cargo bench -p submit-claim --bench handler
 	cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
 	$(PROFILE_BUILD) cargo build --release $(addprefix -p ,$(FUNCTIONS) cpor-hello)
-	cargo build -p cpor-bench
+	cargo build --profile bench-tool -p cpor-bench
 	# The console's costs in a browser: its first screen's weight, each screen's API requests
 	rm -f target/test-output/console/costs.json
 	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) cargo test -p cpor-tests --test flows -- --exact \
 		console_browser::a_list_or_queue_page_costs_one_api_request_and_the_first_screen_is_light
-	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/debug/cpor-bench --command "make bench" \
+	CPOR_MOTO_SERVER=$(abspath $(MOTO_SERVER)) ./target/bench-tool/cpor-bench --command "make bench" \
 		--profile-bin-dir $(PROFILE_TARGET)/release \
 		--console-costs target/test-output/console/costs.json $(BENCH_ARGS)
 	# 300 claims approved by reviewers under a fifth of AWS calls failing: each customer
