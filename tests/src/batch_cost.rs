@@ -22,9 +22,15 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Chunks (or the floor's transactions) in flight at once: the template's `MaximumConcurrency`
-/// of process-claim-batch's event source mapping.
+pub use process_claim_batch::ROW_CONCURRENCY;
+
+/// Chunks in flight at once: the template's `MaximumConcurrency` of process-claim-batch's event
+/// source mapping.
 pub const BATCH_CONCURRENCY: usize = 10;
+
+/// The floor's transactions in flight at once: as many as the batch's rows can be (each chunk
+/// submits its tenants' rows `ROW_CONCURRENCY` at a time).
+pub const FLOOR_CONCURRENCY: usize = BATCH_CONCURRENCY * process_claim_batch::ROW_CONCURRENCY;
 
 /// What one batch cost, beside its floor and a single submission.
 #[derive(Debug, Clone)]
@@ -193,7 +199,7 @@ async fn receive_all(stack: &TestStack, expected: usize) -> Vec<SqsMessage> {
 
 /// The floor: `rows` claims as single submissions write them (the claim, its entry, its lock,
 /// the contest check, the idempotency record, in one transaction each), built in advance and
-/// written `BATCH_CONCURRENCY` at a time, nothing read.
+/// written `FLOOR_CONCURRENCY` at a time, nothing read.
 async fn floor(rows: usize) -> Duration {
     let stack = TestStack::start_with(|s| s.poll_notifications = false).await;
     let sdk = stack.settings().sdk_config().await;
@@ -228,7 +234,7 @@ async fn floor(rows: usize) -> Duration {
     let store = &store;
     let started = Instant::now();
     futures::stream::iter(writes)
-        .for_each_concurrent(BATCH_CONCURRENCY, |(claim, entry, record)| async move {
+        .for_each_concurrent(FLOOR_CONCURRENCY, |(claim, entry, record)| async move {
             store
                 .create_claim(&claim, &[entry], Some(&record), None)
                 .await

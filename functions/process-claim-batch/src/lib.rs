@@ -5,14 +5,16 @@
 //! with the batch's counts in one transaction. A chunk delivered again submits its rows again,
 //! which replays their claims (creating nothing), and writes nothing: its results are there.
 //!
-//! The rows of a chunk go one after the other, in row order, so that two rows on one unit are
-//! decided as two submissions one after the other would be. A failure of a dependency fails the
-//! message, which the queue retries (and, after five receives, moves to the dead-letter queue).
+//! The rows of one tenant go one after the other, in row order, so that two rows on one unit
+//! (a tenant's workload or subscription) are decided as two submissions one after the other
+//! would be; the rows of different tenants, which can never meet, go [`ROW_CONCURRENCY`] at a
+//! time. A failure of a dependency fails the message, which the queue retries (and, after five
+//! receives, moves to the dead-letter queue).
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use cpor_aws::claim_batch::ChunkMessage;
+use cpor_aws::claim_batch::{ChunkMessage, ChunkRow};
 use cpor_aws::dynamo::Recorded;
 use cpor_aws::dynamo::SubmissionContexts;
 use cpor_aws::{ConfigError, Door, DynamoStore, Wiring};
@@ -27,12 +29,17 @@ use cpor_domain::ids::{ClaimId, PartnerId, TenantId};
 use cpor_domain::ports::{CreateError, SubmissionContext, SubmissionStore, Unavailable};
 use cpor_domain::usecase::submit::{SubmitClaim, SubmitError};
 use cpor_http::Problem;
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::Mutex;
 
 /// The function's short name in logs and metrics.
 pub const FUNCTION: &str = "process-claim-batch";
+
+/// How many tenants' rows a chunk submits at once.
+pub const ROW_CONCURRENCY: usize = 4;
 
 /// The function: its clients, built once per execution environment.
 pub struct ProcessClaimBatchFunction {
@@ -95,32 +102,25 @@ impl ProcessClaimBatchFunction {
             clock: self.clock.as_ref(),
             policy: self.policy,
         };
-        let mut results = Vec::with_capacity(chunk.rows.len());
-        for row in chunk.rows {
-            let outcome = match (row.problem, row.body) {
-                (Some(problem), _) => RowOutcome::Refused { problem },
-                (None, Some(body)) => {
-                    let key = row_key(&key, row.row);
-                    match Box::pin(usecase.submit(&caller, &body, Some(&key))).await {
-                        Ok(submitted) => RowOutcome::Accepted {
-                            claim_id: submitted.claim.id,
-                            status: submitted.claim.status(),
-                        },
-                        Err(SubmitError::Unavailable(e)) => return Err(e.into()),
-                        Err(refused) => RowOutcome::Refused {
-                            problem: Problem::from(refused).into_body(),
-                        },
-                    }
+        let usecase = &usecase;
+        let caller = &caller;
+        let key = &key;
+        let lanes = futures::stream::iter(by_tenant(chunk.rows))
+            .map(|lane| async move {
+                let mut results = Vec::with_capacity(lane.len());
+                for row in lane {
+                    results.push(RowResult {
+                        row: row.row,
+                        outcome: Self::submit_row(usecase, caller, key, row).await?,
+                    });
                 }
-                (None, None) => {
-                    return Err(ChunkError::Poison(format!("row {} is empty", row.row)));
-                }
-            };
-            results.push(RowResult {
-                row: row.row,
-                outcome,
-            });
-        }
+                Ok::<_, ChunkError>(results)
+            })
+            .buffer_unordered(ROW_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?;
+        let mut results: Vec<RowResult> = lanes.into_iter().flatten().collect();
+        results.sort_by_key(|r| r.row);
         Ok(self
             .store
             .record_results(chunk.batch_id, chunk.opened_at, &results)
@@ -129,6 +129,32 @@ impl ProcessClaimBatchFunction {
 }
 
 impl ProcessClaimBatchFunction {
+    /// One row's outcome: its refusal as the chunk carried it, or its submission's.
+    async fn submit_row(
+        usecase: &SubmitClaim<'_>,
+        caller: &Caller,
+        batch_key: &IdempotencyKey,
+        row: ChunkRow,
+    ) -> Result<RowOutcome, ChunkError> {
+        match (row.problem, row.body) {
+            (Some(problem), _) => Ok(RowOutcome::Refused { problem }),
+            (None, Some(body)) => {
+                let key = row_key(batch_key, row.row);
+                match Box::pin(usecase.submit(caller, &body, Some(&key))).await {
+                    Ok(submitted) => Ok(RowOutcome::Accepted {
+                        claim_id: submitted.claim.id,
+                        status: submitted.claim.status(),
+                    }),
+                    Err(SubmitError::Unavailable(e)) => Err(e.into()),
+                    Err(refused) => Ok(RowOutcome::Refused {
+                        problem: Problem::from(refused).into_body(),
+                    }),
+                }
+            }
+            (None, None) => Err(ChunkError::Poison(format!("row {} is empty", row.row))),
+        }
+    }
+
     /// What the chunk's rows are checked against, read at once: its partner, the tenants its
     /// rows name and their idempotency records (one `BatchGetItem` for up to 25 rows, where
     /// each row would read its own).
@@ -160,6 +186,30 @@ impl ProcessClaimBatchFunction {
             state: Mutex::new((contexts, std::collections::HashSet::new())),
         })
     }
+}
+
+/// The chunk's rows by tenant, each tenant's in row order (a row that names no tenant goes
+/// alone: it is refused before it could touch a unit).
+fn by_tenant(rows: Vec<ChunkRow>) -> Vec<Vec<ChunkRow>> {
+    let mut lanes: Vec<Vec<ChunkRow>> = Vec::new();
+    let mut lane_of: HashMap<TenantId, usize> = HashMap::new();
+    for row in rows {
+        let tenant = row
+            .body
+            .as_ref()
+            .and_then(|b| b.get("tenant_id")?.as_str())
+            .and_then(|t| TenantId::parse(t).ok());
+        match tenant.and_then(|t| lane_of.get(&t).copied().map(|at| (t, at))) {
+            Some((_, at)) => lanes[at].push(row),
+            None => {
+                if let Some(t) = tenant {
+                    lane_of.insert(t, lanes.len());
+                }
+                lanes.push(vec![row]);
+            }
+        }
+    }
+    lanes
 }
 
 /// The store as a chunk's rows see it: each row's first read of its partner, tenant and
@@ -239,5 +289,42 @@ impl Door for ProcessClaimBatchFunction {
 
     async fn invoke(&self, event: Self::Event) -> Result<Self::Output, Infallible> {
         Ok(self.handle(event).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(row: usize, tenant: Option<&str>) -> ChunkRow {
+        ChunkRow {
+            row,
+            body: Some(tenant.map_or(json!({}), |t| json!({ "tenant_id": t }))),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn a_tenant_s_rows_share_one_lane_in_row_order_and_a_row_naming_none_goes_alone() {
+        // GIVEN rows of two tenants (one written in upper case once), interleaved, and two
+        // rows that name no tenant
+        const A: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        const B: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        let rows = vec![
+            row(1, Some(A)),
+            row(2, Some(B)),
+            row(3, None),
+            row(4, Some(&A.to_uppercase())),
+            row(5, None),
+            row(6, Some(B)),
+        ];
+        // WHEN they are laid in lanes
+        let lanes: Vec<Vec<usize>> = by_tenant(rows)
+            .into_iter()
+            .map(|lane| lane.into_iter().map(|r| r.row).collect())
+            .collect();
+        // THEN each tenant's rows are one lane, in row order, and each row without one alone
+        assert_eq!(lanes, vec![vec![1, 4], vec![2, 6], vec![3], vec![5]]);
     }
 }
