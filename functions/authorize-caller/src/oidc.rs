@@ -349,16 +349,15 @@ mod tests {
     async fn a_good_token_passes_with_its_claims_as_strings() {
         let issuer = TestIssuer::start().await;
         let verifier = verifier(&issuer).await;
-        let verified = verifier
-            .verify(&issuer.sign(&claims(&issuer)))
-            .await
-            .unwrap();
+        // One set of claims: built twice, a second could pass between them and move `exp`.
+        let signed = claims(&issuer);
+        let verified = verifier.verify(&issuer.sign(&signed)).await.unwrap();
         assert_eq!(verified.provider, Provider::Partner);
         assert_eq!(verified.claims["partner_id"], "1234567");
         assert_eq!(verified.claims["role"], "incentives_admin");
         assert_eq!(
             verified.claims["exp"],
-            claims(&issuer)["exp"].to_string(),
+            signed["exp"].to_string(),
             "numbers as their text"
         );
         // AND a second token is checked with the keys kept, without reading them again
