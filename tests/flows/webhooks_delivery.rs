@@ -310,38 +310,40 @@ fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The endpoint's attempt log, oldest first: `(event_id, attempt, outcome, status, error)`.
-async fn attempts(
-    stack: &TestStack,
-    endpoint: &Endpoint,
-) -> Vec<(String, u32, String, Option<u16>, String)> {
+/// An attempt as logged: `(event_id, attempt, outcome, status, error)`.
+type Logged = (String, u32, String, Option<u16>, String);
+
+/// The endpoint's attempt log, oldest first.
+async fn attempts(stack: &TestStack, endpoint: &Endpoint) -> Vec<Logged> {
     let sdk = stack.settings().sdk_config().await;
     let out = aws_sdk_dynamodb::Client::new(&sdk)
         .query()
         .table_name(&stack.settings().table)
         .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
         .expression_attribute_values(":pk", s(format!("WEBHOOK#{}", endpoint.id)))
-        .expression_attribute_values(":prefix", s("ATTEMPT#"))
+        .expression_attribute_values(":prefix", s("ATTEMPTS#"))
         .send()
         .await
         .expect("the attempt log");
-    out.items()
+    let mut logged: Vec<(String, Logged)> = out
+        .items()
         .iter()
-        .map(|item| {
-            let number = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<u32>().ok())
-            };
+        .flat_map(|item| cpor_aws::dynamo::webhooks::attempt_log(item).expect("an attempt log"))
+        .map(|a| {
             (
-                text(item, "event_id"),
-                number("attempt").unwrap_or_default(),
-                text(item, "outcome"),
-                number("status_code").map(|n| n as u16),
-                text(item, "error"),
+                cpor_domain::time::format_instant(a.at),
+                (
+                    a.event_id,
+                    a.attempt,
+                    a.outcome,
+                    a.status_code,
+                    a.error.unwrap_or_default(),
+                ),
             )
         })
-        .collect()
+        .collect();
+    logged.sort_by(|a, b| a.0.cmp(&b.0));
+    logged.into_iter().map(|(_, attempt)| attempt).collect()
 }
 
 /// Waits until the endpoint's log holds `n` attempts; returns them.

@@ -329,35 +329,40 @@ async fn a_disabled_endpoint_is_not_tested_until_enabled_and_enabling_forgets_it
 
 #[tokio::test]
 async fn an_endpoint_shows_its_latest_20_delivery_attempts_newest_first() {
-    // GIVEN an endpoint, and 25 attempts the delivery recorded for it
+    // GIVEN an endpoint, and 25 attempts the delivery recorded for it in rounds of up to
+    // three (as it logs a batch's attempts to one endpoint)
     let stack = TestStack::start().await;
     let created = register(&stack, FABRIKAM, "https://hooks.example.com/cpor").await;
     let id = created["webhook_id"].as_str().unwrap();
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
     let start = "2026-12-07T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
-    for i in 0..25u32 {
-        let at = cpor_domain::time::format_instant(start + TimeDelta::seconds(i.into()));
-        let event_id = format!("01JDX3K2Z4W5Y6V7T8S9R0Q1P2/{i}");
-        let mut put = dynamo
+    let attempts: Vec<(String, Value)> = (0..25u32)
+        .map(|i| {
+            let at = cpor_domain::time::format_instant(start + TimeDelta::seconds(i.into()));
+            let event_id = format!("01JDX3K2Z4W5Y6V7T8S9R0Q1P2/{i}");
+            let entry = if i % 2 == 0 {
+                json!({"event_id": event_id, "attempt": 1, "at": at, "outcome": "delivered",
+                       "status_code": 200})
+            } else {
+                json!({"event_id": event_id, "attempt": 1, "at": at, "outcome": "retrying",
+                       "error": "timeout"})
+            };
+            (at, entry)
+        })
+        .collect();
+    for round in attempts.chunks(3) {
+        let (latest, _) = round.last().unwrap();
+        let log: Vec<&Value> = round.iter().map(|(_, a)| a).collect();
+        dynamo
             .put_item()
             .table_name(&stack.settings().table)
             .item("pk", AttributeValue::S(format!("WEBHOOK#{id}")))
-            .item(
-                "sk",
-                AttributeValue::S(format!("ATTEMPT#{at}#{event_id}#1")),
-            )
-            .item("event_id", AttributeValue::S(event_id))
-            .item("attempt", AttributeValue::N("1".into()))
-            .item("at", AttributeValue::S(at))
-            .item("expires_at", AttributeValue::N("1893456000".into()));
-        put = if i % 2 == 0 {
-            put.item("outcome", AttributeValue::S("delivered".into()))
-                .item("status_code", AttributeValue::N("200".into()))
-        } else {
-            put.item("outcome", AttributeValue::S("retrying".into()))
-                .item("error", AttributeValue::S("timeout".into()))
-        };
-        put.send().await.unwrap();
+            .item("sk", AttributeValue::S(format!("ATTEMPTS#{latest}#round")))
+            .item("attempts", AttributeValue::S(json!(log).to_string()))
+            .item("expires_at", AttributeValue::N("1893456000".into()))
+            .send()
+            .await
+            .unwrap();
     }
     // WHEN it is read
     let read = call(

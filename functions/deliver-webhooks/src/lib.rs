@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use table::{After, Attempt, Endpoint, Record, TableError, WebhookTable};
+use table::{After, Attempt, Endpoint, Record, Records, TableError, WebhookTable};
 use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
@@ -99,6 +99,38 @@ pub enum MessageError {
 /// when it ended.
 type Settled<'a> = (&'a Endpoint, u32, Exchange, Outcome, DateTime<Utc>);
 
+/// A message of the batch, with its event.
+struct Message<'a> {
+    sqs: &'a SqsMessage,
+    id: String,
+    event: Event,
+}
+
+/// What a round did with one message's event.
+#[derive(Default)]
+struct Delivered<'a> {
+    /// The attempts made.
+    settled: Vec<Settled<'a>>,
+    /// The shortest pause before a delivery is tried again, if one is.
+    pause: Option<Duration>,
+    /// Why the message must be tried again (a table or KMS call failed).
+    error: Option<MessageError>,
+}
+
+impl Delivered<'_> {
+    fn failed(problem: String) -> Self {
+        Self {
+            error: Some(MessageError::Table(TableError::new(problem))),
+            ..Self::default()
+        }
+    }
+
+    /// A delivery is to be tried again after `pause`.
+    fn wait(&mut self, pause: Duration) {
+        self.pause = Some(self.pause.map_or(pause, |p| p.min(pause)));
+    }
+}
+
 /// The function.
 pub struct DeliverWebhooksFunction {
     table: WebhookTable,
@@ -116,7 +148,9 @@ pub struct DeliverWebhooksFunction {
     timeout: Duration,
     /// Secrets decrypted in this execution environment, by ciphertext: a secret changes only
     /// with its ciphertext.
-    keys: Mutex<HashMap<Vec<u8>, SigningKey>>,
+    /// Each is decrypted once (`OnceCell`): the deliveries of a round that need the same key
+    /// at once wait for the one `Decrypt`, rather than each making its own.
+    keys: Mutex<HashMap<Vec<u8>, Arc<tokio::sync::OnceCell<SigningKey>>>>,
 }
 
 /// An event as the rule's SQS target delivers it: the whole EventBridge event.
@@ -292,31 +326,39 @@ impl Door for DeliverWebhooksFunction {
 }
 
 impl DeliverWebhooksFunction {
-    /// Handles a batch: its claims at once, each claim's events in their order; the answer
-    /// names the messages to be tried again.
+    /// Handles a batch as one round: the answer names the messages to be tried again.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let mut claims: BTreeMap<String, Vec<(u64, &SqsMessage)>> = BTreeMap::new();
-        for message in &event.records {
-            let (claim, sequence) = order_of(message);
-            claims.entry(claim).or_default().push((sequence, message));
-        }
-        let runs = claims.into_values().map(|mut messages| async move {
-            messages.sort_by_key(|(sequence, _)| *sequence);
-            let mut failed = Vec::new();
-            for (_, message) in messages {
-                let id = message.message_id.clone().unwrap_or_default();
-                if !self
-                    .settle(message)
-                    .instrument(cpor_aws::logging::message_span(&id))
-                    .await
-                {
+        let mut messages = Vec::new();
+        let mut failed = Vec::new();
+        for sqs in &event.records {
+            let id = sqs.message_id.clone().unwrap_or_default();
+            match parse(sqs.body.as_deref().unwrap_or_default()) {
+                Ok(event) => messages.push(Message { sqs, id, event }),
+                Err(error) => {
+                    let span = cpor_aws::logging::message_span(&id);
+                    span.in_scope(
+                        || tracing::warn!(%error, "event failed; the queue will retry it"),
+                    );
                     failed.push(id);
                 }
             }
-            failed
+        }
+        // Boxed: the handler's future would otherwise nest too deep for the compiler's layout.
+        let results = Box::pin(self.round(&messages)).await;
+        let settled = messages.iter().zip(results).map(|(message, result)| {
+            self.settle(message, result)
+                .instrument(cpor_aws::logging::message_span(&message.id))
         });
+        for (message, done) in messages
+            .iter()
+            .zip(futures::future::join_all(settled).await)
+        {
+            if !done {
+                failed.push(message.id.clone());
+            }
+        }
         let mut response = SqsBatchResponse::default();
-        for id in futures::future::join_all(runs).await.into_iter().flatten() {
+        for id in failed {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
@@ -324,9 +366,16 @@ impl DeliverWebhooksFunction {
         response
     }
 
-    /// Processes one message, and sets when it comes back if it must: true when it is done.
-    async fn settle(&self, message: &SqsMessage) -> bool {
-        let pause = match self.process(message).await {
+    /// Sets when a message comes back if it must: true when it is done.
+    async fn settle(
+        &self,
+        message: &Message<'_>,
+        result: Result<Option<Duration>, MessageError>,
+    ) -> bool {
+        if let Some(claim) = &message.event.claim_id {
+            cpor_aws::logging::record_claim(claim);
+        }
+        let pause = match result {
             Ok(None) => {
                 tracing::info!("event delivered to every endpoint that asked for it");
                 return true;
@@ -345,7 +394,7 @@ impl DeliverWebhooksFunction {
                 }
             }
         };
-        if let Some(handle) = &message.receipt_handle
+        if let Some(handle) = &message.sqs.receipt_handle
             && let Err(e) = self
                 .sqs
                 .change_message_visibility()
@@ -360,29 +409,126 @@ impl DeliverWebhooksFunction {
         false
     }
 
-    /// Processes one message: `Some(pause)` when a delivery is to be tried again after
-    /// `pause` (the shortest of its endpoints'). Its endpoints' delivery records are read at
-    /// once, the due ones posted to at once, and their attempts recorded in one transaction.
-    pub async fn process(&self, message: &SqsMessage) -> Result<Option<Duration>, MessageError> {
-        let event = parse(message.body.as_deref().unwrap_or_default())?;
+    /// Delivers a batch's events as one round, in a few table calls whatever its size: a
+    /// query of each partner's endpoints, one `BatchGetItem` of the events' delivery records,
+    /// then the due deliveries posted (the claims at once, each claim's events in their
+    /// order, an event's endpoints at once), then every attempt recorded with
+    /// `BatchWriteItem`. For each message: `Some(pause)` when a delivery is to be tried again
+    /// after `pause` (the shortest of its endpoints').
+    async fn round(&self, messages: &[Message<'_>]) -> Vec<Result<Option<Duration>, MessageError>> {
+        let endpoints = self.endpoints_of(messages).await;
+        let keys: Vec<&str> = messages
+            .iter()
+            .zip(&endpoints)
+            .filter(|(_, e)| e.as_ref().is_ok_and(|e| !e.is_empty()))
+            .map(|(m, _)| m.event.key.as_str())
+            .collect();
+        let records = if keys.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            self.table.records(&keys).await
+        };
+        let records = match records {
+            Ok(records) => records,
+            Err(error) => {
+                return messages
+                    .iter()
+                    .map(|_| Err(MessageError::Table(error.clone())))
+                    .collect();
+            }
+        };
+        let delivered = self.post_in_order(messages, &endpoints, &records).await;
+        let recorded = self.record(messages, &delivered, &records).await;
+        let health = futures::future::join_all(messages.iter().zip(&delivered).map(
+            |(message, delivered)| async {
+                for (endpoint, _, _, outcome, at) in &delivered.settled {
+                    self.keep_health(endpoint, *outcome, *at, &message.event)
+                        .await?;
+                }
+                Ok::<_, MessageError>(())
+            },
+        ))
+        .await;
+        delivered
+            .into_iter()
+            .zip(health)
+            .map(|(delivered, health)| {
+                if !delivered.settled.is_empty()
+                    && let Err(error) = &recorded
+                {
+                    return Err(MessageError::Table(error.clone()));
+                }
+                if let Some(error) = delivered.error {
+                    return Err(error);
+                }
+                health?;
+                Ok(delivered.pause)
+            })
+            .collect()
+    }
+
+    /// Posts the round's due deliveries: the claims at once, each claim's events in their
+    /// order.
+    async fn post_in_order<'a>(
+        &self,
+        messages: &[Message<'_>],
+        endpoints: &'a [Result<Vec<Endpoint>, MessageError>],
+        records: &HashMap<String, Records>,
+    ) -> Vec<Delivered<'a>> {
+        // The claims at once, each claim's events in their order.
+        let mut claims: BTreeMap<String, Vec<(u64, usize)>> = BTreeMap::new();
+        for (i, message) in messages.iter().enumerate() {
+            let (claim, sequence) = order_of(message.sqs);
+            claims.entry(claim).or_default().push((sequence, i));
+        }
+        let runs = claims.into_values().map(|mut run| async move {
+            run.sort_by_key(|(sequence, _)| *sequence);
+            let mut done = Vec::new();
+            for (_, i) in run {
+                let message = &messages[i];
+                let delivered = match &endpoints[i] {
+                    Ok(endpoints) => {
+                        let record = records.get(&message.event.key);
+                        self.deliver(message, endpoints, record)
+                            .instrument(cpor_aws::logging::message_span(&message.id))
+                            .await
+                    }
+                    Err(error) => Delivered::failed(error.to_string()),
+                };
+                done.push((i, delivered));
+            }
+            done
+        });
+        let mut delivered: Vec<Option<Delivered<'a>>> = messages.iter().map(|_| None).collect();
+        for (i, d) in futures::future::join_all(runs).await.into_iter().flatten() {
+            delivered[i] = Some(d);
+        }
+        delivered
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| Delivered::failed("not delivered".into())))
+            .collect()
+    }
+
+    /// Posts a message's event to the endpoints whose delivery is due.
+    async fn deliver<'a>(
+        &self,
+        message: &Message<'_>,
+        endpoints: &'a [Endpoint],
+        records: Option<&Records>,
+    ) -> Delivered<'a> {
+        let event = &message.event;
         if let Some(claim) = &event.claim_id {
             cpor_aws::logging::record_claim(claim);
         }
-        let endpoints = self.endpoints_of(&event).await?;
-        if endpoints.is_empty() {
-            return Ok(None);
-        }
-        let ids: Vec<&str> = endpoints.iter().map(|e| e.webhook_id.as_str()).collect();
-        let records = self.table.records(&ids, &event.key).await?;
         let now = self.clock.now();
-        let mut pause: Option<Duration> = None;
-        let mut shortest = |p: Duration| pause = Some(pause.map_or(p, |q: Duration| q.min(p)));
+        let mut delivered = Delivered::default();
         let mut due = Vec::new();
-        for (endpoint, record) in endpoints.iter().zip(records) {
+        for endpoint in endpoints {
+            let record = records.map_or(Record::New, |r| r.of(&endpoint.webhook_id));
             match record {
                 Record::Settled => {}
                 Record::Pending { due: at, .. } if at > now => {
-                    shortest((at - now).to_std().unwrap_or_default());
+                    delivered.wait((at - now).to_std().unwrap_or_default());
                 }
                 Record::Pending { attempts, .. } => due.push((endpoint, attempts + 1)),
                 Record::New => due.push((endpoint, 1)),
@@ -390,40 +536,39 @@ impl DeliverWebhooksFunction {
         }
         let results = futures::future::join_all(
             due.iter()
-                .map(|(endpoint, attempt)| self.attempt(endpoint, &event, *attempt)),
+                .map(|(endpoint, attempt)| self.attempt(endpoint, event, *attempt)),
         )
         .await;
-        let mut failure = None;
-        let mut settled = Vec::new();
         for ((endpoint, attempt), result) in due.iter().zip(results) {
             match result {
                 Ok(Some((exchange, outcome, at))) => {
-                    settled.push((*endpoint, *attempt, exchange, outcome, at))
+                    if let Outcome::Retrying(pause) = outcome {
+                        delivered.wait(pause);
+                    }
+                    delivered
+                        .settled
+                        .push((*endpoint, *attempt, exchange, outcome, at));
                 }
-                Ok(None) => shortest(postponed(message, self.postpone_step())),
-                Err(error) => failure = Some(error),
+                Ok(None) => delivered.wait(postponed(message.sqs, self.postpone_step())),
+                Err(error) => delivered.error = Some(error),
             }
         }
-        if let Some(p) = self.record(&event, &settled).await? {
-            shortest(p);
-        }
-        match failure {
-            Some(error) => Err(error),
-            None => Ok(pause),
-        }
+        delivered
     }
 
-    /// Records a message's attempts and keeps its endpoints' health: the shortest pause of the
-    /// deliveries to try again, if any.
+    /// Records a round's attempts: each event's delivery records (over those read before the
+    /// round) and each endpoint's attempts, in one write.
     async fn record(
         &self,
-        event: &Event,
-        settled: &[Settled<'_>],
-    ) -> Result<Option<Duration>, MessageError> {
-        let mut pause: Option<Duration> = None;
-        let writes: Vec<(&str, Attempt<'_>, After)> = settled
-            .iter()
-            .map(|(endpoint, attempt, exchange, outcome, at)| {
+        messages: &[Message<'_>],
+        delivered: &[Delivered<'_>],
+        read: &HashMap<String, Records>,
+    ) -> Result<(), TableError> {
+        let mut records: BTreeMap<&str, (&str, Records)> = BTreeMap::new();
+        let mut attempts: BTreeMap<&str, Vec<Attempt>> = BTreeMap::new();
+        for (message, delivered) in messages.iter().zip(delivered) {
+            let event = &message.event;
+            for (endpoint, attempt, exchange, outcome, at) in &delivered.settled {
                 let after = match outcome {
                     Outcome::Retrying(pause) => After::Pending(*at + *pause),
                     Outcome::Delivered | Outcome::Failed | Outcome::Disabled | Outcome::Refused => {
@@ -431,37 +576,37 @@ impl DeliverWebhooksFunction {
                     }
                 };
                 let logged = Attempt {
-                    event_id: &event.event_id,
+                    event_id: event.event_id.clone(),
                     attempt: *attempt,
                     at: *at,
-                    outcome: outcome.as_str(),
+                    outcome: outcome.as_str().to_owned(),
                     status_code: exchange.status(),
-                    error: exchange.error(),
+                    error: exchange.error().map(str::to_owned),
                 };
-                (endpoint.webhook_id.as_str(), logged, after)
-            })
-            .collect();
-        let recorded = self.table.settle_all(&event.key, &writes).await?;
-        // Another receipt that recorded its attempt first carries on with it.
-        let ours: Vec<_> = settled
-            .iter()
-            .zip(recorded)
-            .filter_map(|(s, recorded)| recorded.then_some(s))
-            .collect();
-        let health =
-            futures::future::join_all(ours.iter().map(|(endpoint, _, _, outcome, at)| {
-                self.keep_health(endpoint, *outcome, *at, event)
-            }))
-            .await;
-        for result in health {
-            result?;
-        }
-        for (_, _, _, outcome, _) in ours {
-            if let Outcome::Retrying(p) = outcome {
-                pause = Some(pause.map_or(*p, |q| q.min(*p)));
+                records
+                    .entry(event.key.as_str())
+                    .or_insert_with(|| {
+                        (
+                            event.event_id.as_str(),
+                            read.get(&event.key).cloned().unwrap_or_default(),
+                        )
+                    })
+                    .1
+                    .set(&endpoint.webhook_id, &logged, after);
+                attempts
+                    .entry(endpoint.webhook_id.as_str())
+                    .or_default()
+                    .push(logged);
             }
         }
-        Ok(pause)
+        if records.is_empty() {
+            return Ok(());
+        }
+        let records: Vec<(&str, &str, &Records)> = records
+            .iter()
+            .map(|(key, (event_id, records))| (*key, *event_id, records))
+            .collect();
+        self.table.write(&records, &attempts).await
     }
 
     fn postpone_step(&self) -> Duration {
@@ -471,22 +616,45 @@ impl DeliverWebhooksFunction {
             .map_or(POSTPONE_STEP, Duration::from_secs)
     }
 
-    /// The endpoints an event goes to.
-    async fn endpoints_of(&self, event: &Event) -> Result<Vec<Endpoint>, MessageError> {
-        if event.detail_type == TEST_EVENT {
-            let Some(id) = &event.webhook_id else {
-                return Err(MessageError::Poison("a test event names no webhook".into()));
-            };
-            let endpoint = self.table.endpoint(&event.partner_id, id).await?;
-            return Ok(endpoint.into_iter().filter(|e| e.active).collect());
-        }
-        Ok(self
-            .table
-            .endpoints(&event.partner_id)
-            .await?
-            .into_iter()
-            .filter(|e| e.active && wants(&e.events, &event.detail_type))
-            .collect())
+    /// The endpoints each message's event goes to: one query a partner of the batch, one
+    /// read a test event.
+    async fn endpoints_of(
+        &self,
+        messages: &[Message<'_>],
+    ) -> Vec<Result<Vec<Endpoint>, MessageError>> {
+        let partners: std::collections::BTreeSet<&str> = messages
+            .iter()
+            .filter(|m| m.event.detail_type != TEST_EVENT)
+            .map(|m| m.event.partner_id.as_str())
+            .collect();
+        let read = futures::future::join_all(
+            partners
+                .iter()
+                .map(|partner| async move { (*partner, self.table.endpoints(partner).await) }),
+        )
+        .await;
+        let by_partner: HashMap<&str, Result<Vec<Endpoint>, TableError>> =
+            read.into_iter().collect();
+        futures::future::join_all(messages.iter().map(|message| async {
+            let event = &message.event;
+            if event.detail_type == TEST_EVENT {
+                let Some(id) = &event.webhook_id else {
+                    return Err(MessageError::Poison("a test event names no webhook".into()));
+                };
+                let endpoint = self.table.endpoint(&event.partner_id, id).await?;
+                return Ok(endpoint.into_iter().filter(|e| e.active).collect());
+            }
+            match by_partner.get(event.partner_id.as_str()) {
+                Some(Ok(endpoints)) => Ok(endpoints
+                    .iter()
+                    .filter(|e| e.active && wants(&e.events, &event.detail_type))
+                    .cloned()
+                    .collect()),
+                Some(Err(error)) => Err(MessageError::Table(error.clone())),
+                None => Ok(Vec::new()),
+            }
+        }))
+        .await
     }
 
     /// Posts `event` to `endpoint` as its attempt `attempt`: how the exchange ended, what it
@@ -646,14 +814,23 @@ impl DeliverWebhooksFunction {
         endpoint: &Endpoint,
         ciphertext: &[u8],
     ) -> Result<SigningKey, MessageError> {
-        if let Some(key) = self
-            .keys
-            .lock()
-            .ok()
-            .and_then(|k| k.get(ciphertext).cloned())
-        {
-            return Ok(key);
-        }
+        let cell = match self.keys.lock() {
+            Ok(mut keys) => keys.entry(ciphertext.to_vec()).or_default().clone(),
+            // A panic elsewhere left the lock poisoned: decrypt without the cache.
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_try_init(|| self.decrypt(endpoint, ciphertext))
+            .await
+            .cloned()
+    }
+
+    /// Decrypts a secret's ciphertext with the service's key under the endpoint's encryption
+    /// context.
+    async fn decrypt(
+        &self,
+        endpoint: &Endpoint,
+        ciphertext: &[u8],
+    ) -> Result<SigningKey, MessageError> {
         let unreadable =
             |problem: String| MessageError::Secret(endpoint.webhook_id.clone(), problem);
         let out = self
@@ -671,11 +848,7 @@ impl DeliverWebhooksFunction {
             .map(|p| p.into_inner())
             .and_then(|p| String::from_utf8(p).ok())
             .ok_or_else(|| unreadable("no text".into()))?;
-        let key = SigningKey::from_secret(&text).map_err(|e| unreadable(e.to_string()))?;
-        if let Ok(mut keys) = self.keys.lock() {
-            keys.insert(ciphertext.to_vec(), key.clone());
-        }
-        Ok(key)
+        SigningKey::from_secret(&text).map_err(|e| unreadable(e.to_string()))
     }
 }
 

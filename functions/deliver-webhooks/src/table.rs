@@ -1,26 +1,41 @@
 //! deliver-webhooks' items in the table (docs/architecture.md, "Storage"): the partner's
 //! endpoints (`WEBHOOKS#<p>`, `WEBHOOK#<id>`, written by the webhook routes; read here, their
-//! health updated here), the delivery record of each endpoint and event
-//! (`WEBHOOK#<id>`, `DELIVERY#<delivery key>`) and the attempt log (`WEBHOOK#<id>`,
-//! `ATTEMPT#<at>#<event id>#<attempt>`, kept 30 days).
+//! health updated here), the delivery records of each event, one an endpoint, in one item
+//! (`DELIVERY#<delivery key>`, `DELIVERY`), and the attempt log (`WEBHOOK#<id>`,
+//! `ATTEMPTS#<at>#<event id>#<attempt>`: a round's attempts to the endpoint, kept 30 days).
+//!
+//! A round (one batch of messages) reads its events' records in one `BatchGetItem` and writes
+//! them and its attempts with `BatchWriteItem`: a few calls a batch, not a few a delivery.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use chrono::{DateTime, TimeDelta, Utc};
 use cpor_aws::schema::{PK, SK, TTL_ATTRIBUTE};
 use cpor_aws::{SdkClient, describe};
 use cpor_domain::time::format_instant;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 type Item = HashMap<String, AttributeValue>;
 
 /// How long the attempt log keeps an attempt.
 const ATTEMPT_KEPT: TimeDelta = TimeDelta::days(30);
+/// How long an event's delivery records are kept after their last attempt: longer than the
+/// queue keeps a message (4 days), so a message always finds its records.
+const RECORD_KEPT: TimeDelta = TimeDelta::days(30);
+/// Calls that a round's unprocessed items are sent in, at most.
+const UNPROCESSED_TRIES: u32 = 6;
 
 /// A table call failed: the message is tried again.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct TableError(String);
+
+impl TableError {
+    pub fn new(problem: String) -> Self {
+        Self(problem)
+    }
+}
 
 fn failed(what: &str, error: &impl std::error::Error) -> TableError {
     TableError(format!("{what}: {}", describe(error)))
@@ -103,16 +118,8 @@ pub enum After {
     Settled(&'static str),
 }
 
-/// One attempt, as the attempt log records it.
-#[derive(Debug, Clone)]
-pub struct Attempt<'a> {
-    pub event_id: &'a str,
-    pub attempt: u32,
-    pub at: DateTime<Utc>,
-    pub outcome: &'static str,
-    pub status_code: Option<u16>,
-    pub error: Option<&'static str>,
-}
+/// One attempt, as the attempt log records it (the type the webhook routes read it as).
+pub use cpor_aws::dynamo::webhooks::AttemptRecord as Attempt;
 
 /// The table, for deliver-webhooks.
 #[derive(Debug, Clone)]
@@ -187,15 +194,12 @@ impl WebhookTable {
         Ok(out.item.as_ref().and_then(Endpoint::read))
     }
 
-    /// Where the delivery `key` to each of `webhook_ids` stands, in their order: one
-    /// `BatchGetItem` (a partner has five endpoints at most).
-    pub async fn records(
-        &self,
-        webhook_ids: &[&str],
-        key: &str,
-    ) -> Result<Vec<Record>, TableError> {
-        let keys: Vec<Item> = webhook_ids.iter().map(|id| record_key(id, key)).collect();
-        let mut found: HashMap<String, Record> = HashMap::new();
+    /// The delivery records of the events `keys` (one item an event, one record in it an
+    /// endpoint), by key: one `BatchGetItem` a hundred events. An event never tried has none.
+    pub async fn records(&self, keys: &[&str]) -> Result<HashMap<String, Records>, TableError> {
+        let mut found = HashMap::new();
+        let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+        let keys: Vec<Item> = unique.into_iter().map(records_key).collect();
         for chunk in keys.chunks(100) {
             let mut pending = Some(
                 KeysAndAttributes::builder()
@@ -204,8 +208,10 @@ impl WebhookTable {
                     .build()
                     .map_err(|e| TableError(format!("BatchGetItem deliveries: {e}")))?,
             );
+            let mut tries = 0;
             // What the table left unprocessed (throttling) is asked for again.
             while let Some(request) = pending.take() {
+                tries += 1;
                 let out = self
                     .client
                     .batch_get_item()
@@ -219,116 +225,71 @@ impl WebhookTable {
                     .into_iter()
                     .flatten()
                 {
-                    if let Some(pk) = text(&item, PK) {
-                        found.insert(pk, record_of(&item));
+                    if let Some(key) = text(&item, "delivery_key") {
+                        found.insert(key, Records::read(&item)?);
                     }
                 }
                 pending = out
                     .unprocessed_keys
                     .and_then(|mut u| u.remove(&self.table))
                     .filter(|k| !k.keys.is_empty());
-            }
-        }
-        Ok(webhook_ids
-            .iter()
-            .map(|id| {
-                found
-                    .remove(&format!("WEBHOOK#{id}"))
-                    .unwrap_or(Record::New)
-            })
-            .collect())
-    }
-
-    /// Records each attempt of `settled` (its endpoint, the delivery key, the attempt, where it
-    /// leaves the delivery) in one transaction; when another receipt recorded one of them first,
-    /// each is recorded alone. Returns, for each, whether this call recorded it.
-    pub async fn settle_all(
-        &self,
-        key: &str,
-        settled: &[(&str, Attempt<'_>, After)],
-    ) -> Result<Vec<bool>, TableError> {
-        if settled.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut items = Vec::with_capacity(2 * settled.len());
-        for (webhook_id, attempt, after) in settled {
-            let log = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(attempt_item(webhook_id, attempt)))
-                .build()
-                .map_err(|e| TableError(format!("attempt: {e}")))?;
-            let (item, condition, names, values) = record_put(webhook_id, key, attempt, *after);
-            let record = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .build()
-                .map_err(|e| TableError(format!("delivery: {e}")))?;
-            items.push(TransactWriteItem::builder().put(log).build());
-            items.push(TransactWriteItem::builder().put(record).build());
-        }
-        let written = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match written {
-            Ok(_) => Ok(vec![true; settled.len()]),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
-            {
-                let mut recorded = Vec::with_capacity(settled.len());
-                for (webhook_id, attempt, after) in settled {
-                    recorded.push(self.settle(webhook_id, key, attempt, *after).await?);
+                if pending.is_some() {
+                    unprocessed_pause(tries).await?;
                 }
-                Ok(recorded)
             }
-            Err(e) => Err(failed("TransactWriteItems deliveries", &e)),
         }
+        Ok(found)
     }
 
-    /// Records the attempt `attempt` of the delivery `key` to `webhook_id` and where it
-    /// leaves the delivery, unless another attempt was recorded first (a message received
-    /// twice at once): false then.
-    pub async fn settle(
+    /// Writes a round of deliveries: each event's records, and each endpoint's attempts as
+    /// one item of its attempt log, with `BatchWriteItem` (25 items a call). A record is
+    /// written whole, over the one read before the round: of two receipts of one message at
+    /// once, the last to write is kept (either posted; the schedule goes on from its record).
+    pub async fn write(
         &self,
-        webhook_id: &str,
-        key: &str,
-        attempt: &Attempt<'_>,
-        after: After,
-    ) -> Result<bool, TableError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(attempt_item(webhook_id, attempt)))
-            .send()
-            .await
-            .map_err(|e| failed("PutItem attempt", &e))?;
-        let (item, condition, names, values) = record_put(webhook_id, key, attempt, after);
-        let written = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match written {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
+        records: &[(&str, &str, &Records)],
+        attempts: &BTreeMap<&str, Vec<Attempt>>,
+    ) -> Result<(), TableError> {
+        let mut items = records
+            .iter()
+            .map(|(key, event_id, records)| records.item(key, event_id))
+            .collect::<Result<Vec<Item>, _>>()?;
+        for (webhook_id, log) in attempts {
+            if !log.is_empty() {
+                items.push(log_item(webhook_id, log)?);
             }
-            Err(e) => Err(failed("PutItem delivery", &e)),
         }
+        for chunk in items.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(|e| TableError(format!("BatchWriteItem deliveries: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut tries = 0;
+            while !requests.is_empty() {
+                tries += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| failed("BatchWriteItem deliveries", &e))?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    unprocessed_pause(tries).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Takes the right to post to a slow endpoint until `until`, unless another execution
@@ -479,92 +440,130 @@ impl WebhookTable {
     }
 }
 
-fn record_key(webhook_id: &str, key: &str) -> Item {
+/// What the table left unprocessed is sent again after a growing pause; after
+/// [`UNPROCESSED_TRIES`] tries the round fails (and its messages come back).
+async fn unprocessed_pause(tries: u32) -> Result<(), TableError> {
+    if tries >= UNPROCESSED_TRIES {
+        return Err(TableError(format!(
+            "the table left items unprocessed {tries} times"
+        )));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(25 << tries.min(6))).await;
+    Ok(())
+}
+
+fn records_key(key: &str) -> Item {
     HashMap::from([
-        (PK.to_owned(), webhook_pk(webhook_id)),
-        (SK.to_owned(), s(format!("DELIVERY#{key}"))),
+        (PK.to_owned(), s(format!("DELIVERY#{key}"))),
+        (SK.to_owned(), s("DELIVERY")),
     ])
 }
 
-fn record_of(item: &Item) -> Record {
-    let attempts = item
-        .get("attempts")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    match (text(item, "state").as_deref(), instant(item, "due")) {
-        (Some("pending"), Some(due)) => Record::Pending { attempts, due },
-        _ => Record::Settled,
+/// Where the delivery of an event to one endpoint stands, as its record says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct RecordState {
+    /// `pending` or `settled`.
+    state: String,
+    attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    due: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
+    updated_at: String,
+}
+
+/// An event's delivery records, one an endpoint (by webhook id). The item holds them as one
+/// JSON document (`endpoints`): the function reads and writes them whole, and no expression
+/// looks inside.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records(BTreeMap<String, RecordState>);
+
+impl Records {
+    fn read(item: &Item) -> Result<Self, TableError> {
+        let Some(text) = text(item, "endpoints") else {
+            return Ok(Self::default());
+        };
+        serde_json::from_str(&text)
+            .map(Self)
+            .map_err(|e| TableError(format!("an event's delivery records: {e}")))
+    }
+
+    /// Where the delivery to `webhook_id` stands.
+    pub fn of(&self, webhook_id: &str) -> Record {
+        let Some(record) = self.0.get(webhook_id) else {
+            return Record::New;
+        };
+        let due = record.due.as_deref().and_then(|d| d.parse().ok());
+        match (record.state.as_str(), due) {
+            ("pending", Some(due)) => Record::Pending {
+                attempts: record.attempts,
+                due,
+            },
+            _ => Record::Settled,
+        }
+    }
+
+    /// Records the attempt `attempt` to `webhook_id`, and where it leaves the delivery.
+    pub fn set(&mut self, webhook_id: &str, attempt: &Attempt, after: After) {
+        let (state, due, outcome) = match after {
+            After::Pending(due) => ("pending", Some(format_instant(due)), None),
+            After::Settled(outcome) => ("settled", None, Some(outcome.to_owned())),
+        };
+        self.0.insert(
+            webhook_id.to_owned(),
+            RecordState {
+                state: state.to_owned(),
+                attempts: attempt.attempt,
+                due,
+                outcome,
+                updated_at: format_instant(attempt.at),
+            },
+        );
+    }
+
+    fn item(&self, key: &str, event_id: &str) -> Result<Item, TableError> {
+        let mut item = records_key(key);
+        item.insert("delivery_key".into(), s(key));
+        item.insert("event_id".into(), s(event_id));
+        let text = serde_json::to_string(&self.0)
+            .map_err(|e| TableError(format!("an event's delivery records: {e}")))?;
+        item.insert("endpoints".into(), s(text));
+        let latest = self
+            .0
+            .values()
+            .filter_map(|r| r.updated_at.parse::<DateTime<Utc>>().ok())
+            .max()
+            .unwrap_or_else(Utc::now);
+        item.insert(
+            TTL_ATTRIBUTE.to_owned(),
+            n((latest + RECORD_KEPT).timestamp()),
+        );
+        Ok(item)
     }
 }
 
-/// An attempt's item in the log (the same attempt written twice is one item).
-fn attempt_item(webhook_id: &str, attempt: &Attempt<'_>) -> Item {
-    let at = format_instant(attempt.at);
-    let expires = (attempt.at + ATTEMPT_KEPT).timestamp();
-    let mut item = HashMap::from([
+/// A round's attempts to one endpoint, as one item of its attempt log, sorted by the latest
+/// (the same round written twice is one item). The attempts are one JSON document
+/// (`attempts`), as the webhook routes read them.
+fn log_item(webhook_id: &str, log: &[Attempt]) -> Result<Item, TableError> {
+    let latest = log.iter().map(|a| a.at).max().unwrap_or_else(Utc::now);
+    let first = log
+        .first()
+        .map_or(String::new(), |a| format!("{}#{}", a.event_id, a.attempt));
+    let attempts =
+        serde_json::to_string(log).map_err(|e| TableError(format!("an attempt log: {e}")))?;
+    Ok(HashMap::from([
         (PK.to_owned(), webhook_pk(webhook_id)),
         (
             SK.to_owned(),
-            s(format!(
-                "ATTEMPT#{at}#{}#{}",
-                attempt.event_id, attempt.attempt
-            )),
+            s(format!("ATTEMPTS#{}#{first}", format_instant(latest))),
         ),
-        ("event_id".to_owned(), s(attempt.event_id)),
-        ("attempt".to_owned(), n(attempt.attempt)),
-        ("at".to_owned(), s(at)),
-        ("outcome".to_owned(), s(attempt.outcome)),
-        (TTL_ATTRIBUTE.to_owned(), n(expires)),
-    ]);
-    if let Some(status) = attempt.status_code {
-        item.insert("status_code".into(), n(status));
-    }
-    if let Some(error) = attempt.error {
-        item.insert("error".into(), s(error));
-    }
-    item
-}
-
-type Names = HashMap<String, String>;
-
-/// The delivery record after an attempt, and the condition it is written on: over the
-/// previous attempt's record, or over this very write (its answer lost, the SDK sent it
-/// again), never over another receipt's attempt.
-fn record_put(
-    webhook_id: &str,
-    key: &str,
-    attempt: &Attempt<'_>,
-    after: After,
-) -> (Item, &'static str, Names, Item) {
-    let updated = format_instant(attempt.at);
-    let mut item = record_key(webhook_id, key);
-    item.insert("event_id".into(), s(attempt.event_id));
-    item.insert("attempts".into(), n(attempt.attempt));
-    item.insert("updated_at".into(), s(&updated));
-    match after {
-        After::Pending(due) => {
-            item.insert("state".into(), s("pending"));
-            item.insert("due".into(), s(format_instant(due)));
-        }
-        After::Settled(outcome) => {
-            item.insert("state".into(), s("settled"));
-            item.insert("outcome".into(), s(outcome));
-        }
-    }
-    let names = HashMap::from([("#pk".to_owned(), PK.to_owned())]);
-    let values = HashMap::from([
-        (":previous".to_owned(), n(attempt.attempt - 1)),
-        (":this".to_owned(), n(attempt.attempt)),
-        (":at".to_owned(), s(updated)),
-    ]);
-    (
-        item,
-        "attribute_not_exists(#pk) OR attempts = :previous \
-         OR (attempts = :this AND updated_at = :at)",
-        names,
-        values,
-    )
+        ("attempts".to_owned(), s(attempts)),
+        (
+            TTL_ATTRIBUTE.to_owned(),
+            n((latest + ATTEMPT_KEPT).timestamp()),
+        ),
+    ]))
 }
 
 /// An endpoint deleted meanwhile has no health to keep.

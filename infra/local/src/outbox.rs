@@ -19,16 +19,12 @@ pub struct OutboxMessage {
     pub message_id: String,
 }
 
+/// How often the emulator's state is asked for before the read fails.
+const TRIES: u32 = 5;
+
 /// Reads the sent messages from the emulator's state (`GET /moto-api/data.json`).
 pub async fn read(http: &reqwest::Client, endpoint: &str) -> Result<Vec<OutboxMessage>, String> {
-    let data: Value = http
-        .get(format!("{endpoint}/moto-api/data.json"))
-        .send()
-        .await
-        .map_err(|e| format!("emulator not reachable: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("emulator state unreadable: {e}"))?;
+    let data = state(http, endpoint).await?;
     let text = |v: &Value, k: &str| {
         v.get(k)
             .and_then(Value::as_str)
@@ -60,4 +56,30 @@ pub async fn read(http: &reqwest::Client, endpoint: &str) -> Result<Vec<OutboxMe
         })
         .unwrap_or_default();
     Ok(messages)
+}
+
+/// The emulator's state. moto writes it out while other requests change it, and now and then
+/// answers an error or a body cut short: asked again, after a pause, a few times.
+async fn state(http: &reqwest::Client, endpoint: &str) -> Result<Value, String> {
+    let mut problem = String::new();
+    for attempt in 1..=TRIES {
+        let answer = http
+            .get(format!("{endpoint}/moto-api/data.json"))
+            .send()
+            .await;
+        match answer {
+            Err(e) => problem = format!("emulator not reachable: {e}"),
+            Ok(answer) if !answer.status().is_success() => {
+                problem = format!("emulator state: {}", answer.status());
+            }
+            Ok(answer) => match answer.json::<Value>().await {
+                Ok(data) => return Ok(data),
+                Err(e) => problem = format!("emulator state unreadable: {e}"),
+            },
+        }
+        if attempt < TRIES {
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+    }
+    Err(problem)
 }

@@ -173,7 +173,7 @@ async fn attempts(
             .table_name(table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :attempt)")
             .expression_attribute_values(":pk", AttributeValue::S(format!("WEBHOOK#{webhook_id}")))
-            .expression_attribute_values(":attempt", AttributeValue::S("ATTEMPT#".into()))
+            .expression_attribute_values(":attempt", AttributeValue::S("ATTEMPTS#".into()))
             .scan_index_forward(false)
             .set_exclusive_start_key(start.take())
             .send()
@@ -184,35 +184,36 @@ async fn attempts(
                     cpor_aws::describe(&e)
                 ))
             })?;
+        // Each item is a delivery round's attempts to the endpoint.
         for item in page.items() {
-            found.push(attempt_json(item));
+            let round = cpor_aws::dynamo::webhooks::attempt_log(item).map_err(|e| {
+                OpsError::Failed(format!("could not read the webhook's attempts: {e}"))
+            })?;
+            found.extend(round.iter().map(attempt_json));
         }
         match page.last_evaluated_key {
             Some(key) => start = Some(key),
-            None => return Ok(found),
+            None => {
+                // Two rounds at once may interleave: newest first by the attempts themselves.
+                found.sort_by(|a, b| {
+                    let key =
+                        |v: &Value| (v["at"].as_str().map(str::to_owned), v["attempt"].as_u64());
+                    key(b).cmp(&key(a))
+                });
+                return Ok(found);
+            }
         }
     }
 }
 
-fn attempt_json(item: &std::collections::HashMap<String, AttributeValue>) -> Value {
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .map_or(Value::Null, |s| Value::String(s.clone()))
-    };
-    let number = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<u64>().ok())
-            .map_or(Value::Null, Value::from)
-    };
+fn attempt_json(attempt: &cpor_aws::dynamo::webhooks::AttemptRecord) -> Value {
     json!({
-        "event_id": text("event_id"),
-        "attempt": number("attempt"),
-        "at": text("at"),
-        "outcome": text("outcome"),
-        "status_code": number("status_code"),
-        "error": text("error"),
+        "event_id": attempt.event_id,
+        "attempt": attempt.attempt,
+        "at": cpor_domain::time::format_instant(attempt.at),
+        "outcome": attempt.outcome,
+        "status_code": attempt.status_code,
+        "error": attempt.error,
     })
 }
 

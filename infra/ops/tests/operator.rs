@@ -962,31 +962,26 @@ async fn finalization_as_of_a_future_time_is_refused_without_force() {
 /// An attempt to deliver an event: its id, number, instant, outcome, status code and error.
 struct Attempt<'a>(&'a str, u32, &'a str, &'a str, Option<u16>, Option<&'a str>);
 
-/// Records an attempt to deliver an event to the endpoint `webhook_id`, as the delivery writes
-/// one (the attempt log of the webhooks' contract).
+/// Records an attempt to deliver an event to the endpoint `webhook_id`, as the delivery logs a
+/// round of one attempt.
 async fn record_attempt(stack: &TestStack, webhook_id: &str, attempt: Attempt<'_>) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let Attempt(event_id, attempt, at, outcome, status_code, error) = attempt;
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await);
-    let mut put = dynamo
+    let entry = serde_json::json!([{
+        "event_id": event_id, "attempt": attempt, "at": at, "outcome": outcome,
+        "status_code": status_code, "error": error,
+    }]);
+    let put = dynamo
         .put_item()
         .table_name(&stack.settings().table)
         .item("pk", AttributeValue::S(format!("WEBHOOK#{webhook_id}")))
         .item(
             "sk",
-            AttributeValue::S(format!("ATTEMPT#{at}#{event_id}#{attempt}")),
+            AttributeValue::S(format!("ATTEMPTS#{at}#{event_id}#{attempt}")),
         )
-        .item("event_id", AttributeValue::S(event_id.into()))
-        .item("attempt", AttributeValue::N(attempt.to_string()))
-        .item("at", AttributeValue::S(at.into()))
-        .item("outcome", AttributeValue::S(outcome.into()))
+        .item("attempts", AttributeValue::S(entry.to_string()))
         .item("expires_at", AttributeValue::N("1893456000".into()));
-    if let Some(code) = status_code {
-        put = put.item("status_code", AttributeValue::N(code.to_string()));
-    }
-    if let Some(error) = error {
-        put = put.item("error", AttributeValue::S(error.into()));
-    }
     put.send().await.expect("the attempt is recorded");
 }
 

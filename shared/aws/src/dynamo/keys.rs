@@ -392,8 +392,9 @@ const WEBHOOKS_PREFIX: &str = "WEBHOOKS#";
 const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 /// The count of a partner's webhook endpoints (the limit's guard).
 const WEBHOOK_COUNT: &str = "COUNT";
-/// One delivery attempt to an endpoint, in the endpoint's partition, by time.
-const ATTEMPT_PREFIX: &str = "ATTEMPT#";
+/// A delivery round's attempts to an endpoint, in the endpoint's partition, by the round's
+/// latest attempt.
+const ATTEMPT_PREFIX: &str = "ATTEMPTS#";
 
 /// The partition of a partner's webhook endpoints and their count.
 pub(super) fn webhooks_partition(id: &PartnerId) -> String {
@@ -418,7 +419,7 @@ pub(super) fn webhook_partition(id: WebhookId) -> String {
     format!("{WEBHOOK_PREFIX}{id}")
 }
 
-/// The sort keys of an endpoint's attempts begin so (then the attempt's instant).
+/// The sort keys of an endpoint's attempt log begin so (then the round's latest instant).
 pub(super) const ATTEMPT_SK_PREFIX: &str = ATTEMPT_PREFIX;
 
 #[cfg(test)]

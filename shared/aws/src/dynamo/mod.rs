@@ -18,7 +18,8 @@
 //! | export (TTL `expires_at_epoch`) | `EXPORT#<id>` | `EXPORT` |
 //! | period of a unit (the ledger's) | `UNIT#<lock key>` | `PERIOD#<effective_from>#<claim id>` |
 //! | a partner's webhook endpoint, and its count of them | `WEBHOOKS#<partner id>` | `WEBHOOK#<webhook id>`, `COUNT` (`count`) |
-//! | an attempt to deliver to an endpoint (TTL `expires_at`) | `WEBHOOK#<webhook id>` | `ATTEMPT#<at>#<event id>#<attempt>` |
+//! | a delivery round's attempts to an endpoint (TTL `expires_at`) | `WEBHOOK#<webhook id>` | `ATTEMPTS#<latest at>#<event id>#<attempt>` |
+//! | an event's delivery records, one an endpoint (TTL `expires_at`) | `DELIVERY#<event id>[#replay:<name>]` | `DELIVERY` |
 //!
 //! Index `by_partner` (`partner_pk`, `partner_sk` = claim id) lists a partner's claims newest
 //! first. Index `due_claims` (`due_shard`, `due_at` = `<deadline>#<id>`) holds only the claims

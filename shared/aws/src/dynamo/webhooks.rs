@@ -2,7 +2,7 @@
 //! as KMS ciphertext, beside the partner's count of them (`WEBHOOKS`), which every registration
 //! raises and every removal lowers in the same transaction, so the limit holds under concurrent
 //! requests. And the read of an endpoint's latest delivery attempts (`WEBHOOK#<id>`,
-//! `ATTEMPT#...`), which the delivery function writes.
+//! `ATTEMPTS#...`, each item a round's attempts), which the delivery function writes.
 
 use super::expression::Expression;
 use super::record::{Item, from_item};
@@ -348,7 +348,10 @@ impl DynamoStore {
         }
     }
 
-    /// The endpoint's latest `limit` attempts, newest first.
+    /// The endpoint's latest `limit` attempts, newest first. The delivery function logs a
+    /// round's attempts to an endpoint as one item sorted by the round's latest attempt, so
+    /// `limit` items hold at least `limit` attempts; two rounds at once may interleave, which
+    /// the sort after reading puts in order.
     pub async fn webhook_attempts(
         &self,
         id: WebhookId,
@@ -373,9 +376,25 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("Query webhook attempts", &e))?;
-        out.items()
-            .iter()
-            .map(|item| from_item(item).map_err(|e| inconsistent(format!("webhook attempt: {e}"))))
-            .collect()
+        let mut attempts = Vec::new();
+        for item in out.items() {
+            attempts.extend(attempt_log(item)?);
+        }
+        attempts.sort_by_key(|a| std::cmp::Reverse((a.at, a.attempt)));
+        attempts.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(attempts)
     }
 }
+
+/// The attempts of one item of an endpoint's attempt log: a JSON document (`attempts`), which
+/// the delivery function writes whole.
+pub fn attempt_log(item: &Item) -> Result<Vec<AttemptRecord>, Unavailable> {
+    let text = item
+        .get(ATTEMPT_LOG)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| inconsistent("webhook attempt log: no attempts"))?;
+    serde_json::from_str(text).map_err(|e| inconsistent(format!("webhook attempt log: {e}")))
+}
+
+/// The attribute of an attempt log's item that holds its attempts.
+pub const ATTEMPT_LOG: &str = "attempts";
