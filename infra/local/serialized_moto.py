@@ -30,6 +30,13 @@ The table's stream is kept true to DynamoDB's: a transaction's writes are stream
 commits (moto streams each write as its table makes it), a transaction undone leaves no record,
 and a stream read never sees a transaction half written.
 
+Two costs of moto's server that AWS has no counterpart of are taken off every request:
+- moto's dispatcher asks for the list of its service modules at each request, which lists its
+  package directory and checks each entry on disk (a few hundred system calls); the list never
+  changes while the server runs, so it is read once;
+- werkzeug writes a log line for each request (a tenth of the emulator's time under load);
+  requests are no longer logged, errors and warnings still are.
+
 Run as moto's own server: python serialized_moto.py -H 127.0.0.1 -p 4566
 """
 
@@ -38,8 +45,11 @@ import bisect
 import functools
 import inspect
 import json
+import logging
 import sys
 import threading
+
+import moto.backends
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -374,6 +384,11 @@ for _name, _attr in list(vars(DynamoDBBackend).items()):
 # A stream read waits for the write in progress: it never sees half a transaction (nor the
 # records of one being undone).
 DynamoDBStreamsBackend.get_records = _serialized(DynamoDBStreamsBackend.get_records)
+
+_moto_modules = tuple(moto.backends.list_of_moto_modules())
+moto.backends.list_of_moto_modules = lambda: _moto_modules
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -99,6 +99,9 @@ pub enum MessageError {
 /// when it ended.
 type Settled<'a> = (&'a Endpoint, u32, Exchange, Outcome, DateTime<Utc>);
 
+/// The slow endpoints whose hold a round asked for: it posts to each at most once.
+type SlowAsked = Mutex<std::collections::HashSet<String>>;
+
 /// A message of the batch, with its event.
 struct Message<'a> {
     sqs: &'a SqsMessage,
@@ -151,6 +154,8 @@ pub struct DeliverWebhooksFunction {
     /// Each is decrypted once (`OnceCell`): the deliveries of a round that need the same key
     /// at once wait for the one `Decrypt`, rather than each making its own.
     keys: Mutex<HashMap<Vec<u8>, Arc<tokio::sync::OnceCell<SigningKey>>>>,
+    /// Slow endpoints that another execution holds, and until when its hold lasts at most.
+    slow_held: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 /// An event as the rule's SQS target delivers it: the whole EventBridge event.
@@ -317,6 +322,7 @@ impl Door for DeliverWebhooksFunction {
                 .map_err(|e| config_error(ALLOW_LOOPBACK, e))?,
             timeout,
             keys: Mutex::default(),
+            slow_held: Mutex::default(),
         })
     }
 
@@ -437,7 +443,10 @@ impl DeliverWebhooksFunction {
                     .collect();
             }
         };
-        let delivered = self.post_in_order(messages, &endpoints, &records).await;
+        let slow_asked = Mutex::default();
+        let delivered = self
+            .post_in_order(messages, &endpoints, &records, &slow_asked)
+            .await;
         let recorded = self.record(messages, &delivered, &records).await;
         let health = futures::future::join_all(messages.iter().zip(&delivered).map(
             |(message, delivered)| async {
@@ -474,6 +483,7 @@ impl DeliverWebhooksFunction {
         messages: &[Message<'_>],
         endpoints: &'a [Result<Vec<Endpoint>, MessageError>],
         records: &HashMap<String, Records>,
+        slow_asked: &SlowAsked,
     ) -> Vec<Delivered<'a>> {
         // The claims at once, each claim's events in their order.
         let mut claims: BTreeMap<String, Vec<(u64, usize)>> = BTreeMap::new();
@@ -489,7 +499,7 @@ impl DeliverWebhooksFunction {
                 let delivered = match &endpoints[i] {
                     Ok(endpoints) => {
                         let record = records.get(&message.event.key);
-                        self.deliver(message, endpoints, record)
+                        self.deliver(message, endpoints, record, slow_asked)
                             .instrument(cpor_aws::logging::message_span(&message.id))
                             .await
                     }
@@ -515,6 +525,7 @@ impl DeliverWebhooksFunction {
         message: &Message<'_>,
         endpoints: &'a [Endpoint],
         records: Option<&Records>,
+        slow_asked: &SlowAsked,
     ) -> Delivered<'a> {
         let event = &message.event;
         if let Some(claim) = &event.claim_id {
@@ -536,7 +547,7 @@ impl DeliverWebhooksFunction {
         }
         let results = futures::future::join_all(
             due.iter()
-                .map(|(endpoint, attempt)| self.attempt(endpoint, event, *attempt)),
+                .map(|(endpoint, attempt)| self.attempt(endpoint, event, *attempt, slow_asked)),
         )
         .await;
         for ((endpoint, attempt), result) in due.iter().zip(results) {
@@ -665,18 +676,42 @@ impl DeliverWebhooksFunction {
         endpoint: &Endpoint,
         event: &Event,
         attempt: u32,
+        slow_asked: &SlowAsked,
     ) -> Result<Option<(Exchange, Outcome, DateTime<Utc>)>, MessageError> {
         let now = self.clock.now();
         let holder = format!("{}#{attempt}", event.key);
         let slow = endpoint.slow_until.is_some_and(|until| until > now);
         if slow {
+            // One delivery a round to a slow endpoint: the round asks for its hold once.
+            let first = slow_asked
+                .lock()
+                .map(|mut asked| asked.insert(endpoint.webhook_id.clone()))
+                .unwrap_or(true);
+            if !first {
+                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint: one delivery a round; this one waits");
+                return Ok(None);
+            }
+            let held_elsewhere = self
+                .slow_held
+                .lock()
+                .ok()
+                .and_then(|held| held.get(&endpoint.webhook_id).copied())
+                .is_some_and(|until| until > now);
+            if held_elsewhere {
+                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint busy: the delivery waits");
+                return Ok(None);
+            }
             let until =
                 now + chrono::TimeDelta::from_std(self.timeout + SLOW_EXCHANGE).unwrap_or_default();
-            if !self
+            if let Err(lapses) = self
                 .table
                 .hold(&endpoint.webhook_id, &holder, now, until)
                 .await?
             {
+                // Until the other hold lapses, this environment's rounds need not ask again.
+                if let (Some(lapses), Ok(mut held)) = (lapses, self.slow_held.lock()) {
+                    held.insert(endpoint.webhook_id.clone(), lapses);
+                }
                 tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint busy: the delivery waits");
                 return Ok(None);
             }

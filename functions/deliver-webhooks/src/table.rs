@@ -293,14 +293,15 @@ impl WebhookTable {
     }
 
     /// Takes the right to post to a slow endpoint until `until`, unless another execution
-    /// holds it: false then. `holder` names this attempt, for [`WebhookTable::release`].
+    /// holds it: `Err` then, with when its hold lapses. `holder` names this attempt, for
+    /// [`WebhookTable::release`].
     pub async fn hold(
         &self,
         webhook_id: &str,
         holder: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, TableError> {
+    ) -> Result<Result<(), Option<DateTime<Utc>>>, TableError> {
         let put = self
             .client
             .put_item()
@@ -316,17 +317,21 @@ impl WebhookTable {
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(":now", s(format_instant(now)))
             .expression_attribute_values(":holder", s(holder))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await;
         match put {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(failed("PutItem in-flight hold", &e)),
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match e.as_service_error() {
+                Some(
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
+                        failed,
+                    ),
+                ) => Ok(Err(failed.item().and_then(|item| instant(item, "until")))),
+                _ => Err(failed("PutItem in-flight hold", &e)),
+            },
         }
     }
 
@@ -573,4 +578,65 @@ fn ignore_missing(error: TableError, endpoint: &Endpoint) -> Result<(), TableErr
         return Ok(());
     }
     Err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(n: u32, at: &str, outcome: &str) -> Attempt {
+        Attempt {
+            event_id: "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3".into(),
+            attempt: n,
+            at: at.parse().unwrap(),
+            outcome: outcome.into(),
+            status_code: Some(500),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn an_event_s_records_keep_each_endpoint_s_delivery_through_the_item() {
+        // GIVEN an event delivered to one endpoint, and to be tried again at another
+        let due: DateTime<Utc> = "2026-12-07T10:00:05Z".parse().unwrap();
+        let mut records = Records::default();
+        records.set(
+            "A",
+            &attempt(1, "2026-12-07T10:00:00Z", "delivered"),
+            After::Settled("delivered"),
+        );
+        records.set(
+            "B",
+            &attempt(2, "2026-12-07T10:00:00Z", "retrying"),
+            After::Pending(due),
+        );
+        // WHEN the item is written and read back
+        let item = records.item(
+            "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3",
+            "01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3",
+        );
+        let read = Records::read(&item.unwrap()).unwrap();
+        // THEN the first is settled, the second pending after its second attempt, and an
+        // endpoint never tried is new
+        assert_eq!(read.of("A"), Record::Settled);
+        assert_eq!(read.of("B"), Record::Pending { attempts: 2, due });
+        assert_eq!(read.of("C"), Record::New);
+        assert_eq!(read, records);
+    }
+
+    #[test]
+    fn a_round_s_attempts_to_an_endpoint_are_one_item_sorted_by_the_latest() {
+        let log = [
+            attempt(1, "2026-12-07T10:00:02Z", "retrying"),
+            attempt(1, "2026-12-07T10:00:01Z", "delivered"),
+        ];
+        let item = log_item("01JE0B7Q2M4N6P8R0S2T4V6W8X", &log).unwrap();
+        assert_eq!(
+            text(&item, SK).unwrap(),
+            "ATTEMPTS#2026-12-07T10:00:02.000Z#01JDX3Z8Q6V6W4S0Y1B2C3D4E5/3#1"
+        );
+        let read = cpor_aws::dynamo::webhooks::attempt_log(&item).unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[1].outcome, "delivered");
+    }
 }

@@ -30,20 +30,32 @@ const CONCURRENCY: usize = 10;
 const BATCH: usize = 10;
 /// The slow endpoint's answer time.
 const SLOW: Duration = Duration::from_secs(9);
+/// Rounds of the throughput run (the floor then the function, on new events each time), and
+/// of each run beside another endpoint: their medians are compared, since one run on this
+/// shared machine moves by a tenth.
+pub const ROUNDS: usize = 7;
+const BESIDE_ROUNDS: usize = 3;
+/// Events in a run beside another endpoint, half of them each partner's.
+const BESIDE_EVENTS: usize = 1_000;
 
 /// The measures.
 #[derive(Debug, Clone)]
 pub struct WebhookRuns {
     pub events: usize,
     pub endpoints: usize,
+    /// Each round's floor and function, in order.
+    pub rounds: Vec<(Duration, Duration)>,
+    /// Their medians.
     pub floor: Duration,
     pub function: Duration,
     /// History write to receiver, through the local stack: (p50, p99, deliveries).
     pub latency: (Duration, Duration, usize),
     /// Another endpoint's deliveries (p50, p99 from the run's start), beside a fast endpoint
-    /// and beside one answering after 9 s.
+    /// and beside one answering after 9 s: the medians of the rounds.
     pub beside_fast: (Duration, Duration),
     pub beside_slow: (Duration, Duration),
+    /// Each round's p50 beside a fast endpoint and beside the slow one.
+    pub beside_rounds: Vec<(Duration, Duration)>,
 }
 
 /// A request's path, when it arrived (by the monotonic clock and the system's), and its body.
@@ -315,8 +327,9 @@ async fn floor(
     Ok(started.elapsed())
 }
 
-/// The throughput run: the floor, then the function, on the same events and endpoints.
-async fn throughput(logs: &Path) -> Result<(Duration, Duration), String> {
+/// The throughput runs: the floor, then the function, on the same events and endpoints, on new
+/// events each round.
+async fn throughput(logs: &Path) -> Result<Vec<(Duration, Duration)>, String> {
     let harness = Harness::start(logs, "webhooks").await?;
     let receiver = Receiver::start().await?;
     let mut endpoints = Vec::new();
@@ -337,13 +350,6 @@ async fn throughput(logs: &Path) -> Result<(Duration, Duration), String> {
             SigningKey::from_secret(&secret).map_err(|e| e.to_string())?,
         ));
     }
-    // Claims' events interleaved, four steps each, as claims moving at the same time are.
-    let claims: Vec<String> = (0..EVENTS / 4)
-        .map(|_| ClaimId::new_at(Utc::now()).to_string())
-        .collect();
-    let events: Vec<Value> = (1..=4)
-        .flat_map(|step| claims.iter().map(move |c| bus_event("1234567", c, step)))
-        .collect();
     let poster = Poster::new(
         Reach {
             allow_loopback: true,
@@ -352,20 +358,36 @@ async fn throughput(logs: &Path) -> Result<(Duration, Duration), String> {
         Duration::from_secs(10),
     )
     .map_err(|e| e.to_string())?;
-    let floor = floor(&events, &endpoints, &poster).await?;
-    let function = harness.deliver(batches(&events), true).await?;
-    let delivered = (0..ENDPOINTS)
-        .map(|i| receiver.arrivals(&format!("/e{i}")).len())
-        .sum::<usize>();
-    if delivered != 2 * EVENTS * ENDPOINTS {
-        return Err(format!(
-            "{delivered} requests for {} deliveries twice",
-            EVENTS * ENDPOINTS
-        ));
+    let mut rounds = Vec::new();
+    for round in 1..=ROUNDS {
+        // Claims' events interleaved, four steps each, as claims moving at the same time are.
+        let claims: Vec<String> = (0..EVENTS / 4)
+            .map(|_| ClaimId::new_at(Utc::now()).to_string())
+            .collect();
+        let events: Vec<Value> = (1..=4)
+            .flat_map(|step| claims.iter().map(move |c| bus_event("1234567", c, step)))
+            .collect();
+        let floor = floor(&events, &endpoints, &poster).await?;
+        let function = harness.deliver(batches(&events), true).await?;
+        let delivered = (0..ENDPOINTS)
+            .map(|i| receiver.arrivals(&format!("/e{i}")).len())
+            .sum::<usize>();
+        if delivered != 2 * round * EVENTS * ENDPOINTS {
+            return Err(format!(
+                "{delivered} requests for {} deliveries twice in {round} rounds",
+                EVENTS * ENDPOINTS
+            ));
+        }
+        rounds.push((floor, function));
     }
     let mut emulator = harness.emulator;
     emulator.stop();
-    Ok((floor, function))
+    Ok(rounds)
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -411,7 +433,7 @@ async fn beside(logs: &Path, pause: Duration) -> Result<(Duration, Duration), St
     // The other endpoint's first delivery shows what it is (a slow one is then marked so).
     let first = bus_event("7654321", &ClaimId::new_at(Utc::now()).to_string(), 1);
     harness.deliver(batches(&[first]), true).await?;
-    let events: Vec<Value> = (0..200)
+    let events: Vec<Value> = (0..BESIDE_EVENTS)
         .map(|i| {
             let partner = if i % 2 == 0 { "1234567" } else { "7654321" };
             bus_event(partner, &ClaimId::new_at(Utc::now()).to_string(), 1)
@@ -500,46 +522,84 @@ async fn latency(claims: usize) -> Result<(Duration, Duration, usize), String> {
 
 /// Every measure.
 pub async fn measure(logs: &Path) -> Result<WebhookRuns, String> {
-    let (floor, function) = throughput(logs).await?;
+    let rounds = throughput(logs).await?;
     let latency = latency(25).await?;
-    let beside_fast = beside(logs, Duration::ZERO).await?;
-    let beside_slow = beside(logs, SLOW).await?;
+    let mut beside_rounds = Vec::new();
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for _ in 0..BESIDE_ROUNDS {
+        let f = beside(logs, Duration::ZERO).await?;
+        let s = beside(logs, SLOW).await?;
+        beside_rounds.push((f.0, s.0));
+        fast.push(f);
+        slow.push(s);
+    }
+    let medians = |runs: &[(Duration, Duration)]| {
+        (
+            median(runs.iter().map(|r| r.0).collect()),
+            median(runs.iter().map(|r| r.1).collect()),
+        )
+    };
     Ok(WebhookRuns {
         events: EVENTS,
         endpoints: ENDPOINTS,
-        floor,
-        function,
+        floor: median(rounds.iter().map(|r| r.0).collect()),
+        function: median(rounds.iter().map(|r| r.1).collect()),
+        rounds,
         latency,
-        beside_fast,
-        beside_slow,
+        beside_fast: medians(&fast),
+        beside_slow: medians(&slow),
+        beside_rounds,
     })
 }
 
 /// The measures in words.
 pub fn text(runs: &WebhookRuns) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rounds: Vec<String> = runs
+        .rounds
+        .iter()
+        .map(|(floor, function)| {
+            format!(
+                "{:.2} s / {:.2} s",
+                function.as_secs_f64(),
+                floor.as_secs_f64()
+            )
+        })
+        .collect();
+    let beside: Vec<String> = runs
+        .beside_rounds
+        .iter()
+        .map(|(fast, slow)| format!("{:.0} / {:.0} ms", ms(*slow), ms(*fast)))
+        .collect();
     format!(
-        "webhooks: {} events to {} loopback endpoints ({} deliveries): deliver-webhooks {:.2} s, \
-         its floor (sign and post only) {:.2} s: {:.2} x\n\
+        "webhooks: {} events to {} loopback endpoints ({} deliveries), medians of {} rounds: \
+         deliver-webhooks {:.2} s, its floor (sign and post only) {:.2} s: {:.2} x \
+         (rounds, function / floor: {})\n\
          latency from the history entry's write to the receiver (local stack, {} deliveries): \
          p50 {:.0} ms, p99 {:.0} ms\n\
-         another endpoint's deliveries from the start (100 of 200 events, {} at once): beside a \
-         fast endpoint p50 {:.0} ms, p99 {:.0} ms; beside one answering after 9 s p50 {:.0} ms, \
-         p99 {:.0} ms ({:.2} x at p50)",
+         another endpoint's deliveries from the start ({} of {} events, {} at once), medians of \
+         {} rounds: beside a fast endpoint p50 {:.0} ms, p99 {:.0} ms; beside one answering \
+         after 9 s p50 {:.0} ms, p99 {:.0} ms ({:.2} x at p50; rounds, slow / fast: {})",
         runs.events,
         runs.endpoints,
         runs.events * runs.endpoints,
+        runs.rounds.len(),
         runs.function.as_secs_f64(),
         runs.floor.as_secs_f64(),
         runs.function.as_secs_f64() / runs.floor.as_secs_f64(),
+        rounds.join(", "),
         runs.latency.2,
         ms(runs.latency.0),
         ms(runs.latency.1),
+        BESIDE_EVENTS / 2,
+        BESIDE_EVENTS,
         CONCURRENCY,
+        runs.beside_rounds.len(),
         ms(runs.beside_fast.0),
         ms(runs.beside_fast.1),
         ms(runs.beside_slow.0),
         ms(runs.beside_slow.1),
         ms(runs.beside_slow.0) / ms(runs.beside_fast.0).max(0.001),
+        beside.join(", "),
     )
 }
