@@ -769,7 +769,7 @@ async fn a_redelivered_message_posts_nothing_twice_rotation_signs_twice_and_priv
         &key,
         FABRIKAM,
         &receiver.url("/rotated", &[]),
-        &["claim.approved", "webhook.test"],
+        &["claim.approved"],
         1,
         Some(9),
     )

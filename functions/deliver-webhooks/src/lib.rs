@@ -23,12 +23,15 @@ pub mod table;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use cpor_aws::dynamo::webhooks::SealedEndpoint as Endpoint;
 use cpor_aws::{ConfigError, Door, DynamoStore, SdkClient, SesMailer, Wiring, describe};
 use cpor_domain::clock::Clock;
+use cpor_domain::ids::PartnerId;
 use cpor_domain::ports::{ClaimRepository, Mailer};
 use cpor_domain::webhook::delivery::{
-    Exchange, Outcome, TEST_EVENT, delivery_key, failed_too_long, wants,
+    Exchange, Outcome, TEST_EVENT, delivery_key, failed_too_long,
 };
+use cpor_domain::webhook::endpoint::{DisabledReason, EndpointStatus, WebhookId};
 use cpor_domain::webhook::schedule::RetrySchedule;
 use cpor_domain::webhook::signature::{SigningKey, signature_header};
 use post::{Delivery, Poster, Reach};
@@ -38,7 +41,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use table::{After, Attempt, Endpoint, Record, Records, TableError, WebhookTable};
+use table::{After, Attempt, Record, Records, TableError, WebhookTable};
 use tracing::Instrument;
 
 /// The function's short name in logs and metrics.
@@ -98,6 +101,20 @@ pub enum MessageError {
 /// An attempt made: its endpoint, its number, how the exchange ended, what it comes to, and
 /// when it ended.
 type Settled<'a> = (&'a Endpoint, u32, Exchange, Outcome, DateTime<Utc>);
+
+fn is_active(endpoint: &Endpoint) -> bool {
+    endpoint.endpoint.status == EndpointStatus::Active
+}
+
+/// An endpoint's id, as the records, the attempt log and the holds name it.
+fn id_of(endpoint: &Endpoint) -> String {
+    endpoint.endpoint.id.to_string()
+}
+
+/// The table could not be read or written: the message is tried again.
+fn unavailable(error: cpor_domain::ports::Unavailable) -> TableError {
+    TableError::new(error.to_string())
+}
 
 /// The slow endpoints whose hold a round asked for: it posts to each at most once.
 type SlowAsked = Mutex<std::collections::HashSet<String>>;
@@ -535,7 +552,7 @@ impl DeliverWebhooksFunction {
         let mut delivered = Delivered::default();
         let mut due = Vec::new();
         for endpoint in endpoints {
-            let record = records.map_or(Record::New, |r| r.of(&endpoint.webhook_id));
+            let record = records.map_or(Record::New, |r| r.of(&id_of(endpoint)));
             match record {
                 Record::Settled => {}
                 Record::Pending { due: at, .. } if at > now => {
@@ -576,7 +593,7 @@ impl DeliverWebhooksFunction {
         read: &HashMap<String, Records>,
     ) -> Result<(), TableError> {
         let mut records: BTreeMap<&str, (&str, Records)> = BTreeMap::new();
-        let mut attempts: BTreeMap<&str, Vec<Attempt>> = BTreeMap::new();
+        let mut attempts: BTreeMap<String, Vec<Attempt>> = BTreeMap::new();
         for (message, delivered) in messages.iter().zip(delivered) {
             let event = &message.event;
             for (endpoint, attempt, exchange, outcome, at) in &delivered.settled {
@@ -603,11 +620,8 @@ impl DeliverWebhooksFunction {
                         )
                     })
                     .1
-                    .set(&endpoint.webhook_id, &logged, after);
-                attempts
-                    .entry(endpoint.webhook_id.as_str())
-                    .or_default()
-                    .push(logged);
+                    .set(&id_of(endpoint), &logged, after);
+                attempts.entry(id_of(endpoint)).or_default().push(logged);
             }
         }
         if records.is_empty() {
@@ -638,11 +652,14 @@ impl DeliverWebhooksFunction {
             .filter(|m| m.event.detail_type != TEST_EVENT)
             .map(|m| m.event.partner_id.as_str())
             .collect();
-        let read = futures::future::join_all(
-            partners
-                .iter()
-                .map(|partner| async move { (*partner, self.table.endpoints(partner).await) }),
-        )
+        let read = futures::future::join_all(partners.iter().map(|partner| async move {
+            let endpoints = match PartnerId::parse(partner) {
+                Ok(id) => self.claims.sealed_webhooks(&id).await.map_err(unavailable),
+                // Not a partner's id: no partner has endpoints under it.
+                Err(_) => Ok(Vec::new()),
+            };
+            (*partner, endpoints)
+        }))
         .await;
         let by_partner: HashMap<&str, Result<Vec<Endpoint>, TableError>> =
             read.into_iter().collect();
@@ -652,13 +669,22 @@ impl DeliverWebhooksFunction {
                 let Some(id) = &event.webhook_id else {
                     return Err(MessageError::Poison("a test event names no webhook".into()));
                 };
-                let endpoint = self.table.endpoint(&event.partner_id, id).await?;
-                return Ok(endpoint.into_iter().filter(|e| e.active).collect());
+                let (Ok(partner), Some(id)) =
+                    (PartnerId::parse(&event.partner_id), WebhookId::parse(id))
+                else {
+                    return Ok(Vec::new());
+                };
+                let endpoint = self
+                    .claims
+                    .webhook(&partner, id)
+                    .await
+                    .map_err(unavailable)?;
+                return Ok(endpoint.into_iter().filter(is_active).collect());
             }
             match by_partner.get(event.partner_id.as_str()) {
                 Some(Ok(endpoints)) => Ok(endpoints
                     .iter()
-                    .filter(|e| e.active && wants(&e.events, &event.detail_type))
+                    .filter(|e| is_active(e) && e.endpoint.events.accepts(&event.detail_type))
                     .cloned()
                     .collect()),
                 Some(Err(error)) => Err(MessageError::Table(error.clone())),
@@ -680,39 +706,36 @@ impl DeliverWebhooksFunction {
     ) -> Result<Option<(Exchange, Outcome, DateTime<Utc>)>, MessageError> {
         let now = self.clock.now();
         let holder = format!("{}#{attempt}", event.key);
+        let webhook_id = id_of(endpoint);
         let slow = endpoint.slow_until.is_some_and(|until| until > now);
         if slow {
             // One delivery a round to a slow endpoint: the round asks for its hold once.
             let first = slow_asked
                 .lock()
-                .map(|mut asked| asked.insert(endpoint.webhook_id.clone()))
+                .map(|mut asked| asked.insert(webhook_id.clone()))
                 .unwrap_or(true);
             if !first {
-                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint: one delivery a round; this one waits");
+                tracing::info!(webhook_id = %webhook_id, "slow endpoint: one delivery a round; this one waits");
                 return Ok(None);
             }
             let held_elsewhere = self
                 .slow_held
                 .lock()
                 .ok()
-                .and_then(|held| held.get(&endpoint.webhook_id).copied())
+                .and_then(|held| held.get(&webhook_id).copied())
                 .is_some_and(|until| until > now);
             if held_elsewhere {
-                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint busy: the delivery waits");
+                tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
                 return Ok(None);
             }
             let until =
                 now + chrono::TimeDelta::from_std(self.timeout + SLOW_EXCHANGE).unwrap_or_default();
-            if let Err(lapses) = self
-                .table
-                .hold(&endpoint.webhook_id, &holder, now, until)
-                .await?
-            {
+            if let Err(lapses) = self.table.hold(&webhook_id, &holder, now, until).await? {
                 // Until the other hold lapses, this environment's rounds need not ask again.
                 if let (Some(lapses), Ok(mut held)) = (lapses, self.slow_held.lock()) {
-                    held.insert(endpoint.webhook_id.clone(), lapses);
+                    held.insert(webhook_id.clone(), lapses);
                 }
-                tracing::info!(webhook_id = %endpoint.webhook_id, "slow endpoint busy: the delivery waits");
+                tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
                 return Ok(None);
             }
         }
@@ -723,7 +746,7 @@ impl DeliverWebhooksFunction {
         let exchange = self
             .poster
             .post(Delivery {
-                url: &endpoint.url,
+                url: endpoint.endpoint.url.as_str(),
                 body: event.body.clone(),
                 headers: [
                     ("webhook-id", event.event_id.clone()),
@@ -736,7 +759,7 @@ impl DeliverWebhooksFunction {
         let at = self.clock.now();
         let outcome = Outcome::of(exchange, attempt, &self.schedule);
         tracing::info!(
-            webhook_id = %endpoint.webhook_id,
+            webhook_id = %webhook_id,
             attempt,
             outcome = outcome.as_str(),
             status = exchange.status(),
@@ -746,9 +769,12 @@ impl DeliverWebhooksFunction {
         // What follows is about later deliveries: a failure here must not lose this attempt.
         let later = async {
             if slow {
-                self.table.release(&endpoint.webhook_id, &holder).await?;
+                self.table.release(&webhook_id, &holder).await?;
             } else if took > SLOW_EXCHANGE {
-                self.table.slow(endpoint, at + SLOW_FOR).await?;
+                self.claims
+                    .webhook_slow(&endpoint.endpoint, at + SLOW_FOR)
+                    .await
+                    .map_err(unavailable)?;
             }
             Ok::<_, TableError>(())
         };
@@ -767,21 +793,42 @@ impl DeliverWebhooksFunction {
         at: DateTime<Utc>,
         event: &Event,
     ) -> Result<(), MessageError> {
-        match (outcome, endpoint.failing_since) {
+        let store = &self.claims;
+        let webhook_id = id_of(endpoint);
+        match (outcome, endpoint.endpoint.failing_since) {
             (Outcome::Delivered, None) => Ok(()),
-            (Outcome::Delivered, Some(_)) => Ok(self.table.recovered(endpoint).await?),
+            (Outcome::Delivered, Some(_)) => {
+                store
+                    .webhook_recovered(&endpoint.endpoint)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(())
+            }
             (Outcome::Disabled, _) => {
-                if self.table.disable(endpoint, "gone").await? {
-                    tracing::warn!(webhook_id = %endpoint.webhook_id, "endpoint gone (410): disabled");
+                let gone = store
+                    .disable_webhook(&endpoint.endpoint, DisabledReason::Gone)
+                    .await
+                    .map_err(unavailable)?;
+                if gone {
+                    tracing::warn!(webhook_id = %webhook_id, "endpoint gone (410): disabled");
                 }
                 Ok(())
             }
             (Outcome::Retrying(_) | Outcome::Failed | Outcome::Refused, None) => {
-                Ok(self.table.failing(endpoint, at).await?)
+                store
+                    .webhook_failing(&endpoint.endpoint, at)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(())
             }
             (Outcome::Retrying(_) | Outcome::Failed | Outcome::Refused, Some(since)) => {
-                if failed_too_long(since, at) && self.table.disable(endpoint, "failing").await? {
-                    tracing::warn!(webhook_id = %endpoint.webhook_id, %since, "endpoint failing for three days: disabled");
+                if failed_too_long(since, at)
+                    && store
+                        .disable_webhook(&endpoint.endpoint, DisabledReason::Failing)
+                        .await
+                        .map_err(unavailable)?
+                {
+                    tracing::warn!(webhook_id = %webhook_id, %since, "endpoint failing for three days: disabled");
                     self.tell_partner(endpoint, since, event).await?;
                 }
                 Ok(())
@@ -815,8 +862,8 @@ impl DeliverWebhooksFunction {
         };
         let email = cpor_domain::webhook::notice::endpoint_disabled(
             claim.subject.partner_contact.email.clone(),
-            &endpoint.webhook_id,
-            &endpoint.url,
+            &id_of(endpoint),
+            endpoint.endpoint.url.as_str(),
             since,
         );
         // The endpoint is disabled already: a failed send is logged, not retried.
@@ -834,8 +881,10 @@ impl DeliverWebhooksFunction {
         now: DateTime<Utc>,
     ) -> Result<Vec<SigningKey>, MessageError> {
         let mut keys = vec![self.key(endpoint, &endpoint.secret).await?];
-        if let Some((previous, until)) = &endpoint.previous_secret
-            && *until > now
+        if let (Some(previous), Some(until)) = (
+            &endpoint.previous_secret,
+            endpoint.endpoint.previous_secret_until,
+        ) && until > now
         {
             keys.push(self.key(endpoint, previous).await?);
         }
@@ -866,15 +915,14 @@ impl DeliverWebhooksFunction {
         endpoint: &Endpoint,
         ciphertext: &[u8],
     ) -> Result<SigningKey, MessageError> {
-        let unreadable =
-            |problem: String| MessageError::Secret(endpoint.webhook_id.clone(), problem);
+        let unreadable = |problem: String| MessageError::Secret(id_of(endpoint), problem);
         let out = self
             .kms
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(ciphertext))
-            .encryption_context("partner_id", &endpoint.partner_id)
-            .encryption_context("webhook_id", &endpoint.webhook_id)
+            .encryption_context("partner_id", endpoint.endpoint.partner_id.to_string())
+            .encryption_context("webhook_id", id_of(endpoint))
             .send()
             .await
             .map_err(|e| unreadable(describe(&e)))?;

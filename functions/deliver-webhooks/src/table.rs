@@ -1,8 +1,9 @@
-//! deliver-webhooks' items in the table (docs/architecture.md, "Storage"): the partner's
-//! endpoints (`WEBHOOKS#<p>`, `WEBHOOK#<id>`, written by the webhook routes; read here, their
-//! health updated here), the delivery records of each event, one an endpoint, in one item
-//! (`DELIVERY#<delivery key>`, `DELIVERY`), and the attempt log (`WEBHOOK#<id>`,
-//! `ATTEMPTS#<at>#<event id>#<attempt>`: a round's attempts to the endpoint, kept 30 days).
+//! deliver-webhooks' own items in the table (docs/architecture.md, "Storage"): the delivery
+//! records of each event, one an endpoint, in one item (`DELIVERY#<delivery key>`,
+//! `DELIVERY`), the attempt log (`WEBHOOK#<id>`, `ATTEMPTS#<at>#<event id>#<attempt>`: a
+//! round's attempts to the endpoint, kept 30 days) and a slow endpoint's in-flight hold
+//! (`WEBHOOK#<id>`, `IN_FLIGHT`). The endpoints themselves, and their health, are read and
+//! written through `cpor_aws::dynamo::webhooks`, as the webhook routes do.
 //!
 //! A round (one batch of messages) reads its events' records in one `BatchGetItem` and writes
 //! them and its attempts with `BatchWriteItem`: a few calls a batch, not a few a delivery.
@@ -41,60 +42,12 @@ fn failed(what: &str, error: &impl std::error::Error) -> TableError {
     TableError(format!("{what}: {}", describe(error)))
 }
 
-/// An endpoint, as its item holds it.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub webhook_id: String,
-    pub partner_id: String,
-    pub url: String,
-    /// The types it asked for (`*`: every type).
-    pub events: Vec<String>,
-    pub active: bool,
-    /// The KMS ciphertext of the secret's text.
-    pub secret: Vec<u8>,
-    /// The secret before the last rotation, and until when it still signs.
-    pub previous_secret: Option<(Vec<u8>, DateTime<Utc>)>,
-    /// The first failed attempt since the last delivery.
-    pub failing_since: Option<DateTime<Utc>>,
-    /// Until when it counts as slow (an exchange of it took long): one delivery to it at a
-    /// time, so that it cannot hold many executions.
-    pub slow_until: Option<DateTime<Utc>>,
-}
-
 fn text(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
 fn instant(item: &Item, name: &str) -> Option<DateTime<Utc>> {
     text(item, name).and_then(|t| t.parse().ok())
-}
-
-fn bytes(item: &Item, name: &str) -> Option<Vec<u8>> {
-    item.get(name)
-        .and_then(|v| v.as_b().ok())
-        .map(|b| b.as_ref().to_vec())
-}
-
-impl Endpoint {
-    fn read(item: &Item) -> Option<Self> {
-        let previous_secret =
-            bytes(item, "previous_secret").zip(instant(item, "previous_secret_until"));
-        Some(Self {
-            webhook_id: text(item, "webhook_id")?,
-            partner_id: text(item, "partner_id")?,
-            url: text(item, "url")?,
-            events: item
-                .get("events")
-                .and_then(|v| v.as_l().ok())
-                .map(|l| l.iter().filter_map(|e| e.as_s().ok().cloned()).collect())
-                .unwrap_or_default(),
-            active: text(item, "status").as_deref() == Some("active"),
-            secret: bytes(item, "secret")?,
-            previous_secret,
-            failing_since: instant(item, "failing_since"),
-            slow_until: instant(item, "slow_until"),
-        })
-    }
 }
 
 /// Where a delivery stands.
@@ -140,58 +93,9 @@ fn webhook_pk(webhook_id: &str) -> AttributeValue {
     s(format!("WEBHOOK#{webhook_id}"))
 }
 
-fn partner_pk(partner_id: &str) -> AttributeValue {
-    s(format!("WEBHOOKS#{partner_id}"))
-}
-
 impl WebhookTable {
     pub fn new(client: SdkClient<Client>, table: String) -> Self {
         Self { client, table }
-    }
-
-    /// The partner's endpoints.
-    pub async fn endpoints(&self, partner_id: &str) -> Result<Vec<Endpoint>, TableError> {
-        let mut endpoints = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", partner_pk(partner_id))
-                .expression_attribute_values(":prefix", s("WEBHOOK#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| failed("Query endpoints", &e))?;
-            endpoints.extend(out.items().iter().filter_map(Endpoint::read));
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(endpoints);
-            }
-        }
-    }
-
-    /// One endpoint of the partner.
-    pub async fn endpoint(
-        &self,
-        partner_id: &str,
-        webhook_id: &str,
-    ) -> Result<Option<Endpoint>, TableError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, partner_pk(partner_id))
-            .key(SK, s(format!("WEBHOOK#{webhook_id}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| failed("GetItem endpoint", &e))?;
-        Ok(out.item.as_ref().and_then(Endpoint::read))
     }
 
     /// The delivery records of the events `keys` (one item an event, one record in it an
@@ -248,7 +152,7 @@ impl WebhookTable {
     pub async fn write(
         &self,
         records: &[(&str, &str, &Records)],
-        attempts: &BTreeMap<&str, Vec<Attempt>>,
+        attempts: &BTreeMap<String, Vec<Attempt>>,
     ) -> Result<(), TableError> {
         let mut items = records
             .iter()
@@ -356,91 +260,6 @@ impl WebhookTable {
                 Ok(())
             }
             Err(e) => Err(failed("DeleteItem in-flight hold", &e)),
-        }
-    }
-
-    /// The endpoint took long to answer: slow until `until`.
-    pub async fn slow(&self, endpoint: &Endpoint, until: DateTime<Utc>) -> Result<(), TableError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, partner_pk(&endpoint.partner_id))
-            .key(SK, s(format!("WEBHOOK#{}", endpoint.webhook_id)))
-            .update_expression("SET slow_until = :until")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":until", s(format_instant(until)))
-            .send()
-            .await
-            .map_err(|e| failed("UpdateItem endpoint", &e))
-            .map(|_| ())
-            .or_else(|e| ignore_missing(e, endpoint))
-    }
-
-    /// The endpoint answered: it is failing no more.
-    pub async fn recovered(&self, endpoint: &Endpoint) -> Result<(), TableError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, partner_pk(&endpoint.partner_id))
-            .key(SK, s(format!("WEBHOOK#{}", endpoint.webhook_id)))
-            .update_expression("REMOVE failing_since")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map_err(|e| failed("UpdateItem endpoint", &e))
-            .map(|_| ())
-            .or_else(|e| ignore_missing(e, endpoint))
-    }
-
-    /// The endpoint failed an attempt at `at`: failing since then, unless it already was.
-    pub async fn failing(&self, endpoint: &Endpoint, at: DateTime<Utc>) -> Result<(), TableError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, partner_pk(&endpoint.partner_id))
-            .key(SK, s(format!("WEBHOOK#{}", endpoint.webhook_id)))
-            .update_expression("SET failing_since = if_not_exists(failing_since, :at)")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":at", s(format_instant(at)))
-            .send()
-            .await
-            .map_err(|e| failed("UpdateItem endpoint", &e))
-            .map(|_| ())
-            .or_else(|e| ignore_missing(e, endpoint))
-    }
-
-    /// Disables the endpoint for `reason` (`gone`, `failing`), if it is still active: true
-    /// when this call disabled it.
-    pub async fn disable(&self, endpoint: &Endpoint, reason: &str) -> Result<bool, TableError> {
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, partner_pk(&endpoint.partner_id))
-            .key(SK, s(format!("WEBHOOK#{}", endpoint.webhook_id)))
-            .update_expression(
-                "SET #status = :disabled, disabled_reason = :reason ADD version :one",
-            )
-            .condition_expression("#status = :active")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":disabled", s("disabled"))
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":reason", s(reason))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(failed("UpdateItem endpoint", &e)),
         }
     }
 }
@@ -569,15 +388,6 @@ fn log_item(webhook_id: &str, log: &[Attempt]) -> Result<Item, TableError> {
             n((latest + ATTEMPT_KEPT).timestamp()),
         ),
     ]))
-}
-
-/// An endpoint deleted meanwhile has no health to keep.
-fn ignore_missing(error: TableError, endpoint: &Endpoint) -> Result<(), TableError> {
-    if error.0.contains("ConditionalCheckFailed") {
-        tracing::info!(webhook_id = %endpoint.webhook_id, "the endpoint was deleted meanwhile");
-        return Ok(());
-    }
-    Err(error)
 }
 
 #[cfg(test)]

@@ -155,6 +155,10 @@ async fn register(
         .item("url", s(url))
         .item("events", AttributeValue::L(vec![s("*")]))
         .item("status", s("active"))
+        .item(
+            "created_at",
+            s(&cpor_domain::time::format_instant(Utc::now())),
+        )
         .item("secret", AttributeValue::B(ciphertext))
         .item("version", AttributeValue::N("1".into()))
         .send()

@@ -30,6 +30,7 @@ pub mod field {
     pub const PREVIOUS_SECRET_UNTIL: &str = "previous_secret_until";
     pub const VERSION: &str = "version";
     pub const COUNT: &str = "count";
+    pub const SLOW_UNTIL: &str = "slow_until";
 }
 
 /// An endpoint as its item holds it (the secrets, binary, are added beside).
@@ -117,6 +118,9 @@ pub struct SealedEndpoint {
     pub secret: Vec<u8>,
     /// The secret before the last rotation, while it signs too.
     pub previous_secret: Option<Vec<u8>>,
+    /// Until when the delivery counts it slow (an exchange with it took long): one delivery
+    /// to it at a time.
+    pub slow_until: Option<DateTime<Utc>>,
 }
 
 fn sealed_from_item(item: &Item) -> Result<SealedEndpoint, Unavailable> {
@@ -126,10 +130,15 @@ fn sealed_from_item(item: &Item) -> Result<SealedEndpoint, Unavailable> {
             .and_then(|v| v.as_b().ok())
             .map(|b| b.as_ref().to_vec())
     };
+    let slow_until = item
+        .get(field::SLOW_UNTIL)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|t| cpor_domain::time::parse_instant(t));
     Ok(SealedEndpoint {
         secret: blob(field::SECRET)
             .ok_or_else(|| inconsistent(format!("webhook {}: no secret", endpoint.id)))?,
         previous_secret: blob(field::PREVIOUS_SECRET),
+        slow_until,
         endpoint,
     })
 }
@@ -205,6 +214,27 @@ impl DynamoStore {
 
     /// The partner's endpoints, oldest first (their ids are ULIDs).
     pub async fn webhooks(&self, partner: &PartnerId) -> Result<Vec<Endpoint>, Unavailable> {
+        self.webhook_items(partner)
+            .await?
+            .iter()
+            .map(endpoint_from_item)
+            .collect()
+    }
+
+    /// The partner's endpoints with their sealed secrets, oldest first: what the delivery
+    /// reads for each partner of a batch.
+    pub async fn sealed_webhooks(
+        &self,
+        partner: &PartnerId,
+    ) -> Result<Vec<SealedEndpoint>, Unavailable> {
+        self.webhook_items(partner)
+            .await?
+            .iter()
+            .map(sealed_from_item)
+            .collect()
+    }
+
+    async fn webhook_items(&self, partner: &PartnerId) -> Result<Vec<Item>, Unavailable> {
         let mut e = Expression::default();
         let condition = format!(
             "{} AND begins_with({}, {})",
@@ -224,7 +254,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("Query webhooks", &e))?;
-        out.items().iter().map(endpoint_from_item).collect()
+        Ok(out.items.unwrap_or_default())
     }
 
     /// The partner's endpoint `id`, with its sealed secrets; `None` when the partner has none
@@ -280,6 +310,91 @@ impl DynamoStore {
         let update =
             format!("SET {status}, {version} = {version} + {one} REMOVE {reason}, {since}");
         self.change_webhook(partner, id, update, e).await
+    }
+
+    /// The delivery found the endpoint failing at `at`: failing since then, unless it
+    /// already was. `None` when it was deleted meanwhile.
+    pub async fn webhook_failing(
+        &self,
+        endpoint: &Endpoint,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let since = e.name(field::FAILING_SINCE);
+        let at = e.value(s(cpor_domain::time::format_instant(at)));
+        let update = format!("SET {since} = if_not_exists({since}, {at})");
+        self.change_webhook(&endpoint.partner_id, endpoint.id, update, e)
+            .await
+    }
+
+    /// A delivery to the endpoint succeeded: it is failing no more.
+    pub async fn webhook_recovered(
+        &self,
+        endpoint: &Endpoint,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let update = format!("REMOVE {}", e.name(field::FAILING_SINCE));
+        self.change_webhook(&endpoint.partner_id, endpoint.id, update, e)
+            .await
+    }
+
+    /// An exchange with the endpoint took long: slow until `until`.
+    pub async fn webhook_slow(
+        &self,
+        endpoint: &Endpoint,
+        until: DateTime<Utc>,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        let mut e = Expression::default();
+        let update = format!(
+            "SET {}",
+            e.equals(
+                field::SLOW_UNTIL,
+                s(cpor_domain::time::format_instant(until))
+            )
+        );
+        self.change_webhook(&endpoint.partner_id, endpoint.id, update, e)
+            .await
+    }
+
+    /// Disables the endpoint for `reason`, if it is still active: true when this call
+    /// disabled it.
+    pub async fn disable_webhook(
+        &self,
+        endpoint: &Endpoint,
+        reason: DisabledReason,
+    ) -> Result<bool, Unavailable> {
+        let mut e = Expression::default();
+        let disabled = e.equals(field::STATUS, s(EndpointStatus::Disabled(reason).as_str()));
+        let why = e.equals(field::DISABLED_REASON, s(reason.as_str()));
+        let version = e.name(field::VERSION);
+        let one = e.value(n(1));
+        let active = e.equals(field::STATUS, s(EndpointStatus::Active.as_str()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                keys::webhook(&endpoint.partner_id, endpoint.id).attributes(),
+            ))
+            .update_expression(format!(
+                "SET {disabled}, {why}, {version} = {version} + {one}"
+            ))
+            .condition_expression(active)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable("UpdateItem webhook", &error)),
+        }
     }
 
     /// Applies `update` to an existing endpoint, answering it as it is after.

@@ -107,12 +107,6 @@ impl Exchange {
     }
 }
 
-/// Whether an endpoint that asked for `events` (`["*"]`: every type) receives an event of
-/// type `detail_type`.
-pub fn wants(events: &[String], detail_type: &str) -> bool {
-    events.iter().any(|e| e == "*" || e == detail_type)
-}
-
 /// The key of an event's delivery to one endpoint: the event's id, or for an event that the
 /// bus replayed from its archive `<event_id>#replay:<replay name>`, so that a replay is
 /// delivered again even where the live event was.
@@ -216,15 +210,6 @@ mod tests {
         assert_eq!(outcome, Outcome::Refused);
         assert_eq!(Exchange::Refused.error(), Some("private_address"));
         assert_eq!(Exchange::Refused.status(), None);
-    }
-
-    #[test]
-    fn an_endpoint_receives_the_types_it_asked_for_or_every_type() {
-        let asked = vec!["claim.approved".to_owned(), "claim.rejected".to_owned()];
-        assert!(wants(&asked, "claim.approved"));
-        assert!(!wants(&asked, "claim.submitted"));
-        assert!(wants(&["*".to_owned()], "claim.submitted"));
-        assert!(!wants(&[], "claim.submitted"));
     }
 
     #[test]
