@@ -861,11 +861,18 @@ impl DeliverWebhooksFunction {
             return Ok(());
         };
         let email = cpor_domain::webhook::notice::endpoint_disabled(
-            claim.subject.partner_contact.email.clone(),
+            &claim,
             &id_of(endpoint),
             endpoint.endpoint.url.as_str(),
             since,
         );
+        let email = match email {
+            Ok(email) => email,
+            Err(error) => {
+                tracing::error!(%error, "the e-mail telling the partner its endpoint is disabled could not be written");
+                return Ok(());
+            }
+        };
         // The endpoint is disabled already: a failed send is logged, not retried.
         if let Err(error) = self.mailer.send(&email).await {
             tracing::warn!(%error, "the partner could not be e-mailed that its endpoint is disabled");

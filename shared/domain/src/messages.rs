@@ -32,6 +32,12 @@ pub enum Slot {
     PartnerContact,
     /// The customer contact a correction named instead, its address masked (`m***@contoso.com`).
     NewContact,
+    /// A partner's webhook endpoint: its URL (the e-mail telling that it was disabled).
+    Endpoint,
+    /// That endpoint's id.
+    WebhookId,
+    /// Since when every delivery to it failed, in UTC.
+    FailingSince,
 }
 
 /// One piece of a sentence: words of the language, or a fact of the claim.
@@ -150,6 +156,9 @@ pub struct PartnerMessages {
     pub superseded: PartnerNewsMessages,
     /// Another partner contested the unit the claim holds.
     pub contest_received: PartnerNewsMessages,
+    /// A webhook endpoint of the partner's failed every delivery for three days and was
+    /// disabled (told to the partner contact of the claim whose event found it so).
+    pub endpoint_disabled: PartnerNewsMessages,
     pub customer_unreachable: PartnerNewsMessages,
     /// The subscription claimed ended: the association expired, or the claim was rejected.
     pub subscription_ended: PartnerNewsMessages,
@@ -293,6 +302,9 @@ pub struct ClaimInWords<'a> {
     pub since: Option<String>,
     /// The contact a correction named instead, masked, in the e-mail telling the earlier one.
     pub new_contact: Option<String>,
+    /// The disabled webhook endpoint's URL, id, and since when it failed, in the e-mail
+    /// telling the partner.
+    pub endpoint: Option<(String, String, String)>,
 }
 
 impl<'a> ClaimInWords<'a> {
@@ -334,6 +346,7 @@ impl<'a> ClaimInWords<'a> {
             }
             .map(|at| language.format_instant(at, zone)),
             new_contact: None,
+            endpoint: None,
         }
     }
 
@@ -379,6 +392,9 @@ impl<'a> ClaimInWords<'a> {
             Slot::ClaimId => &self.claim_id,
             Slot::PartnerContact => self.partner_contact,
             Slot::NewContact => self.new_contact.as_deref().unwrap_or_default(),
+            Slot::Endpoint => self.endpoint.as_ref().map_or("", |e| e.0.as_str()),
+            Slot::WebhookId => self.endpoint.as_ref().map_or("", |e| e.1.as_str()),
+            Slot::FailingSince => self.endpoint.as_ref().map_or("", |e| e.2.as_str()),
         }
     }
 

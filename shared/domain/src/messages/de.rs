@@ -147,6 +147,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!("Bitte korrigieren Sie den Kundenkontakt über die Partner-API bis "
                 Deadline ". Andernfalls wird der Antrag abgelehnt."),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Ihr Webhook-Endpunkt wurde deaktiviert"),
+            happened: msg!("Jede Zustellung an Ihren Webhook-Endpunkt " Endpoint " (ID " WebhookId ") schlägt seit " FailingSince " fehl. Er wurde deshalb deaktiviert und erhält keine Ereignisse mehr."),
+            next: msg!("Sobald er wieder antwortet, aktivieren Sie ihn mit POST /v1/webhooks/" WebhookId "/enable; GET /v1/webhooks/" WebhookId " zeigt seine letzten Zustellungen."),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!("Das Abonnement Ihres Antrags für " Workload " (" Domain ") ist beendet"),
             happened: msg!("Laut Verzeichnis ist das Abonnement des Kunden für " Workload " von " Domain " beendet. Ihr Antrag dafür ist damit ebenfalls beendet; das Abonnement ist frei."),

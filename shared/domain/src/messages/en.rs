@@ -137,6 +137,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!("Please correct the customer's contact, through the partner API, by "
                 Deadline ". Otherwise the claim is rejected."),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Your webhook endpoint was disabled"),
+            happened: msg!("Every delivery to your webhook endpoint " Endpoint " (id " WebhookId ") has failed since " FailingSince ", so it was disabled and receives no more events."),
+            next: msg!("Once it answers again, enable it with POST /v1/webhooks/" WebhookId "/enable; GET /v1/webhooks/" WebhookId " shows its recent deliveries."),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!("The subscription of your claim for " Workload " (" Domain ") has ended"),
             happened: msg!("The directory says the customer's subscription for " Workload " of " Domain " has ended. Your claim for it has ended too; the subscription is free."),

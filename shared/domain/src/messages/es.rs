@@ -145,6 +145,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!("Corrija el contacto del cliente, a través de la API de partners, antes \
                 del " Deadline ". De lo contrario, la solicitud se rechaza."),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Se ha desactivado su endpoint de webhook"),
+            happened: msg!("Todas las entregas a su endpoint de webhook " Endpoint " (id " WebhookId ") fallan desde el " FailingSince ", por lo que se ha desactivado y ya no recibe eventos."),
+            next: msg!("Cuando vuelva a responder, actívelo con POST /v1/webhooks/" WebhookId "/enable; GET /v1/webhooks/" WebhookId " muestra sus entregas recientes."),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!("La suscripción de su solicitud para " Workload " (" Domain ") ha terminado"),
             happened: msg!("Según el directorio, la suscripción del cliente para " Workload " de " Domain " ha terminado. Su solicitud también ha terminado; la suscripción queda libre."),

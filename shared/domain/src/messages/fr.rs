@@ -152,6 +152,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!("Veuillez corriger le contact du client, via l’API partenaire, avant le "
                 Deadline ". Sinon, la demande est rejetée."),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Votre point de terminaison webhook a été désactivé"),
+            happened: msg!("Toutes les livraisons vers votre point de terminaison webhook " Endpoint " (id " WebhookId ") échouent depuis le " FailingSince " : il a donc été désactivé et ne reçoit plus d'événements."),
+            next: msg!("Dès qu'il répondra de nouveau, réactivez-le avec POST /v1/webhooks/" WebhookId "/enable ; GET /v1/webhooks/" WebhookId " montre ses livraisons récentes."),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!("L’abonnement de votre demande pour " Workload " (" Domain ") a pris fin"),
             happened: msg!("Selon l’annuaire, l’abonnement du client pour " Workload " de " Domain " a pris fin. Votre demande prend fin avec lui\u{a0}; l’abonnement est libre."),

@@ -145,6 +145,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!("Corregga il referente del cliente, tramite l'API per i partner, entro "
                 Deadline ". Altrimenti la richiesta viene respinta."),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Il tuo endpoint webhook è stato disattivato"),
+            happened: msg!("Tutte le consegne al tuo endpoint webhook " Endpoint " (id " WebhookId ") non riescono dal " FailingSince ": è stato quindi disattivato e non riceve più eventi."),
+            next: msg!("Quando risponderà di nuovo, riattivalo con POST /v1/webhooks/" WebhookId "/enable; GET /v1/webhooks/" WebhookId " mostra le sue consegne recenti."),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!("L'abbonamento della sua richiesta per " Workload " (" Domain ") è terminato"),
             happened: msg!("Secondo la directory, l'abbonamento del cliente per " Workload " di " Domain " è terminato. Anche la sua richiesta è terminata; l'abbonamento è libero."),

@@ -137,6 +137,11 @@ pub(super) static MESSAGES: Messages = Messages {
             next: msg!(Deadline " までに、パートナー API からお客様の連絡先を修正してください。\
                 修正がない場合、申請は却下されます。"),
         },
+        endpoint_disabled: PartnerNewsMessages {
+            subject: msg!("Webhook エンドポイントが無効になりました"),
+            happened: msg!("Webhook エンドポイント " Endpoint "（ID " WebhookId "）への配信は " FailingSince " からすべて失敗しているため、無効にしました。今後イベントは送信されません。"),
+            next: msg!("再び応答するようになったら、POST /v1/webhooks/" WebhookId "/enable で有効にしてください。GET /v1/webhooks/" WebhookId " で最近の配信を確認できます。"),
+        },
         subscription_ended: PartnerNewsMessages {
             subject: msg!(Workload " (" Domain ") の申請のサブスクリプションが終了しました"),
             happened: msg!("ディレクトリによると、" Domain " の " Workload " のお客様のサブスクリプションは終了しました。この申請も終了し、サブスクリプションは空きになりました。"),
