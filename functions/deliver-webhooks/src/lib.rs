@@ -324,9 +324,10 @@ impl Door for DeliverWebhooksFunction {
             })
             .transpose()?;
         let table = env.required(cpor_aws::config::TABLE_NAME)?;
+        let store = wiring.store()?;
         Ok(Self {
-            table: WebhookTable::new(wiring.dynamodb(), table),
-            claims: wiring.store()?,
+            table: WebhookTable::new(wiring.dynamodb(), table, store.clone()),
+            claims: store,
             kms: SdkClient::on_first_use(wiring.sdk(), aws_sdk_kms::Client::new),
             key_id: env.required(KEY_ID)?,
             sqs: SdkClient::on_first_use(wiring.sdk(), aws_sdk_sqs::Client::new),

@@ -9,10 +9,10 @@
 //! them and its attempts with `BatchWriteItem`: a few calls a batch, not a few a delivery.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, TimeDelta, Utc};
 use cpor_aws::schema::{PK, SK, TTL_ATTRIBUTE};
-use cpor_aws::{SdkClient, describe};
+use cpor_aws::{DynamoStore, SdkClient, describe};
 use cpor_domain::time::format_instant;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -24,8 +24,6 @@ const ATTEMPT_KEPT: TimeDelta = TimeDelta::days(30);
 /// How long an event's delivery records are kept after their last attempt: longer than the
 /// queue keeps a message (4 days), so a message always finds its records.
 const RECORD_KEPT: TimeDelta = TimeDelta::days(30);
-/// Calls that a round's unprocessed items are sent in, at most.
-const UNPROCESSED_TRIES: u32 = 6;
 
 /// A table call failed: the message is tried again.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -79,6 +77,8 @@ pub use cpor_aws::dynamo::webhooks::AttemptRecord as Attempt;
 pub struct WebhookTable {
     client: SdkClient<Client>,
     table: String,
+    /// The same table, for its reads and writes of many items.
+    store: DynamoStore,
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -94,52 +94,27 @@ fn webhook_pk(webhook_id: &str) -> AttributeValue {
 }
 
 impl WebhookTable {
-    pub fn new(client: SdkClient<Client>, table: String) -> Self {
-        Self { client, table }
+    pub fn new(client: SdkClient<Client>, table: String, store: DynamoStore) -> Self {
+        Self {
+            client,
+            table,
+            store,
+        }
     }
 
     /// The delivery records of the events `keys` (one item an event, one record in it an
     /// endpoint), by key: one `BatchGetItem` a hundred events. An event never tried has none.
     pub async fn records(&self, keys: &[&str]) -> Result<HashMap<String, Records>, TableError> {
-        let mut found = HashMap::new();
         let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
-        let keys: Vec<Item> = unique.into_iter().map(records_key).collect();
-        for chunk in keys.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| TableError(format!("BatchGetItem deliveries: {e}")))?,
-            );
-            let mut tries = 0;
-            // What the table left unprocessed (throttling) is asked for again.
-            while let Some(request) = pending.take() {
-                tries += 1;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| failed("BatchGetItem deliveries", &e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(key) = text(&item, "delivery_key") {
-                        found.insert(key, Records::read(&item)?);
-                    }
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
-                if pending.is_some() {
-                    unprocessed_pause(tries).await?;
-                }
+        let items = self
+            .store
+            .get_items(unique.into_iter().map(records_key).collect())
+            .await
+            .map_err(|e| TableError(e.to_string()))?;
+        let mut found = HashMap::new();
+        for item in items {
+            if let Some(key) = text(&item, "delivery_key") {
+                found.insert(key, Records::read(&item)?);
             }
         }
         Ok(found)
@@ -163,37 +138,10 @@ impl WebhookTable {
                 items.push(log_item(webhook_id, log)?);
             }
         }
-        for chunk in items.chunks(25) {
-            let mut requests = chunk
-                .iter()
-                .map(|item| {
-                    PutRequest::builder()
-                        .set_item(Some(item.clone()))
-                        .build()
-                        .map(|put| WriteRequest::builder().put_request(put).build())
-                        .map_err(|e| TableError(format!("BatchWriteItem deliveries: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut tries = 0;
-            while !requests.is_empty() {
-                tries += 1;
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| failed("BatchWriteItem deliveries", &e))?;
-                requests = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
-                if !requests.is_empty() {
-                    unprocessed_pause(tries).await?;
-                }
-            }
-        }
-        Ok(())
+        self.store
+            .put_items(items)
+            .await
+            .map_err(|e| TableError(e.to_string()))
     }
 
     /// Takes the right to post to a slow endpoint until `until`, unless another execution
@@ -262,18 +210,6 @@ impl WebhookTable {
             Err(e) => Err(failed("DeleteItem in-flight hold", &e)),
         }
     }
-}
-
-/// What the table left unprocessed is sent again after a growing pause; after
-/// [`UNPROCESSED_TRIES`] tries the round fails (and its messages come back).
-async fn unprocessed_pause(tries: u32) -> Result<(), TableError> {
-    if tries >= UNPROCESSED_TRIES {
-        return Err(TableError(format!(
-            "the table left items unprocessed {tries} times"
-        )));
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(25 << tries.min(6))).await;
-    Ok(())
 }
 
 fn records_key(key: &str) -> Item {

@@ -7,7 +7,7 @@ use super::{
     unavailable,
 };
 use crate::pause::TokioPause;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 use cpor_domain::claim::{Claim, HistoryEntry};
 use cpor_domain::events::EventSubject;
 use cpor_domain::ports::Unavailable;
@@ -44,7 +44,8 @@ impl DynamoStore {
             by_key.retain(|(k, _)| *k != key);
             by_key.push((key, item));
         }
-        self.put_all(by_key.into_iter().map(|(_, item)| item)).await
+        self.put_items(by_key.into_iter().map(|(_, item)| item))
+            .await
     }
 
     /// Writes claims as the service stores them (the claim with its index attributes, its
@@ -67,12 +68,16 @@ impl DynamoStore {
             items.extend(super::periods::period_item(claim)?);
         }
         let written = items.len();
-        self.put_all(items).await?;
+        self.put_items(items).await?;
         Ok(written)
     }
 
-    /// Puts `items`, `BATCH_WRITE_SIZE` a `BatchWriteItem` call.
-    async fn put_all(&self, items: impl IntoIterator<Item = Item>) -> Result<(), Unavailable> {
+    /// Puts `items`, `BATCH_WRITE_SIZE` a `BatchWriteItem` call, sending again the items
+    /// DynamoDB leaves unprocessed. Unconditional: for items no condition guards.
+    pub async fn put_items(
+        &self,
+        items: impl IntoIterator<Item = Item>,
+    ) -> Result<(), Unavailable> {
         let mut writes = Vec::new();
         for item in items {
             let put = build(
@@ -125,4 +130,24 @@ impl DynamoStore {
             )
             .await
     }
+
+    /// Reads the items of `keys` (those that exist), consistently, a hundred keys a
+    /// `BatchGetItem`, asking again for the keys DynamoDB leaves unprocessed.
+    pub async fn get_items(&self, keys: Vec<Item>) -> Result<Vec<Item>, Unavailable> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(BATCH_GET_SIZE) {
+            let request = build(
+                "keys and attributes",
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build(),
+            )?;
+            items.extend(self.batch_get(request).await?);
+        }
+        Ok(items)
+    }
 }
+
+/// The most keys one `BatchGetItem` may name.
+const BATCH_GET_SIZE: usize = 100;

@@ -369,32 +369,11 @@ impl DynamoStore {
         let version = e.name(field::VERSION);
         let one = e.value(n(1));
         let active = e.equals(field::STATUS, s(EndpointStatus::Active.as_str()));
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(
-                keys::webhook(&endpoint.partner_id, endpoint.id).attributes(),
-            ))
-            .update_expression(format!(
-                "SET {disabled}, {why}, {version} = {version} + {one}"
-            ))
-            .condition_expression(active)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable("UpdateItem webhook", &error)),
-        }
+        let update = format!("SET {disabled}, {why}, {version} = {version} + {one}");
+        let changed = self
+            .change_webhook_if(&endpoint.partner_id, endpoint.id, update, active, e)
+            .await?;
+        Ok(changed.is_some())
     }
 
     /// Applies `update` to an existing endpoint, answering it as it is after.
@@ -406,6 +385,20 @@ impl DynamoStore {
         mut e: Expression,
     ) -> Result<Option<Endpoint>, Unavailable> {
         let condition = e.exists(PK);
+        self.change_webhook_if(partner, id, update, condition, e)
+            .await
+    }
+
+    /// Applies `update` to the endpoint if `condition` holds (it never holds of an endpoint
+    /// that does not exist), answering it as it is after; `None` when it did not hold.
+    async fn change_webhook_if(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+        update: String,
+        condition: String,
+        e: Expression,
+    ) -> Result<Option<Endpoint>, Unavailable> {
         let result = self
             .client
             .update_item()
