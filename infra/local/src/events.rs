@@ -72,73 +72,61 @@ pub async fn provision(
     Ok(queue_url)
 }
 
-/// Routes the bus's events that partners are e-mailed about to the queue at `queue_url`, as the
-/// template's `PartnerEmailRule` does: `source` cpor and the `detail-type`s of
-/// [`cpor_aws::schema::PARTNER_EMAIL_EVENTS`].
-pub async fn route_partner_emails(
-    events: &aws_sdk_eventbridge::Client,
-    sqs: &aws_sdk_sqs::Client,
-    bus: &str,
-    queue_url: &str,
-) -> Result<(), EventsError> {
-    let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
-        .await
-        .map_err(|e| EventsError(e.to_string()))?;
-    let detail_types: Vec<String> = cpor_aws::schema::PARTNER_EMAIL_EVENTS
-        .iter()
-        .map(|event| format!("claim.{event}"))
-        .collect();
-    rule_to_queue(
-        events,
-        bus,
-        &format!("{bus}-partner-emails"),
-        json!({ "source": [cpor_domain::events::SOURCE], "detail-type": detail_types }),
-        "partner-emails",
-        queue_arn,
-    )
-    .await
+/// A rule of the template's from the bus to one of the service's queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `PartnerEmailRule`: `source` cpor and the `detail-type`s of
+    /// [`cpor_aws::schema::PARTNER_EMAIL_EVENTS`], to the partner e-mails' queue.
+    PartnerEmails,
+    /// `CustomerNotificationRule`: the events that leave a claim `approved` (the history's
+    /// outbox queues the customer's notification), to the notification queue.
+    CustomerNotifications,
+    /// `WebhookRule`: every event of the service, to the webhooks' queue.
+    Webhooks,
 }
 
-/// Routes the bus's events that leave a claim `approved` to the notification queue at
-/// `queue_url`, as the template's `CustomerNotificationRule` does: the history's outbox queues
-/// the customer's notification.
-pub async fn route_customer_notifications(
-    events: &aws_sdk_eventbridge::Client,
-    sqs: &aws_sdk_sqs::Client,
-    bus: &str,
-    queue_url: &str,
-) -> Result<(), EventsError> {
-    let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
-        .await
-        .map_err(|e| EventsError(e.to_string()))?;
-    rule_to_queue(
-        events,
-        bus,
-        &format!("{bus}-customer-notifications"),
-        cpor_aws::schema::customer_notification_pattern(),
-        "customer-notifications",
-        queue_arn,
-    )
-    .await
+impl Route {
+    /// The rule's name after the bus's, its target's id, and its pattern.
+    fn rule(self) -> (&'static str, Value) {
+        match self {
+            Self::PartnerEmails => {
+                let detail_types: Vec<String> = cpor_aws::schema::PARTNER_EMAIL_EVENTS
+                    .iter()
+                    .map(|event| format!("claim.{event}"))
+                    .collect();
+                (
+                    "partner-emails",
+                    json!({ "source": [cpor_domain::events::SOURCE], "detail-type": detail_types }),
+                )
+            }
+            Self::CustomerNotifications => (
+                "customer-notifications",
+                cpor_aws::schema::customer_notification_pattern(),
+            ),
+            Self::Webhooks => ("webhooks", cpor_aws::schema::webhook_pattern()),
+        }
+    }
 }
 
-/// Routes every event of the bus to the webhooks' queue at `queue_url`, as the template's
-/// `WebhookRule` does.
-pub async fn route_webhooks(
+/// Routes the bus's events that `route` selects to the queue at `queue_url`, as the
+/// template's rule does.
+pub async fn route(
     events: &aws_sdk_eventbridge::Client,
     sqs: &aws_sdk_sqs::Client,
     bus: &str,
+    route: Route,
     queue_url: &str,
 ) -> Result<(), EventsError> {
     let queue_arn = cpor_aws::schema::queue_arn(sqs, queue_url)
         .await
         .map_err(|e| EventsError(e.to_string()))?;
+    let (name, pattern) = route.rule();
     rule_to_queue(
         events,
         bus,
-        &format!("{bus}-webhooks"),
-        cpor_aws::schema::webhook_pattern(),
-        "webhooks",
+        &format!("{bus}-{name}"),
+        pattern,
+        name,
         queue_arn,
     )
     .await

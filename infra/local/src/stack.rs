@@ -1,6 +1,7 @@
 //! Starting and stopping the local stack.
 
 use crate::authorizers::Authorizers;
+use crate::events::Route;
 use crate::gateway::{self, Gateway};
 use crate::poller;
 use crate::settings::LocalSettings;
@@ -122,10 +123,13 @@ impl LocalStack {
         let eventbridge = aws_sdk_eventbridge::Client::new(&sdk);
         let events_queue_url =
             crate::events::provision(&eventbridge, &sqs, &bus, &delivered).await?;
-        crate::events::route_partner_emails(&eventbridge, &sqs, &bus, &partner_email_queue_url)
-            .await?;
-        crate::events::route_customer_notifications(&eventbridge, &sqs, &bus, &queue_url).await?;
-        crate::events::route_webhooks(&eventbridge, &sqs, &bus, &webhook_queue_url).await?;
+        for (route, queue) in [
+            (Route::PartnerEmails, &partner_email_queue_url),
+            (Route::CustomerNotifications, &queue_url),
+            (Route::Webhooks, &webhook_queue_url),
+        ] {
+            crate::events::route(&eventbridge, &sqs, &bus, route, queue).await?;
+        }
         let archive = schema::event_archive(&settings.queue_prefix);
         tracing::info!(archive = %archive, "archiving the bus's events");
         crate::webhooks::create_archive(&eventbridge, &bus, &archive).await?;
