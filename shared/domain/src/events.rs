@@ -239,22 +239,7 @@ pub(crate) mod tests {
     #[test]
     fn every_history_event_is_published_under_its_own_name() {
         // GIVEN every event a history records (a new one is published without a change here)
-        for event in [
-            HistoryEvent::Submitted,
-            HistoryEvent::Approved,
-            HistoryEvent::InformationRequested,
-            HistoryEvent::Responded,
-            HistoryEvent::Rejected,
-            HistoryEvent::Disputed,
-            HistoryEvent::CustomerNotified,
-            HistoryEvent::Declined,
-            HistoryEvent::Associated,
-            HistoryEvent::Withdrawn,
-            HistoryEvent::ProofAdded,
-            HistoryEvent::ContestFiled,
-            HistoryEvent::Superseded,
-            HistoryEvent::DocumentAdded,
-        ] {
+        for event in HistoryEvent::ALL {
             // WHEN it becomes an event THEN its type and `event` are its name
             let published = ClaimEvent::of(claim_id(1), &entry(2, event), &subject());
             assert_eq!(published.detail_type, format!("claim.{}", event.as_str()));

@@ -60,6 +60,59 @@ pub enum HistoryEvent {
 }
 
 impl HistoryEvent {
+    /// Every event a history records, in the order they were added to the service (see
+    /// [`HistoryEvent::position`]).
+    pub const ALL: [Self; 20] = [
+        Self::Submitted,
+        Self::Approved,
+        Self::InformationRequested,
+        Self::Responded,
+        Self::Rejected,
+        Self::Disputed,
+        Self::CustomerNotified,
+        Self::Declined,
+        Self::Associated,
+        Self::Withdrawn,
+        Self::ProofAdded,
+        Self::ContestFiled,
+        Self::Superseded,
+        Self::DocumentAdded,
+        Self::Revoked,
+        Self::ContactCorrected,
+        Self::EmailBounced,
+        Self::EmailComplaint,
+        Self::ContestReceived,
+        Self::Expired,
+    ];
+
+    /// The event's place in [`HistoryEvent::ALL`]. The match names every variant: an event
+    /// added to the history does not compile until it has a place, and the check below fails
+    /// the build when `ALL` does not hold each at its place.
+    const fn position(self) -> usize {
+        match self {
+            Self::Submitted => 0,
+            Self::Approved => 1,
+            Self::InformationRequested => 2,
+            Self::Responded => 3,
+            Self::Rejected => 4,
+            Self::Disputed => 5,
+            Self::CustomerNotified => 6,
+            Self::Declined => 7,
+            Self::Associated => 8,
+            Self::Withdrawn => 9,
+            Self::ProofAdded => 10,
+            Self::ContestFiled => 11,
+            Self::Superseded => 12,
+            Self::DocumentAdded => 13,
+            Self::Revoked => 14,
+            Self::ContactCorrected => 15,
+            Self::EmailBounced => 16,
+            Self::EmailComplaint => 17,
+            Self::ContestReceived => 18,
+            Self::Expired => 19,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Submitted => "submitted",
@@ -85,6 +138,14 @@ impl HistoryEvent {
         }
     }
 }
+
+const _: () = {
+    let mut i = 0;
+    while i < HistoryEvent::ALL.len() {
+        assert!(HistoryEvent::ALL[i].position() == i);
+        i += 1;
+    }
+};
 
 /// A reviewer's own identity (the `sub` of their token), kept for the vendor's audit and shown
 /// to reviewers only.

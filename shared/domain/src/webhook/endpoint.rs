@@ -32,63 +32,10 @@ pub const CLAIM_EVENT_PREFIX: &str = "claim.";
 /// for in a filter).
 pub const TEST_EVENT: &str = "webhook.test";
 
-/// Every history event a claim's event on the bus may carry (`claim.<event>`). The match in
-/// [`listed`] names each variant, so an event added to the history fails to compile until it
-/// is decided here.
-const EVENTS: [HistoryEvent; 20] = [
-    HistoryEvent::Submitted,
-    HistoryEvent::Approved,
-    HistoryEvent::InformationRequested,
-    HistoryEvent::Responded,
-    HistoryEvent::Rejected,
-    HistoryEvent::Disputed,
-    HistoryEvent::CustomerNotified,
-    HistoryEvent::Declined,
-    HistoryEvent::Associated,
-    HistoryEvent::Withdrawn,
-    HistoryEvent::ProofAdded,
-    HistoryEvent::ContestFiled,
-    HistoryEvent::Superseded,
-    HistoryEvent::DocumentAdded,
-    HistoryEvent::Revoked,
-    HistoryEvent::ContactCorrected,
-    HistoryEvent::EmailBounced,
-    HistoryEvent::EmailComplaint,
-    HistoryEvent::ContestReceived,
-    HistoryEvent::Expired,
-];
-
-/// Whether `event` is in [`EVENTS`] (every one is: the match is the compiler's reminder).
-const fn listed(event: HistoryEvent) -> bool {
-    match event {
-        HistoryEvent::Submitted
-        | HistoryEvent::Approved
-        | HistoryEvent::InformationRequested
-        | HistoryEvent::Responded
-        | HistoryEvent::Rejected
-        | HistoryEvent::Disputed
-        | HistoryEvent::CustomerNotified
-        | HistoryEvent::Declined
-        | HistoryEvent::Associated
-        | HistoryEvent::Withdrawn
-        | HistoryEvent::ProofAdded
-        | HistoryEvent::ContestFiled
-        | HistoryEvent::Superseded
-        | HistoryEvent::DocumentAdded
-        | HistoryEvent::Revoked
-        | HistoryEvent::ContactCorrected
-        | HistoryEvent::EmailBounced
-        | HistoryEvent::EmailComplaint
-        | HistoryEvent::ContestReceived
-        | HistoryEvent::Expired => true,
-    }
-}
-
 /// The event types an endpoint may ask for: `claim.<event>` for each history event.
 pub fn event_types() -> impl Iterator<Item = String> {
-    EVENTS
+    HistoryEvent::ALL
         .iter()
-        .filter(|e| listed(**e))
         .map(|e| format!("{CLAIM_EVENT_PREFIX}{}", e.as_str()))
 }
 
