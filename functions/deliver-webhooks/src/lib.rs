@@ -3,6 +3,10 @@
 //! asked for its type (a `webhook.test` event to the one endpoint it names), signed as the
 //! Standard Webhooks specification says (docs/api.md, "Webhooks").
 //!
+//! A batch of messages is one round, in a few table calls whatever its size: a query of each
+//! partner's endpoints, one read of the events' delivery records, the due deliveries posted,
+//! then every attempt recorded in one write (`table`).
+//!
 //! SQS is the retry engine. Each endpoint and event has a delivery record: a redelivered
 //! message posts nothing to an endpoint whose delivery is settled (a 2xx, a failure for good,
 //! a refusal), nor to one whose next attempt is not yet due. A message with a delivery to try
@@ -13,7 +17,8 @@
 //! Deliveries run concurrently: a message's endpoints at once, and the batch's claims at once
 //! (one claim's events one after the other, in their order), so that a slow endpoint holds
 //! back only the events that follow on its own claim in the same batch, never another
-//! endpoint's deliveries of other claims.
+//! endpoint's deliveries of other claims. An endpoint that answers slowly is posted to once a
+//! round, and by one execution at a time (its in-flight hold).
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
