@@ -262,12 +262,7 @@ impl DynamoStore {
                 e.value(s(to.sk.clone())),
             );
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(condition)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
+                .query_where(condition, &e)
                 .set_exclusive_start_key(start.take())
                 .consistent_read(true)
                 .send()

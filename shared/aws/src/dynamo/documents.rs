@@ -110,12 +110,7 @@ impl DynamoStore {
             .query_all(|start| {
                 let mut e = super::expression::Expression::default();
                 let condition = e.equals(PK, s(keys::claim_partition(id)));
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression(condition)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
+                self.query_where(condition, &e)
                     .consistent_read(true)
                     .set_exclusive_start_key(start)
             })

@@ -24,13 +24,8 @@ impl DynamoStore {
             e.less_than(DUE_INDEX.sort_key, s(keys::due_before(now))),
         ]);
         let page = self
-            .client
-            .query()
-            .table_name(&self.table)
+            .query_where(condition, &e)
             .index_name(DUE_INDEX.name)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
             .set_exclusive_start_key(start)
             .send()
             .await

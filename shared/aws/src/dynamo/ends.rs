@@ -44,12 +44,7 @@ impl SubscriptionEnds for DynamoStore {
                     e.equals(PK, s(keys::subscription_ends())),
                     e.at_most(SK, s(keys::subscription_ends_until(now))),
                 ]);
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression(condition)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
+                self.query_where(condition, &e)
                     .set_exclusive_start_key(start)
             })
             .await?;

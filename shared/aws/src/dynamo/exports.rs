@@ -216,13 +216,8 @@ impl DynamoStore {
             .query_all(|start| {
                 let mut e = Expression::default();
                 let condition = e.equals(PARTNER_INDEX.partition_key, s(partition.clone()));
-                self.client
-                    .query()
-                    .table_name(&self.table)
+                self.query_where(condition, &e)
                     .index_name(PARTNER_INDEX.name)
-                    .key_condition_expression(condition)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
                     .scan_index_forward(false)
                     .set_exclusive_start_key(start)
             })

@@ -79,12 +79,7 @@ impl MailFeedbackLedger for DynamoStore {
         let mut e = Expression::default();
         let condition = e.equals(PK, s(keys::unmatched_partition(message_id)));
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
+            .query_where(condition, &e)
             .consistent_read(true)
             .send()
             .await

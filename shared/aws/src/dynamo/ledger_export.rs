@@ -140,14 +140,9 @@ impl DynamoStore {
             ]);
             let filter = e.less_than("effective_from", s(query.before.clone()));
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
+                .query_where(key, &e)
                 .index_name(LEDGER_INDEX.name)
-                .key_condition_expression(key)
                 .filter_expression(filter)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

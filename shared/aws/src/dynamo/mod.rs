@@ -121,6 +121,23 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// A query of the table whose key condition is `condition`, with `e`'s names and values
+    /// (a filter the caller adds uses the same `e`).
+    fn query_where(
+        &self,
+        condition: String,
+        e: &expression::Expression,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+    }
+}
+
 fn unavailable(what: &str, error: &impl std::error::Error) -> Unavailable {
     Unavailable(format!("{what}: {}", describe(error)))
 }

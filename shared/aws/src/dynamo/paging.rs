@@ -53,13 +53,8 @@ impl DynamoStore {
             let mut e = Expression::default();
             let condition = e.equals(listing.index.partition_key, s(listing.partition.clone()));
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
+                .query_where(condition, &e)
                 .index_name(listing.index.name)
-                .key_condition_expression(condition)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
                 .scan_index_forward(listing.forward)
                 .limit(i32::try_from(read_limit).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())

@@ -121,12 +121,7 @@ impl PartnersOfRecord for DynamoStore {
             e.at_most(SK, s(keys::periods_until(at))),
         ]);
         let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
+            .query_where(condition, &e)
             .scan_index_forward(false)
             .limit(1)
             .send()

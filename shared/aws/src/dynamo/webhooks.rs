@@ -244,12 +244,7 @@ impl DynamoStore {
         );
         // A partner has five at most: one page holds them.
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
+            .query_where(condition, &e)
             .consistent_read(true)
             .send()
             .await
@@ -473,12 +468,7 @@ impl DynamoStore {
             e.value(s(keys::ATTEMPT_SK_PREFIX))
         );
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
+            .query_where(condition, &e)
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
