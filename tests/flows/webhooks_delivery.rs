@@ -285,7 +285,25 @@ async fn register(
         .send()
         .await
         .expect("the endpoint is written");
+    counted(stack, partner, 1).await;
     endpoint
+}
+
+/// What the routes write beside every change of a partner's endpoints: their count (moved by
+/// `by`) and their revision, raised.
+async fn counted(stack: &TestStack, partner: &str, by: i64) {
+    aws_sdk_dynamodb::Client::new(&stack.settings().sdk_config().await)
+        .update_item()
+        .table_name(&stack.settings().table)
+        .key("pk", s(format!("WEBHOOKS#{partner}")))
+        .key("sk", s("COUNT"))
+        .update_expression("ADD #count :by, revision :one")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_values(":by", AttributeValue::N(by.to_string()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .expect("the endpoints' count and revision are written");
 }
 
 /// The endpoint's item as stored.
@@ -971,6 +989,7 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_claims_partner_c
         .send()
         .await
         .expect("failing since three days");
+    counted(&stack, FABRIKAM, 0).await;
 
     // WHEN a claim of Fabrikam's brings its next event
     let submitted = stack.submit(FABRIKAM, &claim_body("teams")).await;
@@ -1111,5 +1130,92 @@ async fn an_endpoint_registered_through_the_api_receives_its_test_event_signed_w
         assert!(started.elapsed() < PATIENCE, "{}", shown.text);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    stack.stop().await;
+}
+
+/// A partner's endpoint registered through the API, with its secret shown: `(id, secret)`.
+async fn registered(stack: &TestStack, admin: &str, url: &str) -> (String, String) {
+    let created = stack
+        .send(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            Some(admin),
+            Some(&json!({ "url": url, "events": ["*"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let field = |name: &str| created.json()[name].as_str().unwrap().to_owned();
+    (field("webhook_id"), field("secret"))
+}
+
+#[tokio::test]
+async fn endpoints_changed_through_the_api_after_deliveries_are_the_ones_the_next_event_meets() {
+    // GIVEN two endpoints of Fabrikam's registered through the API, which received every
+    // event of a claim so far (the delivery function keeps Fabrikam's endpoints since)
+    let stack = TestStack::start().await;
+    let receiver = Receiver::start().await;
+    let admin = stack.admin(FABRIKAM);
+    let (kept, old_secret) = registered(&stack, &admin, &receiver.url("/kept", &[])).await;
+    let (deleted, _) = registered(&stack, &admin, &receiver.url("/deleted", &[])).await;
+    let submitted = stack.submit(FABRIKAM, &claim_body("teams")).await;
+    assert_eq!(submitted.status, 201, "{}", submitted.text);
+    let claim_id = submitted.json()["claim_id"].as_str().unwrap().to_owned();
+    stack
+        .wait_for_status(FABRIKAM, &claim_id, "awaiting_customer")
+        .await;
+    let so_far = stack.claim(FABRIKAM, &claim_id).await["history"]
+        .as_array()
+        .map_or(0, Vec::len);
+    receiver.wait_for("/kept", so_far).await;
+    receiver.wait_for("/deleted", so_far).await;
+    wait_for_empty_queue(&stack).await;
+
+    // WHEN, through the API, the first's secret is rotated, the second deleted and a third
+    // registered
+    let rotated = stack
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/webhooks/{kept}/rotate-secret"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let new_secret = rotated.json()["secret"].as_str().unwrap().to_owned();
+    let removed = stack
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/webhooks/{deleted}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    registered(&stack, &admin, &receiver.url("/new", &[])).await;
+    // AND the claim brings its next event
+    let withdrawn = stack.withdraw(FABRIKAM, &claim_id, "flow test").await;
+    assert!(withdrawn.status.is_success(), "{}", withdrawn.text);
+
+    // THEN the new endpoint receives it, the rotated one receives it signed with both secrets,
+    // and the deleted one receives nothing more
+    let new = receiver.wait_for("/new", 1).await;
+    assert_eq!(new[0].json()["type"], "claim.withdrawn", "{:?}", new[0]);
+    let kept_seen = receiver.wait_for("/kept", so_far + 1).await;
+    let last = kept_seen
+        .iter()
+        .find(|r| r.json()["type"] == "claim.withdrawn")
+        .expect("the withdrawal reached the rotated endpoint");
+    for secret in [&old_secret, &new_secret] {
+        assert!(
+            signed_by(last, &SigningKey::from_secret(secret).unwrap()),
+            "{:?}",
+            last.header("webhook-signature")
+        );
+    }
+    wait_for_empty_queue(&stack).await;
+    assert_eq!(receiver.at("/deleted").len(), so_far);
     stack.stop().await;
 }

@@ -3,9 +3,12 @@
 //! asked for its type (a `webhook.test` event to the one endpoint it names), signed as the
 //! Standard Webhooks specification says (docs/api.md, "Webhooks").
 //!
-//! A batch of messages is one round, in a few table calls whatever its size: a query of each
-//! partner's endpoints, one read of the events' delivery records, the due deliveries posted,
-//! then every attempt recorded in one write (`table`).
+//! A batch of messages is one round, in a few table calls whatever its size: one read of the
+//! events' delivery records and of their partners' endpoints' revisions, the due deliveries
+//! posted, then every attempt recorded in one write (`table`). An execution environment keeps
+//! each partner's endpoints with the revision it read them at, and queries them again only
+//! when the revision has moved: every write of an endpoint (registration, rotation, enabling,
+//! deletion, and this function's own marks of its health) raises it in the same transaction.
 //!
 //! SQS is the retry engine. Each endpoint and event has a delivery record: a redelivered
 //! message posts nothing to an endpoint whose delivery is settled (a 2xx, a failure for good,
@@ -28,7 +31,9 @@ pub mod table;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use cpor_aws::dynamo::webhooks::SealedEndpoint as Endpoint;
+use cpor_aws::dynamo::webhooks::{
+    SealedEndpoint as Endpoint, webhooks_revision, webhooks_revision_key,
+};
 use cpor_aws::{ConfigError, Door, DynamoStore, SdkClient, SesMailer, Wiring, describe};
 use cpor_domain::clock::Clock;
 use cpor_domain::ids::PartnerId;
@@ -121,6 +126,10 @@ fn unavailable(error: cpor_domain::ports::Unavailable) -> TableError {
     TableError::new(error.to_string())
 }
 
+/// A partner's endpoints as an execution environment keeps them, with the revision of the
+/// partner's endpoints they were read at.
+type Kept = (u64, Arc<Vec<Endpoint>>);
+
 /// The slow endpoints whose hold a round asked for: it posts to each at most once.
 type SlowAsked = Mutex<std::collections::HashSet<String>>;
 
@@ -178,6 +187,8 @@ pub struct DeliverWebhooksFunction {
     keys: Mutex<HashMap<Vec<u8>, Arc<tokio::sync::OnceCell<SigningKey>>>>,
     /// Slow endpoints that another execution holds, and until when its hold lasts at most.
     slow_held: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Each partner's endpoints, with the revision they were read at.
+    endpoints: Mutex<HashMap<String, Kept>>,
 }
 
 /// An event as the rule's SQS target delivers it: the whole EventBridge event.
@@ -346,6 +357,7 @@ impl Door for DeliverWebhooksFunction {
             timeout,
             keys: Mutex::default(),
             slow_held: Mutex::default(),
+            endpoints: Mutex::default(),
         })
     }
 
@@ -438,27 +450,27 @@ impl DeliverWebhooksFunction {
         false
     }
 
-    /// Delivers a batch's events as one round, in a few table calls whatever its size: a
-    /// query of each partner's endpoints, one `BatchGetItem` of the events' delivery records,
-    /// then the due deliveries posted (the claims at once, each claim's events in their
-    /// order, an event's endpoints at once), then every attempt recorded with
-    /// `BatchWriteItem`. For each message: `Some(pause)` when a delivery is to be tried again
-    /// after `pause` (the shortest of its endpoints').
+    /// Delivers a batch's events as one round, in a few table calls whatever its size: one
+    /// `BatchGetItem` of the events' delivery records and the partners' endpoints' revisions
+    /// (a query of a partner's endpoints only when its revision moved), then the due
+    /// deliveries posted (the claims at once, each claim's events in their order, an event's
+    /// endpoints at once), then every attempt recorded with `BatchWriteItem`. For each
+    /// message: `Some(pause)` when a delivery is to be tried again after `pause` (the
+    /// shortest of its endpoints').
     async fn round(&self, messages: &[Message<'_>]) -> Vec<Result<Option<Duration>, MessageError>> {
-        let endpoints = self.endpoints_of(messages).await;
-        let keys: Vec<&str> = messages
+        let partners: Vec<PartnerId> = messages
             .iter()
-            .zip(&endpoints)
-            .filter(|(_, e)| e.as_ref().is_ok_and(|e| !e.is_empty()))
-            .map(|(m, _)| m.event.key.as_str())
+            .filter(|m| m.event.detail_type != TEST_EVENT)
+            .map(|m| m.event.partner_id.as_str())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .into_iter()
+            // Not a partner's id: no partner has endpoints under it.
+            .filter_map(|partner| PartnerId::parse(partner).ok())
             .collect();
-        let records = if keys.is_empty() {
-            Ok(HashMap::new())
-        } else {
-            self.table.records(&keys).await
-        };
-        let records = match records {
-            Ok(records) => records,
+        let keys: Vec<&str> = messages.iter().map(|m| m.event.key.as_str()).collect();
+        let revision_keys = partners.iter().map(webhooks_revision_key).collect();
+        let (records, others) = match self.table.records(&keys, revision_keys).await {
+            Ok(read) => read,
             Err(error) => {
                 return messages
                     .iter()
@@ -466,6 +478,8 @@ impl DeliverWebhooksFunction {
                     .collect();
             }
         };
+        let revisions: HashMap<&str, u64> = others.iter().filter_map(webhooks_revision).collect();
+        let endpoints = self.endpoints_of(messages, &partners, &revisions).await;
         let slow_asked = Mutex::default();
         let delivered = self
             .post_in_order(messages, &endpoints, &records, &slow_asked)
@@ -647,27 +661,44 @@ impl DeliverWebhooksFunction {
             .map_or(POSTPONE_STEP, Duration::from_secs)
     }
 
-    /// The endpoints each message's event goes to: one query a partner of the batch, one
-    /// read a test event.
+    /// The endpoints each message's event goes to: each partner's as this environment keeps
+    /// them, queried again when the partner's revision (`revisions`, read in this round) is
+    /// not the one they were read at; a test event's one endpoint, read.
     async fn endpoints_of(
         &self,
         messages: &[Message<'_>],
+        partners: &[PartnerId],
+        revisions: &HashMap<&str, u64>,
     ) -> Vec<Result<Vec<Endpoint>, MessageError>> {
-        let partners: std::collections::BTreeSet<&str> = messages
-            .iter()
-            .filter(|m| m.event.detail_type != TEST_EVENT)
-            .map(|m| m.event.partner_id.as_str())
-            .collect();
         let read = futures::future::join_all(partners.iter().map(|partner| async move {
-            let endpoints = match PartnerId::parse(partner) {
-                Ok(id) => self.claims.sealed_webhooks(&id).await.map_err(unavailable),
-                // Not a partner's id: no partner has endpoints under it.
-                Err(_) => Ok(Vec::new()),
+            let revision = revisions.get(partner.as_str()).copied().unwrap_or(0);
+            let kept = self
+                .endpoints
+                .lock()
+                .ok()
+                .and_then(|kept| kept.get(partner.as_str()).cloned())
+                .filter(|(at, _)| *at == revision)
+                .map(|(_, endpoints)| endpoints);
+            let endpoints = match kept {
+                Some(endpoints) => Ok(endpoints),
+                None => self
+                    .claims
+                    .sealed_webhooks(partner)
+                    .await
+                    .map(Arc::new)
+                    .inspect(|endpoints| {
+                        // Kept at the revision read before the query: a write in between
+                        // raised it, so the next round queries again.
+                        if let Ok(mut kept) = self.endpoints.lock() {
+                            kept.insert(partner.to_string(), (revision, endpoints.clone()));
+                        }
+                    })
+                    .map_err(unavailable),
             };
-            (*partner, endpoints)
+            (partner.as_str(), endpoints)
         }))
         .await;
-        let by_partner: HashMap<&str, Result<Vec<Endpoint>, TableError>> =
+        let by_partner: HashMap<&str, Result<Arc<Vec<Endpoint>>, TableError>> =
             read.into_iter().collect();
         futures::future::join_all(messages.iter().map(|message| async {
             let event = &message.event;

@@ -5,8 +5,9 @@
 //! (`WEBHOOK#<id>`, `IN_FLIGHT`). The endpoints themselves, and their health, are read and
 //! written through `cpor_aws::dynamo::webhooks`, as the webhook routes do.
 //!
-//! A round (one batch of messages) reads its events' records in one `BatchGetItem` and writes
-//! them and its attempts with `BatchWriteItem`: a few calls a batch, not a few a delivery.
+//! A round (one batch of messages) reads its events' records in one `BatchGetItem` (with its
+//! partners' endpoints' revisions) and writes them and its attempts with `BatchWriteItem`: a
+//! few calls a batch, not a few a delivery.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -103,21 +104,32 @@ impl WebhookTable {
     }
 
     /// The delivery records of the events `keys` (one item an event, one record in it an
-    /// endpoint), by key: one `BatchGetItem` a hundred events. An event never tried has none.
-    pub async fn records(&self, keys: &[&str]) -> Result<HashMap<String, Records>, TableError> {
+    /// endpoint), by key, read in one `BatchGetItem` a hundred keys with the items at `also`
+    /// (which are answered as they are). An event never tried has no records.
+    pub async fn records(
+        &self,
+        keys: &[&str],
+        also: Vec<Item>,
+    ) -> Result<(HashMap<String, Records>, Vec<Item>), TableError> {
         let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+        let mut wanted: Vec<Item> = unique.into_iter().map(records_key).collect();
+        wanted.extend(also);
         let items = self
             .store
-            .get_items(unique.into_iter().map(records_key).collect())
+            .get_items(wanted)
             .await
             .map_err(|e| TableError(e.to_string()))?;
         let mut found = HashMap::new();
+        let mut others = Vec::new();
         for item in items {
-            if let Some(key) = text(&item, "delivery_key") {
-                found.insert(key, Records::read(&item)?);
+            match text(&item, "delivery_key") {
+                Some(key) => {
+                    found.insert(key, Records::read(&item)?);
+                }
+                None => others.push(item),
             }
         }
-        Ok(found)
+        Ok((found, others))
     }
 
     /// Writes a round of deliveries: each event's records, and each endpoint's attempts as

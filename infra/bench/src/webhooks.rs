@@ -123,7 +123,8 @@ fn secret(i: usize) -> String {
     )
 }
 
-/// Writes an active endpoint of `partner` at `url` for every type, as the webhook routes do.
+/// Writes an active endpoint of `partner` at `url` for every type, and counts it, as the webhook
+/// routes do.
 async fn register(
     sdk: &aws_config::SdkConfig,
     table: &str,
@@ -161,6 +162,18 @@ async fn register(
         )
         .item("secret", AttributeValue::B(ciphertext))
         .item("version", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .map_err(|e| cpor_aws::describe(&e))?;
+    // The partner's count of endpoints and their revision, raised beside it as the routes do.
+    aws_sdk_dynamodb::Client::new(sdk)
+        .update_item()
+        .table_name(table)
+        .key("pk", s(&format!("WEBHOOKS#{partner}")))
+        .key("sk", s("COUNT"))
+        .update_expression("ADD #count :one, revision :one")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
         .send()
         .await
         .map_err(|e| cpor_aws::describe(&e))?;

@@ -414,6 +414,12 @@ pub(super) fn webhook_count(partner: &PartnerId) -> ItemKey {
     ItemKey::new(webhooks_partition(partner), WEBHOOK_COUNT)
 }
 
+/// The partner whose count of webhook endpoints is at `pk`/`sk`, if that is one.
+pub(super) fn webhooks_partner<'a>(pk: &'a str, sk: &str) -> Option<&'a str> {
+    pk.strip_prefix(WEBHOOKS_PREFIX)
+        .filter(|_| sk == WEBHOOK_COUNT)
+}
+
 /// The partition of an endpoint's deliveries and attempts.
 pub(super) fn webhook_partition(id: WebhookId) -> String {
     format!("{WEBHOOK_PREFIX}{id}")

@@ -17,7 +17,7 @@
 //! | a claim's count of documents | `CLAIM#<id>` | `DOCUMENTS` (`count`) |
 //! | export (TTL `expires_at_epoch`) | `EXPORT#<id>` | `EXPORT` |
 //! | period of a unit (the ledger's) | `UNIT#<lock key>` | `PERIOD#<effective_from>#<claim id>` |
-//! | a partner's webhook endpoint, and its count of them | `WEBHOOKS#<partner id>` | `WEBHOOK#<webhook id>`, `COUNT` (`count`) |
+//! | a partner's webhook endpoint, and its count of them | `WEBHOOKS#<partner id>` | `WEBHOOK#<webhook id>`, `COUNT` (`count`, `revision`) |
 //! | a delivery round's attempts to an endpoint (TTL `expires_at`) | `WEBHOOK#<webhook id>` | `ATTEMPTS#<latest at>#<event id>#<attempt>` |
 //! | an event's delivery records, one an endpoint (TTL `expires_at`) | `DELIVERY#<event id>[#replay:<name>]` | `DELIVERY` |
 //!

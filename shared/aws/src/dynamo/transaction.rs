@@ -245,11 +245,46 @@ impl Transaction {
     ) -> Result<(), Unavailable> {
         let mut e = Expression::default();
         let (update, condition) = change(&mut e);
+        self.update_expressed(part, key, update, condition, &e)
+    }
+
+    /// Updates the item at `key` if `condition` holds, both expressions written with `e`'s
+    /// placeholders.
+    pub fn update_expressed(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        update: String,
+        condition: String,
+        e: &Expression,
+    ) -> Result<(), Unavailable> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
             .update_expression(update)
             .condition_expression(condition)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values());
+        let update = build("update", update.build())?;
+        self.items
+            .push((part, TransactWriteItem::builder().update(update).build()));
+        Ok(())
+    }
+
+    /// Updates the item at `key`, or creates it, whatever is stored: `change` gives the
+    /// update expression.
+    pub fn upsert(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        change: impl FnOnce(&mut Expression) -> String,
+    ) -> Result<(), Unavailable> {
+        let mut e = Expression::default();
+        let update = change(&mut e);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression(update)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values());
         let update = build("update", update.build())?;

@@ -1,15 +1,18 @@
 //! Partners' webhook endpoints (`WEBHOOKS#<partner id>`, `WEBHOOK#<webhook id>`), each with its secret
-//! as KMS ciphertext, beside the partner's count of them (`WEBHOOKS`), which every registration
+//! as KMS ciphertext, beside the partner's count of them (`COUNT`), which every registration
 //! raises and every removal lowers in the same transaction, so the limit holds under concurrent
-//! requests. And the read of an endpoint's latest delivery attempts (`WEBHOOK#<id>`,
-//! `ATTEMPTS#...`, each item a round's attempts), which the delivery function writes.
+//! requests. The same item carries the partner's endpoints' revision, which every write of an
+//! endpoint raises in the same transaction: a reader that kept the endpoints read at one
+//! revision knows, from that item alone, whether they are still what the table holds. And the
+//! read of an endpoint's latest delivery attempts (`WEBHOOK#<id>`, `ATTEMPTS#...`, each item a
+//! round's attempts), which the delivery function writes.
 
 use super::expression::Expression;
 use super::record::{Item, from_item};
 use super::transaction::{Part, TransactError, Transaction};
 use super::{DynamoStore, inconsistent, keyed, keys, n, s, unavailable};
 use crate::schema::{PK, SK};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use cpor_domain::ids::PartnerId;
 use cpor_domain::ports::Unavailable;
@@ -30,6 +33,7 @@ pub mod field {
     pub const PREVIOUS_SECRET_UNTIL: &str = "previous_secret_until";
     pub const VERSION: &str = "version";
     pub const COUNT: &str = "count";
+    pub const REVISION: &str = "revision";
     pub const SLOW_UNTIL: &str = "slow_until";
 }
 
@@ -183,12 +187,12 @@ impl DynamoStore {
             &keys::webhook_count(&endpoint.partner_id),
             |e| {
                 let count = e.name(field::COUNT);
+                let revision = e.name(field::REVISION);
                 let one = e.value(n(1));
                 let max = e.value(n(MAX_ENDPOINTS));
-                let pk = e.name(PK);
                 (
-                    format!("ADD {count} {one}"),
-                    format!("attribute_not_exists({pk}) OR {count} < {max}"),
+                    format!("ADD {count} {one}, {revision} {one}"),
+                    format!("attribute_not_exists({count}) OR {count} < {max}"),
                 )
             },
         )?;
@@ -288,7 +292,7 @@ impl DynamoStore {
         let update = format!(
             "SET {previous} = {current}, {current} = {new}, {until}, {version} = {version} + {one}"
         );
-        self.change_webhook(partner, id, update, e).await
+        self.changed_webhook(partner, id, update, e).await
     }
 
     /// Makes the endpoint active again (its failures forgotten); `None` when there is none.
@@ -304,16 +308,16 @@ impl DynamoStore {
         let (reason, since) = (e.name(field::DISABLED_REASON), e.name(field::FAILING_SINCE));
         let update =
             format!("SET {status}, {version} = {version} + {one} REMOVE {reason}, {since}");
-        self.change_webhook(partner, id, update, e).await
+        self.changed_webhook(partner, id, update, e).await
     }
 
     /// The delivery found the endpoint failing at `at`: failing since then, unless it
-    /// already was. `None` when it was deleted meanwhile.
+    /// already was. False when it was deleted meanwhile.
     pub async fn webhook_failing(
         &self,
         endpoint: &Endpoint,
         at: DateTime<Utc>,
-    ) -> Result<Option<Endpoint>, Unavailable> {
+    ) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
         let since = e.name(field::FAILING_SINCE);
         let at = e.value(s(cpor_domain::time::format_instant(at)));
@@ -322,23 +326,22 @@ impl DynamoStore {
             .await
     }
 
-    /// A delivery to the endpoint succeeded: it is failing no more.
-    pub async fn webhook_recovered(
-        &self,
-        endpoint: &Endpoint,
-    ) -> Result<Option<Endpoint>, Unavailable> {
+    /// A delivery to the endpoint succeeded: it is failing no more. False when it was
+    /// deleted meanwhile.
+    pub async fn webhook_recovered(&self, endpoint: &Endpoint) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
         let update = format!("REMOVE {}", e.name(field::FAILING_SINCE));
         self.change_webhook(&endpoint.partner_id, endpoint.id, update, e)
             .await
     }
 
-    /// An exchange with the endpoint took long: slow until `until`.
+    /// An exchange with the endpoint took long: slow until `until`. False when it was
+    /// deleted meanwhile.
     pub async fn webhook_slow(
         &self,
         endpoint: &Endpoint,
         until: DateTime<Utc>,
-    ) -> Result<Option<Endpoint>, Unavailable> {
+    ) -> Result<bool, Unavailable> {
         let mut e = Expression::default();
         let update = format!(
             "SET {}",
@@ -365,27 +368,46 @@ impl DynamoStore {
         let one = e.value(n(1));
         let active = e.equals(field::STATUS, s(EndpointStatus::Active.as_str()));
         let update = format!("SET {disabled}, {why}, {version} = {version} + {one}");
-        let changed = self
-            .change_webhook_if(&endpoint.partner_id, endpoint.id, update, active, e)
-            .await?;
-        Ok(changed.is_some())
+        self.change_webhook_if(&endpoint.partner_id, endpoint.id, update, active, e)
+            .await
     }
 
-    /// Applies `update` to an existing endpoint, answering it as it is after.
+    /// Applies `update` to an existing endpoint, answering it as it is after; `None` when
+    /// there is no such endpoint.
+    async fn changed_webhook(
+        &self,
+        partner: &PartnerId,
+        id: WebhookId,
+        update: String,
+        e: Expression,
+    ) -> Result<Option<Endpoint>, Unavailable> {
+        if !self.change_webhook(partner, id, update, e).await? {
+            return Ok(None);
+        }
+        // A transaction answers no item: the endpoint is read again (strongly), as it is now.
+        Ok(self
+            .webhook(partner, id)
+            .await?
+            .map(|sealed| sealed.endpoint))
+    }
+
+    /// Applies `update` to an existing endpoint: false when there is none.
     async fn change_webhook(
         &self,
         partner: &PartnerId,
         id: WebhookId,
         update: String,
         mut e: Expression,
-    ) -> Result<Option<Endpoint>, Unavailable> {
+    ) -> Result<bool, Unavailable> {
         let condition = e.exists(PK);
         self.change_webhook_if(partner, id, update, condition, e)
             .await
     }
 
     /// Applies `update` to the endpoint if `condition` holds (it never holds of an endpoint
-    /// that does not exist), answering it as it is after; `None` when it did not hold.
+    /// that does not exist), and raises the partner's revision in the same transaction, so
+    /// that whoever keeps the partner's endpoints sees that they changed: false when the
+    /// condition did not hold.
     async fn change_webhook_if(
         &self,
         partner: &PartnerId,
@@ -393,35 +415,23 @@ impl DynamoStore {
         update: String,
         condition: String,
         e: Expression,
-    ) -> Result<Option<Endpoint>, Unavailable> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::webhook(partner, id).attributes()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out
-                .attributes
-                .as_ref()
-                .map(endpoint_from_item)
-                .transpose()?
-                .ok_or_else(|| inconsistent("an update answered no item"))
-                .map(Some),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(unavailable("UpdateItem webhook", &error)),
+    ) -> Result<bool, Unavailable> {
+        let mut tx = Transaction::new(&self.table);
+        tx.update_expressed(
+            Part::Webhook,
+            &keys::webhook(partner, id),
+            update,
+            condition,
+            &e,
+        )?;
+        tx.upsert(Part::WebhookCount, &keys::webhook_count(partner), |e| {
+            format!("ADD {} {}", e.name(field::REVISION), e.value(n(1)))
+        })?;
+        match tx.commit_through_conflicts(&self.client).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(c)) if c.failed_check(Part::Webhook) => Ok(false),
+            Err(TransactError::Cancelled(c)) => Err(inconsistent(c.to_string())),
+            Err(TransactError::Unavailable(e)) => Err(e),
         }
     }
 
@@ -436,10 +446,11 @@ impl DynamoStore {
         tx.delete_if(Part::Webhook, &keys::webhook(partner, id), |e| e.exists(PK))?;
         tx.update_if(Part::WebhookCount, &keys::webhook_count(partner), |e| {
             let count = e.name(field::COUNT);
-            let minus_one = e.value(n(-1));
+            let revision = e.name(field::REVISION);
+            let (minus_one, one) = (e.value(n(-1)), e.value(n(1)));
             let zero = e.value(n(0));
             (
-                format!("ADD {count} {minus_one}"),
+                format!("ADD {count} {minus_one}, {revision} {one}"),
                 format!("{count} > {zero}"),
             )
         })?;
@@ -494,5 +505,60 @@ pub fn attempt_log(item: &Item) -> Result<Vec<AttemptRecord>, Unavailable> {
     serde_json::from_str(text).map_err(|e| inconsistent(format!("webhook attempt log: {e}")))
 }
 
+/// The key of the item that holds the partner's endpoints' revision (their count's), to be
+/// read in one batch with others.
+pub fn webhooks_revision_key(partner: &PartnerId) -> Item {
+    keys::webhook_count(partner).attributes()
+}
+
+/// The partner and the revision of its endpoints, when `item` is the one that holds them
+/// (read at [`webhooks_revision_key`]). A partner without that item has never had an
+/// endpoint: its revision is 0, as is that of an item written before revisions were kept;
+/// every write of an endpoint raises it from there.
+pub fn webhooks_revision(item: &Item) -> Option<(&str, u64)> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    let partner = keys::webhooks_partner(text(PK)?, text(SK)?)?;
+    let revision = item
+        .get(field::REVISION)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Some((partner, revision))
+}
+
 /// The attribute of an attempt log's item that holds its attempts.
 pub const ATTEMPT_LOG: &str = "attempts";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partner() -> PartnerId {
+        PartnerId::parse("1234567").unwrap()
+    }
+
+    #[test]
+    fn the_revision_is_read_from_the_partner_s_count_item_and_is_0_before_any_was_kept() {
+        // GIVEN the partner's count item, with a revision and without one (written before
+        // revisions were kept)
+        let mut item = webhooks_revision_key(&partner());
+        item.insert(field::COUNT.into(), n(2));
+        let before = item.clone();
+        item.insert(field::REVISION.into(), n(7));
+        // THEN each names the partner, at its revision or at 0
+        assert_eq!(webhooks_revision(&item), Some(("1234567", 7)));
+        assert_eq!(webhooks_revision(&before), Some(("1234567", 0)));
+    }
+
+    #[test]
+    fn an_endpoint_s_item_is_not_a_revision() {
+        // GIVEN an endpoint's item, in the same partition
+        let item = keys::webhook(
+            &partner(),
+            WebhookId::parse("01JDX3Z8Q6V6W4S0Y1B2C3D4E5").unwrap(),
+        )
+        .attributes();
+        // THEN it holds no revision
+        assert_eq!(webhooks_revision(&item), None);
+    }
+}
