@@ -258,17 +258,7 @@ impl Transaction {
         condition: String,
         e: &Expression,
     ) -> Result<(), Unavailable> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.attributes()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values());
-        let update = build("update", update.build())?;
-        self.items
-            .push((part, TransactWriteItem::builder().update(update).build()));
-        Ok(())
+        self.push_update(part, key, update, Some(condition), e)
     }
 
     /// Updates the item at `key`, or creates it, whatever is stored: `change` gives the
@@ -281,10 +271,22 @@ impl Transaction {
     ) -> Result<(), Unavailable> {
         let mut e = Expression::default();
         let update = change(&mut e);
+        self.push_update(part, key, update, None, &e)
+    }
+
+    fn push_update(
+        &mut self,
+        part: Part,
+        key: &ItemKey,
+        update: String,
+        condition: Option<String>,
+        e: &Expression,
+    ) -> Result<(), Unavailable> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
             .update_expression(update)
+            .set_condition_expression(condition)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values());
         let update = build("update", update.build())?;
