@@ -43,12 +43,14 @@ pub struct AwsCall {
 }
 
 impl AwsCall {
-    /// The request's partition key, for a DynamoDB item.
+    /// The request's partition key, for a DynamoDB item (a batch's first).
     pub fn leading_key(&self) -> Option<&str> {
-        self.context
-            .get(LEADING_KEYS)
-            .and_then(|keys| keys.first())
-            .map(String::as_str)
+        self.leading_keys().first().map(String::as_str)
+    }
+
+    /// The partition keys the request touches: one an item, a batch's all.
+    pub fn leading_keys(&self) -> &[String] {
+        self.context.get(LEADING_KEYS).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -277,9 +279,14 @@ impl Authorization {
         }
     }
 
-    fn leading(mut self, key: Option<String>) -> Self {
-        if let Some(key) = key {
-            self.context.insert(LEADING_KEYS.to_owned(), vec![key]);
+    fn leading(self, key: Option<String>) -> Self {
+        self.leading_all(key.into_iter().collect())
+    }
+
+    fn leading_all(mut self, keys: BTreeSet<String>) -> Self {
+        if !keys.is_empty() {
+            self.context
+                .insert(LEADING_KEYS.to_owned(), keys.into_iter().collect());
         }
         self
     }
@@ -428,13 +435,14 @@ fn dynamodb(arns: &Arns, operation: &str, body: &Value) -> Vec<Authorization> {
                         })
                         .collect()
                 };
-                // ForAllValues over the batch's keys is each key's test, one by one.
-                for key in keys {
-                    parts.push(
-                        Authorization::new(format!("dynamodb:{operation}"), resource.clone())
-                            .leading(key),
-                    );
-                }
+                // IAM tests a batch's keys together, a table's request as one authorization:
+                // one statement must allow every partition it names (ForAllValues). A key
+                // whose partition could not be told leaves none to test, which is refused.
+                let partitions: Option<BTreeSet<String>> = keys.into_iter().collect();
+                parts.push(
+                    Authorization::new(format!("dynamodb:{operation}"), resource)
+                        .leading_all(partitions.unwrap_or_default()),
+                );
             }
             parts
         }
@@ -605,17 +613,27 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_is_authorized_key_by_key() {
+    fn a_batch_is_authorized_as_one_request_over_all_its_partitions() {
+        // GIVEN a batch read of two partitions, one of them twice
         let body = json!({ "RequestItems": { "t": { "Keys": [
-            { "pk": { "S": "PARTNER#1" } }, { "pk": { "S": "TENANT#2" } }
+            { "pk": { "S": "PARTNER#1" } }, { "pk": { "S": "TENANT#2" } },
+            { "pk": { "S": "PARTNER#1" } }
         ] } } });
+        // THEN it is one authorization, whose leading keys are both partitions
+        let parts = dynamodb(&arns(), "BatchGetItem", &body);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].action, "dynamodb:BatchGetItem");
         assert_eq!(
-            actions(&dynamodb(&arns(), "BatchGetItem", &body)),
-            vec![
-                ("dynamodb:BatchGetItem", TABLE, Some("PARTNER#1")),
-                ("dynamodb:BatchGetItem", TABLE, Some("TENANT#2")),
-            ]
+            parts[0].context.get(LEADING_KEYS),
+            Some(&vec!["PARTNER#1".to_owned(), "TENANT#2".to_owned()])
         );
+        // AND a batch with a key whose partition cannot be told carries none to test
+        let unknown = json!({ "RequestItems": { "t": { "Keys": [
+            { "pk": { "S": "PARTNER#1" } }, { "sk": { "S": "X" } }
+        ] } } });
+        let parts = dynamodb(&arns(), "BatchGetItem", &unknown);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].context.get(LEADING_KEYS), None);
     }
 
     #[test]

@@ -331,6 +331,43 @@ mod tests {
     }
 
     #[test]
+    fn a_request_over_several_partitions_needs_one_statement_that_allows_them_all() {
+        // GIVEN the template's roles, and deliver-webhooks' calls over two partitions at once
+        let roles = roles(&deployment());
+        let over = |action: &str, keys: &[&str]| AwsCall {
+            function: "deliver-webhooks".into(),
+            operation: "-".into(),
+            action: action.into(),
+            resource: TABLE.into(),
+            context: [(
+                calls::LEADING_KEYS.to_owned(),
+                keys.iter().map(|k| (*k).to_owned()).collect(),
+            )]
+            .into(),
+        };
+        // THEN a round's read of delivery records and partners' revisions is allowed (one
+        // statement names both partitions)
+        let round = over(
+            "dynamodb:BatchGetItem",
+            &["DELIVERY#01J0000000000000000000000/1", "WEBHOOKS#1234567"],
+        );
+        assert!(roles.verdict(&round).allowed());
+        // AND a read over an endpoint's and a claim's partitions is refused, though one
+        // statement allows each alone: IAM tests every key of a request against one statement
+        let split = over(
+            "dynamodb:GetItem",
+            &["WEBHOOKS#1234567", "CLAIM#01J0000000000000000000000"],
+        );
+        for key in split.leading_keys() {
+            assert!(
+                roles.verdict(&over("dynamodb:GetItem", &[key])).allowed(),
+                "{key}"
+            );
+        }
+        assert!(!roles.verdict(&split).allowed());
+    }
+
+    #[test]
     fn a_condition_on_a_key_the_call_does_not_carry_refuses_rather_than_passes() {
         // GIVEN a write whose partition the record could not tell
         let roles = roles(&deployment());

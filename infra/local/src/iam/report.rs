@@ -38,7 +38,16 @@ impl Line {
             function: call.function.clone(),
             action: call.action.clone(),
             resource: call.resource.clone(),
-            leading_keys: call.leading_key().map(kind),
+            leading_keys: Some(
+                call.leading_keys()
+                    .iter()
+                    .map(|key| kind(key))
+                    .collect::<BTreeSet<String>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            )
+            .filter(|kinds| !kinds.is_empty()),
             operation: call.operation.clone(),
             allowed: verdict.allowed(),
             statement: verdict.allowed_by.clone(),
