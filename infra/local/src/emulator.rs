@@ -40,6 +40,8 @@ pub enum EmulatorError {
 pub struct Emulator {
     child: Child,
     addr: SocketAddr,
+    /// The launcher written beside the log for this server, removed when it stops.
+    launcher: PathBuf,
 }
 
 /// Finds the emulator's server program: `CPOR_MOTO_SERVER`, else `.venv/bin/moto_server` in
@@ -99,7 +101,11 @@ impl Emulator {
         }
         let child = command.spawn()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut emulator = Self { child, addr };
+        let mut emulator = Self {
+            child,
+            addr,
+            launcher,
+        };
         let timeout = Duration::from_secs(60);
         let started = Instant::now();
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -129,6 +135,11 @@ impl Emulator {
 
     /// Stops the emulator now.
     pub fn stop(&mut self) {
+        self.end_process();
+        let _ = std::fs::remove_file(&self.launcher);
+    }
+
+    fn end_process(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
             // SIGTERM first, so that it exits cleanly; SIGKILL if it lingers.
             let pid = self.child.id() as libc::pid_t;
