@@ -4,9 +4,11 @@
 //!
 //! AWS authorizes some requests part by part, and so does the record: a `TransactWriteItems` as
 //! one `PutItem`, `UpdateItem`, `DeleteItem` or `ConditionCheckItem` per item (AWS's "Using IAM
-//! with DynamoDB transactions"), a batch key by key. Each DynamoDB item carries its partition key
-//! as `dynamodb:LeadingKeys`; a query of the table its partition, a query of an index none (the
-//! check then refuses a statement that tests it rather than guess).
+//! with DynamoDB transactions"). A batch is one authorization a table, whose
+//! `dynamodb:LeadingKeys` are all the partitions it names: one statement must allow them
+//! together. Each other DynamoDB item carries its partition key; a query of the table its
+//! partition, a query of an index none (the check then refuses a statement that tests it rather
+//! than guess).
 
 use crate::faults::operation_of;
 use aws_smithy_runtime_api::client::http::{
