@@ -30,7 +30,10 @@ The table's stream is kept true to DynamoDB's: a transaction's writes are stream
 commits (moto streams each write as its table makes it), a transaction undone leaves no record,
 and a stream read never sees a transaction half written.
 
-Two costs of moto's server that AWS has no counterpart of are taken off every request:
+Three costs of moto's server that AWS has no counterpart of are taken off every request:
+- werkzeug's development server closes every connection after one answer, so each AWS call
+  opened a connection (and the server a thread) of its own; a connection now carries a
+  client's requests one after the other (`_KeepAliveHandler`, below);
 - moto's dispatcher asks for the list of its service modules at each request, which lists its
   package directory and checks each entry on disk (a few hundred system calls); the list never
   changes while the server runs, so it is read once;
@@ -56,8 +59,10 @@ import json
 import logging
 import sys
 import threading
+import traceback
 
 import moto.backends
+import moto.server
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -71,7 +76,10 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import main
+from werkzeug.serving import connection_dropped_errors
+from werkzeug.wsgi import LimitedStream
 
 _lock = threading.RLock()
 
@@ -405,6 +413,97 @@ def _freeze_after_full_pass(phase, info):
 
 
 gc.callbacks.append(_freeze_after_full_pass)
+
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler, keeping each connection open for the client's next request.
+
+    werkzeug's development server answers every request with `Connection: close`, so each AWS
+    call of the functions opened a connection of its own, and the server a thread for it. It
+    cannot keep them, it says, because it does not know where a request's body ends; this
+    handler does: a body is read to its `Content-Length`, or to its last chunk, and what the
+    application left unread is read and dropped before the next request line. An answer is
+    sent whole with its length, so the client knows where it ends too. A client asking to
+    close (HTTP/1.0, `Connection: close`) is answered and closed, and a request whose length
+    cannot be told closes its connection after its answer.
+    """
+
+    protocol_version = "HTTP/1.1"
+    # An answer is written as its head and then its body: on a connection kept open, Nagle's
+    # algorithm held the body until the client's delayed acknowledgement of the head (40 ms).
+    disable_nagle_algorithm = True
+
+    def run_wsgi(self):
+        # `Expect: 100-continue` was answered in parse_request (http.server's), as the protocol
+        # is HTTP/1.1.
+        self.environ = environ = self.make_environ()
+        if not environ.get("wsgi.input_terminated"):
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                # Where its body ends is unknown: nothing after it can be read as a request.
+                self.close_connection = True
+                length = 0
+            environ["wsgi.input"] = LimitedStream(self.rfile, length)
+        body_in = environ["wsgi.input"]
+        answer = {}
+        written = []
+
+        def start_response(status, headers, exc_info=None):
+            # Nothing is sent before the whole answer is: an error's answer replaces the one
+            # set before it.
+            answer["status"], answer["headers"] = status, headers
+            return written.append
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                body = b"".join([*written, *result])
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except connection_dropped_errors as e:
+            self.close_connection = True
+            self.connection_dropped(e, environ)
+            return
+        except Exception:
+            self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
+            answer = {"status": "500 INTERNAL SERVER ERROR", "headers": [("Content-Type", "text/plain")]}
+            body = b"Internal Server Error"
+            self.close_connection = True
+        try:
+            # What the application left of the body, read before the next request line.
+            while body_in.read(65536):
+                pass
+        except Exception:  # the client went away, or sent a broken chunk
+            self.close_connection = True
+        code, _, reason = answer["status"].partition(" ")
+        code = int(code)
+        self.send_response(code, reason)
+        bodiless = self.command == "HEAD" or code < 200 or code in (204, 304)
+        for name, value in answer["headers"]:
+            lowered = name.lower()
+            if lowered in ("connection", "transfer-encoding"):
+                continue
+            # A HEAD answer's length is the one a GET would have (an S3 object's size).
+            if lowered == "content-length" and self.command != "HEAD":
+                continue
+            self.send_header(name, value)
+        if not bodiless:
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not bodiless and body:
+            self.wfile.write(body)
+        self.wfile.flush()
+
+
+# moto's server is started with its own handler, read from its module when it starts.
+moto.server.MotoRequestHandler = _KeepAliveHandler
 
 if __name__ == "__main__":
     sys.exit(main())

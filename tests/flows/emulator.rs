@@ -1,5 +1,6 @@
 //! The emulator answers as DynamoDB does where `infra/local/serialized_moto.py` changed moto:
-//! a query's answer, written as JSON text without moto's serializer, is the same document.
+//! a query's answer, written as JSON text without moto's serializer, is the same document; an
+//! index's query reads the range its key condition bounds; a connection carries many requests.
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as A;
@@ -202,6 +203,109 @@ async fn an_index_query_answers_each_sort_key_condition_as_dynamodb_after_moves_
             }
         }
     }
+    drop(emulator);
+    std::fs::remove_file(&log).ok();
+}
+
+/// Reads one HTTP answer from `stream`: its status line, its headers (names in lower case) and
+/// its body of `Content-Length` bytes.
+fn answer(
+    stream: &mut std::io::BufReader<std::net::TcpStream>,
+) -> (String, Vec<(String, String)>, Vec<u8>) {
+    use std::io::{BufRead, Read};
+    let mut status = String::new();
+    stream.read_line(&mut status).expect("a status line");
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).expect("a header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').expect("a header");
+        headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.parse().expect("a length"))
+        .expect("every answer says its length");
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).expect("the body");
+    (status.trim_end().to_owned(), headers, body)
+}
+
+#[tokio::test]
+async fn one_connection_carries_many_requests_whatever_their_bodies_and_closes_when_asked() {
+    use std::io::{Read, Write};
+    // GIVEN a fresh emulator, and one connection to it
+    let log = std::env::temp_dir().join(format!(
+        "cpor-emulator-connections-{}.log",
+        std::process::id()
+    ));
+    let (emulator, _client) = cpor_tests::table_alone(TABLE, &log).await;
+    let address = emulator.endpoint().trim_start_matches("http://").to_owned();
+    let stream = std::net::TcpStream::connect(&address).expect("a connection");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("a timeout");
+    let mut writer = stream.try_clone().expect("the connection's writer");
+    let mut reader = std::io::BufReader::new(stream);
+    let head = |extra: &str| {
+        format!(
+            "POST / HTTP/1.1\r\nHost: {address}\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n\
+             Content-Type: application/x-amz-json-1.0\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n{extra}"
+        )
+    };
+    // WHEN it carries a request with a length, one in chunks, one whose body the emulator's
+    // application has no use for (an S3 bucket's listing, with a body), and then one asking to close
+    let requests = [
+        format!("{}Content-Length: 2\r\n\r\n{{}}", head("")),
+        format!(
+            "{}Transfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n1\r\n}}\r\n0\r\n\r\n",
+            head("")
+        ),
+        format!(
+            "GET /cpor-no-such-bucket HTTP/1.1\r\nHost: {address}\r\nContent-Length: 11\r\n\r\nnot-read-at"
+        ),
+        format!(
+            "{}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}",
+            head("")
+        ),
+    ];
+    let mut answers = Vec::new();
+    for request in &requests {
+        writer
+            .write_all(request.as_bytes())
+            .expect("the request sent");
+        answers.push(answer(&mut reader));
+    }
+    // THEN each is answered in turn on the same connection, whole and with its length
+    for i in [0, 1, 3] {
+        let (status, _, body) = &answers[i];
+        assert_eq!(status, "HTTP/1.1 200 OK", "request {i}");
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(body).expect("JSON")["TableNames"],
+            serde_json::json!([TABLE]),
+            "request {i}"
+        );
+    }
+    assert!(
+        answers[2].0.starts_with("HTTP/1.1 404"),
+        "the unknown bucket: {}",
+        answers[2].0
+    );
+    // AND the first three kept it open; the last is closed after its answer
+    for (i, (_, headers, _)) in answers.iter().enumerate() {
+        let closes = headers
+            .iter()
+            .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
+        assert_eq!(closes, i == 3, "request {i}: {headers:?}");
+    }
+    let mut rest = Vec::new();
+    assert_eq!(reader.read_to_end(&mut rest).expect("the end"), 0);
     drop(emulator);
     std::fs::remove_file(&log).ok();
 }
