@@ -68,6 +68,9 @@ struct Receiver {
     base: String,
     arrivals: Arc<Mutex<Vec<Arrival>>>,
     pauses: Arc<Mutex<HashMap<String, Duration>>>,
+    /// Stops the receiver's thread when the last copy is dropped (the request handler holds
+    /// copies without it).
+    _stop: Option<Arc<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Receiver {
@@ -88,15 +91,40 @@ impl Receiver {
                 axum::http::StatusCode::NO_CONTENT
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
+        // The partners' servers are other machines: the receiver runs on a thread and runtime
+        // of its own, so its tasks do not queue before the function's and the floor's.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, addr) = std::sync::mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        std::thread::Builder::new()
+            .name("receiver".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    // tokio's listener: its backlog (1,024) takes the posts' first connections
+                    // at once, where the standard library's (128) dropped some.
+                    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                        Ok(listener) => listener,
+                        Err(e) => {
+                            let _ = bound.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let _ = bound.send(listener.local_addr().map_err(|e| e.to_string()));
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async move {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })
+            .map_err(|e| e.to_string())?;
+        let addr = addr.recv().map_err(|e| e.to_string())??;
         Ok(Self {
             base: format!("http://{addr}"),
+            _stop: Some(Arc::new(stop)),
             ..receiver
         })
     }
