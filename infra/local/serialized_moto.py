@@ -415,7 +415,6 @@ def _freeze_after_full_pass(phase, info):
 gc.callbacks.append(_freeze_after_full_pass)
 
 
-
 class _KeepAliveHandler(MotoRequestHandler):
     """moto's request handler, keeping each connection open for the client's next request.
 
@@ -465,13 +464,18 @@ class _KeepAliveHandler(MotoRequestHandler):
             finally:
                 if hasattr(result, "close"):
                     result.close()
+            if not answer:
+                raise RuntimeError("the application answered no status")
         except connection_dropped_errors as e:
             self.close_connection = True
             self.connection_dropped(e, environ)
             return
         except Exception:
             self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
-            answer = {"status": "500 INTERNAL SERVER ERROR", "headers": [("Content-Type", "text/plain")]}
+            answer = {
+                "status": "500 INTERNAL SERVER ERROR",
+                "headers": [("Content-Type", "text/plain")],
+            }
             body = b"Internal Server Error"
             self.close_connection = True
         try:
