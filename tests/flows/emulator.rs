@@ -252,28 +252,23 @@ async fn one_connection_carries_many_requests_whatever_their_bodies_and_closes_w
         .expect("a timeout");
     let mut writer = stream.try_clone().expect("the connection's writer");
     let mut reader = std::io::BufReader::new(stream);
-    let head = |extra: &str| {
-        format!(
-            "POST / HTTP/1.1\r\nHost: {address}\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n\
-             Content-Type: application/x-amz-json-1.0\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n{extra}"
-        )
-    };
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {address}\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n\
+         Content-Type: application/x-amz-json-1.0\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n"
+    );
     // WHEN it carries a request with a length, one in chunks, one whose body the emulator's
     // application has no use for (an S3 bucket's listing, with a body), and then one asking to close
     let requests = [
-        format!("{}Content-Length: 2\r\n\r\n{{}}", head("")),
+        format!("{}Content-Length: 2\r\n\r\n{{}}", head),
         format!(
             "{}Transfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n1\r\n}}\r\n0\r\n\r\n",
-            head("")
+            head
         ),
         format!(
             "GET /cpor-no-such-bucket HTTP/1.1\r\nHost: {address}\r\nContent-Length: 11\r\n\r\nnot-read-at"
         ),
-        format!(
-            "{}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}",
-            head("")
-        ),
+        format!("{}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}", head),
     ];
     let mut answers = Vec::new();
     for request in &requests {
