@@ -1072,6 +1072,76 @@ async fn a_slow_endpoint_is_posted_to_one_delivery_at_a_time_and_still_receives_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_that_finds_an_endpoint_slow_posts_to_it_no_more_and_its_other_events_come_later() {
+    // GIVEN Fabrikam's endpoint, not yet known to be slow, that takes two and a half seconds
+    // to answer
+    let (stack, key) = webhook_stack(|_| {}).await;
+    let receiver = Receiver::start().await;
+    let slow = [Reply::Slow(Duration::from_millis(2500), 200); 3];
+    let endpoint = register(
+        &stack,
+        &key,
+        FABRIKAM,
+        &receiver.url("/slow", &slow),
+        &["*"],
+        1,
+        None,
+    )
+    .await;
+    // WHEN three events of one claim are queued together (one batch)
+    let claim = cpor_domain::ClaimId::new_at(Utc::now()).to_string();
+    let entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry> = (1..=3)
+        .map(|sequence| {
+            aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(format!("e{sequence}"))
+                .message_body(bus_event(FABRIKAM, &claim, sequence, "approved").to_string())
+                .build()
+                .expect("an entry")
+        })
+        .collect();
+    let sent = stack
+        .sqs()
+        .await
+        .send_message_batch()
+        .queue_url(webhook_queue(&stack).await)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .expect("queued");
+    assert!(sent.failed().is_empty());
+    // THEN each event arrives once
+    receiver.wait_for("/slow", 3).await;
+    wait_for_empty_queue(&stack).await;
+    let mut ids: Vec<String> = receiver
+        .at("/slow")
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        (1..=3).map(|n| format!("{claim}/{n}")).collect::<Vec<_>>()
+    );
+    // AND each was posted by a round of its own: the round whose first exchange took over two
+    // seconds posted no more to the endpoint (a round logs an endpoint's attempts in one item),
+    // and the rounds after it post once each to an endpoint now marked slow
+    let sdk = stack.settings().sdk_config().await;
+    let rounds = aws_sdk_dynamodb::Client::new(&sdk)
+        .query()
+        .table_name(&stack.settings().table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(format!("WEBHOOK#{}", endpoint.id)))
+        .expression_attribute_values(":prefix", s("ATTEMPTS#"))
+        .send()
+        .await
+        .expect("the attempt log")
+        .count;
+    assert_eq!(rounds, 3);
+    assert_eq!(attempts(&stack, &endpoint).await.len(), 3);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endpoint_registered_through_the_api_receives_its_test_event_signed_with_the_secret_shown()
  {
     // GIVEN a receiver registered through POST /v1/webhooks, its secret shown once

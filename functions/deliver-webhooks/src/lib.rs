@@ -18,10 +18,17 @@
 //! `maxReceiveCount` stays above the schedule's attempts.
 //!
 //! Deliveries run concurrently: a message's endpoints at once, and the batch's claims at once
-//! (one claim's events one after the other, in their order), so that a slow endpoint holds
-//! back only the events that follow on its own claim in the same batch, never another
-//! endpoint's deliveries of other claims. An endpoint that answers slowly is posted to once a
-//! round, and by one execution at a time (its in-flight hold).
+//! (one claim's events one after the other, in their order), at most [`POSTS_AT_ONCE`]
+//! exchanges in flight, so that a slow endpoint holds back only the events that follow on its
+//! own claim in the same batch, never another endpoint's deliveries of other claims. An
+//! endpoint that answers slowly is posted to once a round, and by one execution at a time (its
+//! in-flight hold); one found slow during a round (an exchange over two seconds) is posted to
+//! no more in it. A round begins no post after its first minute. A delivery left waiting by
+//! these rules is not an attempt: its message comes back later, as with a slow endpoint.
+//!
+//! The event source mapping hands over up to [`cpor_aws::webhooks::DELIVERY_BATCH_SIZE`]
+//! messages (100) at once, waiting up to a second to fill a batch at low volume: a round's
+//! table calls are the same few for a hundred events as for one.
 
 #![cfg_attr(test, allow(clippy::wildcard_enum_match_arm, clippy::too_many_lines))]
 
@@ -82,8 +89,19 @@ pub const ERROR_RETRY_SECONDS: &str = "CPOR_WEBHOOK_ERROR_RETRY_SECONDS";
 /// the function's own time (its timeout, 60 s) has passed since.
 const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600 - 120;
 
+/// Exchanges a round has in flight at most (and so sockets open: Lambda allows an execution
+/// environment 1,024 file descriptors): a batch of [`cpor_aws::webhooks::DELIVERY_BATCH_SIZE`]
+/// messages to a partner's endpoints (at most five) would otherwise open hundreds at once.
+pub const POSTS_AT_ONCE: usize = 100;
+
+/// A round starts no post after this long: a batch's last exchange (at most the 10-second
+/// timeout) and its write end well within the function's 120-second timeout, however many of
+/// its endpoints are slow. The deliveries left wait for their message's next receipt.
+const POSTING_BUDGET: Duration = Duration::from_secs(60);
+
 /// An exchange longer than this makes its endpoint slow for [`SLOW_FOR`]: one delivery to it
-/// at a time, so that a slow endpoint holds one execution, not all of them.
+/// at a time, so that a slow endpoint holds one execution, not all of them; and the round it
+/// happened in posts to it no more.
 const SLOW_EXCHANGE: Duration = Duration::from_secs(2);
 const SLOW_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// A delivery to a slow endpoint that another execution is posting to waits this much more at
@@ -130,8 +148,43 @@ fn unavailable(error: cpor_domain::ports::Unavailable) -> TableError {
 /// partner's endpoints they were read at.
 type Kept = (u64, Arc<Vec<Endpoint>>);
 
-/// The slow endpoints whose hold a round asked for: it posts to each at most once.
-type SlowAsked = Mutex<std::collections::HashSet<String>>;
+/// What a round's posts share: how many may be in flight, the endpoints it posts to no more,
+/// and when it stops starting posts.
+struct Round {
+    /// [`POSTS_AT_ONCE`] permits: one an exchange in flight.
+    permits: tokio::sync::Semaphore,
+    /// The endpoints this round posts to no more: a slow one (marked so before the round)
+    /// once its one delivery of the round is asked for, and one found slow in it (an exchange
+    /// longer than [`SLOW_EXCHANGE`]).
+    spent: Mutex<std::collections::HashSet<String>>,
+    /// No post begins after this: the round's later deliveries wait for their message's
+    /// next receipt.
+    posting_until: std::time::Instant,
+}
+
+impl Round {
+    fn new() -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(POSTS_AT_ONCE),
+            spent: Mutex::default(),
+            posting_until: std::time::Instant::now() + POSTING_BUDGET,
+        }
+    }
+
+    /// Marks `webhook_id` as posted to no more in this round: true when it was not yet.
+    fn spend(&self, webhook_id: &str) -> bool {
+        self.spent
+            .lock()
+            .map(|mut spent| spent.insert(webhook_id.to_owned()))
+            .unwrap_or(true)
+    }
+
+    fn is_spent(&self, webhook_id: &str) -> bool {
+        self.spent
+            .lock()
+            .is_ok_and(|spent| spent.contains(webhook_id))
+    }
+}
 
 /// A message of the batch, with its event.
 struct Message<'a> {
@@ -480,9 +533,9 @@ impl DeliverWebhooksFunction {
         };
         let revisions: HashMap<&str, u64> = others.iter().filter_map(webhooks_revision).collect();
         let endpoints = self.endpoints_of(messages, &partners, &revisions).await;
-        let slow_asked = Mutex::default();
+        let round = Round::new();
         let delivered = self
-            .post_in_order(messages, &endpoints, &records, &slow_asked)
+            .post_in_order(messages, &endpoints, &records, &round)
             .await;
         let recorded = self.record(messages, &delivered, &records).await;
         let health = futures::future::join_all(messages.iter().zip(&delivered).map(
@@ -520,7 +573,7 @@ impl DeliverWebhooksFunction {
         messages: &[Message<'_>],
         endpoints: &'a [Result<Vec<Endpoint>, MessageError>],
         records: &HashMap<String, Records>,
-        slow_asked: &SlowAsked,
+        round: &Round,
     ) -> Vec<Delivered<'a>> {
         // The claims at once, each claim's events in their order.
         let mut claims: BTreeMap<String, Vec<(u64, usize)>> = BTreeMap::new();
@@ -536,7 +589,7 @@ impl DeliverWebhooksFunction {
                 let delivered = match &endpoints[i] {
                     Ok(endpoints) => {
                         let record = records.get(&message.event.key);
-                        self.deliver(message, endpoints, record, slow_asked)
+                        self.deliver(message, endpoints, record, round)
                             .instrument(cpor_aws::logging::message_span(&message.id))
                             .await
                     }
@@ -562,7 +615,7 @@ impl DeliverWebhooksFunction {
         message: &Message<'_>,
         endpoints: &'a [Endpoint],
         records: Option<&Records>,
-        slow_asked: &SlowAsked,
+        round: &Round,
     ) -> Delivered<'a> {
         let event = &message.event;
         if let Some(claim) = &event.claim_id {
@@ -584,7 +637,7 @@ impl DeliverWebhooksFunction {
         }
         let results = futures::future::join_all(
             due.iter()
-                .map(|(endpoint, attempt)| self.attempt(endpoint, event, *attempt, slow_asked)),
+                .map(|(endpoint, attempt)| self.attempt(endpoint, event, *attempt, round)),
         )
         .await;
         for ((endpoint, attempt), result) in due.iter().zip(results) {
@@ -731,50 +784,80 @@ impl DeliverWebhooksFunction {
         .await
     }
 
+    /// Whether this round may post to the endpoint now: not when the round found it slow, nor,
+    /// when it is marked slow, beyond its one delivery a round or while another execution holds
+    /// it (this one then takes its hold, under `holder`).
+    async fn may_post(
+        &self,
+        webhook_id: &str,
+        slow: bool,
+        holder: &str,
+        now: DateTime<Utc>,
+        round: &Round,
+    ) -> Result<bool, MessageError> {
+        if !slow {
+            if round.is_spent(webhook_id) {
+                tracing::info!(webhook_id = %webhook_id, "endpoint found slow in this round: this delivery waits");
+                return Ok(false);
+            }
+            return Ok(true);
+        }
+        // One delivery a round to a slow endpoint: the round asks for its hold once.
+        if !round.spend(webhook_id) {
+            tracing::info!(webhook_id = %webhook_id, "slow endpoint: one delivery a round; this one waits");
+            return Ok(false);
+        }
+        let held_elsewhere = self
+            .slow_held
+            .lock()
+            .ok()
+            .and_then(|held| held.get(webhook_id).copied())
+            .is_some_and(|until| until > now);
+        if held_elsewhere {
+            tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
+            return Ok(false);
+        }
+        let until =
+            now + chrono::TimeDelta::from_std(self.timeout + SLOW_EXCHANGE).unwrap_or_default();
+        if let Err(lapses) = self.table.hold(webhook_id, holder, now, until).await? {
+            // Until the other hold lapses, this environment's rounds need not ask again.
+            if let (Some(lapses), Ok(mut held)) = (lapses, self.slow_held.lock()) {
+                held.insert(webhook_id.to_owned(), lapses);
+            }
+            tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// Posts `event` to `endpoint` as its attempt `attempt`: how the exchange ended, what it
-    /// comes to, and when it ended; `None` when the endpoint is slow and another execution is
-    /// posting to it (the delivery waits).
+    /// comes to, and when it ended; `None` when the delivery waits for its message's next
+    /// receipt: the endpoint is slow and another execution is posting to it, or this round
+    /// posts to it no more, or the round's time for posting is over.
     async fn attempt(
         &self,
         endpoint: &Endpoint,
         event: &Event,
         attempt: u32,
-        slow_asked: &SlowAsked,
+        round: &Round,
     ) -> Result<Option<(Exchange, Outcome, DateTime<Utc>)>, MessageError> {
+        let webhook_id = id_of(endpoint);
+        // Held until the exchange ends: the round's exchanges in flight are capped.
+        let Ok(_permit) = round.permits.acquire().await else {
+            return Ok(None);
+        };
+        if std::time::Instant::now() > round.posting_until {
+            tracing::info!(webhook_id = %webhook_id, "the round's time for posting is over: this delivery waits");
+            return Ok(None);
+        }
         let now = self.clock.now();
         let holder = format!("{}#{attempt}", event.key);
-        let webhook_id = id_of(endpoint);
         let slow = endpoint.slow_until.is_some_and(|until| until > now);
-        if slow {
-            // One delivery a round to a slow endpoint: the round asks for its hold once.
-            let first = slow_asked
-                .lock()
-                .map(|mut asked| asked.insert(webhook_id.clone()))
-                .unwrap_or(true);
-            if !first {
-                tracing::info!(webhook_id = %webhook_id, "slow endpoint: one delivery a round; this one waits");
-                return Ok(None);
-            }
-            let held_elsewhere = self
-                .slow_held
-                .lock()
-                .ok()
-                .and_then(|held| held.get(&webhook_id).copied())
-                .is_some_and(|until| until > now);
-            if held_elsewhere {
-                tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
-                return Ok(None);
-            }
-            let until =
-                now + chrono::TimeDelta::from_std(self.timeout + SLOW_EXCHANGE).unwrap_or_default();
-            if let Err(lapses) = self.table.hold(&webhook_id, &holder, now, until).await? {
-                // Until the other hold lapses, this environment's rounds need not ask again.
-                if let (Some(lapses), Ok(mut held)) = (lapses, self.slow_held.lock()) {
-                    held.insert(webhook_id.clone(), lapses);
-                }
-                tracing::info!(webhook_id = %webhook_id, "slow endpoint busy: the delivery waits");
-                return Ok(None);
-            }
+        if !self
+            .may_post(&webhook_id, slow, &holder, now, round)
+            .await?
+        {
+            return Ok(None);
         }
         let keys = self.keys_of(endpoint, now).await?;
         let timestamp = now.timestamp();
@@ -793,6 +876,10 @@ impl DeliverWebhooksFunction {
             })
             .await;
         let took = started.elapsed();
+        if took > SLOW_EXCHANGE {
+            // The round posts to it no more: its later deliveries would each hold the round.
+            round.spend(&webhook_id);
+        }
         let at = self.clock.now();
         let outcome = Outcome::of(exchange, attempt, &self.schedule);
         tracing::info!(

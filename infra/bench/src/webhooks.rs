@@ -27,7 +27,7 @@ pub const ENDPOINTS: usize = 10;
 /// Executions at once: the template's `WebhookMaximumConcurrency`.
 const CONCURRENCY: usize = 10;
 /// Messages Lambda hands the function at once (the template's `BatchSize`).
-const BATCH: usize = 10;
+const BATCH: usize = cpor_aws::webhooks::DELIVERY_BATCH_SIZE as usize;
 /// The slow endpoint's answer time.
 const SLOW: Duration = Duration::from_secs(9);
 /// Rounds of the throughput run (the floor then the function, on new events each time), and
@@ -319,7 +319,8 @@ impl Harness {
     }
 }
 
-/// The floor: the same requests signed and posted, with the same concurrency.
+/// The floor: the same requests signed and posted, with the same concurrency: [`CONCURRENCY`]
+/// batches at once, each with at most [`deliver_webhooks::POSTS_AT_ONCE`] posts in flight.
 async fn floor(
     events: &[Value],
     endpoints: &[(String, SigningKey)],
@@ -353,7 +354,9 @@ async fn floor(
                         .status()
                 })
             });
-            futures::future::join_all(posts)
+            futures::stream::iter(posts)
+                .buffer_unordered(deliver_webhooks::POSTS_AT_ONCE)
+                .collect::<Vec<_>>()
                 .await
                 .into_iter()
                 .filter(|s| *s == Some(204))
@@ -622,7 +625,7 @@ pub fn text(runs: &WebhookRuns) -> String {
          (rounds, function / floor: {})\n\
          latency from the history entry's write to the receiver (local stack, {} deliveries): \
          p50 {:.0} ms, p99 {:.0} ms\n\
-         another endpoint's deliveries from the start ({} of {} events, {} at once), medians of \
+         another endpoint's deliveries from the start ({} of {} events, {} batches of {} at once), medians of \
          {} rounds: beside a fast endpoint p50 {:.0} ms, p99 {:.0} ms; beside one answering \
          after 9 s p50 {:.0} ms, p99 {:.0} ms ({:.2} x at p50; rounds, slow / fast: {})",
         runs.events,
@@ -639,6 +642,7 @@ pub fn text(runs: &WebhookRuns) -> String {
         BESIDE_EVENTS / 2,
         BESIDE_EVENTS,
         CONCURRENCY,
+        BATCH,
         runs.beside_rounds.len(),
         ms(runs.beside_fast.0),
         ms(runs.beside_fast.1),

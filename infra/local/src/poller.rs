@@ -15,6 +15,9 @@ use tokio::sync::watch;
 /// time-out in the template, so that a slow batch is never delivered a second time meanwhile.
 const PROCESSING_LIMIT_SECONDS: i32 = 30;
 
+/// The most messages one `ReceiveMessage` answers.
+const RECEIVE_MAX: i32 = 10;
+
 /// A queue's consumer, as Lambda's event source mapping calls it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consumer {
@@ -104,11 +107,10 @@ impl Consumer {
     fn batch_size(self) -> i32 {
         match self {
             Self::RunExport | Self::ProcessClaimBatch => 1,
-            Self::Notify
-            | Self::RecordDocument
-            | Self::EmailFeedback
-            | Self::NotifyPartner
-            | Self::DeliverWebhooks => 10,
+            Self::Notify | Self::RecordDocument | Self::EmailFeedback | Self::NotifyPartner => {
+                RECEIVE_MAX
+            }
+            Self::DeliverWebhooks => cpor_aws::webhooks::DELIVERY_BATCH_SIZE,
         }
     }
 }
@@ -147,22 +149,12 @@ pub async fn poll_queue(
         .as_secs();
     let retry_after = i32::try_from(retry_delay).unwrap_or(PROCESSING_LIMIT_SECONDS);
     loop {
-        let receive = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(consumer.batch_size())
-            .wait_time_seconds(1)
-            .visibility_timeout(consumer.processing_limit())
-            .message_system_attribute_names(
-                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-            )
-            .send();
         // Not raced against the shutdown: a dropped receive may still take messages, which would
         // stay invisible for the processing limit, lost to the next stack on this queue.
-        let received = receive.await;
+        let received = receive_batch(&sqs, &queue_url, consumer).await;
         if *shutdown.borrow() || shutdown.has_changed().unwrap_or(true) {
-            if let Ok(out) = &received {
-                for message in out.messages() {
+            if let Ok(messages) = &received {
+                for message in messages {
                     if let Some(handle) = &message.receipt_handle {
                         let _ = retries
                             .change_message_visibility()
@@ -177,7 +169,7 @@ pub async fn poll_queue(
             return;
         }
         let messages = match received {
-            Ok(out) => out.messages.unwrap_or_default(),
+            Ok(messages) => messages,
             Err(e) => {
                 tracing::warn!(error = %cpor_aws::describe(&e), "could not poll the notification queue");
                 tokio::select! {
@@ -249,6 +241,49 @@ pub async fn poll_queue(
                 tracing::warn!(error = %cpor_aws::describe(&e), "could not delete a processed message");
             }
         }
+    }
+}
+
+/// A batch for `consumer`: a first `ReceiveMessage` (waiting up to a second for messages), then
+/// more at once while each answers as many as it may, up to the consumer's batch size. Lambda
+/// would also wait up to its batching window for a fuller batch; locally a batch is what the
+/// queue holds at once, so that a lone event waits for nothing.
+async fn receive_batch(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    consumer: Consumer,
+) -> Result<
+    Vec<aws_sdk_sqs::types::Message>,
+    aws_sdk_sqs::error::SdkError<aws_sdk_sqs::operation::receive_message::ReceiveMessageError>,
+> {
+    let mut batch = Vec::new();
+    let mut wait = 1;
+    loop {
+        let want = (consumer.batch_size() - i32::try_from(batch.len()).unwrap_or(i32::MAX))
+            .min(RECEIVE_MAX);
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(want)
+            .wait_time_seconds(wait)
+            .visibility_timeout(consumer.processing_limit())
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .send()
+            .await;
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            // The batch so far is handed over; the next poll meets the error again if it stays.
+            Err(_) if !batch.is_empty() => return Ok(batch),
+            Err(e) => return Err(e),
+        };
+        let full = i32::try_from(messages.len()).unwrap_or(i32::MAX) >= want;
+        batch.extend(messages);
+        if !full || i32::try_from(batch.len()).unwrap_or(i32::MAX) >= consumer.batch_size() {
+            return Ok(batch);
+        }
+        wait = 0;
     }
 }
 

@@ -29,6 +29,21 @@ pub const WEBHOOK_KEY_ID: &str = "CPOR_WEBHOOK_KEY_ID";
 /// `CPOR_WEBHOOKS_ALLOW_LOOPBACK=1`, the local stack only; never set in AWS.
 pub const WEBHOOKS_ALLOW_LOOPBACK: &str = "CPOR_WEBHOOKS_ALLOW_LOOPBACK";
 
+/// The most messages of the webhooks' queue deliver-webhooks is handed at once (its event
+/// source mapping's `BatchSize`): a batch is one round of the function, whose table calls
+/// (a read, a write) are the same few whatever its size, so the more events a round carries,
+/// the fewer calls an event costs.
+pub const DELIVERY_BATCH_SIZE: i32 = 100;
+
+/// How long Lambda may wait to fill a batch of [`DELIVERY_BATCH_SIZE`] from a queue that holds
+/// fewer (`MaximumBatchingWindowInSeconds`; SQS asks for at least 1 second above 10 messages):
+/// at low volume, a delivery may start up to this much later.
+pub const DELIVERY_BATCHING_WINDOW_SECONDS: i32 = 1;
+const _: () = assert!(
+    DELIVERY_BATCH_SIZE <= 10 || DELIVERY_BATCHING_WINDOW_SECONDS >= 1,
+    "SQS needs a batching window above 10 messages a batch"
+);
+
 /// How many attempts `GET /v1/webhooks/{id}` shows.
 pub const RECENT_DELIVERIES: u32 = 20;
 

@@ -553,7 +553,7 @@ fn the_template_declares_the_webhooks_queues_the_rule_that_fills_them_and_their_
         json!({ "Fn::GetAtt": ["WebhookQueue", "Arn"] })
     );
     // AND deliver-webhooks reads it, reporting failed messages one by one, within six times
-    // its timeout, at most so many at once
+    // its timeout, at most so many executions at once
     let function = resource(&template, "DeliverWebhooksFunction");
     let timeout = function["Timeout"].as_u64().expect("its timeout");
     assert_eq!(u64::from(expected.visibility_timeout_seconds), 6 * timeout);
@@ -569,6 +569,13 @@ fn the_template_declares_the_webhooks_queues_the_rule_that_fills_them_and_their_
     assert_eq!(
         source["ScalingConfig"]["MaximumConcurrency"],
         json!({ "Ref": "WebhookMaximumConcurrency" })
+    );
+    // AND its batches are as large as the function expects, with the batching window SQS asks
+    // for above ten messages
+    assert_eq!(source["BatchSize"], cpor_aws::webhooks::DELIVERY_BATCH_SIZE);
+    assert_eq!(
+        source["MaximumBatchingWindowInSeconds"],
+        cpor_aws::webhooks::DELIVERY_BATCHING_WINDOW_SECONDS
     );
     assert_eq!(
         template["Parameters"]["WebhookMaximumConcurrency"]["Default"],
