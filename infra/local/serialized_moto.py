@@ -40,6 +40,20 @@ Three costs of moto's server that AWS has no counterpart of are taken off every 
 - werkzeug writes a log line for each request (a tenth of the emulator's time under load);
   requests are no longer logged, errors and warnings still are.
 
+Three costs of moto's writes, the largest part of the emulator's time in the webhooks' rounds
+of a hundred records (BENCHMARKS.md, "Webhook deliveries"):
+- an item's size was checked at each of its attributes, summing every attribute before it: it
+  is checked once, with the same limit and the same error;
+- a write's stream record wrote the old image whatever the view type, and then the whole
+  record as JSON only to count its length; it now carries what the view type asks for, and its
+  size is counted as DynamoDB counts an item's;
+- an item in none of an index's partitions, before or after a write, no longer costs that
+  index anything (most items are in no index).
+And two of moto's BatchWriteItem: its parameters went through botocore's parser, attribute by
+attribute, to give back the document as sent (binary values decoded: now done directly); and
+its duplicates were found by writing each whole item as JSON and comparing the texts, which also
+let two writes of one key pass where DynamoDB refuses them: they are found by their keys.
+
 And one cost of Python's: the cyclic garbage collector's full passes walk every object the
 server holds, every item of every table and every stream record among them, while every request
 waits, a pause that grows with the tables. The objects that survived a full pass are frozen out
@@ -64,18 +78,24 @@ import traceback
 import moto.backends
 import moto.server
 
+from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import utcnow
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    ItemSizeTooLarge,
+    MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.models.table import Table
-from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import StreamRecord, Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.responses import DynamoHandler, validate_put_has_empty_keys
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.moto_api._internal import mock_random
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import main
 from werkzeug.serving import connection_dropped_errors
@@ -173,6 +193,68 @@ def _transact_write_items(self, transact_items):
 DynamoDBBackend.transact_write_items = _transact_write_items
 
 
+# An item's size limit, as moto sets it (DynamoDB's 400 KB, measured between 409 and 410 KB).
+_ITEM_SIZE_LIMIT = 405000
+
+
+def _item_init(self, hash_key, range_key, attrs):
+    """moto's Item, its size checked once for the whole item.
+
+    moto's attribute dictionary checks the limit at each attribute it is given, summing the
+    sizes of every attribute before it: a write's cost grew with the square of its attributes.
+    The sum of all of them, checked once, refuses the same items with the same error.
+    """
+    self.hash_key = hash_key
+    self.range_key = range_key
+    values = {key: DynamoType(value) for key, value in attrs.items()}
+    if sum(bytesize(key) + value.size() for key, value in values.items()) > _ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = LimitedSizeDict()
+    dict.update(self.attrs, values)
+
+
+Item.__init__ = _item_init
+
+
+def _stream_record_init(self, table, stream_type, event_name, old, new, seq):
+    """moto's stream record, with the images the table's view type asks for, and no others.
+
+    moto wrote the old image of every write, whatever the view type, and measured the record by
+    writing the whole of it as JSON once more; DynamoDB counts a record's size as it counts an
+    item's: its keys and images, attribute by attribute.
+    """
+    current = old if old is not None else new
+    keys = {table.hash_key_attr: current.hash_key.to_json()}
+    size = bytesize(table.hash_key_attr) + current.hash_key.size()
+    if table.range_key_attr is not None:
+        keys[table.range_key_attr] = current.range_key.to_json()
+        size += bytesize(table.range_key_attr) + current.range_key.size()
+    dynamodb = {
+        "StreamViewType": stream_type,
+        "ApproximateCreationDateTime": utcnow(),
+        "SequenceNumber": str(seq),
+        "SizeBytes": size,
+        "Keys": keys,
+    }
+    if stream_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES") and new is not None:
+        dynamodb["NewImage"] = new.to_json()["Attributes"]
+        dynamodb["SizeBytes"] += new.size()
+    if stream_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") and old is not None:
+        dynamodb["OldImage"] = old.to_json()["Attributes"]
+        dynamodb["SizeBytes"] += old.size()
+    self.record = {
+        "eventID": mock_random.uuid4().hex,
+        "eventName": event_name,
+        "eventSource": "aws:dynamodb",
+        "eventVersion": "1.0",
+        "awsRegion": "us-east-1",
+        "dynamodb": dynamodb,
+    }
+
+
+StreamRecord.__init__ = _stream_record_init
+
+
 # Global secondary index partitions: (table, index) -> {partition value: {item key: (hash, range)}},
 # each partition's members in the order of the index's sort key: (table, index) -> {partition
 # value: [(sort value, item key), ...]}, and where each item is: (table, index) -> {item key:
@@ -204,27 +286,40 @@ def _sort_value(value):
     return (value.type, value.cast_value)
 
 
+# Each index's key attributes, by the index object (kept, so that its id names only it).
+_index_key_names = {}
+
+
 def _index_keys(index):
+    known = _index_key_names.get(id(index))
+    if known is not None and known[0] is index:
+        return known[1]
     hash_attr = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
     ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
-    return hash_attr, (ranges[0] if len(ranges) == 1 else None)
+    names = hash_attr, (ranges[0] if len(ranges) == 1 else None)
+    _index_key_names[id(index)] = (index, names)
+    return names
 
 
 def _place(backend, table_name, key):
     """Puts the item with `key` in the partition of each index it belongs to now, or none."""
     table = backend.tables.get(table_name)
-    if table is None:
+    if table is None or not table.global_indexes:
         return
     hash_value = DynamoType(key[table.hash_key_attr])
     range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
     item = table.get_item(hash_value, range_value)
     item_key = _text(key)
-    for index in table.global_indexes or []:
+    for index in table.global_indexes:
         attribute, sort_attribute = _index_keys(index)
-        partitions = _partitions.setdefault((table_name, index.name), {})
-        ordered = _ordered.setdefault((table_name, index.name), {})
         placed = _placed.setdefault((table_name, index.name), {})
         before = placed.pop(item_key, None)
+        belongs = item is not None and attribute in item.attrs
+        if before is None and not belongs:
+            # Neither in the index before nor now (most of the table's items for each index).
+            continue
+        partitions = _partitions.setdefault((table_name, index.name), {})
+        ordered = _ordered.setdefault((table_name, index.name), {})
         if before is not None:
             partition, sort_value = before
             partitions.get(partition, {}).pop(item_key, None)
@@ -233,7 +328,7 @@ def _place(backend, table_name, key):
                 at = bisect.bisect_left(members, (sort_value, item_key))
                 if at < len(members) and members[at] == (sort_value, item_key):
                     del members[at]
-        if item is not None and attribute in item.attrs:
+        if belongs:
             now = _text(item.attrs[attribute].to_json())
             partitions.setdefault(now, {})[item_key] = (hash_value, range_value)
             sort_value = None
@@ -392,6 +487,106 @@ def _query_answer(self):
 
 
 DynamoHandler.query = _query_answer
+
+_parse_parameters = BaseResponse.parse_parameters
+
+
+def _binaries_decoded(value):
+    """An attribute value as botocore's parser gives it: binary values' base64 text as bytes."""
+    if not isinstance(value, dict):
+        return
+    if isinstance(value.get("B"), str):
+        value["B"] = base64.b64decode(value["B"])
+    elif isinstance(value.get("BS"), list):
+        value["BS"] = [base64.b64decode(v) for v in value["BS"]]
+    elif isinstance(value.get("M"), dict):
+        for member in value["M"].values():
+            _binaries_decoded(member)
+    elif isinstance(value.get("L"), list):
+        for member in value["L"]:
+            _binaries_decoded(member)
+
+
+def _batch_write_parameters(self, request):
+    """A BatchWriteItem's parameters read as JSON, its binary values decoded.
+
+    moto reads every request through botocore's parser, walking each attribute of each item
+    against the service's model; for this request that gives the document as sent, binary
+    values decoded. Any other request, or one that is not JSON, still goes through it.
+    """
+    if self._get_action() == "BatchWriteItem":
+        try:
+            document = json.loads(request.data or b"{}")
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and isinstance(document.get("RequestItems"), dict):
+            for requests in document["RequestItems"].values():
+                for entry in requests if isinstance(requests, list) else []:
+                    for kind, field in (("PutRequest", "Item"), ("DeleteRequest", "Key")):
+                        attributes = (entry.get(kind) or {}).get(field) or {}
+                        for value in attributes.values():
+                            _binaries_decoded(value)
+            self.params = document
+            return
+    _parse_parameters(self, request)
+
+
+DynamoHandler.parse_parameters = _batch_write_parameters
+
+
+def _batch_write_item(self):
+    """moto's BatchWriteItem, its duplicates found by their keys, as DynamoDB finds them.
+
+    moto compared whole items, each written out as JSON first: two writes of one key with
+    different attributes passed, where DynamoDB refuses any two requests of a batch on one key
+    (a put and a delete too).
+    """
+    table_batches = self.body["RequestItems"]
+    puts, deletes, keys = [], [], set()
+    for table_name, table_requests in table_batches.items():
+        table = self.dynamodb_backend.get_table(table_name)
+        for table_request in table_requests:
+            request_type, request = next(iter(table_request.items()))
+            if request_type == "PutRequest":
+                item = request["Item"]
+                validate_put_has_empty_keys(
+                    item,
+                    table,
+                    custom_error_msg="One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {}",
+                )
+                puts.append((table_name, item))
+                attributes = item
+            elif request_type == "DeleteRequest":
+                deletes.append((table_name, request["Key"]))
+                attributes = request["Key"]
+            else:
+                continue
+            try:
+                key = (table_name, _text(_key_of(table, attributes)))
+            except KeyError:
+                # No key: the write itself refuses it, as moto does.
+                continue
+            if key in keys:
+                raise MockValidationException("Provided list of item keys contains duplicates")
+            keys.add(key)
+    for table_name, item in puts:
+        self.dynamodb_backend.put_item(table_name, item)
+    for table_name, key in deletes:
+        self.dynamodb_backend.delete_item(table_name, key)
+    return ActionResult(
+        {
+            "ConsumedCapacity": [
+                {"TableName": name, "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}
+                for name in table_batches
+            ],
+            "ItemCollectionMetrics": {},
+            "UnprocessedItems": {},
+        }
+    )
+
+
+DynamoHandler.batch_write_item = _batch_write_item
+
 
 for _name, _attr in list(vars(DynamoDBBackend).items()):
     if callable(_attr) and not _name.startswith("_"):

@@ -1,6 +1,9 @@
 //! The emulator answers as DynamoDB does where `infra/local/serialized_moto.py` changed moto:
 //! a query's answer, written as JSON text without moto's serializer, is the same document; an
-//! index's query reads the range its key condition bounds; a connection carries many requests.
+//! index's query reads the range its key condition bounds; a connection carries many requests;
+//! an item's size is checked once, and a write's stream record built without moto's extra work,
+//! with the same outcomes; a batch write is read without botocore's parser, and refuses two
+//! writes of one key as DynamoDB does.
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as A;
@@ -303,4 +306,312 @@ async fn one_connection_carries_many_requests_whatever_their_bodies_and_closes_w
     assert_eq!(reader.read_to_end(&mut rest).expect("the end"), 0);
     drop(emulator);
     std::fs::remove_file(&log).ok();
+}
+
+/// An item of `pk` whose one other attribute is `bytes` long: its size in DynamoDB's count is
+/// that plus its attributes' names and its keys.
+fn sized(pk: &str, bytes: usize) -> HashMap<String, A> {
+    HashMap::from([
+        ("pk".to_owned(), A::S(pk.into())),
+        ("sk".to_owned(), A::S("SIZED".into())),
+        ("body".to_owned(), A::S("x".repeat(bytes))),
+    ])
+}
+
+#[tokio::test]
+async fn an_item_over_the_size_limit_is_refused_by_a_put_a_batch_and_an_update_and_one_within_it_kept()
+ {
+    // GIVEN the service's table on a fresh emulator
+    let log = std::env::temp_dir().join(format!("cpor-emulator-sizes-{}.log", std::process::id()));
+    let (_emulator, client) = cpor_tests::table_alone(TABLE, &log).await;
+    let refused = |e: &dyn std::fmt::Debug| {
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("ValidationException")
+                && text.contains("has exceeded the maximum allowed size"),
+            "refused as DynamoDB refuses an item over 400 KB: {text}"
+        );
+    };
+    // WHEN an item within the limit is put, and one over it, alone and in a batch
+    client
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(sized("WITHIN", 390_000)))
+        .send()
+        .await
+        .expect("an item within the limit is written");
+    let over = client
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(sized("OVER", 410_000)))
+        .send()
+        .await
+        .expect_err("an item over the limit is refused");
+    refused(&over);
+    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+        .set_item(Some(sized("OVER-IN-A-BATCH", 410_000)))
+        .build()
+        .unwrap();
+    let batch = client
+        .batch_write_item()
+        .request_items(
+            TABLE,
+            vec![
+                aws_sdk_dynamodb::types::WriteRequest::builder()
+                    .put_request(put)
+                    .build(),
+            ],
+        )
+        .send()
+        .await
+        .expect_err("a batch with an item over the limit is refused");
+    refused(&batch);
+    // AND the item within it is grown past the limit by an update
+    let grown = client
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", A::S("WITHIN".into()))
+        .key("sk", A::S("SIZED".into()))
+        .update_expression("SET more = :more")
+        .expression_attribute_values(":more", A::S("y".repeat(20_000)))
+        .send()
+        .await
+        .expect_err("an update past the limit is refused");
+    refused(&grown);
+    // THEN the item within the limit is kept as it was written, and neither refused item exists
+    for (pk, length) in [
+        ("WITHIN", Some(390_000)),
+        ("OVER", None),
+        ("OVER-IN-A-BATCH", None),
+    ] {
+        let item = client
+            .get_item()
+            .table_name(TABLE)
+            .key("pk", A::S(pk.into()))
+            .key("sk", A::S("SIZED".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("a read")
+            .item;
+        let body = item
+            .as_ref()
+            .and_then(|i| i.get("body"))
+            .and_then(|b| b.as_s().ok());
+        assert_eq!(body.map(String::len), length, "{pk}");
+        assert!(item.is_none_or(|i| !i.contains_key("more")), "{pk}");
+    }
+}
+
+#[tokio::test]
+async fn a_write_s_stream_record_names_its_keys_and_carries_the_new_image_only() {
+    // GIVEN the service's table (its stream's view type: new images) on a fresh emulator
+    let log = std::env::temp_dir().join(format!("cpor-emulator-stream-{}.log", std::process::id()));
+    let (emulator, client) = cpor_tests::table_alone(TABLE, &log).await;
+    // WHEN an item is written, written again larger, and deleted
+    for bytes in [10, 1_000] {
+        client
+            .put_item()
+            .table_name(TABLE)
+            .set_item(Some(sized("STREAMED", bytes)))
+            .send()
+            .await
+            .expect("a write");
+    }
+    client
+        .delete_item()
+        .table_name(TABLE)
+        .key("pk", A::S("STREAMED".into()))
+        .key("sk", A::S("SIZED".into()))
+        .send()
+        .await
+        .expect("a delete");
+    // THEN the stream holds an insert, a change and a removal, in that order, each naming the
+    // item's keys, the first two with the item as written and no old image, sized by what they
+    // carry
+    let credentials =
+        aws_sdk_dynamodbstreams::config::Credentials::new("test", "test", None, None, "cpor-tests");
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await;
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    let arn = client
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("the table")
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .expect("the table's stream");
+    let shard = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .expect("the stream")
+        .stream_description
+        .and_then(|d| d.shards)
+        .and_then(|s| s.into_iter().next())
+        .and_then(|s| s.shard_id)
+        .expect("a shard");
+    let iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(shard)
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("an iterator")
+        .shard_iterator;
+    let records = streams
+        .get_records()
+        .set_shard_iterator(iterator)
+        .send()
+        .await
+        .expect("the records")
+        .records
+        .unwrap_or_default();
+    let names: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.event_name.as_ref().map(|n| n.as_str().to_owned()))
+        .collect();
+    assert_eq!(names, ["INSERT", "MODIFY", "REMOVE"]);
+    let mut sizes = Vec::new();
+    for (record, bytes) in records.iter().zip([Some(10), Some(1_000), None]) {
+        let change = record.dynamodb.as_ref().expect("the change");
+        let keys = change.keys.as_ref().expect("the keys");
+        let key = |name: &str| keys.get(name).and_then(|v| v.as_s().ok()).cloned();
+        assert_eq!(key("pk").as_deref(), Some("STREAMED"));
+        assert_eq!(key("sk").as_deref(), Some("SIZED"));
+        assert_eq!(keys.len(), 2, "the keys only");
+        let body = change
+            .new_image
+            .as_ref()
+            .and_then(|image| image.get("body"))
+            .and_then(|b| b.as_s().ok())
+            .map(String::len);
+        assert_eq!(body, bytes);
+        assert!(
+            change.old_image.is_none(),
+            "no old image in a new-image stream"
+        );
+        assert_eq!(
+            change.stream_view_type.as_ref().map(|v| v.as_str()),
+            Some("NEW_IMAGE")
+        );
+        sizes.push(change.size_bytes.unwrap_or_default());
+    }
+    assert!(
+        sizes[2] > 0 && sizes[0] > sizes[2] && sizes[1] > sizes[0] + 900,
+        "each record's size counts its keys and its image: {sizes:?}"
+    );
+}
+
+fn put(item: HashMap<String, A>) -> aws_sdk_dynamodb::types::WriteRequest {
+    aws_sdk_dynamodb::types::WriteRequest::builder()
+        .put_request(
+            aws_sdk_dynamodb::types::PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn a_batch_write_keeps_every_kind_of_value_and_refuses_two_writes_of_one_key() {
+    // GIVEN the service's table on a fresh emulator
+    let log =
+        std::env::temp_dir().join(format!("cpor-emulator-batches-{}.log", std::process::id()));
+    let (_emulator, client) = cpor_tests::table_alone(TABLE, &log).await;
+    // WHEN a batch writes an item with every kind of value, binary ones inside a map and a
+    // list too
+    let mut written = item(3);
+    written.insert(
+        "binaries".to_owned(),
+        A::Bs(vec![Blob::new(vec![1, 2]), Blob::new(vec![255])]),
+    );
+    written.insert(
+        "nested".to_owned(),
+        A::M(HashMap::from([(
+            "in a list".to_owned(),
+            A::L(vec![A::B(Blob::new(vec![0, 128])), A::S("text".into())]),
+        )])),
+    );
+    client
+        .batch_write_item()
+        .request_items(TABLE, vec![put(written.clone())])
+        .send()
+        .await
+        .expect("a batch written");
+    // THEN the item reads back as it was written
+    let read = client
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", A::S("CLAIM#3".into()))
+        .key("sk", A::S("CLAIM".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("a read")
+        .item
+        .expect("the item");
+    assert_eq!(read, written);
+    // AND a condition on its binary value holds, as it does on the item written alone
+    client
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", A::S("CLAIM#3".into()))
+        .key("sk", A::S("CLAIM".into()))
+        .update_expression("SET checked = :yes")
+        .condition_expression("#bytes = :bytes AND contains(binaries, :one)")
+        .expression_attribute_names("#bytes", "bytes")
+        .expression_attribute_values(":bytes", A::B(Blob::new(vec![0, 159, 255])))
+        .expression_attribute_values(":one", A::B(Blob::new(vec![255])))
+        .expression_attribute_values(":yes", A::Bool(true))
+        .send()
+        .await
+        .expect("the binary values compare equal to the bytes written");
+    // WHEN a batch writes one key twice with different attributes, or puts and deletes one key
+    let mut twice = item(4);
+    twice.insert("text".to_owned(), A::S("another".into()));
+    let delete = aws_sdk_dynamodb::types::WriteRequest::builder()
+        .delete_request(
+            aws_sdk_dynamodb::types::DeleteRequest::builder()
+                .key("pk", A::S("CLAIM#4".into()))
+                .key("sk", A::S("CLAIM".into()))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    for batch in [vec![put(item(4)), put(twice)], vec![put(item(4)), delete]] {
+        let refused = client
+            .batch_write_item()
+            .request_items(TABLE, batch)
+            .send()
+            .await
+            .expect_err("two writes of one key are refused");
+        let text = format!("{refused:?}");
+        assert!(
+            text.contains("ValidationException")
+                && text.contains("Provided list of item keys contains duplicates"),
+            "{text}"
+        );
+    }
+    // THEN neither batch wrote anything
+    let item4 = client
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", A::S("CLAIM#4".into()))
+        .key("sk", A::S("CLAIM".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("a read")
+        .item;
+    assert!(item4.is_none());
 }
