@@ -31,8 +31,10 @@ const BATCH: usize = cpor_aws::webhooks::DELIVERY_BATCH_SIZE as usize;
 /// The slow endpoint's answer time.
 const SLOW: Duration = Duration::from_secs(9);
 /// Rounds of the throughput run (the floor then the function, on new events each time), and
-/// of each run beside another endpoint: their medians are compared, since one run on this
-/// shared machine moves by a quarter and more (the floor's as much as the function's).
+/// of each run beside another endpoint. A round's function is compared with the floor measured
+/// just before it, and the run's ratio is the median of its rounds' ratios: this shared
+/// machine's speed moves by a half within one run, and the two medians taken apart could come
+/// from a slow stretch for one and a fast one for the other.
 pub const ROUNDS: usize = 11;
 const BESIDE_ROUNDS: usize = 3;
 /// Events in a run beside another endpoint, half of them each partner's.
@@ -48,6 +50,8 @@ pub struct WebhookRuns {
     /// Their medians.
     pub floor: Duration,
     pub function: Duration,
+    /// The median of the rounds' ratios, each round's function to its floor.
+    pub ratio: f64,
     /// History write to receiver, through the local stack: (p50, p99, deliveries).
     pub latency: (Duration, Duration, usize),
     /// Another endpoint's deliveries (p50, p99 from the run's start), beside a fast endpoint
@@ -433,6 +437,17 @@ async fn throughput(logs: &Path) -> Result<Vec<(Duration, Duration)>, String> {
     Ok(rounds)
 }
 
+/// The median of the rounds' ratios, each round's function (`.1`) to its floor (`.0`).
+fn paired_ratio(rounds: &[(Duration, Duration)]) -> f64 {
+    let mut ratios: Vec<f64> = rounds
+        .iter()
+        .filter(|(floor, _)| !floor.is_zero())
+        .map(|(floor, function)| function.as_secs_f64() / floor.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios.get(ratios.len() / 2).copied().unwrap_or_default()
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times.get(times.len() / 2).copied().unwrap_or_default()
@@ -592,6 +607,7 @@ pub async fn measure(logs: &Path) -> Result<WebhookRuns, String> {
         endpoints: ENDPOINTS,
         floor: median(rounds.iter().map(|r| r.0).collect()),
         function: median(rounds.iter().map(|r| r.1).collect()),
+        ratio: paired_ratio(&rounds),
         rounds,
         latency,
         beside_fast: medians(&fast),
@@ -620,9 +636,10 @@ pub fn text(runs: &WebhookRuns) -> String {
         .map(|(fast, slow)| format!("{:.0} / {:.0} ms", ms(*slow), ms(*fast)))
         .collect();
     format!(
-        "webhooks: {} events to {} loopback endpoints ({} deliveries), medians of {} rounds: \
-         deliver-webhooks {:.2} s, its floor (sign and post only) {:.2} s: {:.2} x \
-         (rounds, function / floor: {})\n\
+        "webhooks: {} events to {} loopback endpoints ({} deliveries), {} rounds: \
+         deliver-webhooks {:.2} x its floor (sign and post only), the median of each round's \
+         function to the floor just before it (the medians apart: {:.2} s and {:.2} s, {:.2} x; \
+         rounds, function / floor: {})\n\
          latency from the history entry's write to the receiver (local stack, {} deliveries): \
          p50 {:.0} ms, p99 {:.0} ms\n\
          another endpoint's deliveries from the start ({} of {} events, {} batches of {} at once), medians of \
@@ -632,6 +649,7 @@ pub fn text(runs: &WebhookRuns) -> String {
         runs.endpoints,
         runs.events * runs.endpoints,
         runs.rounds.len(),
+        runs.ratio,
         runs.function.as_secs_f64(),
         runs.floor.as_secs_f64(),
         runs.function.as_secs_f64() / runs.floor.as_secs_f64(),
