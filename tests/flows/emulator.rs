@@ -308,6 +308,20 @@ async fn one_connection_carries_many_requests_whatever_their_bodies_and_closes_w
     std::fs::remove_file(&log).ok();
 }
 
+/// The item of `pk` and `sk`, read consistently.
+async fn read(client: &aws_sdk_dynamodb::Client, pk: &str, sk: &str) -> Option<HashMap<String, A>> {
+    client
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", A::S(pk.into()))
+        .key("sk", A::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("a read")
+        .item
+}
+
 /// An item of `pk` whose one other attribute is `bytes` long: its size in DynamoDB's count is
 /// that plus its attributes' names and its keys.
 fn sized(pk: &str, bytes: usize) -> HashMap<String, A> {
@@ -384,16 +398,7 @@ async fn an_item_over_the_size_limit_is_refused_by_a_put_a_batch_and_an_update_a
         ("OVER", None),
         ("OVER-IN-A-BATCH", None),
     ] {
-        let item = client
-            .get_item()
-            .table_name(TABLE)
-            .key("pk", A::S(pk.into()))
-            .key("sk", A::S("SIZED".into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("a read")
-            .item;
+        let item = read(&client, pk, "SIZED").await;
         let body = item
             .as_ref()
             .and_then(|i| i.get("body"))
@@ -429,15 +434,7 @@ async fn a_write_s_stream_record_names_its_keys_and_carries_the_new_image_only()
     // THEN the stream holds an insert, a change and a removal, in that order, each naming the
     // item's keys, the first two with the item as written and no old image, sized by what they
     // carry
-    let credentials =
-        aws_sdk_dynamodbstreams::config::Credentials::new("test", "test", None, None, "cpor-tests");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
-    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&cpor_tests::emulator_sdk(&emulator).await);
     let arn = client
         .describe_table()
         .table_name(TABLE)
@@ -549,18 +546,8 @@ async fn a_batch_write_keeps_every_kind_of_value_and_refuses_two_writes_of_one_k
         .await
         .expect("a batch written");
     // THEN the item reads back as it was written
-    let read = client
-        .get_item()
-        .table_name(TABLE)
-        .key("pk", A::S("CLAIM#3".into()))
-        .key("sk", A::S("CLAIM".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("a read")
-        .item
-        .expect("the item");
-    assert_eq!(read, written);
+    let read_back = read(&client, "CLAIM#3", "CLAIM").await.expect("the item");
+    assert_eq!(read_back, written);
     // AND a condition on its binary value holds, as it does on the item written alone
     client
         .update_item()
@@ -603,15 +590,6 @@ async fn a_batch_write_keeps_every_kind_of_value_and_refuses_two_writes_of_one_k
         );
     }
     // THEN neither batch wrote anything
-    let item4 = client
-        .get_item()
-        .table_name(TABLE)
-        .key("pk", A::S("CLAIM#4".into()))
-        .key("sk", A::S("CLAIM".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("a read")
-        .item;
+    let item4 = read(&client, "CLAIM#4", "CLAIM").await;
     assert!(item4.is_none());
 }

@@ -704,20 +704,24 @@ impl TestStack {
 /// The service's table `table` on an emulator of its own, logging to `log`, with no stack
 /// beside it, and a DynamoDB client on it: for tests of the emulator, or of the store alone.
 /// The emulator stops when dropped.
+/// The SDK's settings for `emulator`'s services (test credentials, `us-east-1`).
+pub async fn emulator_sdk(emulator: &Emulator) -> aws_config::SdkConfig {
+    let credentials =
+        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "cpor-tests");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
 pub async fn table_alone(
     table: &str,
     log: &std::path::Path,
 ) -> (Emulator, aws_sdk_dynamodb::Client) {
     let emulator = Emulator::start_on_free_port(log).expect("the emulator starts");
-    let credentials =
-        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "cpor-tests");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let client = aws_sdk_dynamodb::Client::new(&emulator_sdk(&emulator).await);
     cpor_aws::schema::create_table(&client, table)
         .await
         .expect("the table");
